@@ -1,0 +1,29 @@
+/* hash.h: SHA-256, hex and base64url helpers (OpenSSL underneath) */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HASH_SHA256_LEN 32
+#define HASH_SHA256_HEX_LEN 64
+
+/* hash_sha256(): SHA-256 of `data`. Thread-safe, no allocation. */
+void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
+
+/* hex_encode(): lower-case hex of `in` into `out` (2*size+1 bytes, NUL-terminated). */
+void hex_encode(const uint8_t *in, size_t size, char *out);
+/* hex_decode(): exactly `size` bytes from 2*size hex digits. Return: 0 or -EINVAL. */
+int hex_decode(const char *in, uint8_t *out, size_t size);
+
+/* base64url without padding (RFC 4648 section 5). */
+static inline size_t b64url_encoded_len(size_t size)
+{
+        return (size * 4 + 2) / 3;
+}
+/* b64url_encode(): writes b64url_encoded_len(size) chars plus a NUL. Return: chars written. */
+size_t b64url_encode(const void *in, size_t size, char *out);
+/*
+ * b64url_decode(): decode `len` chars (no padding, no white space accepted).
+ * `out` must hold len*3/4 bytes. Return: bytes written, or -EINVAL.
+ */
+long b64url_decode(const char *in, size_t len, uint8_t *out);

@@ -1,0 +1,27 @@
+/* receipt.h: the X-Bus-Receipt, a compact JWS over what was asked and answered */
+#pragma once
+
+#include <stdint.h>
+
+#include "crypto/signer.h"
+
+typedef struct Receipt {
+        uint64_t seq;                   /* log sequence number of the exchange's entry */
+        const char *time;               /* RFC 3339 UTC time of the entry, e.g. "2026-11-22T08:01:02.123456Z" */
+        const char *xroad_id;
+        const char *client;             /* subsystem id */
+        const char *service;            /* service id */
+        const char *request_hash;       /* hex SHA-256 of the request body */
+        const char *response_hash;      /* hex SHA-256 of the delivered response body */
+        const char *subject;            /* pseudonym, or NULL */
+        const char *purpose;            /* or NULL */
+        const char *basis;              /* "statute" / "consent", or NULL */
+} Receipt;
+
+/*
+ * receipt_sign(): JWS (typ "xbus-receipt+jws") over the JSON payload
+ * {"seq","time","xroad_id","client","service","request_hash",
+ *  "response_hash","subject","purpose","basis"} (absent fields omitted).
+ * Return: 0 with *ret (malloc'd), or -errno.
+ */
+int receipt_sign(const Signer *s, const Receipt *r, char **ret);

@@ -1,0 +1,189 @@
+/* registry.h: who exists and who may ask what (the loaded, immutable registry)
+ *
+ * The registry is written as files under conf/registry/ (format: docs/registry.md),
+ * parsed and checked at load time into this structure, and then never changed:
+ * a reload builds a new Registry and swaps the pointer (registry_ref/unref).
+ * Nothing on the request path reads a file.
+ *
+ * Ownership: every pointer returned by a lookup points into the Registry and
+ * lives as long as the caller holds a reference to it.
+ * Thread safety: a loaded Registry is read-only and may be shared by threads;
+ * registry_ref()/registry_unref() are atomic.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/embedded.h"
+
+/* Positive, module-specific results (negative values are -errno). */
+enum {
+        REGISTRY_E_INVALID = 1,         /* the registry files have errors (see ret_errors) */
+        REGISTRY_E_NO_RIGHT,            /* the client has no right on the service */
+        REGISTRY_E_METHOD,              /* a right exists but not for this method */
+        REGISTRY_E_PATH,                /* a right exists for this method but not this path */
+};
+
+/* HTTP methods as a bit mask. */
+enum {
+        REGISTRY_METHOD_GET = 1U << 0,
+        REGISTRY_METHOD_HEAD = 1U << 1,
+        REGISTRY_METHOD_POST = 1U << 2,
+        REGISTRY_METHOD_PUT = 1U << 3,
+        REGISTRY_METHOD_PATCH = 1U << 4,
+        REGISTRY_METHOD_DELETE = 1U << 5,
+};
+
+/* Roles a subsystem may hold. */
+enum {
+        REGISTRY_ROLE_CLIENT = 1U << 0,
+        REGISTRY_ROLE_PROVIDER = 1U << 1,
+        REGISTRY_ROLE_CONSENT_AUTHORITY = 1U << 2,
+        REGISTRY_ROLE_AUDITOR = 1U << 3,
+};
+
+typedef enum RegistryBasis {
+        REGISTRY_BASIS_STATUTE,
+        REGISTRY_BASIS_CONSENT,
+} RegistryBasis;
+
+typedef struct RegistryMember {
+        char *id;                       /* "VN/GOV/BCA" (instance/class/code) */
+        char *name;
+} RegistryMember;
+
+typedef struct RegistrySubsystem {
+        char *id;                       /* "VN/GOV/BCA/population" */
+        char *name;
+        const RegistryMember *member;
+        unsigned roles;                 /* REGISTRY_ROLE_* */
+        char *tls_cn;                   /* client cert subject CN (from a trusted client CA), or NULL */
+        uint8_t (*tls_fingerprints)[32];/* SHA-256 of the DER client certificate, pinned */
+        size_t n_tls_fingerprints;
+        char *adapter_key;              /* CURVE public key (Z85) of its adapters, or NULL */
+        char *consent_jwk;              /* consent authority: public JWK (JSON text), or NULL */
+} RegistrySubsystem;
+
+typedef struct RegistryPurpose {
+        char *code;                     /* "public-service-delivery" */
+        char *title;
+        char *description;
+} RegistryPurpose;
+
+typedef struct RegistryService {
+        char *id;                       /* "VN/GOV/BCA/population/citizen" */
+        char *code;                     /* last segment: "citizen" */
+        char *title;
+        const RegistrySubsystem *owner; /* the provider subsystem (id prefix) */
+        unsigned methods;               /* REGISTRY_METHOD_* the service accepts */
+        char **paths;                   /* path patterns ("/", "/*", "/**"), NULL-terminated */
+        bool personal_data;             /* requests must name a data subject */
+        char **categories;              /* data categories, NULL-terminated */
+        char *request_schema;           /* schema path relative to the schema root, or NULL */
+        char *response_schema;
+        uint64_t timeout_ms;            /* the adapter must answer within this */
+        size_t max_request_size;        /* bytes */
+        size_t max_response_size;
+        char *adapter;                  /* adapter kind expected to serve it: "sample", "rest", ... */
+        void *request_validator;        /* compiled schema (validate/), owned by the registry, or NULL */
+        void *response_validator;
+} RegistryService;
+
+typedef struct RegistryGroup {
+        char *id;                       /* "provincial-one-stop-shops" */
+        char *title;
+        const RegistrySubsystem **members;
+        size_t n_members;
+} RegistryGroup;
+
+typedef struct RegistryRight {
+        char *id;                       /* "hn-oss-population" */
+        const RegistrySubsystem *client;/* exactly one of client / group is set */
+        const RegistryGroup *group;
+        const RegistryService *service;
+        unsigned methods;               /* subset of the service's */
+        char **paths;                   /* patterns, NULL-terminated */
+        RegistryBasis basis;
+        char *legal_reference;          /* statute: the law and article; consent: may be NULL */
+        const RegistryPurpose **purposes;
+        size_t n_purposes;
+        char **fields;                  /* response fields (JSON pointers) the client may receive; NULL = all */
+} RegistryRight;
+
+typedef struct Registry Registry;
+
+/* A source file for registry_load_files(): `name` is used in messages ("file:line: ..."). */
+typedef struct RegistryFile {
+        const char *name;
+        const char *text;
+        size_t size;
+} RegistryFile;
+
+/*
+ * registry_load_dir(): load every "*.conf" file of `dir` (sorted by name).
+ * registry_load_files(): the same from memory (the embedded default).
+ * registry_load_embedded(): the sample registry compiled into the library.
+ *
+ * On success *ret holds a new Registry with one reference. On
+ * REGISTRY_E_INVALID, *ret_errors (if not NULL) receives a malloc'd text, one
+ * "file:line: message" per line, every error found (not just the first);
+ * the caller frees it.
+ * Return: 0, REGISTRY_E_INVALID, or -errno (-ENOMEM, -ENOENT for a missing dir).
+ */
+int registry_load_dir(Registry **ret, const char *dir, char **ret_errors);
+int registry_load_files(Registry **ret, const RegistryFile *files, size_t n_files, char **ret_errors);
+int registry_load_embedded(Registry **ret, char **ret_errors);
+
+Registry *registry_ref(Registry *r);
+Registry *registry_unref(Registry *r);    /* NULL in, NULL out */
+static inline void registry_unrefp(Registry **r)
+{
+        if (*r)
+                registry_unref(*r);
+}
+
+const char *registry_instance(const Registry *r);
+
+/* Lookups: NULL when absent. O(log n). */
+const RegistryMember *registry_member_lookup(const Registry *r, const char *id);
+const RegistrySubsystem *registry_subsystem_lookup(const Registry *r, const char *id);
+const RegistryService *registry_service_lookup(const Registry *r, const char *id);
+const RegistryPurpose *registry_purpose_lookup(const Registry *r, const char *code);
+const RegistryGroup *registry_group_lookup(const Registry *r, const char *id);
+
+/*
+ * registry_subsystem_by_cert(): the subsystem a verified TLS client
+ * certificate identifies: first by pinned fingerprint, then by subject CN
+ * (`cn` may be NULL). NULL when none matches.
+ */
+const RegistrySubsystem *registry_subsystem_by_cert(const Registry *r, const uint8_t fingerprint[32],
+                                                    const char *cn);
+
+/*
+ * registry_authorize(): find the access right that lets `client` call
+ * `method` (a single REGISTRY_METHOD_* bit) on `path` ("/" when empty) of `service`,
+ * directly or through a group.
+ * Return: 0 with *ret_right set, or REGISTRY_E_NO_RIGHT / REGISTRY_E_METHOD /
+ * REGISTRY_E_PATH saying how close the nearest right came.
+ */
+int registry_authorize(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
+                       unsigned method, const char *path, const RegistryRight **ret_right);
+
+/* registry_right_allows_purpose(): whether the right lists `purpose`. */
+bool registry_right_allows_purpose(const RegistryRight *right, const char *purpose);
+
+/* registry_path_match(): "/a/b" against a pattern ("*" one segment, final "**" any rest). */
+bool registry_path_match(const char *pattern, const char *path);
+
+/* registry_method_from_string(): "GET" -> REGISTRY_METHOD_GET, 0 when unknown. */
+unsigned registry_method_from_string(const char *s);
+const char *registry_method_to_string(unsigned method);
+const char *registry_basis_to_string(RegistryBasis b);
+
+/* Iteration, for the CLI and the demo: arrays sorted by id, valid while referenced. */
+size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **ret);
+size_t registry_services(const Registry *r, const RegistryService *const **ret);
+size_t registry_rights(const Registry *r, const RegistryRight *const **ret);
+size_t registry_purposes(const Registry *r, const RegistryPurpose *const **ret);
