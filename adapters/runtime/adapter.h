@@ -56,11 +56,42 @@ typedef struct AdapterOptions {
         const char *curve_server_key;   /* Z85, NULL for no CURVE (loopback) */
         const char *curve_public_key;
         const char *curve_secret_key;
+        size_t max_body;                /* largest REQ body frame accepted; 0: ADAPTER_MAX_BODY_DEFAULT */
 } AdapterOptions;
 
+#define ADAPTER_MAX_WORKERS 64
+#define ADAPTER_MAX_BODY_DEFAULT (8U * 1024 * 1024)
+#define ADAPTER_MAX_BODY_LIMIT (256U * 1024 * 1024)
+
 /*
- * adapter_run(): serve until SIGINT/SIGTERM (or adapter_stop()).
- * Return: 0 on a clean stop, -errno on failure.
+ * Strings in AdapterRequest point into the request and live only for the
+ * handle() call. `subject` and `purpose` are NULL when the bus sent none; the
+ * other strings are "" when absent. `timeout_ms` is 0 when the bus set none.
+ *
+ * The handler fills AdapterResponse: the runtime pre-sets status 0,
+ * content_type "application/json", error NULL, detail "", body NULL. `error`
+ * must point to a string that outlives the call (a literal). A status
+ * outside 100..599 is answered as 502 provider_error; a body larger than
+ * max_body as 502 response_invalid. The runtime takes `body` in every case.
+ *
+ * Handler calls are sequential per worker (one request at a time); each
+ * worker has an I/O thread that keeps heartbeating while its handler works,
+ * so a slow backend does not make the bus drop the adapter. Requests still
+ * queued when their timeout_ms has passed are dropped (the bus has answered
+ * them already).
+ *
+ * Caveats: one adapter_run() at a time per process (signal handlers and the
+ * stop flag are process-wide); a second concurrent call returns -EBUSY.
+ */
+
+/*
+ * adapter_run(): serve until SIGINT/SIGTERM (or adapter_stop()). Installs
+ * handlers for SIGINT and SIGTERM for the duration of the call and restores
+ * the previous ones before returning. On stop each worker finishes its
+ * current request, sends its answer, then BYE.
+ * Return: 0 on a clean stop, -EINVAL on bad options, -E2BIG when the READY
+ * announcement exceeds PROTO_MAX_META, -EBUSY when already running, the
+ * first worker_init() failure, or another -errno.
  */
 int adapter_run(const AdapterOptions *opts, const AdapterHandler *h, void *userdata);
 /* adapter_stop(): ask adapter_run() to return (async-signal-safe). */

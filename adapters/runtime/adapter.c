@@ -1,0 +1,899 @@
+/* adapter.c: the adapter runtime: DEALER workers speaking exchange/bus/proto.h */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zmq.h>
+
+#include "bus/proto.h"
+#include "runtime/adapter.h"
+#include "util/log.h"
+#include "util/macro.h"
+
+/*
+ * Shape of one worker (there are opts->workers of them):
+ *
+ *   bus ROUTER <--tcp/ipc--> DEALER [I/O thread] <--inproc PAIR--> [handler thread]
+ *
+ * The I/O thread owns the DEALER: it announces READY, heartbeats, answers
+ * UNKNOWN with READY, reconnects when the bus has been silent too long,
+ * checks every incoming message's frames and sizes, and passes well-formed
+ * REQs to the handler thread. The handler thread parses the meta JSON, calls
+ * the program's handler one request at a time, and passes the REP back. The
+ * split exists so that heartbeats keep flowing while a handler waits on a
+ * slow backend: a ZeroMQ socket must not be used by two threads at once, and
+ * a worker that stopped heartbeating would be dropped by the bus with its
+ * request in flight.
+ *
+ * Stopping: adapter_stop() (also the SIGINT/SIGTERM handler) sets a flag and
+ * writes a byte into a self-pipe that every I/O thread polls. The I/O thread
+ * then tells its handler STOP, keeps heartbeating and forwarding the answer
+ * of the request being handled, and once the handler reports DONE sends BYE.
+ * REQs still queued for the handler are dropped (the bus answers them when it
+ * sees BYE).
+ */
+
+#define ADAPTER_MAX_FRAMES 8            /* more frames than any valid message */
+#define ADAPTER_RECV_BATCH 256          /* messages read per poll round, for fairness */
+#define ADAPTER_RECONNECT_IVL_MS 100
+#define ADAPTER_RECONNECT_IVL_MAX_MS 2000
+#define ADAPTER_READY_RETRY_MS 20       /* READY waits for the connection to come up */
+
+/* Messages on the inproc pair between the I/O and the handler thread. */
+#define PAIR_REQ "REQ"                  /* io -> handler: REQ <arrival:8> <id> <meta> <body> */
+#define PAIR_STOP "STOP"                /* io -> handler */
+#define PAIR_INIT "INIT"                /* handler -> io: INIT <int result> */
+#define PAIR_REP "REP"                  /* handler -> io: REP <id> <meta> <body> */
+#define PAIR_DONE "DONE"                /* handler -> io: the handler thread is finishing */
+
+static atomic_bool stop_requested;
+static atomic_bool running;
+static atomic_int stop_pipe_write = -1;
+static int stop_pipe_read = -1;
+static int stop_pipe_error;
+static pthread_once_t stop_pipe_once = PTHREAD_ONCE_INIT;
+
+typedef struct Run {
+        const AdapterOptions *opts;
+        const AdapterHandler *h;
+        void *userdata;
+        void *zctx;
+        size_t max_body;
+        unsigned capacity;
+        atomic_int error;               /* first failure, 0 if none */
+} Run;
+
+typedef struct Worker {
+        Run *run;
+        unsigned index;
+        char pair_endpoint[64];
+        char *ready;                    /* READY json, owned */
+        size_t ready_size;
+        pthread_t io_thread;
+        bool io_started;
+} Worker;
+
+typedef struct HandlerArgs {
+        Worker *w;
+        pthread_t thread;
+} HandlerArgs;
+
+static void zmq_closep(void **s)
+{
+        if (*s)
+                zmq_close(*s);
+}
+#define _cleanup_zmq_ _cleanup_(zmq_closep)
+
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void stop_pipe_create(void)
+{
+        int fds[2];
+
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+                stop_pipe_error = -errno;
+                return;
+        }
+        /* Never closed: a signal handler may write to it at any time. */
+        stop_pipe_read = fds[0];
+        atomic_store(&stop_pipe_write, fds[1]);
+}
+
+static void stop_pipe_drain(void)
+{
+        char buf[64];
+
+        while (read(stop_pipe_read, buf, sizeof(buf)) > 0)
+                ;
+}
+
+void adapter_stop(void)
+{
+        int saved = errno, fd;
+
+        atomic_store(&stop_requested, true);
+        fd = atomic_load(&stop_pipe_write);
+        if (fd >= 0)
+                (void)!write(fd, "x", 1);
+        errno = saved;
+}
+
+static void on_signal(int sig)
+{
+        adapter_stop();
+}
+
+static void run_fail(Run *run, int r)
+{
+        int expected = 0;
+
+        atomic_compare_exchange_strong(&run->error, &expected, r);
+        adapter_stop();
+}
+
+static bool frame_is(zmq_msg_t *m, const char *s)
+{
+        size_t n = strlen(s);
+
+        return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), s, n) == 0;
+}
+
+/* Send a frame copied from `data`. Return: 0 or -errno (-EAGAIN when it would block). */
+static int send_frame(void *sock, const void *data, size_t size, bool more)
+{
+        if (zmq_send(sock, data, size, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
+                return -errno;
+        return 0;
+}
+
+static int send_str(void *sock, const char *s, bool more)
+{
+        return send_frame(sock, s, strlen(s), more);
+}
+
+/* Send a message frame; on success `m` is left empty, on failure untouched (close it either way). */
+static int send_msg(void *sock, zmq_msg_t *m, bool more)
+{
+        if (zmq_msg_send(m, sock, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
+                return -errno;
+        return 0;
+}
+
+static void msgs_close(zmq_msg_t *msgs, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                zmq_msg_close(&msgs[i]);
+}
+
+/*
+ * Receive one whole multipart message into msgs[] (initialised here).
+ * Return: the number of frames; -EBADMSG when it had more than `max` frames
+ * (the message is consumed and nothing is kept); -EAGAIN when nothing waits.
+ */
+static int recv_multipart(void *sock, zmq_msg_t *msgs, size_t max, int flags)
+{
+        size_t n = 0;
+        bool too_many = false;
+
+        for (;;) {
+                zmq_msg_t m;
+                int more;
+
+                zmq_msg_init(&m);
+                if (zmq_msg_recv(&m, sock, n == 0 ? flags : 0) < 0) {
+                        int r = -errno;
+                        zmq_msg_close(&m);
+                        if (n == 0)
+                                return r;
+                        /* A multipart message arrives whole; this is not expected. */
+                        msgs_close(msgs, too_many ? 0 : n);
+                        return r;
+                }
+                more = zmq_msg_more(&m);
+                if (!too_many && n < max)
+                        msgs[n] = m;
+                else {
+                        zmq_msg_close(&m);
+                        if (!too_many) {
+                                msgs_close(msgs, n);
+                                too_many = true;
+                        }
+                }
+                n++;
+                if (!more)
+                        break;
+        }
+        return too_many ? -EBADMSG : (int)n;
+}
+
+static int dealer_open(Worker *w, void **ret)
+{
+        const AdapterOptions *o = w->run->opts;
+        int zero = 0, one = 1, ivl = ADAPTER_RECONNECT_IVL_MS, ivl_max = ADAPTER_RECONNECT_IVL_MAX_MS;
+        int64_t maxmsg = (int64_t)MAX(w->run->max_body, (size_t)PROTO_MAX_META);
+        _cleanup_zmq_ void *s = NULL;
+
+        s = zmq_socket(w->run->zctx, ZMQ_DEALER);
+        if (!s)
+                return -errno;
+        /*
+         * IMMEDIATE: while no connection is up, sends fail at once instead of
+         * queueing stale heartbeats for a bus that is not there; the bus
+         * answers our first heartbeat with UNKNOWN and we announce then.
+         * MAXMSGSIZE: a hard cap on any one frame (the body limit), checked by
+         * ZeroMQ before it allocates; finer checks follow per frame.
+         */
+        if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
+            zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one)) < 0 ||
+            zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) < 0 ||
+            zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max)) < 0 ||
+            zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0)
+                return -errno;
+        if (o->curve_server_key) {
+                if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, o->curve_server_key, 40) < 0 ||
+                    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, o->curve_public_key, 40) < 0 ||
+                    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, o->curve_secret_key, 40) < 0)
+                        return -errno;
+        }
+        if (zmq_connect(s, o->endpoint) < 0)
+                return -errno;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/*
+ * Return: true when READY went out. With ZMQ_IMMEDIATE it fails while the
+ * connection is not up yet; the caller retries on a short timer.
+ */
+static bool send_ready(Worker *w, void *dealer)
+{
+        /* the first frame going out guarantees the rest of the message */
+        if (send_str(dealer, PROTO_VERSION, true) < 0)
+                return false;
+        send_str(dealer, PROTO_READY, true);
+        send_frame(dealer, w->ready, w->ready_size, false);
+        log_debug("adapter worker %u: READY sent", w->index);
+        return true;
+}
+
+static void send_simple(void *dealer, const char *cmd)
+{
+        if (send_str(dealer, PROTO_VERSION, true) >= 0)
+                send_str(dealer, cmd, false);
+}
+
+/*
+ * One message from the bus. Returns true when the bus spoke the protocol
+ * (the message counts as a sign of life). Forwards REQs to the handler.
+ */
+static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, bool *ready_pending)
+{
+        zmq_msg_t msgs[ADAPTER_MAX_FRAMES];
+        int n;
+
+        n = recv_multipart(dealer, msgs, ELEMENTSOF(msgs), ZMQ_DONTWAIT);
+        if (n == -EBADMSG) {
+                log_debug("adapter worker %u: message with too many frames, ignoring", w->index);
+                return false;
+        }
+        if (n <= 0)
+                return false;
+
+        if (n < 2 || !frame_is(&msgs[0], PROTO_VERSION)) {
+                log_debug("adapter worker %u: message without protocol version, ignoring", w->index);
+                msgs_close(msgs, n);
+                return false;
+        }
+
+        if (frame_is(&msgs[1], PROTO_HB) && n == 2) {
+                /* nothing to do: the message is the sign of life */
+        } else if (frame_is(&msgs[1], PROTO_UNKNOWN) && n == 2) {
+                log_debug("adapter worker %u: bus does not know us, announcing", w->index);
+                *ready_pending = !send_ready(w, dealer);
+        } else if (frame_is(&msgs[1], PROTO_REQ) && n == 5) {
+                uint64_t arrival = now_ms();
+
+                if (zmq_msg_size(&msgs[2]) != PROTO_ID_LEN)
+                        log_debug("adapter worker %u: REQ with a bad id frame, ignoring", w->index);
+                else if (zmq_msg_size(&msgs[3]) > PROTO_MAX_META)
+                        log_debug("adapter worker %u: REQ meta of %zu bytes over the limit, ignoring",
+                                  w->index, zmq_msg_size(&msgs[3]));
+                else if (zmq_msg_size(&msgs[4]) > w->run->max_body)
+                        log_debug("adapter worker %u: REQ body of %zu bytes over the limit, ignoring",
+                                  w->index, zmq_msg_size(&msgs[4]));
+                else if (draining)
+                        log_debug("adapter worker %u: REQ while stopping, ignoring", w->index);
+                else if (send_str(pair, PAIR_REQ, true) < 0 ||
+                         send_frame(pair, &arrival, sizeof(arrival), true) < 0 ||
+                         send_msg(pair, &msgs[2], true) < 0 ||
+                         send_msg(pair, &msgs[3], true) < 0 ||
+                         send_msg(pair, &msgs[4], false) < 0) {
+                        /* The inproc queue is full (the bus sent far beyond our capacity). */
+                        log_debug("adapter worker %u: handler queue full, dropping REQ", w->index);
+                }
+                /* frames moved into the pair are empty now; closing them is a no-op */
+        } else
+                log_debug("adapter worker %u: unknown or malformed command, ignoring", w->index);
+
+        msgs_close(msgs, n);
+        return true;
+}
+
+/* One message from the handler thread. Sets *done when the handler finished. */
+static void io_pair_message(Worker *w, void *dealer, void *pair, bool *done)
+{
+        zmq_msg_t msgs[ADAPTER_MAX_FRAMES];
+        int n;
+
+        n = recv_multipart(pair, msgs, ELEMENTSOF(msgs), ZMQ_DONTWAIT);
+        if (n <= 0)
+                return;
+        if (frame_is(&msgs[0], PAIR_DONE)) {
+                *done = true;
+        } else if (frame_is(&msgs[0], PAIR_REP) && n == 4) {
+                if (send_str(dealer, PROTO_VERSION, true) < 0)
+                        log_debug("adapter worker %u: bus not reachable, dropping REP", w->index);
+                else {
+                        send_str(dealer, PROTO_REP, true);
+                        send_msg(dealer, &msgs[1], true);
+                        send_msg(dealer, &msgs[2], true);
+                        send_msg(dealer, &msgs[3], false);
+                }
+        }
+        msgs_close(msgs, n);
+}
+
+/* Parse the REQ meta into `req`; strings point into `meta`. Return: 0 or -EBADMSG. */
+static int meta_string(json_t *meta, const char *key, bool required, const char *dflt, const char **ret)
+{
+        json_t *v = json_object_get(meta, key);
+
+        if (!v) {
+                if (required)
+                        return -EBADMSG;
+                *ret = dflt;
+                return 0;
+        }
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+                return -EBADMSG;
+        *ret = json_string_value(v);
+        return 0;
+}
+
+static int meta_parse(json_t *meta, AdapterRequest *req)
+{
+        json_t *t;
+
+        if (!json_is_object(meta))
+                return -EBADMSG;
+        if (meta_string(meta, "service", true, NULL, &req->service) < 0 ||
+            meta_string(meta, "method", true, NULL, &req->method) < 0 ||
+            meta_string(meta, "path", false, "/", &req->path) < 0 ||
+            meta_string(meta, "query", false, "", &req->query) < 0 ||
+            meta_string(meta, "client", false, "", &req->client) < 0 ||
+            meta_string(meta, "subject", false, NULL, &req->subject) < 0 ||
+            meta_string(meta, "purpose", false, NULL, &req->purpose) < 0 ||
+            meta_string(meta, "user_id", false, "", &req->user_id) < 0 ||
+            meta_string(meta, "issue", false, "", &req->issue) < 0 ||
+            meta_string(meta, "xroad_id", false, "", &req->xroad_id) < 0 ||
+            meta_string(meta, "content_type", false, "", &req->content_type) < 0)
+                return -EBADMSG;
+        if (isempty(req->service) || isempty(req->method) || isempty(req->path))
+                return -EBADMSG;
+        t = json_object_get(meta, "timeout_ms");
+        if (t) {
+                if (!json_is_integer(t) || json_integer_value(t) < 0)
+                        return -EBADMSG;
+                req->timeout_ms = (uint64_t)json_integer_value(t);
+        }
+        return 0;
+}
+
+static bool serves(const Run *run, const char *service)
+{
+        for (const char *const *s = run->opts->services; *s; s++)
+                if (streq(*s, service))
+                        return true;
+        return false;
+}
+
+static bool content_type_valid(const char *s)
+{
+        if (isempty(s))
+                return false;
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+static void free_body(void *data, void *hint)
+{
+        free(data);
+}
+
+static void response_fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+{
+        resp->body = mfree(resp->body);
+        resp->body_size = 0;
+        resp->status = status;
+        resp->error = error;
+        snprintf(resp->detail, sizeof(resp->detail), "%s", detail);
+        strcpy(resp->content_type, "application/json");
+}
+
+/* Send REP <id> <meta> <body> to the I/O thread; takes resp->body. */
+static void handler_reply(Worker *w, void *pair, zmq_msg_t *id, AdapterResponse *resp)
+{
+        _cleanup_(json_decrefp) json_t *meta = NULL;
+        _cleanup_free_ char *text = NULL;
+        zmq_msg_t body;
+
+        meta = json_pack("{s:i,s:s}", "status", resp->status, "content_type", resp->content_type);
+        if (meta && resp->error) {
+                json_object_set_new(meta, "error", json_string(resp->error));
+                if (resp->detail[0])
+                        json_object_set_new(meta, "detail", json_string(resp->detail));
+        }
+        text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+        if (!text) {
+                log_debug("adapter worker %u: out of memory building REP, dropping", w->index);
+                resp->body = mfree(resp->body);
+                return;
+        }
+
+        if (resp->body) {
+                if (zmq_msg_init_data(&body, resp->body, resp->body_size, free_body, NULL) < 0) {
+                        resp->body = mfree(resp->body);
+                        return;
+                }
+                resp->body = NULL;
+        } else
+                zmq_msg_init(&body);
+
+        /* The pair is inproc with a large queue; a failed send only drops this answer. */
+        if (send_str(pair, PAIR_REP, true) < 0 || send_msg(pair, id, true) < 0 ||
+            send_frame(pair, text, strlen(text), true) < 0 || send_msg(pair, &body, false) < 0)
+                log_debug("adapter worker %u: could not pass REP to the I/O thread, dropping", w->index);
+        zmq_msg_close(&body);   /* no-op when sent */
+}
+
+/* Handle one REQ <arrival> <id> <meta> <body> from the pair. */
+static void handler_request(Worker *w, void *state, void *pair, zmq_msg_t *msgs)
+{
+        Run *run = w->run;
+        _cleanup_(json_decrefp) json_t *meta = NULL;
+        AdapterRequest req = {};
+        AdapterResponse resp = {};
+        json_error_t err;
+        uint64_t arrival;
+        int r;
+
+        memcpy(&arrival, zmq_msg_data(&msgs[1]), sizeof(arrival));
+        meta = json_loadb(zmq_msg_data(&msgs[3]), zmq_msg_size(&msgs[3]),
+                          JSON_REJECT_DUPLICATES, &err);
+        if (!meta || meta_parse(meta, &req) < 0) {
+                log_debug("adapter worker %u: REQ with invalid meta, ignoring", w->index);
+                return;
+        }
+        if (atomic_load(&stop_requested)) {
+                log_debug("adapter worker %u: stopping, dropping queued REQ", w->index);
+                return;
+        }
+        if (req.timeout_ms > 0 && now_ms() - arrival >= req.timeout_ms) {
+                log_debug("adapter worker %u: REQ waited past its timeout, dropping", w->index);
+                return;
+        }
+        req.body = zmq_msg_data(&msgs[4]);
+        req.body_size = zmq_msg_size(&msgs[4]);
+
+        strcpy(resp.content_type, "application/json");
+        if (!serves(run, req.service)) {
+                response_fail(&resp, 404, "service_unknown", "this adapter does not serve the service");
+        } else {
+                r = run->h->handle(run->userdata, state, &req, &resp);
+                resp.content_type[sizeof(resp.content_type) - 1] = '\0';
+                resp.detail[sizeof(resp.detail) - 1] = '\0';
+                if (r < 0)
+                        response_fail(&resp, 502, "provider_unavailable",
+                                      "the adapter could not process the request");
+                else if (resp.status < 100 || resp.status > 599)
+                        response_fail(&resp, 502, "provider_error", "the adapter produced an invalid answer");
+                else if (resp.body_size > 0 && !resp.body)
+                        response_fail(&resp, 502, "provider_error", "the adapter produced an invalid answer");
+                else if (resp.body_size > run->max_body)
+                        response_fail(&resp, 502, "response_invalid", "response exceeds the size limit");
+                else if (!content_type_valid(resp.content_type))
+                        strcpy(resp.content_type, "application/json");
+        }
+        handler_reply(w, pair, &msgs[2], &resp);
+}
+
+static void *handler_thread(void *p)
+{
+        HandlerArgs *a = p;
+        Worker *w = a->w;
+        Run *run = w->run;
+        _cleanup_zmq_ void *pair = NULL;
+        void *state = NULL;
+        int r;
+
+        pair = zmq_socket(run->zctx, ZMQ_PAIR);
+        if (!pair) {
+                run_fail(run, -errno);
+                return NULL;
+        }
+        if (zmq_connect(pair, w->pair_endpoint) < 0) {
+                run_fail(run, -errno);
+                return NULL;
+        }
+
+        r = run->h->worker_init ? run->h->worker_init(run->userdata, &state) : 0;
+        if (zmq_send(pair, PAIR_INIT, strlen(PAIR_INIT), ZMQ_SNDMORE) < 0 ||
+            zmq_send(pair, &r, sizeof(r), 0) < 0) {
+                run_fail(run, -errno);
+                goto finish;
+        }
+        if (r < 0)
+                return NULL;
+
+        for (;;) {
+                zmq_msg_t msgs[ADAPTER_MAX_FRAMES];
+                int n;
+
+                n = recv_multipart(pair, msgs, ELEMENTSOF(msgs), 0);
+                if (n == -EINTR)
+                        continue;
+                if (n < 0)
+                        break;
+                if (frame_is(&msgs[0], PAIR_STOP)) {
+                        msgs_close(msgs, n);
+                        break;
+                }
+                if (frame_is(&msgs[0], PAIR_REQ) && n == 5)
+                        handler_request(w, state, pair, msgs);
+                msgs_close(msgs, n);
+        }
+
+finish:
+        if (run->h->worker_done)
+                run->h->worker_done(run->userdata, state);
+        (void)!zmq_send(pair, PAIR_DONE, strlen(PAIR_DONE), 0);
+        return NULL;
+}
+
+/* Wait for the handler's INIT. Return: its worker_init() result, or -errno. */
+static int io_wait_init(void *pair)
+{
+        zmq_msg_t msgs[ADAPTER_MAX_FRAMES];
+        int n, r = -EPROTO;
+
+        do
+                n = recv_multipart(pair, msgs, ELEMENTSOF(msgs), 0);
+        while (n == -EINTR);
+        if (n < 0)
+                return n;
+        if (n == 2 && frame_is(&msgs[0], PAIR_INIT) && zmq_msg_size(&msgs[1]) == sizeof(int))
+                memcpy(&r, zmq_msg_data(&msgs[1]), sizeof(int));
+        msgs_close(msgs, n);
+        return r;
+}
+
+static void *io_thread(void *p)
+{
+        Worker *w = p;
+        Run *run = w->run;
+        _cleanup_zmq_ void *pair = NULL;
+        void *dealer = NULL;
+        HandlerArgs ha = { .w = w };
+        uint64_t now, next_hb, last_heard;
+        bool draining = false, done = false, ready_pending = false;
+        int r;
+
+        pair = zmq_socket(run->zctx, ZMQ_PAIR);
+        if (!pair) {
+                run_fail(run, -errno);
+                return NULL;
+        }
+        /* unlimited queues both ways: the bus's capacity bounds what is queued */
+        r = 0;
+        zmq_setsockopt(pair, ZMQ_SNDHWM, &r, sizeof(r));
+        zmq_setsockopt(pair, ZMQ_RCVHWM, &r, sizeof(r));
+        if (zmq_bind(pair, w->pair_endpoint) < 0) {
+                run_fail(run, -errno);
+                return NULL;
+        }
+        r = pthread_create(&ha.thread, NULL, handler_thread, &ha);
+        if (r != 0) {
+                run_fail(run, -r);
+                return NULL;
+        }
+        r = io_wait_init(pair);
+        if (r < 0) {
+                run_fail(run, r);
+                pthread_join(ha.thread, NULL);
+                return NULL;
+        }
+
+        r = dealer_open(w, &dealer);
+        if (r < 0) {
+                run_fail(run, r);
+                draining = true;
+                send_str(pair, PAIR_STOP, false);
+        } else
+                ready_pending = !send_ready(w, dealer);
+
+        now = now_ms();
+        next_hb = now + PROTO_HEARTBEAT_MS;
+        last_heard = now;
+
+        while (!done) {
+                zmq_pollitem_t items[3] = {
+                        { .socket = pair, .events = ZMQ_POLLIN },
+                        { .socket = dealer, .events = ZMQ_POLLIN },
+                        { .fd = stop_pipe_read, .events = ZMQ_POLLIN },
+                };
+                int nitems = dealer ? (draining ? 2 : 3) : 1;
+                long timeout;
+
+                if (!dealer)
+                        timeout = -1;   /* only waiting for the handler's DONE */
+                else
+                        timeout = next_hb > now ? (long)(next_hb - now) : 0;
+                if (ready_pending && timeout > ADAPTER_READY_RETRY_MS)
+                        timeout = ADAPTER_READY_RETRY_MS;
+
+                if (zmq_poll(items, nitems, timeout) < 0 && errno != EINTR) {
+                        run_fail(run, -errno);
+                        if (!draining) {
+                                draining = true;
+                                send_str(pair, PAIR_STOP, false);
+                        }
+                        continue;
+                }
+
+                if (!draining && (atomic_load(&stop_requested) || (nitems > 2 && items[2].revents))) {
+                        draining = true;
+                        send_str(pair, PAIR_STOP, false);
+                }
+                if (items[0].revents & ZMQ_POLLIN)
+                        for (int i = 0; i < ADAPTER_RECV_BATCH && !done; i++) {
+                                int ev = 0;
+                                size_t sz = sizeof(ev);
+
+                                io_pair_message(w, dealer, pair, &done);
+                                if (zmq_getsockopt(pair, ZMQ_EVENTS, &ev, &sz) < 0 || !(ev & ZMQ_POLLIN))
+                                        break;
+                        }
+                if (dealer && (items[1].revents & ZMQ_POLLIN))
+                        for (int i = 0; i < ADAPTER_RECV_BATCH; i++) {
+                                int ev = 0;
+                                size_t sz = sizeof(ev);
+
+                                if (io_bus_message(w, dealer, pair, draining, &ready_pending))
+                                        last_heard = now_ms();
+                                if (zmq_getsockopt(dealer, ZMQ_EVENTS, &ev, &sz) < 0 || !(ev & ZMQ_POLLIN))
+                                        break;
+                        }
+
+                if (!dealer)
+                        continue;
+                now = now_ms();
+                if (ready_pending && !draining)
+                        ready_pending = !send_ready(w, dealer);
+                if (now >= next_hb) {
+                        send_simple(dealer, PROTO_HB);
+                        next_hb = now + PROTO_HEARTBEAT_MS;
+                }
+                if (now - last_heard > (uint64_t)PROTO_HEARTBEAT_LIVENESS * PROTO_HEARTBEAT_MS) {
+                        /*
+                         * The bus went quiet: it may have restarted behind the
+                         * same address (the old TCP connection is a zombie) or
+                         * lost us. A fresh socket gets a fresh connection and
+                         * routing id; READY announces us again.
+                         */
+                        log_info("adapter worker %u: bus silent for %" PRIu64 " ms, reconnecting",
+                                 w->index, now - last_heard);
+                        zmq_close(dealer);
+                        dealer = NULL;
+                        r = dealer_open(w, &dealer);
+                        if (r < 0) {
+                                run_fail(run, r);
+                                if (!draining) {
+                                        draining = true;
+                                        send_str(pair, PAIR_STOP, false);
+                                }
+                        } else
+                                ready_pending = !send_ready(w, dealer);
+                        last_heard = now;
+                }
+        }
+
+        if (dealer) {
+                send_simple(dealer, PROTO_BYE);
+                zmq_close(dealer);
+        }
+        pthread_join(ha.thread, NULL);
+        return NULL;
+}
+
+static int ready_build(const Run *run, unsigned index, char **ret, size_t *ret_size)
+{
+        const AdapterOptions *o = run->opts;
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_t *services;
+        const char *base = o->name ? o->name : o->kind;
+        char name[256];
+        char *text;
+
+        if (o->workers > 1)
+                snprintf(name, sizeof(name), "%s-%u", base, index + 1);
+        else
+                snprintf(name, sizeof(name), "%s", base);
+
+        j = json_pack("{s:s,s:s,s:[],s:i}", "adapter", o->kind, "name", name, "services",
+                      "capacity", (json_int_t)run->capacity);
+        if (!j)
+                return -ENOMEM;
+        services = json_object_get(j, "services");
+        for (const char *const *s = o->services; *s; s++)
+                if (json_array_append_new(services, json_string(*s)) < 0)
+                        return -ENOMEM;
+        text = json_dumps(j, JSON_COMPACT);
+        if (!text)
+                return -ENOMEM;
+        if (strlen(text) > PROTO_MAX_META) {
+                free(text);
+                return -E2BIG;
+        }
+        *ret_size = strlen(text);
+        *ret = text;
+        return 0;
+}
+
+static bool utf8_printable(const char *s)
+{
+        json_t *j;
+
+        if (isempty(s))
+                return false;
+        for (const char *c = s; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return false;
+        /* jansson refuses invalid UTF-8; the READY frame must be valid JSON */
+        j = json_string(s);
+        if (!j)
+                return false;
+        json_decref(j);
+        return true;
+}
+
+static int options_check(const AdapterOptions *o, const AdapterHandler *h)
+{
+        size_t n = 0;
+
+        if (!o || !h || !h->handle)
+                return -EINVAL;
+        if (isempty(o->endpoint) || !utf8_printable(o->kind) || (o->name && !utf8_printable(o->name)) ||
+            !o->services)
+                return -EINVAL;
+        if (o->workers < 1 || o->workers > ADAPTER_MAX_WORKERS)
+                return -EINVAL;
+        if (o->max_body > ADAPTER_MAX_BODY_LIMIT)
+                return -EINVAL;
+        for (const char *const *s = o->services; *s; s++) {
+                if (!utf8_printable(*s))
+                        return -EINVAL;
+                if (++n > PROTO_MAX_SERVICES)
+                        return -E2BIG;
+        }
+        if (n == 0)
+                return -EINVAL;
+        if (o->curve_server_key || o->curve_public_key || o->curve_secret_key) {
+                const char *keys[] = { o->curve_server_key, o->curve_public_key, o->curve_secret_key };
+
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                        if (!keys[i] || strlen(keys[i]) != 40)
+                                return -EINVAL;
+        }
+        return 0;
+}
+
+int adapter_run(const AdapterOptions *opts, const AdapterHandler *h, void *userdata)
+{
+        struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+        sigset_t block, old_mask;
+        Run run = { .opts = opts, .h = h, .userdata = userdata };
+        Worker *workers = NULL;
+        int r;
+
+        r = options_check(opts, h);
+        if (r < 0)
+                return r;
+        run.max_body = opts->max_body ? opts->max_body : ADAPTER_MAX_BODY_DEFAULT;
+        run.capacity = opts->capacity ? opts->capacity : PROTO_DEFAULT_CAPACITY;
+
+        if (atomic_exchange(&running, true))
+                return -EBUSY;
+        pthread_once(&stop_pipe_once, stop_pipe_create);
+        if (stop_pipe_error < 0) {
+                r = stop_pipe_error;
+                goto out_running;
+        }
+        stop_pipe_drain();
+        atomic_store(&stop_requested, false);
+
+        workers = calloc(opts->workers, sizeof(*workers));
+        if (!workers) {
+                r = -ENOMEM;
+                goto out_running;
+        }
+        for (unsigned i = 0; i < opts->workers; i++) {
+                workers[i].run = &run;
+                workers[i].index = i;
+                snprintf(workers[i].pair_endpoint, sizeof(workers[i].pair_endpoint),
+                         "inproc://xbus-adapter-%u", i);
+                r = ready_build(&run, i, &workers[i].ready, &workers[i].ready_size);
+                if (r < 0)
+                        goto out_workers;
+        }
+
+        run.zctx = zmq_ctx_new();
+        if (!run.zctx) {
+                r = -errno;
+                goto out_workers;
+        }
+
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+
+        /* worker threads inherit a mask without SIGINT/SIGTERM: signals land here */
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+        for (unsigned i = 0; i < opts->workers; i++) {
+                r = pthread_create(&workers[i].io_thread, NULL, io_thread, &workers[i]);
+                if (r != 0) {
+                        run_fail(&run, -r);
+                        break;
+                }
+                workers[i].io_started = true;
+        }
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+
+        for (unsigned i = 0; i < opts->workers; i++)
+                if (workers[i].io_started)
+                        pthread_join(workers[i].io_thread, NULL);
+
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        zmq_ctx_term(run.zctx);
+        r = atomic_load(&run.error);
+
+out_workers:
+        for (unsigned i = 0; i < opts->workers; i++)
+                free(workers[i].ready);
+        free(workers);
+out_running:
+        atomic_store(&running, false);
+        return r;
+}
