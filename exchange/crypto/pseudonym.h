@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "util/macro.h"
+
 #define PSEUDONYM_HEX_LEN 64
 
 typedef struct PseudonymKey PseudonymKey;
@@ -20,6 +22,7 @@ typedef struct PseudonymKey PseudonymKey;
 int pseudonym_key_load(PseudonymKey **ret, const char *path);
 int pseudonym_key_new(PseudonymKey **ret, const void *key, size_t size);
 PseudonymKey *pseudonym_key_free(PseudonymKey *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PseudonymKey *, pseudonym_key_free);
 
 /*
  * pseudonym_compute(): hex HMAC of `id` into out (PSEUDONYM_HEX_LEN+1 bytes).

@@ -22,6 +22,17 @@ typedef struct Receipt {
  * receipt_sign(): JWS (typ "xbus-receipt+jws") over the JSON payload
  * {"seq","time","xroad_id","client","service","request_hash",
  *  "response_hash","subject","purpose","basis"} (absent fields omitted).
- * Return: 0 with *ret (malloc'd), or -errno.
+ * The payload is compact JSON (no white space) with the keys in that order.
+ * time, xroad_id, client, service and the two hashes are required; only
+ * subject, purpose and basis may be NULL. Strings are valid UTF-8 of at most
+ * 1 KiB each; seq is at most INT64_MAX.
+ * Return: 0 with *ret (malloc'd), -EINVAL (a field missing or invalid),
+ * -ENOMEM, -EIO.
  */
 int receipt_sign(const Signer *s, const Receipt *r, char **ret);
+
+/*
+ * receipt_payload(): the JSON payload receipt_sign() signs, for callers and
+ * tests that check a receipt's content. Return: as receipt_sign().
+ */
+int receipt_payload(const Receipt *r, char **ret);

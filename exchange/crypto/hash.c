@@ -1,0 +1,172 @@
+/* hash.c: SHA-256 (OpenSSL EVP), hex and strict base64url */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
+#include "crypto/hash.h"
+
+/*
+ * The digest is fetched once: EVP_sha256() and fetching by name look the
+ * algorithm up in the provider store (with its lock) on every call, which
+ * the Merkle tree and the request digests would pay per hash.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+        sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN])
+{
+        const EVP_MD *md;
+
+        pthread_once(&sha256_once, sha256_fetch);
+        md = sha256_md ? sha256_md : EVP_sha256();
+
+        /*
+         * EVP_Digest() fails only when OpenSSL cannot allocate its small
+         * context. The contract has no error return, and a wrong digest would
+         * silently corrupt receipts and the log, so stop rather than go on.
+         */
+        if (!EVP_Digest(data, size, out, NULL, md, NULL))
+                abort();
+}
+
+void hex_encode(const uint8_t *in, size_t size, char *out)
+{
+        static const char digits[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < size; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 0xf];
+        }
+        out[2 * size] = '\0';
+}
+
+static int unhex_char(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
+int hex_decode(const char *in, uint8_t *out, size_t size)
+{
+        /* Decode into `out` only once every digit is known to be valid. */
+        for (size_t i = 0; i < 2 * size; i++)
+                if (unhex_char(in[i]) < 0)
+                        return -EINVAL;
+
+        for (size_t i = 0; i < size; i++)
+                out[i] = (uint8_t) (unhex_char(in[2 * i]) << 4 | unhex_char(in[2 * i + 1]));
+        return 0;
+}
+
+static const char b64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t b64url_encode(const void *in, size_t size, char *out)
+{
+        const uint8_t *p = in;
+        size_t n = 0, i = 0;
+
+        for (; i + 3 <= size; i += 3) {
+                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
+
+                out[n++] = b64url_alphabet[(v >> 18) & 0x3f];
+                out[n++] = b64url_alphabet[(v >> 12) & 0x3f];
+                out[n++] = b64url_alphabet[(v >> 6) & 0x3f];
+                out[n++] = b64url_alphabet[v & 0x3f];
+        }
+
+        if (size - i == 1) {
+                uint32_t v = (uint32_t) p[i] << 16;
+
+                out[n++] = b64url_alphabet[(v >> 18) & 0x3f];
+                out[n++] = b64url_alphabet[(v >> 12) & 0x3f];
+        } else if (size - i == 2) {
+                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8;
+
+                out[n++] = b64url_alphabet[(v >> 18) & 0x3f];
+                out[n++] = b64url_alphabet[(v >> 12) & 0x3f];
+                out[n++] = b64url_alphabet[(v >> 6) & 0x3f];
+        }
+
+        out[n] = '\0';
+        return n;
+}
+
+static int b64url_value(char c)
+{
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '-')
+                return 62;
+        if (c == '_')
+                return 63;
+        return -EINVAL;         /* '=', '+', '/', white space, NUL, anything else */
+}
+
+long b64url_decode(const char *in, size_t len, uint8_t *out)
+{
+        size_t n = 0, i = 0;
+        int v[4];
+
+        /* One char left over carries only 6 bits: never a whole byte. */
+        if (len % 4 == 1)
+                return -EINVAL;
+        /* The result must be representable in the return type. */
+        if (len > (size_t) LONG_MAX / 3)
+                return -EINVAL;
+
+        for (; i + 4 <= len; i += 4) {
+                for (size_t j = 0; j < 4; j++) {
+                        v[j] = b64url_value(in[i + j]);
+                        if (v[j] < 0)
+                                return -EINVAL;
+                }
+                out[n++] = (uint8_t) (v[0] << 2 | v[1] >> 4);
+                out[n++] = (uint8_t) ((v[1] & 0xf) << 4 | v[2] >> 2);
+                out[n++] = (uint8_t) ((v[2] & 0x3) << 6 | v[3]);
+        }
+
+        if (len - i >= 2) {
+                size_t rest = len - i;
+
+                for (size_t j = 0; j < rest; j++) {
+                        v[j] = b64url_value(in[i + j]);
+                        if (v[j] < 0)
+                                return -EINVAL;
+                }
+
+                /*
+                 * Canonical encodings leave the unused low bits of the last
+                 * char zero; anything else would let two strings decode to
+                 * the same bytes (a malleable signature or key id).
+                 */
+                if (rest == 2) {
+                        if (v[1] & 0xf)
+                                return -EINVAL;
+                        out[n++] = (uint8_t) (v[0] << 2 | v[1] >> 4);
+                } else {
+                        if (v[2] & 0x3)
+                                return -EINVAL;
+                        out[n++] = (uint8_t) (v[0] << 2 | v[1] >> 4);
+                        out[n++] = (uint8_t) ((v[1] & 0xf) << 4 | v[2] >> 2);
+                }
+        }
+
+        return (long) n;
+}

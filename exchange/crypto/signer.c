@@ -1,0 +1,277 @@
+/* signer.c: ES256 compact JWS with a P-256 key loaded once */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/pem.h>
+
+#include "crypto/hash.h"
+#include "crypto/signer.h"
+#include "util/macro.h"
+
+/* A PEM private key is a few hundred bytes; refuse to read anything huge. */
+#define SIGNER_PEM_MAX KIB(64)
+#define SIGNER_TYP_MAX 64
+#define ES256_COORD_LEN 32
+#define ES256_SIG_LEN (2 * ES256_COORD_LEN)
+/* base64url of a SHA-256 thumbprint: 43 chars */
+#define SIGNER_KID_LEN 43
+
+struct Signer {
+        /* Read-only after creation: OpenSSL 3 keys may be used by many threads at once. */
+        EVP_PKEY *pkey;
+        char x[SIGNER_KID_LEN + 1];     /* base64url of the 32-byte coordinates */
+        char y[SIGNER_KID_LEN + 1];
+        char kid[SIGNER_KID_LEN + 1];
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free);
+
+Signer *signer_free(Signer *s)
+{
+        if (!s)
+                return NULL;
+        EVP_PKEY_free(s->pkey);
+        free(s);
+        return NULL;
+}
+
+/* Never prompt on a terminal for the passphrase of an encrypted PEM. */
+static int no_password(char *buf, int size, int rwflag, void *userdata)
+{
+        return -1;
+}
+
+static int coord_b64(const EVP_PKEY *pkey, const char *param, char out[SIGNER_KID_LEN + 1])
+{
+        _cleanup_(BN_freep) BIGNUM *bn = NULL;
+        uint8_t raw[ES256_COORD_LEN];
+
+        if (!EVP_PKEY_get_bn_param(pkey, param, &bn))
+                return -EINVAL;
+        if (BN_bn2binpad(bn, raw, sizeof(raw)) != sizeof(raw))
+                return -EINVAL;
+        b64url_encode(raw, sizeof(raw), out);
+        return 0;
+}
+
+int signer_new(Signer **ret, EVP_PKEY *pkey)
+{
+        _cleanup_(signer_freep) Signer *s = NULL;
+        char group[64];
+        char thumb_input[160];
+        uint8_t thumb[HASH_SHA256_LEN];
+        BIGNUM *priv = NULL;
+        int r;
+
+        if (!pkey || !EVP_PKEY_is_a(pkey, "EC"))
+                return -EINVAL;
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) ||
+            !streq(group, SN_X9_62_prime256v1)) {
+                ERR_clear_error();
+                return -EINVAL;
+        }
+        /* a public key alone cannot sign */
+        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &priv)) {
+                ERR_clear_error();
+                return -EINVAL;
+        }
+        BN_clear_free(priv);
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        if (!EVP_PKEY_up_ref(pkey))
+                return -ENOMEM;
+        s->pkey = pkey;
+
+        r = coord_b64(pkey, OSSL_PKEY_PARAM_EC_PUB_X, s->x);
+        if (r >= 0)
+                r = coord_b64(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, s->y);
+        if (r < 0) {
+                ERR_clear_error();
+                return r;
+        }
+
+        /* RFC 7638: the required members only, in lexicographic order, no white space. */
+        snprintf(thumb_input, sizeof(thumb_input),
+                 "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", s->x, s->y);
+        hash_sha256(thumb_input, strlen(thumb_input), thumb);
+        b64url_encode(thumb, sizeof(thumb), s->kid);
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int signer_load(Signer **ret, const char *pem_path)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_(BIO_freep) BIO *bio = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+        char *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+        int r;
+
+        fd = open(pem_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if (st.st_mode & 077)
+                return -EPERM;
+        if ((size_t) st.st_size > SIGNER_PEM_MAX)
+                return -EINVAL;
+
+        buf = malloc(SIGNER_PEM_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (n <= SIGNER_PEM_MAX) {
+                ssize_t l = read(fd, buf + n, SIGNER_PEM_MAX + 1 - n);
+
+                if (l < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto out;
+                }
+                if (l == 0)
+                        break;
+                n += (size_t) l;
+        }
+        if (n > SIGNER_PEM_MAX) {
+                r = -EINVAL;
+                goto out;
+        }
+
+        bio = BIO_new_mem_buf(buf, (int) n);
+        if (!bio) {
+                r = -ENOMEM;
+                goto out;
+        }
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+        if (!pkey) {
+                ERR_clear_error();
+                r = -EINVAL;
+                goto out;
+        }
+
+        r = signer_new(ret, pkey);
+out:
+        OPENSSL_cleanse(buf, SIGNER_PEM_MAX + 1);
+        free(buf);
+        return r;
+}
+
+const char *signer_kid(const Signer *s)
+{
+        return s->kid;
+}
+
+json_t *signer_public_jwk(const Signer *s)
+{
+        /* A fresh object each time: callers may change theirs, threads share nothing. */
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                         "kty", "EC",
+                         "crv", "P-256",
+                         "x", s->x,
+                         "y", s->y,
+                         "kid", s->kid,
+                         "alg", "ES256",
+                         "use", "sig");
+}
+
+/* typ goes into the header unescaped: allow the characters media types use. */
+static bool typ_is_valid(const char *typ)
+{
+        size_t n = strlen(typ);
+
+        if (n == 0 || n > SIGNER_TYP_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = typ[i];
+
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      strchr("+-._/", c)))
+                        return false;
+        }
+        return true;
+}
+
+/* DER ECDSA-Sig-Value -> JWS r||s, each left-padded to 32 bytes (RFC 7518 section 3.4). */
+static int der_to_raw(const uint8_t *der, size_t der_len, uint8_t raw[ES256_SIG_LEN])
+{
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = NULL;
+        const unsigned char *p = der;
+        const BIGNUM *r, *s;
+
+        sig = d2i_ECDSA_SIG(NULL, &p, (long) der_len);
+        if (!sig || p != der + der_len)
+                return -EIO;
+        ECDSA_SIG_get0(sig, &r, &s);
+        if (BN_bn2binpad(r, raw, ES256_COORD_LEN) != ES256_COORD_LEN ||
+            BN_bn2binpad(s, raw + ES256_COORD_LEN, ES256_COORD_LEN) != ES256_COORD_LEN)
+                return -EIO;
+        return 0;
+}
+
+int signer_sign_compact(const Signer *s, const char *typ, const void *payload, size_t size, char **ret)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_free_ char *out = NULL;
+        char header[128 + SIGNER_TYP_MAX];
+        uint8_t der[80];        /* an ECDSA P-256 DER signature is at most 72 bytes */
+        uint8_t raw[ES256_SIG_LEN];
+        size_t header_len, signing_len, total, der_len = sizeof(der), n;
+        int r;
+
+        if (!typ_is_valid(typ))
+                return -EINVAL;
+        if (size > SIZE_MAX / 4 - KIB(1))
+                return -ENOMEM;
+
+        header_len = (size_t) snprintf(header, sizeof(header),
+                                       "{\"alg\":\"ES256\",\"typ\":\"%s\",\"kid\":\"%s\"}", typ, s->kid);
+
+        /* header.payload.signature, then a NUL */
+        signing_len = b64url_encoded_len(header_len) + 1 + b64url_encoded_len(size);
+        total = signing_len + 1 + b64url_encoded_len(ES256_SIG_LEN) + 1;
+        out = malloc(total);
+        if (!out)
+                return -ENOMEM;
+
+        n = b64url_encode(header, header_len, out);
+        out[n++] = '.';
+        n += b64url_encode(payload, size, out + n);
+
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return -ENOMEM;
+        if (!EVP_DigestSignInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, s->pkey, NULL) ||
+            !EVP_DigestSign(ctx, der, &der_len, (const unsigned char *) out, n)) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        r = der_to_raw(der, der_len, raw);
+        if (r < 0)
+                return r;
+
+        out[n++] = '.';
+        b64url_encode(raw, sizeof(raw), out + n);
+
+        *ret = TAKE_PTR(out);
+        return 0;
+}
