@@ -78,7 +78,7 @@ typedef struct RegistryService {
         char *title;
         const RegistrySubsystem *owner; /* the provider subsystem (id prefix) */
         unsigned methods;               /* REGISTRY_METHOD_* the service accepts */
-        char **paths;                   /* path patterns ("/", "/*", "/**"), NULL-terminated */
+        char **paths;                   /* path patterns like "/", "/x/ *", NULL-terminated (see docs/registry.md) */
         bool personal_data;             /* requests must name a data subject */
         char **categories;              /* data categories, NULL-terminated */
         char *request_schema;           /* schema path relative to the schema root, or NULL */

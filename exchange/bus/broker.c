@@ -1,0 +1,747 @@
+/* broker.c: routes requests to adapter instances over a ZeroMQ ROUTER
+ *
+ * Why a single thread: a ZeroMQ socket belongs to one thread. The broker
+ * thread owns the ROUTER, the adapter table, the requests in flight (a slot
+ * table indexed by request id) and their deadlines (an indexed min-heap).
+ * HTTP workers reach it only through its mailbox, and it answers through
+ * theirs, so nothing here is shared or locked except the mailboxes and a
+ * small service summary for health checks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus/broker.h"
+#include "bus/proto.h"
+#include "util/macro.h"
+#include "util/time-util.h"
+
+#define MAX_ADAPTERS 1024
+#define SLOT_BITS 16
+#define MAX_IN_FLIGHT (1U << SLOT_BITS)
+
+typedef struct Adapter {
+        bool alive;
+        uint8_t id[256];
+        size_t id_size;
+        char kind[32];
+        char name[64];
+        char **services;                /* sorted */
+        size_t n_services;
+        unsigned capacity;
+        unsigned in_flight;
+        uint64_t last_seen;             /* monotonic usec */
+} Adapter;
+
+struct Broker {
+        BrokerOptions opts;
+        void *ctx, *router;
+        Mailbox queue;
+        pthread_t thread;
+        bool thread_started;
+        atomic_bool stop;
+
+        Adapter adapters[MAX_ADAPTERS];
+        unsigned n_adapters;            /* high-water mark of used entries */
+
+        BusRequest *slots[MAX_IN_FLIGHT];
+        uint32_t free_slots[MAX_IN_FLIGHT];
+        uint32_t n_free;
+        uint64_t next_gen;
+
+        BusRequest **heap;              /* min-heap on deadline */
+        size_t heap_size;
+
+        uint64_t next_heartbeat;
+
+        /* for broker_serves() and stats, updated by the broker thread */
+        pthread_mutex_t summary_lock;
+        char **summary;                 /* services with a live adapter, sorted */
+        size_t n_summary;
+        atomic_uint live_adapters, in_flight;
+        atomic_uint_fast64_t n_requests, n_timeouts, n_unavailable;
+};
+
+/* --- deadline heap ------------------------------------------------------- */
+
+static void heap_swap(Broker *b, size_t i, size_t j)
+{
+        BusRequest *t = b->heap[i];
+        b->heap[i] = b->heap[j];
+        b->heap[j] = t;
+        b->heap[i]->heap_index = i;
+        b->heap[j]->heap_index = j;
+}
+
+static void heap_up(Broker *b, size_t i)
+{
+        while (i > 0) {
+                size_t p = (i - 1) / 2;
+                if (b->heap[p]->deadline <= b->heap[i]->deadline)
+                        break;
+                heap_swap(b, i, p);
+                i = p;
+        }
+}
+
+static void heap_down(Broker *b, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                if (l < b->heap_size && b->heap[l]->deadline < b->heap[m]->deadline)
+                        m = l;
+                if (r < b->heap_size && b->heap[r]->deadline < b->heap[m]->deadline)
+                        m = r;
+                if (m == i)
+                        break;
+                heap_swap(b, i, m);
+                i = m;
+        }
+}
+
+static void heap_push(Broker *b, BusRequest *req)
+{
+        /* the heap array has MAX_IN_FLIGHT entries: one per slot, never more */
+        req->heap_index = b->heap_size;
+        b->heap[b->heap_size++] = req;
+        heap_up(b, req->heap_index);
+}
+
+static void heap_remove(Broker *b, BusRequest *req)
+{
+        size_t i = req->heap_index;
+
+        b->heap_size--;
+        if (i != b->heap_size) {
+                b->heap[i] = b->heap[b->heap_size];
+                b->heap[i]->heap_index = i;
+                heap_down(b, i);
+                heap_up(b, i);
+        }
+}
+
+/* --- answering ----------------------------------------------------------- */
+
+static void request_finish(Broker *b, BusRequest *req)
+{
+        (void)mailbox_post(req->reply_to, &req->item);
+}
+
+static void request_fail(Broker *b, BusRequest *req, int status, const char *error, const char *fmt, ...)
+        _printf_(5, 6);
+static void request_fail(Broker *b, BusRequest *req, int status, const char *error, const char *fmt, ...)
+{
+        va_list ap;
+
+        req->status = status;
+        req->error = error;
+        va_start(ap, fmt);
+        vsnprintf(req->detail, sizeof(req->detail), fmt, ap);
+        va_end(ap);
+        if (streq(error, "provider_unavailable"))
+                atomic_fetch_add(&b->n_unavailable, 1);
+        request_finish(b, req);
+}
+
+/* Remove a request from the in-flight tables (slot, heap, adapter count). */
+static void request_untrack(Broker *b, BusRequest *req)
+{
+        uint32_t slot = (uint32_t)(req->id & (MAX_IN_FLIGHT - 1));
+
+        b->slots[slot] = NULL;
+        b->free_slots[b->n_free++] = slot;
+        heap_remove(b, req);
+        if (req->adapter >= 0 && b->adapters[req->adapter].in_flight > 0)
+                b->adapters[req->adapter].in_flight--;
+        atomic_fetch_sub(&b->in_flight, 1);
+}
+
+/* --- adapters ------------------------------------------------------------ */
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void strv_free_n(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* Publish the sorted list of served services (owned copies) for broker_serves(). */
+static void summary_update(Broker *b)
+{
+        char **list = NULL;
+        size_t n = 0, cap = 0;
+        unsigned live = 0;
+        bool oom = false;
+
+        for (unsigned i = 0; i < b->n_adapters; i++) {
+                Adapter *a = &b->adapters[i];
+                if (!a->alive)
+                        continue;
+                live++;
+                for (size_t j = 0; j < a->n_services && !oom; j++) {
+                        if (n == cap) {
+                                size_t nc = cap ? cap * 2 : 32;
+                                char **nl = realloc(list, nc * sizeof(char *));
+                                if (!nl) {
+                                        oom = true;
+                                        break;
+                                }
+                                list = nl;
+                                cap = nc;
+                        }
+                        list[n] = strdup(a->services[j]);
+                        if (!list[n]) {
+                                oom = true;
+                                break;
+                        }
+                        n++;
+                }
+        }
+        if (n > 1)
+                qsort(list, n, sizeof(char *), strcmp_ptr);
+        pthread_mutex_lock(&b->summary_lock);
+        strv_free_n(b->summary, b->n_summary);
+        b->summary = list;
+        b->n_summary = n;
+        pthread_mutex_unlock(&b->summary_lock);
+        atomic_store(&b->live_adapters, live);
+}
+
+bool broker_serves(Broker *b, const char *service)
+{
+        bool found;
+
+        pthread_mutex_lock(&b->summary_lock);
+        found = b->n_summary &&
+                bsearch(&service, b->summary, b->n_summary, sizeof(char *), strcmp_ptr) != NULL;
+        pthread_mutex_unlock(&b->summary_lock);
+        return found;
+}
+
+static void adapter_clear(Adapter *a)
+{
+        strv_free_n(a->services, a->n_services);
+        *a = (Adapter){};
+}
+
+static int adapter_find(Broker *b, const uint8_t *id, size_t id_size)
+{
+        for (unsigned i = 0; i < b->n_adapters; i++)
+                if (b->adapters[i].alive && b->adapters[i].id_size == id_size &&
+                    memcmp(b->adapters[i].id, id, id_size) == 0)
+                        return (int)i;
+        return -1;
+}
+
+/* Drop an adapter: everything it was working on is answered now, not at its deadline. */
+static void adapter_drop(Broker *b, int index, const char *why)
+{
+        for (uint32_t s = 0; s < MAX_IN_FLIGHT; s++) {
+                BusRequest *req = b->slots[s];
+                if (req && req->adapter == index) {
+                        request_untrack(b, req);
+                        request_fail(b, req, 503, "provider_unavailable",
+                                     "the adapter serving this request went away (%s)", why);
+                }
+        }
+        adapter_clear(&b->adapters[index]);
+        while (b->n_adapters > 0 && !b->adapters[b->n_adapters - 1].alive)
+                b->n_adapters--;
+        summary_update(b);
+}
+
+static bool adapter_serves(const Adapter *a, const char *service)
+{
+        return bsearch(&service, a->services, a->n_services, sizeof(char *), strcmp_ptr) != NULL;
+}
+
+/* --- sending ------------------------------------------------------------- */
+
+static int send_frames(Broker *b, const uint8_t *id, size_t id_size, const char *cmd, const void *f1, size_t s1,
+                       const void *f2, size_t s2, const void *f3, size_t s3, int nextra)
+{
+        int flags = ZMQ_DONTWAIT;
+
+        if (zmq_send(b->router, id, id_size, flags | ZMQ_SNDMORE) < 0)
+                return -errno;
+        if (zmq_send(b->router, PROTO_VERSION, strlen(PROTO_VERSION), flags | ZMQ_SNDMORE) < 0)
+                return -errno;
+        if (zmq_send(b->router, cmd, strlen(cmd), flags | (nextra > 0 ? ZMQ_SNDMORE : 0)) < 0)
+                return -errno;
+        if (nextra >= 1 && zmq_send(b->router, f1, s1, flags | (nextra > 1 ? ZMQ_SNDMORE : 0)) < 0)
+                return -errno;
+        if (nextra >= 2 && zmq_send(b->router, f2, s2, flags | (nextra > 2 ? ZMQ_SNDMORE : 0)) < 0)
+                return -errno;
+        if (nextra >= 3 && zmq_send(b->router, f3, s3, flags) < 0)
+                return -errno;
+        return 0;
+}
+
+static void dispatch(Broker *b, BusRequest *req, uint64_t now)
+{
+        int best = -1;
+        bool any = false;
+        uint32_t slot;
+        uint8_t idbuf[PROTO_ID_LEN];
+        int r;
+
+        atomic_fetch_add(&b->n_requests, 1);
+        req->adapter = -1;
+        for (unsigned i = 0; i < b->n_adapters; i++) {
+                Adapter *a = &b->adapters[i];
+                if (!a->alive || !adapter_serves(a, req->service))
+                        continue;
+                any = true;
+                if (a->in_flight >= a->capacity)
+                        continue;
+                if (best < 0 || a->in_flight < b->adapters[best].in_flight)
+                        best = (int)i;
+        }
+        if (best < 0) {
+                request_fail(b, req, 503, "provider_unavailable",
+                             any ? "every adapter serving this service is at capacity"
+                                 : "no adapter serving this service is connected");
+                return;
+        }
+        if (b->n_free == 0) {
+                request_fail(b, req, 503, "provider_unavailable", "too many requests in flight");
+                return;
+        }
+        slot = b->free_slots[--b->n_free];
+        req->id = (++b->next_gen << SLOT_BITS) | slot;
+        for (int i = 0; i < PROTO_ID_LEN; i++)
+                idbuf[i] = (uint8_t)(req->id >> (8 * (PROTO_ID_LEN - 1 - i)));
+
+        r = send_frames(b, b->adapters[best].id, b->adapters[best].id_size, PROTO_REQ, idbuf, sizeof(idbuf),
+                        req->meta, req->meta_size, req->body ? req->body : "", req->body_size, 3);
+        if (r < 0) {
+                b->free_slots[b->n_free++] = slot;
+                request_fail(b, req, 503, "provider_unavailable", "the adapter cannot take the request now");
+                if (r == -EHOSTUNREACH)
+                        adapter_drop(b, best, "unreachable");
+                return;
+        }
+        b->slots[slot] = req;
+        req->adapter = best;
+        req->deadline = now + req->timeout_ms * USEC_PER_MSEC;
+        heap_push(b, req);
+        b->adapters[best].in_flight++;
+        atomic_fetch_add(&b->in_flight, 1);
+}
+
+/* --- receiving ----------------------------------------------------------- */
+
+#define MAX_FRAMES 8
+
+typedef struct Frames {
+        zmq_msg_t msg[MAX_FRAMES];
+        int n;
+        bool truncated;
+} Frames;
+
+static void frames_close(Frames *f)
+{
+        for (int i = 0; i < f->n; i++)
+                zmq_msg_close(&f->msg[i]);
+        f->n = 0;
+}
+
+static int frames_recv(Broker *b, Frames *f)
+{
+        int more;
+        size_t sz = sizeof(more);
+
+        f->n = 0;
+        f->truncated = false;
+        do {
+                zmq_msg_t tmp, *m = f->n < MAX_FRAMES ? &f->msg[f->n] : &tmp;
+                zmq_msg_init(m);
+                if (zmq_msg_recv(m, b->router, ZMQ_DONTWAIT) < 0) {
+                        int e = errno;
+                        zmq_msg_close(m);
+                        frames_close(f);
+                        return -e;
+                }
+                if (m == &tmp) {
+                        f->truncated = true;
+                        zmq_msg_close(m);
+                } else
+                        f->n++;
+                zmq_getsockopt(b->router, ZMQ_RCVMORE, &more, &sz);
+        } while (more);
+        return 0;
+}
+
+static bool frame_is(zmq_msg_t *m, const char *s)
+{
+        size_t n = strlen(s);
+        return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), s, n) == 0;
+}
+
+static void handle_ready(Broker *b, const uint8_t *id, size_t id_size, zmq_msg_t *meta, uint64_t now)
+{
+        json_t *j, *svcs, *v;
+        json_error_t err;
+        int index;
+        Adapter *a;
+        size_t i;
+
+        if (zmq_msg_size(meta) > PROTO_MAX_META)
+                return;
+        j = json_loadb(zmq_msg_data(meta), zmq_msg_size(meta), JSON_REJECT_DUPLICATES, &err);
+        if (!j)
+                return;
+        svcs = json_object_get(j, "services");
+        if (!json_is_array(svcs) || json_array_size(svcs) == 0 || json_array_size(svcs) > PROTO_MAX_SERVICES) {
+                json_decref(j);
+                return;
+        }
+        index = adapter_find(b, id, id_size);
+        if (index < 0) {
+                for (index = 0; index < MAX_ADAPTERS; index++)
+                        if (!b->adapters[index].alive)
+                                break;
+                if (index == MAX_ADAPTERS) {
+                        json_decref(j);
+                        return; /* full: the adapter keeps re-announcing until a place frees */
+                }
+        } else {
+                /* re-announced: keep in-flight work, replace the service list */
+                unsigned inflight = b->adapters[index].in_flight;
+                adapter_clear(&b->adapters[index]);
+                b->adapters[index].in_flight = inflight;
+        }
+        a = &b->adapters[index];
+        a->services = calloc(json_array_size(svcs), sizeof(char *));
+        if (!a->services) {
+                json_decref(j);
+                return;
+        }
+        json_array_foreach(svcs, i, v) {
+                if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
+                        continue;
+                a->services[a->n_services] = strdup(json_string_value(v));
+                if (a->services[a->n_services])
+                        a->n_services++;
+        }
+        qsort(a->services, a->n_services, sizeof(char *), strcmp_ptr);
+        memcpy(a->id, id, id_size);
+        a->id_size = id_size;
+        snprintf(a->kind, sizeof(a->kind), "%s", strempty(json_string_value(json_object_get(j, "adapter"))));
+        snprintf(a->name, sizeof(a->name), "%s", strempty(json_string_value(json_object_get(j, "name"))));
+        v = json_object_get(j, "capacity");
+        a->capacity = json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= 4096
+                              ? (unsigned)json_integer_value(v)
+                              : PROTO_DEFAULT_CAPACITY;
+        a->last_seen = now;
+        a->alive = true;
+        if ((unsigned)index >= b->n_adapters)
+                b->n_adapters = (unsigned)index + 1;
+        json_decref(j);
+        summary_update(b);
+}
+
+static void handle_reply(Broker *b, int index, Frames *f)
+{
+        const uint8_t *idb;
+        uint64_t id = 0;
+        BusRequest *req;
+        json_t *meta, *v;
+        size_t size;
+
+        if (f->n != 6 || zmq_msg_size(&f->msg[3]) != PROTO_ID_LEN)
+                return;
+        idb = zmq_msg_data(&f->msg[3]);
+        for (int i = 0; i < PROTO_ID_LEN; i++)
+                id = (id << 8) | idb[i];
+        req = b->slots[id & (MAX_IN_FLIGHT - 1)];
+        if (!req || req->id != id || req->adapter != index)
+                return; /* late (timed out) or forged answer: drop */
+
+        request_untrack(b, req);
+        if (zmq_msg_size(&f->msg[4]) > PROTO_MAX_META ||
+            !(meta = json_loadb(zmq_msg_data(&f->msg[4]), zmq_msg_size(&f->msg[4]), 0, NULL))) {
+                request_fail(b, req, 502, "provider_error", "the adapter sent a malformed answer");
+                return;
+        }
+        v = json_object_get(meta, "error");
+        if (json_is_string(v)) {
+                /* Only the bus's own vocabulary reaches the client; anything else is a provider error. */
+                static const char *const known[] = { "provider_unavailable", "provider_timeout",
+                                                     "provider_error", "response_invalid" };
+                const char *e = "provider_error";
+                int status = 502;
+                for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                        if (streq(json_string_value(v), known[i]))
+                                e = known[i];
+                if (streq(e, "provider_unavailable"))
+                        status = 503;
+                else if (streq(e, "provider_timeout"))
+                        status = 504;
+                v = json_object_get(meta, "detail");
+                request_fail(b, req, status, e, "%.200s",
+                             json_is_string(v) ? json_string_value(v) : "the provider reported a failure");
+                json_decref(meta);
+                return;
+        }
+        v = json_object_get(meta, "status");
+        req->status = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+        if (req->status < 200 || req->status > 599) {
+                json_decref(meta);
+                request_fail(b, req, 502, "provider_error", "the adapter sent an answer without a valid status");
+                return;
+        }
+        v = json_object_get(meta, "content_type");
+        snprintf(req->content_type, sizeof(req->content_type), "%s",
+                 json_is_string(v) ? json_string_value(v) : "application/json");
+        json_decref(meta);
+
+        size = zmq_msg_size(&f->msg[5]);
+        if (size > req->max_response) {
+                request_fail(b, req, 502, "response_invalid",
+                             "the provider's answer (%zu bytes) exceeds the service's limit (%zu bytes)", size,
+                             req->max_response);
+                return;
+        }
+        req->response = malloc(size ? size : 1);
+        if (!req->response) {
+                request_fail(b, req, 503, "provider_unavailable", "out of memory");
+                return;
+        }
+        memcpy(req->response, zmq_msg_data(&f->msg[5]), size);
+        req->response_size = size;
+        req->error = NULL;
+        request_finish(b, req);
+}
+
+static void handle_router(Broker *b, uint64_t now)
+{
+        for (unsigned budget = 0; budget < 4096; budget++) {
+                Frames f;
+                const uint8_t *id;
+                size_t id_size;
+                int index;
+
+                if (frames_recv(b, &f) < 0)
+                        return;
+                if (f.truncated || f.n < 3 || !frame_is(&f.msg[1], PROTO_VERSION) ||
+                    zmq_msg_size(&f.msg[0]) > sizeof(b->adapters[0].id)) {
+                        frames_close(&f);
+                        continue;
+                }
+                id = zmq_msg_data(&f.msg[0]);
+                id_size = zmq_msg_size(&f.msg[0]);
+                index = adapter_find(b, id, id_size);
+
+                if (frame_is(&f.msg[2], PROTO_READY) && f.n == 4)
+                        handle_ready(b, id, id_size, &f.msg[3], now);
+                else if (index < 0) {
+                        if (!frame_is(&f.msg[2], PROTO_BYE))
+                                (void)send_frames(b, id, id_size, PROTO_UNKNOWN, NULL, 0, NULL, 0, NULL, 0, 0);
+                } else if (frame_is(&f.msg[2], PROTO_HB))
+                        b->adapters[index].last_seen = now;
+                else if (frame_is(&f.msg[2], PROTO_REP)) {
+                        b->adapters[index].last_seen = now;
+                        handle_reply(b, index, &f);
+                } else if (frame_is(&f.msg[2], PROTO_BYE))
+                        adapter_drop(b, index, "it said goodbye");
+                frames_close(&f);
+        }
+}
+
+static void handle_timers(Broker *b, uint64_t now)
+{
+        while (b->heap_size > 0 && b->heap[0]->deadline <= now) {
+                BusRequest *req = b->heap[0];
+                uint64_t ms = req->timeout_ms;
+                request_untrack(b, req);
+                atomic_fetch_add(&b->n_timeouts, 1);
+                request_fail(b, req, 504, "provider_timeout", "the provider did not answer within %" PRIu64 " ms",
+                             ms);
+        }
+        if (now >= b->next_heartbeat) {
+                uint64_t dead_after = (uint64_t)b->opts.heartbeat_ms * b->opts.liveness * USEC_PER_MSEC;
+                for (unsigned i = 0; i < b->n_adapters; i++) {
+                        Adapter *a = &b->adapters[i];
+                        if (!a->alive)
+                                continue;
+                        if (now - a->last_seen > dead_after)
+                                adapter_drop(b, (int)i, "no heartbeat");
+                        else
+                                (void)send_frames(b, a->id, a->id_size, PROTO_HB, NULL, 0, NULL, 0, NULL, 0, 0);
+                }
+                b->next_heartbeat = now + (uint64_t)b->opts.heartbeat_ms * USEC_PER_MSEC;
+        }
+}
+
+static void *broker_thread(void *userdata)
+{
+        Broker *b = userdata;
+
+        while (!atomic_load(&b->stop)) {
+                zmq_pollitem_t items[2] = {
+                        { .socket = b->router, .events = ZMQ_POLLIN },
+                        { .fd = mailbox_fd(&b->queue), .events = ZMQ_POLLIN },
+                };
+                uint64_t now = now_usec(CLOCK_MONOTONIC), next = b->next_heartbeat;
+                long timeout;
+
+                if (b->heap_size > 0 && b->heap[0]->deadline < next)
+                        next = b->heap[0]->deadline;
+                timeout = next > now ? (long)((next - now + 999) / 1000) : 0;
+                if (zmq_poll(items, 2, timeout) < 0 && errno != EINTR)
+                        break;
+                now = now_usec(CLOCK_MONOTONIC);
+                if (items[0].revents & ZMQ_POLLIN)
+                        handle_router(b, now);
+                if (items[1].revents & ZMQ_POLLIN) {
+                        MailboxItem *it = mailbox_drain(&b->queue);
+                        while (it) {
+                                MailboxItem *next_item = it->next;
+                                dispatch(b, (BusRequest *)it, now);
+                                it = next_item;
+                        }
+                }
+                handle_timers(b, now);
+        }
+
+        /* Stopping: nothing submitted stays unanswered. */
+        for (MailboxItem *it = mailbox_drain(&b->queue); it;) {
+                MailboxItem *next_item = it->next;
+                request_fail(b, (BusRequest *)it, 503, "provider_unavailable", "the bus is shutting down");
+                it = next_item;
+        }
+        for (uint32_t s = 0; s < MAX_IN_FLIGHT; s++)
+                if (b->slots[s]) {
+                        BusRequest *req = b->slots[s];
+                        request_untrack(b, req);
+                        request_fail(b, req, 503, "provider_unavailable", "the bus is shutting down");
+                }
+        return NULL;
+}
+
+int broker_new(Broker **ret, const BrokerOptions *opts)
+{
+        Broker *b;
+        int r, v;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        pthread_mutex_init(&b->summary_lock, NULL);
+        b->opts = *opts;
+        if (!b->opts.heartbeat_ms)
+                b->opts.heartbeat_ms = PROTO_HEARTBEAT_MS;
+        if (!b->opts.liveness)
+                b->opts.liveness = PROTO_HEARTBEAT_LIVENESS;
+        if (!b->opts.queue_capacity)
+                b->opts.queue_capacity = 16384;
+        if (!b->opts.max_message)
+                b->opts.max_message = MIB(16);
+        for (uint32_t i = 0; i < MAX_IN_FLIGHT; i++)
+                b->free_slots[i] = MAX_IN_FLIGHT - 1 - i;
+        b->n_free = MAX_IN_FLIGHT;
+        b->heap = calloc(MAX_IN_FLIGHT, sizeof(BusRequest *));
+        if (!b->heap) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = mailbox_init(&b->queue, b->opts.queue_capacity);
+        if (r < 0)
+                goto fail;
+
+        b->ctx = zmq_ctx_new();
+        if (!b->ctx) {
+                r = -errno;
+                goto fail;
+        }
+        b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
+        if (!b->router) {
+                r = -errno;
+                goto fail;
+        }
+        v = 1;
+        zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &v, sizeof(v));
+        v = 0;
+        zmq_setsockopt(b->router, ZMQ_LINGER, &v, sizeof(v));
+        v = 100000;
+        zmq_setsockopt(b->router, ZMQ_SNDHWM, &v, sizeof(v));
+        zmq_setsockopt(b->router, ZMQ_RCVHWM, &v, sizeof(v));
+        {
+                int64_t max = (int64_t)b->opts.max_message;
+                zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+        }
+        if (zmq_bind(b->router, b->opts.endpoint) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        b->next_heartbeat = now_usec(CLOCK_MONOTONIC) + (uint64_t)b->opts.heartbeat_ms * USEC_PER_MSEC;
+        r = -pthread_create(&b->thread, NULL, broker_thread, b);
+        if (r < 0)
+                goto fail;
+        b->thread_started = true;
+        *ret = b;
+        return 0;
+fail:
+        broker_free(b);
+        return r;
+}
+
+Broker *broker_free(Broker *b)
+{
+        if (!b)
+                return NULL;
+        if (b->thread_started) {
+                uint64_t one = 1;
+                atomic_store(&b->stop, true);
+                (void)!write(mailbox_fd(&b->queue), &one, sizeof(one));
+                pthread_join(b->thread, NULL);
+        }
+        for (unsigned i = 0; i < b->n_adapters; i++)
+                adapter_clear(&b->adapters[i]);
+        if (b->router)
+                zmq_close(b->router);
+        if (b->ctx)
+                zmq_ctx_term(b->ctx);
+        mailbox_deinit(&b->queue);
+        strv_free_n(b->summary, b->n_summary);
+        pthread_mutex_destroy(&b->summary_lock);
+        free(b->heap);
+        free(b);
+        return NULL;
+}
+
+int broker_submit(Broker *b, BusRequest *req)
+{
+        req->response = NULL;
+        req->response_size = 0;
+        req->error = NULL;
+        req->detail[0] = 0;
+        req->content_type[0] = 0;
+        if (atomic_load(&b->stop))
+                return -ESHUTDOWN;
+        return mailbox_post(&b->queue, &req->item);
+}
+
+void broker_stats(Broker *b, BrokerStats *ret)
+{
+        *ret = (BrokerStats){
+                .adapters = atomic_load(&b->live_adapters),
+                .in_flight = atomic_load(&b->in_flight),
+                .requests = atomic_load(&b->n_requests),
+                .timeouts = atomic_load(&b->n_timeouts),
+                .unavailable = atomic_load(&b->n_unavailable),
+        };
+}

@@ -1,0 +1,244 @@
+/* config.c: table-driven parsing of xbusd.conf */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "util/ini.h"
+#include "util/macro.h"
+
+#define OFF(f) offsetof(Config, f)
+
+static const IniItem node_items[] = {
+        { "state-dir", ini_item_string, OFF(state_dir), 0, "a folder" },
+        { "registry", ini_item_string, OFF(registry), 0, "a registry folder, or 'embedded'" },
+        { "name", ini_item_string, OFF(name), 0, "a node name" },
+};
+static const IniItem http_items[] = {
+        { "listen", ini_item_string, OFF(http_listen), 0, "HOST:PORT" },
+        { "threads", ini_item_size, OFF(http_threads), 0, "a number of threads" },
+        { "max-connections", ini_item_size, OFF(http_max_connections), 0, "a number" },
+        { "max-header-size", ini_item_size, OFF(http_max_header_size), 0, "a size such as 16KiB" },
+        { "max-body-size", ini_item_size, OFF(http_max_body_size), 0, "a size such as 4MiB" },
+        { "timeout", ini_item_duration, OFF(http_timeout_ms), 0, "a duration such as 30s" },
+};
+static const IniItem tls_items[] = {
+        { "certificate", ini_item_string, OFF(tls_certificate), 0, "a PEM file" },
+        { "key", ini_item_string, OFF(tls_key), 0, "a PEM file" },
+        { "client-ca", ini_item_string, OFF(tls_client_ca), 0, "a PEM file" },
+};
+static const IniItem adapters_items[] = {
+        { "listen", ini_item_string, OFF(adapters_listen), 0, "a ZeroMQ endpoint such as tcp://127.0.0.1:5560" },
+        { "heartbeat", ini_item_duration, OFF(adapters_heartbeat_ms), 0, "a duration such as 1s" },
+        { "liveness", ini_item_size, OFF(adapters_liveness), 0, "a number of heartbeats" },
+};
+static const IniItem log_items[] = {
+        { "map-size", ini_item_size, OFF(log_map_size), 0, "a size such as 16GiB" },
+        { "max-batch", ini_item_size, OFF(log_max_batch), 0, "a number of entries" },
+        { "queue", ini_item_size, OFF(log_queue), 0, "a number of entries" },
+};
+static const IniItem keys_items[] = {
+        { "signing-key", ini_item_string, OFF(signing_key), 0, "a PEM file (EC P-256)" },
+        { "pseudonym-key", ini_item_string, OFF(pseudonym_key), 0, "a key file" },
+};
+
+static const struct {
+        const char *name;
+        const IniItem *items;
+        size_t n;
+} sections[] = {
+        { "node", node_items, ELEMENTSOF(node_items) },
+        { "http", http_items, ELEMENTSOF(http_items) },
+        { "tls", tls_items, ELEMENTSOF(tls_items) },
+        { "adapters", adapters_items, ELEMENTSOF(adapters_items) },
+        { "log", log_items, ELEMENTSOF(log_items) },
+        { "keys", keys_items, ELEMENTSOF(keys_items) },
+};
+
+typedef struct Parse {
+        Config *c;
+        IniErrors *errors;
+        int current;                    /* index in sections[], -1 for an unknown section */
+        IniSection state[ELEMENTSOF(sections)];
+} Parse;
+
+static int on_item(const char *file, unsigned line, const char *section, const char *arg, const char *key,
+                   const char *value, void *userdata)
+{
+        Parse *p = userdata;
+
+        if (!key) {
+                p->current = -1;
+                for (size_t i = 0; i < ELEMENTSOF(sections); i++)
+                        if (streq(section, sections[i].name))
+                                p->current = (int)i;
+                if (p->current < 0)
+                        ini_errors_add(p->errors, file, line, "unknown section [%s]", section);
+                else if (arg)
+                        ini_errors_add(p->errors, file, line, "section [%s] takes no argument", section);
+                else if (p->state[p->current].line)
+                        ini_errors_add(p->errors, file, line, "section [%s] given twice (first on line %u)",
+                                       section, p->state[p->current].line);
+                else
+                        p->state[p->current] =
+                                (IniSection){ .type = sections[p->current].name, .file = file, .line = line };
+                return 0;
+        }
+        if (p->current < 0)
+                return 0;
+        return ini_section_apply(&p->state[p->current], sections[p->current].items, sections[p->current].n,
+                                 p->c, line, key, value, p->errors);
+}
+
+static int set_default(char **field, const char *value)
+{
+        if (*field)
+                return 0;
+        *field = strdup(value);
+        return *field ? 0 : -ENOMEM;
+}
+
+/* Make a relative path absolute against `base` (the config file's folder). */
+static int resolve(char **field, const char *base)
+{
+        char *p;
+
+        if (!*field || (*field)[0] == '/' || !base)
+                return 0;
+        if (asprintf(&p, "%s/%s", base, *field) < 0)
+                return -ENOMEM;
+        free(*field);
+        *field = p;
+        return 0;
+}
+
+int config_load(Config **ret, const char *path, char **ret_errors)
+{
+        IniErrors errors = {};
+        Parse p = { .current = -1 };
+        char *text = NULL, *base = NULL;
+        size_t size = 0;
+        Config *c;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        p.c = c;
+        p.errors = &errors;
+        if (path) {
+                char *copy;
+                r = ini_read_file(path, MIB(1), &text, &size);
+                if (r < 0) {
+                        config_free(c);
+                        return r;
+                }
+                r = ini_parse(path, text, size, on_item, &p, &errors);
+                free(text);
+                if (r < 0 && r != -EINVAL) {
+                        ini_errors_done(&errors);
+                        config_free(c);
+                        return r;
+                }
+                c->path = strdup(path);
+                copy = strdup(path);
+                if (!c->path || !copy) {
+                        free(copy);
+                        ini_errors_done(&errors);
+                        config_free(c);
+                        return -ENOMEM;
+                }
+                base = strdup(dirname(copy));
+                free(copy);
+        }
+
+        /* value checks that the tables cannot express */
+        if (c->http_threads > 64)
+                ini_errors_add(&errors, path, p.state[1].lines[1], "threads must be between 1 and 64");
+        if (c->adapters_liveness > 100)
+                ini_errors_add(&errors, path, p.state[3].lines[2], "liveness must be between 1 and 100");
+        if (c->registry && streq(c->registry, "embedded"))
+                c->registry = mfree(c->registry);
+
+        if (ini_errors_count(&errors) > 0) {
+                if (ret_errors)
+                        ini_errors_to_string(&errors, ret_errors);
+                ini_errors_done(&errors);
+                free(base);
+                config_free(c);
+                return CONFIG_E_INVALID;
+        }
+        ini_errors_done(&errors);
+
+        if (!c->http_threads)
+                c->http_threads = 2;
+        if (!c->http_max_connections)
+                c->http_max_connections = 4096;
+        if (!c->http_max_header_size)
+                c->http_max_header_size = KIB(16);
+        if (!c->http_max_body_size)
+                c->http_max_body_size = MIB(4);
+        if (!c->http_timeout_ms)
+                c->http_timeout_ms = 30000;
+        if (!c->adapters_heartbeat_ms)
+                c->adapters_heartbeat_ms = 1000;
+        if (!c->adapters_liveness)
+                c->adapters_liveness = 3;
+        if (!c->log_map_size)
+                c->log_map_size = (size_t)16 << 30;
+        if (!c->log_max_batch)
+                c->log_max_batch = 1024;
+        if (!c->log_queue)
+                c->log_queue = 65536;
+        r = 0;
+        r = r ?: set_default(&c->state_dir, "state");
+        r = r ?: set_default(&c->name, "xbus.local");
+        r = r ?: set_default(&c->http_listen, "127.0.0.1:8443");
+        r = r ?: set_default(&c->adapters_listen, "tcp://127.0.0.1:5560");
+        r = r ?: resolve(&c->state_dir, base);
+        r = r ?: resolve(&c->registry, base);
+        r = r ?: resolve(&c->tls_certificate, base);
+        r = r ?: resolve(&c->tls_key, base);
+        r = r ?: resolve(&c->tls_client_ca, base);
+        r = r ?: resolve(&c->signing_key, base);
+        r = r ?: resolve(&c->pseudonym_key, base);
+        free(base);
+        if (r < 0) {
+                config_free(c);
+                return r;
+        }
+        c->demo_pki = !c->tls_certificate || !c->tls_key || !c->tls_client_ca || !c->signing_key ||
+                      !c->pseudonym_key;
+        *ret = c;
+        return 0;
+}
+
+Config *config_free(Config *c)
+{
+        if (!c)
+                return NULL;
+        free(c->state_dir);
+        free(c->registry);
+        free(c->name);
+        free(c->http_listen);
+        free(c->tls_certificate);
+        free(c->tls_key);
+        free(c->tls_client_ca);
+        free(c->adapters_listen);
+        free(c->signing_key);
+        free(c->pseudonym_key);
+        free(c->path);
+        free(c);
+        return NULL;
+}
+
+char *config_pki_dir(const Config *c)
+{
+        char *p;
+
+        if (asprintf(&p, "%s/pki", c->state_dir) < 0)
+                return NULL;
+        return p;
+}

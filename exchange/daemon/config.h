@@ -1,0 +1,57 @@
+/* config.h: the node configuration (one INI file, docs/configuration.md)
+ *
+ * Every key has a default, so an empty file (or none) is the embedded
+ * default: state under ./state, the embedded sample registry, a demo PKI
+ * generated at first start, loopback listeners. Relative paths are resolved
+ * against the folder of the configuration file (the current folder when
+ * there is none).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct Config {
+        /* [node] */
+        char *state_dir;                /* default "state" */
+        char *registry;                 /* registry folder, or NULL for the embedded sample */
+        char *name;                     /* node name (log origin), default "xbus.local" */
+        /* [http] */
+        char *http_listen;              /* default "127.0.0.1:8443" */
+        size_t http_threads;            /* default 2 */
+        size_t http_max_connections;    /* default 4096 */
+        size_t http_max_header_size;    /* default 16 KiB */
+        size_t http_max_body_size;      /* default 4 MiB */
+        uint64_t http_timeout_ms;       /* default 30 s */
+        /* [tls] (NULL: the demo PKI under <state-dir>/pki) */
+        char *tls_certificate;
+        char *tls_key;
+        char *tls_client_ca;
+        /* [adapters] */
+        char *adapters_listen;          /* default "tcp://127.0.0.1:5560" */
+        uint64_t adapters_heartbeat_ms; /* default 1 s */
+        size_t adapters_liveness;       /* default 3 */
+        /* [log] */
+        size_t log_map_size;            /* default 16 GiB */
+        size_t log_max_batch;           /* default 1024 */
+        size_t log_queue;               /* default 65536 */
+        /* [keys] (NULL: the demo PKI) */
+        char *signing_key;
+        char *pseudonym_key;
+
+        char *path;                     /* the file this came from, or NULL */
+        bool demo_pki;                  /* some key or certificate comes from the demo PKI */
+} Config;
+
+/*
+ * config_load(): parse `path` (NULL: defaults only) into a new Config.
+ * On CONFIG_E_INVALID, *ret_errors holds every "file:line: message".
+ * Return: 0, CONFIG_E_INVALID (1), or -errno.
+ */
+enum { CONFIG_E_INVALID = 1 };
+int config_load(Config **ret, const char *path, char **ret_errors);
+Config *config_free(Config *c);
+
+/* config_pki_dir(): "<state-dir>/pki" (malloc'd). */
+char *config_pki_dir(const Config *c);

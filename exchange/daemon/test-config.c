@@ -1,0 +1,98 @@
+/* test-config.c: defaults, every key, relative paths, and refused configurations */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "util/macro.h"
+
+static char dir[] = "/tmp/test-config-XXXXXX";
+
+static int load_text(const char *text, Config **ret, char **errors)
+{
+        char path[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/xbusd.conf", dir);
+        f = fopen(path, "w");
+        assert(f);
+        fputs(text, f);
+        fclose(f);
+        *errors = NULL;
+        return config_load(ret, path, errors);
+}
+
+static void refused(const char *text, const char *expect)
+{
+        Config *c = NULL;
+        char *errors;
+        int r = load_text(text, &c, &errors);
+
+        printf("refused: %s", strempty(errors));
+        assert(r == CONFIG_E_INVALID);
+        assert(!c);
+        assert(errors && strstr(errors, expect));
+        free(errors);
+}
+
+int main(void)
+{
+        Config *c;
+        char *errors = NULL, expect[512];
+
+        assert(mkdtemp(dir));
+
+        /* no file: the embedded default */
+        assert(config_load(&c, NULL, &errors) == 0);
+        assert(streq(c->state_dir, "state"));
+        assert(!c->registry);
+        assert(streq(c->http_listen, "127.0.0.1:8443"));
+        assert(c->http_threads == 2 && c->http_timeout_ms == 30000 && c->http_max_body_size == 4U << 20);
+        assert(c->demo_pki);
+        config_free(c);
+
+        /* every key, relative paths resolved against the file's folder */
+        assert(load_text("[node]\nstate-dir = st\nregistry = reg\nname = n1\n"
+                         "[http]\nlisten = 127.0.0.1:9443\nthreads = 3\nmax-connections = 10\n"
+                         "max-header-size = 8KiB\nmax-body-size = 1MiB\ntimeout = 2s\n"
+                         "[tls]\ncertificate = a.crt\nkey = /abs/a.key\nclient-ca = ca.crt\n"
+                         "[adapters]\nlisten = tcp://127.0.0.1:7000\nheartbeat = 200ms\nliveness = 2\n"
+                         "[log]\nmap-size = 1GiB\nmax-batch = 10\nqueue = 100\n"
+                         "[keys]\nsigning-key = s.key\npseudonym-key = p.key\n",
+                         &c, &errors) == 0);
+        snprintf(expect, sizeof(expect), "%s/st", dir);
+        assert(streq(c->state_dir, expect));
+        snprintf(expect, sizeof(expect), "%s/reg", dir);
+        assert(streq(c->registry, expect));
+        assert(streq(c->tls_key, "/abs/a.key"));
+        assert(c->http_threads == 3 && c->http_max_connections == 10 && c->http_max_header_size == 8192);
+        assert(c->http_timeout_ms == 2000 && c->adapters_heartbeat_ms == 200 && c->adapters_liveness == 2);
+        assert(c->log_map_size == 1U << 30 && c->log_max_batch == 10 && c->log_queue == 100);
+        assert(!c->demo_pki);
+        config_free(c);
+
+        /* "embedded" names the compiled-in registry */
+        assert(load_text("[node]\nregistry = embedded\n", &c, &errors) == 0);
+        assert(!c->registry);
+        config_free(c);
+
+        refused("[node]\nstate-dri = x\n", "xbusd.conf:2: unknown key 'state-dri'");
+        refused("[nodes]\n", "xbusd.conf:1: unknown section [nodes]");
+        refused("[http]\nmax-body-size = lots\n", "xbusd.conf:2:");
+        refused("[http]\ntimeout = forever\n", "xbusd.conf:2:");
+        refused("[http]\nthreads = 1000\n", "threads must be between 1 and 64");
+        refused("[http]\n[http]\n", "given twice");
+        refused("[http x]\n", "takes no argument");
+        refused("listen = 1\n", "xbusd.conf:1:");
+
+        assert(config_load(&c, "/nonexistent/xbusd.conf", &errors) == -ENOENT);
+
+        {
+                char cmd[128];
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+                assert(system(cmd) == 0);
+        }
+        printf("config: ok\n");
+        return 0;
+}

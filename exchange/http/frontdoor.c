@@ -1,0 +1,1002 @@
+/* frontdoor.c: HTTPS workers and the /r1 exchange pipeline
+ *
+ * The life of one exchange, all on the worker thread that accepted it:
+ *
+ *   on_request      parse, identify (TLS), decide (policy.c)
+ *     refused   ->  log_entry -> exlog_append ............ (log writer thread)
+ *     allowed   ->  broker_submit ........................ (broker thread -> adapter)
+ *   on_mailbox      BusRequest back: the provider's answer or a bus error
+ *                   -> log_entry -> exlog_append ......... (log writer thread)
+ *   on_mailbox      ExlogRecord back: the entry is durable (or the log failed)
+ *                   -> sign the receipt, send the response
+ *
+ * Nothing here blocks: the worker's event loop also serves every other
+ * connection while an exchange waits for its adapter or for the fsync. Each
+ * step that can wait has a bound (service timeout, log queue capacity), so
+ * every accepted request gets exactly one answer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+
+#include "crypto/hash.h"
+#include "crypto/receipt.h"
+#include "http/frontdoor.h"
+#include "policy/policy.h"
+#include "policy/problem.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/time-util.h"
+
+enum {
+        ITEM_BUS = 1,
+        ITEM_LOG = 2,
+};
+
+#define MAX_HEADER_VALUE 256
+#define MAX_CONSENT_HEADER 8192
+
+typedef struct Worker Worker;
+
+struct FrontDoor {
+        FrontDoorOptions opts;
+        Node *node;
+        SSL_CTX *ssl;
+        Worker *workers;
+        unsigned n_workers;
+        int port;
+};
+
+struct Worker {
+        FrontDoor *fd;
+        unsigned index;
+        pthread_t thread;
+        bool started;
+        struct event_base *base;
+        struct evhttp *http;
+        struct evhttp_bound_socket *bound;
+        struct event *mailbox_event, *stop_event;
+        Mailbox mailbox;
+        unsigned connections, max_connections;
+        bool listener_paused, stopping;
+        unsigned in_flight;
+        uint64_t id_counter;
+        uint8_t id_prefix[6];
+};
+
+typedef struct Exchange {
+        Worker *worker;
+        struct evhttp_request *req;
+        Registry *registry;             /* the registry this exchange was decided under */
+        uint64_t start_usec;
+        PolicyDecision decision;
+        const char *method;
+        char xroad_id[130];
+        char *user_id, *issue, *purpose, *subject_raw, *consent;
+        char subject[PSEUDONYM_HEX_LEN + 1];
+        char query[2048];
+        const uint8_t *body;            /* points into the request's input buffer */
+        size_t body_size;
+        char request_hash[HASH_SHA256_HEX_LEN + 1];
+        char response_hash[HASH_SHA256_HEX_LEN + 1];
+        /* the outcome */
+        int status;
+        const char *error;              /* problem type, or NULL */
+        char detail[320];
+        char *meta;
+        BusRequest bus;
+        bool routed;
+        char *log_body;
+        ExlogRecord log;
+} Exchange;
+
+static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+static int ssl_conn_index = -1;
+
+static void evthread_setup(void)
+{
+        evthread_use_pthreads();
+}
+
+/* --- connections: counted through the SSL object's lifetime --------------- */
+
+static void worker_connection_gone(Worker *w)
+{
+        w->connections--;
+        atomic_fetch_sub(&w->fd->node->connections, 1);
+        if (w->listener_paused && w->connections < w->max_connections && w->bound && !w->stopping) {
+                evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
+                w->listener_paused = false;
+        }
+}
+
+static void ssl_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+        if (ptr)
+                worker_connection_gone(ptr);
+}
+
+static struct bufferevent *worker_bevcb(struct event_base *base, void *userdata)
+{
+        Worker *w = userdata;
+        struct bufferevent *bev;
+        SSL *ssl;
+
+        ssl = SSL_new(w->fd->ssl);
+        if (!ssl)
+                return NULL;
+        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (!bev) {
+                SSL_free(ssl);
+                return NULL;
+        }
+        SSL_set_ex_data(ssl, ssl_conn_index, w);
+        w->connections++;
+        atomic_fetch_add(&w->fd->node->connections, 1);
+        if (w->connections >= w->max_connections && w->bound && !w->listener_paused) {
+                /* at the limit: leave further connections in the kernel's backlog */
+                evconnlistener_disable(evhttp_bound_socket_get_listener(w->bound));
+                w->listener_paused = true;
+        }
+        return bev;
+}
+
+/* Client certificates are verified by OpenSSL, but a failure does not abort
+ * the handshake: the request is then refused at the HTTP layer with a
+ * problem+json answer and an exchange log entry, which a TLS alert could not
+ * give the client or the auditors. */
+static int verify_accept(int preverify_ok, X509_STORE_CTX *ctx)
+{
+        return 1;
+}
+
+/* --- replies ------------------------------------------------------------- */
+
+static void exchange_free(Exchange *ex)
+{
+        if (!ex)
+                return;
+        registry_unref(ex->registry);
+        free(ex->user_id);
+        free(ex->issue);
+        free(ex->purpose);
+        free(ex->subject_raw);
+        free(ex->consent);
+        free(ex->meta);
+        free(ex->bus.response);
+        free(ex->log_body);
+        free(ex);
+}
+
+static void add_common_headers(Exchange *ex, struct evkeyvalq *h)
+{
+        evhttp_add_header(h, "X-Road-Id", ex->xroad_id);
+        if (ex->decision.service)
+                evhttp_add_header(h, "X-Road-Service", ex->decision.service->id);
+        if (ex->request_hash[0])
+                evhttp_add_header(h, "X-Road-Request-Hash", ex->request_hash);
+        evhttp_add_header(h, "Cache-Control", "no-store");
+}
+
+static void count_status(Node *node, int status, uint64_t start)
+{
+        uint64_t us = now_usec(CLOCK_MONOTONIC) - start;
+        unsigned b = 0;
+
+        if (status >= 100 && status < 600)
+                atomic_fetch_add(&node->counters.by_status[status / 100], 1);
+        /* bucket 0: <= 250 us; bucket k: <= 250 us * 2^k */
+        while (b < 15 && us > (250ULL << b))
+                b++;
+        atomic_fetch_add(&node->counters.latency_buckets[b], 1);
+}
+
+static void send_problem(struct evhttp_request *req, const char *type, const char *detail, const char *instance,
+                         Exchange *ex)
+{
+        const ProblemType *p = problem_lookup(type);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        struct evbuffer *buf = evbuffer_new();
+        char *body = problem_render(type, detail, instance, ex ? ex->xroad_id : NULL);
+
+        evhttp_add_header(h, "Content-Type", "application/problem+json");
+        evhttp_add_header(h, "X-Road-Error", p->type);
+        if (ex)
+                add_common_headers(ex, h);
+        if (buf && body)
+                evbuffer_add(buf, body, strlen(body));
+        evhttp_send_reply(req, p->status, p->title, buf);
+        if (buf)
+                evbuffer_free(buf);
+        free(body);
+}
+
+/* The entry is durable (or the log failed): answer the client now. */
+static void exchange_respond(Exchange *ex)
+{
+        Worker *w = ex->worker;
+        Node *node = w->fd->node;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(ex->req);
+        char seqbuf[32], t[RFC3339_MAX];
+        int status;
+
+        if (ex->log.result < 0) {
+                /* Not logged means not performed: the provider's answer is withheld. */
+                atomic_fetch_add(&node->counters.log_failures, 1);
+                log_error_errno(ex->log.result, "Exchange log write failed for \"%s\": %m", ex->xroad_id);
+                send_problem(ex->req, "log_unavailable", "the exchange could not be recorded; retry later", NULL,
+                             ex);
+                status = 503;
+                goto done;
+        }
+        snprintf(seqbuf, sizeof(seqbuf), "%" PRIu64, ex->log.seq);
+        evhttp_add_header(h, "X-Bus-Log-Seq", seqbuf);
+        if (ex->error) {
+                send_problem(ex->req, ex->error, ex->detail, NULL, ex);
+                status = problem_lookup(ex->error)->status;
+                goto done;
+        }
+
+        {
+                struct evbuffer *buf = evbuffer_new();
+                char *jws = NULL;
+                Receipt rc = {
+                        .seq = ex->log.seq,
+                        .time = format_rfc3339(ex->log.time_usec, t),
+                        .xroad_id = ex->xroad_id,
+                        .client = ex->decision.client->id,
+                        .service = ex->decision.service->id,
+                        .request_hash = ex->request_hash,
+                        .response_hash = ex->response_hash,
+                        .subject = ex->subject[0] ? ex->subject : NULL,
+                        .purpose = ex->purpose,
+                        .basis = ex->decision.basis,
+                };
+
+                if (ex->status >= 200 && ex->status < 300) {
+                        int r = receipt_sign(node->signer, &rc, &jws);
+                        if (r < 0) {
+                                log_error_errno(r, "Signing the receipt for \"%s\" failed: %m", ex->xroad_id);
+                                evbuffer_free(buf);
+                                send_problem(ex->req, "internal_error", "the receipt could not be signed", NULL,
+                                             ex);
+                                status = 500;
+                                goto done;
+                        }
+                        evhttp_add_header(h, "X-Bus-Receipt", jws);
+                        atomic_fetch_add(&node->counters.delivered, 1);
+                        free(jws);
+                }
+                add_common_headers(ex, h);
+                evhttp_add_header(h, "X-Bus-Log-Time", t);
+                evhttp_add_header(h, "Content-Type",
+                                  ex->bus.content_type[0] ? ex->bus.content_type : "application/json");
+                if (buf && ex->bus.response_size)
+                        evbuffer_add(buf, ex->bus.response, ex->bus.response_size);
+                evhttp_send_reply(ex->req, ex->status, NULL, buf);
+                status = ex->status;
+                if (buf)
+                        evbuffer_free(buf);
+        }
+done:
+        count_status(node, status, ex->start_usec);
+        w->in_flight--;
+        exchange_free(ex);
+        if (w->stopping && w->in_flight == 0)
+                event_base_loopbreak(w->base);
+}
+
+/* --- the exchange log entry ---------------------------------------------- */
+
+static json_t *jstr(const char *s)
+{
+        json_t *j = s ? json_string(s) : NULL;
+        return j ? j : json_null();
+}
+
+static void exchange_log(Exchange *ex)
+{
+        Worker *w = ex->worker;
+        Node *node = w->fd->node;
+        const PolicyDecision *d = &ex->decision;
+        json_t *e;
+        int r;
+
+        e = json_object();
+        if (!e)
+                goto fail;
+        json_object_set_new(e, "xroad_id", jstr(ex->xroad_id));
+        json_object_set_new(e, "client", jstr(d->client ? d->client->id : NULL));
+        json_object_set_new(e, "service", jstr(d->service_id[0] ? d->service_id : NULL));
+        json_object_set_new(e, "method", jstr(ex->method));
+        json_object_set_new(e, "path", jstr(d->service ? d->path : NULL));
+        json_object_set_new(e, "user_id", jstr(ex->user_id));
+        json_object_set_new(e, "issue", jstr(ex->issue));
+        json_object_set_new(e, "subject", jstr(ex->subject[0] ? ex->subject : NULL));
+        json_object_set_new(e, "purpose", jstr(ex->purpose));
+        json_object_set_new(e, "basis", jstr(d->basis));
+        json_object_set_new(e, "right", jstr(d->right ? d->right->id : NULL));
+        json_object_set_new(e, "legal_reference", jstr(d->right ? d->right->legal_reference : NULL));
+        json_object_set_new(e, "consent", jstr(ex->consent));
+        json_object_set_new(e, "decision", json_string(d->type ? "deny" : "allow"));
+        json_object_set_new(e, "status", json_integer(ex->status));
+        json_object_set_new(e, "error", jstr(ex->error));
+        json_object_set_new(e, "request_hash", jstr(ex->request_hash[0] ? ex->request_hash : NULL));
+        json_object_set_new(e, "request_size", json_integer((json_int_t)ex->body_size));
+        json_object_set_new(e, "response_hash", jstr(ex->response_hash[0] ? ex->response_hash : NULL));
+        json_object_set_new(e, "response_size", json_integer((json_int_t)ex->bus.response_size));
+        json_object_set_new(e, "duration_us",
+                            json_integer((json_int_t)(now_usec(CLOCK_MONOTONIC) - ex->start_usec)));
+        ex->log_body = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(e);
+        if (!ex->log_body)
+                goto fail;
+
+        ex->log = (ExlogRecord){
+                .item.kind = ITEM_LOG,
+                .reply_to = &w->mailbox,
+                .body = ex->log_body,
+                .body_size = strlen(ex->log_body),
+        };
+        memcpy(ex->log.subject, ex->subject, sizeof(ex->subject));
+        r = exlog_append(node->log, &ex->log);
+        if (r == 0)
+                return;
+        if (r == -EAGAIN) {
+                /* Not logged, so not performed: refuse outright. */
+                ex->log.result = 0;
+                ex->error = "bus_busy";
+                snprintf(ex->detail, sizeof(ex->detail), "the exchange log is saturated; retry later");
+                send_problem(ex->req, "bus_busy", ex->detail, NULL, ex);
+                count_status(node, 503, ex->start_usec);
+                w->in_flight--;
+                exchange_free(ex);
+                return;
+        }
+fail:
+        ex->log.result = -ENOMEM;
+        exchange_respond(ex);
+}
+
+/* --- the provider's answer ----------------------------------------------- */
+
+static void exchange_on_bus_reply(Exchange *ex)
+{
+        uint8_t digest[HASH_SHA256_LEN];
+
+        if (ex->bus.error) {
+                ex->error = ex->bus.error;
+                ex->status = problem_lookup(ex->error)->status;
+                snprintf(ex->detail, sizeof(ex->detail), "%s", ex->bus.detail);
+                free(ex->bus.response);
+                ex->bus.response = NULL;
+                ex->bus.response_size = 0;
+        } else {
+                ex->status = ex->bus.status;
+                hash_sha256(ex->bus.response, ex->bus.response_size, digest);
+                hex_encode(digest, sizeof(digest), ex->response_hash);
+        }
+        exchange_log(ex);
+}
+
+static void worker_on_mailbox(evutil_socket_t fd, short what, void *userdata)
+{
+        Worker *w = userdata;
+        MailboxItem *it = mailbox_drain(&w->mailbox);
+
+        while (it) {
+                MailboxItem *next = it->next;
+                if (it->kind == ITEM_BUS)
+                        exchange_on_bus_reply((Exchange *)((char *)it - offsetof(Exchange, bus)));
+                else if (it->kind == ITEM_LOG)
+                        exchange_respond((Exchange *)((char *)it - offsetof(Exchange, log)));
+                it = next;
+        }
+}
+
+/* --- request parsing ----------------------------------------------------- */
+
+/* The value of a header that must appear at most once; *dup set if repeated. */
+static const char *header_once(struct evkeyvalq *h, const char *name, bool *dup)
+{
+        const char *found = NULL;
+        struct evkeyval *kv;
+
+        TAILQ_FOREACH(kv, h, next)
+                if (strcasecmp(kv->key, name) == 0) {
+                        if (found)
+                                *dup = true;
+                        found = kv->value;
+                }
+        return found;
+}
+
+/* Printable text (UTF-8 allowed, no control characters), 1..max bytes. */
+static bool valid_text(const char *s, size_t max)
+{
+        size_t n = strlen(s);
+        json_t *j;
+
+        if (n == 0 || n > max)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                        return false;
+        j = json_stringn(s, n); /* validates UTF-8 */
+        if (!j)
+                return false;
+        json_decref(j);
+        return true;
+}
+
+static void new_xroad_id(Worker *w, char out[130])
+{
+        uint8_t b[16];
+
+        memcpy(b, w->id_prefix, 6);
+        w->id_counter++;
+        for (int i = 0; i < 8; i++)
+                b[8 + i] = (uint8_t)(w->id_counter >> (8 * (7 - i)));
+        b[6] = (uint8_t)w->index;
+        b[7] = 0x40;
+        snprintf(out, 130, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static char *dup_or_null(const char *s)
+{
+        return s ? strdup(s) : NULL;
+}
+
+static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_path)
+{
+        Node *node = w->fd->node;
+        struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+        struct evbuffer *body = evhttp_request_get_input_buffer(req);
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        const char *client_header, *xroad_id, *subject, *purpose, *consent, *user_id, *issue, *query;
+        bool dup = false, bad_text = false;
+        char *decoded = NULL, cn[256] = "";
+        uint8_t fp[32], digest[HASH_SHA256_LEN];
+        PolicyInput pin = {};
+        Exchange *ex;
+        size_t dlen;
+        int r;
+
+        ex = calloc(1, sizeof(*ex));
+        if (!ex) {
+                send_problem(req, "bus_busy", "out of memory", NULL, NULL);
+                return;
+        }
+        ex->worker = w;
+        ex->req = req;
+        ex->start_usec = now_usec(CLOCK_MONOTONIC);
+        ex->registry = node_registry(node);
+        w->in_flight++;
+        atomic_fetch_add(&node->counters.requests, 1);
+
+        switch (evhttp_request_get_command(req)) {
+        case EVHTTP_REQ_GET: ex->method = "GET"; break;
+        case EVHTTP_REQ_POST: ex->method = "POST"; break;
+        case EVHTTP_REQ_PUT: ex->method = "PUT"; break;
+        case EVHTTP_REQ_PATCH: ex->method = "PATCH"; break;
+        case EVHTTP_REQ_DELETE: ex->method = "DELETE"; break;
+        case EVHTTP_REQ_HEAD: ex->method = "HEAD"; break;
+        default: ex->method = "OTHER"; break;
+        }
+
+        /* facts from TLS */
+        if (conn) {
+                struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+                SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+                X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+                if (cert) {
+                        unsigned len = sizeof(fp);
+                        pin.cert_present = true;
+                        pin.cert_trusted = SSL_get_verify_result(ssl) == X509_V_OK;
+                        if (X509_digest(cert, EVP_sha256(), fp, &len) == 1 && len == sizeof(fp))
+                                pin.cert_fingerprint = fp;
+                        else
+                                pin.cert_trusted = false;
+                        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+                                                      sizeof(cn)) > 0 &&
+                            strlen(cn) < sizeof(cn) - 1)
+                                pin.cert_cn = cn;
+                }
+        }
+
+        /* headers */
+        client_header = header_once(in, "X-Road-Client", &dup);
+        xroad_id = header_once(in, "X-Road-Id", &dup);
+        user_id = header_once(in, "X-Road-UserId", &dup);
+        issue = header_once(in, "X-Road-Issue", &dup);
+        subject = header_once(in, "X-Bus-Subject", &dup);
+        purpose = header_once(in, "X-Bus-Purpose", &dup);
+        consent = header_once(in, "X-Bus-Consent", &dup);
+
+        if (xroad_id && policy_valid_token(xroad_id, 128))
+                snprintf(ex->xroad_id, sizeof(ex->xroad_id), "%s", xroad_id);
+        else {
+                bad_text = xroad_id != NULL;
+                new_xroad_id(w, ex->xroad_id);
+        }
+        if ((user_id && !valid_text(user_id, MAX_HEADER_VALUE)) || (issue && !valid_text(issue, MAX_HEADER_VALUE)) ||
+            (purpose && !policy_valid_token(purpose, POLICY_MAX_PURPOSE)) ||
+            (client_header && !valid_text(client_header, MAX_HEADER_VALUE)) ||
+            (consent && !valid_text(consent, MAX_CONSENT_HEADER)) ||
+            (subject && !valid_text(subject, POLICY_MAX_SUBJECT)))
+                bad_text = true;
+        else {
+                ex->user_id = dup_or_null(user_id);
+                ex->issue = dup_or_null(issue);
+                ex->purpose = dup_or_null(purpose);
+                ex->consent = dup_or_null(consent);
+                ex->subject_raw = dup_or_null(subject);
+        }
+
+        /* the body: contiguous in the request's buffer, alive until we reply */
+        ex->body_size = evbuffer_get_length(body);
+        ex->body = ex->body_size ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
+        hash_sha256(ex->body, ex->body_size, digest);
+        hex_encode(digest, sizeof(digest), ex->request_hash);
+
+        decoded = evhttp_uridecode(raw_path + 4, 0, &dlen);
+        pin.client_header = ex->user_id || !bad_text ? client_header : NULL;
+        pin.method = ex->method;
+        pin.r1_path = decoded && strlen(decoded) == dlen ? decoded : NULL;
+        pin.subject = ex->subject_raw;
+        pin.purpose = ex->purpose;
+        pin.consent = ex->consent;
+        pin.body_size = ex->body_size;
+
+        query = uri ? evhttp_uri_get_query(uri) : NULL;
+        if (query && strlen(query) >= sizeof(ex->query))
+                bad_text = true;
+        else if (query)
+                snprintf(ex->query, sizeof(ex->query), "%s", query);
+
+        policy_decide(ex->registry, &pin, &ex->decision);
+        free(decoded);
+
+        /* Refusals that are about the request's form come first in what we tell the client. */
+        if (!ex->decision.type && (dup || bad_text || !pin.r1_path)) {
+                ex->decision.type = "bad_request";
+                snprintf(ex->decision.detail, sizeof(ex->decision.detail), "%s",
+                         dup ? "an X-Road-* or X-Bus-* header is repeated"
+                             : "a header value or the path is malformed (length, characters or encoding)");
+        }
+
+        if (ex->subject_raw && node->pseudonyms && policy_valid_subject(ex->subject_raw) &&
+            pseudonym_compute(node->pseudonyms, ex->subject_raw, strlen(ex->subject_raw), ex->subject) < 0)
+                ex->subject[0] = 0;
+
+        if (ex->decision.type) {
+                atomic_fetch_add(&node->counters.refused, 1);
+                ex->error = ex->decision.type;
+                ex->status = problem_lookup(ex->error)->status;
+                snprintf(ex->detail, sizeof(ex->detail), "%s", ex->decision.detail);
+                exchange_log(ex);
+                return;
+        }
+        atomic_fetch_add(&node->counters.allowed, 1);
+
+        /* route: the adapter gets the facts it needs, and the subject in the clear */
+        {
+                const RegistryService *svc = ex->decision.service;
+                json_t *m = json_object();
+                json_object_set_new(m, "service", json_string(svc->id));
+                json_object_set_new(m, "method", json_string(ex->method));
+                json_object_set_new(m, "path", json_string(ex->decision.path));
+                json_object_set_new(m, "query", json_string(ex->query));
+                json_object_set_new(m, "client", json_string(ex->decision.client->id));
+                if (ex->subject_raw)
+                        json_object_set_new(m, "subject", json_string(ex->subject_raw));
+                if (ex->purpose)
+                        json_object_set_new(m, "purpose", json_string(ex->purpose));
+                if (ex->user_id)
+                        json_object_set_new(m, "user_id", json_string(ex->user_id));
+                if (ex->issue)
+                        json_object_set_new(m, "issue", json_string(ex->issue));
+                json_object_set_new(m, "xroad_id", json_string(ex->xroad_id));
+                {
+                        const char *ct = evhttp_find_header(in, "Content-Type");
+                        if (ct && valid_text(ct, 128))
+                                json_object_set_new(m, "content_type", json_string(ct));
+                }
+                json_object_set_new(m, "timeout_ms", json_integer((json_int_t)svc->timeout_ms));
+                ex->meta = json_dumps(m, JSON_COMPACT);
+                json_decref(m);
+
+                ex->bus = (BusRequest){
+                        .item.kind = ITEM_BUS,
+                        .reply_to = &w->mailbox,
+                        .service = svc->id,
+                        .meta = ex->meta,
+                        .meta_size = ex->meta ? strlen(ex->meta) : 0,
+                        .body = ex->body,
+                        .body_size = ex->body_size,
+                        .timeout_ms = svc->timeout_ms,
+                        .max_response = svc->max_response_size,
+                };
+                r = ex->meta ? broker_submit(node->broker, &ex->bus) : -ENOMEM;
+                if (r < 0) {
+                        ex->bus.error = "bus_busy";
+                        snprintf(ex->bus.detail, sizeof(ex->bus.detail), "the bus is saturated; retry later");
+                        exchange_on_bus_reply(ex);
+                        return;
+                }
+                ex->routed = true;
+        }
+}
+
+/* --- other endpoints ----------------------------------------------------- */
+
+static void handle_health(Worker *w, struct evhttp_request *req)
+{
+        Node *node = w->fd->node;
+        struct evbuffer *buf = evbuffer_new();
+        BrokerStats bs;
+
+        broker_stats(node->broker, &bs);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+        evbuffer_add_printf(buf, "{\"status\":\"ok\",\"adapters\":%u,\"log_entries\":%" PRIu64 "}\n", bs.adapters,
+                            exlog_size(node->log));
+        evhttp_send_reply(req, 200, "OK", buf);
+        evbuffer_free(buf);
+}
+
+static void handle_metrics(Worker *w, struct evhttp_request *req)
+{
+        Node *node = w->fd->node;
+        NodeCounters *c = &node->counters;
+        struct evbuffer *buf = evbuffer_new();
+        BrokerStats bs;
+        ExlogStats ls;
+        uint64_t cum = 0;
+
+        broker_stats(node->broker, &bs);
+        exlog_stats(node->log, &ls);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
+#define COUNTER(name, help, v)                                                                              \
+        evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %" PRIu64 "\n", \
+                            (uint64_t)(v))
+#define GAUGE(name, help, v)                                                                              \
+        evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %" PRIu64 "\n", \
+                            (uint64_t)(v))
+        COUNTER("xbus_requests_total", "Exchange requests received on /r1.", atomic_load(&c->requests));
+        COUNTER("xbus_requests_allowed_total", "Requests that passed every check and were routed.",
+                atomic_load(&c->allowed));
+        COUNTER("xbus_requests_refused_total", "Requests refused by the bus.", atomic_load(&c->refused));
+        COUNTER("xbus_receipts_total", "Responses delivered with a signed receipt.", atomic_load(&c->delivered));
+        COUNTER("xbus_log_failures_total", "Exchanges withheld because the log write failed.",
+                atomic_load(&c->log_failures));
+        COUNTER("xbus_log_entries_total", "Entries in the exchange log.", ls.entries);
+        COUNTER("xbus_log_batches_total", "Group-commit transactions.", ls.batches);
+        GAUGE("xbus_log_max_batch", "Largest group commit seen.", ls.max_batch_seen);
+        COUNTER("xbus_registry_reloads_total", "Successful registry reloads.", atomic_load(&c->reloads));
+        COUNTER("xbus_registry_reload_failures_total", "Refused registry reloads.",
+                atomic_load(&c->reload_failures));
+        GAUGE("xbus_adapters", "Live adapter instances.", bs.adapters);
+        GAUGE("xbus_provider_in_flight", "Requests waiting for an adapter.", bs.in_flight);
+        COUNTER("xbus_provider_timeouts_total", "Requests the provider did not answer in time.", bs.timeouts);
+        GAUGE("xbus_connections", "Open client connections.", atomic_load(&node->connections));
+        evbuffer_add_printf(buf, "# HELP xbus_responses_total Responses by status class.\n"
+                                 "# TYPE xbus_responses_total counter\n");
+        for (int i = 1; i <= 5; i++)
+                evbuffer_add_printf(buf, "xbus_responses_total{class=\"%dxx\"} %" PRIu64 "\n", i,
+                                    (uint64_t)atomic_load(&c->by_status[i]));
+        evbuffer_add_printf(buf, "# HELP xbus_request_duration_seconds Time from request to response.\n"
+                                 "# TYPE xbus_request_duration_seconds histogram\n");
+        for (int b = 0; b < 16; b++) {
+                cum += atomic_load(&c->latency_buckets[b]);
+                if (b < 15)
+                        evbuffer_add_printf(buf, "xbus_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+                                            (250.0 * (1 << b)) / 1e6, cum);
+        }
+        evbuffer_add_printf(buf, "xbus_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+        evbuffer_add_printf(buf, "xbus_request_duration_seconds_count %" PRIu64 "\n", cum);
+        evhttp_send_reply(req, 200, "OK", buf);
+        evbuffer_free(buf);
+}
+
+static void worker_on_request(struct evhttp_request *req, void *userdata)
+{
+        Worker *w = userdata;
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+
+        if (!path) {
+                send_problem(req, "bad_request", "the request line could not be parsed", NULL, NULL);
+                return;
+        }
+        if (strncmp(path, "/r1/", 4) == 0) {
+                if (w->stopping) {
+                        send_problem(req, "bus_busy", "the node is shutting down", NULL, NULL);
+                        return;
+                }
+                handle_r1(w, req, path);
+        } else if (streq(path, "/health"))
+                handle_health(w, req);
+        else if (streq(path, "/metrics"))
+                handle_metrics(w, req);
+        else
+                send_problem(req, "not_found", "no such resource; exchanges use /r1/{service id}", NULL, NULL);
+}
+
+/* --- threads ------------------------------------------------------------- */
+
+static void worker_on_stop(evutil_socket_t fd, short what, void *userdata)
+{
+        Worker *w = userdata;
+
+        w->stopping = true;
+        if (w->bound) {
+                evhttp_del_accept_socket(w->http, w->bound);
+                w->bound = NULL;
+        }
+        if (w->in_flight == 0)
+                event_base_loopbreak(w->base);
+}
+
+static void *worker_thread(void *userdata)
+{
+        Worker *w = userdata;
+
+        event_base_dispatch(w->base);
+        return NULL;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+        char host[256];
+        const char *colon = strrchr(listen, ':');
+        long port;
+        char *end;
+
+        if (!colon || (size_t)(colon - listen) >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, listen, colon - listen);
+        host[colon - listen] = 0;
+        port = strtol(colon + 1, &end, 10);
+        if (*end || port < 0 || port > 65535)
+                return -EINVAL;
+        memset(ss, 0, sizeof(*ss));
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+                host[strlen(host) - 1] = 0;
+                if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+                        return -EINVAL;
+                s6->sin6_family = AF_INET6;
+                s6->sin6_port = htons((uint16_t)port);
+                *len = sizeof(*s6);
+        } else {
+                struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+                if (inet_pton(AF_INET, streq(host, "localhost") ? "127.0.0.1" : host, &s4->sin_addr) != 1)
+                        return -EINVAL;
+                s4->sin_family = AF_INET;
+                s4->sin_port = htons((uint16_t)port);
+                *len = sizeof(*s4);
+        }
+        return 0;
+}
+
+static int listen_socket(const struct sockaddr_storage *ss, socklen_t len)
+{
+        int fd, one = 1;
+
+        fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+        if (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 1024) < 0) {
+                int e = -errno;
+                close(fd);
+                return e;
+        }
+        return fd;
+}
+
+static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+static int set_error(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+
+        if (ret_error) {
+                va_start(ap, fmt);
+                if (vasprintf(&s, fmt, ap) < 0)
+                        s = NULL;
+                va_end(ap);
+                *ret_error = s;
+        }
+        return r;
+}
+
+static int ssl_setup(FrontDoor *fd, char **ret_error)
+{
+        const FrontDoorOptions *o = &fd->opts;
+        static const unsigned char sid[] = "xbusd";
+        unsigned long e;
+        char ebuf[256];
+
+        fd->ssl = SSL_CTX_new(TLS_server_method());
+        if (!fd->ssl)
+                return set_error(ret_error, -ENOMEM, "cannot create the TLS context");
+        SSL_CTX_set_min_proto_version(fd->ssl, TLS1_2_VERSION);
+        SSL_CTX_set_options(fd->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+        SSL_CTX_set_session_id_context(fd->ssl, sid, sizeof(sid) - 1);
+        if (SSL_CTX_use_certificate_chain_file(fd->ssl, o->tls_cert) != 1)
+                goto ssl_fail;
+        if (SSL_CTX_use_PrivateKey_file(fd->ssl, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(fd->ssl) != 1)
+                goto ssl_fail;
+        if (SSL_CTX_load_verify_locations(fd->ssl, o->client_ca, NULL) != 1)
+                goto ssl_fail;
+        SSL_CTX_set_client_CA_list(fd->ssl, SSL_load_client_CA_file(o->client_ca));
+        SSL_CTX_set_verify(fd->ssl, SSL_VERIFY_PEER, verify_accept);
+        SSL_CTX_set_verify_depth(fd->ssl, 4);
+        return 0;
+ssl_fail:
+        e = ERR_get_error();
+        ERR_error_string_n(e, ebuf, sizeof(ebuf));
+        ERR_clear_error();
+        return set_error(ret_error, -EINVAL, "TLS setup failed (cert \"%s\", key \"%s\", client CA \"%s\"): %s",
+                         o->tls_cert, o->tls_key, o->client_ca, ebuf);
+}
+
+int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, char **ret_error)
+{
+        struct sockaddr_storage ss;
+        socklen_t sslen;
+        FrontDoor *fd;
+        int r;
+
+        pthread_once(&evthread_once, evthread_setup);
+        if (ssl_conn_index < 0)
+                ssl_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, ssl_ex_free);
+
+        if (parse_listen(opts->listen, &ss, &sslen) < 0)
+                return set_error(ret_error, -EINVAL, "listen address \"%s\" is not HOST:PORT", opts->listen);
+        fd = calloc(1, sizeof(*fd));
+        if (!fd)
+                return -ENOMEM;
+        fd->opts = *opts;
+        fd->node = node;
+        fd->n_workers = opts->threads ? opts->threads : 1;
+        r = ssl_setup(fd, ret_error);
+        if (r < 0)
+                goto fail;
+        fd->workers = calloc(fd->n_workers, sizeof(Worker));
+        if (!fd->workers) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        for (unsigned i = 0; i < fd->n_workers; i++) {
+                Worker *w = &fd->workers[i];
+                struct timeval tv = { .tv_sec = opts->timeout_ms / 1000, .tv_usec = (opts->timeout_ms % 1000) * 1000 };
+                int s;
+
+                w->fd = fd;
+                w->index = i;
+                w->max_connections = MAX(1U, opts->max_connections / fd->n_workers);
+                RAND_bytes(w->id_prefix, sizeof(w->id_prefix));
+                r = mailbox_init(&w->mailbox, 0);
+                if (r < 0)
+                        goto fail;
+                w->base = event_base_new();
+                w->http = w->base ? evhttp_new(w->base) : NULL;
+                if (!w->http) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                evhttp_set_bevcb(w->http, worker_bevcb, w);
+                evhttp_set_gencb(w->http, worker_on_request, w);
+                evhttp_set_max_headers_size(w->http, (ev_ssize_t)opts->max_header_size);
+                evhttp_set_max_body_size(w->http, (ev_ssize_t)opts->max_body_size);
+                evhttp_set_timeout_tv(w->http, &tv);
+                evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+
+                /* The first socket may pick the port (port 0); the others share it. */
+                if (i > 0) {
+                        if (ss.ss_family == AF_INET)
+                                ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)fd->port);
+                        else
+                                ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)fd->port);
+                }
+                s = listen_socket(&ss, sslen);
+                if (s < 0) {
+                        r = set_error(ret_error, s, "cannot listen on %s: %s", opts->listen, strerror(-s));
+                        goto fail;
+                }
+                if (i == 0) {
+                        struct sockaddr_storage bound;
+                        socklen_t bl = sizeof(bound);
+                        getsockname(s, (struct sockaddr *)&bound, &bl);
+                        fd->port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                                    : ((struct sockaddr_in6 *)&bound)->sin6_port);
+                }
+                w->bound = evhttp_accept_socket_with_handle(w->http, s);
+                if (!w->bound) {
+                        close(s);
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                w->mailbox_event = event_new(w->base, mailbox_fd(&w->mailbox), EV_READ | EV_PERSIST,
+                                             worker_on_mailbox, w);
+                w->stop_event = event_new(w->base, -1, 0, worker_on_stop, w);
+                if (!w->mailbox_event || !w->stop_event || event_add(w->mailbox_event, NULL) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        for (unsigned i = 0; i < fd->n_workers; i++) {
+                r = -pthread_create(&fd->workers[i].thread, NULL, worker_thread, &fd->workers[i]);
+                if (r < 0)
+                        goto fail;
+                fd->workers[i].started = true;
+        }
+        *ret = fd;
+        return 0;
+fail:
+        frontdoor_free(fd);
+        return r;
+}
+
+FrontDoor *frontdoor_free(FrontDoor *fd)
+{
+        if (!fd)
+                return NULL;
+        for (unsigned i = 0; fd->workers && i < fd->n_workers; i++)
+                if (fd->workers[i].started)
+                        event_active(fd->workers[i].stop_event, EV_TIMEOUT, 0);
+        for (unsigned i = 0; fd->workers && i < fd->n_workers; i++) {
+                Worker *w = &fd->workers[i];
+                if (w->started)
+                        pthread_join(w->thread, NULL);
+                if (w->mailbox_event)
+                        event_free(w->mailbox_event);
+                if (w->stop_event)
+                        event_free(w->stop_event);
+                if (w->http)
+                        evhttp_free(w->http);
+                if (w->base)
+                        event_base_free(w->base);
+                mailbox_deinit(&w->mailbox);
+        }
+        free(fd->workers);
+        if (fd->ssl)
+                SSL_CTX_free(fd->ssl);
+        free(fd);
+        return NULL;
+}
+
+int frontdoor_port(const FrontDoor *fd)
+{
+        return fd->port;
+}

@@ -1,0 +1,46 @@
+/* frontdoor.h: the HTTPS front door (libevent + OpenSSL, N worker threads)
+ *
+ * Each worker thread has its own event base, evhttp and listening socket
+ * (SO_REUSEPORT: the kernel spreads connections), its own mailbox for the
+ * broker's and the log writer's answers, and no shared mutable state other
+ * than the Node. Serves:
+ *   /r1/...     the X-Road REST exchange (mutual TLS)
+ *   /health     200 when the node is up (no client certificate needed)
+ *   /metrics    Prometheus text format
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "http/node.h"
+
+typedef struct FrontDoorOptions {
+        const char *listen;             /* "127.0.0.1:8443" or "[::1]:8443" */
+        unsigned threads;               /* worker threads, >= 1 */
+        size_t max_header_size;         /* total request header bytes */
+        size_t max_body_size;           /* absolute cap; services may set lower limits */
+        unsigned timeout_ms;            /* idle/read/write timeout per connection */
+        unsigned max_connections;       /* per node (split evenly between threads) */
+        const char *tls_cert;           /* PEM paths */
+        const char *tls_key;
+        const char *client_ca;          /* CAs whose client certificates are trusted */
+} FrontDoorOptions;
+
+typedef struct FrontDoor FrontDoor;
+
+/*
+ * frontdoor_new(): load TLS material, bind, start the worker threads.
+ * `node` must outlive the FrontDoor. On failure *ret_error (if given) holds
+ * a malloc'd message naming the cause.
+ * Return: 0 or -errno.
+ */
+int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, char **ret_error);
+
+/*
+ * frontdoor_free(): stop accepting, finish requests in flight (they are
+ * bounded by the service timeouts), stop the threads. NULL in, NULL out.
+ */
+FrontDoor *frontdoor_free(FrontDoor *fd);
+
+/* frontdoor_port(): the bound port (useful with port 0). */
+int frontdoor_port(const FrontDoor *fd);

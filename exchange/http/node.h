@@ -1,0 +1,62 @@
+/* node.h: what every part of a running node shares (registry, broker, log, keys, counters)
+ *
+ * The daemon creates one Node and hands it to the front door. Everything in
+ * it is either immutable after start or thread-safe: the registry pointer
+ * is swapped whole under a mutex (readers take a reference), the broker and
+ * the log are reached through their mailboxes, counters are atomics.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bus/broker.h"
+#include "crypto/pseudonym.h"
+#include "crypto/signer.h"
+#include "log/exlog.h"
+#include "registry.h"
+
+typedef struct NodeCounters {
+        atomic_uint_fast64_t requests;          /* /r1 requests decided */
+        atomic_uint_fast64_t allowed;           /* passed every check and routed */
+        atomic_uint_fast64_t refused;           /* refused by the bus (any problem type) */
+        atomic_uint_fast64_t delivered;         /* answered with a receipt */
+        atomic_uint_fast64_t log_failures;
+        atomic_uint_fast64_t reloads, reload_failures;
+        atomic_uint_fast64_t latency_buckets[16]; /* <=0.25ms, <=0.5, 1, 2, 4, ... ms (powers of two) */
+        atomic_uint_fast64_t by_status[6];      /* 1xx..5xx, index status/100 */
+} NodeCounters;
+
+typedef struct Node {
+        pthread_mutex_t registry_lock;
+        Registry *registry;                     /* current registry (own reference) */
+        Broker *broker;
+        ExchangeLog *log;
+        const Signer *signer;
+        const PseudonymKey *pseudonyms;
+        NodeCounters counters;
+        atomic_uint connections;
+} Node;
+
+/* node_registry(): a new reference to the current registry. */
+static inline Registry *node_registry(Node *n)
+{
+        Registry *r;
+
+        pthread_mutex_lock(&n->registry_lock);
+        r = registry_ref(n->registry);
+        pthread_mutex_unlock(&n->registry_lock);
+        return r;
+}
+
+/* node_registry_swap(): install `r` (takes the caller's reference), drop the old one. */
+static inline void node_registry_swap(Node *n, Registry *r)
+{
+        Registry *old;
+
+        pthread_mutex_lock(&n->registry_lock);
+        old = n->registry;
+        n->registry = r;
+        pthread_mutex_unlock(&n->registry_lock);
+        registry_unref(old);
+}

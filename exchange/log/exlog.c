@@ -1,0 +1,439 @@
+/* exlog.c: the exchange log writer (group commit into LMDB)
+ *
+ * Why one writer thread: LMDB allows one write transaction at a time, and an
+ * fsync costs the same for one entry as for a thousand. So every HTTP worker
+ * hands its entries to this thread through a mailbox; the thread takes
+ * whatever has queued up while the previous transaction was syncing, writes
+ * it as one transaction, commits (fsync), and only then posts each record
+ * back to its worker, which may now answer the client. Under load the batch
+ * grows by itself, and throughput is bounded by bandwidth, not by fsyncs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crypto/hash.h"
+#include "log/exlog.h"
+#include "util/macro.h"
+#include "util/time-util.h"
+
+struct ExchangeLog {
+        MDB_env *env;
+        MDB_dbi entries;
+        MDB_dbi by_subject;
+        Mailbox queue;
+        pthread_t thread;
+        bool thread_started;
+        atomic_bool stop;
+        ExlogOptions opts;
+        uint64_t next_seq;              /* writer thread only */
+        uint64_t last_time;             /* writer thread only */
+        atomic_uint_fast64_t size;      /* committed entries */
+        atomic_uint_fast64_t batches, failures, max_batch_seen;
+        char *buf;                      /* writer's serialisation buffer */
+        size_t buf_size;
+};
+
+static int mdb_to_errno(int r)
+{
+        switch (r) {
+        case 0:
+                return 0;
+        case MDB_MAP_FULL:
+                return -ENOSPC;
+        case MDB_NOTFOUND:
+                return -ENOENT;
+        case MDB_READERS_FULL:
+        case MDB_TXN_FULL:
+                return -EBUSY;
+        default:
+                return r > 0 ? -r : -EIO;
+        }
+}
+
+static inline void be64_put(uint8_t out[8], uint64_t v)
+{
+        for (int i = 7; i >= 0; i--, v >>= 8)
+                out[i] = (uint8_t)v;
+}
+
+static inline uint64_t be64_get(const uint8_t in[8])
+{
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+                v = (v << 8) | in[i];
+        return v;
+}
+
+int exlog_format_prefix(char *buf, size_t size, uint64_t seq, uint64_t time_usec)
+{
+        char t[RFC3339_MAX];
+
+        return snprintf(buf, size, "{\"v\":%d,\"seq\":%" PRIu64 ",\"time\":\"%s\"", EXLOG_FORMAT_VERSION, seq,
+                        format_rfc3339(time_usec, t));
+}
+
+static int env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned flags)
+{
+        MDB_env *env;
+        int r;
+
+        r = mdb_env_create(&env);
+        if (r)
+                return mdb_to_errno(r);
+        mdb_env_set_maxdbs(env, 8);
+        mdb_env_set_maxreaders(env, 256);
+        if (map_size)
+                mdb_env_set_mapsize(env, map_size);
+        r = mdb_env_open(env, dir, flags | MDB_NOTLS, 0600);
+        if (r) {
+                mdb_env_close(env);
+                return mdb_to_errno(r);
+        }
+        *ret = env;
+        return 0;
+}
+
+/* Write one batch (list of up to max_batch records) in one transaction. */
+static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
+{
+        MDB_txn *txn = NULL;
+        MailboxItem *it;
+        uint64_t seq0 = log->next_seq;
+        unsigned i;
+        int r;
+
+        r = mdb_txn_begin(log->env, NULL, 0, &txn);
+        if (r) {
+                r = mdb_to_errno(r);
+                goto finish;
+        }
+        for (i = 0, it = first; i < n; i++, it = it->next) {
+                ExlogRecord *rec = (ExlogRecord *)it;
+                uint64_t now = now_usec(CLOCK_REALTIME);
+                uint8_t key[8], skey[32 + 8];
+                size_t need;
+                int plen;
+                MDB_val k, v;
+
+                if (now < log->last_time)
+                        now = log->last_time; /* time never goes backwards in the log */
+                log->last_time = now;
+                rec->seq = log->next_seq + i;
+                rec->time_usec = now;
+
+                need = 96 + rec->body_size;
+                if (need > log->buf_size) {
+                        char *nb = realloc(log->buf, need);
+                        if (!nb) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        log->buf = nb;
+                        log->buf_size = need;
+                }
+                plen = exlog_format_prefix(log->buf, log->buf_size, rec->seq, now);
+                if (rec->body_size > 2) {
+                        /* "{...}" -> ",..." after the prefix */
+                        log->buf[plen] = ',';
+                        memcpy(log->buf + plen + 1, rec->body + 1, rec->body_size - 1);
+                        plen += (int)rec->body_size;
+                } else {
+                        log->buf[plen++] = '}';
+                }
+
+                be64_put(key, rec->seq);
+                k = (MDB_val){ .mv_size = 8, .mv_data = key };
+                v = (MDB_val){ .mv_size = (size_t)plen, .mv_data = log->buf };
+                r = mdb_put(txn, log->entries, &k, &v, MDB_APPEND);
+                if (r) {
+                        r = mdb_to_errno(r);
+                        goto finish;
+                }
+                if (rec->subject[0] && hex_decode(rec->subject, skey, 32) == 0) {
+                        /* index: pseudonym(32) || seq(8) -> empty, for "who read my data" */
+                        memcpy(skey + 32, key, 8);
+                        k = (MDB_val){ .mv_size = sizeof(skey), .mv_data = skey };
+                        v = (MDB_val){ .mv_size = 0, .mv_data = (void *)"" };
+                        r = mdb_put(txn, log->by_subject, &k, &v, 0);
+                        if (r) {
+                                r = mdb_to_errno(r);
+                                goto finish;
+                        }
+                }
+        }
+        r = mdb_txn_commit(txn); /* fsync: after this the entries survive a crash */
+        txn = NULL;
+        r = mdb_to_errno(r);
+
+finish:
+        if (txn)
+                mdb_txn_abort(txn);
+        if (r == 0) {
+                log->next_seq += n;
+                atomic_store(&log->size, log->next_seq);
+                atomic_fetch_add(&log->batches, 1);
+                if (n > atomic_load(&log->max_batch_seen))
+                        atomic_store(&log->max_batch_seen, n);
+        } else {
+                log->next_seq = seq0;
+                atomic_fetch_add(&log->failures, 1);
+        }
+        /* Hand every record back: durable, or failed (the exchange must not be acknowledged). */
+        for (i = 0, it = first; i < n; i++) {
+                MailboxItem *next = it->next;
+                ExlogRecord *rec = (ExlogRecord *)it;
+
+                rec->result = r;
+                if (r)
+                        rec->seq = UINT64_MAX;
+                (void)mailbox_post(rec->reply_to, it);
+                it = next;
+        }
+}
+
+static void *writer_thread(void *userdata)
+{
+        ExchangeLog *log = userdata;
+
+        for (;;) {
+                MailboxItem *list;
+                bool stopping = atomic_load(&log->stop);
+
+                list = mailbox_drain(&log->queue);
+                if (!list) {
+                        if (stopping)
+                                break;
+                        mailbox_wait(&log->queue, 500);
+                        continue;
+                }
+                while (list) {
+                        MailboxItem *first = list, *last = list, *rest;
+                        unsigned n = 1;
+
+                        while (last->next && n < log->opts.max_batch) {
+                                last = last->next;
+                                n++;
+                        }
+                        rest = last->next;
+                        writer_commit(log, first, n);
+                        list = rest;
+                }
+        }
+        return NULL;
+}
+
+static int log_recover(ExchangeLog *log)
+{
+        MDB_txn *txn;
+        MDB_cursor *c;
+        MDB_val k, v;
+        int r;
+
+        r = mdb_txn_begin(log->env, NULL, 0, &txn);
+        if (r)
+                return mdb_to_errno(r);
+        r = mdb_dbi_open(txn, "entries", MDB_CREATE, &log->entries);
+        if (!r)
+                r = mdb_dbi_open(txn, "by_subject", MDB_CREATE, &log->by_subject);
+        if (r) {
+                mdb_txn_abort(txn);
+                return mdb_to_errno(r);
+        }
+        log->next_seq = 0;
+        r = mdb_cursor_open(txn, log->entries, &c);
+        if (!r) {
+                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+                        log->next_seq = be64_get(k.mv_data) + 1;
+                mdb_cursor_close(c);
+        }
+        r = mdb_txn_commit(txn);
+        atomic_store(&log->size, log->next_seq);
+        return mdb_to_errno(r);
+}
+
+int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
+{
+        ExchangeLog *log;
+        int r;
+
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        log = calloc(1, sizeof(*log));
+        if (!log)
+                return -ENOMEM;
+        log->opts = (ExlogOptions){
+                .map_size = opts && opts->map_size ? opts->map_size : (size_t)16 << 30,
+                .max_batch = opts && opts->max_batch ? opts->max_batch : 1024,
+                .queue_capacity = opts && opts->queue_capacity ? opts->queue_capacity : 65536,
+        };
+        r = mailbox_init(&log->queue, log->opts.queue_capacity);
+        if (r < 0) {
+                free(log);
+                return r;
+        }
+        r = env_open(&log->env, dir, log->opts.map_size, 0);
+        if (r < 0)
+                goto fail;
+        r = log_recover(log);
+        if (r < 0)
+                goto fail;
+        r = -pthread_create(&log->thread, NULL, writer_thread, log);
+        if (r < 0)
+                goto fail;
+        log->thread_started = true;
+        *ret = log;
+        return 0;
+fail:
+        exlog_close(log);
+        return r;
+}
+
+ExchangeLog *exlog_close(ExchangeLog *log)
+{
+        if (!log)
+                return NULL;
+        if (log->thread_started) {
+                uint64_t one = 1;
+                atomic_store(&log->stop, true);
+                (void)!write(mailbox_fd(&log->queue), &one, sizeof(one));
+                pthread_join(log->thread, NULL);
+        }
+        if (log->env)
+                mdb_env_close(log->env);
+        mailbox_deinit(&log->queue);
+        free(log->buf);
+        free(log);
+        return NULL;
+}
+
+int exlog_append(ExchangeLog *log, ExlogRecord *rec)
+{
+        if (!rec->body || rec->body_size < 2 || rec->body[0] != '{' || rec->body[rec->body_size - 1] != '}')
+                return -EINVAL;
+        if (atomic_load(&log->stop))
+                return -ESHUTDOWN;
+        rec->result = 0;
+        return mailbox_post(&log->queue, &rec->item);
+}
+
+uint64_t exlog_size(ExchangeLog *log)
+{
+        return atomic_load(&log->size);
+}
+
+void exlog_stats(ExchangeLog *log, ExlogStats *ret)
+{
+        *ret = (ExlogStats){
+                .entries = atomic_load(&log->size),
+                .batches = atomic_load(&log->batches),
+                .failures = atomic_load(&log->failures),
+                .max_batch_seen = atomic_load(&log->max_batch_seen),
+        };
+}
+
+struct ExlogReader {
+        MDB_env *env;
+        MDB_dbi entries;
+};
+
+int exlog_reader_open(ExlogReader **ret, const char *dir)
+{
+        ExlogReader *r;
+        MDB_txn *txn;
+        int e;
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        e = env_open(&r->env, dir, 0, MDB_RDONLY);
+        if (e < 0) {
+                free(r);
+                return e;
+        }
+        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+        if (!e) {
+                e = mdb_dbi_open(txn, "entries", 0, &r->entries);
+                /* commit, not abort: a handle opened in an aborted transaction is discarded */
+                if (e)
+                        mdb_txn_abort(txn);
+                else
+                        e = mdb_txn_commit(txn);
+        }
+        if (e) {
+                exlog_reader_close(r);
+                return mdb_to_errno(e);
+        }
+        *ret = r;
+        return 0;
+}
+
+ExlogReader *exlog_reader_close(ExlogReader *r)
+{
+        if (!r)
+                return NULL;
+        if (r->env)
+                mdb_env_close(r->env);
+        free(r);
+        return NULL;
+}
+
+int exlog_reader_size(ExlogReader *r, uint64_t *ret)
+{
+        MDB_txn *txn;
+        MDB_cursor *c;
+        MDB_val k, v;
+        int e;
+
+        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+        if (e)
+                return mdb_to_errno(e);
+        *ret = 0;
+        e = mdb_cursor_open(txn, r->entries, &c);
+        if (!e) {
+                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+                        *ret = be64_get(k.mv_data) + 1;
+                mdb_cursor_close(c);
+        }
+        mdb_txn_abort(txn);
+        return mdb_to_errno(e);
+}
+
+int exlog_reader_get(ExlogReader *r, uint64_t seq, char **ret, size_t *ret_size)
+{
+        MDB_txn *txn;
+        MDB_val k, v;
+        uint8_t key[8];
+        char *copy;
+        int e;
+
+        be64_put(key, seq);
+        k = (MDB_val){ .mv_size = 8, .mv_data = key };
+        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+        if (e)
+                return mdb_to_errno(e);
+        e = mdb_get(txn, r->entries, &k, &v);
+        if (e) {
+                mdb_txn_abort(txn);
+                return mdb_to_errno(e);
+        }
+        /* LMDB memory is valid only inside the transaction: copy before ending it. */
+        copy = malloc(v.mv_size + 1);
+        if (copy) {
+                memcpy(copy, v.mv_data, v.mv_size);
+                copy[v.mv_size] = 0;
+        }
+        mdb_txn_abort(txn);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        if (ret_size)
+                *ret_size = v.mv_size;
+        return 0;
+}

@@ -1,0 +1,91 @@
+/* exlog.h: the exchange log (LMDB, one writer thread, group commit)
+ *
+ * One entry per exchange and per refused request. The caller renders the
+ * entry's fields as a JSON object ("{...}", keys in a fixed order); the
+ * writer assigns the sequence number (0, 1, 2, ... without gaps) and the time
+ * (non-decreasing) and stores exactly these bytes:
+ *
+ *   {"v":1,"seq":<n>,"time":"<RFC 3339 UTC>",<the caller's fields>}
+ *
+ * Those bytes are the entry: the Merkle leaf is SHA-256(0x00 || bytes), and
+ * auditors receive them unchanged.
+ *
+ * Durability: records are appended by one writer thread in batches, one LMDB
+ * transaction (and so one fsync) per batch. A record is posted back to its
+ * reply_to mailbox only after its transaction committed (result 0) or failed
+ * (result -errno: the caller must not acknowledge the exchange).
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "crypto/pseudonym.h"
+#include "util/mailbox.h"
+
+#define EXLOG_FORMAT_VERSION 1
+
+typedef struct ExchangeLog ExchangeLog;
+
+typedef struct ExlogOptions {
+        size_t map_size;                /* LMDB map size (bytes); default 16 GiB */
+        unsigned max_batch;             /* entries per transaction; default 1024 */
+        size_t queue_capacity;          /* records waiting for the writer; default 65536 */
+} ExlogOptions;
+
+typedef struct ExlogRecord {
+        MailboxItem item;               /* item.kind is the caller's; the writer leaves it alone */
+        Mailbox *reply_to;              /* where the record is posted when done */
+        const char *body;               /* "{...}" (the caller owns it; must outlive the append) */
+        size_t body_size;
+        char subject[PSEUDONYM_HEX_LEN + 1]; /* subject pseudonym for the index, "" when none */
+        /* Set by the writer before posting back: */
+        int result;                     /* 0 durable, -errno not logged */
+        uint64_t seq;
+        uint64_t time_usec;             /* CLOCK_REALTIME of the entry */
+} ExlogRecord;
+
+/*
+ * exlog_open(): open (creating) the log under `dir` and start the writer.
+ * Return: 0 or -errno.
+ */
+int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts);
+
+/* exlog_close(): write what is queued, stop the writer, close. NULL in, NULL out. */
+ExchangeLog *exlog_close(ExchangeLog *log);
+
+/*
+ * exlog_append(): queue a record (ownership of `rec` passes to the writer
+ * until it is posted back to rec->reply_to). Thread-safe.
+ * Return: 0, -EAGAIN (queue full: refuse the exchange), -EINVAL (body not an object).
+ */
+int exlog_append(ExchangeLog *log, ExlogRecord *rec);
+
+/* exlog_size(): entries committed so far (the next sequence number). */
+uint64_t exlog_size(ExchangeLog *log);
+
+typedef struct ExlogStats {
+        uint64_t entries;
+        uint64_t batches;
+        uint64_t failures;
+        uint64_t max_batch_seen;
+} ExlogStats;
+void exlog_stats(ExchangeLog *log, ExlogStats *ret);
+
+/*
+ * Reading (another process, or the same one through its own reader): a
+ * read-only view of a log folder.
+ */
+typedef struct ExlogReader ExlogReader;
+
+int exlog_reader_open(ExlogReader **ret, const char *dir);
+ExlogReader *exlog_reader_close(ExlogReader *r);
+/* exlog_reader_size(): entries in the log now. Return: 0 or -errno. */
+int exlog_reader_size(ExlogReader *r, uint64_t *ret);
+/*
+ * exlog_reader_get(): a malloc'd, NUL-terminated copy of entry `seq`.
+ * Return: 0, -ENOENT, or -errno.
+ */
+int exlog_reader_get(ExlogReader *r, uint64_t seq, char **ret, size_t *ret_size);
+
+/* Format an entry's fixed prefix; shared by the writer and tests. Return: length. */
+int exlog_format_prefix(char *buf, size_t size, uint64_t seq, uint64_t time_usec);

@@ -1,0 +1,161 @@
+/* policy.c: identity -> service -> access right -> legal basis, in that order */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "util/macro.h"
+
+static int refuse(PolicyDecision *d, const char *type, const char *fmt, ...) _printf_(3, 4);
+static int refuse(PolicyDecision *d, const char *type, const char *fmt, ...)
+{
+        va_list ap;
+
+        d->type = type;
+        va_start(ap, fmt);
+        vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
+        va_end(ap);
+        return 1;
+}
+
+bool policy_valid_token(const char *s, size_t max)
+{
+        size_t n = 0;
+
+        if (!s)
+                return false;
+        for (; s[n]; n++) {
+                char c = s[n];
+                if (n >= max)
+                        return false;
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+                      c == '_' || c == ':' || c == '-'))
+                        return false;
+        }
+        return n > 0;
+}
+
+bool policy_valid_subject(const char *s)
+{
+        size_t n = 0;
+
+        if (!s)
+                return false;
+        for (; s[n]; n++) {
+                char c = s[n];
+                if (n >= POLICY_MAX_SUBJECT)
+                        return false;
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
+                        return false;
+        }
+        return n > 0;
+}
+
+/* Split "I/C/M/S/SERVICE[/path...]" into the service id and the path ("/" at least). */
+static int split_service(const char *r1, PolicyDecision *d)
+{
+        const char *p = r1;
+        int slashes = 0;
+
+        for (; *p; p++)
+                if (*p == '/' && ++slashes == 5)
+                        break;
+        if (slashes < 4 || (size_t)(p - r1) >= sizeof(d->service_id))
+                return -1;
+        memcpy(d->service_id, r1, (size_t)(p - r1));
+        d->service_id[p - r1] = 0;
+        /* no empty identifier parts ("VN//BCA/...") */
+        if (d->service_id[0] == '/' || strstr(d->service_id, "//") || d->service_id[strlen(d->service_id) - 1] == '/')
+                return -1;
+        if (!*p || streq(p, "/"))
+                d->path = "/";
+        else {
+                if (strlen(p) >= sizeof(d->path_buf))
+                        return -1;
+                strcpy(d->path_buf, p);
+                d->path = d->path_buf;
+        }
+        return 0;
+}
+
+int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d)
+{
+        unsigned method;
+        int r;
+
+        *d = (PolicyDecision){ .path = "/" };
+
+        /* 1. identity: a trusted, registered certificate, named by X-Road-Client */
+        if (in->r1_path && split_service(in->r1_path, d) < 0)
+                snprintf(d->service_id, sizeof(d->service_id), "%.200s", in->r1_path);
+        if (!in->cert_present)
+                return refuse(d, "client_unknown", "a client certificate is required on /r1");
+        if (!in->cert_trusted)
+                return refuse(d, "client_unknown", "the client certificate is not issued by a trusted CA");
+        d->client = registry_subsystem_by_cert(reg, in->cert_fingerprint, in->cert_cn);
+        if (!d->client)
+                return refuse(d, "client_unknown", "the client certificate does not belong to a registered subsystem");
+        if (!in->client_header)
+                return refuse(d, "bad_request", "the X-Road-Client header is required");
+        if (!streq(in->client_header, d->client->id))
+                return refuse(d, "client_mismatch",
+                              "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'",
+                              in->client_header, d->client->id);
+
+        /* 2. the service */
+        if (!in->r1_path || split_service(in->r1_path, d) < 0)
+                return refuse(d, "bad_request",
+                              "the path must be /r1/{instance}/{class}/{member}/{subsystem}/{service}[/{path}]");
+        d->service = registry_service_lookup(reg, d->service_id);
+        if (!d->service)
+                return refuse(d, "service_unknown", "no service '%s' in instance %s", d->service_id,
+                              registry_instance(reg));
+        method = registry_method_from_string(in->method);
+        if (!method || !(d->service->methods & method))
+                return refuse(d, "method_not_allowed", "service '%s' does not offer %s", d->service->id,
+                              in->method);
+
+        /* 3. the access right */
+        r = registry_authorize(reg, d->client, d->service, method, d->path, &d->right);
+        if (r == REGISTRY_E_METHOD)
+                return refuse(d, "access_denied", "your access right on '%s' does not include %s", d->service->id,
+                              in->method);
+        if (r == REGISTRY_E_PATH)
+                return refuse(d, "access_denied", "your access right on '%s' does not cover the path '%.200s'",
+                              d->service->id, d->path);
+        if (r != 0)
+                return refuse(d, "access_denied", "'%s' has no access right on '%s'", d->client->id,
+                              d->service->id);
+
+        /* 4. the legal basis: purpose, subject, statute or consent */
+        d->basis = registry_basis_to_string(d->right->basis);
+        if (d->service->personal_data && !in->subject)
+                return refuse(d, "subject_required", "service '%s' returns personal data: name the data subject "
+                              "in X-Bus-Subject", d->service->id);
+        if (in->subject && !policy_valid_subject(in->subject))
+                return refuse(d, "bad_request", "X-Bus-Subject must be 1 to %d letters, digits or '-'",
+                              POLICY_MAX_SUBJECT);
+        if (d->right->n_purposes > 0) {
+                if (!in->purpose)
+                        return refuse(d, "purpose_invalid", "X-Bus-Purpose is required for '%s'", d->service->id);
+                if (!registry_purpose_lookup(reg, in->purpose))
+                        return refuse(d, "purpose_invalid", "purpose '%.64s' is not registered", in->purpose);
+                if (!registry_right_allows_purpose(d->right, in->purpose))
+                        return refuse(d, "purpose_invalid", "your access right on '%s' does not allow purpose '%.64s'",
+                                      d->service->id, in->purpose);
+        }
+        if (d->right->basis == REGISTRY_BASIS_CONSENT && !in->consent)
+                return refuse(d, "consent_required",
+                              "access to '%s' by '%s' is based on the data subject's consent: present it in "
+                              "X-Bus-Consent", d->service->id, d->client->id);
+        if (d->right->basis == REGISTRY_BASIS_CONSENT)
+                /* Consent records and artefacts are checked by the consent module; until it
+                 * is configured no consent can be valid, so the bus fails closed. */
+                return refuse(d, "consent_invalid", "consent '%.64s' is not known to this bus", in->consent);
+
+        /* 5. size */
+        if (in->body_size > d->service->max_request_size)
+                return refuse(d, "payload_too_large", "the body is %zu bytes; service '%s' accepts at most %zu",
+                              in->body_size, d->service->id, d->service->max_request_size);
+        return 0;
+}

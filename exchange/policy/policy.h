@@ -1,0 +1,54 @@
+/* policy.h: the per-request decision (identity, service, access right, legal basis)
+ *
+ * Pure: no I/O, no clock. The front door gathers the facts into a
+ * PolicyInput; policy_decide() applies the checks in the documented order
+ * (docs/protocol.md) and says allow, or which problem type refuses it and
+ * why. The same decision feeds the exchange log either way.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry.h"
+
+#define POLICY_MAX_SUBJECT 64
+#define POLICY_MAX_PURPOSE 64
+
+typedef struct PolicyInput {
+        bool cert_present;              /* the TLS client sent a certificate */
+        bool cert_trusted;              /* ... and it chains to a trusted client CA */
+        const uint8_t *cert_fingerprint;/* SHA-256 of the DER certificate (32 bytes) or NULL */
+        const char *cert_cn;            /* subject CN or NULL */
+        const char *client_header;      /* X-Road-Client, or NULL */
+        const char *method;             /* "GET", ... */
+        const char *r1_path;            /* the URL path after "/r1/", percent-decoded: "VN/GOV/BCA/population/citizen/x" */
+        const char *subject;            /* X-Bus-Subject or NULL */
+        const char *purpose;            /* X-Bus-Purpose or NULL */
+        const char *consent;            /* X-Bus-Consent or NULL */
+        size_t body_size;
+} PolicyInput;
+
+typedef struct PolicyDecision {
+        const char *type;               /* NULL: allowed; else a problem type (problem.h) */
+        char detail[320];               /* why, for the client; names no internals */
+        const RegistrySubsystem *client;/* set as soon as identified */
+        const RegistryService *service; /* set as soon as resolved */
+        const RegistryRight *right;     /* set when a right matched */
+        char service_id[256];           /* as requested (even when unknown), for the log */
+        const char *path;               /* the service path ("/" at least), points into decision */
+        char path_buf[1024];
+        const char *basis;              /* "statute" / "consent" / NULL */
+} PolicyDecision;
+
+/*
+ * policy_decide(): fill *d. Return: 0 when allowed (d->type == NULL), 1 when
+ * refused (d->type set). Never fails otherwise.
+ */
+int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d);
+
+/* policy_valid_subject(): a personal id as accepted in X-Bus-Subject ([0-9A-Za-z-], 1..64). */
+bool policy_valid_subject(const char *s);
+/* policy_valid_token(): header tokens like X-Road-Id ([A-Za-z0-9._:-], 1..max). */
+bool policy_valid_token(const char *s, size_t max);
