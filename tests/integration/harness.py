@@ -1,0 +1,341 @@
+"""harness.py: start a real xbusd and adapters on loopback for integration tests.
+
+Standard library only (python3 comes with meson). Every test writes its own
+configuration and registry copy into a temporary folder, picks free loopback
+ports, and cleans up its processes on exit, whatever happens.
+"""
+import atexit
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.environ.get("XBUS_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def binary(name):
+    path = os.environ.get("XBUS_BIN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper())
+    if not path or not os.path.exists(path):
+        print("SKIP: %s is not built" % name)
+        sys.exit(77)
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_processes = []
+
+
+def _cleanup():
+    for p in _processes:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_cleanup)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "<%d %s %r>" % (self.status, self.headers.get("x-road-error", ""), self.body[:300])
+
+
+class Check:
+    """Counts assertions and prints a closing 'N passed, M failed' line."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def ok(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+            print("ok   %s" % what)
+        else:
+            self.failed += 1
+            print("FAIL %s %s" % (what, detail))
+        return cond
+
+    def eq(self, got, want, what):
+        return self.ok(got == want, what, "(got %r, want %r)" % (got, want))
+
+    def problem(self, r, status, type_, what):
+        ok = r.status == status and r.header("content-type") == "application/problem+json"
+        body = {}
+        try:
+            body = r.json()
+        except ValueError:
+            ok = False
+        ok = ok and body.get("type") == type_ and r.header("x-road-error") == type_
+        ok = ok and body.get("status") == status and isinstance(body.get("detail"), str)
+        return self.ok(ok, what, "(got %r)" % r)
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.exit(1 if self.failed else 0)
+
+
+def registry_copy(dest, edits=()):
+    """Copy conf/registry to dest and apply edits: (section header, key, value or None to delete)."""
+    shutil.copytree(os.path.join(ROOT, "conf", "registry"), dest)
+    for header, key, value in edits:
+        set_key(dest, header, key, value)
+    return dest
+
+
+def set_key(regdir, header, key, value):
+    for name in sorted(os.listdir(regdir)):
+        if not name.endswith(".conf"):
+            continue
+        path = os.path.join(regdir, name)
+        lines = open(path, encoding="utf-8").read().split("\n")
+        try:
+            start = [l.strip() for l in lines].index(header)
+        except ValueError:
+            continue
+        end = start + 1
+        while end < len(lines) and not lines[end].lstrip().startswith("["):
+            end += 1
+        body = [l for l in lines[start + 1:end] if not re.match(r"\s*%s\s*=" % re.escape(key), l)]
+        if value is not None:
+            body.insert(0, "%s = %s" % (key, value))
+        lines[start + 1:end] = body
+        open(path, "w", encoding="utf-8").write("\n".join(lines))
+        return
+    raise KeyError("no section %s in %s" % (header, regdir))
+
+
+class Node:
+    def __init__(self, registry=None, http_extra="", top_extra="", threads=2, tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="xbus-it-")
+        self.state = os.path.join(self.tmp, "state")
+        self.port = free_port()
+        self.aport = free_port()
+        self.registry = registry
+        self.config = os.path.join(self.tmp, "xbusd.conf")
+        with open(self.config, "w") as f:
+            f.write("[node]\nstate-dir = %s\n" % self.state)
+            if registry:
+                f.write("registry = %s\n" % registry)
+            f.write("[http]\nlisten = 127.0.0.1:%d\nthreads = %d\ntimeout = 5s\n%s" % (self.port, threads, http_extra))
+            f.write("[adapters]\nlisten = tcp://127.0.0.1:%d\nheartbeat = 200ms\nliveness = 3\n" % self.aport)
+            f.write(top_extra)
+        self.proc = None
+        self.adapters = []
+        self.url = "https://127.0.0.1:%d" % self.port
+        self.pki = os.path.join(self.state, "pki")
+
+    # --- processes ---
+    def start(self, wait=True):
+        self.log = open(os.path.join(self.tmp, "xbusd.log"), "ab")
+        self.proc = subprocess.Popen([binary("xbusd"), "--config", self.config], stdout=self.log, stderr=self.log)
+        _processes.append(self.proc)
+        if wait:
+            self.wait_health()
+        return self
+
+    def wait_health(self, adapters=0, timeout=20):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("xbusd exited with %s; log:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                r = self.request(None, "GET", "/health")
+                if r.status == 200 and r.json().get("adapters", 0) >= adapters:
+                    return r.json()
+                last = r
+            except (OSError, ssl.SSLError, http.client.HTTPException) as e:
+                last = e
+            time.sleep(0.05)
+        raise RuntimeError("xbusd not healthy: %r; log:\n%s" % (last, self.read_log()))
+
+    def read_log(self):
+        try:
+            return open(os.path.join(self.tmp, "xbusd.log"), errors="replace").read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout)
+        return self.proc.returncode
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def hup(self):
+        self.proc.send_signal(signal.SIGHUP)
+
+    def sample_args(self, people):
+        return ["--data", os.path.join(self.tmp, "sample"), "--people", str(people)]
+
+    def start_sample(self, people=300, workers=1, delays=(), wait=True, name=None):
+        args = [binary("xbus-adapter-sample"), "--bus", "tcp://127.0.0.1:%d" % self.aport,
+                "--workers", str(workers)] + self.sample_args(people)
+        for svc, ms in delays:
+            args += ["--delay", "%s=%d" % (svc, ms)]
+        out = open(os.path.join(self.tmp, "adapter-%d.log" % len(self.adapters)), "ab")
+        p = subprocess.Popen(args, stdout=out, stderr=out)
+        _processes.append(p)
+        self.adapters.append(p)
+        if wait:
+            self.wait_health(adapters=sum(1 for a in self.adapters if a.poll() is None) * workers)
+        return p
+
+    def sample_ids(self, n=3, people=300):
+        out = subprocess.run([binary("xbus-adapter-sample"), "--print-ids", str(n)] + self.sample_args(people),
+                             check=True, capture_output=True, text=True).stdout
+        return out.split()
+
+    # --- TLS clients ---
+    def client_files(self, subsystem):
+        name = subsystem.replace("/", "_")
+        return (os.path.join(self.pki, "clients", name + ".crt"), os.path.join(self.pki, "clients", name + ".key"))
+
+    def context(self, subsystem=None, cert=None):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.pki, "ca.crt"))
+        if subsystem:
+            ctx.load_cert_chain(*self.client_files(subsystem))
+        elif cert:
+            ctx.load_cert_chain(*cert)
+        return ctx
+
+    def request(self, subsystem, method, path, headers=None, body=None, cert=None, timeout=15, conn=None):
+        own = conn is None
+        if own:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.context(subsystem, cert),
+                                               timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            if own:
+                conn.close()
+
+    def call(self, client, service, subject=None, purpose=None, method="GET", header_client=None, extra=None,
+             body=None, path=""):
+        h = {"X-Road-Client": header_client if header_client is not None else client}
+        if header_client == "":
+            del h["X-Road-Client"]
+        if subject:
+            h["X-Bus-Subject"] = subject
+        if purpose:
+            h["X-Bus-Purpose"] = purpose
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        h.update(extra or {})
+        return self.request(client, method, "/r1/" + service + path, headers=h, body=body)
+
+    def metrics(self):
+        text = self.request(None, "GET", "/metrics").body.decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+    # --- the exchange log, read with lmdb-utils (not the project's code) ---
+    def log_entries(self):
+        out = subprocess.run(["mdb_dump", "-p", "-s", "entries", os.path.join(self.state, "log")],
+                             check=True, capture_output=True).stdout
+        entries = {}
+        lines = out.split(b"\n")
+        i = lines.index(b"HEADER=END") + 1
+        while i + 1 < len(lines) and lines[i] != b"DATA=END":
+            value = _unescape(lines[i + 1][1:])
+            e = json.loads(value)
+            entries[e["seq"]] = e
+            i += 2
+        return entries
+
+
+def _unescape(b):
+    out = bytearray()
+    i = 0
+    while i < len(b):
+        if b[i:i + 1] == b"\\":
+            if b[i + 1:i + 2] == b"\\":
+                out += b"\\"
+                i += 2
+            else:
+                out.append(int(b[i + 1:i + 3], 16))
+                i += 3
+        else:
+            out.append(b[i])
+            i += 1
+    return bytes(out)
+
+
+def b64url_decode(s):
+    import base64
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def verify_receipt_openssl(jws, pki):
+    """Verify an ES256 compact JWS with the openssl command (not the project's code)."""
+    h, p, s = jws.split(".")
+    sig = b64url_decode(s)
+    if len(sig) != 64:
+        return False
+    r, s_ = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+
+    def der_int(v):
+        b = v.to_bytes((v.bit_length() + 8) // 8 or 1, "big")
+        return b"\x02" + bytes([len(b)]) + b
+
+    seq = der_int(r) + der_int(s_)
+    der = b"\x30" + bytes([len(seq)]) + seq
+    d = tempfile.mkdtemp(prefix="xbus-rc-")
+    try:
+        open(os.path.join(d, "in"), "wb").write((h + "." + p).encode())
+        open(os.path.join(d, "sig"), "wb").write(der)
+        subprocess.run(["openssl", "pkey", "-in", os.path.join(pki, "signing.key"), "-pubout", "-out",
+                        os.path.join(d, "pub.pem")], check=True, capture_output=True)
+        res = subprocess.run(["openssl", "dgst", "-sha256", "-verify", os.path.join(d, "pub.pem"), "-signature",
+                              os.path.join(d, "sig"), os.path.join(d, "in")], capture_output=True)
+        return res.returncode == 0
+    finally:
+        shutil.rmtree(d)
+
+
+def verify_receipt_jose(jws, pki):
+    """Verify with the jose command (libjose's CLI) against the node's public JWK."""
+    if not shutil.which("jose"):
+        return None
+    res = subprocess.run(["jose", "jws", "ver", "-i", "-", "-k", os.path.join(pki, "signing.jwk")],
+                         input=jws.encode(), capture_output=True)
+    return res.returncode == 0
+
+
+def receipt_payload(jws):
+    return json.loads(b64url_decode(jws.split(".")[1]))
