@@ -7,7 +7,12 @@
 #define HASH_SHA256_LEN 32
 #define HASH_SHA256_HEX_LEN 64
 
-/* hash_sha256(): SHA-256 of `data`. Thread-safe, no allocation. */
+/*
+ * hash_sha256(): SHA-256 of `data` (NULL is fine when size is 0). Thread-safe;
+ * nothing for the caller to free. OpenSSL allocates a small context inside:
+ * if even that fails the process aborts, since there is no error return and
+ * a wrong digest would silently corrupt receipts and the log.
+ */
 void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
 
 /* hex_encode(): lower-case hex of `in` into `out` (2*size+1 bytes, NUL-terminated). */

@@ -88,7 +88,7 @@ static int pki_fail(Pki *p, int r, const Loc *l, const char *fmt, ...)
                 msg = NULL;
         va_end(ap);
 
-        if (asprintf(p->ret_error, "%s/%s%s: %s", p->dir, l ? l->sub : "", l ? l->name : "",
+        if (asprintf(p->ret_error, "%s%s%s%s: %s", p->dir, l ? "/" : "", l ? l->sub : "", l ? l->name : "",
                      msg ? msg : strerror(r < 0 ? -r : r)) < 0)
                 *p->ret_error = NULL;
         return r;
@@ -581,7 +581,7 @@ static int ensure_jwk_pair(Pki *p, const Loc *key, const Loc *jwk, KeyPolicy pol
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
         _cleanup_(signer_freep) Signer *s = NULL;
         _cleanup_(json_decrefp) json_t *j = NULL;
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *line = NULL;
         int r;
 
         r = loc_exists(jwk);
@@ -610,10 +610,9 @@ static int ensure_jwk_pair(Pki *p, const Loc *key, const Loc *jwk, KeyPolicy pol
         text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (!text)
                 return -ENOMEM;
-        r = write_loc(p, jwk, text, strlen(text), MODE_PUBLIC);
-        if (r < 0)
-                return r;
-        return 0;
+        if (asprintf(&line, "%s\n", text) < 0)
+                return -ENOMEM;
+        return write_loc(p, jwk, line, strlen(line), MODE_PUBLIC);
 }
 
 static int ensure_log_key(Pki *p)

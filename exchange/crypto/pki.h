@@ -18,10 +18,29 @@
  * pki_demo_ensure(): create whatever of the layout is missing (never
  * overwrites an existing file); `clients` are subsystem ids that get client
  * certificates, `authorities` subsystem ids that get consent-artefact keys.
- * Return: 0 or -errno (*ret_error, if set, a malloc'd message naming the file).
+ *
+ * Each file is written to a temporary file created with O_EXCL and its final
+ * mode (keys 0600, certificates, .jwk and log.pub 0644), synced, and moved
+ * into place without replacing anything. Folders are created 0700.
+ * A missing public part (certificate, .jwk, log.pub) is made again from the
+ * kept private key; a missing private key is generated only when its public
+ * part is missing too. Otherwise:
+ *   - node.key, signing.key or log.key missing while their public part
+ *     exists: -ENOKEY (the node cannot run; remove both to start again);
+ *   - clients/<name>.key or authorities/<name>.key missing: fine, the key
+ *     may have been handed to its owner;
+ *   - ca.key missing: fine until something must be issued, then -ENOKEY.
+ * Existing private keys must be mode 0600 or stricter (-EPERM otherwise), as
+ * must the folders (0700). Ids are 1..64 characters of [A-Za-z0-9-._/:], not
+ * starting with '.' (-EINVAL); at most 10000 of each (-E2BIG); two ids that
+ * map to one <name> are refused (-EINVAL), and so is an existing client
+ * certificate whose CN is another id (-EEXIST).
+ * Not safe against a concurrent call on the same folder (-EEXIST, no damage).
+ * Return: 0 or -errno; on failure *ret_error (if ret_error is not NULL) gets
+ * a malloc'd message naming the file; it is not written on success.
  */
 int pki_demo_ensure(const char *dir, const char *const *clients, size_t n_clients,
                     const char *const *authorities, size_t n_authorities, char **ret_error);
 
-/* pki_client_name(): "VN/GOV/X/y" -> "VN_GOV_X_y" into out (size bytes). */
+/* pki_client_name(): "VN/GOV/X/y" -> "VN_GOV_X_y" into out (size bytes, truncated, always NUL-terminated). */
 void pki_client_name(const char *subsystem_id, char *out, size_t size);

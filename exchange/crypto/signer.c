@@ -163,6 +163,7 @@ int signer_load(Signer **ret, const char *pem_path)
                 goto out;
         }
         pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+        BIO_free(TAKE_PTR(bio));
         if (!pkey) {
                 ERR_clear_error();
                 r = -EINVAL;

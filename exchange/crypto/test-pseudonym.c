@@ -172,7 +172,12 @@ static void test_load(void)
         memset(buf, 'a', sizeof(buf));
         assert(load_from(dir, buf, sizeof(buf), 0600) == -EINVAL);
         assert(load_from(dir, (const char *) raw, 31, 0600) == -EINVAL);
-        assert(load_from(dir, (const char *) raw, 33, 0600) == -EINVAL);
+        {
+                uint8_t raw33[33] = {};
+
+                memcpy(raw33, raw, sizeof(raw));
+                assert(load_from(dir, (const char *) raw33, sizeof(raw33), 0600) == -EINVAL);
+        }
 
         /* refused: not there, not a file */
         assert(pseudonym_key_load(&k, missing) == -ENOENT);
