@@ -465,11 +465,6 @@ static void new_xroad_id(Worker *w, char out[130])
                  b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static char *dup_or_null(const char *s)
-{
-        return s ? strdup(s) : NULL;
-}
-
 static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_path)
 {
         Node *node = w->fd->node;
@@ -543,19 +538,22 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
                 bad_text = xroad_id != NULL;
                 new_xroad_id(w, ex->xroad_id);
         }
-        if ((user_id && !valid_text(user_id, MAX_HEADER_VALUE)) || (issue && !valid_text(issue, MAX_HEADER_VALUE)) ||
-            (purpose && !policy_valid_token(purpose, POLICY_MAX_PURPOSE)) ||
-            (client_header && !valid_text(client_header, MAX_HEADER_VALUE)) ||
-            (consent && !valid_text(consent, MAX_CONSENT_HEADER)) ||
-            (subject && !valid_text(subject, POLICY_MAX_SUBJECT)))
-                bad_text = true;
-        else {
-                ex->user_id = dup_or_null(user_id);
-                ex->issue = dup_or_null(issue);
-                ex->purpose = dup_or_null(purpose);
-                ex->consent = dup_or_null(consent);
-                ex->subject_raw = dup_or_null(subject);
+        /* Keep each header that is well-formed (the log records it); remember any that is not. */
+#define TAKE_HEADER(field, value, ok)                   \
+        if (value) {                                    \
+                if (ok)                                 \
+                        ex->field = strdup(value);      \
+                else                                    \
+                        bad_text = true;                \
         }
+        TAKE_HEADER(user_id, user_id, valid_text(user_id, MAX_HEADER_VALUE));
+        TAKE_HEADER(issue, issue, valid_text(issue, MAX_HEADER_VALUE));
+        TAKE_HEADER(purpose, purpose, policy_valid_token(purpose, POLICY_MAX_PURPOSE));
+        TAKE_HEADER(consent, consent, valid_text(consent, MAX_CONSENT_HEADER));
+        TAKE_HEADER(subject_raw, subject, valid_text(subject, POLICY_MAX_SUBJECT));
+#undef TAKE_HEADER
+        if (client_header && !valid_text(client_header, MAX_HEADER_VALUE))
+                bad_text = true;
 
         /* the body: contiguous in the request's buffer, alive until we reply */
         ex->body_size = evbuffer_get_length(body);
@@ -564,7 +562,7 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         hex_encode(digest, sizeof(digest), ex->request_hash);
 
         decoded = evhttp_uridecode(raw_path + 4, 0, &dlen);
-        pin.client_header = ex->user_id || !bad_text ? client_header : NULL;
+        pin.client_header = client_header;
         pin.method = ex->method;
         pin.r1_path = decoded && strlen(decoded) == dlen ? decoded : NULL;
         pin.subject = ex->subject_raw;
@@ -581,8 +579,10 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         policy_decide(ex->registry, &pin, &ex->decision);
         free(decoded);
 
-        /* Refusals that are about the request's form come first in what we tell the client. */
-        if (!ex->decision.type && (dup || bad_text || !pin.r1_path)) {
+        /* A malformed request is refused as such, whatever else is wrong with it, once the
+         * client is identified (an unidentified client learns nothing more). */
+        if ((dup || bad_text || !pin.r1_path) &&
+            (!ex->decision.type || !streq(ex->decision.type, "client_unknown"))) {
                 ex->decision.type = "bad_request";
                 snprintf(ex->decision.detail, sizeof(ex->decision.detail), "%s",
                          dup ? "an X-Road-* or X-Bus-* header is repeated"

@@ -20,6 +20,7 @@
 
 #include "crypto/hash.h"
 #include "log/exlog.h"
+#include "log/merkle.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
@@ -27,6 +28,8 @@ struct ExchangeLog {
         MDB_env *env;
         MDB_dbi entries;
         MDB_dbi by_subject;
+        MDB_dbi tree;                   /* complete Merkle nodes: level(1) || index(8, BE) -> hash(32) */
+        MerkleAppender merkle;          /* writer thread only: the right frontier */
         Mailbox queue;
         pthread_t thread;
         bool thread_started;
@@ -71,6 +74,37 @@ static inline uint64_t be64_get(const uint8_t in[8])
         return v;
 }
 
+static void tree_key(uint8_t key[9], unsigned level, uint64_t index)
+{
+        key[0] = (uint8_t)level;
+        be64_put(key + 1, index);
+}
+
+/* Store the Merkle nodes that leaf `entry` completes, in the entry's transaction. */
+static int tree_append(ExchangeLog *log, MDB_txn *txn, const void *entry, size_t size)
+{
+        MerkleNode nodes[MERKLE_MAX_LEVELS];
+        uint8_t leaf[MERKLE_HASH_LEN], key[9];
+        size_t n;
+        int r;
+
+        r = merkle_leaf_hash(entry, size, leaf);
+        if (r < 0)
+                return r;
+        r = merkle_appender_append(&log->merkle, leaf, nodes, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                MDB_val k = { .mv_size = sizeof(key), .mv_data = key };
+                MDB_val v = { .mv_size = MERKLE_HASH_LEN, .mv_data = nodes[i].hash };
+                tree_key(key, nodes[i].level, nodes[i].index);
+                r = mdb_put(txn, log->tree, &k, &v, 0);
+                if (r)
+                        return mdb_to_errno(r);
+        }
+        return 0;
+}
+
 int exlog_format_prefix(char *buf, size_t size, uint64_t seq, uint64_t time_usec)
 {
         char t[RFC3339_MAX];
@@ -106,6 +140,7 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
         MDB_txn *txn = NULL;
         MailboxItem *it;
         uint64_t seq0 = log->next_seq;
+        MerkleAppender merkle0 = log->merkle;   /* to roll back if the transaction fails */
         unsigned i;
         int r;
 
@@ -156,6 +191,9 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                         r = mdb_to_errno(r);
                         goto finish;
                 }
+                r = tree_append(log, txn, log->buf, (size_t)plen);
+                if (r < 0)
+                        goto finish;
                 if (rec->subject[0] && hex_decode(rec->subject, skey, 32) == 0) {
                         /* index: pseudonym(32) || seq(8) -> empty, for "who read my data" */
                         memcpy(skey + 32, key, 8);
@@ -183,6 +221,7 @@ finish:
                         atomic_store(&log->max_batch_seen, n);
         } else {
                 log->next_seq = seq0;
+                log->merkle = merkle0;
                 atomic_fetch_add(&log->failures, 1);
         }
         /* Hand every record back: durable, or failed (the exchange must not be acknowledged). */
@@ -229,6 +268,28 @@ static void *writer_thread(void *userdata)
         return NULL;
 }
 
+typedef struct TreeRead {
+        MDB_txn *txn;
+        MDB_dbi dbi;
+} TreeRead;
+
+static int tree_get(void *userdata, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH_LEN])
+{
+        TreeRead *tr = userdata;
+        uint8_t key[9];
+        MDB_val k = { .mv_size = sizeof(key), .mv_data = key }, v;
+        int r;
+
+        tree_key(key, level, index);
+        r = mdb_get(tr->txn, tr->dbi, &k, &v);
+        if (r)
+                return mdb_to_errno(r);
+        if (v.mv_size != MERKLE_HASH_LEN)
+                return -EBADMSG;
+        memcpy(out, v.mv_data, MERKLE_HASH_LEN);
+        return 0;
+}
+
 static int log_recover(ExchangeLog *log)
 {
         MDB_txn *txn;
@@ -242,6 +303,8 @@ static int log_recover(ExchangeLog *log)
         r = mdb_dbi_open(txn, "entries", MDB_CREATE, &log->entries);
         if (!r)
                 r = mdb_dbi_open(txn, "by_subject", MDB_CREATE, &log->by_subject);
+        if (!r)
+                r = mdb_dbi_open(txn, "tree", MDB_CREATE, &log->tree);
         if (r) {
                 mdb_txn_abort(txn);
                 return mdb_to_errno(r);
@@ -252,6 +315,16 @@ static int log_recover(ExchangeLog *log)
                 if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
                         log->next_seq = be64_get(k.mv_data) + 1;
                 mdb_cursor_close(c);
+        }
+        merkle_appender_init(&log->merkle);
+        if (log->next_seq > 0) {
+                TreeRead tr = { .txn = txn, .dbi = log->tree };
+                r = merkle_appender_init_from_store(&log->merkle, tree_get, &tr, log->next_seq);
+                if (r) {
+                        /* the tree does not cover the entries: the store is damaged */
+                        mdb_txn_abort(txn);
+                        return r < 0 ? r : -EBADMSG;
+                }
         }
         r = mdb_txn_commit(txn);
         atomic_store(&log->size, log->next_seq);
@@ -341,6 +414,7 @@ void exlog_stats(ExchangeLog *log, ExlogStats *ret)
 struct ExlogReader {
         MDB_env *env;
         MDB_dbi entries;
+        MDB_dbi tree;
 };
 
 int exlog_reader_open(ExlogReader **ret, const char *dir)
@@ -360,6 +434,8 @@ int exlog_reader_open(ExlogReader **ret, const char *dir)
         e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
         if (!e) {
                 e = mdb_dbi_open(txn, "entries", 0, &r->entries);
+                if (!e)
+                        e = mdb_dbi_open(txn, "tree", 0, &r->tree);
                 /* commit, not abort: a handle opened in an aborted transaction is discarded */
                 if (e)
                         mdb_txn_abort(txn);
@@ -436,4 +512,54 @@ int exlog_reader_get(ExlogReader *r, uint64_t seq, char **ret, size_t *ret_size)
         if (ret_size)
                 *ret_size = v.mv_size;
         return 0;
+}
+
+/* Run a tree read inside one read-only transaction (a consistent snapshot). */
+typedef enum { TREE_ROOT, TREE_INCLUSION, TREE_CONSISTENCY } TreeOp;
+
+static int reader_tree(ExlogReader *r, TreeOp op, uint64_t a, uint64_t b, uint8_t *root, uint8_t (*path)[32],
+                       size_t *len)
+{
+        TreeRead tr = { .dbi = r->tree };
+        uint64_t size;
+        int e;
+
+        e = exlog_reader_size(r, &size);
+        if (e < 0)
+                return e;
+        if ((op == TREE_ROOT ? a : b) > size)
+                return -ENOENT;
+        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &tr.txn);
+        if (e)
+                return mdb_to_errno(e);
+        switch (op) {
+        case TREE_ROOT:
+                e = merkle_root(tree_get, &tr, a, root);
+                break;
+        case TREE_INCLUSION:
+                e = merkle_inclusion_proof(tree_get, &tr, a, b, path, len);
+                break;
+        case TREE_CONSISTENCY:
+                e = merkle_consistency_proof(tree_get, &tr, a, b, path, len);
+                break;
+        }
+        mdb_txn_abort(tr.txn);
+        return e;
+}
+
+int exlog_reader_root(ExlogReader *r, uint64_t size, uint8_t ret_root[32])
+{
+        return reader_tree(r, TREE_ROOT, size, 0, ret_root, NULL, NULL);
+}
+
+int exlog_reader_inclusion_proof(ExlogReader *r, uint64_t index, uint64_t size, uint8_t (*ret_path)[32],
+                                 size_t *ret_len)
+{
+        return reader_tree(r, TREE_INCLUSION, index, size, NULL, ret_path, ret_len);
+}
+
+int exlog_reader_consistency_proof(ExlogReader *r, uint64_t size1, uint64_t size2, uint8_t (*ret_path)[32],
+                                   size_t *ret_len)
+{
+        return reader_tree(r, TREE_CONSISTENCY, size1, size2, NULL, ret_path, ret_len);
 }

@@ -87,5 +87,19 @@ int exlog_reader_size(ExlogReader *r, uint64_t *ret);
  */
 int exlog_reader_get(ExlogReader *r, uint64_t seq, char **ret, size_t *ret_size);
 
+/*
+ * The Merkle tree over the entries (RFC 9162; leaf = SHA-256(0x00 || entry bytes)).
+ * exlog_reader_root(): the root of the first `size` entries.
+ * exlog_reader_inclusion_proof(): the audit path of entry `index` in the tree of `size`.
+ * exlog_reader_consistency_proof(): the proof that tree `size1` is a prefix of tree `size2`.
+ * Proof buffers hold MERKLE_PROOF_MAX (65) hashes.
+ * Return: 0, a positive MERKLE_E_* for bad arguments, or -errno (-ENOENT: not that many entries).
+ */
+int exlog_reader_root(ExlogReader *r, uint64_t size, uint8_t ret_root[32]);
+int exlog_reader_inclusion_proof(ExlogReader *r, uint64_t index, uint64_t size, uint8_t (*ret_path)[32],
+                                 size_t *ret_len);
+int exlog_reader_consistency_proof(ExlogReader *r, uint64_t size1, uint64_t size2, uint8_t (*ret_path)[32],
+                                   size_t *ret_len);
+
 /* Format an entry's fixed prefix; shared by the writer and tests. Return: length. */
 int exlog_format_prefix(char *buf, size_t size, uint64_t seq, uint64_t time_usec);

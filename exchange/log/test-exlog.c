@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log/exlog.h"
+#include "log/merkle.h"
 #include "util/macro.h"
 
 #define N_THREADS 4
@@ -119,6 +120,37 @@ int main(void)
                 json_decref(j);
                 free(e);
                 assert(exlog_reader_get(reader, size, &e, &n) == -ENOENT);
+
+                /* the stored tree is the RFC 9162 tree of the stored entries */
+                {
+                        MerkleAppender a;
+                        uint8_t leaf[32], want[32], got[32], path[MERKLE_PROOF_MAX][32], old[32];
+                        size_t len;
+                        merkle_appender_init(&a);
+                        for (uint64_t q = 0; q < size; q++) {
+                                MerkleNode nodes[MERKLE_MAX_LEVELS];
+                                size_t nn;
+                                assert(exlog_reader_get(reader, q, &e, &n) == 0);
+                                assert(merkle_leaf_hash(e, n, leaf) == 0);
+                                assert(merkle_appender_append(&a, leaf, nodes, &nn) == 0);
+                                if (q == 6) /* remember the root of size 7 */
+                                        assert(merkle_appender_root(&a, old) == 0);
+                                free(e);
+                        }
+                        assert(merkle_appender_root(&a, want) == 0);
+                        assert(exlog_reader_root(reader, size, got) == 0);
+                        assert(memcmp(want, got, 32) == 0);
+                        assert(exlog_reader_get(reader, 123, &e, &n) == 0);
+                        assert(merkle_leaf_hash(e, n, leaf) == 0);
+                        free(e);
+                        assert(exlog_reader_inclusion_proof(reader, 123, size, path, &len) == 0);
+                        assert(merkle_verify_inclusion(leaf, 123, size, (const uint8_t(*)[32])path, len, got) == 0);
+                        leaf[0] ^= 1;
+                        assert(merkle_verify_inclusion(leaf, 123, size, (const uint8_t(*)[32])path, len, got) > 0);
+                        assert(exlog_reader_consistency_proof(reader, 7, size, path, &len) == 0);
+                        assert(merkle_verify_consistency(7, size, old, got, (const uint8_t(*)[32])path, len) == 0);
+                        assert(exlog_reader_root(reader, size + 1, got) == -ENOENT);
+                }
                 exlog_reader_close(reader);
         }
 
