@@ -87,7 +87,7 @@ typedef struct RegistryService {
         size_t max_request_size;        /* bytes */
         size_t max_response_size;
         char *adapter;                  /* adapter kind expected to serve it: "sample", "rest", ... */
-        void *request_validator;        /* compiled schema (validate/), owned by the registry, or NULL */
+        void *request_validator;        /* compiled schema (validate/), or NULL; the loader leaves both NULL */
         void *response_validator;
 } RegistryService;
 
@@ -128,9 +128,17 @@ typedef struct RegistryFile {
  *
  * On success *ret holds a new Registry with one reference. On
  * REGISTRY_E_INVALID, *ret_errors (if not NULL) receives a malloc'd text, one
- * "file:line: message" per line, every error found (not just the first);
- * the caller frees it.
- * Return: 0, REGISTRY_E_INVALID, or -errno (-ENOMEM, -ENOENT for a missing dir).
+ * "file:line: message" per line, every error found (not just the first),
+ * sorted by file name and line; the caller frees it. Otherwise *ret_errors is
+ * set to NULL. Errors about a whole file or folder use line 1 or 0. At most
+ * 1000 messages are kept, then "... and N more errors".
+ * Files are read in the order given (registry_load_dir(): by name); for a
+ * duplicate id, the definition read first is the one the error points to.
+ * Limits: 1024 files, 4 MiB and 100000 lines per file, 64 MiB in all (see
+ * util/ini.h for line limits). Schema files are not opened: only their paths
+ * are stored.
+ * Return: 0, REGISTRY_E_INVALID, or -errno (-ENOMEM, -ENOENT for a missing
+ * dir, -EINVAL for bad arguments, -errno of a file that cannot be read).
  */
 int registry_load_dir(Registry **ret, const char *dir, char **ret_errors);
 int registry_load_files(Registry **ret, const RegistryFile *files, size_t n_files, char **ret_errors);
@@ -164,20 +172,38 @@ const RegistrySubsystem *registry_subsystem_by_cert(const Registry *r, const uin
 /*
  * registry_authorize(): find the access right that lets `client` call
  * `method` (a single REGISTRY_METHOD_* bit) on `path` ("/" when empty) of `service`,
- * directly or through a group.
+ * directly or through a group. The path must match one of the service's
+ * paths and one of the right's (registry_path_match()); pass it decoded and
+ * without the query. Clients and services are compared by id, so pointers
+ * from an older snapshot are safe. When several rights match, the first by
+ * right id wins. `ret_right` may be NULL.
  * Return: 0 with *ret_right set, or REGISTRY_E_NO_RIGHT / REGISTRY_E_METHOD /
- * REGISTRY_E_PATH saying how close the nearest right came.
+ * REGISTRY_E_PATH saying how close the nearest right came, or -EINVAL (no
+ * client or service, or `method` not exactly one known bit).
  */
 int registry_authorize(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
                        unsigned method, const char *path, const RegistryRight **ret_right);
 
-/* registry_right_allows_purpose(): whether the right lists `purpose`. */
+/*
+ * registry_right_allows_purpose(): whether the right lists `purpose`. A
+ * consent right that lists no purpose allows any (the consent record's own
+ * purpose then decides); a statute right always lists at least one.
+ */
 bool registry_right_allows_purpose(const RegistryRight *right, const char *purpose);
 
-/* registry_path_match(): "/a/b" against a pattern ("*" one segment, final "**" any rest). */
+/*
+ * registry_path_match(): "/a/b" against a pattern ("*" one non-empty segment,
+ * a final "**" zero or more segments; other segments compare exactly). An
+ * empty path is "/", a trailing "/" is ignored. A path with an empty, "." or
+ * ".." segment (also as %2e) never matches.
+ */
 bool registry_path_match(const char *pattern, const char *path);
 
-/* registry_method_from_string(): "GET" -> REGISTRY_METHOD_GET, 0 when unknown. */
+/*
+ * registry_method_from_string(): "GET" -> REGISTRY_METHOD_GET, 0 when unknown
+ * (case-sensitive, as HTTP). registry_method_to_string(): the reverse, NULL
+ * unless exactly one known bit. registry_basis_to_string(): "statute", "consent".
+ */
 unsigned registry_method_from_string(const char *s);
 const char *registry_method_to_string(unsigned method);
 const char *registry_basis_to_string(RegistryBasis b);

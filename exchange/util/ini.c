@@ -179,10 +179,10 @@ typedef struct Parser {
         IniHandler handler;
         void *userdata;
         IniErrors *errors;
-        unsigned n_errors;              /* syntax errors of this parse */
-        char *section;                  /* current header, or NULL */
+        unsigned n_errors; /* syntax errors of this parse */
+        char *section;     /* current header, or NULL */
         char *arg;
-        bool had_section;               /* a header (even a malformed one) was seen */
+        bool had_section; /* a header (even a malformed one) was seen */
 } Parser;
 
 static void parser_error(Parser *p, unsigned line, const char *fmt, ...) _printf_(3, 4);
@@ -246,8 +246,8 @@ static int parser_line(Parser *p, unsigned line, char *s, size_t n)
                                         return 0;
                                 }
                                 if (*c == '[' || *c == ']') {
-                                        parser_error(p, line, "invalid character '%c' in section argument",
-                                                     *c);
+                                        parser_error(
+                                                p, line, "invalid character '%c' in section argument", *c);
                                         return 0;
                                 }
                         }
@@ -298,7 +298,7 @@ static int parser_line(Parser *p, unsigned line, char *s, size_t n)
 }
 
 int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata,
-              IniErrors *errors)
+        IniErrors *errors)
 {
         enum { CONT_NONE, CONT_BUILDING, CONT_SKIPPING } cont = CONT_NONE;
         _cleanup_free_ char *buf = NULL;
@@ -313,7 +313,8 @@ int ini_parse(const char *file, const char *text, size_t size, IniHandler handle
         int r = 0;
 
         if (size > INI_FILE_SIZE_MAX) {
-                parser_error(&p, 1, "file too large (%zu bytes, limit %zu)", size, (size_t)INI_FILE_SIZE_MAX);
+                parser_error(
+                        &p, 1, "file too large (%zu bytes, limit %zu)", size, (size_t)INI_FILE_SIZE_MAX);
                 return INI_E_SYNTAX;
         }
 
@@ -398,7 +399,7 @@ int ini_parse(const char *file, const char *text, size_t size, IniHandler handle
 
         too_long:
                 parser_error(&p, start_line, "continued line too long (limit %zu bytes)",
-                             (size_t)INI_LOGICAL_LINE_MAX);
+                        (size_t)INI_LOGICAL_LINE_MAX);
                 cont = continued ? CONT_SKIPPING : CONT_NONE;
         }
 
@@ -479,8 +480,14 @@ int ini_parse_bool(const char *s, bool *ret)
                 const char *word;
                 bool value;
         } table[] = {
-                { "yes", true }, { "true", true }, { "on", true }, { "1", true },
-                { "no", false }, { "false", false }, { "off", false }, { "0", false },
+                {"yes", true},
+                {"true", true},
+                {"on", true},
+                {"1", true},
+                {"no", false},
+                {"false", false},
+                {"off", false},
+                {"0", false},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -531,16 +538,16 @@ static bool is_alpha(char c)
 int ini_parse_size(const char *s, uint64_t *ret)
 {
         static const Unit units[] = {
-                { "", 1 },
-                { "B", 1 },
-                { "K", UINT64_C(1) << 10 },
-                { "KiB", UINT64_C(1) << 10 },
-                { "M", UINT64_C(1) << 20 },
-                { "MiB", UINT64_C(1) << 20 },
-                { "G", UINT64_C(1) << 30 },
-                { "GiB", UINT64_C(1) << 30 },
-                { "T", UINT64_C(1) << 40 },
-                { "TiB", UINT64_C(1) << 40 },
+                {"", 1},
+                {"B", 1},
+                {"K", UINT64_C(1) << 10},
+                {"KiB", UINT64_C(1) << 10},
+                {"M", UINT64_C(1) << 20},
+                {"MiB", UINT64_C(1) << 20},
+                {"G", UINT64_C(1) << 30},
+                {"GiB", UINT64_C(1) << 30},
+                {"T", UINT64_C(1) << 40},
+                {"TiB", UINT64_C(1) << 40},
         };
         const Unit *u;
         const char *name;
@@ -571,9 +578,15 @@ int ini_parse_size(const char *s, uint64_t *ret)
 int ini_parse_duration(const char *s, uint64_t *ret_ms)
 {
         static const Unit units[] = {
-                { "ms", 1 },          { "msec", 1 },         { "s", 1000 },     { "sec", 1000 },
-                { "m", 60000 },       { "min", 60000 },      { "h", 3600000 },  { "hr", 3600000 },
-                { "d", 86400000 },
+                {"ms", 1},
+                {"msec", 1},
+                {"s", 1000},
+                {"sec", 1000},
+                {"m", 60000},
+                {"min", 60000},
+                {"h", 3600000},
+                {"hr", 3600000},
+                {"d", 86400000},
         };
         uint64_t total = 0;
         unsigned parts = 0;
@@ -756,7 +769,7 @@ int ini_item_strv(const char *value, unsigned line, void *dst)
 }
 
 int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void *object, unsigned line,
-                      const char *key, const char *value, IniErrors *errors)
+        const char *key, const char *value, IniErrors *errors)
 {
         size_t i;
         int r;
@@ -770,8 +783,8 @@ int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void 
         }
 
         if (ini_section_has(s, i) && !(items[i].flags & INI_ITEM_MULTI)) {
-                ini_errors_add(errors, s->file, line, "key '%s' given twice (first on line %u)", key,
-                               s->lines[i]);
+                ini_errors_add(
+                        errors, s->file, line, "key '%s' given twice (first on line %u)", key, s->lines[i]);
                 return 0;
         }
 
@@ -779,12 +792,13 @@ int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void 
         if (r == -ENOMEM)
                 return r;
         if (r == -E2BIG) {
-                ini_errors_add(errors, s->file, line, "too many values for '%s' (limit %u)", key, INI_LIST_MAX);
+                ini_errors_add(
+                        errors, s->file, line, "too many values for '%s' (limit %u)", key, INI_LIST_MAX);
                 return 0;
         }
         if (r < 0) {
-                ini_errors_add(errors, s->file, line, "invalid value '%.128s' for '%s': expected %s", value, key,
-                               items[i].expected ? items[i].expected : "a valid value");
+                ini_errors_add(errors, s->file, line, "invalid value '%.128s' for '%s': expected %s", value,
+                        key, items[i].expected ? items[i].expected : "a valid value");
                 return 0;
         }
         s->seen |= UINT64_C(1) << i;
@@ -797,5 +811,5 @@ void ini_section_check_required(const IniSection *s, const IniItem *items, size_
         for (size_t i = 0; i < n_items && i < INI_ITEMS_MAX; i++)
                 if ((items[i].flags & INI_ITEM_REQUIRED) && !ini_section_has(s, i))
                         ini_errors_add(errors, s->file, s->line, "missing required key '%s' in [%s] section",
-                                       items[i].key, s->type);
+                                items[i].key, s->type);
 }

@@ -31,13 +31,13 @@
 #define INI_LINE_MAX 4096
 #define INI_LOGICAL_LINE_MAX KIB(16)
 #define INI_LINES_MAX 100000U
-#define INI_LIST_MAX 1024U              /* items of one list value, and of a list built over repeated keys */
-#define INI_ERRORS_MAX 1000U            /* messages an IniErrors keeps (the rest are only counted) */
-#define INI_ITEMS_MAX 32U               /* entries of one IniItem table */
+#define INI_LIST_MAX 1024U   /* items of one list value, and of a list built over repeated keys */
+#define INI_ERRORS_MAX 1000U /* messages an IniErrors keeps (the rest are only counted) */
+#define INI_ITEMS_MAX 32U    /* entries of one IniItem table */
 
 /* Positive, module-specific results (negative values are -errno). */
 enum {
-        INI_E_SYNTAX = 1,               /* the text had errors; they were added to the IniErrors */
+        INI_E_SYNTAX = 1, /* the text had errors; they were added to the IniErrors */
 };
 
 /* ---- Error sink ---------------------------------------------------------------------------- */
@@ -46,7 +46,7 @@ typedef struct IniError {
         char *file;
         unsigned line;
         char *message;
-        size_t seq;                     /* order of arrival, for a stable sort */
+        size_t seq; /* order of arrival, for a stable sort */
 } IniError;
 
 /* Zero-initialise (`IniErrors e = {};`), release with ini_errors_done(). */
@@ -54,8 +54,8 @@ typedef struct IniErrors {
         IniError *errors;
         size_t n_errors;
         size_t n_allocated;
-        size_t n_total;                 /* every error reported, including those past INI_ERRORS_MAX */
-        bool oom;                       /* a message could not be stored: callers return -ENOMEM */
+        size_t n_total; /* every error reported, including those past INI_ERRORS_MAX */
+        bool oom;       /* a message could not be stored: callers return -ENOMEM */
 } IniErrors;
 
 /*
@@ -93,7 +93,7 @@ void ini_errors_done(IniErrors *e);
  * Return: >= 0 to go on, < 0 to stop parsing (ini_parse() returns it).
  */
 typedef int (*IniHandler)(const char *file, unsigned line, const char *section, const char *arg,
-                          const char *key, const char *value, void *userdata);
+        const char *key, const char *value, void *userdata);
 
 /*
  * ini_parse(): parse `size` bytes of `text` (need not be NUL-terminated)
@@ -103,7 +103,7 @@ typedef int (*IniHandler)(const char *file, unsigned line, const char *section, 
  * negative value.
  */
 int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata,
-              IniErrors *errors);
+        IniErrors *errors);
 
 /*
  * ini_read_file(): read a whole file of at most `max_size` bytes into a
@@ -157,32 +157,33 @@ bool ini_strv_contains(char *const *l, const char *s);
  */
 typedef int (*IniItemParser)(const char *value, unsigned line, void *dst);
 
-int ini_item_string(const char *value, unsigned line, void *dst);       /* char **: a non-empty string (replaces) */
-int ini_item_bool(const char *value, unsigned line, void *dst);         /* bool * */
-int ini_item_size(const char *value, unsigned line, void *dst);         /* size_t * */
-int ini_item_duration(const char *value, unsigned line, void *dst);     /* uint64_t *, milliseconds */
-int ini_item_strv(const char *value, unsigned line, void *dst);         /* char ***: appends a non-empty list */
+int ini_item_string(
+        const char *value, unsigned line, void *dst);           /* char **: a non-empty string (replaces) */
+int ini_item_bool(const char *value, unsigned line, void *dst); /* bool * */
+int ini_item_size(const char *value, unsigned line, void *dst); /* size_t * */
+int ini_item_duration(const char *value, unsigned line, void *dst); /* uint64_t *, milliseconds */
+int ini_item_strv(const char *value, unsigned line, void *dst);     /* char ***: appends a non-empty list */
 
 enum {
-        INI_ITEM_REQUIRED = 1U << 0,    /* ini_section_check_required() reports it when absent */
-        INI_ITEM_MULTI = 1U << 1,       /* may be given more than once (the parser accumulates) */
+        INI_ITEM_REQUIRED = 1U << 0, /* ini_section_check_required() reports it when absent */
+        INI_ITEM_MULTI = 1U << 1,    /* may be given more than once (the parser accumulates) */
 };
 
 typedef struct IniItem {
         const char *key;
         IniItemParser parse;
-        size_t offset;                  /* of the field within the object */
-        unsigned flags;                 /* INI_ITEM_* */
-        const char *expected;           /* for messages: "a size such as 64KiB" */
+        size_t offset;        /* of the field within the object */
+        unsigned flags;       /* INI_ITEM_* */
+        const char *expected; /* for messages: "a size such as 64KiB" */
 } IniItem;
 
 /* What ini_section_apply() remembers about one section of an object. */
 typedef struct IniSection {
-        const char *type;               /* "service": static storage, for messages */
-        const char *file;               /* not owned: must outlive the section */
-        unsigned line;                  /* of the header */
-        uint64_t seen;                  /* bit i: items[i] was given */
-        unsigned lines[INI_ITEMS_MAX];  /* line where items[i] was (last) given */
+        const char *type;              /* "service": static storage, for messages */
+        const char *file;              /* not owned: must outlive the section */
+        unsigned line;                 /* of the header */
+        uint64_t seen;                 /* bit i: items[i] was given */
+        unsigned lines[INI_ITEMS_MAX]; /* line where items[i] was (last) given */
 } IniSection;
 
 /*
@@ -193,10 +194,11 @@ typedef struct IniSection {
  * Return: 0 (applied, or an error was recorded), -ENOMEM.
  */
 int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void *object, unsigned line,
-                      const char *key, const char *value, IniErrors *errors);
+        const char *key, const char *value, IniErrors *errors);
 
 /* ini_section_check_required(): report "missing required key 'x'" at the header line. */
-void ini_section_check_required(const IniSection *s, const IniItem *items, size_t n_items, IniErrors *errors);
+void ini_section_check_required(
+        const IniSection *s, const IniItem *items, size_t n_items, IniErrors *errors);
 
 /* ini_section_has(): whether items[index] was given. */
 static inline bool ini_section_has(const IniSection *s, size_t index)
