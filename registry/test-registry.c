@@ -808,6 +808,166 @@ static void test_dir(void)
         rmdir(dir);
 }
 
+/* The complete example of docs/registry.md loads and behaves as the text says. */
+static void test_docs_example(void)
+{
+        const char *root = getenv("XBUS_SOURCE_ROOT");
+        _cleanup_free_ char *path = NULL, *doc = NULL;
+        _cleanup_(registry_unrefp) Registry *r = NULL;
+        _cleanup_free_ char *errors = NULL;
+        RegistryFile files[4];
+        char *texts[4] = {}, *p;
+        size_t n = 0, len = 0;
+        const RegistryRight *right = NULL;
+        FILE *f;
+
+        assert(root);
+        assert(asprintf(&path, "%s/docs/registry.md", root) > 0);
+        f = fopen(path, "re");
+        CHECK(f);
+        assert(getdelim(&doc, &len, 0, f) > 0);
+        fclose(f);
+
+        p = strstr(doc, "## A complete example");
+        CHECK(p);
+        *strstr(p + 3, "\n## ") = 0; /* up to the next chapter */
+        while ((p = strstr(p, "```ini\n")) && n < ELEMENTSOF(files)) {
+                char *end = strstr(p + 7, "```");
+
+                CHECK(end);
+                texts[n] = strndup(p + 7, (size_t)(end - p - 7));
+                files[n] = (RegistryFile){.name = n == 0 ? "00-base.conf" : "50-services-rights.conf",
+                        .text = texts[n],
+                        .size = strlen(texts[n])};
+                n++;
+                p = end + 3;
+        }
+        CHECK(n == 2);
+        if (registry_load_files(&r, files, n, &errors) != 0)
+                fprintf(stderr, "docs/registry.md example:\n%s", strempty(errors));
+        CHECK(r);
+
+        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, POPULATION), REGISTRY_METHOD_GET, "/", &right) ==
+                0);
+        CHECK(streq(right->id, "oss-citizen"));
+        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BCA/population/household"),
+                      REGISTRY_METHOD_GET, "/0123", &right) == 0);
+        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BCA/population/household"),
+                      REGISTRY_METHOD_GET, "/0123/members/1", &right) == REGISTRY_E_PATH);
+        CHECK(registry_authorize(r, sub(r, VCB), svc(r, POPULATION), REGISTRY_METHOD_GET, "/", &right) == 0);
+        CHECK(right->basis == REGISTRY_BASIS_CONSENT &&
+                registry_right_allows_purpose(right, "loan-application"));
+        CHECK(right->fields && streq(right->fields[1], "/birth_date"));
+        CHECK(sub(r, "VN/GOV/VPCP/national-portal")->consent_jwk);
+        CHECK(sub(r, VCB)->n_tls_fingerprints == 1);
+        CHECK(registry_subsystem_by_cert(r, sub(r, VCB)->tls_fingerprints[0], NULL) == sub(r, VCB));
+        CHECK(svc(r, "VN/GOV/BCA/population/household")->max_response_size == KIB(256));
+
+        for (size_t i = 0; i < n; i++)
+                free(texts[i]);
+}
+
+/* Split a markdown table row "| a | b |" into trimmed cells (modifies `line`). Return: number of cells. */
+static size_t table_cells(char *line, char **cells, size_t max)
+{
+        size_t n = 0;
+        char *p = line, *bar;
+
+        if (*p != '|')
+                return 0;
+        p++;
+        while ((bar = strchr(p, '|')) && n < max) {
+                char *a = p, *b = bar;
+
+                while (a < b && *a == ' ')
+                        a++;
+                while (b > a && b[-1] == ' ')
+                        b--;
+                *b = 0;
+                cells[n++] = a;
+                p = bar + 1;
+        }
+        return n;
+}
+
+/* docs/sample-registry.md stays true: its tables are checked against the sample registry. */
+static void test_sample_docs(void)
+{
+        const char *root = getenv("XBUS_SOURCE_ROOT");
+        _cleanup_(registry_unrefp) Registry *r = NULL;
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        unsigned n_services = 0, n_clients = 0, n_rights = 0;
+        size_t len = 0;
+        FILE *f;
+
+        assert(root);
+        CHECK(registry_load_embedded(&r, NULL) == 0);
+        assert(asprintf(&path, "%s/docs/sample-registry.md", root) > 0);
+        f = fopen(path, "re");
+        CHECK(f);
+        while (getline(&line, &len, f) > 0) {
+                char *cells[8], id[256];
+                size_t n = table_cells(line, cells, ELEMENTSOF(cells));
+
+                if (n == 5 && strneq(cells[0], "VN/", 3)) {
+                        /* provider subsystem | service code | method | personal | answers */
+                        const RegistryService *v;
+                        char method[16] = "";
+
+                        snprintf(id, sizeof(id), "%s/%s", cells[0], cells[1]);
+                        v = svc(r, id);
+                        sscanf(cells[2], "%15s", method);
+                        CHECK(v->methods == registry_method_from_string(method));
+                        CHECK(v->personal_data == streq(cells[3], "yes"));
+                        n_services++;
+                } else if (n == 3 && strneq(cells[0], "VN/", 3)) {
+                        /* client subsystem | who | roles */
+                        const RegistrySubsystem *s = sub(r, cells[0]);
+
+                        CHECK(!!(s->roles & REGISTRY_ROLE_CLIENT) == !!strstr(cells[2], "client"));
+                        CHECK(!!(s->roles & REGISTRY_ROLE_CONSENT_AUTHORITY) ==
+                                !!strstr(cells[2], "consent authority"));
+                        CHECK(!!(s->roles & REGISTRY_ROLE_AUDITOR) == !!strstr(cells[2], "auditor"));
+                        n_clients++;
+                } else if (n == 6 && (strneq(cells[1], "VN/", 3) || strneq(cells[1], "group ", 6))) {
+                        /* right | client or group | service | methods [paths] | basis | purposes */
+                        const RegistryRight *const *rights;
+                        const RegistryRight *right = NULL;
+                        size_t m = registry_rights(r, &rights);
+                        char method[16] = "", paths[64] = "";
+                        size_t k = 0;
+
+                        for (size_t i = 0; i < m; i++)
+                                if (streq(rights[i]->id, cells[0]))
+                                        right = rights[i];
+                        if (!right)
+                                fprintf(stderr, "docs: no right %s\n", cells[0]);
+                        CHECK(right);
+                        if (strneq(cells[1], "group ", 6))
+                                CHECK(right->group && streq(right->group->id, cells[1] + 6));
+                        else
+                                CHECK(right->client && streq(right->client->id, cells[1]));
+                        snprintf(id, sizeof(id), "VN/GOV/%s", cells[2]);
+                        CHECK(right->service == svc(r, id));
+                        CHECK(sscanf(cells[3], "%15s %63s", method, paths) >= 1);
+                        CHECK(right->methods == registry_method_from_string(method));
+                        CHECK(streq(right->paths[0], paths[0] ? paths : "/**"));
+                        CHECK(streq(registry_basis_to_string(right->basis), cells[4]));
+                        for (char *p = cells[5], *tok; (tok = strsep(&p, ", "));)
+                                if (*tok) {
+                                        CHECK(registry_right_allows_purpose(right, tok));
+                                        k++;
+                                }
+                        CHECK(k == right->n_purposes);
+                        n_rights++;
+                }
+        }
+        fclose(f);
+        CHECK(n_services == 15);
+        CHECK(n_clients == 8);
+        CHECK(n_rights == 22);
+}
+
 /* Limits an outsider could push: many errors, many sections. */
 static void test_limits(void)
 {
@@ -849,6 +1009,8 @@ int main(void)
         test_broken();
         test_multi_file();
         test_dir();
+        test_docs_example();
+        test_sample_docs();
         test_limits();
         printf("test-registry: %u checks passed (%zu broken-registry cases)\n", n_checks,
                 ELEMENTSOF(broken));
