@@ -1159,24 +1159,40 @@ bool registry_right_allows_purpose(const RegistryRight *right, const char *purpo
 
 size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **ret)
 {
+        if (!r) {
+                *ret = NULL;
+                return 0;
+        }
         *ret = r->subsystems;
         return r->defs[T_SUBSYSTEM].n;
 }
 
 size_t registry_services(const Registry *r, const RegistryService *const **ret)
 {
+        if (!r) {
+                *ret = NULL;
+                return 0;
+        }
         *ret = r->services;
         return r->defs[T_SERVICE].n;
 }
 
 size_t registry_rights(const Registry *r, const RegistryRight *const **ret)
 {
+        if (!r) {
+                *ret = NULL;
+                return 0;
+        }
         *ret = r->rights;
         return r->defs[T_RIGHT].n;
 }
 
 size_t registry_purposes(const Registry *r, const RegistryPurpose *const **ret)
 {
+        if (!r) {
+                *ret = NULL;
+                return 0;
+        }
         *ret = r->purposes;
         return r->defs[T_PURPOSE].n;
 }
@@ -1812,7 +1828,7 @@ int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
 {
         _cleanup_(ini_strv_freep) char **names = NULL;
         RegistryFile *files = NULL;
-        size_t n = 0, n_files = 0;
+        size_t n = 0, n_files = 0, dir_len = dir ? strlen(dir) : 0;
         Loader l = {};
         DIR *d;
         int r = 0;
@@ -1825,6 +1841,9 @@ int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
         d = opendir(dir);
         if (!d)
                 return -errno;
+        /* "conf/registry/" names its files "conf/registry/a.conf" in messages. */
+        while (dir_len > 1 && dir[dir_len - 1] == '/')
+                dir_len--;
         names = calloc(1, sizeof(char *));
         if (!names) {
                 closedir(d);
@@ -1853,7 +1872,7 @@ int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
                         break;
                 }
                 names = a;
-                if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0) {
+                if (asprintf(&names[n], "%.*s/%s", (int)dir_len, dir, de->d_name) < 0) {
                         names[n] = NULL;
                         r = -ENOMEM;
                         break;

@@ -273,7 +273,7 @@ static void test_sample(void)
         int k;
 
         assert(root);
-        assert(asprintf(&dir, "%s/conf/registry", root) > 0);
+        assert(asprintf(&dir, "%s/conf/registry//", root) > 0); /* trailing slashes are fine */
         k = registry_load_dir(&a, dir, &errors);
         if (k != 0)
                 fprintf(stderr, "%s: %d\n%s", dir, k, strempty(errors));
@@ -786,6 +786,10 @@ static void test_dir(void)
         CHECK(registry_load_dir(&r, dir, &errors) == REGISTRY_E_INVALID);
         assert(asprintf(&expected, "%s/b.conf:3: missing required key 'name' in [member] section\n", dir) >
                 0);
+        CHECK(streq(errors, expected));
+        errors = mfree(errors);
+        snprintf(path, sizeof(path), "%s/", dir);
+        CHECK(registry_load_dir(&r, path, &errors) == REGISTRY_E_INVALID);
         CHECK(streq(errors, expected));
         errors = mfree(errors);
         expected = mfree(expected);
