@@ -190,8 +190,6 @@ static bool check_hostname(const char *s, size_t len)
 {
         size_t label = 0;
 
-        if (len > 0 && s[len - 1] == '.')
-                len--;
         if (len == 0 || len > 253)
                 return false;
         for (size_t i = 0; i <= len; i++) {
@@ -569,7 +567,7 @@ static bool check_uri_template(const char *s, size_t len)
                                 return false;
                         continue;
                 }
-                if ((unsigned char)c <= 0x20 || strchr("\"'<>\\^`|}", c))
+                if ((unsigned char)c <= 0x20 || (unsigned char)c == 0x7f || strchr("\"<>\\^`|}", c))
                         return false;
                 i++;
         }

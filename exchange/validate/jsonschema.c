@@ -655,7 +655,8 @@ static const struct KeywordDef {
         { "minProperties", KW_MIN_PROPERTIES, D2020 | D07, VOCAB_VALIDATION },
         { "required", KW_REQUIRED, D2020 | D07, VOCAB_VALIDATION },
         { "dependentRequired", KW_DEPENDENT_REQUIRED, D2020, VOCAB_VALIDATION },
-        { "dependencies", KW_DEPENDENCIES, D07, 0 },
+        /* draft-07's form, kept by the 2020-12 meta-schema for compatibility */
+        { "dependencies", KW_DEPENDENCIES, D2020 | D07, VOCAB_APPLICATOR | VOCAB_VALIDATION },
         { "format", KW_FORMAT, D2020 | D07, VOCAB_FORMAT_ANNOTATION | VOCAB_FORMAT_ASSERTION },
         { "prefixItems", KW_PREFIX_ITEMS, D2020, VOCAB_APPLICATOR },
         { "items", KW_ITEMS, D2020 | D07, VOCAB_APPLICATOR },
