@@ -1,0 +1,347 @@
+/* cli-demo.c: the guided demo scenario */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli-demo.h"
+#include "cli/cli-exchange.h"
+#include "cli/cli-log.h"
+#include "cli/cli-node.h"
+#include "cli/cli-table.h"
+#include "util/macro.h"
+
+typedef struct DemoStep {
+        const char *story;              /* what happens, in words */
+        const char *client;
+        const char *service;            /* SERVICE[/path] */
+        const char *purpose;
+        int expect_status;
+        const char *expect_error;       /* NULL: a delivered answer with a verified receipt */
+        const char *why;                /* why the bus should answer that way */
+} DemoStep;
+
+static const DemoStep steps[] = {
+        {
+                .story = "The Ministry of Health's case system reads a citizen from the national population database, "
+                         "to enrol them in health insurance.",
+                .client = "VN/GOV/BYT/health-services",
+                .service = "VN/GOV/BCA/population/citizen",
+                .purpose = "health-insurance-enrolment",
+                .expect_status = 200,
+                .why = "the ministry holds a statute right on population/citizen (Law on Citizen Identification) "
+                       "that lists this purpose",
+        },
+        {
+                .story = "A commercial bank's customer-check system asks the population database for the same citizen.",
+                .client = "VN/COM/VCB/kyc",
+                .service = "VN/GOV/BCA/population/citizen",
+                .purpose = "loan-application",
+                .expect_status = 403,
+                .expect_error = "access_denied",
+                .why = "the bank has no access right on population/citizen at all",
+        },
+        {
+                .story = "The Ministry of Health asks for a service the population database does not offer.",
+                .client = "VN/GOV/BYT/health-services",
+                .service = "VN/GOV/BCA/population/no-such-service",
+                .purpose = "health-insurance-enrolment",
+                .expect_status = 404,
+                .expect_error = "service_unknown",
+                .why = "the registry has no such service",
+        },
+        {
+                .story = "The Ministry of Health asks for the citizen again, this time for tax administration.",
+                .client = "VN/GOV/BYT/health-services",
+                .service = "VN/GOV/BCA/population/citizen",
+                .purpose = "tax-administration",
+                .expect_status = 403,
+                .expect_error = "purpose_invalid",
+                .why = "its right serves health-insurance enrolment and public services, not taxes",
+        },
+        {
+                .story = "Ha Noi's one-stop-shop asks the land database for the citizen's land parcels while handling "
+                         "an application, without presenting the citizen's consent.",
+                .client = "VN/GOV/HN-UBND/one-stop-shop",
+                .service = "VN/GOV/BTNMT/land/land-parcels",
+                .purpose = "public-service-delivery",
+                .expect_status = 403,
+                .expect_error = "consent_required",
+                .why = "the one-stop-shops' right on land parcels is consent-based",
+        },
+};
+
+#define N_STEPS ELEMENTSOF(steps)
+
+typedef struct StepResult {
+        bool ran, as_expected, has_seq;
+        uint64_t seq;
+        char xroad_id[37];
+} StepResult;
+
+static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ret_error) {
+                char *s = NULL;
+                va_start(ap, fmt);
+                if (vasprintf(&s, fmt, ap) < 0)
+                        s = NULL;
+                va_end(ap);
+                *ret_error = s;
+        }
+        return r;
+}
+
+/* Print a string that came from the network, sanitised. */
+static void put_safe(FILE *f, const char *s, size_t max)
+{
+        _cleanup_free_ char *t = cli_sanitize(s, max);
+
+        fputs(t ? t : "?", f);
+}
+
+/* A few fields of the delivered citizen record, to show what came back. */
+static void show_data(FILE *f, const CliHttpResponse *resp)
+{
+        _cleanup_(json_decrefp) json_t *j = json_loadb(resp->body, resp->body_size, 0, NULL);
+        static const char *const keys[] = { "id", "full_name", "birth_date", "sex", "hometown" };
+        bool any = false;
+
+        if (!json_is_object(j)) {
+                fprintf(f, "   data:     %zu bytes (not a JSON object)\n", resp->body_size);
+                return;
+        }
+        fprintf(f, "   data:     ");
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const char *v = json_string_value(json_object_get(j, keys[i]));
+                if (!v)
+                        continue;
+                fprintf(f, "%s%s \"", any ? ", " : "", keys[i]);
+                put_safe(f, v, 120);
+                fputc('"', f);
+                any = true;
+        }
+        fprintf(f, "%s (%zu fields, %zu bytes)\n", any ? "" : "-", json_object_size(j), resp->body_size);
+}
+
+static void show_problem(FILE *f, const CliHttpResponse *resp)
+{
+        _cleanup_(json_decrefp) json_t *j = json_loadb(resp->body, resp->body_size, 0, NULL);
+        const char *detail = json_string_value(json_object_get(j, "detail"));
+
+        if (detail) {
+                fprintf(f, "   detail:   ");
+                put_safe(f, detail, 300);
+                fputc('\n', f);
+        }
+}
+
+static bool run_step(FILE *f, const char *state, const char *url, const char *subject, size_t i, StepResult *res)
+{
+        const DemoStep *s = &steps[i];
+        _cleanup_free_ char *error = NULL;
+        CliExchangeResult x = {};
+        bool ok;
+        int r;
+
+        fprintf(f, "\nStep %zu. %s\n", i + 1, s->story);
+        fprintf(f, "   who:      %s\n", s->client);
+        fprintf(f, "   asks:     GET %s for subject %s\n", s->service, subject);
+        fprintf(f, "   purpose:  %s\n", s->purpose);
+        r = cli_exchange_call(&(CliExchange){ .state_dir = state,
+                                              .base_url = url,
+                                              .client = s->client,
+                                              .target = s->service,
+                                              .subject = subject,
+                                              .purpose = s->purpose,
+                                              .issue = "xbus-demo" },
+                              &x, &error);
+        if (r != 0) {
+                fprintf(f, "   answer:   none: %s\n", error ? error : strerror(r < 0 ? -r : EIO));
+                fprintf(f, "   => NOT as expected (expected %d%s%s)\n", s->expect_status,
+                        s->expect_error ? " " : "", strempty(s->expect_error));
+                return false;
+        }
+        res->ran = true;
+        res->has_seq = x.has_log_seq;
+        res->seq = x.log_seq;
+        memcpy(res->xroad_id, x.xroad_id, sizeof(res->xroad_id));
+
+        fprintf(f, "   answer:   %ld", x.response->status);
+        if (x.error) {
+                fputc(' ', f);
+                put_safe(f, x.error, 64);
+        }
+        fprintf(f, " (X-Road-Id %s", x.xroad_id);
+        if (x.has_log_seq)
+                fprintf(f, ", log seq %" PRIu64, x.log_seq);
+        fprintf(f, ")\n");
+        if (x.response->status >= 200 && x.response->status < 300)
+                show_data(f, x.response);
+        else
+                show_problem(f, x.response);
+
+        if (x.receipt == CLI_RECEIPT_VERIFIED) {
+                json_t *p = x.receipt_payload;
+                fprintf(f, "   receipt:  verified (log seq %" PRIu64 "), ES256 by the node's key, basis ", x.log_seq);
+                put_safe(f, json_string_value(json_object_get(p, "basis")), 32);
+                fprintf(f, "\n             request_hash  ");
+                put_safe(f, json_string_value(json_object_get(p, "request_hash")), 64);
+                fprintf(f, "\n             response_hash ");
+                put_safe(f, json_string_value(json_object_get(p, "response_hash")), 64);
+                fprintf(f, " (= SHA-256 of the body received)\n");
+        } else if (x.receipt == CLI_RECEIPT_FAILED) {
+                fprintf(f, "   receipt:  FAILED: ");
+                put_safe(f, x.receipt_reason, 300);
+                fputc('\n', f);
+        }
+
+        if (s->expect_error)
+                ok = x.response->status == s->expect_status && x.error && streq(x.error, s->expect_error) &&
+                     x.has_log_seq && x.receipt == CLI_RECEIPT_NONE;
+        else
+                ok = x.response->status == s->expect_status && !x.error && cli_exchange_ok(&x);
+        fprintf(f, "   => %s: expected %d%s%s, because %s.\n", ok ? "as expected" : "NOT as expected",
+                s->expect_status, s->expect_error ? " " : " with a verified receipt",
+                s->expect_error ? s->expect_error : "", s->why);
+        cli_exchange_result_done(&x);
+        res->as_expected = ok;
+        return ok;
+}
+
+/* Step 6: the log holds every exchange, recorded as it was answered. */
+static bool check_log(FILE *f, const char *state, const StepResult *results, size_t step_no)
+{
+        _cleanup_(exlog_reader_closep) ExlogReader *reader = NULL;
+        _cleanup_(cli_table_freep) CliTable *t = NULL;
+        _cleanup_free_ char *error = NULL;
+        bool all = true;
+        int r;
+
+        fprintf(f, "\nStep %zu. An auditor reads the exchange log at the sequence numbers the bus returned.\n",
+                step_no);
+        r = cli_log_open(state, &reader, &error);
+        if (r < 0) {
+                fprintf(f, "   => NOT as expected: %s\n", strempty(error));
+                return false;
+        }
+        if (cli_log_table_new(&t) < 0) {
+                fprintf(f, "   => NOT as expected: out of memory\n");
+                return false;
+        }
+        for (size_t i = 0; i < N_STEPS; i++) {
+                const DemoStep *s = &steps[i];
+                _cleanup_(json_decrefp) json_t *e = NULL;
+                const char *decision, *error_type, *client, *service, *id;
+                json_t *status;
+                bool ok;
+
+                if (!results[i].has_seq) {
+                        fprintf(f, "   step %zu: no log sequence number was returned\n", i + 1);
+                        all = false;
+                        continue;
+                }
+                r = cli_log_get(reader, results[i].seq, NULL, &e);
+                if (r < 0) {
+                        fprintf(f, "   step %zu: log entry %" PRIu64 " cannot be read: %s\n", i + 1, results[i].seq,
+                                r == -ENOENT ? "not in the log" : strerror(-r));
+                        all = false;
+                        continue;
+                }
+                cli_log_table_add(t, e);
+                decision = json_string_value(json_object_get(e, "decision"));
+                error_type = json_string_value(json_object_get(e, "error"));
+                client = json_string_value(json_object_get(e, "client"));
+                service = json_string_value(json_object_get(e, "service"));
+                id = json_string_value(json_object_get(e, "xroad_id"));
+                status = json_object_get(e, "status");
+                ok = decision && streq(decision, s->expect_error ? "deny" : "allow") && json_is_integer(status) &&
+                     json_integer_value(status) == s->expect_status &&
+                     (s->expect_error ? error_type && streq(error_type, s->expect_error) : !error_type) && client &&
+                     streq(client, s->client) && service && streq(service, s->service) && id &&
+                     streq(id, results[i].xroad_id);
+                if (!ok) {
+                        char st[160];
+                        fprintf(f, "   step %zu: entry %" PRIu64 " says ", i + 1, results[i].seq);
+                        put_safe(f, decision ? decision : "-", 16);
+                        fprintf(f, " %s for ", cli_log_status_text(e, st, sizeof(st)));
+                        put_safe(f, client ? client : "-", 128);
+                        fprintf(f, " on ");
+                        put_safe(f, service ? service : "-", 200);
+                        fprintf(f, ", not %s %d%s%s for %s on %s (X-Road-Id %s)\n", s->expect_error ? "deny" : "allow",
+                                s->expect_status, s->expect_error ? " " : "", strempty(s->expect_error), s->client,
+                                s->service, results[i].xroad_id);
+                        all = false;
+                }
+        }
+        if (cli_table_rows(t) > 0) {
+                fputc('\n', f);
+                cli_table_print(t, f);
+        }
+        fprintf(f, "   => %s: every exchange above, allowed or refused, is in the log with its decision, "
+                   "status and problem type.\n",
+                all ? "as expected" : "NOT as expected");
+        return all;
+}
+
+int cli_demo_run(const CliDemoOptions *o, char **ret_error)
+{
+        const char *state = o->state_dir ? o->state_dir : CLI_NODE_DEFAULT_STATE;
+        const char *url = o->url ? o->url : CLI_NODE_DEFAULT_URL;
+        FILE *f = o->out ? o->out : stdout;
+        _cleanup_free_ char *listen = NULL, *error = NULL;
+        StepResult results[N_STEPS] = {};
+        CliNodeInfo info = {};
+        char subject[13];
+        unsigned passed = 0, total = N_STEPS + 1;
+        bool log_ok;
+        int r;
+
+        r = cli_node_listen_from_url(url, &listen);
+        if (r < 0)
+                return fail(ret_error, r, r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT",
+                            url);
+        fprintf(f, "xbus demo: state in %s, node at %s\n", state, url);
+        r = cli_node_up(&(CliNodeOptions){ .state_dir = state, .listen = listen, .adapters = o->adapters,
+                                           .progress = f },
+                        &info, ret_error);
+        if (r != 0)
+                return r;
+        cli_node_info_done(&info);
+
+        r = cli_node_subject_id(state, 0, subject, &error);
+        if (r < 0) {
+                fprintf(f, "(could not ask the sample adapter for an id: %s; using the demo citizen %s)\n",
+                        strempty(error), CLI_NODE_DEMO_SUBJECT);
+                memcpy(subject, CLI_NODE_DEMO_SUBJECT, sizeof(subject));
+        }
+        fprintf(f, "The data subject in every step is citizen %s (the first person of the sample dataset).\n",
+                subject);
+
+        for (size_t i = 0; i < N_STEPS; i++)
+                if (run_step(f, state, url, subject, i, &results[i]))
+                        passed++;
+        log_ok = check_log(f, state, results, N_STEPS + 1);
+        if (log_ok)
+                passed++;
+
+        fputc('\n', f);
+        if (passed == total) {
+                fprintf(f, "demo: all %u steps behaved as expected\n", total);
+                return 0;
+        }
+        fprintf(f, "demo: %u of %u steps did NOT behave as expected:", total - passed, total);
+        for (size_t i = 0; i < N_STEPS; i++)
+                if (!results[i].as_expected)
+                        fprintf(f, " %zu", i + 1);
+        if (!log_ok)
+                fprintf(f, " %u", total);
+        fputc('\n', f);
+        return CLI_DEMO_E_UNEXPECTED;
+}

@@ -1,0 +1,290 @@
+/* cli-exchange.c: one X-Road REST exchange with receipt verification */
+#include <errno.h>
+#include <limits.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli-exchange.h"
+#include "cli/cli-receipt.h"
+#include "cli/cli-target.h"
+#include "crypto/hash.h"
+#include "crypto/pki.h"
+#include "util/macro.h"
+
+/* Identifiers and header values the CLI sends: no control characters, bounded. */
+#define HEADER_VALUE_MAX 8192
+
+static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ret_error) {
+                char *s = NULL;
+                va_start(ap, fmt);
+                if (vasprintf(&s, fmt, ap) < 0)
+                        s = NULL;
+                va_end(ap);
+                *ret_error = s;
+        }
+        return r;
+}
+
+int cli_parse_seq(const char *s, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (isempty(s) || strlen(s) > 19 || (s[0] == '0' && s[1]))
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                v = v * 10 + (uint64_t)(*p - '0');
+        }
+        if (v > INT64_MAX)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int cli_exchange_client_files(const char *state_dir, const char *client, char **ret_cert, char **ret_key)
+{
+        char name[512];
+        char *cert = NULL, *key = NULL;
+
+        if (isempty(state_dir) || isempty(client) || strlen(client) >= sizeof(name))
+                return -EINVAL;
+        pki_client_name(client, name, sizeof(name));
+        if (asprintf(&cert, "%s/pki/clients/%s.crt", state_dir, name) < 0)
+                return -ENOMEM;
+        if (asprintf(&key, "%s/pki/clients/%s.key", state_dir, name) < 0) {
+                free(cert);
+                return -ENOMEM;
+        }
+        *ret_cert = cert;
+        *ret_key = key;
+        return 0;
+}
+
+void cli_exchange_result_done(CliExchangeResult *r)
+{
+        if (!r)
+                return;
+        cli_http_response_free(r->response);
+        free(r->url);
+        free(r->service);
+        free(r->receipt_reason);
+        json_decref(r->receipt_payload);
+        *r = (CliExchangeResult){};
+}
+
+bool cli_exchange_ok(const CliExchangeResult *r)
+{
+        return r && r->response && r->response->status >= 200 && r->response->status < 300 &&
+               r->receipt == CLI_RECEIPT_VERIFIED;
+}
+
+static void new_uuid(char out[37])
+{
+        uint8_t b[16];
+
+        if (RAND_bytes(b, sizeof(b)) != 1) {
+                /* the id only has to be unique enough to find the exchange again */
+                for (size_t i = 0; i < sizeof(b); i++)
+                        b[i] = (uint8_t)random();
+        }
+        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static bool header_value_ok(const char *v)
+{
+        size_t n = strlen(v);
+
+        if (n == 0 || n > HEADER_VALUE_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+                        return false;
+        return true;
+}
+
+static void check_receipt(const CliExchange *x, CliExchangeResult *res)
+{
+        const CliHttpResponse *resp = res->response;
+        const char *jws = cli_http_response_header(resp, "X-Bus-Receipt");
+        _cleanup_(json_decrefp) json_t *jwk = NULL;
+        _cleanup_free_ char *jwk_path = NULL;
+        char *reason = NULL;
+        int r;
+
+        if (!jws) {
+                if (resp->status >= 200 && resp->status < 300) {
+                        res->receipt = CLI_RECEIPT_FAILED;
+                        res->receipt_reason = strdup("the node answered 2xx without an X-Bus-Receipt");
+                } else
+                        res->receipt = CLI_RECEIPT_NONE;
+                return;
+        }
+        res->receipt = CLI_RECEIPT_FAILED;
+        if (asprintf(&jwk_path, "%s/pki/signing.jwk", x->state_dir) < 0) {
+                jwk_path = NULL;
+                res->receipt_reason = strdup("out of memory");
+                return;
+        }
+        r = cli_receipt_load_jwk(jwk_path, &jwk, &reason);
+        if (r == 0) {
+                CliReceiptExpect e = {
+                        .xroad_id = res->xroad_id,
+                        .client = x->client,
+                        .service = res->service,
+                        .request_hash = res->request_hash,
+                        .body = resp->body,
+                        .body_size = resp->body_size,
+                        .has_seq = res->has_log_seq,
+                        .seq = res->log_seq,
+                };
+                r = cli_receipt_verify(jwk, jws, &e, &res->receipt_payload, &reason);
+                if (r == 0 && !res->has_log_seq) {
+                        r = CLI_RECEIPT_E_CONTENT;
+                        json_decref(res->receipt_payload);
+                        res->receipt_payload = NULL;
+                        reason = strdup("the answer has a receipt but no X-Bus-Log-Seq");
+                }
+        }
+        if (r == 0) {
+                res->receipt = CLI_RECEIPT_VERIFIED;
+                return;
+        }
+        res->receipt_reason = reason ? reason : strdup(r == -ENOMEM ? "out of memory" : "verification failed");
+}
+
+int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_error)
+{
+        _cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL;
+        _cleanup_free_ char *h_client = NULL, *h_id = NULL, *h_subject = NULL, *h_purpose = NULL,
+                            *h_consent = NULL, *h_user = NULL, *h_issue = NULL, *h_ct = NULL;
+        const char *headers[12];
+        size_t nh = 0;
+        CliExchangeResult res = {};
+        CliTarget target = {};
+        const char *reason = NULL, *method, *v;
+        uint8_t digest[HASH_SHA256_LEN];
+        char *error = NULL;
+        int r;
+
+        if (!x || !ret || isempty(x->state_dir) || isempty(x->base_url))
+                return fail(ret_error, -EINVAL, "the state folder and the URL are required");
+        if (isempty(x->client) || !header_value_ok(x->client))
+                return fail(ret_error, -EINVAL, "the client subsystem id is missing or malformed");
+        {
+                const struct { const char *name, *value; } check[] = {
+                        { "subject", x->subject }, { "purpose", x->purpose }, { "consent", x->consent },
+                        { "user id", x->user_id }, { "issue", x->issue },   { "content type", x->content_type },
+                };
+                for (size_t i = 0; i < ELEMENTSOF(check); i++)
+                        if (check[i].value && !header_value_ok(check[i].value))
+                                return fail(ret_error, -EINVAL,
+                                            "the %s is empty, too long or has control characters", check[i].name);
+        }
+        method = x->method ? x->method : (x->body ? "POST" : "GET");
+        if (!header_value_ok(method) || strlen(method) > 16 || strpbrk(method, " :/"))
+                return fail(ret_error, -EINVAL, "the method \"%s\" is not valid", method);
+
+        r = cli_target_parse(x->target, &target, &reason);
+        if (r == -ENOMEM)
+                return fail(ret_error, r, "out of memory");
+        if (r < 0)
+                return fail(ret_error, r, "\"%s\": %s", strempty(x->target), reason);
+        res.service = TAKE_PTR(target.service);
+        {
+                CliTarget t = { .service = res.service, .path = target.path, .query = target.query };
+                r = cli_target_url(x->base_url, &t, &res.url);
+        }
+        cli_target_done(&target);
+        if (r < 0) {
+                cli_exchange_result_done(&res);
+                return fail(ret_error, r, r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not http(s)://HOST:PORT",
+                            x->base_url);
+        }
+
+        r = cli_exchange_client_files(x->state_dir, x->client, &cert, &key);
+        if (r >= 0 && asprintf(&ca, "%s/pki/ca.crt", x->state_dir) < 0) {
+                ca = NULL;
+                r = -ENOMEM;
+        }
+        if (r < 0) {
+                cli_exchange_result_done(&res);
+                return fail(ret_error, r, "out of memory");
+        }
+        {
+                const char *need[] = { ca, cert, key };
+                for (size_t i = 0; i < ELEMENTSOF(need); i++)
+                        if (access(need[i], R_OK) < 0) {
+                                r = fail(ret_error, -EINVAL,
+                                         "cannot read \"%s\": %m (is \"%s\" a client in the registry, and has "
+                                         "xbusd run with state folder \"%s\"?)",
+                                         need[i], x->client, x->state_dir);
+                                cli_exchange_result_done(&res);
+                                return r;
+                        }
+        }
+
+        new_uuid(res.xroad_id);
+        hash_sha256(x->body ? x->body : "", x->body ? x->body_size : 0, digest);
+        hex_encode(digest, sizeof(digest), res.request_hash);
+
+#define ADD_HEADER(var, name, value)                                            \
+        if (value) {                                                            \
+                if (asprintf(&var, "%s: %s", name, value) < 0) {                \
+                        var = NULL;                                             \
+                        cli_exchange_result_done(&res);                         \
+                        return fail(ret_error, -ENOMEM, "out of memory");       \
+                }                                                               \
+                headers[nh++] = var;                                            \
+        }
+        ADD_HEADER(h_client, "X-Road-Client", x->client);
+        ADD_HEADER(h_id, "X-Road-Id", res.xroad_id);
+        ADD_HEADER(h_user, "X-Road-UserId", x->user_id);
+        ADD_HEADER(h_issue, "X-Road-Issue", x->issue);
+        ADD_HEADER(h_subject, "X-Bus-Subject", x->subject);
+        ADD_HEADER(h_purpose, "X-Bus-Purpose", x->purpose);
+        ADD_HEADER(h_consent, "X-Bus-Consent", x->consent);
+        ADD_HEADER(h_ct, "Content-Type", x->content_type ? x->content_type : (x->body ? "application/json" : NULL));
+#undef ADD_HEADER
+        headers[nh++] = "Accept: application/json";
+        headers[nh] = NULL;
+
+        r = cli_http_request(&(CliHttpRequest){ .url = res.url,
+                                                .method = method,
+                                                .ca_file = ca,
+                                                .cert_file = cert,
+                                                .key_file = key,
+                                                .headers = headers,
+                                                .body = x->body,
+                                                .body_size = x->body_size,
+                                                .timeout_ms = x->timeout_ms },
+                             &res.response, &error);
+        if (r != 0) {
+                cli_exchange_result_done(&res);
+                if (ret_error)
+                        *ret_error = error;
+                else
+                        free(error);
+                return r;
+        }
+
+        res.error = cli_http_response_header(res.response, "X-Road-Error");
+        res.answered_id = cli_http_response_header(res.response, "X-Road-Id");
+        v = cli_http_response_header(res.response, "X-Bus-Log-Seq");
+        res.has_log_seq = v && cli_parse_seq(v, &res.log_seq) == 0;
+        check_receipt(x, &res);
+        *ret = res;
+        return 0;
+}

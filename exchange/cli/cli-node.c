@@ -1,0 +1,848 @@
+/* cli-node.c: starting, finding and stopping a local node and its sample adapter */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli-http.h"
+#include "cli/cli-node.h"
+#include "cli/cli-table.h"
+#include "util/macro.h"
+#include "util/time-util.h"
+
+#define HEALTH_TIMEOUT_MS 2000U
+#define POLL_INTERVAL_MS 200U
+#define SUBJECT_WAIT_MS 30000U
+#define SUBJECT_OUTPUT_MAX 4096U
+#define TAIL_BYTES 2048U
+
+typedef struct Program {
+        const char *binary;             /* file name next to xbus */
+        const char *stem;               /* STATE/<stem>.pid, STATE/<stem>.log */
+} Program;
+
+static const Program daemon_program = { "xbusd", "xbusd" };
+static const Program adapter_program = { "xbus-adapter-sample", "adapter-sample" };
+
+static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ret_error) {
+                char *s = NULL;
+                va_start(ap, fmt);
+                if (vasprintf(&s, fmt, ap) < 0)
+                        s = NULL;
+                va_end(ap);
+                *ret_error = s;
+        }
+        return r;
+}
+
+static void progress(const CliNodeOptions *o, const char *fmt, ...) _printf_(2, 3);
+static void progress(const CliNodeOptions *o, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!o->progress)
+                return;
+        va_start(ap, fmt);
+        vfprintf(o->progress, fmt, ap);
+        va_end(ap);
+        fputc('\n', o->progress);
+        fflush(o->progress);
+}
+
+static bool parse_port(const char *s, unsigned *ret)
+{
+        unsigned long v = 0;
+
+        if (isempty(s) || strlen(s) > 5)
+                return false;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return false;
+                v = v * 10 + (unsigned long)(*p - '0');
+        }
+        if (v < 1 || v > 65535)
+                return false;
+        *ret = (unsigned)v;
+        return true;
+}
+
+static bool host_chars_ok(const char *h, size_t n, bool bracketed)
+{
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = h[i];
+                bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+                if (bracketed)
+                        ok = ok || c == ':' || c == '.';
+                else
+                        ok = ok || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+/* Split "HOST:PORT" / "[V6]:PORT"; *host points into a copy kept in *buf. */
+static int split_hostport(const char *s, char **buf, const char **host, bool *bracketed, unsigned *port)
+{
+        char *copy, *colon;
+
+        if (isempty(s) || strlen(s) > 300)
+                return -EINVAL;
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        colon = strrchr(copy, ':');
+        if (!colon || !parse_port(colon + 1, port)) {
+                free(copy);
+                return -EINVAL;
+        }
+        *colon = 0;
+        *bracketed = copy[0] == '[';
+        if (*bracketed) {
+                size_t n = strlen(copy);
+                if (n < 3 || copy[n - 1] != ']' || !host_chars_ok(copy + 1, n - 2, true)) {
+                        free(copy);
+                        return -EINVAL;
+                }
+        } else if (copy[0] && !host_chars_ok(copy, strlen(copy), false)) {
+                free(copy);
+                return -EINVAL;
+        }
+        *host = copy;
+        *buf = copy;
+        return 0;
+}
+
+int cli_node_url_from_listen(const char *listen, char **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        const char *host;
+        bool bracketed;
+        unsigned port;
+        int r;
+
+        r = split_hostport(listen, &buf, &host, &bracketed, &port);
+        if (r < 0)
+                return r;
+        if (!*host || streq(host, "0.0.0.0"))
+                host = "127.0.0.1";
+        else if (streq(host, "[::]"))
+                host = "[::1]";
+        if (asprintf(ret, "https://%s:%u", host, port) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int cli_node_listen_from_url(const char *url, char **ret)
+{
+        _cleanup_free_ char *hostport = NULL;
+        const char *p, *end;
+        size_t n;
+
+        if (!url || strncmp(url, "https://", 8) != 0)
+                return -EINVAL;
+        p = url + 8;
+        end = p + strcspn(p, "/?#");
+        if (*end == '?' || *end == '#' || (*end == '/' && end[1]))
+                return -EINVAL; /* a base URL: no path, query or fragment */
+        n = (size_t)(end - p);
+        if (n == 0 || n > 300 || memchr(p, '@', n))
+                return -EINVAL;
+        hostport = strndup(p, n);
+        if (!hostport)
+                return -ENOMEM;
+        /* no port: 443 */
+        if (hostport[n - 1] == ']' || !strchr(hostport, ':')) {
+                char *with;
+                if (asprintf(&with, "%s:443", hostport) < 0)
+                        return -ENOMEM;
+                free(hostport);
+                hostport = with;
+        }
+        {
+                _cleanup_free_ char *buf = NULL;
+                const char *host;
+                bool bracketed;
+                unsigned port;
+                int r = split_hostport(hostport, &buf, &host, &bracketed, &port);
+                if (r < 0)
+                        return r;
+                if (!*host)
+                        return -EINVAL;
+        }
+        *ret = TAKE_PTR(hostport);
+        return 0;
+}
+
+int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters)
+{
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_t *a;
+        const char *status;
+
+        if (!body || size > 4096)
+                return -EINVAL;
+        j = json_loadb(body, size, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(j))
+                return -EINVAL;
+        status = json_string_value(json_object_get(j, "status"));
+        a = json_object_get(j, "adapters");
+        if (!status || !streq(status, "ok") || !json_is_integer(a) || json_integer_value(a) < 0 ||
+            json_integer_value(a) > UINT_MAX)
+                return -EINVAL;
+        *ret_adapters = (unsigned)json_integer_value(a);
+        return 0;
+}
+
+static char *state_file(const char *state_dir, const char *name)
+{
+        char *p;
+
+        if (asprintf(&p, "%s/%s", state_dir, name) < 0)
+                return NULL;
+        return p;
+}
+
+int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
+                    char **ret_error)
+{
+        _cleanup_free_ char *ca = NULL, *health = NULL, *error = NULL;
+        _cleanup_(cli_http_response_freep) CliHttpResponse *resp = NULL;
+        size_t n;
+        bool have_ca;
+        int r;
+
+        if (isempty(url) || isempty(state_dir))
+                return fail(ret_error, -EINVAL, "no URL or state folder");
+        ca = state_file(state_dir, "pki/ca.crt");
+        n = strlen(url);
+        while (n > 0 && url[n - 1] == '/')
+                n--;
+        if (!ca || asprintf(&health, "%.*s/health", (int)n, url) < 0)
+                return fail(ret_error, -ENOMEM, "out of memory");
+        have_ca = access(ca, R_OK) == 0;
+
+        r = cli_http_request(&(CliHttpRequest){ .url = health,
+                                                .ca_file = have_ca ? ca : NULL,
+                                                .insecure = !have_ca,
+                                                .timeout_ms = timeout_ms },
+                             &resp, &error);
+        if (r == CLI_HTTP_E_CONNECT)
+                return fail(ret_error, CLI_NODE_E_DOWN, "nothing answers at %s", url);
+        if (r == CLI_HTTP_E_TLS)
+                return fail(ret_error, CLI_NODE_E_FOREIGN,
+                            "%s answers, but its certificate is not from \"%s\" (a node of another state folder?): %s",
+                            url, ca, strempty(error));
+        if (r < 0)
+                return fail(ret_error, r, "%s", error ? error : strerror(-r));
+        if (r > 0)
+                return fail(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s", url,
+                            strempty(error));
+        if (!have_ca)
+                return fail(ret_error, CLI_NODE_E_FOREIGN,
+                            "something answers at %s, but \"%s\" does not exist: not a node of this state folder",
+                            url, ca);
+        if (resp->status != 200 || cli_health_parse(resp->body, resp->body_size, ret_adapters) < 0)
+                return fail(ret_error, CLI_NODE_E_FOREIGN, "%s answers /health with %ld, not as an xbus node", url,
+                            resp->status);
+        return 0;
+}
+
+int cli_node_program_path(const char *name, char **ret)
+{
+        char self[PATH_MAX], *slash;
+        ssize_t n;
+
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n < 0)
+                return -errno;
+        if ((size_t)n >= sizeof(self) - 1)
+                return -ENAMETOOLONG;
+        self[n] = 0;
+        slash = strrchr(self, '/');
+        if (!slash)
+                return -EINVAL;
+        *slash = 0;
+        if (asprintf(ret, "%s/%s", self, name) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* --- processes ----------------------------------------------------------- */
+
+/*
+ * Fork and exec `argv` with the given stdio, in a new session when asked.
+ * Exec failures come back through a close-on-exec pipe, so "not started" is
+ * told apart from "started and exited".
+ */
+static int spawn(char *const argv[], int in_fd, int out_fd, int err_fd, bool new_session, pid_t *ret_pid)
+{
+        int pipefd[2], child_errno = 0;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+                int e = -errno;
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return e;
+        }
+        if (pid == 0) {
+                int e;
+                close(pipefd[0]);
+                if (new_session)
+                        setsid();
+                signal(SIGPIPE, SIG_DFL);
+                if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+                        goto child_fail;
+                execv(argv[0], argv);
+        child_fail:
+                e = errno;
+                (void)!write(pipefd[1], &e, sizeof(e));
+                _exit(127);
+        }
+        close(pipefd[1]);
+        do
+                n = read(pipefd[0], &child_errno, sizeof(child_errno));
+        while (n < 0 && errno == EINTR);
+        close(pipefd[0]);
+        if (n == sizeof(child_errno)) {
+                waitpid(pid, NULL, 0);
+                return -child_errno;
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+static int pidfile_write(const char *path, pid_t pid)
+{
+        _cleanup_free_ char *tmp = NULL;
+        FILE *f;
+
+        if (asprintf(&tmp, "%s.tmp", path) < 0)
+                return -ENOMEM;
+        f = fopen(tmp, "we");
+        if (!f)
+                return -errno;
+        fprintf(f, "%ld\n", (long)pid);
+        if (fclose(f) != 0 || rename(tmp, path) < 0) {
+                int e = -errno;
+                unlink(tmp);
+                return e;
+        }
+        return 0;
+}
+
+/* Return: 0 with *ret, -ENOENT, -EBADMSG (not a pid). */
+static int pidfile_read(const char *path, pid_t *ret)
+{
+        char buf[32];
+        long v = 0;
+        size_t n;
+        FILE *f;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                buf[--n] = 0;
+        if (n == 0 || n > 10)
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++) {
+                if (buf[i] < '0' || buf[i] > '9')
+                        return -EBADMSG;
+                v = v * 10 + (buf[i] - '0');
+        }
+        if (v < 2 || v > INT_MAX)
+                return -EBADMSG;
+        *ret = (pid_t)v;
+        return 0;
+}
+
+/* Alive and not a zombie (in a container nobody may reap our orphans). */
+static bool process_alive(pid_t pid)
+{
+        char path[64], buf[512], *close_paren;
+        size_t n;
+        FILE *f;
+
+        if (kill(pid, 0) < 0 && errno != EPERM)
+                return false;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+        f = fopen(path, "re");
+        if (!f)
+                return errno != ENOENT;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        close_paren = strrchr(buf, ')');
+        if (close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X'))
+                return false;
+        return true;
+}
+
+/* Is `pid` running `binary`? (/proc/PID/exe, or /proc/PID/comm when exe is not readable) */
+static bool process_is(pid_t pid, const char *binary)
+{
+        char path[64], target[PATH_MAX], comm[32];
+        const char *base;
+        ssize_t n;
+        size_t len;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n >= 0) {
+                target[n] = 0;
+                len = (size_t)n;
+                if (len > 10 && streq(target + len - 10, " (deleted)"))
+                        target[len - 10] = 0;
+                base = strrchr(target, '/');
+                return streq(base ? base + 1 : target, binary);
+        }
+        snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        len = fread(comm, 1, sizeof(comm) - 1, f);
+        fclose(f);
+        comm[len] = 0;
+        comm[strcspn(comm, "\n")] = 0;
+        /* comm is cut at 15 characters */
+        return strlen(comm) > 0 && strncmp(comm, binary, 15) == 0 && strlen(comm) == MIN(strlen(binary), 15U);
+}
+
+/* Wait until `pid` is gone (reaping it when it is our child). Return: true when gone. */
+static bool wait_gone(pid_t pid, unsigned timeout_ms)
+{
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * USEC_PER_MSEC;
+
+        for (;;) {
+                if (waitpid(pid, NULL, WNOHANG) == pid || !process_alive(pid))
+                        return true;
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
+                        return false;
+                usleep(50 * 1000);
+        }
+}
+
+/* SIGTERM, bounded wait, SIGKILL. Return: 0 stopped gently, 1 had to be killed. */
+static int stop_pid(pid_t pid, unsigned timeout_ms)
+{
+        if (kill(pid, SIGTERM) < 0 && errno == ESRCH)
+                return 0;
+        if (wait_gone(pid, timeout_ms))
+                return 0;
+        kill(pid, SIGKILL);
+        wait_gone(pid, 2000);
+        return 1;
+}
+
+/* The last lines of a log file, sanitised, for an error message (malloc'd or NULL). */
+static char *file_tail(const char *path)
+{
+        char buf[TAIL_BYTES + 1];
+        ssize_t n;
+        off_t size;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        size = lseek(fd, 0, SEEK_END);
+        if (size < 0 || lseek(fd, size > (off_t)TAIL_BYTES ? size - (off_t)TAIL_BYTES : 0, SEEK_SET) < 0) {
+                close(fd);
+                return NULL;
+        }
+        n = read(fd, buf, TAIL_BYTES);
+        close(fd);
+        if (n <= 0)
+                return NULL;
+        buf[n] = 0;
+        /* keep the control characters we want (newlines) by sanitising line by line */
+        {
+                _cleanup_free_ char *out = NULL;
+                size_t size_out = 0;
+                FILE *f = open_memstream(&out, &size_out);
+                char *line, *save = NULL;
+                if (!f)
+                        return NULL;
+                for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        _cleanup_free_ char *s = cli_sanitize(line, 512);
+                        if (s)
+                                fprintf(f, "    %s\n", s);
+                }
+                if (fclose(f) != 0)
+                        return NULL;
+                return TAKE_PTR(out);
+        }
+}
+
+/* --- up ------------------------------------------------------------------ */
+
+typedef struct Started {
+        const Program *program;
+        pid_t pid;
+        char *pidfile, *logfile;
+} Started;
+
+static void started_done(Started *s)
+{
+        free(s->pidfile);
+        free(s->logfile);
+        *s = (Started){};
+}
+
+static int start_program(const CliNodeOptions *o, const char *state, const Program *p, char *const args[],
+                         Started *ret, char **ret_error)
+{
+        _cleanup_free_ char *binary = NULL, *pidfile = NULL, *logfile = NULL;
+        char *argv[16];
+        size_t n = 0;
+        pid_t pid;
+        int r, log_fd, null_fd;
+
+        r = cli_node_program_path(p->binary, &binary);
+        if (r < 0)
+                return fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+        if (access(binary, X_OK) < 0)
+                return fail(ret_error, -errno, "cannot run \"%s\": %m (build it next to xbus)", binary);
+        if (asprintf(&pidfile, "%s/%s.pid", state, p->stem) < 0 || asprintf(&logfile, "%s/%s.log", state, p->stem) < 0)
+                return fail(ret_error, -ENOMEM, "out of memory");
+
+        argv[n++] = binary;
+        for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
+                argv[n++] = args[i];
+        argv[n] = NULL;
+
+        log_fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (log_fd < 0)
+                return fail(ret_error, -errno, "cannot open \"%s\": %m", logfile);
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0) {
+                r = -errno;
+                close(log_fd);
+                return fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
+        }
+        r = spawn(argv, null_fd, log_fd, log_fd, true, &pid);
+        close(log_fd);
+        close(null_fd);
+        if (r < 0)
+                return fail(ret_error, r, "cannot start \"%s\": %s", binary, strerror(-r));
+        r = pidfile_write(pidfile, pid);
+        if (r < 0) {
+                stop_pid(pid, 2000);
+                return fail(ret_error, r, "cannot write \"%s\": %s", pidfile, strerror(-r));
+        }
+        progress(o, "started %s (pid %ld), output in %s", p->binary, (long)pid, logfile);
+        *ret = (Started){
+                .program = p,
+                .pid = pid,
+                .pidfile = TAKE_PTR(pidfile),
+                .logfile = TAKE_PTR(logfile),
+        };
+        return 0;
+}
+
+/* A pid file whose process still runs that program. */
+static bool program_running(const char *state, const Program *p)
+{
+        _cleanup_free_ char *pidfile = NULL;
+        pid_t pid;
+
+        if (asprintf(&pidfile, "%s/%s.pid", state, p->stem) < 0)
+                return false;
+        return pidfile_read(pidfile, &pid) == 0 && process_alive(pid) && process_is(pid, p->binary);
+}
+
+static void stop_started(const CliNodeOptions *o, Started *s)
+{
+        if (!s->program)
+                return;
+        progress(o, "stopping %s (pid %ld)", s->program->binary, (long)s->pid);
+        stop_pid(s->pid, 5000);
+        unlink(s->pidfile);
+}
+
+void cli_node_info_done(CliNodeInfo *i)
+{
+        if (!i)
+                return;
+        free(i->url);
+        *i = (CliNodeInfo){};
+}
+
+int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
+{
+        const char *state = o->state_dir ? o->state_dir : CLI_NODE_DEFAULT_STATE;
+        const char *listen = o->listen ? o->listen : CLI_NODE_DEFAULT_LISTEN;
+        const char *adapters_ep = o->adapters ? o->adapters : CLI_NODE_DEFAULT_ADAPTERS;
+        uint64_t people = o->people ? o->people : CLI_NODE_DEFAULT_PEOPLE;
+        unsigned wait_ms = o->wait_ms ? o->wait_ms : CLI_NODE_UP_WAIT_MS;
+        _cleanup_free_ char *url = NULL, *error = NULL, *sample_dir = NULL;
+        Started daemon = {}, adapter = {};
+        char people_text[32];
+        unsigned adapters = 0;
+        bool daemon_up = false;
+        uint64_t deadline;
+        int r;
+
+        if (people > CLI_NODE_MAX_PEOPLE)
+                return fail(ret_error, -EINVAL, "--people must be 1..%llu", (unsigned long long)CLI_NODE_MAX_PEOPLE);
+        if (isempty(adapters_ep) || strlen(adapters_ep) > 256 || strncmp(adapters_ep, "tcp://", 6) != 0)
+                return fail(ret_error, -EINVAL, "the adapter endpoint \"%s\" is not tcp://HOST:PORT", adapters_ep);
+        r = cli_node_url_from_listen(listen, &url);
+        if (r == -ENOMEM)
+                return fail(ret_error, r, "out of memory");
+        if (r < 0)
+                return fail(ret_error, r, "the listen address \"%s\" is not HOST:PORT", listen);
+        if (mkdir(state, 0700) < 0 && errno != EEXIST)
+                return fail(ret_error, -errno, "cannot create the state folder \"%s\": %m", state);
+        if (asprintf(&sample_dir, "%s/sample", state) < 0)
+                return fail(ret_error, -ENOMEM, "out of memory");
+        snprintf(people_text, sizeof(people_text), "%" PRIu64, people);
+
+        r = cli_node_health(url, state, HEALTH_TIMEOUT_MS, &adapters, &error);
+        if (r == 0) {
+                daemon_up = true;
+                progress(o, "a node already answers at %s (%u adapter%s); reusing it", url, adapters,
+                         adapters == 1 ? "" : "s");
+        } else if (r == CLI_NODE_E_DOWN) {
+                if (program_running(state, &daemon_program))
+                        progress(o, "xbusd of %s is starting; waiting for it", state);
+                else {
+                        char *args[] = { "--state-dir", (char *)state, "--listen", (char *)listen, "--adapters",
+                                         (char *)adapters_ep, NULL };
+                        r = start_program(o, state, &daemon_program, args, &daemon, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        } else {
+                if (ret_error)
+                        *ret_error = TAKE_PTR(error);
+                return r;
+        }
+
+        if (!(daemon_up && adapters > 0) && !program_running(state, &adapter_program)) {
+                char *args[] = { "--bus", (char *)adapters_ep, "--data", sample_dir, "--people", people_text, NULL };
+                r = start_program(o, state, &adapter_program, args, &adapter, ret_error);
+                if (r < 0)
+                        goto fail;
+        }
+
+        deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)wait_ms * USEC_PER_MSEC;
+        for (;;) {
+                Started *all[] = { &daemon, &adapter };
+                for (size_t i = 0; i < ELEMENTSOF(all); i++) {
+                        int status;
+                        if (all[i]->program && waitpid(all[i]->pid, &status, WNOHANG) == all[i]->pid) {
+                                _cleanup_free_ char *tail = file_tail(all[i]->logfile);
+                                r = fail(ret_error, CLI_NODE_E_EXITED, "%s exited (%s %d); the end of %s:\n%s",
+                                         all[i]->program->binary, WIFEXITED(status) ? "status" : "signal",
+                                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                                         all[i]->logfile, tail ? tail : "    (empty)\n");
+                                unlink(all[i]->pidfile);
+                                *all[i] = (Started){ .pidfile = all[i]->pidfile, .logfile = all[i]->logfile };
+                                started_done(all[i]);
+                                goto fail;
+                        }
+                }
+                error = mfree(error);
+                r = cli_node_health(url, state, HEALTH_TIMEOUT_MS, &adapters, &error);
+                if (r == 0 && adapters > 0)
+                        break;
+                if (r < 0 && r != -ENOMEM) {
+                        /* keep trying: the node may still be starting */
+                } else if (r == -ENOMEM) {
+                        r = fail(ret_error, r, "out of memory");
+                        goto fail;
+                }
+                if (now_usec(CLOCK_MONOTONIC) >= deadline) {
+                        r = fail(ret_error, CLI_NODE_E_TIMEOUT,
+                                 "the node was not ready within %u s: %s (see %s/xbusd.log and %s/adapter-sample.log)",
+                                 wait_ms / 1000,
+                                 r == 0 ? "it answers /health but reports no adapter" : strempty(error), state,
+                                 state);
+                        goto fail;
+                }
+                usleep(POLL_INTERVAL_MS * 1000);
+        }
+
+        progress(o, "the node at %s is ready (%u adapter%s)", url, adapters, adapters == 1 ? "" : "s");
+        *ret = (CliNodeInfo){
+                .url = TAKE_PTR(url),
+                .reused = daemon_up,
+                .started_daemon = daemon.program != NULL,
+                .started_adapter = adapter.program != NULL,
+                .adapters = adapters,
+        };
+        started_done(&daemon);
+        started_done(&adapter);
+        return 0;
+
+fail:
+        stop_started(o, &adapter);
+        stop_started(o, &daemon);
+        started_done(&daemon);
+        started_done(&adapter);
+        return r;
+}
+
+/* --- down ---------------------------------------------------------------- */
+
+int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
+{
+        const Program *order[] = { &adapter_program, &daemon_program };
+        const char *state = state_dir ? state_dir : CLI_NODE_DEFAULT_STATE;
+        bool any = false;
+
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                _cleanup_free_ char *pidfile = NULL;
+                pid_t pid;
+                int r;
+
+                if (asprintf(&pidfile, "%s/%s.pid", state, order[i]->stem) < 0)
+                        return fail(ret_error, -ENOMEM, "out of memory");
+                r = pidfile_read(pidfile, &pid);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0) {
+                        if (out)
+                                fprintf(out, "%s: not a pid file (%s), removing it\n", pidfile, strerror(-r));
+                        unlink(pidfile);
+                        continue;
+                }
+                any = true;
+                if (!process_alive(pid) || !process_is(pid, order[i]->binary)) {
+                        if (out)
+                                fprintf(out, "%s (pid %ld) is not running; removing %s\n", order[i]->binary,
+                                        (long)pid, pidfile);
+                        unlink(pidfile);
+                        continue;
+                }
+                if (out) {
+                        fprintf(out, "stopping %s (pid %ld)...", order[i]->binary, (long)pid);
+                        fflush(out);
+                }
+                r = stop_pid(pid, CLI_NODE_DOWN_WAIT_MS);
+                if (out)
+                        fprintf(out, r ? " killed (it did not stop within %u s)\n" : " stopped\n",
+                                CLI_NODE_DOWN_WAIT_MS / 1000);
+                if (process_alive(pid))
+                        return fail(ret_error, -EBUSY, "%s (pid %ld) is still running", order[i]->binary,
+                                    (long)pid);
+                unlink(pidfile);
+        }
+        if (!any && out)
+                fprintf(out, "nothing to stop: no pid files in %s\n", state);
+        return 0;
+}
+
+/* --- the demo subject ---------------------------------------------------- */
+
+int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], char **ret_error)
+{
+        const char *state = state_dir ? state_dir : CLI_NODE_DEFAULT_STATE;
+        _cleanup_free_ char *binary = NULL, *sample_dir = NULL;
+        char people_text[32], buf[SUBJECT_OUTPUT_MAX + 1];
+        size_t used = 0;
+        uint64_t deadline;
+        int pipefd[2], null_fd, status = 0, r;
+        bool timed_out = false;
+        pid_t pid;
+
+        r = cli_node_program_path(adapter_program.binary, &binary);
+        if (r < 0)
+                return fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+        if (asprintf(&sample_dir, "%s/sample", state) < 0)
+                return fail(ret_error, -ENOMEM, "out of memory");
+        snprintf(people_text, sizeof(people_text), "%" PRIu64, people ? people : (uint64_t)CLI_NODE_DEFAULT_PEOPLE);
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return fail(ret_error, -errno, "pipe: %m");
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0) {
+                r = -errno;
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
+        }
+        {
+                char *argv[] = { binary, "--print-ids", "1", "--data", sample_dir, "--people", people_text, NULL };
+                r = spawn(argv, null_fd, pipefd[1], pipefd[1], false, &pid);
+        }
+        close(null_fd);
+        close(pipefd[1]);
+        if (r < 0) {
+                close(pipefd[0]);
+                return fail(ret_error, r, "cannot run \"%s\": %s", binary, strerror(-r));
+        }
+
+        deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)SUBJECT_WAIT_MS * USEC_PER_MSEC;
+        for (;;) {
+                struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                ssize_t n;
+
+                if (now >= deadline) {
+                        timed_out = true;
+                        break;
+                }
+                if (poll(&p, 1, (int)((deadline - now) / USEC_PER_MSEC) + 1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (used >= SUBJECT_OUTPUT_MAX)
+                        break; /* enough: the id is on the first line */
+                n = read(pipefd[0], buf + used, SUBJECT_OUTPUT_MAX - used);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                used += (size_t)n;
+        }
+        close(pipefd[0]);
+        buf[used] = 0;
+        if (timed_out)
+                kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        if (timed_out)
+                return fail(ret_error, -ETIMEDOUT, "\"%s --print-ids 1\" did not answer within %u s", binary,
+                            SUBJECT_WAIT_MS / 1000);
+
+        buf[strcspn(buf, "\r\n")] = 0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strlen(buf) != 12 ||
+            strspn(buf, "0123456789") != 12) {
+                _cleanup_free_ char *first = cli_sanitize(buf, 200);
+                return fail(ret_error, -EBADMSG, "\"%s --print-ids 1\" did not print an id (%s)", binary,
+                            first && *first ? first : "no output");
+        }
+        memcpy(out, buf, 13);
+        return 0;
+}

@@ -1,0 +1,110 @@
+/* cli-node.h: `xbus up` and `xbus down`, a local node and its sample adapter for demos
+ *
+ * `up` reuses a node that already answers /health at the URL (its
+ * certificate must chain to STATE/pki/ca.crt: a node of another state
+ * folder is refused, not reused), or starts `xbusd` and
+ * `xbus-adapter-sample`, both taken from the folder of the running `xbus`
+ * binary (/proc/self/exe), each in its own session with stdout and stderr
+ * appended to STATE/xbusd.log and STATE/adapter-sample.log and its pid in
+ * STATE/xbusd.pid and STATE/adapter-sample.pid. It then waits (bounded) until
+ * /health reports at least one adapter. When the wait fails, what this call
+ * started is stopped again.
+ *
+ * `down` stops what the pid files name, after checking that each pid is
+ * still the program it should be (a recycled pid is left alone): SIGTERM,
+ * a bounded wait, then SIGKILL.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_NODE_DEFAULT_STATE "state"
+#define CLI_NODE_DEFAULT_LISTEN "127.0.0.1:8443"
+#define CLI_NODE_DEFAULT_URL "https://127.0.0.1:8443"
+#define CLI_NODE_DEFAULT_ADAPTERS "tcp://127.0.0.1:5560"
+#define CLI_NODE_DEFAULT_PEOPLE 10000ULL
+#define CLI_NODE_MAX_PEOPLE 1000000ULL
+#define CLI_NODE_UP_WAIT_MS 30000U
+#define CLI_NODE_DOWN_WAIT_MS 10000U
+/* Person 0 of the sample dataset, the same for every seed (adapters/sample/dataset.h). */
+#define CLI_NODE_DEMO_SUBJECT "001090000001"
+
+/* Positive codes. */
+enum {
+        CLI_NODE_E_DOWN = 1,            /* nothing answers at the URL */
+        CLI_NODE_E_FOREIGN,             /* something answers, but not a node of this state folder */
+        CLI_NODE_E_TIMEOUT,             /* started, but not ready in time */
+        CLI_NODE_E_EXITED,              /* a started program exited */
+};
+
+typedef struct CliNodeOptions {
+        const char *state_dir;          /* NULL: CLI_NODE_DEFAULT_STATE */
+        const char *listen;             /* HOST:PORT; NULL: CLI_NODE_DEFAULT_LISTEN */
+        const char *adapters;           /* ZeroMQ endpoint; NULL: CLI_NODE_DEFAULT_ADAPTERS */
+        uint64_t people;                /* 0: CLI_NODE_DEFAULT_PEOPLE */
+        unsigned wait_ms;               /* 0: CLI_NODE_UP_WAIT_MS */
+        FILE *progress;                 /* one line per step, or NULL */
+} CliNodeOptions;
+
+typedef struct CliNodeInfo {
+        char *url;                      /* "https://127.0.0.1:8443" */
+        bool reused;                    /* the node was already running */
+        bool started_daemon, started_adapter;
+        unsigned adapters;              /* as /health last reported */
+} CliNodeInfo;
+
+/*
+ * cli_node_url_from_listen(): "HOST:PORT" -> "https://HOST:PORT"; a wildcard
+ * host (0.0.0.0, [::], empty) becomes the loopback address of its family.
+ * Return: 0 with *ret (malloc'd), -EINVAL (not HOST:PORT with a port 1..65535), -ENOMEM.
+ */
+int cli_node_url_from_listen(const char *listen, char **ret);
+
+/*
+ * cli_node_listen_from_url(): "https://HOST:PORT[/]" -> "HOST:PORT" (the port
+ * defaults to 443). Return: 0 with *ret (malloc'd), -EINVAL, -ENOMEM.
+ */
+int cli_node_listen_from_url(const char *url, char **ret);
+
+/*
+ * cli_health_parse(): the /health answer {"status":"ok","adapters":N,...}.
+ * Return: 0 with *ret_adapters, -EINVAL (not that shape).
+ */
+int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters);
+
+/*
+ * cli_node_health(): ask /health at `url`, trusting STATE/pki/ca.crt (when
+ * it does not exist yet, only whether anything answers is found out, and an
+ * answer counts as CLI_NODE_E_FOREIGN). *ret_error as elsewhere.
+ * Return: 0 with *ret_adapters, CLI_NODE_E_DOWN, CLI_NODE_E_FOREIGN, -errno.
+ */
+int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
+                    char **ret_error);
+
+/*
+ * cli_node_up(): see above. *ret (release with cli_node_info_done()) is
+ * written on success. Return: 0, CLI_NODE_E_*, -errno; *ret_error on failure.
+ */
+int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error);
+void cli_node_info_done(CliNodeInfo *i);
+
+/*
+ * cli_node_down(): stop what the pid files under `state_dir` name; reports
+ * each step to `out` (may be NULL). Return: 0 (stopped, or nothing to stop),
+ * -errno; *ret_error on failure.
+ */
+int cli_node_down(const char *state_dir, FILE *out, char **ret_error);
+
+/*
+ * cli_node_subject_id(): the first person's id from
+ * `xbus-adapter-sample --print-ids 1 --data STATE/sample --people N`
+ * (bounded wait and output), into out (12 digits and a NUL).
+ * Return: 0, or -errno / -EBADMSG with *ret_error (callers may fall back to
+ * CLI_NODE_DEMO_SUBJECT).
+ */
+int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], char **ret_error);
+
+/* cli_node_program_path(): "<folder of /proc/self/exe>/<name>" (malloc'd). Return: 0 or -errno. */
+int cli_node_program_path(const char *name, char **ret);
