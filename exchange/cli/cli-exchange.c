@@ -227,7 +227,7 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 const char *need[] = { ca, cert, key };
                 for (size_t i = 0; i < ELEMENTSOF(need); i++)
                         if (access(need[i], R_OK) < 0) {
-                                r = fail(ret_error, -EINVAL,
+                                r = fail(ret_error, -ENOENT,
                                          "cannot read \"%s\": %m (is \"%s\" a client in the registry, and has "
                                          "xbusd run with state folder \"%s\"?)",
                                          need[i], x->client, x->state_dir);

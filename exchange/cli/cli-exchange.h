@@ -68,8 +68,9 @@ int cli_exchange_client_files(const char *state_dir, const char *client, char **
  * ret->error and ret->receipt. *ret is written only on success; release it
  * with cli_exchange_result_done(). On failure *ret_error (if given) is a
  * malloc'd one-line reason.
- * Return: 0; -EINVAL (bad target, client or URL; missing certificate, key or
- * CA file), -ENOMEM, or a CLI_HTTP_E_* code (no answer).
+ * Return: 0; -EINVAL (bad target, client, header value or URL), -ENOENT
+ * (the client's certificate or key, or the CA, cannot be read), -ENOMEM, or
+ * a CLI_HTTP_E_* code (no answer).
  */
 int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_error);
 

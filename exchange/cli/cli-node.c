@@ -741,8 +741,11 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                 any = true;
                 if (!process_alive(pid) || !process_is(pid, order[i]->binary)) {
                         if (out)
-                                fprintf(out, "%s (pid %ld) is not running; removing %s\n", order[i]->binary,
-                                        (long)pid, pidfile);
+                                fprintf(out, "%s (pid %ld) is not running%s; removing %s\n", order[i]->binary,
+                                        (long)pid,
+                                        process_alive(pid) ? " (the pid now belongs to another program, left alone)"
+                                                           : "",
+                                        pidfile);
                         unlink(pidfile);
                         continue;
                 }

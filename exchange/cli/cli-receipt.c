@@ -96,7 +96,7 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
         if (r == -ENOMEM)
                 return r;
         if (r != 0)
-                return refuse(ret_reason, CLI_RECEIPT_E_SIGNATURE, "the signature does not verify: %s",
+                return refuse(ret_reason, CLI_RECEIPT_E_SIGNATURE, "not a valid signature by the node's key: %s",
                               jws_strerror(r));
 
         typ = json_string_value(json_object_get(header, "typ"));

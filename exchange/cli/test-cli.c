@@ -500,15 +500,16 @@ static void test_exchange_refusals(const char *dir)
         CliExchangeResult res = {};
         char *error = NULL, *cert = NULL, *key = NULL;
 
-#define REFUSED(x)                                                              \
+#define REFUSED_WITH(code, x)                                                   \
         do {                                                                    \
                 CliExchange _x = base;                                          \
                 x;                                                              \
-                CHECK(cli_exchange_call(&_x, &res, &error) == -EINVAL);         \
+                CHECK(cli_exchange_call(&_x, &res, &error) == (code));          \
                 CHECK(error && *error);                                         \
                 CHECK(res.response == NULL);                                    \
                 error = mfree(error);                                           \
         } while (0)
+#define REFUSED(x) REFUSED_WITH(-EINVAL, x)
         REFUSED(_x.client = NULL);
         REFUSED(_x.client = "");
         REFUSED(_x.client = "VN/GOV/BYT/health\r\nX-Evil: 1");
@@ -520,8 +521,9 @@ static void test_exchange_refusals(const char *dir)
         REFUSED(_x.method = "GET /x HTTP/1.1");
         REFUSED(_x.state_dir = NULL);
         /* the PKI files are missing in this folder: refused with a hint, before connecting */
-        REFUSED((void)0);
+        REFUSED_WITH(-ENOENT, (void)0);
 #undef REFUSED
+#undef REFUSED_WITH
 
         CHECK(cli_exchange_client_files("st", "VN/GOV/BYT/health-services", &cert, &key) == 0);
         CHECK(streq(cert, "st/pki/clients/VN_GOV_BYT_health-services.crt"));

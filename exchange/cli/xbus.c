@@ -625,6 +625,7 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
+        static char name[32];
         int r;
 
         if (argc > 0 && argv[0] && strchr(argv[0], '/'))
@@ -658,7 +659,9 @@ int main(int argc, char **argv)
                         fprintf(stderr, "xbus: cannot initialise libcurl\n");
                         return EXIT_FAILURE;
                 }
-                /* each command parses its own options: argv[0] is the command name */
+                /* each command parses its own options; getopt names it "xbus CMD" in its messages */
+                snprintf(name, sizeof(name), "xbus %s", commands[i].name);
+                argv[1] = name;
                 optind = 0;
                 opterr = 1;
                 r = commands[i].run(argc - 1, argv + 1);
