@@ -226,7 +226,12 @@ static int dealer_open(Worker *w, void **ret)
 {
         const AdapterOptions *o = w->run->opts;
         int zero = 0, one = 1, ivl = ADAPTER_RECONNECT_IVL_MS, ivl_max = ADAPTER_RECONNECT_IVL_MAX_MS;
-        int64_t maxmsg = (int64_t)MAX(w->run->max_body, (size_t)PROTO_MAX_META);
+        /*
+         * Twice the larger frame limit: frames up to that are received and
+         * refused one by one (413 for a body, ignored for a meta); larger
+         * ones make ZeroMQ drop the connection, which then reconnects.
+         */
+        int64_t maxmsg = 2 * (int64_t)MAX(w->run->max_body, (size_t)PROTO_MAX_META);
         _cleanup_zmq_ void *s = NULL;
 
         s = zmq_socket(w->run->zctx, ZMQ_DEALER);
@@ -236,8 +241,8 @@ static int dealer_open(Worker *w, void **ret)
          * IMMEDIATE: while no connection is up, sends fail at once instead of
          * queueing stale heartbeats for a bus that is not there; the bus
          * answers our first heartbeat with UNKNOWN and we announce then.
-         * MAXMSGSIZE: a hard cap on any one frame (the body limit), checked by
-         * ZeroMQ before it allocates; finer checks follow per frame.
+         * MAXMSGSIZE: a hard cap on any one frame, checked by ZeroMQ before
+         * it allocates; finer checks follow per frame.
          */
         if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
             zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one)) < 0 ||
@@ -246,9 +251,9 @@ static int dealer_open(Worker *w, void **ret)
             zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0)
                 return -errno;
         if (o->curve_server_key) {
-                if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, o->curve_server_key, 40) < 0 ||
-                    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, o->curve_public_key, 40) < 0 ||
-                    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, o->curve_secret_key, 40) < 0)
+                if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, o->curve_server_key, ADAPTER_CURVE_KEY_LEN) < 0 ||
+                    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, o->curve_public_key, ADAPTER_CURVE_KEY_LEN) < 0 ||
+                    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, o->curve_secret_key, ADAPTER_CURVE_KEY_LEN) < 0)
                         return -errno;
         }
         if (zmq_connect(s, o->endpoint) < 0)
@@ -314,9 +319,21 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
                 else if (zmq_msg_size(&msgs[3]) > PROTO_MAX_META)
                         log_debug("adapter worker %u: REQ meta of %zu bytes over the limit, ignoring",
                                   w->index, zmq_msg_size(&msgs[3]));
-                else if (zmq_msg_size(&msgs[4]) > w->run->max_body)
-                        log_debug("adapter worker %u: REQ body of %zu bytes over the limit, ignoring",
+                else if (zmq_msg_size(&msgs[4]) > w->run->max_body) {
+                        /* well-formed but too large: answer rather than leave the bus waiting */
+                        static const char meta[] = "{\"status\":413,\"content_type\":\"application/json\","
+                                                   "\"error\":\"payload_too_large\","
+                                                   "\"detail\":\"the request body exceeds the adapter's limit\"}";
+
+                        log_debug("adapter worker %u: REQ body of %zu bytes over the limit, refusing",
                                   w->index, zmq_msg_size(&msgs[4]));
+                        if (send_str(dealer, PROTO_VERSION, true) >= 0) {
+                                send_str(dealer, PROTO_REP, true);
+                                send_msg(dealer, &msgs[2], true);
+                                send_frame(dealer, meta, strlen(meta), true);
+                                send_frame(dealer, "", 0, false);
+                        }
+                }
                 else if (draining)
                         log_debug("adapter worker %u: REQ while stopping, ignoring", w->index);
                 else if (send_str(pair, PAIR_REQ, true) < 0 ||
@@ -517,7 +534,7 @@ static void handler_request(Worker *w, void *state, void *pair, zmq_msg_t *msgs)
                         response_fail(&resp, 502, "provider_error", "the adapter produced an invalid answer");
                 else if (resp.body_size > 0 && !resp.body)
                         response_fail(&resp, 502, "provider_error", "the adapter produced an invalid answer");
-                else if (resp.body_size > run->max_body)
+                else if (resp.body_size > ADAPTER_MAX_BODY_LIMIT)
                         response_fail(&resp, 502, "response_invalid", "response exceeds the size limit");
                 else if (!content_type_valid(resp.content_type))
                         strcpy(resp.content_type, "application/json");
@@ -767,6 +784,32 @@ static int ready_build(const Run *run, unsigned index, char **ret, size_t *ret_s
         return 0;
 }
 
+int adapter_key_file_read(const char *path, char out[ADAPTER_CURVE_KEY_LEN + 1])
+{
+        char buf[256], *s, *e;
+        FILE *f;
+        size_t n;
+        uint8_t raw[32];
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
+                ;
+        for (e = s; *e && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r'; e++)
+                ;
+        if (e - s != ADAPTER_CURVE_KEY_LEN)
+                return -EINVAL;
+        *e = '\0';
+        if (!zmq_z85_decode(raw, s))
+                return -EINVAL;
+        memcpy(out, s, ADAPTER_CURVE_KEY_LEN + 1);
+        return 0;
+}
+
 static bool utf8_printable(const char *s)
 {
         json_t *j;
@@ -808,8 +851,10 @@ static int options_check(const AdapterOptions *o, const AdapterHandler *h)
         if (o->curve_server_key || o->curve_public_key || o->curve_secret_key) {
                 const char *keys[] = { o->curve_server_key, o->curve_public_key, o->curve_secret_key };
 
+                uint8_t raw[32];
+
                 for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                        if (!keys[i] || strlen(keys[i]) != 40)
+                        if (!keys[i] || strlen(keys[i]) != ADAPTER_CURVE_KEY_LEN || !zmq_z85_decode(raw, keys[i]))
                                 return -EINVAL;
         }
         return 0;

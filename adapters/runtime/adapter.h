@@ -56,7 +56,7 @@ typedef struct AdapterOptions {
         const char *curve_server_key;   /* Z85, NULL for no CURVE (loopback) */
         const char *curve_public_key;
         const char *curve_secret_key;
-        size_t max_body;                /* largest REQ body frame accepted; 0: ADAPTER_MAX_BODY_DEFAULT */
+        size_t max_body;                /* largest REQ body accepted; 0: ADAPTER_MAX_BODY_DEFAULT */
 } AdapterOptions;
 
 #define ADAPTER_MAX_WORKERS 64
@@ -72,7 +72,14 @@ typedef struct AdapterOptions {
  * content_type "application/json", error NULL, detail "", body NULL. `error`
  * must point to a string that outlives the call (a literal). A status
  * outside 100..599 is answered as 502 provider_error; a body larger than
- * max_body as 502 response_invalid. The runtime takes `body` in every case.
+ * ADAPTER_MAX_BODY_LIMIT as 502 response_invalid (programs bound their own
+ * answers further, e.g. the REST adapter's --max-response). The runtime
+ * takes `body` in every case.
+ *
+ * Request limits: a meta frame over PROTO_MAX_META, or a malformed message,
+ * is ignored (debug log); a body over max_body is answered 413
+ * payload_too_large. Frames over twice the larger of the two limits make
+ * ZeroMQ drop the connection (it reconnects).
  *
  * Handler calls are sequential per worker (one request at a time); each
  * worker has an I/O thread that keeps heartbeating while its handler works,
@@ -96,3 +103,13 @@ typedef struct AdapterOptions {
 int adapter_run(const AdapterOptions *opts, const AdapterHandler *h, void *userdata);
 /* adapter_stop(): ask adapter_run() to return (async-signal-safe). */
 void adapter_stop(void);
+
+#define ADAPTER_CURVE_KEY_LEN 40                /* Z85 text of a 32-byte key */
+
+/*
+ * adapter_key_file_read(): read a Z85 CURVE key from `path` (the first line:
+ * exactly 40 Z85 characters, surrounding white space ignored), for secret
+ * keys that should not be on a command line. Return: 0, -EINVAL for a
+ * malformed key, or -errno from opening/reading.
+ */
+int adapter_key_file_read(const char *path, char out[ADAPTER_CURVE_KEY_LEN + 1]);

@@ -263,7 +263,7 @@ static void run_start(RunArgs *a, const char *endpoint, unsigned workers)
 {
         memset(a, 0, sizeof(*a));
         a->o = (AdapterOptions){ .endpoint = endpoint, .kind = "test", .name = "t", .services = services,
-                                 .workers = workers, .capacity = 7 };
+                                 .workers = workers, .capacity = 7, .max_body = 1024 };
         a->result = 1;
         assert(pthread_create(&a->thread, NULL, run_thread, a) == 0);
 }
@@ -491,6 +491,27 @@ static void test_protocol(void)
         json_decref(meta);
         msg_clear(&m);
 
+        /* a body over max_body is refused with 413; one at the limit is served */
+        {
+                char big_body[2001];
+
+                memset(big_body, 'b', sizeof(big_body) - 1);
+                big_body[2000] = '\0';
+                send_req(&b, "TOOLARGE", "{\"service\":\"test/echo\",\"method\":\"POST\"}", big_body);
+                meta = expect_rep(&b, "TOOLARGE", &m);
+                assert(json_integer_value(json_object_get(meta, "status")) == 413);
+                assert(streq(json_string_value(json_object_get(meta, "error")), "payload_too_large"));
+                assert(m.size[5] == 0);
+                json_decref(meta);
+                msg_clear(&m);
+                big_body[1024] = '\0';
+                send_req(&b, "ATLIMIT1", "{\"service\":\"test/echo\",\"method\":\"POST\"}", big_body);
+                meta = expect_rep(&b, "ATLIMIT1", &m);
+                assert(json_integer_value(json_object_get(meta, "status")) == 200);
+                json_decref(meta);
+                msg_clear(&m);
+        }
+
         /* UNKNOWN -> READY again */
         {
                 const char *unk[] = { PROTO_VERSION, PROTO_UNKNOWN };
@@ -674,6 +695,30 @@ static void test_curve(void)
         pthread_join(a.thread, NULL);
         assert(a.result == 0);
         bus_done(&b);
+
+        /* secret keys from a file */
+        {
+                char path[] = "/tmp/xbus-test-adapter-key-XXXXXX", key[ADAPTER_CURVE_KEY_LEN + 1];
+                int fd = mkstemp(path);
+                FILE *f;
+
+                assert(fd >= 0);
+                f = fdopen(fd, "w");
+                fprintf(f, "  %s\n", client_sec);
+                fclose(f);
+                assert(adapter_key_file_read(path, key) == 0);
+                assert(streq(key, client_sec));
+                f = fopen(path, "w");
+                fprintf(f, "%.39s\n", client_sec);
+                fclose(f);
+                assert(adapter_key_file_read(path, key) == -EINVAL);
+                f = fopen(path, "w");
+                fprintf(f, "%.39s~\n", client_sec);      /* '~' is not Z85 */
+                fclose(f);
+                assert(adapter_key_file_read(path, key) == -EINVAL);
+                unlink(path);
+                assert(adapter_key_file_read(path, key) == -ENOENT);
+        }
         printf("curve: ok\n");
 }
 

@@ -502,12 +502,14 @@ static void person_facts(uint64_t seed, Person *p)
         Rng r;
 
         rng_init(&r, seed, STREAM_FACTS, p->index);
-        p->civil_servant = age >= 23 && age < retire_age && rng_permille(&r, 90);
-        p->employed = !p->civil_servant && age >= 18 && age < retire_age && rng_permille(&r, 720);
+        /* officials may not run enterprises (Law on Enterprises 2020, art. 17): the two exclude each other */
+        p->civil_servant = age >= 23 && age < retire_age && p->index != 0 && rng_permille(&r, 90);
+        p->employed = !p->civil_servant && age >= 18 && age < retire_age && (p->index == 0 || rng_permille(&r, 720));
         p->retired = age >= retire_age && rng_permille(&r, 550);
         p->university = p->civil_servant || (age >= 22 && rng_permille(&r, 300));
         p->disabled = rng_permille(&r, 15);
-        if ((p->role == ROLE_HEAD || p->role == ROLE_SINGLE) && age >= 25 && age <= 65 && rng_permille(&r, 60))
+        if ((p->role == ROLE_HEAD || p->role == ROLE_SINGLE) && !p->civil_servant && age >= 25 && age <= 65 &&
+            rng_permille(&r, 60))
                 p->enterprises = rng_permille(&r, 150) ? 2 : 1;
         if (p->index == 0)
                 p->enterprises = 1;

@@ -337,6 +337,8 @@ static void check_person(DatasetReader *r, uint64_t i, uint64_t seed, unsigned *
                 for (size_t d = 0; d < json_array_size(json_object_get(dip, "diplomas")); d++)
                         bachelor |= streq(jstr(json_array_get(json_object_get(dip, "diplomas"), d), "level"), "bachelor");
                 CHECK(bachelor);
+                /* officials do not run enterprises */
+                CHECK(json_array_size(json_object_get(ebo, "enterprises")) == 0);
                 stats[6]++;
         }
         for (size_t p = 0; p < json_array_size(json_object_get(si, "periods")); p++) {

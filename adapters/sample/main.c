@@ -1,0 +1,312 @@
+/* main.c: xbus-adapter-sample, the sample national databases behind the bus */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "runtime/adapter.h"
+#include "sample/dataset.h"
+#include "sample/sample-service.h"
+#include "util/log.h"
+#include "util/macro.h"
+
+#define MAX_DELAYS 64
+#define MAX_DELAY_MS 600000
+
+typedef struct Delay {
+        const char *service;
+        unsigned ms;
+} Delay;
+
+typedef struct Config {
+        const char *bus, *data, *name;
+        uint64_t people, seed;
+        unsigned workers;
+        uint64_t print_ids;
+        bool print;
+        Delay delays[MAX_DELAYS];
+        size_t n_delays;
+        const char *curve_server_key, *curve_public_key, *curve_secret_key_file;
+} Config;
+
+typedef struct Shared {
+        const Config *cfg;
+        Dataset *dataset;
+} Shared;
+
+static void help(void)
+{
+        printf("Usage: xbus-adapter-sample [OPTIONS]\n"
+               "Serve the sample national databases (a generated dataset) to an xbus node.\n\n"
+               "  --bus ENDPOINT            the node's adapter endpoint (default tcp://127.0.0.1:5560)\n"
+               "  --data DIR                dataset folder (default state/sample)\n"
+               "  --people N                people to generate (default 10000, at most %llu)\n"
+               "  --seed S                  generator seed (default %llu)\n"
+               "  --workers N               worker connections (default 2, at most %d)\n"
+               "  --name NAME               instance name announced to the bus (default sample)\n"
+               "  --print-ids K             print the first K person ids and exit\n"
+               "  --delay SERVICE=MS        sleep before answering SERVICE (test aid; repeatable)\n"
+               "  --curve-server-key KEY    the node's CURVE public key (Z85): enables CURVE\n"
+               "  --curve-public-key KEY    this adapter's CURVE public key (Z85)\n"
+               "  --curve-secret-key-file F file holding this adapter's CURVE secret key (Z85)\n"
+               "  --help                    this text\n",
+               (unsigned long long)DATASET_MAX_PEOPLE, (unsigned long long)DATASET_DEFAULT_SEED,
+               ADAPTER_MAX_WORKERS);
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        if (isempty(s) || *s == '-' || *s == '+')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end || v < min || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static bool known_service(const char *id)
+{
+        for (const char *const *s = sample_service_ids(); *s; s++)
+                if (streq(*s, id))
+                        return true;
+        return false;
+}
+
+static int parse_args(int argc, char **argv, Config *c)
+{
+        enum { ARG_BUS = 0x100, ARG_DATA, ARG_PEOPLE, ARG_SEED, ARG_WORKERS, ARG_NAME, ARG_PRINT_IDS, ARG_DELAY,
+               ARG_CURVE_SERVER, ARG_CURVE_PUBLIC, ARG_CURVE_SECRET_FILE, ARG_HELP };
+        static const struct option options[] = {
+                { "bus", required_argument, NULL, ARG_BUS },
+                { "data", required_argument, NULL, ARG_DATA },
+                { "people", required_argument, NULL, ARG_PEOPLE },
+                { "seed", required_argument, NULL, ARG_SEED },
+                { "workers", required_argument, NULL, ARG_WORKERS },
+                { "name", required_argument, NULL, ARG_NAME },
+                { "print-ids", required_argument, NULL, ARG_PRINT_IDS },
+                { "delay", required_argument, NULL, ARG_DELAY },
+                { "curve-server-key", required_argument, NULL, ARG_CURVE_SERVER },
+                { "curve-public-key", required_argument, NULL, ARG_CURVE_PUBLIC },
+                { "curve-secret-key-file", required_argument, NULL, ARG_CURVE_SECRET_FILE },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        uint64_t v;
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                switch (opt) {
+                case ARG_BUS:
+                        c->bus = optarg;
+                        break;
+                case ARG_DATA:
+                        c->data = optarg;
+                        break;
+                case ARG_PEOPLE:
+                        if (parse_u64(optarg, 1, DATASET_MAX_PEOPLE, &c->people) < 0)
+                                return log_error_errno(EINVAL, "--people '%s': want 1..%llu", optarg,
+                                                       (unsigned long long)DATASET_MAX_PEOPLE);
+                        break;
+                case ARG_SEED:
+                        if (parse_u64(optarg, 0, UINT64_MAX, &c->seed) < 0)
+                                return log_error_errno(EINVAL, "--seed '%s': want an unsigned integer", optarg);
+                        break;
+                case ARG_WORKERS:
+                        if (parse_u64(optarg, 1, ADAPTER_MAX_WORKERS, &v) < 0)
+                                return log_error_errno(EINVAL, "--workers '%s': want 1..%d", optarg, ADAPTER_MAX_WORKERS);
+                        c->workers = (unsigned)v;
+                        break;
+                case ARG_NAME:
+                        c->name = optarg;
+                        break;
+                case ARG_PRINT_IDS:
+                        if (parse_u64(optarg, 0, DATASET_MAX_PEOPLE, &c->print_ids) < 0)
+                                return log_error_errno(EINVAL, "--print-ids '%s': want 0..%llu", optarg,
+                                                       (unsigned long long)DATASET_MAX_PEOPLE);
+                        c->print = true;
+                        break;
+                case ARG_DELAY: {
+                        char *eq = strrchr(optarg, '=');
+
+                        if (c->n_delays >= MAX_DELAYS)
+                                return log_error_errno(E2BIG, "--delay: at most %d", MAX_DELAYS);
+                        if (!eq || parse_u64(eq + 1, 0, MAX_DELAY_MS, &v) < 0)
+                                return log_error_errno(EINVAL, "--delay '%s': want SERVICE=MS (MS up to %d)", optarg,
+                                                       MAX_DELAY_MS);
+                        *eq = '\0';
+                        if (!known_service(optarg))
+                                return log_error_errno(EINVAL, "--delay: unknown service '%s'", optarg);
+                        c->delays[c->n_delays++] = (Delay){ optarg, (unsigned)v };
+                        break;
+                }
+                case ARG_CURVE_SERVER:
+                        c->curve_server_key = optarg;
+                        break;
+                case ARG_CURVE_PUBLIC:
+                        c->curve_public_key = optarg;
+                        break;
+                case ARG_CURVE_SECRET_FILE:
+                        c->curve_secret_key_file = optarg;
+                        break;
+                case ARG_HELP:
+                        help();
+                        exit(EXIT_SUCCESS);
+                default:
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "unexpected argument '%s'", argv[optind]);
+        opt = !!c->curve_server_key + !!c->curve_public_key + !!c->curve_secret_key_file;
+        if (opt != 0 && opt != 3)
+                return log_error_errno(EINVAL, "CURVE needs --curve-server-key, --curve-public-key and "
+                                               "--curve-secret-key-file together");
+        return 0;
+}
+
+static int worker_init(void *userdata, void **ret_state)
+{
+        Shared *sh = userdata;
+
+        return dataset_reader_new(sh->dataset, (DatasetReader **)ret_state);
+}
+
+static void worker_done(void *userdata, void *state)
+{
+        dataset_reader_free(state);
+}
+
+static void sleep_ms(unsigned ms)
+{
+        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static int handle(void *userdata, void *state, const AdapterRequest *req, AdapterResponse *resp)
+{
+        Shared *sh = userdata;
+        SampleRequest sreq = {
+                .service = req->service,
+                .method = req->method,
+                .path = req->path,
+                .subject = req->subject,
+                .body = req->body,
+                .body_size = req->body_size,
+        };
+        SampleAnswer a;
+        int r;
+
+        for (size_t i = 0; i < sh->cfg->n_delays; i++)
+                if (streq(sh->cfg->delays[i].service, req->service))
+                        sleep_ms(sh->cfg->delays[i].ms);
+
+        r = sample_service_answer(state, &sreq, &a);
+        if (r < 0)
+                return r;
+        resp->status = a.status;
+        resp->error = a.error;
+        if (a.detail)
+                snprintf(resp->detail, sizeof(resp->detail), "%s", a.detail);
+        resp->body = (uint8_t *)TAKE_PTR(a.body);
+        resp->body_size = a.body_size;
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        Config cfg = {
+                .bus = "tcp://127.0.0.1:5560",
+                .data = "state/sample",
+                .name = "sample",
+                .people = 10000,
+                .seed = DATASET_DEFAULT_SEED,
+                .workers = 2,
+        };
+        static const AdapterHandler handler = { worker_init, worker_done, handle };
+        _cleanup_(dataset_freep) Dataset *dataset = NULL;
+        char secret[ADAPTER_CURVE_KEY_LEN + 1];
+        AdapterOptions o;
+        Shared sh;
+        struct timespec t0, t1;
+        size_t n_services = 0;
+        int r;
+
+        log_set_ident("xbus-adapter-sample");
+        if (parse_args(argc, argv, &cfg) < 0)
+                return 2;
+
+        if (cfg.print) {
+                char id[DATASET_ID_LEN + 1];
+
+                if (cfg.print_ids > cfg.people) {
+                        log_error("--print-ids %" PRIu64 " is more than --people %" PRIu64, cfg.print_ids, cfg.people);
+                        return 2;
+                }
+                for (uint64_t i = 0; i < cfg.print_ids; i++) {
+                        dataset_person_id(cfg.seed, i, id);
+                        printf("%s\n", id);
+                }
+                return fflush(stdout) == 0 ? 0 : 1;
+        }
+
+        if (cfg.curve_secret_key_file) {
+                r = adapter_key_file_read(cfg.curve_secret_key_file, secret);
+                if (r < 0) {
+                        log_error_errno(r, "CURVE secret key '%s': %m", cfg.curve_secret_key_file);
+                        return 1;
+                }
+        }
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = dataset_generate(cfg.data, cfg.people, cfg.seed);
+        if (r < 0) {
+                log_error_errno(r, "dataset '%s': cannot generate: %m", cfg.data);
+                return 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (r == DATASET_UNCHANGED)
+                log_info("dataset '%s': %" PRIu64 " people (seed %" PRIu64 ") present", cfg.data, cfg.people, cfg.seed);
+        else
+                log_info("dataset '%s': generated %" PRIu64 " people (seed %" PRIu64 ") in %.2f s", cfg.data,
+                         cfg.people, cfg.seed,
+                         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        r = dataset_open(&dataset, cfg.data);
+        if (r < 0) {
+                log_error_errno(r, "dataset '%s': cannot open: %m", cfg.data);
+                return 1;
+        }
+
+        sh = (Shared){ .cfg = &cfg, .dataset = dataset };
+        o = (AdapterOptions){
+                .endpoint = cfg.bus,
+                .kind = "sample",
+                .name = cfg.name,
+                .services = sample_service_ids(),
+                .workers = cfg.workers,
+                .capacity = 0,          /* the protocol default */
+                .curve_server_key = cfg.curve_server_key,
+                .curve_public_key = cfg.curve_public_key,
+                .curve_secret_key = cfg.curve_secret_key_file ? secret : NULL,
+                .max_body = SAMPLE_MAX_BODY * 16,       /* larger bodies get 413, up to this a 400 */
+        };
+        for (const char *const *s = sample_service_ids(); *s; s++)
+                n_services++;
+        log_info("serving %zu services on '%s' with %u workers", n_services, cfg.bus, cfg.workers);
+        r = adapter_run(&o, &handler, &sh);
+        explicit_bzero(secret, sizeof(secret));
+        if (r < 0) {
+                log_error_errno(r, "adapter: %m");
+                return 1;
+        }
+        log_info("stopped");
+        return 0;
+}
