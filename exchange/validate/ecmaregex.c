@@ -360,8 +360,8 @@ static size_t quantifier_len(const char *p, const char *end)
         unsigned long lo = 0, hi = 0;
 
         d = q;
-        while (q < end && is_digit(*q))
-                lo = MIN(lo * 10 + (*q++ - '0'), 1000000ul);
+        for (; q < end && is_digit(*q); q++)
+                lo = MIN(lo * 10 + (unsigned long)(*q - '0'), 1000000ul);
         if (q == d)
                 return 0;
         if (q < end && *q == '}')
@@ -370,8 +370,8 @@ static size_t quantifier_len(const char *p, const char *end)
                 return 0;
         q++;
         d = q;
-        while (q < end && is_digit(*q))
-                hi = MIN(hi * 10 + (*q++ - '0'), 1000000ul);
+        for (; q < end && is_digit(*q); q++)
+                hi = MIN(hi * 10 + (unsigned long)(*q - '0'), 1000000ul);
         if (q >= end || *q != '}')
                 return 0;
         if (q != d && hi < lo)
@@ -521,7 +521,8 @@ static int translate(Translator *t)
                         if (c == '{') {
                                 qlen = quantifier_len(t->p - 1, t->end);
                                 if (qlen == 0)
-                                        return fail(t, -EINVAL, "lone '{' (escape it as \\{)");
+                                        return fail(t, -EINVAL, is_digit(*t->p) ? "invalid quantifier {...}" :
+                                                "lone '{' (escape it as \\{)");
                         }
                         if (!atom || quantified)
                                 return fail(t, -EINVAL, "nothing to repeat before '%c'", c);
