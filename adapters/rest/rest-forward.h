@@ -1,0 +1,59 @@
+/* rest-forward.h: forward one adapter request to an HTTP backend (libcurl) and map the outcome
+ *
+ * A RestForwarder owns one curl easy handle (connections to a backend are
+ * kept alive and reused between requests) and is used by one thread at a
+ * time: the REST adapter has one per worker.
+ *
+ * The request goes to   URL + path + "?" + query + "&subject=" + SUBJECT
+ * (the path only when it is not "/", the query only when not empty, the
+ * subject only when there is one, percent-encoded; "&" instead of "?" when URL
+ * already has a query), with headers X-Bus-Subject, X-Bus-Purpose,
+ * X-Road-Client, X-Road-Id, X-Road-UserId, X-Road-Issue and Content-Type
+ * when the bus gave them. Redirects are not followed; only http and https.
+ *
+ * Outcomes (AdapterResponse):
+ *   backend 2xx, 4xx           the status, content type and body as they are
+ *   backend 5xx                502 provider_error (the body is dropped: no internals)
+ *   backend 1xx/3xx            502 provider_error
+ *   connect/resolve/TLS fails  503 provider_unavailable
+ *   timeout                    504 provider_timeout
+ *   body over max_response     502 response_invalid "response exceeds the size limit"
+ *   other transfer failures    502 provider_error
+ *   request not forwardable    400 bad_request (dot segments or bytes a URL or
+ *                              header cannot carry in path, query, ids)
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/adapter.h"
+#include "util/macro.h"
+
+#define REST_DEFAULT_TIMEOUT_MS 30000
+#define REST_DEFAULT_MAX_RESPONSE (4U * 1024 * 1024)
+#define REST_MAX_URL 8192
+
+typedef struct RestOptions {
+        uint64_t timeout_ms;                    /* cap per request; the request's timeout_ms applies when smaller */
+        size_t max_response;                    /* bytes of response body */
+        const char *ca_file;                    /* NULL: the system's CAs (for https backends) */
+        const char *cert_file, *key_file;       /* NULL, or a client certificate for mTLS backends */
+} RestOptions;
+
+typedef struct RestForwarder RestForwarder;
+
+/* rest_forwarder_new(): copies the strings of `o`. Return: 0, -EINVAL, -ENOMEM. */
+int rest_forwarder_new(RestForwarder **ret, const RestOptions *o);
+RestForwarder *rest_forwarder_free(RestForwarder *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RestForwarder *, rest_forwarder_free);
+
+/* rest_url_valid(): `url` is an absolute http:// or https:// URL without a fragment. */
+bool rest_url_valid(const char *url);
+
+/*
+ * rest_forward(): send `req` to `base_url` and fill `resp` (see above); on
+ * return 0 resp->body is malloc'd (or NULL) and owned by the caller.
+ * Return: 0 (every backend outcome is an answer), or -ENOMEM.
+ */
+int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *req, AdapterResponse *resp);

@@ -1,0 +1,387 @@
+/* test-rest.c: rest_forward() against a tiny evhttp backend in the test */
+#include <assert.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <jansson.h>
+
+#include "rest/rest-forward.h"
+
+typedef struct Backend {
+        struct event_base *base;
+        struct evhttp *http;
+        pthread_t thread;
+        int port;
+        /* connections seen, to check reuse */
+        struct evhttp_connection *conns[64];
+        unsigned n_conns;
+} Backend;
+
+static void note_connection(Backend *b, struct evhttp_request *req)
+{
+        struct evhttp_connection *c = evhttp_request_get_connection(req);
+
+        for (unsigned i = 0; i < b->n_conns; i++)
+                if (b->conns[i] == c)
+                        return;
+        if (b->n_conns < ELEMENTSOF(b->conns))
+                b->conns[b->n_conns++] = c;
+}
+
+static void send_json(struct evhttp_request *req, int code, const char *ctype, const char *body, size_t size)
+{
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, size);
+        evhttp_send_reply(req, code, code == 200 ? "OK" : "Status", NULL);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+        Backend *b = arg;
+        const char *uri = evhttp_request_get_uri(req);
+        struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+
+        note_connection(b, req);
+        if (strneq(uri, "/echo", 5)) {
+                struct evbuffer *in = evhttp_request_get_input_buffer(req);
+                size_t n = evbuffer_get_length(in);
+                char *body = calloc(1, n + 1);
+                json_t *j;
+                char *text;
+
+                evbuffer_copyout(in, body, n);
+                j = json_pack("{s:s,s:i,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s}", "uri", uri, "method",
+                              (int)evhttp_request_get_command(req), "subject", evhttp_find_header(h, "X-Bus-Subject"),
+                              "client", evhttp_find_header(h, "X-Road-Client"), "xroad_id",
+                              evhttp_find_header(h, "X-Road-Id"), "user_id", evhttp_find_header(h, "X-Road-UserId"),
+                              "purpose", evhttp_find_header(h, "X-Bus-Purpose"), "content_type",
+                              evhttp_find_header(h, "Content-Type"), "expect", evhttp_find_header(h, "Expect"),
+                              "body", body);
+                text = json_dumps(j, JSON_COMPACT);
+                send_json(req, 200, "application/json; charset=utf-8", text, strlen(text));
+                free(text);
+                free(body);
+                json_decref(j);
+        } else if (strneq(uri, "/fail", 5)) {
+                static const char e[] = "Traceback: secret internals at db.c:42";
+                send_json(req, 500, "text/plain", e, strlen(e));
+        } else if (strneq(uri, "/missing", 8)) {
+                static const char e[] = "{\"error\":\"no such thing\"}";
+                send_json(req, 404, "application/problem+json", e, strlen(e));
+        } else if (strneq(uri, "/redirect", 9)) {
+                evhttp_add_header(evhttp_request_get_output_headers(req), "Location", "/echo");
+                evhttp_send_reply(req, 302, "Found", NULL);
+        } else if (strneq(uri, "/slow", 5)) {
+                usleep(800 * 1000);
+                send_json(req, 200, "application/json", "{}", 2);
+        } else if (strneq(uri, "/big", 4)) {
+                size_t n = 100 * 1024;
+                char *big = malloc(n);
+                memset(big, 'x', n);
+                send_json(req, 200, "application/octet-stream", big, n);
+                free(big);
+        } else if (strneq(uri, "/badctype", 9)) {
+                char ct[300];
+                memset(ct, 'a', sizeof(ct) - 1);
+                ct[sizeof(ct) - 1] = '\0';
+                send_json(req, 200, ct, "{}", 2);
+        } else if (strneq(uri, "/empty", 6)) {
+                evhttp_send_reply(req, 204, "No Content", NULL);
+        } else
+                send_json(req, 404, "application/json", "{}", 2);
+}
+
+static void *backend_thread(void *p)
+{
+        Backend *b = p;
+
+        event_base_dispatch(b->base);
+        return NULL;
+}
+
+static void backend_start(Backend *b)
+{
+        struct evhttp_bound_socket *s;
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof(sa);
+
+        memset(b, 0, sizeof(*b));
+        b->base = event_base_new();
+        b->http = evhttp_new(b->base);
+        evhttp_set_allowed_methods(b->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                                    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
+        evhttp_set_gencb(b->http, on_request, b);
+        s = evhttp_bind_socket_with_handle(b->http, "127.0.0.1", 0);
+        assert(s);
+        assert(getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&sa, &sl) == 0);
+        b->port = ntohs(sa.sin_port);
+        assert(pthread_create(&b->thread, NULL, backend_thread, b) == 0);
+}
+
+static void backend_stop(Backend *b)
+{
+        event_base_loopbreak(b->base);
+        pthread_join(b->thread, NULL);
+        evhttp_free(b->http);
+        event_base_free(b->base);
+}
+
+static int closed_port(void)
+{
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t sl = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+        assert(fd >= 0);
+        assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+        assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+        port = ntohs(sa.sin_port);
+        close(fd);      /* nothing listens there now */
+        return port;
+}
+
+static AdapterRequest request(const char *method, const char *path, const char *query, const char *subject)
+{
+        return (AdapterRequest){ .service = "VN/GOV/X/y/svc", .method = method, .path = path, .query = query,
+                                 .client = "VN/GOV/HN-UBND/one-stop-shop", .subject = subject,
+                                 .purpose = "public-service-delivery", .user_id = "EE123", .issue = "",
+                                 .xroad_id = "id-1", .content_type = "" };
+}
+
+static void forward(RestForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
+{
+        memset(resp, 0, sizeof(*resp));
+        strcpy(resp->content_type, "application/json");
+        assert(rest_forward(f, url, req, resp) == 0);
+}
+
+static void expect_error(RestForwarder *f, const char *url, const AdapterRequest *req, int status, const char *error)
+{
+        AdapterResponse resp;
+
+        forward(f, url, req, &resp);
+        if (resp.status != status || !resp.error || !streq(resp.error, error)) {
+                fprintf(stderr, "%s: got %d %s, want %d %s\n", url, resp.status, strempty(resp.error), status, error);
+                abort();
+        }
+        assert(!resp.body && resp.body_size == 0);      /* never the backend's internals */
+        assert(resp.detail[0]);
+        free(resp.body);
+}
+
+int main(void)
+{
+        RestOptions o = { .timeout_ms = 5000, .max_response = 10 * 1024 };
+        _cleanup_(rest_forwarder_freep) RestForwarder *f = NULL;
+        AdapterRequest req;
+        AdapterResponse resp;
+        Backend b;
+        char base[256], url[300];
+        json_t *j;
+
+        assert(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+        evthread_use_pthreads();
+        backend_start(&b);
+        snprintf(base, sizeof(base), "http://127.0.0.1:%d", b.port);
+
+        /* options and URLs */
+        {
+                RestOptions bad = o;
+                RestForwarder *x;
+
+                bad.timeout_ms = 0;
+                assert(rest_forwarder_new(&x, &bad) == -EINVAL);
+                bad = o;
+                bad.max_response = 0;
+                assert(rest_forwarder_new(&x, &bad) == -EINVAL);
+                bad = o;
+                bad.cert_file = "c.pem";
+                assert(rest_forwarder_new(&x, &bad) == -EINVAL);
+                assert(rest_url_valid("http://127.0.0.1:8080/VN/GOV/BCA/population/citizen"));
+                assert(rest_url_valid("https://backend.example/api?x=1"));
+                assert(!rest_url_valid("ftp://backend.example/"));
+                assert(!rest_url_valid("file:///etc/passwd"));
+                assert(!rest_url_valid("http://backend.example/#frag"));
+                assert(!rest_url_valid("/relative"));
+                assert(!rest_url_valid(""));
+        }
+        assert(rest_forwarder_new(&f, &o) == 0);
+
+        /* 200: path, query and subject appended; headers passed */
+        snprintf(url, sizeof(url), "%s/echo", base);
+        req = request("GET", "/sub/part", "a=1&b=2", "001090000001");
+        forward(f, url, &req, &resp);
+        assert(resp.status == 200 && !resp.error);
+        assert(streq(resp.content_type, "application/json; charset=utf-8"));
+        j = json_loadb((char *)resp.body, resp.body_size, 0, NULL);
+        assert(j);
+        assert(streq(json_string_value(json_object_get(j, "uri")), "/echo/sub/part?a=1&b=2&subject=001090000001"));
+        assert(streq(json_string_value(json_object_get(j, "subject")), "001090000001"));
+        assert(streq(json_string_value(json_object_get(j, "client")), "VN/GOV/HN-UBND/one-stop-shop"));
+        assert(streq(json_string_value(json_object_get(j, "xroad_id")), "id-1"));
+        assert(streq(json_string_value(json_object_get(j, "user_id")), "EE123"));
+        assert(streq(json_string_value(json_object_get(j, "purpose")), "public-service-delivery"));
+        json_decref(j);
+        free(resp.body);
+
+        /* path "/" adds nothing; no query and no subject: no '?' */
+        req = request("GET", "/", "", NULL);
+        forward(f, url, &req, &resp);
+        j = json_loadb((char *)resp.body, resp.body_size, 0, NULL);
+        assert(streq(json_string_value(json_object_get(j, "uri")), "/echo"));
+        assert(json_is_null(json_object_get(j, "subject")));
+        json_decref(j);
+        free(resp.body);
+
+        /* a base URL with a query gets '&'; the subject is percent-encoded */
+        snprintf(url, sizeof(url), "%s/echo?fixed=1", base);
+        req = request("GET", "/", "", "a b&c");
+        forward(f, url, &req, &resp);
+        j = json_loadb((char *)resp.body, resp.body_size, 0, NULL);
+        assert(streq(json_string_value(json_object_get(j, "uri")), "/echo?fixed=1&subject=a%20b%26c"));
+        json_decref(j);
+        free(resp.body);
+
+        /* POST with a body and content type, no Expect round trip */
+        snprintf(url, sizeof(url), "%s/echo", base);
+        {
+                char body[3000];
+
+                memset(body, 'p', sizeof(body) - 1);
+                body[sizeof(body) - 1] = '\0';
+                req = request("POST", "/", "", "001090000001");
+                req.content_type = "application/json";
+                req.body = (const uint8_t *)body;
+                req.body_size = strlen(body);
+                forward(f, url, &req, &resp);
+                assert(resp.status == 200);
+                j = json_loadb((char *)resp.body, resp.body_size, 0, NULL);
+                assert(json_integer_value(json_object_get(j, "method")) == EVHTTP_REQ_POST);
+                assert(streq(json_string_value(json_object_get(j, "body")), body));
+                assert(streq(json_string_value(json_object_get(j, "content_type")), "application/json"));
+                assert(json_is_null(json_object_get(j, "expect")));
+                json_decref(j);
+                free(resp.body);
+
+                req.method = "PUT";
+                forward(f, url, &req, &resp);
+                j = json_loadb((char *)resp.body, resp.body_size, 0, NULL);
+                assert(json_integer_value(json_object_get(j, "method")) == EVHTTP_REQ_PUT);
+                assert(streq(json_string_value(json_object_get(j, "body")), body));
+                json_decref(j);
+                free(resp.body);
+        }
+
+        /* 204: no body */
+        snprintf(url, sizeof(url), "%s/empty", base);
+        req = request("GET", "/", "", NULL);
+        forward(f, url, &req, &resp);
+        assert(resp.status == 204 && !resp.error && !resp.body);
+
+        /* connection reuse: all of the above went over one connection */
+        printf("rest: %u backend connection(s) for 7 requests\n", b.n_conns);
+        assert(b.n_conns == 1);
+
+        /* 4xx passes through with its body and content type */
+        snprintf(url, sizeof(url), "%s/missing", base);
+        req = request("GET", "/", "", "001090000001");
+        forward(f, url, &req, &resp);
+        assert(resp.status == 404 && !resp.error);
+        assert(streq(resp.content_type, "application/problem+json"));
+        assert(resp.body_size == strlen("{\"error\":\"no such thing\"}"));
+        free(resp.body);
+
+        /* 5xx: provider_error, and none of the backend's text */
+        snprintf(url, sizeof(url), "%s/fail", base);
+        expect_error(f, url, &req, 502, "provider_error");
+
+        /* redirects are not followed */
+        snprintf(url, sizeof(url), "%s/redirect", base);
+        expect_error(f, url, &req, 502, "provider_error");
+
+        /* too large: response_invalid with the documented detail */
+        snprintf(url, sizeof(url), "%s/big", base);
+        forward(f, url, &req, &resp);
+        assert(resp.status == 502 && streq(resp.error, "response_invalid"));
+        assert(streq(resp.detail, "response exceeds the size limit"));
+        assert(!resp.body);
+
+        /* an unusable content type */
+        snprintf(url, sizeof(url), "%s/badctype", base);
+        expect_error(f, url, &req, 502, "response_invalid");
+
+        /* slow: the request's own timeout (smaller than the cap) applies */
+        snprintf(url, sizeof(url), "%s/slow", base);
+        req.timeout_ms = 200;
+        expect_error(f, url, &req, 504, "provider_timeout");
+        /* and the cap applies when the request has a larger one */
+        {
+                RestOptions quick = o;
+                RestForwarder *q;
+
+                quick.timeout_ms = 200;
+                assert(rest_forwarder_new(&q, &quick) == 0);
+                req.timeout_ms = 60000;
+                expect_error(q, url, &req, 504, "provider_timeout");
+                /* within the time: fine */
+                req.timeout_ms = 0;
+                rest_forwarder_free(q);
+                forward(f, url, &req, &resp);
+                assert(resp.status == 200);
+                free(resp.body);
+        }
+
+        /* nothing listening: provider_unavailable */
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", closed_port());
+        expect_error(f, url, &req, 503, "provider_unavailable");
+        expect_error(f, "http://no-such-host.invalid/x", &req, 503, "provider_unavailable");
+
+        /* requests that cannot be carried are refused before any connection */
+        snprintf(url, sizeof(url), "%s/echo", base);
+        {
+                const char *paths[] = { "/../admin", "/a/./b", "/a/%2e%2E/b", "/a/..", "/a b", "/a#b", "/a?b",
+                                        "relative", "/a\\b", "/\xc3\xa9" };
+                const char *queries[] = { "a=1#frag", "a b", "a=\r\n" };
+
+                for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                        req = request("GET", paths[i], "", NULL);
+                        expect_error(f, url, &req, 400, "bad_request");
+                }
+                for (size_t i = 0; i < ELEMENTSOF(queries); i++) {
+                        req = request("GET", "/", queries[i], NULL);
+                        expect_error(f, url, &req, 400, "bad_request");
+                }
+                req = request("GET", "/", "", "0010\r\nX-Evil: 1");
+                expect_error(f, url, &req, 400, "bad_request");
+                req = request("GET", "/", "", NULL);
+                req.user_id = "a\nb";
+                expect_error(f, url, &req, 400, "bad_request");
+                req = request("get", "/", "", NULL);
+                expect_error(f, url, &req, 400, "bad_request");
+                req = request("GET /x HTTP/1.1", "/", "", NULL);
+                expect_error(f, url, &req, 400, "bad_request");
+                /* but dots inside a segment are ordinary */
+                req = request("GET", "/v1.2/..x", "", NULL);
+                forward(f, url, &req, &resp);
+                assert(resp.status == 200);
+                free(resp.body);
+                /* a path after a base URL that has a query would land in the query */
+                snprintf(url, sizeof(url), "%s/echo?fixed=1", base);
+                req = request("GET", "/more", "", NULL);
+                expect_error(f, url, &req, 400, "bad_request");
+        }
+
+        f = rest_forwarder_free(f);
+        backend_stop(&b);
+        curl_global_cleanup();
+        printf("rest: ok\n");
+        return 0;
+}
