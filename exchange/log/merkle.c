@@ -24,7 +24,6 @@ static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
 static EVP_MD *hash_md;
 static pthread_key_t hash_ctx_key;
 static bool hash_key_ok;
-static _Thread_local EVP_MD_CTX *hash_ctx;
 
 static void hash_ctx_destroy(void *p)
 {
@@ -37,18 +36,29 @@ static void hash_init_once(void)
         hash_key_ok = pthread_key_create(&hash_ctx_key, hash_ctx_destroy) == 0;
 }
 
+/*
+ * The calling thread's context, kept in a pthread key (not a _Thread_local
+ * copy) so that the key's destructor frees it at thread exit and nothing
+ * keeps a stale pointer to it.
+ */
 static EVP_MD_CTX *hash_thread_ctx(void)
 {
-        if (_likely_(hash_ctx))
-                return hash_ctx;
+        EVP_MD_CTX *ctx;
+
         pthread_once(&hash_once, hash_init_once);
         if (!hash_md || !hash_key_ok)
                 return NULL;
-        hash_ctx = EVP_MD_CTX_new();
-        if (hash_ctx)
-                /* frees it when the thread exits */
-                (void) pthread_setspecific(hash_ctx_key, hash_ctx);
-        return hash_ctx;
+        ctx = pthread_getspecific(hash_ctx_key);
+        if (_likely_(ctx))
+                return ctx;
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return NULL;
+        if (pthread_setspecific(hash_ctx_key, ctx) != 0) {
+                EVP_MD_CTX_free(ctx);
+                return NULL;
+        }
+        return ctx;
 }
 
 /* SHA-256(prefix || a || b); b may be NULL. */
