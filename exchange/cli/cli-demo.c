@@ -15,28 +15,31 @@
 #include "util/macro.h"
 
 typedef struct DemoStep {
-        const char *story;              /* what happens, in words */
+        const char *story; /* what happens, in words */
         const char *client;
-        const char *service;            /* SERVICE[/path] */
+        const char *service; /* SERVICE[/path] */
         const char *purpose;
         int expect_status;
-        const char *expect_error;       /* NULL: a delivered answer with a verified receipt */
-        const char *why;                /* why the bus should answer that way */
+        const char *expect_error; /* NULL: a delivered answer with a verified receipt */
+        const char *why;          /* why the bus should answer that way */
 } DemoStep;
 
 static const DemoStep steps[] = {
         {
-                .story = "The Ministry of Health's case system reads a citizen from the national population database, "
+                .story = "The Ministry of Health's case system reads a citizen from the national population "
+                         "database, "
                          "to enrol them in health insurance.",
                 .client = "VN/GOV/BYT/health-services",
                 .service = "VN/GOV/BCA/population/citizen",
                 .purpose = "health-insurance-enrolment",
                 .expect_status = 200,
-                .why = "the ministry holds a statute right on population/citizen (Law on Citizen Identification) "
+                .why = "the ministry holds a statute right on population/citizen (Law on Citizen "
+                       "Identification) "
                        "that lists this purpose",
         },
         {
-                .story = "A commercial bank's customer-check system asks the population database for the same citizen.",
+                .story = "A commercial bank's customer-check system asks the population database for the "
+                         "same citizen.",
                 .client = "VN/COM/VCB/kyc",
                 .service = "VN/GOV/BCA/population/citizen",
                 .purpose = "loan-application",
@@ -54,7 +57,8 @@ static const DemoStep steps[] = {
                 .why = "the registry has no such service",
         },
         {
-                .story = "The Ministry of Health asks for the citizen again, this time for tax administration.",
+                .story = "The Ministry of Health asks for the citizen again, this time for tax "
+                         "administration.",
                 .client = "VN/GOV/BYT/health-services",
                 .service = "VN/GOV/BCA/population/citizen",
                 .purpose = "tax-administration",
@@ -63,7 +67,8 @@ static const DemoStep steps[] = {
                 .why = "its right serves health-insurance enrolment and public services, not taxes",
         },
         {
-                .story = "Ha Noi's one-stop-shop asks the land database for the citizen's land parcels while handling "
+                .story = "Ha Noi's one-stop-shop asks the land database for the citizen's land parcels "
+                         "while handling "
                          "an application, without presenting the citizen's consent.",
                 .client = "VN/GOV/HN-UBND/one-stop-shop",
                 .service = "VN/GOV/BTNMT/land/land-parcels",
@@ -110,7 +115,7 @@ static void put_safe(FILE *f, const char *s, size_t max)
 static void show_data(FILE *f, const CliHttpResponse *resp)
 {
         _cleanup_(json_decrefp) json_t *j = json_loadb(resp->body, resp->body_size, 0, NULL);
-        static const char *const keys[] = { "id", "full_name", "birth_date", "sex", "hometown" };
+        static const char *const keys[] = {"id", "full_name", "birth_date", "sex", "hometown"};
         bool any = false;
 
         if (!json_is_object(j)) {
@@ -142,7 +147,8 @@ static void show_problem(FILE *f, const CliHttpResponse *resp)
         }
 }
 
-static bool run_step(FILE *f, const char *state, const char *url, const char *subject, size_t i, StepResult *res)
+static bool run_step(
+        FILE *f, const char *state, const char *url, const char *subject, size_t i, StepResult *res)
 {
         const DemoStep *s = &steps[i];
         _cleanup_free_ char *error = NULL;
@@ -154,14 +160,14 @@ static bool run_step(FILE *f, const char *state, const char *url, const char *su
         fprintf(f, "   who:      %s\n", s->client);
         fprintf(f, "   asks:     GET %s for subject %s\n", s->service, subject);
         fprintf(f, "   purpose:  %s\n", s->purpose);
-        r = cli_exchange_call(&(CliExchange){ .state_dir = state,
-                                              .base_url = url,
-                                              .client = s->client,
-                                              .target = s->service,
-                                              .subject = subject,
-                                              .purpose = s->purpose,
-                                              .issue = "xbus-demo" },
-                              &x, &error);
+        r = cli_exchange_call(&(CliExchange){.state_dir = state,
+                                      .base_url = url,
+                                      .client = s->client,
+                                      .target = s->service,
+                                      .subject = subject,
+                                      .purpose = s->purpose,
+                                      .issue = "xbus-demo"},
+                &x, &error);
         if (r != 0) {
                 fprintf(f, "   answer:   none: %s\n", error ? error : strerror(r < 0 ? -r : EIO));
                 fprintf(f, "   => NOT as expected (expected %d%s%s)\n", s->expect_status,
@@ -189,7 +195,8 @@ static bool run_step(FILE *f, const char *state, const char *url, const char *su
 
         if (x.receipt == CLI_RECEIPT_VERIFIED) {
                 json_t *p = x.receipt_payload;
-                fprintf(f, "   receipt:  verified (log seq %" PRIu64 "), ES256 by the node's key, basis ", x.log_seq);
+                fprintf(f, "   receipt:  verified (log seq %" PRIu64 "), ES256 by the node's key, basis ",
+                        x.log_seq);
                 put_safe(f, json_string_value(json_object_get(p, "basis")), 32);
                 fprintf(f, "\n             request_hash  ");
                 put_safe(f, json_string_value(json_object_get(p, "request_hash")), 64);
@@ -224,7 +231,8 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
         bool all = true;
         int r;
 
-        fprintf(f, "\nStep %zu. An auditor reads the exchange log at the sequence numbers the bus returned.\n",
+        fprintf(f,
+                "\nStep %zu. An auditor reads the exchange log at the sequence numbers the bus returned.\n",
                 step_no);
         r = cli_log_open(state, &reader, &error);
         if (r < 0) {
@@ -249,8 +257,8 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                 }
                 r = cli_log_get(reader, results[i].seq, NULL, &e);
                 if (r < 0) {
-                        fprintf(f, "   step %zu: log entry %" PRIu64 " cannot be read: %s\n", i + 1, results[i].seq,
-                                r == -ENOENT ? "not in the log" : strerror(-r));
+                        fprintf(f, "   step %zu: log entry %" PRIu64 " cannot be read: %s\n", i + 1,
+                                results[i].seq, r == -ENOENT ? "not in the log" : strerror(-r));
                         all = false;
                         continue;
                 }
@@ -261,10 +269,10 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                 service = json_string_value(json_object_get(e, "service"));
                 id = json_string_value(json_object_get(e, "xroad_id"));
                 status = json_object_get(e, "status");
-                ok = decision && streq(decision, s->expect_error ? "deny" : "allow") && json_is_integer(status) &&
-                     json_integer_value(status) == s->expect_status &&
-                     (s->expect_error ? error_type && streq(error_type, s->expect_error) : !error_type) && client &&
-                     streq(client, s->client) && service && streq(service, s->service) && id &&
+                ok = decision && streq(decision, s->expect_error ? "deny" : "allow") &&
+                     json_is_integer(status) && json_integer_value(status) == s->expect_status &&
+                     (s->expect_error ? error_type && streq(error_type, s->expect_error) : !error_type) &&
+                     client && streq(client, s->client) && service && streq(service, s->service) && id &&
                      streq(id, results[i].xroad_id);
                 if (!ok) {
                         char st[160];
@@ -274,9 +282,10 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                         put_safe(f, client ? client : "-", 128);
                         fprintf(f, " on ");
                         put_safe(f, service ? service : "-", 200);
-                        fprintf(f, ", not %s %d%s%s for %s on %s (X-Road-Id %s)\n", s->expect_error ? "deny" : "allow",
-                                s->expect_status, s->expect_error ? " " : "", strempty(s->expect_error), s->client,
-                                s->service, results[i].xroad_id);
+                        fprintf(f, ", not %s %d%s%s for %s on %s (X-Road-Id %s)\n",
+                                s->expect_error ? "deny" : "allow", s->expect_status,
+                                s->expect_error ? " " : "", strempty(s->expect_error), s->client, s->service,
+                                results[i].xroad_id);
                         all = false;
                 }
         }
@@ -284,8 +293,9 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                 fputc('\n', f);
                 cli_table_print(t, f);
         }
-        fprintf(f, "   => %s: every exchange above, allowed or refused, is in the log with its decision, "
-                   "status and problem type.\n",
+        fprintf(f,
+                "   => %s: every exchange above, allowed or refused, is in the log with its decision, "
+                "status and problem type.\n",
                 all ? "as expected" : "NOT as expected");
         return all;
 }
@@ -305,12 +315,13 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
 
         r = cli_node_listen_from_url(url, &listen);
         if (r < 0)
-                return fail(ret_error, r, r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT",
-                            url);
+                return fail(ret_error, r,
+                        r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", url);
         fprintf(f, "xbus demo: state in %s, node at %s\n", state, url);
-        r = cli_node_up(&(CliNodeOptions){ .state_dir = state, .listen = listen, .adapters = o->adapters,
-                                           .progress = f },
-                        &info, ret_error);
+        r = cli_node_up(
+                &(CliNodeOptions){
+                        .state_dir = state, .listen = listen, .adapters = o->adapters, .progress = f},
+                &info, ret_error);
         if (r != 0)
                 return r;
         cli_node_info_done(&info);
@@ -321,7 +332,8 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
                         strempty(error), CLI_NODE_DEMO_SUBJECT);
                 memcpy(subject, CLI_NODE_DEMO_SUBJECT, sizeof(subject));
         }
-        fprintf(f, "The data subject in every step is citizen %s (the first person of the sample dataset).\n",
+        fprintf(f,
+                "The data subject in every step is citizen %s (the first person of the sample dataset).\n",
                 subject);
 
         for (size_t i = 0; i < N_STEPS; i++)

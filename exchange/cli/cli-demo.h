@@ -15,10 +15,10 @@
 enum { CLI_DEMO_E_UNEXPECTED = 1 };
 
 typedef struct CliDemoOptions {
-        const char *state_dir;          /* NULL: CLI_NODE_DEFAULT_STATE */
-        const char *url;                /* NULL: CLI_NODE_DEFAULT_URL */
-        const char *adapters;           /* used only when the node must be started; NULL: default */
-        FILE *out;                      /* the story (stdout) */
+        const char *state_dir; /* NULL: CLI_NODE_DEFAULT_STATE */
+        const char *url;       /* NULL: CLI_NODE_DEFAULT_URL */
+        const char *adapters;  /* used only when the node must be started; NULL: default */
+        FILE *out;             /* the story (stdout) */
 } CliDemoOptions;
 
 /*

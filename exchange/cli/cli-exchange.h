@@ -19,41 +19,41 @@
 #include "cli/cli-http.h"
 
 typedef struct CliExchange {
-        const char *state_dir;          /* holds pki/ */
-        const char *base_url;           /* "https://127.0.0.1:8443" */
-        const char *client;             /* subsystem id, e.g. "VN/GOV/BYT/health-services" */
-        const char *method;             /* NULL: GET, or POST when there is a body */
-        const char *target;             /* SERVICE[/path][?query] (cli-target.h) */
-        const char *subject;            /* X-Bus-Subject, or NULL */
-        const char *purpose;            /* X-Bus-Purpose, or NULL */
-        const char *consent;            /* X-Bus-Consent, or NULL */
-        const char *user_id;            /* X-Road-UserId, or NULL */
-        const char *issue;              /* X-Road-Issue, or NULL */
-        const void *body;               /* or NULL */
+        const char *state_dir; /* holds pki/ */
+        const char *base_url;  /* "https://127.0.0.1:8443" */
+        const char *client;    /* subsystem id, e.g. "VN/GOV/BYT/health-services" */
+        const char *method;    /* NULL: GET, or POST when there is a body */
+        const char *target;    /* SERVICE[/path][?query] (cli-target.h) */
+        const char *subject;   /* X-Bus-Subject, or NULL */
+        const char *purpose;   /* X-Bus-Purpose, or NULL */
+        const char *consent;   /* X-Bus-Consent, or NULL */
+        const char *user_id;   /* X-Road-UserId, or NULL */
+        const char *issue;     /* X-Road-Issue, or NULL */
+        const void *body;      /* or NULL */
         size_t body_size;
-        const char *content_type;       /* NULL: "application/json" when there is a body */
-        unsigned timeout_ms;            /* 0: CLI_HTTP_DEFAULT_TIMEOUT_MS */
+        const char *content_type; /* NULL: "application/json" when there is a body */
+        unsigned timeout_ms;      /* 0: CLI_HTTP_DEFAULT_TIMEOUT_MS */
 } CliExchange;
 
 typedef enum CliReceiptState {
-        CLI_RECEIPT_NONE,               /* none sent (expected on refusals) */
+        CLI_RECEIPT_NONE, /* none sent (expected on refusals) */
         CLI_RECEIPT_VERIFIED,
-        CLI_RECEIPT_FAILED,             /* missing on a 2xx, or did not verify: see receipt_reason */
+        CLI_RECEIPT_FAILED, /* missing on a 2xx, or did not verify: see receipt_reason */
 } CliReceiptState;
 
 typedef struct CliExchangeResult {
         CliHttpResponse *response;
-        char *url;                      /* what was requested */
-        char *service;                  /* the service id asked for */
-        char xroad_id[37];              /* the X-Road-Id sent */
-        char request_hash[65];          /* hex SHA-256 of the body sent */
-        const char *error;              /* X-Road-Error (borrowed from response), or NULL */
-        const char *answered_id;        /* X-Road-Id answered (borrowed), or NULL */
-        bool has_log_seq;               /* X-Bus-Log-Seq was present and a number */
+        char *url;               /* what was requested */
+        char *service;           /* the service id asked for */
+        char xroad_id[37];       /* the X-Road-Id sent */
+        char request_hash[65];   /* hex SHA-256 of the body sent */
+        const char *error;       /* X-Road-Error (borrowed from response), or NULL */
+        const char *answered_id; /* X-Road-Id answered (borrowed), or NULL */
+        bool has_log_seq;        /* X-Bus-Log-Seq was present and a number */
         uint64_t log_seq;
         CliReceiptState receipt;
-        char *receipt_reason;           /* malloc'd, for CLI_RECEIPT_FAILED */
-        json_t *receipt_payload;        /* for CLI_RECEIPT_VERIFIED */
+        char *receipt_reason;    /* malloc'd, for CLI_RECEIPT_FAILED */
+        json_t *receipt_payload; /* for CLI_RECEIPT_VERIFIED */
 } CliExchangeResult;
 
 /*

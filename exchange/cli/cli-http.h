@@ -21,24 +21,24 @@
 
 /* Failures the caller tells apart (positive codes). */
 enum {
-        CLI_HTTP_E_CONNECT = 1,         /* nothing answers at that address */
-        CLI_HTTP_E_TLS,                 /* handshake failed or the node's certificate is not trusted */
+        CLI_HTTP_E_CONNECT = 1, /* nothing answers at that address */
+        CLI_HTTP_E_TLS,         /* handshake failed or the node's certificate is not trusted */
         CLI_HTTP_E_TIMEOUT,
-        CLI_HTTP_E_TOO_LARGE,           /* the answer exceeds the limits above */
-        CLI_HTTP_E_PROTOCOL,            /* anything else libcurl refused */
+        CLI_HTTP_E_TOO_LARGE, /* the answer exceeds the limits above */
+        CLI_HTTP_E_PROTOCOL,  /* anything else libcurl refused */
 };
 
 typedef struct CliHttpRequest {
         const char *url;
-        const char *method;             /* "GET", "POST", ...; NULL: GET */
-        const char *ca_file;            /* PEM trust anchors for the node; NULL with `insecure` only */
-        bool insecure;                  /* do not verify the node (only for "does anything answer?") */
-        const char *cert_file;          /* client certificate and key (PEM), or NULL */
+        const char *method;    /* "GET", "POST", ...; NULL: GET */
+        const char *ca_file;   /* PEM trust anchors for the node; NULL with `insecure` only */
+        bool insecure;         /* do not verify the node (only for "does anything answer?") */
+        const char *cert_file; /* client certificate and key (PEM), or NULL */
         const char *key_file;
-        const char *const *headers;     /* "Name: value" lines, NULL-terminated, or NULL */
-        const void *body;               /* request body, or NULL */
+        const char *const *headers; /* "Name: value" lines, NULL-terminated, or NULL */
+        const void *body;           /* request body, or NULL */
         size_t body_size;
-        unsigned timeout_ms;            /* whole request; 0: CLI_HTTP_DEFAULT_TIMEOUT_MS */
+        unsigned timeout_ms; /* whole request; 0: CLI_HTTP_DEFAULT_TIMEOUT_MS */
 } CliHttpRequest;
 
 typedef struct CliHttpHeader {
@@ -48,10 +48,10 @@ typedef struct CliHttpHeader {
 
 typedef struct CliHttpResponse {
         long status;
-        char *status_line;              /* "HTTP/1.1 200 OK" (without CRLF) */
-        CliHttpHeader *headers;         /* in the order received */
+        char *status_line;      /* "HTTP/1.1 200 OK" (without CRLF) */
+        CliHttpHeader *headers; /* in the order received */
         size_t n_headers;
-        char *body;                     /* NUL-terminated (the NUL is not counted) */
+        char *body; /* NUL-terminated (the NUL is not counted) */
         size_t body_size;
 } CliHttpResponse;
 

@@ -33,26 +33,26 @@
 
 /* Positive codes. */
 enum {
-        CLI_NODE_E_DOWN = 1,            /* nothing answers at the URL */
-        CLI_NODE_E_FOREIGN,             /* something answers, but not a node of this state folder */
-        CLI_NODE_E_TIMEOUT,             /* started, but not ready in time */
-        CLI_NODE_E_EXITED,              /* a started program exited */
+        CLI_NODE_E_DOWN = 1, /* nothing answers at the URL */
+        CLI_NODE_E_FOREIGN,  /* something answers, but not a node of this state folder */
+        CLI_NODE_E_TIMEOUT,  /* started, but not ready in time */
+        CLI_NODE_E_EXITED,   /* a started program exited */
 };
 
 typedef struct CliNodeOptions {
-        const char *state_dir;          /* NULL: CLI_NODE_DEFAULT_STATE */
-        const char *listen;             /* HOST:PORT; NULL: CLI_NODE_DEFAULT_LISTEN */
-        const char *adapters;           /* ZeroMQ endpoint; NULL: CLI_NODE_DEFAULT_ADAPTERS */
-        uint64_t people;                /* 0: CLI_NODE_DEFAULT_PEOPLE */
-        unsigned wait_ms;               /* 0: CLI_NODE_UP_WAIT_MS */
-        FILE *progress;                 /* one line per step, or NULL */
+        const char *state_dir; /* NULL: CLI_NODE_DEFAULT_STATE */
+        const char *listen;    /* HOST:PORT; NULL: CLI_NODE_DEFAULT_LISTEN */
+        const char *adapters;  /* ZeroMQ endpoint; NULL: CLI_NODE_DEFAULT_ADAPTERS */
+        uint64_t people;       /* 0: CLI_NODE_DEFAULT_PEOPLE */
+        unsigned wait_ms;      /* 0: CLI_NODE_UP_WAIT_MS */
+        FILE *progress;        /* one line per step, or NULL */
 } CliNodeOptions;
 
 typedef struct CliNodeInfo {
-        char *url;                      /* "https://127.0.0.1:8443" */
-        bool reused;                    /* the node was already running */
+        char *url;   /* "https://127.0.0.1:8443" */
+        bool reused; /* the node was already running */
         bool started_daemon, started_adapter;
-        unsigned adapters;              /* as /health last reported */
+        unsigned adapters; /* as /health last reported */
 } CliNodeInfo;
 
 /*
@@ -81,7 +81,7 @@ int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters);
  * Return: 0 with *ret_adapters, CLI_NODE_E_DOWN, CLI_NODE_E_FOREIGN, -errno.
  */
 int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
-                    char **ret_error);
+        char **ret_error);
 
 /*
  * cli_node_up(): see above. *ret (release with cli_node_info_done()) is

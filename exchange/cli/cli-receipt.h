@@ -20,19 +20,19 @@
 
 /* Refusals (positive); *ret_reason says which check failed. */
 enum {
-        CLI_RECEIPT_E_KEY = 1,          /* the JWK is missing or not a P-256 verification key */
-        CLI_RECEIPT_E_SIGNATURE,        /* not a valid ES256 JWS by that key, or not a receipt */
-        CLI_RECEIPT_E_CONTENT,          /* signed, but not about this exchange */
+        CLI_RECEIPT_E_KEY = 1,   /* the JWK is missing or not a P-256 verification key */
+        CLI_RECEIPT_E_SIGNATURE, /* not a valid ES256 JWS by that key, or not a receipt */
+        CLI_RECEIPT_E_CONTENT,   /* signed, but not about this exchange */
 };
 
 typedef struct CliReceiptExpect {
-        const char *xroad_id;           /* the X-Road-Id of the exchange */
-        const char *client;             /* subsystem id */
-        const char *service;            /* service id */
-        const char *request_hash;       /* hex SHA-256 of the request body sent */
-        const void *body;               /* the response body received */
+        const char *xroad_id;     /* the X-Road-Id of the exchange */
+        const char *client;       /* subsystem id */
+        const char *service;      /* service id */
+        const char *request_hash; /* hex SHA-256 of the request body sent */
+        const void *body;         /* the response body received */
         size_t body_size;
-        bool has_seq;                   /* the node answered X-Bus-Log-Seq: */
+        bool has_seq; /* the node answered X-Bus-Log-Seq: */
         uint64_t seq;
 } CliReceiptExpect;
 
@@ -49,5 +49,5 @@ int cli_receipt_load_jwk(const char *path, json_t **ret, char **ret_reason);
  * On a refusal *ret_reason (if given) is a malloc'd one-line reason.
  * Return: 0 (verified), CLI_RECEIPT_E_*, -EINVAL (NULL arguments), -ENOMEM.
  */
-int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpect *expect, json_t **ret_payload,
-                       char **ret_reason);
+int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpect *expect,
+        json_t **ret_payload, char **ret_reason);

@@ -10,7 +10,7 @@ struct CliTable {
         size_t n_columns;
         char *headers[CLI_TABLE_MAX_COLUMNS];
         size_t max_width[CLI_TABLE_MAX_COLUMNS];
-        char **cells;                   /* n_rows * n_columns */
+        char **cells; /* n_rows * n_columns */
         size_t n_rows, allocated_rows;
 };
 
@@ -48,7 +48,7 @@ static size_t utf8_valid_len(const unsigned char *s, size_t avail, bool *control
                 cp = (cp << 6) | (s[i] & 0x3f);
         }
         if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+                (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
         *control = cp >= 0x80 && cp <= 0x9f;
         return len;
@@ -236,7 +236,7 @@ char *cli_shell_quote(const char *s)
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
                 if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      strchr("_./:@%+=,-", c)))
+                            strchr("_./:@%+=,-", c)))
                         plain = false;
                 if (c == '\'')
                         extra += 3;

@@ -15,7 +15,7 @@
 
 #define CLI_TABLE_MAX_COLUMNS 16
 #define CLI_TABLE_MAX_ROWS 100000
-#define CLI_TABLE_MAX_CELL 4096         /* bytes kept of one cell */
+#define CLI_TABLE_MAX_CELL 4096 /* bytes kept of one cell */
 
 typedef struct CliTable CliTable;
 

@@ -50,7 +50,8 @@ int cli_target_parse(const char *text, CliTarget *ret, const char **ret_reason)
                 }
         }
         if (text[0] == '/') {
-                refuse(ret_reason, "the service id starts with INSTANCE, not '/' (e.g. VN/GOV/BCA/population/citizen)");
+                refuse(ret_reason,
+                        "the service id starts with INSTANCE, not '/' (e.g. VN/GOV/BCA/population/citizen)");
                 return -EINVAL;
         }
 
@@ -76,7 +77,8 @@ int cli_target_parse(const char *text, CliTarget *ret, const char **ret_reason)
                 p++; /* the '/' */
         }
         if (segments < CLI_TARGET_SERVICE_SEGMENTS) {
-                refuse(ret_reason, "the service id needs five segments (INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE)");
+                refuse(ret_reason,
+                        "the service id needs five segments (INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE)");
                 return -EINVAL;
         }
         service_len = (size_t)(p - text);
@@ -106,9 +108,9 @@ static bool is_hex(char c)
 }
 
 enum {
-        PART_SEGMENT,   /* a service id segment: unreserved only */
-        PART_PATH,      /* pchar and '/' (RFC 3986 3.3) */
-        PART_QUERY,     /* pchar, '/' and '?' (RFC 3986 3.4) */
+        PART_SEGMENT, /* a service id segment: unreserved only */
+        PART_PATH,    /* pchar and '/' (RFC 3986 3.3) */
+        PART_QUERY,   /* pchar, '/' and '?' (RFC 3986 3.4) */
 };
 
 static void encode(FILE *f, const char *s, size_t n, int part)

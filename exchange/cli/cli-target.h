@@ -22,9 +22,9 @@
 #define CLI_TARGET_SERVICE_SEGMENTS 5
 
 typedef struct CliTarget {
-        char *service;                  /* "VN/GOV/BCA/population/citizen" */
-        char *path;                     /* "" or "/..." */
-        char *query;                    /* "" or the text after '?' (without it) */
+        char *service; /* "VN/GOV/BCA/population/citizen" */
+        char *path;    /* "" or "/..." */
+        char *query;   /* "" or the text after '?' (without it) */
 } CliTarget;
 
 /*

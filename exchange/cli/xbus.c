@@ -85,15 +85,19 @@ static void help_call(void)
                "      --user-id USER     X-Road-UserId: the official acting\n"
                "      --issue CASE       X-Road-Issue: case or dossier number\n"
                "  -d, --data JSON|@FILE  request body (@- reads standard input); sent as application/json\n"
-               "  -v, --verbose          print the request, every response header and the receipt's content\n"
+               "  -v, --verbose          print the request, every response header and the receipt's "
+               "content\n"
                "  -h, --help             this help\n\n"
-               "Prints the status line, X-Road-Id, X-Bus-Log-Seq and X-Road-Error, the body (JSON pretty-printed)\n"
-               "and \"receipt: verified (log seq N)\" when the receipt verifies against STATE/pki/signing.jwk and\n"
-               "matches the body received. Exit status: 0 for a 2xx answer with a verified receipt, 1 otherwise.\n\n"
+               "Prints the status line, X-Road-Id, X-Bus-Log-Seq and X-Road-Error, the body (JSON "
+               "pretty-printed)\n"
+               "and \"receipt: verified (log seq N)\" when the receipt verifies against "
+               "STATE/pki/signing.jwk and\n"
+               "matches the body received. Exit status: 0 for a 2xx answer with a verified receipt, 1 "
+               "otherwise.\n\n"
                "Example:\n"
                "  xbus call --client VN/GOV/BYT/health-services --subject 001090000001 \\\n"
                "           --purpose health-insurance-enrolment VN/GOV/BCA/population/citizen\n",
-               CLI_NODE_DEFAULT_URL);
+                CLI_NODE_DEFAULT_URL);
 }
 
 static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_error)
@@ -138,8 +142,8 @@ static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_e
                 json_error_t err;
                 json_t *j = json_loadb(buf, size, 0, &err);
                 if (!j) {
-                        if (asprintf(ret_error, "the data is not JSON: %s (line %d, column %d)", err.text, err.line,
-                                     err.column) < 0)
+                        if (asprintf(ret_error, "the data is not JSON: %s (line %d, column %d)", err.text,
+                                    err.line, err.column) < 0)
                                 *ret_error = NULL;
                         return -EINVAL;
                 }
@@ -152,7 +156,8 @@ static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_e
 
 static void print_safe_line(FILE *f, const char *name, const char *value)
 {
-        _cleanup_free_ char *n = cli_sanitize(name, 256), *v = cli_sanitize(value, CLI_HTTP_MAX_HEADER_BYTES);
+        _cleanup_free_ char *n = cli_sanitize(name, 256),
+                            *v = cli_sanitize(value, CLI_HTTP_MAX_HEADER_BYTES);
 
         fprintf(f, "%s: %s\n", n ? n : "?", v ? v : "?");
 }
@@ -181,22 +186,22 @@ static void print_body(FILE *f, const CliHttpResponse *resp)
 static int cmd_call(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "state", required_argument, NULL, 's' },
-                { "url", required_argument, NULL, 'u' },
-                { "client", required_argument, NULL, 'c' },
-                { "request", required_argument, NULL, 'X' },
-                { "method", required_argument, NULL, 'X' },
-                { "subject", required_argument, NULL, 'S' },
-                { "purpose", required_argument, NULL, 'P' },
-                { "consent", required_argument, NULL, 'C' },
-                { "user-id", required_argument, NULL, 'U' },
-                { "issue", required_argument, NULL, 'I' },
-                { "data", required_argument, NULL, 'd' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
+                {"state", required_argument, NULL, 's'},
+                {"url", required_argument, NULL, 'u'},
+                {"client", required_argument, NULL, 'c'},
+                {"request", required_argument, NULL, 'X'},
+                {"method", required_argument, NULL, 'X'},
+                {"subject", required_argument, NULL, 'S'},
+                {"purpose", required_argument, NULL, 'P'},
+                {"consent", required_argument, NULL, 'C'},
+                {"user-id", required_argument, NULL, 'U'},
+                {"issue", required_argument, NULL, 'I'},
+                {"data", required_argument, NULL, 'd'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
-        CliExchange x = { .state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL };
+        CliExchange x = {.state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL};
         _cleanup_free_ char *data = NULL, *error = NULL;
         const char *data_arg = NULL;
         CliExchangeResult res = {};
@@ -206,19 +211,44 @@ static int cmd_call(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "s:u:c:X:d:vh", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': x.state_dir = optarg; break;
-                case 'u': x.base_url = optarg; break;
-                case 'c': x.client = optarg; break;
-                case 'X': x.method = optarg; break;
-                case 'S': x.subject = optarg; break;
-                case 'P': x.purpose = optarg; break;
-                case 'C': x.consent = optarg; break;
-                case 'U': x.user_id = optarg; break;
-                case 'I': x.issue = optarg; break;
-                case 'd': data_arg = optarg; break;
-                case 'v': verbose = true; break;
-                case 'h': help_call(); return EXIT_SUCCESS;
-                default: return usage_error("call", "unknown option");
+                case 's':
+                        x.state_dir = optarg;
+                        break;
+                case 'u':
+                        x.base_url = optarg;
+                        break;
+                case 'c':
+                        x.client = optarg;
+                        break;
+                case 'X':
+                        x.method = optarg;
+                        break;
+                case 'S':
+                        x.subject = optarg;
+                        break;
+                case 'P':
+                        x.purpose = optarg;
+                        break;
+                case 'C':
+                        x.consent = optarg;
+                        break;
+                case 'U':
+                        x.user_id = optarg;
+                        break;
+                case 'I':
+                        x.issue = optarg;
+                        break;
+                case 'd':
+                        data_arg = optarg;
+                        break;
+                case 'v':
+                        verbose = true;
+                        break;
+                case 'h':
+                        help_call();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("call", "unknown option");
                 }
         }
         if (optind + 1 != argc)
@@ -263,10 +293,11 @@ static int cmd_call(int argc, char **argv)
         }
         if (verbose) {
                 for (size_t i = 0; i < res.response->n_headers; i++)
-                        print_safe_line(stdout, res.response->headers[i].name, res.response->headers[i].value);
+                        print_safe_line(
+                                stdout, res.response->headers[i].name, res.response->headers[i].value);
         } else {
-                static const char *const shown[] = { "X-Road-Id", "X-Road-Service", "X-Bus-Log-Seq",
-                                                     "X-Road-Error" };
+                static const char *const shown[] = {
+                        "X-Road-Id", "X-Road-Service", "X-Bus-Log-Seq", "X-Road-Error"};
                 for (size_t i = 0; i < ELEMENTSOF(shown); i++) {
                         const char *v = cli_http_response_header(res.response, shown[i]);
                         if (v)
@@ -305,25 +336,27 @@ static int cmd_call(int argc, char **argv)
 static void help_log(void)
 {
         printf("Usage: xbus log [OPTIONS]\n\n"
-               "Show the last entries of the exchange log (STATE/log), read-only: it works while xbusd runs.\n\n"
+               "Show the last entries of the exchange log (STATE/log), read-only: it works while xbusd "
+               "runs.\n\n"
                "  -s, --state DIR   state folder of the node (default ./state)\n"
                "  -n, --last N      how many entries (default %d, at most %d)\n"
                "  -j, --json        print the raw entries, one JSON object per line (JSON Lines)\n"
                "  -h, --help        this help\n\n"
-               "The table shows seq, time (UTC), client, service, decision (allow/deny), status and problem\n"
+               "The table shows seq, time (UTC), client, service, decision (allow/deny), status and "
+               "problem\n"
                "type, purpose and legal basis.\n\n"
                "Example:\n"
                "  xbus log --last 5\n",
-               CLI_LOG_DEFAULT_LAST, CLI_LOG_MAX_LAST);
+                CLI_LOG_DEFAULT_LAST, CLI_LOG_MAX_LAST);
 }
 
 static int cmd_log(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "state", required_argument, NULL, 's' },
-                { "last", required_argument, NULL, 'n' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
+                {"state", required_argument, NULL, 's'},
+                {"last", required_argument, NULL, 'n'},
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE;
@@ -334,14 +367,22 @@ static int cmd_log(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "s:n:jh", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': state = optarg; break;
+                case 's':
+                        state = optarg;
+                        break;
                 case 'n':
                         if (!parse_number(optarg, 1, CLI_LOG_MAX_LAST, &last))
-                                return usage_error("log", "--last must be a number from 1 to %d", CLI_LOG_MAX_LAST);
+                                return usage_error(
+                                        "log", "--last must be a number from 1 to %d", CLI_LOG_MAX_LAST);
                         break;
-                case 'j': json = true; break;
-                case 'h': help_log(); return EXIT_SUCCESS;
-                default: return usage_error("log", "unknown option");
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        help_log();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("log", "unknown option");
                 }
         }
         if (optind < argc)
@@ -357,9 +398,12 @@ static int cmd_log(int argc, char **argv)
 static void help_up(void)
 {
         printf("Usage: xbus up [OPTIONS]\n\n"
-               "Start a local node for trying things out: xbusd and the sample adapter (xbus-adapter-sample),\n"
-               "both from the folder of this program, in the background. A node that already answers at the\n"
-               "address is reused. Waits (at most %u s) until the node reports an adapter, then prints what to try.\n\n"
+               "Start a local node for trying things out: xbusd and the sample adapter "
+               "(xbus-adapter-sample),\n"
+               "both from the folder of this program, in the background. A node that already answers at "
+               "the\n"
+               "address is reused. Waits (at most %u s) until the node reports an adapter, then prints what "
+               "to try.\n\n"
                "  -s, --state DIR       state folder (default ./state): log, demo PKI, sample dataset,\n"
                "                        xbusd.log, adapter-sample.log, xbusd.pid, adapter-sample.pid\n"
                "  -l, --listen HOST:PORT  HTTPS address (default %s)\n"
@@ -367,14 +411,15 @@ static void help_up(void)
                "  -p, --people N        people in the sample dataset (default %llu, at most %llu)\n"
                "  -h, --help            this help\n\n"
                "Example:\n"
-               "  xbus up --state /tmp/xbus-state --listen 127.0.0.1:18443 --adapters tcp://127.0.0.1:15560\n",
-               CLI_NODE_UP_WAIT_MS / 1000, CLI_NODE_DEFAULT_LISTEN, CLI_NODE_DEFAULT_ADAPTERS,
-               (unsigned long long)CLI_NODE_DEFAULT_PEOPLE, (unsigned long long)CLI_NODE_MAX_PEOPLE);
+               "  xbus up --state /tmp/xbus-state --listen 127.0.0.1:18443 --adapters "
+               "tcp://127.0.0.1:15560\n",
+                CLI_NODE_UP_WAIT_MS / 1000, CLI_NODE_DEFAULT_LISTEN, CLI_NODE_DEFAULT_ADAPTERS,
+                (unsigned long long)CLI_NODE_DEFAULT_PEOPLE, (unsigned long long)CLI_NODE_MAX_PEOPLE);
 }
 
 /* One `xbus ...` line with --state/--url only when they are not the defaults. */
-static void print_xbus(FILE *f, const char *state_q, const char *url, const char *sub, bool with_url,
-                       const char *rest)
+static void print_xbus(
+        FILE *f, const char *state_q, const char *url, const char *sub, bool with_url, const char *rest)
 {
         fprintf(f, "  %s %s", self_path, sub);
         if (!streq(state_q, CLI_NODE_DEFAULT_STATE))
@@ -392,18 +437,20 @@ static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, con
         struct {
                 const char *comment, *client, *purpose, *service;
         } calls[] = {
-                { "a ministry reads a citizen from the population database: 200 and a signed receipt",
-                  "VN/GOV/BYT/health-services", "health-insurance-enrolment", "VN/GOV/BCA/population/citizen" },
-                { "a bank without a right on the population database: 403 access_denied", "VN/COM/VCB/kyc",
-                  "loan-application", "VN/GOV/BCA/population/citizen" },
-                { "a service that does not exist: 404 service_unknown", "VN/GOV/BYT/health-services",
-                  "health-insurance-enrolment", "VN/GOV/BCA/population/no-such-service" },
-                { "a consent-based right without the citizen's consent: 403 consent_required",
-                  "VN/GOV/HN-UBND/one-stop-shop", "public-service-delivery", "VN/GOV/BTNMT/land/land-parcels" },
+                {"a ministry reads a citizen from the population database: 200 and a signed receipt",
+                        "VN/GOV/BYT/health-services", "health-insurance-enrolment",
+                        "VN/GOV/BCA/population/citizen"},
+                {"a bank without a right on the population database: 403 access_denied", "VN/COM/VCB/kyc",
+                        "loan-application", "VN/GOV/BCA/population/citizen"},
+                {"a service that does not exist: 404 service_unknown", "VN/GOV/BYT/health-services",
+                        "health-insurance-enrolment", "VN/GOV/BCA/population/no-such-service"},
+                {"a consent-based right without the citizen's consent: 403 consent_required",
+                        "VN/GOV/HN-UBND/one-stop-shop", "public-service-delivery",
+                        "VN/GOV/BTNMT/land/land-parcels"},
         };
 
         if (!state_q || cli_exchange_client_files(state, calls[0].client, &cert, &key) < 0 ||
-            asprintf(&ca, "%s/pki/ca.crt", state) < 0) {
+                asprintf(&ca, "%s/pki/ca.crt", state) < 0) {
                 fprintf(f, "xbus is up at %s\n", url);
                 return;
         }
@@ -426,14 +473,15 @@ static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, con
                 _cleanup_free_ char *rest = NULL;
                 fprintf(f, "  # %s\n", calls[i].comment);
                 if (asprintf(&rest, "--client %s --subject %s --purpose %s %s", calls[i].client, subject,
-                             calls[i].purpose, calls[i].service) < 0)
+                            calls[i].purpose, calls[i].service) < 0)
                         continue;
                 print_xbus(f, state_q, url, "call", true, rest);
         }
         fprintf(f, "  # the first call with curl (-i shows X-Bus-Receipt and X-Bus-Log-Seq)\n");
-        fprintf(f, "  curl -i --cert %s --key %s --cacert %s \\\n"
-                   "       -H 'X-Road-Client: %s' -H 'X-Bus-Subject: %s' -H 'X-Bus-Purpose: %s' \\\n"
-                   "       %s/r1/%s\n",
+        fprintf(f,
+                "  curl -i --cert %s --key %s --cacert %s \\\n"
+                "       -H 'X-Road-Client: %s' -H 'X-Bus-Subject: %s' -H 'X-Bus-Purpose: %s' \\\n"
+                "       %s/r1/%s\n",
                 cert_q, key_q, ca_q, calls[0].client, subject, calls[0].purpose, url, calls[0].service);
         fprintf(f, "  # the exchange log: who asked what, why, and what the bus decided\n");
         print_xbus(f, state_q, url, "log", false, NULL);
@@ -446,14 +494,14 @@ static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, con
 static int cmd_up(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "state", required_argument, NULL, 's' },
-                { "listen", required_argument, NULL, 'l' },
-                { "adapters", required_argument, NULL, 'a' },
-                { "people", required_argument, NULL, 'p' },
-                { "help", no_argument, NULL, 'h' },
+                {"state", required_argument, NULL, 's'},
+                {"listen", required_argument, NULL, 'l'},
+                {"adapters", required_argument, NULL, 'a'},
+                {"people", required_argument, NULL, 'p'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
-        CliNodeOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .progress = stdout };
+        CliNodeOptions o = {.state_dir = CLI_NODE_DEFAULT_STATE, .progress = stdout};
         _cleanup_free_ char *error = NULL, *url = NULL;
         CliNodeInfo info = {};
         char subject[13];
@@ -461,21 +509,28 @@ static int cmd_up(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "s:l:a:p:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': o.state_dir = optarg; break;
+                case 's':
+                        o.state_dir = optarg;
+                        break;
                 case 'l':
                         if (cli_node_url_from_listen(optarg, &url) < 0)
                                 return usage_error("up", "--listen wants HOST:PORT, not \"%s\"", optarg);
                         url = mfree(url);
                         o.listen = optarg;
                         break;
-                case 'a': o.adapters = optarg; break;
+                case 'a':
+                        o.adapters = optarg;
+                        break;
                 case 'p':
                         if (!parse_number(optarg, 1, CLI_NODE_MAX_PEOPLE, &o.people))
                                 return usage_error("up", "--people must be a number from 1 to %llu",
-                                                   (unsigned long long)CLI_NODE_MAX_PEOPLE);
+                                        (unsigned long long)CLI_NODE_MAX_PEOPLE);
                         break;
-                case 'h': help_up(); return EXIT_SUCCESS;
-                default: return usage_error("up", "unknown option");
+                case 'h':
+                        help_up();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("up", "unknown option");
                 }
         }
         if (optind < argc)
@@ -506,19 +561,20 @@ static void help_down(void)
 {
         printf("Usage: xbus down [OPTIONS]\n\n"
                "Stop what `xbus up` started (the pid files STATE/adapter-sample.pid and STATE/xbusd.pid):\n"
-               "SIGTERM, then SIGKILL after %u s. A pid that now belongs to another program is left alone.\n\n"
+               "SIGTERM, then SIGKILL after %u s. A pid that now belongs to another program is left "
+               "alone.\n\n"
                "  -s, --state DIR   state folder (default ./state)\n"
                "  -h, --help        this help\n\n"
                "Example:\n"
                "  xbus down --state /tmp/xbus-state\n",
-               CLI_NODE_DOWN_WAIT_MS / 1000);
+                CLI_NODE_DOWN_WAIT_MS / 1000);
 }
 
 static int cmd_down(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "state", required_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
+                {"state", required_argument, NULL, 's'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE;
@@ -527,9 +583,14 @@ static int cmd_down(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "s:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': state = optarg; break;
-                case 'h': help_down(); return EXIT_SUCCESS;
-                default: return usage_error("down", "unknown option");
+                case 's':
+                        state = optarg;
+                        break;
+                case 'h':
+                        help_down();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("down", "unknown option");
                 }
         }
         if (optind < argc)
@@ -558,34 +619,42 @@ static void help_demo(void)
                "  -h, --help           this help\n\n"
                "Example:\n"
                "  xbus demo --state /tmp/xbus-state --url https://127.0.0.1:18443\n",
-               CLI_NODE_DEFAULT_URL, CLI_NODE_DEFAULT_ADAPTERS);
+                CLI_NODE_DEFAULT_URL, CLI_NODE_DEFAULT_ADAPTERS);
 }
 
 static int cmd_demo(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "state", required_argument, NULL, 's' },
-                { "url", required_argument, NULL, 'u' },
-                { "adapters", required_argument, NULL, 'a' },
-                { "help", no_argument, NULL, 'h' },
+                {"state", required_argument, NULL, 's'},
+                {"url", required_argument, NULL, 'u'},
+                {"adapters", required_argument, NULL, 'a'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
-        CliDemoOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .url = CLI_NODE_DEFAULT_URL, .out = stdout };
+        CliDemoOptions o = {.state_dir = CLI_NODE_DEFAULT_STATE, .url = CLI_NODE_DEFAULT_URL, .out = stdout};
         _cleanup_free_ char *error = NULL, *listen = NULL;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "s:u:a:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': o.state_dir = optarg; break;
+                case 's':
+                        o.state_dir = optarg;
+                        break;
                 case 'u':
                         if (cli_node_listen_from_url(optarg, &listen) < 0)
-                                return usage_error("demo", "--url wants https://HOST:PORT, not \"%s\"", optarg);
+                                return usage_error(
+                                        "demo", "--url wants https://HOST:PORT, not \"%s\"", optarg);
                         listen = mfree(listen);
                         o.url = optarg;
                         break;
-                case 'a': o.adapters = optarg; break;
-                case 'h': help_demo(); return EXIT_SUCCESS;
-                default: return usage_error("demo", "unknown option");
+                case 'a':
+                        o.adapters = optarg;
+                        break;
+                case 'h':
+                        help_demo();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("demo", "unknown option");
                 }
         }
         if (optind < argc)
@@ -606,11 +675,11 @@ static const struct {
         void (*help)(void);
         const char *summary;
 } commands[] = {
-        { "call", cmd_call, help_call, "make one exchange as a client system and verify its receipt" },
-        { "log", cmd_log, help_log, "show the last entries of the exchange log" },
-        { "up", cmd_up, help_up, "start a local node and the sample adapter (or reuse a running one)" },
-        { "down", cmd_down, help_down, "stop what `up` started" },
-        { "demo", cmd_demo, help_demo, "run the guided scenario and check every step" },
+        {"call", cmd_call, help_call, "make one exchange as a client system and verify its receipt"},
+        {"log", cmd_log, help_log, "show the last entries of the exchange log"},
+        {"up", cmd_up, help_up, "start a local node and the sample adapter (or reuse a running one)"},
+        {"down", cmd_down, help_down, "stop what `up` started"},
+        {"demo", cmd_demo, help_demo, "run the guided scenario and check every step"},
 };
 
 static void help(void)
@@ -619,7 +688,8 @@ static void help(void)
                "The xbus command-line tool for operators, auditors and demos.\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 printf("  %-6s %s\n", commands[i].name, commands[i].summary);
-        printf("\n`xbus COMMAND --help` describes each command. Exit status: 0 success, 1 failure, 2 usage error.\n"
+        printf("\n`xbus COMMAND --help` describes each command. Exit status: 0 success, 1 failure, 2 usage "
+               "error.\n"
                "Quick start:\n  xbus up && xbus demo && xbus down\n");
 }
 
