@@ -620,8 +620,10 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         if (people > CLI_NODE_MAX_PEOPLE)
                 return fail(ret_error, -EINVAL, "--people must be 1..%llu",
                         (unsigned long long)CLI_NODE_MAX_PEOPLE);
-        if (isempty(adapters_ep) || strlen(adapters_ep) > 256 || strncmp(adapters_ep, "tcp://", 6) != 0)
-                return fail(ret_error, -EINVAL, "the adapter endpoint \"%s\" is not tcp://HOST:PORT",
+        if (isempty(adapters_ep) || strlen(adapters_ep) > 256 || !strstr(adapters_ep, "://") ||
+                strpbrk(adapters_ep, " \t\r\n"))
+                return fail(ret_error, -EINVAL,
+                        "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)",
                         adapters_ep);
         r = cli_node_url_from_listen(listen, &url);
         if (r == -ENOMEM)
