@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -307,7 +308,9 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
         }
 
         if (frame_is(&msgs[1], PROTO_HB) && n == 2) {
-                /* nothing to do: the message is the sign of life */
+                /* Answer at once: the bus judges liveness by its own heartbeat interval,
+                 * which may be shorter than ours. */
+                send_simple(dealer, PROTO_HB);
         } else if (frame_is(&msgs[1], PROTO_UNKNOWN) && n == 2) {
                 log_debug("adapter worker %u: bus does not know us, announcing", w->index);
                 *ready_pending = !send_ready(w, dealer);
@@ -556,6 +559,10 @@ static void *handler_thread(void *p)
                 run_fail(run, -errno);
                 return NULL;
         }
+        r = (int)MIN(run->capacity, (unsigned)INT_MAX);
+        zmq_setsockopt(pair, ZMQ_RCVHWM, &r, sizeof(r));
+        r = 0;
+        zmq_setsockopt(pair, ZMQ_SNDHWM, &r, sizeof(r));
         if (zmq_connect(pair, w->pair_endpoint) < 0) {
                 run_fail(run, -errno);
                 return NULL;
@@ -628,9 +635,15 @@ static void *io_thread(void *p)
                 run_fail(run, -errno);
                 return NULL;
         }
-        /* unlimited queues both ways: the bus's capacity bounds what is queued */
-        r = 0;
+        /*
+         * REQs waiting for the handler are bounded by the announced capacity
+         * (this side's send queue plus the handler's receive queue); beyond
+         * that a REQ is dropped, and the bus answers it on its timeout. REPs
+         * coming back are bounded by the REQs let in.
+         */
+        r = (int)MIN(run->capacity, (unsigned)INT_MAX);
         zmq_setsockopt(pair, ZMQ_SNDHWM, &r, sizeof(r));
+        r = 0;
         zmq_setsockopt(pair, ZMQ_RCVHWM, &r, sizeof(r));
         if (zmq_bind(pair, w->pair_endpoint) < 0) {
                 run_fail(run, -errno);

@@ -453,6 +453,17 @@ static void handle_ready(Broker *b, const uint8_t *id, size_t id_size, zmq_msg_t
         summary_update(b);
 }
 
+static const char *bus_error_type(const char *s)
+{
+        static const char *const known[] = { "provider_unavailable", "provider_timeout", "provider_error",
+                                             "response_invalid" };
+
+        for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                if (streq(s, known[i]))
+                        return known[i];
+        return NULL;
+}
+
 static void handle_reply(Broker *b, int index, Frames *f)
 {
         const uint8_t *idb;
@@ -477,15 +488,12 @@ static void handle_reply(Broker *b, int index, Frames *f)
                 return;
         }
         v = json_object_get(meta, "error");
-        if (json_is_string(v)) {
-                /* Only the bus's own vocabulary reaches the client; anything else is a provider error. */
-                static const char *const known[] = { "provider_unavailable", "provider_timeout",
-                                                     "provider_error", "response_invalid" };
-                const char *e = "provider_error";
+        if (json_is_string(v) && bus_error_type(json_string_value(v))) {
+                /* A failure on the provider's side of the adapter (backend down, too slow...),
+                 * in the bus's own vocabulary. Any other "error" is the provider's own answer
+                 * (e.g. 404 not_found) and passes through with its status and body. */
+                const char *e = bus_error_type(json_string_value(v));
                 int status = 502;
-                for (size_t i = 0; i < ELEMENTSOF(known); i++)
-                        if (streq(json_string_value(v), known[i]))
-                                e = known[i];
                 if (streq(e, "provider_unavailable"))
                         status = 503;
                 else if (streq(e, "provider_timeout"))

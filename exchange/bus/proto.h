@@ -11,9 +11,15 @@
  *     HB                            heartbeat (at least every heartbeat interval)
  *     REP    <id:8> <json> <body>   answer to REQ <id>:
  *                                    {"status":200,"content_type":"application/json"}
- *                                    or on a provider-side failure
+ *                                    or on a provider-side failure, with an error
+ *                                    type of the bus (provider_unavailable,
+ *                                    provider_timeout, provider_error,
+ *                                    response_invalid):
  *                                    {"status":502,"error":"provider_unavailable",
  *                                     "detail":"backend refused the connection"}
+ *                                    Any other "error" (e.g. "not_found" with 404) is
+ *                                    the provider's own answer: status and body are
+ *                                    passed to the client unchanged.
  *     BYE                           clean shutdown
  *   bus -> adapter
  *     REQ    <id:8> <json> <body>   {"service","method","path","query","client",

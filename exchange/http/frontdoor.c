@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -812,6 +813,9 @@ static int listen_socket(const struct sockaddr_storage *ss, socklen_t len)
                 return -errno;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+        /* Accepted sockets inherit it (Linux): without it a response written as two TLS
+         * records waits for the client's delayed ACK (40 ms). */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 1024) < 0) {
                 int e = -errno;
                 close(fd);
@@ -922,6 +926,22 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
                 evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
 
+                /* SO_REUSEPORT would also let a second node bind the same port and
+                 * silently share its clients: check with a plain bind first. */
+                if (i == 0 && ((struct sockaddr_in *)&ss)->sin_port != 0) {
+                        int probe = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                        int one = 1, e = 0;
+                        if (probe >= 0) {
+                                setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+                                if (bind(probe, (const struct sockaddr *)&ss, sslen) < 0)
+                                        e = errno;
+                                close(probe);
+                        }
+                        if (e) {
+                                r = set_error(ret_error, -e, "cannot listen on %s: %s", opts->listen, strerror(e));
+                                goto fail;
+                        }
+                }
                 /* The first socket may pick the port (port 0); the others share it. */
                 if (i > 0) {
                         if (ss.ss_family == AF_INET)

@@ -142,7 +142,7 @@ class Node:
             f.write("[node]\nstate-dir = %s\n" % self.state)
             if registry:
                 f.write("registry = %s\n" % registry)
-            f.write("[http]\nlisten = 127.0.0.1:%d\nthreads = %d\ntimeout = 5s\n%s" % (self.port, threads, http_extra))
+            f.write("[http]\nlisten = 127.0.0.1:%d\nthreads = %d\n%s" % (self.port, threads, http_extra or "timeout = 5s\n"))
             f.write("[adapters]\nlisten = tcp://127.0.0.1:%d\nheartbeat = 200ms\nliveness = 3\n" % self.aport)
             f.write(top_extra)
         self.proc = None

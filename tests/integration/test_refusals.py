@@ -38,7 +38,7 @@ refused(r, 401, "client_unknown", "no client certificate")
 
 d = tempfile.mkdtemp(prefix="xbus-rogue-")
 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", d + "/k.pem", "-out", d + "/c.pem", "-subj", "/CN=" + BYT, "-days", "1"],
+                "-keyout", d + "/k.pem", "-out", d + "/c.pem", "-subj", "/CN=" + BYT.replace("/", "\\/"), "-days", "1"],
                check=True, capture_output=True)
 r = node.request(None, "GET", "/r1/" + CITIZEN, cert=(d + "/c.pem", d + "/k.pem"),
                  headers={"X-Road-Client": BYT, "X-Bus-Subject": subject, "X-Bus-Purpose": PURPOSE})
