@@ -537,6 +537,32 @@ static void test_protocol(void)
         msg_clear(&m);
         printf("protocol: %u heartbeats during a 2.5 s request\n", b.hb_seen);
 
+        /* a bus sending far beyond the announced capacity: the queue is bounded, the excess dropped */
+        {
+                unsigned reps = 0;
+                uint64_t quiet_until;
+
+                send_req(&b, "SLOWREQ2", "{\"service\":\"test/slow\",\"method\":\"GET\"}", "");
+                for (int i = 0; i < 200; i++) {
+                        char id[9];
+
+                        snprintf(id, sizeof(id), "FLOOD%03d", i);
+                        send_req(&b, id, "{\"service\":\"test/echo\",\"method\":\"GET\"}", "");
+                }
+                quiet_until = now_ms() + 4000;
+                while (now_ms() < quiet_until) {
+                        if (bus_recv(&b, &m, 500) < 0)
+                                continue;
+                        if (frame_eq(&m, 2, PROTO_REP)) {
+                                reps++;
+                                quiet_until = now_ms() + 1000;
+                        }
+                        msg_clear(&m);
+                }
+                printf("protocol: %u of 201 answered with capacity 7\n", reps);
+                assert(reps >= 2 && reps < 60);
+        }
+
         /* bus silent: after PROTO_HEARTBEAT_LIVENESS intervals the adapter reconnects and says READY */
         memcpy(oldrid, b.rid, b.rid_size);
         oldrid_size = b.rid_size;
