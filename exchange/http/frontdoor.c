@@ -49,6 +49,7 @@
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/time-util.h"
+#include "validate/jsonschema.h"
 
 enum {
         ITEM_BUS = 1,
@@ -105,6 +106,7 @@ typedef struct Exchange {
         int status;
         const char *error;              /* problem type, or NULL */
         char detail[320];
+        json_t *errors;                 /* schema errors for request_invalid, or NULL */
         char *meta;
         BusRequest bus;
         bool routed;
@@ -185,6 +187,7 @@ static void exchange_free(Exchange *ex)
         free(ex->purpose);
         free(ex->subject_raw);
         free(ex->consent);
+        json_decref(ex->errors);
         free(ex->meta);
         free(ex->bus.response);
         free(ex->log_body);
@@ -220,7 +223,8 @@ static void send_problem(struct evhttp_request *req, const char *type, const cha
         const ProblemType *p = problem_lookup(type);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         struct evbuffer *buf = evbuffer_new();
-        char *body = problem_render(type, detail, instance, ex ? ex->xroad_id : NULL);
+        char *body = problem_render_errors(type, detail, instance, ex ? ex->xroad_id : NULL,
+                                           ex ? ex->errors : NULL);
 
         evhttp_add_header(h, "Content-Type", "application/problem+json");
         evhttp_add_header(h, "X-Road-Error", p->type);
@@ -381,6 +385,63 @@ fail:
         exchange_respond(ex);
 }
 
+/* --- payload validation -------------------------------------------------- */
+
+/*
+ * validate_payload(): parse `data` as JSON and check it against `schema`.
+ * Return: 0 valid, 1 invalid (*ret_errors: a JSON array for the client), or
+ * -ENOMEM.
+ */
+static int validate_payload(const JsonSchema *schema, const void *data, size_t size, json_t **ret_errors)
+{
+        JsonSchemaErrors errs;
+        json_error_t jerr;
+        json_t *doc, *list;
+        int r;
+
+        list = json_array();
+        if (!list)
+                return -ENOMEM;
+        doc = size ? json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+        if (!doc) {
+                char msg[200];
+                if (size)
+                        snprintf(msg, sizeof(msg), "not JSON: line %d, column %d: %s", jerr.line, jerr.column,
+                                 jerr.text);
+                else
+                        snprintf(msg, sizeof(msg), "a JSON document is required");
+                json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "instance", "", "keyword", "",
+                                                      "message", msg));
+                *ret_errors = list;
+                return 1;
+        }
+        json_schema_errors_init(&errs, 16);
+        r = json_schema_validate(schema, doc, &errs);
+        json_decref(doc);
+        if (r == 0) {
+                json_schema_errors_clear(&errs);
+                json_decref(list);
+                return 0;
+        }
+        if (r == -ENOMEM) {
+                json_schema_errors_clear(&errs);
+                json_decref(list);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < errs.n; i++) {
+                json_t *e = json_pack("{s:s,s:s,s:s}", "instance", errs.items[i].instance_location, "keyword",
+                                      errs.items[i].keyword_location, "message", errs.items[i].message);
+                if (e)
+                        json_array_append_new(list, e);
+        }
+        if (r < 0 && errs.n == 0)
+                json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "instance", "", "keyword", "", "message",
+                                                      "the document exceeds the validation limits"));
+        json_schema_errors_clear(&errs);
+        *ret_errors = list;
+        return 1;
+}
+
 /* --- the provider's answer ----------------------------------------------- */
 
 static void exchange_on_bus_reply(Exchange *ex)
@@ -395,9 +456,34 @@ static void exchange_on_bus_reply(Exchange *ex)
                 ex->bus.response = NULL;
                 ex->bus.response_size = 0;
         } else {
+                const JsonSchema *schema = ex->decision.service->response_validator;
+                json_t *errors = NULL;
+                int r = 0;
+
                 ex->status = ex->bus.status;
-                hash_sha256(ex->bus.response, ex->bus.response_size, digest);
-                hex_encode(digest, sizeof(digest), ex->response_hash);
+                /* Only successful answers are validated: a provider's error body is its own. */
+                if (schema && ex->status >= 200 && ex->status < 300)
+                        r = validate_payload(schema, ex->bus.response, ex->bus.response_size, &errors);
+                if (r != 0) {
+                        /* The provider's fault: withhold the answer, tell the operator where. */
+                        json_t *first = json_array_get(errors, 0);
+                        log_warning("Response of \"%s\" for \"%s\" withheld: %zu schema error(s), first at "
+                                    "instance \"%s\" keyword \"%s\"",
+                                    ex->decision.service->id, ex->xroad_id, json_array_size(errors),
+                                    strempty(json_string_value(json_object_get(first, "instance"))),
+                                    strempty(json_string_value(json_object_get(first, "keyword"))));
+                        json_decref(errors);
+                        ex->error = "response_invalid";
+                        ex->status = 502;
+                        snprintf(ex->detail, sizeof(ex->detail),
+                                 "the provider's answer does not match the service's response schema");
+                        free(ex->bus.response);
+                        ex->bus.response = NULL;
+                        ex->bus.response_size = 0;
+                } else {
+                        hash_sha256(ex->bus.response, ex->bus.response_size, digest);
+                        hex_encode(digest, sizeof(digest), ex->response_hash);
+                }
         }
         exchange_log(ex);
 }
@@ -594,6 +680,18 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
             pseudonym_compute(node->pseudonyms, ex->subject_raw, strlen(ex->subject_raw), ex->subject) < 0)
                 ex->subject[0] = 0;
 
+        /* The request's payload, before anything reaches the provider. */
+        if (!ex->decision.type && ex->decision.service->request_validator) {
+                int v = validate_payload(ex->decision.service->request_validator, ex->body, ex->body_size,
+                                         &ex->errors);
+                if (v != 0) {
+                        ex->decision.type = "request_invalid";
+                        snprintf(ex->decision.detail, sizeof(ex->decision.detail),
+                                 v < 0 ? "the request could not be validated"
+                                       : "the body does not match the service's request schema (see errors)");
+                }
+        }
+
         if (ex->decision.type) {
                 atomic_fetch_add(&node->counters.refused, 1);
                 ex->error = ex->decision.type;
@@ -702,6 +800,7 @@ static void handle_metrics(Worker *w, struct evhttp_request *req)
                 atomic_load(&c->reload_failures));
         GAUGE("xbus_adapters", "Live adapter instances.", bs.adapters);
         GAUGE("xbus_provider_in_flight", "Requests waiting for an adapter.", bs.in_flight);
+        COUNTER("xbus_provider_requests_total", "Requests routed to adapters.", bs.requests);
         COUNTER("xbus_provider_timeouts_total", "Requests the provider did not answer in time.", bs.timeouts);
         GAUGE("xbus_connections", "Open client connections.", atomic_load(&node->connections));
         evbuffer_add_printf(buf, "# HELP xbus_responses_total Responses by status class.\n"

@@ -49,6 +49,12 @@ const ProblemType *problem_lookup(const char *type)
 
 char *problem_render(const char *type, const char *detail, const char *instance, const char *xroad_id)
 {
+        return problem_render_errors(type, detail, instance, xroad_id, NULL);
+}
+
+char *problem_render_errors(const char *type, const char *detail, const char *instance, const char *xroad_id,
+                            json_t *errors)
+{
         const ProblemType *p = problem_lookup(type);
         json_t *j;
         char *s;
@@ -73,6 +79,8 @@ char *problem_render(const char *type, const char *detail, const char *instance,
                 if (x)
                         json_object_set_new(j, "xroad_id", x);
         }
+        if (errors)
+                json_object_set(j, "errors", errors);
         s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(j);
         return s;

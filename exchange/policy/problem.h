@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <jansson.h>
+
 typedef struct ProblemType {
         const char *type;
         int status;
@@ -24,3 +26,10 @@ const ProblemType *problem_types(void);
  * Return: malloc'd NUL-terminated text, or NULL on OOM.
  */
 char *problem_render(const char *type, const char *detail, const char *instance, const char *xroad_id);
+
+/*
+ * problem_render_errors(): the same with an "errors" member (a JSON array of
+ * {"instance","keyword","message"} objects, borrowed), as request_invalid uses.
+ */
+char *problem_render_errors(const char *type, const char *detail, const char *instance, const char *xroad_id,
+                            json_t *errors);
