@@ -738,6 +738,11 @@ static void *io_thread(void *p)
                          * lost us. A fresh socket gets a fresh connection and
                          * routing id; READY announces us again.
                          */
+                        /*
+                         * The one message above debug level: this loop is the
+                         * adapter program's main loop, and an operator needs
+                         * to see a bus that went away.
+                         */
                         log_info("adapter worker %u: bus silent for %" PRIu64 " ms, reconnecting",
                                  w->index, now - last_heard);
                         zmq_close(dealer);

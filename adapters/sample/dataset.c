@@ -1928,11 +1928,6 @@ DatasetReader *dataset_reader_free(DatasetReader *r)
         return NULL;
 }
 
-Dataset *dataset_reader_dataset(DatasetReader *r)
-{
-        return r->d;
-}
-
 int dataset_get(DatasetReader *r, DatasetDb db, const char *key, char **ret, size_t *ret_size)
 {
         MDB_val k, v;

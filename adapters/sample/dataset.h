@@ -83,14 +83,19 @@ int dataset_open(Dataset **ret, const char *dir);
 Dataset *dataset_free(Dataset *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Dataset *, dataset_free);
 
+/* dataset_people(), dataset_seed(): the parameters the opened dataset was generated with. */
 uint64_t dataset_people(const Dataset *d);
 uint64_t dataset_seed(const Dataset *d);
 
-/* dataset_reader_new(): a reader for one thread. Return: 0, -ENOMEM, -EIO. */
+/*
+ * dataset_reader_new(): a reader (one LMDB read transaction, reset between
+ * lookups) for one thread at a time; it must not outlive `d`.
+ * Return: 0, -ENOMEM, -EIO.
+ */
 int dataset_reader_new(Dataset *d, DatasetReader **ret);
+/* dataset_reader_free(): Return: NULL. */
 DatasetReader *dataset_reader_free(DatasetReader *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DatasetReader *, dataset_reader_free);
-Dataset *dataset_reader_dataset(DatasetReader *r);
 
 /*
  * dataset_get(): the stored document for `key` in `db`, copied into a
