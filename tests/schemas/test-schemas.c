@@ -1,5 +1,6 @@
 /* test-schemas.c: the sample schemas compile, their examples hold, the registry's references exist, the dataset matches */
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -37,7 +38,10 @@
  *     answer validates against the response schema the registry names, each
  *     enterprise an owner lists is fetched, and the tax obligation check is
  *     asked for every year with and without details (the request bodies
- *     validated against the request schema).
+ *     validated against the request schema). When the registry loader has
+ *     compiled the service's schemas (RegistryService.*_validator), each
+ *     answer and request is also checked with that very validator, the one
+ *     the bus enforces.
  */
 
 #define SCHEMA_BASE "https://schemas.xbus.gov.vn/"
@@ -543,8 +547,9 @@ static const char *const partial_services[] = {
 typedef struct SweepService {
         const char *id;
         const Schema *request, *response;
+        const JsonSchema *bus_response;         /* compiled by the registry loader, when it does */
         bool partial;
-        unsigned n_valid, n_not_found;
+        unsigned n_valid, n_not_found, n_bus;
 } SweepService;
 
 static const Schema *service_schema(Registry *reg, const char *service, bool request)
@@ -603,21 +608,27 @@ static json_t *sweep_ask(DatasetReader *rd, SweepService *sv, const char *method
                         validate(sv->response, doc, true, what);
                         sv->n_valid++;
                 }
+                if (doc && sv->bus_response) {
+                        /* the very validator the bus will use, with the registry's options */
+                        r = json_schema_validate(sv->bus_response, doc, NULL);
+                        CHECK(r == 0, "%s: refused by the registry's compiled schema (%d)", what, r);
+                        sv->n_bus++;
+                }
         }
         sample_answer_done(&a);
         return doc;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)remove(path);
+        return 0;
+}
+
+/* Remove the temporary dataset folder and whatever the dataset put in it. */
 static void rm_dataset(const char *dir)
 {
-        static const char *const files[] = { "sample.mdb/data.mdb", "sample.mdb/lock.mdb", "sample.mdb" };
-        char path[PATH_BUF];
-
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-                (void)remove(path);
-        }
-        (void)rmdir(dir);
+        (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void sweep(Registry *reg)
@@ -627,6 +638,7 @@ static void sweep(Registry *reg)
         const char *const *ids = sample_service_ids();
         SweepService services[64] = {};
         SweepService *enterprise = NULL, *tax_check = NULL;
+        const JsonSchema *bus_request = NULL;
         size_t n = 0;
         unsigned total = 0, n_requests = 0;
         char dir[] = "/tmp/xbus-test-schemas-XXXXXX";
@@ -638,6 +650,10 @@ static void sweep(Registry *reg)
                 sv->id = ids[n];
                 sv->response = service_schema(reg, ids[n], false);
                 sv->request = service_schema(reg, ids[n], true);
+                {
+                        const RegistryService *rs = registry_service_lookup(reg, ids[n]);
+                        sv->bus_response = rs ? rs->response_validator : NULL;
+                }
                 CHECK(sv->response, "sweep: %s has no compiled response schema", ids[n]);
                 for (size_t k = 0; k < ELEMENTSOF(partial_services); k++)
                         sv->partial |= streq(ids[n], partial_services[k]);
@@ -647,6 +663,10 @@ static void sweep(Registry *reg)
                         tax_check = sv;
         }
         CHECK(n == 15, "sweep: the sample adapter serves %zu services, want 15", n);
+        {
+                const RegistryService *rs = registry_service_lookup(reg, TAX_CHECK_SERVICE);
+                bus_request = rs ? rs->request_validator : NULL;
+        }
         if (!enterprise || !tax_check || !tax_check->request)
                 return fail("sweep: no enterprise service or tax check request schema");
 
@@ -709,6 +729,9 @@ static void sweep(Registry *reg)
                                         return fail("out of memory");
                                 if (i == 0) {
                                         validate(tax_check->request, req, true, what);
+                                        if (bus_request)
+                                                CHECK(json_schema_validate(bus_request, req, NULL) == 0,
+                                                      "%s: refused by the registry's compiled request schema", what);
                                         n_requests++;
                                 }
                                 doc = sweep_ask(rd, tax_check, "POST", "/", id, body, what);
@@ -723,7 +746,10 @@ static void sweep(Registry *reg)
                 CHECK(sv->n_valid > 0, "sweep: no answer of %s", sv->id);
                 CHECK(sv->partial || sv == enterprise || sv == tax_check || sv->n_valid == SWEEP_PEOPLE,
                       "sweep: %u answers of %s, want %d", sv->n_valid, sv->id, SWEEP_PEOPLE);
-                printf("sweep: %-55s %5u valid, %3u not found\n", sv->id, sv->n_valid, sv->n_not_found);
+                CHECK(!sv->bus_response || sv->n_bus == sv->n_valid, "sweep: %s: %u answers checked by the registry's schema, want %u",
+                      sv->id, sv->n_bus, sv->n_valid);
+                printf("sweep: %-55s %5u valid, %3u not found%s\n", sv->id, sv->n_valid, sv->n_not_found,
+                       sv->bus_response ? " (also by the registry's compiled schema)" : "");
                 total += sv->n_valid;
         }
         printf("sweep: %u answers validated, %u tax check requests\n", total, n_requests);
