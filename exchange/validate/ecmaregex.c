@@ -450,18 +450,16 @@ static int translate(Translator *t)
                 char c = *t->p++;
 
                 switch (c) {
-                case '\\':
-                        if (t->p < t->end && (*t->p == 'b' || *t->p == 'B')) {
-                                r = translate_escape(t, false);
-                                atom = false;
-                        } else {
-                                r = translate_escape(t, false);
-                                atom = true;
-                        }
+                case '\\': {
+                        /* \b and \B are assertions: nothing to repeat after them */
+                        bool assertion = t->p < t->end && (*t->p == 'b' || *t->p == 'B');
+                        r = translate_escape(t, false);
                         if (r < 0)
                                 return r;
+                        atom = !assertion;
                         quantified = false;
                         break;
+                }
                 case '.':
                         buf_puts(&t->out, "[^\\n\\r\\x{2028}\\x{2029}]");
                         atom = true;

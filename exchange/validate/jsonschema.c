@@ -498,7 +498,6 @@ struct Node {
 
         Node **prefix_items;
         size_t n_prefix_items;
-        const char *prefix_items_kw;    /* "prefixItems" or "items" (draft-07 array form) */
         Node *items;
         const char *items_kw;           /* "items" or "additionalItems" */
         Node *contains;
@@ -1358,17 +1357,12 @@ static int compile_keyword(Compiler *c, Node *n, const Scope *sc, const struct K
                 return 0;
         }
         case KW_PREFIX_ITEMS:
-                n->prefix_items_kw = kw;
                 return compile_schema_array(c, sc, v, kw, &n->prefix_items, &n->n_prefix_items);
         case KW_ITEMS:
                 if (sc->dialect == JSON_SCHEMA_DRAFT_07 && json_is_array(v)) {
-                        n->prefix_items_kw = kw;
-                        if (json_array_size(v) == 0) {
-                                n->prefix_items = NULL;
-                                n->n_prefix_items = 0;
-                                n->prefix_items_kw = kw;
+                        /* draft-07 array form: what 2020-12 calls prefixItems (may be empty here) */
+                        if (json_array_size(v) == 0)
                                 return 0;
-                        }
                         return compile_schema_array(c, sc, v, kw, &n->prefix_items, &n->n_prefix_items);
                 }
                 n->items = compile_sub(c, sc, v, kw, NULL, 0, &r);

@@ -179,8 +179,8 @@ void json_schema_errors_clear(JsonSchemaErrors *errs);
  *
  * Thread-safe on the same JsonSchema (see Caveats). Allocates only to
  * report errors, for `uniqueItems` on arrays longer than 16 items, for
- * `unevaluated*` on instances with more than 256 members and for
- * `propertyNames`.
+ * `unevaluated*` on instances with more than 256 members, for
+ * `propertyNames` and for an asserted `format: regex`.
  *
  * Return: 0 valid, JSON_SCHEMA_E_INVALID invalid; -ELOOP when the
  * evaluation depth limit is exceeded, -E2BIG when a string, array or object

@@ -64,7 +64,8 @@ static json_t *resolver(const char *uri, void *userdata)
                 return NULL;
         if (strstr(uri, ".."))
                 return NULL;
-        snprintf(path, sizeof(path), "%s/%s", remotes_dir, uri + sizeof(prefix) - 1);
+        if (snprintf(path, sizeof(path), "%s/%s", remotes_dir, uri + sizeof(prefix) - 1) >= (int)sizeof(path))
+                return NULL;
         return load_json(path);
 }
 
@@ -115,8 +116,13 @@ static void run_dir(const char *suite, const char *draft, const char *sub, JsonS
                 json_t *cases, *tc;
                 size_t ci;
 
-                snprintf(path, sizeof(path), "%s/%s", dir, names[f]);
-                snprintf(file, sizeof(file), "%s%s%s", sub ? sub : "", sub ? "/" : "", names[f]);
+                if (snprintf(path, sizeof(path), "%s/%s", dir, names[f]) >= (int)sizeof(path) ||
+                                snprintf(file, sizeof(file), "%s%s%s", sub ? sub : "", sub ? "/" : "", names[f]) >=
+                                        (int)sizeof(file)) {
+                        printf("  FAIL %s: path too long\n", names[f]);
+                        counts->failed++;
+                        continue;
+                }
                 cases = load_json(path);
                 if (!json_is_array(cases)) {
                         printf("  FAIL %s/%s: cannot be read\n", draft, file);
@@ -176,7 +182,8 @@ static void run_dir(const char *suite, const char *draft, const char *sub, JsonS
                                         printf("  KNOWN %s/%s: %s: %s: %s\n", draft, file, cdesc, tdesc, k->reason);
                                 } else {
                                         counts->failed++;
-                                        printf("  FAIL %s/%s: %s: %s: %s\n", draft, file, cdesc, tdesc, why);
+                                        printf("  %s %s/%s: %s: %s: %s\n", required ? "FAIL" : "fail (optional)",
+                                                draft, file, cdesc, tdesc, why);
                                 }
                         }
                         json_schema_free(schema);
@@ -207,8 +214,11 @@ int main(void)
                 snprintf(fallback, sizeof(fallback), "%s/../shared/conformance", root && *root ? root : XBUS_SOURCE_ROOT);
                 base = fallback;
         }
-        snprintf(suite, sizeof(suite), "%s/json-schema-test-suite", base);
-        snprintf(remotes_dir, sizeof(remotes_dir), "%s/remotes", suite);
+        if (snprintf(suite, sizeof(suite), "%s/json-schema-test-suite", base) >= (int)sizeof(suite) - 16 ||
+                        snprintf(remotes_dir, sizeof(remotes_dir), "%s/remotes", suite) >= (int)sizeof(remotes_dir)) {
+                fprintf(stderr, "json-schema: conformance path too long\n");
+                return 1;
+        }
         if (stat(suite, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 printf("json-schema: test suite not found at %s (set XBUS_CONFORMANCE_DIR), skipping\n", suite);
                 return 77;
