@@ -198,9 +198,7 @@ static int handle(void *userdata, void *state, const AdapterRequest *req, Adapte
                 if (streq(c->routes[i].service, req->service))
                         return rest_forward(state, c->routes[i].url, req, resp);
         /* the runtime only passes announced services; keep the answer defined anyway */
-        resp->status = 404;
-        resp->error = "service_unknown";
-        return 0;
+        return adapter_response_error(resp, 404, "service_unknown", "no route for the service");
 }
 
 int main(int argc, char **argv)

@@ -112,11 +112,8 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 
 static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
 {
-        resp->status = status;
-        resp->error = error;
-        snprintf(resp->detail, sizeof(resp->detail), "%s", detail);
-        resp->body = mfree(resp->body);
-        resp->body_size = 0;
+        /* without memory the answer still goes out, with an empty body */
+        (void)adapter_response_error(resp, status, error, detail);
 }
 
 /* Bytes a header value may hold: visible ASCII and UTF-8, spaces and tabs; no CR, LF or other controls. */

@@ -21,6 +21,8 @@
  *   other transfer failures    502 provider_error
  *   request not forwardable    400 bad_request (dot segments or bytes a URL or
  *                              header cannot carry in path, query, ids)
+ * Error answers carry {"error":...,"detail":...} (adapter_response_error()),
+ * never the backend's own text.
  */
 #pragma once
 

@@ -172,8 +172,17 @@ static void expect_error(RestForwarder *f, const char *url, const AdapterRequest
                 fprintf(stderr, "%s: got %d %s, want %d %s\n", url, resp.status, strempty(resp.error), status, error);
                 abort();
         }
-        assert(!resp.body && resp.body_size == 0);      /* never the backend's internals */
+        /* never the backend's internals: our own error document */
+        {
+                json_t *j = json_loadb((const char *)resp.body, resp.body_size, 0, NULL);
+
+                assert(j);
+                assert(streq(json_string_value(json_object_get(j, "error")), error));
+                assert(streq(json_string_value(json_object_get(j, "detail")), resp.detail));
+                json_decref(j);
+        }
         assert(resp.detail[0]);
+        assert(!strstr(resp.detail, "Traceback"));
         free(resp.body);
 }
 
@@ -312,7 +321,8 @@ int main(void)
         forward(f, url, &req, &resp);
         assert(resp.status == 502 && streq(resp.error, "response_invalid"));
         assert(streq(resp.detail, "response exceeds the size limit"));
-        assert(!resp.body);
+        assert(resp.body && !memmem(resp.body, resp.body_size, "xxxx", 4));
+        free(resp.body);
 
         /* an unusable content type */
         snprintf(url, sizeof(url), "%s/badctype", base);

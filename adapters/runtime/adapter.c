@@ -334,7 +334,7 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
                                 send_str(dealer, PROTO_REP, true);
                                 send_msg(dealer, &msgs[2], true);
                                 send_frame(dealer, meta, strlen(meta), true);
-                                send_frame(dealer, "", 0, false);
+                                send_str(dealer, "{\"error\":\"payload_too_large\"}", false);
                         }
                 }
                 else if (draining)
@@ -448,14 +448,31 @@ static void free_body(void *data, void *hint)
         free(data);
 }
 
-static void response_fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+int adapter_response_error(AdapterResponse *resp, int status, const char *error, const char *detail)
 {
+        json_t *j;
+        char *text;
+
         resp->body = mfree(resp->body);
         resp->body_size = 0;
         resp->status = status;
         resp->error = error;
-        snprintf(resp->detail, sizeof(resp->detail), "%s", detail);
+        snprintf(resp->detail, sizeof(resp->detail), "%s", strempty(detail));
         strcpy(resp->content_type, "application/json");
+        j = detail ? json_pack("{s:s,s:s}", "error", error, "detail", detail) : json_pack("{s:s}", "error", error);
+        text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!text)
+                return -ENOMEM;
+        resp->body = (uint8_t *)text;
+        resp->body_size = strlen(text);
+        return 0;
+}
+
+/* In the handler thread: an answer made by the runtime (out of memory leaves the body empty). */
+static void response_fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+{
+        (void)adapter_response_error(resp, status, error, detail);
 }
 
 /* Send REP <id> <meta> <body> to the I/O thread; takes resp->body. */

@@ -104,6 +104,18 @@ int adapter_run(const AdapterOptions *opts, const AdapterHandler *h, void *userd
 /* adapter_stop(): ask adapter_run() to return (async-signal-safe). */
 void adapter_stop(void);
 
+/*
+ * adapter_response_error(): make `resp` an error answer: status, error type
+ * (a literal), detail (one line for the client, or NULL) and the body
+ * {"error":...,"detail":...} (application/json), freeing any body it had.
+ * The bus replaces the body with its own problem document for its error
+ * types (provider_unavailable, provider_timeout, provider_error,
+ * response_invalid); any other error is the provider's answer and reaches
+ * the client as it is. Return: 0, or -ENOMEM (status and error are set, the
+ * body is left empty).
+ */
+int adapter_response_error(AdapterResponse *resp, int status, const char *error, const char *detail);
+
 #define ADAPTER_CURVE_KEY_LEN 40                /* Z85 text of a 32-byte key */
 
 /*
