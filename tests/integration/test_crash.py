@@ -58,6 +58,7 @@ for xid, jws, h in receipts:
     e = entries.get(p["seq"])
     if not e or e.get("xroad_id") != xid or e.get("response_hash") != h or e.get("status") != 200:
         missing += 1
+        print("missing: receipt seq %s xroad_id %s; log entry: %r" % (p["seq"], xid, e))
 t.eq(missing, 0, "every receipted response has its durable log entry after %d kill -9 cycles" % CYCLES)
 t.eq(sorted(entries), list(range(len(entries))), "sequence numbers: no gaps, no repeats (%d entries)" % len(entries))
 t.finish()
