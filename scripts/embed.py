@@ -21,7 +21,8 @@ def main():
     files = []
     for d in dirs:
         for dirpath, dirnames, filenames in os.walk(os.path.join(root, d)):
-            dirnames.sort()
+            # examples are test data, not part of what a node serves
+            dirnames[:] = sorted(d for d in dirnames if d != "examples")
             for name in sorted(filenames):
                 if name.startswith('.'):
                     continue

@@ -27,6 +27,10 @@
 struct Signer {
         /* Read-only after creation: OpenSSL 3 keys may be used by many threads at once. */
         EVP_PKEY *pkey;
+        /* DigestSign initialised once (digest fetched, key context built); each signature
+         * works on a copy. Initialising per call costs OpenSSL 3 a provider fetch and a
+         * locked lookup, which showed up in profiles of the front door. */
+        EVP_MD_CTX *template;
         char x[SIGNER_KID_LEN + 1];     /* base64url of the 32-byte coordinates */
         char y[SIGNER_KID_LEN + 1];
         char kid[SIGNER_KID_LEN + 1];
@@ -42,6 +46,7 @@ Signer *signer_free(Signer *s)
 {
         if (!s)
                 return NULL;
+        EVP_MD_CTX_free(s->template);
         EVP_PKEY_free(s->pkey);
         free(s);
         return NULL;
@@ -95,6 +100,13 @@ int signer_new(Signer **ret, EVP_PKEY *pkey)
         if (!EVP_PKEY_up_ref(pkey))
                 return -ENOMEM;
         s->pkey = pkey;
+        s->template = EVP_MD_CTX_new();
+        if (!s->template)
+                return -ENOMEM;
+        if (!EVP_DigestSignInit_ex(s->template, NULL, "SHA2-256", NULL, NULL, s->pkey, NULL)) {
+                ERR_clear_error();
+                return -EINVAL;
+        }
 
         r = coord_b64(pkey, OSSL_PKEY_PARAM_EC_PUB_X, s->x);
         if (r >= 0)
@@ -261,7 +273,7 @@ int signer_sign_compact(const Signer *s, const char *typ, const void *payload, s
         ctx = EVP_MD_CTX_new();
         if (!ctx)
                 return -ENOMEM;
-        if (!EVP_DigestSignInit_ex(ctx, NULL, "SHA2-256", NULL, NULL, s->pkey, NULL) ||
+        if (!EVP_MD_CTX_copy_ex(ctx, s->template) ||
             !EVP_DigestSign(ctx, der, &der_len, (const unsigned char *) out, n)) {
                 ERR_clear_error();
                 return -EIO;

@@ -402,7 +402,7 @@ static int validate_payload(const JsonSchema *schema, const void *data, size_t s
         list = json_array();
         if (!list)
                 return -ENOMEM;
-        doc = size ? json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+        doc = size ? json_loadb(data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr) : NULL;
         if (!doc) {
                 char msg[200];
                 if (size)

@@ -103,6 +103,8 @@ class Check:
 def registry_copy(dest, edits=()):
     """Copy conf/registry to dest and apply edits: (section header, key, value or None to delete)."""
     shutil.copytree(os.path.join(ROOT, "conf", "registry"), dest)
+    # the sample names its schemas relative to the repository: keep pointing there
+    set_key(dest, "[instance]", "schemas", os.path.abspath(os.path.join(ROOT, "schemas")))
     for header, key, value in edits:
         set_key(dest, header, key, value)
     return dest
