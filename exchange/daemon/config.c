@@ -38,10 +38,13 @@ static const IniItem log_items[] = {
         { "map-size", ini_item_size, OFF(log_map_size), 0, "a size such as 16GiB" },
         { "max-batch", ini_item_size, OFF(log_max_batch), 0, "a number of entries" },
         { "queue", ini_item_size, OFF(log_queue), 0, "a number of entries" },
+        { "checkpoint-interval", ini_item_duration, OFF(log_checkpoint_interval_ms), 0, "a duration such as 10s" },
 };
 static const IniItem keys_items[] = {
         { "signing-key", ini_item_string, OFF(signing_key), 0, "a PEM file (EC P-256)" },
         { "pseudonym-key", ini_item_string, OFF(pseudonym_key), 0, "a key file" },
+        { "log-key", ini_item_string, OFF(log_key), 0, "a PEM file (Ed25519)" },
+        { "log-public-key", ini_item_string, OFF(log_public_key), 0, "a PEM file (Ed25519 public key)" },
 };
 
 static const struct {
@@ -192,6 +195,8 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 c->log_max_batch = 1024;
         if (!c->log_queue)
                 c->log_queue = 65536;
+        if (!c->log_checkpoint_interval_ms)
+                c->log_checkpoint_interval_ms = 10000;
         r = 0;
         r = r ?: set_default(&c->state_dir, "state");
         r = r ?: set_default(&c->name, "xbus.local");
@@ -204,13 +209,15 @@ int config_load(Config **ret, const char *path, char **ret_errors)
         r = r ?: resolve(&c->tls_client_ca, base);
         r = r ?: resolve(&c->signing_key, base);
         r = r ?: resolve(&c->pseudonym_key, base);
+        r = r ?: resolve(&c->log_key, base);
+        r = r ?: resolve(&c->log_public_key, base);
         free(base);
         if (r < 0) {
                 config_free(c);
                 return r;
         }
         c->demo_pki = !c->tls_certificate || !c->tls_key || !c->tls_client_ca || !c->signing_key ||
-                      !c->pseudonym_key;
+                      !c->pseudonym_key || !c->log_key || !c->log_public_key;
         *ret = c;
         return 0;
 }
@@ -229,6 +236,8 @@ Config *config_free(Config *c)
         free(c->adapters_listen);
         free(c->signing_key);
         free(c->pseudonym_key);
+        free(c->log_key);
+        free(c->log_public_key);
         free(c->path);
         free(c);
         return NULL;

@@ -36,9 +36,12 @@ typedef struct Config {
         size_t log_map_size;            /* default 16 GiB */
         size_t log_max_batch;           /* default 1024 */
         size_t log_queue;               /* default 65536 */
+        uint64_t log_checkpoint_interval_ms; /* default 10 s */
         /* [keys] (NULL: the demo PKI) */
         char *signing_key;
         char *pseudonym_key;
+        char *log_key;                  /* Ed25519 checkpoint key (PEM), and its public half */
+        char *log_public_key;
 
         char *path;                     /* the file this came from, or NULL */
         bool demo_pki;                  /* some key or certificate comes from the demo PKI */

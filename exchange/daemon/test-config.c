@@ -59,7 +59,7 @@ int main(void)
                          "[tls]\ncertificate = a.crt\nkey = /abs/a.key\nclient-ca = ca.crt\n"
                          "[adapters]\nlisten = tcp://127.0.0.1:7000\nheartbeat = 200ms\nliveness = 2\n"
                          "[log]\nmap-size = 1GiB\nmax-batch = 10\nqueue = 100\n"
-                         "[keys]\nsigning-key = s.key\npseudonym-key = p.key\n",
+                         "[keys]\nsigning-key = s.key\npseudonym-key = p.key\nlog-key = l.key\nlog-public-key = l.pub\n",
                          &c, &errors) == 0);
         snprintf(expect, sizeof(expect), "%s/st", dir);
         assert(streq(c->state_dir, expect));

@@ -16,6 +16,7 @@
 
 #include "crypto/pki.h"
 #include "daemon/config.h"
+#include "log/checkpoint.h"
 #include "http/frontdoor.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -106,10 +107,12 @@ int main(int argc, char **argv)
         bool test_config = false;
         Config *c = NULL;
         _cleanup_free_ char *errors = NULL, *cert = NULL, *key = NULL, *ca = NULL, *signing = NULL,
-                                *pseudo = NULL, *logdir = NULL;
+                                *pseudo = NULL, *logdir = NULL,
+                                *logkey = NULL, *logpub = NULL;
         Registry *reg = NULL;
         Signer *signer = NULL;
         PseudonymKey *pseudonyms = NULL;
+        CheckpointSigner *cps = NULL;
         Node node = {};
         FrontDoor *fd = NULL;
         sigset_t sigs;
@@ -167,7 +170,7 @@ int main(int argc, char **argv)
                 size_t ns = registry_subsystems(reg, &s), nv = registry_services(reg, &v),
                        nr = registry_rights(reg, &rr);
                 const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca, c->signing_key,
-                                        c->pseudonym_key };
+                                        c->pseudonym_key, c->log_key, c->log_public_key };
                 bool ok = true;
                 for (size_t i = 0; i < ELEMENTSOF(files); i++)
                         if (files[i] && access(files[i], R_OK) < 0) {
@@ -203,9 +206,11 @@ int main(int argc, char **argv)
         ca = pki_path(c, c->tls_client_ca, "ca.crt");
         signing = pki_path(c, c->signing_key, "signing.key");
         pseudo = pki_path(c, c->pseudonym_key, "pseudonym.key");
+        logkey = pki_path(c, c->log_key, "log.key");
+        logpub = pki_path(c, c->log_public_key, "log.pub");
         if (asprintf(&logdir, "%s/log", c->state_dir) < 0)
                 logdir = NULL;
-        if (!cert || !key || !ca || !signing || !pseudo || !logdir) {
+        if (!cert || !key || !ca || !signing || !pseudo || !logdir || !logkey || !logpub) {
                 log_error("Out of memory.");
                 goto out;
         }
@@ -220,6 +225,13 @@ int main(int argc, char **argv)
                 goto out;
         }
 
+        r = checkpoint_signer_load(&cps, c->name, logkey, logpub);
+        if (r != 0) {
+                log_error_errno(r < 0 ? r : EINVAL, "Cannot load the log key \"%s\" (origin \"%s\"): %s", logkey,
+                                c->name, r < 0 ? strerror(-r) : checkpoint_strerror(r));
+                goto out;
+        }
+
         pthread_mutex_init(&node.registry_lock, NULL);
         node.registry = TAKE_PTR(reg);
         node.signer = signer;
@@ -228,7 +240,9 @@ int main(int argc, char **argv)
         r = exlog_open(&node.log, logdir,
                        &(ExlogOptions){ .map_size = c->log_map_size,
                                         .max_batch = (unsigned)c->log_max_batch,
-                                        .queue_capacity = c->log_queue });
+                                        .queue_capacity = c->log_queue,
+                                        .checkpoints = cps,
+                                        .checkpoint_interval_ms = (unsigned)c->log_checkpoint_interval_ms });
         if (r < 0) {
                 log_error_errno(r, "Cannot open the exchange log in \"%s\": %m", logdir);
                 goto out;
@@ -291,6 +305,7 @@ out:
         registry_unref(reg);
         signer_free(signer);
         pseudonym_key_free(pseudonyms);
+        checkpoint_signer_free(cps);
         config_free(c);
         return ret;
 }

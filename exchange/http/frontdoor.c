@@ -43,6 +43,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/receipt.h"
+#include "http/endpoint.h"
 #include "http/frontdoor.h"
 #include "policy/policy.h"
 #include "policy/problem.h"
@@ -552,6 +553,32 @@ static void new_xroad_id(Worker *w, char out[130])
                  b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
+/* The client certificate's facts: present, trusted, fingerprint, CN. */
+static void tls_facts(struct evhttp_connection *conn, PolicyInput *pin, uint8_t fp[32], char *cn, size_t cn_size)
+{
+        struct bufferevent *bev;
+        SSL *ssl;
+        X509 *cert;
+        unsigned len = 32;
+
+        if (!conn)
+                return;
+        bev = evhttp_connection_get_bufferevent(conn);
+        ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+        if (!cert)
+                return;
+        pin->cert_present = true;
+        pin->cert_trusted = SSL_get_verify_result(ssl) == X509_V_OK;
+        if (X509_digest(cert, EVP_sha256(), fp, &len) == 1 && len == 32)
+                pin->cert_fingerprint = fp;
+        else
+                pin->cert_trusted = false;
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)cn_size) > 0 &&
+            strlen(cn) < cn_size - 1)
+                pin->cert_cn = cn;
+}
+
 static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_path)
 {
         Node *node = w->fd->node;
@@ -590,25 +617,7 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         default: ex->method = "OTHER"; break;
         }
 
-        /* facts from TLS */
-        if (conn) {
-                struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
-                SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-                X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
-                if (cert) {
-                        unsigned len = sizeof(fp);
-                        pin.cert_present = true;
-                        pin.cert_trusted = SSL_get_verify_result(ssl) == X509_V_OK;
-                        if (X509_digest(cert, EVP_sha256(), fp, &len) == 1 && len == sizeof(fp))
-                                pin.cert_fingerprint = fp;
-                        else
-                                pin.cert_trusted = false;
-                        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
-                                                      sizeof(cn)) > 0 &&
-                            strlen(cn) < sizeof(cn) - 1)
-                                pin.cert_cn = cn;
-                }
-        }
+        tls_facts(conn, &pin, fp, cn, sizeof(cn));
 
         /* headers */
         client_header = header_once(in, "X-Road-Client", &dup);
@@ -753,6 +762,80 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
 
 /* --- other endpoints ----------------------------------------------------- */
 
+#define ENDPOINT_MAX_BODY MIB(1)
+
+static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoint *ep, const char *raw_path)
+{
+        Node *node = w->fd->node;
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        _cleanup_(registry_unrefp) Registry *reg = node_registry(node);
+        _cleanup_free_ char *path = NULL;
+        EndpointResponse resp = { .status = 200 };
+        PolicyInput pin = {};
+        uint8_t fp[32];
+        char cn[256] = "";
+        size_t plen;
+        int r;
+
+        tls_facts(evhttp_request_get_connection(req), &pin, fp, cn, sizeof(cn));
+        path = evhttp_uridecode(raw_path, 0, &plen);
+        if (!path || strlen(path) != plen) {
+                send_problem(req, "bad_request", "the path is malformed", NULL, NULL);
+                return;
+        }
+        if (evbuffer_get_length(in) > ENDPOINT_MAX_BODY) {
+                send_problem(req, "payload_too_large", "the body is too large", NULL, NULL);
+                return;
+        }
+        {
+                EndpointRequest er = {
+                        .node = node,
+                        .registry = reg,
+                        .client = pin.cert_present && pin.cert_trusted
+                                          ? registry_subsystem_by_cert(reg, pin.cert_fingerprint, pin.cert_cn)
+                                          : NULL,
+                        .path = path,
+                        .query = uri && evhttp_uri_get_query(uri) ? evhttp_uri_get_query(uri) : "",
+                        .body = evbuffer_get_length(in) ? evbuffer_pullup(in, -1) : (const uint8_t *)"",
+                        .body_size = evbuffer_get_length(in),
+                        .content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type"),
+                };
+                switch (evhttp_request_get_command(req)) {
+                case EVHTTP_REQ_GET: er.method = "GET"; break;
+                case EVHTTP_REQ_POST: er.method = "POST"; break;
+                case EVHTTP_REQ_PUT: er.method = "PUT"; break;
+                case EVHTTP_REQ_PATCH: er.method = "PATCH"; break;
+                case EVHTTP_REQ_DELETE: er.method = "DELETE"; break;
+                default: er.method = "HEAD"; break;
+                }
+                r = ep->handler(&er, &resp);
+        }
+        if (r < 0) {
+                log_error_errno(r, "Endpoint \"%s\" failed: %m", ep->prefix);
+                free(resp.body);
+                send_problem(req, "internal_error", "the request could not be completed", NULL, NULL);
+                return;
+        }
+        if (resp.problem) {
+                free(resp.body);
+                send_problem(req, resp.problem, resp.detail, NULL, NULL);
+                return;
+        }
+        {
+                struct evbuffer *buf = evbuffer_new();
+                evhttp_add_header(h, "Content-Type", resp.content_type[0] ? resp.content_type : "application/json");
+                evhttp_add_header(h, "Cache-Control", "no-store");
+                if (buf && resp.body_size)
+                        evbuffer_add(buf, resp.body, resp.body_size);
+                evhttp_send_reply(req, resp.status ? resp.status : 200, NULL, buf);
+                if (buf)
+                        evbuffer_free(buf);
+                free(resp.body);
+        }
+}
+
 static void handle_health(Worker *w, struct evhttp_request *req)
 {
         Node *node = w->fd->node;
@@ -842,8 +925,14 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
                 handle_health(w, req);
         else if (streq(path, "/metrics"))
                 handle_metrics(w, req);
-        else
+        else {
+                for (const Endpoint *const *ep = node_endpoints; *ep; ep++)
+                        if (strncmp(path, (*ep)->prefix, strlen((*ep)->prefix)) == 0) {
+                                handle_endpoint(w, req, *ep, path);
+                                return;
+                        }
                 send_problem(req, "not_found", "no such resource; exchanges use /r1/{service id}", NULL, NULL);
+        }
 }
 
 /* --- threads ------------------------------------------------------------- */
@@ -866,6 +955,12 @@ static void *worker_thread(void *userdata)
         Worker *w = userdata;
 
         event_base_dispatch(w->base);
+        /* Close the remaining connections on the thread that owns them, then let the
+         * loop run the deferred frees (finalizers) their bufferevents scheduled. */
+        evhttp_free(w->http);
+        w->http = NULL;
+        for (int i = 0; i < 4; i++)
+                event_base_loop(w->base, EVLOOP_NONBLOCK);
         return NULL;
 }
 

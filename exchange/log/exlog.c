@@ -20,6 +20,7 @@
 
 #include "crypto/hash.h"
 #include "log/exlog.h"
+#include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "util/macro.h"
 #include "util/time-util.h"
@@ -29,6 +30,9 @@ struct ExchangeLog {
         MDB_dbi entries;
         MDB_dbi by_subject;
         MDB_dbi tree;                   /* complete Merkle nodes: level(1) || index(8, BE) -> hash(32) */
+        MDB_dbi checkpoints;            /* tree size (8, BE) -> signed note */
+        uint64_t checkpoint_size;       /* writer thread only: size of the last checkpoint */
+        uint64_t checkpoint_due;        /* writer thread only: monotonic usec */
         MerkleAppender merkle;          /* writer thread only: the right frontier */
         Mailbox queue;
         pthread_t thread;
@@ -132,6 +136,57 @@ static int env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned fl
         }
         *ret = env;
         return 0;
+}
+
+/* Sign and store a checkpoint of the current tree (writer thread). Return: 0 or -errno. */
+static int checkpoint_make(ExchangeLog *log)
+{
+        uint8_t root[MERKLE_HASH_LEN], key[8];
+        char t[RFC3339_MAX], ext[RFC3339_MAX + 8];
+        const char *exts[1] = { ext };
+        char *note = NULL;
+        MDB_txn *txn;
+        MDB_val k, v;
+        int r;
+
+        if (!log->opts.checkpoints || log->next_seq == log->checkpoint_size)
+                return 0;
+        r = merkle_appender_root(&log->merkle, root);
+        if (r < 0)
+                return r;
+        snprintf(ext, sizeof(ext), "time %s", format_rfc3339(now_usec(CLOCK_REALTIME), t));
+        r = checkpoint_sign(log->opts.checkpoints, checkpoint_signer_name(log->opts.checkpoints), log->next_seq,
+                            root, exts, 1, &note);
+        if (r != 0)
+                return r < 0 ? r : -EINVAL;
+        r = mdb_txn_begin(log->env, NULL, 0, &txn);
+        if (r) {
+                free(note);
+                return mdb_to_errno(r);
+        }
+        be64_put(key, log->next_seq);
+        k = (MDB_val){ .mv_size = 8, .mv_data = key };
+        v = (MDB_val){ .mv_size = strlen(note), .mv_data = note };
+        r = mdb_put(txn, log->checkpoints, &k, &v, 0);
+        if (r)
+                mdb_txn_abort(txn);
+        else
+                r = mdb_txn_commit(txn);
+        free(note);
+        if (r)
+                return mdb_to_errno(r);
+        log->checkpoint_size = log->next_seq;
+        return 0;
+}
+
+static void checkpoint_maybe(ExchangeLog *log, bool force)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!force && now < log->checkpoint_due)
+                return;
+        (void)checkpoint_make(log); /* a failure is retried at the next interval */
+        log->checkpoint_due = now + (uint64_t)log->opts.checkpoint_interval_ms * USEC_PER_MSEC;
 }
 
 /* Write one batch (list of up to max_batch records) in one transaction. */
@@ -247,9 +302,12 @@ static void *writer_thread(void *userdata)
 
                 list = mailbox_drain(&log->queue);
                 if (!list) {
-                        if (stopping)
+                        if (stopping) {
+                                checkpoint_maybe(log, true);
                                 break;
-                        mailbox_wait(&log->queue, 500);
+                        }
+                        checkpoint_maybe(log, false);
+                        mailbox_wait(&log->queue, 250);
                         continue;
                 }
                 while (list) {
@@ -264,6 +322,7 @@ static void *writer_thread(void *userdata)
                         writer_commit(log, first, n);
                         list = rest;
                 }
+                checkpoint_maybe(log, false);
         }
         return NULL;
 }
@@ -305,6 +364,8 @@ static int log_recover(ExchangeLog *log)
                 r = mdb_dbi_open(txn, "by_subject", MDB_CREATE, &log->by_subject);
         if (!r)
                 r = mdb_dbi_open(txn, "tree", MDB_CREATE, &log->tree);
+        if (!r)
+                r = mdb_dbi_open(txn, "checkpoints", MDB_CREATE, &log->checkpoints);
         if (r) {
                 mdb_txn_abort(txn);
                 return mdb_to_errno(r);
@@ -314,6 +375,12 @@ static int log_recover(ExchangeLog *log)
         if (!r) {
                 if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
                         log->next_seq = be64_get(k.mv_data) + 1;
+                mdb_cursor_close(c);
+        }
+        r = mdb_cursor_open(txn, log->checkpoints, &c);
+        if (!r) {
+                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+                        log->checkpoint_size = be64_get(k.mv_data);
                 mdb_cursor_close(c);
         }
         merkle_appender_init(&log->merkle);
@@ -345,6 +412,9 @@ int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
                 .map_size = opts && opts->map_size ? opts->map_size : (size_t)16 << 30,
                 .max_batch = opts && opts->max_batch ? opts->max_batch : 1024,
                 .queue_capacity = opts && opts->queue_capacity ? opts->queue_capacity : 65536,
+                .checkpoints = opts ? opts->checkpoints : NULL,
+                .checkpoint_interval_ms = opts && opts->checkpoint_interval_ms ? opts->checkpoint_interval_ms
+                                                                               : 10000,
         };
         r = mailbox_init(&log->queue, log->opts.queue_capacity);
         if (r < 0) {
@@ -413,8 +483,10 @@ void exlog_stats(ExchangeLog *log, ExlogStats *ret)
 
 struct ExlogReader {
         MDB_env *env;
+        bool shared;                    /* the env belongs to an ExchangeLog */
         MDB_dbi entries;
         MDB_dbi tree;
+        MDB_dbi checkpoints;
 };
 
 int exlog_reader_open(ExlogReader **ret, const char *dir)
@@ -436,6 +508,8 @@ int exlog_reader_open(ExlogReader **ret, const char *dir)
                 e = mdb_dbi_open(txn, "entries", 0, &r->entries);
                 if (!e)
                         e = mdb_dbi_open(txn, "tree", 0, &r->tree);
+                if (!e)
+                        e = mdb_dbi_open(txn, "checkpoints", 0, &r->checkpoints);
                 /* commit, not abort: a handle opened in an aborted transaction is discarded */
                 if (e)
                         mdb_txn_abort(txn);
@@ -454,10 +528,27 @@ ExlogReader *exlog_reader_close(ExlogReader *r)
 {
         if (!r)
                 return NULL;
-        if (r->env)
+        if (r->env && !r->shared)
                 mdb_env_close(r->env);
         free(r);
         return NULL;
+}
+
+int exlog_reader_new(ExlogReader **ret, ExchangeLog *log)
+{
+        ExlogReader *r = calloc(1, sizeof(*r));
+
+        if (!r)
+                return -ENOMEM;
+        *r = (ExlogReader){ .env = log->env, .shared = true, .entries = log->entries, .tree = log->tree,
+                            .checkpoints = log->checkpoints };
+        *ret = r;
+        return 0;
+}
+
+MDB_env *exlog_env(ExchangeLog *log)
+{
+        return log->env;
 }
 
 int exlog_reader_size(ExlogReader *r, uint64_t *ret)
@@ -562,4 +653,70 @@ int exlog_reader_consistency_proof(ExlogReader *r, uint64_t size1, uint64_t size
                                    size_t *ret_len)
 {
         return reader_tree(r, TREE_CONSISTENCY, size1, size2, NULL, ret_path, ret_len);
+}
+
+int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t *ret_size)
+{
+        MDB_txn *txn;
+        MDB_cursor *c;
+        MDB_val k, v;
+        uint8_t key[8];
+        char *copy = NULL;
+        int e;
+
+        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+        if (e)
+                return mdb_to_errno(e);
+        e = mdb_cursor_open(txn, r->checkpoints, &c);
+        if (!e) {
+                if (size == 0)
+                        e = mdb_cursor_get(c, &k, &v, MDB_LAST);
+                else {
+                        be64_put(key, size);
+                        k = (MDB_val){ .mv_size = 8, .mv_data = key };
+                        e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+                }
+                if (!e && k.mv_size == 8) {
+                        copy = strndup(v.mv_data, v.mv_size);
+                        if (ret_size)
+                                *ret_size = be64_get(k.mv_data);
+                }
+                mdb_cursor_close(c);
+        }
+        mdb_txn_abort(txn);
+        if (e)
+                return mdb_to_errno(e);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
+int exlog_reader_checkpoints(ExlogReader *r, int (*fn)(uint64_t size, const char *note, size_t len, void *ud),
+                             void *userdata)
+{
+        MDB_txn *txn;
+        MDB_cursor *c;
+        MDB_val k, v;
+        int e, op = MDB_FIRST;
+
+        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+        if (e)
+                return mdb_to_errno(e);
+        e = mdb_cursor_open(txn, r->checkpoints, &c);
+        if (e) {
+                mdb_txn_abort(txn);
+                return mdb_to_errno(e);
+        }
+        while (mdb_cursor_get(c, &k, &v, op) == 0) {
+                op = MDB_NEXT;
+                if (k.mv_size != 8)
+                        continue;
+                e = fn(be64_get(k.mv_data), v.mv_data, v.mv_size, userdata);
+                if (e < 0)
+                        break;
+        }
+        mdb_cursor_close(c);
+        mdb_txn_abort(txn);
+        return e < 0 ? e : 0;
 }

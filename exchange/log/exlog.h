@@ -26,8 +26,12 @@
 
 typedef struct ExchangeLog ExchangeLog;
 
+typedef struct CheckpointSigner CheckpointSigner;
+
 typedef struct ExlogOptions {
         size_t map_size;                /* LMDB map size (bytes); default 16 GiB */
+        const CheckpointSigner *checkpoints; /* signs checkpoints (its name is the origin), or NULL */
+        unsigned checkpoint_interval_ms; /* default 10 s; also one at close */
         unsigned max_batch;             /* entries per transaction; default 1024 */
         size_t queue_capacity;          /* records waiting for the writer; default 65536 */
 } ExlogOptions;
@@ -78,6 +82,18 @@ void exlog_stats(ExchangeLog *log, ExlogStats *ret);
 typedef struct ExlogReader ExlogReader;
 
 int exlog_reader_open(ExlogReader **ret, const char *dir);
+/*
+ * exlog_reader_new(): a reader over a log this process has open (LMDB allows
+ * one environment per file per process). It must be closed before the log.
+ * Readers are cheap; each call uses its own read-only transaction.
+ */
+int exlog_reader_new(ExlogReader **ret, ExchangeLog *log);
+/*
+ * exlog_env(): the LMDB environment of an open log, for modules that keep
+ * their own databases beside the entries (consents), so that their writes
+ * can join the log's group-committed transactions. Owned by the log.
+ */
+struct MDB_env *exlog_env(ExchangeLog *log);
 ExlogReader *exlog_reader_close(ExlogReader *r);
 /* exlog_reader_size(): entries in the log now. Return: 0 or -errno. */
 int exlog_reader_size(ExlogReader *r, uint64_t *ret);
@@ -100,6 +116,19 @@ int exlog_reader_inclusion_proof(ExlogReader *r, uint64_t index, uint64_t size, 
                                  size_t *ret_len);
 int exlog_reader_consistency_proof(ExlogReader *r, uint64_t size1, uint64_t size2, uint8_t (*ret_path)[32],
                                    size_t *ret_len);
+
+/*
+ * Checkpoints (C2SP signed notes: origin, size, root; "time <RFC 3339>" extension),
+ * made by the writer every checkpoint_interval_ms when the log grew, and at
+ * close, all kept, keyed by tree size.
+ * exlog_reader_checkpoint(): the latest one (`size` 0), or the first whose tree
+ * size is >= `size` (the one that covers entry size-1). *ret is malloc'd text.
+ * Return: 0, -ENOENT (none yet), -errno.
+ */
+int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t *ret_size);
+/* exlog_reader_checkpoints(): call `fn` for each stored checkpoint, in size order (stop when it returns < 0). */
+int exlog_reader_checkpoints(ExlogReader *r, int (*fn)(uint64_t size, const char *note, size_t len, void *ud),
+                             void *userdata);
 
 /* Format an entry's fixed prefix; shared by the writer and tests. Return: length. */
 int exlog_format_prefix(char *buf, size_t size, uint64_t seq, uint64_t time_usec);

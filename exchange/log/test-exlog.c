@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "log/exlog.h"
+#include "log/checkpoint.h"
 #include "log/merkle.h"
+#include <openssl/evp.h>
 #include "util/macro.h"
 
 #define N_THREADS 4
@@ -58,8 +60,14 @@ int main(void)
         bool *seen;
         int r;
 
+        CheckpointSigner *cps = NULL;
+        EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        assert(pkey && checkpoint_signer_new(&cps, "test.xbus.local", pkey) == 0);
+        EVP_PKEY_free(pkey);
+
         assert(mkdtemp(dir));
-        assert(exlog_open(&log, dir, &(ExlogOptions){ .max_batch = 64, .queue_capacity = 256 }) == 0);
+        assert(exlog_open(&log, dir, &(ExlogOptions){ .max_batch = 64, .queue_capacity = 256, .checkpoints = cps,
+                                                      .checkpoint_interval_ms = 50 }) == 0);
         assert(exlog_size(log) == 0);
 
         /* refusal: the body must be a JSON object text */
@@ -150,6 +158,28 @@ int main(void)
                         assert(exlog_reader_consistency_proof(reader, 7, size, path, &len) == 0);
                         assert(merkle_verify_consistency(7, size, old, got, (const uint8_t(*)[32])path, len) == 0);
                         assert(exlog_reader_root(reader, size + 1, got) == -ENOENT);
+
+                        /* the checkpoint made at close covers the whole log and verifies */
+                        {
+                                CheckpointVerifier *v = NULL;
+                                Checkpoint *cp = NULL;
+                                char *note = NULL;
+                                uint64_t cps_size = 0;
+                                assert(exlog_reader_checkpoint(reader, 0, &note, &cps_size) == 0);
+                                assert(cps_size == size);
+                                assert(checkpoint_signer_verifier(cps, &v) == 0);
+                                assert(checkpoint_open(note, strlen(note), v, "test.xbus.local", &cp) == 0);
+                                assert(cp->size == size && memcmp(cp->root, got, 32) == 0);
+                                assert(cp->n_extensions == 1 && strncmp(cp->extensions[0], "time ", 5) == 0);
+                                checkpoint_free(cp);
+                                free(note);
+                                /* the first checkpoint covering entry 10 */
+                                assert(exlog_reader_checkpoint(reader, 11, &note, &cps_size) == 0);
+                                assert(cps_size >= 11);
+                                free(note);
+                                assert(exlog_reader_checkpoint(reader, size + 1, &note, &cps_size) == -ENOENT);
+                                checkpoint_verifier_free(v);
+                        }
                 }
                 exlog_reader_close(reader);
         }
@@ -171,6 +201,7 @@ int main(void)
         exlog_close(log);
         for (int i = 0; i < N_THREADS; i++)
                 mailbox_deinit(&workers[i].replies);
+        checkpoint_signer_free(cps);
 
         {
                 char cmd[128];

@@ -1,0 +1,59 @@
+/* endpoint.h: the node's other HTTPS APIs (auditors, consent authority) behind the front door
+ *
+ * The front door terminates TLS, identifies the client certificate against
+ * the current registry and hands requests whose path starts with an
+ * endpoint's prefix to that endpoint's handler, on the worker thread. A
+ * handler is synchronous and must be bounded: it may read LMDB (read-only
+ * transactions), and may briefly write (rare administrative operations such
+ * as recording a consent); it must never wait on the network.
+ *
+ * Each handler checks the role it requires (registry.h REGISTRY_ROLE_*) and
+ * answers either a body or a problem type (exchange/policy/problem.c).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "http/node.h"
+
+typedef struct EndpointRequest {
+        Node *node;
+        const Registry *registry;       /* the registry the request is decided under */
+        const RegistrySubsystem *client;/* identified by a trusted client certificate, or NULL */
+        const char *method;             /* "GET", "POST", ... */
+        const char *path;               /* percent-decoded path, e.g. "/audit/entries/12" */
+        const char *query;              /* raw query string ("" when none) */
+        const uint8_t *body;
+        size_t body_size;
+        const char *content_type;       /* or NULL */
+} EndpointRequest;
+
+typedef struct EndpointResponse {
+        int status;                     /* for a body */
+        char content_type[64];          /* default application/json */
+        char *body;                     /* malloc'd; the front door frees it */
+        size_t body_size;
+        const char *problem;            /* set instead of a body: a problem type */
+        char detail[320];
+} EndpointResponse;
+
+/* Return: 0 (resp filled), or -errno (answered internal_error). */
+typedef int (*EndpointHandler)(const EndpointRequest *req, EndpointResponse *resp);
+
+typedef struct Endpoint {
+        const char *prefix;             /* "/audit/" */
+        EndpointHandler handler;
+} Endpoint;
+
+/* endpoint_problem(): fill resp with a problem type and a detail; returns 0 for `return endpoint_problem(...)`. */
+int endpoint_problem(EndpointResponse *resp, const char *type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* endpoint_json(): take `j` (a reference is consumed), dump it as the body with `status`. Return: 0 or -ENOMEM. */
+int endpoint_json(EndpointResponse *resp, int status, json_t *j);
+/* endpoint_query_param(): the decoded value of `name` in `query` (malloc'd) or NULL. */
+char *endpoint_query_param(const char *query, const char *name);
+
+/* The endpoints this node serves (NULL-terminated), defined by the modules that own them. */
+extern const Endpoint *const node_endpoints[];

@@ -1,0 +1,8 @@
+/* endpoints.c: the table of the node's non-exchange APIs (one line per module) */
+#include <stddef.h>
+
+#include "http/endpoint.h"
+
+const Endpoint *const node_endpoints[] = {
+        NULL,
+};
