@@ -34,6 +34,7 @@ typedef struct Node {
         ExchangeLog *log;
         const Signer *signer;
         const PseudonymKey *pseudonyms;
+        struct ConsentStore *consents;          /* consent records (exchange/consent), or NULL */
         NodeCounters counters;
         atomic_uint connections;
 } Node;

@@ -208,6 +208,8 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                 ExlogRecord *rec = (ExlogRecord *)it;
                 uint64_t now = now_usec(CLOCK_REALTIME);
                 uint8_t key[8], skey[32 + 8];
+                const char *body;
+                size_t body_size;
                 size_t need;
                 int plen;
                 MDB_val k, v;
@@ -218,7 +220,17 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                 rec->seq = log->next_seq + i;
                 rec->time_usec = now;
 
-                need = 96 + rec->body_size;
+                rec->hook_result = 0;
+                if (rec->hook) {
+                        r = rec->hook(rec->hook_data, txn, now);
+                        if (r < 0)
+                                goto finish;
+                        rec->hook_result = r;
+                }
+                body = rec->hook_result > 0 && rec->alt_body ? rec->alt_body : rec->body;
+                body_size = rec->hook_result > 0 && rec->alt_body ? rec->alt_body_size : rec->body_size;
+
+                need = 96 + body_size;
                 if (need > log->buf_size) {
                         char *nb = realloc(log->buf, need);
                         if (!nb) {
@@ -229,11 +241,11 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                         log->buf_size = need;
                 }
                 plen = exlog_format_prefix(log->buf, log->buf_size, rec->seq, now);
-                if (rec->body_size > 2) {
+                if (body_size > 2) {
                         /* "{...}" -> ",..." after the prefix */
                         log->buf[plen] = ',';
-                        memcpy(log->buf + plen + 1, rec->body + 1, rec->body_size - 1);
-                        plen += (int)rec->body_size;
+                        memcpy(log->buf + plen + 1, body + 1, body_size - 1);
+                        plen += (int)body_size;
                 } else {
                         log->buf[plen++] = '}';
                 }
@@ -456,9 +468,14 @@ ExchangeLog *exlog_close(ExchangeLog *log)
         return NULL;
 }
 
+static bool body_valid(const char *b, size_t n)
+{
+        return b && n >= 2 && b[0] == '{' && b[n - 1] == '}';
+}
+
 int exlog_append(ExchangeLog *log, ExlogRecord *rec)
 {
-        if (!rec->body || rec->body_size < 2 || rec->body[0] != '{' || rec->body[rec->body_size - 1] != '}')
+        if (!body_valid(rec->body, rec->body_size) || (rec->alt_body && !body_valid(rec->alt_body, rec->alt_body_size)))
                 return -EINVAL;
         if (atomic_load(&log->stop))
                 return -ESHUTDOWN;
@@ -487,6 +504,7 @@ struct ExlogReader {
         MDB_dbi entries;
         MDB_dbi tree;
         MDB_dbi checkpoints;
+        MDB_dbi by_subject;
 };
 
 int exlog_reader_open(ExlogReader **ret, const char *dir)
@@ -510,6 +528,8 @@ int exlog_reader_open(ExlogReader **ret, const char *dir)
                         e = mdb_dbi_open(txn, "tree", 0, &r->tree);
                 if (!e)
                         e = mdb_dbi_open(txn, "checkpoints", 0, &r->checkpoints);
+                if (!e)
+                        e = mdb_dbi_open(txn, "by_subject", 0, &r->by_subject);
                 /* commit, not abort: a handle opened in an aborted transaction is discarded */
                 if (e)
                         mdb_txn_abort(txn);
@@ -541,7 +561,7 @@ int exlog_reader_new(ExlogReader **ret, ExchangeLog *log)
         if (!r)
                 return -ENOMEM;
         *r = (ExlogReader){ .env = log->env, .shared = true, .entries = log->entries, .tree = log->tree,
-                            .checkpoints = log->checkpoints };
+                            .checkpoints = log->checkpoints, .by_subject = log->by_subject };
         *ret = r;
         return 0;
 }
@@ -719,4 +739,41 @@ int exlog_reader_checkpoints(ExlogReader *r, int (*fn)(uint64_t size, const char
         mdb_cursor_close(c);
         mdb_txn_abort(txn);
         return e < 0 ? e : 0;
+}
+
+int exlog_reader_subject(ExlogReader *r, const uint8_t pseudonym[32], uint64_t before, uint64_t *out, size_t max,
+                         size_t *ret_n)
+{
+        uint8_t key[40];
+        MDB_txn *txn;
+        MDB_cursor *c;
+        MDB_val k, v;
+        size_t n = 0;
+        int e;
+
+        *ret_n = 0;
+        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+        if (e)
+                return mdb_to_errno(e);
+        e = mdb_cursor_open(txn, r->by_subject, &c);
+        if (e) {
+                mdb_txn_abort(txn);
+                return mdb_to_errno(e);
+        }
+        /* position at the first key >= pseudonym||before, then walk backwards */
+        memcpy(key, pseudonym, 32);
+        be64_put(key + 32, before);
+        k = (MDB_val){ .mv_size = sizeof(key), .mv_data = key };
+        e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        e = e == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
+        while (e == 0 && n < max) {
+                if (k.mv_size != 40 || memcmp(k.mv_data, pseudonym, 32) != 0)
+                        break;
+                out[n++] = be64_get((const uint8_t *)k.mv_data + 32);
+                e = mdb_cursor_get(c, &k, &v, MDB_PREV);
+        }
+        mdb_cursor_close(c);
+        mdb_txn_abort(txn);
+        *ret_n = n;
+        return 0;
 }

@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include <lmdb.h>
+
 #include "crypto/pseudonym.h"
 #include "util/mailbox.h"
 
@@ -42,8 +44,21 @@ typedef struct ExlogRecord {
         const char *body;               /* "{...}" (the caller owns it; must outlive the append) */
         size_t body_size;
         char subject[PSEUDONYM_HEX_LEN + 1]; /* subject pseudonym for the index, "" when none */
+        /*
+         * Optional condition decided inside the entry's own transaction (e.g. counting
+         * a consent use, so that two racing exchanges cannot both use a single-use
+         * consent). Called on the writer thread; may read and write its own
+         * databases in `txn`. Return 0 to store `body`, > 0 to store `alt_body`
+         * instead (the exchange is refused; the value is kept in hook_result),
+         * < 0 to fail the whole batch.
+         */
+        int (*hook)(void *hook_data, MDB_txn *txn, uint64_t now_usec);
+        void *hook_data;
+        const char *alt_body;
+        size_t alt_body_size;
         /* Set by the writer before posting back: */
         int result;                     /* 0 durable, -errno not logged */
+        int hook_result;                /* what the hook returned (0 when none) */
         uint64_t seq;
         uint64_t time_usec;             /* CLOCK_REALTIME of the entry */
 } ExlogRecord;
@@ -93,7 +108,7 @@ int exlog_reader_new(ExlogReader **ret, ExchangeLog *log);
  * their own databases beside the entries (consents), so that their writes
  * can join the log's group-committed transactions. Owned by the log.
  */
-struct MDB_env *exlog_env(ExchangeLog *log);
+MDB_env *exlog_env(ExchangeLog *log);
 ExlogReader *exlog_reader_close(ExlogReader *r);
 /* exlog_reader_size(): entries in the log now. Return: 0 or -errno. */
 int exlog_reader_size(ExlogReader *r, uint64_t *ret);
@@ -129,6 +144,16 @@ int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t 
 /* exlog_reader_checkpoints(): call `fn` for each stored checkpoint, in size order (stop when it returns < 0). */
 int exlog_reader_checkpoints(ExlogReader *r, int (*fn)(uint64_t size, const char *note, size_t len, void *ud),
                              void *userdata);
+
+/*
+ * exlog_reader_subject(): the sequence numbers of the entries about one data
+ * subject (by the 32-byte pseudonym, from the by_subject index, never a
+ * scan), newest first, strictly below `before` (UINT64_MAX: from the newest),
+ * at most `max` of them into `out`. *ret_n is how many were written.
+ * Return: 0 or -errno.
+ */
+int exlog_reader_subject(ExlogReader *r, const uint8_t pseudonym[32], uint64_t before, uint64_t *out, size_t max,
+                         size_t *ret_n);
 
 /* Format an entry's fixed prefix; shared by the writer and tests. Return: length. */
 int exlog_format_prefix(char *buf, size_t size, uint64_t seq, uint64_t time_usec);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/hash.h"
 #include "log/exlog.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
@@ -46,6 +47,14 @@ static void *worker(void *userdata)
                 }
         }
         return NULL;
+}
+
+static unsigned single_use_count;
+
+static int single_use(void *data, MDB_txn *txn, uint64_t now)
+{
+        unsigned *count = data;
+        return (*count)++ == 0 ? 0 : 1;
 }
 
 int main(void)
@@ -129,6 +138,29 @@ int main(void)
                 free(e);
                 assert(exlog_reader_get(reader, size, &e, &n) == -ENOENT);
 
+                /* the subject index: every third record of each worker, newest first, paged */
+                {
+                        uint8_t ps[32];
+                        uint64_t seqs[2000], page[7], prev = UINT64_MAX;
+                        size_t ns = 0, np, total = 0;
+                        assert(hex_decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", ps, 32) == 0);
+                        assert(exlog_reader_subject(reader, ps, UINT64_MAX, seqs, 2000, &ns) == 0);
+                        assert(ns == N_THREADS * ((N_PER_THREAD + 2) / 3));
+                        for (size_t q = 1; q < ns; q++)
+                                assert(seqs[q] < seqs[q - 1]);
+                        do {
+                                assert(exlog_reader_subject(reader, ps, prev, page, 7, &np) == 0);
+                                for (size_t q = 0; q < np; q++)
+                                        assert(page[q] == seqs[total + q]);
+                                total += np;
+                                if (np)
+                                        prev = page[np - 1];
+                        } while (np == 7);
+                        assert(total == ns);
+                        ps[0] ^= 1;
+                        assert(exlog_reader_subject(reader, ps, UINT64_MAX, seqs, 2000, &ns) == 0 && ns == 0);
+                }
+
                 /* the stored tree is the RFC 9162 tree of the stored entries */
                 {
                         MerkleAppender a;
@@ -186,7 +218,48 @@ int main(void)
 
         /* reopen: numbering continues after the last committed entry */
         assert(exlog_open(&log, dir, NULL) == 0);
-        assert(exlog_size(log) == N_THREADS * N_PER_THREAD);
+        {
+                /* the hook decides inside the entry's transaction: first use wins, the rest are refused */
+                Mailbox mb;
+                ExlogRecord recs[5];
+                unsigned won = 0, refused = 0, done = 0;
+                assert(mailbox_init(&mb, 0) == 0);
+                for (int q = 0; q < 5; q++) {
+                        recs[q] = (ExlogRecord){ .body = "{\"use\":true}", .body_size = 12, .reply_to = &mb,
+                                                 .hook = single_use, .hook_data = &single_use_count,
+                                                 .alt_body = "{\"use\":false}", .alt_body_size = 13 };
+                        assert(exlog_append(log, &recs[q]) == 0);
+                }
+                while (done < 5) {
+                        mailbox_wait(&mb, 1000);
+                        for (MailboxItem *it = mailbox_drain(&mb); it; it = it->next, done++) {
+                                ExlogRecord *rec = (ExlogRecord *)it;
+                                assert(rec->result == 0);
+                                if (rec->hook_result == 0)
+                                        won++;
+                                else
+                                        refused++;
+                        }
+                }
+                assert(won == 1 && refused == 4);
+                mailbox_deinit(&mb);
+        }
+        exlog_close(log);
+        {
+                ExlogReader *rd;
+                char *e;
+                size_t n, uses = 0;
+                assert(exlog_reader_open(&rd, dir) == 0);
+                for (uint64_t q = N_THREADS * N_PER_THREAD; q < N_THREADS * N_PER_THREAD + 5; q++) {
+                        assert(exlog_reader_get(rd, q, &e, &n) == 0);
+                        uses += strstr(e, "\"use\":true") != NULL;
+                        free(e);
+                }
+                assert(uses == 1);
+                exlog_reader_close(rd);
+        }
+        assert(exlog_open(&log, dir, NULL) == 0);
+        assert(exlog_size(log) == N_THREADS * N_PER_THREAD + 5);
         {
                 Mailbox mb;
                 ExlogRecord rec = { .body = "{}", .body_size = 2, .reply_to = &mb };
@@ -195,7 +268,7 @@ int main(void)
                 while (!mailbox_drain(&mb))
                         mailbox_wait(&mb, 1000);
                 assert(rec.result == 0);
-                assert(rec.seq == N_THREADS * N_PER_THREAD);
+                assert(rec.seq == N_THREADS * N_PER_THREAD + 5);
                 mailbox_deinit(&mb);
         }
         exlog_close(log);
