@@ -389,11 +389,13 @@ fail:
 /* --- payload validation -------------------------------------------------- */
 
 /*
- * validate_payload(): parse `data` as JSON and check it against `schema`.
+ * validate_payload(): parse `data` as JSON and check it against `schema`
+ * (NULL: parse only). With ret_doc, a valid document is handed to the caller.
  * Return: 0 valid, 1 invalid (*ret_errors: a JSON array for the client), or
  * -ENOMEM.
  */
-static int validate_payload(const JsonSchema *schema, const void *data, size_t size, json_t **ret_errors)
+static int validate_payload(const JsonSchema *schema, const void *data, size_t size, json_t **ret_errors,
+                            json_t **ret_doc)
 {
         JsonSchemaErrors errs;
         json_error_t jerr;
@@ -417,8 +419,11 @@ static int validate_payload(const JsonSchema *schema, const void *data, size_t s
                 return 1;
         }
         json_schema_errors_init(&errs, 16);
-        r = json_schema_validate(schema, doc, &errs);
-        json_decref(doc);
+        r = schema ? json_schema_validate(schema, doc, &errs) : 0;
+        if (r == 0 && ret_doc)
+                *ret_doc = doc;
+        else
+                json_decref(doc);
         if (r == 0) {
                 json_schema_errors_clear(&errs);
                 json_decref(list);
@@ -443,6 +448,85 @@ static int validate_payload(const JsonSchema *schema, const void *data, size_t s
         return 1;
 }
 
+/* --- data minimisation ---------------------------------------------------- */
+
+/* The value at JSON pointer `ptr` (RFC 6901, object members and array indexes), or NULL. */
+static json_t *pointer_get(json_t *doc, const char *ptr, bool create_in, json_t *out, json_t **ret_parent,
+                           char *last, size_t last_size)
+{
+        json_t *cur = doc, *ocur = out;
+        const char *p = ptr;
+
+        while (*p == '/') {
+                char seg[256];
+                size_t n = 0;
+
+                for (p++; *p && *p != '/' && n < sizeof(seg) - 1; p++) {
+                        if (*p == '~' && (p[1] == '0' || p[1] == '1')) {
+                                seg[n++] = p[1] == '0' ? '~' : '/';
+                                p++;
+                        } else
+                                seg[n++] = *p;
+                }
+                seg[n] = 0;
+                if (json_is_object(cur))
+                        cur = json_object_get(cur, seg);
+                else
+                        return NULL; /* only object members are selected; arrays are kept whole */
+                if (!cur)
+                        return NULL;
+                if (create_in && *p == '/') {
+                        json_t *next = json_object_get(ocur, seg);
+                        if (!next) {
+                                next = json_object();
+                                if (!next || json_object_set_new(ocur, seg, next) < 0)
+                                        return NULL;
+                        }
+                        ocur = next;
+                } else if (!*p) {
+                        snprintf(last, last_size, "%s", seg);
+                        *ret_parent = ocur;
+                }
+        }
+        return cur;
+}
+
+/*
+ * minimise(): replace the provider's answer with only the members the
+ * access right lists (JSON pointers to object members; a selected array or
+ * object is kept whole). The receipt and the log then describe what was
+ * delivered. Return: 0, or -ENOMEM / -EINVAL (the answer is withheld).
+ */
+static int minimise(Exchange *ex, json_t *doc, char **fields)
+{
+        json_t *out;
+        char *text;
+
+        if (!json_is_object(doc))
+                return -EINVAL;
+        out = json_object();
+        if (!out)
+                return -ENOMEM;
+        for (char **f = fields; *f; f++) {
+                json_t *parent = NULL, *v;
+                char last[256] = "";
+
+                v = pointer_get(doc, *f, true, out, &parent, last, sizeof(last));
+                if (v && parent && json_object_set(parent, last, v) < 0) {
+                        json_decref(out);
+                        return -ENOMEM;
+                }
+        }
+        text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(out);
+        if (!text)
+                return -ENOMEM;
+        free(ex->bus.response);
+        ex->bus.response = text;
+        ex->bus.response_size = strlen(text);
+        return 0;
+}
+
 /* --- the provider's answer ----------------------------------------------- */
 
 static void exchange_on_bus_reply(Exchange *ex)
@@ -458,13 +542,24 @@ static void exchange_on_bus_reply(Exchange *ex)
                 ex->bus.response_size = 0;
         } else {
                 const JsonSchema *schema = ex->decision.service->response_validator;
-                json_t *errors = NULL;
+                char **fields = ex->decision.right ? ex->decision.right->fields : NULL;
+                json_t *errors = NULL, *doc = NULL;
                 int r = 0;
 
                 ex->status = ex->bus.status;
-                /* Only successful answers are validated: a provider's error body is its own. */
-                if (schema && ex->status >= 200 && ex->status < 300)
-                        r = validate_payload(schema, ex->bus.response, ex->bus.response_size, &errors);
+                /* Only successful answers are validated and minimised: a provider's error body is its own. */
+                if ((schema || fields) && ex->status >= 200 && ex->status < 300) {
+                        r = validate_payload(schema, ex->bus.response, ex->bus.response_size, &errors,
+                                             fields ? &doc : NULL);
+                        if (r == 0 && doc) {
+                                r = minimise(ex, doc, fields);
+                                json_decref(doc);
+                                if (r < 0) {
+                                        errors = json_array();
+                                        r = 1;
+                                }
+                        }
+                }
                 if (r != 0) {
                         /* The provider's fault: withhold the answer, tell the operator where. */
                         json_t *first = json_array_get(errors, 0);
@@ -692,7 +787,7 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         /* The request's payload, before anything reaches the provider. */
         if (!ex->decision.type && ex->decision.service->request_validator) {
                 int v = validate_payload(ex->decision.service->request_validator, ex->body, ex->body_size,
-                                         &ex->errors);
+                                         &ex->errors, NULL);
                 if (v != 0) {
                         ex->decision.type = "request_invalid";
                         snprintf(ex->decision.detail, sizeof(ex->decision.detail),
