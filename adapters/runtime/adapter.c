@@ -80,6 +80,7 @@ typedef struct Worker {
         size_t ready_size;
         pthread_t io_thread;
         bool io_started;
+        void *inline_state;             /* the handler's state in inline mode */
 } Worker;
 
 typedef struct HandlerArgs {
@@ -284,6 +285,9 @@ static void send_simple(void *dealer, const char *cmd)
                 send_str(dealer, cmd, false);
 }
 
+static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t arrival, zmq_msg_t *id,
+                                   zmq_msg_t *meta_msg, zmq_msg_t *body_msg);
+
 /*
  * One message from the bus. Returns true when the bus spoke the protocol
  * (the message counts as a sign of life). Forwards REQs to the handler.
@@ -339,6 +343,8 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
                 }
                 else if (draining)
                         log_debug("adapter worker %u: REQ while stopping, ignoring", w->index);
+                else if (w->run->opts->inline_handler)
+                        handler_request_frames(w, w->inline_state, dealer, arrival, &msgs[2], &msgs[3], &msgs[4]);
                 else if (send_str(pair, PAIR_REQ, true) < 0 ||
                          send_frame(pair, &arrival, sizeof(arrival), true) < 0 ||
                          send_msg(pair, &msgs[2], true) < 0 ||
@@ -478,6 +484,7 @@ static void response_fail(AdapterResponse *resp, int status, const char *error, 
 /* Send REP <id> <meta> <body> to the I/O thread; takes resp->body. */
 static void handler_reply(Worker *w, void *pair, zmq_msg_t *id, AdapterResponse *resp)
 {
+        bool direct = w->run->opts->inline_handler; /* `pair` is then the DEALER */
         _cleanup_(json_decrefp) json_t *meta = NULL;
         _cleanup_free_ char *text = NULL;
         zmq_msg_t body;
@@ -505,26 +512,34 @@ static void handler_reply(Worker *w, void *pair, zmq_msg_t *id, AdapterResponse 
                 zmq_msg_init(&body);
 
         /* The pair is inproc with a large queue; a failed send only drops this answer. */
-        if (send_str(pair, PAIR_REP, true) < 0 || send_msg(pair, id, true) < 0 ||
+        if ((direct && (send_str(pair, PROTO_VERSION, true) < 0 || send_str(pair, PROTO_REP, true) < 0)) ||
+            (!direct && send_str(pair, PAIR_REP, true) < 0) || send_msg(pair, id, true) < 0 ||
             send_frame(pair, text, strlen(text), true) < 0 || send_msg(pair, &body, false) < 0)
-                log_debug("adapter worker %u: could not pass REP to the I/O thread, dropping", w->index);
+                log_debug("adapter worker %u: could not pass REP on, dropping", w->index);
         zmq_msg_close(&body);   /* no-op when sent */
 }
 
-/* Handle one REQ <arrival> <id> <meta> <body> from the pair. */
+/* Handle one REQ <arrival> <id> <meta> <body> from the pair (or, inline, from the bus). */
+
 static void handler_request(Worker *w, void *state, void *pair, zmq_msg_t *msgs)
+{
+        uint64_t arrival;
+
+        memcpy(&arrival, zmq_msg_data(&msgs[1]), sizeof(arrival));
+        handler_request_frames(w, state, pair, arrival, &msgs[2], &msgs[3], &msgs[4]);
+}
+
+static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t arrival, zmq_msg_t *id,
+                                   zmq_msg_t *meta_msg, zmq_msg_t *body_msg)
 {
         Run *run = w->run;
         _cleanup_(json_decrefp) json_t *meta = NULL;
         AdapterRequest req = {};
         AdapterResponse resp = {};
         json_error_t err;
-        uint64_t arrival;
         int r;
 
-        memcpy(&arrival, zmq_msg_data(&msgs[1]), sizeof(arrival));
-        meta = json_loadb(zmq_msg_data(&msgs[3]), zmq_msg_size(&msgs[3]),
-                          JSON_REJECT_DUPLICATES, &err);
+        meta = json_loadb(zmq_msg_data(meta_msg), zmq_msg_size(meta_msg), JSON_REJECT_DUPLICATES, &err);
         if (!meta || meta_parse(meta, &req) < 0) {
                 log_debug("adapter worker %u: REQ with invalid meta, ignoring", w->index);
                 return;
@@ -537,8 +552,8 @@ static void handler_request(Worker *w, void *state, void *pair, zmq_msg_t *msgs)
                 log_debug("adapter worker %u: REQ waited past its timeout, dropping", w->index);
                 return;
         }
-        req.body = zmq_msg_data(&msgs[4]);
-        req.body_size = zmq_msg_size(&msgs[4]);
+        req.body = zmq_msg_data(body_msg);
+        req.body_size = zmq_msg_size(body_msg);
 
         strcpy(resp.content_type, "application/json");
         if (!serves(run, req.service)) {
@@ -559,7 +574,7 @@ static void handler_request(Worker *w, void *state, void *pair, zmq_msg_t *msgs)
                 else if (!content_type_valid(resp.content_type))
                         strcpy(resp.content_type, "application/json");
         }
-        handler_reply(w, pair, &msgs[2], &resp);
+        handler_reply(w, pair, id, &resp);
 }
 
 static void *handler_thread(void *p)
@@ -645,7 +660,18 @@ static void *io_thread(void *p)
         HandlerArgs ha = { .w = w };
         uint64_t now, next_hb, last_heard;
         bool draining = false, done = false, ready_pending = false;
+        bool inl = run->opts->inline_handler;
         int r;
+
+        if (inl) {
+                /* No handler thread: the state lives here, requests are handled in io_bus_message(). */
+                r = run->h->worker_init ? run->h->worker_init(run->userdata, &w->inline_state) : 0;
+                if (r < 0) {
+                        run_fail(run, r);
+                        return NULL;
+                }
+                goto open_dealer;
+        }
 
         pair = zmq_socket(run->zctx, ZMQ_PAIR);
         if (!pair) {
@@ -678,11 +704,15 @@ static void *io_thread(void *p)
                 return NULL;
         }
 
+open_dealer:
         r = dealer_open(w, &dealer);
         if (r < 0) {
                 run_fail(run, r);
                 draining = true;
-                send_str(pair, PAIR_STOP, false);
+                if (inl)
+                        done = true;
+                else
+                        send_str(pair, PAIR_STOP, false);
         } else
                 ready_pending = !send_ready(w, dealer);
 
@@ -691,12 +721,21 @@ static void *io_thread(void *p)
         last_heard = now;
 
         while (!done) {
-                zmq_pollitem_t items[3] = {
+                zmq_pollitem_t all[3] = {
                         { .socket = pair, .events = ZMQ_POLLIN },
                         { .socket = dealer, .events = ZMQ_POLLIN },
                         { .fd = stop_pipe_read, .events = ZMQ_POLLIN },
                 };
+                /* inline: no pair, so the list starts one further (items[0] is never read) */
+                zmq_pollitem_t *items = inl ? all + 1 : all, *poll_items = items;
                 int nitems = dealer ? (draining ? 2 : 3) : 1;
+
+                if (inl) {
+                        items = all;
+                        poll_items = all + 1;
+                        nitems = draining ? 1 : 2;
+                        all[0].revents = 0;
+                }
                 long timeout;
 
                 if (!dealer)
@@ -706,20 +745,26 @@ static void *io_thread(void *p)
                 if (ready_pending && timeout > ADAPTER_READY_RETRY_MS)
                         timeout = ADAPTER_READY_RETRY_MS;
 
-                if (zmq_poll(items, nitems, timeout) < 0 && errno != EINTR) {
+                if (zmq_poll(poll_items, nitems, timeout) < 0 && errno != EINTR) {
                         run_fail(run, -errno);
                         if (!draining) {
                                 draining = true;
-                                send_str(pair, PAIR_STOP, false);
+                                if (inl)
+                                        done = true;
+                                else
+                                        send_str(pair, PAIR_STOP, false);
                         }
                         continue;
                 }
 
-                if (!draining && (atomic_load(&stop_requested) || (nitems > 2 && items[2].revents))) {
+                if (!draining && (atomic_load(&stop_requested) || (inl ? all[2].revents : (nitems > 2 && items[2].revents)))) {
                         draining = true;
-                        send_str(pair, PAIR_STOP, false);
+                        if (inl)
+                                done = true;
+                        else
+                                send_str(pair, PAIR_STOP, false);
                 }
-                if (items[0].revents & ZMQ_POLLIN)
+                if (!inl && (items[0].revents & ZMQ_POLLIN))
                         for (int i = 0; i < ADAPTER_RECV_BATCH && !done; i++) {
                                 int ev = 0;
                                 size_t sz = sizeof(ev);
@@ -769,7 +814,10 @@ static void *io_thread(void *p)
                                 run_fail(run, r);
                                 if (!draining) {
                                         draining = true;
-                                        send_str(pair, PAIR_STOP, false);
+                                        if (inl)
+                                                done = true;
+                                        else
+                                                send_str(pair, PAIR_STOP, false);
                                 }
                         } else
                                 ready_pending = !send_ready(w, dealer);
@@ -780,6 +828,11 @@ static void *io_thread(void *p)
         if (dealer) {
                 send_simple(dealer, PROTO_BYE);
                 zmq_close(dealer);
+        }
+        if (inl) {
+                if (run->h->worker_done)
+                        run->h->worker_done(run->userdata, w->inline_state);
+                return NULL;
         }
         pthread_join(ha.thread, NULL);
         return NULL;

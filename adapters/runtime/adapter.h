@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,13 @@ typedef struct AdapterOptions {
         const char *curve_public_key;
         const char *curve_secret_key;
         size_t max_body;                /* largest REQ body accepted; 0: ADAPTER_MAX_BODY_DEFAULT */
+        /*
+         * Handle requests on the worker's I/O thread instead of a handler thread:
+         * two thread hand-offs fewer per request, for handlers that never wait
+         * (in-memory or local lookups). Heartbeats pause while a handler runs, so
+         * it must return well within the heartbeat interval. Default: false.
+         */
+        bool inline_handler;
 } AdapterOptions;
 
 #define ADAPTER_MAX_WORKERS 64

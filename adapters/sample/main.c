@@ -297,6 +297,9 @@ int main(int argc, char **argv)
                 .curve_public_key = cfg.curve_public_key,
                 .curve_secret_key = cfg.curve_secret_key_file ? secret : NULL,
                 .max_body = SAMPLE_MAX_BODY * 16,       /* larger bodies get 413, up to this a 400 */
+                /* lookups in a local LMDB never wait: answer on the I/O thread, unless a test
+                 * delay makes a handler sleep (heartbeats must go on meanwhile) */
+                .inline_handler = cfg.n_delays == 0,
         };
         for (const char *const *s = sample_service_ids(); *s; s++)
                 n_services++;
