@@ -117,6 +117,19 @@ typedef struct Exchange {
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
 static int ssl_conn_index = -1;
+static int ssl_facts_index = -1;
+
+/* The client certificate's facts, computed at the first request of a connection. */
+typedef struct TlsFacts {
+        bool present, trusted, has_fp, has_cn;
+        uint8_t fp[32];
+        char cn[256];
+} TlsFacts;
+
+static void facts_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+        free(ptr);
+}
 
 static void evthread_setup(void)
 {
@@ -648,10 +661,11 @@ static void new_xroad_id(Worker *w, char out[130])
                  b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* The client certificate's facts: present, trusted, fingerprint, CN. */
+/* The client certificate's facts: present, trusted, fingerprint, CN (once per connection). */
 static void tls_facts(struct evhttp_connection *conn, PolicyInput *pin, uint8_t fp[32], char *cn, size_t cn_size)
 {
         struct bufferevent *bev;
+        TlsFacts *f;
         SSL *ssl;
         X509 *cert;
         unsigned len = 32;
@@ -660,18 +674,39 @@ static void tls_facts(struct evhttp_connection *conn, PolicyInput *pin, uint8_t 
                 return;
         bev = evhttp_connection_get_bufferevent(conn);
         ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-        cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
-        if (!cert)
+        if (!ssl)
                 return;
-        pin->cert_present = true;
-        pin->cert_trusted = SSL_get_verify_result(ssl) == X509_V_OK;
-        if (X509_digest(cert, EVP_sha256(), fp, &len) == 1 && len == 32)
+        f = SSL_get_ex_data(ssl, ssl_facts_index);
+        if (!f) {
+                f = calloc(1, sizeof(*f));
+                if (!f)
+                        return;
+                cert = SSL_get0_peer_certificate(ssl);
+                if (cert) {
+                        f->present = true;
+                        f->trusted = SSL_get_verify_result(ssl) == X509_V_OK;
+                        f->has_fp = X509_digest(cert, EVP_sha256(), f->fp, &len) == 1 && len == 32;
+                        if (!f->has_fp)
+                                f->trusted = false;
+                        f->has_cn = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, f->cn,
+                                                              (int)sizeof(f->cn)) > 0 &&
+                                    strlen(f->cn) < sizeof(f->cn) - 1;
+                }
+                if (SSL_set_ex_data(ssl, ssl_facts_index, f) != 1) {
+                        free(f);
+                        return;
+                }
+        }
+        pin->cert_present = f->present;
+        pin->cert_trusted = f->trusted;
+        if (f->has_fp) {
+                memcpy(fp, f->fp, 32);
                 pin->cert_fingerprint = fp;
-        else
-                pin->cert_trusted = false;
-        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)cn_size) > 0 &&
-            strlen(cn) < cn_size - 1)
+        }
+        if (f->has_cn) {
+                snprintf(cn, cn_size, "%s", f->cn);
                 pin->cert_cn = cn;
+        }
 }
 
 static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_path)
@@ -1171,6 +1206,8 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
         pthread_once(&evthread_once, evthread_setup);
         if (ssl_conn_index < 0)
                 ssl_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, ssl_ex_free);
+        if (ssl_facts_index < 0)
+                ssl_facts_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, facts_ex_free);
 
         if (parse_listen(opts->listen, &ss, &sslen) < 0)
                 return set_error(ret_error, -EINVAL, "listen address \"%s\" is not HOST:PORT", opts->listen);
