@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "consent/consent.h"
 #include "crypto/pki.h"
 #include "daemon/config.h"
 #include "log/checkpoint.h"
@@ -247,6 +248,12 @@ int main(int argc, char **argv)
                 log_error_errno(r, "Cannot open the exchange log in \"%s\": %m", logdir);
                 goto out;
         }
+        r = consent_store_open(&node.consents, exlog_env(node.log));
+        if (r < 0) {
+                log_error_errno(r, "Cannot open the consent store in \"%s\": %m", logdir);
+                goto out;
+        }
+        consent_store_set_pseudonym_key(node.consents, pseudonyms);
         r = broker_new(&node.broker, &(BrokerOptions){ .endpoint = c->adapters_listen,
                                                        .heartbeat_ms = (unsigned)c->adapters_heartbeat_ms,
                                                        .liveness = (unsigned)c->adapters_liveness });
@@ -298,6 +305,7 @@ out:
         fd = frontdoor_free(fd);
         node.broker = broker_free(node.broker);
         node.log = exlog_close(node.log);
+        node.consents = consent_store_free(node.consents); /* after the writer, whose hooks use it */
         if (node.registry) {
                 registry_unref(node.registry);
                 pthread_mutex_destroy(&node.registry_lock);

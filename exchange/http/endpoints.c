@@ -1,8 +1,10 @@
 /* endpoints.c: the table of the node's non-exchange APIs (one line per module) */
 #include <stddef.h>
 
+#include "consent/consent-api.h"
 #include "http/endpoint.h"
 
 const Endpoint *const node_endpoints[] = {
+        &consent_endpoint,
         NULL,
 };
