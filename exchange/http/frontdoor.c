@@ -41,6 +41,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "consent/consent.h"
 #include "crypto/hash.h"
 #include "crypto/receipt.h"
 #include "http/endpoint.h"
@@ -97,6 +98,7 @@ typedef struct Exchange {
         const char *method;
         char xroad_id[130];
         char *user_id, *issue, *purpose, *subject_raw, *consent;
+        char consent_id[CONSENT_ID_MAX];   /* the consent used (never the artefact text) */
         char subject[PSEUDONYM_HEX_LEN + 1];
         char query[2048];
         const uint8_t *body;            /* points into the request's input buffer */
@@ -112,6 +114,7 @@ typedef struct Exchange {
         BusRequest bus;
         bool routed;
         char *log_body;
+        char *log_alt_body;             /* the entry if the consent turns out used up at commit */
         ExlogRecord log;
 } Exchange;
 
@@ -205,6 +208,7 @@ static void exchange_free(Exchange *ex)
         free(ex->meta);
         free(ex->bus.response);
         free(ex->log_body);
+        free(ex->log_alt_body);
         free(ex);
 }
 
@@ -272,6 +276,13 @@ static void exchange_respond(Exchange *ex)
         }
         snprintf(seqbuf, sizeof(seqbuf), "%" PRIu64, ex->log.seq);
         evhttp_add_header(h, "X-Bus-Log-Seq", seqbuf);
+        if (ex->log.hook_result > 0) {
+                /* The consent was used up (or revoked) by the time this exchange was recorded:
+                 * the entry says so, and the provider's answer is withheld. */
+                ex->error = "consent_invalid";
+                snprintf(ex->detail, sizeof(ex->detail), "consent %s: %s", ex->consent_id,
+                         consent_reason(ex->log.hook_result));
+        }
         if (ex->error) {
                 send_problem(ex->req, ex->error, ex->detail, NULL, ex);
                 status = problem_lookup(ex->error)->status;
@@ -335,17 +346,24 @@ static json_t *jstr(const char *s)
         return j ? j : json_null();
 }
 
-static void exchange_log(Exchange *ex)
+static int consent_hook(void *data, MDB_txn *txn, uint64_t now)
 {
-        Worker *w = ex->worker;
-        Node *node = w->fd->node;
+        Exchange *ex = data;
+
+        return consent_use(ex->worker->fd->node->consents, txn, ex->consent_id, now);
+}
+
+/* Render the entry's fields; `refused_reason` > 0 renders the consent refusal variant. */
+static char *render_entry(Exchange *ex, int refused_reason)
+{
         const PolicyDecision *d = &ex->decision;
+        bool refused = refused_reason > 0;
         json_t *e;
-        int r;
+        char *text;
 
         e = json_object();
         if (!e)
-                goto fail;
+                return NULL;
         json_object_set_new(e, "xroad_id", jstr(ex->xroad_id));
         json_object_set_new(e, "client", jstr(d->client ? d->client->id : NULL));
         json_object_set_new(e, "service", jstr(d->service_id[0] ? d->service_id : NULL));
@@ -358,27 +376,53 @@ static void exchange_log(Exchange *ex)
         json_object_set_new(e, "basis", jstr(d->basis));
         json_object_set_new(e, "right", jstr(d->right ? d->right->id : NULL));
         json_object_set_new(e, "legal_reference", jstr(d->right ? d->right->legal_reference : NULL));
-        json_object_set_new(e, "consent", jstr(ex->consent));
-        json_object_set_new(e, "decision", json_string(d->type ? "deny" : "allow"));
-        json_object_set_new(e, "status", json_integer(ex->status));
-        json_object_set_new(e, "error", jstr(ex->error));
+        /* the consent's id, never an artefact's text (which names the person) */
+        json_object_set_new(e, "consent", jstr(ex->consent_id[0] ? ex->consent_id
+                                               : ex->consent && consent_valid_id(ex->consent) ? ex->consent
+                                               : ex->consent ? "(artefact)" : NULL));
+        json_object_set_new(e, "decision", json_string(d->type || refused ? "deny" : "allow"));
+        json_object_set_new(e, "status", json_integer(refused ? 403 : ex->status));
+        json_object_set_new(e, "error", jstr(refused ? "consent_invalid" : ex->error));
+        if (refused)
+                json_object_set_new(e, "reason", json_string(consent_reason(refused_reason)));
         json_object_set_new(e, "request_hash", jstr(ex->request_hash[0] ? ex->request_hash : NULL));
         json_object_set_new(e, "request_size", json_integer((json_int_t)ex->body_size));
-        json_object_set_new(e, "response_hash", jstr(ex->response_hash[0] ? ex->response_hash : NULL));
-        json_object_set_new(e, "response_size", json_integer((json_int_t)ex->bus.response_size));
+        json_object_set_new(e, "response_hash", jstr(!refused && ex->response_hash[0] ? ex->response_hash : NULL));
+        json_object_set_new(e, "response_size", json_integer(refused ? 0 : (json_int_t)ex->bus.response_size));
         json_object_set_new(e, "duration_us",
                             json_integer((json_int_t)(now_usec(CLOCK_MONOTONIC) - ex->start_usec)));
-        ex->log_body = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(e);
+        return text;
+}
+
+static void exchange_log(Exchange *ex)
+{
+        Worker *w = ex->worker;
+        Node *node = w->fd->node;
+        bool use_consent = ex->consent_id[0] && !ex->error && ex->status >= 200 && ex->status < 300;
+        int r;
+
+        ex->log_body = render_entry(ex, 0);
         if (!ex->log_body)
                 goto fail;
-
         ex->log = (ExlogRecord){
                 .item.kind = ITEM_LOG,
                 .reply_to = &w->mailbox,
                 .body = ex->log_body,
                 .body_size = strlen(ex->log_body),
         };
+        if (use_consent) {
+                /* Count the use in the entry's own transaction; if another exchange used the
+                 * consent up first, the writer stores the refusal instead. */
+                ex->log_alt_body = render_entry(ex, CONSENT_E_EXHAUSTED);
+                if (!ex->log_alt_body)
+                        goto fail;
+                ex->log.hook = consent_hook;
+                ex->log.hook_data = ex;
+                ex->log.alt_body = ex->log_alt_body;
+                ex->log.alt_body_size = strlen(ex->log_alt_body);
+        }
         memcpy(ex->log.subject, ex->subject, sizeof(ex->subject));
         r = exlog_append(node->log, &ex->log);
         if (r == 0)
@@ -818,6 +862,34 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         if (ex->subject_raw && node->pseudonyms && policy_valid_subject(ex->subject_raw) &&
             pseudonym_compute(node->pseudonyms, ex->subject_raw, strlen(ex->subject_raw), ex->subject) < 0)
                 ex->subject[0] = 0;
+
+        /* A consent-based right: the consent presented must be valid now (the use is
+         * counted when the exchange is recorded). */
+        if (!ex->decision.type && ex->decision.needs_consent) {
+                int c = -ENOTCONN;
+                if (node->consents && ex->subject[0]) {
+                        ConsentQuery q = {
+                                .consent = ex->consent,
+                                .subject_pseudonym = ex->subject,
+                                .client = ex->decision.client,
+                                .service = ex->decision.service,
+                                .purpose = ex->purpose,
+                                .now_usec = now_usec(CLOCK_REALTIME),
+                        };
+                        c = consent_check(node->consents, ex->registry, &q, ex->consent_id);
+                }
+                if (c != 0) {
+                        ex->decision.type = "consent_invalid";
+                        if (c > 0)
+                                snprintf(ex->decision.detail, sizeof(ex->decision.detail), "consent %s: %s",
+                                         ex->consent_id[0] ? ex->consent_id
+                                         : consent_valid_id(ex->consent) ? ex->consent : "artefact",
+                                         consent_reason(c));
+                        else
+                                snprintf(ex->decision.detail, sizeof(ex->decision.detail),
+                                         "the consent could not be checked");
+                }
+        }
 
         /* The request's payload, before anything reaches the provider. */
         if (!ex->decision.type && ex->decision.service->request_validator) {

@@ -148,10 +148,8 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d)
                 return refuse(d, "consent_required",
                               "access to '%s' by '%s' is based on the data subject's consent: present it in "
                               "X-Bus-Consent", d->service->id, d->client->id);
-        if (d->right->basis == REGISTRY_BASIS_CONSENT)
-                /* Consent records and artefacts are checked by the consent module; until it
-                 * is configured no consent can be valid, so the bus fails closed. */
-                return refuse(d, "consent_invalid", "consent '%.64s' is not known to this bus", in->consent);
+        /* A consent is checked against the consent store by the caller (it needs I/O). */
+        d->needs_consent = d->right->basis == REGISTRY_BASIS_CONSENT;
 
         /* 5. size */
         if (in->body_size > d->service->max_request_size)

@@ -40,6 +40,7 @@ typedef struct PolicyDecision {
         const char *path;               /* the service path ("/" at least), points into decision */
         char path_buf[1024];
         const char *basis;              /* "statute" / "consent" / NULL */
+        bool needs_consent;             /* allowed so far; the consent presented must be checked (consent/) */
 } PolicyDecision;
 
 /*
