@@ -2,9 +2,11 @@
 #include <stddef.h>
 
 #include "consent/consent-api.h"
+#include "audit/audit-api.h"
 #include "http/endpoint.h"
 
 const Endpoint *const node_endpoints[] = {
+        &audit_endpoint,
         &consent_endpoint,
         NULL,
 };

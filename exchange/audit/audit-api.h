@@ -1,0 +1,44 @@
+/* audit-api.h: the auditors' HTTPS API under /audit/ (mutual TLS, auditor role only)
+ *
+ * Every request must come from a client certificate that identifies a
+ * registry subsystem with the auditor role (REGISTRY_ROLE_AUDITOR):
+ * otherwise client_unknown (no identity) or access_denied. Only GET.
+ *
+ *   GET /audit/entries?from=&to=&client=&service=&status=&decision=&subject=&cursor=&limit=
+ *       {"entries":[<entry objects, the stored bytes unchanged>],"next_cursor":N|null}
+ *       In sequence order. from/to are RFC 3339 times (from inclusive, to
+ *       exclusive), found by binary search since entry times never decrease.
+ *       subject is the data subject's personal id: the bus computes its
+ *       pseudonym and walks the by_subject index; the id itself never
+ *       appears in an answer or a log. The other filters are applied while
+ *       scanning, at most AUDIT_API_SCAN_BUDGET entries per page, so a page
+ *       may be empty while next_cursor still advances; null means done.
+ *   GET /audit/entries/SEQ[?tree_size=N]
+ *       {"seq","entry":"<stored bytes as a JSON string>","leaf_hash","tree_size",
+ *        "inclusion_proof":[...],"checkpoint":"<signed note>"}
+ *       proven against the latest checkpoint (or the one of size N).
+ *   GET /audit/consistency?from=N&to=M   {"from","to","proof":[...]}
+ *   GET /audit/checkpoint[?size=N]       the latest signed note (or the first of size >= N), text/plain
+ *
+ * Hashes are standard padded base64, as in checkpoints (audit-verify.h).
+ * Handlers run on the front door's worker threads; each request opens its
+ * own ExlogReader (read-only transactions) and every loop is bounded.
+ */
+#pragma once
+
+#include "http/endpoint.h"
+
+#define AUDIT_API_LIMIT_DEFAULT 100
+#define AUDIT_API_LIMIT_MAX 1000
+/* entries read per page of a filtered query */
+#define AUDIT_API_SCAN_BUDGET 50000
+/* subject index entries walked per page */
+#define AUDIT_API_SUBJECT_WALK_MAX 1000000
+/* longest query parameter value accepted */
+#define AUDIT_API_PARAM_MAX 256
+
+/* audit_api_handle(): the EndpointHandler for "/audit/". Return: 0 (resp filled) or -errno. */
+int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp);
+
+/* The endpoint, for exchange/http/endpoints.c. */
+extern const Endpoint audit_endpoint;
