@@ -63,7 +63,40 @@ static inline void t_append(ExchangeLog *log, uint64_t base, unsigned n, const c
         free(bodies);
 }
 
-/* A log with checkpoints at each size in `sizes` (each made by closing the log). */
+/*
+ * Keep only the checkpoints whose sizes are in `sizes`: the writer may also
+ * sign one right after it starts, at whatever size its first batch reached.
+ */
+static inline void t_keep_checkpoints(const char *dir, const uint64_t *sizes, size_t n_sizes)
+{
+        MDB_env *env;
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        MDB_cursor *c;
+        MDB_val k, v;
+
+        assert(mdb_env_create(&env) == 0);
+        mdb_env_set_maxdbs(env, 8);
+        assert(mdb_env_open(env, dir, 0, 0600) == 0);
+        assert(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+        assert(mdb_dbi_open(txn, "checkpoints", 0, &dbi) == 0);
+        assert(mdb_cursor_open(txn, dbi, &c) == 0);
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+                uint64_t size = 0;
+                bool keep = false;
+                for (int i = 0; i < 8; i++)
+                        size = (size << 8) | ((uint8_t *)k.mv_data)[i];
+                for (size_t i = 0; i < n_sizes; i++)
+                        keep = keep || sizes[i] == size;
+                if (!keep)
+                        assert(mdb_cursor_del(c, 0) == 0);
+        }
+        mdb_cursor_close(c);
+        assert(mdb_txn_commit(txn) == 0);
+        mdb_env_close(env);
+}
+
+/* A log with checkpoints at each size in `sizes` (each made by closing the log), and only those. */
 static inline void t_make_log(const char *dir, const CheckpointSigner *s, const uint64_t *sizes, size_t n_sizes,
                               const char *subject_hex)
 {
@@ -78,6 +111,7 @@ static inline void t_make_log(const char *dir, const CheckpointSigner *s, const 
                 have = sizes[i];
                 exlog_close(log);
         }
+        t_keep_checkpoints(dir, sizes, n_sizes);
 }
 
 static inline CheckpointSigner *t_signer(const char *name)

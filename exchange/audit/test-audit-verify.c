@@ -327,6 +327,10 @@ static void test_store(const char *dir)
                         t_append(log, 1000, 30, NULL);
                         exlog_close(log);
                 }
+                {
+                        const uint64_t keep[] = { 50, 80 };
+                        t_keep_checkpoints(other, keep, 2);
+                }
                 assert(exlog_reader_open(&r, other) == 0);
                 assert(exlog_reader_checkpoint(r, 80, &note, &cs) == 0 && cs == 80);
                 exlog_reader_close(r);
@@ -644,6 +648,7 @@ static void test_bundle(const char *dir)
 
 int main(void)
 {
+        setvbuf(stdout, NULL, _IOLBF, 0);
         char dir[] = "/tmp/test-audit-v-XXXXXX";
         const uint64_t sizes[] = { 50, 80, 100 };
         CheckpointSigner *s2;
