@@ -84,7 +84,13 @@ typedef struct Query {
         const char *client, *service, *decision;
         bool has_status;
         uint64_t status;
+        bool raw;                       /* entries as JSON strings holding the stored bytes */
 } Query;
+
+static bool query_filters(const Query *q)
+{
+        return q->client || q->service || q->decision || q->has_status;
+}
 
 static bool entry_matches(const json_t *e, const Query *q)
 {
@@ -119,6 +125,17 @@ static int page_add(ExlogReader *r, uint64_t seq, const Query *q, FILE *out, siz
         k = exlog_reader_get(r, seq, &e, &size);
         if (k < 0)
                 return k;
+        if (q->raw && !query_filters(q)) {
+                /* exports: the bytes exactly as stored, whatever they hold */
+                _cleanup_(json_decrefp) json_t *str = json_stringn(e, size);
+                _cleanup_free_ char *text = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+                if (!text)
+                        fprintf(out, "%s{\"seq\":%" PRIu64 ",\"damaged\":true}", *n ? "," : "", seq);
+                else
+                        fprintf(out, "%s%s", *n ? "," : "", text);
+                (*n)++;
+                return 1;
+        }
         j = json_loadb(e, size, 0, NULL);
         if (!json_is_object(j)) {
                 /* a damaged entry is shown as such, never dropped silently */
@@ -130,7 +147,14 @@ static int page_add(ExlogReader *r, uint64_t seq, const Query *q, FILE *out, siz
                 return 0;
         if (*n)
                 fputc(',', out);
-        fwrite(e, 1, size, out);
+        if (q->raw) {
+                _cleanup_(json_decrefp) json_t *str = json_stringn(e, size);
+                _cleanup_free_ char *text = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+                if (!text)
+                        return -ENOMEM;
+                fputs(text, out);
+        } else
+                fwrite(e, 1, size, out);
         (*n)++;
         return 1;
 }
@@ -169,7 +193,7 @@ static int param(const EndpointRequest *req, const char *name, char **ret, Endpo
 static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResponse *resp)
 {
         _cleanup_free_ char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL,
-                            *decision = NULL, *subject = NULL, *cursor = NULL, *limit_s = NULL, *buf = NULL;
+                            *decision = NULL, *subject = NULL, *cursor = NULL, *limit_s = NULL, *raw = NULL, *buf = NULL;
         _cleanup_free_ uint64_t *ring = NULL;
         Query q = {};
         uint64_t size, lo = 0, hi, start = 0, limit = AUDIT_API_LIMIT_DEFAULT, seq;
@@ -185,6 +209,7 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                 { "from", &from },       { "to", &to },         { "client", &client },
                 { "service", &service }, { "status", &status }, { "decision", &decision },
                 { "subject", &subject }, { "cursor", &cursor }, { "limit", &limit_s },
+                { "raw", &raw },
         };
         for (size_t i = 0; i < ELEMENTSOF(params); i++) {
                 param(req, params[i].name, params[i].value, resp, &bad);
@@ -197,6 +222,9 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
         if (decision && !streq(decision, "allow") && !streq(decision, "deny"))
                 return endpoint_problem(resp, "bad_request", "decision must be \"allow\" or \"deny\"");
         q.decision = decision;
+        if (raw && !streq(raw, "1") && !streq(raw, "0"))
+                return endpoint_problem(resp, "bad_request", "raw must be 0 or 1");
+        q.raw = raw && streq(raw, "1");
         q.client = client;
         q.service = service;
         if (cursor && !parse_u64(cursor, &start))

@@ -13,6 +13,8 @@
  *       appears in an answer or a log. The other filters are applied while
  *       scanning, at most AUDIT_API_SCAN_BUDGET entries per page, so a page
  *       may be empty while next_cursor still advances; null means done.
+ *       With raw=1 each entry is a JSON string holding the stored bytes
+ *       (for exports: the bytes a leaf hash is computed over).
  *   GET /audit/entries/SEQ[?tree_size=N]
  *       {"seq","entry":"<stored bytes as a JSON string>","leaf_hash","tree_size",
  *        "inclusion_proof":[...],"checkpoint":"<signed note>"}

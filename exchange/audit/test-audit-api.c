@@ -179,6 +179,33 @@ static void test_queries(uint64_t size)
         }
         answer_done(&a);
 
+        /* raw=1: the stored bytes as JSON strings */
+        {
+                ExlogReader *r;
+                char *e;
+                size_t len;
+                json_t *arr;
+                a = get("/audit/entries", "raw=1&cursor=5&limit=3");
+                arr = json_object_get(a.json, "entries");
+                CHECK(json_array_size(arr) == 3);
+                assert(exlog_reader_new(&r, node.log) == 0);
+                for (size_t i = 0; i < 3; i++) {
+                        assert(exlog_reader_get(r, 5 + i, &e, &len) == 0);
+                        CHECK(json_string_length(json_array_get(arr, i)) == len &&
+                              memcmp(json_string_value(json_array_get(arr, i)), e, len) == 0);
+                        free(e);
+                }
+                exlog_reader_close(r);
+                answer_done(&a);
+                a = get("/audit/entries", "raw=1&decision=deny&limit=2");
+                arr = json_object_get(a.json, "entries");
+                CHECK(json_array_size(arr) == 2 && strstr(json_string_value(json_array_get(arr, 0)), "\"seq\":4,"));
+                answer_done(&a);
+                a = get("/audit/entries", "raw=yes");
+                CHECK(a.problem && streq(a.problem, "bad_request"));
+                answer_done(&a);
+        }
+
         /* paging with the cursor visits every entry once */
         {
                 uint64_t expect = 0;
