@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli-consent.h"
 #include "cli/cli-demo.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-http.h"
@@ -667,6 +668,218 @@ static int cmd_demo(int argc, char **argv)
         return EXIT_SUCCESS;
 }
 
+/* --- consent, subject ---------------------------------------------------- */
+
+static void help_consent(void)
+{
+        printf("Usage: xbus consent grant|revoke|show|list [OPTIONS]\n\n"
+               "Act as a consent authority through the node's consent API (mutual TLS with the authority's\n"
+               "demo certificate from STATE/pki/clients/; docs/consent.md).\n\n"
+               "  xbus consent grant --subject ID --grantee SUBSYSTEM|MEMBER --purpose CODE\n"
+               "                     (--service SERVICE | --category CATEGORY)... [--expires TIME|30d]\n"
+               "                     [--valid-from TIME] [--max-uses N]\n"
+               "  xbus consent revoke CONSENT-ID\n"
+               "  xbus consent show CONSENT-ID\n"
+               "  xbus consent list --subject ID\n\n"
+               "  -s, --state DIR        state folder of the node (default ./state)\n"
+               "  -u, --url URL          the node (default %s)\n"
+               "  -A, --authority ID     the consent authority acting (default %s)\n"
+               "      --expires T        RFC 3339 time, or a duration from now: 45s, 90m, 12h, 30d (default 30d)\n"
+               "  -h, --help             this help\n\n"
+               "Times are RFC 3339 (2026-12-31T23:59:59Z). Exit status: 0 done, 1 refused or failed, 2 usage.\n\n"
+               "Example:\n"
+               "  xbus consent grant --subject 001090000001 --grantee VN/GOV/HN-UBND/one-stop-shop \\\n"
+               "       --service VN/GOV/BTNMT/land/land-parcels --purpose public-service-delivery --max-uses 1\n",
+               CLI_NODE_DEFAULT_URL, CLI_CONSENT_DEFAULT_AUTHORITY);
+}
+
+static int consent_result(const char *cmd, int r, const char *error)
+{
+        if (r == CLI_CONSENT_E_REFUSED)
+                return EXIT_FAILURE;
+        if (r == -EINVAL)
+                return usage_error(cmd, "%s", strempty(error));
+        if (r != 0)
+                return failure(cmd, error);
+        return EXIT_SUCCESS;
+}
+
+static int cmd_consent(int argc, char **argv)
+{
+        enum { OPT_SUBJECT = 0x100, OPT_GRANTEE, OPT_SERVICE, OPT_CATEGORY, OPT_PURPOSE, OPT_EXPIRES,
+               OPT_VALID_FROM, OPT_MAX_USES };
+        static const struct option options[] = {
+                {"state", required_argument, NULL, 's'},
+                {"url", required_argument, NULL, 'u'},
+                {"authority", required_argument, NULL, 'A'},
+                {"subject", required_argument, NULL, OPT_SUBJECT},
+                {"grantee", required_argument, NULL, OPT_GRANTEE},
+                {"service", required_argument, NULL, OPT_SERVICE},
+                {"category", required_argument, NULL, OPT_CATEGORY},
+                {"purpose", required_argument, NULL, OPT_PURPOSE},
+                {"expires", required_argument, NULL, OPT_EXPIRES},
+                {"valid-from", required_argument, NULL, OPT_VALID_FROM},
+                {"max-uses", required_argument, NULL, OPT_MAX_USES},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        CliConsentTarget t = {.state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL};
+        CliConsentGrant g = {};
+        _cleanup_free_ char *error = NULL;
+        const char *sub;
+        int opt, r;
+
+        if (argc < 2 || streq(argv[1], "-h") || streq(argv[1], "--help")) {
+                if (argc < 2)
+                        return usage_error("consent", "grant, revoke, show or list?");
+                help_consent();
+                return EXIT_SUCCESS;
+        }
+        sub = argv[1];
+        if (!streq(sub, "grant") && !streq(sub, "revoke") && !streq(sub, "show") && !streq(sub, "list"))
+                return usage_error("consent", "no subcommand \"%s\"", sub);
+        argc--;
+        argv++;
+        while ((opt = getopt_long(argc, argv, "s:u:A:h", options, NULL)) >= 0) {
+                switch (opt) {
+                case 's':
+                        t.state_dir = optarg;
+                        break;
+                case 'u':
+                        t.base_url = optarg;
+                        break;
+                case 'A':
+                        t.authority = optarg;
+                        break;
+                case OPT_SUBJECT:
+                        g.subject = optarg;
+                        break;
+                case OPT_GRANTEE:
+                        g.grantee = optarg;
+                        break;
+                case OPT_SERVICE:
+                        if (g.n_services >= CLI_CONSENT_MAX_SCOPE)
+                                return usage_error("consent", "at most %d services", CLI_CONSENT_MAX_SCOPE);
+                        g.services[g.n_services++] = optarg;
+                        break;
+                case OPT_CATEGORY:
+                        if (g.n_categories >= CLI_CONSENT_MAX_SCOPE)
+                                return usage_error("consent", "at most %d categories", CLI_CONSENT_MAX_SCOPE);
+                        g.categories[g.n_categories++] = optarg;
+                        break;
+                case OPT_PURPOSE:
+                        g.purpose = optarg;
+                        break;
+                case OPT_EXPIRES:
+                        g.expires = optarg;
+                        break;
+                case OPT_VALID_FROM:
+                        g.valid_from = optarg;
+                        break;
+                case OPT_MAX_USES:
+                        if (!parse_number(optarg, 1, 1000000, &g.max_uses))
+                                return usage_error("consent", "--max-uses must be a number from 1 to 1000000");
+                        break;
+                case 'h':
+                        help_consent();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("consent", "unknown option");
+                }
+        }
+        if (streq(sub, "grant")) {
+                if (optind < argc)
+                        return usage_error("consent", "unexpected argument \"%s\"", argv[optind]);
+                r = cli_consent_grant(&t, &g, stdout, NULL, &error);
+        } else if (streq(sub, "list")) {
+                if (optind < argc)
+                        return usage_error("consent", "unexpected argument \"%s\"", argv[optind]);
+                if (!g.subject)
+                        return usage_error("consent", "list needs --subject");
+                r = cli_consent_list(&t, g.subject, stdout, &error);
+        } else {
+                if (optind + 1 != argc)
+                        return usage_error("consent", "%s needs one CONSENT-ID", sub);
+                r = streq(sub, "revoke") ? cli_consent_revoke(&t, argv[optind], stdout, &error)
+                                         : cli_consent_show(&t, argv[optind], stdout, &error);
+        }
+        return consent_result("consent", r, error);
+}
+
+static void help_subject(void)
+{
+        printf("Usage: xbus subject accesses [OPTIONS] PERSONAL-ID\n\n"
+               "The citizen's view: who accessed this person's data, when, for what and on which basis\n"
+               "(newest first), from the node's consent API as a consent authority (docs/consent.md).\n\n"
+               "  -s, --state DIR        state folder of the node (default ./state)\n"
+               "  -u, --url URL          the node (default %s)\n"
+               "  -A, --authority ID     the consent authority asking (default %s)\n"
+               "  -n, --limit N          entries per page, 1..500 (default 50)\n"
+               "  -c, --cursor SEQ       continue below this log sequence number (from \"more: --cursor\")\n"
+               "  -h, --help             this help\n\n"
+               "Example:\n"
+               "  xbus subject accesses 001090000001\n",
+               CLI_NODE_DEFAULT_URL, CLI_CONSENT_DEFAULT_AUTHORITY);
+}
+
+static int cmd_subject(int argc, char **argv)
+{
+        static const struct option options[] = {
+                {"state", required_argument, NULL, 's'},
+                {"url", required_argument, NULL, 'u'},
+                {"authority", required_argument, NULL, 'A'},
+                {"limit", required_argument, NULL, 'n'},
+                {"cursor", required_argument, NULL, 'c'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        CliConsentTarget t = {.state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL};
+        _cleanup_free_ char *error = NULL;
+        uint64_t limit = 50, cursor = UINT64_MAX;
+        int opt, r;
+
+        if (argc < 2 || streq(argv[1], "-h") || streq(argv[1], "--help")) {
+                if (argc < 2)
+                        return usage_error("subject", "accesses?");
+                help_subject();
+                return EXIT_SUCCESS;
+        }
+        if (!streq(argv[1], "accesses"))
+                return usage_error("subject", "no subcommand \"%s\"", argv[1]);
+        argc--;
+        argv++;
+        while ((opt = getopt_long(argc, argv, "s:u:A:n:c:h", options, NULL)) >= 0) {
+                switch (opt) {
+                case 's':
+                        t.state_dir = optarg;
+                        break;
+                case 'u':
+                        t.base_url = optarg;
+                        break;
+                case 'A':
+                        t.authority = optarg;
+                        break;
+                case 'n':
+                        if (!parse_number(optarg, 1, 500, &limit))
+                                return usage_error("subject", "--limit must be a number from 1 to 500");
+                        break;
+                case 'c':
+                        if (cli_parse_seq(optarg, &cursor) < 0)
+                                return usage_error("subject", "--cursor must be a log sequence number");
+                        break;
+                case 'h':
+                        help_subject();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("subject", "unknown option");
+                }
+        }
+        if (optind + 1 != argc)
+                return usage_error("subject", "accesses needs one PERSONAL-ID");
+        r = cli_subject_accesses(&t, argv[optind], (unsigned)limit, cursor, stdout, NULL, &error);
+        return consent_result("subject", r, error);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 static const struct {
@@ -680,6 +893,8 @@ static const struct {
         {"up", cmd_up, help_up, "start a local node and the sample adapter (or reuse a running one)"},
         {"down", cmd_down, help_down, "stop what `up` started"},
         {"demo", cmd_demo, help_demo, "run the guided scenario and check every step"},
+        {"consent", cmd_consent, help_consent, "grant, revoke, show or list consents (as a consent authority)"},
+        {"subject", cmd_subject, help_subject, "a person's access history: who read their data, when, why"},
 };
 
 static void help(void)
@@ -687,7 +902,7 @@ static void help(void)
         printf("Usage: xbus [--help] [--version] COMMAND [OPTIONS]\n\n"
                "The xbus command-line tool for operators, auditors and demos.\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                printf("  %-6s %s\n", commands[i].name, commands[i].summary);
+                printf("  %-8s %s\n", commands[i].name, commands[i].summary);
         printf("\n`xbus COMMAND --help` describes each command. Exit status: 0 success, 1 failure, 2 usage "
                "error.\n"
                "Quick start:\n  xbus up && xbus demo && xbus down\n");
