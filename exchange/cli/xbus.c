@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli-consent.h"
+#include "cli/cli-audit.h"
 #include "cli/cli-demo.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-http.h"
@@ -880,6 +881,14 @@ static int cmd_subject(int argc, char **argv)
         return consent_result("subject", r, error);
 }
 
+/* --- audit --------------------------------------------------------------- */
+
+/* `xbus audit SUBCOMMAND ...`: the auditor's commands parse their own options (cli-audit.c). */
+static int cmd_audit(int argc, char **argv)
+{
+        return cli_audit_run(argc, argv);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 static const struct {
@@ -895,6 +904,7 @@ static const struct {
         {"demo", cmd_demo, help_demo, "run the guided scenario and check every step"},
         {"consent", cmd_consent, help_consent, "grant, revoke, show or list consents (as a consent authority)"},
         {"subject", cmd_subject, help_subject, "a person's access history: who read their data, when, why"},
+        {"audit", cmd_audit, cli_audit_help, "query, export and verify the exchange log (auditors)"},
 };
 
 static void help(void)
