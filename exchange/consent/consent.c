@@ -1104,7 +1104,9 @@ int consent_check(ConsentStore *s, const Registry *reg, const ConsentQuery *q, c
         r = match(&rec, q);
         if (r == 0 && artefact)
                 r = pending_add(s, &rec);
-        if (r == 0)
+        /* Also on a refusal: the consent is identified (a record found, an artefact verified),
+         * and the log entry should name it. */
+        if (r >= 0)
                 snprintf(ret_id, CONSENT_ID_MAX, "%s", rec.id);
         consent_record_done(&rec);
         return r;

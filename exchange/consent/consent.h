@@ -195,7 +195,10 @@ typedef struct ConsentQuery {
  * purpose, then revoked, not yet valid, expired, exhausted.
  * On 0, ret_id receives the consent's id (for an artefact
  * "jws:<authority>:<jti>"; the artefact's facts are remembered for
- * consent_use()).
+ * consent_use()). Unlike most ret_ parameters, ret_id is also written on a
+ * refusal once the consent is identified (a record found, an artefact
+ * verified: every refusal but UNKNOWN and SIGNATURE), so that the log entry
+ * and the problem detail can name it; it is left untouched otherwise.
  * Return: 0 allowed, a CONSENT_E_* refusal, or -errno.
  */
 int consent_check(ConsentStore *s, const Registry *reg, const ConsentQuery *q, char ret_id[CONSENT_ID_MAX]);

@@ -257,6 +257,18 @@ static void test_records(void)
         CHECK(check("") == CONSENT_E_UNKNOWN);
         CHECK(check(NULL) == CONSENT_E_UNKNOWN);
         CHECK(check_as(id, BANK, LAND, subj, PURPOSE, now) == CONSENT_E_GRANTEE);
+        /* a refusal names the consent it identified; an unknown one leaves ret_id alone */
+        got[0] = 0;
+        CHECK(consent_check(store, reg,
+                            &(ConsentQuery){ .consent = id, .subject_pseudonym = subj, .client = sub(BANK),
+                                             .service = svc(LAND), .purpose = PURPOSE, .now_usec = now },
+                            got) == CONSENT_E_GRANTEE && streq(got, id));
+        strcpy(got, "untouched");
+        CHECK(consent_check(store, reg,
+                            &(ConsentQuery){ .consent = "0123456789abcdef0123456789abcdef01234567",
+                                             .subject_pseudonym = subj, .client = sub(OSS), .service = svc(LAND),
+                                             .purpose = PURPOSE, .now_usec = now },
+                            got) == CONSENT_E_UNKNOWN && streq(got, "untouched"));
         CHECK(check_as(id, OSS2, LAND, subj, PURPOSE, now) == CONSENT_E_GRANTEE);
         CHECK(check_as(id, NULL, LAND, subj, PURPOSE, now) == CONSENT_E_GRANTEE);
         CHECK(check_as(id, OSS, LAND, other_subj, PURPOSE, now) == CONSENT_E_SUBJECT);
