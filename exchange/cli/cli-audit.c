@@ -474,6 +474,20 @@ static void help_show(void)
                "  xbus audit show 42 --receipt @receipt.jws --bundle proof-42.json\n");
 }
 
+/* Print text line by line, each sanitised (entries and notes come from the node). */
+static void print_lines(const char *text)
+{
+        const char *p = text;
+
+        while (p && *p) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t)(nl - p) : strlen(p);
+                _cleanup_free_ char *line = strndup(p, n), *safe = line ? cli_sanitize(line, 64 * 1024) : NULL;
+                printf("%s\n", strempty(safe));
+                p = nl ? nl + 1 : NULL;
+        }
+}
+
 static int read_receipt(const char *arg, char **ret)
 {
         _cleanup_free_ char *buf = NULL;
@@ -595,13 +609,13 @@ static int cmd_show(int argc, char **argv)
                            json_string_length(json_object_get(j, "entry")), 0, NULL);
         entry_s = entry ? json_dumps(entry, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         {
-                _cleanup_free_ char *e = cli_sanitize(entry_s ? entry_s : json_string_value(json_object_get(j, "entry")),
-                                                      64 * 1024),
-                                    *lh = cli_sanitize(json_string_value(json_object_get(j, "leaf_hash")), 64),
-                                    *cp = cli_sanitize(json_string_value(json_object_get(j, "checkpoint")), 4096);
-                printf("entry %" PRIu64 ":\n%s\n\nleaf hash: %s\ninclusion proof: %zu hashes, in the tree of %" PRIu64
-                       " entries\ncheckpoint:\n%s",
-                       seq, strempty(e), strempty(lh), plen, tree_size, strempty(cp));
+                _cleanup_free_ char *lh = cli_sanitize(json_string_value(json_object_get(j, "leaf_hash")), 64);
+                printf("entry %" PRIu64 ":\n", seq);
+                print_lines(entry_s ? entry_s : json_string_value(json_object_get(j, "entry")));
+                printf("\nleaf hash: %s\ninclusion proof: %zu hashes, in the tree of %" PRIu64 " entries\n"
+                       "checkpoint:\n",
+                       strempty(lh), plen, tree_size);
+                print_lines(json_string_value(json_object_get(j, "checkpoint")));
         }
         if (bundle_path) {
                 r = write_file(bundle_path, bundle_text);
