@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli-consent.h"
 #include "cli/cli-demo.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-log.h"
@@ -147,25 +148,27 @@ static void show_problem(FILE *f, const CliHttpResponse *resp)
         }
 }
 
-static bool run_step(
-        FILE *f, const char *state, const char *url, const char *subject, size_t i, StepResult *res)
+static bool run_step(FILE *f, const char *state, const char *url, const char *subject, const DemoStep *s,
+                     size_t number, const char *consent, StepResult *res)
 {
-        const DemoStep *s = &steps[i];
         _cleanup_free_ char *error = NULL;
         CliExchangeResult x = {};
         bool ok;
         int r;
 
-        fprintf(f, "\nStep %zu. %s\n", i + 1, s->story);
+        fprintf(f, "\nStep %zu. %s\n", number, s->story);
         fprintf(f, "   who:      %s\n", s->client);
         fprintf(f, "   asks:     GET %s for subject %s\n", s->service, subject);
         fprintf(f, "   purpose:  %s\n", s->purpose);
+        if (consent)
+                fprintf(f, "   consent:  %s\n", consent);
         r = cli_exchange_call(&(CliExchange){.state_dir = state,
                                       .base_url = url,
                                       .client = s->client,
                                       .target = s->service,
                                       .subject = subject,
                                       .purpose = s->purpose,
+                                      .consent = consent,
                                       .issue = "xbus-demo"},
                 &x, &error);
         if (r != 0) {
@@ -300,6 +303,128 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
         return all;
 }
 
+/* --- part 2: the citizen's consent ------------------------------------------ */
+
+#define LAND "VN/GOV/BTNMT/land/land-parcels"
+#define OSS "VN/GOV/HN-UBND/one-stop-shop"
+#define N_CONSENT_STEPS 5
+
+static const DemoStep with_consent = {
+        .story = "The one-stop-shop asks for the land parcels again, now presenting the citizen's consent.",
+        .client = OSS,
+        .service = LAND,
+        .purpose = "public-service-delivery",
+        .expect_status = 200,
+        .why = "the consent names this citizen, this one-stop-shop, this service and this purpose, and is valid now",
+};
+
+static const DemoStep after_revocation = {
+        .story = "The one-stop-shop tries once more with the same consent.",
+        .client = OSS,
+        .service = LAND,
+        .purpose = "public-service-delivery",
+        .expect_status = 403,
+        .expect_error = "consent_invalid",
+        .why = "the citizen revoked the consent",
+};
+
+static void verdict(FILE *f, bool ok, const char *what)
+{
+        fprintf(f, "   => %s: %s.\n", ok ? "as expected" : "NOT as expected", what);
+}
+
+/* The access history must show the refused request (step 5) and the allowed one (step 8). */
+static bool history_shows(json_t *page, const StepResult *refused_step, const StepResult *allowed_step,
+                          const char *consent_id)
+{
+        bool seen_refused = false, seen_allowed = false;
+        json_t *items = json_object_get(page, "accesses"), *v;
+        size_t i;
+
+        if (!refused_step->has_seq || !allowed_step->has_seq)
+                return false;
+        json_array_foreach (items, i, v) {
+                json_int_t seq = json_integer_value(json_object_get(v, "seq"));
+                const char *decision = json_string_value(json_object_get(v, "decision"));
+                const char *error = json_string_value(json_object_get(v, "error"));
+                const char *consent = json_string_value(json_object_get(v, "consent"));
+                const char *client = json_string_value(json_object_get(v, "client"));
+
+                if (seq == (json_int_t)refused_step->seq)
+                        seen_refused = decision && streq(decision, "deny") && error &&
+                                       streq(error, "consent_required") && client && streq(client, OSS);
+                if (seq == (json_int_t)allowed_step->seq)
+                        seen_allowed = decision && streq(decision, "allow") && !error && consent &&
+                                       streq(consent, consent_id) && client && streq(client, OSS);
+        }
+        return seen_refused && seen_allowed;
+}
+
+/* Steps first .. first+4; ok[i] says whether each behaved. Return: how many did. */
+static unsigned consent_story(FILE *f, const char *state, const char *url, const char *subject, size_t first,
+                              const StepResult *refused_step, bool ok[N_CONSENT_STEPS])
+{
+        const CliConsentTarget target = {.state_dir = state, .base_url = url};
+        _cleanup_free_ char *id = NULL, *error = NULL;
+        _cleanup_(json_decrefp) json_t *page = NULL;
+        StepResult allowed_step = {}, again = {};
+        unsigned passed = 0;
+        int r;
+
+        memset(ok, 0, N_CONSENT_STEPS * sizeof(bool));
+        fprintf(f, "\nPart 2. The citizen's consent, and the citizen's view of who read their data.\n");
+
+        fprintf(f,
+                "\nStep %zu. The citizen agrees on the national portal; the portal (a consent authority) records\n"
+                "   the consent at the bus: subject %s, grantee %s, service %s,\n"
+                "   purpose public-service-delivery, valid for an hour.\n   ",
+                first, subject, OSS, LAND);
+        r = cli_consent_grant(&target,
+                              &(CliConsentGrant){.subject = subject,
+                                                 .grantee = OSS,
+                                                 .services = {LAND},
+                                                 .n_services = 1,
+                                                 .purpose = "public-service-delivery",
+                                                 .expires = "1h"},
+                              f, &id, &error);
+        if (r < 0)
+                fprintf(f, "failed: %s\n", error ? error : strerror(-r));
+        ok[0] = r == 0 && id;
+        verdict(f, ok[0], "the portal holds the consent-authority role and the consent is well-formed");
+        error = mfree(error);
+
+        if (ok[0])
+                ok[1] = run_step(f, state, url, subject, &with_consent, first + 1, id, &allowed_step);
+        else
+                fprintf(f, "\nStep %zu. (skipped: no consent was recorded)\n", first + 1);
+
+        fprintf(f, "\nStep %zu. The citizen asks the portal who accessed their data (the bus answers from the log's\n"
+                   "   index by pseudonym, like Estonia's Data Tracker).\n", first + 2);
+        r = cli_subject_accesses(&target, subject, 50, UINT64_MAX, f, &page, &error);
+        if (r < 0)
+                fprintf(f, "   failed: %s\n", error ? error : strerror(-r));
+        ok[2] = r == 0 && history_shows(page, refused_step, &allowed_step, strempty(id));
+        verdict(f, ok[2], "the history shows the refused request of step 5 and the allowed one of step 8, with "
+                          "basis, purpose and consent");
+        error = mfree(error);
+
+        if (ok[0]) {
+                fprintf(f, "\nStep %zu. The citizen changes their mind: the portal revokes the consent.\n   ",
+                        first + 3);
+                r = cli_consent_revoke(&target, id, f, &error);
+                if (r < 0)
+                        fprintf(f, "failed: %s\n", error ? error : strerror(-r));
+                ok[3] = r == 0;
+                verdict(f, ok[3], "the issuing authority may revoke its consent");
+                ok[4] = run_step(f, state, url, subject, &after_revocation, first + 4, id, &again);
+        } else
+                fprintf(f, "\nSteps %zu-%zu. (skipped: no consent was recorded)\n", first + 3, first + 4);
+
+        for (size_t i = 0; i < N_CONSENT_STEPS; i++)
+                passed += ok[i];
+        return passed;
+}
+
 int cli_demo_run(const CliDemoOptions *o, char **ret_error)
 {
         const char *state = o->state_dir ? o->state_dir : CLI_NODE_DEFAULT_STATE;
@@ -309,8 +434,8 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
         StepResult results[N_STEPS] = {};
         CliNodeInfo info = {};
         char subject[13];
-        unsigned passed = 0, total = N_STEPS + 1;
-        bool log_ok;
+        unsigned passed = 0, part2, total = N_STEPS + 1 + N_CONSENT_STEPS;
+        bool log_ok, consent_ok[N_CONSENT_STEPS];
         int r;
 
         r = cli_node_listen_from_url(url, &listen);
@@ -336,12 +461,20 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
                 "The data subject in every step is citizen %s (the first person of the sample dataset).\n",
                 subject);
 
+        fprintf(f, "\nPart 1. What the bus decides, and why.\n");
         for (size_t i = 0; i < N_STEPS; i++)
-                if (run_step(f, state, url, subject, i, &results[i]))
+                if (run_step(f, state, url, subject, &steps[i], i + 1, NULL, &results[i]))
                         passed++;
         log_ok = check_log(f, state, results, N_STEPS + 1);
         if (log_ok)
                 passed++;
+        if (passed == N_STEPS + 1)
+                fprintf(f, "\npart 1: all %zu steps behaved as expected\n", N_STEPS + 1);
+
+        part2 = consent_story(f, state, url, subject, N_STEPS + 2, &results[N_STEPS - 1], consent_ok);
+        if (part2 == N_CONSENT_STEPS)
+                fprintf(f, "\npart 2: all %u steps behaved as expected\n", N_CONSENT_STEPS);
+        passed += part2;
 
         fputc('\n', f);
         if (passed == total) {
@@ -353,7 +486,10 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
                 if (!results[i].as_expected)
                         fprintf(f, " %zu", i + 1);
         if (!log_ok)
-                fprintf(f, " %u", total);
+                fprintf(f, " %zu", N_STEPS + 1);
+        for (size_t i = 0; i < N_CONSENT_STEPS; i++)
+                if (!consent_ok[i])
+                        fprintf(f, " %zu", N_STEPS + 2 + i);
         fputc('\n', f);
         return CLI_DEMO_E_UNEXPECTED;
 }

@@ -1,11 +1,14 @@
 /* cli-demo.h: `xbus demo`, a guided scenario against a running (or freshly started) node
  *
- * Five exchanges that show what the bus decides and why (a lawful read with
+ * Part 1: five exchanges that show what the bus decides and why (a lawful read with
  * a verified receipt; a client without a right; an unknown service; a purpose
  * the right does not list; a consent-based right without consent), then the
  * exchange log read back by the X-Bus-Log-Seq numbers the node returned,
- * checking that each decision was recorded as it was answered. Each step
- * says whether the bus behaved as expected.
+ * checking that each decision was recorded as it was answered. Part 2 is the
+ * citizen's consent (docs/consent.md): the national portal records a consent
+ * through the consent API, the refused land request now succeeds, the
+ * citizen's access history shows both, and after revocation the request is
+ * refused again. Each step says whether the bus behaved as expected.
  */
 #pragma once
 
