@@ -665,20 +665,20 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
         }
 
         /* the end: nothing signed or held may cover more than the log holds */
-        while (next_held < n_held && held[next_held].size == 0)
-                next_held++;
-        if (next_held < n_held) {
-                r = report(rep, AUDIT_E_TRUNCATED, a.size,
-                           "the log holds %" PRIu64 " entries but %s covers %" PRIu64 ": the log was truncated",
-                           a.size, held[next_held].label, held[next_held].size);
-                goto out;
-        }
         if (have_cp) {
                 uint64_t csize = ck.mv_size == 8 ? be64_get(ck.mv_data) : 0;
                 r = report(rep, AUDIT_E_TRUNCATED, a.size,
                            "the log holds %" PRIu64 " entries but the stored checkpoint of size %" PRIu64
                            " covers more: the log was truncated",
                            a.size, csize);
+                goto out;
+        }
+        while (next_held < n_held && held[next_held].size == 0)
+                next_held++;
+        if (next_held < n_held) {
+                r = report(rep, AUDIT_E_TRUNCATED, a.size,
+                           "the log holds %" PRIu64 " entries but %s covers %" PRIu64 ": the log was truncated",
+                           a.size, held[next_held].label, held[next_held].size);
                 goto out;
         }
         if (store_tree_get(&s, 0, a.size, probe) == 0) {

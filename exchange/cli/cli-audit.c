@@ -1011,7 +1011,7 @@ static int cmd_export(int argc, char **argv)
         uint8_t proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN];
         uint64_t from = 0, to = UINT64_MAX, size;
         const char *out_path = NULL;
-        bool offline = false, has_to = false;
+        bool offline = false, has_to = false, has_proof;
         size_t plen = 0;
         FILE *out = NULL;
         int opt, r, ret = EXIT_FAILURE;
@@ -1066,15 +1066,38 @@ static int cmd_export(int argc, char **argv)
                                 size);
                 to = size;
         }
+        if (reader) {
+                uint64_t have;
+                r = exlog_reader_size(reader, &have);
+                if (r < 0)
+                        goto fail;
+                if (have < to) {
+                        /* the store holds less than its own checkpoint: export what is there */
+                        fprintf(stderr, "xbus audit export: the log holds only %" PRIu64
+                                        " entries, fewer than its checkpoint's %" PRIu64 "\n",
+                                have, size);
+                        to = have;
+                }
+        }
         if (from > to) {
                 r = -EINVAL;
                 if (asprintf(&err, "--from-seq %" PRIu64 " is beyond the checkpoint's %" PRIu64 " entries", from, size) < 0)
                         err = NULL;
                 goto fail;
         }
-        if (from == 0 && to < size && to > 0) {
+        has_proof = from == 0 && to < size && to > 0;
+        if (has_proof) {
                 r = src_consistency(&src, to, size, proof, &plen, &err);
-                if (r < 0)
+                if (r < 0 && reader) {
+                        /* no proof to be had from this store: the export shows the gap as it is */
+                        fprintf(stderr, "xbus audit export: no consistency proof from %" PRIu64 " to %" PRIu64
+                                        " entries (%s): the export will not verify\n",
+                                to, size, strerror(-r));
+                        plen = 0;
+                        err = mfree(err);
+                        r = 0;
+                        has_proof = false;
+                } else if (r < 0)
                         goto fail;
         }
         out = streq(out_path, "-") ? stdout : fopen(out_path, "we");
@@ -1085,7 +1108,7 @@ static int cmd_export(int argc, char **argv)
                 goto fail;
         }
         r = audit_export_write_header(out, cp->origin, from, to, note,
-                                      from == 0 && to < size && to > 0 ? (const uint8_t(*)[32])proof : NULL, plen);
+                                      has_proof ? (const uint8_t(*)[32])proof : NULL, plen);
         if (r >= 0)
                 r = src_write_entries(&src, out, from, to, size, &err);
         if (out != stdout && fclose(out) != 0 && r >= 0)
