@@ -1,0 +1,125 @@
+/* bench-soap.c: XMLDSig cost per SOAP message: the bus signing a response, and verifying a signed message
+ *
+ * usage: xbus-bench-soap [ITERATIONS]    (default 2000; keys from tests/soap/pki)
+ * Prints one line per operation: wall and CPU microseconds per message and
+ * messages per second on one thread. Not a test: nothing is asserted on time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "soap/soap-dsig.h"
+#include "soap/soap.h"
+#include "xbus-config.h"
+
+static char *slurp(const char *root, const char *rel, size_t *n)
+{
+        char path[4096];
+        FILE *f;
+        char *b;
+        long len;
+
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "cannot open %s: %m\n", path);
+                exit(1);
+        }
+        fseek(f, 0, SEEK_END);
+        len = ftell(f);
+        rewind(f);
+        b = malloc((size_t)len + 1);
+        if (!b || fread(b, 1, (size_t)len, f) != (size_t)len)
+                exit(1);
+        b[len] = 0;
+        fclose(f);
+        *n = (size_t)len;
+        return b;
+}
+
+static double now(clockid_t c)
+{
+        struct timespec ts;
+        clock_gettime(c, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void report(const char *what, unsigned n, double wall, double cpu)
+{
+        printf("soap %-28s %8.1f us/message wall %8.1f us CPU %9.0f messages/s (1 thread, %u messages)\n", what,
+               wall / n * 1e6, cpu / n * 1e6, n / wall, n);
+}
+
+int main(int argc, char **argv)
+{
+        const char *root = getenv("XBUS_SOURCE_ROOT");
+        static const char payload[] =
+                "<pop:citizen xmlns:pop=\"https://schemas.xbus.gov.vn/soap/population/citizen\">"
+                "<pop:id>001090000001</pop:id><pop:full_name>Nguyễn Văn An</pop:full_name>"
+                "<pop:birth_date>1990-08-06</pop:birth_date><pop:sex>male</pop:sex></pop:citizen>";
+        unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 2000;
+        char *req, *key, *cert, *ca, *out = NULL, detail[320];
+        size_t req_n, key_n, cert_n, ca_n, out_n = 0;
+        SoapRequest *r = NULL;
+        SoapSigner *s = NULL;
+        SoapTrust *t = NULL;
+        const char *type;
+        double w, c;
+
+        if (!root || !*root)
+                root = XBUS_SOURCE_ROOT;
+        if (n == 0)
+                n = 1;
+        if (soap_global_init() < 0)
+                return 1;
+        req = slurp(root, "tests/soap/requests/citizen-signed.xml", &req_n);
+        key = slurp(root, "tests/soap/pki/node.key", &key_n);
+        cert = slurp(root, "tests/soap/pki/node.crt", &cert_n);
+        ca = slurp(root, "tests/soap/pki/ca.crt", &ca_n);
+        if (soap_signer_new(&s, key, key_n, cert, cert_n) < 0 || soap_trust_new(&t, ca, ca_n) < 0 ||
+            soap_request_parse(req, req_n, NULL, &r, NULL, &type, detail, sizeof(detail)) != 0)
+                return 1;
+
+        w = now(CLOCK_MONOTONIC);
+        c = now(CLOCK_PROCESS_CPUTIME_ID);
+        for (unsigned i = 0; i < n; i++) {
+                free(out);
+                out = NULL;
+                if (soap_response_build(r, payload, strlen(payload), &(SoapResponseOptions){ .signer = s }, &out,
+                                        &out_n, &type, detail, sizeof(detail)) != 0)
+                        return 1;
+        }
+        report("build+sign (ES256)", n, now(CLOCK_MONOTONIC) - w, now(CLOCK_PROCESS_CPUTIME_ID) - c);
+
+        w = now(CLOCK_MONOTONIC);
+        c = now(CLOCK_PROCESS_CPUTIME_ID);
+        for (unsigned i = 0; i < n; i++) {
+                SoapRequest *v = NULL;
+                if (soap_request_parse(req, req_n, NULL, &v, NULL, &type, detail, sizeof(detail)) != 0 ||
+                    soap_request_verify(v, t, NULL, &type, detail, sizeof(detail)) != 0)
+                        return 1;
+                soap_request_free(v);
+        }
+        report("parse+verify request (ES256)", n, now(CLOCK_MONOTONIC) - w, now(CLOCK_PROCESS_CPUTIME_ID) - c);
+
+        w = now(CLOCK_MONOTONIC);
+        c = now(CLOCK_PROCESS_CPUTIME_ID);
+        for (unsigned i = 0; i < n; i++) {
+                SoapRequest *v = NULL;
+                if (soap_request_parse(req, req_n, NULL, &v, NULL, &type, detail, sizeof(detail)) != 0)
+                        return 1;
+                soap_request_free(v);
+        }
+        report("parse only (baseline)", n, now(CLOCK_MONOTONIC) - w, now(CLOCK_PROCESS_CPUTIME_ID) - c);
+
+        free(out);
+        soap_request_free(r);
+        soap_signer_free(s);
+        soap_trust_free(t);
+        free(req);
+        free(key);
+        free(cert);
+        free(ca);
+        return 0;
+}

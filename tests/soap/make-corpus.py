@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""make-corpus.py: regenerate the signed SOAP samples and the attack corpus.
+
+usage: tests/soap/make-corpus.py   (from anywhere; needs the Debian xmlsec1 command)
+
+Writes tests/soap/requests/citizen-signed.xml (a request signed by the test
+client with `xmlsec1 --sign`, the positive control) and tests/soap/attacks/*.xml
+with attacks/manifest.txt: "<file> <stage> <problem type>", where stage is
+`parse` (soap_request_parse refuses), `validate` (the service's XSD refuses)
+or `verify` (soap_request_verify refuses). The keys in tests/soap/pki are
+test keys made for this corpus and trusted nowhere else.
+"""
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKI = os.path.join(HERE, 'pki')
+REQ = os.path.join(HERE, 'requests')
+ATT = os.path.join(HERE, 'attacks')
+ENV = 'http://schemas.xmlsoap.org/soap/envelope/'
+SECRET = 'XBUS-SOAP-SECRET-5b1f'          # tests/soap/secret.txt: must never appear in any output
+
+
+def sign(template, key, cert, out):
+    subprocess.run(['xmlsec1', '--sign', '--privkey-pem', '%s,%s' % (key, cert),
+                    '--id-attr:Id', ENV + ':Body', '--output', out, template], check=True)
+
+
+def read(p):
+    return open(p, encoding='utf-8').read()
+
+
+def main():
+    tmpl = os.path.join(REQ, 'citizen-template.xml')
+    signed_path = os.path.join(REQ, 'citizen-signed.xml')
+    sign(tmpl, os.path.join(PKI, 'client.key'), os.path.join(PKI, 'client.crt'), signed_path)
+    signed = read(signed_path)
+    plain = read(os.path.join(REQ, 'citizen.xml'))
+    attacks = []
+
+    def add(name, text, stage, ptype):
+        with open(os.path.join(ATT, name), 'w', encoding='utf-8') as f:
+            f.write(text)
+        attacks.append((name, stage, ptype))
+
+    def doctype(decl):
+        return plain.replace('<?xml version="1.0" encoding="UTF-8"?>\n',
+                             '<?xml version="1.0" encoding="UTF-8"?>\n' + decl + '\n')
+
+    secret = os.path.join(HERE, 'secret.txt')
+    # --- parse stage: DTDs, entities, limits, structure
+    add('xxe-file.xml', doctype('<!DOCTYPE e [<!ENTITY xxe SYSTEM "file://%s">]>' % secret)
+        .replace('<pop:getCitizen/>', '<pop:getCitizen>&xxe;</pop:getCitizen>'), 'parse', 'bad_request')
+    add('xxe-etc-passwd.xml', doctype('<!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')
+        .replace('<xroad:issue>HS-2026/118', '<xroad:issue>&xxe;'), 'parse', 'bad_request')
+    add('xxe-network.xml', doctype('<!DOCTYPE e [<!ENTITY xxe SYSTEM "http://127.0.0.1:9/xxe">]>')
+        .replace('<pop:getCitizen/>', '<pop:getCitizen>&xxe;</pop:getCitizen>'), 'parse', 'bad_request')
+    add('xxe-parameter-entity.xml',
+        doctype('<!DOCTYPE e [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>'),
+        'parse', 'bad_request')
+    add('xxe-external-dtd.xml', doctype('<!DOCTYPE e SYSTEM "file://%s">' % secret), 'parse', 'bad_request')
+    laughs = ['<!ENTITY lol "lol">'] + ['<!ENTITY lol%d "%s">' % (i, ('&lol%s;' % ('' if i == 1 else i - 1)) * 10)
+                                       for i in range(1, 10)]
+    add('billion-laughs.xml', doctype('<!DOCTYPE e [%s]>' % ''.join(laughs))
+        .replace('<pop:getCitizen/>', '<pop:getCitizen>&lol9;</pop:getCitizen>'), 'parse', 'bad_request')
+    add('undeclared-entity.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen>&foo;</pop:getCitizen>'),
+        'parse', 'bad_request')
+    add('deep-nesting.xml', plain.replace('<pop:getCitizen/>', '<a>' * 5000 + '</a>' * 5000), 'parse',
+        'bad_request')
+    add('huge-text.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen>%s</pop:getCitizen>' % ('A' * 200000)),
+        'parse', 'bad_request')
+    add('huge-attribute.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen a="%s"/>' % ('A' * 100000)),
+        'parse', 'bad_request')
+    add('many-nodes.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen>%s</pop:getCitizen>' % ('<x/>' * 30000)),
+        'parse', 'bad_request')
+    add('processing-instruction.xml', plain.replace('<pop:getCitizen/>', '<?evil data?><pop:getCitizen/>'),
+        'parse', 'bad_request')
+    add('soap12.xml', plain.replace(ENV, 'http://www.w3.org/2003/05/soap-envelope'), 'parse', 'bad_request')
+    add('wrapping-second-body.xml', signed.replace('</SOAP-ENV:Envelope>',
+        '<SOAP-ENV:Body><pop:getCitizen>forged</pop:getCitizen></SOAP-ENV:Body>\n</SOAP-ENV:Envelope>'),
+        'parse', 'bad_request')
+    # --- validate stage: XInclude is never processed, and the XSD refuses it
+    add('xinclude.xml', plain.replace('<pop:getCitizen/>',
+        '<pop:getCitizen xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file://%s" parse="text"/>'
+        '</pop:getCitizen>' % secret), 'validate', 'request_invalid')
+
+    # --- verify stage: signatures outside the profile, wrapping, keys
+    def ref_uri(new):
+        return signed.replace('URI="#body"', 'URI="%s"' % new)
+    add('ref-file-uri.xml', ref_uri('file://%s' % secret), 'verify', 'bad_request')
+    add('ref-http-uri.xml', ref_uri('http://127.0.0.1:9/body'), 'verify', 'bad_request')
+    add('ref-xpointer.xml', ref_uri('#xpointer(/)'), 'verify', 'bad_request')
+    add('ref-empty-uri.xml', ref_uri(''), 'verify', 'bad_request')
+    exc = '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+    add('xslt-transform.xml', signed.replace(exc,
+        '<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116">'
+        '<xsl:stylesheet xmlns:xsl="http://www.w3.org/1999/XSL/Transform" version="1.0">'
+        '<xsl:template match="/"><xsl:copy-of select="document(\'http://127.0.0.1:9/x\')"/>'
+        '<xsl:copy-of select="document(\'file://%s\')"/></xsl:template></xsl:stylesheet></ds:Transform>' % secret
+        + exc), 'verify', 'bad_request')
+    add('xpath-transform.xml', signed.replace(exc,
+        '<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116">'
+        '<ds:XPath>count(//. | //@* | //namespace::*) &gt; 0</ds:XPath></ds:Transform>' + exc),
+        'verify', 'bad_request')
+    add('xpath-filter2-transform.xml', signed.replace(exc,
+        '<ds:Transform Algorithm="http://www.w3.org/2002/06/xmldsig-filter2">'
+        '<dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" Filter="union">/'
+        '</dsig-xpath:XPath></ds:Transform>' + exc), 'verify', 'bad_request')
+    start = signed.index('<ds:KeyInfo>')
+    end = signed.index('</ds:KeyInfo>') + len('</ds:KeyInfo>')
+    add('retrieval-method-loop.xml', signed[:start] +
+        '<ds:KeyInfo Id="ki"><ds:RetrievalMethod URI="#ki" Type="http://www.w3.org/2000/09/xmldsig#X509Data"/>'
+        '</ds:KeyInfo>' + signed[end:], 'verify', 'client_unknown')
+    add('no-keyinfo.xml', signed[:start] + signed[end:], 'verify', 'client_unknown')
+    # KeyValue only: a genuine signature (RSA: xmlsec 1.2 writes no EC KeyValue) by a key whose
+    # certificate the trust knows, but the message carries only the bare public key
+    kv_tmpl = os.path.join(ATT, '.keyvalue-template.xml')
+    with open(kv_tmpl, 'w', encoding='utf-8') as f:
+        t = read(tmpl).replace('xmldsig-more#ecdsa-sha256', 'xmldsig-more#rsa-sha256')
+        f.write(t[:t.index('<ds:KeyInfo>')] + '<ds:KeyInfo><ds:KeyValue/></ds:KeyInfo>' +
+                t[t.index('</ds:KeyInfo>') + len('</ds:KeyInfo>'):])
+    kv_out = os.path.join(ATT, 'keyvalue-only.xml')
+    subprocess.run(['xmlsec1', '--sign', '--privkey-pem', os.path.join(PKI, 'rsa-node.key'),
+                    '--id-attr:Id', ENV + ':Body', '--output', kv_out, kv_tmpl], check=True)
+    os.unlink(kv_tmpl)
+    attacks.append(('keyvalue-only.xml', 'verify', 'client_unknown'))
+    out = os.path.join(ATT, 'untrusted-cert.xml')
+    sign(tmpl, os.path.join(PKI, 'rogue-client.key'), os.path.join(PKI, 'rogue-client.crt'), out)
+    attacks.append(('untrusted-cert.xml', 'verify', 'client_unknown'))
+    out = os.path.join(ATT, 'wrong-signer.xml')
+    sign(tmpl, os.path.join(PKI, 'other-client.key'), os.path.join(PKI, 'other-client.crt'), out)
+    attacks.append(('wrong-signer.xml', 'verify', 'client_mismatch'))
+    add('tampered-body.xml', signed.replace('<pop:getCitizen/>', '<pop:getCitizen><pop:x>1</pop:x></pop:getCitizen>'),
+        'verify', 'bad_request')
+    add('hmac-sha1-truncated.xml', signed.replace('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>',
+        'http://www.w3.org/2000/09/xmldsig#hmac-sha1"><ds:HMACOutputLength>0</ds:HMACOutputLength>'
+        '</ds:SignatureMethod>'), 'verify', 'bad_request')
+    # signature wrapping: the signed Body moved away, a forged Body in its place
+    b0 = signed.index('<SOAP-ENV:Body wsu:Id="body">')
+    b1 = signed.index('</SOAP-ENV:Body>') + len('</SOAP-ENV:Body>')
+    orig_body = signed[b0:b1]
+    forged = '<SOAP-ENV:Body><pop:getCitizen><pop:forged>1</pop:forged></pop:getCitizen></SOAP-ENV:Body>'
+    forged_id = forged.replace('<SOAP-ENV:Body>', '<SOAP-ENV:Body wsu:Id="body">')
+    wrapper = '<w:Wrapper xmlns:w="urn:attacker">%s</w:Wrapper>\n  </SOAP-ENV:Header>' % orig_body
+    moved = signed[:b0] + forged + signed[b1:]
+    add('wrapping-moved-body.xml', moved.replace('</SOAP-ENV:Header>', wrapper), 'verify', 'bad_request')
+    moved = signed[:b0] + forged_id + signed[b1:]
+    add('wrapping-moved-body-same-id.xml', moved.replace('</SOAP-ENV:Header>', wrapper), 'verify', 'bad_request')
+    add('wrapping-body-in-payload.xml', signed[:b0] + forged.replace('</pop:getCitizen>', orig_body +
+        '</pop:getCitizen>') + signed[b1:], 'verify', 'bad_request')
+    add('duplicate-ids.xml', signed.replace('</SOAP-ENV:Header>',
+        '<w:Note xmlns:w="urn:attacker" wsu:Id="body">x</w:Note>\n  </SOAP-ENV:Header>'), 'verify', 'bad_request')
+    add('duplicate-xml-id.xml', signed.replace('</SOAP-ENV:Header>',
+        '<w:Note xmlns:w="urn:attacker" xml:id="body">x</w:Note>\n  </SOAP-ENV:Header>'), 'verify', 'bad_request')
+    s0 = signed.index('<ds:Signature')
+    s1 = signed.index('</ds:Signature>') + len('</ds:Signature>')
+    add('two-signatures.xml', signed.replace('</SOAP-ENV:Header>', signed[s0:s1] + '\n  </SOAP-ENV:Header>'),
+        'parse', 'bad_request')
+    add('signature-in-body.xml', (signed[:s0] + signed[s1:]).replace('<pop:getCitizen/>',
+        '<pop:getCitizen>%s</pop:getCitizen>' % signed[s0:s1]), 'verify', 'bad_request')
+    add('unsigned.xml', plain, 'verify', 'bad_request')
+
+    with open(os.path.join(ATT, 'manifest.txt'), 'w') as f:
+        f.write('# file stage type (generated by tests/soap/make-corpus.py)\n')
+        for a in attacks:
+            f.write('%s %s %s\n' % a)
+    print('%d attack files' % len(attacks))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
