@@ -167,9 +167,10 @@ int consent_get(ConsentStore *s, const char *id, ConsentRecord *ret);
 int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint64_t now_usec, ConsentRecord *ret);
 
 /*
- * consent_list_subject(): the records of one subject (by pseudonym, hex),
- * newest first for records created through the API (ids start with the
- * creation time), artefacts after them; at most `max` (<= CONSENT_LIST_MAX)
+ * consent_list_subject(): the records of one subject (by pseudonym, hex), in
+ * descending id order: artefact records ("jws:..." sorts after hex) first,
+ * then API records newest first (their ids start with the creation time);
+ * at most `max` (<= CONSENT_LIST_MAX)
  * into ret (an array of `max` records; *ret_n written). `after`: NULL, or the
  * id of the last record of the previous page.
  * Return: 0, -EINVAL, -errno.
