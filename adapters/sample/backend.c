@@ -19,6 +19,8 @@
 
 #include "sample/dataset.h"
 #include "sample/sample-service.h"
+#include "sample/sample-soap.h"
+#include "soap/soap.h"
 #include "util/log.h"
 #include "util/macro.h"
 
@@ -119,6 +121,31 @@ static void reply(struct evhttp_request *req, int status, const char *body, size
         evhttp_send_reply(req, status, reason(status), NULL);
 }
 
+/* POST /soap: the SOAP renderings of two services (sample-soap.h), for the soap adapter */
+static void on_soap(struct evhttp_request *req, Worker *w)
+{
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t n = evbuffer_get_length(in), size = 0;
+        char *text = NULL;
+        int status = 500, r;
+
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+                static const char e[] = "{\"error\":\"method_not_allowed\"}";
+                reply(req, 405, e, strlen(e));
+                return;
+        }
+        r = sample_soap_answer(w->reader, n ? (const char *)evbuffer_pullup(in, -1) : "", n, &text, &size, &status);
+        if (r < 0) {
+                static const char e[] = "{\"error\":\"internal\"}";
+                reply(req, 500, e, strlen(e));
+                return;
+        }
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", SOAP_CONTENT_TYPE);
+        evbuffer_add(evhttp_request_get_output_buffer(req), text, size);
+        free(text);
+        evhttp_send_reply(req, status, reason(status), NULL);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
         Worker *w = arg;
@@ -134,6 +161,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         SampleAnswer a;
         int r;
 
+        if (path && streq(path, "/soap")) {
+                on_soap(req, w);
+                return;
+        }
         if (isempty(path) || path[0] != '/' || strlen(evhttp_request_get_uri(req)) > MAX_URI) {
                 static const char e[] = "{\"error\":\"bad_request\",\"detail\":\"bad request target\"}";
                 reply(req, 400, e, strlen(e));
@@ -298,6 +329,10 @@ int main(int argc, char **argv)
                 return 2;
         }
 
+        if (soap_global_init() < 0) {
+                log_error("XML security library initialisation failed");
+                return 1;
+        }
         r = dataset_generate(data, people, seed);
         if (r < 0) {
                 log_error_errno(r, "dataset '%s': cannot generate: %m", data);
