@@ -1,0 +1,62 @@
+/* soap-forward.h: forward one adapter request to a SOAP backend (libcurl) and map the outcome
+ *
+ * The bus routes a SOAP exchange with the request's Body payload as the
+ * body (SoapRequest.payload_xml). A SoapForwarder wraps it in a SOAP 1.1
+ * envelope with the X-Road 4.0 header (client, service, id, userId, issue)
+ * and the xbus subject and purpose (soap_envelope_wrap()), POSTs it to the
+ * route's URL (Content-Type text/xml, SOAPAction ""), parses the answer with
+ * the hardened parser and returns the Body's payload.
+ *
+ * Outcomes (AdapterResponse), as the REST adapter's where they can be:
+ *   2xx with an envelope         200, text/xml, the Body payload alone
+ *   a SOAP Fault (any status)    its xbus type when it names a known problem
+ *                                type (e.g. 404 not_found, passed through),
+ *                                else 502 provider_error; never its text
+ *                                beyond the faultstring's first 255 bytes
+ *   an answer that is not SOAP   502 provider_error
+ *   5xx without a Fault, 1xx/3xx 502 provider_error
+ *   connect/resolve/TLS fails    503 provider_unavailable
+ *   timeout                      504 provider_timeout
+ *   body over max_response       502 response_invalid
+ *   request not forwardable      400 bad_request (no payload, a path other
+ *                                than "/", malformed identifiers or payload)
+ * Redirects are not followed; only http and https.
+ *
+ * A SoapForwarder owns one curl easy handle (kept-alive connections) and is
+ * used by one thread at a time (one per adapter worker).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/adapter.h"
+#include "soap/soap.h"
+#include "util/macro.h"
+
+#define SOAP_FORWARD_DEFAULT_TIMEOUT_MS 30000
+#define SOAP_FORWARD_DEFAULT_MAX_RESPONSE (4U * 1024 * 1024)
+
+typedef struct SoapForwardOptions {
+        uint64_t timeout_ms;                    /* cap per request; a smaller request timeout_ms applies */
+        size_t max_response;                    /* bytes of a backend answer */
+        const char *ca_file;                    /* NULL: the system's CAs (https backends) */
+        const char *cert_file, *key_file;       /* NULL, or a client certificate for mTLS backends */
+} SoapForwardOptions;
+
+typedef struct SoapForwarder SoapForwarder;
+
+/* soap_forwarder_new(): copies the strings of `o`. Return: 0, -EINVAL, -ENOMEM. */
+int soap_forwarder_new(SoapForwarder **ret, const SoapForwardOptions *o);
+SoapForwarder *soap_forwarder_free(SoapForwarder *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SoapForwarder *, soap_forwarder_free);
+
+/* soap_url_valid(): an absolute http:// or https:// URL without a fragment. */
+bool soap_url_valid(const char *url);
+
+/*
+ * soap_forward(): send `req` to `url` and fill `resp` (see above); on return
+ * 0 resp->body is malloc'd (or NULL) and owned by the caller.
+ * Return: 0 (every backend outcome is an answer), or -ENOMEM.
+ */
+int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp);
