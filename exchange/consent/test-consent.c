@@ -607,6 +607,12 @@ static int hook_use(void *data, MDB_txn *txn, uint64_t at)
         return consent_use(store, txn, data, at);
 }
 
+static const char *deny_body(void *data, int reason, size_t *size)
+{
+        *size = 19;
+        return "{\"decision\":\"deny\"}";
+}
+
 static void *race_thread(void *userdata)
 {
         RaceThread *t = userdata;
@@ -614,8 +620,8 @@ static void *race_thread(void *userdata)
 
         for (size_t i = 0; i < ELEMENTSOF(t->recs); i++) {
                 t->recs[i] = (ExlogRecord){ .reply_to = &t->replies, .body = "{\"decision\":\"allow\"}",
-                                            .body_size = 20, .alt_body = "{\"decision\":\"deny\"}",
-                                            .alt_body_size = 19, .hook = hook_use, .hook_data = (void *)t->id };
+                                            .body_size = 20, .alt_body = deny_body, .hook = hook_use,
+                                            .hook_data = (void *)t->id };
                 memcpy(t->recs[i].subject, subj, sizeof(subj));
                 while (exlog_append(xlog, &t->recs[i]) == -EAGAIN)
                         mailbox_wait(&t->replies, 10);

@@ -396,6 +396,17 @@ static char *render_entry(Exchange *ex, int refused_reason)
         return text;
 }
 
+/* Writer thread, while the record is away from its worker: the refusal's entry. */
+static const char *consent_refusal_entry(void *data, int reason, size_t *ret_size)
+{
+        Exchange *ex = data;
+
+        free(ex->log_alt_body);
+        ex->log_alt_body = render_entry(ex, reason);
+        *ret_size = ex->log_alt_body ? strlen(ex->log_alt_body) : 0;
+        return ex->log_alt_body;
+}
+
 static void exchange_log(Exchange *ex)
 {
         Worker *w = ex->worker;
@@ -413,15 +424,11 @@ static void exchange_log(Exchange *ex)
                 .body_size = strlen(ex->log_body),
         };
         if (use_consent) {
-                /* Count the use in the entry's own transaction; if another exchange used the
-                 * consent up first, the writer stores the refusal instead. */
-                ex->log_alt_body = render_entry(ex, CONSENT_E_EXHAUSTED);
-                if (!ex->log_alt_body)
-                        goto fail;
+                /* Count the use in the entry's own transaction; if the consent was used up
+                 * (or revoked, or expired) meanwhile, the writer stores the refusal instead. */
                 ex->log.hook = consent_hook;
+                ex->log.alt_body = consent_refusal_entry;
                 ex->log.hook_data = ex;
-                ex->log.alt_body = ex->log_alt_body;
-                ex->log.alt_body_size = strlen(ex->log_alt_body);
         }
         memcpy(ex->log.subject, ex->subject, sizeof(ex->subject));
         r = exlog_append(node->log, &ex->log);

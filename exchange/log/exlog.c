@@ -138,6 +138,11 @@ static int env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned fl
         return 0;
 }
 
+static bool body_valid(const char *b, size_t n)
+{
+        return b && n >= 2 && b[0] == '{' && b[n - 1] == '}';
+}
+
 /* Sign and store a checkpoint of the current tree (writer thread). Return: 0 or -errno. */
 static int checkpoint_make(ExchangeLog *log)
 {
@@ -227,8 +232,15 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                                 goto finish;
                         rec->hook_result = r;
                 }
-                body = rec->hook_result > 0 && rec->alt_body ? rec->alt_body : rec->body;
-                body_size = rec->hook_result > 0 && rec->alt_body ? rec->alt_body_size : rec->body_size;
+                body = rec->body;
+                body_size = rec->body_size;
+                if (rec->hook_result > 0 && rec->alt_body) {
+                        body = rec->alt_body(rec->hook_data, rec->hook_result, &body_size);
+                        if (!body_valid(body, body_size)) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                }
 
                 need = 96 + body_size;
                 if (need > log->buf_size) {
@@ -468,14 +480,9 @@ ExchangeLog *exlog_close(ExchangeLog *log)
         return NULL;
 }
 
-static bool body_valid(const char *b, size_t n)
-{
-        return b && n >= 2 && b[0] == '{' && b[n - 1] == '}';
-}
-
 int exlog_append(ExchangeLog *log, ExlogRecord *rec)
 {
-        if (!body_valid(rec->body, rec->body_size) || (rec->alt_body && !body_valid(rec->alt_body, rec->alt_body_size)))
+        if (!body_valid(rec->body, rec->body_size))
                 return -EINVAL;
         if (atomic_load(&log->stop))
                 return -ESHUTDOWN;

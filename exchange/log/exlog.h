@@ -48,14 +48,15 @@ typedef struct ExlogRecord {
          * Optional condition decided inside the entry's own transaction (e.g. counting
          * a consent use, so that two racing exchanges cannot both use a single-use
          * consent). Called on the writer thread; may read and write its own
-         * databases in `txn`. Return 0 to store `body`, > 0 to store `alt_body`
-         * instead (the exchange is refused; the value is kept in hook_result),
-         * < 0 to fail the whole batch.
+         * databases in `txn`. Return 0 to store `body`, > 0 to store the body
+         * alt_body() renders for that result instead (the exchange is refused; the
+         * value is kept in hook_result), < 0 to fail the whole batch. alt_body()
+         * runs on the writer thread and returns a "{...}" text owned by the caller
+         * (valid until the record is posted back), or NULL (the batch fails).
          */
         int (*hook)(void *hook_data, MDB_txn *txn, uint64_t now_usec);
+        const char *(*alt_body)(void *hook_data, int hook_result, size_t *ret_size);
         void *hook_data;
-        const char *alt_body;
-        size_t alt_body_size;
         /* Set by the writer before posting back: */
         int result;                     /* 0 durable, -errno not logged */
         int hook_result;                /* what the hook returned (0 when none) */

@@ -51,6 +51,13 @@ static void *worker(void *userdata)
 
 static unsigned single_use_count;
 
+static const char *refused_body(void *data, int result, size_t *size)
+{
+        assert(result == 1);
+        *size = 13;
+        return "{\"use\":false}";
+}
+
 static int single_use(void *data, MDB_txn *txn, uint64_t now)
 {
         unsigned *count = data;
@@ -227,7 +234,7 @@ int main(void)
                 for (int q = 0; q < 5; q++) {
                         recs[q] = (ExlogRecord){ .body = "{\"use\":true}", .body_size = 12, .reply_to = &mb,
                                                  .hook = single_use, .hook_data = &single_use_count,
-                                                 .alt_body = "{\"use\":false}", .alt_body_size = 13 };
+                                                 .alt_body = refused_body };
                         assert(exlog_append(log, &recs[q]) == 0);
                 }
                 while (done < 5) {
