@@ -20,8 +20,11 @@ try:
                          capture_output=True, text=True, timeout=240)
     print(res.stdout[-3000:])
     t.eq(res.returncode, 0, "xbus demo exits 0")
-    t.ok("all 6 steps behaved as expected" in res.stdout, "the story ends with every step as expected")
-    for step in ["access_denied", "service_unknown", "purpose_invalid", "consent_required", "receipt:  verified"]:
+    t.ok("part 1: all 6 steps behaved as expected" in res.stdout, "part 1 (exchanges and refusals) as expected")
+    t.ok("part 2: all" in res.stdout and "steps behaved as expected" in res.stdout.splitlines()[-1],
+         "part 2 (consent) as expected, and the story ends with every step as expected")
+    for step in ["access_denied", "service_unknown", "purpose_invalid", "consent_required", "consent_invalid",
+                 "receipt:  verified"]:
         t.ok(step in res.stdout, "the story shows " + step)
     t.ok(os.stat(os.path.join(state, "pki", "signing.key")).st_mode & 0o077 == 0, "the demo keys are private (0600)")
     log = subprocess.run([xbus, "log", "--state", state, "--json"], capture_output=True, text=True, timeout=60)
