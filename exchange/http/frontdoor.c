@@ -256,6 +256,17 @@ static void send_problem(struct evhttp_request *req, const char *type, const cha
         free(body);
 }
 
+/* The exchange was answered: free it, and let a stopping worker finish when it was the last. */
+static void exchange_done(Exchange *ex)
+{
+        Worker *w = ex->worker;
+
+        w->in_flight--;
+        exchange_free(ex);
+        if (w->stopping && w->in_flight == 0)
+                event_base_loopbreak(w->base);
+}
+
 /* The entry is durable (or the log failed): answer the client now. */
 static void exchange_respond(Exchange *ex)
 {
@@ -332,10 +343,7 @@ static void exchange_respond(Exchange *ex)
         }
 done:
         count_status(node, status, ex->start_usec);
-        w->in_flight--;
-        exchange_free(ex);
-        if (w->stopping && w->in_flight == 0)
-                event_base_loopbreak(w->base);
+        exchange_done(ex);
 }
 
 /* --- the exchange log entry ---------------------------------------------- */
@@ -441,8 +449,7 @@ static void exchange_log(Exchange *ex)
                 snprintf(ex->detail, sizeof(ex->detail), "the exchange log is saturated; retry later");
                 send_problem(ex->req, "bus_busy", ex->detail, NULL, ex);
                 count_status(node, 503, ex->start_usec);
-                w->in_flight--;
-                exchange_free(ex);
+                exchange_done(ex);
                 return;
         }
 fail:
