@@ -60,15 +60,15 @@
 #define AUDIT_HASH_B64_LEN 44
 
 enum {
-        AUDIT_E_ENTRY = 1,      /* an entry's bytes are damaged or not where they belong */
-        AUDIT_E_SEQUENCE,       /* an entry is missing, repeated or out of order */
-        AUDIT_E_TREE,           /* the stored Merkle tree does not match the entries */
-        AUDIT_E_CHECKPOINT,     /* a checkpoint's signature or root is wrong */
-        AUDIT_E_TRUNCATED,      /* fewer entries than a checkpoint covers */
-        AUDIT_E_PROOF,          /* an inclusion or consistency proof does not verify */
-        AUDIT_E_RECEIPT,        /* the receipt is not the node's or does not describe the entry */
-        AUDIT_E_FORMAT,         /* a file is malformed or over a limit */
-        AUDIT_E_UNCHECKED,      /* what was asked cannot be checked with what was given */
+        AUDIT_E_ENTRY = 1,  /* an entry's bytes are damaged or not where they belong */
+        AUDIT_E_SEQUENCE,   /* an entry is missing, repeated or out of order */
+        AUDIT_E_TREE,       /* the stored Merkle tree does not match the entries */
+        AUDIT_E_CHECKPOINT, /* a checkpoint's signature or root is wrong */
+        AUDIT_E_TRUNCATED,  /* fewer entries than a checkpoint covers */
+        AUDIT_E_PROOF,      /* an inclusion or consistency proof does not verify */
+        AUDIT_E_RECEIPT,    /* the receipt is not the node's or does not describe the entry */
+        AUDIT_E_FORMAT,     /* a file is malformed or over a limit */
+        AUDIT_E_UNCHECKED,  /* what was asked cannot be checked with what was given */
         _AUDIT_E_MAX,
 };
 
@@ -88,10 +88,10 @@ static inline void audit_verifier_freep(CheckpointVerifier **v)
 const char *audit_strerror(int code);
 
 typedef struct AuditReport {
-        uint64_t entries;       /* entries checked */
-        uint64_t checkpoints;   /* checkpoints checked (stored, in the export, held) */
-        uint64_t bad_seq;       /* the entry the problem is about, or UINT64_MAX */
-        char *reason;           /* malloc'd sentence, NULL when all is well */
+        uint64_t entries;     /* entries checked */
+        uint64_t checkpoints; /* checkpoints checked (stored, in the export, held) */
+        uint64_t bad_seq;     /* the entry the problem is about, or UINT64_MAX */
+        char *reason;         /* malloc'd sentence, NULL when all is well */
 } AuditReport;
 
 /* audit_report_init(), _done(): an empty report; free the reason. */
@@ -107,10 +107,11 @@ void audit_report_done(AuditReport *rep);
  * points at T inside `entry` (not NUL-terminated), *ret_time_len its length.
  * Return: 0 or -EBADMSG (not an entry of format version 1).
  */
-int audit_entry_parse_prefix(const char *entry, size_t size, uint64_t *ret_seq, const char **ret_time,
-                             size_t *ret_time_len);
+int audit_entry_parse_prefix(
+        const char *entry, size_t size, uint64_t *ret_seq, const char **ret_time, size_t *ret_time_len);
 
-/* audit_hash_b64(): standard padded base64 of a hash into out (AUDIT_HASH_B64_LEN + 1 bytes). Return: out. */
+/* audit_hash_b64(): standard padded base64 of a hash into out (AUDIT_HASH_B64_LEN + 1 bytes). Return: out.
+ */
 char *audit_hash_b64(const uint8_t hash[MERKLE_HASH_LEN], char out[AUDIT_HASH_B64_LEN + 1]);
 /* audit_hash_from_b64(): the reverse; canonical encodings only. Return: 0 or -EINVAL. */
 int audit_hash_from_b64(const char *s, uint8_t out[MERKLE_HASH_LEN]);
@@ -136,7 +137,8 @@ int audit_verifier_load(const char *arg, CheckpointVerifier **ret, char **ret_re
  * CHECKPOINT_NOTE_MAX bytes) and open it with `v`. *ret_reason as above.
  * Return: 0, a CHECKPOINT_E_* code, -errno.
  */
-int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpoint **ret, char **ret_reason);
+int audit_checkpoint_load(
+        const char *path, const CheckpointVerifier *v, Checkpoint **ret, char **ret_reason);
 
 /*
  * Writing exports and bundles (the CLI writes them from the API or from a
@@ -148,9 +150,9 @@ int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpo
  * Return: 0, -ENOMEM, -EIO (the stream failed).
  */
 int audit_export_write_header(FILE *out, const char *origin, uint64_t start, uint64_t end, const char *note,
-                              const uint8_t (*consistency)[MERKLE_HASH_LEN], size_t consistency_len);
+        const uint8_t (*consistency)[MERKLE_HASH_LEN], size_t consistency_len);
 int audit_export_write_line(FILE *out, uint64_t seq, const char *entry, size_t size,
-                            const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len);
+        const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len);
 
 /*
  * audit_bundle_new(): the bundle object for an entry, its proof in the tree
@@ -158,16 +160,17 @@ int audit_export_write_line(FILE *out, uint64_t seq, const char *entry, size_t s
  * exchange's receipt. Return: a new reference, or NULL (out of memory).
  */
 json_t *audit_bundle_new(uint64_t seq, const char *entry, size_t size, uint64_t tree_size,
-                         const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len, const char *note,
-                         const char *receipt);
+        const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len, const char *note, const char *receipt);
 
 /* ------------------------------------------------------------------------ */
 /* The store */
 
 typedef struct AuditStoreOptions {
-        const CheckpointVerifier *verifier; /* checks every stored checkpoint's signature; NULL: roots only */
-        const Checkpoint *const *held;      /* verified checkpoints kept from earlier; the store must reproduce them */
-        size_t n_held;                      /* at most AUDIT_HELD_MAX */
+        const CheckpointVerifier
+                *verifier; /* checks every stored checkpoint's signature; NULL: roots only */
+        const Checkpoint *const
+                *held; /* verified checkpoints kept from earlier; the store must reproduce them */
+        size_t n_held; /* at most AUDIT_HELD_MAX */
 } AuditStoreOptions;
 
 /*

@@ -109,7 +109,8 @@ static int api_prepare(Api *a, char **err)
         } else {
                 r = cli_exchange_client_files(a->state, a->auditor, &a->cert_path, &a->key_path);
                 if (r < 0)
-                        return asprintf(err, "no certificate for auditor \"%s\"", a->auditor) < 0 ? -ENOMEM : r;
+                        return asprintf(err, "no certificate for auditor \"%s\"", a->auditor) < 0 ? -ENOMEM
+                                                                                                  : r;
         }
         if (a->ca)
                 a->ca_path = strdup(a->ca);
@@ -131,9 +132,11 @@ static int api_get(const Api *a, const char *path, CliHttpResponse **ret, char *
 
         if (asprintf(&url, "%.*s%s", (int)(ul && a->url[ul - 1] == '/' ? ul - 1 : ul), a->url, path) < 0)
                 return -ENOMEM;
-        r = cli_http_request(&(CliHttpRequest){ .url = url, .ca_file = a->ca_path, .cert_file = a->cert_path,
-                                                .key_file = a->key_path },
-                             &resp, err);
+        r = cli_http_request(&(CliHttpRequest){.url = url,
+                                     .ca_file = a->ca_path,
+                                     .cert_file = a->cert_path,
+                                     .key_file = a->key_path},
+                &resp, err);
         if (r != 0)
                 return r < 0 ? r : -EIO;
         if (resp->status != 200) {
@@ -162,7 +165,8 @@ static int api_get_json(const Api *a, const char *path, json_t **ret, char **err
         j = json_loadb(resp->body, resp->body_size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(j)) {
                 json_decref(j);
-                return asprintf(err, "the node's answer to %s is not a JSON object", path) < 0 ? -ENOMEM : -EPROTO;
+                return asprintf(err, "the node's answer to %s is not a JSON object", path) < 0 ? -ENOMEM
+                                                                                               : -EPROTO;
         }
         *ret = j;
         return 0;
@@ -183,7 +187,7 @@ static int query_add(char **q, const char *name, const char *value)
         p = enc;
         for (const unsigned char *s = (const unsigned char *)value; *s; s++) {
                 if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-                    strchr("-._~/:", *s))
+                        strchr("-._~/:", *s))
                         *p++ = (char)*s;
                 else {
                         *p++ = '%';
@@ -200,39 +204,53 @@ static int query_add(char **q, const char *name, const char *value)
 }
 
 /* Options every online subcommand takes. */
-#define API_OPTIONS                                               \
-        { "state", required_argument, NULL, 's' },                \
-        { "url", required_argument, NULL, 'u' },                  \
-        { "auditor", required_argument, NULL, 'a' },              \
-        { "cert", required_argument, NULL, 1001 },                \
-        { "cert-key", required_argument, NULL, 1002 },            \
-        { "ca", required_argument, NULL, 1003 }
+#define API_OPTIONS                                                                                         \
+        {"state", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},                     \
+                {"auditor", required_argument, NULL, 'a'}, {"cert", required_argument, NULL, 1001},         \
+                {"cert-key", required_argument, NULL, 1002},                                                \
+        {                                                                                                   \
+                "ca", required_argument, NULL, 1003                                                         \
+        }
 
 static bool api_option(Api *a, int opt)
 {
         switch (opt) {
-        case 's': a->state = optarg; return true;
-        case 'u': a->url = optarg; return true;
-        case 'a': a->auditor = optarg; return true;
-        case 1001: a->cert = optarg; return true;
-        case 1002: a->key = optarg; return true;
-        case 1003: a->ca = optarg; return true;
-        default: return false;
+        case 's':
+                a->state = optarg;
+                return true;
+        case 'u':
+                a->url = optarg;
+                return true;
+        case 'a':
+                a->auditor = optarg;
+                return true;
+        case 1001:
+                a->cert = optarg;
+                return true;
+        case 1002:
+                a->key = optarg;
+                return true;
+        case 1003:
+                a->ca = optarg;
+                return true;
+        default:
+                return false;
         }
 }
 
-#define API_HELP                                                                                          \
-        "  -s, --state DIR     state folder of the node (default ./state): demo certificates and CA\n"    \
-        "  -u, --url URL       the node (default " CLI_NODE_DEFAULT_URL ")\n"                            \
-        "  -a, --auditor ID    auditor subsystem whose demo certificate is used (default "               \
-        CLI_AUDIT_DEFAULT_AUDITOR ")\n"                                                                   \
-        "      --cert FILE     client certificate (PEM) instead of the demo one; with --cert-key FILE\n" \
+#define API_HELP                                                                                            \
+        "  -s, --state DIR     state folder of the node (default ./state): demo certificates and CA\n"      \
+        "  -u, --url URL       the node (default " CLI_NODE_DEFAULT_URL ")\n"                               \
+        "  -a, --auditor ID    auditor subsystem whose demo certificate is used "                           \
+        "(default " CLI_AUDIT_DEFAULT_AUDITOR ")\n"                                                         \
+        "      --cert FILE     client certificate (PEM) instead of the demo one; with --cert-key FILE\n"    \
         "      --ca FILE       CA certificate the node's must chain to (default STATE/pki/ca.crt)\n"
 
 static Api api_defaults(void)
 {
-        return (Api){ .state = CLI_NODE_DEFAULT_STATE, .url = CLI_NODE_DEFAULT_URL,
-                      .auditor = CLI_AUDIT_DEFAULT_AUDITOR };
+        return (Api){.state = CLI_NODE_DEFAULT_STATE,
+                .url = CLI_NODE_DEFAULT_URL,
+                .auditor = CLI_AUDIT_DEFAULT_AUDITOR};
 }
 
 /* --- keys ------------------------------------------------------------------ */
@@ -246,13 +264,14 @@ static char *log_origin(const char *state)
         uint64_t size;
 
         if (cli_log_open(state, &r, NULL) < 0 || exlog_reader_checkpoint(r, 0, &note, &size) < 0 ||
-            checkpoint_parse(note, strlen(note), &c) != 0)
+                checkpoint_parse(note, strlen(note), &c) != 0)
                 return NULL;
         return strdup(c->origin);
 }
 
 /* The verifier: --vkey when given, else STATE/pki/log.pub under the log's origin (or `name`). */
-static int verifier_for(const char *vkey, const char *state, const char *name, CheckpointVerifier **ret, char **err)
+static int verifier_for(
+        const char *vkey, const char *state, const char *name, CheckpointVerifier **ret, char **err)
 {
         _cleanup_free_ char *pub = NULL, *origin = NULL;
         int r;
@@ -266,13 +285,14 @@ static int verifier_for(const char *vkey, const char *state, const char *name, C
         r = checkpoint_verifier_load(ret, name ? name : DEFAULT_ORIGIN, pub);
         if (r != 0)
                 return asprintf(err, "cannot load the log's public key \"%s\": %s", pub,
-                                r > 0 ? checkpoint_strerror(r) : strerror(-r)) < 0
+                               r > 0 ? checkpoint_strerror(r) : strerror(-r)) < 0
                                ? -ENOMEM
                                : (r < 0 ? r : -EINVAL);
         return 0;
 }
 
-static int load_held(const char *const *paths, size_t n, const CheckpointVerifier *v, Checkpoint **out, char **err)
+static int load_held(
+        const char *const *paths, size_t n, const CheckpointVerifier *v, Checkpoint **out, char **err)
 {
         for (size_t i = 0; i < n; i++) {
                 int r = audit_checkpoint_load(paths[i], v, &out[i], err);
@@ -291,12 +311,13 @@ static void free_held(Checkpoint **held, size_t n)
 static void print_report(const char *what, int r, const AuditReport *rep, double seconds)
 {
         if (r == 0) {
-                printf("OK: %s: %" PRIu64 " entries and %" PRIu64 " checkpoints verified", what, rep->entries,
-                       rep->checkpoints);
+                printf("OK: %s: %" PRIu64 " entries and %" PRIu64 " checkpoints verified", what,
+                        rep->entries, rep->checkpoints);
                 if (seconds > 0) {
                         printf(" in %.2f s", seconds);
                         if (rep->entries >= 1000)
-                                printf(" (%.2f s per million entries)", seconds * 1e6 / (double)rep->entries);
+                                printf(" (%.2f s per million entries)",
+                                        seconds * 1e6 / (double)rep->entries);
                 }
                 printf("\n");
         } else if (r > 0) {
@@ -310,8 +331,8 @@ static void print_report(const char *what, int r, const AuditReport *rep, double
 static void help_query(void)
 {
         printf("Usage: xbus audit query [OPTIONS]\n\n"
-               "Query the exchange log through the node's auditor API (mutual TLS, auditor role).\n\n" API_HELP
-               "      --from TIME     entries at or after this RFC 3339 time\n"
+               "Query the exchange log through the node's auditor API (mutual TLS, auditor "
+               "role).\n\n" API_HELP "      --from TIME     entries at or after this RFC 3339 time\n"
                "      --to TIME       entries before this time\n"
                "      --client ID     client subsystem\n"
                "      --service ID    service\n"
@@ -334,7 +355,8 @@ static int print_page(json_t *page, CliTable *t, bool json, uint64_t *count)
 
         if (!json_is_array(entries))
                 return -EPROTO;
-        json_array_foreach(entries, i, e) {
+        json_array_foreach(entries, i, e)
+        {
                 if (json) {
                         _cleanup_free_ char *s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
                         if (!s)
@@ -351,23 +373,23 @@ static int cmd_query(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                { "from", required_argument, NULL, 'F' },
-                { "to", required_argument, NULL, 'T' },
-                { "client", required_argument, NULL, 'c' },
-                { "service", required_argument, NULL, 'S' },
-                { "status", required_argument, NULL, 'N' },
-                { "decision", required_argument, NULL, 'D' },
-                { "subject", required_argument, NULL, 'P' },
-                { "cursor", required_argument, NULL, 'C' },
-                { "limit", required_argument, NULL, 'n' },
-                { "all", no_argument, NULL, 'A' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
+                {"from", required_argument, NULL, 'F'},
+                {"to", required_argument, NULL, 'T'},
+                {"client", required_argument, NULL, 'c'},
+                {"service", required_argument, NULL, 'S'},
+                {"status", required_argument, NULL, 'N'},
+                {"decision", required_argument, NULL, 'D'},
+                {"subject", required_argument, NULL, 'P'},
+                {"cursor", required_argument, NULL, 'C'},
+                {"limit", required_argument, NULL, 'n'},
+                {"all", no_argument, NULL, 'A'},
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         Api a = api_defaults();
-        const char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL, *decision = NULL,
-                   *subject = NULL, *limit = NULL;
+        const char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL,
+                   *decision = NULL, *subject = NULL, *limit = NULL;
         _cleanup_(cli_table_freep) CliTable *t = NULL;
         _cleanup_free_ char *err = NULL, *base = NULL;
         uint64_t cursor = 0, count = 0, v;
@@ -378,26 +400,48 @@ static int cmd_query(int argc, char **argv)
                 if (api_option(&a, opt))
                         continue;
                 switch (opt) {
-                case 'F': from = optarg; break;
-                case 'T': to = optarg; break;
-                case 'c': client = optarg; break;
-                case 'S': service = optarg; break;
-                case 'N': status = optarg; break;
-                case 'D': decision = optarg; break;
-                case 'P': subject = optarg; break;
+                case 'F':
+                        from = optarg;
+                        break;
+                case 'T':
+                        to = optarg;
+                        break;
+                case 'c':
+                        client = optarg;
+                        break;
+                case 'S':
+                        service = optarg;
+                        break;
+                case 'N':
+                        status = optarg;
+                        break;
+                case 'D':
+                        decision = optarg;
+                        break;
+                case 'P':
+                        subject = optarg;
+                        break;
                 case 'C':
                         if (!parse_u64(optarg, &cursor))
                                 return usage_error("query", "--cursor wants a sequence number");
                         break;
                 case 'n':
                         if (!parse_u64(optarg, &v) || v < 1 || v > PAGE_LIMIT)
-                                return usage_error("query", "--limit must be a number from 1 to %d", PAGE_LIMIT);
+                                return usage_error(
+                                        "query", "--limit must be a number from 1 to %d", PAGE_LIMIT);
                         limit = optarg;
                         break;
-                case 'A': all = true; break;
-                case 'j': json = true; break;
-                case 'h': help_query(); return EXIT_SUCCESS;
-                default: return usage_error("query", "unknown option");
+                case 'A':
+                        all = true;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        help_query();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("query", "unknown option");
                 }
         }
         if (optind < argc)
@@ -408,9 +452,9 @@ static int cmd_query(int argc, char **argv)
         if (r < 0)
                 goto fail;
         if (query_add(&base, "from", from) < 0 || query_add(&base, "to", to) < 0 ||
-            query_add(&base, "client", client) < 0 || query_add(&base, "service", service) < 0 ||
-            query_add(&base, "status", status) < 0 || query_add(&base, "decision", decision) < 0 ||
-            query_add(&base, "subject", subject) < 0 || query_add(&base, "limit", limit) < 0) {
+                query_add(&base, "client", client) < 0 || query_add(&base, "service", service) < 0 ||
+                query_add(&base, "status", status) < 0 || query_add(&base, "decision", decision) < 0 ||
+                query_add(&base, "subject", subject) < 0 || query_add(&base, "limit", limit) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -423,8 +467,8 @@ static int cmd_query(int argc, char **argv)
                 _cleanup_free_ char *path = NULL;
                 json_t *nc;
 
-                if (asprintf(&path, "/audit/entries?%s%scursor=%" PRIu64, strempty(base), isempty(base) ? "" : "&",
-                             cursor) < 0) {
+                if (asprintf(&path, "/audit/entries?%s%scursor=%" PRIu64, strempty(base),
+                            isempty(base) ? "" : "&", cursor) < 0) {
                         r = -ENOMEM;
                         goto fail;
                 }
@@ -461,11 +505,13 @@ out:
 static void help_show(void)
 {
         printf("Usage: xbus audit show [OPTIONS] SEQ\n\n"
-               "Fetch entry SEQ with its inclusion proof and the checkpoint it is proven against; optionally\n"
-               "write a proof bundle that a third party verifies offline with `xbus audit verify-proof`.\n\n"
-               API_HELP
-               "      --tree-size N   prove against the checkpoint of exactly N entries (default: the latest)\n"
-               "      --receipt JWS   the exchange's X-Bus-Receipt to put in the bundle (@FILE reads a file)\n"
+               "Fetch entry SEQ with its inclusion proof and the checkpoint it is proven against; "
+               "optionally\n"
+               "write a proof bundle that a third party verifies offline with `xbus audit "
+               "verify-proof`.\n\n" API_HELP "      --tree-size N   prove against the checkpoint of exactly "
+                                             "N entries (default: the latest)\n"
+               "      --receipt JWS   the exchange's X-Bus-Receipt to put in the bundle (@FILE reads a "
+               "file)\n"
                "  -b, --bundle FILE   write the proof bundle (JSON) to FILE\n"
                "      --vkey VKEY     also verify the proof now (VKEY or @FILE, see `xbus audit key`)\n"
                "      --jwk FILE      the node's signing.jwk, to verify the receipt now\n"
@@ -482,7 +528,8 @@ static void print_lines(const char *text)
         while (p && *p) {
                 const char *nl = strchr(p, '\n');
                 size_t n = nl ? (size_t)(nl - p) : strlen(p);
-                _cleanup_free_ char *line = strndup(p, n), *safe = line ? cli_sanitize(line, 64 * 1024) : NULL;
+                _cleanup_free_ char *line = strndup(p, n),
+                                    *safe = line ? cli_sanitize(line, 64 * 1024) : NULL;
                 printf("%s\n", strempty(safe));
                 p = nl ? nl + 1 : NULL;
         }
@@ -535,12 +582,12 @@ static int cmd_show(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                { "tree-size", required_argument, NULL, 'T' },
-                { "receipt", required_argument, NULL, 'R' },
-                { "bundle", required_argument, NULL, 'b' },
-                { "vkey", required_argument, NULL, 'V' },
-                { "jwk", required_argument, NULL, 'J' },
-                { "help", no_argument, NULL, 'h' },
+                {"tree-size", required_argument, NULL, 'T'},
+                {"receipt", required_argument, NULL, 'R'},
+                {"bundle", required_argument, NULL, 'b'},
+                {"vkey", required_argument, NULL, 'V'},
+                {"jwk", required_argument, NULL, 'J'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         Api a = api_defaults();
@@ -561,12 +608,23 @@ static int cmd_show(int argc, char **argv)
                         if (!parse_u64(optarg, &tree_size) || tree_size == 0)
                                 return usage_error("show", "--tree-size wants a positive number");
                         break;
-                case 'R': receipt_arg = optarg; break;
-                case 'b': bundle_path = optarg; break;
-                case 'V': vkey = optarg; break;
-                case 'J': jwk_path = optarg; break;
-                case 'h': help_show(); return EXIT_SUCCESS;
-                default: return usage_error("show", "unknown option");
+                case 'R':
+                        receipt_arg = optarg;
+                        break;
+                case 'b':
+                        bundle_path = optarg;
+                        break;
+                case 'V':
+                        vkey = optarg;
+                        break;
+                case 'J':
+                        jwk_path = optarg;
+                        break;
+                case 'h':
+                        help_show();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("show", "unknown option");
                 }
         }
         if (optind + 1 != argc || !parse_u64(argv[optind], &seq))
@@ -588,17 +646,18 @@ static int cmd_show(int argc, char **argv)
         r = api_get_json(&a, path, &j, &err);
         if (r < 0)
                 goto fail;
-        if (!json_is_string(json_object_get(j, "entry")) || !json_is_string(json_object_get(j, "checkpoint")) ||
-            audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0) {
+        if (!json_is_string(json_object_get(j, "entry")) ||
+                !json_is_string(json_object_get(j, "checkpoint")) ||
+                audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0) {
                 r = -EPROTO;
                 err = strdup("the node's answer is not an entry with its proof");
                 goto fail;
         }
         tree_size = (uint64_t)json_integer_value(json_object_get(j, "tree_size"));
         bundle = audit_bundle_new(seq, json_string_value(json_object_get(j, "entry")),
-                                  json_string_length(json_object_get(j, "entry")), tree_size,
-                                  (const uint8_t(*)[MERKLE_HASH_LEN])proof, plen,
-                                  json_string_value(json_object_get(j, "checkpoint")), receipt);
+                json_string_length(json_object_get(j, "entry")), tree_size,
+                (const uint8_t(*)[MERKLE_HASH_LEN])proof, plen,
+                json_string_value(json_object_get(j, "checkpoint")), receipt);
         bundle_text = bundle ? json_dumps(bundle, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         if (!bundle_text) {
                 r = -ENOMEM;
@@ -606,15 +665,16 @@ static int cmd_show(int argc, char **argv)
         }
 
         entry = json_loadb(json_string_value(json_object_get(j, "entry")),
-                           json_string_length(json_object_get(j, "entry")), 0, NULL);
+                json_string_length(json_object_get(j, "entry")), 0, NULL);
         entry_s = entry ? json_dumps(entry, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         {
-                _cleanup_free_ char *lh = cli_sanitize(json_string_value(json_object_get(j, "leaf_hash")), 64);
+                _cleanup_free_ char *lh =
+                        cli_sanitize(json_string_value(json_object_get(j, "leaf_hash")), 64);
                 printf("entry %" PRIu64 ":\n", seq);
                 print_lines(entry_s ? entry_s : json_string_value(json_object_get(j, "entry")));
                 printf("\nleaf hash: %s\ninclusion proof: %zu hashes, in the tree of %" PRIu64 " entries\n"
                        "checkpoint:\n",
-                       strempty(lh), plen, tree_size);
+                        strempty(lh), plen, tree_size);
                 print_lines(json_string_value(json_object_get(j, "checkpoint")));
         }
         if (bundle_path) {
@@ -624,12 +684,13 @@ static int cmd_show(int argc, char **argv)
                                 err = NULL;
                         goto fail;
                 }
-                printf("\nproof bundle written to %s%s\n", bundle_path, receipt ? " (with the receipt)" : "");
+                printf("\nproof bundle written to %s%s\n", bundle_path,
+                        receipt ? " (with the receipt)" : "");
         }
         if (v) {
                 AuditReport rep;
                 r = audit_verify_bundle(bundle_text, strlen(bundle_text),
-                                        &(AuditBundleOptions){ .verifier = v, .receipt_jwk = jwk }, &rep);
+                        &(AuditBundleOptions){.verifier = v, .receipt_jwk = jwk}, &rep);
                 printf("\n");
                 print_report("proof", r, &rep, 0);
                 audit_report_done(&rep);
@@ -651,7 +712,8 @@ static void help_checkpoint(void)
 {
         printf("Usage: xbus audit checkpoint [OPTIONS]\n\n"
                "Fetch the node's latest signed checkpoint (a C2SP signed note). Keep it: a later\n"
-               "`xbus audit verify --checkpoint` or `verify-export --checkpoint` proves the log still holds\n"
+               "`xbus audit verify --checkpoint` or `verify-export --checkpoint` proves the log still "
+               "holds\n"
                "what it committed to.\n\n" API_HELP
                "      --size N        the first checkpoint covering N entries instead of the latest\n"
                "  -o, --out FILE      write it to FILE (default: standard output)\n"
@@ -662,9 +724,9 @@ static int cmd_checkpoint(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                { "size", required_argument, NULL, 'N' },
-                { "out", required_argument, NULL, 'o' },
-                { "help", no_argument, NULL, 'h' },
+                {"size", required_argument, NULL, 'N'},
+                {"out", required_argument, NULL, 'o'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         Api a = api_defaults();
@@ -682,9 +744,14 @@ static int cmd_checkpoint(int argc, char **argv)
                         if (!parse_u64(optarg, &size))
                                 return usage_error("checkpoint", "--size wants a number");
                         break;
-                case 'o': out = optarg; break;
-                case 'h': help_checkpoint(); return EXIT_SUCCESS;
-                default: return usage_error("checkpoint", "unknown option");
+                case 'o':
+                        out = optarg;
+                        break;
+                case 'h':
+                        help_checkpoint();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("checkpoint", "unknown option");
                 }
         }
         if (optind < argc)
@@ -702,7 +769,7 @@ static int cmd_checkpoint(int argc, char **argv)
         {
                 FILE *f = streq(out, "-") ? stdout : fopen(out, "we");
                 if (!f || fwrite(resp->body, 1, resp->body_size, f) != resp->body_size ||
-                    (f != stdout && fclose(f) != 0)) {
+                        (f != stdout && fclose(f) != 0)) {
                         if (asprintf(&err, "cannot write \"%s\"", out) < 0)
                                 err = NULL;
                         r = -EIO;
@@ -724,7 +791,8 @@ static void help_key(void)
 {
         printf("Usage: xbus audit key [OPTIONS]\n\n"
                "Print the node's checkpoint verifier key (a C2SP vkey) from STATE/pki/log.pub, offline.\n"
-               "The key name is the log's origin (the node name): read from the stored checkpoints, or --name.\n"
+               "The key name is the log's origin (the node name): read from the stored checkpoints, or "
+               "--name.\n"
                "Publish it to auditors; they pass it to the verify commands with --vkey.\n\n"
                "  -s, --state DIR     state folder of the node (default ./state)\n"
                "      --name NAME     key name (default: the log's origin, else " DEFAULT_ORIGIN ")\n"
@@ -736,9 +804,9 @@ static void help_key(void)
 static int cmd_key(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "state", required_argument, NULL, 's' },
-                { "name", required_argument, NULL, 'N' },
-                { "help", no_argument, NULL, 'h' },
+                {"state", required_argument, NULL, 's'},
+                {"name", required_argument, NULL, 'N'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE, *name = NULL;
@@ -748,10 +816,17 @@ static int cmd_key(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "s:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': state = optarg; break;
-                case 'N': name = optarg; break;
-                case 'h': help_key(); return EXIT_SUCCESS;
-                default: return usage_error("key", "unknown option");
+                case 's':
+                        state = optarg;
+                        break;
+                case 'N':
+                        name = optarg;
+                        break;
+                case 'h':
+                        help_key();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("key", "unknown option");
                 }
         }
         if (optind < argc)
@@ -781,16 +856,16 @@ static void help_verify(void)
                "  -h, --help             this help\n\n"
                "Example:\n"
                "  xbus audit verify --state /var/lib/xbus --checkpoint cp-monday.txt\n",
-               AUDIT_HELD_MAX);
+                AUDIT_HELD_MAX);
 }
 
 static int cmd_verify(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "state", required_argument, NULL, 's' },
-                { "vkey", required_argument, NULL, 'V' },
-                { "checkpoint", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
+                {"state", required_argument, NULL, 's'},
+                {"vkey", required_argument, NULL, 'V'},
+                {"checkpoint", required_argument, NULL, 'c'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE, *vkey = NULL, *held_paths[AUDIT_HELD_MAX];
@@ -804,15 +879,22 @@ static int cmd_verify(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "s:c:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 's': state = optarg; break;
-                case 'V': vkey = optarg; break;
+                case 's':
+                        state = optarg;
+                        break;
+                case 'V':
+                        vkey = optarg;
+                        break;
                 case 'c':
                         if (n_held == AUDIT_HELD_MAX)
                                 return usage_error("verify", "at most %d --checkpoint", AUDIT_HELD_MAX);
                         held_paths[n_held++] = optarg;
                         break;
-                case 'h': help_verify(); return EXIT_SUCCESS;
-                default: return usage_error("verify", "unknown option");
+                case 'h':
+                        help_verify();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("verify", "unknown option");
                 }
         }
         if (optind < argc)
@@ -830,9 +912,10 @@ static int cmd_verify(int argc, char **argv)
                 return failure("verify", "out of memory");
         }
         t0 = now_seconds();
-        r = audit_verify_store(dir, &(AuditStoreOptions){ .verifier = v, .held = (const Checkpoint *const *)held,
-                                                          .n_held = n_held },
-                               &rep);
+        r = audit_verify_store(dir,
+                &(AuditStoreOptions){
+                        .verifier = v, .held = (const Checkpoint *const *)held, .n_held = n_held},
+                &rep);
         free_held(held, n_held);
         if (r < 0) {
                 audit_report_done(&rep);
@@ -865,15 +948,16 @@ static int src_checkpoint(Source *s, char **ret_note, uint64_t *ret_size, char *
                 if (r < 0)
                         return r;
                 if (checkpoint_parse(resp->body, resp->body_size, &c) != 0)
-                        return asprintf(err, "the node's checkpoint is not a signed note") < 0 ? -ENOMEM : -EPROTO;
+                        return asprintf(err, "the node's checkpoint is not a signed note") < 0 ? -ENOMEM
+                                                                                               : -EPROTO;
                 *ret_note = strndup(resp->body, resp->body_size);
                 *ret_size = c->size;
                 return *ret_note ? 0 : -ENOMEM;
         }
 }
 
-static int src_consistency(Source *s, uint64_t a, uint64_t b, uint8_t (*proof)[MERKLE_HASH_LEN], size_t *plen,
-                           char **err)
+static int src_consistency(
+        Source *s, uint64_t a, uint64_t b, uint8_t (*proof)[MERKLE_HASH_LEN], size_t *plen, char **err)
 {
         _cleanup_(json_decrefp) json_t *j = NULL;
         _cleanup_free_ char *path = NULL;
@@ -911,10 +995,11 @@ static int src_write_entries(Source *s, FILE *out, uint64_t start, uint64_t end,
                         }
                         if (r < 0)
                                 return r;
-                        if (start > 0 && (r = exlog_reader_inclusion_proof(s->reader, seq, size, proof, &plen)) != 0)
+                        if (start > 0 &&
+                                (r = exlog_reader_inclusion_proof(s->reader, seq, size, proof, &plen)) != 0)
                                 return r < 0 ? r : -EINVAL;
-                        r = audit_export_write_line(out, seq, e, n, start > 0 ? (const uint8_t(*)[32])proof : NULL,
-                                                    plen);
+                        r = audit_export_write_line(
+                                out, seq, e, n, start > 0 ? (const uint8_t(*)[32])proof : NULL, plen);
                         if (r < 0)
                                 return r;
                 }
@@ -932,12 +1017,14 @@ static int src_write_entries(Source *s, FILE *out, uint64_t start, uint64_t end,
                         if (r < 0)
                                 return r;
                         e = json_object_get(j, "entry");
-                        if (!json_is_string(e) || audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0)
-                                return asprintf(err, "the node's answer for entry %" PRIu64 " is malformed", seq) < 0
+                        if (!json_is_string(e) ||
+                                audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0)
+                                return asprintf(err, "the node's answer for entry %" PRIu64 " is malformed",
+                                               seq) < 0
                                                ? -ENOMEM
                                                : -EPROTO;
                         r = audit_export_write_line(out, seq, json_string_value(e), json_string_length(e),
-                                                    (const uint8_t(*)[32])proof, plen);
+                                (const uint8_t(*)[32])proof, plen);
                         if (r < 0)
                                 return r;
                 }
@@ -957,13 +1044,15 @@ static int src_write_entries(Source *s, FILE *out, uint64_t start, uint64_t end,
                 entries = json_object_get(page, "entries");
                 if (!json_is_array(entries))
                         return -EPROTO;
-                json_array_foreach(entries, i, e) {
+                json_array_foreach(entries, i, e)
+                {
                         uint64_t seq = cursor + i;
                         if (seq >= end)
                                 break;
                         if (!json_is_string(e))
                                 continue; /* a damaged entry the node could not send: a hole in the export */
-                        r = audit_export_write_line(out, seq, json_string_value(e), json_string_length(e), NULL, 0);
+                        r = audit_export_write_line(
+                                out, seq, json_string_value(e), json_string_length(e), NULL, 0);
                         if (r < 0)
                                 return r;
                 }
@@ -996,15 +1085,15 @@ static int cmd_export(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                { "offline", no_argument, NULL, 'O' },
-                { "from-seq", required_argument, NULL, 'F' },
-                { "to-seq", required_argument, NULL, 'T' },
-                { "out", required_argument, NULL, 'o' },
-                { "help", no_argument, NULL, 'h' },
+                {"offline", no_argument, NULL, 'O'},
+                {"from-seq", required_argument, NULL, 'F'},
+                {"to-seq", required_argument, NULL, 'T'},
+                {"out", required_argument, NULL, 'o'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         Api a = api_defaults();
-        Source src = { .api = &a };
+        Source src = {.api = &a};
         _cleanup_(exlog_reader_closep) ExlogReader *reader = NULL;
         _cleanup_(audit_checkpoint_freep) Checkpoint *cp = NULL;
         _cleanup_free_ char *err = NULL, *note = NULL;
@@ -1020,7 +1109,9 @@ static int cmd_export(int argc, char **argv)
                 if (api_option(&a, opt))
                         continue;
                 switch (opt) {
-                case 'O': offline = true; break;
+                case 'O':
+                        offline = true;
+                        break;
                 case 'F':
                         if (!parse_u64(optarg, &from))
                                 return usage_error("export", "--from-seq wants a sequence number");
@@ -1030,9 +1121,14 @@ static int cmd_export(int argc, char **argv)
                                 return usage_error("export", "--to-seq wants a sequence number");
                         has_to = true;
                         break;
-                case 'o': out_path = optarg; break;
-                case 'h': help_export(); return EXIT_SUCCESS;
-                default: return usage_error("export", "unknown option");
+                case 'o':
+                        out_path = optarg;
+                        break;
+                case 'h':
+                        help_export();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("export", "unknown option");
                 }
         }
         if (optind < argc)
@@ -1061,8 +1157,9 @@ static int cmd_export(int argc, char **argv)
         }
         if (to > size) {
                 if (has_to)
-                        fprintf(stderr, "xbus audit export: the latest checkpoint covers %" PRIu64
-                                        " entries: exporting up to there\n",
+                        fprintf(stderr,
+                                "xbus audit export: the latest checkpoint covers %" PRIu64
+                                " entries: exporting up to there\n",
                                 size);
                 to = size;
         }
@@ -1073,15 +1170,17 @@ static int cmd_export(int argc, char **argv)
                         goto fail;
                 if (have < to) {
                         /* the store holds less than its own checkpoint: export what is there */
-                        fprintf(stderr, "xbus audit export: the log holds only %" PRIu64
-                                        " entries, fewer than its checkpoint's %" PRIu64 "\n",
+                        fprintf(stderr,
+                                "xbus audit export: the log holds only %" PRIu64
+                                " entries, fewer than its checkpoint's %" PRIu64 "\n",
                                 have, size);
                         to = have;
                 }
         }
         if (from > to) {
                 r = -EINVAL;
-                if (asprintf(&err, "--from-seq %" PRIu64 " is beyond the checkpoint's %" PRIu64 " entries", from, size) < 0)
+                if (asprintf(&err, "--from-seq %" PRIu64 " is beyond the checkpoint's %" PRIu64 " entries",
+                            from, size) < 0)
                         err = NULL;
                 goto fail;
         }
@@ -1090,8 +1189,9 @@ static int cmd_export(int argc, char **argv)
                 r = src_consistency(&src, to, size, proof, &plen, &err);
                 if (r < 0 && reader) {
                         /* no proof to be had from this store: the export shows the gap as it is */
-                        fprintf(stderr, "xbus audit export: no consistency proof from %" PRIu64 " to %" PRIu64
-                                        " entries (%s): the export will not verify\n",
+                        fprintf(stderr,
+                                "xbus audit export: no consistency proof from %" PRIu64 " to %" PRIu64
+                                " entries (%s): the export will not verify\n",
                                 to, size, strerror(-r));
                         plen = 0;
                         err = mfree(err);
@@ -1107,8 +1207,8 @@ static int cmd_export(int argc, char **argv)
                         err = NULL;
                 goto fail;
         }
-        r = audit_export_write_header(out, cp->origin, from, to, note,
-                                      has_proof ? (const uint8_t(*)[32])proof : NULL, plen);
+        r = audit_export_write_header(
+                out, cp->origin, from, to, note, has_proof ? (const uint8_t(*)[32])proof : NULL, plen);
         if (r >= 0)
                 r = src_write_entries(&src, out, from, to, size, &err);
         if (out != stdout && fclose(out) != 0 && r >= 0)
@@ -1116,7 +1216,9 @@ static int cmd_export(int argc, char **argv)
         out = NULL;
         if (r < 0)
                 goto fail;
-        fprintf(stderr, "exported entries %" PRIu64 "..%" PRIu64 " with the checkpoint of %" PRIu64 " entries (%s) to %s\n",
+        fprintf(stderr,
+                "exported entries %" PRIu64 "..%" PRIu64 " with the checkpoint of %" PRIu64
+                " entries (%s) to %s\n",
                 from, to ? to - 1 : 0, size, cp->origin, out_path);
         ret = EXIT_SUCCESS;
         goto out;
@@ -1144,16 +1246,16 @@ static void help_verify_export(void)
                "  -h, --help             this help\n\n"
                "Example:\n"
                "  xbus audit verify-export --vkey @log.vkey --earlier log-monday.jsonl log-today.jsonl\n",
-               AUDIT_HELD_MAX);
+                AUDIT_HELD_MAX);
 }
 
 static int cmd_verify_export(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "vkey", required_argument, NULL, 'V' },
-                { "earlier", required_argument, NULL, 'e' },
-                { "checkpoint", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
+                {"vkey", required_argument, NULL, 'V'},
+                {"earlier", required_argument, NULL, 'e'},
+                {"checkpoint", required_argument, NULL, 'c'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *vkey = NULL, *earlier = NULL, *held_paths[AUDIT_HELD_MAX];
@@ -1167,21 +1269,30 @@ static int cmd_verify_export(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "e:c:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 'V': vkey = optarg; break;
-                case 'e': earlier = optarg; break;
+                case 'V':
+                        vkey = optarg;
+                        break;
+                case 'e':
+                        earlier = optarg;
+                        break;
                 case 'c':
                         if (n_held == AUDIT_HELD_MAX)
-                                return usage_error("verify-export", "at most %d --checkpoint", AUDIT_HELD_MAX);
+                                return usage_error(
+                                        "verify-export", "at most %d --checkpoint", AUDIT_HELD_MAX);
                         held_paths[n_held++] = optarg;
                         break;
-                case 'h': help_verify_export(); return EXIT_SUCCESS;
-                default: return usage_error("verify-export", "unknown option");
+                case 'h':
+                        help_verify_export();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("verify-export", "unknown option");
                 }
         }
         if (optind + 1 != argc)
                 return usage_error("verify-export", "which FILE (one export)?");
         if (!vkey)
-                return usage_error("verify-export", "--vkey is required (the node's key, see `xbus audit key`)");
+                return usage_error(
+                        "verify-export", "--vkey is required (the node's key, see `xbus audit key`)");
         r = audit_verifier_load(vkey, &v, &err);
         if (r != 0)
                 return usage_error("verify-export", "%s", strempty(err));
@@ -1192,9 +1303,11 @@ static int cmd_verify_export(int argc, char **argv)
         }
         t0 = now_seconds();
         r = audit_verify_export(argv[optind],
-                                &(AuditExportOptions){ .verifier = v, .earlier = earlier,
-                                                       .held = (const Checkpoint *const *)held, .n_held = n_held },
-                                &rep);
+                &(AuditExportOptions){.verifier = v,
+                        .earlier = earlier,
+                        .held = (const Checkpoint *const *)held,
+                        .n_held = n_held},
+                &rep);
         free_held(held, n_held);
         if (r < 0) {
                 int e = failure("verify-export", "%s", rep.reason ? rep.reason : strerror(-r));
@@ -1211,11 +1324,13 @@ static int cmd_verify_export(int argc, char **argv)
 static void help_verify_proof(void)
 {
         printf("Usage: xbus audit verify-proof [OPTIONS] BUNDLE\n\n"
-               "Verify a proof bundle (from `xbus audit show --bundle`) offline: the checkpoint's signature,\n"
+               "Verify a proof bundle (from `xbus audit show --bundle`) offline: the checkpoint's "
+               "signature,\n"
                "the entry's inclusion in the checkpoint's tree, and the receipt it carries: signed by the\n"
                "node and describing that very entry. Together they prove the exchange to a third party.\n\n"
                "      --vkey VKEY        the node's checkpoint verifier key (VKEY or @FILE; required)\n"
-               "      --jwk FILE         the node's receipt key (signing.jwk); needed when the bundle has a receipt\n"
+               "      --jwk FILE         the node's receipt key (signing.jwk); needed when the bundle has a "
+               "receipt\n"
                "      --require-receipt  refuse a bundle without a receipt\n"
                "  -h, --help             this help\n\n"
                "Example:\n"
@@ -1225,10 +1340,10 @@ static void help_verify_proof(void)
 static int cmd_verify_proof(int argc, char **argv)
 {
         static const struct option options[] = {
-                { "vkey", required_argument, NULL, 'V' },
-                { "jwk", required_argument, NULL, 'J' },
-                { "require-receipt", no_argument, NULL, 'R' },
-                { "help", no_argument, NULL, 'h' },
+                {"vkey", required_argument, NULL, 'V'},
+                {"jwk", required_argument, NULL, 'J'},
+                {"require-receipt", no_argument, NULL, 'R'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *vkey = NULL, *jwk_path = NULL;
@@ -1243,17 +1358,27 @@ static int cmd_verify_proof(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 'V': vkey = optarg; break;
-                case 'J': jwk_path = optarg; break;
-                case 'R': require = true; break;
-                case 'h': help_verify_proof(); return EXIT_SUCCESS;
-                default: return usage_error("verify-proof", "unknown option");
+                case 'V':
+                        vkey = optarg;
+                        break;
+                case 'J':
+                        jwk_path = optarg;
+                        break;
+                case 'R':
+                        require = true;
+                        break;
+                case 'h':
+                        help_verify_proof();
+                        return EXIT_SUCCESS;
+                default:
+                        return usage_error("verify-proof", "unknown option");
                 }
         }
         if (optind + 1 != argc)
                 return usage_error("verify-proof", "which BUNDLE (one file)?");
         if (!vkey)
-                return usage_error("verify-proof", "--vkey is required (the node's key, see `xbus audit key`)");
+                return usage_error(
+                        "verify-proof", "--vkey is required (the node's key, see `xbus audit key`)");
         r = audit_verifier_load(vkey, &v, &err);
         if (r != 0)
                 return usage_error("verify-proof", "%s", strempty(err));
@@ -1269,9 +1394,8 @@ static int cmd_verify_proof(int argc, char **argv)
         }
         n = fread(text, 1, AUDIT_BUNDLE_MAX + 1, f);
         fclose(f);
-        r = audit_verify_bundle(text, n, &(AuditBundleOptions){ .verifier = v, .receipt_jwk = jwk,
-                                                                .require_receipt = require },
-                                &rep);
+        r = audit_verify_bundle(text, n,
+                &(AuditBundleOptions){.verifier = v, .receipt_jwk = jwk, .require_receipt = require}, &rep);
         if (r < 0) {
                 audit_report_done(&rep);
                 return failure("verify-proof", "%s", strerror(-r));
@@ -1289,14 +1413,15 @@ static const struct {
         void (*help)(void);
         const char *summary;
 } subcommands[] = {
-        { "query", cmd_query, help_query, "query the log through the auditor API (filters, paging)" },
-        { "show", cmd_show, help_show, "one entry with its inclusion proof; write a proof bundle" },
-        { "checkpoint", cmd_checkpoint, help_checkpoint, "fetch the latest signed checkpoint" },
-        { "export", cmd_export, help_export, "export entries as JSON Lines with their checkpoint" },
-        { "verify", cmd_verify, help_verify, "verify the whole log store offline (on the node)" },
-        { "verify-export", cmd_verify_export, help_verify_export, "verify an export offline" },
-        { "verify-proof", cmd_verify_proof, help_verify_proof, "verify a proof bundle (and its receipt) offline" },
-        { "key", cmd_key, help_key, "print the node's checkpoint verifier key (vkey)" },
+        {"query", cmd_query, help_query, "query the log through the auditor API (filters, paging)"},
+        {"show", cmd_show, help_show, "one entry with its inclusion proof; write a proof bundle"},
+        {"checkpoint", cmd_checkpoint, help_checkpoint, "fetch the latest signed checkpoint"},
+        {"export", cmd_export, help_export, "export entries as JSON Lines with their checkpoint"},
+        {"verify", cmd_verify, help_verify, "verify the whole log store offline (on the node)"},
+        {"verify-export", cmd_verify_export, help_verify_export, "verify an export offline"},
+        {"verify-proof", cmd_verify_proof, help_verify_proof,
+                "verify a proof bundle (and its receipt) offline"},
+        {"key", cmd_key, help_key, "print the node's checkpoint verifier key (vkey)"},
 };
 
 void cli_audit_help(void)
@@ -1305,7 +1430,8 @@ void cli_audit_help(void)
                "The auditor's side of the tamper-evident exchange log (docs/auditing.md).\n\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
                 printf("  %-14s %s\n", subcommands[i].name, subcommands[i].summary);
-        printf("\n`xbus audit COMMAND --help` describes each. Exit status: 0 success (verified), 1 failure,\n"
+        printf("\n`xbus audit COMMAND --help` describes each. Exit status: 0 success (verified), 1 "
+               "failure,\n"
                "2 usage error.\n");
 }
 
