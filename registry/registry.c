@@ -11,6 +11,7 @@
 
 #include "registry.h"
 #include "validate/jsonschema.h"
+#include "validate/xsd.h"
 #include "util/ini.h"
 #include "util/macro.h"
 
@@ -695,7 +696,7 @@ static const IniItem member_items[] = {
                 EXPECT_TEXT},
 };
 
-enum { SUB_NAME, SUB_ROLES, SUB_TLS_CN, SUB_FINGERPRINT, SUB_ADAPTER_KEY, SUB_CONSENT_JWK };
+enum { SUB_NAME, SUB_ROLES, SUB_TLS_CN, SUB_FINGERPRINT, SUB_ADAPTER_KEY, SUB_CONSENT_JWK, SUB_SOAP_SIGNED };
 static const IniItem subsystem_items[] = {
         [SUB_NAME] = {"name", ini_item_string, offsetof(SubsystemDef, pub.name), INI_ITEM_REQUIRED,
                 EXPECT_TEXT},
@@ -709,6 +710,8 @@ static const IniItem subsystem_items[] = {
                 "a CURVE public key in Z85 (40 characters)"},
         [SUB_CONSENT_JWK] = {"consent-jwk", item_jwk, offsetof(SubsystemDef, pub.consent_jwk), 0,
                 "a public JWK as a JSON object with \"kty\" (no private part)"},
+        [SUB_SOAP_SIGNED] = {"soap-signed-requests", ini_item_bool,
+                offsetof(SubsystemDef, pub.soap_signature_required), 0, "yes or no"},
 };
 
 enum {
@@ -723,6 +726,8 @@ enum {
         SVC_MAX_REQUEST,
         SVC_MAX_RESPONSE,
         SVC_ADAPTER,
+        SVC_SOAP_REQUEST_SCHEMA,
+        SVC_SOAP_RESPONSE_SCHEMA,
 };
 #define EXPECT_METHODS "HTTP methods among GET, HEAD, POST, PUT, PATCH, DELETE"
 #define EXPECT_PATHS "path patterns starting with '/' ('*' = one segment, a final '**' = any rest)"
@@ -749,6 +754,10 @@ static const IniItem service_items[] = {
                 offsetof(ServiceDef, pub.max_request_size), 0, EXPECT_SIZE},
         [SVC_MAX_RESPONSE] = {"max-response-size", item_message_size,
                 offsetof(ServiceDef, pub.max_response_size), 0, EXPECT_SIZE},
+        [SVC_SOAP_REQUEST_SCHEMA] = {"soap-request-schema", item_schema,
+                offsetof(ServiceDef, pub.soap_request_schema), 0, "a relative path such as soap/population/citizen.request.xsd"},
+        [SVC_SOAP_RESPONSE_SCHEMA] = {"soap-response-schema", item_schema,
+                offsetof(ServiceDef, pub.soap_response_schema), 0, "a relative path such as soap/population/citizen.response.xsd"},
         [SVC_ADAPTER] = {"adapter", item_token, offsetof(ServiceDef, pub.adapter), INI_ITEM_REQUIRED,
                 "an adapter kind such as sample or rest"},
 };
@@ -847,6 +856,10 @@ static void service_free(void *p)
         free(d->pub.adapter);
         json_schema_free(d->pub.request_validator);
         json_schema_free(d->pub.response_validator);
+        free(d->pub.soap_request_schema);
+        free(d->pub.soap_response_schema);
+        xsd_schema_free(d->pub.request_xsd);
+        xsd_schema_free(d->pub.response_xsd);
         free(d);
 }
 
@@ -1829,6 +1842,43 @@ static json_t *schema_resolve(const char *uri, void *userdata)
         return schema_read(src, uri + n, &why);
 }
 
+/* An XSD (for SOAP payloads): read as text and compiled; includes resolve next to it (folders only). */
+static int compile_xsd(Loader *l, const SchemaSource *src, ServiceDef *d, unsigned item, const char *rel, void **ret)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL, *why = NULL;
+        const char *data;
+        size_t size = 0;
+        int k;
+
+        path = path_join_normalize(src->root, rel);
+        if (!path)
+                return -ENOMEM;
+        if (src->embedded) {
+                const EmbeddedFile *f = embedded_find(path);
+                if (!f) {
+                        ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "no schema file '%s'", path);
+                        return 0;
+                }
+                data = f->data;
+                size = f->size;
+        } else {
+                k = ini_read_file(path, SCHEMA_FILE_MAX, &text, &size);
+                if (k < 0) {
+                        ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "cannot read schema file '%s': %s",
+                                       path, strerror(-k));
+                        return 0;
+                }
+                data = text;
+        }
+        k = xsd_schema_new((XsdSchema **)ret, data, size, src->embedded ? NULL : path, NULL, &why);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "XSD '%s' refused: %s", rel,
+                               why ? why : strerror(-k));
+        return 0;
+}
+
 static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptions *opts, ServiceDef *d,
                        unsigned item, const char *rel, void **ret)
 {
@@ -1910,6 +1960,18 @@ static int compile_schemas(Loader *l)
                 if (d->pub.response_schema) {
                         k = compile_one(l, &src, &opts, d, SVC_RESPONSE_SCHEMA, d->pub.response_schema,
                                         &d->pub.response_validator);
+                        if (k < 0)
+                                return k;
+                }
+                if (d->pub.soap_request_schema) {
+                        k = compile_xsd(l, &src, d, SVC_SOAP_REQUEST_SCHEMA, d->pub.soap_request_schema,
+                                        &d->pub.request_xsd);
+                        if (k < 0)
+                                return k;
+                }
+                if (d->pub.soap_response_schema) {
+                        k = compile_xsd(l, &src, d, SVC_SOAP_RESPONSE_SCHEMA, d->pub.soap_response_schema,
+                                        &d->pub.response_xsd);
                         if (k < 0)
                                 return k;
                 }

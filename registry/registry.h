@@ -64,6 +64,7 @@ typedef struct RegistrySubsystem {
         size_t n_tls_fingerprints;
         char *adapter_key;              /* CURVE public key (Z85) of its adapters, or NULL */
         char *consent_jwk;              /* consent authority: public JWK (JSON text), or NULL */
+        bool soap_signature_required;   /* its SOAP requests must carry a valid XML signature */
 } RegistrySubsystem;
 
 typedef struct RegistryPurpose {
@@ -87,8 +88,12 @@ typedef struct RegistryService {
         size_t max_request_size;        /* bytes */
         size_t max_response_size;
         char *adapter;                  /* adapter kind expected to serve it: "sample", "rest", ... */
-        void *request_validator;        /* compiled schema (validate/), or NULL; the loader leaves both NULL */
+        void *request_validator;        /* compiled JSON Schema (validate/jsonschema.h), or NULL */
         void *response_validator;
+        char *soap_request_schema;      /* XSD of SOAP request payloads, or NULL: no SOAP rendering */
+        char *soap_response_schema;
+        void *request_xsd;              /* compiled XSDs (validate/xsd.h), or NULL */
+        void *response_xsd;
 } RegistryService;
 
 typedef struct RegistryGroup {

@@ -9,6 +9,7 @@
 #include "runtime/adapter.h"
 #include "sample/dataset.h"
 #include "sample/sample-service.h"
+#include "sample/sample-soap.h"
 #include "util/log.h"
 #include "util/macro.h"
 
@@ -216,6 +217,23 @@ static int handle(void *userdata, void *state, const AdapterRequest *req, Adapte
         resp->error = a.error;
         if (a.detail)
                 snprintf(resp->detail, sizeof(resp->detail), "%s", a.detail);
+        /* A SOAP exchange (the bus passes the Body's payload as text/xml): answer with the
+         * service's XML rendering of the same record. */
+        if (a.status == 200 && req->content_type && strneq(req->content_type, "text/xml", 8)) {
+                char *xml = NULL;
+                size_t xml_size = 0;
+                r = sample_soap_render(req->service, (const char *)a.body, a.body_size, &xml, &xml_size);
+                free(a.body);
+                a.body = NULL;
+                if (r == -ENOENT)
+                        return adapter_response_error(resp, 404, "not_found", "this service has no SOAP rendering");
+                if (r < 0)
+                        return r;
+                resp->body = (uint8_t *)xml;
+                resp->body_size = xml_size;
+                snprintf(resp->content_type, sizeof(resp->content_type), "text/xml");
+                return 0;
+        }
         resp->body = (uint8_t *)TAKE_PTR(a.body);
         resp->body_size = a.body_size;
         return 0;

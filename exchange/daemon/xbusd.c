@@ -18,6 +18,9 @@
 #include "crypto/pki.h"
 #include "daemon/config.h"
 #include "log/checkpoint.h"
+#include "soap/soap-dsig.h"
+#include "soap/soap.h"
+#include "util/ini.h"
 #include "http/frontdoor.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -114,6 +117,8 @@ int main(int argc, char **argv)
         Signer *signer = NULL;
         PseudonymKey *pseudonyms = NULL;
         CheckpointSigner *cps = NULL;
+        SoapSigner *soap_signer = NULL;
+        SoapTrust *soap_trust = NULL;
         Node node = {};
         FrontDoor *fd = NULL;
         sigset_t sigs;
@@ -233,10 +238,38 @@ int main(int argc, char **argv)
                 goto out;
         }
 
+        /* SOAP: the XML stack is set up (hardened) once, before any thread; the node signs
+         * answers with its TLS key and certificate, and trusts the client CAs for signed requests. */
+        r = soap_global_init();
+        if (r < 0) {
+                log_error_errno(r, "Cannot initialise the XML security library: %m");
+                goto out;
+        }
+        {
+                _cleanup_free_ char *kp = NULL, *cp = NULL, *cap = NULL;
+                size_t kn = 0, cn = 0, can = 0;
+                if (ini_read_file(key, KIB(64), &kp, &kn) < 0 || ini_read_file(cert, KIB(64), &cp, &cn) < 0 ||
+                    ini_read_file(ca, MIB(1), &cap, &can) < 0) {
+                        log_error("Cannot read the node's TLS key, certificate or client CA for SOAP.");
+                        goto out;
+                }
+                r = soap_signer_new(&soap_signer, kp, kn, cp, cn);
+                if (r == 0)
+                        r = soap_trust_new(&soap_trust, cap, can);
+                explicit_bzero(kp, kn);
+                if (r != 0) {
+                        log_error_errno(r < 0 ? r : EINVAL, "Cannot set up SOAP signing or trust: %s",
+                                        r < 0 ? strerror(-r) : "refused");
+                        goto out;
+                }
+        }
+
         pthread_mutex_init(&node.registry_lock, NULL);
         node.registry = TAKE_PTR(reg);
         node.signer = signer;
         node.pseudonyms = pseudonyms;
+        node.soap_signer = soap_signer;
+        node.soap_trust = soap_trust;
 
         r = exlog_open(&node.log, logdir,
                        &(ExlogOptions){ .map_size = c->log_map_size,
@@ -314,6 +347,8 @@ out:
         signer_free(signer);
         pseudonym_key_free(pseudonyms);
         checkpoint_signer_free(cps);
+        soap_signer_free(soap_signer);
+        soap_trust_free(soap_trust);
         config_free(c);
         return ret;
 }

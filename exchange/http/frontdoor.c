@@ -48,6 +48,8 @@
 #include "http/frontdoor.h"
 #include "policy/policy.h"
 #include "policy/problem.h"
+#include "soap/soap-dsig.h"
+#include "soap/soap.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/time-util.h"
@@ -96,6 +98,9 @@ typedef struct Exchange {
         uint64_t start_usec;
         PolicyDecision decision;
         const char *method;
+        bool soap;                      /* a SOAP 1.1 exchange on POST / */
+        SoapRequest *soap_req;          /* parsed envelope (SOAP), owns the payload */
+        char content_type[129];         /* of the request body, for the adapter */
         char xroad_id[130];
         char *user_id, *issue, *purpose, *subject_raw, *consent;
         char consent_id[CONSENT_ID_MAX];   /* the consent used (never the artefact text) */
@@ -205,6 +210,7 @@ static void exchange_free(Exchange *ex)
         free(ex->subject_raw);
         free(ex->consent);
         json_decref(ex->errors);
+        soap_request_free(ex->soap_req);
         free(ex->meta);
         free(ex->bus.response);
         free(ex->log_body);
@@ -235,9 +241,32 @@ static void count_status(Node *node, int status, uint64_t start)
         atomic_fetch_add(&node->counters.latency_buckets[b], 1);
 }
 
+static void send_fault(struct evhttp_request *req, const char *type, const char *detail, Exchange *ex)
+{
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        struct evbuffer *buf = evbuffer_new();
+        char *body = NULL;
+        size_t size = 0;
+
+        evhttp_add_header(h, "Content-Type", "text/xml; charset=utf-8");
+        evhttp_add_header(h, "X-Road-Error", problem_lookup(type)->type);
+        add_common_headers(ex, h);
+        if (soap_fault_build(type, detail, ex->xroad_id, ex->soap_req, &body, &size) == 0 && buf)
+                evbuffer_add(buf, body, size);
+        evhttp_send_reply(req, SOAP_FAULT_HTTP_STATUS, "Internal Server Error", buf);
+        if (buf)
+                evbuffer_free(buf);
+        free(body);
+}
+
 static void send_problem(struct evhttp_request *req, const char *type, const char *detail, const char *instance,
                          Exchange *ex)
 {
+        if (ex && ex->soap) {
+                send_fault(req, type, detail, ex);
+                return;
+        }
+
         const ProblemType *p = problem_lookup(type);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         struct evbuffer *buf = evbuffer_new();
@@ -600,6 +629,53 @@ static int minimise(Exchange *ex, json_t *doc, char **fields)
 
 /* --- the provider's answer ----------------------------------------------- */
 
+/*
+ * The provider's SOAP payload: checked against the service's response XSD and
+ * wrapped in the answer envelope, signed by the node, before the log entry is
+ * written, so that the logged hash is that of the exact bytes delivered.
+ */
+static void exchange_soap_answer(Exchange *ex)
+{
+        Node *node = ex->worker->fd->node;
+        uint8_t digest[HASH_SHA256_LEN];
+        char *env = NULL, detail[256] = "";
+        const char *type = NULL;
+        size_t size = 0;
+        int r;
+
+        ex->status = ex->bus.status;
+        if (ex->status < 200 || ex->status >= 300) {
+                /* the provider's own refusal, told to a SOAP client as a Fault */
+                ex->error = ex->status == 404 ? "not_found" : "provider_error";
+                snprintf(ex->detail, sizeof(ex->detail), "the provider answered %d", ex->status);
+        } else {
+                SoapResponseOptions o = {
+                        .schema = ex->decision.service->response_xsd,
+                        .signer = node->soap_signer,
+                };
+                r = soap_response_build(ex->soap_req, ex->bus.response, ex->bus.response_size, &o, &env, &size,
+                                        &type, detail, sizeof(detail));
+                if (r == 0) {
+                        free(ex->bus.response);
+                        ex->bus.response = env;
+                        ex->bus.response_size = size;
+                        snprintf(ex->bus.content_type, sizeof(ex->bus.content_type), "text/xml; charset=utf-8");
+                        hash_sha256(env, size, digest);
+                        hex_encode(digest, sizeof(digest), ex->response_hash);
+                        return;
+                }
+                log_warning("SOAP answer of \"%s\" for \"%s\" withheld: %s", ex->decision.service->id,
+                            ex->xroad_id, detail[0] ? detail : "it could not be built");
+                ex->error = r < 0 ? "internal_error" : "response_invalid";
+                ex->status = 502;
+                snprintf(ex->detail, sizeof(ex->detail), "the provider's answer was withheld: %s",
+                         r < 0 ? "it could not be signed" : "it does not match the service's XSD");
+        }
+        free(ex->bus.response);
+        ex->bus.response = NULL;
+        ex->bus.response_size = 0;
+}
+
 static void exchange_on_bus_reply(Exchange *ex)
 {
         uint8_t digest[HASH_SHA256_LEN];
@@ -611,6 +687,8 @@ static void exchange_on_bus_reply(Exchange *ex)
                 free(ex->bus.response);
                 ex->bus.response = NULL;
                 ex->bus.response_size = 0;
+        } else if (ex->soap) {
+                exchange_soap_answer(ex);
         } else {
                 const JsonSchema *schema = ex->decision.service->response_validator;
                 char **fields = ex->decision.right ? ex->decision.right->fields : NULL;
@@ -767,26 +845,15 @@ static void tls_facts(struct evhttp_connection *conn, PolicyInput *pin, uint8_t 
         }
 }
 
-static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_path)
+static Exchange *exchange_new(Worker *w, struct evhttp_request *req)
 {
         Node *node = w->fd->node;
-        struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-        struct evbuffer *body = evhttp_request_get_input_buffer(req);
-        struct evhttp_connection *conn = evhttp_request_get_connection(req);
-        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-        const char *client_header, *xroad_id, *subject, *purpose, *consent, *user_id, *issue, *query;
-        bool dup = false, bad_text = false;
-        char *decoded = NULL, cn[256] = "";
-        uint8_t fp[32], digest[HASH_SHA256_LEN];
-        PolicyInput pin = {};
         Exchange *ex;
-        size_t dlen;
-        int r;
 
         ex = calloc(1, sizeof(*ex));
         if (!ex) {
                 send_problem(req, "bus_busy", "out of memory", NULL, NULL);
-                return;
+                return NULL;
         }
         ex->worker = w;
         ex->req = req;
@@ -804,73 +871,42 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         case EVHTTP_REQ_HEAD: ex->method = "HEAD"; break;
         default: ex->method = "OTHER"; break;
         }
+        return ex;
+}
 
-        tls_facts(conn, &pin, fp, cn, sizeof(cn));
+/* The request body: contiguous in the request's buffer, alive until we reply. */
+static void exchange_take_body(Exchange *ex)
+{
+        struct evbuffer *body = evhttp_request_get_input_buffer(ex->req);
+        uint8_t digest[HASH_SHA256_LEN];
 
-        /* headers */
-        client_header = header_once(in, "X-Road-Client", &dup);
-        xroad_id = header_once(in, "X-Road-Id", &dup);
-        user_id = header_once(in, "X-Road-UserId", &dup);
-        issue = header_once(in, "X-Road-Issue", &dup);
-        subject = header_once(in, "X-Bus-Subject", &dup);
-        purpose = header_once(in, "X-Bus-Purpose", &dup);
-        consent = header_once(in, "X-Bus-Consent", &dup);
-
-        if (xroad_id && policy_valid_token(xroad_id, 128))
-                snprintf(ex->xroad_id, sizeof(ex->xroad_id), "%s", xroad_id);
-        else {
-                bad_text = xroad_id != NULL;
-                new_xroad_id(w, ex->xroad_id);
-        }
-        /* Keep each header that is well-formed (the log records it); remember any that is not. */
-#define TAKE_HEADER(field, value, ok)                   \
-        if (value) {                                    \
-                if (ok)                                 \
-                        ex->field = strdup(value);      \
-                else                                    \
-                        bad_text = true;                \
-        }
-        TAKE_HEADER(user_id, user_id, valid_text(user_id, MAX_HEADER_VALUE));
-        TAKE_HEADER(issue, issue, valid_text(issue, MAX_HEADER_VALUE));
-        TAKE_HEADER(purpose, purpose, policy_valid_token(purpose, POLICY_MAX_PURPOSE));
-        TAKE_HEADER(consent, consent, valid_text(consent, MAX_CONSENT_HEADER));
-        TAKE_HEADER(subject_raw, subject, valid_text(subject, POLICY_MAX_SUBJECT));
-#undef TAKE_HEADER
-        if (client_header && !valid_text(client_header, MAX_HEADER_VALUE))
-                bad_text = true;
-
-        /* the body: contiguous in the request's buffer, alive until we reply */
         ex->body_size = evbuffer_get_length(body);
         ex->body = ex->body_size ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
         hash_sha256(ex->body, ex->body_size, digest);
         hex_encode(digest, sizeof(digest), ex->request_hash);
+}
 
-        decoded = evhttp_uridecode(raw_path + 4, 0, &dlen);
-        pin.client_header = client_header;
-        pin.method = ex->method;
-        pin.r1_path = decoded && strlen(decoded) == dlen ? decoded : NULL;
-        pin.subject = ex->subject_raw;
-        pin.purpose = ex->purpose;
-        pin.consent = ex->consent;
-        pin.body_size = ex->body_size;
+/*
+ * exchange_decide(): the checks every exchange goes through, REST or SOAP, in
+ * order (policy.c: identity, service, right, legal basis; then the consent,
+ * then the payload's schema), and then either the refusal's log entry or the
+ * route to the adapter. `form_error`, when set, refuses a malformed request
+ * (as `form_type`, bad_request by default) once the client is identified.
+ */
+static void exchange_decide(Exchange *ex, PolicyInput *pin, const char *form_type, const char *form_error)
+{
+        Worker *w = ex->worker;
+        Node *node = w->fd->node;
+        const RegistryService *svc;
+        int r;
 
-        query = uri ? evhttp_uri_get_query(uri) : NULL;
-        if (query && strlen(query) >= sizeof(ex->query))
-                bad_text = true;
-        else if (query)
-                snprintf(ex->query, sizeof(ex->query), "%s", query);
-
-        policy_decide(ex->registry, &pin, &ex->decision);
-        free(decoded);
+        policy_decide(ex->registry, pin, &ex->decision);
 
         /* A malformed request is refused as such, whatever else is wrong with it, once the
          * client is identified (an unidentified client learns nothing more). */
-        if ((dup || bad_text || !pin.r1_path) &&
-            (!ex->decision.type || !streq(ex->decision.type, "client_unknown"))) {
-                ex->decision.type = "bad_request";
-                snprintf(ex->decision.detail, sizeof(ex->decision.detail), "%s",
-                         dup ? "an X-Road-* or X-Bus-* header is repeated"
-                             : "a header value or the path is malformed (length, characters or encoding)");
+        if (form_error && (!ex->decision.type || !streq(ex->decision.type, "client_unknown"))) {
+                ex->decision.type = form_type ? form_type : "bad_request";
+                snprintf(ex->decision.detail, sizeof(ex->decision.detail), "%s", form_error);
         }
 
         if (ex->subject_raw && node->pseudonyms && policy_valid_subject(ex->subject_raw) &&
@@ -906,7 +942,20 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         }
 
         /* The request's payload, before anything reaches the provider. */
-        if (!ex->decision.type && ex->decision.service->request_validator) {
+        if (!ex->decision.type && ex->soap) {
+                const char *type = NULL;
+                char detail[256] = "";
+                if (!ex->decision.service->request_xsd) {
+                        ex->decision.type = "service_unknown";
+                        snprintf(ex->decision.detail, sizeof(ex->decision.detail),
+                                 "service '%s' is not offered over SOAP", ex->decision.service->id);
+                } else if (soap_request_validate(ex->soap_req, ex->decision.service->request_xsd, &type, detail,
+                                                 sizeof(detail)) != 0) {
+                        ex->decision.type = type ? type : "request_invalid";
+                        snprintf(ex->decision.detail, sizeof(ex->decision.detail), "%s",
+                                 detail[0] ? detail : "the payload does not match the service's XSD");
+                }
+        } else if (!ex->decision.type && ex->decision.service->request_validator) {
                 int v = validate_payload(ex->decision.service->request_validator, ex->body, ex->body_size,
                                          &ex->errors, NULL);
                 if (v != 0) {
@@ -928,8 +977,8 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
         atomic_fetch_add(&node->counters.allowed, 1);
 
         /* route: the adapter gets the facts it needs, and the subject in the clear */
+        svc = ex->decision.service;
         {
-                const RegistryService *svc = ex->decision.service;
                 json_t *m = json_object();
                 json_object_set_new(m, "service", json_string(svc->id));
                 json_object_set_new(m, "method", json_string(ex->method));
@@ -945,35 +994,225 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
                 if (ex->issue)
                         json_object_set_new(m, "issue", json_string(ex->issue));
                 json_object_set_new(m, "xroad_id", json_string(ex->xroad_id));
-                {
-                        const char *ct = evhttp_find_header(in, "Content-Type");
-                        if (ct && valid_text(ct, 128))
-                                json_object_set_new(m, "content_type", json_string(ct));
-                }
+                if (ex->content_type[0])
+                        json_object_set_new(m, "content_type", json_string(ex->content_type));
                 json_object_set_new(m, "timeout_ms", json_integer((json_int_t)svc->timeout_ms));
                 ex->meta = json_dumps(m, JSON_COMPACT);
                 json_decref(m);
-
-                ex->bus = (BusRequest){
-                        .item.kind = ITEM_BUS,
-                        .reply_to = &w->mailbox,
-                        .service = svc->id,
-                        .meta = ex->meta,
-                        .meta_size = ex->meta ? strlen(ex->meta) : 0,
-                        .body = ex->body,
-                        .body_size = ex->body_size,
-                        .timeout_ms = svc->timeout_ms,
-                        .max_response = svc->max_response_size,
-                };
-                r = ex->meta ? broker_submit(node->broker, &ex->bus) : -ENOMEM;
-                if (r < 0) {
-                        ex->bus.error = "bus_busy";
-                        snprintf(ex->bus.detail, sizeof(ex->bus.detail), "the bus is saturated; retry later");
-                        exchange_on_bus_reply(ex);
-                        return;
-                }
-                ex->routed = true;
         }
+        ex->bus = (BusRequest){
+                .item.kind = ITEM_BUS,
+                .reply_to = &w->mailbox,
+                .service = svc->id,
+                .meta = ex->meta,
+                .meta_size = ex->meta ? strlen(ex->meta) : 0,
+                /* SOAP: the adapter gets the Body's payload element, not the envelope */
+                .body = ex->soap ? (const void *)ex->soap_req->payload_xml : ex->body,
+                .body_size = ex->soap ? ex->soap_req->payload_size : ex->body_size,
+                .timeout_ms = svc->timeout_ms,
+                .max_response = svc->max_response_size,
+        };
+        r = ex->meta ? broker_submit(node->broker, &ex->bus) : -ENOMEM;
+        if (r < 0) {
+                ex->bus.error = "bus_busy";
+                snprintf(ex->bus.detail, sizeof(ex->bus.detail), "the bus is saturated; retry later");
+                exchange_on_bus_reply(ex);
+                return;
+        }
+        ex->routed = true;
+}
+
+static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_path)
+{
+        struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        const char *client_header, *xroad_id, *subject, *purpose, *consent, *user_id, *issue, *query, *ct;
+        bool dup = false, bad_text = false;
+        _cleanup_free_ char *decoded = NULL;
+        char cn[256] = "";
+        uint8_t fp[32];
+        PolicyInput pin = {};
+        Exchange *ex;
+        size_t dlen;
+
+        ex = exchange_new(w, req);
+        if (!ex)
+                return;
+        tls_facts(evhttp_request_get_connection(req), &pin, fp, cn, sizeof(cn));
+
+        /* headers */
+        client_header = header_once(in, "X-Road-Client", &dup);
+        xroad_id = header_once(in, "X-Road-Id", &dup);
+        user_id = header_once(in, "X-Road-UserId", &dup);
+        issue = header_once(in, "X-Road-Issue", &dup);
+        subject = header_once(in, "X-Bus-Subject", &dup);
+        purpose = header_once(in, "X-Bus-Purpose", &dup);
+        consent = header_once(in, "X-Bus-Consent", &dup);
+
+        if (xroad_id && policy_valid_token(xroad_id, 128))
+                snprintf(ex->xroad_id, sizeof(ex->xroad_id), "%s", xroad_id);
+        else {
+                bad_text = xroad_id != NULL;
+                new_xroad_id(w, ex->xroad_id);
+        }
+        /* Keep each header that is well-formed (the log records it); remember any that is not. */
+#define TAKE_HEADER(field, value, ok)                   \
+        if (value) {                                    \
+                if (ok)                                 \
+                        ex->field = strdup(value);      \
+                else                                    \
+                        bad_text = true;                \
+        }
+        TAKE_HEADER(user_id, user_id, valid_text(user_id, MAX_HEADER_VALUE));
+        TAKE_HEADER(issue, issue, valid_text(issue, MAX_HEADER_VALUE));
+        TAKE_HEADER(purpose, purpose, policy_valid_token(purpose, POLICY_MAX_PURPOSE));
+        TAKE_HEADER(consent, consent, valid_text(consent, MAX_CONSENT_HEADER));
+        TAKE_HEADER(subject_raw, subject, valid_text(subject, POLICY_MAX_SUBJECT));
+#undef TAKE_HEADER
+        if (client_header && !valid_text(client_header, MAX_HEADER_VALUE))
+                bad_text = true;
+        ct = evhttp_find_header(in, "Content-Type");
+        if (ct && valid_text(ct, sizeof(ex->content_type) - 1))
+                snprintf(ex->content_type, sizeof(ex->content_type), "%s", ct);
+
+        exchange_take_body(ex);
+
+        decoded = evhttp_uridecode(raw_path + 4, 0, &dlen);
+        pin.client_header = client_header;
+        pin.method = ex->method;
+        pin.r1_path = decoded && strlen(decoded) == dlen ? decoded : NULL;
+        pin.subject = ex->subject_raw;
+        pin.purpose = ex->purpose;
+        pin.consent = ex->consent;
+        pin.body_size = ex->body_size;
+
+        query = uri ? evhttp_uri_get_query(uri) : NULL;
+        if (query && strlen(query) >= sizeof(ex->query))
+                bad_text = true;
+        else if (query)
+                snprintf(ex->query, sizeof(ex->query), "%s", query);
+
+        exchange_decide(ex, &pin, NULL,
+                        dup ? "an X-Road-* or X-Bus-* header is repeated"
+                        : bad_text || !pin.r1_path
+                                ? "a header value or the path is malformed (length, characters or encoding)"
+                                : NULL);
+}
+
+/* The one method a SOAP exchange is decided as: the service's (GET first), since SOAP has none. */
+static const char *soap_method(const Registry *reg, const char *service)
+{
+        const RegistryService *svc = registry_service_lookup(reg, service);
+        static const unsigned order[] = { REGISTRY_METHOD_GET, REGISTRY_METHOD_POST, REGISTRY_METHOD_PUT,
+                                          REGISTRY_METHOD_PATCH, REGISTRY_METHOD_DELETE, REGISTRY_METHOD_HEAD };
+
+        for (size_t i = 0; svc && i < ELEMENTSOF(order); i++)
+                if (svc->methods & order[i])
+                        return registry_method_to_string(order[i]);
+        return "POST";
+}
+
+/*
+ * handle_soap(): an X-Road SOAP 1.1 exchange on POST /. The envelope is parsed
+ * with the hardened parser (exchange/soap), its X-Road header gives the same
+ * facts the REST headers do, a client signature is verified when present (and
+ * required when the registry says so), and the exchange then takes the same
+ * path as REST. Answers are signed envelopes; refusals are SOAP Faults.
+ */
+static void handle_soap(Worker *w, struct evhttp_request *req)
+{
+        Node *node = w->fd->node;
+        SoapRequest *partial = NULL;
+        const char *type = NULL, *form_error = NULL, *form_type = NULL;
+        static const SoapLimits limits = {};
+        char detail[256] = "", cn[256] = "";
+        uint8_t fp[32];
+        PolicyInput pin = {};
+        Exchange *ex;
+        int r;
+
+        ex = exchange_new(w, req);
+        if (!ex)
+                return;
+        ex->soap = true;
+        ex->method = "POST";
+        snprintf(ex->content_type, sizeof(ex->content_type), "text/xml");
+        tls_facts(evhttp_request_get_connection(req), &pin, fp, cn, sizeof(cn));
+        exchange_take_body(ex);
+
+        r = soap_request_parse((const char *)ex->body, ex->body_size, &limits, &ex->soap_req, &partial, &type, detail,
+                               sizeof(detail));
+        if (r != 0) {
+                /* Refused before its header could be read in full: keep what was read for the Fault and the log. */
+                ex->soap_req = partial;
+                if (partial && policy_valid_token(partial->id, 128))
+                        snprintf(ex->xroad_id, sizeof(ex->xroad_id), "%s", partial->id);
+                else
+                        new_xroad_id(w, ex->xroad_id);
+                pin.method = ex->method;
+                pin.client_header = partial && partial->client[0] ? partial->client : NULL;
+                pin.r1_path = partial && partial->service[0] ? partial->service : NULL;
+                policy_decide(ex->registry, &pin, &ex->decision);
+                if (!ex->decision.type || !streq(ex->decision.type, "client_unknown")) {
+                        ex->decision.type = r < 0 ? "bad_request" : (type ? type : "bad_request");
+                        snprintf(ex->decision.detail, sizeof(ex->decision.detail), "%s",
+                                 r < 0 ? "the envelope could not be read" : detail);
+                }
+                atomic_fetch_add(&node->counters.refused, 1);
+                ex->error = ex->decision.type;
+                ex->status = problem_lookup(ex->error)->status;
+                snprintf(ex->detail, sizeof(ex->detail), "%s", ex->decision.detail);
+                exchange_log(ex);
+                return;
+        }
+
+        if (policy_valid_token(ex->soap_req->id, 128))
+                snprintf(ex->xroad_id, sizeof(ex->xroad_id), "%s", ex->soap_req->id);
+        else {
+                new_xroad_id(w, ex->xroad_id);
+                form_error = "xroad:id must be 1 to 128 letters, digits, '.', '_', ':' or '-'";
+        }
+#define TAKE_FIELD(field, value) \
+        if ((value)[0]) \
+                ex->field = strdup(value);
+        TAKE_FIELD(user_id, ex->soap_req->user_id);
+        TAKE_FIELD(issue, ex->soap_req->issue);
+        TAKE_FIELD(purpose, ex->soap_req->purpose);
+        TAKE_FIELD(subject_raw, ex->soap_req->subject);
+#undef TAKE_FIELD
+        if (ex->soap_req->consent)
+                ex->consent = strdup(ex->soap_req->consent);
+        if (ex->purpose && !policy_valid_token(ex->purpose, POLICY_MAX_PURPOSE))
+                form_error = "xbus:purpose is malformed";
+
+        pin.client_header = ex->soap_req->client;
+        pin.method = ex->method = soap_method(ex->registry, ex->soap_req->service);
+        pin.r1_path = ex->soap_req->service;
+        pin.subject = ex->subject_raw;
+        pin.purpose = ex->purpose;
+        pin.consent = ex->consent;
+        pin.body_size = ex->soap_req->payload_size;
+
+        /* A signature is verified whenever present, and required when the client's registry entry says so. */
+        if (!form_error) {
+                const RegistrySubsystem *client =
+                        pin.cert_present && pin.cert_trusted
+                                ? registry_subsystem_by_cert(ex->registry, pin.cert_fingerprint, pin.cert_cn)
+                                : NULL;
+                if (ex->soap_req->signed_request) {
+                        SoapSignerInfo info = {};
+                        if (!node->soap_trust ||
+                            soap_request_verify(ex->soap_req, node->soap_trust, &info, &type, detail,
+                                                sizeof(detail)) != 0) {
+                                form_error = detail[0] ? detail : "the request's signature is not valid";
+                                form_type = type;
+                        }
+                } else if (client && client->soap_signature_required && streq(client->id, ex->soap_req->client))
+                        form_error = "this client's SOAP requests must be signed";
+        }
+        if (form_error)
+                snprintf(ex->detail, sizeof(ex->detail), "%s", form_error);
+        exchange_decide(ex, &pin, form_type, form_error ? ex->detail : NULL);
 }
 
 /* --- other endpoints ----------------------------------------------------- */
@@ -1131,12 +1370,15 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
                 send_problem(req, "bad_request", "the request line could not be parsed", NULL, NULL);
                 return;
         }
-        if (strncmp(path, "/r1/", 4) == 0) {
+        if (strncmp(path, "/r1/", 4) == 0 || (streq(path, "/") && evhttp_request_get_command(req) == EVHTTP_REQ_POST)) {
                 if (w->stopping) {
                         send_problem(req, "bus_busy", "the node is shutting down", NULL, NULL);
                         return;
                 }
-                handle_r1(w, req, path);
+                if (path[1])
+                        handle_r1(w, req, path);
+                else
+                        handle_soap(w, req);
         } else if (streq(path, "/health"))
                 handle_health(w, req);
         else if (streq(path, "/metrics"))

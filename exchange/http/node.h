@@ -35,6 +35,8 @@ typedef struct Node {
         const Signer *signer;
         const PseudonymKey *pseudonyms;
         struct ConsentStore *consents;          /* consent records (exchange/consent), or NULL */
+        const struct SoapSigner *soap_signer;   /* signs SOAP answers (node key and certificate), or NULL */
+        const struct SoapTrust *soap_trust;     /* CAs trusted for signed SOAP requests, or NULL */
         NodeCounters counters;
         atomic_uint connections;
 } Node;
