@@ -4,13 +4,18 @@ profile, the same checks as REST, signed answers the Debian xmlsec1 command
 verifies, requests signed by xmlsec1 accepted, and every attack of
 tests/soap/attacks refused with a Fault and logged."""
 import hashlib
+import http.server
 import os
 import re
 import shutil
 import subprocess
+import socket
 import tempfile
+import threading
+import time
 
-from harness import Check, Node, ROOT, receipt_payload, registry_copy, verify_receipt_openssl
+from harness import (Check, Node, ROOT, _processes, binary, free_port, receipt_payload, registry_copy,
+                     verify_receipt_openssl)
 
 t = Check("soap")
 BYT = "VN/GOV/BYT/health-services"
@@ -143,6 +148,82 @@ for name, stage, want in manifest:
 
 t.eq(node.call(HN, "VN/GOV/BCA/population/citizen", subject=subject, purpose="public-service-delivery").status, 200,
      "REST still served after the attacks")
+
+# the second sample service with a SOAP rendering: tax status
+tax = as_hn(plain).replace("<id:memberCode>BCA</id:memberCode>", "<id:memberCode>BTC</id:memberCode>") \
+    .replace("<id:subsystemCode>population</id:subsystemCode>", "<id:subsystemCode>tax</id:subsystemCode>") \
+    .replace("<id:serviceCode>citizen</id:serviceCode>", "<id:serviceCode>tax-status</id:serviceCode>") \
+    .replace('xmlns:pop="https://schemas.xbus.gov.vn/soap/population/citizen"',
+             'xmlns:tax="https://schemas.xbus.gov.vn/soap/tax/tax-status"') \
+    .replace("<pop:getCitizen/>", "<tax:getTaxStatus/>")
+r = soap(HN, tax)
+t.ok(r.status == 200 and b"Fault" not in r.body, "the tax-status SOAP rendering", r)
+
+# the soap adapter: a SOAP backend (xbus-sample-backend's /soap) instead of the sample adapter
+for a in node.adapters:
+    a.kill()
+    a.wait()
+node.adapters.clear()
+time.sleep(1.0)
+bport = free_port()
+data = os.path.join(tmp, "backend-data")
+backend = subprocess.Popen([binary("xbus-sample-backend"), "--listen", "127.0.0.1:%d" % bport, "--data", data,
+                            "--people", "300"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_processes.append(backend)
+for _ in range(200):
+    try:
+        socket.create_connection(("127.0.0.1", bport), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+sa = subprocess.Popen([binary("xbus-adapter-soap"), "--bus", "tcp://127.0.0.1:%d" % node.aport, "--route",
+                       "VN/GOV/BCA/population/citizen=http://127.0.0.1:%d/soap" % bport],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_processes.append(sa)
+node.wait_health(adapters=1)
+r = soap(HN, as_hn(plain))
+t.ok(r.status == 200 and b"Fault" not in r.body and subject.encode() in r.body,
+     "a SOAP exchange served by the soap adapter from a SOAP backend", r)
+r = soap(HN, as_hn(plain, subj="999999999999"))
+t.ok(r.status == 500 and fault_type(r) in ("not_found", "provider_error"),
+     "the backend's Fault for an unknown subject becomes a Fault", (r.status, fault_type(r)))
+sa.kill()
+sa.wait()
+backend.kill()
+backend.wait()
+time.sleep(1.0)
+
+
+# a provider whose answer breaks the response XSD: withheld
+class BadSoap(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = ('<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">'
+                '<SOAP-ENV:Body><pop:citizen xmlns:pop="https://schemas.xbus.gov.vn/soap/population/citizen">'
+                '<pop:unexpected>not-in-the-schema</pop:unexpected></pop:citizen></SOAP-ENV:Body>'
+                '</SOAP-ENV:Envelope>').encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BadSoap)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+sa = subprocess.Popen([binary("xbus-adapter-soap"), "--bus", "tcp://127.0.0.1:%d" % node.aport, "--route",
+                       "VN/GOV/BCA/population/citizen=http://127.0.0.1:%d/soap" % srv.server_address[1]],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_processes.append(sa)
+node.wait_health(adapters=1)
+r = soap(HN, as_hn(plain))
+t.ok(r.status == 500 and fault_type(r) == "response_invalid" and b"not-in-the-schema" not in r.body,
+     "an answer that breaks the response XSD is withheld (Fault response_invalid)", (r.status, fault_type(r)))
+logged[int(r.header("x-bus-log-seq"))] = "response_invalid"
+srv.shutdown()
 t.eq(node.stop(), 0, "clean stop")
 entries = node.log_entries()
 e = entries[seq_ok]
