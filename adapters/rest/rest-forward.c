@@ -1,6 +1,5 @@
 /* rest-forward.c: one adapter request to an HTTP backend with libcurl */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 
 #include <curl/curl.h>
@@ -8,43 +7,21 @@
 #include "rest/rest-forward.h"
 
 struct RestForwarder {
-        CURL *curl;
-        RestOptions o;
-        char *ca_file, *cert_file, *key_file;
-        /* the response body being received */
-        char *buf;
-        size_t len, cap;
-        bool too_large;
+        AdapterCurl http;
 };
-
-static void curl_slist_free_allp(struct curl_slist **l)
-{
-        if (*l)
-                curl_slist_free_all(*l);
-}
 
 int rest_forwarder_new(RestForwarder **ret, const RestOptions *o)
 {
-        RestForwarder *f;
+        _cleanup_free_ RestForwarder *f = NULL;
+        int r;
 
-        if (!o || o->timeout_ms == 0 || o->max_response == 0 || o->max_response > ADAPTER_MAX_BODY_LIMIT)
-                return -EINVAL;
-        if (!!o->cert_file != !!o->key_file)
-                return -EINVAL;
         f = calloc(1, sizeof(*f));
         if (!f)
                 return -ENOMEM;
-        f->o = *o;
-        f->curl = curl_easy_init();
-        f->ca_file = o->ca_file ? strdup(o->ca_file) : NULL;
-        f->cert_file = o->cert_file ? strdup(o->cert_file) : NULL;
-        f->key_file = o->key_file ? strdup(o->key_file) : NULL;
-        if (!f->curl || (o->ca_file && !f->ca_file) || (o->cert_file && !f->cert_file) ||
-            (o->key_file && !f->key_file)) {
-                rest_forwarder_free(f);
-                return -ENOMEM;
-        }
-        *ret = f;
+        r = adapter_curl_init(&f->http, o);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(f);
         return 0;
 }
 
@@ -52,62 +29,14 @@ RestForwarder *rest_forwarder_free(RestForwarder *f)
 {
         if (!f)
                 return NULL;
-        if (f->curl)
-                curl_easy_cleanup(f->curl);
-        free(f->ca_file);
-        free(f->cert_file);
-        free(f->key_file);
-        free(f->buf);
+        adapter_curl_deinit(&f->http);
         free(f);
         return NULL;
 }
 
 bool rest_url_valid(const char *url)
 {
-        CURLU *u;
-        char *scheme = NULL, *host = NULL, *fragment = NULL;
-        bool ok;
-
-        if (isempty(url) || strlen(url) > REST_MAX_URL)
-                return false;
-        u = curl_url();
-        if (!u)
-                return false;
-        ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-             (streq(scheme, "http") || streq(scheme, "https")) &&
-             curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_NO_FRAGMENT;
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(fragment);
-        curl_url_cleanup(u);
-        return ok;
-}
-
-static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
-{
-        RestForwarder *f = userdata;
-        size_t n = size * nmemb;
-
-        if (n > f->o.max_response - f->len) {
-                f->too_large = true;
-                return 0;       /* aborts the transfer with CURLE_WRITE_ERROR */
-        }
-        if (f->len + n > f->cap) {
-                size_t cap = MAX(f->cap * 2, f->len + n);
-                char *b;
-
-                cap = MIN(MAX(cap, (size_t)4096), f->o.max_response);
-                b = realloc(f->buf, cap);
-                if (!b)
-                        return 0;
-                f->buf = b;
-                f->cap = cap;
-        }
-        memcpy(f->buf + f->len, data, n);
-        f->len += n;
-        return n;
+        return adapter_curl_url_valid(url);
 }
 
 static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
@@ -240,15 +169,13 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
 {
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
         _cleanup_free_ char *url = NULL;
-        uint64_t timeout = f->o.timeout_ms;
         const char *values[] = { req->subject, req->purpose, req->client, req->xroad_id, req->user_id, req->issue,
                                  req->content_type };
         static const char *const names[] = { "X-Bus-Subject", "X-Bus-Purpose", "X-Road-Client", "X-Road-Id",
                                              "X-Road-UserId", "X-Road-Issue", "Content-Type" };
         char *ctype = NULL;
         long code = 0;
-        CURLcode rc;
-        CURL *c = f->curl;
+        CURL *c = f->http.curl;
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(values); i++)
@@ -284,32 +211,8 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
                 headers = l;
         }
 
-        if (req->timeout_ms > 0)
-                timeout = MIN(timeout, req->timeout_ms);
-
-        /* reset keeps the live connections and caches: the next request reuses the connection */
-        curl_easy_reset(c);
-        f->len = 0;
-        f->too_large = false;
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        adapter_curl_prepare(&f->http, url, headers, req->timeout_ms);
         curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)MIN(timeout, (uint64_t)LONG_MAX));
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)MIN(timeout, (uint64_t)LONG_MAX));
-        curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->o.max_response);
-        if (f->ca_file)
-                curl_easy_setopt(c, CURLOPT_CAINFO, f->ca_file);
-        if (f->cert_file) {
-                curl_easy_setopt(c, CURLOPT_SSLCERT, f->cert_file);
-                curl_easy_setopt(c, CURLOPT_SSLKEY, f->key_file);
-        }
         if (streq(req->method, "GET"))
                 curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
         else if (streq(req->method, "HEAD"))
@@ -321,39 +224,9 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body_size ? (const char *)req->body : "");
         }
 
-        rc = curl_easy_perform(c);
-        switch (rc) {
-        case CURLE_OK:
-                break;
-        case CURLE_OUT_OF_MEMORY:
-                return -ENOMEM;
-        case CURLE_OPERATION_TIMEDOUT:
-                fail(resp, 504, "provider_timeout", "the provider did not answer in time");
-                return 0;
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY:
-                fail(resp, 503, "provider_unavailable", "the provider could not be reached");
-                return 0;
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_CACERT_BADFILE:
-                fail(resp, 503, "provider_unavailable", "the TLS connection to the provider failed");
-                return 0;
-        case CURLE_FILESIZE_EXCEEDED:
-                fail(resp, 502, "response_invalid", "response exceeds the size limit");
-                return 0;
-        case CURLE_WRITE_ERROR:
-                if (f->too_large) {
-                        fail(resp, 502, "response_invalid", "response exceeds the size limit");
-                        return 0;
-                }
-                return -ENOMEM;
-        default:
-                fail(resp, 502, "provider_error", "the provider's answer could not be read");
-                return 0;
-        }
+        r = adapter_curl_perform(&f->http, resp);
+        if (r != 0)
+                return MIN(r, 0);
 
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         if (code >= 500 && code <= 599) {
@@ -374,12 +247,6 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
         }
         resp->status = (int)code;
         resp->error = NULL;
-        if (f->len > 0) {
-                /* hand the buffer over; the next response starts a new one */
-                resp->body = (uint8_t *)f->buf;
-                resp->body_size = f->len;
-                f->buf = NULL;
-                f->len = f->cap = 0;
-        }
+        adapter_curl_take_body(&f->http, &resp->body, &resp->body_size);
         return 0;
 }

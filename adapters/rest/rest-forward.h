@@ -29,19 +29,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/adapter-curl.h"
 #include "runtime/adapter.h"
 #include "util/macro.h"
 
 #define REST_DEFAULT_TIMEOUT_MS 30000
 #define REST_DEFAULT_MAX_RESPONSE (4U * 1024 * 1024)
-#define REST_MAX_URL 8192
+#define REST_MAX_URL ADAPTER_CURL_MAX_URL
 
-typedef struct RestOptions {
-        uint64_t timeout_ms;                    /* cap per request; the request's timeout_ms applies when smaller */
-        size_t max_response;                    /* bytes of response body */
-        const char *ca_file;                    /* NULL: the system's CAs (for https backends) */
-        const char *cert_file, *key_file;       /* NULL, or a client certificate for mTLS backends */
-} RestOptions;
+/* timeout_ms, max_response, ca_file, cert_file, key_file: see adapter-curl.h */
+typedef AdapterCurlOptions RestOptions;
 
 typedef struct RestForwarder RestForwarder;
 

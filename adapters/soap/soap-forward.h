@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/adapter-curl.h"
 #include "runtime/adapter.h"
 #include "soap/soap.h"
 #include "util/macro.h"
@@ -37,12 +38,8 @@
 #define SOAP_FORWARD_DEFAULT_TIMEOUT_MS 30000
 #define SOAP_FORWARD_DEFAULT_MAX_RESPONSE (4U * 1024 * 1024)
 
-typedef struct SoapForwardOptions {
-        uint64_t timeout_ms;                    /* cap per request; a smaller request timeout_ms applies */
-        size_t max_response;                    /* bytes of a backend answer */
-        const char *ca_file;                    /* NULL: the system's CAs (https backends) */
-        const char *cert_file, *key_file;       /* NULL, or a client certificate for mTLS backends */
-} SoapForwardOptions;
+/* timeout_ms, max_response, ca_file, cert_file, key_file: see adapter-curl.h */
+typedef AdapterCurlOptions SoapForwardOptions;
 
 typedef struct SoapForwarder SoapForwarder;
 

@@ -1,0 +1,165 @@
+/* adapter-curl.c: the libcurl handle an adapter keeps to call its backend */
+#include <errno.h>
+#include <limits.h>
+
+#include "runtime/adapter-curl.h"
+
+int adapter_curl_init(AdapterCurl *h, const AdapterCurlOptions *o)
+{
+        *h = (AdapterCurl){};
+        if (!o || o->timeout_ms == 0 || o->max_response == 0 || o->max_response > ADAPTER_MAX_BODY_LIMIT)
+                return -EINVAL;
+        if (!!o->cert_file != !!o->key_file)
+                return -EINVAL;
+        h->curl = curl_easy_init();
+        h->ca_file = o->ca_file ? strdup(o->ca_file) : NULL;
+        h->cert_file = o->cert_file ? strdup(o->cert_file) : NULL;
+        h->key_file = o->key_file ? strdup(o->key_file) : NULL;
+        if (!h->curl || (o->ca_file && !h->ca_file) || (o->cert_file && !h->cert_file) ||
+            (o->key_file && !h->key_file)) {
+                adapter_curl_deinit(h);
+                return -ENOMEM;
+        }
+        h->o = *o;
+        h->o.ca_file = h->ca_file;
+        h->o.cert_file = h->cert_file;
+        h->o.key_file = h->key_file;
+        return 0;
+}
+
+void adapter_curl_deinit(AdapterCurl *h)
+{
+        if (h->curl)
+                curl_easy_cleanup(h->curl);
+        free(h->ca_file);
+        free(h->cert_file);
+        free(h->key_file);
+        free(h->buf);
+        *h = (AdapterCurl){};
+}
+
+bool adapter_curl_url_valid(const char *url)
+{
+        CURLU *u;
+        char *scheme = NULL, *host = NULL, *fragment = NULL;
+        bool ok;
+
+        if (isempty(url) || strlen(url) > ADAPTER_CURL_MAX_URL)
+                return false;
+        u = curl_url();
+        if (!u)
+                return false;
+        ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+             (streq(scheme, "http") || streq(scheme, "https")) &&
+             curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_NO_FRAGMENT;
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(fragment);
+        curl_url_cleanup(u);
+        return ok;
+}
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        AdapterCurl *h = userdata;
+        size_t n = size * nmemb;
+
+        if (n > h->o.max_response - h->len) {
+                h->too_large = true;
+                return 0;       /* aborts the transfer with CURLE_WRITE_ERROR */
+        }
+        if (h->len + n > h->cap) {
+                size_t cap = MIN(MAX(MAX(h->cap * 2, h->len + n), (size_t)4096), h->o.max_response);
+                char *b = realloc(h->buf, cap);
+
+                if (!b)
+                        return 0;
+                h->buf = b;
+                h->cap = cap;
+        }
+        memcpy(h->buf + h->len, data, n);
+        h->len += n;
+        return n;
+}
+
+void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers, uint64_t request_timeout_ms)
+{
+        uint64_t timeout = h->o.timeout_ms;
+        CURL *c = h->curl;
+
+        if (request_timeout_ms > 0)
+                timeout = MIN(timeout, request_timeout_ms);
+
+        /* reset keeps the live connections and caches: the next request reuses the connection */
+        curl_easy_reset(c);
+        h->len = 0;
+        h->too_large = false;
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)MIN(timeout, (uint64_t)LONG_MAX));
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)MIN(timeout, (uint64_t)LONG_MAX));
+        curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->o.max_response);
+        if (h->ca_file)
+                curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+        if (h->cert_file) {
+                curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
+                curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
+        }
+}
+
+/* Without memory the answer still goes out, with an empty body. */
+static int fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+{
+        (void)adapter_response_error(resp, status, error, detail);
+        return 1;
+}
+
+int adapter_curl_perform(AdapterCurl *h, AdapterResponse *resp)
+{
+        switch (curl_easy_perform(h->curl)) {
+        case CURLE_OK:
+                return 0;
+        case CURLE_OUT_OF_MEMORY:
+                return -ENOMEM;
+        case CURLE_OPERATION_TIMEDOUT:
+                return fail(resp, 504, "provider_timeout", "the provider did not answer in time");
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+                return fail(resp, 503, "provider_unavailable", "the provider could not be reached");
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CACERT_BADFILE:
+                return fail(resp, 503, "provider_unavailable", "the TLS connection to the provider failed");
+        case CURLE_FILESIZE_EXCEEDED:
+                return fail(resp, 502, "response_invalid", "response exceeds the size limit");
+        case CURLE_WRITE_ERROR:
+                if (h->too_large)
+                        return fail(resp, 502, "response_invalid", "response exceeds the size limit");
+                return -ENOMEM;
+        default:
+                return fail(resp, 502, "provider_error", "the provider's answer could not be read");
+        }
+}
+
+void adapter_curl_take_body(AdapterCurl *h, uint8_t **ret_body, size_t *ret_size)
+{
+        if (h->len == 0) {
+                *ret_body = NULL;
+                *ret_size = 0;
+                return;
+        }
+        *ret_body = (uint8_t *)TAKE_PTR(h->buf);
+        *ret_size = h->len;
+        h->len = h->cap = 0;
+}

@@ -1,0 +1,92 @@
+/* adapter-curl.h: the libcurl handle an adapter keeps to call its backend (REST and SOAP forwarders)
+ *
+ * An AdapterCurl is embedded in a forwarder (rest/rest-forward.c,
+ * soap/soap-forward.c): one curl easy handle, whose live connections are
+ * kept and reused between requests, and the buffer the answer is received
+ * into, never larger than `max_response`. It is used by one thread at a
+ * time (one per adapter worker).
+ *
+ * A call goes: adapter_curl_prepare() (reset, then the options every backend
+ * call shares), the forwarder's own options (method, body, ...),
+ * adapter_curl_perform() (transfer outcome mapped to the bus's error
+ * answers), then the status from CURLINFO_RESPONSE_CODE and the body in
+ * buf/len.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "runtime/adapter.h"
+#include "util/macro.h"
+
+#define ADAPTER_CURL_MAX_URL 8192
+
+typedef struct AdapterCurlOptions {
+        uint64_t timeout_ms;                    /* cap per request; the request's timeout_ms applies when smaller */
+        size_t max_response;                    /* bytes of response body */
+        const char *ca_file;                    /* NULL: the system's CAs (for https backends) */
+        const char *cert_file, *key_file;       /* NULL, or a client certificate for mTLS backends */
+} AdapterCurlOptions;
+
+typedef struct AdapterCurl {
+        CURL *curl;
+        AdapterCurlOptions o;                   /* the strings point to the copies below */
+        char *ca_file, *cert_file, *key_file;   /* owned */
+        /* the response body being received (owned; see adapter_curl_take_body()) */
+        char *buf;
+        size_t len, cap;
+        bool too_large;
+} AdapterCurl;
+
+/*
+ * adapter_curl_init(): set up `h` with a new easy handle and copies of the
+ * strings of `o`; refuses a zero timeout, a max_response of 0 or over
+ * ADAPTER_MAX_BODY_LIMIT, and a cert_file without key_file (or the reverse).
+ * On failure `h` holds nothing. Return: 0, -EINVAL, -ENOMEM.
+ */
+int adapter_curl_init(AdapterCurl *h, const AdapterCurlOptions *o);
+/* adapter_curl_deinit(): free what `h` holds (a zeroed `h` is fine); leaves it zeroed. */
+void adapter_curl_deinit(AdapterCurl *h);
+
+/* adapter_curl_url_valid(): `url` is an absolute http:// or https:// URL with a host and without a fragment. */
+bool adapter_curl_url_valid(const char *url);
+
+/*
+ * adapter_curl_prepare(): reset the handle (live connections stay) and the
+ * receive buffer, then set what every backend call shares: `url` (borrowed
+ * until the transfer), http and https only, no redirects, no signals, the
+ * timeout (the smaller of the options' and `request_timeout_ms` when that is
+ * not 0) for the transfer and the connect, TCP keep-alive, `headers`
+ * (borrowed; NULL for none), the size-limited receiver, and the CA file and
+ * client certificate of the options.
+ */
+void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers, uint64_t request_timeout_ms);
+
+/*
+ * adapter_curl_perform(): run the transfer and map its failures onto the
+ * bus's answers in `resp` (adapter_response_error()):
+ *   timeout                      504 provider_timeout
+ *   connect/resolve/TLS fails    503 provider_unavailable
+ *   body over max_response       502 response_invalid
+ *   other transfer failures      502 provider_error
+ * Return: 0 when the transfer completed (resp untouched; the body is in
+ * buf/len), 1 when `resp` is the error answer, or -ENOMEM.
+ */
+int adapter_curl_perform(AdapterCurl *h, AdapterResponse *resp);
+
+/*
+ * adapter_curl_take_body(): hand the received body over to the caller
+ * (malloc'd, not NUL-terminated; NULL when empty); the next transfer starts
+ * a new buffer.
+ */
+void adapter_curl_take_body(AdapterCurl *h, uint8_t **ret_body, size_t *ret_size);
+
+static inline void curl_slist_free_allp(struct curl_slist **l)
+{
+        if (*l)
+                curl_slist_free_all(*l);
+}
