@@ -1,12 +1,11 @@
 /* main.c: xbus-adapter-sample, the sample national databases behind the bus */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "runtime/adapter.h"
+#include "runtime/adapter-cli.h"
 #include "sample/dataset.h"
 #include "sample/sample-service.h"
 #include "sample/sample-soap.h"
@@ -22,14 +21,13 @@ typedef struct Delay {
 } Delay;
 
 typedef struct Config {
-        const char *bus, *data, *name;
+        AdapterCli cli;
+        const char *data;
         uint64_t people, seed;
-        unsigned workers;
         uint64_t print_ids;
         bool print;
         Delay delays[MAX_DELAYS];
         size_t n_delays;
-        const char *curve_server_key, *curve_public_key, *curve_secret_key_file;
 } Config;
 
 typedef struct Shared {
@@ -41,7 +39,7 @@ static void help(void)
 {
         printf("Usage: xbus-adapter-sample [OPTIONS]\n"
                "Serve the sample national databases (a generated dataset) to an xbus node.\n\n"
-               "  --bus ENDPOINT            the node's adapter endpoint (default tcp://127.0.0.1:5560)\n"
+               ADAPTER_CLI_HELP_BUS
                "  --data DIR                dataset folder (default state/sample)\n"
                "  --people N                people to generate (default 10000, at most %llu)\n"
                "  --seed S                  generator seed (default %llu)\n"
@@ -49,27 +47,9 @@ static void help(void)
                "  --name NAME               instance name announced to the bus (default sample)\n"
                "  --print-ids K             print the first K person ids and exit\n"
                "  --delay SERVICE=MS        sleep before answering SERVICE (test aid; repeatable)\n"
-               "  --curve-server-key KEY    the node's CURVE public key (Z85): enables CURVE\n"
-               "  --curve-public-key KEY    this adapter's CURVE public key (Z85)\n"
-               "  --curve-secret-key-file F file holding this adapter's CURVE secret key (Z85)\n"
-               "  --help                    this text\n",
+               ADAPTER_CLI_HELP_TAIL,
                (unsigned long long)DATASET_MAX_PEOPLE, (unsigned long long)DATASET_DEFAULT_SEED,
                ADAPTER_MAX_WORKERS);
-}
-
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
-{
-        char *end;
-        unsigned long long v;
-
-        if (isempty(s) || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || *end || v < min || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
 }
 
 static bool known_service(const char *id)
@@ -80,96 +60,58 @@ static bool known_service(const char *id)
         return false;
 }
 
-static int parse_args(int argc, char **argv, Config *c)
+enum { ARG_DATA = ADAPTER_CLI_ARG_PROGRAM, ARG_PEOPLE, ARG_SEED, ARG_PRINT_IDS, ARG_DELAY };
+
+static const struct option options[] = {
+        { "data", required_argument, NULL, ARG_DATA },
+        { "people", required_argument, NULL, ARG_PEOPLE },
+        { "seed", required_argument, NULL, ARG_SEED },
+        { "print-ids", required_argument, NULL, ARG_PRINT_IDS },
+        { "delay", required_argument, NULL, ARG_DELAY },
+        {},
+};
+
+static int option(void *userdata, int opt, char *arg)
 {
-        enum { ARG_BUS = 0x100, ARG_DATA, ARG_PEOPLE, ARG_SEED, ARG_WORKERS, ARG_NAME, ARG_PRINT_IDS, ARG_DELAY,
-               ARG_CURVE_SERVER, ARG_CURVE_PUBLIC, ARG_CURVE_SECRET_FILE, ARG_HELP };
-        static const struct option options[] = {
-                { "bus", required_argument, NULL, ARG_BUS },
-                { "data", required_argument, NULL, ARG_DATA },
-                { "people", required_argument, NULL, ARG_PEOPLE },
-                { "seed", required_argument, NULL, ARG_SEED },
-                { "workers", required_argument, NULL, ARG_WORKERS },
-                { "name", required_argument, NULL, ARG_NAME },
-                { "print-ids", required_argument, NULL, ARG_PRINT_IDS },
-                { "delay", required_argument, NULL, ARG_DELAY },
-                { "curve-server-key", required_argument, NULL, ARG_CURVE_SERVER },
-                { "curve-public-key", required_argument, NULL, ARG_CURVE_PUBLIC },
-                { "curve-secret-key-file", required_argument, NULL, ARG_CURVE_SECRET_FILE },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
+        Config *c = userdata;
         uint64_t v;
-        int opt;
 
-        while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                switch (opt) {
-                case ARG_BUS:
-                        c->bus = optarg;
-                        break;
-                case ARG_DATA:
-                        c->data = optarg;
-                        break;
-                case ARG_PEOPLE:
-                        if (parse_u64(optarg, 1, DATASET_MAX_PEOPLE, &c->people) < 0)
-                                return log_error_errno(EINVAL, "--people '%s': want 1..%llu", optarg,
-                                                       (unsigned long long)DATASET_MAX_PEOPLE);
-                        break;
-                case ARG_SEED:
-                        if (parse_u64(optarg, 0, UINT64_MAX, &c->seed) < 0)
-                                return log_error_errno(EINVAL, "--seed '%s': want an unsigned integer", optarg);
-                        break;
-                case ARG_WORKERS:
-                        if (parse_u64(optarg, 1, ADAPTER_MAX_WORKERS, &v) < 0)
-                                return log_error_errno(EINVAL, "--workers '%s': want 1..%d", optarg, ADAPTER_MAX_WORKERS);
-                        c->workers = (unsigned)v;
-                        break;
-                case ARG_NAME:
-                        c->name = optarg;
-                        break;
-                case ARG_PRINT_IDS:
-                        if (parse_u64(optarg, 0, DATASET_MAX_PEOPLE, &c->print_ids) < 0)
-                                return log_error_errno(EINVAL, "--print-ids '%s': want 0..%llu", optarg,
-                                                       (unsigned long long)DATASET_MAX_PEOPLE);
-                        c->print = true;
-                        break;
-                case ARG_DELAY: {
-                        char *eq = strrchr(optarg, '=');
+        switch (opt) {
+        case ARG_DATA:
+                c->data = arg;
+                return 0;
+        case ARG_PEOPLE:
+                if (adapter_cli_parse_u64(arg, 1, DATASET_MAX_PEOPLE, &c->people) < 0)
+                        return log_error_errno(EINVAL, "--people '%s': want 1..%llu", arg,
+                                               (unsigned long long)DATASET_MAX_PEOPLE);
+                return 0;
+        case ARG_SEED:
+                if (adapter_cli_parse_u64(arg, 0, UINT64_MAX, &c->seed) < 0)
+                        return log_error_errno(EINVAL, "--seed '%s': want an unsigned integer", arg);
+                return 0;
+        case ARG_PRINT_IDS:
+                if (adapter_cli_parse_u64(arg, 0, DATASET_MAX_PEOPLE, &c->print_ids) < 0)
+                        return log_error_errno(EINVAL, "--print-ids '%s': want 0..%llu", arg,
+                                               (unsigned long long)DATASET_MAX_PEOPLE);
+                c->print = true;
+                return 0;
+        case ARG_DELAY: {
+                char *eq = strrchr(arg, '=');
 
-                        if (c->n_delays >= MAX_DELAYS)
-                                return log_error_errno(E2BIG, "--delay: at most %d", MAX_DELAYS);
-                        if (!eq || parse_u64(eq + 1, 0, MAX_DELAY_MS, &v) < 0)
-                                return log_error_errno(EINVAL, "--delay '%s': want SERVICE=MS (MS up to %d)", optarg,
-                                                       MAX_DELAY_MS);
-                        *eq = '\0';
-                        if (!known_service(optarg))
-                                return log_error_errno(EINVAL, "--delay: unknown service '%s'", optarg);
-                        c->delays[c->n_delays++] = (Delay){ optarg, (unsigned)v };
-                        break;
-                }
-                case ARG_CURVE_SERVER:
-                        c->curve_server_key = optarg;
-                        break;
-                case ARG_CURVE_PUBLIC:
-                        c->curve_public_key = optarg;
-                        break;
-                case ARG_CURVE_SECRET_FILE:
-                        c->curve_secret_key_file = optarg;
-                        break;
-                case ARG_HELP:
-                        help();
-                        exit(EXIT_SUCCESS);
-                default:
-                        return -EINVAL;
-                }
+                if (c->n_delays >= MAX_DELAYS)
+                        return log_error_errno(E2BIG, "--delay: at most %d", MAX_DELAYS);
+                if (!eq || adapter_cli_parse_u64(eq + 1, 0, MAX_DELAY_MS, &v) < 0)
+                        return log_error_errno(EINVAL, "--delay '%s': want SERVICE=MS (MS up to %d)", arg,
+                                               MAX_DELAY_MS);
+                *eq = '\0';
+                if (!known_service(arg))
+                        return log_error_errno(EINVAL, "--delay: unknown service '%s'", arg);
+                c->delays[c->n_delays++] = (Delay){ arg, (unsigned)v };
+                return 0;
         }
-        if (optind < argc)
-                return log_error_errno(EINVAL, "unexpected argument '%s'", argv[optind]);
-        opt = !!c->curve_server_key + !!c->curve_public_key + !!c->curve_secret_key_file;
-        if (opt != 0 && opt != 3)
-                return log_error_errno(EINVAL, "CURVE needs --curve-server-key, --curve-public-key and "
-                                               "--curve-secret-key-file together");
-        return 0;
+        default:
+                return -EINVAL;
+        }
 }
 
 static int worker_init(void *userdata, void **ret_state)
@@ -242,16 +184,13 @@ static int handle(void *userdata, void *state, const AdapterRequest *req, Adapte
 int main(int argc, char **argv)
 {
         Config cfg = {
-                .bus = "tcp://127.0.0.1:5560",
+                .cli = { .bus = ADAPTER_CLI_DEFAULT_BUS, .name = "sample", .workers = 2 },
                 .data = "state/sample",
-                .name = "sample",
                 .people = 10000,
                 .seed = DATASET_DEFAULT_SEED,
-                .workers = 2,
         };
         static const AdapterHandler handler = { worker_init, worker_done, handle };
         _cleanup_(dataset_freep) Dataset *dataset = NULL;
-        char secret[ADAPTER_CURVE_KEY_LEN + 1];
         AdapterOptions o;
         Shared sh;
         struct timespec t0, t1;
@@ -259,8 +198,9 @@ int main(int argc, char **argv)
         int r;
 
         log_set_ident("xbus-adapter-sample");
-        if (parse_args(argc, argv, &cfg) < 0)
-                return 2;
+        r = adapter_cli_parse(&cfg.cli, &(AdapterCliProgram){ options, option, help, NULL, &cfg }, argc, argv);
+        if (r != 0)
+                return r < 0 ? 2 : 0;
 
         if (cfg.print) {
                 char id[DATASET_ID_LEN + 1];
@@ -276,13 +216,8 @@ int main(int argc, char **argv)
                 return fflush(stdout) == 0 ? 0 : 1;
         }
 
-        if (cfg.curve_secret_key_file) {
-                r = adapter_key_file_read(cfg.curve_secret_key_file, secret);
-                if (r < 0) {
-                        log_error_errno(r, "CURVE secret key '%s': %m", cfg.curve_secret_key_file);
-                        return 1;
-                }
-        }
+        if (adapter_cli_load_secret(&cfg.cli) < 0)
+                return 1;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         r = dataset_generate(cfg.data, cfg.people, cfg.seed);
@@ -305,15 +240,9 @@ int main(int argc, char **argv)
 
         sh = (Shared){ .cfg = &cfg, .dataset = dataset };
         o = (AdapterOptions){
-                .endpoint = cfg.bus,
                 .kind = "sample",
-                .name = cfg.name,
                 .services = sample_service_ids(),
-                .workers = cfg.workers,
                 .capacity = 0,          /* the protocol default */
-                .curve_server_key = cfg.curve_server_key,
-                .curve_public_key = cfg.curve_public_key,
-                .curve_secret_key = cfg.curve_secret_key_file ? secret : NULL,
                 .max_body = SAMPLE_MAX_BODY * 16,       /* larger bodies get 413, up to this a 400 */
                 /* lookups in a local LMDB never wait: answer on the I/O thread, unless a test
                  * delay makes a handler sleep (heartbeats must go on meanwhile) */
@@ -321,13 +250,6 @@ int main(int argc, char **argv)
         };
         for (const char *const *s = sample_service_ids(); *s; s++)
                 n_services++;
-        log_info("serving %zu services on '%s' with %u workers", n_services, cfg.bus, cfg.workers);
-        r = adapter_run(&o, &handler, &sh);
-        explicit_bzero(secret, sizeof(secret));
-        if (r < 0) {
-                log_error_errno(r, "adapter: %m");
-                return 1;
-        }
-        log_info("stopped");
-        return 0;
+        log_info("serving %zu services on '%s' with %u workers", n_services, cfg.cli.bus, cfg.cli.workers);
+        return adapter_cli_run(&cfg.cli, &o, &handler, &sh);
 }
