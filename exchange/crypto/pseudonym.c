@@ -1,7 +1,5 @@
 /* pseudonym.c: keyed HMAC-SHA256 pseudonyms with the key prepared once */
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -9,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/hash.h"
+#include "crypto/keyfile.h"
 #include "crypto/pseudonym.h"
 #include "util/macro.h"
 
@@ -75,37 +74,14 @@ fail:
 
 int pseudonym_key_load(PseudonymKey **ret, const char *path)
 {
-        _cleanup_close_ int fd = -1;
         uint8_t buf[PSEUDONYM_FILE_MAX + 1];
         uint8_t key[PSEUDONYM_FILE_KEY_LEN];
-        struct stat st;
         size_t n = 0;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if (st.st_mode & 077)
-                return -EPERM;
-
-        /* Read at most one byte more than any valid file holds. */
-        while (n < sizeof(buf)) {
-                ssize_t l = read(fd, buf + n, sizeof(buf) - n);
-
-                if (l < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto out;
-                }
-                if (l == 0)
-                        break;
-                n += (size_t) l;
-        }
+        r = keyfile_read(path, true, buf, PSEUDONYM_FILE_MAX, &n);
+        if (r < 0)
+                goto out;
 
         if (n == PSEUDONYM_FILE_KEY_LEN) {
                 /* raw key bytes (32 bytes can never be a valid hex file) */

@@ -1,8 +1,6 @@
 /* signer.c: ES256 compact JWS with a P-256 key loaded once */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -10,14 +8,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
-#include <openssl/pem.h>
 
 #include "crypto/hash.h"
+#include "crypto/keyfile.h"
 #include "crypto/signer.h"
 #include "util/macro.h"
 
-/* A PEM private key is a few hundred bytes; refuse to read anything huge. */
-#define SIGNER_PEM_MAX KIB(64)
 #define SIGNER_TYP_MAX 64
 #define ES256_COORD_LEN 32
 #define ES256_SIG_LEN (2 * ES256_COORD_LEN)
@@ -38,7 +34,6 @@ struct Signer {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free);
 
@@ -50,12 +45,6 @@ Signer *signer_free(Signer *s)
         EVP_PKEY_free(s->pkey);
         free(s);
         return NULL;
-}
-
-/* Never prompt on a terminal for the passphrase of an encrypted PEM. */
-static int no_password(char *buf, int size, int rwflag, void *userdata)
-{
-        return -1;
 }
 
 static int coord_b64(const EVP_PKEY *pkey, const char *param, char out[SIGNER_KID_LEN + 1])
@@ -128,65 +117,13 @@ int signer_new(Signer **ret, EVP_PKEY *pkey)
 
 int signer_load(Signer **ret, const char *pem_path)
 {
-        _cleanup_close_ int fd = -1;
-        _cleanup_(BIO_freep) BIO *bio = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
-        char *buf = NULL;
-        struct stat st;
-        size_t n = 0;
         int r;
 
-        fd = open(pem_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if (st.st_mode & 077)
-                return -EPERM;
-        if ((size_t) st.st_size > SIGNER_PEM_MAX)
-                return -EINVAL;
-
-        buf = malloc(SIGNER_PEM_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (n <= SIGNER_PEM_MAX) {
-                ssize_t l = read(fd, buf + n, SIGNER_PEM_MAX + 1 - n);
-
-                if (l < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto out;
-                }
-                if (l == 0)
-                        break;
-                n += (size_t) l;
-        }
-        if (n > SIGNER_PEM_MAX) {
-                r = -EINVAL;
-                goto out;
-        }
-
-        bio = BIO_new_mem_buf(buf, (int) n);
-        if (!bio) {
-                r = -ENOMEM;
-                goto out;
-        }
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
-        BIO_free(TAKE_PTR(bio));
-        if (!pkey) {
-                ERR_clear_error();
-                r = -EINVAL;
-                goto out;
-        }
-
-        r = signer_new(ret, pkey);
-out:
-        OPENSSL_cleanse(buf, SIGNER_PEM_MAX + 1);
-        free(buf);
-        return r;
+        r = keyfile_pem_load(pem_path, true, &pkey);
+        if (r < 0)
+                return r;
+        return signer_new(ret, pkey);
 }
 
 const char *signer_kid(const Signer *s)

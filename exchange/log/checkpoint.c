@@ -1,19 +1,16 @@
 /* checkpoint.c: signed tree heads as C2SP tlog-checkpoints in C2SP signed notes */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
+#include "crypto/keyfile.h"
 #include "log/checkpoint.h"
 #include "util/macro.h"
 
-#define PEM_MAX KIB(64)
 #define ALG_ED25519 0x01
 #define KEY_HASH_LEN 4
 /* "— ": U+2014 and a space */
@@ -41,7 +38,6 @@ struct CheckpointVerifier {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointSigner *, checkpoint_signer_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointVerifier *, checkpoint_verifier_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Checkpoint *, checkpoint_free);
@@ -507,79 +503,21 @@ int checkpoint_verifier_from_vkey(CheckpointVerifier **ret, const char *vkey)
         return 0;
 }
 
-/* Never prompt on a terminal for the passphrase of an encrypted PEM. */
-static int no_password(char *buf, int size, int rwflag, void *userdata)
-{
-        return -1;
-}
-
-/* Read a PEM file into a key; `private` files must not be readable by group or others. */
+/* Read a PEM file into an Ed25519 key; `private` files must not be readable by group or others. */
 static int load_pem(const char *path, bool private, EVP_PKEY **ret)
 {
-        _cleanup_close_ int fd = -1;
-        _cleanup_(BIO_freep) BIO *bio = NULL;
-        EVP_PKEY *pkey;
-        char *buf = NULL;
-        struct stat st;
-        size_t n = 0;
+        EVP_PKEY *pkey = NULL;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if (private && (st.st_mode & 077))
-                return -EPERM;
-        if ((size_t) st.st_size > PEM_MAX)
-                return -EINVAL;
-
-        buf = malloc(PEM_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (n <= PEM_MAX) {
-                ssize_t l = read(fd, buf + n, PEM_MAX + 1 - n);
-
-                if (l < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto out;
-                }
-                if (l == 0)
-                        break;
-                n += (size_t) l;
-        }
-        if (n > PEM_MAX) {
-                r = -EINVAL;
-                goto out;
-        }
-
-        bio = BIO_new_mem_buf(buf, (int) n);
-        if (!bio) {
-                r = -ENOMEM;
-                goto out;
-        }
-        pkey = private ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)
-                       : PEM_read_bio_PUBKEY(bio, NULL, no_password, NULL);
-        if (!pkey) {
-                ERR_clear_error();
-                r = -EINVAL;
-                goto out;
-        }
+        r = keyfile_pem_load(path, private, &pkey);
+        if (r < 0)
+                return r;
         if (!EVP_PKEY_is_a(pkey, "ED25519")) {
                 EVP_PKEY_free(pkey);
-                r = -EINVAL;
-                goto out;
+                return -EINVAL;
         }
         *ret = pkey;
-        r = 0;
-out:
-        OPENSSL_cleanse(buf, PEM_MAX + 1);
-        free(buf);
-        return r;
+        return 0;
 }
 
 int checkpoint_signer_load(CheckpointSigner **ret, const char *name, const char *key_path, const char *pub_path)

@@ -1,0 +1,35 @@
+/* keyfile.h: read key files, refusing private ones that group or others may access
+ *
+ * The signing keys (receipts, checkpoints) and the pseudonym key are read
+ * once at start from files the operator made. A private key file must be a
+ * regular file with no permission bits for group or others (-EPERM
+ * otherwise), like ssh does for its keys; every file is bounded in size.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+/* A PEM key is a few hundred bytes; refuse to read anything huge. */
+#define KEYFILE_PEM_MAX (64U * 1024)
+
+/*
+ * keyfile_read(): read the regular file `path`, at most `max` bytes, into
+ * `buf` (the caller's, of max + 1 bytes; it wipes it after use). With
+ * `private`, refuse a file whose mode gives group or others any access.
+ * Return: 0 with *ret_size, -EINVAL when not a regular file or larger than
+ * `max`, -EPERM for such a private file, or -errno from open/fstat/read.
+ */
+int keyfile_read(const char *path, bool private, void *buf, size_t max, size_t *ret_size);
+
+/*
+ * keyfile_pem_load(): a private key (PKCS#8 or traditional PEM) or, without
+ * `private`, a public key (SubjectPublicKeyInfo PEM) from `path`, read with
+ * keyfile_read() (at most KEYFILE_PEM_MAX bytes). An encrypted PEM is
+ * refused, never prompted for. The read bytes are wiped. On success *ret is
+ * the caller's (EVP_PKEY_free()). Return: 0, -EINVAL when the file holds no
+ * such key, -ENOMEM, or keyfile_read()'s errors.
+ */
+int keyfile_pem_load(const char *path, bool private, EVP_PKEY **ret);
