@@ -1,5 +1,6 @@
-/* hash.c: SHA-256 (OpenSSL EVP), hex and strict base64url */
+/* hash.c: SHA-256 (OpenSSL EVP), hex, strict base64url and base64 */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -104,7 +105,8 @@ size_t b64url_encode(const void *in, size_t size, char *out)
         return n;
 }
 
-static int b64url_value(char c)
+/* The value of a base64 digit whose alphabet ends in c62, c63; -EINVAL for anything else. */
+static int b64_digit(char c, char c62, char c63)
 {
         if (c >= 'A' && c <= 'Z')
                 return c - 'A';
@@ -112,11 +114,16 @@ static int b64url_value(char c)
                 return c - 'a' + 26;
         if (c >= '0' && c <= '9')
                 return c - '0' + 52;
-        if (c == '-')
+        if (c == c62)
                 return 62;
-        if (c == '_')
+        if (c == c63)
                 return 63;
-        return -EINVAL;         /* '=', '+', '/', white space, NUL, anything else */
+        return -EINVAL;
+}
+
+static int b64url_value(char c)
+{
+        return b64_digit(c, '-', '_');  /* refuses '=', '+', '/', white space, NUL, anything else */
 }
 
 long b64url_decode(const char *in, size_t len, uint8_t *out)
@@ -169,4 +176,71 @@ long b64url_decode(const char *in, size_t len, uint8_t *out)
         }
 
         return (long) n;
+}
+
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void b64_encode(const void *in, size_t size, char *out)
+{
+        const uint8_t *p = in;
+        size_t o = 0;
+
+        for (size_t i = 0; i < size; i += 3) {
+                uint32_t v = (uint32_t) p[i] << 16;
+
+                if (i + 1 < size)
+                        v |= (uint32_t) p[i + 1] << 8;
+                if (i + 2 < size)
+                        v |= p[i + 2];
+                out[o++] = b64_alphabet[(v >> 18) & 63];
+                out[o++] = b64_alphabet[(v >> 12) & 63];
+                out[o++] = i + 1 < size ? b64_alphabet[(v >> 6) & 63] : '=';
+                out[o++] = i + 2 < size ? b64_alphabet[v & 63] : '=';
+        }
+        out[o] = 0;
+}
+
+long b64_decode(const char *in, size_t len, uint8_t *out, size_t max)
+{
+        size_t o = 0;
+
+        if (len == 0 || len % 4 != 0 || len > (size_t) LONG_MAX / 3)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i += 4) {
+                bool last = i + 4 == len;
+                int a = b64_digit(in[i], '+', '/'), b = b64_digit(in[i + 1], '+', '/'), c, d;
+                uint32_t v;
+
+                if (a < 0 || b < 0)
+                        return -EINVAL;
+                if (last && in[i + 2] == '=') {
+                        if (in[i + 3] != '=' || (b & 15))
+                                return -EINVAL;
+                        if (o + 1 > max)
+                                return -EINVAL;
+                        out[o++] = (uint8_t) (a << 2 | b >> 4);
+                        break;
+                }
+                c = b64_digit(in[i + 2], '+', '/');
+                if (c < 0)
+                        return -EINVAL;
+                if (last && in[i + 3] == '=') {
+                        if (c & 3)
+                                return -EINVAL;
+                        if (o + 2 > max)
+                                return -EINVAL;
+                        v = (uint32_t) a << 18 | (uint32_t) b << 12 | (uint32_t) c << 6;
+                        out[o++] = (uint8_t) (v >> 16);
+                        out[o++] = (uint8_t) (v >> 8);
+                        break;
+                }
+                d = b64_digit(in[i + 3], '+', '/');
+                if (d < 0 || o + 3 > max)
+                        return -EINVAL;
+                v = (uint32_t) a << 18 | (uint32_t) b << 12 | (uint32_t) c << 6 | (uint32_t) d;
+                out[o++] = (uint8_t) (v >> 16);
+                out[o++] = (uint8_t) (v >> 8);
+                out[o++] = (uint8_t) v;
+        }
+        return (long) o;
 }

@@ -1,4 +1,4 @@
-/* hash.h: SHA-256, hex and base64url helpers (OpenSSL underneath) */
+/* hash.h: SHA-256, hex, base64url and base64 helpers (OpenSSL underneath) */
 #pragma once
 
 #include <stddef.h>
@@ -32,3 +32,18 @@ size_t b64url_encode(const void *in, size_t size, char *out);
  * `out` must hold len*3/4 bytes. Return: bytes written, or -EINVAL.
  */
 long b64url_decode(const char *in, size_t len, uint8_t *out);
+
+/* base64, standard alphabet, padded, strict: one encoding per value (RFC 4648 section 4). */
+static inline size_t b64_encoded_len(size_t size)
+{
+        return (size + 2) / 3 * 4;
+}
+/* b64_encode(): writes b64_encoded_len(size) chars plus a NUL. */
+void b64_encode(const void *in, size_t size, char *out);
+/*
+ * b64_decode(): decode exactly `len` chars into at most `max` bytes of `out`.
+ * Refuses empty input, anything but the alphabet (no white space), padding
+ * other than at the end, and non-zero unused bits.
+ * Return: bytes written, or -EINVAL.
+ */
+long b64_decode(const char *in, size_t len, uint8_t *out, size_t max);

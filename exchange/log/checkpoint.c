@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "crypto/hash.h"
 #include "crypto/keyfile.h"
 #include "log/checkpoint.h"
 #include "util/macro.h"
@@ -56,101 +57,6 @@ const char *checkpoint_strerror(int code)
         if (code > 0 && code < _CHECKPOINT_E_MAX)
                 return table[code];
         return "unknown";
-}
-
-/* ------------------------------------------------------------------------ */
-/* Base64, standard alphabet, padded, strict: one encoding per value */
-
-static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static size_t b64_len(size_t n)
-{
-        return (n + 2) / 3 * 4;
-}
-
-/* Writes b64_len(n) characters and a NUL. */
-static void b64_encode(const uint8_t *in, size_t n, char *out)
-{
-        size_t o = 0;
-
-        for (size_t i = 0; i < n; i += 3) {
-                uint32_t v = (uint32_t) in[i] << 16;
-
-                if (i + 1 < n)
-                        v |= (uint32_t) in[i + 1] << 8;
-                if (i + 2 < n)
-                        v |= in[i + 2];
-                out[o++] = b64_alphabet[(v >> 18) & 63];
-                out[o++] = b64_alphabet[(v >> 12) & 63];
-                out[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
-                out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-        }
-        out[o] = 0;
-}
-
-static int b64_value(char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+')
-                return 62;
-        if (c == '/')
-                return 63;
-        return -1;
-}
-
-/*
- * Decode exactly `len` characters into at most `max` bytes. Refuses empty
- * input, anything but the alphabet, padding other than at the end, and
- * non-zero unused bits. Return: bytes written, or -1.
- */
-static ssize_t b64_decode(const char *in, size_t len, uint8_t *out, size_t max)
-{
-        size_t o = 0;
-
-        if (len == 0 || len % 4 != 0)
-                return -1;
-        for (size_t i = 0; i < len; i += 4) {
-                bool last = i + 4 == len;
-                int a = b64_value(in[i]), b = b64_value(in[i + 1]), c, d;
-                uint32_t v;
-
-                if (a < 0 || b < 0)
-                        return -1;
-                if (last && in[i + 2] == '=') {
-                        if (in[i + 3] != '=' || (b & 15))
-                                return -1;
-                        if (o + 1 > max)
-                                return -1;
-                        out[o++] = (uint8_t) (a << 2 | b >> 4);
-                        break;
-                }
-                c = b64_value(in[i + 2]);
-                if (c < 0)
-                        return -1;
-                if (last && in[i + 3] == '=') {
-                        if (c & 3)
-                                return -1;
-                        if (o + 2 > max)
-                                return -1;
-                        v = (uint32_t) a << 18 | (uint32_t) b << 12 | (uint32_t) c << 6;
-                        out[o++] = (uint8_t) (v >> 16);
-                        out[o++] = (uint8_t) (v >> 8);
-                        break;
-                }
-                d = b64_value(in[i + 3]);
-                if (d < 0 || o + 3 > max)
-                        return -1;
-                v = (uint32_t) a << 18 | (uint32_t) b << 12 | (uint32_t) c << 6 | (uint32_t) d;
-                out[o++] = (uint8_t) (v >> 16);
-                out[o++] = (uint8_t) (v >> 8);
-                out[o++] = (uint8_t) v;
-        }
-        return (ssize_t) o;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -446,24 +352,14 @@ int checkpoint_verifier_vkey(const CheckpointVerifier *v, char **ret)
         return 0;
 }
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int checkpoint_verifier_from_vkey(CheckpointVerifier **ret, const char *vkey)
 {
         _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
         char name[CHECKPOINT_NAME_MAX + 1];
         uint8_t raw[1 + CHECKPOINT_ED25519_PUBLIC_LEN];
         const char *plus, *hash, *key;
-        uint32_t want = 0;
+        uint8_t want_be[4];
+        uint32_t want;
         size_t len;
         int r;
 
@@ -482,13 +378,10 @@ int checkpoint_verifier_from_vkey(CheckpointVerifier **ret, const char *vkey)
         hash = plus + 1;
         if ((size_t) (hash - vkey) + 9 > len || hash[8] != '+')
                 return CHECKPOINT_E_KEY;
-        for (int i = 0; i < 8; i++) {
-                int d = hex_value(hash[i]);
-
-                if (d < 0)
-                        return CHECKPOINT_E_KEY;
-                want = want << 4 | (uint32_t) d;
-        }
+        if (hex_decode(hash, want_be, sizeof(want_be)) < 0)
+                return CHECKPOINT_E_KEY;
+        want = (uint32_t) want_be[0] << 24 | (uint32_t) want_be[1] << 16 | (uint32_t) want_be[2] << 8 |
+               want_be[3];
         key = hash + 9;
         if (b64_decode(key, len - (size_t) (key - vkey), raw, sizeof(raw)) != (ssize_t) sizeof(raw) ||
             raw[0] != ALG_ED25519)
@@ -628,7 +521,7 @@ int checkpoint_sign(const CheckpointSigner *s, const char *origin, uint64_t size
 {
         _cleanup_free_ char *text = NULL;
         uint8_t blob[KEY_HASH_LEN + CHECKPOINT_ED25519_SIG_LEN];
-        char blob64[b64_len(sizeof(blob)) + 1];
+        char blob64[b64_encoded_len(sizeof(blob)) + 1];
         size_t text_len, total;
         char *note;
         int r;
