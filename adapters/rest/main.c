@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 {
         static AdapterCli cli = { .bus = ADAPTER_CLI_DEFAULT_BUS, .name = "rest", .workers = 4 };
         static AdapterCliForward fwd = {
-                .backend = { .timeout_ms = REST_DEFAULT_TIMEOUT_MS, .max_response = REST_DEFAULT_MAX_RESPONSE },
+                .backend = { .timeout_ms = REST_DEFAULT_TIMEOUT_MS,
+                             .max_response = REST_DEFAULT_MAX_RESPONSE },
                 .url_valid = rest_url_valid,
         };
         static const AdapterHandler handler = { worker_init, worker_done, handle };

@@ -52,7 +52,8 @@ static int route_add(AdapterCliForward *f, const char *arg)
         if (!eq || n == 0)
                 return log_error_errno(EINVAL, "--route '%s': want SERVICE=URL", arg);
         if (!f->url_valid(eq + 1))
-                return log_error_errno(EINVAL, "--route '%s': the URL must be an absolute http or https URL", arg);
+                return log_error_errno(EINVAL, "--route '%s': the URL must be an absolute http or https URL",
+                                       arg);
         if (f->n_routes >= PROTO_MAX_SERVICES)
                 return log_error_errno(E2BIG, "--route: at most %d routes", PROTO_MAX_SERVICES);
         for (size_t i = 0; i < f->n_routes; i++)

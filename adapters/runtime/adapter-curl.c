@@ -84,7 +84,8 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
-void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers, uint64_t request_timeout_ms)
+void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers,
+                          uint64_t request_timeout_ms)
 {
         uint64_t timeout = h->o.timeout_ms;
         CURL *c = h->curl;

@@ -26,7 +26,7 @@
 #define ADAPTER_CURL_MAX_URL 8192
 
 typedef struct AdapterCurlOptions {
-        uint64_t timeout_ms;                    /* cap per request; the request's timeout_ms applies when smaller */
+        uint64_t timeout_ms;                    /* cap per request; a smaller request timeout_ms applies */
         size_t max_response;                    /* bytes of response body */
         const char *ca_file;                    /* NULL: the system's CAs (for https backends) */
         const char *cert_file, *key_file;       /* NULL, or a client certificate for mTLS backends */
@@ -52,7 +52,7 @@ int adapter_curl_init(AdapterCurl *h, const AdapterCurlOptions *o);
 /* adapter_curl_deinit(): free what `h` holds (a zeroed `h` is fine); leaves it zeroed. */
 void adapter_curl_deinit(AdapterCurl *h);
 
-/* adapter_curl_url_valid(): `url` is an absolute http:// or https:// URL with a host and without a fragment. */
+/* adapter_curl_url_valid(): an absolute http:// or https:// URL with a host and without a fragment. */
 bool adapter_curl_url_valid(const char *url);
 
 /*
@@ -64,7 +64,8 @@ bool adapter_curl_url_valid(const char *url);
  * (borrowed; NULL for none), the size-limited receiver, and the CA file and
  * client certificate of the options.
  */
-void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers, uint64_t request_timeout_ms);
+void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers,
+                          uint64_t request_timeout_ms);
 
 /*
  * adapter_curl_perform(): run the transfer and map its failures onto the

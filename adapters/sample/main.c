@@ -198,7 +198,8 @@ int main(int argc, char **argv)
         int r;
 
         log_set_ident("xbus-adapter-sample");
-        r = adapter_cli_parse(&cfg.cli, &(AdapterCliProgram){ options, option, help, NULL, &cfg }, argc, argv);
+        r = adapter_cli_parse(&cfg.cli, &(AdapterCliProgram){ options, option, help, NULL, &cfg }, argc,
+                              argv);
         if (r != 0)
                 return r < 0 ? 2 : 0;
 

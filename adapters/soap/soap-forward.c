@@ -105,8 +105,8 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 
         /* the answer is outside input: the same hardened parser as the bus's own */
-        k = soap_xml_parse(f->http.buf, f->http.len, &(SoapLimits){ .max_size = f->http.o.max_response }, &doc,
-                           &type, NULL, 0);
+        k = soap_xml_parse(f->http.buf, f->http.len, &(SoapLimits){ .max_size = f->http.o.max_response },
+                           &doc, &type, NULL, 0);
         if (k < 0)
                 return k;
         if (k > 0)
