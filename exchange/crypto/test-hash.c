@@ -160,10 +160,52 @@ static void test_b64url(void)
         printf("b64url: ok\n");
 }
 
+/* RFC 4648 section 10 vectors, padded; then the strictness checkpoints rely on. */
+static void test_b64(void)
+{
+        static const char *const vectors[][2] = {
+                { "", "" },          { "f", "Zg==" },         { "fo", "Zm8=" },
+                { "foo", "Zm9v" },   { "foob", "Zm9vYg==" },  { "fooba", "Zm9vYmE=" },
+                { "foobar", "Zm9vYmFy" },
+        };
+        const uint8_t bin[] = { 0xfb, 0xff, 0xfe };
+        char enc[16];
+        uint8_t out[16];
+
+        for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+                size_t n = strlen(vectors[i][0]);
+
+                assert(b64_encoded_len(n) == strlen(vectors[i][1]));
+                b64_encode(vectors[i][0], n, enc);
+                assert(strcmp(enc, vectors[i][1]) == 0);
+                if (n == 0)
+                        continue;
+                assert(b64_decode(enc, strlen(enc), out, sizeof(out)) == (long) n);
+                assert(memcmp(out, vectors[i][0], n) == 0);
+                /* one byte of room too few */
+                assert(b64_decode(enc, strlen(enc), out, n - 1) == -EINVAL);
+        }
+        b64_encode(bin, sizeof(bin), enc);
+        assert(strcmp(enc, "+//+") == 0);
+        assert(b64_decode("+//+", 4, out, sizeof(out)) == 3 && memcmp(out, bin, 3) == 0);
+
+        assert(b64_decode("", 0, out, sizeof(out)) == -EINVAL);
+        assert(b64_decode("Zg", 2, out, sizeof(out)) == -EINVAL);         /* padding is required */
+        assert(b64_decode("Zh==", 4, out, sizeof(out)) == -EINVAL);       /* non-zero unused bits */
+        assert(b64_decode("Zm9=", 4, out, sizeof(out)) == -EINVAL);
+        assert(b64_decode("Zg==Zg==", 8, out, sizeof(out)) == -EINVAL);   /* padding only at the end */
+        assert(b64_decode("Zg=v", 4, out, sizeof(out)) == -EINVAL);
+        assert(b64_decode("-_8A", 4, out, sizeof(out)) == -EINVAL);       /* the url alphabet */
+        assert(b64_decode("Zm9 ", 4, out, sizeof(out)) == -EINVAL);
+        assert(b64_decode("Zm9v\n", 5, out, sizeof(out)) == -EINVAL);
+        printf("b64: ok\n");
+}
+
 int main(void)
 {
         test_sha256();
         test_hex();
         test_b64url();
+        test_b64();
         return 0;
 }
