@@ -5,6 +5,7 @@ configuration and registry copy into a temporary folder, picks free loopback
 ports, and cleans up its processes on exit, whatever happens.
 """
 import atexit
+import hashlib
 import http.client
 import json
 import os
@@ -16,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.environ.get("XBUS_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -341,3 +343,50 @@ def verify_receipt_jose(jws, pki):
 
 def receipt_payload(jws):
     return json.loads(b64url_decode(jws.split(".")[1]))
+
+
+class ReceiptLoad:
+    """Client threads that call `service` as `client` for the sample subjects until stopped,
+    keeping every 200 response that came with a receipt as (xroad_id, receipt JWS, sha256 hex
+    of the body, body, headers): what crash tests hold the log to."""
+
+    def __init__(self, node, client, service, subjects, purpose, prefix, backoff):
+        self.node, self.client, self.service, self.subjects = node, client, service, subjects
+        self.purpose, self.prefix, self.backoff = purpose, prefix, backoff
+        self.receipts = []
+        self.lock = threading.Lock()
+
+    def _run(self, stop, n):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            xid = "%s-%d-%d-%f" % (self.prefix, n, i, time.time())
+            try:
+                r = self.node.call(self.client, self.service, subject=self.subjects[i % len(self.subjects)],
+                                   purpose=self.purpose, extra={"X-Road-Id": xid})
+            except Exception:
+                time.sleep(self.backoff)
+                continue
+            if r.status == 200 and r.header("x-bus-receipt"):
+                with self.lock:
+                    self.receipts.append((xid, r.header("x-bus-receipt"), hashlib.sha256(r.body).hexdigest(),
+                                          r.body, r.headers))
+
+    def burst(self, threads, seconds, then):
+        """Run `threads` clients for `seconds`, call then() (say, kill the node) while they run,
+        then stop and join them."""
+        stop = threading.Event()
+        ths = [threading.Thread(target=self._run, args=(stop, k)) for k in range(threads)]
+        for th in ths:
+            th.start()
+        time.sleep(seconds)
+        then()
+        stop.set()
+        for th in ths:
+            th.join()
+
+
+def receipt_entry_matches(entry, xid, payload):
+    """The log entry `entry` (a dict, or None) records the answer of receipt `payload` to `xid`."""
+    return (entry is not None and entry.get("xroad_id") == xid and
+            entry.get("response_hash") == payload["response_hash"] and entry.get("status") == 200)
