@@ -6,39 +6,6 @@
 
 #include "rest/rest-forward.h"
 
-struct RestForwarder {
-        AdapterCurl http;
-};
-
-int rest_forwarder_new(RestForwarder **ret, const RestOptions *o)
-{
-        _cleanup_free_ RestForwarder *f = NULL;
-        int r;
-
-        f = calloc(1, sizeof(*f));
-        if (!f)
-                return -ENOMEM;
-        r = adapter_curl_init(&f->http, o);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(f);
-        return 0;
-}
-
-RestForwarder *rest_forwarder_free(RestForwarder *f)
-{
-        if (!f)
-                return NULL;
-        adapter_curl_deinit(&f->http);
-        free(f);
-        return NULL;
-}
-
-bool rest_url_valid(const char *url)
-{
-        return adapter_curl_url_valid(url);
-}
-
 static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
 {
         /* without memory the answer still goes out, with an empty body */
@@ -175,7 +142,7 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
                                              "X-Road-UserId", "X-Road-Issue", "Content-Type" };
         char *ctype = NULL;
         long code = 0;
-        CURL *c = f->http.curl;
+        CURL *c = f->curl;
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(values); i++)
@@ -211,7 +178,7 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
                 headers = l;
         }
 
-        adapter_curl_prepare(&f->http, url, headers, req->timeout_ms);
+        adapter_curl_prepare(f, url, headers, req->timeout_ms);
         curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
         if (streq(req->method, "GET"))
                 curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -224,7 +191,7 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body_size ? (const char *)req->body : "");
         }
 
-        r = adapter_curl_perform(&f->http, resp);
+        r = adapter_curl_perform(f, resp);
         if (r != 0)
                 return MIN(r, 0);
 
@@ -247,6 +214,6 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
         }
         resp->status = (int)code;
         resp->error = NULL;
-        adapter_curl_take_body(&f->http, &resp->body, &resp->body_size);
+        adapter_curl_take_body(f, &resp->body, &resp->body_size);
         return 0;
 }

@@ -40,15 +40,25 @@
 /* timeout_ms, max_response, ca_file, cert_file, key_file: see adapter-curl.h */
 typedef AdapterCurlOptions RestOptions;
 
-typedef struct RestForwarder RestForwarder;
+/* The forwarder is the shared libcurl handle (adapter-curl.h); the REST mapping is rest_forward()'s. */
+typedef AdapterCurl RestForwarder;
 
 /* rest_forwarder_new(): copies the strings of `o`. Return: 0, -EINVAL, -ENOMEM. */
-int rest_forwarder_new(RestForwarder **ret, const RestOptions *o);
-RestForwarder *rest_forwarder_free(RestForwarder *f);
+static inline int rest_forwarder_new(RestForwarder **ret, const RestOptions *o)
+{
+        return adapter_curl_new(ret, o);
+}
+static inline RestForwarder *rest_forwarder_free(RestForwarder *f)
+{
+        return adapter_curl_free(f);
+}
 DEFINE_TRIVIAL_CLEANUP_FUNC(RestForwarder *, rest_forwarder_free);
 
-/* rest_url_valid(): `url` is an absolute http:// or https:// URL without a fragment. */
-bool rest_url_valid(const char *url);
+/* rest_url_valid(): `url` is an absolute http:// or https:// URL with a host and without a fragment. */
+static inline bool rest_url_valid(const char *url)
+{
+        return adapter_curl_url_valid(url);
+}
 
 /*
  * rest_forward(): send `req` to `base_url` and fill `resp` (see above); on

@@ -38,6 +38,30 @@ void adapter_curl_deinit(AdapterCurl *h)
         *h = (AdapterCurl){};
 }
 
+int adapter_curl_new(AdapterCurl **ret, const AdapterCurlOptions *o)
+{
+        _cleanup_free_ AdapterCurl *h = NULL;
+        int r;
+
+        h = malloc(sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        r = adapter_curl_init(h, o);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+AdapterCurl *adapter_curl_free(AdapterCurl *h)
+{
+        if (!h)
+                return NULL;
+        adapter_curl_deinit(h);
+        free(h);
+        return NULL;
+}
+
 bool adapter_curl_url_valid(const char *url)
 {
         CURLU *u;

@@ -52,6 +52,11 @@ int adapter_curl_init(AdapterCurl *h, const AdapterCurlOptions *o);
 /* adapter_curl_deinit(): free what `h` holds (a zeroed `h` is fine); leaves it zeroed. */
 void adapter_curl_deinit(AdapterCurl *h);
 
+/* adapter_curl_new(): a heap AdapterCurl (adapter_curl_init()); the caller frees it. Return: as init. */
+int adapter_curl_new(AdapterCurl **ret, const AdapterCurlOptions *o);
+/* adapter_curl_free(): deinit and free `h` (NULL is fine). Return: NULL. */
+AdapterCurl *adapter_curl_free(AdapterCurl *h);
+
 /* adapter_curl_url_valid(): an absolute http:// or https:// URL with a host and without a fragment. */
 bool adapter_curl_url_valid(const char *url);
 

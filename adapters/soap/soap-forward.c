@@ -8,39 +8,6 @@
 #include "policy/problem.h"
 #include "soap/soap-forward.h"
 
-struct SoapForwarder {
-        AdapterCurl http;
-};
-
-int soap_forwarder_new(SoapForwarder **ret, const SoapForwardOptions *o)
-{
-        _cleanup_free_ SoapForwarder *f = NULL;
-        int r;
-
-        f = calloc(1, sizeof(*f));
-        if (!f)
-                return -ENOMEM;
-        r = adapter_curl_init(&f->http, o);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(f);
-        return 0;
-}
-
-SoapForwarder *soap_forwarder_free(SoapForwarder *f)
-{
-        if (!f)
-                return NULL;
-        adapter_curl_deinit(&f->http);
-        free(f);
-        return NULL;
-}
-
-bool soap_url_valid(const char *url)
-{
-        return adapter_curl_url_valid(url);
-}
-
 static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
 {
         (void)adapter_response_error(resp, status, error, detail);
@@ -66,7 +33,7 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         char detail[256];
         size_t env_size = 0;
         long code = 0;
-        CURL *c = f->http.curl;
+        CURL *c = f->curl;
         int k;
 
         if (req->body_size == 0)
@@ -93,11 +60,11 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
                 return -ENOMEM;
         }
         headers = l;
-        adapter_curl_prepare(&f->http, url, headers, req->timeout_ms);
+        adapter_curl_prepare(f, url, headers, req->timeout_ms);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)env_size);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, env);
 
-        k = adapter_curl_perform(&f->http, resp);
+        k = adapter_curl_perform(f, resp);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
         curl_slist_free_all(headers);
         if (k != 0)
@@ -105,7 +72,7 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 
         /* the answer is outside input: the same hardened parser as the bus's own */
-        k = soap_xml_parse(f->http.buf, f->http.len, &(SoapLimits){ .max_size = f->http.o.max_response },
+        k = soap_xml_parse(f->buf, f->len, &(SoapLimits){ .max_size = f->o.max_response },
                            &doc, &type, NULL, 0);
         if (k < 0)
                 return k;

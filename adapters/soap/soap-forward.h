@@ -41,15 +41,25 @@
 /* timeout_ms, max_response, ca_file, cert_file, key_file: see adapter-curl.h */
 typedef AdapterCurlOptions SoapForwardOptions;
 
-typedef struct SoapForwarder SoapForwarder;
+/* The forwarder is the shared libcurl handle (adapter-curl.h); the SOAP mapping is soap_forward()'s. */
+typedef AdapterCurl SoapForwarder;
 
 /* soap_forwarder_new(): copies the strings of `o`. Return: 0, -EINVAL, -ENOMEM. */
-int soap_forwarder_new(SoapForwarder **ret, const SoapForwardOptions *o);
-SoapForwarder *soap_forwarder_free(SoapForwarder *f);
+static inline int soap_forwarder_new(SoapForwarder **ret, const SoapForwardOptions *o)
+{
+        return adapter_curl_new(ret, o);
+}
+static inline SoapForwarder *soap_forwarder_free(SoapForwarder *f)
+{
+        return adapter_curl_free(f);
+}
 DEFINE_TRIVIAL_CLEANUP_FUNC(SoapForwarder *, soap_forwarder_free);
 
-/* soap_url_valid(): an absolute http:// or https:// URL without a fragment. */
-bool soap_url_valid(const char *url);
+/* soap_url_valid(): an absolute http:// or https:// URL with a host and without a fragment. */
+static inline bool soap_url_valid(const char *url)
+{
+        return adapter_curl_url_valid(url);
+}
 
 /*
  * soap_forward(): send `req` to `url` and fill `resp` (see above); on return
