@@ -465,6 +465,21 @@ static int handle_checkpoint(const EndpointRequest *req, ExlogReader *r, Endpoin
         return 0;
 }
 
+/* GET /audit/key: the checkpoint verifier key (C2SP vkey), for auditors who did not get it out of band. */
+static int handle_key(const EndpointRequest *req, EndpointResponse *resp)
+{
+        if (!req->node->log_vkey)
+                return endpoint_problem(resp, "not_found", "this node does not sign checkpoints");
+        resp->status = 200;
+        snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; charset=utf-8");
+        if (asprintf(&resp->body, "%s\n", req->node->log_vkey) < 0) {
+                resp->body = NULL;
+                return -ENOMEM;
+        }
+        resp->body_size = strlen(resp->body);
+        return 0;
+}
+
 int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
 {
         _cleanup_(reader_closep) ExlogReader *r = NULL;
@@ -494,7 +509,9 @@ int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
                 return handle_consistency(req, r, resp);
         if (streq(p, "checkpoint"))
                 return handle_checkpoint(req, r, resp);
+        if (streq(p, "key"))
+                return handle_key(req, resp);
         return endpoint_problem(resp, "not_found",
                 "no such resource; the auditor API has /audit/entries, /audit/entries/SEQ, "
-                "/audit/consistency and /audit/checkpoint");
+                "/audit/consistency, /audit/checkpoint and /audit/key");
 }

@@ -119,6 +119,7 @@ int main(int argc, char **argv)
         CheckpointSigner *cps = NULL;
         SoapSigner *soap_signer = NULL;
         SoapTrust *soap_trust = NULL;
+        _cleanup_free_ char *vkey = NULL;
         Node node = {};
         FrontDoor *fd = NULL;
         sigset_t sigs;
@@ -270,6 +271,12 @@ int main(int argc, char **argv)
         node.pseudonyms = pseudonyms;
         node.soap_signer = soap_signer;
         node.soap_trust = soap_trust;
+        {
+                CheckpointVerifier *cv = NULL;
+                if (checkpoint_signer_verifier(cps, &cv) == 0 && checkpoint_verifier_vkey(cv, &vkey) == 0)
+                        node.log_vkey = vkey;
+                checkpoint_verifier_free(cv);
+        }
 
         r = exlog_open(&node.log, logdir,
                        &(ExlogOptions){ .map_size = c->log_map_size,

@@ -37,6 +37,7 @@ typedef struct Node {
         struct ConsentStore *consents;          /* consent records (exchange/consent), or NULL */
         const struct SoapSigner *soap_signer;   /* signs SOAP answers (node key and certificate), or NULL */
         const struct SoapTrust *soap_trust;     /* CAs trusted for signed SOAP requests, or NULL */
+        const char *log_vkey;                   /* the checkpoints' verifier key (C2SP vkey), or NULL */
         NodeCounters counters;
         atomic_uint connections;
 } Node;

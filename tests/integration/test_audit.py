@@ -161,6 +161,8 @@ t.ok(r.status == 200 and r.header("content-type").startswith("text/plain") and r
 rc, out = audit("key", "--state", node.state, online=False)
 vkey = out.strip().split("\n")[0]
 t.ok(rc == 0 and vkey.startswith("xbus.local+"), "xbus audit key prints the vkey")
+r = api("/audit/key")
+t.ok(r.status == 200 and r.body.decode().strip() == vkey, "GET /audit/key publishes the same vkey")
 vkey_file = os.path.join(work, "log.vkey")
 open(vkey_file, "w").write(vkey + "\n")
 jwk = os.path.join(node.pki, "signing.jwk")
