@@ -570,7 +570,8 @@ static int item_jwk(const char *value, unsigned line, void *dst)
         return ini_item_string(value, line, dst);
 }
 
-static int item_patterns(const char *value, unsigned line, void *dst)
+/* A list whose every element satisfies `valid`. */
+static int item_list_of(const char *value, unsigned line, void *dst, bool (*valid)(const char *))
 {
         _cleanup_(ini_strv_freep) char **l = NULL;
         int r;
@@ -579,37 +580,24 @@ static int item_patterns(const char *value, unsigned line, void *dst)
         if (r < 0)
                 return r;
         for (char **i = l; *i; i++)
-                if (!pattern_valid(*i))
+                if (!valid(*i))
                         return -EINVAL;
         return ini_item_strv(value, line, dst);
+}
+
+static int item_patterns(const char *value, unsigned line, void *dst)
+{
+        return item_list_of(value, line, dst, pattern_valid);
 }
 
 static int item_json_pointers(const char *value, unsigned line, void *dst)
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
-        int r;
-
-        r = ini_parse_list(value, &l);
-        if (r < 0)
-                return r;
-        for (char **i = l; *i; i++)
-                if (!json_pointer_valid(*i))
-                        return -EINVAL;
-        return ini_item_strv(value, line, dst);
+        return item_list_of(value, line, dst, json_pointer_valid);
 }
 
 static int item_tokens(const char *value, unsigned line, void *dst)
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
-        int r;
-
-        r = ini_parse_list(value, &l);
-        if (r < 0)
-                return r;
-        for (char **i = l; *i; i++)
-                if (!token_valid(*i))
-                        return -EINVAL;
-        return ini_item_strv(value, line, dst);
+        return item_list_of(value, line, dst, token_valid);
 }
 
 static int item_schema(const char *value, unsigned line, void *dst)
