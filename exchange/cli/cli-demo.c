@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli-consent.h"
+#include "cli/cli-common.h"
 #include "cli/cli-demo.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-log.h"
@@ -87,22 +87,6 @@ typedef struct StepResult {
         uint64_t seq;
         char xroad_id[37];
 } StepResult;
-
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_error) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_error = s;
-        }
-        return r;
-}
 
 /* Print a string that came from the network, sanitised. */
 static void put_safe(FILE *f, const char *s, size_t max)
@@ -440,7 +424,7 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
 
         r = cli_node_listen_from_url(url, &listen);
         if (r < 0)
-                return fail(ret_error, r,
+                return cli_fail(ret_error, r,
                         r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", url);
         fprintf(f, "xbus demo: state in %s, node at %s\n", state, url);
         r = cli_node_up(

@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli-common.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-receipt.h"
 #include "cli/cli-target.h"
@@ -17,22 +17,6 @@
 
 /* Identifiers and header values the CLI sends: no control characters, bounded. */
 #define HEADER_VALUE_MAX 8192
-
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_error) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_error = s;
-        }
-        return r;
-}
 
 int cli_parse_seq(const char *s, uint64_t *ret)
 {
@@ -181,9 +165,9 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         int r;
 
         if (!x || !ret || isempty(x->state_dir) || isempty(x->base_url))
-                return fail(ret_error, -EINVAL, "the state folder and the URL are required");
+                return cli_fail(ret_error, -EINVAL, "the state folder and the URL are required");
         if (isempty(x->client) || !header_value_ok(x->client))
-                return fail(ret_error, -EINVAL, "the client subsystem id is missing or malformed");
+                return cli_fail(ret_error, -EINVAL, "the client subsystem id is missing or malformed");
         {
                 const struct {
                         const char *name, *value;
@@ -197,19 +181,19 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 };
                 for (size_t i = 0; i < ELEMENTSOF(check); i++)
                         if (check[i].value && !header_value_ok(check[i].value))
-                                return fail(ret_error, -EINVAL,
+                                return cli_fail(ret_error, -EINVAL,
                                         "the %s is empty, too long or has control characters",
                                         check[i].name);
         }
         method = x->method ? x->method : (x->body ? "POST" : "GET");
         if (!header_value_ok(method) || strlen(method) > 16 || strpbrk(method, " :/"))
-                return fail(ret_error, -EINVAL, "the method \"%s\" is not valid", method);
+                return cli_fail(ret_error, -EINVAL, "the method \"%s\" is not valid", method);
 
         r = cli_target_parse(x->target, &target, &reason);
         if (r == -ENOMEM)
-                return fail(ret_error, r, "out of memory");
+                return cli_fail(ret_error, r, "out of memory");
         if (r < 0)
-                return fail(ret_error, r, "\"%s\": %s", strempty(x->target), reason);
+                return cli_fail(ret_error, r, "\"%s\": %s", strempty(x->target), reason);
         res.service = TAKE_PTR(target.service);
         {
                 CliTarget t = {.service = res.service, .path = target.path, .query = target.query};
@@ -218,7 +202,7 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         cli_target_done(&target);
         if (r < 0) {
                 cli_exchange_result_done(&res);
-                return fail(ret_error, r,
+                return cli_fail(ret_error, r,
                         r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not http(s)://HOST:PORT",
                         x->base_url);
         }
@@ -230,13 +214,13 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         }
         if (r < 0) {
                 cli_exchange_result_done(&res);
-                return fail(ret_error, r, "out of memory");
+                return cli_fail(ret_error, r, "out of memory");
         }
         {
                 const char *need[] = {ca, cert, key};
                 for (size_t i = 0; i < ELEMENTSOF(need); i++)
                         if (access(need[i], R_OK) < 0) {
-                                r = fail(ret_error, -ENOENT,
+                                r = cli_fail(ret_error, -ENOENT,
                                         "cannot read \"%s\": %m (is \"%s\" a client in the registry, and "
                                         "has "
                                         "xbusd run with state folder \"%s\"?)",
@@ -255,7 +239,7 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 if (asprintf(&var, "%s: %s", name, value) < 0) {                                            \
                         var = NULL;                                                                         \
                         cli_exchange_result_done(&res);                                                     \
-                        return fail(ret_error, -ENOMEM, "out of memory");                                   \
+                        return cli_fail(ret_error, -ENOMEM, "out of memory");                               \
                 }                                                                                           \
                 headers[nh++] = var;                                                                        \
         }

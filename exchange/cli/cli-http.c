@@ -1,12 +1,12 @@
 /* cli-http.c: one HTTPS request with libcurl */
 #include <curl/curl.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cli/cli-common.h"
 #include "cli/cli-http.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
@@ -135,22 +135,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_error) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_error = s;
-        }
-        return r;
-}
-
 static int map_curl(CURLcode cc)
 {
         switch (cc) {
@@ -185,25 +169,25 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
         int r;
 
         if (!req || !req->url || !ret || (!req->ca_file && !req->insecure))
-                return fail(ret_error, -EINVAL, "invalid request");
+                return cli_fail(ret_error, -EINVAL, "invalid request");
         method = req->method ? req->method : "GET";
         resp = calloc(1, sizeof(*resp));
         curl = curl_easy_init();
         if (!resp || !curl)
-                return fail(ret_error, -ENOMEM, "out of memory");
+                return cli_fail(ret_error, -ENOMEM, "out of memory");
         c.resp = resp;
 
         for (const char *const *h = req->headers; h && *h; h++) {
                 struct curl_slist *l = curl_slist_append(list, *h);
                 if (!l)
-                        return fail(ret_error, -ENOMEM, "out of memory");
+                        return cli_fail(ret_error, -ENOMEM, "out of memory");
                 list = l;
         }
         /* no "Expect: 100-continue" round trip for larger bodies */
         {
                 struct curl_slist *l = curl_slist_append(list, "Expect:");
                 if (!l)
-                        return fail(ret_error, -ENOMEM, "out of memory");
+                        return cli_fail(ret_error, -ENOMEM, "out of memory");
                 list = l;
         }
 
@@ -243,7 +227,7 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
                         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_size);
                         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
                 } else if (req->body && req->body_size > 0)
-                        return fail(ret_error, -EINVAL, "a %s request has no body", method);
+                        return cli_fail(ret_error, -EINVAL, "a %s request has no body", method);
         }
         curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &c);
@@ -252,9 +236,9 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
 
         cc = curl_easy_perform(curl);
         if (c.oom)
-                return fail(ret_error, -ENOMEM, "out of memory");
+                return cli_fail(ret_error, -ENOMEM, "out of memory");
         if (c.too_large)
-                return fail(ret_error, CLI_HTTP_E_TOO_LARGE,
+                return cli_fail(ret_error, CLI_HTTP_E_TOO_LARGE,
                         "the answer from %s exceeds the client's limits (%u header lines, %u KiB of "
                         "headers, "
                         "%u MiB of body)",
@@ -262,13 +246,14 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
                         CLI_HTTP_MAX_BODY / 1024 / 1024);
         if (cc != CURLE_OK) {
                 r = map_curl(cc);
-                return fail(ret_error, r, "%s: %s", req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                return cli_fail(
+                        ret_error, r, "%s: %s", req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
         if (!resp->body) {
                 resp->body = strdup("");
                 if (!resp->body)
-                        return fail(ret_error, -ENOMEM, "out of memory");
+                        return cli_fail(ret_error, -ENOMEM, "out of memory");
         }
         *ret = TAKE_PTR(resp);
         return 0;

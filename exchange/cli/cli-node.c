@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli-http.h"
+#include "cli/cli-common.h"
 #include "cli/cli-node.h"
 #include "cli/cli-table.h"
 #include "util/macro.h"
@@ -34,22 +35,6 @@ typedef struct Program {
 
 static const Program daemon_program = {"xbusd", "xbusd"};
 static const Program adapter_program = {"xbus-adapter-sample", "adapter-sample"};
-
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_error) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_error = s;
-        }
-        return r;
-}
 
 static void progress(const CliNodeOptions *o, const char *fmt, ...) _printf_(2, 3);
 static void progress(const CliNodeOptions *o, const char *fmt, ...)
@@ -231,13 +216,13 @@ int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms,
         int r;
 
         if (isempty(url) || isempty(state_dir))
-                return fail(ret_error, -EINVAL, "no URL or state folder");
+                return cli_fail(ret_error, -EINVAL, "no URL or state folder");
         ca = state_file(state_dir, "pki/ca.crt");
         n = strlen(url);
         while (n > 0 && url[n - 1] == '/')
                 n--;
         if (!ca || asprintf(&health, "%.*s/health", (int)n, url) < 0)
-                return fail(ret_error, -ENOMEM, "out of memory");
+                return cli_fail(ret_error, -ENOMEM, "out of memory");
         have_ca = access(ca, R_OK) == 0;
 
         r = cli_http_request(&(CliHttpRequest){.url = health,
@@ -246,24 +231,24 @@ int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms,
                                      .timeout_ms = timeout_ms},
                 &resp, &error);
         if (r == CLI_HTTP_E_CONNECT)
-                return fail(ret_error, CLI_NODE_E_DOWN, "nothing answers at %s", url);
+                return cli_fail(ret_error, CLI_NODE_E_DOWN, "nothing answers at %s", url);
         if (r == CLI_HTTP_E_TLS)
-                return fail(ret_error, CLI_NODE_E_FOREIGN,
+                return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
                         "%s answers, but its certificate is not from \"%s\" (a node of another state "
                         "folder?): %s",
                         url, ca, strempty(error));
         if (r < 0)
-                return fail(ret_error, r, "%s", error ? error : strerror(-r));
+                return cli_fail(ret_error, r, "%s", error ? error : strerror(-r));
         if (r > 0)
-                return fail(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s", url,
-                        strempty(error));
+                return cli_fail(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s",
+                        url, strempty(error));
         if (!have_ca)
-                return fail(ret_error, CLI_NODE_E_FOREIGN,
+                return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
                         "something answers at %s, but \"%s\" does not exist: not a node of this state "
                         "folder",
                         url, ca);
         if (resp->status != 200 || cli_health_parse(resp->body, resp->body_size, ret_adapters) < 0)
-                return fail(ret_error, CLI_NODE_E_FOREIGN,
+                return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
                         "%s answers /health with %ld, not as an xbus node", url, resp->status);
         return 0;
 }
@@ -533,12 +518,13 @@ static int start_program(const CliNodeOptions *o, const char *state, const Progr
 
         r = cli_node_program_path(p->binary, &binary);
         if (r < 0)
-                return fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+                return cli_fail(
+                        ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
         if (access(binary, X_OK) < 0)
-                return fail(ret_error, -errno, "cannot run \"%s\": %m (build it next to xbus)", binary);
+                return cli_fail(ret_error, -errno, "cannot run \"%s\": %m (build it next to xbus)", binary);
         if (asprintf(&pidfile, "%s/%s.pid", state, p->stem) < 0 ||
                 asprintf(&logfile, "%s/%s.log", state, p->stem) < 0)
-                return fail(ret_error, -ENOMEM, "out of memory");
+                return cli_fail(ret_error, -ENOMEM, "out of memory");
 
         argv[n++] = binary;
         for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
@@ -547,22 +533,22 @@ static int start_program(const CliNodeOptions *o, const char *state, const Progr
 
         log_fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (log_fd < 0)
-                return fail(ret_error, -errno, "cannot open \"%s\": %m", logfile);
+                return cli_fail(ret_error, -errno, "cannot open \"%s\": %m", logfile);
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd < 0) {
                 r = -errno;
                 close(log_fd);
-                return fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
+                return cli_fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
         }
         r = spawn(argv, null_fd, log_fd, log_fd, true, &pid);
         close(log_fd);
         close(null_fd);
         if (r < 0)
-                return fail(ret_error, r, "cannot start \"%s\": %s", binary, strerror(-r));
+                return cli_fail(ret_error, r, "cannot start \"%s\": %s", binary, strerror(-r));
         r = pidfile_write(pidfile, pid);
         if (r < 0) {
                 stop_pid(pid, 2000);
-                return fail(ret_error, r, "cannot write \"%s\": %s", pidfile, strerror(-r));
+                return cli_fail(ret_error, r, "cannot write \"%s\": %s", pidfile, strerror(-r));
         }
         progress(o, "started %s (pid %ld), output in %s", p->binary, (long)pid, logfile);
         *ret = (Started){
@@ -618,22 +604,22 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         int r;
 
         if (people > CLI_NODE_MAX_PEOPLE)
-                return fail(ret_error, -EINVAL, "--people must be 1..%llu",
+                return cli_fail(ret_error, -EINVAL, "--people must be 1..%llu",
                         (unsigned long long)CLI_NODE_MAX_PEOPLE);
         if (isempty(adapters_ep) || strlen(adapters_ep) > 256 || !strstr(adapters_ep, "://") ||
                 strpbrk(adapters_ep, " \t\r\n"))
-                return fail(ret_error, -EINVAL,
+                return cli_fail(ret_error, -EINVAL,
                         "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)",
                         adapters_ep);
         r = cli_node_url_from_listen(listen, &url);
         if (r == -ENOMEM)
-                return fail(ret_error, r, "out of memory");
+                return cli_fail(ret_error, r, "out of memory");
         if (r < 0)
-                return fail(ret_error, r, "the listen address \"%s\" is not HOST:PORT", listen);
+                return cli_fail(ret_error, r, "the listen address \"%s\" is not HOST:PORT", listen);
         if (mkdir(state, 0700) < 0 && errno != EEXIST)
-                return fail(ret_error, -errno, "cannot create the state folder \"%s\": %m", state);
+                return cli_fail(ret_error, -errno, "cannot create the state folder \"%s\": %m", state);
         if (asprintf(&sample_dir, "%s/sample", state) < 0)
-                return fail(ret_error, -ENOMEM, "out of memory");
+                return cli_fail(ret_error, -ENOMEM, "out of memory");
         snprintf(people_text, sizeof(people_text), "%" PRIu64, people);
 
         r = cli_node_health(url, state, HEALTH_TIMEOUT_MS, &adapters, &error);
@@ -672,7 +658,7 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
                         int status;
                         if (all[i]->program && waitpid(all[i]->pid, &status, WNOHANG) == all[i]->pid) {
                                 _cleanup_free_ char *tail = file_tail(all[i]->logfile);
-                                r = fail(ret_error, CLI_NODE_E_EXITED,
+                                r = cli_fail(ret_error, CLI_NODE_E_EXITED,
                                         "%s exited (%s %d); the end of %s:\n%s", all[i]->program->binary,
                                         WIFEXITED(status) ? "status" : "signal",
                                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
@@ -690,11 +676,11 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
                 if (r < 0 && r != -ENOMEM) {
                         /* keep trying: the node may still be starting */
                 } else if (r == -ENOMEM) {
-                        r = fail(ret_error, r, "out of memory");
+                        r = cli_fail(ret_error, r, "out of memory");
                         goto fail;
                 }
                 if (now_usec(CLOCK_MONOTONIC) >= deadline) {
-                        r = fail(ret_error, CLI_NODE_E_TIMEOUT,
+                        r = cli_fail(ret_error, CLI_NODE_E_TIMEOUT,
                                 "the node was not ready within %u s: %s (see %s/xbusd.log and "
                                 "%s/adapter-sample.log)",
                                 wait_ms / 1000,
@@ -739,7 +725,7 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                 int r;
 
                 if (asprintf(&pidfile, "%s/%s.pid", state, order[i]->stem) < 0)
-                        return fail(ret_error, -ENOMEM, "out of memory");
+                        return cli_fail(ret_error, -ENOMEM, "out of memory");
                 r = pidfile_read(pidfile, &pid);
                 if (r == -ENOENT)
                         continue;
@@ -771,7 +757,7 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                         fprintf(out, r ? " killed (it did not stop within %u s)\n" : " stopped\n",
                                 CLI_NODE_DOWN_WAIT_MS / 1000);
                 if (process_alive(pid))
-                        return fail(ret_error, -EBUSY, "%s (pid %ld) is still running", order[i]->binary,
+                        return cli_fail(ret_error, -EBUSY, "%s (pid %ld) is still running", order[i]->binary,
                                 (long)pid);
                 unlink(pidfile);
         }
@@ -795,19 +781,20 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
 
         r = cli_node_program_path(adapter_program.binary, &binary);
         if (r < 0)
-                return fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+                return cli_fail(
+                        ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
         if (asprintf(&sample_dir, "%s/sample", state) < 0)
-                return fail(ret_error, -ENOMEM, "out of memory");
+                return cli_fail(ret_error, -ENOMEM, "out of memory");
         snprintf(people_text, sizeof(people_text), "%" PRIu64,
                 people ? people : (uint64_t)CLI_NODE_DEFAULT_PEOPLE);
         if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return fail(ret_error, -errno, "pipe: %m");
+                return cli_fail(ret_error, -errno, "pipe: %m");
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd < 0) {
                 r = -errno;
                 close(pipefd[0]);
                 close(pipefd[1]);
-                return fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
+                return cli_fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
         }
         {
                 char *argv[] = {
@@ -818,7 +805,7 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
         close(pipefd[1]);
         if (r < 0) {
                 close(pipefd[0]);
-                return fail(ret_error, r, "cannot run \"%s\": %s", binary, strerror(-r));
+                return cli_fail(ret_error, r, "cannot run \"%s\": %s", binary, strerror(-r));
         }
 
         deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)SUBJECT_WAIT_MS * USEC_PER_MSEC;
@@ -851,14 +838,14 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
                 kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         if (timed_out)
-                return fail(ret_error, -ETIMEDOUT, "\"%s --print-ids 1\" did not answer within %u s", binary,
-                        SUBJECT_WAIT_MS / 1000);
+                return cli_fail(ret_error, -ETIMEDOUT, "\"%s --print-ids 1\" did not answer within %u s",
+                        binary, SUBJECT_WAIT_MS / 1000);
 
         buf[strcspn(buf, "\r\n")] = 0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strlen(buf) != 12 ||
                 strspn(buf, "0123456789") != 12) {
                 _cleanup_free_ char *first = cli_sanitize(buf, 200);
-                return fail(ret_error, -EBADMSG, "\"%s --print-ids 1\" did not print an id (%s)", binary,
+                return cli_fail(ret_error, -EBADMSG, "\"%s --print-ids 1\" did not print an id (%s)", binary,
                         first && *first ? first : "no output");
         }
         memcpy(out, buf, 13);

@@ -1,12 +1,12 @@
 /* cli-receipt.c: X-Bus-Receipt verification (libjose) and matching */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli-common.h"
 #include "cli/cli-receipt.h"
 #include "crypto/hash.h"
 #include "crypto/jws.h"
@@ -14,22 +14,6 @@
 
 #define RECEIPT_TYP "xbus-receipt+jws"
 #define JWK_FILE_MAX (64U * 1024)
-
-static int refuse(char **ret_reason, int code, const char *fmt, ...) _printf_(3, 4);
-static int refuse(char **ret_reason, int code, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_reason) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_reason = s;
-        }
-        return code;
-}
 
 int cli_receipt_load_jwk(const char *path, json_t **ret, char **ret_reason)
 {
@@ -40,14 +24,14 @@ int cli_receipt_load_jwk(const char *path, json_t **ret, char **ret_reason)
         if (!path || !ret)
                 return -EINVAL;
         if (stat(path, &st) < 0)
-                return refuse(ret_reason, CLI_RECEIPT_E_KEY, "cannot read the node's key \"%s\": %s", path,
+                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "cannot read the node's key \"%s\": %s", path,
                         strerror(errno));
         if (!S_ISREG(st.st_mode) || (size_t)st.st_size > JWK_FILE_MAX)
-                return refuse(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK file", path);
+                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK file", path);
         j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
         if (!j || !json_is_object(j)) {
                 json_decref(j);
-                return refuse(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK: %s", path,
+                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK: %s", path,
                         j ? "not a JSON object" : err.text);
         }
         *ret = j;
@@ -65,9 +49,9 @@ static int match(const json_t *p, const char *key, const char *want, const char 
         const char *have = payload_string(p, key);
 
         if (!have)
-                return refuse(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no \"%s\"", key);
+                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no \"%s\"", key);
         if (want && !streq(have, want))
-                return refuse(ret_reason, CLI_RECEIPT_E_CONTENT,
+                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT,
                         "the receipt's %s \"%.80s\" is not %s \"%.80s\"", key, have, what, want);
         return 0;
 }
@@ -90,24 +74,24 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
         if (r == -ENOMEM)
                 return r;
         if (r != 0)
-                return refuse(
+                return cli_fail(
                         ret_reason, CLI_RECEIPT_E_KEY, "the node's key is not usable: %s", jws_strerror(r));
 
         r = jws_verify_compact(v, jws, strlen(jws), &header, &payload);
         if (r == -ENOMEM)
                 return r;
         if (r != 0)
-                return refuse(ret_reason, CLI_RECEIPT_E_SIGNATURE,
+                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE,
                         "not a valid signature by the node's key: %s", jws_strerror(r));
 
         typ = json_string_value(json_object_get(header, "typ"));
         if (!typ || !streq(typ, RECEIPT_TYP))
-                return refuse(ret_reason, CLI_RECEIPT_E_SIGNATURE,
+                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE,
                         "signed, but not a receipt (typ \"%.40s\")", typ ? typ : "");
         kid = json_string_value(json_object_get(header, "kid"));
         want_kid = json_string_value(json_object_get(jwk, "kid"));
         if (kid && want_kid && !streq(kid, want_kid))
-                return refuse(ret_reason, CLI_RECEIPT_E_SIGNATURE,
+                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE,
                         "the receipt names key \"%.60s\", not \"%.60s\"", kid, want_kid);
 
         hash_sha256(e->body ? e->body : "", e->body ? e->body_size : 0, digest);
@@ -124,9 +108,9 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
 
         seq = json_object_get(payload, "seq");
         if (!json_is_integer(seq) || json_integer_value(seq) < 0)
-                return refuse(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no log sequence number");
+                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no log sequence number");
         if (e->has_seq && (uint64_t)json_integer_value(seq) != e->seq)
-                return refuse(ret_reason, CLI_RECEIPT_E_CONTENT,
+                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT,
                         "the receipt's log seq %" JSON_INTEGER_FORMAT " is not X-Bus-Log-Seq %" PRIu64,
                         json_integer_value(seq), e->seq);
 
