@@ -13,6 +13,7 @@
 
 #include "audit/audit-verify.h"
 #include "cli/cli-audit.h"
+#include "cli/cli-common.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-http.h"
 #include "cli/cli-log.h"
@@ -23,7 +24,6 @@
 #include "log/exlog.h"
 #include "util/macro.h"
 
-#define EXIT_USAGE 2
 #define DEFAULT_ORIGIN "xbus.local"
 #define RECEIPT_FILE_MAX (64U * 1024)
 #define PAGE_LIMIT 1000
@@ -32,13 +32,12 @@ static int usage_error(const char *sub, const char *fmt, ...) _printf_(2, 3);
 static int usage_error(const char *sub, const char *fmt, ...)
 {
         va_list ap;
+        int r;
 
-        fprintf(stderr, "xbus audit%s%s: ", sub ? " " : "", strempty(sub));
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        r = cli_vusage_error("xbus audit", sub, fmt, ap);
         va_end(ap);
-        fprintf(stderr, " (see xbus audit%s%s --help)\n", sub ? " " : "", strempty(sub));
-        return EXIT_USAGE;
+        return r;
 }
 
 static int failure(const char *sub, const char *fmt, ...) _printf_(2, 3);
@@ -52,22 +51,6 @@ static int failure(const char *sub, const char *fmt, ...)
         va_end(ap);
         fputc('\n', stderr);
         return EXIT_FAILURE;
-}
-
-/* Decimal, no sign, at most 19 digits. */
-static bool parse_u64(const char *s, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        if (isempty(s) || strlen(s) > 19)
-                return false;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return false;
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
-        *ret = v;
-        return true;
 }
 
 static double now_seconds(void)
@@ -422,11 +405,11 @@ static int cmd_query(int argc, char **argv)
                         subject = optarg;
                         break;
                 case 'C':
-                        if (!parse_u64(optarg, &cursor))
+                        if (!cli_parse_decimal(optarg, 0, UINT64_MAX, &cursor))
                                 return usage_error("query", "--cursor wants a sequence number");
                         break;
                 case 'n':
-                        if (!parse_u64(optarg, &v) || v < 1 || v > PAGE_LIMIT)
+                        if (!cli_parse_decimal(optarg, 1, PAGE_LIMIT, &v))
                                 return usage_error(
                                         "query", "--limit must be a number from 1 to %d", PAGE_LIMIT);
                         limit = optarg;
@@ -605,7 +588,7 @@ static int cmd_show(int argc, char **argv)
                         continue;
                 switch (opt) {
                 case 'T':
-                        if (!parse_u64(optarg, &tree_size) || tree_size == 0)
+                        if (!cli_parse_decimal(optarg, 1, UINT64_MAX, &tree_size))
                                 return usage_error("show", "--tree-size wants a positive number");
                         break;
                 case 'R':
@@ -627,7 +610,7 @@ static int cmd_show(int argc, char **argv)
                         return usage_error("show", "unknown option");
                 }
         }
-        if (optind + 1 != argc || !parse_u64(argv[optind], &seq))
+        if (optind + 1 != argc || !cli_parse_decimal(argv[optind], 0, UINT64_MAX, &seq))
                 return usage_error("show", "which SEQ (one sequence number)?");
         if (receipt_arg && (r = read_receipt(receipt_arg, &receipt)) < 0)
                 return usage_error("show", "cannot read the receipt \"%s\": %s", receipt_arg, strerror(-r));
@@ -741,7 +724,7 @@ static int cmd_checkpoint(int argc, char **argv)
                         continue;
                 switch (opt) {
                 case 'N':
-                        if (!parse_u64(optarg, &size))
+                        if (!cli_parse_decimal(optarg, 0, UINT64_MAX, &size))
                                 return usage_error("checkpoint", "--size wants a number");
                         break;
                 case 'o':
@@ -1113,11 +1096,11 @@ static int cmd_export(int argc, char **argv)
                         offline = true;
                         break;
                 case 'F':
-                        if (!parse_u64(optarg, &from))
+                        if (!cli_parse_decimal(optarg, 0, UINT64_MAX, &from))
                                 return usage_error("export", "--from-seq wants a sequence number");
                         break;
                 case 'T':
-                        if (!parse_u64(optarg, &to))
+                        if (!cli_parse_decimal(optarg, 0, UINT64_MAX, &to))
                                 return usage_error("export", "--to-seq wants a sequence number");
                         has_to = true;
                         break;

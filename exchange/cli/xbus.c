@@ -18,6 +18,7 @@
 
 #include "cli/cli-consent.h"
 #include "cli/cli-audit.h"
+#include "cli/cli-common.h"
 #include "cli/cli-demo.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-http.h"
@@ -27,7 +28,6 @@
 #include "util/macro.h"
 #include "xbus-config.h"
 
-#define EXIT_USAGE 2
 #define DATA_MAX CLI_HTTP_MAX_BODY
 
 /* How this program was invoked, for the command lines `up` prints. */
@@ -37,37 +37,18 @@ static int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
 static int usage_error(const char *cmd, const char *fmt, ...)
 {
         va_list ap;
+        int r;
 
-        fprintf(stderr, "xbus%s%s: ", cmd ? " " : "", strempty(cmd));
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        r = cli_vusage_error("xbus", cmd, fmt, ap);
         va_end(ap);
-        fprintf(stderr, " (see xbus%s%s --help)\n", cmd ? " " : "", strempty(cmd));
-        return EXIT_USAGE;
+        return r;
 }
 
 static int failure(const char *cmd, const char *error)
 {
         fprintf(stderr, "xbus %s: %s\n", cmd, error ? error : "out of memory");
         return EXIT_FAILURE;
-}
-
-/* Decimal, no sign, within [min, max]. */
-static bool parse_number(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        if (isempty(s) || strlen(s) > 19)
-                return false;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return false;
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
-        if (v < min || v > max)
-                return false;
-        *ret = v;
-        return true;
 }
 
 /* --- call ---------------------------------------------------------------- */
@@ -373,7 +354,7 @@ static int cmd_log(int argc, char **argv)
                         state = optarg;
                         break;
                 case 'n':
-                        if (!parse_number(optarg, 1, CLI_LOG_MAX_LAST, &last))
+                        if (!cli_parse_decimal(optarg, 1, CLI_LOG_MAX_LAST, &last))
                                 return usage_error(
                                         "log", "--last must be a number from 1 to %d", CLI_LOG_MAX_LAST);
                         break;
@@ -524,7 +505,7 @@ static int cmd_up(int argc, char **argv)
                         o.adapters = optarg;
                         break;
                 case 'p':
-                        if (!parse_number(optarg, 1, CLI_NODE_MAX_PEOPLE, &o.people))
+                        if (!cli_parse_decimal(optarg, 1, CLI_NODE_MAX_PEOPLE, &o.people))
                                 return usage_error("up", "--people must be a number from 1 to %llu",
                                         (unsigned long long)CLI_NODE_MAX_PEOPLE);
                         break;
@@ -782,7 +763,7 @@ static int cmd_consent(int argc, char **argv)
                         g.valid_from = optarg;
                         break;
                 case OPT_MAX_USES:
-                        if (!parse_number(optarg, 1, 1000000, &g.max_uses))
+                        if (!cli_parse_decimal(optarg, 1, 1000000, &g.max_uses))
                                 return usage_error("consent", "--max-uses must be a number from 1 to 1000000");
                         break;
                 case 'h':
@@ -865,7 +846,7 @@ static int cmd_subject(int argc, char **argv)
                         t.authority = optarg;
                         break;
                 case 'n':
-                        if (!parse_number(optarg, 1, 500, &limit))
+                        if (!cli_parse_decimal(optarg, 1, 500, &limit))
                                 return usage_error("subject", "--limit must be a number from 1 to 500");
                         break;
                 case 'c':
