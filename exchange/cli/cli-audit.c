@@ -274,21 +274,36 @@ static int verifier_for(
         return 0;
 }
 
-static int load_held(
-        const char *const *paths, size_t n, const CheckpointVerifier *v, Checkpoint **out, char **err)
+/* The checkpoints obtained earlier (--checkpoint FILE, repeatable): paths, then what they hold. */
+typedef struct Held {
+        const char *paths[AUDIT_HELD_MAX];
+        Checkpoint *cps[AUDIT_HELD_MAX];
+        size_t n;
+} Held;
+
+/* Return: false when AUDIT_HELD_MAX are given already. */
+static bool held_add(Held *h, const char *path)
 {
-        for (size_t i = 0; i < n; i++) {
-                int r = audit_checkpoint_load(paths[i], v, &out[i], err);
+        if (h->n == AUDIT_HELD_MAX)
+                return false;
+        h->paths[h->n++] = path;
+        return true;
+}
+
+static int held_load(Held *h, const CheckpointVerifier *v, char **err)
+{
+        for (size_t i = 0; i < h->n; i++) {
+                int r = audit_checkpoint_load(h->paths[i], v, &h->cps[i], err);
                 if (r != 0)
                         return r < 0 ? r : -EINVAL;
         }
         return 0;
 }
 
-static void free_held(Checkpoint **held, size_t n)
+static void held_done(Held *h)
 {
-        for (size_t i = 0; i < n; i++)
-                held[i] = checkpoint_free(held[i]);
+        for (size_t i = 0; i < h->n; i++)
+                h->cps[i] = checkpoint_free(h->cps[i]);
 }
 
 static void print_report(const char *what, int r, const AuditReport *rep, double seconds)
@@ -851,11 +866,10 @@ static int cmd_verify(int argc, char **argv)
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        const char *state = CLI_NODE_DEFAULT_STATE, *vkey = NULL, *held_paths[AUDIT_HELD_MAX];
-        Checkpoint *held[AUDIT_HELD_MAX] = {};
+        const char *state = CLI_NODE_DEFAULT_STATE, *vkey = NULL;
+        _cleanup_(held_done) Held held = {};
         _cleanup_(audit_verifier_freep) CheckpointVerifier *v = NULL;
         _cleanup_free_ char *err = NULL, *dir = NULL;
-        size_t n_held = 0;
         AuditReport rep;
         double t0;
         int opt, r;
@@ -869,9 +883,8 @@ static int cmd_verify(int argc, char **argv)
                         vkey = optarg;
                         break;
                 case 'c':
-                        if (n_held == AUDIT_HELD_MAX)
+                        if (!held_add(&held, optarg))
                                 return usage_error("verify", "at most %d --checkpoint", AUDIT_HELD_MAX);
-                        held_paths[n_held++] = optarg;
                         break;
                 case 'h':
                         help_verify();
@@ -885,21 +898,16 @@ static int cmd_verify(int argc, char **argv)
         r = verifier_for(vkey, state, NULL, &v, &err);
         if (r != 0)
                 return failure("verify", "%s", err ? err : strerror(r < 0 ? -r : EINVAL));
-        r = load_held(held_paths, n_held, v, held, &err);
-        if (r < 0) {
-                free_held(held, n_held);
+        r = held_load(&held, v, &err);
+        if (r < 0)
                 return failure("verify", "%s", err ? err : strerror(-r));
-        }
-        if (asprintf(&dir, "%s/log", state) < 0) {
-                free_held(held, n_held);
+        if (asprintf(&dir, "%s/log", state) < 0)
                 return failure("verify", "out of memory");
-        }
         t0 = now_seconds();
         r = audit_verify_store(dir,
                 &(AuditStoreOptions){
-                        .verifier = v, .held = (const Checkpoint *const *)held, .n_held = n_held},
+                        .verifier = v, .held = (const Checkpoint *const *)held.cps, .n_held = held.n},
                 &rep);
-        free_held(held, n_held);
         if (r < 0) {
                 audit_report_done(&rep);
                 return failure("verify", "cannot read the log \"%s\": %s", dir, strerror(-r));
@@ -1241,11 +1249,10 @@ static int cmd_verify_export(int argc, char **argv)
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        const char *vkey = NULL, *earlier = NULL, *held_paths[AUDIT_HELD_MAX];
-        Checkpoint *held[AUDIT_HELD_MAX] = {};
+        const char *vkey = NULL, *earlier = NULL;
+        _cleanup_(held_done) Held held = {};
         _cleanup_(audit_verifier_freep) CheckpointVerifier *v = NULL;
         _cleanup_free_ char *err = NULL;
-        size_t n_held = 0;
         AuditReport rep;
         double t0;
         int opt, r;
@@ -1259,10 +1266,9 @@ static int cmd_verify_export(int argc, char **argv)
                         earlier = optarg;
                         break;
                 case 'c':
-                        if (n_held == AUDIT_HELD_MAX)
+                        if (!held_add(&held, optarg))
                                 return usage_error(
                                         "verify-export", "at most %d --checkpoint", AUDIT_HELD_MAX);
-                        held_paths[n_held++] = optarg;
                         break;
                 case 'h':
                         help_verify_export();
@@ -1279,19 +1285,16 @@ static int cmd_verify_export(int argc, char **argv)
         r = audit_verifier_load(vkey, &v, &err);
         if (r != 0)
                 return usage_error("verify-export", "%s", strempty(err));
-        r = load_held(held_paths, n_held, v, held, &err);
-        if (r < 0) {
-                free_held(held, n_held);
+        r = held_load(&held, v, &err);
+        if (r < 0)
                 return failure("verify-export", "%s", err ? err : strerror(-r));
-        }
         t0 = now_seconds();
         r = audit_verify_export(argv[optind],
                 &(AuditExportOptions){.verifier = v,
                         .earlier = earlier,
-                        .held = (const Checkpoint *const *)held,
-                        .n_held = n_held},
+                        .held = (const Checkpoint *const *)held.cps,
+                        .n_held = held.n},
                 &rep);
-        free_held(held, n_held);
         if (r < 0) {
                 int e = failure("verify-export", "%s", rep.reason ? rep.reason : strerror(-r));
                 audit_report_done(&rep);
