@@ -21,11 +21,12 @@
 #define SECRET "XBUS-SOAP-SECRET-5b1f"
 
 static char *source_root;
+static char *fixtures;          /* $XBUS_SOAP_FIXTURES: pki, requests and attacks made by tests/soap/make-corpus.py */
 static SoapTrust *trust;
 
-static char *load(const char *rel, size_t *size)
+static char *load_from(const char *dir, const char *rel, size_t *size)
 {
-        _cleanup_free_ char *p = test_path(source_root, rel);
+        _cleanup_free_ char *p = test_path(dir, rel);
         char *t = test_read_file(p, size);
         if (!t)
                 fprintf(stderr, "cannot read %s\n", p);
@@ -33,10 +34,22 @@ static char *load(const char *rel, size_t *size)
         return t;
 }
 
+/* a file of the source tree (schemas) */
+static char *load(const char *rel, size_t *size)
+{
+        return load_from(source_root, rel, size);
+}
+
+/* a generated fixture: pki/..., requests/..., attacks/... */
+static char *load_fixture(const char *rel, size_t *size)
+{
+        return load_from(fixtures, rel, size);
+}
+
 static char *pki_path(const char *name)
 {
         char *p = NULL;
-        assert(asprintf(&p, "%s/tests/soap/pki/%s", source_root, name) > 0);
+        assert(asprintf(&p, "%s/pki/%s", fixtures, name) > 0);
         return p;
 }
 
@@ -46,9 +59,9 @@ static SoapSigner *signer(const char *key, const char *cert)
         SoapSigner *s = NULL;
         size_t kn, cn;
 
-        assert(asprintf(&kp, "tests/soap/pki/%s", key) > 0 && asprintf(&cp, "tests/soap/pki/%s", cert) > 0);
-        k = load(kp, &kn);
-        c = load(cp, &cn);
+        assert(asprintf(&kp, "pki/%s", key) > 0 && asprintf(&cp, "pki/%s", cert) > 0);
+        k = load_fixture(kp, &kn);
+        c = load_fixture(cp, &cn);
         assert(soap_signer_new(&s, k, kn, c, cn) == 0);
         return s;
 }
@@ -93,13 +106,13 @@ static void test_trust_and_signer(void)
         SoapSigner *s = NULL;
         size_t ca_n, key_n, cert_n, other_n;
 
-        ca = load("tests/soap/pki/ca.crt", &ca_n);
+        ca = load_fixture("pki/ca.crt", &ca_n);
         assert(soap_trust_new(&trust, ca, ca_n) == 0);
         assert(soap_trust_new(&t, "junk", 4) == -EINVAL);
         assert(soap_trust_new(&t, ca, 0) == -EINVAL);
-        key = load("tests/soap/pki/node.key", &key_n);
-        cert = load("tests/soap/pki/node.crt", &cert_n);
-        other = load("tests/soap/pki/client.crt", &other_n);
+        key = load_fixture("pki/node.key", &key_n);
+        cert = load_fixture("pki/node.crt", &cert_n);
+        other = load_fixture("pki/client.crt", &other_n);
         assert(soap_signer_new(&s, key, key_n, other, other_n) == -EINVAL);     /* not the key's certificate */
         assert(soap_signer_new(&s, "junk", 4, cert, cert_n) == -EINVAL);
         assert(soap_signer_new(&s, key, key_n, "junk", 4) == -EINVAL);
@@ -107,7 +120,7 @@ static void test_trust_and_signer(void)
                 /* a bundle of two CAs is two trusted certificates; too many is refused */
                 _cleanup_free_ char *rogue = NULL, *both = NULL, *many = NULL;
                 size_t rn;
-                rogue = load("tests/soap/pki/rogue-ca.crt", &rn);
+                rogue = load_fixture("pki/rogue-ca.crt", &rn);
                 assert(asprintf(&both, "%s%s", ca, rogue) > 0);
                 assert(soap_trust_new(&t, both, strlen(both)) == 0);
                 t = soap_trust_free(t);
@@ -128,7 +141,7 @@ static char *signed_response(SoapSigner *s, size_t *n)
         char detail[320], *out = NULL;
         size_t rn;
 
-        req = load("tests/soap/requests/citizen.xml", &rn);
+        req = load_fixture("requests/citizen.xml", &rn);
         assert(soap_request_parse(req, rn, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
         assert(soap_response_build(r, payload, strlen(payload), &(SoapResponseOptions){ .signer = s }, &out, n, &type,
                                    detail, sizeof(detail)) == 0);
@@ -215,7 +228,7 @@ static void test_verify_requests(const char *tmp)
         size_t n;
 
         /* signed by the Debian xmlsec1 command with the test client's key (make-corpus.py) */
-        text = load("tests/soap/requests/citizen-signed.xml", &n);
+        text = load_fixture("requests/citizen-signed.xml", &n);
         assert(soap_request_parse(text, n, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
         assert(r->signed_request);
         assert(soap_request_verify(r, trust, &info, &type, detail, sizeof(detail)) == 0);
@@ -229,7 +242,7 @@ static void test_verify_requests(const char *tmp)
         /* signed now, by xmlsec1, from the template */
         {
                 _cleanup_free_ char *key = pki_path("client.key"), *crt = pki_path("client.crt"), *kc = NULL,
-                                    *tmpl = test_path(source_root, "tests/soap/requests/citizen-template.xml"),
+                                    *tmpl = test_path(fixtures, "requests/citizen-template.xml"),
                                     *out = test_path(tmp, "signed-request.xml");
                 char *argv[] = { "xmlsec1", "--sign", "--privkey-pem", NULL, "--id-attr:Id",
                                  "http://schemas.xmlsoap.org/soap/envelope/:Body", "--output", out, tmpl, NULL };
@@ -264,7 +277,7 @@ static int bind_port9(void)
 
 static void test_attack_corpus(void)
 {
-        _cleanup_free_ char *manifest = load("tests/soap/attacks/manifest.txt", NULL);
+        _cleanup_free_ char *manifest = load_fixture("attacks/manifest.txt", NULL);
         _cleanup_(soap_schemas_freep) SoapSchemas *set = NULL;
         _cleanup_free_ char *schemas = test_path(source_root, "schemas");
         const XsdSchema *req_xsd = NULL;
@@ -299,8 +312,8 @@ static void test_attack_corpus(void)
                 if (line[0] == '#')
                         continue;
                 assert(sscanf(line, "%127s %15s %31s", file, stage, want) == 3);
-                snprintf(rel, sizeof(rel), "tests/soap/attacks/%s", file);
-                text = load(rel, &size);
+                snprintf(rel, sizeof(rel), "attacks/%s", file);
+                text = load_fixture(rel, &size);
                 k = soap_request_parse(text, size, NULL, &r, &partial, &type, detail, sizeof(detail));
                 if (streq(stage, "parse")) {
                         stages[0]++;
@@ -388,9 +401,16 @@ static void test_threads(void)
 
 int main(void)
 {
-        const char *root = getenv("XBUS_SOURCE_ROOT");
-        _cleanup_free_ char *tmp = test_tmpdir("soap-dsig");
+        const char *root = getenv("XBUS_SOURCE_ROOT"), *fix = getenv("XBUS_SOAP_FIXTURES");
+        _cleanup_free_ char *tmp = NULL;
 
+        if (isempty(fix)) {
+                fprintf(stderr, "test-soap-dsig: XBUS_SOAP_FIXTURES is not set: it names the folder "
+                                "tests/soap/make-corpus.py --out generates (run through meson test)\n");
+                return 1;
+        }
+        fixtures = strdup(fix);
+        tmp = test_tmpdir("soap-dsig");
         source_root = strdup(isempty(root) ? XBUS_SOURCE_ROOT : root);
         assert(soap_global_init() == 0);
         test_trust_and_signer();
@@ -401,6 +421,7 @@ int main(void)
         trust = soap_trust_free(trust);
         test_rm_rf(tmp);
         free(source_root);
+        free(fixtures);
         printf("test-soap-dsig: ok\n");
         return 0;
 }

@@ -1,6 +1,7 @@
 /* bench-soap.c: XMLDSig cost per SOAP message: the bus signing a response, and verifying a signed message
  *
- * usage: xbus-bench-soap [ITERATIONS]    (default 2000; keys from tests/soap/pki)
+ * usage: XBUS_SOAP_FIXTURES=DIR xbus-bench-soap [ITERATIONS]    (default 2000)
+ * DIR is made by tests/soap/make-corpus.py --out DIR (the build does it: `meson test --benchmark`).
  * Prints one line per operation: wall and CPU microseconds per message and
  * messages per second on one thread. Not a test: nothing is asserted on time.
  */
@@ -53,7 +54,7 @@ static void report(const char *what, unsigned n, double wall, double cpu)
 
 int main(int argc, char **argv)
 {
-        const char *root = getenv("XBUS_SOURCE_ROOT");
+        const char *fixtures = getenv("XBUS_SOAP_FIXTURES");
         static const char payload[] =
                 "<pop:citizen xmlns:pop=\"https://schemas.xbus.gov.vn/soap/population/citizen\">"
                 "<pop:id>001090000001</pop:id><pop:full_name>Nguyễn Văn An</pop:full_name>"
@@ -67,16 +68,19 @@ int main(int argc, char **argv)
         const char *type;
         double w, c;
 
-        if (!root || !*root)
-                root = XBUS_SOURCE_ROOT;
+        if (!fixtures || !*fixtures) {
+                fprintf(stderr, "xbus-bench-soap: XBUS_SOAP_FIXTURES is not set: it names the folder "
+                                "tests/soap/make-corpus.py --out generates\n");
+                return 1;
+        }
         if (n == 0)
                 n = 1;
         if (soap_global_init() < 0)
                 return 1;
-        req = slurp(root, "tests/soap/requests/citizen-signed.xml", &req_n);
-        key = slurp(root, "tests/soap/pki/node.key", &key_n);
-        cert = slurp(root, "tests/soap/pki/node.crt", &cert_n);
-        ca = slurp(root, "tests/soap/pki/ca.crt", &ca_n);
+        req = slurp(fixtures, "requests/citizen-signed.xml", &req_n);
+        key = slurp(fixtures, "pki/node.key", &key_n);
+        cert = slurp(fixtures, "pki/node.crt", &cert_n);
+        ca = slurp(fixtures, "pki/ca.crt", &ca_n);
         if (soap_signer_new(&s, key, key_n, cert, cert_n) < 0 || soap_trust_new(&t, ca, ca_n) < 0 ||
             soap_request_parse(req, req_n, NULL, &r, NULL, &type, detail, sizeof(detail)) != 0)
                 return 1;

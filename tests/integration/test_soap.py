@@ -2,11 +2,13 @@
 """test_soap.py: SOAP 1.1 exchanges through xbusd: the X-Road SOAP header
 profile, the same checks as REST, signed answers the Debian xmlsec1 command
 verifies, requests signed by xmlsec1 accepted, and every attack of
-tests/soap/attacks refused with a Fault and logged."""
+the generated attack corpus refused with a Fault and logged. The samples and
+attacks come from $XBUS_SOAP_FIXTURES (tests/soap/make-corpus.py --out, run by the build)."""
 import hashlib
 import http.server
 import os
 import re
+import sys
 import shutil
 import subprocess
 import socket
@@ -14,14 +16,18 @@ import tempfile
 import threading
 import time
 
-from harness import (Check, Node, ROOT, _processes, binary, free_port, receipt_payload, registry_copy,
+from harness import (Check, Node, _processes, binary, free_port, receipt_payload, registry_copy,
                      verify_receipt_openssl)
 
 t = Check("soap")
 BYT = "VN/GOV/BYT/health-services"
 HN = "VN/GOV/HN-UBND/one-stop-shop"
-REQ = os.path.join(ROOT, "tests", "soap", "requests")
-ATTACKS = os.path.join(ROOT, "tests", "soap", "attacks")
+FIXTURES = os.environ.get("XBUS_SOAP_FIXTURES", "")
+if not FIXTURES or not os.path.isfile(os.path.join(FIXTURES, "attacks", "manifest.txt")):
+    sys.exit("test_soap.py: XBUS_SOAP_FIXTURES (%r) does not name the folder tests/soap/make-corpus.py --out "
+             "generates (run through meson test)" % FIXTURES)
+REQ = os.path.join(FIXTURES, "requests")
+ATTACKS = os.path.join(FIXTURES, "attacks")
 tmp = tempfile.mkdtemp(prefix="xbus-it-")
 # the ministry must sign its SOAP requests; the one-stop-shop may send them unsigned
 reg = registry_copy(os.path.join(tmp, "registry"), [("[subsystem %s]" % BYT, "soap-signed-requests", "yes")])
@@ -128,7 +134,7 @@ for client, xml, want, what in cases:
         t.ok(False, what + ": logged")
 
 # every attack of the corpus: refused with a Fault, logged, nothing leaks
-secret = open(os.path.join(ROOT, "tests", "soap", "secret.txt"), "rb").read().strip()
+secret = open(os.path.join(FIXTURES, "secret.txt"), "rb").read().strip()
 manifest = [l.split() for l in open(os.path.join(ATTACKS, "manifest.txt")) if l.strip() and not l.startswith("#")]
 for name, stage, want in manifest:
     body = open(os.path.join(ATTACKS, name), "rb").read()

@@ -1,25 +1,36 @@
 #!/usr/bin/env python3
-"""make-corpus.py: regenerate the signed SOAP samples and the attack corpus.
+"""make-corpus.py: generate the SOAP test PKI, the signed SOAP samples and the attack corpus.
 
-usage: tests/soap/make-corpus.py   (from anywhere; needs the Debian xmlsec1 command)
+usage: tests/soap/make-corpus.py --out DIR   (needs the openssl and xmlsec1 commands)
 
-Writes tests/soap/requests/citizen-signed.xml (a request signed by the test
-client with `xmlsec1 --sign`, the positive control) and tests/soap/attacks/*.xml
-with attacks/manifest.txt: "<file> <stage> <problem type>", where stage is
-`parse` (soap_request_parse refuses), `validate` (the service's XSD refuses)
-or `verify` (soap_request_verify refuses). The keys in tests/soap/pki are
-test keys made for this corpus and trusted nowhere else.
+Run by the build (tests/soap/meson.build) into the build directory; nothing it
+writes is committed. DIR is made of:
+  DIR/pki/        fresh test keys (*.key, mode 0600, never in the repository) and
+                  their certificates: ca, node, rsa-node, client, other-client
+                  (signed by ca), rogue-ca (same name as ca, another key) and
+                  rogue-client (signed by rogue-ca)
+  DIR/requests/   citizen.xml and citizen-template.xml (copied from
+                  tests/soap/requests) and citizen-signed.xml (the template
+                  signed by the test client with `xmlsec1 --sign`, the positive control)
+  DIR/attacks/    one file per attack and manifest.txt: "<file> <stage> <problem type>",
+                  where stage is `parse` (soap_request_parse refuses), `validate`
+                  (the service's XSD refuses) or `verify` (soap_request_verify refuses)
+  DIR/secret.txt  the secret the XXE attacks try to read: must never appear in any output
+The keys are made for this corpus only and trusted nowhere else. Readers find
+DIR through the environment variable XBUS_SOAP_FIXTURES.
 """
+import argparse
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PKI = os.path.join(HERE, 'pki')
-REQ = os.path.join(HERE, 'requests')
-ATT = os.path.join(HERE, 'attacks')
 ENV = 'http://schemas.xmlsoap.org/soap/envelope/'
 SECRET = 'XBUS-SOAP-SECRET-5b1f'          # tests/soap/secret.txt: must never appear in any output
+DAYS = '36500'
+PKI = REQ = ATT = OUT = None              # set by main() from --out
 
 
 def sign(template, key, cert, out):
@@ -27,11 +38,81 @@ def sign(template, key, cert, out):
                     '--id-attr:Id', ENV + ':Body', '--output', out, template], check=True)
 
 
+def openssl(*args):
+    r = subprocess.run(['openssl'] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        sys.exit('make-corpus.py: openssl %s failed:\n%s' % (args[0], r.stdout))
+
+
+def subject(cn):
+    return '/CN=' + cn.replace('/', '\\/')     # the subsystem names hold slashes
+
+
+def new_key(name, algorithm):
+    """A fresh private key in PKI/name.key, created with mode 0600 before any key byte is written."""
+    path = os.path.join(PKI, name + '.key')
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    if algorithm == 'ec':
+        openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path)
+    else:
+        openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', path)
+    os.chmod(path, 0o600)
+    return path
+
+
+def make_ca(name, cn):
+    key = new_key(name, 'ec')
+    openssl('req', '-new', '-x509', '-key', key, '-subj', subject(cn), '-days', DAYS, '-sha256',
+            '-addext', 'basicConstraints=critical,CA:TRUE', '-out', os.path.join(PKI, name + '.crt'))
+
+
+def make_leaf(name, cn, ca, algorithm='ec'):
+    key = new_key(name, algorithm)
+    csr = os.path.join(PKI, name + '.csr')
+    openssl('req', '-new', '-key', key, '-subj', subject(cn), '-out', csr)
+    openssl('x509', '-req', '-in', csr, '-CA', os.path.join(PKI, ca + '.crt'), '-CAkey', os.path.join(PKI, ca + '.key'),
+            '-set_serial', '0x' + secrets.token_hex(16), '-days', DAYS, '-sha256',
+            '-out', os.path.join(PKI, name + '.crt'))
+    os.unlink(csr)
+
+
+def make_pki():
+    os.mkdir(PKI, 0o700)
+    make_ca('ca', 'xbus SOAP test CA')
+    make_leaf('node', 'xbus node VN', 'ca')
+    make_leaf('rsa-node', 'xbus node RSA', 'ca', 'rsa')
+    make_leaf('client', 'VN/GOV/BYT/health-services', 'ca')
+    make_leaf('other-client', 'VN/GOV/HN-UBND/one-stop-shop', 'ca')
+    # a CA with the same name as the real one but another key, and a client it signed
+    make_ca('rogue-ca', 'xbus SOAP test CA')
+    make_leaf('rogue-client', 'VN/GOV/BYT/health-services', 'rogue-ca')
+
+
 def read(p):
     return open(p, encoding='utf-8').read()
 
 
 def main():
+    global PKI, REQ, ATT, OUT
+    ap = argparse.ArgumentParser(description='generate the SOAP test PKI, signed samples and attack corpus')
+    ap.add_argument('--out', required=True, help='output directory (created; its pki, requests and attacks '
+                    'folders are replaced)')
+    args = ap.parse_args()
+    OUT = os.path.abspath(args.out)
+    PKI, REQ, ATT = (os.path.join(OUT, d) for d in ('pki', 'requests', 'attacks'))
+    os.makedirs(OUT, exist_ok=True)
+    for d in (PKI, REQ, ATT):
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+    if os.path.exists(os.path.join(OUT, 'secret.txt')):
+        os.unlink(os.path.join(OUT, 'secret.txt'))
+    make_pki()
+    os.mkdir(REQ)
+    os.mkdir(ATT)
+    for f in ('citizen.xml', 'citizen-template.xml'):
+        shutil.copyfile(os.path.join(HERE, 'requests', f), os.path.join(REQ, f))
+    shutil.copyfile(os.path.join(HERE, 'secret.txt'), os.path.join(OUT, 'secret.txt'))
+
     tmpl = os.path.join(REQ, 'citizen-template.xml')
     signed_path = os.path.join(REQ, 'citizen-signed.xml')
     sign(tmpl, os.path.join(PKI, 'client.key'), os.path.join(PKI, 'client.crt'), signed_path)
@@ -48,7 +129,7 @@ def main():
         return plain.replace('<?xml version="1.0" encoding="UTF-8"?>\n',
                              '<?xml version="1.0" encoding="UTF-8"?>\n' + decl + '\n')
 
-    secret = os.path.join(HERE, 'secret.txt')
+    secret = os.path.join(OUT, 'secret.txt')
     # --- parse stage: DTDs, entities, limits, structure
     add('xxe-file.xml', doctype('<!DOCTYPE e [<!ENTITY xxe SYSTEM "file://%s">]>' % secret)
         .replace('<pop:getCitizen/>', '<pop:getCitizen>&xxe;</pop:getCitizen>'), 'parse', 'bad_request')
@@ -165,7 +246,7 @@ def main():
         f.write('# file stage type (generated by tests/soap/make-corpus.py)\n')
         for a in attacks:
             f.write('%s %s %s\n' % a)
-    print('%d attack files' % len(attacks))
+    print('%s: %d attack files' % (OUT, len(attacks)))
 
 
 if __name__ == '__main__':
