@@ -577,6 +577,33 @@ static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t 
         handler_reply(w, pair, id, &resp);
 }
 
+/*
+ * pair_open(): one end of the inproc pair between a worker's I/O thread (binds,
+ * sends REQs) and its handler thread (connects, receives them). REQs waiting for
+ * the handler are bounded by the announced capacity (the sender's send queue
+ * plus the receiver's receive queue); beyond that a REQ is dropped, and the bus
+ * answers it on its timeout. REPs coming back are bounded by the REQs let in.
+ */
+static void *pair_open(Worker *w, bool io_side)
+{
+        Run *run = w->run;
+        void *pair = zmq_socket(run->zctx, ZMQ_PAIR);
+        int capacity = (int)MIN(run->capacity, (unsigned)INT_MAX), zero = 0;
+
+        if (!pair) {
+                run_fail(run, -errno);
+                return NULL;
+        }
+        zmq_setsockopt(pair, io_side ? ZMQ_SNDHWM : ZMQ_RCVHWM, &capacity, sizeof(capacity));
+        zmq_setsockopt(pair, io_side ? ZMQ_RCVHWM : ZMQ_SNDHWM, &zero, sizeof(zero));
+        if ((io_side ? zmq_bind(pair, w->pair_endpoint) : zmq_connect(pair, w->pair_endpoint)) < 0) {
+                run_fail(run, -errno);
+                zmq_close(pair);
+                return NULL;
+        }
+        return pair;
+}
+
 static void *handler_thread(void *p)
 {
         HandlerArgs *a = p;
@@ -586,19 +613,9 @@ static void *handler_thread(void *p)
         void *state = NULL;
         int r;
 
-        pair = zmq_socket(run->zctx, ZMQ_PAIR);
-        if (!pair) {
-                run_fail(run, -errno);
+        pair = pair_open(w, false);
+        if (!pair)
                 return NULL;
-        }
-        r = (int)MIN(run->capacity, (unsigned)INT_MAX);
-        zmq_setsockopt(pair, ZMQ_RCVHWM, &r, sizeof(r));
-        r = 0;
-        zmq_setsockopt(pair, ZMQ_SNDHWM, &r, sizeof(r));
-        if (zmq_connect(pair, w->pair_endpoint) < 0) {
-                run_fail(run, -errno);
-                return NULL;
-        }
 
         r = run->h->worker_init ? run->h->worker_init(run->userdata, &state) : 0;
         if (zmq_send(pair, PAIR_INIT, strlen(PAIR_INIT), ZMQ_SNDMORE) < 0 ||
@@ -673,25 +690,9 @@ static void *io_thread(void *p)
                 goto open_dealer;
         }
 
-        pair = zmq_socket(run->zctx, ZMQ_PAIR);
-        if (!pair) {
-                run_fail(run, -errno);
+        pair = pair_open(w, true);
+        if (!pair)
                 return NULL;
-        }
-        /*
-         * REQs waiting for the handler are bounded by the announced capacity
-         * (this side's send queue plus the handler's receive queue); beyond
-         * that a REQ is dropped, and the bus answers it on its timeout. REPs
-         * coming back are bounded by the REQs let in.
-         */
-        r = (int)MIN(run->capacity, (unsigned)INT_MAX);
-        zmq_setsockopt(pair, ZMQ_SNDHWM, &r, sizeof(r));
-        r = 0;
-        zmq_setsockopt(pair, ZMQ_RCVHWM, &r, sizeof(r));
-        if (zmq_bind(pair, w->pair_endpoint) < 0) {
-                run_fail(run, -errno);
-                return NULL;
-        }
         r = pthread_create(&ha.thread, NULL, handler_thread, &ha);
         if (r != 0) {
                 run_fail(run, -r);
