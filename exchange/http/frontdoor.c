@@ -488,6 +488,11 @@ fail:
 
 /* --- payload validation -------------------------------------------------- */
 
+static json_t *schema_error(const char *instance, const char *keyword, const char *message)
+{
+        return json_pack("{s:s,s:s,s:s}", "instance", instance, "keyword", keyword, "message", message);
+}
+
 /*
  * validate_payload(): parse `data` as JSON and check it against `schema`
  * (NULL: parse only). With ret_doc, a valid document is handed to the caller.
@@ -502,9 +507,6 @@ static int validate_payload(const JsonSchema *schema, const void *data, size_t s
         json_t *doc, *list;
         int r;
 
-        list = json_array();
-        if (!list)
-                return -ENOMEM;
         doc = size ? json_loadb(data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr) : NULL;
         if (!doc) {
                 char msg[200];
@@ -513,36 +515,44 @@ static int validate_payload(const JsonSchema *schema, const void *data, size_t s
                                  jerr.text);
                 else
                         snprintf(msg, sizeof(msg), "a JSON document is required");
-                json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "instance", "", "keyword", "",
-                                                      "message", msg));
+                list = json_array();
+                if (!list)
+                        return -ENOMEM;
+                json_array_append_new(list, schema_error("", "", msg));
                 *ret_errors = list;
                 return 1;
         }
+        if (!schema) {
+                /* parse only: the valid path allocates nothing else */
+                if (ret_doc)
+                        *ret_doc = doc;
+                else
+                        json_decref(doc);
+                return 0;
+        }
         json_schema_errors_init(&errs, 16);
-        r = schema ? json_schema_validate(schema, doc, &errs) : 0;
+        r = json_schema_validate(schema, doc, &errs);
         if (r == 0 && ret_doc)
                 *ret_doc = doc;
         else
                 json_decref(doc);
-        if (r == 0) {
+        if (r == 0 || r == -ENOMEM) {
                 json_schema_errors_clear(&errs);
-                json_decref(list);
-                return 0;
+                return r;
         }
-        if (r == -ENOMEM) {
+        list = json_array();
+        if (!list) {
                 json_schema_errors_clear(&errs);
-                json_decref(list);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < errs.n; i++) {
-                json_t *e = json_pack("{s:s,s:s,s:s}", "instance", errs.items[i].instance_location, "keyword",
-                                      errs.items[i].keyword_location, "message", errs.items[i].message);
+                json_t *e = schema_error(errs.items[i].instance_location, errs.items[i].keyword_location,
+                                         errs.items[i].message);
                 if (e)
                         json_array_append_new(list, e);
         }
         if (r < 0 && errs.n == 0)
-                json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "instance", "", "keyword", "", "message",
-                                                      "the document exceeds the validation limits"));
+                json_array_append_new(list, schema_error("", "", "the document exceeds the validation limits"));
         json_schema_errors_clear(&errs);
         *ret_errors = list;
         return 1;
