@@ -23,9 +23,9 @@
 #define REGISTRY_TIMEOUT_MAX_MS (10U * 60U * 1000U)
 #define REGISTRY_MESSAGE_SIZE_MAX MIB(1024)
 
-#define REGISTRY_METHODS_ALL                                                                                \
-        (REGISTRY_METHOD_GET | REGISTRY_METHOD_HEAD | REGISTRY_METHOD_POST | REGISTRY_METHOD_PUT |          \
-                REGISTRY_METHOD_PATCH | REGISTRY_METHOD_DELETE)
+#define REGISTRY_METHODS_ALL                                                                       \
+        (REGISTRY_METHOD_GET | REGISTRY_METHOD_HEAD | REGISTRY_METHOD_POST | REGISTRY_METHOD_PUT | \
+         REGISTRY_METHOD_PATCH | REGISTRY_METHOD_DELETE)
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -48,9 +48,9 @@ typedef struct InstanceDef {
         size_t seq;
         char *id;
         char *name;
-        char *schemas;                  /* schema root, relative to the registry folder */
-        char *schema_base_uri;          /* $id prefix that maps to the schema root */
-        char **assert_formats;          /* formats asserted, not just annotated */
+        char *schemas;         /* schema root, relative to the registry folder */
+        char *schema_base_uri; /* $id prefix that maps to the schema root */
+        char **assert_formats; /* formats asserted, not just annotated */
 } InstanceDef;
 
 typedef struct MemberDef {
@@ -139,8 +139,8 @@ struct Registry {
 
 static bool is_id_char(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-               c == '_' || c == '-';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-';
 }
 
 /* A segment of an identifier, or a local id: [A-Za-z0-9._-]{1,64}, and not "." or "..". */
@@ -229,12 +229,8 @@ static const struct {
         unsigned bit;
         const char *name;
 } method_table[] = {
-        {REGISTRY_METHOD_GET, "GET"},
-        {REGISTRY_METHOD_HEAD, "HEAD"},
-        {REGISTRY_METHOD_POST, "POST"},
-        {REGISTRY_METHOD_PUT, "PUT"},
-        {REGISTRY_METHOD_PATCH, "PATCH"},
-        {REGISTRY_METHOD_DELETE, "DELETE"},
+        { REGISTRY_METHOD_GET, "GET" }, { REGISTRY_METHOD_HEAD, "HEAD" },   { REGISTRY_METHOD_POST, "POST" },
+        { REGISTRY_METHOD_PUT, "PUT" }, { REGISTRY_METHOD_PATCH, "PATCH" }, { REGISTRY_METHOD_DELETE, "DELETE" },
 };
 
 unsigned registry_method_from_string(const char *s)
@@ -291,8 +287,7 @@ static bool segment_unsafe(const char *s, size_t n)
         for (size_t i = 0; i < n;) {
                 if (s[i] == '.')
                         i++;
-                else if (n - i >= 3 && s[i] == '%' && s[i + 1] == '2' &&
-                         (s[i + 2] == 'e' || s[i + 2] == 'E'))
+                else if (n - i >= 3 && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] == 'e' || s[i + 2] == 'E'))
                         i += 3;
                 else
                         return false;
@@ -443,10 +438,10 @@ static int item_roles(const char *value, unsigned line, void *dst)
                 const char *name;
                 unsigned bit;
         } table[] = {
-                {"client", REGISTRY_ROLE_CLIENT},
-                {"provider", REGISTRY_ROLE_PROVIDER},
-                {"consent-authority", REGISTRY_ROLE_CONSENT_AUTHORITY},
-                {"auditor", REGISTRY_ROLE_AUDITOR},
+                { "client", REGISTRY_ROLE_CLIENT },
+                { "provider", REGISTRY_ROLE_PROVIDER },
+                { "consent-authority", REGISTRY_ROLE_CONSENT_AUTHORITY },
+                { "auditor", REGISTRY_ROLE_AUDITOR },
         };
         _cleanup_(ini_strv_freep) char **l = NULL;
         unsigned bits = 0;
@@ -667,39 +662,36 @@ static int item_refs(const char *value, unsigned line, void *dst)
 
 enum { INSTANCE_ID, INSTANCE_NAME, INSTANCE_SCHEMAS, INSTANCE_SCHEMA_BASE, INSTANCE_FORMATS };
 static const IniItem instance_items[] = {
-        [INSTANCE_ID] = {"id", item_token, offsetof(InstanceDef, id), INI_ITEM_REQUIRED, EXPECT_TOKEN},
-        [INSTANCE_NAME] = {"name", ini_item_string, offsetof(InstanceDef, name), INI_ITEM_REQUIRED,
-                EXPECT_TEXT},
-        [INSTANCE_SCHEMAS] = {"schemas", ini_item_string, offsetof(InstanceDef, schemas), 0,
-                "a folder, relative to the registry folder"},
-        [INSTANCE_SCHEMA_BASE] = {"schema-base-uri", ini_item_string, offsetof(InstanceDef, schema_base_uri), 0,
-                "an absolute URI ending in '/'"},
-        [INSTANCE_FORMATS] = {"assert-formats", ini_item_strv, offsetof(InstanceDef, assert_formats),
-                INI_ITEM_MULTI, "a list of formats such as date, date-time, email, uuid, ipv4, ipv6, uri"},
+        [INSTANCE_ID] = { "id", item_token, offsetof(InstanceDef, id), INI_ITEM_REQUIRED, EXPECT_TOKEN },
+        [INSTANCE_NAME] = { "name", ini_item_string, offsetof(InstanceDef, name), INI_ITEM_REQUIRED, EXPECT_TEXT },
+        [INSTANCE_SCHEMAS] = { "schemas", ini_item_string, offsetof(InstanceDef, schemas), 0,
+                               "a folder, relative to the registry folder" },
+        [INSTANCE_SCHEMA_BASE] = { "schema-base-uri", ini_item_string, offsetof(InstanceDef, schema_base_uri), 0,
+                                   "an absolute URI ending in '/'" },
+        [INSTANCE_FORMATS] = { "assert-formats", ini_item_strv, offsetof(InstanceDef, assert_formats), INI_ITEM_MULTI,
+                               "a list of formats such as date, date-time, email, uuid, ipv4, ipv6, uri" },
 };
 
 enum { MEMBER_NAME };
 static const IniItem member_items[] = {
-        [MEMBER_NAME] = {"name", ini_item_string, offsetof(MemberDef, pub.name), INI_ITEM_REQUIRED,
-                EXPECT_TEXT},
+        [MEMBER_NAME] = { "name", ini_item_string, offsetof(MemberDef, pub.name), INI_ITEM_REQUIRED, EXPECT_TEXT },
 };
 
 enum { SUB_NAME, SUB_ROLES, SUB_TLS_CN, SUB_FINGERPRINT, SUB_ADAPTER_KEY, SUB_CONSENT_JWK, SUB_SOAP_SIGNED };
 static const IniItem subsystem_items[] = {
-        [SUB_NAME] = {"name", ini_item_string, offsetof(SubsystemDef, pub.name), INI_ITEM_REQUIRED,
-                EXPECT_TEXT},
-        [SUB_ROLES] = {"roles", item_roles, offsetof(SubsystemDef, pub.roles), INI_ITEM_REQUIRED,
-                "roles among client, provider, consent-authority, auditor"},
-        [SUB_TLS_CN] = {"tls-cn", item_cn, offsetof(SubsystemDef, pub.tls_cn), 0,
-                "a certificate common name of at most 64 bytes"},
-        [SUB_FINGERPRINT] = {"tls-fingerprint", item_fingerprints, offsetof(SubsystemDef, fps),
-                INI_ITEM_MULTI, "sha256: followed by 64 hex digits (pairs may be separated by ':')"},
-        [SUB_ADAPTER_KEY] = {"adapter-key", item_curve_key, offsetof(SubsystemDef, pub.adapter_key), 0,
-                "a CURVE public key in Z85 (40 characters)"},
-        [SUB_CONSENT_JWK] = {"consent-jwk", item_jwk, offsetof(SubsystemDef, pub.consent_jwk), 0,
-                "a public JWK as a JSON object with \"kty\" (no private part)"},
-        [SUB_SOAP_SIGNED] = {"soap-signed-requests", ini_item_bool,
-                offsetof(SubsystemDef, pub.soap_signature_required), 0, "yes or no"},
+        [SUB_NAME] = { "name", ini_item_string, offsetof(SubsystemDef, pub.name), INI_ITEM_REQUIRED, EXPECT_TEXT },
+        [SUB_ROLES] = { "roles", item_roles, offsetof(SubsystemDef, pub.roles), INI_ITEM_REQUIRED,
+                        "roles among client, provider, consent-authority, auditor" },
+        [SUB_TLS_CN] = { "tls-cn", item_cn, offsetof(SubsystemDef, pub.tls_cn), 0,
+                         "a certificate common name of at most 64 bytes" },
+        [SUB_FINGERPRINT] = { "tls-fingerprint", item_fingerprints, offsetof(SubsystemDef, fps), INI_ITEM_MULTI,
+                              "sha256: followed by 64 hex digits (pairs may be separated by ':')" },
+        [SUB_ADAPTER_KEY] = { "adapter-key", item_curve_key, offsetof(SubsystemDef, pub.adapter_key), 0,
+                              "a CURVE public key in Z85 (40 characters)" },
+        [SUB_CONSENT_JWK] = { "consent-jwk", item_jwk, offsetof(SubsystemDef, pub.consent_jwk), 0,
+                              "a public JWK as a JSON object with \"kty\" (no private part)" },
+        [SUB_SOAP_SIGNED] = { "soap-signed-requests", ini_item_bool,
+                              offsetof(SubsystemDef, pub.soap_signature_required), 0, "yes or no" },
 };
 
 enum {
@@ -722,48 +714,45 @@ enum {
 #define EXPECT_SCHEMA "a relative path such as population/citizen.response.json"
 #define EXPECT_SIZE "a size between 1 and 1GiB, such as 64KiB or 1MiB"
 static const IniItem service_items[] = {
-        [SVC_TITLE] = {"title", ini_item_string, offsetof(ServiceDef, pub.title), INI_ITEM_REQUIRED,
-                EXPECT_TEXT},
-        [SVC_METHODS] = {"methods", item_methods, offsetof(ServiceDef, pub.methods), INI_ITEM_REQUIRED,
-                EXPECT_METHODS},
-        [SVC_PATHS] = {"paths", item_patterns, offsetof(ServiceDef, pub.paths), INI_ITEM_MULTI,
-                EXPECT_PATHS},
-        [SVC_PERSONAL] = {"personal-data", ini_item_bool, offsetof(ServiceDef, pub.personal_data),
-                INI_ITEM_REQUIRED, "yes or no"},
-        [SVC_CATEGORIES] = {"categories", item_tokens, offsetof(ServiceDef, pub.categories), INI_ITEM_MULTI,
-                "a list of category names (" EXPECT_TOKEN ")"},
-        [SVC_REQUEST_SCHEMA] = {"request-schema", item_schema, offsetof(ServiceDef, pub.request_schema), 0,
-                EXPECT_SCHEMA},
-        [SVC_RESPONSE_SCHEMA] = {"response-schema", item_schema, offsetof(ServiceDef, pub.response_schema),
-                0, EXPECT_SCHEMA},
-        [SVC_TIMEOUT] = {"timeout", item_timeout, offsetof(ServiceDef, pub.timeout_ms), 0,
-                "a duration between 1ms and 10min, such as 500ms, 5s or 2min"},
-        [SVC_MAX_REQUEST] = {"max-request-size", item_message_size,
-                offsetof(ServiceDef, pub.max_request_size), 0, EXPECT_SIZE},
-        [SVC_MAX_RESPONSE] = {"max-response-size", item_message_size,
-                offsetof(ServiceDef, pub.max_response_size), 0, EXPECT_SIZE},
-        [SVC_SOAP_REQUEST_SCHEMA] = {"soap-request-schema", item_schema,
-                offsetof(ServiceDef, pub.soap_request_schema), 0, "a relative path such as soap/population/citizen.request.xsd"},
-        [SVC_SOAP_RESPONSE_SCHEMA] = {"soap-response-schema", item_schema,
-                offsetof(ServiceDef, pub.soap_response_schema), 0, "a relative path such as soap/population/citizen.response.xsd"},
-        [SVC_ADAPTER] = {"adapter", item_token, offsetof(ServiceDef, pub.adapter), INI_ITEM_REQUIRED,
-                "an adapter kind such as sample or rest"},
+        [SVC_TITLE] = { "title", ini_item_string, offsetof(ServiceDef, pub.title), INI_ITEM_REQUIRED, EXPECT_TEXT },
+        [SVC_METHODS] = { "methods", item_methods, offsetof(ServiceDef, pub.methods), INI_ITEM_REQUIRED,
+                          EXPECT_METHODS },
+        [SVC_PATHS] = { "paths", item_patterns, offsetof(ServiceDef, pub.paths), INI_ITEM_MULTI, EXPECT_PATHS },
+        [SVC_PERSONAL] = { "personal-data", ini_item_bool, offsetof(ServiceDef, pub.personal_data), INI_ITEM_REQUIRED,
+                           "yes or no" },
+        [SVC_CATEGORIES] = { "categories", item_tokens, offsetof(ServiceDef, pub.categories), INI_ITEM_MULTI,
+                             "a list of category names (" EXPECT_TOKEN ")" },
+        [SVC_REQUEST_SCHEMA] = { "request-schema", item_schema, offsetof(ServiceDef, pub.request_schema), 0,
+                                 EXPECT_SCHEMA },
+        [SVC_RESPONSE_SCHEMA] = { "response-schema", item_schema, offsetof(ServiceDef, pub.response_schema), 0,
+                                  EXPECT_SCHEMA },
+        [SVC_TIMEOUT] = { "timeout", item_timeout, offsetof(ServiceDef, pub.timeout_ms), 0,
+                          "a duration between 1ms and 10min, such as 500ms, 5s or 2min" },
+        [SVC_MAX_REQUEST] = { "max-request-size", item_message_size, offsetof(ServiceDef, pub.max_request_size), 0,
+                              EXPECT_SIZE },
+        [SVC_MAX_RESPONSE] = { "max-response-size", item_message_size, offsetof(ServiceDef, pub.max_response_size), 0,
+                               EXPECT_SIZE },
+        [SVC_SOAP_REQUEST_SCHEMA] = { "soap-request-schema", item_schema, offsetof(ServiceDef, pub.soap_request_schema),
+                                      0, "a relative path such as soap/population/citizen.request.xsd" },
+        [SVC_SOAP_RESPONSE_SCHEMA] = { "soap-response-schema", item_schema,
+                                       offsetof(ServiceDef, pub.soap_response_schema), 0,
+                                       "a relative path such as soap/population/citizen.response.xsd" },
+        [SVC_ADAPTER] = { "adapter", item_token, offsetof(ServiceDef, pub.adapter), INI_ITEM_REQUIRED,
+                          "an adapter kind such as sample or rest" },
 };
 
 enum { GROUP_TITLE, GROUP_MEMBERS };
 static const IniItem group_items[] = {
-        [GROUP_TITLE] = {"title", ini_item_string, offsetof(GroupDef, pub.title), INI_ITEM_REQUIRED,
-                EXPECT_TEXT},
-        [GROUP_MEMBERS] = {"members", item_refs, offsetof(GroupDef, members),
-                INI_ITEM_REQUIRED | INI_ITEM_MULTI, "a list of subsystem identifiers"},
+        [GROUP_TITLE] = { "title", ini_item_string, offsetof(GroupDef, pub.title), INI_ITEM_REQUIRED, EXPECT_TEXT },
+        [GROUP_MEMBERS] = { "members", item_refs, offsetof(GroupDef, members), INI_ITEM_REQUIRED | INI_ITEM_MULTI,
+                            "a list of subsystem identifiers" },
 };
 
 enum { PURPOSE_TITLE, PURPOSE_DESCRIPTION };
 static const IniItem purpose_items[] = {
-        [PURPOSE_TITLE] = {"title", ini_item_string, offsetof(PurposeDef, pub.title), INI_ITEM_REQUIRED,
-                EXPECT_TEXT},
-        [PURPOSE_DESCRIPTION] = {"description", ini_item_string, offsetof(PurposeDef, pub.description), 0,
-                EXPECT_TEXT},
+        [PURPOSE_TITLE] = { "title", ini_item_string, offsetof(PurposeDef, pub.title), INI_ITEM_REQUIRED, EXPECT_TEXT },
+        [PURPOSE_DESCRIPTION] = { "description", ini_item_string, offsetof(PurposeDef, pub.description), 0,
+                                  EXPECT_TEXT },
 };
 
 enum {
@@ -778,22 +767,20 @@ enum {
         RIGHT_FIELDS,
 };
 static const IniItem right_items[] = {
-        [RIGHT_CLIENT] = {"client", ini_item_string, offsetof(RightDef, client), 0, EXPECT_ID},
-        [RIGHT_GROUP] = {"group", ini_item_string, offsetof(RightDef, group), 0, "a group id"},
-        [RIGHT_SERVICE] = {"service", ini_item_string, offsetof(RightDef, service), INI_ITEM_REQUIRED,
-                "a service identifier such as VN/GOV/BCA/population/citizen"},
-        [RIGHT_METHODS] = {"methods", item_methods, offsetof(RightDef, pub.methods), INI_ITEM_REQUIRED,
-                EXPECT_METHODS},
-        [RIGHT_PATHS] = {"paths", item_patterns, offsetof(RightDef, pub.paths), INI_ITEM_MULTI,
-                EXPECT_PATHS},
-        [RIGHT_BASIS] = {"basis", item_basis, offsetof(RightDef, pub.basis), INI_ITEM_REQUIRED,
-                "statute or consent"},
-        [RIGHT_LEGAL_REFERENCE] = {"legal-reference", ini_item_string,
-                offsetof(RightDef, pub.legal_reference), 0, EXPECT_TEXT},
-        [RIGHT_PURPOSES] = {"purposes", item_refs, offsetof(RightDef, purposes), INI_ITEM_MULTI,
-                "a list of purpose codes"},
-        [RIGHT_FIELDS] = {"fields", item_json_pointers, offsetof(RightDef, pub.fields), INI_ITEM_MULTI,
-                "JSON pointers such as /full_name (RFC 6901)"},
+        [RIGHT_CLIENT] = { "client", ini_item_string, offsetof(RightDef, client), 0, EXPECT_ID },
+        [RIGHT_GROUP] = { "group", ini_item_string, offsetof(RightDef, group), 0, "a group id" },
+        [RIGHT_SERVICE] = { "service", ini_item_string, offsetof(RightDef, service), INI_ITEM_REQUIRED,
+                            "a service identifier such as VN/GOV/BCA/population/citizen" },
+        [RIGHT_METHODS] = { "methods", item_methods, offsetof(RightDef, pub.methods), INI_ITEM_REQUIRED,
+                            EXPECT_METHODS },
+        [RIGHT_PATHS] = { "paths", item_patterns, offsetof(RightDef, pub.paths), INI_ITEM_MULTI, EXPECT_PATHS },
+        [RIGHT_BASIS] = { "basis", item_basis, offsetof(RightDef, pub.basis), INI_ITEM_REQUIRED, "statute or consent" },
+        [RIGHT_LEGAL_REFERENCE] = { "legal-reference", ini_item_string, offsetof(RightDef, pub.legal_reference), 0,
+                                    EXPECT_TEXT },
+        [RIGHT_PURPOSES] = { "purposes", item_refs, offsetof(RightDef, purposes), INI_ITEM_MULTI,
+                             "a list of purpose codes" },
+        [RIGHT_FIELDS] = { "fields", item_json_pointers, offsetof(RightDef, pub.fields), INI_ITEM_MULTI,
+                           "JSON pointers such as /full_name (RFC 6901)" },
 };
 
 static void instance_free(void *p)
@@ -899,11 +886,10 @@ typedef struct SectionType {
         void (*free)(void *def);
 } SectionType;
 
-#define SECTION_TYPE(n, d, it, idfield, fr)                                                                 \
-        {                                                                                                   \
-                .name = n, .items = it, .n_items = ELEMENTSOF(it), .size = sizeof(d),                       \
-                .offset_sec = offsetof(d, sec), .offset_seq = offsetof(d, seq),                             \
-                .offset_id = offsetof(d, idfield), .free = fr,                                              \
+#define SECTION_TYPE(n, d, it, idfield, fr)                                                                           \
+        {                                                                                                             \
+                .name = n, .items = it, .n_items = ELEMENTSOF(it), .size = sizeof(d), .offset_sec = offsetof(d, sec), \
+                .offset_seq = offsetof(d, seq), .offset_id = offsetof(d, idfield), .free = fr,                        \
         }
 
 static const SectionType section_types[_T_MAX] = {
@@ -1043,8 +1029,7 @@ static int fingerprint_entry_compare(const void *a, const void *b)
         return x->subsystem->seq < y->subsystem->seq ? -1 : x->subsystem->seq > y->subsystem->seq;
 }
 
-const RegistrySubsystem *registry_subsystem_by_cert(
-        const Registry *r, const uint8_t fingerprint[32], const char *cn)
+const RegistrySubsystem *registry_subsystem_by_cert(const Registry *r, const uint8_t fingerprint[32], const char *cn)
 {
         if (!r)
                 return NULL;
@@ -1092,9 +1077,9 @@ static bool right_applies(const RegistryRight *right, const RegistrySubsystem *c
         if (right->client)
                 return streq(right->client->id, client->id);
         if (right->group) {
-                const RegistrySubsystem key = {.id = client->id}, *k = &key;
-                return bsearch(&k, right->group->members, right->group->n_members,
-                               sizeof(RegistrySubsystem *), subsystem_ptr_compare) != NULL;
+                const RegistrySubsystem key = { .id = client->id }, *k = &key;
+                return bsearch(&k, right->group->members, right->group->n_members, sizeof(RegistrySubsystem *),
+                               subsystem_ptr_compare) != NULL;
         }
         return false;
 }
@@ -1109,7 +1094,7 @@ static bool patterns_match(char *const *patterns, const char *path)
 }
 
 int registry_authorize(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
-        unsigned method, const char *path, const RegistryRight **ret_right)
+                       unsigned method, const char *path, const RegistryRight **ret_right)
 {
         const RegistryService *svc;
         size_t lo = 0, hi;
@@ -1139,8 +1124,7 @@ int registry_authorize(const Registry *r, const RegistrySubsystem *client, const
                         hi = mid;
         }
 
-        for (size_t i = lo; i < r->defs[T_RIGHT].n && streq(r->rights_by_service[i]->service->id, svc->id);
-                i++) {
+        for (size_t i = lo; i < r->defs[T_RIGHT].n && streq(r->rights_by_service[i]->service->id, svc->id); i++) {
                 const RegistryRight *right = r->rights_by_service[i];
 
                 if (!right_applies(right, client))
@@ -1217,15 +1201,15 @@ size_t registry_purposes(const Registry *r, const RegistryPurpose *const **ret)
 typedef struct Loader {
         Registry *r;
         IniErrors errors;
-        const char *dir;                /* the registry folder (schemas are found from it), or NULL */
-        bool embedded;                  /* `dir` names embedded files */
+        const char *dir; /* the registry folder (schemas are found from it), or NULL */
+        bool embedded;   /* `dir` names embedded files */
         size_t cur_type;
         void *cur; /* the definition keys go to, or NULL to skip them */
         size_t seq;
 } Loader;
 
-static int loader_handler(const char *file, unsigned line, const char *section, const char *arg,
-        const char *key, const char *value, void *userdata)
+static int loader_handler(const char *file, unsigned line, const char *section, const char *arg, const char *key,
+                          const char *value, void *userdata)
 {
         Loader *l = userdata;
 
@@ -1247,13 +1231,12 @@ static int loader_handler(const char *file, unsigned line, const char *section, 
                         return 0;
                 }
                 if (t == T_INSTANCE && arg) {
-                        ini_errors_add(
-                                &l->errors, file, line, "[instance] takes no argument (use 'id = %s')", arg);
+                        ini_errors_add(&l->errors, file, line, "[instance] takes no argument (use 'id = %s')", arg);
                         return 0;
                 }
                 if (t != T_INSTANCE && !arg) {
-                        ini_errors_add(&l->errors, file, line, "[%s] needs an identifier, as in [%s NAME]",
-                                section, section);
+                        ini_errors_add(&l->errors, file, line, "[%s] needs an identifier, as in [%s NAME]", section,
+                                       section);
                         return 0;
                 }
 
@@ -1296,7 +1279,7 @@ static int loader_handler(const char *file, unsigned line, const char *section, 
         if (!l->cur)
                 return 0;
         return ini_section_apply(def_sec(l->cur_type, l->cur), section_types[l->cur_type].items,
-                section_types[l->cur_type].n_items, l->cur, line, key, value, &l->errors);
+                                 section_types[l->cur_type].n_items, l->cur, line, key, value, &l->errors);
 }
 
 /* Whether a subsystem's roles were given correctly (else role checks would only repeat that error). */
@@ -1334,8 +1317,8 @@ static void check_duplicates(Loader *l)
                                 continue;
                         }
                         IniSection *s = def_sec(t, v->items[i]), *f = def_sec(t, v->items[first]);
-                        report(l, s, s->line, "duplicate %s '%s' (first defined at %s:%u)",
-                                section_types[t].name, def_id(t, v->items[i]), f->file, f->line);
+                        report(l, s, s->line, "duplicate %s '%s' (first defined at %s:%u)", section_types[t].name,
+                               def_id(t, v->items[i]), f->file, f->line);
                 }
         }
 }
@@ -1344,8 +1327,8 @@ static void check_required(Loader *l)
 {
         for (size_t t = 0; t < _T_MAX; t++)
                 for (size_t i = 0; i < l->r->defs[t].n; i++)
-                        ini_section_check_required(def_sec(t, l->r->defs[t].items[i]),
-                                section_types[t].items, section_types[t].n_items, &l->errors);
+                        ini_section_check_required(def_sec(t, l->r->defs[t].items[i]), section_types[t].items,
+                                                   section_types[t].n_items, &l->errors);
 }
 
 static const char *check_instance(Loader *l, const char *first_file)
@@ -1359,8 +1342,7 @@ static const char *check_instance(Loader *l, const char *first_file)
         }
         for (size_t i = 1; i < v->n; i++) {
                 IniSection *s = def_sec(T_INSTANCE, v->items[i]), *f = def_sec(T_INSTANCE, v->items[0]);
-                report(l, s, s->line, "duplicate [instance] section (first defined at %s:%u)", f->file,
-                        f->line);
+                report(l, s, s->line, "duplicate [instance] section (first defined at %s:%u)", f->file, f->line);
         }
         return ((InstanceDef *)v->items[0])->id; /* NULL when missing (already reported) */
 }
@@ -1372,27 +1354,25 @@ static const char *const id_shapes[] = {
 };
 
 /* Check an X-Road identifier of `want` segments. Return: whether it is well-formed. */
-static bool check_xroad_id(
-        Loader *l, const IniSection *s, const char *what, const char *id, size_t want, const char *instance)
+static bool check_xroad_id(Loader *l, const IniSection *s, const char *what, const char *id, size_t want,
+                           const char *instance)
 {
         size_t cls_len;
         const char *cls;
 
         if (id_segments(id) != want) {
-                report(l, s, s->line,
-                        "invalid %s id '%s': expected %s (segments of letters, digits, '.', '_', '-')", what,
-                        id, id_shapes[want]);
+                report(l, s, s->line, "invalid %s id '%s': expected %s (segments of letters, digits, '.', '_', '-')",
+                       what, id, id_shapes[want]);
                 return false;
         }
         cls = strchr(id, '/') + 1;
         cls_len = (size_t)(strchr(cls, '/') - cls);
         if (!((cls_len == 3 && (strneq(cls, "GOV", 3) || strneq(cls, "COM", 3) || strneq(cls, "ORG", 3))))) {
-                report(l, s, s->line, "invalid member class '%.*s' in %s '%s': expected GOV, COM or ORG",
-                        (int)cls_len, cls, what, id);
+                report(l, s, s->line, "invalid member class '%.*s' in %s '%s': expected GOV, COM or ORG", (int)cls_len,
+                       cls, what, id);
                 return false;
         }
-        if (instance &&
-                (strlen(instance) != id_prefix_len(id, 1) || !strneq(id, instance, strlen(instance)))) {
+        if (instance && (strlen(instance) != id_prefix_len(id, 1) || !strneq(id, instance, strlen(instance)))) {
                 report(l, s, s->line, "%s '%s' is not in instance '%s'", what, id, instance);
                 return false;
         }
@@ -1428,13 +1408,13 @@ static int check_subsystems(Loader *l, const char *instance)
                 d->pub.n_tls_fingerprints = d->fps.n;
 
                 if (ini_section_has(&d->sec, SUB_ROLES) && ini_section_has(&d->sec, SUB_CONSENT_JWK) &&
-                        !(d->pub.roles & REGISTRY_ROLE_CONSENT_AUTHORITY))
+                    !(d->pub.roles & REGISTRY_ROLE_CONSENT_AUTHORITY))
                         report(l, &d->sec, d->sec.lines[SUB_CONSENT_JWK],
-                                "subsystem '%s': consent-jwk needs the consent-authority role", d->pub.id);
+                               "subsystem '%s': consent-jwk needs the consent-authority role", d->pub.id);
                 if (ini_section_has(&d->sec, SUB_ROLES) && ini_section_has(&d->sec, SUB_ADAPTER_KEY) &&
-                        !(d->pub.roles & REGISTRY_ROLE_PROVIDER))
+                    !(d->pub.roles & REGISTRY_ROLE_PROVIDER))
                         report(l, &d->sec, d->sec.lines[SUB_ADAPTER_KEY],
-                                "subsystem '%s': adapter-key needs the provider role", d->pub.id);
+                               "subsystem '%s': adapter-key needs the provider role", d->pub.id);
 
                 if (!check_xroad_id(l, &d->sec, "subsystem", d->pub.id, 4, instance))
                         continue;
@@ -1443,8 +1423,8 @@ static int check_subsystems(Loader *l, const char *instance)
                         return -ENOMEM;
                 d->pub.member = registry_member_lookup(l->r, member);
                 if (!d->pub.member)
-                        report(l, &d->sec, d->sec.line, "subsystem '%s': member '%s' is not defined",
-                                d->pub.id, member);
+                        report(l, &d->sec, d->sec.line, "subsystem '%s': member '%s' is not defined", d->pub.id,
+                               member);
         }
         return 0;
 }
@@ -1497,11 +1477,11 @@ static int check_identities(Loader *l)
                         sprintf(hex + 2 * k, "%02x", r->fingerprints[i].fp[k]);
                 if (a == b)
                         report(l, &b->sec, b->sec.lines[SUB_FINGERPRINT],
-                                "subsystem '%s': fingerprint sha256:%s listed twice", b->pub.id, hex);
+                               "subsystem '%s': fingerprint sha256:%s listed twice", b->pub.id, hex);
                 else
                         report(l, &b->sec, b->sec.lines[SUB_FINGERPRINT],
-                                "subsystem '%s': fingerprint sha256:%s is already pinned for subsystem '%s'",
-                                b->pub.id, hex, a->pub.id);
+                               "subsystem '%s': fingerprint sha256:%s is already pinned for subsystem '%s'", b->pub.id,
+                               hex, a->pub.id);
         }
 
         qsort(r->by_cn, r->n_by_cn, sizeof(RegistrySubsystem *), cn_compare);
@@ -1510,8 +1490,8 @@ static int check_identities(Loader *l)
 
                 if (streq(r->by_cn[i - 1]->tls_cn, r->by_cn[i]->tls_cn))
                         report(l, &b->sec, b->sec.lines[SUB_TLS_CN],
-                                "subsystem '%s': tls-cn '%s' is already used by subsystem '%s'", b->pub.id,
-                                b->pub.tls_cn, r->by_cn[i - 1]->id);
+                               "subsystem '%s': tls-cn '%s' is already used by subsystem '%s'", b->pub.id,
+                               b->pub.tls_cn, r->by_cn[i - 1]->id);
         }
         return 0;
 }
@@ -1541,12 +1521,11 @@ static int check_services(Loader *l, const char *instance)
                         return -ENOMEM;
                 d->pub.owner = registry_subsystem_lookup(l->r, owner);
                 if (!d->pub.owner)
-                        report(l, &d->sec, d->sec.line, "service '%s': subsystem '%s' is not defined",
-                                d->pub.id, owner);
+                        report(l, &d->sec, d->sec.line, "service '%s': subsystem '%s' is not defined", d->pub.id,
+                               owner);
                 else if (roles_known(d->pub.owner) && !(d->pub.owner->roles & REGISTRY_ROLE_PROVIDER))
-                        report(l, &d->sec, d->sec.line,
-                                "service '%s': subsystem '%s' does not have the provider role", d->pub.id,
-                                owner);
+                        report(l, &d->sec, d->sec.line, "service '%s': subsystem '%s' does not have the provider role",
+                               d->pub.id, owner);
         }
         return 0;
 }
@@ -1578,20 +1557,19 @@ static int check_groups(Loader *l)
                         bool twice = false;
 
                         if (!s) {
-                                report(l, &d->sec, d->members.lines[k],
-                                        "group '%s': subsystem '%s' is not defined", d->pub.id, id);
+                                report(l, &d->sec, d->members.lines[k], "group '%s': subsystem '%s' is not defined",
+                                       d->pub.id, id);
                                 continue;
                         }
                         if (roles_known(s) && !(s->roles & REGISTRY_ROLE_CLIENT))
                                 report(l, &d->sec, d->members.lines[k],
-                                        "group '%s': subsystem '%s' does not have the client role",
-                                        d->pub.id, id);
+                                       "group '%s': subsystem '%s' does not have the client role", d->pub.id, id);
                         for (size_t j = 0; j < d->pub.n_members; j++)
                                 if (d->pub.members[j] == s)
                                         twice = true;
                         if (twice) {
-                                report(l, &d->sec, d->members.lines[k],
-                                        "group '%s': subsystem '%s' listed twice", d->pub.id, id);
+                                report(l, &d->sec, d->members.lines[k], "group '%s': subsystem '%s' listed twice",
+                                       d->pub.id, id);
                                 continue;
                         }
                         d->pub.members[d->pub.n_members++] = s;
@@ -1612,42 +1590,39 @@ static int check_rights(Loader *l)
                 check_local_id(l, &d->sec, "right id", id);
 
                 if (d->client && d->group)
-                        report(l, &d->sec, d->sec.line, "right '%s': give either client or group, not both",
-                                id);
+                        report(l, &d->sec, d->sec.line, "right '%s': give either client or group, not both", id);
                 else if (!d->client && !d->group)
                         report(l, &d->sec, d->sec.line, "right '%s': missing client or group", id);
                 if (d->client) {
                         d->pub.client = registry_subsystem_lookup(l->r, d->client);
                         if (!d->pub.client)
+                                report(l, &d->sec, d->sec.lines[RIGHT_CLIENT], "right '%s': client '%s' is not defined",
+                                       id, d->client);
+                        else if (roles_known(d->pub.client) && !(d->pub.client->roles & REGISTRY_ROLE_CLIENT))
                                 report(l, &d->sec, d->sec.lines[RIGHT_CLIENT],
-                                        "right '%s': client '%s' is not defined", id, d->client);
-                        else if (roles_known(d->pub.client) &&
-                                 !(d->pub.client->roles & REGISTRY_ROLE_CLIENT))
-                                report(l, &d->sec, d->sec.lines[RIGHT_CLIENT],
-                                        "right '%s': subsystem '%s' does not have the client role", id,
-                                        d->client);
+                                       "right '%s': subsystem '%s' does not have the client role", id, d->client);
                 }
                 if (d->group) {
                         d->pub.group = registry_group_lookup(l->r, d->group);
                         if (!d->pub.group)
-                                report(l, &d->sec, d->sec.lines[RIGHT_GROUP],
-                                        "right '%s': group '%s' is not defined", id, d->group);
+                                report(l, &d->sec, d->sec.lines[RIGHT_GROUP], "right '%s': group '%s' is not defined",
+                                       id, d->group);
                 }
                 if (d->service) {
                         d->pub.service = registry_service_lookup(l->r, d->service);
                         if (!d->pub.service)
                                 report(l, &d->sec, d->sec.lines[RIGHT_SERVICE],
-                                        "right '%s': service '%s' is not defined", id, d->service);
+                                       "right '%s': service '%s' is not defined", id, d->service);
                 }
                 if (d->pub.service &&
-                        ini_section_has(&container_of(d->pub.service, ServiceDef, pub)->sec, SVC_METHODS)) {
+                    ini_section_has(&container_of(d->pub.service, ServiceDef, pub)->sec, SVC_METHODS)) {
                         unsigned extra = d->pub.methods & ~d->pub.service->methods;
 
                         for (size_t k = 0; k < ELEMENTSOF(method_table); k++)
                                 if (extra & method_table[k].bit)
                                         report(l, &d->sec, d->sec.lines[RIGHT_METHODS],
-                                                "right '%s': method %s is not offered by service '%s'", id,
-                                                method_table[k].name, d->service);
+                                               "right '%s': method %s is not offered by service '%s'", id,
+                                               method_table[k].name, d->service);
                 }
 
                 if (!d->pub.paths) {
@@ -1667,16 +1642,16 @@ static int check_rights(Loader *l)
                         bool twice = false;
 
                         if (!p) {
-                                report(l, &d->sec, d->purposes.lines[k],
-                                        "right '%s': purpose '%s' is not defined", id, d->purposes.ids[k]);
+                                report(l, &d->sec, d->purposes.lines[k], "right '%s': purpose '%s' is not defined", id,
+                                       d->purposes.ids[k]);
                                 continue;
                         }
                         for (size_t j = 0; j < d->pub.n_purposes; j++)
                                 if (d->pub.purposes[j] == p)
                                         twice = true;
                         if (twice) {
-                                report(l, &d->sec, d->purposes.lines[k],
-                                        "right '%s': purpose '%s' listed twice", id, d->purposes.ids[k]);
+                                report(l, &d->sec, d->purposes.lines[k], "right '%s': purpose '%s' listed twice", id,
+                                       d->purposes.ids[k]);
                                 continue;
                         }
                         d->pub.purposes[d->pub.n_purposes++] = p;
@@ -1684,11 +1659,11 @@ static int check_rights(Loader *l)
 
                 if (ini_section_has(&d->sec, RIGHT_BASIS) && d->pub.basis == REGISTRY_BASIS_STATUTE) {
                         if (!d->pub.legal_reference)
-                                report(l, &d->sec, d->sec.line,
-                                        "right '%s': a statute right needs a legal-reference", id);
+                                report(l, &d->sec, d->sec.line, "right '%s': a statute right needs a legal-reference",
+                                       id);
                         if (d->purposes.n == 0)
                                 report(l, &d->sec, d->sec.line,
-                                        "right '%s': a statute right needs at least one purpose", id);
+                                       "right '%s': a statute right needs at least one purpose", id);
                 }
         }
         return 0;
@@ -1737,7 +1712,7 @@ static int registry_finish(Registry *r)
 #define DEFAULT_SCHEMA_BASE_URI "https://schemas.xbus.invalid/"
 
 typedef struct SchemaSource {
-        char *root;                     /* normalised folder (embedded: a path prefix) */
+        char *root; /* normalised folder (embedded: a path prefix) */
         bool embedded;
         const char *base_uri;
 } SchemaSource;
@@ -1867,8 +1842,8 @@ static int compile_xsd(Loader *l, const SchemaSource *src, ServiceDef *d, unsign
         return 0;
 }
 
-static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptions *opts, ServiceDef *d,
-                       unsigned item, const char *rel, void **ret)
+static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptions *opts, ServiceDef *d, unsigned item,
+                       const char *rel, void **ret)
 {
         _cleanup_free_ char *why = NULL, *uri = NULL;
         json_t *doc;
@@ -1974,7 +1949,7 @@ static int compile_schemas(Loader *l)
  * already be in l->errors.
  */
 static int load(Loader *l, const RegistryFile *files, size_t n_files, const char *where, Registry **ret,
-        char **ret_errors)
+                char **ret_errors)
 {
         _cleanup_(registry_freep) Registry *r = NULL;
         const char *instance;
@@ -1992,14 +1967,14 @@ static int load(Loader *l, const RegistryFile *files, size_t n_files, const char
 
         if (n_files > REGISTRY_FILES_MAX) {
                 ini_errors_add(&l->errors, where, 0, "too many registry files (%zu, limit %u)", n_files,
-                        REGISTRY_FILES_MAX);
+                               REGISTRY_FILES_MAX);
                 goto invalid;
         }
         for (size_t i = 0; i < n_files; i++)
                 total += files[i].size;
         if (total > REGISTRY_SIZE_MAX) {
-                ini_errors_add(&l->errors, where, 0, "registry files too large (%zu bytes, limit %zu)",
-                        total, (size_t)REGISTRY_SIZE_MAX);
+                ini_errors_add(&l->errors, where, 0, "registry files too large (%zu bytes, limit %zu)", total,
+                               (size_t)REGISTRY_SIZE_MAX);
                 goto invalid;
         }
         if (n_files == 0 && ini_errors_count(&l->errors) == 0) {
@@ -2015,8 +1990,8 @@ static int load(Loader *l, const RegistryFile *files, size_t n_files, const char
                 if (!r->files[i])
                         return -ENOMEM;
                 r->n_files++;
-                k = ini_parse(r->files[i], files[i].text ? files[i].text : "",
-                        files[i].text ? files[i].size : 0, loader_handler, l, &l->errors);
+                k = ini_parse(r->files[i], files[i].text ? files[i].text : "", files[i].text ? files[i].size : 0,
+                              loader_handler, l, &l->errors);
                 if (k < 0)
                         return k;
         }
@@ -2027,7 +2002,7 @@ static int load(Loader *l, const RegistryFile *files, size_t n_files, const char
                 instance = NULL; /* already reported by the item parser */
         check_duplicates(l);
         if ((k = check_members(l, instance)) < 0 || (k = check_subsystems(l, instance)) < 0 ||
-                (k = check_identities(l)) < 0 || (k = check_services(l, instance)) < 0)
+            (k = check_identities(l)) < 0 || (k = check_services(l, instance)) < 0)
                 return k;
         check_purposes(l);
         if ((k = check_groups(l)) < 0 || (k = check_rights(l)) < 0)
@@ -2152,16 +2127,15 @@ int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
                 r = ini_read_file(names[i], INI_FILE_SIZE_MAX, &text, &size);
                 if (r == -EFBIG) {
                         ini_errors_add(&l.errors, names[i], 1, "file too large (limit %zu bytes)",
-                                (size_t)INI_FILE_SIZE_MAX);
+                                       (size_t)INI_FILE_SIZE_MAX);
                         continue;
                 }
                 if (r < 0)
                         goto finish;
-                files[n_files++] = (RegistryFile){.name = names[i], .text = text, .size = size};
+                files[n_files++] = (RegistryFile){ .name = names[i], .text = text, .size = size };
         }
         if (n > REGISTRY_FILES_MAX)
-                ini_errors_add(
-                        &l.errors, dir, 0, "too many registry files (more than %u)", REGISTRY_FILES_MAX);
+                ini_errors_add(&l.errors, dir, 0, "too many registry files (more than %u)", REGISTRY_FILES_MAX);
         else if (n == 0)
                 ini_errors_add(&l.errors, dir, 0, "no *.conf files in the folder");
 
@@ -2193,8 +2167,8 @@ int registry_load_embedded(Registry **ret, char **ret_errors)
                 size_t len = strlen(f->path);
 
                 if (strneq(f->path, prefix, strlen(prefix)) && len > strlen(prefix) + 5 &&
-                        streq(f->path + len - 5, ".conf"))
-                        files[k++] = (RegistryFile){.name = f->path, .text = f->data, .size = f->size};
+                    streq(f->path + len - 5, ".conf"))
+                        files[k++] = (RegistryFile){ .name = f->path, .text = f->data, .size = f->size };
         }
         {
                 Loader l = { .dir = "conf/registry", .embedded = true };

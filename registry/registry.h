@@ -20,10 +20,10 @@
 
 /* Positive, module-specific results (negative values are -errno). */
 enum {
-        REGISTRY_E_INVALID = 1,         /* the registry files have errors (see ret_errors) */
-        REGISTRY_E_NO_RIGHT,            /* the client has no right on the service */
-        REGISTRY_E_METHOD,              /* a right exists but not for this method */
-        REGISTRY_E_PATH,                /* a right exists for this method but not this path */
+        REGISTRY_E_INVALID = 1, /* the registry files have errors (see ret_errors) */
+        REGISTRY_E_NO_RIGHT,    /* the client has no right on the service */
+        REGISTRY_E_METHOD,      /* a right exists but not for this method */
+        REGISTRY_E_PATH,        /* a right exists for this method but not this path */
 };
 
 /* HTTP methods as a bit mask. */
@@ -50,32 +50,32 @@ typedef enum RegistryBasis {
 } RegistryBasis;
 
 typedef struct RegistryMember {
-        char *id;                       /* "VN/GOV/BCA" (instance/class/code) */
+        char *id; /* "VN/GOV/BCA" (instance/class/code) */
         char *name;
 } RegistryMember;
 
 typedef struct RegistrySubsystem {
-        char *id;                       /* "VN/GOV/BCA/population" */
+        char *id; /* "VN/GOV/BCA/population" */
         char *name;
         const RegistryMember *member;
-        unsigned roles;                 /* REGISTRY_ROLE_* */
-        char *tls_cn;                   /* client cert subject CN (from a trusted client CA), or NULL */
-        uint8_t (*tls_fingerprints)[32];/* SHA-256 of the DER client certificate, pinned */
+        unsigned roles;                  /* REGISTRY_ROLE_* */
+        char *tls_cn;                    /* client cert subject CN (from a trusted client CA), or NULL */
+        uint8_t (*tls_fingerprints)[32]; /* SHA-256 of the DER client certificate, pinned */
         size_t n_tls_fingerprints;
-        char *adapter_key;              /* CURVE public key (Z85) of its adapters, or NULL */
-        char *consent_jwk;              /* consent authority: public JWK (JSON text), or NULL */
-        bool soap_signature_required;   /* its SOAP requests must carry a valid XML signature */
+        char *adapter_key;            /* CURVE public key (Z85) of its adapters, or NULL */
+        char *consent_jwk;            /* consent authority: public JWK (JSON text), or NULL */
+        bool soap_signature_required; /* its SOAP requests must carry a valid XML signature */
 } RegistrySubsystem;
 
 typedef struct RegistryPurpose {
-        char *code;                     /* "public-service-delivery" */
+        char *code; /* "public-service-delivery" */
         char *title;
         char *description;
 } RegistryPurpose;
 
 typedef struct RegistryService {
-        char *id;                       /* "VN/GOV/BCA/population/citizen" */
-        char *code;                     /* last segment: "citizen" */
+        char *id;   /* "VN/GOV/BCA/population/citizen" */
+        char *code; /* last segment: "citizen" */
         char *title;
         const RegistrySubsystem *owner; /* the provider subsystem (id prefix) */
         unsigned methods;               /* REGISTRY_METHOD_* the service accepts */
@@ -84,37 +84,37 @@ typedef struct RegistryService {
         char **categories;              /* data categories, NULL-terminated */
         char *request_schema;           /* schema path relative to the schema root, or NULL */
         char *response_schema;
-        uint64_t timeout_ms;            /* the adapter must answer within this */
-        size_t max_request_size;        /* bytes */
+        uint64_t timeout_ms;     /* the adapter must answer within this */
+        size_t max_request_size; /* bytes */
         size_t max_response_size;
-        char *adapter;                  /* adapter kind expected to serve it: "sample", "rest", ... */
-        void *request_validator;        /* compiled JSON Schema (validate/jsonschema.h), or NULL */
+        char *adapter;           /* adapter kind expected to serve it: "sample", "rest", ... */
+        void *request_validator; /* compiled JSON Schema (validate/jsonschema.h), or NULL */
         void *response_validator;
-        char *soap_request_schema;      /* XSD of SOAP request payloads, or NULL: no SOAP rendering */
+        char *soap_request_schema; /* XSD of SOAP request payloads, or NULL: no SOAP rendering */
         char *soap_response_schema;
-        void *request_xsd;              /* compiled XSDs (validate/xsd.h), or NULL */
+        void *request_xsd; /* compiled XSDs (validate/xsd.h), or NULL */
         void *response_xsd;
 } RegistryService;
 
 typedef struct RegistryGroup {
-        char *id;                       /* "provincial-one-stop-shops" */
+        char *id; /* "provincial-one-stop-shops" */
         char *title;
         const RegistrySubsystem **members;
         size_t n_members;
 } RegistryGroup;
 
 typedef struct RegistryRight {
-        char *id;                       /* "hn-oss-population" */
-        const RegistrySubsystem *client;/* exactly one of client / group is set */
+        char *id;                        /* "hn-oss-population" */
+        const RegistrySubsystem *client; /* exactly one of client / group is set */
         const RegistryGroup *group;
         const RegistryService *service;
-        unsigned methods;               /* subset of the service's */
-        char **paths;                   /* patterns, NULL-terminated */
+        unsigned methods; /* subset of the service's */
+        char **paths;     /* patterns, NULL-terminated */
         RegistryBasis basis;
-        char *legal_reference;          /* statute: the law and article; consent: may be NULL */
+        char *legal_reference; /* statute: the law and article; consent: may be NULL */
         const RegistryPurpose **purposes;
         size_t n_purposes;
-        char **fields;                  /* response fields (JSON pointers) the client may receive; NULL = all */
+        char **fields; /* response fields (JSON pointers) the client may receive; NULL = all */
 } RegistryRight;
 
 typedef struct Registry Registry;
@@ -150,7 +150,7 @@ int registry_load_files(Registry **ret, const RegistryFile *files, size_t n_file
 int registry_load_embedded(Registry **ret, char **ret_errors);
 
 Registry *registry_ref(Registry *r);
-Registry *registry_unref(Registry *r);    /* NULL in, NULL out */
+Registry *registry_unref(Registry *r); /* NULL in, NULL out */
 static inline void registry_unrefp(Registry **r)
 {
         if (*r)
@@ -171,8 +171,7 @@ const RegistryGroup *registry_group_lookup(const Registry *r, const char *id);
  * certificate identifies: first by pinned fingerprint, then by subject CN
  * (`cn` may be NULL). NULL when none matches.
  */
-const RegistrySubsystem *registry_subsystem_by_cert(const Registry *r, const uint8_t fingerprint[32],
-                                                    const char *cn);
+const RegistrySubsystem *registry_subsystem_by_cert(const Registry *r, const uint8_t fingerprint[32], const char *cn);
 
 /*
  * registry_authorize(): find the access right that lets `client` call

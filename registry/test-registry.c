@@ -11,13 +11,13 @@
 #include "util/macro.h"
 
 static unsigned n_checks;
-#define CHECK(x)                                                                                            \
-        do {                                                                                                \
-                n_checks++;                                                                                 \
-                if (!(x)) {                                                                                 \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);               \
-                        abort();                                                                            \
-                }                                                                                           \
+#define CHECK(x)                                                                              \
+        do {                                                                                  \
+                n_checks++;                                                                   \
+                if (!(x)) {                                                                   \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x); \
+                        abort();                                                              \
+                }                                                                             \
         } while (0)
 
 /* ---- The sample registry ------------------------------------------------------------------- */
@@ -47,15 +47,15 @@ static const RegistryService *svc(const Registry *r, const char *id)
 #define VCB "VN/COM/VCB/kyc"
 
 static void check_authorize(const Registry *r, const char *client, const char *service, unsigned method,
-        const char *path, int expect, const char *expect_right)
+                            const char *path, int expect, const char *expect_right)
 {
         const RegistryRight *right = NULL;
         int k = registry_authorize(r, sub(r, client), svc(r, service), method, path, &right);
 
         if (k != expect || (k == 0 && !streq(right->id, expect_right))) {
                 fprintf(stderr, "authorize %s -> %s %s %s: got %d (%s), expected %d (%s)\n", client, service,
-                        registry_method_to_string(method), strempty(path), k, k == 0 ? right->id : "-",
-                        expect, strempty(expect_right));
+                        registry_method_to_string(method), strempty(path), k, k == 0 ? right->id : "-", expect,
+                        strempty(expect_right));
                 CHECK(false);
         }
         n_checks++;
@@ -184,41 +184,38 @@ static void check_sample(Registry *r)
         check_authorize(r, HN_OSS, POPULATION, REGISTRY_METHOD_GET, "/", 0, "oss-population-citizen");
         check_authorize(r, HCM_OSS, POPULATION, REGISTRY_METHOD_GET, "/", 0, "oss-population-citizen");
         check_authorize(r, HCM_OSS, "VN/GOV/BTP/civil-status/birth-record", REGISTRY_METHOD_GET, "/", 0,
-                "oss-birth-record");
-        check_authorize(r, HN_OSS, "VN/GOV/BTNMT/land/land-parcels", REGISTRY_METHOD_GET, "/", 0,
-                "oss-land-parcels");
+                        "oss-birth-record");
+        check_authorize(r, HN_OSS, "VN/GOV/BTNMT/land/land-parcels", REGISTRY_METHOD_GET, "/", 0, "oss-land-parcels");
         check_authorize(r, HN_OSS, "VN/GOV/BTC/tax/tax-obligation-check", REGISTRY_METHOD_POST, "/", 0,
-                "oss-tax-obligation-check");
-        check_authorize(r, HN_OSS, "VN/GOV/BKHDT/business-registry/enterprise", REGISTRY_METHOD_GET,
-                "/0101234567", 0, "oss-enterprise");
+                        "oss-tax-obligation-check");
+        check_authorize(r, HN_OSS, "VN/GOV/BKHDT/business-registry/enterprise", REGISTRY_METHOD_GET, "/0101234567", 0,
+                        "oss-enterprise");
         check_authorize(r, VCB, "VN/GOV/BTP/judicial-records/criminal-record", REGISTRY_METHOD_GET, "/", 0,
-                "vcb-criminal-record");
+                        "vcb-criminal-record");
         check_authorize(r, VCB, "VN/GOV/BTC/tax/tax-status", REGISTRY_METHOD_GET, "/", 0, "vcb-tax-status");
         /* The demo's refusal: the bank has no right on the population database. */
         check_authorize(r, VCB, POPULATION, REGISTRY_METHOD_GET, "/", REGISTRY_E_NO_RIGHT, NULL);
-        check_authorize(r, VCB, "VN/GOV/BTNMT/land/land-parcels", REGISTRY_METHOD_GET, "/",
-                REGISTRY_E_NO_RIGHT, NULL);
+        check_authorize(r, VCB, "VN/GOV/BTNMT/land/land-parcels", REGISTRY_METHOD_GET, "/", REGISTRY_E_NO_RIGHT, NULL);
         /* A provider or the portal is no client. */
-        check_authorize(r, "VN/GOV/VPCP/national-portal", POPULATION, REGISTRY_METHOD_GET, "/",
-                REGISTRY_E_NO_RIGHT, NULL);
+        check_authorize(r, "VN/GOV/VPCP/national-portal", POPULATION, REGISTRY_METHOD_GET, "/", REGISTRY_E_NO_RIGHT,
+                        NULL);
         /* Method. */
         check_authorize(r, BYT, POPULATION, REGISTRY_METHOD_POST, "/", REGISTRY_E_METHOD, NULL);
-        check_authorize(r, HN_OSS, "VN/GOV/BTC/tax/tax-obligation-check", REGISTRY_METHOD_GET, "/",
-                REGISTRY_E_METHOD, NULL);
-        check_authorize(
-                r, VCB, "VN/GOV/BTC/tax/tax-status", REGISTRY_METHOD_DELETE, "/", REGISTRY_E_METHOD, NULL);
+        check_authorize(r, HN_OSS, "VN/GOV/BTC/tax/tax-obligation-check", REGISTRY_METHOD_GET, "/", REGISTRY_E_METHOD,
+                        NULL);
+        check_authorize(r, VCB, "VN/GOV/BTC/tax/tax-status", REGISTRY_METHOD_DELETE, "/", REGISTRY_E_METHOD, NULL);
         /* Path. */
         check_authorize(r, BYT, POPULATION, REGISTRY_METHOD_GET, "/other", REGISTRY_E_PATH, NULL);
         check_authorize(r, HN_OSS, "VN/GOV/BKHDT/business-registry/enterprise", REGISTRY_METHOD_GET, "/",
-                REGISTRY_E_PATH, NULL);
+                        REGISTRY_E_PATH, NULL);
         check_authorize(r, HN_OSS, "VN/GOV/BKHDT/business-registry/enterprise", REGISTRY_METHOD_GET,
-                "/0101234567/owners", REGISTRY_E_PATH, NULL);
+                        "/0101234567/owners", REGISTRY_E_PATH, NULL);
         check_authorize(r, HN_OSS, "VN/GOV/BKHDT/business-registry/enterprise", REGISTRY_METHOD_GET, "/..",
-                REGISTRY_E_PATH, NULL);
+                        REGISTRY_E_PATH, NULL);
         /* Bad arguments. */
         CHECK(registry_authorize(r, sub(r, BYT), svc(r, POPULATION), 0, "/", &right) == -EINVAL);
-        CHECK(registry_authorize(r, sub(r, BYT), svc(r, POPULATION),
-                      REGISTRY_METHOD_GET | REGISTRY_METHOD_POST, "/", &right) == -EINVAL);
+        CHECK(registry_authorize(r, sub(r, BYT), svc(r, POPULATION), REGISTRY_METHOD_GET | REGISTRY_METHOD_POST, "/",
+                                 &right) == -EINVAL);
         CHECK(registry_authorize(r, sub(r, BYT), svc(r, POPULATION), 1U << 9, "/", &right) == -EINVAL);
         CHECK(registry_authorize(r, NULL, svc(r, POPULATION), REGISTRY_METHOD_GET, "/", &right) == -EINVAL);
         CHECK(registry_authorize(r, sub(r, BYT), svc(r, POPULATION), REGISTRY_METHOD_GET, "/", NULL) == 0);
@@ -237,21 +234,21 @@ static void check_sample(Registry *r)
         CHECK(!registry_right_allows_purpose(NULL, "audit"));
         CHECK(!right->fields);
 
-        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BTNMT/land/land-parcels"),
-                      REGISTRY_METHOD_GET, "/", &right) == 0);
+        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BTNMT/land/land-parcels"), REGISTRY_METHOD_GET, "/",
+                                 &right) == 0);
         CHECK(right->basis == REGISTRY_BASIS_CONSENT && !right->client &&
-                right->group == registry_group_lookup(r, "provincial-one-stop-shops"));
+              right->group == registry_group_lookup(r, "provincial-one-stop-shops"));
         CHECK(!right->legal_reference);
         CHECK(registry_right_allows_purpose(right, "public-service-delivery"));
         CHECK(!registry_right_allows_purpose(right, "residence-registration"));
 
-        CHECK(registry_authorize(r, sub(r, "VN/GOV/BCA/immigration"), svc(r, POPULATION),
-                      REGISTRY_METHOD_GET, "/", &right) == 0);
+        CHECK(registry_authorize(r, sub(r, "VN/GOV/BCA/immigration"), svc(r, POPULATION), REGISTRY_METHOD_GET, "/",
+                                 &right) == 0);
         CHECK(right->fields && streq(right->fields[0], "/id") && streq(right->fields[4], "/nationality") &&
-                !right->fields[5]);
+              !right->fields[5]);
 
         CHECK(registry_authorize(r, sub(r, VCB), svc(r, "VN/GOV/BTP/judicial-records/criminal-record"),
-                      REGISTRY_METHOD_GET, "/", &right) == 0);
+                                 REGISTRY_METHOD_GET, "/", &right) == 0);
         CHECK(registry_right_allows_purpose(right, "loan-application"));
         CHECK(!registry_right_allows_purpose(right, "background-check"));
 
@@ -299,44 +296,44 @@ static void test_path_match(void)
                 const char *path;
                 bool match;
         } table[] = {
-                {"/", "/", true},
-                {"/", "", true},
-                {"/", "/a", false},
-                {"/*", "/a", true},
-                {"/*", "/", false},
-                {"/*", "/a/b", false},
-                {"/*", "/a/", true}, /* a trailing slash is ignored */
-                {"/**", "/", true},
-                {"/**", "", true},
-                {"/**", "/a", true},
-                {"/**", "/a/b/c", true},
-                {"/a/**", "/a", true},
-                {"/a/**", "/a/b/c", true},
-                {"/a/**", "/b/c", false},
-                {"/a/**", "/ab", false},
-                {"/a/*/c", "/a/b/c", true},
-                {"/a/*/c", "/a/b/d", false},
-                {"/a/*/c", "/a/c", false},
-                {"/a/b", "/a/b", true},
-                {"/a/b", "/a/B", false},
-                {"/a/b", "/a/b/c", false},
-                {"/a/b", "/a", false},
-                {"/items/*", "/items/42", true},
+                { "/", "/", true },
+                { "/", "", true },
+                { "/", "/a", false },
+                { "/*", "/a", true },
+                { "/*", "/", false },
+                { "/*", "/a/b", false },
+                { "/*", "/a/", true }, /* a trailing slash is ignored */
+                { "/**", "/", true },
+                { "/**", "", true },
+                { "/**", "/a", true },
+                { "/**", "/a/b/c", true },
+                { "/a/**", "/a", true },
+                { "/a/**", "/a/b/c", true },
+                { "/a/**", "/b/c", false },
+                { "/a/**", "/ab", false },
+                { "/a/*/c", "/a/b/c", true },
+                { "/a/*/c", "/a/b/d", false },
+                { "/a/*/c", "/a/c", false },
+                { "/a/b", "/a/b", true },
+                { "/a/b", "/a/B", false },
+                { "/a/b", "/a/b/c", false },
+                { "/a/b", "/a", false },
+                { "/items/*", "/items/42", true },
                 /* Unsafe path segments never match. */
-                {"/**", "/a/../b", false},
-                {"/**", "/a/./b", false},
-                {"/**", "/a//b", false},
-                {"/**", "/%2e%2E/b", false},
-                {"/**", "/.%2e", false},
-                {"/*", "/..", false},
-                {"/**", "/...", true}, /* three dots is a name */
-                {"/**", "/.hidden", true},
+                { "/**", "/a/../b", false },
+                { "/**", "/a/./b", false },
+                { "/**", "/a//b", false },
+                { "/**", "/%2e%2E/b", false },
+                { "/**", "/.%2e", false },
+                { "/*", "/..", false },
+                { "/**", "/...", true }, /* three dots is a name */
+                { "/**", "/.hidden", true },
                 /* Malformed patterns or paths. */
-                {"/**/a", "/x/a", false},
-                {"a", "a", false},
-                {"/a", "a", false},
-                {NULL, "/", false},
-                {"/", NULL, false},
+                { "/**/a", "/x/a", false },
+                { "a", "a", false },
+                { "/a", "a", false },
+                { NULL, "/", false },
+                { "/", NULL, false },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
@@ -368,50 +365,50 @@ static void test_strings(void)
 /* ---- Broken registries ---------------------------------------------------------------------- */
 
 /* A valid registry of 23 lines: cases append from line 24. */
-#define BASE                                                                                                \
-        "[instance]\n"                                                                                      \
-        "id = VN\n"                                                                                         \
-        "name = Test\n"                                                                                     \
-        "[member VN/GOV/A]\n"                                                                               \
-        "name = A\n"                                                                                        \
-        "[subsystem VN/GOV/A/db]\n"                                                                         \
-        "name = A db\n"                                                                                     \
-        "roles = provider\n"                                                                                \
-        "[subsystem VN/GOV/A/app]\n"                                                                        \
-        "name = A app\n"                                                                                    \
-        "roles = client\n"                                                                                  \
-        "tls-cn = VN/GOV/A/app\n"                                                                           \
-        "[service VN/GOV/A/db/people]\n"                                                                    \
-        "title = People\n"                                                                                  \
-        "methods = GET, POST\n"                                                                             \
-        "paths = /, /items/*\n"                                                                             \
-        "personal-data = yes\n"                                                                             \
-        "adapter = sample\n"                                                                                \
-        "[purpose p1]\n"                                                                                    \
-        "title = P1\n"                                                                                      \
-        "[group g]\n"                                                                                       \
-        "title = G\n"                                                                                       \
+#define BASE                             \
+        "[instance]\n"                   \
+        "id = VN\n"                      \
+        "name = Test\n"                  \
+        "[member VN/GOV/A]\n"            \
+        "name = A\n"                     \
+        "[subsystem VN/GOV/A/db]\n"      \
+        "name = A db\n"                  \
+        "roles = provider\n"             \
+        "[subsystem VN/GOV/A/app]\n"     \
+        "name = A app\n"                 \
+        "roles = client\n"               \
+        "tls-cn = VN/GOV/A/app\n"        \
+        "[service VN/GOV/A/db/people]\n" \
+        "title = People\n"               \
+        "methods = GET, POST\n"          \
+        "paths = /, /items/*\n"          \
+        "personal-data = yes\n"          \
+        "adapter = sample\n"             \
+        "[purpose p1]\n"                 \
+        "title = P1\n"                   \
+        "[group g]\n"                    \
+        "title = G\n"                    \
         "members = VN/GOV/A/app\n"
 
 /* Lines 24-28 of a valid right (client form). */
-#define RIGHT_HEAD                                                                                          \
-        "[right r]\n"                                                                                       \
-        "client = VN/GOV/A/app\n"                                                                           \
-        "service = VN/GOV/A/db/people\n"                                                                    \
-        "methods = GET\n"                                                                                   \
+#define RIGHT_HEAD                       \
+        "[right r]\n"                    \
+        "client = VN/GOV/A/app\n"        \
+        "service = VN/GOV/A/db/people\n" \
+        "methods = GET\n"                \
         "basis = consent\n"
 
 /* Lines 24-27 of a service section on the provider subsystem. */
-#define SERVICE_HEAD                                                                                        \
-        "[service VN/GOV/A/db/s2]\n"                                                                        \
-        "title = S2\n"                                                                                      \
-        "methods = GET\n"                                                                                   \
-        "personal-data = no\n"                                                                              \
+#define SERVICE_HEAD                 \
+        "[service VN/GOV/A/db/s2]\n" \
+        "title = S2\n"               \
+        "methods = GET\n"            \
+        "personal-data = no\n"       \
         "adapter = sample\n"
 
 static int load_text(const char *text, Registry **ret, char **ret_errors)
 {
-        RegistryFile f = {.name = "t.conf", .text = text, .size = strlen(text)};
+        RegistryFile f = { .name = "t.conf", .text = text, .size = strlen(text) };
         return registry_load_files(ret, &f, 1, ret_errors);
 }
 
@@ -420,271 +417,268 @@ static const struct {
         const char *errors; /* NULL: must load */
 } broken[] = {
         /* The base and its variants load. */
-        {BASE, NULL},
-        {BASE RIGHT_HEAD, NULL}, /* consent needs no legal reference */
-        {BASE RIGHT_HEAD "purposes = p1\npaths = /items/*\nfields = /a, /b~0c/~1d\n", NULL},
-        {BASE SERVICE_HEAD "timeout = 500ms\nmax-request-size = 1GiB\nmax-response-size = 1\n", NULL},
-        {BASE "[subsystem VN/GOV/A/p2]\nname = x\nroles = provider, client\n"
-              "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n"
-              "tls-fingerprint = sha256:"
-              "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
-              "tls-fingerprint = SHA256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:"
-              "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:fe\n",
-                NULL},
-        {BASE "[subsystem VN/GOV/A/portal]\nname = x\nroles = consent-authority\n"
-              "consent-jwk = {\"kty\": \"EC\", \"crv\": \"P-256\", \\\n \"x\": \"AAAA\", \"y\": \"BBBB\"}\n",
-                NULL},
+        { BASE, NULL },
+        { BASE RIGHT_HEAD, NULL }, /* consent needs no legal reference */
+        { BASE RIGHT_HEAD "purposes = p1\npaths = /items/*\nfields = /a, /b~0c/~1d\n", NULL },
+        { BASE SERVICE_HEAD "timeout = 500ms\nmax-request-size = 1GiB\nmax-response-size = 1\n", NULL },
+        { BASE "[subsystem VN/GOV/A/p2]\nname = x\nroles = provider, client\n"
+               "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n"
+               "tls-fingerprint = sha256:"
+               "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
+               "tls-fingerprint = SHA256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:"
+               "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:fe\n",
+          NULL },
+        { BASE "[subsystem VN/GOV/A/portal]\nname = x\nroles = consent-authority\n"
+               "consent-jwk = {\"kty\": \"EC\", \"crv\": \"P-256\", \\\n \"x\": \"AAAA\", \"y\": \"BBBB\"}\n",
+          NULL },
 
         /* Syntax and structure. */
-        {BASE "colour = red\n[widget w]\nx = 1\n", "t.conf:24: unknown key 'colour' in [group] section\n"
-                                                   "t.conf:25: unknown section type [widget]\n"},
-        {BASE RIGHT_HEAD "colour = red\n", "t.conf:29: unknown key 'colour' in [right] section\n"},
-        {BASE "just some words\n", "t.conf:24: expected 'key = value' or a [section] header\n"},
-        {BASE "[member]\nname = x\n", "t.conf:24: [member] needs an identifier, as in [member NAME]\n"},
-        {BASE "[instance VN]\n", "t.conf:24: [instance] takes no argument (use 'id = VN')\n"},
-        {BASE "[instance]\nid = VN\nname = again\n",
-                "t.conf:24: duplicate [instance] section (first defined at t.conf:1)\n"},
-        {"[member VN/GOV/A]\nname = A\n", "t.conf:1: missing [instance] section\n"},
-        {"[instance]\nid = V N\nname = x\n", "t.conf:1: missing required key 'id' in [instance] section\n"
-                                             "t.conf:2: invalid value 'V N' for 'id': expected letters, "
-                                             "digits, '.', '_' or '-' (at most 64)\n"},
-        {BASE "[member VN/GOV/B]\n", "t.conf:24: missing required key 'name' in [member] section\n"},
-        {BASE "[service VN/GOV/A/db/s3]\n",
-                "t.conf:24: missing required key 'title' in [service] section\n"
-                "t.conf:24: missing required key 'methods' in [service] section\n"
-                "t.conf:24: missing required key 'personal-data' in [service] section\n"
-                "t.conf:24: missing required key 'adapter' in [service] section\n"},
-        {BASE "[member VN/GOV/B]\nname = B\nname = C\n",
-                "t.conf:26: key 'name' given twice (first on line 25)\n"},
+        { BASE "colour = red\n[widget w]\nx = 1\n", "t.conf:24: unknown key 'colour' in [group] section\n"
+                                                    "t.conf:25: unknown section type [widget]\n" },
+        { BASE RIGHT_HEAD "colour = red\n", "t.conf:29: unknown key 'colour' in [right] section\n" },
+        { BASE "just some words\n", "t.conf:24: expected 'key = value' or a [section] header\n" },
+        { BASE "[member]\nname = x\n", "t.conf:24: [member] needs an identifier, as in [member NAME]\n" },
+        { BASE "[instance VN]\n", "t.conf:24: [instance] takes no argument (use 'id = VN')\n" },
+        { BASE "[instance]\nid = VN\nname = again\n",
+          "t.conf:24: duplicate [instance] section (first defined at t.conf:1)\n" },
+        { "[member VN/GOV/A]\nname = A\n", "t.conf:1: missing [instance] section\n" },
+        { "[instance]\nid = V N\nname = x\n", "t.conf:1: missing required key 'id' in [instance] section\n"
+                                              "t.conf:2: invalid value 'V N' for 'id': expected letters, "
+                                              "digits, '.', '_' or '-' (at most 64)\n" },
+        { BASE "[member VN/GOV/B]\n", "t.conf:24: missing required key 'name' in [member] section\n" },
+        { BASE "[service VN/GOV/A/db/s3]\n", "t.conf:24: missing required key 'title' in [service] section\n"
+                                             "t.conf:24: missing required key 'methods' in [service] section\n"
+                                             "t.conf:24: missing required key 'personal-data' in [service] section\n"
+                                             "t.conf:24: missing required key 'adapter' in [service] section\n" },
+        { BASE "[member VN/GOV/B]\nname = B\nname = C\n", "t.conf:26: key 'name' given twice (first on line 25)\n" },
 
         /* Duplicate ids. */
-        {BASE "[member VN/GOV/A]\nname = again\n",
-                "t.conf:24: duplicate member 'VN/GOV/A' (first defined at t.conf:4)\n"},
-        {BASE "[purpose p1]\ntitle = again\n",
-                "t.conf:24: duplicate purpose 'p1' (first defined at t.conf:19)\n"},
-        {BASE RIGHT_HEAD RIGHT_HEAD, "t.conf:29: duplicate right 'r' (first defined at t.conf:24)\n"},
+        { BASE "[member VN/GOV/A]\nname = again\n",
+          "t.conf:24: duplicate member 'VN/GOV/A' (first defined at t.conf:4)\n" },
+        { BASE "[purpose p1]\ntitle = again\n", "t.conf:24: duplicate purpose 'p1' (first defined at t.conf:19)\n" },
+        { BASE RIGHT_HEAD RIGHT_HEAD, "t.conf:29: duplicate right 'r' (first defined at t.conf:24)\n" },
 
         /* Identifiers: shape, class, instance. */
-        {BASE "[member XX/GOV/B]\nname = B\n", "t.conf:24: member 'XX/GOV/B' is not in instance 'VN'\n"},
-        {BASE "[member VN/XYZ/B]\nname = B\n",
-                "t.conf:24: invalid member class 'XYZ' in member 'VN/XYZ/B': expected GOV, COM or ORG\n"},
-        {BASE "[member VN/GOV/B$]\nname = B\n",
-                "t.conf:24: invalid member id 'VN/GOV/B$': expected INSTANCE/CLASS/MEMBER "
-                "(segments of letters, digits, '.', '_', '-')\n"},
-        {BASE "[member VN/GOV/..]\nname = B\n",
-                "t.conf:24: invalid member id 'VN/GOV/..': expected INSTANCE/CLASS/MEMBER "
-                "(segments of letters, digits, '.', '_', '-')\n"},
-        {BASE "[subsystem VN/GOV/A]\nname = x\nroles = client\n",
-                "t.conf:24: invalid subsystem id 'VN/GOV/A': expected INSTANCE/CLASS/MEMBER/SUBSYSTEM "
-                "(segments of letters, digits, '.', '_', '-')\n"},
-        {BASE "[service VN/GOV/A/db]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
-                "t.conf:24: invalid service id 'VN/GOV/A/db': expected "
-                "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE "
-                "(segments of letters, digits, '.', '_', '-')\n"},
-        {BASE "[service XX/GOV/A/db/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
-                "t.conf:24: service 'XX/GOV/A/db/s' is not in instance 'VN'\n"},
-        {BASE "[group g:h]\ntitle = x\nmembers = VN/GOV/A/app\n",
-                "t.conf:24: invalid group id 'g:h': expected letters, digits, '.', '_' or '-' (at most "
-                "64)\n"},
-        {BASE "[purpose a/b]\ntitle = x\n", "t.conf:24: invalid purpose code 'a/b': expected letters, "
-                                            "digits, '.', '_' or '-' (at most 64)\n"},
+        { BASE "[member XX/GOV/B]\nname = B\n", "t.conf:24: member 'XX/GOV/B' is not in instance 'VN'\n" },
+        { BASE "[member VN/XYZ/B]\nname = B\n",
+          "t.conf:24: invalid member class 'XYZ' in member 'VN/XYZ/B': expected GOV, COM or ORG\n" },
+        { BASE "[member VN/GOV/B$]\nname = B\n",
+          "t.conf:24: invalid member id 'VN/GOV/B$': expected INSTANCE/CLASS/MEMBER "
+          "(segments of letters, digits, '.', '_', '-')\n" },
+        { BASE "[member VN/GOV/..]\nname = B\n",
+          "t.conf:24: invalid member id 'VN/GOV/..': expected INSTANCE/CLASS/MEMBER "
+          "(segments of letters, digits, '.', '_', '-')\n" },
+        { BASE "[subsystem VN/GOV/A]\nname = x\nroles = client\n",
+          "t.conf:24: invalid subsystem id 'VN/GOV/A': expected INSTANCE/CLASS/MEMBER/SUBSYSTEM "
+          "(segments of letters, digits, '.', '_', '-')\n" },
+        { BASE "[service VN/GOV/A/db]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
+          "t.conf:24: invalid service id 'VN/GOV/A/db': expected "
+          "INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE "
+          "(segments of letters, digits, '.', '_', '-')\n" },
+        { BASE "[service XX/GOV/A/db/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
+          "t.conf:24: service 'XX/GOV/A/db/s' is not in instance 'VN'\n" },
+        { BASE "[group g:h]\ntitle = x\nmembers = VN/GOV/A/app\n",
+          "t.conf:24: invalid group id 'g:h': expected letters, digits, '.', '_' or '-' (at most "
+          "64)\n" },
+        { BASE "[purpose a/b]\ntitle = x\n", "t.conf:24: invalid purpose code 'a/b': expected letters, "
+                                             "digits, '.', '_' or '-' (at most 64)\n" },
 
         /* Dangling references. */
-        {BASE "[subsystem VN/GOV/B/x]\nname = x\nroles = client\n",
-                "t.conf:24: subsystem 'VN/GOV/B/x': member 'VN/GOV/B' is not defined\n"},
-        {BASE "[service VN/GOV/A/nope/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
-                "t.conf:24: service 'VN/GOV/A/nope/s': subsystem 'VN/GOV/A/nope' is not defined\n"},
-        {BASE "[service VN/GOV/A/app/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
-                "t.conf:24: service 'VN/GOV/A/app/s': subsystem 'VN/GOV/A/app' does not have the provider "
-                "role\n"},
-        {BASE "[right r]\nclient = VN/GOV/A/nope\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = "
-              "consent\n",
-                "t.conf:25: right 'r': client 'VN/GOV/A/nope' is not defined\n"},
-        {BASE "[right r]\nclient = VN/GOV/A/db\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = "
-              "consent\n",
-                "t.conf:25: right 'r': subsystem 'VN/GOV/A/db' does not have the client role\n"},
-        {BASE "[right r]\ngroup = nope\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = consent\n",
-                "t.conf:25: right 'r': group 'nope' is not defined\n"},
-        {BASE "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/nope\nbasis = consent\nmethods = "
-              "GET\n",
-                "t.conf:26: right 'r': service 'VN/GOV/A/db/nope' is not defined\n"},
-        {BASE RIGHT_HEAD "purposes = p1,\\\n   p2\npurposes = p3, p1\n",
-                "t.conf:29: right 'r': purpose 'p2' is not defined\n"
-                "t.conf:31: right 'r': purpose 'p3' is not defined\n"
-                "t.conf:31: right 'r': purpose 'p1' listed twice\n"},
-        {BASE "[group h]\ntitle = H\nmembers = VN/GOV/A/app, VN/GOV/A/x\nmembers = VN/GOV/A/db "
-              "VN/GOV/A/app\n",
-                "t.conf:26: group 'h': subsystem 'VN/GOV/A/x' is not defined\n"
-                "t.conf:27: group 'h': subsystem 'VN/GOV/A/db' does not have the client role\n"
-                "t.conf:27: group 'h': subsystem 'VN/GOV/A/app' listed twice\n"},
+        { BASE "[subsystem VN/GOV/B/x]\nname = x\nroles = client\n",
+          "t.conf:24: subsystem 'VN/GOV/B/x': member 'VN/GOV/B' is not defined\n" },
+        { BASE "[service VN/GOV/A/nope/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
+          "t.conf:24: service 'VN/GOV/A/nope/s': subsystem 'VN/GOV/A/nope' is not defined\n" },
+        { BASE "[service VN/GOV/A/app/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n",
+          "t.conf:24: service 'VN/GOV/A/app/s': subsystem 'VN/GOV/A/app' does not have the provider "
+          "role\n" },
+        { BASE "[right r]\nclient = VN/GOV/A/nope\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = "
+               "consent\n",
+          "t.conf:25: right 'r': client 'VN/GOV/A/nope' is not defined\n" },
+        { BASE "[right r]\nclient = VN/GOV/A/db\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = "
+               "consent\n",
+          "t.conf:25: right 'r': subsystem 'VN/GOV/A/db' does not have the client role\n" },
+        { BASE "[right r]\ngroup = nope\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = consent\n",
+          "t.conf:25: right 'r': group 'nope' is not defined\n" },
+        { BASE "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/nope\nbasis = consent\nmethods = "
+               "GET\n",
+          "t.conf:26: right 'r': service 'VN/GOV/A/db/nope' is not defined\n" },
+        { BASE RIGHT_HEAD "purposes = p1,\\\n   p2\npurposes = p3, p1\n",
+          "t.conf:29: right 'r': purpose 'p2' is not defined\n"
+          "t.conf:31: right 'r': purpose 'p3' is not defined\n"
+          "t.conf:31: right 'r': purpose 'p1' listed twice\n" },
+        { BASE "[group h]\ntitle = H\nmembers = VN/GOV/A/app, VN/GOV/A/x\nmembers = VN/GOV/A/db "
+               "VN/GOV/A/app\n",
+          "t.conf:26: group 'h': subsystem 'VN/GOV/A/x' is not defined\n"
+          "t.conf:27: group 'h': subsystem 'VN/GOV/A/db' does not have the client role\n"
+          "t.conf:27: group 'h': subsystem 'VN/GOV/A/app' listed twice\n" },
 
         /* Rights: client/group, methods, basis. */
-        {BASE RIGHT_HEAD "group = g\n", "t.conf:24: right 'r': give either client or group, not both\n"},
-        {BASE "[right r]\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = consent\n",
-                "t.conf:24: right 'r': missing client or group\n"},
-        {BASE "[right r]\ngroup = g\nservice = VN/GOV/A/db/people\nmethods = GET, DELETE, PUT\nbasis = "
-              "consent\n",
-                "t.conf:27: right 'r': method PUT is not offered by service 'VN/GOV/A/db/people'\n"
-                "t.conf:27: right 'r': method DELETE is not offered by service 'VN/GOV/A/db/people'\n"},
-        {BASE "[right r]\ngroup = g\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = statute\n",
-                "t.conf:24: right 'r': a statute right needs a legal-reference\n"
-                "t.conf:24: right 'r': a statute right needs at least one purpose\n"},
-        {BASE "[right r]\ngroup = g\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = statute\n"
-              "legal-reference = Law 1/2020\n",
-                "t.conf:24: right 'r': a statute right needs at least one purpose\n"},
-        {BASE "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = law\n",
-                "t.conf:24: missing required key 'basis' in [right] section\n"
-                "t.conf:28: invalid value 'law' for 'basis': expected statute or consent\n"},
-        {BASE "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/people\nmethods = FETCH\nbasis = "
-              "consent\n",
-                "t.conf:24: missing required key 'methods' in [right] section\n"
-                "t.conf:27: invalid value 'FETCH' for 'methods': expected HTTP methods among GET, HEAD, "
-                "POST, PUT, PATCH, "
-                "DELETE\n"},
+        { BASE RIGHT_HEAD "group = g\n", "t.conf:24: right 'r': give either client or group, not both\n" },
+        { BASE "[right r]\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = consent\n",
+          "t.conf:24: right 'r': missing client or group\n" },
+        { BASE "[right r]\ngroup = g\nservice = VN/GOV/A/db/people\nmethods = GET, DELETE, PUT\nbasis = "
+               "consent\n",
+          "t.conf:27: right 'r': method PUT is not offered by service 'VN/GOV/A/db/people'\n"
+          "t.conf:27: right 'r': method DELETE is not offered by service 'VN/GOV/A/db/people'\n" },
+        { BASE "[right r]\ngroup = g\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = statute\n",
+          "t.conf:24: right 'r': a statute right needs a legal-reference\n"
+          "t.conf:24: right 'r': a statute right needs at least one purpose\n" },
+        { BASE "[right r]\ngroup = g\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = statute\n"
+               "legal-reference = Law 1/2020\n",
+          "t.conf:24: right 'r': a statute right needs at least one purpose\n" },
+        { BASE "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = law\n",
+          "t.conf:24: missing required key 'basis' in [right] section\n"
+          "t.conf:28: invalid value 'law' for 'basis': expected statute or consent\n" },
+        { BASE "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/people\nmethods = FETCH\nbasis = "
+               "consent\n",
+          "t.conf:24: missing required key 'methods' in [right] section\n"
+          "t.conf:27: invalid value 'FETCH' for 'methods': expected HTTP methods among GET, HEAD, "
+          "POST, PUT, PATCH, "
+          "DELETE\n" },
 
         /* Bad values. */
-        {BASE SERVICE_HEAD "max-request-size = lots\n",
-                "t.conf:29: invalid value 'lots' for 'max-request-size': expected a size between 1 and "
-                "1GiB, such as "
-                "64KiB or 1MiB\n"},
-        {BASE SERVICE_HEAD "max-response-size = 0\n",
-                "t.conf:29: invalid value '0' for 'max-response-size': expected a size between 1 and 1GiB, "
-                "such as "
-                "64KiB or 1MiB\n"},
-        {BASE SERVICE_HEAD "max-response-size = 2GiB\n",
-                "t.conf:29: invalid value '2GiB' for 'max-response-size': expected a size between 1 and "
-                "1GiB, such as "
-                "64KiB or 1MiB\n"},
-        {BASE SERVICE_HEAD "timeout = 1 year\n", "t.conf:29: invalid value '1 year' for 'timeout': expected "
-                                                 "a duration between 1ms and 10min, such as "
-                                                 "500ms, 5s or 2min\n"},
-        {BASE SERVICE_HEAD "timeout = 11min\n", "t.conf:29: invalid value '11min' for 'timeout': expected a "
-                                                "duration between 1ms and 10min, such as "
-                                                "500ms, 5s or 2min\n"},
-        {BASE SERVICE_HEAD "timeout = 0ms\n", "t.conf:29: invalid value '0ms' for 'timeout': expected a "
-                                              "duration between 1ms and 10min, such as "
-                                              "500ms, 5s or 2min\n"},
-        {BASE "[service VN/GOV/A/db/s2]\ntitle = S2\nmethods = GET\npersonal-data = maybe\nadapter = "
-              "sample\n",
-                "t.conf:24: missing required key 'personal-data' in [service] section\n"
-                "t.conf:27: invalid value 'maybe' for 'personal-data': expected yes or no\n"},
-        {BASE SERVICE_HEAD "paths = items/*\n", "t.conf:29: invalid value 'items/*' for 'paths': expected "
-                                                "path patterns starting with '/' ('*' = one "
-                                                "segment, a final '**' = any rest)\n"},
-        {BASE SERVICE_HEAD "paths = /**/x\n", "t.conf:29: invalid value '/**/x' for 'paths': expected path "
-                                              "patterns starting with '/' ('*' = one "
-                                              "segment, a final '**' = any rest)\n"},
-        {BASE SERVICE_HEAD "paths = /a*\n", "t.conf:29: invalid value '/a*' for 'paths': expected path "
-                                            "patterns starting with '/' ('*' = one "
-                                            "segment, a final '**' = any rest)\n"},
-        {BASE SERVICE_HEAD "paths = /a/../b\n", "t.conf:29: invalid value '/a/../b' for 'paths': expected "
-                                                "path patterns starting with '/' ('*' = one "
-                                                "segment, a final '**' = any rest)\n"},
-        {BASE SERVICE_HEAD "paths = /a/\n", "t.conf:29: invalid value '/a/' for 'paths': expected path "
-                                            "patterns starting with '/' ('*' = one "
-                                            "segment, a final '**' = any rest)\n"},
-        {BASE SERVICE_HEAD "request-schema = /etc/passwd\n",
-                "t.conf:29: invalid value '/etc/passwd' for 'request-schema': expected a relative path such "
-                "as "
-                "population/citizen.response.json\n"},
-        {BASE SERVICE_HEAD "response-schema = ../secret.json\n",
-                "t.conf:29: invalid value '../secret.json' for 'response-schema': expected a relative path "
-                "such as "
-                "population/citizen.response.json\n"},
-        {BASE SERVICE_HEAD "adapter = rest\n", "t.conf:29: key 'adapter' given twice (first on line 28)\n"},
-        {BASE "[service VN/GOV/A/db/s2]\ntitle = S2\nmethods = GET\npersonal-data = no\nadapter = my "
-              "adapter\n",
-                "t.conf:24: missing required key 'adapter' in [service] section\n"
-                "t.conf:28: invalid value 'my adapter' for 'adapter': expected an adapter kind such as "
-                "sample or rest\n"},
-        {BASE RIGHT_HEAD "fields = name\n", "t.conf:29: invalid value 'name' for 'fields': expected JSON "
-                                            "pointers such as /full_name (RFC 6901)\n"},
-        {BASE RIGHT_HEAD "fields = /a~2\n", "t.conf:29: invalid value '/a~2' for 'fields': expected JSON "
-                                            "pointers such as /full_name (RFC 6901)\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client, admin\n",
-                "t.conf:24: missing required key 'roles' in [subsystem] section\n"
-                "t.conf:26: invalid value 'client, admin' for 'roles': expected roles among client, "
-                "provider, "
-                "consent-authority, auditor\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-fingerprint = sha256:abcd\n",
-                "t.conf:27: invalid value 'sha256:abcd' for 'tls-fingerprint': expected sha256: followed by "
-                "64 hex "
-                "digits (pairs may be separated by ':')\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-fingerprint = "
-              "md5:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
-                "t.conf:27: invalid value "
-                "'md5:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' for "
-                "'tls-fingerprint': expected sha256: followed by 64 hex digits (pairs may be separated by "
-                "':')\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-fingerprint = "
-              "sha256:g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
-                "t.conf:27: invalid value "
-                "'sha256:g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' for "
-                "'tls-fingerprint': expected sha256: followed by 64 hex digits (pairs may be separated by "
-                "':')\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-cn = "
-              "01234567890123456789012345678901234567890123456789012345678901234\n",
-                "t.conf:27: invalid value "
-                "'01234567890123456789012345678901234567890123456789012345678901234' for "
-                "'tls-cn': expected a certificate common name of at most 64 bytes\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = provider\nadapter-key = short\n",
-                "t.conf:27: invalid value 'short' for 'adapter-key': expected a CURVE public key in Z85 (40 "
-                "characters)\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\n"
-              "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n",
-                "t.conf:27: subsystem 'VN/GOV/A/x': adapter-key needs the provider role\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = consent-authority\nconsent-jwk = {\"kty\": "
-              "\"EC\"\n",
-                "t.conf:27: invalid value '{\"kty\": \"EC\"' for 'consent-jwk': expected a public JWK as a "
-                "JSON object "
-                "with \"kty\" (no private part)\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = consent-authority\n"
-              "consent-jwk = {\"kty\": \"EC\", \"d\": \"secret\"}\n",
-                "t.conf:27: invalid value '{\"kty\": \"EC\", \"d\": \"secret\"}' for 'consent-jwk': "
-                "expected a public "
-                "JWK as a JSON object with \"kty\" (no private part)\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\nconsent-jwk = {\"kty\": \"EC\"}\n",
-                "t.conf:27: subsystem 'VN/GOV/A/x': consent-jwk needs the consent-authority role\n"},
+        { BASE SERVICE_HEAD "max-request-size = lots\n",
+          "t.conf:29: invalid value 'lots' for 'max-request-size': expected a size between 1 and "
+          "1GiB, such as "
+          "64KiB or 1MiB\n" },
+        { BASE SERVICE_HEAD "max-response-size = 0\n",
+          "t.conf:29: invalid value '0' for 'max-response-size': expected a size between 1 and 1GiB, "
+          "such as "
+          "64KiB or 1MiB\n" },
+        { BASE SERVICE_HEAD "max-response-size = 2GiB\n",
+          "t.conf:29: invalid value '2GiB' for 'max-response-size': expected a size between 1 and "
+          "1GiB, such as "
+          "64KiB or 1MiB\n" },
+        { BASE SERVICE_HEAD "timeout = 1 year\n", "t.conf:29: invalid value '1 year' for 'timeout': expected "
+                                                  "a duration between 1ms and 10min, such as "
+                                                  "500ms, 5s or 2min\n" },
+        { BASE SERVICE_HEAD "timeout = 11min\n", "t.conf:29: invalid value '11min' for 'timeout': expected a "
+                                                 "duration between 1ms and 10min, such as "
+                                                 "500ms, 5s or 2min\n" },
+        { BASE SERVICE_HEAD "timeout = 0ms\n", "t.conf:29: invalid value '0ms' for 'timeout': expected a "
+                                               "duration between 1ms and 10min, such as "
+                                               "500ms, 5s or 2min\n" },
+        { BASE "[service VN/GOV/A/db/s2]\ntitle = S2\nmethods = GET\npersonal-data = maybe\nadapter = "
+               "sample\n",
+          "t.conf:24: missing required key 'personal-data' in [service] section\n"
+          "t.conf:27: invalid value 'maybe' for 'personal-data': expected yes or no\n" },
+        { BASE SERVICE_HEAD "paths = items/*\n", "t.conf:29: invalid value 'items/*' for 'paths': expected "
+                                                 "path patterns starting with '/' ('*' = one "
+                                                 "segment, a final '**' = any rest)\n" },
+        { BASE SERVICE_HEAD "paths = /**/x\n", "t.conf:29: invalid value '/**/x' for 'paths': expected path "
+                                               "patterns starting with '/' ('*' = one "
+                                               "segment, a final '**' = any rest)\n" },
+        { BASE SERVICE_HEAD "paths = /a*\n", "t.conf:29: invalid value '/a*' for 'paths': expected path "
+                                             "patterns starting with '/' ('*' = one "
+                                             "segment, a final '**' = any rest)\n" },
+        { BASE SERVICE_HEAD "paths = /a/../b\n", "t.conf:29: invalid value '/a/../b' for 'paths': expected "
+                                                 "path patterns starting with '/' ('*' = one "
+                                                 "segment, a final '**' = any rest)\n" },
+        { BASE SERVICE_HEAD "paths = /a/\n", "t.conf:29: invalid value '/a/' for 'paths': expected path "
+                                             "patterns starting with '/' ('*' = one "
+                                             "segment, a final '**' = any rest)\n" },
+        { BASE SERVICE_HEAD "request-schema = /etc/passwd\n",
+          "t.conf:29: invalid value '/etc/passwd' for 'request-schema': expected a relative path such "
+          "as "
+          "population/citizen.response.json\n" },
+        { BASE SERVICE_HEAD "response-schema = ../secret.json\n",
+          "t.conf:29: invalid value '../secret.json' for 'response-schema': expected a relative path "
+          "such as "
+          "population/citizen.response.json\n" },
+        { BASE SERVICE_HEAD "adapter = rest\n", "t.conf:29: key 'adapter' given twice (first on line 28)\n" },
+        { BASE "[service VN/GOV/A/db/s2]\ntitle = S2\nmethods = GET\npersonal-data = no\nadapter = my "
+               "adapter\n",
+          "t.conf:24: missing required key 'adapter' in [service] section\n"
+          "t.conf:28: invalid value 'my adapter' for 'adapter': expected an adapter kind such as "
+          "sample or rest\n" },
+        { BASE RIGHT_HEAD "fields = name\n", "t.conf:29: invalid value 'name' for 'fields': expected JSON "
+                                             "pointers such as /full_name (RFC 6901)\n" },
+        { BASE RIGHT_HEAD "fields = /a~2\n", "t.conf:29: invalid value '/a~2' for 'fields': expected JSON "
+                                             "pointers such as /full_name (RFC 6901)\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client, admin\n",
+          "t.conf:24: missing required key 'roles' in [subsystem] section\n"
+          "t.conf:26: invalid value 'client, admin' for 'roles': expected roles among client, "
+          "provider, "
+          "consent-authority, auditor\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-fingerprint = sha256:abcd\n",
+          "t.conf:27: invalid value 'sha256:abcd' for 'tls-fingerprint': expected sha256: followed by "
+          "64 hex "
+          "digits (pairs may be separated by ':')\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-fingerprint = "
+               "md5:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+          "t.conf:27: invalid value "
+          "'md5:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' for "
+          "'tls-fingerprint': expected sha256: followed by 64 hex digits (pairs may be separated by "
+          "':')\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-fingerprint = "
+               "sha256:g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+          "t.conf:27: invalid value "
+          "'sha256:g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' for "
+          "'tls-fingerprint': expected sha256: followed by 64 hex digits (pairs may be separated by "
+          "':')\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-cn = "
+               "01234567890123456789012345678901234567890123456789012345678901234\n",
+          "t.conf:27: invalid value "
+          "'01234567890123456789012345678901234567890123456789012345678901234' for "
+          "'tls-cn': expected a certificate common name of at most 64 bytes\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = provider\nadapter-key = short\n",
+          "t.conf:27: invalid value 'short' for 'adapter-key': expected a CURVE public key in Z85 (40 "
+          "characters)\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\n"
+               "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n",
+          "t.conf:27: subsystem 'VN/GOV/A/x': adapter-key needs the provider role\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = consent-authority\nconsent-jwk = {\"kty\": "
+               "\"EC\"\n",
+          "t.conf:27: invalid value '{\"kty\": \"EC\"' for 'consent-jwk': expected a public JWK as a "
+          "JSON object "
+          "with \"kty\" (no private part)\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = consent-authority\n"
+               "consent-jwk = {\"kty\": \"EC\", \"d\": \"secret\"}\n",
+          "t.conf:27: invalid value '{\"kty\": \"EC\", \"d\": \"secret\"}' for 'consent-jwk': "
+          "expected a public "
+          "JWK as a JSON object with \"kty\" (no private part)\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\nconsent-jwk = {\"kty\": \"EC\"}\n",
+          "t.conf:27: subsystem 'VN/GOV/A/x': consent-jwk needs the consent-authority role\n" },
 
         /* A bad value is reported once, not again by the checks that depend on it. */
-        {BASE "[subsystem VN/GOV/A/p]\nname = p\nroles = seller\n"
-              "[service VN/GOV/A/p/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n"
-              "[right r]\nclient = VN/GOV/A/p\nservice = VN/GOV/A/p/s\nmethods = GET\nbasis = consent\n",
-                "t.conf:24: missing required key 'roles' in [subsystem] section\n"
-                "t.conf:26: invalid value 'seller' for 'roles': expected roles among client, provider, "
-                "consent-authority, auditor\n"},
-        {BASE "[service VN/GOV/A/db/s2]\ntitle = S2\nmethods = TRACE\npersonal-data = no\nadapter = sample\n"
-              "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/s2\nmethods = GET\nbasis = consent\n",
-                "t.conf:24: missing required key 'methods' in [service] section\n"
-                "t.conf:26: invalid value 'TRACE' for 'methods': expected HTTP methods among GET, HEAD, "
-                "POST, PUT, "
-                "PATCH, DELETE\n"},
+        { BASE "[subsystem VN/GOV/A/p]\nname = p\nroles = seller\n"
+               "[service VN/GOV/A/p/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = sample\n"
+               "[right r]\nclient = VN/GOV/A/p\nservice = VN/GOV/A/p/s\nmethods = GET\nbasis = consent\n",
+          "t.conf:24: missing required key 'roles' in [subsystem] section\n"
+          "t.conf:26: invalid value 'seller' for 'roles': expected roles among client, provider, "
+          "consent-authority, auditor\n" },
+        { BASE "[service VN/GOV/A/db/s2]\ntitle = S2\nmethods = TRACE\npersonal-data = no\nadapter = sample\n"
+               "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/s2\nmethods = GET\nbasis = consent\n",
+          "t.conf:24: missing required key 'methods' in [service] section\n"
+          "t.conf:26: invalid value 'TRACE' for 'methods': expected HTTP methods among GET, HEAD, "
+          "POST, PUT, "
+          "PATCH, DELETE\n" },
 
         /* Identities must be unique. */
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-cn = VN/GOV/A/app\n",
-                "t.conf:27: subsystem 'VN/GOV/A/x': tls-cn 'VN/GOV/A/app' is already used by subsystem "
-                "'VN/GOV/A/app'\n"},
-        {BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\n"
-              "tls-fingerprint = sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
-              "[subsystem VN/GOV/A/y]\nname = y\nroles = client\n"
-              "tls-fingerprint = sha256:00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\n",
-                "t.conf:31: subsystem 'VN/GOV/A/y': fingerprint "
-                "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff is already pinned "
-                "for "
-                "subsystem 'VN/GOV/A/x'\n"},
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-cn = VN/GOV/A/app\n",
+          "t.conf:27: subsystem 'VN/GOV/A/x': tls-cn 'VN/GOV/A/app' is already used by subsystem "
+          "'VN/GOV/A/app'\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\n"
+               "tls-fingerprint = sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+               "[subsystem VN/GOV/A/y]\nname = y\nroles = client\n"
+               "tls-fingerprint = sha256:00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\n",
+          "t.conf:31: subsystem 'VN/GOV/A/y': fingerprint "
+          "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff is already pinned "
+          "for "
+          "subsystem 'VN/GOV/A/x'\n" },
 
         /* Every error is reported, sorted by line. */
-        {BASE "[member VN/GOV/A]\nname = again\nsize = 1\n"
-              "[right r]\nclient = VN/GOV/A/ghost\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = "
-              "statute\n"
-              "purposes = p1\n" SERVICE_HEAD "timeout = forever\n",
-                "t.conf:24: duplicate member 'VN/GOV/A' (first defined at t.conf:4)\n"
-                "t.conf:26: unknown key 'size' in [member] section\n"
-                "t.conf:27: right 'r': a statute right needs a legal-reference\n"
-                "t.conf:28: right 'r': client 'VN/GOV/A/ghost' is not defined\n"
-                "t.conf:38: invalid value 'forever' for 'timeout': expected a duration between 1ms and "
-                "10min, such as "
-                "500ms, 5s or 2min\n"},
+        { BASE "[member VN/GOV/A]\nname = again\nsize = 1\n"
+               "[right r]\nclient = VN/GOV/A/ghost\nservice = VN/GOV/A/db/people\nmethods = GET\nbasis = "
+               "statute\n"
+               "purposes = p1\n" SERVICE_HEAD "timeout = forever\n",
+          "t.conf:24: duplicate member 'VN/GOV/A' (first defined at t.conf:4)\n"
+          "t.conf:26: unknown key 'size' in [member] section\n"
+          "t.conf:27: right 'r': a statute right needs a legal-reference\n"
+          "t.conf:28: right 'r': client 'VN/GOV/A/ghost' is not defined\n"
+          "t.conf:38: invalid value 'forever' for 'timeout': expected a duration between 1ms and "
+          "10min, such as "
+          "500ms, 5s or 2min\n" },
 };
 
 static void test_broken(void)
@@ -696,14 +690,13 @@ static void test_broken(void)
 
                 if (!broken[i].errors) {
                         if (k != 0 || errors)
-                                fprintf(stderr, "case %zu: expected to load, got %d:\n%s", i, k,
-                                        strempty(errors));
+                                fprintf(stderr, "case %zu: expected to load, got %d:\n%s", i, k, strempty(errors));
                         CHECK(k == 0 && r && !errors);
                         continue;
                 }
                 if (k != REGISTRY_E_INVALID || r || !errors || !streq(errors, broken[i].errors)) {
-                        fprintf(stderr, "case %zu: got %d\n--- got:\n%s--- expected:\n%s", i, k,
-                                strempty(errors), broken[i].errors);
+                        fprintf(stderr, "case %zu: got %d\n--- got:\n%s--- expected:\n%s", i, k, strempty(errors),
+                                broken[i].errors);
                         CHECK(false);
                 }
                 n_checks++;
@@ -719,8 +712,8 @@ static void test_multi_file(void)
         static const char b[] = "# b\n[member VN/GOV/A]\nname = A again\n[subsystem VN/GOV/A/x]\nname = x\n"
                                 "roles = client\nbogus = 1\n";
         RegistryFile files[] = {
-                {.name = "b.conf", .text = b, .size = sizeof(b) - 1},
-                {.name = "a.conf", .text = a, .size = sizeof(a) - 1},
+                { .name = "b.conf", .text = b, .size = sizeof(b) - 1 },
+                { .name = "a.conf", .text = a, .size = sizeof(a) - 1 },
         };
         _cleanup_free_ char *errors = NULL;
         Registry *r = NULL;
@@ -742,7 +735,7 @@ static void test_multi_file(void)
         /* A file with a NUL byte and bad UTF-8 is refused with its line. */
         {
                 static const char c[] = "[instance]\nid = VN\nname = \xff\n";
-                RegistryFile f = {.name = "c.conf", .text = c, .size = sizeof(c) - 1};
+                RegistryFile f = { .name = "c.conf", .text = c, .size = sizeof(c) - 1 };
                 CHECK(registry_load_files(&r, &f, 1, &errors) == REGISTRY_E_INVALID);
                 CHECK(streq(errors, "c.conf:1: missing required key 'name' in [instance] section\n"
                                     "c.conf:3: invalid UTF-8 in line\n"));
@@ -786,8 +779,7 @@ static void test_dir(void)
         CHECK(mkdir(path, 0700) == 0);
 
         CHECK(registry_load_dir(&r, dir, &errors) == REGISTRY_E_INVALID);
-        assert(asprintf(&expected, "%s/b.conf:3: missing required key 'name' in [member] section\n", dir) >
-                0);
+        assert(asprintf(&expected, "%s/b.conf:3: missing required key 'name' in [member] section\n", dir) > 0);
         CHECK(streq(errors, expected));
         errors = mfree(errors);
         snprintf(path, sizeof(path), "%s/", dir);
@@ -805,9 +797,8 @@ static void test_dir(void)
         /* Cleanup. */
         snprintf(path, sizeof(path), "%s/sub.conf", dir);
         rmdir(path);
-        for (const char *const *n =
-                        (const char *const[]){"a.conf", "b.conf", "notes.txt", ".hidden.conf", NULL};
-                *n; n++) {
+        for (const char *const *n = (const char *const[]){ "a.conf", "b.conf", "notes.txt", ".hidden.conf", NULL }; *n;
+             n++) {
                 snprintf(path, sizeof(path), "%s/%s", dir, *n);
                 unlink(path);
         }
@@ -842,9 +833,9 @@ static void test_docs_example(void)
 
                 CHECK(end);
                 texts[n] = strndup(p + 7, (size_t)(end - p - 7));
-                files[n] = (RegistryFile){.name = n == 0 ? "00-base.conf" : "50-services-rights.conf",
-                        .text = texts[n],
-                        .size = strlen(texts[n])};
+                files[n] = (RegistryFile){ .name = n == 0 ? "00-base.conf" : "50-services-rights.conf",
+                                           .text = texts[n],
+                                           .size = strlen(texts[n]) };
                 n++;
                 p = end + 3;
         }
@@ -853,16 +844,14 @@ static void test_docs_example(void)
                 fprintf(stderr, "docs/registry.md example:\n%s", strempty(errors));
         CHECK(r);
 
-        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, POPULATION), REGISTRY_METHOD_GET, "/", &right) ==
-                0);
+        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, POPULATION), REGISTRY_METHOD_GET, "/", &right) == 0);
         CHECK(streq(right->id, "oss-citizen"));
-        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BCA/population/household"),
-                      REGISTRY_METHOD_GET, "/0123", &right) == 0);
-        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BCA/population/household"),
-                      REGISTRY_METHOD_GET, "/0123/members/1", &right) == REGISTRY_E_PATH);
+        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BCA/population/household"), REGISTRY_METHOD_GET,
+                                 "/0123", &right) == 0);
+        CHECK(registry_authorize(r, sub(r, HN_OSS), svc(r, "VN/GOV/BCA/population/household"), REGISTRY_METHOD_GET,
+                                 "/0123/members/1", &right) == REGISTRY_E_PATH);
         CHECK(registry_authorize(r, sub(r, VCB), svc(r, POPULATION), REGISTRY_METHOD_GET, "/", &right) == 0);
-        CHECK(right->basis == REGISTRY_BASIS_CONSENT &&
-                registry_right_allows_purpose(right, "loan-application"));
+        CHECK(right->basis == REGISTRY_BASIS_CONSENT && registry_right_allows_purpose(right, "loan-application"));
         CHECK(right->fields && streq(right->fields[1], "/birth_date"));
         CHECK(sub(r, "VN/GOV/VPCP/national-portal")->consent_jwk);
         CHECK(sub(r, VCB)->n_tls_fingerprints == 1);
@@ -932,7 +921,7 @@ static void test_sample_docs(void)
 
                         CHECK(!!(s->roles & REGISTRY_ROLE_CLIENT) == !!strstr(cells[2], "client"));
                         CHECK(!!(s->roles & REGISTRY_ROLE_CONSENT_AUTHORITY) ==
-                                !!strstr(cells[2], "consent authority"));
+                              !!strstr(cells[2], "consent authority"));
                         CHECK(!!(s->roles & REGISTRY_ROLE_AUDITOR) == !!strstr(cells[2], "auditor"));
                         n_clients++;
                 } else if (n == 6 && (strneq(cells[1], "VN/", 3) || strneq(cells[1], "group ", 6))) {
@@ -1002,7 +991,7 @@ static void test_limits(void)
         fclose(f);
         CHECK(load_text(text, &r, &errors) == 0);
         CHECK(registry_member_lookup(r, "VN/GOV/M00000") && registry_member_lookup(r, "VN/GOV/M12345") &&
-                registry_member_lookup(r, "VN/GOV/M19999") && !registry_member_lookup(r, "VN/GOV/M20000"));
+              registry_member_lookup(r, "VN/GOV/M19999") && !registry_member_lookup(r, "VN/GOV/M20000"));
         r = registry_unref(r);
         text = mfree(text);
 }
@@ -1018,7 +1007,6 @@ int main(void)
         test_docs_example();
         test_sample_docs();
         test_limits();
-        printf("test-registry: %u checks passed (%zu broken-registry cases)\n", n_checks,
-                ELEMENTSOF(broken));
+        printf("test-registry: %u checks passed (%zu broken-registry cases)\n", n_checks, ELEMENTSOF(broken));
         return 0;
 }

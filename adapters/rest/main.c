@@ -13,8 +13,7 @@ static void help(void)
         printf("Usage: xbus-adapter-rest --route SERVICE=URL [--route ...] [OPTIONS]\n"
                "Answer bus services by forwarding each request to an HTTP backend.\n"
                "A request goes to URL + path + \"?\" + query + \"&subject=\" + SUBJECT (parts that are\n"
-               "empty are left out), with the subject also in the X-Bus-Subject header.\n\n"
-               ADAPTER_CLI_HELP_BUS
+               "empty are left out), with the subject also in the X-Bus-Subject header.\n\n" ADAPTER_CLI_HELP_BUS
                "  --route SERVICE=URL       serve SERVICE from URL (http or https; repeatable, at most %d)\n"
                "  --workers N               worker connections, each with its own HTTP connection (default 4)\n"
                "  --timeout MS              cap on one backend call (default %d); a smaller request\n"
@@ -22,8 +21,7 @@ static void help(void)
                "  --max-response BYTES      largest backend body accepted (default %u)\n"
                "  --cacert FILE             CAs for https backends (default: the system's)\n"
                "  --cert FILE --key FILE    client certificate for https backends that ask for one\n"
-               "  --name NAME               instance name announced to the bus (default rest)\n"
-               ADAPTER_CLI_HELP_TAIL,
+               "  --name NAME               instance name announced to the bus (default rest)\n" ADAPTER_CLI_HELP_TAIL,
                PROTO_MAX_SERVICES, REST_DEFAULT_TIMEOUT_MS, REST_DEFAULT_MAX_RESPONSE);
 }
 
@@ -53,8 +51,7 @@ int main(int argc, char **argv)
 {
         static AdapterCli cli = { .bus = ADAPTER_CLI_DEFAULT_BUS, .name = "rest", .workers = 4 };
         static AdapterCliForward fwd = {
-                .backend = { .timeout_ms = REST_DEFAULT_TIMEOUT_MS,
-                             .max_response = REST_DEFAULT_MAX_RESPONSE },
+                .backend = { .timeout_ms = REST_DEFAULT_TIMEOUT_MS, .max_response = REST_DEFAULT_MAX_RESPONSE },
                 .url_valid = rest_url_valid,
         };
         static const AdapterHandler handler = { worker_init, worker_done, handle };

@@ -36,7 +36,7 @@ static bool url_part_ok(const char *s, bool path)
 static bool path_has_dot_segment(const char *path)
 {
         for (const char *seg = path; seg;) {
-                const char *end = strchr(++seg, '/');   /* seg: after the '/' */
+                const char *end = strchr(++seg, '/'); /* seg: after the '/' */
                 size_t n = end ? (size_t)(end - seg) : strlen(seg), dots = 0, i = 0;
                 bool other = false;
 
@@ -100,7 +100,7 @@ static int build_url(CURL *curl, const char *base, const AdapterRequest *req, ch
             !url_part_ok(req->query, false))
                 return -EINVAL;
         if (base_has_query && *path)
-                return -EINVAL;         /* a path after a query would end up in the query */
+                return -EINVAL; /* a path after a query would end up in the query */
         if (req->subject) {
                 subject = curl_easy_escape(curl, req->subject, 0);
                 if (!subject)
@@ -136,10 +136,10 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
 {
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
         _cleanup_free_ char *url = NULL;
-        const char *values[] = { req->subject, req->purpose, req->client, req->xroad_id, req->user_id, req->issue,
-                                 req->content_type };
+        const char *values[] = { req->subject, req->purpose, req->client,      req->xroad_id,
+                                 req->user_id, req->issue,   req->content_type };
         static const char *const names[] = { "X-Bus-Subject", "X-Bus-Purpose", "X-Road-Client", "X-Road-Id",
-                                             "X-Road-UserId", "X-Road-Issue", "Content-Type" };
+                                             "X-Road-UserId", "X-Road-Issue",  "Content-Type" };
         char *ctype = NULL;
         long code = 0;
         CURL *c = f->curl;

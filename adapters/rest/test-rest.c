@@ -63,8 +63,8 @@ static void on_request(struct evhttp_request *req, void *arg)
                               "client", evhttp_find_header(h, "X-Road-Client"), "xroad_id",
                               evhttp_find_header(h, "X-Road-Id"), "user_id", evhttp_find_header(h, "X-Road-UserId"),
                               "purpose", evhttp_find_header(h, "X-Bus-Purpose"), "content_type",
-                              evhttp_find_header(h, "Content-Type"), "expect", evhttp_find_header(h, "Expect"),
-                              "body", body);
+                              evhttp_find_header(h, "Content-Type"), "expect", evhttp_find_header(h, "Expect"), "body",
+                              body);
                 text = json_dumps(j, JSON_COMPACT);
                 send_json(req, 200, "application/json; charset=utf-8", text, strlen(text));
                 free(text);
@@ -144,16 +144,23 @@ static int closed_port(void)
         assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
         assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
         port = ntohs(sa.sin_port);
-        close(fd);      /* nothing listens there now */
+        close(fd); /* nothing listens there now */
         return port;
 }
 
 static AdapterRequest request(const char *method, const char *path, const char *query, const char *subject)
 {
-        return (AdapterRequest){ .service = "VN/GOV/X/y/svc", .method = method, .path = path, .query = query,
-                                 .client = "VN/GOV/HN-UBND/one-stop-shop", .subject = subject,
-                                 .purpose = "public-service-delivery", .user_id = "EE123", .issue = "",
-                                 .xroad_id = "id-1", .content_type = "" };
+        return (AdapterRequest){ .service = "VN/GOV/X/y/svc",
+                                 .method = method,
+                                 .path = path,
+                                 .query = query,
+                                 .client = "VN/GOV/HN-UBND/one-stop-shop",
+                                 .subject = subject,
+                                 .purpose = "public-service-delivery",
+                                 .user_id = "EE123",
+                                 .issue = "",
+                                 .xroad_id = "id-1",
+                                 .content_type = "" };
 }
 
 static void forward(RestForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
@@ -356,8 +363,8 @@ int main(void)
         /* requests that cannot be carried are refused before any connection */
         snprintf(url, sizeof(url), "%s/echo", base);
         {
-                const char *paths[] = { "/../admin", "/a/./b", "/a/%2e%2E/b", "/a/..", "/a b", "/a#b", "/a?b",
-                                        "relative", "/a\\b", "/\xc3\xa9" };
+                const char *paths[] = { "/../admin", "/a/./b", "/a/%2e%2E/b", "/a/..", "/a b",
+                                        "/a#b",      "/a?b",   "relative",    "/a\\b", "/\xc3\xa9" };
                 const char *queries[] = { "a=1#frag", "a b", "a=\r\n" };
 
                 for (size_t i = 0; i < ELEMENTSOF(paths); i++) {

@@ -52,8 +52,7 @@ static int route_add(AdapterCliForward *f, const char *arg)
         if (!eq || n == 0)
                 return log_error_errno(EINVAL, "--route '%s': want SERVICE=URL", arg);
         if (!f->url_valid(eq + 1))
-                return log_error_errno(EINVAL, "--route '%s': the URL must be an absolute http or https URL",
-                                       arg);
+                return log_error_errno(EINVAL, "--route '%s': the URL must be an absolute http or https URL", arg);
         if (f->n_routes >= PROTO_MAX_SERVICES)
                 return log_error_errno(E2BIG, "--route: at most %d routes", PROTO_MAX_SERVICES);
         for (size_t i = 0; i < f->n_routes; i++)
@@ -128,7 +127,7 @@ int adapter_cli_parse(AdapterCli *c, const AdapterCliProgram *p, int argc, char 
             options_append(options, &n, ELEMENTSOF(options), p->options) < 0)
                 return log_error_errno(E2BIG, "too many options");
 
-        optind = 0;     /* a fresh scan */
+        optind = 0; /* a fresh scan */
         while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 switch (opt) {
                 case ADAPTER_CLI_ARG_BUS:
@@ -162,7 +161,7 @@ int adapter_cli_parse(AdapterCli *c, const AdapterCliProgram *p, int argc, char 
                         if (r == 0)
                                 break;
                         if (opt < ADAPTER_CLI_ARG_PROGRAM || !p->option)
-                                return -EINVAL;         /* getopt_long() said why */
+                                return -EINVAL; /* getopt_long() said why */
                         r = p->option(p->userdata, opt, optarg);
                         if (r < 0)
                                 return r;

@@ -29,10 +29,10 @@
 /* Help lines for the shared options, to paste into a program's usage text. */
 #define ADAPTER_CLI_HELP_BUS \
         "  --bus ENDPOINT            the node's adapter endpoint (default " ADAPTER_CLI_DEFAULT_BUS ")\n"
-#define ADAPTER_CLI_HELP_TAIL                                                                   \
-        "  --curve-server-key KEY    the node's CURVE public key (Z85): enables CURVE\n"          \
-        "  --curve-public-key KEY    this adapter's CURVE public key (Z85)\n"                     \
-        "  --curve-secret-key-file F file holding this adapter's CURVE secret key (Z85)\n"        \
+#define ADAPTER_CLI_HELP_TAIL                                                              \
+        "  --curve-server-key KEY    the node's CURVE public key (Z85): enables CURVE\n"   \
+        "  --curve-public-key KEY    this adapter's CURVE public key (Z85)\n"              \
+        "  --curve-secret-key-file F file holding this adapter's CURVE secret key (Z85)\n" \
         "  --help                    this text\n"
 
 /* Option values: a program numbers its own options from ADAPTER_CLI_ARG_PROGRAM up. */
@@ -53,13 +53,13 @@ enum {
         ADAPTER_CLI_ARG_PROGRAM = 0x200,
 };
 
-#define ADAPTER_CLI_MAX_OPTIONS 32      /* shared and a program's own, all told */
+#define ADAPTER_CLI_MAX_OPTIONS 32 /* shared and a program's own, all told */
 
 typedef struct AdapterCli {
-        const char *bus, *name;         /* borrowed (argv or literals) */
+        const char *bus, *name; /* borrowed (argv or literals) */
         unsigned workers;
         const char *curve_server_key, *curve_public_key, *curve_secret_key_file;
-        char curve_secret_key[ADAPTER_CURVE_KEY_LEN + 1];       /* adapter_cli_load_secret() */
+        char curve_secret_key[ADAPTER_CURVE_KEY_LEN + 1]; /* adapter_cli_load_secret() */
 } AdapterCli;
 
 /* The services a forwarding adapter serves, each from a backend URL (both owned). */
@@ -69,10 +69,10 @@ typedef struct AdapterCliRoute {
 
 typedef struct AdapterCliForward {
         AdapterCliRoute routes[PROTO_MAX_SERVICES];
-        const char *services[PROTO_MAX_SERVICES + 1];   /* NULL-terminated, pointing into routes */
+        const char *services[PROTO_MAX_SERVICES + 1]; /* NULL-terminated, pointing into routes */
         size_t n_routes;
-        AdapterCurlOptions backend;                     /* strings borrowed from argv */
-        bool (*url_valid)(const char *url);             /* set by the program */
+        AdapterCurlOptions backend;         /* strings borrowed from argv */
+        bool (*url_valid)(const char *url); /* set by the program */
 } AdapterCliForward;
 
 typedef struct AdapterCliProgram {
@@ -80,7 +80,7 @@ typedef struct AdapterCliProgram {
         const struct option *options;
         /* one of them; 0, or a negative errno after logging why */
         int (*option)(void *userdata, int opt, char *arg);
-        void (*help)(void);                     /* prints the usage text */
+        void (*help)(void); /* prints the usage text */
         /* a forwarding adapter: --route and the backend options go here; else NULL */
         AdapterCliForward *forward;
         void *userdata;

@@ -92,7 +92,7 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 
         if (n > h->o.max_response - h->len) {
                 h->too_large = true;
-                return 0;       /* aborts the transfer with CURLE_WRITE_ERROR */
+                return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
         }
         if (h->len + n > h->cap) {
                 size_t cap = MIN(MAX(MAX(h->cap * 2, h->len + n), (size_t)4096), h->o.max_response);
@@ -108,8 +108,7 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
-void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers,
-                          uint64_t request_timeout_ms)
+void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers, uint64_t request_timeout_ms)
 {
         uint64_t timeout = h->o.timeout_ms;
         CURL *c = h->curl;

@@ -26,16 +26,16 @@
 #define ADAPTER_CURL_MAX_URL 8192
 
 typedef struct AdapterCurlOptions {
-        uint64_t timeout_ms;                    /* cap per request; a smaller request timeout_ms applies */
-        size_t max_response;                    /* bytes of response body */
-        const char *ca_file;                    /* NULL: the system's CAs (for https backends) */
-        const char *cert_file, *key_file;       /* NULL, or a client certificate for mTLS backends */
+        uint64_t timeout_ms;              /* cap per request; a smaller request timeout_ms applies */
+        size_t max_response;              /* bytes of response body */
+        const char *ca_file;              /* NULL: the system's CAs (for https backends) */
+        const char *cert_file, *key_file; /* NULL, or a client certificate for mTLS backends */
 } AdapterCurlOptions;
 
 typedef struct AdapterCurl {
         CURL *curl;
-        AdapterCurlOptions o;                   /* the strings point to the copies below */
-        char *ca_file, *cert_file, *key_file;   /* owned */
+        AdapterCurlOptions o;                 /* the strings point to the copies below */
+        char *ca_file, *cert_file, *key_file; /* owned */
         /* the response body being received (owned; see adapter_curl_take_body()) */
         char *buf;
         size_t len, cap;
@@ -69,8 +69,7 @@ bool adapter_curl_url_valid(const char *url);
  * (borrowed; NULL for none), the size-limited receiver, and the CA file and
  * client certificate of the options.
  */
-void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers,
-                          uint64_t request_timeout_ms);
+void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers, uint64_t request_timeout_ms);
 
 /*
  * adapter_curl_perform(): run the transfer and map its failures onto the

@@ -42,18 +42,18 @@
  * sees BYE).
  */
 
-#define ADAPTER_MAX_FRAMES 8            /* more frames than any valid message */
-#define ADAPTER_RECV_BATCH 256          /* messages read per poll round, for fairness */
+#define ADAPTER_MAX_FRAMES 8   /* more frames than any valid message */
+#define ADAPTER_RECV_BATCH 256 /* messages read per poll round, for fairness */
 #define ADAPTER_RECONNECT_IVL_MS 100
 #define ADAPTER_RECONNECT_IVL_MAX_MS 2000
-#define ADAPTER_READY_RETRY_MS 20       /* READY waits for the connection to come up */
+#define ADAPTER_READY_RETRY_MS 20 /* READY waits for the connection to come up */
 
 /* Messages on the inproc pair between the I/O and the handler thread. */
-#define PAIR_REQ "REQ"                  /* io -> handler: REQ <arrival:8> <id> <meta> <body> */
-#define PAIR_STOP "STOP"                /* io -> handler */
-#define PAIR_INIT "INIT"                /* handler -> io: INIT <int result> */
-#define PAIR_REP "REP"                  /* handler -> io: REP <id> <meta> <body> */
-#define PAIR_DONE "DONE"                /* handler -> io: the handler thread is finishing */
+#define PAIR_REQ "REQ"   /* io -> handler: REQ <arrival:8> <id> <meta> <body> */
+#define PAIR_STOP "STOP" /* io -> handler */
+#define PAIR_INIT "INIT" /* handler -> io: INIT <int result> */
+#define PAIR_REP "REP"   /* handler -> io: REP <id> <meta> <body> */
+#define PAIR_DONE "DONE" /* handler -> io: the handler thread is finishing */
 
 static atomic_bool stop_requested;
 static atomic_bool running;
@@ -69,18 +69,18 @@ typedef struct Run {
         void *zctx;
         size_t max_body;
         unsigned capacity;
-        atomic_int error;               /* first failure, 0 if none */
+        atomic_int error; /* first failure, 0 if none */
 } Run;
 
 typedef struct Worker {
         Run *run;
         unsigned index;
         char pair_endpoint[64];
-        char *ready;                    /* READY json, owned */
+        char *ready; /* READY json, owned */
         size_t ready_size;
         pthread_t io_thread;
         bool io_started;
-        void *inline_state;             /* the handler's state in inline mode */
+        void *inline_state; /* the handler's state in inline mode */
 } Worker;
 
 typedef struct HandlerArgs {
@@ -94,7 +94,6 @@ static void zmq_closep(void **s)
                 zmq_close(*s);
 }
 #define _cleanup_zmq_ _cleanup_(zmq_closep)
-
 
 static uint64_t now_ms(void)
 {
@@ -324,31 +323,28 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
                 if (zmq_msg_size(&msgs[2]) != PROTO_ID_LEN)
                         log_debug("adapter worker %u: REQ with a bad id frame, ignoring", w->index);
                 else if (zmq_msg_size(&msgs[3]) > PROTO_MAX_META)
-                        log_debug("adapter worker %u: REQ meta of %zu bytes over the limit, ignoring",
-                                  w->index, zmq_msg_size(&msgs[3]));
+                        log_debug("adapter worker %u: REQ meta of %zu bytes over the limit, ignoring", w->index,
+                                  zmq_msg_size(&msgs[3]));
                 else if (zmq_msg_size(&msgs[4]) > w->run->max_body) {
                         /* well-formed but too large: answer rather than leave the bus waiting */
                         static const char meta[] = "{\"status\":413,\"content_type\":\"application/json\","
                                                    "\"error\":\"payload_too_large\","
                                                    "\"detail\":\"the request body exceeds the adapter's limit\"}";
 
-                        log_debug("adapter worker %u: REQ body of %zu bytes over the limit, refusing",
-                                  w->index, zmq_msg_size(&msgs[4]));
+                        log_debug("adapter worker %u: REQ body of %zu bytes over the limit, refusing", w->index,
+                                  zmq_msg_size(&msgs[4]));
                         if (send_str(dealer, PROTO_VERSION, true) >= 0) {
                                 send_str(dealer, PROTO_REP, true);
                                 send_msg(dealer, &msgs[2], true);
                                 send_frame(dealer, meta, strlen(meta), true);
                                 send_str(dealer, "{\"error\":\"payload_too_large\"}", false);
                         }
-                }
-                else if (draining)
+                } else if (draining)
                         log_debug("adapter worker %u: REQ while stopping, ignoring", w->index);
                 else if (w->run->opts->inline_handler)
                         handler_request_frames(w, w->inline_state, dealer, arrival, &msgs[2], &msgs[3], &msgs[4]);
-                else if (send_str(pair, PAIR_REQ, true) < 0 ||
-                         send_frame(pair, &arrival, sizeof(arrival), true) < 0 ||
-                         send_msg(pair, &msgs[2], true) < 0 ||
-                         send_msg(pair, &msgs[3], true) < 0 ||
+                else if (send_str(pair, PAIR_REQ, true) < 0 || send_frame(pair, &arrival, sizeof(arrival), true) < 0 ||
+                         send_msg(pair, &msgs[2], true) < 0 || send_msg(pair, &msgs[3], true) < 0 ||
                          send_msg(pair, &msgs[4], false) < 0) {
                         /* The inproc queue is full (the bus sent far beyond our capacity). */
                         log_debug("adapter worker %u: handler queue full, dropping REQ", w->index);
@@ -516,7 +512,7 @@ static void handler_reply(Worker *w, void *pair, zmq_msg_t *id, AdapterResponse 
             (!direct && send_str(pair, PAIR_REP, true) < 0) || send_msg(pair, id, true) < 0 ||
             send_frame(pair, text, strlen(text), true) < 0 || send_msg(pair, &body, false) < 0)
                 log_debug("adapter worker %u: could not pass REP on, dropping", w->index);
-        zmq_msg_close(&body);   /* no-op when sent */
+        zmq_msg_close(&body); /* no-op when sent */
 }
 
 /* Handle one REQ <arrival> <id> <meta> <body> from the pair (or, inline, from the bus). */
@@ -563,8 +559,7 @@ static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t 
                 resp.content_type[sizeof(resp.content_type) - 1] = '\0';
                 resp.detail[sizeof(resp.detail) - 1] = '\0';
                 if (r < 0)
-                        response_fail(&resp, 502, "provider_unavailable",
-                                      "the adapter could not process the request");
+                        response_fail(&resp, 502, "provider_unavailable", "the adapter could not process the request");
                 else if (resp.status < 100 || resp.status > 599)
                         response_fail(&resp, 502, "provider_error", "the adapter produced an invalid answer");
                 else if (resp.body_size > 0 && !resp.body)
@@ -618,8 +613,7 @@ static void *handler_thread(void *p)
                 return NULL;
 
         r = run->h->worker_init ? run->h->worker_init(run->userdata, &state) : 0;
-        if (zmq_send(pair, PAIR_INIT, strlen(PAIR_INIT), ZMQ_SNDMORE) < 0 ||
-            zmq_send(pair, &r, sizeof(r), 0) < 0) {
+        if (zmq_send(pair, PAIR_INIT, strlen(PAIR_INIT), ZMQ_SNDMORE) < 0 || zmq_send(pair, &r, sizeof(r), 0) < 0) {
                 run_fail(run, -errno);
                 goto finish;
         }
@@ -740,7 +734,7 @@ open_dealer:
                 long timeout;
 
                 if (!dealer)
-                        timeout = -1;   /* only waiting for the handler's DONE */
+                        timeout = -1; /* only waiting for the handler's DONE */
                 else
                         timeout = next_hb > now ? (long)(next_hb - now) : 0;
                 if (ready_pending && timeout > ADAPTER_READY_RETRY_MS)
@@ -758,7 +752,8 @@ open_dealer:
                         continue;
                 }
 
-                if (!draining && (atomic_load(&stop_requested) || (inl ? all[2].revents : (nitems > 2 && items[2].revents)))) {
+                if (!draining &&
+                    (atomic_load(&stop_requested) || (inl ? all[2].revents : (nitems > 2 && items[2].revents)))) {
                         draining = true;
                         if (inl)
                                 done = true;
@@ -806,8 +801,8 @@ open_dealer:
                          * adapter program's main loop, and an operator needs
                          * to see a bus that went away.
                          */
-                        log_info("adapter worker %u: bus silent for %" PRIu64 " ms, reconnecting",
-                                 w->index, now - last_heard);
+                        log_info("adapter worker %u: bus silent for %" PRIu64 " ms, reconnecting", w->index,
+                                 now - last_heard);
                         zmq_close(dealer);
                         dealer = NULL;
                         r = dealer_open(w, &dealer);
@@ -853,8 +848,8 @@ static int ready_build(const Run *run, unsigned index, char **ret, size_t *ret_s
         else
                 snprintf(name, sizeof(name), "%s", base);
 
-        j = json_pack("{s:s,s:s,s:[],s:i}", "adapter", o->kind, "name", name, "services",
-                      "capacity", (json_int_t)run->capacity);
+        j = json_pack("{s:s,s:s,s:[],s:i}", "adapter", o->kind, "name", name, "services", "capacity",
+                      (json_int_t)run->capacity);
         if (!j)
                 return -ENOMEM;
         services = json_object_get(j, "services");
@@ -922,8 +917,7 @@ static int options_check(const AdapterOptions *o, const AdapterHandler *h)
 
         if (!o || !h || !h->handle)
                 return -EINVAL;
-        if (isempty(o->endpoint) || !utf8_printable(o->kind) || (o->name && !utf8_printable(o->name)) ||
-            !o->services)
+        if (isempty(o->endpoint) || !utf8_printable(o->kind) || (o->name && !utf8_printable(o->name)) || !o->services)
                 return -EINVAL;
         if (o->workers < 1 || o->workers > ADAPTER_MAX_WORKERS)
                 return -EINVAL;
@@ -981,8 +975,7 @@ int adapter_run(const AdapterOptions *opts, const AdapterHandler *h, void *userd
         for (unsigned i = 0; i < opts->workers; i++) {
                 workers[i].run = &run;
                 workers[i].index = i;
-                snprintf(workers[i].pair_endpoint, sizeof(workers[i].pair_endpoint),
-                         "inproc://xbus-adapter-%u", i);
+                snprintf(workers[i].pair_endpoint, sizeof(workers[i].pair_endpoint), "inproc://xbus-adapter-%u", i);
                 r = ready_build(&run, i, &workers[i].ready, &workers[i].ready_size);
                 if (r < 0)
                         goto out_workers;

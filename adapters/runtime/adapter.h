@@ -16,11 +16,11 @@
 typedef struct AdapterRequest {
         const char *service;
         const char *method;
-        const char *path;               /* "/" at least */
-        const char *query;              /* "" when none */
+        const char *path;  /* "/" at least */
+        const char *query; /* "" when none */
         const char *client;
-        const char *subject;            /* NULL when none */
-        const char *purpose;            /* NULL when none */
+        const char *subject; /* NULL when none */
+        const char *purpose; /* NULL when none */
         const char *user_id;
         const char *issue;
         const char *xroad_id;
@@ -31,11 +31,11 @@ typedef struct AdapterRequest {
 } AdapterRequest;
 
 typedef struct AdapterResponse {
-        int status;                     /* HTTP status the provider answered */
-        char content_type[128];         /* default "application/json" */
-        const char *error;              /* NULL, or a bus error type (e.g. "provider_unavailable") */
-        char detail[256];               /* for errors: one line for the client, no internals */
-        uint8_t *body;                  /* malloc'd; the runtime frees it after sending */
+        int status;             /* HTTP status the provider answered */
+        char content_type[128]; /* default "application/json" */
+        const char *error;      /* NULL, or a bus error type (e.g. "provider_unavailable") */
+        char detail[256];       /* for errors: one line for the client, no internals */
+        uint8_t *body;          /* malloc'd; the runtime frees it after sending */
         size_t body_size;
 } AdapterResponse;
 
@@ -48,16 +48,16 @@ typedef struct AdapterHandler {
 } AdapterHandler;
 
 typedef struct AdapterOptions {
-        const char *endpoint;           /* "tcp://127.0.0.1:5560" */
-        const char *kind;               /* "sample", "rest", ... */
-        const char *name;               /* instance name for logs */
-        const char *const *services;    /* NULL-terminated */
-        unsigned workers;               /* >= 1 */
-        unsigned capacity;              /* in flight per worker, announced in READY */
-        const char *curve_server_key;   /* Z85, NULL for no CURVE (loopback) */
+        const char *endpoint;         /* "tcp://127.0.0.1:5560" */
+        const char *kind;             /* "sample", "rest", ... */
+        const char *name;             /* instance name for logs */
+        const char *const *services;  /* NULL-terminated */
+        unsigned workers;             /* >= 1 */
+        unsigned capacity;            /* in flight per worker, announced in READY */
+        const char *curve_server_key; /* Z85, NULL for no CURVE (loopback) */
         const char *curve_public_key;
         const char *curve_secret_key;
-        size_t max_body;                /* largest REQ body accepted; 0: ADAPTER_MAX_BODY_DEFAULT */
+        size_t max_body; /* largest REQ body accepted; 0: ADAPTER_MAX_BODY_DEFAULT */
         /*
          * Handle requests on the worker's I/O thread instead of a handler thread:
          * two thread hand-offs fewer per request, for handlers that never wait
@@ -124,7 +124,7 @@ void adapter_stop(void);
  */
 int adapter_response_error(AdapterResponse *resp, int status, const char *error, const char *detail);
 
-#define ADAPTER_CURVE_KEY_LEN 40                /* Z85 text of a 32-byte key */
+#define ADAPTER_CURVE_KEY_LEN 40 /* Z85 text of a 32-byte key */
 
 /*
  * adapter_key_file_read(): read a Z85 CURVE key from `path` (the first line:

@@ -18,13 +18,13 @@
 typedef struct Msg {
         size_t n;
         size_t size[MAX_FRAMES];
-        char *data[MAX_FRAMES];         /* NUL-terminated copies */
+        char *data[MAX_FRAMES]; /* NUL-terminated copies */
 } Msg;
 
 typedef struct Bus {
         void *ctx, *router;
         char endpoint[256];
-        char rid[256];                  /* routing id HBs go to */
+        char rid[256]; /* routing id HBs go to */
         size_t rid_size;
         bool send_hb;
         unsigned hb_seen;
@@ -77,8 +77,7 @@ static void bus_done(Bus *b)
         zmq_ctx_term(b->ctx);
 }
 
-static void bus_send(Bus *b, const char *rid, size_t rid_size, size_t n, const char *const *frames,
-                     const size_t *sizes)
+static void bus_send(Bus *b, const char *rid, size_t rid_size, size_t n, const char *const *frames, const size_t *sizes)
 {
         assert(zmq_send(b->router, rid, rid_size, ZMQ_SNDMORE) >= 0);
         for (size_t i = 0; i < n; i++)
@@ -228,10 +227,10 @@ static int t_handle(void *userdata, void *state, const AdapterRequest *req, Adap
         }
         if (streq(req->service, "test/slow"))
                 usleep(2500 * 1000);
-        j = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s%}", "service", req->service, "method",
-                      req->method, "path", req->path, "query", req->query, "subject", req->subject,
-                      "purpose", req->purpose, "client", req->client, "timeout_ms",
-                      (json_int_t)req->timeout_ms, "body", (const char *)req->body, req->body_size);
+        j = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:I,s:s%}", "service", req->service, "method", req->method,
+                      "path", req->path, "query", req->query, "subject", req->subject, "purpose", req->purpose,
+                      "client", req->client, "timeout_ms", (json_int_t)req->timeout_ms, "body", (const char *)req->body,
+                      req->body_size);
         assert(j);
         resp->status = 200;
         resp->body = (uint8_t *)json_dumps(j, JSON_COMPACT);
@@ -241,8 +240,7 @@ static int t_handle(void *userdata, void *state, const AdapterRequest *req, Adap
 }
 
 static const AdapterHandler handler = { t_init, t_done, t_handle };
-static const char *const services[] = { "test/echo", "test/fail", "test/badstatus", "test/notfound",
-                                        "test/slow", NULL };
+static const char *const services[] = { "test/echo", "test/fail", "test/badstatus", "test/notfound", "test/slow", NULL };
 static int userdata_cookie;
 
 typedef struct RunArgs {
@@ -262,8 +260,13 @@ static void *run_thread(void *p)
 static void run_start(RunArgs *a, const char *endpoint, unsigned workers)
 {
         memset(a, 0, sizeof(*a));
-        a->o = (AdapterOptions){ .endpoint = endpoint, .kind = "test", .name = "t", .services = services,
-                                 .workers = workers, .capacity = 7, .max_body = 1024 };
+        a->o = (AdapterOptions){ .endpoint = endpoint,
+                                 .kind = "test",
+                                 .name = "t",
+                                 .services = services,
+                                 .workers = workers,
+                                 .capacity = 7,
+                                 .max_body = 1024 };
         a->result = 1;
         assert(pthread_create(&a->thread, NULL, run_thread, a) == 0);
 }
@@ -290,8 +293,9 @@ static void check_ready(const Msg *m, const char *name)
 
 static void test_options(void)
 {
-        AdapterOptions o = { .endpoint = "tcp://127.0.0.1:1", .kind = "test", .name = "t",
-                             .services = services, .workers = 1 };
+        AdapterOptions o = {
+                .endpoint = "tcp://127.0.0.1:1", .kind = "test", .name = "t", .services = services, .workers = 1
+        };
         const char *none[] = { NULL };
         const char *bad_utf8[] = { "a\xff", NULL };
         const char **many;
@@ -453,8 +457,10 @@ static void test_protocol(void)
                                           "{\"service\":\"test/echo\",\"method\":\"GET\"}" };
                 const char *badver[] = { "XBA2", PROTO_REQ, "BADVER01",
                                          "{\"service\":\"test/echo\",\"method\":\"GET\"}", "" };
-                const char *extra[] = { PROTO_VERSION, PROTO_REQ, "EXTRAFRM",
-                                        "{\"service\":\"test/echo\",\"method\":\"GET\"}", "", "more" };
+                const char *extra[] = {
+                        PROTO_VERSION, PROTO_REQ, "EXTRAFRM", "{\"service\":\"test/echo\",\"method\":\"GET\"}", "",
+                        "more"
+                };
                 const char *many[12];
                 const char *verbonly[] = { PROTO_VERSION };
                 const char *hbextra[] = { PROTO_VERSION, PROTO_HB, "x" };
@@ -481,8 +487,8 @@ static void test_protocol(void)
         send_req(&b, "DUPKEY01", "{\"service\":\"test/echo\",\"service\":\"test/echo\",\"method\":\"GET\"}", "");
         send_req(&b, "NULBYTE1", "{\"service\":\"test/echo\",\"method\":\"GET\",\"path\":\"/a\\u0000b\"}", "");
         /* oversized meta: valid JSON, padded past the limit */
-        snprintf(big, sizeof(big), "{\"service\":\"test/echo\",\"method\":\"GET\",\"pad\":\"%0*d\"}",
-                 PROTO_MAX_META, 0);
+        snprintf(big, sizeof(big), "{\"service\":\"test/echo\",\"method\":\"GET\",\"pad\":\"%0*d\"}", PROTO_MAX_META,
+                 0);
         assert(strlen(big) > PROTO_MAX_META);
         send_req(&b, "BIGMETA1", big, "");
         /* the first REP after all of that is the valid request's */
@@ -633,8 +639,8 @@ static void test_workers_and_stop(void)
         /* each worker answers on its own connection */
         for (int i = 0; i < 3; i++) {
                 char id[9];
-                const char *f[] = { PROTO_VERSION, PROTO_REQ, id,
-                                    "{\"service\":\"test/echo\",\"method\":\"GET\"}", "" };
+                const char *f[] = { PROTO_VERSION, PROTO_REQ, id, "{\"service\":\"test/echo\",\"method\":\"GET\"}",
+                                    "" };
 
                 snprintf(id, sizeof(id), "WORKER-%d", i);
                 bus_send(&b, rids[i], rid_sizes[i], 5, f, NULL);
@@ -698,9 +704,15 @@ static void test_curve(void)
 
         /* with the right server key: READY arrives over CURVE */
         memset(&a, 0, sizeof(a));
-        a.o = (AdapterOptions){ .endpoint = b.endpoint, .kind = "test", .name = "t", .services = services,
-                                .workers = 1, .capacity = 7, .curve_server_key = server_pub,
-                                .curve_public_key = client_pub, .curve_secret_key = client_sec };
+        a.o = (AdapterOptions){ .endpoint = b.endpoint,
+                                .kind = "test",
+                                .name = "t",
+                                .services = services,
+                                .workers = 1,
+                                .capacity = 7,
+                                .curve_server_key = server_pub,
+                                .curve_public_key = client_pub,
+                                .curve_secret_key = client_sec };
         assert(pthread_create(&a.thread, NULL, run_thread, &a) == 0);
         assert(bus_expect(&b, PROTO_READY, &m, 5000) == 0);
         check_ready(&m, "t");
@@ -713,9 +725,15 @@ static void test_curve(void)
 
         /* with a wrong server key the handshake fails: nothing arrives */
         memset(&a, 0, sizeof(a));
-        a.o = (AdapterOptions){ .endpoint = b.endpoint, .kind = "test", .name = "t", .services = services,
-                                .workers = 1, .capacity = 7, .curve_server_key = other_pub,
-                                .curve_public_key = client_pub, .curve_secret_key = client_sec };
+        a.o = (AdapterOptions){ .endpoint = b.endpoint,
+                                .kind = "test",
+                                .name = "t",
+                                .services = services,
+                                .workers = 1,
+                                .capacity = 7,
+                                .curve_server_key = other_pub,
+                                .curve_public_key = client_pub,
+                                .curve_secret_key = client_sec };
         assert(pthread_create(&a.thread, NULL, run_thread, &a) == 0);
         assert(bus_recv(&b, &m, 1500) == -ETIMEDOUT);
         adapter_stop();
@@ -740,7 +758,7 @@ static void test_curve(void)
                 fclose(f);
                 assert(adapter_key_file_read(path, key) == -EINVAL);
                 f = fopen(path, "w");
-                fprintf(f, "%.39s~\n", client_sec);      /* '~' is not Z85 */
+                fprintf(f, "%.39s~\n", client_sec); /* '~' is not Z85 */
                 fclose(f);
                 assert(adapter_key_file_read(path, key) == -EINVAL);
                 unlink(path);

@@ -34,7 +34,7 @@
  */
 
 #define MAX_THREADS 64
-#define SERVICE_SEGMENTS 5                      /* INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE */
+#define SERVICE_SEGMENTS 5 /* INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE */
 #define MAX_URI 2048
 #define IDLE_TIMEOUT_S 60
 
@@ -301,7 +301,8 @@ int main(int argc, char **argv)
                         break;
                 case ARG_PEOPLE:
                         if (parse_u64(optarg, 1, DATASET_MAX_PEOPLE, &people) < 0) {
-                                log_error("--people '%s': want 1..%llu", optarg, (unsigned long long)DATASET_MAX_PEOPLE);
+                                log_error("--people '%s': want 1..%llu", optarg,
+                                          (unsigned long long)DATASET_MAX_PEOPLE);
                                 return 2;
                         }
                         break;
@@ -400,8 +401,8 @@ int main(int argc, char **argv)
 
         printf("listening on %s\n", actual);
         fflush(stdout);
-        log_info("listening on %s with %" PRIu64 " threads, dataset '%s' (%" PRIu64 " people)", actual, threads,
-                 data, dataset_people(dataset));
+        log_info("listening on %s with %" PRIu64 " threads, dataset '%s' (%" PRIu64 " people)", actual, threads, data,
+                 dataset_people(dataset));
         do
                 r = sigwait(&sigs, &sig);
         while (r != 0);

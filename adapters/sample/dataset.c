@@ -29,9 +29,9 @@
  */
 
 #define BLOCK_SIZE 6
-#define GENERATE_BATCH 20000                    /* people per write transaction */
+#define GENERATE_BATCH 20000 /* people per write transaction */
 #define DATASET_FORMAT 1
-#define SERIAL_MULT 387403ULL                   /* coprime with 10^6: serials are a permutation */
+#define SERIAL_MULT 387403ULL /* coprime with 10^6: serials are a permutation */
 #define DB_META_NAME "meta"
 #define REF_Y 2025
 #define REF_M 7
@@ -43,7 +43,7 @@ enum {
         STREAM_FACTS,
         STREAM_PARENTS,
         STREAM_HOUSEHOLD,
-        STREAM_DOC_BASE = 100,                  /* + DatasetDb: per-database details */
+        STREAM_DOC_BASE = 100, /* + DatasetDb: per-database details */
         STREAM_TAXYEAR = 200,
 };
 
@@ -57,12 +57,16 @@ enum { BLOCK_COUPLE, BLOCK_SINGLE_PARENT, BLOCK_SINGLES };
 typedef struct Province {
         uint16_t code;
         const char *name;
-        uint16_t weight;                        /* population, tens of thousands (2019 census, rounded) */
-        const char *districts[6];               /* urban districts, or the provincial city */
+        uint16_t weight;          /* population, tens of thousands (2019 census, rounded) */
+        const char *districts[6]; /* urban districts, or the provincial city */
 } Province;
 
 static const Province provinces[] = {
-        { 1, "Hà Nội", 825, { "Quận Ba Đình", "Quận Hoàn Kiếm", "Quận Đống Đa", "Quận Cầu Giấy", "Quận Hai Bà Trưng", "Quận Long Biên" } },
+        { 1,
+          "Hà Nội",
+          825,
+          { "Quận Ba Đình", "Quận Hoàn Kiếm", "Quận Đống Đa", "Quận Cầu Giấy", "Quận Hai Bà Trưng",
+            "Quận Long Biên" } },
         { 2, "Hà Giang", 85, { "Thành phố Hà Giang" } },
         { 4, "Cao Bằng", 53, { "Thành phố Cao Bằng" } },
         { 6, "Bắc Kạn", 31, { "Thành phố Bắc Kạn" } },
@@ -111,7 +115,10 @@ static const Province provinces[] = {
         { 74, "Bình Dương", 243, { "Thành phố Thủ Dầu Một" } },
         { 75, "Đồng Nai", 310, { "Thành phố Biên Hòa" } },
         { 77, "Bà Rịa - Vũng Tàu", 115, { "Thành phố Vũng Tàu" } },
-        { 79, "Hồ Chí Minh", 899, { "Quận 1", "Quận 3", "Quận Bình Thạnh", "Quận Phú Nhuận", "Quận Gò Vấp", "Quận Tân Bình" } },
+        { 79,
+          "Hồ Chí Minh",
+          899,
+          { "Quận 1", "Quận 3", "Quận Bình Thạnh", "Quận Phú Nhuận", "Quận Gò Vấp", "Quận Tân Bình" } },
         { 80, "Long An", 169, { "Thành phố Tân An" } },
         { 82, "Tiền Giang", 176, { "Thành phố Mỹ Tho" } },
         { 83, "Bến Tre", 129, { "Thành phố Bến Tre" } },
@@ -133,56 +140,75 @@ static const uint16_t migration_targets[] = { 1, 79, 74, 75, 48, 31 };
 
 typedef struct Weighted {
         const char *s;
-        uint16_t w;                             /* born before 1985 */
-        uint16_t w_young;                       /* born 1985 or later (0: same as w) */
+        uint16_t w;       /* born before 1985 */
+        uint16_t w_young; /* born 1985 or later (0: same as w) */
 } Weighted;
 
 static const Weighted family_names[] = {
-        { "Nguyễn", 380 }, { "Trần", 110 }, { "Lê", 95 }, { "Phạm", 70 }, { "Hoàng", 31 }, { "Huỳnh", 20 },
-        { "Phan", 45 }, { "Vũ", 20 }, { "Võ", 19 }, { "Đặng", 21 }, { "Bùi", 20 }, { "Đỗ", 14 },
-        { "Hồ", 13 }, { "Ngô", 13 }, { "Dương", 10 }, { "Lý", 5 },
+        { "Nguyễn", 380 }, { "Trần", 110 }, { "Lê", 95 },    { "Phạm", 70 }, { "Hoàng", 31 }, { "Huỳnh", 20 },
+        { "Phan", 45 },    { "Vũ", 20 },    { "Võ", 19 },    { "Đặng", 21 }, { "Bùi", 20 },   { "Đỗ", 14 },
+        { "Hồ", 13 },      { "Ngô", 13 },   { "Dương", 10 }, { "Lý", 5 },
 };
 #define FAMILY_NGUYEN 0
 
 static const Weighted middle_names[2][12] = {
-        [SEX_MALE] = { { "Văn", 60, 18 }, { "Hữu", 8, 6 }, { "Đức", 8, 12 }, { "Minh", 5, 18 }, { "Quang", 5, 10 },
-                       { "Công", 5, 5 }, { "Thành", 3, 6 }, { "Xuân", 3, 3 }, { "Đình", 6, 5 }, { "Quốc", 3, 8 },
-                       { "Gia", 1, 8 }, { "Hoàng", 1, 6 } },
-        [SEX_FEMALE] = { { "Thị", 70, 25 }, { "Ngọc", 6, 15 }, { "Thu", 5, 8 }, { "Thanh", 6, 8 }, { "Phương", 2, 8 },
-                         { "Kim", 4, 5 }, { "Minh", 1, 10 }, { "Bảo", 1, 8 }, { "Khánh", 1, 7 }, { "Mai", 3, 5 },
-                         { "Hồng", 4, 4 }, { "Bích", 3, 1 } },
+        [SEX_MALE] = { { "Văn", 60, 18 },
+                       { "Hữu", 8, 6 },
+                       { "Đức", 8, 12 },
+                       { "Minh", 5, 18 },
+                       { "Quang", 5, 10 },
+                       { "Công", 5, 5 },
+                       { "Thành", 3, 6 },
+                       { "Xuân", 3, 3 },
+                       { "Đình", 6, 5 },
+                       { "Quốc", 3, 8 },
+                       { "Gia", 1, 8 },
+                       { "Hoàng", 1, 6 } },
+        [SEX_FEMALE] = { { "Thị", 70, 25 },
+                         { "Ngọc", 6, 15 },
+                         { "Thu", 5, 8 },
+                         { "Thanh", 6, 8 },
+                         { "Phương", 2, 8 },
+                         { "Kim", 4, 5 },
+                         { "Minh", 1, 10 },
+                         { "Bảo", 1, 8 },
+                         { "Khánh", 1, 7 },
+                         { "Mai", 3, 5 },
+                         { "Hồng", 4, 4 },
+                         { "Bích", 3, 1 } },
 };
 #define MIDDLE_VAN 0
 
 static const char *const given_names[2][33] = {
-        [SEX_MALE] = { "An", "Anh", "Bảo", "Bình", "Cường", "Dũng", "Duy", "Đạt", "Hải", "Hiếu", "Hoàng",
-                       "Hùng", "Huy", "Khánh", "Khoa", "Long", "Lâm", "Minh", "Nam", "Nghĩa", "Phong", "Phúc",
-                       "Quân", "Sơn", "Tài", "Thắng", "Thành", "Trung", "Tuấn", "Tùng", "Việt", "Vinh", "Đức" },
-        [SEX_FEMALE] = { "An", "Anh", "Chi", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hiền", "Hoa", "Hương",
-                         "Huyền", "Lan", "Linh", "Loan", "Mai", "My", "Nga", "Ngân", "Ngọc", "Nhung", "Oanh",
-                         "Phương", "Quỳnh", "Tâm", "Thảo", "Thu", "Thủy", "Trang", "Trinh", "Uyên", "Vân", "Yến" },
+        [SEX_MALE] = { "An",   "Anh", "Bảo",   "Bình",  "Cường", "Dũng",  "Duy",  "Đạt",  "Hải",   "Hiếu",  "Hoàng",
+                       "Hùng", "Huy", "Khánh", "Khoa",  "Long",  "Lâm",   "Minh", "Nam",  "Nghĩa", "Phong", "Phúc",
+                       "Quân", "Sơn", "Tài",   "Thắng", "Thành", "Trung", "Tuấn", "Tùng", "Việt",  "Vinh",  "Đức" },
+        [SEX_FEMALE] = { "An",     "Anh",   "Chi",  "Dung", "Giang", "Hà",   "Hạnh",  "Hằng",  "Hiền", "Hoa",   "Hương",
+                         "Huyền",  "Lan",   "Linh", "Loan", "Mai",   "My",   "Nga",   "Ngân",  "Ngọc", "Nhung", "Oanh",
+                         "Phương", "Quỳnh", "Tâm",  "Thảo", "Thu",   "Thủy", "Trang", "Trinh", "Uyên", "Vân",   "Yến" },
 };
 #define GIVEN_AN 0
 
 static const Weighted ethnicities[] = {
-        { "Kinh", 853 }, { "Tày", 19 }, { "Thái", 18 }, { "Mường", 15 }, { "H'Mông", 15 }, { "Khmer", 14 },
-        { "Nùng", 11 }, { "Dao", 9 }, { "Hoa", 8 }, { "Gia Rai", 5 }, { "Ê Đê", 4 }, { "Ba Na", 3 },
-        { "Chăm", 2 }, { "Sán Dìu", 2 },
+        { "Kinh", 853 }, { "Tày", 19 },  { "Thái", 18 }, { "Mường", 15 },  { "H'Mông", 15 },
+        { "Khmer", 14 }, { "Nùng", 11 }, { "Dao", 9 },   { "Hoa", 8 },     { "Gia Rai", 5 },
+        { "Ê Đê", 4 },   { "Ba Na", 3 }, { "Chăm", 2 },  { "Sán Dìu", 2 },
 };
 
 static const char *const streets[] = {
-        "Lê Lợi", "Trần Hưng Đạo", "Nguyễn Trãi", "Hai Bà Trưng", "Lý Thường Kiệt", "Quang Trung",
-        "Hùng Vương", "Nguyễn Huệ", "Lê Duẩn", "Điện Biên Phủ", "Trần Phú", "Phan Đình Phùng", "Nguyễn Du",
-        "Lê Thánh Tông", "Bà Triệu", "Ngô Quyền", "Nguyễn Văn Cừ", "Võ Thị Sáu", "Phan Chu Trinh", "Lê Hồng Phong",
+        "Lê Lợi",      "Trần Hưng Đạo",   "Nguyễn Trãi", "Hai Bà Trưng",   "Lý Thường Kiệt",
+        "Quang Trung", "Hùng Vương",      "Nguyễn Huệ",  "Lê Duẩn",        "Điện Biên Phủ",
+        "Trần Phú",    "Phan Đình Phùng", "Nguyễn Du",   "Lê Thánh Tông",  "Bà Triệu",
+        "Ngô Quyền",   "Nguyễn Văn Cừ",   "Võ Thị Sáu",  "Phan Chu Trinh", "Lê Hồng Phong",
 };
 
 static const char *const company_words[] = {
-        "Thương mại", "Dịch vụ", "Xây dựng", "Công nghệ", "Sản xuất", "Vận tải", "Nông sản", "Du lịch",
-        "Đầu tư", "Xuất nhập khẩu", "Thực phẩm", "Cơ khí",
+        "Thương mại", "Dịch vụ", "Xây dựng", "Công nghệ",      "Sản xuất",  "Vận tải",
+        "Nông sản",   "Du lịch", "Đầu tư",   "Xuất nhập khẩu", "Thực phẩm", "Cơ khí",
 };
 static const char *const company_brands[] = {
-        "Hoàng Long", "Minh Phát", "Thành Công", "An Phú", "Việt Tiến", "Sao Mai", "Phú Thịnh", "Đại Việt",
-        "Hưng Thịnh", "Tân Phát", "Trường An", "Bình Minh", "Hải Đăng", "Kim Ngân", "Phương Nam", "Đông Á",
+        "Hoàng Long", "Minh Phát", "Thành Công", "An Phú",    "Việt Tiến", "Sao Mai",  "Phú Thịnh",  "Đại Việt",
+        "Hưng Thịnh", "Tân Phát",  "Trường An",  "Bình Minh", "Hải Đăng",  "Kim Ngân", "Phương Nam", "Đông Á",
 };
 static const char *const company_types[][2] = {
         { "Công ty TNHH", "Công ty trách nhiệm hữu hạn một thành viên" },
@@ -191,34 +217,56 @@ static const char *const company_types[][2] = {
         { "Doanh nghiệp tư nhân", "Doanh nghiệp tư nhân" },
 };
 static const char *const business_lines[] = {
-        "Bán buôn thực phẩm", "Xây dựng nhà các loại", "Lập trình máy vi tính", "Vận tải hàng hóa bằng đường bộ",
-        "Nhà hàng và dịch vụ ăn uống", "Bán lẻ hàng may mặc", "Sản xuất đồ gỗ", "Dịch vụ lưu trú ngắn ngày",
+        "Bán buôn thực phẩm",
+        "Xây dựng nhà các loại",
+        "Lập trình máy vi tính",
+        "Vận tải hàng hóa bằng đường bộ",
+        "Nhà hàng và dịch vụ ăn uống",
+        "Bán lẻ hàng may mặc",
+        "Sản xuất đồ gỗ",
+        "Dịch vụ lưu trú ngắn ngày",
 };
 
 static const char *const agencies[] = {
-        "Sở Tài chính", "Sở Y tế", "Sở Giáo dục và Đào tạo", "Sở Tư pháp", "Sở Nội vụ", "Sở Xây dựng",
-        "Văn phòng Ủy ban nhân dân", "Sở Nông nghiệp và Môi trường",
+        "Sở Tài chính", "Sở Y tế",     "Sở Giáo dục và Đào tạo",    "Sở Tư pháp",
+        "Sở Nội vụ",    "Sở Xây dựng", "Văn phòng Ủy ban nhân dân", "Sở Nông nghiệp và Môi trường",
 };
 static const char *const servant_grades[][2] = {
-        { "01.004", "Cán sự" }, { "01.003", "Chuyên viên" }, { "01.002", "Chuyên viên chính" },
+        { "01.004", "Cán sự" },
+        { "01.003", "Chuyên viên" },
+        { "01.002", "Chuyên viên chính" },
         { "01.001", "Chuyên viên cao cấp" },
 };
 static const char *const servant_positions[] = { "Chuyên viên", "Phó Trưởng phòng", "Trưởng phòng" };
 
 static const char *const universities[] = {
-        "Đại học Quốc gia Hà Nội", "Đại học Bách khoa Hà Nội", "Đại học Kinh tế Quốc dân",
-        "Đại học Quốc gia Thành phố Hồ Chí Minh", "Đại học Huế", "Đại học Đà Nẵng", "Đại học Cần Thơ",
-        "Học viện Tài chính", "Đại học Y Hà Nội", "Đại học Sư phạm Hà Nội", "Đại học Luật Hà Nội",
+        "Đại học Quốc gia Hà Nội",
+        "Đại học Bách khoa Hà Nội",
+        "Đại học Kinh tế Quốc dân",
+        "Đại học Quốc gia Thành phố Hồ Chí Minh",
+        "Đại học Huế",
+        "Đại học Đà Nẵng",
+        "Đại học Cần Thơ",
+        "Học viện Tài chính",
+        "Đại học Y Hà Nội",
+        "Đại học Sư phạm Hà Nội",
+        "Đại học Luật Hà Nội",
         "Đại học Kinh tế Thành phố Hồ Chí Minh",
 };
 static const char *const majors[][2] = {
-        { "Kế toán", "Bằng cử nhân" }, { "Công nghệ thông tin", "Bằng kỹ sư" }, { "Luật", "Bằng cử nhân" },
-        { "Quản trị kinh doanh", "Bằng cử nhân" }, { "Y khoa", "Bằng bác sĩ" }, { "Sư phạm Toán", "Bằng cử nhân" },
-        { "Kỹ thuật xây dựng", "Bằng kỹ sư" }, { "Ngôn ngữ Anh", "Bằng cử nhân" }, { "Tài chính - Ngân hàng", "Bằng cử nhân" },
+        { "Kế toán", "Bằng cử nhân" },
+        { "Công nghệ thông tin", "Bằng kỹ sư" },
+        { "Luật", "Bằng cử nhân" },
+        { "Quản trị kinh doanh", "Bằng cử nhân" },
+        { "Y khoa", "Bằng bác sĩ" },
+        { "Sư phạm Toán", "Bằng cử nhân" },
+        { "Kỹ thuật xây dựng", "Bằng kỹ sư" },
+        { "Ngôn ngữ Anh", "Bằng cử nhân" },
+        { "Tài chính - Ngân hàng", "Bằng cử nhân" },
 };
 static const char *const school_names[] = {
-        "Chu Văn An", "Lê Quý Đôn", "Nguyễn Du", "Trần Phú", "Phan Bội Châu", "Nguyễn Trãi", "Lê Hồng Phong",
-        "Trần Hưng Đạo",
+        "Chu Văn An",    "Lê Quý Đôn",  "Nguyễn Du",     "Trần Phú",
+        "Phan Bội Châu", "Nguyễn Trãi", "Lê Hồng Phong", "Trần Hưng Đạo",
 };
 
 static const struct {
@@ -231,7 +279,10 @@ static const struct {
         { "174", "Lừa đảo chiếm đoạt tài sản" },
 };
 static const char *const sentences[] = {
-        "Phạt tiền 20.000.000 đồng", "06 tháng tù cho hưởng án treo", "12 tháng tù", "Cải tạo không giam giữ 01 năm",
+        "Phạt tiền 20.000.000 đồng",
+        "06 tháng tù cho hưởng án treo",
+        "12 tháng tù",
+        "Cải tạo không giam giữ 01 năm",
 };
 
 /* ---- randomness: splitmix64 streams ---- */
@@ -417,15 +468,15 @@ typedef struct Person {
         uint8_t district, ward, street;
         uint16_t house;
         Date birth;
-        Date since;                             /* marriage, divorce or widowhood; y == 0 when none */
-        int64_t spouse, father, mother;         /* indices, -1 when outside the dataset model */
-        uint64_t head;                          /* household head index */
+        Date since;                     /* marriage, divorce or widowhood; y == 0 when none */
+        int64_t spouse, father, mother; /* indices, -1 when outside the dataset model */
+        uint64_t head;                  /* household head index */
         /* facts shared by several databases */
         bool civil_servant, employed, retired, university, poor_household, disabled;
-        uint8_t enterprises;                    /* 0..2 as legal representative */
+        uint8_t enterprises; /* 0..2 as legal representative */
         uint8_t agency;
-        Date work_start;                        /* first insured job */
-        Date servant_since;                     /* civil servants: start at the agency */
+        Date work_start;    /* first insured job */
+        Date servant_since; /* civil servants: start at the agency */
 } Person;
 
 static unsigned id_sex_digit(const Person *p)
@@ -473,8 +524,8 @@ static void person_finish_id(Person *p)
 {
         uint64_t serial = (1 + p->index * SERIAL_MULT) % 1000000;
 
-        snprintf(p->id, sizeof(p->id), "%03u%u%02u%06u", provinces[p->birth_prov].code % 1000u,
-                 id_sex_digit(p) % 10u, p->birth.y % 100u, (unsigned)serial);
+        snprintf(p->id, sizeof(p->id), "%03u%u%02u%06u", provinces[p->birth_prov].code % 1000u, id_sex_digit(p) % 10u,
+                 p->birth.y % 100u, (unsigned)serial);
 }
 
 static void household_address(uint64_t seed, uint64_t head, unsigned res_prov, Person *p)
@@ -498,7 +549,7 @@ static void household_address(uint64_t seed, uint64_t head, unsigned res_prov, P
 static void person_facts(uint64_t seed, Person *p)
 {
         int age = age_at(p->birth, reference_date);
-        int retire_age = p->sex == SEX_MALE ? 61 : 57;  /* 2025 statutory ages, rounded */
+        int retire_age = p->sex == SEX_MALE ? 61 : 57; /* 2025 statutory ages, rounded */
         Rng r;
 
         rng_init(&r, seed, STREAM_FACTS, p->index);
@@ -561,7 +612,9 @@ static void block_make(uint64_t seed, uint64_t b, Person out[BLOCK_SIZE])
                 unsigned x = (unsigned)rng_below(&r, 100);
                 kind = x < 70 ? BLOCK_COUPLE : x < 80 ? BLOCK_SINGLE_PARENT : BLOCK_SINGLES;
                 if (kind == BLOCK_COUPLE) {
-                        static const Weighted kid_counts[] = { { "0", 15 }, { "1", 25 }, { "2", 40 }, { "3", 15 }, { "4", 5 } };
+                        static const Weighted kid_counts[] = {
+                                { "0", 15 }, { "1", 25 }, { "2", 40 }, { "3", 15 }, { "4", 5 }
+                        };
                         kids = pick_weighted(&r, kid_counts, ELEMENTSOF(kid_counts), false);
                 } else
                         kids = 1 + (unsigned)rng_below(&r, 3);
@@ -643,8 +696,7 @@ static void block_make(uint64_t seed, uint64_t b, Person out[BLOCK_SIZE])
                         Person *c = &out[used];
                         Date born = rng_date(&r, next, date_add(next, 200));
 
-                        if (!date_before(born, date_add(reference_date, -1)) ||
-                            (sex == SEX_FEMALE && born.y - hy > 44))
+                        if (!date_before(born, date_add(reference_date, -1)) || (sex == SEX_FEMALE && born.y - hy > 44))
                                 break;
                         person_base(seed, base + used, c, rng_permille(&r, 512) ? SEX_MALE : SEX_FEMALE, born.y, res);
                         c->birth = born;
@@ -824,7 +876,7 @@ static void jw_month(JsonW *j, const char *k, Date d)
 
 typedef struct Gen {
         uint64_t seed, people;
-        Person *persons;                        /* [people] */
+        Person *persons; /* [people] */
         JsonW j;
         char tmp[512];
 } Gen;
@@ -869,7 +921,8 @@ static void address_text(const Person *p, char *buf, size_t size)
 
 static void household_id(const Person *p, char out[16])
 {
-        snprintf(out, 16, "%03u%09" PRIu64, provinces[p->res_prov].code, (uint64_t)((p->head * 7919 + 123457) % 1000000000ULL));
+        snprintf(out, 16, "%03u%09" PRIu64, provinces[p->res_prov].code,
+                 (uint64_t)((p->head * 7919 + 123457) % 1000000000ULL));
 }
 
 static void doc_population(Gen *g, const Person *p)
@@ -919,13 +972,12 @@ static void jw_parent(Gen *g, const char *k, const Person *child, int64_t index,
         if (parent)
                 person_name(parent, name, sizeof(name));
         else if (index >= 0)
-                /* in the model but beyond N: same name as it would have */
-                {
-                        Person block[BLOCK_SIZE];
-                        block_make(g->seed, (uint64_t)index / BLOCK_SIZE, block);
-                        person_name(&block[index % BLOCK_SIZE], name, sizeof(name));
-                }
-        else
+        /* in the model but beyond N: same name as it would have */
+        {
+                Person block[BLOCK_SIZE];
+                block_make(g->seed, (uint64_t)index / BLOCK_SIZE, block);
+                person_name(&block[index % BLOCK_SIZE], name, sizeof(name));
+        } else
                 outside_parent_name(g, child, sex, name, sizeof(name));
         jw_key(j, k);
         jw_begin(j, '{');
@@ -950,8 +1002,8 @@ static void doc_birth_record(Gen *g, const Person *p)
         snprintf(b, sizeof(b), "%02u", (unsigned)rng_range(&r, 1, 4));
         jw_str(j, "book", b);
         jw_date(j, "registered_date", date_min(date_add(p->birth, rng_range(&r, 3, 55)), reference_date));
-        snprintf(b, sizeof(b), "Ủy ban nhân dân Phường %u, %s, %s", (unsigned)rng_range(&r, 1, 15),
-                 bp->districts[0], bp->name);
+        snprintf(b, sizeof(b), "Ủy ban nhân dân Phường %u, %s, %s", (unsigned)rng_range(&r, 1, 15), bp->districts[0],
+                 bp->name);
         jw_str(j, "registration_authority", b);
         jw_str(j, "full_name", name);
         jw_str(j, "sex", p->sex == SEX_MALE ? "male" : "female");
@@ -1066,8 +1118,8 @@ static void enterprise_code(const Person *p, unsigned k, char out[DATASET_ENTERP
 }
 
 /* The name, and the type index and random stream the enterprise document continues with. */
-static void enterprise_name(uint64_t seed, const Person *p, unsigned k, char *name, size_t size,
-                            unsigned *ret_type, Rng *ret_rng)
+static void enterprise_name(uint64_t seed, const Person *p, unsigned k, char *name, size_t size, unsigned *ret_type,
+                            Rng *ret_rng)
 {
         Rng r;
         unsigned t, w;
@@ -1075,7 +1127,8 @@ static void enterprise_name(uint64_t seed, const Person *p, unsigned k, char *na
         rng_init(&r, seed, STREAM_DOC_BASE + DATASET_DB_ENTERPRISE, p->index * 2 + k);
         t = PICK(&r, company_types);
         w = PICK(&r, company_words);
-        snprintf(name, size, "%s %s %s", company_types[t][0], company_words[w], company_brands[PICK(&r, company_brands)]);
+        snprintf(name, size, "%s %s %s", company_types[t][0], company_words[w],
+                 company_brands[PICK(&r, company_brands)]);
         if (ret_type)
                 *ret_type = t;
         if (ret_rng)
@@ -1188,7 +1241,8 @@ static void doc_social_insurance(Gen *g, const Person *p)
                                 agency_name(p, b, sizeof(b));
                         else
                                 snprintf(b, sizeof(b), "%s %s %s", company_types[PICK(&r, company_types)][0],
-                                         company_words[PICK(&r, company_words)], company_brands[PICK(&r, company_brands)]);
+                                         company_words[PICK(&r, company_words)],
+                                         company_brands[PICK(&r, company_brands)]);
                         jw_str(j, "employer", b);
                         jw_month(j, "from", from);
                         jw_month(j, "to", current ? (Date){ 0 } : to);
@@ -1210,7 +1264,9 @@ static void doc_civil_servant(Gen *g, const Person *p)
         Rng r;
 
         rng_init(&r, g->seed, STREAM_DOC_BASE + DATASET_DB_CIVIL_SERVANTS, p->index);
-        grade = age < 30 ? (unsigned)rng_range(&r, 0, 1) : age < 45 ? (unsigned)rng_range(&r, 1, 2) : (unsigned)rng_range(&r, 1, 3);
+        grade = age < 30   ? (unsigned)rng_range(&r, 0, 1)
+                : age < 45 ? (unsigned)rng_range(&r, 1, 2)
+                           : (unsigned)rng_range(&r, 1, 3);
         pos = age < 35 ? 0 : (unsigned)rng_below(&r, ELEMENTSOF(servant_positions));
         person_name(p, name, sizeof(name));
         agency_name(p, b, sizeof(b));
@@ -1274,8 +1330,7 @@ static void doc_criminal_record(Gen *g, const Person *p)
         Rng r;
 
         rng_init(&r, g->seed, STREAM_DOC_BASE + DATASET_DB_CRIMINAL_RECORD, p->index);
-        convicted = age >= 18 && p->index != 0 && !p->civil_servant &&
-                    rng_permille(&r, p->sex == SEX_MALE ? 25 : 5);
+        convicted = age >= 18 && p->index != 0 && !p->civil_servant && rng_permille(&r, p->sex == SEX_MALE ? 25 : 5);
         person_name(p, name, sizeof(name));
         jw_begin(j, '{');
         jw_str(j, "id", p->id);
@@ -1327,7 +1382,8 @@ static bool doc_driving_licence(Gen *g, const Person *p)
         person_name(p, name, sizeof(name));
         jw_begin(j, '{');
         jw_str(j, "id", p->id);
-        snprintf(b, sizeof(b), "%03u%09" PRIu64, provinces[p->res_prov].code, (uint64_t)((p->index * 104729ULL + 17) % 1000000000ULL));
+        snprintf(b, sizeof(b), "%03u%09" PRIu64, provinces[p->res_prov].code,
+                 (uint64_t)((p->index * 104729ULL + 17) % 1000000000ULL));
         jw_str(j, "licence_number", b);
         jw_str(j, "full_name", name);
         jw_date(j, "birth_date", p->birth);
@@ -1346,9 +1402,10 @@ static bool doc_driving_licence(Gen *g, const Person *p)
         else
                 snprintf(b, sizeof(b), "Sở Giao thông vận tải %s", provinces[p->res_prov].name);
         jw_str(j, "issued_by", b);
-        jw_str(j, "status", expires.y && date_before(expires, reference_date) ? "expired"
-                                    : rng_permille(&r, 10)                    ? "suspended"
-                                                                              : "valid");
+        jw_str(j, "status",
+               expires.y && date_before(expires, reference_date) ? "expired"
+               : rng_permille(&r, 10)                            ? "suspended"
+                                                                 : "valid");
         jw_end(j, '}');
         return true;
 }
@@ -1437,12 +1494,14 @@ static void doc_diplomas(Gen *g, const Person *p)
         jw_key(j, "diplomas");
         jw_begin(j, '[');
         if (age >= 16 && (p->university || rng_permille(&r, 950))) {
-                snprintf(b, sizeof(b), "Trường THCS %s, %s", school_names[PICK(&r, school_names)], provinces[p->res_prov].name);
+                snprintf(b, sizeof(b), "Trường THCS %s, %s", school_names[PICK(&r, school_names)],
+                         provinces[p->res_prov].name);
                 jw_diploma(j, "lower_secondary", "Bằng tốt nghiệp trung học cơ sở", b, NULL, p->birth.y + 15,
                            p->index * 3 + 1);
         }
         if (age >= 19 && (p->university || rng_permille(&r, 800))) {
-                snprintf(b, sizeof(b), "Trường THPT %s, %s", school_names[PICK(&r, school_names)], provinces[p->res_prov].name);
+                snprintf(b, sizeof(b), "Trường THPT %s, %s", school_names[PICK(&r, school_names)],
+                         provinces[p->res_prov].name);
                 jw_diploma(j, "upper_secondary", "Bằng tốt nghiệp trung học phổ thông", b, NULL, p->birth.y + 18,
                            p->index * 3 + 2);
         }
@@ -1488,7 +1547,8 @@ static void doc_social_protection(Gen *g, const Person *p)
                 jw_str(j, "code", "disability");
                 jw_str(j, "programme", "Trợ cấp xã hội hằng tháng cho người khuyết tật nặng");
                 jw_int(j, "monthly_amount_vnd", 750000);
-                jw_date(j, "since", rng_date(&r, date_max(p->birth, date_ymd(2015, 1, 1)), date_add(reference_date, -30)));
+                jw_date(j, "since",
+                        rng_date(&r, date_max(p->birth, date_ymd(2015, 1, 1)), date_add(reference_date, -30)));
                 jw_end(j, '}');
         }
         if (poor && p->role != ROLE_CHILD) {
@@ -1727,8 +1787,7 @@ static int env_create(const char *path, size_t mapsize, unsigned flags, MDB_env 
                 return mdb_to_errno(rc);
         if (mapsize > 0 && (rc = mdb_env_set_mapsize(env, mapsize)) != 0)
                 return mdb_to_errno(rc);
-        if ((rc = mdb_env_set_maxdbs(env, _DATASET_DB_MAX + 4)) != 0 ||
-            (rc = mdb_env_set_maxreaders(env, 512)) != 0)
+        if ((rc = mdb_env_set_maxdbs(env, _DATASET_DB_MAX + 4)) != 0 || (rc = mdb_env_set_maxreaders(env, 512)) != 0)
                 return mdb_to_errno(rc);
         rc = mdb_env_open(env, path, flags, 0644);
         if (rc != 0)
@@ -1832,7 +1891,7 @@ struct Dataset {
 
 struct DatasetReader {
         Dataset *d;
-        MDB_txn *txn;                           /* reset between lookups */
+        MDB_txn *txn; /* reset between lookups */
 };
 
 int dataset_open(Dataset **ret, const char *dir)
@@ -2022,7 +2081,8 @@ int dataset_tax_check(DatasetReader *r, const char *id, int tax_year, bool inclu
                         jw_end(&w, '}');
                 }
                 if (land_tax > 0) {
-                        int64_t rest = outstanding - MIN(outstanding, income_tax + (tax_year == DATASET_REFERENCE_YEAR ? debt : 0));
+                        int64_t rest = outstanding -
+                                       MIN(outstanding, income_tax + (tax_year == DATASET_REFERENCE_YEAR ? debt : 0));
                         jw_begin(&w, '{');
                         jw_str(&w, "tax_type", "non_agricultural_land_use");
                         jw_int(&w, "assessed_vnd", land_tax);

@@ -27,25 +27,25 @@
 
 #define DATASET_ID_LEN 12
 #define DATASET_ENTERPRISE_CODE_LEN 10
-#define DATASET_MAX_PEOPLE 1000000ULL           /* the id serial (6 digits) is unique below this */
+#define DATASET_MAX_PEOPLE 1000000ULL /* the id serial (6 digits) is unique below this */
 #define DATASET_DEFAULT_SEED 2025ULL
 #define DATASET_REFERENCE_DATE "2025-07-01"
 #define DATASET_REFERENCE_YEAR 2025
-#define DATASET_UNCHANGED 1                     /* dataset_generate(): already there, nothing written */
+#define DATASET_UNCHANGED 1 /* dataset_generate(): already there, nothing written */
 
 typedef enum DatasetDb {
         DATASET_DB_POPULATION,
         DATASET_DB_BIRTH_RECORD,
         DATASET_DB_MARITAL_STATUS,
         DATASET_DB_LAND_PARCELS,
-        DATASET_DB_ENTERPRISE,                  /* keyed by enterprise code */
+        DATASET_DB_ENTERPRISE, /* keyed by enterprise code */
         DATASET_DB_ENTERPRISES_BY_OWNER,
         DATASET_DB_SOCIAL_INSURANCE,
-        DATASET_DB_CIVIL_SERVANTS,              /* only civil servants */
+        DATASET_DB_CIVIL_SERVANTS, /* only civil servants */
         DATASET_DB_TAX,
         DATASET_DB_CRIMINAL_RECORD,
-        DATASET_DB_DRIVING_LICENCES,            /* only licence holders */
-        DATASET_DB_HEALTH_INSURANCE,            /* only the insured */
+        DATASET_DB_DRIVING_LICENCES, /* only licence holders */
+        DATASET_DB_HEALTH_INSURANCE, /* only the insured */
         DATASET_DB_DIPLOMAS,
         DATASET_DB_SOCIAL_PROTECTION,
         _DATASET_DB_MAX,

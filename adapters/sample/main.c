@@ -38,18 +38,15 @@ typedef struct Shared {
 static void help(void)
 {
         printf("Usage: xbus-adapter-sample [OPTIONS]\n"
-               "Serve the sample national databases (a generated dataset) to an xbus node.\n\n"
-               ADAPTER_CLI_HELP_BUS
+               "Serve the sample national databases (a generated dataset) to an xbus node.\n\n" ADAPTER_CLI_HELP_BUS
                "  --data DIR                dataset folder (default state/sample)\n"
                "  --people N                people to generate (default 10000, at most %llu)\n"
                "  --seed S                  generator seed (default %llu)\n"
                "  --workers N               worker connections (default 2, at most %d)\n"
                "  --name NAME               instance name announced to the bus (default sample)\n"
                "  --print-ids K             print the first K person ids and exit\n"
-               "  --delay SERVICE=MS        sleep before answering SERVICE (test aid; repeatable)\n"
-               ADAPTER_CLI_HELP_TAIL,
-               (unsigned long long)DATASET_MAX_PEOPLE, (unsigned long long)DATASET_DEFAULT_SEED,
-               ADAPTER_MAX_WORKERS);
+               "  --delay SERVICE=MS        sleep before answering SERVICE (test aid; repeatable)\n" ADAPTER_CLI_HELP_TAIL,
+               (unsigned long long)DATASET_MAX_PEOPLE, (unsigned long long)DATASET_DEFAULT_SEED, ADAPTER_MAX_WORKERS);
 }
 
 static bool known_service(const char *id)
@@ -63,12 +60,9 @@ static bool known_service(const char *id)
 enum { ARG_DATA = ADAPTER_CLI_ARG_PROGRAM, ARG_PEOPLE, ARG_SEED, ARG_PRINT_IDS, ARG_DELAY };
 
 static const struct option options[] = {
-        { "data", required_argument, NULL, ARG_DATA },
-        { "people", required_argument, NULL, ARG_PEOPLE },
-        { "seed", required_argument, NULL, ARG_SEED },
-        { "print-ids", required_argument, NULL, ARG_PRINT_IDS },
-        { "delay", required_argument, NULL, ARG_DELAY },
-        {},
+        { "data", required_argument, NULL, ARG_DATA },   { "people", required_argument, NULL, ARG_PEOPLE },
+        { "seed", required_argument, NULL, ARG_SEED },   { "print-ids", required_argument, NULL, ARG_PRINT_IDS },
+        { "delay", required_argument, NULL, ARG_DELAY }, {},
 };
 
 static int option(void *userdata, int opt, char *arg)
@@ -198,8 +192,7 @@ int main(int argc, char **argv)
         int r;
 
         log_set_ident("xbus-adapter-sample");
-        r = adapter_cli_parse(&cfg.cli, &(AdapterCliProgram){ options, option, help, NULL, &cfg }, argc,
-                              argv);
+        r = adapter_cli_parse(&cfg.cli, &(AdapterCliProgram){ options, option, help, NULL, &cfg }, argc, argv);
         if (r != 0)
                 return r < 0 ? 2 : 0;
 
@@ -243,8 +236,8 @@ int main(int argc, char **argv)
         o = (AdapterOptions){
                 .kind = "sample",
                 .services = sample_service_ids(),
-                .capacity = 0,          /* the protocol default */
-                .max_body = SAMPLE_MAX_BODY * 16,       /* larger bodies get 413, up to this a 400 */
+                .capacity = 0,                    /* the protocol default */
+                .max_body = SAMPLE_MAX_BODY * 16, /* larger bodies get 413, up to this a 400 */
                 /* lookups in a local LMDB never wait: answer on the I/O thread, unless a test
                  * delay makes a handler sleep (heartbeats must go on meanwhile) */
                 .inline_handler = cfg.n_delays == 0,

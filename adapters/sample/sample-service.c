@@ -7,9 +7,9 @@
 #include "sample/sample-service.h"
 
 typedef enum Lookup {
-        LOOKUP_SUBJECT,                         /* the document of the data subject */
-        LOOKUP_PATH_CODE,                       /* the document named by "/{code}" */
-        LOOKUP_TAX_CHECK,                       /* computed from a POSTed JSON body */
+        LOOKUP_SUBJECT,   /* the document of the data subject */
+        LOOKUP_PATH_CODE, /* the document named by "/{code}" */
+        LOOKUP_TAX_CHECK, /* computed from a POSTed JSON body */
 } Lookup;
 
 typedef struct Service {
@@ -26,7 +26,8 @@ static const Service services[] = {
         { "VN/GOV/BTP/civil-status/marital-status", "GET", LOOKUP_SUBJECT, DATASET_DB_MARITAL_STATUS },
         { "VN/GOV/BTNMT/land/land-parcels", "GET", LOOKUP_SUBJECT, DATASET_DB_LAND_PARCELS },
         { "VN/GOV/BKHDT/business-registry/enterprise", "GET", LOOKUP_PATH_CODE, DATASET_DB_ENTERPRISE },
-        { "VN/GOV/BKHDT/business-registry/enterprises-by-owner", "GET", LOOKUP_SUBJECT, DATASET_DB_ENTERPRISES_BY_OWNER },
+        { "VN/GOV/BKHDT/business-registry/enterprises-by-owner", "GET", LOOKUP_SUBJECT,
+          DATASET_DB_ENTERPRISES_BY_OWNER },
         { "VN/GOV/BHXH/social-insurance/contribution-history", "GET", LOOKUP_SUBJECT, DATASET_DB_SOCIAL_INSURANCE },
         { "VN/GOV/BNV/civil-servants/servant-record", "GET", LOOKUP_SUBJECT, DATASET_DB_CIVIL_SERVANTS },
         { "VN/GOV/BTC/tax/tax-status", "GET", LOOKUP_SUBJECT, DATASET_DB_TAX },
@@ -80,8 +81,9 @@ static int answer_error(SampleAnswer *ret, int status, const char *error, const 
         text = json_dumps(j, JSON_COMPACT);
         if (!text)
                 return -ENOMEM;
-        *ret = (SampleAnswer){ .status = status, .error = error, .detail = detail, .body = text,
-                               .body_size = strlen(text) };
+        *ret = (SampleAnswer){
+                .status = status, .error = error, .detail = detail, .body = text, .body_size = strlen(text)
+        };
         return 0;
 }
 

@@ -10,22 +10,22 @@
 
 #include "sample/dataset.h"
 
-#define SAMPLE_MAX_BODY 4096                    /* request bodies (tax-obligation-check) */
+#define SAMPLE_MAX_BODY 4096 /* request bodies (tax-obligation-check) */
 
 typedef struct SampleRequest {
-        const char *service;                    /* full id, "VN/GOV/BCA/population/citizen" */
-        const char *method;                     /* "GET", "POST", ... */
-        const char *path;                       /* "/" or "" for none; "/{code}" for enterprise */
-        const char *subject;                    /* NULL when none */
+        const char *service; /* full id, "VN/GOV/BCA/population/citizen" */
+        const char *method;  /* "GET", "POST", ... */
+        const char *path;    /* "/" or "" for none; "/{code}" for enterprise */
+        const char *subject; /* NULL when none */
         const void *body;
         size_t body_size;
 } SampleRequest;
 
 typedef struct SampleAnswer {
-        int status;                             /* 200, 400, 404, 405 */
-        const char *error;                      /* NULL on 200, else a static error type ("not_found") */
-        const char *detail;                     /* NULL, or a static one-line explanation */
-        char *body;                             /* malloc'd JSON, owned by the caller */
+        int status;         /* 200, 400, 404, 405 */
+        const char *error;  /* NULL on 200, else a static error type ("not_found") */
+        const char *detail; /* NULL, or a static one-line explanation */
+        char *body;         /* malloc'd JSON, owned by the caller */
         size_t body_size;
 } SampleAnswer;
 

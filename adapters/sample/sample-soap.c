@@ -13,8 +13,8 @@
 typedef struct Rendering {
         const char *service;
         const char *ns, *prefix;
-        const char *request;            /* the Body element of a request */
-        const char *response;           /* the root element of the rendering */
+        const char *request;  /* the Body element of a request */
+        const char *response; /* the root element of the rendering */
 } Rendering;
 
 static const Rendering renderings[] = {
@@ -136,8 +136,7 @@ static int fault(const char *type, const char *detail, const SoapRequest *req, c
         return soap_fault_build(type, detail, req ? req->id : NULL, req, ret, ret_size);
 }
 
-int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **ret, size_t *ret_size,
-                       int *ret_status)
+int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **ret, size_t *ret_size, int *ret_status)
 {
         _cleanup_(soap_request_freep) SoapRequest *req = NULL, *partial = NULL;
         _cleanup_free_ char *payload = NULL;
@@ -156,14 +155,16 @@ int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **r
                 return fault(type, detail, partial, ret, ret_size, ret_status);
         rd = rendering_find(req->service);
         if (!rd)
-                return fault("service_unknown", "this service has no SOAP rendering", req, ret, ret_size,
-                             ret_status);
+                return fault("service_unknown", "this service has no SOAP rendering", req, ret, ret_size, ret_status);
         if (!soap_node_is(req->body_payload, rd->ns, rd->request) || req->body_payload->children)
-                return fault("bad_request", "the Body must be the service's empty request element", req, ret,
-                             ret_size, ret_status);
+                return fault("bad_request", "the Body must be the service's empty request element", req, ret, ret_size,
+                             ret_status);
 
-        k = sample_service_answer(r, &(SampleRequest){ .service = req->service, .method = "GET", .path = "/",
-                                                       .subject = req->subject[0] ? req->subject : NULL },
+        k = sample_service_answer(r,
+                                  &(SampleRequest){ .service = req->service,
+                                                    .method = "GET",
+                                                    .path = "/",
+                                                    .subject = req->subject[0] ? req->subject : NULL },
                                   &a);
         if (k < 0)
                 return k;

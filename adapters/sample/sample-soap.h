@@ -38,5 +38,4 @@ int sample_soap_render(const char *service, const char *json, size_t size, char 
  * Return: 0 with *ret (malloc'd envelope) and *ret_status (200 or 500), or
  * -ENOMEM / -EIO when the dataset cannot be read.
  */
-int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **ret, size_t *ret_size,
-                       int *ret_status);
+int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **ret, size_t *ret_size, int *ret_status);

@@ -97,7 +97,7 @@ static void test_ids(void)
                 assert(code >= 1 && code <= 96);
                 assert(sexc <= 3);
                 if (sexc >= 2)
-                        assert(yy <= 25);       /* born 2000..2025 */
+                        assert(yy <= 25); /* born 2000..2025 */
                 ids[i] = strdup(id);
         }
         qsort(ids, PEOPLE, sizeof(char *), (int (*)(const void *, const void *))strcmp);
@@ -183,12 +183,12 @@ static size_t first_word_len(const char *s)
 }
 
 /* assert() with the person's id, for a readable failure */
-#define CHECK(c)                                                                        \
-        do {                                                                            \
-                if (!(c)) {                                                             \
+#define CHECK(c)                                                                                      \
+        do {                                                                                          \
+                if (!(c)) {                                                                           \
                         fprintf(stderr, "person %s: check failed: %s (line %d)\n", id, #c, __LINE__); \
-                        abort();                                                        \
-                }                                                                       \
+                        abort();                                                                      \
+                }                                                                                     \
         } while (0)
 
 static void check_person(DatasetReader *r, uint64_t i, uint64_t seed, unsigned *stats)
@@ -233,7 +233,7 @@ static void check_person(DatasetReader *r, uint64_t i, uint64_t seed, unsigned *
                 CHECK(pname);
                 if (k == 0)
                         CHECK(first_word_len(pname) == first_word_len(name) &&
-                               strneq(pname, name, first_word_len(name)));
+                              strneq(pname, name, first_word_len(name)));
                 if (!pid)
                         continue;
                 stats[2]++;
@@ -335,7 +335,8 @@ static void check_person(DatasetReader *r, uint64_t i, uint64_t seed, unsigned *
                 CHECK(json_is_null(json_object_get(last, "to")));
                 CHECK(strneq(jstr(last, "from"), jstr(cs, "since"), 7));
                 for (size_t d = 0; d < json_array_size(json_object_get(dip, "diplomas")); d++)
-                        bachelor |= streq(jstr(json_array_get(json_object_get(dip, "diplomas"), d), "level"), "bachelor");
+                        bachelor |=
+                                streq(jstr(json_array_get(json_object_get(dip, "diplomas"), d), "level"), "bachelor");
                 CHECK(bachelor);
                 /* officials do not run enterprises */
                 CHECK(json_array_size(json_object_get(ebo, "enterprises")) == 0);
@@ -357,7 +358,7 @@ static void check_person(DatasetReader *r, uint64_t i, uint64_t seed, unsigned *
         crim = get_json(r, DATASET_DB_CRIMINAL_RECORD, id);
         CHECK(crim);
         CHECK(json_is_true(json_object_get(crim, "has_convictions")) ==
-               (json_array_size(json_object_get(crim, "convictions")) > 0));
+              (json_array_size(json_object_get(crim, "convictions")) > 0));
         stats[7] += json_is_true(json_object_get(crim, "has_convictions"));
 
         /* licences for adults only */
@@ -451,7 +452,8 @@ static void test_generate_and_read(void)
                 check_person(r, i, SEED, stats);
         printf("consistency: %d people; Nguyễn %u, female %u, parent links %u, married pairs %u, parcels %u, "
                "enterprises %u, civil servants %u, convictions %u, licences %u, insured %u\n",
-               PEOPLE, stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[6], stats[7], stats[8], stats[9]);
+               PEOPLE, stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[6], stats[7], stats[8],
+               stats[9]);
         /* the shape is plausible (loose bounds: a broken generator lands far outside) */
         assert(stats[0] > PEOPLE * 30 / 100 && stats[0] < PEOPLE * 48 / 100);
         assert(stats[1] > PEOPLE * 40 / 100 && stats[1] < PEOPLE * 60 / 100);

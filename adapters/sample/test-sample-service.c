@@ -16,8 +16,8 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
         return remove(path);
 }
 
-static json_t *answer(DatasetReader *r, const char *service, const char *method, const char *path,
-                      const char *subject, const char *body, int want_status, const char *want_error)
+static json_t *answer(DatasetReader *r, const char *service, const char *method, const char *path, const char *subject,
+                      const char *body, int want_status, const char *want_error)
 {
         SampleRequest req = { service, method, path, subject, body, body ? strlen(body) : 0 };
         SampleAnswer a;
@@ -92,7 +92,7 @@ int main(void)
 
         /* refusals */
         j = answer(r, "VN/GOV/BCA/population/citizen", "GET", "/", "999999999999", NULL, 404, "not_found");
-        assert(json_object_size(j) == 1);       /* exactly {"error":"not_found"} */
+        assert(json_object_size(j) == 1); /* exactly {"error":"not_found"} */
         json_decref(j);
         json_decref(answer(r, "VN/GOV/BCA/population/citizen", "GET", "/", NULL, NULL, 400, "bad_request"));
         json_decref(answer(r, "VN/GOV/BCA/population/citizen", "GET", "", "", NULL, 400, "bad_request"));
@@ -114,7 +114,7 @@ int main(void)
                 json_t *first = json_array_get(json_object_get(ebo, "enterprises"), 0);
                 char path[32];
 
-                assert(first);  /* the demo citizen represents one enterprise */
+                assert(first); /* the demo citizen represents one enterprise */
                 snprintf(path, sizeof(path), "/%s", json_string_value(json_object_get(first, "code")));
                 j = answer(r, "VN/GOV/BKHDT/business-registry/enterprise", "GET", path, NULL, NULL, 200, NULL);
                 assert(streq(json_string_value(json_object_get(j, "code")), path + 1));
@@ -126,8 +126,8 @@ int main(void)
                                    "bad_request"));
                 json_decref(answer(r, "VN/GOV/BKHDT/business-registry/enterprise", "GET", "/9999999999", NULL, NULL,
                                    404, "not_found"));
-                json_decref(answer(r, "VN/GOV/BKHDT/business-registry/enterprise", "GET", "/0100765431/x", NULL,
-                                   NULL, 400, "bad_request"));
+                json_decref(answer(r, "VN/GOV/BKHDT/business-registry/enterprise", "GET", "/0100765431/x", NULL, NULL,
+                                   400, "bad_request"));
         }
 
         /* the POST tax obligation check */
@@ -151,8 +151,10 @@ int main(void)
                 json_decref(answer(r, svc, "POST", "/", id, "{\"tax_year\":2024.5}", 400, "bad_request"));
                 json_decref(answer(r, svc, "POST", "/", id, "{\"tax_year\":1990}", 400, "bad_request"));
                 json_decref(answer(r, svc, "POST", "/", id, "{\"tax_year\":2026}", 400, "bad_request"));
-                json_decref(answer(r, svc, "POST", "/", id, "{\"tax_year\":2024,\"include_details\":1}", 400, "bad_request"));
-                json_decref(answer(r, svc, "POST", "/", id, "{\"tax_year\":2024,\"tax_year\":2023}", 400, "bad_request"));
+                json_decref(answer(r, svc, "POST", "/", id, "{\"tax_year\":2024,\"include_details\":1}", 400,
+                                   "bad_request"));
+                json_decref(
+                        answer(r, svc, "POST", "/", id, "{\"tax_year\":2024,\"tax_year\":2023}", 400, "bad_request"));
                 json_decref(answer(r, svc, "POST", "/", "999999999999", "{\"tax_year\":2024}", 404, "not_found"));
                 json_decref(answer(r, svc, "POST", "/", NULL, "{\"tax_year\":2024}", 400, "bad_request"));
                 snprintf(big, sizeof(big), "{\"tax_year\":2024,\"pad\":\"%0*d\"}", SAMPLE_MAX_BODY, 0);

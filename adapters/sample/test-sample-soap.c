@@ -131,7 +131,8 @@ int main(void)
         assert(status == SOAP_FAULT_HTTP_STATUS && streq(fault_type(out), "service_unknown"));
         free(out);
         {
-                static const char *const bad[] = { "not xml", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>",
+                static const char *const bad[] = { "not xml",
+                                                   "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>",
                                                    "" };
                 for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                         size_t n;

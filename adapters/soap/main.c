@@ -14,16 +14,14 @@ static void help(void)
         printf("Usage: xbus-adapter-soap --route SERVICE=URL [--route ...] [OPTIONS]\n"
                "Answer bus services from SOAP 1.1 backends: the request's payload goes to URL in a SOAP\n"
                "envelope with the X-Road 4.0 header and the xbus subject and purpose; the answer's Body\n"
-               "payload comes back (a SOAP Fault becomes the bus error it names).\n\n"
-               ADAPTER_CLI_HELP_BUS
+               "payload comes back (a SOAP Fault becomes the bus error it names).\n\n" ADAPTER_CLI_HELP_BUS
                "  --route SERVICE=URL       serve SERVICE from URL (http or https; repeatable, at most %d)\n"
                "  --workers N               worker connections (default 4)\n"
                "  --timeout MS              cap on one backend call (default %d)\n"
                "  --max-response BYTES      largest backend answer accepted (default %u)\n"
                "  --cacert FILE             CAs for https backends (default: the system's)\n"
                "  --cert FILE --key FILE    client certificate for https backends that ask for one\n"
-               "  --name NAME               instance name announced to the bus (default soap)\n"
-               ADAPTER_CLI_HELP_TAIL,
+               "  --name NAME               instance name announced to the bus (default soap)\n" ADAPTER_CLI_HELP_TAIL,
                PROTO_MAX_SERVICES, SOAP_FORWARD_DEFAULT_TIMEOUT_MS, SOAP_FORWARD_DEFAULT_MAX_RESPONSE);
 }
 

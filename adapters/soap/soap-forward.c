@@ -40,9 +40,8 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
                 return fail(resp, 400, "bad_request", "a SOAP payload is required"), 0;
         if (!streq(req->path, "/") && !isempty(req->path))
                 return fail(resp, 400, "bad_request", "SOAP services have no sub-paths"), 0;
-        k = soap_envelope_wrap((const char *)req->body, req->body_size, NULL, req->client, req->service,
-                               req->xroad_id, req->user_id, req->issue, req->subject, req->purpose, &env,
-                               &env_size);
+        k = soap_envelope_wrap((const char *)req->body, req->body_size, NULL, req->client, req->service, req->xroad_id,
+                               req->user_id, req->issue, req->subject, req->purpose, &env, &env_size);
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
@@ -72,8 +71,7 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 
         /* the answer is outside input: the same hardened parser as the bus's own */
-        k = soap_xml_parse(f->buf, f->len, &(SoapLimits){ .max_size = f->o.max_response },
-                           &doc, &type, NULL, 0);
+        k = soap_xml_parse(f->buf, f->len, &(SoapLimits){ .max_size = f->o.max_response }, &doc, &type, NULL, 0);
         if (k < 0)
                 return k;
         if (k > 0)

@@ -46,8 +46,8 @@ static void on_request(struct evhttp_request *req, void *arg)
                 size_t n = evbuffer_get_length(in), size;
                 char *out = NULL;
                 int status;
-                assert(sample_soap_answer(b->reader, (const char *)evbuffer_pullup(in, -1), n, &out, &size,
-                                          &status) == 0);
+                assert(sample_soap_answer(b->reader, (const char *)evbuffer_pullup(in, -1), n, &out, &size, &status) ==
+                       0);
                 send_text(req, status, out, size);
                 free(out);
         } else if (streq(uri, "/fault-server")) {
@@ -99,11 +99,20 @@ static int closed_port(void)
 
 static AdapterRequest request(const char *service, const char *subject, const char *payload)
 {
-        return (AdapterRequest){ .service = service, .method = "GET", .path = "/", .query = "",
-                                 .client = "VN/GOV/BYT/health-services", .subject = subject,
-                                 .purpose = "health-insurance-enrolment", .user_id = "VN-officer-17", .issue = "",
-                                 .xroad_id = "x-1", .content_type = SOAP_CONTENT_TYPE, .timeout_ms = 5000,
-                                 .body = (const uint8_t *)payload, .body_size = payload ? strlen(payload) : 0 };
+        return (AdapterRequest){ .service = service,
+                                 .method = "GET",
+                                 .path = "/",
+                                 .query = "",
+                                 .client = "VN/GOV/BYT/health-services",
+                                 .subject = subject,
+                                 .purpose = "health-insurance-enrolment",
+                                 .user_id = "VN-officer-17",
+                                 .issue = "",
+                                 .xroad_id = "x-1",
+                                 .content_type = SOAP_CONTENT_TYPE,
+                                 .timeout_ms = 5000,
+                                 .body = (const uint8_t *)payload,
+                                 .body_size = payload ? strlen(payload) : 0 };
 }
 
 static void forward(SoapForwarder *f, int port, const char *path, const AdapterRequest *req, AdapterResponse *resp,

@@ -97,17 +97,17 @@ static bool entry_matches(const json_t *e, const Query *q)
 {
         const json_t *v;
 
-        if (q->client && (!(v = json_object_get(e, "client")) || !json_is_string(v) ||
-                                 !streq(json_string_value(v), q->client)))
+        if (q->client &&
+            (!(v = json_object_get(e, "client")) || !json_is_string(v) || !streq(json_string_value(v), q->client)))
                 return false;
-        if (q->service && (!(v = json_object_get(e, "service")) || !json_is_string(v) ||
-                                  !streq(json_string_value(v), q->service)))
+        if (q->service &&
+            (!(v = json_object_get(e, "service")) || !json_is_string(v) || !streq(json_string_value(v), q->service)))
                 return false;
-        if (q->decision && (!(v = json_object_get(e, "decision")) || !json_is_string(v) ||
-                                   !streq(json_string_value(v), q->decision)))
+        if (q->decision &&
+            (!(v = json_object_get(e, "decision")) || !json_is_string(v) || !streq(json_string_value(v), q->decision)))
                 return false;
         if (q->has_status && (!(v = json_object_get(e, "status")) || !json_is_integer(v) ||
-                                     json_integer_value(v) != (json_int_t)q->status))
+                              json_integer_value(v) != (json_int_t)q->status))
                 return false;
         return true;
 }
@@ -160,8 +160,7 @@ static int page_add(ExlogReader *r, uint64_t seq, const Query *q, FILE *out, siz
         return 1;
 }
 
-static int finish_page(
-        EndpointResponse *resp, FILE *out, char **buf, size_t *buf_size, bool more, uint64_t next)
+static int finish_page(EndpointResponse *resp, FILE *out, char **buf, size_t *buf_size, bool more, uint64_t next)
 {
         if (more)
                 fprintf(out, "],\"next_cursor\":%" PRIu64 "}", next);
@@ -185,8 +184,8 @@ static int param(const EndpointRequest *req, const char *name, char **ret, Endpo
         if (v && (strlen(v) > AUDIT_API_PARAM_MAX || !*v)) {
                 free(v);
                 *bad = true;
-                return endpoint_problem(resp, "bad_request",
-                        "the parameter \"%s\" is empty or longer than %d bytes", name, AUDIT_API_PARAM_MAX);
+                return endpoint_problem(resp, "bad_request", "the parameter \"%s\" is empty or longer than %d bytes",
+                                        name, AUDIT_API_PARAM_MAX);
         }
         *ret = v;
         return 0;
@@ -194,9 +193,8 @@ static int param(const EndpointRequest *req, const char *name, char **ret, Endpo
 
 static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResponse *resp)
 {
-        _cleanup_free_ char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL,
-                            *decision = NULL, *subject = NULL, *cursor = NULL, *limit_s = NULL, *raw = NULL,
-                            *buf = NULL;
+        _cleanup_free_ char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL, *decision = NULL,
+                            *subject = NULL, *cursor = NULL, *limit_s = NULL, *raw = NULL, *buf = NULL;
         _cleanup_free_ uint64_t *ring = NULL;
         Query q = {};
         uint64_t size, lo = 0, hi, start = 0, limit = AUDIT_API_LIMIT_DEFAULT, seq;
@@ -209,16 +207,10 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                 const char *name;
                 char **value;
         } params[] = {
-                {"from", &from},
-                {"to", &to},
-                {"client", &client},
-                {"service", &service},
-                {"status", &status},
-                {"decision", &decision},
-                {"subject", &subject},
-                {"cursor", &cursor},
-                {"limit", &limit_s},
-                {"raw", &raw},
+                { "from", &from },       { "to", &to },         { "client", &client },
+                { "service", &service }, { "status", &status }, { "decision", &decision },
+                { "subject", &subject }, { "cursor", &cursor }, { "limit", &limit_s },
+                { "raw", &raw },
         };
         for (size_t i = 0; i < ELEMENTSOF(params); i++) {
                 param(req, params[i].name, params[i].value, resp, &bad);
@@ -239,8 +231,8 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
         if (cursor && !parse_u64(cursor, &start))
                 return endpoint_problem(resp, "bad_request", "cursor must be a sequence number");
         if (limit_s && (!parse_u64(limit_s, &limit) || limit < 1 || limit > AUDIT_API_LIMIT_MAX))
-                return endpoint_problem(
-                        resp, "bad_request", "limit must be a number from 1 to %d", AUDIT_API_LIMIT_MAX);
+                return endpoint_problem(resp, "bad_request", "limit must be a number from 1 to %d",
+                                        AUDIT_API_LIMIT_MAX);
 
         k = exlog_reader_size(r, &size);
         if (k < 0)
@@ -271,8 +263,7 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
 
         if (!subject) {
                 uint64_t scanned = 0;
-                for (seq = start; seq < hi && scanned < AUDIT_API_SCAN_BUDGET && n < limit;
-                        seq++, scanned++) {
+                for (seq = start; seq < hi && scanned < AUDIT_API_SCAN_BUDGET && n < limit; seq++, scanned++) {
                         k = page_add(r, seq, &q, out, &n);
                         if (k < 0)
                                 goto fail;
@@ -288,8 +279,7 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
         {
                 uint8_t pseud[32];
                 char hex[PSEUDONYM_HEX_LEN + 1];
-                uint64_t chunk[1024], before = hi, walked = 0, cap = AUDIT_API_SCAN_BUDGET, count = 0,
-                                      last = 0;
+                uint64_t chunk[1024], before = hi, walked = 0, cap = AUDIT_API_SCAN_BUDGET, count = 0, last = 0;
                 size_t got;
                 bool overflow = false;
 
@@ -325,8 +315,8 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                         if (walked > AUDIT_API_SUBJECT_WALK_MAX) {
                                 fclose(out);
                                 return endpoint_problem(resp, "bad_request",
-                                        "this subject has too many entries in the range to page "
-                                        "through; narrow it with from and to");
+                                                        "this subject has too many entries in the range to page "
+                                                        "through; narrow it with from and to");
                         }
                 }
                 /* the ring holds the lowest min(count, cap) seqs, newest first, ending at index count-1 */
@@ -342,7 +332,7 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                         }
                         if (i < held || overflow)
                                 return finish_page(resp, out, &buf, &buf_size, true,
-                                        i < held ? last + 1 : ring[(count - held) % cap] + 1);
+                                                   i < held ? last + 1 : ring[(count - held) % cap] + 1);
                         return finish_page(resp, out, &buf, &buf_size, false, 0);
                 }
         }
@@ -356,8 +346,7 @@ static int respond_json(EndpointResponse *resp, json_t *j)
         return endpoint_json(resp, 200, j);
 }
 
-static int handle_entry(
-        const EndpointRequest *req, ExlogReader *r, const char *seq_s, EndpointResponse *resp)
+static int handle_entry(const EndpointRequest *req, ExlogReader *r, const char *seq_s, EndpointResponse *resp)
 {
         _cleanup_free_ char *e = NULL, *note = NULL, *ts = NULL;
         uint8_t path[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
@@ -368,8 +357,7 @@ static int handle_entry(
         int k;
 
         if (!parse_u64(seq_s, &seq))
-                return endpoint_problem(
-                        resp, "not_found", "no such resource; entries are /audit/entries/SEQ");
+                return endpoint_problem(resp, "not_found", "no such resource; entries are /audit/entries/SEQ");
         bool bad = false;
 
         param(req, "tree_size", &ts, resp, &bad);
@@ -387,12 +375,14 @@ static int handle_entry(
                 return endpoint_problem(resp, "not_found", "no checkpoint of tree size %" PRIu64, want);
         if (k == -ENOENT)
                 return endpoint_problem(resp, "not_found",
-                        "no checkpoint covers entry %" PRIu64 " yet; retry after the next checkpoint", seq);
+                                        "no checkpoint covers entry %" PRIu64 " yet; retry after the next checkpoint",
+                                        seq);
         if (k < 0)
                 return k;
         if (csize <= seq)
                 return endpoint_problem(resp, "not_found",
-                        "no checkpoint covers entry %" PRIu64 " yet; retry after the next checkpoint", seq);
+                                        "no checkpoint covers entry %" PRIu64 " yet; retry after the next checkpoint",
+                                        seq);
         k = exlog_reader_inclusion_proof(r, seq, csize, path, &plen);
         if (k != 0)
                 return k < 0 ? k : -EINVAL;
@@ -400,8 +390,8 @@ static int handle_entry(
         if (k < 0)
                 return k;
         j = json_pack("{s:I,s:s%,s:s,s:I,s:o,s:s}", "seq", (json_int_t)seq, "entry", e, size, "leaf_hash",
-                audit_hash_b64(leaf, b64), "tree_size", (json_int_t)csize, "inclusion_proof",
-                audit_proof_json((const uint8_t(*)[32])path, plen), "checkpoint", note);
+                      audit_hash_b64(leaf, b64), "tree_size", (json_int_t)csize, "inclusion_proof",
+                      audit_proof_json((const uint8_t(*)[32])path, plen), "checkpoint", note);
         return respond_json(resp, j);
 }
 
@@ -426,14 +416,14 @@ static int handle_consistency(const EndpointRequest *req, ExlogReader *r, Endpoi
                 return k;
         if (from == 0 || from > to || to > size)
                 return endpoint_problem(resp, "bad_request",
-                        "want 1 <= from <= to <= %" PRIu64 " (the log's current size)", size);
+                                        "want 1 <= from <= to <= %" PRIu64 " (the log's current size)", size);
         k = exlog_reader_consistency_proof(r, from, to, path, &plen);
         if (k > 0)
                 return endpoint_problem(resp, "bad_request", "%s", merkle_strerror(k));
         if (k < 0)
                 return k;
-        return respond_json(resp, json_pack("{s:I,s:I,s:o}", "from", (json_int_t)from, "to", (json_int_t)to,
-                                          "proof", audit_proof_json((const uint8_t(*)[32])path, plen)));
+        return respond_json(resp, json_pack("{s:I,s:I,s:o}", "from", (json_int_t)from, "to", (json_int_t)to, "proof",
+                                            audit_proof_json((const uint8_t(*)[32])path, plen)));
 }
 
 static int handle_checkpoint(const EndpointRequest *req, ExlogReader *r, EndpointResponse *resp)
@@ -451,10 +441,9 @@ static int handle_checkpoint(const EndpointRequest *req, ExlogReader *r, Endpoin
         k = exlog_reader_checkpoint(r, size, &note, &csize);
         if (k == -ENOENT) {
                 if (size)
-                        return endpoint_problem(
-                                resp, "not_found", "no checkpoint covers %" PRIu64 " entries yet", size);
-                return endpoint_problem(
-                        resp, "not_found", "no checkpoint yet; retry after the next checkpoint");
+                        return endpoint_problem(resp, "not_found", "no checkpoint covers %" PRIu64 " entries yet",
+                                                size);
+                return endpoint_problem(resp, "not_found", "no checkpoint yet; retry after the next checkpoint");
         }
         if (k < 0)
                 return k;
@@ -488,10 +477,10 @@ int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
 
         if (!req->client)
                 return endpoint_problem(resp, "client_unknown",
-                        "the auditor API needs a client certificate of a registered auditor");
+                                        "the auditor API needs a client certificate of a registered auditor");
         if (!(req->client->roles & REGISTRY_ROLE_AUDITOR))
-                return endpoint_problem(
-                        resp, "access_denied", "\"%s\" is not registered as an auditor", req->client->id);
+                return endpoint_problem(resp, "access_denied", "\"%s\" is not registered as an auditor",
+                                        req->client->id);
         if (!streq(req->method, "GET"))
                 return endpoint_problem(resp, "method_not_allowed", "the auditor API is read-only: use GET");
         if (!req->node || !req->node->log)
@@ -512,6 +501,6 @@ int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
         if (streq(p, "key"))
                 return handle_key(req, resp);
         return endpoint_problem(resp, "not_found",
-                "no such resource; the auditor API has /audit/entries, /audit/entries/SEQ, "
-                "/audit/consistency, /audit/checkpoint and /audit/key");
+                                "no such resource; the auditor API has /audit/entries, /audit/entries/SEQ, "
+                                "/audit/consistency, /audit/checkpoint and /audit/key");
 }

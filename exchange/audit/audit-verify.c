@@ -31,14 +31,10 @@
 #define VKEY_FILE_MAX 4096
 
 static const char *const error_names[_AUDIT_E_MAX] = {
-        [AUDIT_E_ENTRY] = "damaged entry",
-        [AUDIT_E_SEQUENCE] = "sequence broken",
-        [AUDIT_E_TREE] = "Merkle tree mismatch",
-        [AUDIT_E_CHECKPOINT] = "checkpoint invalid",
-        [AUDIT_E_TRUNCATED] = "log truncated",
-        [AUDIT_E_PROOF] = "proof invalid",
-        [AUDIT_E_RECEIPT] = "receipt invalid",
-        [AUDIT_E_FORMAT] = "malformed input",
+        [AUDIT_E_ENTRY] = "damaged entry",         [AUDIT_E_SEQUENCE] = "sequence broken",
+        [AUDIT_E_TREE] = "Merkle tree mismatch",   [AUDIT_E_CHECKPOINT] = "checkpoint invalid",
+        [AUDIT_E_TRUNCATED] = "log truncated",     [AUDIT_E_PROOF] = "proof invalid",
+        [AUDIT_E_RECEIPT] = "receipt invalid",     [AUDIT_E_FORMAT] = "malformed input",
         [AUDIT_E_UNCHECKED] = "cannot be checked",
 };
 
@@ -51,7 +47,7 @@ const char *audit_strerror(int code)
 
 void audit_report_init(AuditReport *rep)
 {
-        *rep = (AuditReport){.bad_seq = UINT64_MAX};
+        *rep = (AuditReport){ .bad_seq = UINT64_MAX };
 }
 
 void audit_report_done(AuditReport *rep)
@@ -111,8 +107,8 @@ static inline uint64_t be64_get(const uint8_t in[8])
         return v;
 }
 
-int audit_entry_parse_prefix(
-        const char *entry, size_t size, uint64_t *ret_seq, const char **ret_time, size_t *ret_time_len)
+int audit_entry_parse_prefix(const char *entry, size_t size, uint64_t *ret_seq, const char **ret_time,
+                             size_t *ret_time_len)
 {
         static const char head[] = "{\"v\":1,\"seq\":";
         static const char mid[] = ",\"time\":\"";
@@ -194,8 +190,9 @@ int audit_proof_parse(const json_t *a, uint8_t (*path)[MERKLE_HASH_LEN], size_t 
                 return -EINVAL;
         if (json_array_size(a) > MERKLE_PROOF_MAX)
                 return -E2BIG;
-        json_array_foreach(
-                a, i, v) if (audit_hash_from_b64(json_string_value(v), path[i]) < 0) return -EINVAL;
+        json_array_foreach(a, i, v)
+                if (audit_hash_from_b64(json_string_value(v), path[i]) < 0)
+                        return -EINVAL;
         *ret_len = json_array_size(a);
         return 0;
 }
@@ -250,8 +247,7 @@ int audit_verifier_load(const char *arg, CheckpointVerifier **ret, char **ret_re
                 size_t n;
                 r = read_small_file(arg + 1, VKEY_FILE_MAX, &text, &n);
                 if (r < 0)
-                        return set_reason(
-                                ret_reason, r, "cannot read the key file \"%s\": %s", arg + 1, strerror(-r));
+                        return set_reason(ret_reason, r, "cannot read the key file \"%s\": %s", arg + 1, strerror(-r));
                 while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
                         text[--n] = 0;
                 vkey = text;
@@ -259,7 +255,7 @@ int audit_verifier_load(const char *arg, CheckpointVerifier **ret, char **ret_re
         r = checkpoint_verifier_from_vkey(ret, vkey);
         if (r != 0)
                 return set_reason(ret_reason, r, "not a usable verifier key (vkey): %s",
-                        r > 0 ? checkpoint_strerror(r) : strerror(-r));
+                                  r > 0 ? checkpoint_strerror(r) : strerror(-r));
         return 0;
 }
 
@@ -267,9 +263,9 @@ static int checkpoint_reason(char **ret_reason, int r, const CheckpointVerifier 
 {
         if (r == CHECKPOINT_E_UNSIGNED || r == CHECKPOINT_E_SIGNATURE)
                 return set_reason(ret_reason, r, "%s: checkpoint signature invalid for key %s (%s)", what,
-                        checkpoint_verifier_name(v), checkpoint_strerror(r));
+                                  checkpoint_verifier_name(v), checkpoint_strerror(r));
         return set_reason(ret_reason, r, "%s: not a valid checkpoint (%s)", what,
-                r > 0 ? checkpoint_strerror(r) : strerror(-r));
+                          r > 0 ? checkpoint_strerror(r) : strerror(-r));
 }
 
 int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpoint **ret, char **ret_reason)
@@ -280,8 +276,7 @@ int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpo
 
         r = read_small_file(path, CHECKPOINT_NOTE_MAX, &text, &n);
         if (r < 0)
-                return set_reason(
-                        ret_reason, r, "cannot read the checkpoint \"%s\": %s", path, strerror(-r));
+                return set_reason(ret_reason, r, "cannot read the checkpoint \"%s\": %s", path, strerror(-r));
         r = checkpoint_open(text, n, v, NULL, ret);
         if (r != 0)
                 return checkpoint_reason(ret_reason, r, v, path);
@@ -302,19 +297,19 @@ static int write_json_line(FILE *out, json_t *j)
 }
 
 int audit_export_write_header(FILE *out, const char *origin, uint64_t start, uint64_t end, const char *note,
-        const uint8_t (*consistency)[MERKLE_HASH_LEN], size_t consistency_len)
+                              const uint8_t (*consistency)[MERKLE_HASH_LEN], size_t consistency_len)
 {
         json_t *j = json_pack("{s:i,s:s,s:I,s:I,s:s}", "xbus_export", 1, "origin", strempty(origin), "start",
-                (json_int_t)start, "end", (json_int_t)end, "checkpoint", note);
+                              (json_int_t)start, "end", (json_int_t)end, "checkpoint", note);
 
         if (j && consistency &&
-                json_object_set_new(j, "consistency", audit_proof_json(consistency, consistency_len)) < 0)
+            json_object_set_new(j, "consistency", audit_proof_json(consistency, consistency_len)) < 0)
                 json_decref(j), j = NULL;
         return write_json_line(out, j);
 }
 
 int audit_export_write_line(FILE *out, uint64_t seq, const char *entry, size_t size,
-        const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len)
+                            const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len)
 {
         json_t *j = json_pack("{s:I,s:s%}", "seq", (json_int_t)seq, "entry", entry, size);
 
@@ -324,11 +319,12 @@ int audit_export_write_line(FILE *out, uint64_t seq, const char *entry, size_t s
 }
 
 json_t *audit_bundle_new(uint64_t seq, const char *entry, size_t size, uint64_t tree_size,
-        const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len, const char *note, const char *receipt)
+                         const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len, const char *note,
+                         const char *receipt)
 {
-        json_t *j = json_pack("{s:i,s:I,s:s%,s:I,s:o,s:s}", "xbus_proof", 1, "seq", (json_int_t)seq, "entry",
-                entry, size, "tree_size", (json_int_t)tree_size, "inclusion_proof",
-                audit_proof_json(proof, proof_len), "checkpoint", note);
+        json_t *j = json_pack("{s:i,s:I,s:s%,s:I,s:o,s:s}", "xbus_proof", 1, "seq", (json_int_t)seq, "entry", entry,
+                              size, "tree_size", (json_int_t)tree_size, "inclusion_proof",
+                              audit_proof_json(proof, proof_len), "checkpoint", note);
 
         if (j && receipt && json_object_set_new(j, "receipt", json_string(receipt)) < 0) {
                 json_decref(j);
@@ -407,7 +403,7 @@ static int store_open(Store *s, const char *dir)
 static int store_tree_get(Store *s, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH_LEN])
 {
         uint8_t key[9];
-        MDB_val k = {.mv_size = sizeof(key), .mv_data = key}, v;
+        MDB_val k = { .mv_size = sizeof(key), .mv_data = key }, v;
         int r;
 
         key[0] = (uint8_t)level;
@@ -440,12 +436,12 @@ static int targets_from_held(const Checkpoint *const *held, size_t n, Target *ou
 {
         if (n > AUDIT_HELD_MAX)
                 return report(rep, AUDIT_E_FORMAT, UINT64_MAX, "more than %d earlier checkpoints given",
-                        AUDIT_HELD_MAX);
+                              AUDIT_HELD_MAX);
         for (size_t i = 0; i < n; i++) {
                 out[i].size = held[i]->size;
                 memcpy(out[i].root, held[i]->root, MERKLE_HASH_LEN);
                 snprintf(out[i].label, sizeof(out[i].label), "the checkpoint you held (size %" PRIu64 ")",
-                        held[i]->size);
+                         held[i]->size);
         }
         qsort(out, n, sizeof(*out), target_cmp);
         return 0;
@@ -462,7 +458,7 @@ static const char *checkpoint_time(const Checkpoint *c)
 
 /* Check the stored checkpoint (k, v) against the tree of `a` (whose size is its size). */
 static int store_check_checkpoint(const AuditStoreOptions *o, const MDB_val *k, const MDB_val *v,
-        const MerkleAppender *a, AuditReport *rep)
+                                  const MerkleAppender *a, AuditReport *rep)
 {
         _cleanup_(audit_checkpoint_freep) Checkpoint *c = NULL;
         uint8_t root[MERKLE_HASH_LEN];
@@ -474,31 +470,30 @@ static int store_check_checkpoint(const AuditStoreOptions *o, const MDB_val *k, 
                 return r;
         if (r > 0)
                 return report(rep, AUDIT_E_CHECKPOINT, size,
-                        "the stored checkpoint of size %" PRIu64 " is not a valid signed note (%s)", size,
-                        checkpoint_strerror(r));
+                              "the stored checkpoint of size %" PRIu64 " is not a valid signed note (%s)", size,
+                              checkpoint_strerror(r));
         if (c->size != size)
                 return report(rep, AUDIT_E_CHECKPOINT, size,
-                        "the checkpoint stored under size %" PRIu64 " says size %" PRIu64, size, c->size);
+                              "the checkpoint stored under size %" PRIu64 " says size %" PRIu64, size, c->size);
         if (o->verifier) {
                 r = checkpoint_verify(c, o->verifier);
                 if (r < 0)
                         return r;
                 if (r > 0)
                         return report(rep, AUDIT_E_CHECKPOINT, size,
-                                "checkpoint of size %" PRIu64 "%s%s%s: signature invalid for key %s (%s)",
-                                size, *checkpoint_time(c) ? " (" : "", checkpoint_time(c),
-                                *checkpoint_time(c) ? ")" : "", checkpoint_verifier_name(o->verifier),
-                                checkpoint_strerror(r));
+                                      "checkpoint of size %" PRIu64 "%s%s%s: signature invalid for key %s (%s)", size,
+                                      *checkpoint_time(c) ? " (" : "", checkpoint_time(c),
+                                      *checkpoint_time(c) ? ")" : "", checkpoint_verifier_name(o->verifier),
+                                      checkpoint_strerror(r));
         }
         r = merkle_appender_root(a, root);
         if (r < 0)
                 return r;
         if (memcmp(root, c->root, MERKLE_HASH_LEN) != 0)
                 return report(rep, AUDIT_E_CHECKPOINT, size,
-                        "checkpoint of size %" PRIu64
-                        " (%s): its root is not the root of entries 0..%" PRIu64
-                        " (the entries and tree were rewritten consistently, or the checkpoint is forged)",
-                        size, checkpoint_time(c), size - 1);
+                              "checkpoint of size %" PRIu64 " (%s): its root is not the root of entries 0..%" PRIu64
+                              " (the entries and tree were rewritten consistently, or the checkpoint is forged)",
+                              size, checkpoint_time(c), size - 1);
         rep->checkpoints++;
         return 0;
 }
@@ -510,23 +505,22 @@ static int store_node_problem(const MerkleNode *n, int r, uint64_t seq, AuditRep
 
         if (r == -ENOENT)
                 return report(rep, AUDIT_E_TREE, seq,
-                        "entry %" PRIu64 ": the stored tree has no node (level %u, index %" PRIu64
-                        ") for it (tree nodes were removed)",
-                        seq, n->level, n->index);
+                              "entry %" PRIu64 ": the stored tree has no node (level %u, index %" PRIu64
+                              ") for it (tree nodes were removed)",
+                              seq, n->level, n->index);
         if (r < 0)
                 return report(rep, AUDIT_E_TREE, seq,
-                        "entry %" PRIu64 ": the stored tree node (level %u, index %" PRIu64
-                        ") is unreadable",
-                        seq, n->level, n->index);
+                              "entry %" PRIu64 ": the stored tree node (level %u, index %" PRIu64 ") is unreadable",
+                              seq, n->level, n->index);
         if (n->level == 0)
                 return report(rep, AUDIT_E_ENTRY, seq,
-                        "entry %" PRIu64 ": its leaf hash does not match the stored tree (the entry's bytes "
-                        "were changed)",
-                        seq);
+                              "entry %" PRIu64 ": its leaf hash does not match the stored tree (the entry's bytes "
+                              "were changed)",
+                              seq);
         return report(rep, AUDIT_E_TREE, first,
-                "the stored tree node (level %u, index %" PRIu64 ") over entries %" PRIu64 "..%" PRIu64
-                " does not match the entries",
-                n->level, n->index, first, last);
+                      "the stored tree node (level %u, index %" PRIu64 ") over entries %" PRIu64 "..%" PRIu64
+                      " does not match the entries",
+                      n->level, n->index, first, last);
 }
 
 int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport *rep)
@@ -573,36 +567,34 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
 
                 if (k.mv_size != 8) {
                         r = report(rep, AUDIT_E_ENTRY, a.size,
-                                "after entry %" PRIu64
-                                ": a key in the entries table is not a sequence number",
-                                a.size);
+                                   "after entry %" PRIu64 ": a key in the entries table is not a sequence number",
+                                   a.size);
                         goto out;
                 }
                 seq = be64_get(k.mv_data);
                 if (seq != a.size) {
                         r = report(rep, AUDIT_E_SEQUENCE, a.size,
-                                "entry %" PRIu64 " is missing: the log goes from %s to entry %" PRIu64,
-                                a.size, a.size ? "the entry before it" : "the start", seq);
+                                   "entry %" PRIu64 " is missing: the log goes from %s to entry %" PRIu64, a.size,
+                                   a.size ? "the entry before it" : "the start", seq);
                         goto out;
                 }
                 if (audit_entry_parse_prefix(v.mv_data, v.mv_size, &fseq, &t, &tlen) < 0) {
                         r = report(rep, AUDIT_E_ENTRY, seq,
-                                "entry %" PRIu64 ": not a well-formed log entry (its bytes were changed)",
-                                seq);
+                                   "entry %" PRIu64 ": not a well-formed log entry (its bytes were changed)", seq);
                         goto out;
                 }
                 if (fseq != seq) {
                         r = report(rep, AUDIT_E_ENTRY, seq,
-                                "entry %" PRIu64 ": it holds the bytes of entry %" PRIu64
-                                " (entries were moved or reordered)",
-                                seq, fseq);
+                                   "entry %" PRIu64 ": it holds the bytes of entry %" PRIu64
+                                   " (entries were moved or reordered)",
+                                   seq, fseq);
                         goto out;
                 }
                 if (tlen >= sizeof(prev_time) ||
-                        (prev_time_len && (tlen != prev_time_len || memcmp(t, prev_time, tlen) < 0))) {
+                    (prev_time_len && (tlen != prev_time_len || memcmp(t, prev_time, tlen) < 0))) {
                         r = report(rep, AUDIT_E_ENTRY, seq,
-                                "entry %" PRIu64 ": its time \"%.*s\" is before the previous entry's \"%s\"",
-                                seq, (int)MIN(tlen, (size_t)40), t, prev_time);
+                                   "entry %" PRIu64 ": its time \"%.*s\" is before the previous entry's \"%s\"", seq,
+                                   (int)MIN(tlen, (size_t)40), t, prev_time);
                         goto out;
                 }
                 memcpy(prev_time, t, tlen);
@@ -629,7 +621,7 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
                         uint64_t csize;
                         if (ck.mv_size != 8) {
                                 r = report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                                        "a key in the checkpoints table is not a tree size");
+                                           "a key in the checkpoints table is not a tree size");
                                 goto out;
                         }
                         csize = be64_get(ck.mv_data);
@@ -637,7 +629,7 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
                                 break;
                         if (csize == 0) {
                                 r = report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                                        "a checkpoint of the empty tree is stored");
+                                           "a checkpoint of the empty tree is stored");
                                 goto out;
                         }
                         r = store_check_checkpoint(o, &ck, &cv, &a, rep);
@@ -653,9 +645,9 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
                                         goto out;
                                 if (memcmp(root, held[next_held].root, MERKLE_HASH_LEN) != 0) {
                                         r = report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                                                "the log no longer reproduces %s: entries before %" PRIu64
-                                                " were rewritten",
-                                                held[next_held].label, a.size);
+                                                   "the log no longer reproduces %s: entries before %" PRIu64
+                                                   " were rewritten",
+                                                   held[next_held].label, a.size);
                                         goto out;
                                 }
                                 rep->checkpoints++;
@@ -672,25 +664,24 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
         if (have_cp) {
                 uint64_t csize = ck.mv_size == 8 ? be64_get(ck.mv_data) : 0;
                 r = report(rep, AUDIT_E_TRUNCATED, a.size,
-                        "the log holds %" PRIu64 " entries but the stored checkpoint of size %" PRIu64
-                        " covers more: the log was truncated",
-                        a.size, csize);
+                           "the log holds %" PRIu64 " entries but the stored checkpoint of size %" PRIu64
+                           " covers more: the log was truncated",
+                           a.size, csize);
                 goto out;
         }
         while (next_held < n_held && held[next_held].size == 0)
                 next_held++;
         if (next_held < n_held) {
                 r = report(rep, AUDIT_E_TRUNCATED, a.size,
-                        "the log holds %" PRIu64 " entries but %s covers %" PRIu64 ": the log was truncated",
-                        a.size, held[next_held].label, held[next_held].size);
+                           "the log holds %" PRIu64 " entries but %s covers %" PRIu64 ": the log was truncated", a.size,
+                           held[next_held].label, held[next_held].size);
                 goto out;
         }
         if (store_tree_get(&s, 0, a.size, probe) == 0) {
                 r = report(rep, AUDIT_E_TRUNCATED, a.size,
-                        "the log ends at %" PRIu64
-                        " entries but the stored tree has a leaf for entry %" PRIu64
-                        ": entries were removed from the end",
-                        a.size, a.size);
+                           "the log ends at %" PRIu64 " entries but the stored tree has a leaf for entry %" PRIu64
+                           ": entries were removed from the end",
+                           a.size, a.size);
                 goto out;
         }
         r = 0;
@@ -774,8 +765,8 @@ static bool json_u64(const json_t *j, uint64_t *ret)
         return true;
 }
 
-static int export_header_parse(
-        LineReader *lr, const char *path, const CheckpointVerifier *v, ExportHeader *h, AuditReport *rep)
+static int export_header_parse(LineReader *lr, const char *path, const CheckpointVerifier *v, ExportHeader *h,
+                               AuditReport *rep)
 {
         _cleanup_(json_decrefp) json_t *j = NULL;
         const char *note;
@@ -787,36 +778,34 @@ static int export_header_parse(
                 return r;
         if (r != 1)
                 return report(rep, AUDIT_E_FORMAT, UINT64_MAX, "%s: %s", path,
-                        r == 0 ? "empty file, not an export" : "the first line is too long");
+                              r == 0 ? "empty file, not an export" : "the first line is too long");
         j = json_loadb(lr->buf, lr->size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(j) || json_integer_value(json_object_get(j, "xbus_export")) != 1 ||
-                !json_u64(json_object_get(j, "start"), &h->start) ||
-                !json_u64(json_object_get(j, "end"), &h->end) ||
-                !json_is_string(json_object_get(j, "checkpoint")))
+            !json_u64(json_object_get(j, "start"), &h->start) || !json_u64(json_object_get(j, "end"), &h->end) ||
+            !json_is_string(json_object_get(j, "checkpoint")))
                 return report(rep, AUDIT_E_FORMAT, UINT64_MAX,
-                        "%s: the first line is not an xbus export header (version 1)", path);
+                              "%s: the first line is not an xbus export header (version 1)", path);
         note = json_string_value(json_object_get(j, "checkpoint"));
         r = checkpoint_open(note, json_string_length(json_object_get(j, "checkpoint")), v, NULL, &h->cp);
         if (r < 0)
                 return r;
         if (r == CHECKPOINT_E_UNSIGNED || r == CHECKPOINT_E_SIGNATURE)
-                return report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                        "%s: checkpoint signature invalid for key %s (%s)", path,
-                        checkpoint_verifier_name(v), checkpoint_strerror(r));
+                return report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX, "%s: checkpoint signature invalid for key %s (%s)",
+                              path, checkpoint_verifier_name(v), checkpoint_strerror(r));
         if (r > 0)
-                return report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                        "%s: the export's checkpoint is not valid (%s)", path, checkpoint_strerror(r));
+                return report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX, "%s: the export's checkpoint is not valid (%s)",
+                              path, checkpoint_strerror(r));
         if (h->start > h->end || h->end > h->cp->size)
                 return report(rep, AUDIT_E_FORMAT, UINT64_MAX,
-                        "%s: the export claims entries %" PRIu64 "..%" PRIu64
-                        " but its checkpoint covers %" PRIu64,
-                        path, h->start, h->end, h->cp->size);
+                              "%s: the export claims entries %" PRIu64 "..%" PRIu64
+                              " but its checkpoint covers %" PRIu64,
+                              path, h->start, h->end, h->cp->size);
         cons = json_object_get(j, "consistency");
         if (cons) {
                 r = audit_proof_parse(cons, h->consistency, &h->consistency_len);
                 if (r < 0)
                         return report(rep, AUDIT_E_FORMAT, UINT64_MAX,
-                                "%s: the consistency proof is not a list of base64 hashes", path);
+                                      "%s: the consistency proof is not a list of base64 hashes", path);
                 h->has_consistency = true;
         }
         rep->checkpoints++;
@@ -824,8 +813,8 @@ static int export_header_parse(
 }
 
 /* One export line: {"seq":N,"entry":"..."[,"inclusion_proof":[...]]}. Entry borrowed from *ret_j. */
-static int export_line_parse(
-        LineReader *lr, json_t **ret_j, uint64_t *ret_seq, const char **ret_entry, size_t *ret_size)
+static int export_line_parse(LineReader *lr, json_t **ret_j, uint64_t *ret_seq, const char **ret_entry,
+                             size_t *ret_size)
 {
         json_t *j = json_loadb(lr->buf, lr->size, JSON_REJECT_DUPLICATES, NULL);
         json_t *e = json_object_get(j, "entry");
@@ -842,7 +831,7 @@ static int export_line_parse(
 
 /* Move the earlier export's reader to line `seq`. Return: 1 positioned, 0 not there, < 0 error. */
 static int earlier_seek(LineReader *lr, bool *at_end, uint64_t *cur, json_t **cur_j, const char **cur_entry,
-        size_t *cur_size, uint64_t seq)
+                        size_t *cur_size, uint64_t seq)
 {
         while (!*at_end && (!*cur_j || *cur < seq)) {
                 int r = line_reader_next(lr);
@@ -860,8 +849,8 @@ static int earlier_seek(LineReader *lr, bool *at_end, uint64_t *cur, json_t **cu
         return *cur_j && *cur == seq;
 }
 
-static int verify_export_one(const char *path, const AuditExportOptions *o, const Target *targets,
-        size_t n_targets, const char *earlier, AuditReport *rep, Checkpoint **ret_cp)
+static int verify_export_one(const char *path, const AuditExportOptions *o, const Target *targets, size_t n_targets,
+                             const char *earlier, AuditReport *rep, Checkpoint **ret_cp)
 {
         ExportHeader h = {};
         LineReader lr = {}, el = {};
@@ -884,8 +873,7 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
                 if (r == 0)
                         r = line_reader_next(&el) < 0 ? -EIO : 0; /* skip its header (already verified) */
                 if (r < 0) {
-                        report(rep, AUDIT_E_FORMAT, UINT64_MAX, "cannot read \"%s\": %s", earlier,
-                                strerror(-r));
+                        report(rep, AUDIT_E_FORMAT, UINT64_MAX, "cannot read \"%s\": %s", earlier, strerror(-r));
                         goto out;
                 }
         }
@@ -895,12 +883,11 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
         merkle_appender_init(&a);
         /* the targets to meet (held checkpoints); and two checkpoints of one size must agree */
         for (size_t i = 0; i < n_targets; i++)
-                if (targets[i].size == h.cp->size &&
-                        memcmp(targets[i].root, h.cp->root, MERKLE_HASH_LEN) != 0) {
+                if (targets[i].size == h.cp->size && memcmp(targets[i].root, h.cp->root, MERKLE_HASH_LEN) != 0) {
                         r = report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                                "%s: its checkpoint and %s have the same size but different roots: the log "
-                                "was rewritten",
-                                path, targets[i].label);
+                                   "%s: its checkpoint and %s have the same size but different roots: the log "
+                                   "was rewritten",
+                                   path, targets[i].label);
                         goto out;
                 }
 
@@ -913,8 +900,8 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
 
                 r = line_reader_next(&lr);
                 if (r == -E2BIG) {
-                        r = report(rep, AUDIT_E_FORMAT, expect, "%s:%" PRIu64 ": line longer than %u bytes",
-                                path, lr.line, AUDIT_LINE_MAX);
+                        r = report(rep, AUDIT_E_FORMAT, expect, "%s:%" PRIu64 ": line longer than %u bytes", path,
+                                   lr.line, AUDIT_LINE_MAX);
                         goto out;
                 }
                 if (r < 0)
@@ -924,52 +911,48 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
                 if (lr.size == 0)
                         continue;
                 if (export_line_parse(&lr, &j, &seq, &entry, &size) < 0) {
-                        r = report(rep, AUDIT_E_FORMAT, expect, "%s:%" PRIu64 ": not an export line", path,
-                                lr.line);
+                        r = report(rep, AUDIT_E_FORMAT, expect, "%s:%" PRIu64 ": not an export line", path, lr.line);
                         goto out;
                 }
                 if (seq != expect) {
                         if (seq > expect)
                                 r = report(rep, AUDIT_E_SEQUENCE, expect,
-                                        "entry %" PRIu64
-                                        " is missing from the export (the next line is entry %" PRIu64 ")",
-                                        expect, seq);
+                                           "entry %" PRIu64
+                                           " is missing from the export (the next line is entry %" PRIu64 ")",
+                                           expect, seq);
                         else
                                 r = report(rep, AUDIT_E_SEQUENCE, seq,
-                                        "entry %" PRIu64 " appears again or out of order (line %" PRIu64 ")",
-                                        seq, lr.line);
+                                           "entry %" PRIu64 " appears again or out of order (line %" PRIu64 ")", seq,
+                                           lr.line);
                         goto out;
                 }
                 if (seq >= h.end) {
                         r = report(rep, AUDIT_E_FORMAT, seq,
-                                "%s: entry %" PRIu64 " is beyond the end (%" PRIu64 ") its header names",
-                                path, seq, h.end);
+                                   "%s: entry %" PRIu64 " is beyond the end (%" PRIu64 ") its header names", path, seq,
+                                   h.end);
                         goto out;
                 }
                 if (audit_entry_parse_prefix(entry, size, &fseq, NULL, NULL) < 0) {
-                        r = report(rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": not a well-formed log entry",
-                                seq);
+                        r = report(rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": not a well-formed log entry", seq);
                         goto out;
                 }
                 if (fseq != seq) {
                         r = report(rep, AUDIT_E_ENTRY, seq,
-                                "entry %" PRIu64 ": it holds the bytes of entry %" PRIu64
-                                " (entries were moved or reordered)",
-                                seq, fseq);
+                                   "entry %" PRIu64 ": it holds the bytes of entry %" PRIu64
+                                   " (entries were moved or reordered)",
+                                   seq, fseq);
                         goto out;
                 }
                 if (earlier) {
                         r = earlier_seek(&el, &eend, &ecur, &ej, &eentry, &esize, seq);
                         if (r < 0) {
-                                r = report(
-                                        rep, AUDIT_E_FORMAT, seq, "%s changed while it was read", earlier);
+                                r = report(rep, AUDIT_E_FORMAT, seq, "%s changed while it was read", earlier);
                                 goto out;
                         }
                         if (r == 1 && (esize != size || memcmp(eentry, entry, size) != 0)) {
                                 r = report(rep, AUDIT_E_ENTRY, seq,
-                                        "entry %" PRIu64
-                                        " differs from the earlier export (the log was changed)",
-                                        seq);
+                                           "entry %" PRIu64 " differs from the earlier export (the log was changed)",
+                                           seq);
                                 goto out;
                         }
                 }
@@ -989,11 +972,9 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
                                                 goto out;
                                         if (memcmp(root, targets[next_target].root, MERKLE_HASH_LEN) != 0) {
                                                 r = report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                                                        "entries 0..%" PRIu64
-                                                        " of %s do not reproduce %s: the "
-                                                        "log was changed before entry %" PRIu64,
-                                                        a.size - 1, path, targets[next_target].label,
-                                                        a.size);
+                                                           "entries 0..%" PRIu64 " of %s do not reproduce %s: the "
+                                                           "log was changed before entry %" PRIu64,
+                                                           a.size - 1, path, targets[next_target].label, a.size);
                                                 goto out;
                                         }
                                         rep->checkpoints++;
@@ -1005,20 +986,19 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
                         size_t plen;
                         if (audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0) {
                                 r = report(rep, AUDIT_E_FORMAT, seq,
-                                        "entry %" PRIu64
-                                        ": no valid inclusion proof (an export that does not "
-                                        "start at 0 needs one per entry)",
-                                        seq);
+                                           "entry %" PRIu64 ": no valid inclusion proof (an export that does not "
+                                           "start at 0 needs one per entry)",
+                                           seq);
                                 goto out;
                         }
-                        r = merkle_verify_inclusion(
-                                leaf, seq, h.cp->size, (const uint8_t(*)[32])proof, plen, h.cp->root);
+                        r = merkle_verify_inclusion(leaf, seq, h.cp->size, (const uint8_t(*)[32])proof, plen,
+                                                    h.cp->root);
                         if (r < 0)
                                 goto out;
                         if (r > 0) {
                                 r = report(rep, AUDIT_E_PROOF, seq,
-                                        "entry %" PRIu64 ": leaf hash does not match the proof (%s)", seq,
-                                        merkle_strerror(r));
+                                           "entry %" PRIu64 ": leaf hash does not match the proof (%s)", seq,
+                                           merkle_strerror(r));
                                 goto out;
                         }
                 }
@@ -1027,8 +1007,8 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
 
         if (expect != h.end) {
                 r = report(rep, AUDIT_E_TRUNCATED, expect,
-                        "export ends at %" PRIu64 " but its header says %" PRIu64 ": the file was truncated",
-                        expect, h.end);
+                           "export ends at %" PRIu64 " but its header says %" PRIu64 ": the file was truncated", expect,
+                           h.end);
                 goto out;
         }
         if (h.start == 0 && h.end > 0) {
@@ -1038,28 +1018,26 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
                 if (h.end == h.cp->size) {
                         if (memcmp(root, h.cp->root, MERKLE_HASH_LEN) != 0) {
                                 r = report(rep, AUDIT_E_CHECKPOINT, UINT64_MAX,
-                                        "the %" PRIu64
-                                        " entries of %s do not reproduce its checkpoint's root: "
-                                        "they were changed",
-                                        h.end, path);
+                                           "the %" PRIu64 " entries of %s do not reproduce its checkpoint's root: "
+                                           "they were changed",
+                                           h.end, path);
                                 goto out;
                         }
                 } else if (!h.has_consistency) {
                         r = report(rep, AUDIT_E_TRUNCATED, h.end,
-                                "export ends at %" PRIu64 " but the checkpoint covers %" PRIu64
-                                ": truncated",
-                                h.end, h.cp->size);
+                                   "export ends at %" PRIu64 " but the checkpoint covers %" PRIu64 ": truncated", h.end,
+                                   h.cp->size);
                         goto out;
                 } else {
                         r = merkle_verify_consistency(h.end, h.cp->size, root, h.cp->root,
-                                (const uint8_t(*)[32])h.consistency, h.consistency_len);
+                                                      (const uint8_t(*)[32])h.consistency, h.consistency_len);
                         if (r < 0)
                                 goto out;
                         if (r > 0) {
                                 r = report(rep, AUDIT_E_PROOF, UINT64_MAX,
-                                        "the consistency proof from %" PRIu64 " to the checkpoint's %" PRIu64
-                                        " entries does not verify (%s): the entries were changed",
-                                        h.end, h.cp->size, merkle_strerror(r));
+                                           "the consistency proof from %" PRIu64 " to the checkpoint's %" PRIu64
+                                           " entries does not verify (%s): the entries were changed",
+                                           h.end, h.cp->size, merkle_strerror(r));
                                 goto out;
                         }
                 }
@@ -1071,15 +1049,15 @@ static int verify_export_one(const char *path, const AuditExportOptions *o, cons
                         continue; /* same size, same root: checked above */
                 if (t->size > h.cp->size) {
                         r = report(rep, AUDIT_E_TRUNCATED, h.cp->size,
-                                "%s covers %" PRIu64 " entries but the checkpoint of %s only %" PRIu64
-                                ": the log was truncated",
-                                t->label, t->size, path, h.cp->size);
+                                   "%s covers %" PRIu64 " entries but the checkpoint of %s only %" PRIu64
+                                   ": the log was truncated",
+                                   t->label, t->size, path, h.cp->size);
                         goto out;
                 }
                 if (h.start != 0 || t->size > h.end) {
                         r = report(rep, AUDIT_E_UNCHECKED, UINT64_MAX,
-                                "%s cannot be checked against %s: export entries 0..%" PRIu64 " at least",
-                                path, t->label, t->size - 1);
+                                   "%s cannot be checked against %s: export entries 0..%" PRIu64 " at least", path,
+                                   t->label, t->size - 1);
                         goto out;
                 }
         }
@@ -1114,8 +1092,8 @@ int audit_verify_export(const char *path, const AuditExportOptions *o, AuditRepo
                 audit_report_init(&erep);
                 r = verify_export_one(o->earlier, o, targets, n, NULL, &erep, &ecp);
                 if (r != 0) {
-                        report(rep, r > 0 ? r : AUDIT_E_FORMAT, erep.bad_seq, "the earlier export %s: %s",
-                                o->earlier, erep.reason ? erep.reason : strerror(-r));
+                        report(rep, r > 0 ? r : AUDIT_E_FORMAT, erep.bad_seq, "the earlier export %s: %s", o->earlier,
+                               erep.reason ? erep.reason : strerror(-r));
                         audit_report_done(&erep);
                         return r;
                 }
@@ -1123,7 +1101,7 @@ int audit_verify_export(const char *path, const AuditExportOptions *o, AuditRepo
                 targets[n].size = ecp->size;
                 memcpy(targets[n].root, ecp->root, MERKLE_HASH_LEN);
                 snprintf(targets[n].label, sizeof(targets[n].label),
-                        "the earlier export's checkpoint (size %" PRIu64 ")", ecp->size);
+                         "the earlier export's checkpoint (size %" PRIu64 ")", ecp->size);
                 n++;
                 qsort(targets, n, sizeof(*targets), target_cmp);
         }
@@ -1141,11 +1119,11 @@ static const char *field_str(const json_t *o, const char *key)
         return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int bundle_check_receipt(
-        const char *jws, const json_t *entry, uint64_t seq, const AuditBundleOptions *o, AuditReport *rep)
+static int bundle_check_receipt(const char *jws, const json_t *entry, uint64_t seq, const AuditBundleOptions *o,
+                                AuditReport *rep)
 {
-        static const char *const fields[] = {"time", "xroad_id", "client", "service", "request_hash",
-                "response_hash", "subject", "purpose", "basis"};
+        static const char *const fields[] = { "time",          "xroad_id", "client",  "service", "request_hash",
+                                              "response_hash", "subject",  "purpose", "basis" };
         _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
         _cleanup_(json_decrefp) json_t *header = NULL, *payload = NULL;
         const char *typ;
@@ -1157,29 +1135,28 @@ static int bundle_check_receipt(
                 return r;
         if (r > 0)
                 return report(rep, AUDIT_E_UNCHECKED, seq, "the node's receipt key is not usable (%s)",
-                        jws_strerror(r));
+                              jws_strerror(r));
         r = jws_verify_compact(v, jws, strlen(jws), &header, &payload);
         if (r < 0)
                 return r;
         if (r > 0)
                 return report(rep, AUDIT_E_RECEIPT, seq, "the receipt is not signed by the node's key (%s)",
-                        jws_strerror(r));
+                              jws_strerror(r));
         typ = json_string_value(json_object_get(header, "typ"));
         if (!typ || !streq(typ, RECEIPT_TYP))
-                return report(rep, AUDIT_E_RECEIPT, seq,
-                        "signed by the node, but not a receipt (typ \"%.40s\")", strempty(typ));
+                return report(rep, AUDIT_E_RECEIPT, seq, "signed by the node, but not a receipt (typ \"%.40s\")",
+                              strempty(typ));
         pseq = json_object_get(payload, "seq");
-        if (!json_is_integer(pseq) || json_integer_value(pseq) < 0 ||
-                (uint64_t)json_integer_value(pseq) != seq)
+        if (!json_is_integer(pseq) || json_integer_value(pseq) < 0 || (uint64_t)json_integer_value(pseq) != seq)
                 return report(rep, AUDIT_E_RECEIPT, seq,
-                        "the receipt is for log entry %" JSON_INTEGER_FORMAT ", not entry %" PRIu64,
-                        json_integer_value(pseq), seq);
+                              "the receipt is for log entry %" JSON_INTEGER_FORMAT ", not entry %" PRIu64,
+                              json_integer_value(pseq), seq);
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                 const char *have = field_str(payload, fields[i]), *want = field_str(entry, fields[i]);
                 if (!have != !want || (have && !streq(have, want)))
                         return report(rep, AUDIT_E_RECEIPT, seq,
-                                "the receipt's %s does not match the entry's (\"%.80s\" vs \"%.80s\")",
-                                fields[i], strempty(have), strempty(want));
+                                      "the receipt's %s does not match the entry's (\"%.80s\" vs \"%.80s\")", fields[i],
+                                      strempty(have), strempty(want));
         }
         return 0;
 }
@@ -1199,12 +1176,11 @@ int audit_verify_bundle(const char *json, size_t size, const AuditBundleOptions 
         if (!json || !o || !o->verifier)
                 return -EINVAL;
         if (size > AUDIT_BUNDLE_MAX)
-                return report(rep, AUDIT_E_FORMAT, UINT64_MAX, "the bundle is larger than %u bytes",
-                        AUDIT_BUNDLE_MAX);
+                return report(rep, AUDIT_E_FORMAT, UINT64_MAX, "the bundle is larger than %u bytes", AUDIT_BUNDLE_MAX);
         b = json_loadb(json, size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(b) || json_integer_value(json_object_get(b, "xbus_proof")) != 1 ||
-                !json_u64(json_object_get(b, "seq"), &seq) || !json_is_string(json_object_get(b, "entry")) ||
-                !json_is_string(json_object_get(b, "checkpoint")))
+            !json_u64(json_object_get(b, "seq"), &seq) || !json_is_string(json_object_get(b, "entry")) ||
+            !json_is_string(json_object_get(b, "checkpoint")))
                 return report(rep, AUDIT_E_FORMAT, UINT64_MAX, "not an xbus proof bundle (version 1)");
         entry = json_string_value(json_object_get(b, "entry"));
         entry_size = json_string_length(json_object_get(b, "entry"));
@@ -1218,34 +1194,30 @@ int audit_verify_bundle(const char *json, size_t size, const AuditBundleOptions 
         if (json_object_get(b, "tree_size") && !json_u64(json_object_get(b, "tree_size"), &tree_size))
                 return report(rep, AUDIT_E_FORMAT, seq, "the bundle's tree_size is not a number");
         if (audit_proof_parse(json_object_get(b, "inclusion_proof"), proof, &plen) < 0)
-                return report(
-                        rep, AUDIT_E_FORMAT, seq, "the inclusion proof is not a list of base64 hashes");
+                return report(rep, AUDIT_E_FORMAT, seq, "the inclusion proof is not a list of base64 hashes");
 
-        r = checkpoint_open(
-                note, json_string_length(json_object_get(b, "checkpoint")), o->verifier, NULL, &cp);
+        r = checkpoint_open(note, json_string_length(json_object_get(b, "checkpoint")), o->verifier, NULL, &cp);
         if (r < 0)
                 return r;
         if (r == CHECKPOINT_E_UNSIGNED || r == CHECKPOINT_E_SIGNATURE)
                 return report(rep, AUDIT_E_CHECKPOINT, seq, "checkpoint signature invalid for key %s (%s)",
-                        checkpoint_verifier_name(o->verifier), checkpoint_strerror(r));
+                              checkpoint_verifier_name(o->verifier), checkpoint_strerror(r));
         if (r > 0)
                 return report(rep, AUDIT_E_CHECKPOINT, seq, "the bundle's checkpoint is not valid (%s)",
-                        checkpoint_strerror(r));
+                              checkpoint_strerror(r));
         rep->checkpoints = 1;
         if (tree_size && tree_size != cp->size)
                 return report(rep, AUDIT_E_PROOF, seq,
-                        "the proof is for a tree of %" PRIu64 " entries but the checkpoint is of %" PRIu64,
-                        tree_size, cp->size);
+                              "the proof is for a tree of %" PRIu64 " entries but the checkpoint is of %" PRIu64,
+                              tree_size, cp->size);
         if (seq >= cp->size)
                 return report(rep, AUDIT_E_PROOF, seq,
-                        "entry %" PRIu64 " is not covered by the checkpoint (%" PRIu64 " entries)", seq,
-                        cp->size);
+                              "entry %" PRIu64 " is not covered by the checkpoint (%" PRIu64 " entries)", seq,
+                              cp->size);
         if (audit_entry_parse_prefix(entry, entry_size, &fseq, NULL, NULL) < 0)
-                return report(
-                        rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": not a well-formed log entry", seq);
+                return report(rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": not a well-formed log entry", seq);
         if (fseq != seq)
-                return report(
-                        rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": its bytes say seq %" PRIu64, seq, fseq);
+                return report(rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": its bytes say seq %" PRIu64, seq, fseq);
         r = merkle_leaf_hash(entry, entry_size, leaf);
         if (r < 0)
                 return r;
@@ -1253,9 +1225,8 @@ int audit_verify_bundle(const char *json, size_t size, const AuditBundleOptions 
         if (r < 0)
                 return r;
         if (r > 0)
-                return report(rep, AUDIT_E_PROOF, seq,
-                        "entry %" PRIu64 ": leaf hash does not match the proof (%s)", seq,
-                        merkle_strerror(r));
+                return report(rep, AUDIT_E_PROOF, seq, "entry %" PRIu64 ": leaf hash does not match the proof (%s)",
+                              seq, merkle_strerror(r));
         rep->entries = 1;
 
         if (!receipt) {
@@ -1265,7 +1236,7 @@ int audit_verify_bundle(const char *json, size_t size, const AuditBundleOptions 
         }
         if (!o->receipt_jwk)
                 return report(rep, AUDIT_E_UNCHECKED, seq,
-                        "the bundle holds a receipt but no node receipt key (signing.jwk) was given");
+                              "the bundle holds a receipt but no node receipt key (signing.jwk) was given");
         entry_j = json_loadb(entry, entry_size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(entry_j))
                 return report(rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": not a JSON object", seq);

@@ -107,8 +107,8 @@ void audit_report_done(AuditReport *rep);
  * points at T inside `entry` (not NUL-terminated), *ret_time_len its length.
  * Return: 0 or -EBADMSG (not an entry of format version 1).
  */
-int audit_entry_parse_prefix(
-        const char *entry, size_t size, uint64_t *ret_seq, const char **ret_time, size_t *ret_time_len);
+int audit_entry_parse_prefix(const char *entry, size_t size, uint64_t *ret_seq, const char **ret_time,
+                             size_t *ret_time_len);
 
 /* audit_hash_b64(): standard padded base64 of a hash into out (AUDIT_HASH_B64_LEN + 1 bytes). Return: out.
  */
@@ -137,8 +137,7 @@ int audit_verifier_load(const char *arg, CheckpointVerifier **ret, char **ret_re
  * CHECKPOINT_NOTE_MAX bytes) and open it with `v`. *ret_reason as above.
  * Return: 0, a CHECKPOINT_E_* code, -errno.
  */
-int audit_checkpoint_load(
-        const char *path, const CheckpointVerifier *v, Checkpoint **ret, char **ret_reason);
+int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpoint **ret, char **ret_reason);
 
 /*
  * Writing exports and bundles (the CLI writes them from the API or from a
@@ -150,9 +149,9 @@ int audit_checkpoint_load(
  * Return: 0, -ENOMEM, -EIO (the stream failed).
  */
 int audit_export_write_header(FILE *out, const char *origin, uint64_t start, uint64_t end, const char *note,
-        const uint8_t (*consistency)[MERKLE_HASH_LEN], size_t consistency_len);
+                              const uint8_t (*consistency)[MERKLE_HASH_LEN], size_t consistency_len);
 int audit_export_write_line(FILE *out, uint64_t seq, const char *entry, size_t size,
-        const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len);
+                            const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len);
 
 /*
  * audit_bundle_new(): the bundle object for an entry, its proof in the tree
@@ -160,17 +159,16 @@ int audit_export_write_line(FILE *out, uint64_t seq, const char *entry, size_t s
  * exchange's receipt. Return: a new reference, or NULL (out of memory).
  */
 json_t *audit_bundle_new(uint64_t seq, const char *entry, size_t size, uint64_t tree_size,
-        const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len, const char *note, const char *receipt);
+                         const uint8_t (*proof)[MERKLE_HASH_LEN], size_t proof_len, const char *note,
+                         const char *receipt);
 
 /* ------------------------------------------------------------------------ */
 /* The store */
 
 typedef struct AuditStoreOptions {
-        const CheckpointVerifier
-                *verifier; /* checks every stored checkpoint's signature; NULL: roots only */
-        const Checkpoint *const
-                *held; /* verified checkpoints kept from earlier; the store must reproduce them */
-        size_t n_held; /* at most AUDIT_HELD_MAX */
+        const CheckpointVerifier *verifier; /* checks every stored checkpoint's signature; NULL: roots only */
+        const Checkpoint *const *held;      /* verified checkpoints kept from earlier; the store must reproduce them */
+        size_t n_held;                      /* at most AUDIT_HELD_MAX */
 } AuditStoreOptions;
 
 /*

@@ -17,13 +17,13 @@
 
 static unsigned passed;
 
-#define CHECK(cond)                                                                                         \
-        do {                                                                                                \
-                if (!(cond)) {                                                                              \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-                        abort();                                                                            \
-                }                                                                                           \
-                passed++;                                                                                   \
+#define CHECK(cond)                                                                              \
+        do {                                                                                     \
+                if (!(cond)) {                                                                   \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+                        abort();                                                                 \
+                }                                                                                \
+                passed++;                                                                        \
         } while (0)
 
 static Node node;
@@ -49,14 +49,14 @@ static void answer_done(Answer *a)
 
 static Answer call_as(const RegistrySubsystem *who, const char *method, const char *path, const char *query)
 {
-        EndpointRequest req = {.node = &node,
-                .registry = reg,
-                .client = who,
-                .method = method,
-                .path = path,
-                .query = query ? query : "",
-                .body = (const uint8_t *)""};
-        EndpointResponse resp = {.status = 200};
+        EndpointRequest req = { .node = &node,
+                                .registry = reg,
+                                .client = who,
+                                .method = method,
+                                .path = path,
+                                .query = query ? query : "",
+                                .body = (const uint8_t *)"" };
+        EndpointResponse resp = { .status = 200 };
         Answer a = {};
 
         assert(audit_api_handle(&req, &resp) == 0);
@@ -84,8 +84,7 @@ static size_t page_seqs(const Answer *a, uint64_t *out, size_t max, long long *n
         size_t i;
 
         assert(json_is_array(entries));
-        json_array_foreach(entries, i, e)
-        {
+        json_array_foreach(entries, i, e) {
                 assert(i < max);
                 out[i] = (uint64_t)json_integer_value(json_object_get(e, "seq"));
         }
@@ -116,8 +115,7 @@ static void test_refusals(void)
         CHECK(a.problem && streq(a.problem, "client_unknown"));
         answer_done(&a);
         a = call_as(client, "GET", "/audit/entries", NULL);
-        CHECK(a.problem && streq(a.problem, "access_denied") &&
-                strstr(a.detail, "is not registered as an auditor"));
+        CHECK(a.problem && streq(a.problem, "access_denied") && strstr(a.detail, "is not registered as an auditor"));
         answer_done(&a);
         a = get("/audit/checkpoint", NULL);
         CHECK(!a.problem);
@@ -135,8 +133,7 @@ static void test_refusals(void)
         CHECK(a.problem && streq(a.problem, "not_found") && strstr(a.detail, "no entry 100000"));
         answer_done(&a);
         a = get("/audit/entries/3", "tree_size=77");
-        CHECK(a.problem && streq(a.problem, "not_found") &&
-                strstr(a.detail, "no checkpoint of tree size 77"));
+        CHECK(a.problem && streq(a.problem, "not_found") && strstr(a.detail, "no checkpoint of tree size 77"));
         answer_done(&a);
         for (size_t i = 0; i < ELEMENTSOF(bad_queries); i++) {
                 a = get("/audit/entries", bad_queries[i]);
@@ -208,15 +205,14 @@ static void test_queries(uint64_t size)
                 for (size_t i = 0; i < 3; i++) {
                         assert(exlog_reader_get(r, 5 + i, &e, &len) == 0);
                         CHECK(json_string_length(json_array_get(arr, i)) == len &&
-                                memcmp(json_string_value(json_array_get(arr, i)), e, len) == 0);
+                              memcmp(json_string_value(json_array_get(arr, i)), e, len) == 0);
                         free(e);
                 }
                 exlog_reader_close(r);
                 answer_done(&a);
                 a = get("/audit/entries", "raw=1&decision=deny&limit=2");
                 arr = json_object_get(a.json, "entries");
-                CHECK(json_array_size(arr) == 2 &&
-                        strstr(json_string_value(json_array_get(arr, 0)), "\"seq\":4,"));
+                CHECK(json_array_size(arr) == 2 && strstr(json_string_value(json_array_get(arr, 0)), "\"seq\":4,"));
                 answer_done(&a);
                 a = get("/audit/entries", "raw=yes");
                 CHECK(a.problem && streq(a.problem, "bad_request"));
@@ -339,7 +335,7 @@ static void test_proofs(uint64_t size, uint64_t covered)
                 json_t *b = json_deep_copy(a.json);
                 char *s;
                 AuditReport rep;
-                AuditBundleOptions o = {.verifier = verifier};
+                AuditBundleOptions o = { .verifier = verifier };
                 json_object_set_new(b, "xbus_proof", json_integer(1));
                 s = json_dumps(b, 0);
                 CHECK(audit_verify_bundle(s, strlen(s), &o, &rep) == 0);
@@ -357,7 +353,7 @@ static void test_proofs(uint64_t size, uint64_t covered)
                 snprintf(p, sizeof(p), "/audit/entries/%llu", (unsigned long long)size - 1);
                 a = get(p, NULL);
                 CHECK(a.problem && streq(a.problem, "not_found") &&
-                        strstr(a.detail, "retry after the next checkpoint"));
+                      strstr(a.detail, "retry after the next checkpoint"));
                 answer_done(&a);
         }
 
@@ -374,11 +370,9 @@ static void test_proofs(uint64_t size, uint64_t covered)
                 assert(exlog_reader_new(&r, node.log) == 0);
                 assert(exlog_reader_root(r, 50, r1) == 0 && exlog_reader_root(r, covered, r2) == 0);
                 exlog_reader_close(r);
-                CHECK(merkle_verify_consistency(50, covered, r1, r2, (const uint8_t(*)[32])proof, plen) ==
-                        0);
+                CHECK(merkle_verify_consistency(50, covered, r1, r2, (const uint8_t(*)[32])proof, plen) == 0);
                 r1[0] ^= 1;
-                CHECK(merkle_verify_consistency(50, covered, r1, r2, (const uint8_t(*)[32])proof, plen) !=
-                        0);
+                CHECK(merkle_verify_consistency(50, covered, r1, r2, (const uint8_t(*)[32])proof, plen) != 0);
                 answer_done(&a);
         }
 
@@ -387,16 +381,15 @@ static void test_proofs(uint64_t size, uint64_t covered)
         CHECK(a.body && streq(a.content_type, "text/plain; charset=utf-8"));
         {
                 Checkpoint *c = NULL;
-                CHECK(checkpoint_open(a.body, strlen(a.body), verifier, NULL, &c) == 0 &&
-                        c->size == covered);
+                CHECK(checkpoint_open(a.body, strlen(a.body), verifier, NULL, &c) == 0 && c->size == covered);
                 checkpoint_free(c);
         }
         answer_done(&a);
         a = get("/audit/checkpoint", "size=51");
         {
                 Checkpoint *c = NULL;
-                CHECK(a.body && checkpoint_open(a.body, strlen(a.body), verifier, NULL, &c) == 0 &&
-                        c->size >= 51 && c->size <= covered);
+                CHECK(a.body && checkpoint_open(a.body, strlen(a.body), verifier, NULL, &c) == 0 && c->size >= 51 &&
+                      c->size <= covered);
                 checkpoint_free(c);
         }
         answer_done(&a);
@@ -408,7 +401,7 @@ static void test_proofs(uint64_t size, uint64_t covered)
 int main(void)
 {
         char dir[] = "/tmp/test-audit-api-XXXXXX";
-        const uint64_t sizes[] = {50, 100};
+        const uint64_t sizes[] = { 50, 100 };
         CheckpointSigner *signer;
         PseudonymKey *pk = NULL;
         char subject[PSEUDONYM_HEX_LEN + 1], *errors = NULL, *note;
@@ -429,9 +422,9 @@ int main(void)
         assert(mkdtemp(dir));
         t_make_log(dir, signer, sizes, ELEMENTSOF(sizes), subject);
         assert(exlog_open(&node.log, dir,
-                       &(ExlogOptions){.checkpoints = signer,
-                               .checkpoint_interval_ms = 3600000,
-                               .map_size = (size_t)64 << 20}) == 0);
+                          &(ExlogOptions){ .checkpoints = signer,
+                                           .checkpoint_interval_ms = 3600000,
+                                           .map_size = (size_t)64 << 20 }) == 0);
         t_append(node.log, 100, 1, subject);
         usleep(300 * 1000); /* the writer's first round is over: no checkpoint for an hour */
         t_append(node.log, 101, 19, subject);

@@ -37,17 +37,17 @@ static inline void t_append(ExchangeLog *log, uint64_t base, unsigned n, const c
                 d[0] ^= 1;
                 hex_encode(d, 32, rs);
                 int len = snprintf(bodies[i], sizeof(bodies[i]),
-                        "{\"xroad_id\":\"x-%" PRIu64
-                        "\",\"client\":\"%s\",\"service\":\"%s\",\"subject\":%s%s%s,"
-                        "\"purpose\":\"p\",\"basis\":\"statute\",\"decision\":\"%s\",\"status\":%d,"
-                        "\"request_hash\":\"%s\",\"response_hash\":\"%s\",\"duration_us\":1234}",
-                        k, k % 2 ? "VN/GOV/A/one" : "VN/GOV/B/two",
-                        k % 3 ? "VN/GOV/S/s/citizen" : "VN/GOV/S/s/land",
-                        subject_hex && k % 4 == 0 ? "\"" : "",
-                        subject_hex && k % 4 == 0 ? subject_hex : "null",
-                        subject_hex && k % 4 == 0 ? "\"" : "", k % 5 == 4 ? "deny" : "allow",
-                        k % 5 == 4 ? 403 : 200, rq, rs);
-                recs[i] = (ExlogRecord){.reply_to = &replies, .body = bodies[i], .body_size = (size_t)len};
+                                   "{\"xroad_id\":\"x-%" PRIu64
+                                   "\",\"client\":\"%s\",\"service\":\"%s\",\"subject\":%s%s%s,"
+                                   "\"purpose\":\"p\",\"basis\":\"statute\",\"decision\":\"%s\",\"status\":%d,"
+                                   "\"request_hash\":\"%s\",\"response_hash\":\"%s\",\"duration_us\":1234}",
+                                   k, k % 2 ? "VN/GOV/A/one" : "VN/GOV/B/two",
+                                   k % 3 ? "VN/GOV/S/s/citizen" : "VN/GOV/S/s/land",
+                                   subject_hex && k % 4 == 0 ? "\"" : "",
+                                   subject_hex && k % 4 == 0 ? subject_hex : "null",
+                                   subject_hex && k % 4 == 0 ? "\"" : "", k % 5 == 4 ? "deny" : "allow",
+                                   k % 5 == 4 ? 403 : 200, rq, rs);
+                recs[i] = (ExlogRecord){ .reply_to = &replies, .body = bodies[i], .body_size = (size_t)len };
                 if (subject_hex && k % 4 == 0)
                         strcpy(recs[i].subject, subject_hex);
                 while (exlog_append(log, &recs[i]) == -EAGAIN)
@@ -99,17 +99,17 @@ static inline void t_keep_checkpoints(const char *dir, const uint64_t *sizes, si
 }
 
 /* A log with checkpoints at each size in `sizes` (each made by closing the log), and only those. */
-static inline void t_make_log(const char *dir, const CheckpointSigner *s, const uint64_t *sizes,
-        size_t n_sizes, const char *subject_hex)
+static inline void t_make_log(const char *dir, const CheckpointSigner *s, const uint64_t *sizes, size_t n_sizes,
+                              const char *subject_hex)
 {
         uint64_t have = 0;
 
         for (size_t i = 0; i < n_sizes; i++) {
                 ExchangeLog *log;
                 assert(exlog_open(&log, dir,
-                               &(ExlogOptions){.checkpoints = s,
-                                       .checkpoint_interval_ms = 3600000,
-                                       .map_size = (size_t)64 << 20}) == 0);
+                                  &(ExlogOptions){ .checkpoints = s,
+                                                   .checkpoint_interval_ms = 3600000,
+                                                   .map_size = (size_t)64 << 20 }) == 0);
                 t_append(log, have, (unsigned)(sizes[i] - have), subject_hex);
                 have = sizes[i];
                 exlog_close(log);
@@ -153,13 +153,12 @@ static inline void t_rmrf(const char *dir)
 }
 
 /* Raw LMDB access to one table of a stopped log: put (val != NULL) or delete one key. */
-static inline void t_raw(
-        const char *dir, const char *table, const void *key, size_t klen, const void *val, size_t vlen)
+static inline void t_raw(const char *dir, const char *table, const void *key, size_t klen, const void *val, size_t vlen)
 {
         MDB_env *env;
         MDB_txn *txn;
         MDB_dbi dbi;
-        MDB_val k = {.mv_size = klen, .mv_data = (void *)key}, v = {.mv_size = vlen, .mv_data = (void *)val};
+        MDB_val k = { .mv_size = klen, .mv_data = (void *)key }, v = { .mv_size = vlen, .mv_data = (void *)val };
 
         assert(mdb_env_create(&env) == 0);
         mdb_env_set_maxdbs(env, 8);

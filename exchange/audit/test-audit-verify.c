@@ -14,13 +14,13 @@
 
 static unsigned passed;
 
-#define CHECK(cond)                                                                                         \
-        do {                                                                                                \
-                if (!(cond)) {                                                                              \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-                        abort();                                                                            \
-                }                                                                                           \
-                passed++;                                                                                   \
+#define CHECK(cond)                                                                              \
+        do {                                                                                     \
+                if (!(cond)) {                                                                   \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+                        abort();                                                                 \
+                }                                                                                \
+                passed++;                                                                        \
         } while (0)
 
 static CheckpointSigner *signer;
@@ -28,7 +28,7 @@ static CheckpointVerifier *verifier, *other_verifier;
 
 static int store(const char *dir, const Checkpoint *const *held, size_t n_held, AuditReport *rep)
 {
-        AuditStoreOptions o = {.verifier = verifier, .held = held, .n_held = n_held};
+        AuditStoreOptions o = { .verifier = verifier, .held = held, .n_held = n_held };
         int r = audit_verify_store(dir, &o, rep);
 
         printf("  store %s: %d %s\n", dir, r, rep->reason ? rep->reason : "OK");
@@ -36,8 +36,8 @@ static int store(const char *dir, const Checkpoint *const *held, size_t n_held, 
 }
 
 /* Write an export of [start, end) proven against the checkpoint of size cp_size (0: latest). */
-static void export_write(
-        const char *dir, uint64_t start, uint64_t end, uint64_t cp_size, bool consistency, const char *path)
+static void export_write(const char *dir, uint64_t start, uint64_t end, uint64_t cp_size, bool consistency,
+                         const char *path)
 {
         ExlogReader *r;
         char *note = NULL;
@@ -52,15 +52,14 @@ static void export_write(
         if (consistency && end < csize)
                 assert(exlog_reader_consistency_proof(r, end, csize, proof, &plen) == 0);
         assert(audit_export_write_header(f, "test.log", start, end, note,
-                       consistency && end < csize ? (const uint8_t(*)[32])proof : NULL, plen) == 0);
+                                         consistency && end < csize ? (const uint8_t(*)[32])proof : NULL, plen) == 0);
         for (uint64_t s = start; s < end; s++) {
                 char *e;
                 size_t n;
                 assert(exlog_reader_get(r, s, &e, &n) == 0);
                 if (start > 0)
                         assert(exlog_reader_inclusion_proof(r, s, csize, proof, &plen) == 0);
-                assert(audit_export_write_line(
-                               f, s, e, n, start > 0 ? (const uint8_t(*)[32])proof : NULL, plen) == 0);
+                assert(audit_export_write_line(f, s, e, n, start > 0 ? (const uint8_t(*)[32])proof : NULL, plen) == 0);
                 free(e);
         }
         free(note);
@@ -69,10 +68,9 @@ static void export_write(
 }
 
 static int export_verify(const char *path, const char *earlier, const Checkpoint *const *held, size_t n_held,
-        const CheckpointVerifier *v, AuditReport *rep)
+                         const CheckpointVerifier *v, AuditReport *rep)
 {
-        AuditExportOptions o = {
-                .verifier = v ? v : verifier, .earlier = earlier, .held = held, .n_held = n_held};
+        AuditExportOptions o = { .verifier = v ? v : verifier, .earlier = earlier, .held = held, .n_held = n_held };
         int r = audit_verify_export(path, &o, rep);
 
         printf("  export %s: %d %s\n", path, r, rep->reason ? rep->reason : "OK");
@@ -132,14 +130,10 @@ static void test_helpers(void)
         CHECK(audit_entry_parse_prefix(good, strlen(good), &seq, &t, &tl) == 0);
         CHECK(seq == 12 && tl == 27 && strneq(t, "2026-01-02T03:04:05.000006Z", tl));
         static const char *const bad[] = {
-                "{\"v\":2,\"seq\":12,\"time\":\"x\"}",
-                "{\"v\":1,\"seq\":012,\"time\":\"x\"}",
-                "{\"v\":1,\"seq\":,\"time\":\"x\"}",
-                "{\"v\":1,\"seq\":1,\"time\":\"\"}",
-                "{\"v\":1,\"seq\":1,\"time\":\"x\"",
-                "{\"v\":1,\"seq\":99999999999999999999,\"time\":\"x\"}",
-                "{\"v\":1,\"seq\":1,\"tim\":\"x\"}",
-                "",
+                "{\"v\":2,\"seq\":12,\"time\":\"x\"}", "{\"v\":1,\"seq\":012,\"time\":\"x\"}",
+                "{\"v\":1,\"seq\":,\"time\":\"x\"}",   "{\"v\":1,\"seq\":1,\"time\":\"\"}",
+                "{\"v\":1,\"seq\":1,\"time\":\"x\"",   "{\"v\":1,\"seq\":99999999999999999999,\"time\":\"x\"}",
+                "{\"v\":1,\"seq\":1,\"tim\":\"x\"}",   "",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 CHECK(audit_entry_parse_prefix(bad[i], strlen(bad[i]), &seq, NULL, NULL) == -EBADMSG);
@@ -196,7 +190,7 @@ static void test_store(const char *dir)
 
         /* the wrong key */
         {
-                AuditStoreOptions o = {.verifier = other_verifier};
+                AuditStoreOptions o = { .verifier = other_verifier };
                 CHECK(audit_verify_store(dir, &o, &rep) == AUDIT_E_CHECKPOINT);
                 CHECK(t_contains(rep.reason, "signature invalid for key test.log"));
                 audit_report_done(&rep);
@@ -278,8 +272,7 @@ static void test_store(const char *dir)
                 assert(exlog_reader_checkpoint(r, 0, &note, &cs) == 0 && cs == 100);
                 CHECK(checkpoint_open(note, strlen(note), verifier, "test.log", &held) == 0);
                 CHECK(store(copy, (const Checkpoint *const *)&held, 1, &rep) == AUDIT_E_TRUNCATED);
-                CHECK(t_contains(
-                        rep.reason, "the log holds 95 entries but the checkpoint you held (size 100)"));
+                CHECK(t_contains(rep.reason, "the log holds 95 entries but the checkpoint you held (size 100)"));
                 audit_report_done(&rep);
                 /* the intact log reproduces it */
                 CHECK(store(dir, (const Checkpoint *const *)&held, 1, &rep) == 0 && rep.checkpoints == 4);
@@ -303,7 +296,7 @@ static void test_store(const char *dir)
         strcpy(copy, "/tmp/test-audit-c-XXXXXX");
         t_copy(dir, copy);
         {
-                uint8_t k[9], h[32] = {1};
+                uint8_t k[9], h[32] = { 1 };
                 k[0] = 2;
                 t_be64(k + 1, 5);
                 t_raw(copy, "tree", k, 9, h, 32);
@@ -316,7 +309,7 @@ static void test_store(const char *dir)
         /* a checkpoint whose root is not the entries' (another log, same key, same size) */
         {
                 char other[] = "/tmp/test-audit-o-XXXXXX";
-                uint64_t sizes[] = {50};
+                uint64_t sizes[] = { 50 };
                 ExlogReader *r;
                 char *note;
                 uint64_t cs;
@@ -327,14 +320,14 @@ static void test_store(const char *dir)
                 {
                         ExchangeLog *log;
                         assert(exlog_open(&log, other,
-                                       &(ExlogOptions){.checkpoints = signer,
-                                               .checkpoint_interval_ms = 3600000,
-                                               .map_size = (size_t)64 << 20}) == 0);
+                                          &(ExlogOptions){ .checkpoints = signer,
+                                                           .checkpoint_interval_ms = 3600000,
+                                                           .map_size = (size_t)64 << 20 }) == 0);
                         t_append(log, 1000, 30, NULL);
                         exlog_close(log);
                 }
                 {
-                        const uint64_t keep[] = {50, 80};
+                        const uint64_t keep[] = { 50, 80 };
                         t_keep_checkpoints(other, keep, 2);
                 }
                 assert(exlog_reader_open(&r, other) == 0);
@@ -346,12 +339,12 @@ static void test_store(const char *dir)
                 t_raw(copy, "checkpoints", k, 8, note, strlen(note));
                 CHECK(store(copy, NULL, 0, &rep) == AUDIT_E_CHECKPOINT);
                 CHECK(t_contains(rep.reason, "checkpoint of size 80") &&
-                        t_contains(rep.reason, "its root is not the root of entries 0..79"));
+                      t_contains(rep.reason, "its root is not the root of entries 0..79"));
                 audit_report_done(&rep);
                 /* a note by another key stored in its place */
                 {
                         CheckpointSigner *s2 = t_signer("test.log");
-                        uint8_t root[32] = {0};
+                        uint8_t root[32] = { 0 };
                         char *forged;
                         assert(checkpoint_sign(s2, "test.log", 80, root, NULL, 0, &forged) == 0);
                         t_raw(copy, "checkpoints", k, 8, forged, strlen(forged));
@@ -492,8 +485,7 @@ static void test_export(const char *dir)
                 CHECK(checkpoint_open(note, strlen(note), verifier, NULL, &cp80) == 0);
                 free(note);
         }
-        CHECK(export_verify(path, NULL, (const Checkpoint *const *)&cp80, 1, NULL, &rep) == 0 &&
-                rep.checkpoints == 2);
+        CHECK(export_verify(path, NULL, (const Checkpoint *const *)&cp80, 1, NULL, &rep) == 0 && rep.checkpoints == 2);
         audit_report_done(&rep);
         export_write(dir, 0, 50, 0, true, p2);
         CHECK(export_verify(p2, NULL, (const Checkpoint *const *)&cp80, 1, NULL, &rep) == AUDIT_E_UNCHECKED);
@@ -504,8 +496,7 @@ static void test_export(const char *dir)
 }
 
 /* A receipt for entry `seq` as the node would sign it, with one field optionally replaced. */
-static char *make_receipt(
-        const Signer *s, const char *entry, uint64_t seq, const char *field, const char *value)
+static char *make_receipt(const Signer *s, const char *entry, uint64_t seq, const char *field, const char *value)
 {
         json_t *e = json_loads(entry, 0, NULL);
         char *jws = NULL;
@@ -535,7 +526,7 @@ static char *make_receipt(
 static int bundle_check(json_t *b, const json_t *jwk, const CheckpointVerifier *v, AuditReport *rep)
 {
         char *s = json_dumps(b, JSON_COMPACT);
-        AuditBundleOptions o = {.verifier = v ? v : verifier, .receipt_jwk = jwk};
+        AuditBundleOptions o = { .verifier = v ? v : verifier, .receipt_jwk = jwk };
         int r = audit_verify_bundle(s, strlen(s), &o, rep);
 
         printf("  bundle: %d %s\n", r, rep->reason ? rep->reason : "OK");
@@ -623,15 +614,14 @@ static void test_bundle(const char *dir)
                         const Signer *s;
                         const char *field, *value, *want;
                 } cases[] = {
-                        {node_key, "response_hash", "00", "the receipt's response_hash does not match"},
-                        {node_key, "seq", NULL, "the receipt is for log entry 41, not entry 40"},
-                        {node_key, "subject", "ff", "the receipt's subject does not match"},
-                        {other_key, NULL, NULL, "the receipt is not signed by the node's key"},
+                        { node_key, "response_hash", "00", "the receipt's response_hash does not match" },
+                        { node_key, "seq", NULL, "the receipt is for log entry 41, not entry 40" },
+                        { node_key, "subject", "ff", "the receipt's subject does not match" },
+                        { other_key, NULL, NULL, "the receipt is not signed by the node's key" },
                 };
                 for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                         char *bad = make_receipt(cases[i].s, entry, seq, cases[i].field, cases[i].value);
-                        b = audit_bundle_new(
-                                seq, entry, n, cs, (const uint8_t(*)[32])proof, plen, note, bad);
+                        b = audit_bundle_new(seq, entry, n, cs, (const uint8_t(*)[32])proof, plen, note, bad);
                         CHECK(bundle_check(b, jwk, NULL, &rep) == AUDIT_E_RECEIPT);
                         CHECK(t_contains(rep.reason, cases[i].want));
                         audit_report_done(&rep);
@@ -641,7 +631,7 @@ static void test_bundle(const char *dir)
         }
         /* not a bundle */
         {
-                AuditBundleOptions o = {.verifier = verifier};
+                AuditBundleOptions o = { .verifier = verifier };
                 CHECK(audit_verify_bundle("[]", 2, &o, &rep) == AUDIT_E_FORMAT);
                 audit_report_done(&rep);
                 CHECK(audit_verify_bundle("{\"xbus_proof\":1}", 16, &o, &rep) == AUDIT_E_FORMAT);
@@ -659,7 +649,7 @@ int main(void)
 {
         setvbuf(stdout, NULL, _IOLBF, 0);
         char dir[] = "/tmp/test-audit-v-XXXXXX";
-        const uint64_t sizes[] = {50, 80, 100};
+        const uint64_t sizes[] = { 50, 80, 100 };
         CheckpointSigner *s2;
 
         signer = t_signer("test.log");

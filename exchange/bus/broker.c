@@ -33,11 +33,11 @@ typedef struct Adapter {
         size_t id_size;
         char kind[32];
         char name[64];
-        char **services;                /* sorted */
+        char **services; /* sorted */
         size_t n_services;
         unsigned capacity;
         unsigned in_flight;
-        uint64_t last_seen;             /* monotonic usec */
+        uint64_t last_seen; /* monotonic usec */
 } Adapter;
 
 struct Broker {
@@ -49,21 +49,21 @@ struct Broker {
         atomic_bool stop;
 
         Adapter adapters[MAX_ADAPTERS];
-        unsigned n_adapters;            /* high-water mark of used entries */
+        unsigned n_adapters; /* high-water mark of used entries */
 
         BusRequest *slots[MAX_IN_FLIGHT];
         uint32_t free_slots[MAX_IN_FLIGHT];
         uint32_t n_free;
         uint64_t next_gen;
 
-        BusRequest **heap;              /* min-heap on deadline */
+        BusRequest **heap; /* min-heap on deadline */
         size_t heap_size;
 
         uint64_t next_heartbeat;
 
         /* for broker_serves() and stats, updated by the broker thread */
         pthread_mutex_t summary_lock;
-        char **summary;                 /* services with a live adapter, sorted */
+        char **summary; /* services with a live adapter, sorted */
         size_t n_summary;
         atomic_uint live_adapters, in_flight;
         atomic_uint_fast64_t n_requests, n_timeouts, n_unavailable;
@@ -224,8 +224,7 @@ bool broker_serves(Broker *b, const char *service)
         bool found;
 
         pthread_mutex_lock(&b->summary_lock);
-        found = b->n_summary &&
-                bsearch(&service, b->summary, b->n_summary, sizeof(char *), strcmp_ptr) != NULL;
+        found = b->n_summary && bsearch(&service, b->summary, b->n_summary, sizeof(char *), strcmp_ptr) != NULL;
         pthread_mutex_unlock(&b->summary_lock);
         return found;
 }
@@ -324,8 +323,8 @@ static void dispatch(Broker *b, BusRequest *req, uint64_t now)
         for (int i = 0; i < PROTO_ID_LEN; i++)
                 idbuf[i] = (uint8_t)(req->id >> (8 * (PROTO_ID_LEN - 1 - i)));
 
-        r = send_frames(b, b->adapters[best].id, b->adapters[best].id_size, PROTO_REQ, idbuf, sizeof(idbuf),
-                        req->meta, req->meta_size, req->body ? req->body : "", req->body_size, 3);
+        r = send_frames(b, b->adapters[best].id, b->adapters[best].id_size, PROTO_REQ, idbuf, sizeof(idbuf), req->meta,
+                        req->meta_size, req->body ? req->body : "", req->body_size, 3);
         if (r < 0) {
                 b->free_slots[b->n_free++] = slot;
                 request_fail(b, req, 503, "provider_unavailable", "the adapter cannot take the request now");
@@ -576,8 +575,7 @@ static void handle_timers(Broker *b, uint64_t now)
                 uint64_t ms = req->timeout_ms;
                 request_untrack(b, req);
                 atomic_fetch_add(&b->n_timeouts, 1);
-                request_fail(b, req, 504, "provider_timeout", "the provider did not answer within %" PRIu64 " ms",
-                             ms);
+                request_fail(b, req, 504, "provider_timeout", "the provider did not answer within %" PRIu64 " ms", ms);
         }
         if (now >= b->next_heartbeat) {
                 uint64_t dead_after = (uint64_t)b->opts.heartbeat_ms * b->opts.liveness * USEC_PER_MSEC;

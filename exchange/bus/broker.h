@@ -21,30 +21,30 @@
 typedef struct Broker Broker;
 
 typedef struct BrokerOptions {
-        const char *endpoint;           /* ZeroMQ endpoint to bind: "tcp://127.0.0.1:5560" */
-        unsigned heartbeat_ms;          /* default PROTO_HEARTBEAT_MS */
-        unsigned liveness;              /* missed heartbeats before an adapter is dropped */
-        size_t queue_capacity;          /* requests waiting for the broker thread */
-        size_t max_message;             /* largest frame accepted from adapters */
+        const char *endpoint;  /* ZeroMQ endpoint to bind: "tcp://127.0.0.1:5560" */
+        unsigned heartbeat_ms; /* default PROTO_HEARTBEAT_MS */
+        unsigned liveness;     /* missed heartbeats before an adapter is dropped */
+        size_t queue_capacity; /* requests waiting for the broker thread */
+        size_t max_message;    /* largest frame accepted from adapters */
 } BrokerOptions;
 
 typedef struct BusRequest {
-        MailboxItem item;               /* kind: the submitter's */
+        MailboxItem item; /* kind: the submitter's */
         Mailbox *reply_to;
         /* in (owned by the submitter, valid until posted back) */
         const char *service;
-        const char *meta;               /* JSON meta frame (proto.h REQ) */
+        const char *meta; /* JSON meta frame (proto.h REQ) */
         size_t meta_size;
         const void *body;
         size_t body_size;
         uint64_t timeout_ms;
         size_t max_response;
         /* out */
-        int status;                     /* HTTP status: the provider's, or the bus's on error */
-        const char *error;              /* NULL, or a static error type */
+        int status;        /* HTTP status: the provider's, or the bus's on error */
+        const char *error; /* NULL, or a static error type */
         char detail[256];
         char content_type[128];
-        void *response;                 /* malloc'd; the submitter frees it */
+        void *response; /* malloc'd; the submitter frees it */
         size_t response_size;
         /* broker private */
         uint64_t id;
@@ -54,7 +54,7 @@ typedef struct BusRequest {
 } BusRequest;
 
 typedef struct BrokerStats {
-        unsigned adapters;              /* live adapter instances */
+        unsigned adapters; /* live adapter instances */
         unsigned in_flight;
         uint64_t requests, timeouts, unavailable;
 } BrokerStats;

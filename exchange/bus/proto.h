@@ -45,8 +45,8 @@
 #define PROTO_UNKNOWN "UNKNOWN"
 
 #define PROTO_ID_LEN 8
-#define PROTO_MAX_META (16 * 1024)              /* bytes of a JSON meta frame */
-#define PROTO_MAX_SERVICES 256                  /* services one adapter may announce */
+#define PROTO_MAX_META (16 * 1024) /* bytes of a JSON meta frame */
+#define PROTO_MAX_SERVICES 256     /* services one adapter may announce */
 #define PROTO_HEARTBEAT_MS 1000
 #define PROTO_HEARTBEAT_LIVENESS 3
-#define PROTO_DEFAULT_CAPACITY 64               /* requests in flight per adapter instance */
+#define PROTO_DEFAULT_CAPACITY 64 /* requests in flight per adapter instance */

@@ -92,8 +92,7 @@ static int api_prepare(Api *a, char **err)
         } else {
                 r = cli_exchange_client_files(a->state, a->auditor, &a->cert_path, &a->key_path);
                 if (r < 0)
-                        return asprintf(err, "no certificate for auditor \"%s\"", a->auditor) < 0 ? -ENOMEM
-                                                                                                  : r;
+                        return asprintf(err, "no certificate for auditor \"%s\"", a->auditor) < 0 ? -ENOMEM : r;
         }
         if (a->ca)
                 a->ca_path = strdup(a->ca);
@@ -115,11 +114,11 @@ static int api_get(const Api *a, const char *path, CliHttpResponse **ret, char *
 
         if (asprintf(&url, "%.*s%s", (int)(ul && a->url[ul - 1] == '/' ? ul - 1 : ul), a->url, path) < 0)
                 return -ENOMEM;
-        r = cli_http_request(&(CliHttpRequest){.url = url,
-                                     .ca_file = a->ca_path,
-                                     .cert_file = a->cert_path,
-                                     .key_file = a->key_path},
-                &resp, err);
+        r = cli_http_request(&(CliHttpRequest){ .url = url,
+                                                .ca_file = a->ca_path,
+                                                .cert_file = a->cert_path,
+                                                .key_file = a->key_path },
+                             &resp, err);
         if (r != 0)
                 return r < 0 ? r : -EIO;
         if (resp->status != 200) {
@@ -148,8 +147,7 @@ static int api_get_json(const Api *a, const char *path, json_t **ret, char **err
         j = json_loadb(resp->body, resp->body_size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(j)) {
                 json_decref(j);
-                return asprintf(err, "the node's answer to %s is not a JSON object", path) < 0 ? -ENOMEM
-                                                                                               : -EPROTO;
+                return asprintf(err, "the node's answer to %s is not a JSON object", path) < 0 ? -ENOMEM : -EPROTO;
         }
         *ret = j;
         return 0;
@@ -170,7 +168,7 @@ static int query_add(char **q, const char *name, const char *value)
         p = enc;
         for (const unsigned char *s = (const unsigned char *)value; *s; s++) {
                 if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-                        strchr("-._~/:", *s))
+                    strchr("-._~/:", *s))
                         *p++ = (char)*s;
                 else {
                         *p++ = '%';
@@ -187,12 +185,12 @@ static int query_add(char **q, const char *name, const char *value)
 }
 
 /* Options every online subcommand takes. */
-#define API_OPTIONS                                                                                         \
-        {"state", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},                     \
-                {"auditor", required_argument, NULL, 'a'}, {"cert", required_argument, NULL, 1001},         \
-                {"cert-key", required_argument, NULL, 1002},                                                \
-        {                                                                                                   \
-                "ca", required_argument, NULL, 1003                                                         \
+#define API_OPTIONS                                                                                     \
+        { "state", required_argument, NULL, 's' }, { "url", required_argument, NULL, 'u' },             \
+                { "auditor", required_argument, NULL, 'a' }, { "cert", required_argument, NULL, 1001 }, \
+                { "cert-key", required_argument, NULL, 1002 },                                          \
+        {                                                                                               \
+                "ca", required_argument, NULL, 1003                                                     \
         }
 
 static bool api_option(Api *a, int opt)
@@ -221,19 +219,19 @@ static bool api_option(Api *a, int opt)
         }
 }
 
-#define API_HELP                                                                                            \
-        "  -s, --state DIR     state folder of the node (default ./state): demo certificates and CA\n"      \
-        "  -u, --url URL       the node (default " CLI_NODE_DEFAULT_URL ")\n"                               \
-        "  -a, --auditor ID    auditor subsystem whose demo certificate is used "                           \
-        "(default " CLI_AUDIT_DEFAULT_AUDITOR ")\n"                                                         \
-        "      --cert FILE     client certificate (PEM) instead of the demo one; with --cert-key FILE\n"    \
+#define API_HELP                                                                                         \
+        "  -s, --state DIR     state folder of the node (default ./state): demo certificates and CA\n"   \
+        "  -u, --url URL       the node (default " CLI_NODE_DEFAULT_URL ")\n"                            \
+        "  -a, --auditor ID    auditor subsystem whose demo certificate is used "                        \
+        "(default " CLI_AUDIT_DEFAULT_AUDITOR ")\n"                                                      \
+        "      --cert FILE     client certificate (PEM) instead of the demo one; with --cert-key FILE\n" \
         "      --ca FILE       CA certificate the node's must chain to (default STATE/pki/ca.crt)\n"
 
 static Api api_defaults(void)
 {
-        return (Api){.state = CLI_NODE_DEFAULT_STATE,
-                .url = CLI_NODE_DEFAULT_URL,
-                .auditor = CLI_AUDIT_DEFAULT_AUDITOR};
+        return (Api){ .state = CLI_NODE_DEFAULT_STATE,
+                      .url = CLI_NODE_DEFAULT_URL,
+                      .auditor = CLI_AUDIT_DEFAULT_AUDITOR };
 }
 
 /* --- keys ------------------------------------------------------------------ */
@@ -247,14 +245,13 @@ static char *log_origin(const char *state)
         uint64_t size;
 
         if (cli_log_open(state, &r, NULL) < 0 || exlog_reader_checkpoint(r, 0, &note, &size) < 0 ||
-                checkpoint_parse(note, strlen(note), &c) != 0)
+            checkpoint_parse(note, strlen(note), &c) != 0)
                 return NULL;
         return strdup(c->origin);
 }
 
 /* The verifier: --vkey when given, else STATE/pki/log.pub under the log's origin (or `name`). */
-static int verifier_for(
-        const char *vkey, const char *state, const char *name, CheckpointVerifier **ret, char **err)
+static int verifier_for(const char *vkey, const char *state, const char *name, CheckpointVerifier **ret, char **err)
 {
         _cleanup_free_ char *pub = NULL, *origin = NULL;
         int r;
@@ -268,7 +265,7 @@ static int verifier_for(
         r = checkpoint_verifier_load(ret, name ? name : DEFAULT_ORIGIN, pub);
         if (r != 0)
                 return asprintf(err, "cannot load the log's public key \"%s\": %s", pub,
-                               r > 0 ? checkpoint_strerror(r) : strerror(-r)) < 0
+                                r > 0 ? checkpoint_strerror(r) : strerror(-r)) < 0
                                ? -ENOMEM
                                : (r < 0 ? r : -EINVAL);
         return 0;
@@ -309,13 +306,12 @@ static void held_done(Held *h)
 static void print_report(const char *what, int r, const AuditReport *rep, double seconds)
 {
         if (r == 0) {
-                printf("OK: %s: %" PRIu64 " entries and %" PRIu64 " checkpoints verified", what,
-                        rep->entries, rep->checkpoints);
+                printf("OK: %s: %" PRIu64 " entries and %" PRIu64 " checkpoints verified", what, rep->entries,
+                       rep->checkpoints);
                 if (seconds > 0) {
                         printf(" in %.2f s", seconds);
                         if (rep->entries >= 1000)
-                                printf(" (%.2f s per million entries)",
-                                        seconds * 1e6 / (double)rep->entries);
+                                printf(" (%.2f s per million entries)", seconds * 1e6 / (double)rep->entries);
                 }
                 printf("\n");
         } else if (r > 0) {
@@ -353,8 +349,7 @@ static int print_page(json_t *page, CliTable *t, bool json, uint64_t *count)
 
         if (!json_is_array(entries))
                 return -EPROTO;
-        json_array_foreach(entries, i, e)
-        {
+        json_array_foreach(entries, i, e) {
                 if (json) {
                         _cleanup_free_ char *s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
                         if (!s)
@@ -371,23 +366,23 @@ static int cmd_query(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                {"from", required_argument, NULL, 'F'},
-                {"to", required_argument, NULL, 'T'},
-                {"client", required_argument, NULL, 'c'},
-                {"service", required_argument, NULL, 'S'},
-                {"status", required_argument, NULL, 'N'},
-                {"decision", required_argument, NULL, 'D'},
-                {"subject", required_argument, NULL, 'P'},
-                {"cursor", required_argument, NULL, 'C'},
-                {"limit", required_argument, NULL, 'n'},
-                {"all", no_argument, NULL, 'A'},
-                {"json", no_argument, NULL, 'j'},
-                {"help", no_argument, NULL, 'h'},
+                { "from", required_argument, NULL, 'F' },
+                { "to", required_argument, NULL, 'T' },
+                { "client", required_argument, NULL, 'c' },
+                { "service", required_argument, NULL, 'S' },
+                { "status", required_argument, NULL, 'N' },
+                { "decision", required_argument, NULL, 'D' },
+                { "subject", required_argument, NULL, 'P' },
+                { "cursor", required_argument, NULL, 'C' },
+                { "limit", required_argument, NULL, 'n' },
+                { "all", no_argument, NULL, 'A' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         Api a = api_defaults();
-        const char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL,
-                   *decision = NULL, *subject = NULL, *limit = NULL;
+        const char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL, *decision = NULL,
+                   *subject = NULL, *limit = NULL;
         _cleanup_(cli_table_freep) CliTable *t = NULL;
         _cleanup_free_ char *err = NULL, *base = NULL;
         uint64_t cursor = 0, count = 0, v;
@@ -425,8 +420,7 @@ static int cmd_query(int argc, char **argv)
                         break;
                 case 'n':
                         if (!cli_parse_decimal(optarg, 1, PAGE_LIMIT, &v))
-                                return usage_error(
-                                        "query", "--limit must be a number from 1 to %d", PAGE_LIMIT);
+                                return usage_error("query", "--limit must be a number from 1 to %d", PAGE_LIMIT);
                         limit = optarg;
                         break;
                 case 'A':
@@ -450,9 +444,9 @@ static int cmd_query(int argc, char **argv)
         if (r < 0)
                 goto fail;
         if (query_add(&base, "from", from) < 0 || query_add(&base, "to", to) < 0 ||
-                query_add(&base, "client", client) < 0 || query_add(&base, "service", service) < 0 ||
-                query_add(&base, "status", status) < 0 || query_add(&base, "decision", decision) < 0 ||
-                query_add(&base, "subject", subject) < 0 || query_add(&base, "limit", limit) < 0) {
+            query_add(&base, "client", client) < 0 || query_add(&base, "service", service) < 0 ||
+            query_add(&base, "status", status) < 0 || query_add(&base, "decision", decision) < 0 ||
+            query_add(&base, "subject", subject) < 0 || query_add(&base, "limit", limit) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -465,8 +459,8 @@ static int cmd_query(int argc, char **argv)
                 _cleanup_free_ char *path = NULL;
                 json_t *nc;
 
-                if (asprintf(&path, "/audit/entries?%s%scursor=%" PRIu64, strempty(base),
-                            isempty(base) ? "" : "&", cursor) < 0) {
+                if (asprintf(&path, "/audit/entries?%s%scursor=%" PRIu64, strempty(base), isempty(base) ? "" : "&",
+                             cursor) < 0) {
                         r = -ENOMEM;
                         goto fail;
                 }
@@ -507,7 +501,7 @@ static void help_show(void)
                "optionally\n"
                "write a proof bundle that a third party verifies offline with `xbus audit "
                "verify-proof`.\n\n" API_HELP "      --tree-size N   prove against the checkpoint of exactly "
-                                             "N entries (default: the latest)\n"
+               "N entries (default: the latest)\n"
                "      --receipt JWS   the exchange's X-Bus-Receipt to put in the bundle (@FILE reads a "
                "file)\n"
                "  -b, --bundle FILE   write the proof bundle (JSON) to FILE\n"
@@ -526,8 +520,7 @@ static void print_lines(const char *text)
         while (p && *p) {
                 const char *nl = strchr(p, '\n');
                 size_t n = nl ? (size_t)(nl - p) : strlen(p);
-                _cleanup_free_ char *line = strndup(p, n),
-                                    *safe = line ? cli_sanitize(line, 64 * 1024) : NULL;
+                _cleanup_free_ char *line = strndup(p, n), *safe = line ? cli_sanitize(line, 64 * 1024) : NULL;
                 printf("%s\n", strempty(safe));
                 p = nl ? nl + 1 : NULL;
         }
@@ -580,12 +573,12 @@ static int cmd_show(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                {"tree-size", required_argument, NULL, 'T'},
-                {"receipt", required_argument, NULL, 'R'},
-                {"bundle", required_argument, NULL, 'b'},
-                {"vkey", required_argument, NULL, 'V'},
-                {"jwk", required_argument, NULL, 'J'},
-                {"help", no_argument, NULL, 'h'},
+                { "tree-size", required_argument, NULL, 'T' },
+                { "receipt", required_argument, NULL, 'R' },
+                { "bundle", required_argument, NULL, 'b' },
+                { "vkey", required_argument, NULL, 'V' },
+                { "jwk", required_argument, NULL, 'J' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         Api a = api_defaults();
@@ -644,18 +637,17 @@ static int cmd_show(int argc, char **argv)
         r = api_get_json(&a, path, &j, &err);
         if (r < 0)
                 goto fail;
-        if (!json_is_string(json_object_get(j, "entry")) ||
-                !json_is_string(json_object_get(j, "checkpoint")) ||
-                audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0) {
+        if (!json_is_string(json_object_get(j, "entry")) || !json_is_string(json_object_get(j, "checkpoint")) ||
+            audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0) {
                 r = -EPROTO;
                 err = strdup("the node's answer is not an entry with its proof");
                 goto fail;
         }
         tree_size = (uint64_t)json_integer_value(json_object_get(j, "tree_size"));
         bundle = audit_bundle_new(seq, json_string_value(json_object_get(j, "entry")),
-                json_string_length(json_object_get(j, "entry")), tree_size,
-                (const uint8_t(*)[MERKLE_HASH_LEN])proof, plen,
-                json_string_value(json_object_get(j, "checkpoint")), receipt);
+                                  json_string_length(json_object_get(j, "entry")), tree_size,
+                                  (const uint8_t(*)[MERKLE_HASH_LEN])proof, plen,
+                                  json_string_value(json_object_get(j, "checkpoint")), receipt);
         bundle_text = bundle ? json_dumps(bundle, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         if (!bundle_text) {
                 r = -ENOMEM;
@@ -663,16 +655,15 @@ static int cmd_show(int argc, char **argv)
         }
 
         entry = json_loadb(json_string_value(json_object_get(j, "entry")),
-                json_string_length(json_object_get(j, "entry")), 0, NULL);
+                           json_string_length(json_object_get(j, "entry")), 0, NULL);
         entry_s = entry ? json_dumps(entry, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         {
-                _cleanup_free_ char *lh =
-                        cli_sanitize(json_string_value(json_object_get(j, "leaf_hash")), 64);
+                _cleanup_free_ char *lh = cli_sanitize(json_string_value(json_object_get(j, "leaf_hash")), 64);
                 printf("entry %" PRIu64 ":\n", seq);
                 print_lines(entry_s ? entry_s : json_string_value(json_object_get(j, "entry")));
                 printf("\nleaf hash: %s\ninclusion proof: %zu hashes, in the tree of %" PRIu64 " entries\n"
                        "checkpoint:\n",
-                        strempty(lh), plen, tree_size);
+                       strempty(lh), plen, tree_size);
                 print_lines(json_string_value(json_object_get(j, "checkpoint")));
         }
         if (bundle_path) {
@@ -682,13 +673,12 @@ static int cmd_show(int argc, char **argv)
                                 err = NULL;
                         goto fail;
                 }
-                printf("\nproof bundle written to %s%s\n", bundle_path,
-                        receipt ? " (with the receipt)" : "");
+                printf("\nproof bundle written to %s%s\n", bundle_path, receipt ? " (with the receipt)" : "");
         }
         if (v) {
                 AuditReport rep;
                 r = audit_verify_bundle(bundle_text, strlen(bundle_text),
-                        &(AuditBundleOptions){.verifier = v, .receipt_jwk = jwk}, &rep);
+                                        &(AuditBundleOptions){ .verifier = v, .receipt_jwk = jwk }, &rep);
                 printf("\n");
                 print_report("proof", r, &rep, 0);
                 audit_report_done(&rep);
@@ -722,9 +712,9 @@ static int cmd_checkpoint(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                {"size", required_argument, NULL, 'N'},
-                {"out", required_argument, NULL, 'o'},
-                {"help", no_argument, NULL, 'h'},
+                { "size", required_argument, NULL, 'N' },
+                { "out", required_argument, NULL, 'o' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         Api a = api_defaults();
@@ -767,7 +757,7 @@ static int cmd_checkpoint(int argc, char **argv)
         {
                 FILE *f = streq(out, "-") ? stdout : fopen(out, "we");
                 if (!f || fwrite(resp->body, 1, resp->body_size, f) != resp->body_size ||
-                        (f != stdout && fclose(f) != 0)) {
+                    (f != stdout && fclose(f) != 0)) {
                         if (asprintf(&err, "cannot write \"%s\"", out) < 0)
                                 err = NULL;
                         r = -EIO;
@@ -802,9 +792,9 @@ static void help_key(void)
 static int cmd_key(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"name", required_argument, NULL, 'N'},
-                {"help", no_argument, NULL, 'h'},
+                { "state", required_argument, NULL, 's' },
+                { "name", required_argument, NULL, 'N' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE, *name = NULL;
@@ -854,16 +844,16 @@ static void help_verify(void)
                "  -h, --help             this help\n\n"
                "Example:\n"
                "  xbus audit verify --state /var/lib/xbus --checkpoint cp-monday.txt\n",
-                AUDIT_HELD_MAX);
+               AUDIT_HELD_MAX);
 }
 
 static int cmd_verify(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"vkey", required_argument, NULL, 'V'},
-                {"checkpoint", required_argument, NULL, 'c'},
-                {"help", no_argument, NULL, 'h'},
+                { "state", required_argument, NULL, 's' },
+                { "vkey", required_argument, NULL, 'V' },
+                { "checkpoint", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE, *vkey = NULL;
@@ -905,9 +895,9 @@ static int cmd_verify(int argc, char **argv)
                 return failure("verify", "out of memory");
         t0 = now_seconds();
         r = audit_verify_store(dir,
-                &(AuditStoreOptions){
-                        .verifier = v, .held = (const Checkpoint *const *)held.cps, .n_held = held.n},
-                &rep);
+                               &(AuditStoreOptions){
+                                       .verifier = v, .held = (const Checkpoint *const *)held.cps, .n_held = held.n },
+                               &rep);
         if (r < 0) {
                 audit_report_done(&rep);
                 return failure("verify", "cannot read the log \"%s\": %s", dir, strerror(-r));
@@ -939,16 +929,15 @@ static int src_checkpoint(Source *s, char **ret_note, uint64_t *ret_size, char *
                 if (r < 0)
                         return r;
                 if (checkpoint_parse(resp->body, resp->body_size, &c) != 0)
-                        return asprintf(err, "the node's checkpoint is not a signed note") < 0 ? -ENOMEM
-                                                                                               : -EPROTO;
+                        return asprintf(err, "the node's checkpoint is not a signed note") < 0 ? -ENOMEM : -EPROTO;
                 *ret_note = strndup(resp->body, resp->body_size);
                 *ret_size = c->size;
                 return *ret_note ? 0 : -ENOMEM;
         }
 }
 
-static int src_consistency(
-        Source *s, uint64_t a, uint64_t b, uint8_t (*proof)[MERKLE_HASH_LEN], size_t *plen, char **err)
+static int src_consistency(Source *s, uint64_t a, uint64_t b, uint8_t (*proof)[MERKLE_HASH_LEN], size_t *plen,
+                           char **err)
 {
         _cleanup_(json_decrefp) json_t *j = NULL;
         _cleanup_free_ char *path = NULL;
@@ -986,11 +975,10 @@ static int src_write_entries(Source *s, FILE *out, uint64_t start, uint64_t end,
                         }
                         if (r < 0)
                                 return r;
-                        if (start > 0 &&
-                                (r = exlog_reader_inclusion_proof(s->reader, seq, size, proof, &plen)) != 0)
+                        if (start > 0 && (r = exlog_reader_inclusion_proof(s->reader, seq, size, proof, &plen)) != 0)
                                 return r < 0 ? r : -EINVAL;
-                        r = audit_export_write_line(
-                                out, seq, e, n, start > 0 ? (const uint8_t(*)[32])proof : NULL, plen);
+                        r = audit_export_write_line(out, seq, e, n, start > 0 ? (const uint8_t(*)[32])proof : NULL,
+                                                    plen);
                         if (r < 0)
                                 return r;
                 }
@@ -1009,13 +997,12 @@ static int src_write_entries(Source *s, FILE *out, uint64_t start, uint64_t end,
                                 return r;
                         e = json_object_get(j, "entry");
                         if (!json_is_string(e) ||
-                                audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0)
-                                return asprintf(err, "the node's answer for entry %" PRIu64 " is malformed",
-                                               seq) < 0
+                            audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0)
+                                return asprintf(err, "the node's answer for entry %" PRIu64 " is malformed", seq) < 0
                                                ? -ENOMEM
                                                : -EPROTO;
                         r = audit_export_write_line(out, seq, json_string_value(e), json_string_length(e),
-                                (const uint8_t(*)[32])proof, plen);
+                                                    (const uint8_t(*)[32])proof, plen);
                         if (r < 0)
                                 return r;
                 }
@@ -1035,15 +1022,13 @@ static int src_write_entries(Source *s, FILE *out, uint64_t start, uint64_t end,
                 entries = json_object_get(page, "entries");
                 if (!json_is_array(entries))
                         return -EPROTO;
-                json_array_foreach(entries, i, e)
-                {
+                json_array_foreach(entries, i, e) {
                         uint64_t seq = cursor + i;
                         if (seq >= end)
                                 break;
                         if (!json_is_string(e))
                                 continue; /* a damaged entry the node could not send: a hole in the export */
-                        r = audit_export_write_line(
-                                out, seq, json_string_value(e), json_string_length(e), NULL, 0);
+                        r = audit_export_write_line(out, seq, json_string_value(e), json_string_length(e), NULL, 0);
                         if (r < 0)
                                 return r;
                 }
@@ -1076,15 +1061,15 @@ static int cmd_export(int argc, char **argv)
 {
         static const struct option options[] = {
                 API_OPTIONS,
-                {"offline", no_argument, NULL, 'O'},
-                {"from-seq", required_argument, NULL, 'F'},
-                {"to-seq", required_argument, NULL, 'T'},
-                {"out", required_argument, NULL, 'o'},
-                {"help", no_argument, NULL, 'h'},
+                { "offline", no_argument, NULL, 'O' },
+                { "from-seq", required_argument, NULL, 'F' },
+                { "to-seq", required_argument, NULL, 'T' },
+                { "out", required_argument, NULL, 'o' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         Api a = api_defaults();
-        Source src = {.api = &a};
+        Source src = { .api = &a };
         _cleanup_(exlog_reader_closep) ExlogReader *reader = NULL;
         _cleanup_(audit_checkpoint_freep) Checkpoint *cp = NULL;
         _cleanup_free_ char *err = NULL, *note = NULL;
@@ -1170,8 +1155,8 @@ static int cmd_export(int argc, char **argv)
         }
         if (from > to) {
                 r = -EINVAL;
-                if (asprintf(&err, "--from-seq %" PRIu64 " is beyond the checkpoint's %" PRIu64 " entries",
-                            from, size) < 0)
+                if (asprintf(&err, "--from-seq %" PRIu64 " is beyond the checkpoint's %" PRIu64 " entries", from,
+                             size) < 0)
                         err = NULL;
                 goto fail;
         }
@@ -1198,8 +1183,8 @@ static int cmd_export(int argc, char **argv)
                         err = NULL;
                 goto fail;
         }
-        r = audit_export_write_header(
-                out, cp->origin, from, to, note, has_proof ? (const uint8_t(*)[32])proof : NULL, plen);
+        r = audit_export_write_header(out, cp->origin, from, to, note, has_proof ? (const uint8_t(*)[32])proof : NULL,
+                                      plen);
         if (r >= 0)
                 r = src_write_entries(&src, out, from, to, size, &err);
         if (out != stdout && fclose(out) != 0 && r >= 0)
@@ -1208,8 +1193,7 @@ static int cmd_export(int argc, char **argv)
         if (r < 0)
                 goto fail;
         fprintf(stderr,
-                "exported entries %" PRIu64 "..%" PRIu64 " with the checkpoint of %" PRIu64
-                " entries (%s) to %s\n",
+                "exported entries %" PRIu64 "..%" PRIu64 " with the checkpoint of %" PRIu64 " entries (%s) to %s\n",
                 from, to ? to - 1 : 0, size, cp->origin, out_path);
         ret = EXIT_SUCCESS;
         goto out;
@@ -1237,16 +1221,16 @@ static void help_verify_export(void)
                "  -h, --help             this help\n\n"
                "Example:\n"
                "  xbus audit verify-export --vkey @log.vkey --earlier log-monday.jsonl log-today.jsonl\n",
-                AUDIT_HELD_MAX);
+               AUDIT_HELD_MAX);
 }
 
 static int cmd_verify_export(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"vkey", required_argument, NULL, 'V'},
-                {"earlier", required_argument, NULL, 'e'},
-                {"checkpoint", required_argument, NULL, 'c'},
-                {"help", no_argument, NULL, 'h'},
+                { "vkey", required_argument, NULL, 'V' },
+                { "earlier", required_argument, NULL, 'e' },
+                { "checkpoint", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *vkey = NULL, *earlier = NULL;
@@ -1267,8 +1251,7 @@ static int cmd_verify_export(int argc, char **argv)
                         break;
                 case 'c':
                         if (!held_add(&held, optarg))
-                                return usage_error(
-                                        "verify-export", "at most %d --checkpoint", AUDIT_HELD_MAX);
+                                return usage_error("verify-export", "at most %d --checkpoint", AUDIT_HELD_MAX);
                         break;
                 case 'h':
                         help_verify_export();
@@ -1280,8 +1263,7 @@ static int cmd_verify_export(int argc, char **argv)
         if (optind + 1 != argc)
                 return usage_error("verify-export", "which FILE (one export)?");
         if (!vkey)
-                return usage_error(
-                        "verify-export", "--vkey is required (the node's key, see `xbus audit key`)");
+                return usage_error("verify-export", "--vkey is required (the node's key, see `xbus audit key`)");
         r = audit_verifier_load(vkey, &v, &err);
         if (r != 0)
                 return usage_error("verify-export", "%s", strempty(err));
@@ -1290,11 +1272,11 @@ static int cmd_verify_export(int argc, char **argv)
                 return failure("verify-export", "%s", err ? err : strerror(-r));
         t0 = now_seconds();
         r = audit_verify_export(argv[optind],
-                &(AuditExportOptions){.verifier = v,
-                        .earlier = earlier,
-                        .held = (const Checkpoint *const *)held.cps,
-                        .n_held = held.n},
-                &rep);
+                                &(AuditExportOptions){ .verifier = v,
+                                                       .earlier = earlier,
+                                                       .held = (const Checkpoint *const *)held.cps,
+                                                       .n_held = held.n },
+                                &rep);
         if (r < 0) {
                 int e = failure("verify-export", "%s", rep.reason ? rep.reason : strerror(-r));
                 audit_report_done(&rep);
@@ -1326,10 +1308,10 @@ static void help_verify_proof(void)
 static int cmd_verify_proof(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"vkey", required_argument, NULL, 'V'},
-                {"jwk", required_argument, NULL, 'J'},
-                {"require-receipt", no_argument, NULL, 'R'},
-                {"help", no_argument, NULL, 'h'},
+                { "vkey", required_argument, NULL, 'V' },
+                { "jwk", required_argument, NULL, 'J' },
+                { "require-receipt", no_argument, NULL, 'R' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *vkey = NULL, *jwk_path = NULL;
@@ -1363,8 +1345,7 @@ static int cmd_verify_proof(int argc, char **argv)
         if (optind + 1 != argc)
                 return usage_error("verify-proof", "which BUNDLE (one file)?");
         if (!vkey)
-                return usage_error(
-                        "verify-proof", "--vkey is required (the node's key, see `xbus audit key`)");
+                return usage_error("verify-proof", "--vkey is required (the node's key, see `xbus audit key`)");
         r = audit_verifier_load(vkey, &v, &err);
         if (r != 0)
                 return usage_error("verify-proof", "%s", strempty(err));
@@ -1381,7 +1362,8 @@ static int cmd_verify_proof(int argc, char **argv)
         n = fread(text, 1, AUDIT_BUNDLE_MAX + 1, f);
         fclose(f);
         r = audit_verify_bundle(text, n,
-                &(AuditBundleOptions){.verifier = v, .receipt_jwk = jwk, .require_receipt = require}, &rep);
+                                &(AuditBundleOptions){ .verifier = v, .receipt_jwk = jwk, .require_receipt = require },
+                                &rep);
         if (r < 0) {
                 audit_report_done(&rep);
                 return failure("verify-proof", "%s", strerror(-r));
@@ -1399,15 +1381,14 @@ static const struct {
         void (*help)(void);
         const char *summary;
 } subcommands[] = {
-        {"query", cmd_query, help_query, "query the log through the auditor API (filters, paging)"},
-        {"show", cmd_show, help_show, "one entry with its inclusion proof; write a proof bundle"},
-        {"checkpoint", cmd_checkpoint, help_checkpoint, "fetch the latest signed checkpoint"},
-        {"export", cmd_export, help_export, "export entries as JSON Lines with their checkpoint"},
-        {"verify", cmd_verify, help_verify, "verify the whole log store offline (on the node)"},
-        {"verify-export", cmd_verify_export, help_verify_export, "verify an export offline"},
-        {"verify-proof", cmd_verify_proof, help_verify_proof,
-                "verify a proof bundle (and its receipt) offline"},
-        {"key", cmd_key, help_key, "print the node's checkpoint verifier key (vkey)"},
+        { "query", cmd_query, help_query, "query the log through the auditor API (filters, paging)" },
+        { "show", cmd_show, help_show, "one entry with its inclusion proof; write a proof bundle" },
+        { "checkpoint", cmd_checkpoint, help_checkpoint, "fetch the latest signed checkpoint" },
+        { "export", cmd_export, help_export, "export entries as JSON Lines with their checkpoint" },
+        { "verify", cmd_verify, help_verify, "verify the whole log store offline (on the node)" },
+        { "verify-export", cmd_verify_export, help_verify_export, "verify an export offline" },
+        { "verify-proof", cmd_verify_proof, help_verify_proof, "verify a proof bundle (and its receipt) offline" },
+        { "key", cmd_key, help_key, "print the node's checkpoint verifier key (vkey)" },
 };
 
 void cli_audit_help(void)

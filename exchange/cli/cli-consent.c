@@ -36,11 +36,20 @@ int cli_consent_expiry(const char *text, uint64_t now_usec, char out[32])
                 v = v * 10 + (uint64_t)(text[i] - '0');
         }
         switch (text[n - 1]) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        default: return -EINVAL;
+        case 's':
+                unit = 1;
+                break;
+        case 'm':
+                unit = 60;
+                break;
+        case 'h':
+                unit = 3600;
+                break;
+        case 'd':
+                unit = 86400;
+                break;
+        default:
+                return -EINVAL;
         }
         if (v == 0 || v * unit * USEC_PER_SEC > CONSENT_MAX_VALIDITY_USEC)
                 return -EINVAL;
@@ -79,12 +88,17 @@ int cli_consent_call(const CliConsentTarget *t, const char *method, const char *
                 for (size_t i = 0; i < ELEMENTSOF(need); i++)
                         if (access(need[i], R_OK) < 0)
                                 return cli_fail(ret_error, -ENOENT,
-                                        "cannot read \"%s\": %m (the authority's demo "
-                                        "certificate; is the state folder right?)",
-                                            need[i]);
+                                                "cannot read \"%s\": %m (the authority's demo "
+                                                "certificate; is the state folder right?)",
+                                                need[i]);
         }
-        r = cli_http_request(&(CliHttpRequest){ .url = url, .method = method, .ca_file = ca, .cert_file = cert,
-                                                .key_file = key, .headers = body ? headers : NULL, .body = body,
+        r = cli_http_request(&(CliHttpRequest){ .url = url,
+                                                .method = method,
+                                                .ca_file = ca,
+                                                .cert_file = cert,
+                                                .key_file = key,
+                                                .headers = body ? headers : NULL,
+                                                .body = body,
                                                 .body_size = body ? strlen(body) : 0 },
                              &resp, &error);
         if (r != 0)
@@ -118,7 +132,7 @@ static void join_strings(json_t *a, char *buf, size_t size)
         json_t *v;
 
         buf[0] = 0;
-        json_array_foreach (a, i, v) {
+        json_array_foreach(a, i, v) {
                 int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", strempty(json_string_value(v)));
                 if (n < 0 || (size_t)n >= size - used)
                         break;
@@ -181,8 +195,7 @@ static json_t *strings_json(const char *const *l, size_t n)
         return a;
 }
 
-int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE *out, char **ret_id,
-                      char **ret_error)
+int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE *out, char **ret_id, char **ret_error)
 {
         _cleanup_(json_decrefp) json_t *body = json_object(), *answer = NULL;
         _cleanup_free_ char *text = NULL;
@@ -192,15 +205,14 @@ int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE 
 
         if (!body)
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
-        if (isempty(g->subject) || isempty(g->grantee) || isempty(g->purpose) ||
-            g->n_services + g->n_categories == 0 || g->n_services > CLI_CONSENT_MAX_SCOPE ||
-            g->n_categories > CLI_CONSENT_MAX_SCOPE)
+        if (isempty(g->subject) || isempty(g->grantee) || isempty(g->purpose) || g->n_services + g->n_categories == 0 ||
+            g->n_services > CLI_CONSENT_MAX_SCOPE || g->n_categories > CLI_CONSENT_MAX_SCOPE)
                 return cli_fail(ret_error, -EINVAL,
-                        "a consent needs a subject, a grantee, a purpose and at least one "
-                        "service or category");
+                                "a consent needs a subject, a grantee, a purpose and at least one "
+                                "service or category");
         if (cli_consent_expiry(g->expires ? g->expires : "30d", now_usec(CLOCK_REALTIME), expires) < 0)
                 return cli_fail(ret_error, -EINVAL,
-                        "--expires wants an RFC 3339 time or a duration like 30d, not \"%s\"", g->expires);
+                                "--expires wants an RFC 3339 time or a duration like 30d, not \"%s\"", g->expires);
         json_object_set_new(body, "subject", json_string(g->subject));
         json_object_set_new(body, "grantee", json_string(g->grantee));
         if (g->n_services)
@@ -289,7 +301,7 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
         if (cli_table_new(&tab, headers, ELEMENTSOF(headers)) < 0)
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
         cli_table_set_max_width(tab, 3, 48);
-        json_array_foreach (items, i, v) {
+        json_array_foreach(items, i, v) {
                 char scope[1024], cats[512], uses[64];
                 json_t *mu = json_object_get(v, "max_uses");
                 const char *cells[ELEMENTSOF(headers)];
@@ -322,11 +334,11 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
         return 0;
 }
 
-int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigned limit, uint64_t cursor,
-                         FILE *out, json_t **ret_json, char **ret_error)
+int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigned limit, uint64_t cursor, FILE *out,
+                         json_t **ret_json, char **ret_error)
 {
-        static const char *const headers[] = { "seq",   "time",    "client",   "service",
-                                                "purpose", "basis", "consent", "decision" };
+        static const char *const headers[] = { "seq",     "time",  "client",  "service",
+                                               "purpose", "basis", "consent", "decision" };
         _cleanup_(json_decrefp) json_t *answer = NULL;
         _cleanup_(cli_table_freep) CliTable *tab = NULL;
         _cleanup_free_ char *path = NULL;
@@ -354,7 +366,7 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
         if (cli_table_new(&tab, headers, ELEMENTSOF(headers)) < 0)
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
         cli_table_set_max_width(tab, 6, 24);
-        json_array_foreach (items, i, v) {
+        json_array_foreach(items, i, v) {
                 char seq[24], decision[96], when[32];
                 const char *error = json_string_value(json_object_get(v, "error"));
                 const char *time = json_string_value(json_object_get(v, "time"));

@@ -61,11 +61,10 @@ int cli_consent_call(const CliConsentTarget *t, const char *method, const char *
  * (malloc'd) when given.
  * Return: 0, CLI_CONSENT_E_REFUSED, or as cli_consent_call().
  */
-int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE *out, char **ret_id,
-                      char **ret_error);
+int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE *out, char **ret_id, char **ret_error);
 int cli_consent_revoke(const CliConsentTarget *t, const char *id, FILE *out, char **ret_error);
 int cli_consent_show(const CliConsentTarget *t, const char *id, FILE *out, char **ret_error);
 int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, char **ret_error);
 /* cli_subject_accesses(): one page (limit 1..500, cursor UINT64_MAX: newest); *ret_json (if given) keeps the answer. */
-int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigned limit, uint64_t cursor,
-                         FILE *out, json_t **ret_json, char **ret_error);
+int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigned limit, uint64_t cursor, FILE *out,
+                         json_t **ret_json, char **ret_error);

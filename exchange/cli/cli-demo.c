@@ -100,7 +100,7 @@ static void put_safe(FILE *f, const char *s, size_t max)
 static void show_data(FILE *f, const CliHttpResponse *resp)
 {
         _cleanup_(json_decrefp) json_t *j = json_loadb(resp->body, resp->body_size, 0, NULL);
-        static const char *const keys[] = {"id", "full_name", "birth_date", "sex", "hometown"};
+        static const char *const keys[] = { "id", "full_name", "birth_date", "sex", "hometown" };
         bool any = false;
 
         if (!json_is_object(j)) {
@@ -132,8 +132,8 @@ static void show_problem(FILE *f, const CliHttpResponse *resp)
         }
 }
 
-static bool run_step(FILE *f, const char *state, const char *url, const char *subject, const DemoStep *s,
-                     size_t number, const char *consent, StepResult *res)
+static bool run_step(FILE *f, const char *state, const char *url, const char *subject, const DemoStep *s, size_t number,
+                     const char *consent, StepResult *res)
 {
         _cleanup_free_ char *error = NULL;
         CliExchangeResult x = {};
@@ -146,19 +146,19 @@ static bool run_step(FILE *f, const char *state, const char *url, const char *su
         fprintf(f, "   purpose:  %s\n", s->purpose);
         if (consent)
                 fprintf(f, "   consent:  %s\n", consent);
-        r = cli_exchange_call(&(CliExchange){.state_dir = state,
-                                      .base_url = url,
-                                      .client = s->client,
-                                      .target = s->service,
-                                      .subject = subject,
-                                      .purpose = s->purpose,
-                                      .consent = consent,
-                                      .issue = "xbus-demo"},
-                &x, &error);
+        r = cli_exchange_call(&(CliExchange){ .state_dir = state,
+                                              .base_url = url,
+                                              .client = s->client,
+                                              .target = s->service,
+                                              .subject = subject,
+                                              .purpose = s->purpose,
+                                              .consent = consent,
+                                              .issue = "xbus-demo" },
+                              &x, &error);
         if (r != 0) {
                 fprintf(f, "   answer:   none: %s\n", error ? error : strerror(r < 0 ? -r : EIO));
-                fprintf(f, "   => NOT as expected (expected %d%s%s)\n", s->expect_status,
-                        s->expect_error ? " " : "", strempty(s->expect_error));
+                fprintf(f, "   => NOT as expected (expected %d%s%s)\n", s->expect_status, s->expect_error ? " " : "",
+                        strempty(s->expect_error));
                 return false;
         }
         res->ran = true;
@@ -182,8 +182,7 @@ static bool run_step(FILE *f, const char *state, const char *url, const char *su
 
         if (x.receipt == CLI_RECEIPT_VERIFIED) {
                 json_t *p = x.receipt_payload;
-                fprintf(f, "   receipt:  verified (log seq %" PRIu64 "), ES256 by the node's key, basis ",
-                        x.log_seq);
+                fprintf(f, "   receipt:  verified (log seq %" PRIu64 "), ES256 by the node's key, basis ", x.log_seq);
                 put_safe(f, json_string_value(json_object_get(p, "basis")), 32);
                 fprintf(f, "\n             request_hash  ");
                 put_safe(f, json_string_value(json_object_get(p, "request_hash")), 64);
@@ -201,9 +200,8 @@ static bool run_step(FILE *f, const char *state, const char *url, const char *su
                      x.has_log_seq && x.receipt == CLI_RECEIPT_NONE;
         else
                 ok = x.response->status == s->expect_status && !x.error && cli_exchange_ok(&x);
-        fprintf(f, "   => %s: expected %d%s%s, because %s.\n", ok ? "as expected" : "NOT as expected",
-                s->expect_status, s->expect_error ? " " : " with a verified receipt",
-                s->expect_error ? s->expect_error : "", s->why);
+        fprintf(f, "   => %s: expected %d%s%s, because %s.\n", ok ? "as expected" : "NOT as expected", s->expect_status,
+                s->expect_error ? " " : " with a verified receipt", s->expect_error ? s->expect_error : "", s->why);
         cli_exchange_result_done(&x);
         res->as_expected = ok;
         return ok;
@@ -218,8 +216,7 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
         bool all = true;
         int r;
 
-        fprintf(f,
-                "\nStep %zu. An auditor reads the exchange log at the sequence numbers the bus returned.\n",
+        fprintf(f, "\nStep %zu. An auditor reads the exchange log at the sequence numbers the bus returned.\n",
                 step_no);
         r = cli_log_open(state, &reader, &error);
         if (r < 0) {
@@ -244,8 +241,8 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                 }
                 r = cli_log_get(reader, results[i].seq, NULL, &e);
                 if (r < 0) {
-                        fprintf(f, "   step %zu: log entry %" PRIu64 " cannot be read: %s\n", i + 1,
-                                results[i].seq, r == -ENOENT ? "not in the log" : strerror(-r));
+                        fprintf(f, "   step %zu: log entry %" PRIu64 " cannot be read: %s\n", i + 1, results[i].seq,
+                                r == -ENOENT ? "not in the log" : strerror(-r));
                         all = false;
                         continue;
                 }
@@ -256,10 +253,10 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                 service = json_string_value(json_object_get(e, "service"));
                 id = json_string_value(json_object_get(e, "xroad_id"));
                 status = json_object_get(e, "status");
-                ok = decision && streq(decision, s->expect_error ? "deny" : "allow") &&
-                     json_is_integer(status) && json_integer_value(status) == s->expect_status &&
-                     (s->expect_error ? error_type && streq(error_type, s->expect_error) : !error_type) &&
-                     client && streq(client, s->client) && service && streq(service, s->service) && id &&
+                ok = decision && streq(decision, s->expect_error ? "deny" : "allow") && json_is_integer(status) &&
+                     json_integer_value(status) == s->expect_status &&
+                     (s->expect_error ? error_type && streq(error_type, s->expect_error) : !error_type) && client &&
+                     streq(client, s->client) && service && streq(service, s->service) && id &&
                      streq(id, results[i].xroad_id);
                 if (!ok) {
                         char st[160];
@@ -269,10 +266,9 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                         put_safe(f, client ? client : "-", 128);
                         fprintf(f, " on ");
                         put_safe(f, service ? service : "-", 200);
-                        fprintf(f, ", not %s %d%s%s for %s on %s (X-Road-Id %s)\n",
-                                s->expect_error ? "deny" : "allow", s->expect_status,
-                                s->expect_error ? " " : "", strempty(s->expect_error), s->client, s->service,
-                                results[i].xroad_id);
+                        fprintf(f, ", not %s %d%s%s for %s on %s (X-Road-Id %s)\n", s->expect_error ? "deny" : "allow",
+                                s->expect_status, s->expect_error ? " " : "", strempty(s->expect_error), s->client,
+                                s->service, results[i].xroad_id);
                         all = false;
                 }
         }
@@ -327,7 +323,7 @@ static bool history_shows(json_t *page, const StepResult *refused_step, const St
 
         if (!refused_step->has_seq || !allowed_step->has_seq)
                 return false;
-        json_array_foreach (items, i, v) {
+        json_array_foreach(items, i, v) {
                 json_int_t seq = json_integer_value(json_object_get(v, "seq"));
                 const char *decision = json_string_value(json_object_get(v, "decision"));
                 const char *error = json_string_value(json_object_get(v, "error"));
@@ -348,7 +344,7 @@ static bool history_shows(json_t *page, const StepResult *refused_step, const St
 static unsigned consent_story(FILE *f, const char *state, const char *url, const char *subject, size_t first,
                               const StepResult *refused_step, bool ok[N_CONSENT_STEPS])
 {
-        const CliConsentTarget target = {.state_dir = state, .base_url = url};
+        const CliConsentTarget target = { .state_dir = state, .base_url = url };
         _cleanup_free_ char *id = NULL, *error = NULL;
         _cleanup_(json_decrefp) json_t *page = NULL;
         StepResult allowed_step = {}, again = {};
@@ -364,12 +360,12 @@ static unsigned consent_story(FILE *f, const char *state, const char *url, const
                 "   purpose public-service-delivery, valid for an hour.\n   ",
                 first, subject, OSS, LAND);
         r = cli_consent_grant(&target,
-                              &(CliConsentGrant){.subject = subject,
-                                                 .grantee = OSS,
-                                                 .services = {LAND},
-                                                 .n_services = 1,
-                                                 .purpose = "public-service-delivery",
-                                                 .expires = "1h"},
+                              &(CliConsentGrant){ .subject = subject,
+                                                  .grantee = OSS,
+                                                  .services = { LAND },
+                                                  .n_services = 1,
+                                                  .purpose = "public-service-delivery",
+                                                  .expires = "1h" },
                               f, &id, &error);
         if (r < 0)
                 fprintf(f, "failed: %s\n", error ? error : strerror(-r));
@@ -382,14 +378,17 @@ static unsigned consent_story(FILE *f, const char *state, const char *url, const
         else
                 fprintf(f, "\nStep %zu. (skipped: no consent was recorded)\n", first + 1);
 
-        fprintf(f, "\nStep %zu. The citizen asks the portal who accessed their data (the bus answers from the log's\n"
-                   "   index by pseudonym, like Estonia's Data Tracker).\n", first + 2);
+        fprintf(f,
+                "\nStep %zu. The citizen asks the portal who accessed their data (the bus answers from the log's\n"
+                "   index by pseudonym, like Estonia's Data Tracker).\n",
+                first + 2);
         r = cli_subject_accesses(&target, subject, 50, UINT64_MAX, f, &page, &error);
         if (r < 0)
                 fprintf(f, "   failed: %s\n", error ? error : strerror(-r));
         ok[2] = r == 0 && history_shows(page, refused_step, &allowed_step, strempty(id));
-        verdict(f, ok[2], "the history shows the refused request of step 5 and the allowed one of step 8, with "
-                          "basis, purpose and consent");
+        verdict(f, ok[2],
+                "the history shows the refused request of step 5 and the allowed one of step 8, with "
+                "basis, purpose and consent");
         error = mfree(error);
 
         if (ok[0]) {
@@ -425,12 +424,13 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
         r = cli_node_listen_from_url(url, &listen);
         if (r < 0)
                 return cli_fail(ret_error, r,
-                        r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", url);
+                                r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", url);
         fprintf(f, "xbus demo: state in %s, node at %s\n", state, url);
-        r = cli_node_up(
-                &(CliNodeOptions){
-                        .state_dir = state, .listen = listen, .adapters = o->adapters, .progress = f},
-                &info, ret_error);
+        r = cli_node_up(&(CliNodeOptions){ .state_dir = state,
+                                           .listen = listen,
+                                           .adapters = o->adapters,
+                                           .progress = f },
+                        &info, ret_error);
         if (r != 0)
                 return r;
         cli_node_info_done(&info);
@@ -441,9 +441,7 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
                         strempty(error), CLI_NODE_DEMO_SUBJECT);
                 memcpy(subject, CLI_NODE_DEMO_SUBJECT, sizeof(subject));
         }
-        fprintf(f,
-                "The data subject in every step is citizen %s (the first person of the sample dataset).\n",
-                subject);
+        fprintf(f, "The data subject in every step is citizen %s (the first person of the sample dataset).\n", subject);
 
         fprintf(f, "\nPart 1. What the bus decides, and why.\n");
         for (size_t i = 0; i < N_STEPS; i++)

@@ -83,8 +83,8 @@ static void new_uuid(char out[37])
         }
         b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
         b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 static bool header_value_ok(const char *v)
@@ -146,15 +146,14 @@ static void check_receipt(const CliExchange *x, CliExchangeResult *res)
                 res->receipt = CLI_RECEIPT_VERIFIED;
                 return;
         }
-        res->receipt_reason =
-                reason ? reason : strdup(r == -ENOMEM ? "out of memory" : "verification failed");
+        res->receipt_reason = reason ? reason : strdup(r == -ENOMEM ? "out of memory" : "verification failed");
 }
 
 int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_error)
 {
         _cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL;
-        _cleanup_free_ char *h_client = NULL, *h_id = NULL, *h_subject = NULL, *h_purpose = NULL,
-                            *h_consent = NULL, *h_user = NULL, *h_issue = NULL, *h_ct = NULL;
+        _cleanup_free_ char *h_client = NULL, *h_id = NULL, *h_subject = NULL, *h_purpose = NULL, *h_consent = NULL,
+                            *h_user = NULL, *h_issue = NULL, *h_ct = NULL;
         const char *headers[12];
         size_t nh = 0;
         CliExchangeResult res = {};
@@ -172,18 +171,13 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 const struct {
                         const char *name, *value;
                 } check[] = {
-                        {"subject", x->subject},
-                        {"purpose", x->purpose},
-                        {"consent", x->consent},
-                        {"user id", x->user_id},
-                        {"issue", x->issue},
-                        {"content type", x->content_type},
+                        { "subject", x->subject }, { "purpose", x->purpose }, { "consent", x->consent },
+                        { "user id", x->user_id }, { "issue", x->issue },     { "content type", x->content_type },
                 };
                 for (size_t i = 0; i < ELEMENTSOF(check); i++)
                         if (check[i].value && !header_value_ok(check[i].value))
                                 return cli_fail(ret_error, -EINVAL,
-                                        "the %s is empty, too long or has control characters",
-                                        check[i].name);
+                                                "the %s is empty, too long or has control characters", check[i].name);
         }
         method = x->method ? x->method : (x->body ? "POST" : "GET");
         if (!header_value_ok(method) || strlen(method) > 16 || strpbrk(method, " :/"))
@@ -196,15 +190,15 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 return cli_fail(ret_error, r, "\"%s\": %s", strempty(x->target), reason);
         res.service = TAKE_PTR(target.service);
         {
-                CliTarget t = {.service = res.service, .path = target.path, .query = target.query};
+                CliTarget t = { .service = res.service, .path = target.path, .query = target.query };
                 r = cli_target_url(x->base_url, &t, &res.url);
         }
         cli_target_done(&target);
         if (r < 0) {
                 cli_exchange_result_done(&res);
                 return cli_fail(ret_error, r,
-                        r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not http(s)://HOST:PORT",
-                        x->base_url);
+                                r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not http(s)://HOST:PORT",
+                                x->base_url);
         }
 
         r = cli_exchange_client_files(x->state_dir, x->client, &cert, &key);
@@ -217,14 +211,14 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 return cli_fail(ret_error, r, "out of memory");
         }
         {
-                const char *need[] = {ca, cert, key};
+                const char *need[] = { ca, cert, key };
                 for (size_t i = 0; i < ELEMENTSOF(need); i++)
                         if (access(need[i], R_OK) < 0) {
                                 r = cli_fail(ret_error, -ENOENT,
-                                        "cannot read \"%s\": %m (is \"%s\" a client in the registry, and "
-                                        "has "
-                                        "xbusd run with state folder \"%s\"?)",
-                                        need[i], x->client, x->state_dir);
+                                             "cannot read \"%s\": %m (is \"%s\" a client in the registry, and "
+                                             "has "
+                                             "xbusd run with state folder \"%s\"?)",
+                                             need[i], x->client, x->state_dir);
                                 cli_exchange_result_done(&res);
                                 return r;
                         }
@@ -234,14 +228,14 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         hash_sha256(x->body ? x->body : "", x->body ? x->body_size : 0, digest);
         hex_encode(digest, sizeof(digest), res.request_hash);
 
-#define ADD_HEADER(var, name, value)                                                                        \
-        if (value) {                                                                                        \
-                if (asprintf(&var, "%s: %s", name, value) < 0) {                                            \
-                        var = NULL;                                                                         \
-                        cli_exchange_result_done(&res);                                                     \
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");                               \
-                }                                                                                           \
-                headers[nh++] = var;                                                                        \
+#define ADD_HEADER(var, name, value)                                          \
+        if (value) {                                                          \
+                if (asprintf(&var, "%s: %s", name, value) < 0) {              \
+                        var = NULL;                                           \
+                        cli_exchange_result_done(&res);                       \
+                        return cli_fail(ret_error, -ENOMEM, "out of memory"); \
+                }                                                             \
+                headers[nh++] = var;                                          \
         }
         ADD_HEADER(h_client, "X-Road-Client", x->client);
         ADD_HEADER(h_id, "X-Road-Id", res.xroad_id);
@@ -250,22 +244,21 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         ADD_HEADER(h_subject, "X-Bus-Subject", x->subject);
         ADD_HEADER(h_purpose, "X-Bus-Purpose", x->purpose);
         ADD_HEADER(h_consent, "X-Bus-Consent", x->consent);
-        ADD_HEADER(h_ct, "Content-Type",
-                x->content_type ? x->content_type : (x->body ? "application/json" : NULL));
+        ADD_HEADER(h_ct, "Content-Type", x->content_type ? x->content_type : (x->body ? "application/json" : NULL));
 #undef ADD_HEADER
         headers[nh++] = "Accept: application/json";
         headers[nh] = NULL;
 
-        r = cli_http_request(&(CliHttpRequest){.url = res.url,
-                                     .method = method,
-                                     .ca_file = ca,
-                                     .cert_file = cert,
-                                     .key_file = key,
-                                     .headers = headers,
-                                     .body = x->body,
-                                     .body_size = x->body_size,
-                                     .timeout_ms = x->timeout_ms},
-                &res.response, &error);
+        r = cli_http_request(&(CliHttpRequest){ .url = res.url,
+                                                .method = method,
+                                                .ca_file = ca,
+                                                .cert_file = cert,
+                                                .key_file = key,
+                                                .headers = headers,
+                                                .body = x->body,
+                                                .body_size = x->body_size,
+                                                .timeout_ms = x->timeout_ms },
+                             &res.response, &error);
         if (r != 0) {
                 cli_exchange_result_done(&res);
                 if (ret_error)

@@ -197,7 +197,7 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                (long)(req->timeout_ms ? req->timeout_ms : CLI_HTTP_DEFAULT_TIMEOUT_MS));
+                         (long)(req->timeout_ms ? req->timeout_ms : CLI_HTTP_DEFAULT_TIMEOUT_MS));
         curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
         curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
         if (req->insecure) {
@@ -239,15 +239,14 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
         if (c.too_large)
                 return cli_fail(ret_error, CLI_HTTP_E_TOO_LARGE,
-                        "the answer from %s exceeds the client's limits (%u header lines, %u KiB of "
-                        "headers, "
-                        "%u MiB of body)",
-                        req->url, CLI_HTTP_MAX_HEADERS, CLI_HTTP_MAX_HEADER_BYTES / 1024,
-                        CLI_HTTP_MAX_BODY / 1024 / 1024);
+                                "the answer from %s exceeds the client's limits (%u header lines, %u KiB of "
+                                "headers, "
+                                "%u MiB of body)",
+                                req->url, CLI_HTTP_MAX_HEADERS, CLI_HTTP_MAX_HEADER_BYTES / 1024,
+                                CLI_HTTP_MAX_BODY / 1024 / 1024);
         if (cc != CURLE_OK) {
                 r = map_curl(cc);
-                return cli_fail(
-                        ret_error, r, "%s: %s", req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                return cli_fail(ret_error, r, "%s: %s", req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
         if (!resp->body) {

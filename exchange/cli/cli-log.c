@@ -23,14 +23,7 @@ enum {
 };
 
 static const char *const headers[_COL_MAX] = {
-        "SEQ",
-        "TIME (UTC)",
-        "CLIENT",
-        "SERVICE",
-        "DECISION",
-        "STATUS",
-        "PURPOSE",
-        "BASIS",
+        "SEQ", "TIME (UTC)", "CLIENT", "SERVICE", "DECISION", "STATUS", "PURPOSE", "BASIS",
 };
 
 int cli_log_open(const char *state_dir, ExlogReader **ret, char **ret_error)
@@ -45,8 +38,7 @@ int cli_log_open(const char *state_dir, ExlogReader **ret, char **ret_error)
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
                 return cli_fail(ret_error, -ENOENT,
-                        "no exchange log in \"%s\" (has xbusd run with state folder \"%s\"?)", dir,
-                        state_dir);
+                                "no exchange log in \"%s\" (has xbusd run with state folder \"%s\"?)", dir, state_dir);
         r = exlog_reader_open(ret, dir);
         if (r < 0)
                 return cli_fail(ret_error, r, "cannot open the exchange log \"%s\": %s", dir, strerror(-r));
@@ -80,8 +72,8 @@ char *cli_log_status_text(const json_t *entry, char *out, size_t size)
         const char *error = field(entry, "error");
 
         if (json_is_integer(status) && json_integer_value(status) > 0)
-                snprintf(out, size, "%" JSON_INTEGER_FORMAT "%s%s", json_integer_value(status),
-                        error ? " " : "", strempty(error));
+                snprintf(out, size, "%" JSON_INTEGER_FORMAT "%s%s", json_integer_value(status), error ? " " : "",
+                         strempty(error));
         else
                 snprintf(out, size, "%s", error ? error : "-");
         return out;
@@ -109,9 +101,10 @@ int cli_log_table_add(CliTable *t, const json_t *entry)
         cli_log_status_text(entry, status, sizeof(status));
 
         return cli_table_add_row(t,
-                (const char *const[]){seq, time, field(entry, "client"), field(entry, "service"),
-                        field(entry, "decision"), status, field(entry, "purpose"), field(entry, "basis")},
-                _COL_MAX);
+                                 (const char *const[]){ seq, time, field(entry, "client"), field(entry, "service"),
+                                                        field(entry, "decision"), status, field(entry, "purpose"),
+                                                        field(entry, "basis") },
+                                 _COL_MAX);
 }
 
 int cli_log_get(ExlogReader *r, uint64_t seq, char **ret_text, json_t **ret_entry)
@@ -168,16 +161,15 @@ int cli_log_print_last(const char *state_dir, uint64_t last, bool json, FILE *ou
                         char s[32];
                         snprintf(s, sizeof(s), "%" PRIu64, seq);
                         r = cli_table_add_row(t,
-                                (const char *const[]){s, "(entry is not a JSON object)", NULL, NULL, NULL,
-                                        NULL, NULL, NULL},
-                                _COL_MAX);
+                                              (const char *const[]){ s, "(entry is not a JSON object)", NULL, NULL,
+                                                                     NULL, NULL, NULL, NULL },
+                                              _COL_MAX);
                         if (r < 0)
                                 return cli_fail(ret_error, r, "out of memory");
                         continue;
                 }
                 if (r < 0)
-                        return cli_fail(
-                                ret_error, r, "cannot read log entry %" PRIu64 ": %s", seq, strerror(-r));
+                        return cli_fail(ret_error, r, "cannot read log entry %" PRIu64 ": %s", seq, strerror(-r));
                 if (json) {
                         /* the entry's exact bytes; the writer never stores a newline in one */
                         fputs(text, out);

@@ -33,8 +33,8 @@ typedef struct Program {
         const char *stem;   /* STATE/<stem>.pid, STATE/<stem>.log */
 } Program;
 
-static const Program daemon_program = {"xbusd", "xbusd"};
-static const Program adapter_program = {"xbus-adapter-sample", "adapter-sample"};
+static const Program daemon_program = { "xbusd", "xbusd" };
+static const Program adapter_program = { "xbus-adapter-sample", "adapter-sample" };
 
 static void progress(const CliNodeOptions *o, const char *fmt, ...) _printf_(2, 3);
 static void progress(const CliNodeOptions *o, const char *fmt, ...)
@@ -191,7 +191,7 @@ int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters)
         status = json_string_value(json_object_get(j, "status"));
         a = json_object_get(j, "adapters");
         if (!status || !streq(status, "ok") || !json_is_integer(a) || json_integer_value(a) < 0 ||
-                json_integer_value(a) > UINT_MAX)
+            json_integer_value(a) > UINT_MAX)
                 return -EINVAL;
         *ret_adapters = (unsigned)json_integer_value(a);
         return 0;
@@ -207,7 +207,7 @@ static char *state_file(const char *state_dir, const char *name)
 }
 
 int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
-        char **ret_error)
+                    char **ret_error)
 {
         _cleanup_free_ char *ca = NULL, *health = NULL, *error = NULL;
         _cleanup_(cli_http_response_freep) CliHttpResponse *resp = NULL;
@@ -225,31 +225,31 @@ int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms,
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
         have_ca = access(ca, R_OK) == 0;
 
-        r = cli_http_request(&(CliHttpRequest){.url = health,
-                                     .ca_file = have_ca ? ca : NULL,
-                                     .insecure = !have_ca,
-                                     .timeout_ms = timeout_ms},
-                &resp, &error);
+        r = cli_http_request(&(CliHttpRequest){ .url = health,
+                                                .ca_file = have_ca ? ca : NULL,
+                                                .insecure = !have_ca,
+                                                .timeout_ms = timeout_ms },
+                             &resp, &error);
         if (r == CLI_HTTP_E_CONNECT)
                 return cli_fail(ret_error, CLI_NODE_E_DOWN, "nothing answers at %s", url);
         if (r == CLI_HTTP_E_TLS)
                 return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
-                        "%s answers, but its certificate is not from \"%s\" (a node of another state "
-                        "folder?): %s",
-                        url, ca, strempty(error));
+                                "%s answers, but its certificate is not from \"%s\" (a node of another state "
+                                "folder?): %s",
+                                url, ca, strempty(error));
         if (r < 0)
                 return cli_fail(ret_error, r, "%s", error ? error : strerror(-r));
         if (r > 0)
-                return cli_fail(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s",
-                        url, strempty(error));
+                return cli_fail(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s", url,
+                                strempty(error));
         if (!have_ca)
                 return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
-                        "something answers at %s, but \"%s\" does not exist: not a node of this state "
-                        "folder",
-                        url, ca);
+                                "something answers at %s, but \"%s\" does not exist: not a node of this state "
+                                "folder",
+                                url, ca);
         if (resp->status != 200 || cli_health_parse(resp->body, resp->body_size, ret_adapters) < 0)
-                return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
-                        "%s answers /health with %ld, not as an xbus node", url, resp->status);
+                return cli_fail(ret_error, CLI_NODE_E_FOREIGN, "%s answers /health with %ld, not as an xbus node", url,
+                                resp->status);
         return 0;
 }
 
@@ -422,8 +422,7 @@ static bool process_is(pid_t pid, const char *binary)
         comm[len] = 0;
         comm[strcspn(comm, "\n")] = 0;
         /* comm is cut at 15 characters */
-        return strlen(comm) > 0 && strncmp(comm, binary, 15) == 0 &&
-               strlen(comm) == MIN(strlen(binary), 15U);
+        return strlen(comm) > 0 && strncmp(comm, binary, 15) == 0 && strlen(comm) == MIN(strlen(binary), 15U);
 }
 
 /* Wait until `pid` is gone (reaping it when it is our child). Return: true when gone. */
@@ -507,8 +506,8 @@ static void started_done(Started *s)
         *s = (Started){};
 }
 
-static int start_program(const CliNodeOptions *o, const char *state, const Program *p, char *const args[],
-        Started *ret, char **ret_error)
+static int start_program(const CliNodeOptions *o, const char *state, const Program *p, char *const args[], Started *ret,
+                         char **ret_error)
 {
         _cleanup_free_ char *binary = NULL, *pidfile = NULL, *logfile = NULL;
         char *argv[16];
@@ -518,12 +517,10 @@ static int start_program(const CliNodeOptions *o, const char *state, const Progr
 
         r = cli_node_program_path(p->binary, &binary);
         if (r < 0)
-                return cli_fail(
-                        ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+                return cli_fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
         if (access(binary, X_OK) < 0)
                 return cli_fail(ret_error, -errno, "cannot run \"%s\": %m (build it next to xbus)", binary);
-        if (asprintf(&pidfile, "%s/%s.pid", state, p->stem) < 0 ||
-                asprintf(&logfile, "%s/%s.log", state, p->stem) < 0)
+        if (asprintf(&pidfile, "%s/%s.pid", state, p->stem) < 0 || asprintf(&logfile, "%s/%s.log", state, p->stem) < 0)
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
 
         argv[n++] = binary;
@@ -605,12 +602,11 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
 
         if (people > CLI_NODE_MAX_PEOPLE)
                 return cli_fail(ret_error, -EINVAL, "--people must be 1..%llu",
-                        (unsigned long long)CLI_NODE_MAX_PEOPLE);
+                                (unsigned long long)CLI_NODE_MAX_PEOPLE);
         if (isempty(adapters_ep) || strlen(adapters_ep) > 256 || !strstr(adapters_ep, "://") ||
-                strpbrk(adapters_ep, " \t\r\n"))
+            strpbrk(adapters_ep, " \t\r\n"))
                 return cli_fail(ret_error, -EINVAL,
-                        "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)",
-                        adapters_ep);
+                                "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)", adapters_ep);
         r = cli_node_url_from_listen(listen, &url);
         if (r == -ENOMEM)
                 return cli_fail(ret_error, r, "out of memory");
@@ -626,13 +622,13 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         if (r == 0) {
                 daemon_up = true;
                 progress(o, "a node already answers at %s (%u adapter%s); reusing it", url, adapters,
-                        adapters == 1 ? "" : "s");
+                         adapters == 1 ? "" : "s");
         } else if (r == CLI_NODE_E_DOWN) {
                 if (program_running(state, &daemon_program))
                         progress(o, "xbusd of %s is starting; waiting for it", state);
                 else {
-                        char *args[] = {"--state-dir", (char *)state, "--listen", (char *)listen,
-                                "--adapters", (char *)adapters_ep, NULL};
+                        char *args[] = { "--state-dir", (char *)state,       "--listen", (char *)listen,
+                                         "--adapters",  (char *)adapters_ep, NULL };
                         r = start_program(o, state, &daemon_program, args, &daemon, ret_error);
                         if (r < 0)
                                 return r;
@@ -644,8 +640,7 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         }
 
         if (!(daemon_up && adapters > 0) && !program_running(state, &adapter_program)) {
-                char *args[] = {
-                        "--bus", (char *)adapters_ep, "--data", sample_dir, "--people", people_text, NULL};
+                char *args[] = { "--bus", (char *)adapters_ep, "--data", sample_dir, "--people", people_text, NULL };
                 r = start_program(o, state, &adapter_program, args, &adapter, ret_error);
                 if (r < 0)
                         goto fail;
@@ -653,18 +648,17 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
 
         deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)wait_ms * USEC_PER_MSEC;
         for (;;) {
-                Started *all[] = {&daemon, &adapter};
+                Started *all[] = { &daemon, &adapter };
                 for (size_t i = 0; i < ELEMENTSOF(all); i++) {
                         int status;
                         if (all[i]->program && waitpid(all[i]->pid, &status, WNOHANG) == all[i]->pid) {
                                 _cleanup_free_ char *tail = file_tail(all[i]->logfile);
-                                r = cli_fail(ret_error, CLI_NODE_E_EXITED,
-                                        "%s exited (%s %d); the end of %s:\n%s", all[i]->program->binary,
-                                        WIFEXITED(status) ? "status" : "signal",
-                                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-                                        all[i]->logfile, tail ? tail : "    (empty)\n");
+                                r = cli_fail(ret_error, CLI_NODE_E_EXITED, "%s exited (%s %d); the end of %s:\n%s",
+                                             all[i]->program->binary, WIFEXITED(status) ? "status" : "signal",
+                                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                                             all[i]->logfile, tail ? tail : "    (empty)\n");
                                 unlink(all[i]->pidfile);
-                                *all[i] = (Started){.pidfile = all[i]->pidfile, .logfile = all[i]->logfile};
+                                *all[i] = (Started){ .pidfile = all[i]->pidfile, .logfile = all[i]->logfile };
                                 started_done(all[i]);
                                 goto fail;
                         }
@@ -681,11 +675,11 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
                 }
                 if (now_usec(CLOCK_MONOTONIC) >= deadline) {
                         r = cli_fail(ret_error, CLI_NODE_E_TIMEOUT,
-                                "the node was not ready within %u s: %s (see %s/xbusd.log and "
-                                "%s/adapter-sample.log)",
-                                wait_ms / 1000,
-                                r == 0 ? "it answers /health but reports no adapter" : strempty(error),
-                                state, state);
+                                     "the node was not ready within %u s: %s (see %s/xbusd.log and "
+                                     "%s/adapter-sample.log)",
+                                     wait_ms / 1000,
+                                     r == 0 ? "it answers /health but reports no adapter" : strempty(error), state,
+                                     state);
                         goto fail;
                 }
                 usleep(POLL_INTERVAL_MS * 1000);
@@ -715,7 +709,7 @@ fail:
 
 int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
 {
-        const Program *order[] = {&adapter_program, &daemon_program};
+        const Program *order[] = { &adapter_program, &daemon_program };
         const char *state = state_dir ? state_dir : CLI_NODE_DEFAULT_STATE;
         bool any = false;
 
@@ -731,19 +725,17 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                         continue;
                 if (r < 0) {
                         if (out)
-                                fprintf(out, "%s: not a pid file (%s), removing it\n", pidfile,
-                                        strerror(-r));
+                                fprintf(out, "%s: not a pid file (%s), removing it\n", pidfile, strerror(-r));
                         unlink(pidfile);
                         continue;
                 }
                 any = true;
                 if (!process_alive(pid) || !process_is(pid, order[i]->binary)) {
                         if (out)
-                                fprintf(out, "%s (pid %ld) is not running%s; removing %s\n",
-                                        order[i]->binary, (long)pid,
-                                        process_alive(pid)
-                                                ? " (the pid now belongs to another program, left alone)"
-                                                : "",
+                                fprintf(out, "%s (pid %ld) is not running%s; removing %s\n", order[i]->binary,
+                                        (long)pid,
+                                        process_alive(pid) ? " (the pid now belongs to another program, left alone)"
+                                                           : "",
                                         pidfile);
                         unlink(pidfile);
                         continue;
@@ -758,7 +750,7 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                                 CLI_NODE_DOWN_WAIT_MS / 1000);
                 if (process_alive(pid))
                         return cli_fail(ret_error, -EBUSY, "%s (pid %ld) is still running", order[i]->binary,
-                                (long)pid);
+                                        (long)pid);
                 unlink(pidfile);
         }
         if (!any && out)
@@ -781,12 +773,10 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
 
         r = cli_node_program_path(adapter_program.binary, &binary);
         if (r < 0)
-                return cli_fail(
-                        ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+                return cli_fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
         if (asprintf(&sample_dir, "%s/sample", state) < 0)
                 return cli_fail(ret_error, -ENOMEM, "out of memory");
-        snprintf(people_text, sizeof(people_text), "%" PRIu64,
-                people ? people : (uint64_t)CLI_NODE_DEFAULT_PEOPLE);
+        snprintf(people_text, sizeof(people_text), "%" PRIu64, people ? people : (uint64_t)CLI_NODE_DEFAULT_PEOPLE);
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return cli_fail(ret_error, -errno, "pipe: %m");
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -797,8 +787,7 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
                 return cli_fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
         }
         {
-                char *argv[] = {
-                        binary, "--print-ids", "1", "--data", sample_dir, "--people", people_text, NULL};
+                char *argv[] = { binary, "--print-ids", "1", "--data", sample_dir, "--people", people_text, NULL };
                 r = spawn(argv, null_fd, pipefd[1], pipefd[1], false, &pid);
         }
         close(null_fd);
@@ -810,7 +799,7 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
 
         deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)SUBJECT_WAIT_MS * USEC_PER_MSEC;
         for (;;) {
-                struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+                struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
                 uint64_t now = now_usec(CLOCK_MONOTONIC);
                 ssize_t n;
 
@@ -838,15 +827,14 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
                 kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         if (timed_out)
-                return cli_fail(ret_error, -ETIMEDOUT, "\"%s --print-ids 1\" did not answer within %u s",
-                        binary, SUBJECT_WAIT_MS / 1000);
+                return cli_fail(ret_error, -ETIMEDOUT, "\"%s --print-ids 1\" did not answer within %u s", binary,
+                                SUBJECT_WAIT_MS / 1000);
 
         buf[strcspn(buf, "\r\n")] = 0;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strlen(buf) != 12 ||
-                strspn(buf, "0123456789") != 12) {
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strlen(buf) != 12 || strspn(buf, "0123456789") != 12) {
                 _cleanup_free_ char *first = cli_sanitize(buf, 200);
                 return cli_fail(ret_error, -EBADMSG, "\"%s --print-ids 1\" did not print an id (%s)", binary,
-                        first && *first ? first : "no output");
+                                first && *first ? first : "no output");
         }
         memcpy(out, buf, 13);
         return 0;

@@ -81,7 +81,7 @@ int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters);
  * Return: 0 with *ret_adapters, CLI_NODE_E_DOWN, CLI_NODE_E_FOREIGN, -errno.
  */
 int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
-        char **ret_error);
+                    char **ret_error);
 
 /*
  * cli_node_up(): see above. *ret (release with cli_node_info_done()) is

@@ -25,14 +25,14 @@ int cli_receipt_load_jwk(const char *path, json_t **ret, char **ret_reason)
                 return -EINVAL;
         if (stat(path, &st) < 0)
                 return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "cannot read the node's key \"%s\": %s", path,
-                        strerror(errno));
+                                strerror(errno));
         if (!S_ISREG(st.st_mode) || (size_t)st.st_size > JWK_FILE_MAX)
                 return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK file", path);
         j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
         if (!j || !json_is_object(j)) {
                 json_decref(j);
                 return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK: %s", path,
-                        j ? "not a JSON object" : err.text);
+                                j ? "not a JSON object" : err.text);
         }
         *ret = j;
         return 0;
@@ -51,13 +51,13 @@ static int match(const json_t *p, const char *key, const char *want, const char 
         if (!have)
                 return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no \"%s\"", key);
         if (want && !streq(have, want))
-                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT,
-                        "the receipt's %s \"%.80s\" is not %s \"%.80s\"", key, have, what, want);
+                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt's %s \"%.80s\" is not %s \"%.80s\"",
+                                key, have, what, want);
         return 0;
 }
 
 int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpect *e, json_t **ret_payload,
-        char **ret_reason)
+                       char **ret_reason)
 {
         _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
         _cleanup_(json_decrefp) json_t *header = NULL, *payload = NULL;
@@ -74,36 +74,33 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
         if (r == -ENOMEM)
                 return r;
         if (r != 0)
-                return cli_fail(
-                        ret_reason, CLI_RECEIPT_E_KEY, "the node's key is not usable: %s", jws_strerror(r));
+                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "the node's key is not usable: %s", jws_strerror(r));
 
         r = jws_verify_compact(v, jws, strlen(jws), &header, &payload);
         if (r == -ENOMEM)
                 return r;
         if (r != 0)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE,
-                        "not a valid signature by the node's key: %s", jws_strerror(r));
+                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE, "not a valid signature by the node's key: %s",
+                                jws_strerror(r));
 
         typ = json_string_value(json_object_get(header, "typ"));
         if (!typ || !streq(typ, RECEIPT_TYP))
-                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE,
-                        "signed, but not a receipt (typ \"%.40s\")", typ ? typ : "");
+                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE, "signed, but not a receipt (typ \"%.40s\")",
+                                typ ? typ : "");
         kid = json_string_value(json_object_get(header, "kid"));
         want_kid = json_string_value(json_object_get(jwk, "kid"));
         if (kid && want_kid && !streq(kid, want_kid))
-                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE,
-                        "the receipt names key \"%.60s\", not \"%.60s\"", kid, want_kid);
+                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE, "the receipt names key \"%.60s\", not \"%.60s\"",
+                                kid, want_kid);
 
         hash_sha256(e->body ? e->body : "", e->body ? e->body_size : 0, digest);
         hex_encode(digest, sizeof(digest), body_hash);
-        if ((r = match(
-                     payload, "response_hash", body_hash, "the SHA-256 of the body received", ret_reason)) ||
-                (r = match(payload, "xroad_id", e->xroad_id, "the exchange's X-Road-Id", ret_reason)) ||
-                (r = match(payload, "client", e->client, "the client", ret_reason)) ||
-                (r = match(payload, "service", e->service, "the service asked for", ret_reason)) ||
-                (r = match(payload, "request_hash", e->request_hash, "the SHA-256 of the body sent",
-                         ret_reason)) ||
-                (r = match(payload, "time", NULL, NULL, ret_reason)))
+        if ((r = match(payload, "response_hash", body_hash, "the SHA-256 of the body received", ret_reason)) ||
+            (r = match(payload, "xroad_id", e->xroad_id, "the exchange's X-Road-Id", ret_reason)) ||
+            (r = match(payload, "client", e->client, "the client", ret_reason)) ||
+            (r = match(payload, "service", e->service, "the service asked for", ret_reason)) ||
+            (r = match(payload, "request_hash", e->request_hash, "the SHA-256 of the body sent", ret_reason)) ||
+            (r = match(payload, "time", NULL, NULL, ret_reason)))
                 return r;
 
         seq = json_object_get(payload, "seq");
@@ -111,8 +108,8 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
                 return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no log sequence number");
         if (e->has_seq && (uint64_t)json_integer_value(seq) != e->seq)
                 return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT,
-                        "the receipt's log seq %" JSON_INTEGER_FORMAT " is not X-Bus-Log-Seq %" PRIu64,
-                        json_integer_value(seq), e->seq);
+                                "the receipt's log seq %" JSON_INTEGER_FORMAT " is not X-Bus-Log-Seq %" PRIu64,
+                                json_integer_value(seq), e->seq);
 
         if (ret_payload)
                 *ret_payload = TAKE_PTR(payload);

@@ -49,5 +49,5 @@ int cli_receipt_load_jwk(const char *path, json_t **ret, char **ret_reason);
  * On a refusal *ret_reason (if given) is a malloc'd one-line reason.
  * Return: 0 (verified), CLI_RECEIPT_E_*, -EINVAL (NULL arguments), -ENOMEM.
  */
-int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpect *expect,
-        json_t **ret_payload, char **ret_reason);
+int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpect *expect, json_t **ret_payload,
+                       char **ret_reason);

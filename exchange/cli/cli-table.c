@@ -47,8 +47,7 @@ static size_t utf8_valid_len(const unsigned char *s, size_t avail, bool *control
                         return 0;
                 cp = (cp << 6) | (s[i] & 0x3f);
         }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-                (cp >= 0xd800 && cp <= 0xdfff))
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
         *control = cp >= 0x80 && cp <= 0x9f;
         return len;
@@ -236,7 +235,7 @@ char *cli_shell_quote(const char *s)
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
                 if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                            strchr("_./:@%+=,-", c)))
+                      strchr("_./:@%+=,-", c)))
                         plain = false;
                 if (c == '\'')
                         extra += 3;

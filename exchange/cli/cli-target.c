@@ -50,8 +50,7 @@ int cli_target_parse(const char *text, CliTarget *ret, const char **ret_reason)
                 }
         }
         if (text[0] == '/') {
-                refuse(ret_reason,
-                        "the service id starts with INSTANCE, not '/' (e.g. VN/GOV/BCA/population/citizen)");
+                refuse(ret_reason, "the service id starts with INSTANCE, not '/' (e.g. VN/GOV/BCA/population/citizen)");
                 return -EINVAL;
         }
 
@@ -77,8 +76,7 @@ int cli_target_parse(const char *text, CliTarget *ret, const char **ret_reason)
                 p++; /* the '/' */
         }
         if (segments < CLI_TARGET_SERVICE_SEGMENTS) {
-                refuse(ret_reason,
-                        "the service id needs five segments (INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE)");
+                refuse(ret_reason, "the service id needs five segments (INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE)");
                 return -EINVAL;
         }
         service_len = (size_t)(p - text);
@@ -98,8 +96,8 @@ int cli_target_parse(const char *text, CliTarget *ret, const char **ret_reason)
 
 static bool is_unreserved(unsigned char c)
 {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-               c == '.' || c == '_' || c == '~';
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+               c == '_' || c == '~';
 }
 
 static bool is_hex(char c)

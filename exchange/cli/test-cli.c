@@ -23,10 +23,10 @@
 #include "util/macro.h"
 
 static unsigned n_checks;
-#define CHECK(x)                                                                                            \
-        do {                                                                                                \
-                assert(x);                                                                                  \
-                n_checks++;                                                                                 \
+#define CHECK(x)            \
+        do {                \
+                assert(x);  \
+                n_checks++; \
         } while (0)
 
 /* --- SERVICE[/path][?query] ---------------------------------------------- */
@@ -46,7 +46,7 @@ static void check_target(const char *text, const char *service, const char *path
 
 static void refuse_target(const char *text)
 {
-        CliTarget t = {.service = (char *)"untouched"};
+        CliTarget t = { .service = (char *)"untouched" };
         const char *reason = NULL;
 
         CHECK(cli_target_parse(text, &t, &reason) == -EINVAL);
@@ -60,9 +60,8 @@ static void test_target(void)
 
         check_target("VN/GOV/BCA/population/citizen", "VN/GOV/BCA/population/citizen", "", "");
         check_target("VN/GOV/BKHDT/business-registry/enterprise/0100000001",
-                "VN/GOV/BKHDT/business-registry/enterprise", "/0100000001", "");
-        check_target(
-                "VN/GOV/BTC/tax/tax-status?year=2025&x=1", "VN/GOV/BTC/tax/tax-status", "", "year=2025&x=1");
+                     "VN/GOV/BKHDT/business-registry/enterprise", "/0100000001", "");
+        check_target("VN/GOV/BTC/tax/tax-status?year=2025&x=1", "VN/GOV/BTC/tax/tax-status", "", "year=2025&x=1");
         check_target("VN/GOV/A/b/c/d/e?q=a/b?c", "VN/GOV/A/b/c", "/d/e", "q=a/b?c");
         check_target("VN/GOV/A/b/c/", "VN/GOV/A/b/c", "/", "");
         check_target("VN/GOV/A/b/c?", "VN/GOV/A/b/c", "", "");
@@ -112,17 +111,16 @@ static void test_url(void)
         char *url = NULL;
 
         check_url("https://127.0.0.1:8443", "VN/GOV/BCA/population/citizen",
-                "https://127.0.0.1:8443/r1/VN/GOV/BCA/population/citizen");
+                  "https://127.0.0.1:8443/r1/VN/GOV/BCA/population/citizen");
         check_url("https://127.0.0.1:8443///", "VN/GOV/BCA/population/citizen?a=1",
-                "https://127.0.0.1:8443/r1/VN/GOV/BCA/population/citizen?a=1");
+                  "https://127.0.0.1:8443/r1/VN/GOV/BCA/population/citizen?a=1");
         /* spaces and non-ASCII are encoded; an escape already there is kept; a lone '%' is encoded */
         check_url("https://h:1", "VN/GOV/A/b/c/a b/%41/%zz/100%?q=x y&r=%2F&s=é",
-                "https://h:1/r1/VN/GOV/A/b/c/a%20b/%41/%25zz/100%25?q=x%20y&r=%2F&s=%C3%A9");
+                  "https://h:1/r1/VN/GOV/A/b/c/a%20b/%41/%25zz/100%25?q=x%20y&r=%2F&s=%C3%A9");
         /* a service segment keeps only unreserved characters */
         check_url("https://h:1", "VN/GOV/A:B/b@x/c(d)", "https://h:1/r1/VN/GOV/A%3AB/b%40x/c%28d%29");
         /* path keeps sub-delims, ':' and '@'; query keeps '/' and '?' */
-        check_url("https://h:1", "VN/GOV/A/b/c/x:y@z;w=1?a=/b?c",
-                "https://h:1/r1/VN/GOV/A/b/c/x:y@z;w=1?a=/b?c");
+        check_url("https://h:1", "VN/GOV/A/b/c/x:y@z;w=1?a=/b?c", "https://h:1/r1/VN/GOV/A/b/c/x:y@z;w=1?a=/b?c");
 
         CHECK(cli_target_parse("VN/GOV/A/b/c", &t, NULL) == 0);
         CHECK(cli_target_url("ftp://h:1", &t, &url) == -EINVAL);
@@ -150,14 +148,14 @@ static void test_table(void)
 {
         _cleanup_(cli_table_freep) CliTable *t = NULL;
         _cleanup_free_ char *out = NULL, *out2 = NULL;
-        const char *h[] = {"A", "BB", "C"};
+        const char *h[] = { "A", "BB", "C" };
 
         CHECK(cli_table_new(&t, h, 0) == -EINVAL);
         CHECK(cli_table_new(&t, h, CLI_TABLE_MAX_COLUMNS + 1) == -EINVAL);
         CHECK(cli_table_new(&t, h, 3) == 0);
-        CHECK(cli_table_add_row(t, (const char *const[]){"1", "2"}, 2) == -EINVAL);
-        CHECK(cli_table_add_row(t, (const char *const[]){"xyz", NULL, "last"}, 3) == 0);
-        CHECK(cli_table_add_row(t, (const char *const[]){"Nguyễn", "b", ""}, 3) == 0);
+        CHECK(cli_table_add_row(t, (const char *const[]){ "1", "2" }, 2) == -EINVAL);
+        CHECK(cli_table_add_row(t, (const char *const[]){ "xyz", NULL, "last" }, 3) == 0);
+        CHECK(cli_table_add_row(t, (const char *const[]){ "Nguyễn", "b", "" }, 3) == 0);
         CHECK(cli_table_rows(t) == 2);
         out = render(t);
         /* widths in code points, "-" for NULL, no trailing spaces */
@@ -179,7 +177,7 @@ static void test_table(void)
         {
                 _cleanup_free_ char *s = cli_sanitize("a\x1b[31mb\x7f\xc2\x9b"
                                                       "c\xff\xc3",
-                        100);
+                                                      100);
                 CHECK(streq(s, "a?[31mb??c??"));
         }
         {
@@ -195,8 +193,8 @@ static void test_table(void)
         /* the row limit */
         CHECK(cli_table_new(&t, h, 1) == 0);
         for (unsigned i = 0; i < CLI_TABLE_MAX_ROWS; i++)
-                assert(cli_table_add_row(t, (const char *const[]){"x"}, 1) == 0);
-        CHECK(cli_table_add_row(t, (const char *const[]){"x"}, 1) == -E2BIG);
+                assert(cli_table_add_row(t, (const char *const[]){ "x" }, 1) == 0);
+        CHECK(cli_table_add_row(t, (const char *const[]){ "x" }, 1) == -E2BIG);
 }
 
 static void test_shell_quote(void)
@@ -204,12 +202,9 @@ static void test_shell_quote(void)
         const struct {
                 const char *in, *out;
         } cases[] = {
-                {"state", "state"},
-                {"/tmp/xbus-cli-state", "/tmp/xbus-cli-state"},
-                {"a b", "'a b'"},
-                {"it's", "'it'\\''s'"},
-                {"", "''"},
-                {"$(rm -rf /)", "'$(rm -rf /)'"},
+                { "state", "state" }, { "/tmp/xbus-cli-state", "/tmp/xbus-cli-state" },
+                { "a b", "'a b'" },   { "it's", "'it'\\''s'" },
+                { "", "''" },         { "$(rm -rf /)", "'$(rm -rf /)'" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -222,12 +217,14 @@ static void test_shell_quote(void)
 
 static void test_numbers_and_addresses(void)
 {
-        const char *bad_seq[] = {
-                "", "-1", "+1", "01", "1a", " 1", "9223372036854775808", "99999999999999999999"};
-        const char *bad_listen[] = {"", "8443", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
-                "127.0.0.1:84a3", "::1:8443", "[::1:8443", "[zz]:1", "a b:1"};
-        const char *bad_url[] = {"http://127.0.0.1:8443", "127.0.0.1:8443", "https://", "https://:8443",
-                "https://h:0", "https://h:1/path", "https://u@h:1", "https://h:1?x", "https://h:99999"};
+        const char *bad_seq[] = { "", "-1", "+1", "01", "1a", " 1", "9223372036854775808", "99999999999999999999" };
+        const char *bad_listen[] = {
+                "",         "8443",      "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:84a3",
+                "::1:8443", "[::1:8443", "[zz]:1",    "a b:1"
+        };
+        const char *bad_url[] = { "http://127.0.0.1:8443", "127.0.0.1:8443", "https://",
+                                  "https://:8443",         "https://h:0",    "https://h:1/path",
+                                  "https://u@h:1",         "https://h:1?x",  "https://h:99999" };
         unsigned adapters = 99;
         uint64_t v = 7;
 
@@ -244,12 +241,9 @@ static void test_numbers_and_addresses(void)
                 const struct {
                         const char *listen, *url;
                 } ok[] = {
-                        {"127.0.0.1:8443", "https://127.0.0.1:8443"},
-                        {"0.0.0.0:18443", "https://127.0.0.1:18443"},
-                        {":8443", "https://127.0.0.1:8443"},
-                        {"[::]:1", "https://[::1]:1"},
-                        {"[::1]:443", "https://[::1]:443"},
-                        {"localhost:8443", "https://localhost:8443"},
+                        { "127.0.0.1:8443", "https://127.0.0.1:8443" }, { "0.0.0.0:18443", "https://127.0.0.1:18443" },
+                        { ":8443", "https://127.0.0.1:8443" },          { "[::]:1", "https://[::1]:1" },
+                        { "[::1]:443", "https://[::1]:443" },           { "localhost:8443", "https://localhost:8443" },
                 };
                 for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
                         _cleanup_free_ char *url = NULL;
@@ -264,16 +258,15 @@ static void test_numbers_and_addresses(void)
                 const struct {
                         const char *url, *listen;
                 } ok[] = {
-                        {"https://127.0.0.1:18443", "127.0.0.1:18443"},
-                        {"https://127.0.0.1:18443/", "127.0.0.1:18443"},
-                        {"https://localhost", "localhost:443"},
-                        {"https://[::1]:8443", "[::1]:8443"},
-                        {"https://[::1]", "[::1]:443"},
+                        { "https://127.0.0.1:18443", "127.0.0.1:18443" },
+                        { "https://127.0.0.1:18443/", "127.0.0.1:18443" },
+                        { "https://localhost", "localhost:443" },
+                        { "https://[::1]:8443", "[::1]:8443" },
+                        { "https://[::1]", "[::1]:443" },
                 };
                 for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
                         _cleanup_free_ char *listen = NULL;
-                        CHECK(cli_node_listen_from_url(ok[i].url, &listen) == 0 &&
-                                streq(listen, ok[i].listen));
+                        CHECK(cli_node_listen_from_url(ok[i].url, &listen) == 0 && streq(listen, ok[i].listen));
                 }
         }
         for (size_t i = 0; i < ELEMENTSOF(bad_url); i++) {
@@ -356,24 +349,24 @@ static void test_receipt(const char *dir)
 
         sha_hex("", req_hash);
         sha_hex(body, resp_hash);
-        rc = (Receipt){.seq = 17,
-                .time = "2026-01-02T03:04:05.000006Z",
-                .xroad_id = "5f0c6f0e-8a1b-4c6e-9d7e-0123456789ab",
-                .client = "VN/GOV/BYT/health-services",
-                .service = "VN/GOV/BCA/population/citizen",
-                .request_hash = req_hash,
-                .response_hash = resp_hash,
-                .purpose = "health-insurance-enrolment",
-                .basis = "statute"};
+        rc = (Receipt){ .seq = 17,
+                        .time = "2026-01-02T03:04:05.000006Z",
+                        .xroad_id = "5f0c6f0e-8a1b-4c6e-9d7e-0123456789ab",
+                        .client = "VN/GOV/BYT/health-services",
+                        .service = "VN/GOV/BCA/population/citizen",
+                        .request_hash = req_hash,
+                        .response_hash = resp_hash,
+                        .purpose = "health-insurance-enrolment",
+                        .basis = "statute" };
         assert(receipt_sign(s, &rc, &jws) == 0);
-        e = (CliReceiptExpect){.xroad_id = rc.xroad_id,
-                .client = rc.client,
-                .service = rc.service,
-                .request_hash = req_hash,
-                .body = body,
-                .body_size = strlen(body),
-                .has_seq = true,
-                .seq = 17};
+        e = (CliReceiptExpect){ .xroad_id = rc.xroad_id,
+                                .client = rc.client,
+                                .service = rc.service,
+                                .request_hash = req_hash,
+                                .body = body,
+                                .body_size = strlen(body),
+                                .has_seq = true,
+                                .seq = 17 };
 
         CHECK(cli_receipt_verify(jwk, jws, &e, &payload, &reason) == 0);
         CHECK(!reason);
@@ -431,8 +424,7 @@ static void test_receipt(const char *dir)
         free(reason_of(CLI_RECEIPT_E_SIGNATURE, jwk, "eyJhbGciOiJub25lIn0.e30.", &e));
         /* a valid JWS by the node's key that is not a receipt */
         assert(receipt_payload(&rc, &payload_text) == 0);
-        assert(signer_sign_compact(
-                       s, "xbus-consent+jws", payload_text, strlen(payload_text), &not_receipt) == 0);
+        assert(signer_sign_compact(s, "xbus-consent+jws", payload_text, strlen(payload_text), &not_receipt) == 0);
         free(reason_of(CLI_RECEIPT_E_SIGNATURE, jwk, not_receipt, &e));
         /* a receipt that lacks fields */
         {
@@ -498,21 +490,21 @@ static void test_receipt(const char *dir)
 
 static void test_exchange_refusals(const char *dir)
 {
-        CliExchange base = {.state_dir = dir,
-                .base_url = "https://127.0.0.1:1",
-                .client = "VN/GOV/BYT/health-services",
-                .target = "VN/GOV/BCA/population/citizen"};
+        CliExchange base = { .state_dir = dir,
+                             .base_url = "https://127.0.0.1:1",
+                             .client = "VN/GOV/BYT/health-services",
+                             .target = "VN/GOV/BCA/population/citizen" };
         CliExchangeResult res = {};
         char *error = NULL, *cert = NULL, *key = NULL;
 
-#define REFUSED_WITH(code, x)                                                                               \
-        do {                                                                                                \
-                CliExchange _x = base;                                                                      \
-                x;                                                                                          \
-                CHECK(cli_exchange_call(&_x, &res, &error) == (code));                                      \
-                CHECK(error &&*error);                                                                      \
-                CHECK(res.response == NULL);                                                                \
-                error = mfree(error);                                                                       \
+#define REFUSED_WITH(code, x)                                          \
+        do {                                                           \
+                CliExchange _x = base;                                 \
+                x;                                                     \
+                CHECK(cli_exchange_call(&_x, &res, &error) == (code)); \
+                CHECK(error &&*error);                                 \
+                CHECK(res.response == NULL);                           \
+                error = mfree(error);                                  \
         } while (0)
 #define REFUSED(x) REFUSED_WITH(-EINVAL, x)
         REFUSED(_x.client = NULL);
@@ -548,9 +540,9 @@ static void append_entries(const char *logdir, const char *const *bodies, size_t
 
         assert(n <= ELEMENTSOF(recs));
         assert(mailbox_init(&mb, 0) == 0);
-        assert(exlog_open(&log, logdir, &(ExlogOptions){.map_size = MIB(16)}) == 0);
+        assert(exlog_open(&log, logdir, &(ExlogOptions){ .map_size = MIB(16) }) == 0);
         for (size_t i = 0; i < n; i++) {
-                recs[i] = (ExlogRecord){.reply_to = &mb, .body = bodies[i], .body_size = strlen(bodies[i])};
+                recs[i] = (ExlogRecord){ .reply_to = &mb, .body = bodies[i], .body_size = strlen(bodies[i]) };
                 assert(exlog_append(log, &recs[i]) == 0);
         }
         while (done < n) {
@@ -674,8 +666,7 @@ static void test_log(const char *dir)
         {
                 _cleanup_(cli_table_freep) CliTable *t = NULL;
                 _cleanup_free_ char *s = NULL;
-                json_t *e = json_pack(
-                        "{s:s, s:i, s:[]}", "seq", "x", "client", 5, "time", "2026-01-02T03:04:05Z");
+                json_t *e = json_pack("{s:s, s:i, s:[]}", "seq", "x", "client", 5, "time", "2026-01-02T03:04:05Z");
                 CHECK(cli_log_table_new(&t) == 0);
                 CHECK(cli_log_table_add(t, e) == 0);
                 CHECK(cli_log_table_add(t, NULL) == -EINVAL);

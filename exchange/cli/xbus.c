@@ -80,7 +80,7 @@ static void help_call(void)
                "Example:\n"
                "  xbus call --client VN/GOV/BYT/health-services --subject 001090000001 \\\n"
                "           --purpose health-insurance-enrolment VN/GOV/BCA/population/citizen\n",
-                CLI_NODE_DEFAULT_URL);
+               CLI_NODE_DEFAULT_URL);
 }
 
 static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_error)
@@ -125,8 +125,8 @@ static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_e
                 json_error_t err;
                 json_t *j = json_loadb(buf, size, 0, &err);
                 if (!j) {
-                        if (asprintf(ret_error, "the data is not JSON: %s (line %d, column %d)", err.text,
-                                    err.line, err.column) < 0)
+                        if (asprintf(ret_error, "the data is not JSON: %s (line %d, column %d)", err.text, err.line,
+                                     err.column) < 0)
                                 *ret_error = NULL;
                         return -EINVAL;
                 }
@@ -139,8 +139,7 @@ static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_e
 
 static void print_safe_line(FILE *f, const char *name, const char *value)
 {
-        _cleanup_free_ char *n = cli_sanitize(name, 256),
-                            *v = cli_sanitize(value, CLI_HTTP_MAX_HEADER_BYTES);
+        _cleanup_free_ char *n = cli_sanitize(name, 256), *v = cli_sanitize(value, CLI_HTTP_MAX_HEADER_BYTES);
 
         fprintf(f, "%s: %s\n", n ? n : "?", v ? v : "?");
 }
@@ -169,22 +168,15 @@ static void print_body(FILE *f, const CliHttpResponse *resp)
 static int cmd_call(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"url", required_argument, NULL, 'u'},
-                {"client", required_argument, NULL, 'c'},
-                {"request", required_argument, NULL, 'X'},
-                {"method", required_argument, NULL, 'X'},
-                {"subject", required_argument, NULL, 'S'},
-                {"purpose", required_argument, NULL, 'P'},
-                {"consent", required_argument, NULL, 'C'},
-                {"user-id", required_argument, NULL, 'U'},
-                {"issue", required_argument, NULL, 'I'},
-                {"data", required_argument, NULL, 'd'},
-                {"verbose", no_argument, NULL, 'v'},
-                {"help", no_argument, NULL, 'h'},
-                {},
+                { "state", required_argument, NULL, 's' },   { "url", required_argument, NULL, 'u' },
+                { "client", required_argument, NULL, 'c' },  { "request", required_argument, NULL, 'X' },
+                { "method", required_argument, NULL, 'X' },  { "subject", required_argument, NULL, 'S' },
+                { "purpose", required_argument, NULL, 'P' }, { "consent", required_argument, NULL, 'C' },
+                { "user-id", required_argument, NULL, 'U' }, { "issue", required_argument, NULL, 'I' },
+                { "data", required_argument, NULL, 'd' },    { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },          {},
         };
-        CliExchange x = {.state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL};
+        CliExchange x = { .state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL };
         _cleanup_free_ char *data = NULL, *error = NULL;
         const char *data_arg = NULL;
         CliExchangeResult res = {};
@@ -276,11 +268,9 @@ static int cmd_call(int argc, char **argv)
         }
         if (verbose) {
                 for (size_t i = 0; i < res.response->n_headers; i++)
-                        print_safe_line(
-                                stdout, res.response->headers[i].name, res.response->headers[i].value);
+                        print_safe_line(stdout, res.response->headers[i].name, res.response->headers[i].value);
         } else {
-                static const char *const shown[] = {
-                        "X-Road-Id", "X-Road-Service", "X-Bus-Log-Seq", "X-Road-Error"};
+                static const char *const shown[] = { "X-Road-Id", "X-Road-Service", "X-Bus-Log-Seq", "X-Road-Error" };
                 for (size_t i = 0; i < ELEMENTSOF(shown); i++) {
                         const char *v = cli_http_response_header(res.response, shown[i]);
                         if (v)
@@ -330,16 +320,16 @@ static void help_log(void)
                "type, purpose and legal basis.\n\n"
                "Example:\n"
                "  xbus log --last 5\n",
-                CLI_LOG_DEFAULT_LAST, CLI_LOG_MAX_LAST);
+               CLI_LOG_DEFAULT_LAST, CLI_LOG_MAX_LAST);
 }
 
 static int cmd_log(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"last", required_argument, NULL, 'n'},
-                {"json", no_argument, NULL, 'j'},
-                {"help", no_argument, NULL, 'h'},
+                { "state", required_argument, NULL, 's' },
+                { "last", required_argument, NULL, 'n' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE;
@@ -355,8 +345,7 @@ static int cmd_log(int argc, char **argv)
                         break;
                 case 'n':
                         if (!cli_parse_decimal(optarg, 1, CLI_LOG_MAX_LAST, &last))
-                                return usage_error(
-                                        "log", "--last must be a number from 1 to %d", CLI_LOG_MAX_LAST);
+                                return usage_error("log", "--last must be a number from 1 to %d", CLI_LOG_MAX_LAST);
                         break;
                 case 'j':
                         json = true;
@@ -396,13 +385,12 @@ static void help_up(void)
                "Example:\n"
                "  xbus up --state /tmp/xbus-state --listen 127.0.0.1:18443 --adapters "
                "tcp://127.0.0.1:15560\n",
-                CLI_NODE_UP_WAIT_MS / 1000, CLI_NODE_DEFAULT_LISTEN, CLI_NODE_DEFAULT_ADAPTERS,
-                (unsigned long long)CLI_NODE_DEFAULT_PEOPLE, (unsigned long long)CLI_NODE_MAX_PEOPLE);
+               CLI_NODE_UP_WAIT_MS / 1000, CLI_NODE_DEFAULT_LISTEN, CLI_NODE_DEFAULT_ADAPTERS,
+               (unsigned long long)CLI_NODE_DEFAULT_PEOPLE, (unsigned long long)CLI_NODE_MAX_PEOPLE);
 }
 
 /* One `xbus ...` line with --state/--url only when they are not the defaults. */
-static void print_xbus(
-        FILE *f, const char *state_q, const char *url, const char *sub, bool with_url, const char *rest)
+static void print_xbus(FILE *f, const char *state_q, const char *url, const char *sub, bool with_url, const char *rest)
 {
         fprintf(f, "  %s %s", self_path, sub);
         if (!streq(state_q, CLI_NODE_DEFAULT_STATE))
@@ -414,26 +402,24 @@ static void print_xbus(
 
 static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, const char *subject)
 {
-        _cleanup_free_ char *state_q = cli_shell_quote(state), *cert = NULL, *key = NULL, *cert_q = NULL,
-                            *key_q = NULL, *ca = NULL, *ca_q = NULL;
+        _cleanup_free_ char *state_q = cli_shell_quote(state), *cert = NULL, *key = NULL, *cert_q = NULL, *key_q = NULL,
+                            *ca = NULL, *ca_q = NULL;
         const char *url = info->url;
         struct {
                 const char *comment, *client, *purpose, *service;
         } calls[] = {
-                {"a ministry reads a citizen from the population database: 200 and a signed receipt",
-                        "VN/GOV/BYT/health-services", "health-insurance-enrolment",
-                        "VN/GOV/BCA/population/citizen"},
-                {"a bank without a right on the population database: 403 access_denied", "VN/COM/VCB/kyc",
-                        "loan-application", "VN/GOV/BCA/population/citizen"},
-                {"a service that does not exist: 404 service_unknown", "VN/GOV/BYT/health-services",
-                        "health-insurance-enrolment", "VN/GOV/BCA/population/no-such-service"},
-                {"a consent-based right without the citizen's consent: 403 consent_required",
-                        "VN/GOV/HN-UBND/one-stop-shop", "public-service-delivery",
-                        "VN/GOV/BTNMT/land/land-parcels"},
+                { "a ministry reads a citizen from the population database: 200 and a signed receipt",
+                  "VN/GOV/BYT/health-services", "health-insurance-enrolment", "VN/GOV/BCA/population/citizen" },
+                { "a bank without a right on the population database: 403 access_denied", "VN/COM/VCB/kyc",
+                  "loan-application", "VN/GOV/BCA/population/citizen" },
+                { "a service that does not exist: 404 service_unknown", "VN/GOV/BYT/health-services",
+                  "health-insurance-enrolment", "VN/GOV/BCA/population/no-such-service" },
+                { "a consent-based right without the citizen's consent: 403 consent_required",
+                  "VN/GOV/HN-UBND/one-stop-shop", "public-service-delivery", "VN/GOV/BTNMT/land/land-parcels" },
         };
 
         if (!state_q || cli_exchange_client_files(state, calls[0].client, &cert, &key) < 0 ||
-                asprintf(&ca, "%s/pki/ca.crt", state) < 0) {
+            asprintf(&ca, "%s/pki/ca.crt", state) < 0) {
                 fprintf(f, "xbus is up at %s\n", url);
                 return;
         }
@@ -456,7 +442,7 @@ static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, con
                 _cleanup_free_ char *rest = NULL;
                 fprintf(f, "  # %s\n", calls[i].comment);
                 if (asprintf(&rest, "--client %s --subject %s --purpose %s %s", calls[i].client, subject,
-                            calls[i].purpose, calls[i].service) < 0)
+                             calls[i].purpose, calls[i].service) < 0)
                         continue;
                 print_xbus(f, state_q, url, "call", true, rest);
         }
@@ -477,14 +463,11 @@ static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, con
 static int cmd_up(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"listen", required_argument, NULL, 'l'},
-                {"adapters", required_argument, NULL, 'a'},
-                {"people", required_argument, NULL, 'p'},
-                {"help", no_argument, NULL, 'h'},
-                {},
+                { "state", required_argument, NULL, 's' },    { "listen", required_argument, NULL, 'l' },
+                { "adapters", required_argument, NULL, 'a' }, { "people", required_argument, NULL, 'p' },
+                { "help", no_argument, NULL, 'h' },           {},
         };
-        CliNodeOptions o = {.state_dir = CLI_NODE_DEFAULT_STATE, .progress = stdout};
+        CliNodeOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .progress = stdout };
         _cleanup_free_ char *error = NULL, *url = NULL;
         CliNodeInfo info = {};
         char subject[13];
@@ -507,7 +490,7 @@ static int cmd_up(int argc, char **argv)
                 case 'p':
                         if (!cli_parse_decimal(optarg, 1, CLI_NODE_MAX_PEOPLE, &o.people))
                                 return usage_error("up", "--people must be a number from 1 to %llu",
-                                        (unsigned long long)CLI_NODE_MAX_PEOPLE);
+                                                   (unsigned long long)CLI_NODE_MAX_PEOPLE);
                         break;
                 case 'h':
                         help_up();
@@ -550,14 +533,14 @@ static void help_down(void)
                "  -h, --help        this help\n\n"
                "Example:\n"
                "  xbus down --state /tmp/xbus-state\n",
-                CLI_NODE_DOWN_WAIT_MS / 1000);
+               CLI_NODE_DOWN_WAIT_MS / 1000);
 }
 
 static int cmd_down(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"help", no_argument, NULL, 'h'},
+                { "state", required_argument, NULL, 's' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *state = CLI_NODE_DEFAULT_STATE;
@@ -606,19 +589,19 @@ static void help_demo(void)
                "  -h, --help           this help\n\n"
                "Example:\n"
                "  xbus demo --state /tmp/xbus-state --url https://127.0.0.1:18443\n",
-                CLI_NODE_DEFAULT_URL, CLI_NODE_DEFAULT_ADAPTERS);
+               CLI_NODE_DEFAULT_URL, CLI_NODE_DEFAULT_ADAPTERS);
 }
 
 static int cmd_demo(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"url", required_argument, NULL, 'u'},
-                {"adapters", required_argument, NULL, 'a'},
-                {"help", no_argument, NULL, 'h'},
+                { "state", required_argument, NULL, 's' },
+                { "url", required_argument, NULL, 'u' },
+                { "adapters", required_argument, NULL, 'a' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
-        CliDemoOptions o = {.state_dir = CLI_NODE_DEFAULT_STATE, .url = CLI_NODE_DEFAULT_URL, .out = stdout};
+        CliDemoOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .url = CLI_NODE_DEFAULT_URL, .out = stdout };
         _cleanup_free_ char *error = NULL, *listen = NULL;
         int opt, r;
 
@@ -629,8 +612,7 @@ static int cmd_demo(int argc, char **argv)
                         break;
                 case 'u':
                         if (cli_node_listen_from_url(optarg, &listen) < 0)
-                                return usage_error(
-                                        "demo", "--url wants https://HOST:PORT, not \"%s\"", optarg);
+                                return usage_error("demo", "--url wants https://HOST:PORT, not \"%s\"", optarg);
                         listen = mfree(listen);
                         o.url = optarg;
                         break;
@@ -692,24 +674,32 @@ static int consent_result(const char *cmd, int r, const char *error)
 
 static int cmd_consent(int argc, char **argv)
 {
-        enum { OPT_SUBJECT = 0x100, OPT_GRANTEE, OPT_SERVICE, OPT_CATEGORY, OPT_PURPOSE, OPT_EXPIRES,
-               OPT_VALID_FROM, OPT_MAX_USES };
+        enum {
+                OPT_SUBJECT = 0x100,
+                OPT_GRANTEE,
+                OPT_SERVICE,
+                OPT_CATEGORY,
+                OPT_PURPOSE,
+                OPT_EXPIRES,
+                OPT_VALID_FROM,
+                OPT_MAX_USES
+        };
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"url", required_argument, NULL, 'u'},
-                {"authority", required_argument, NULL, 'A'},
-                {"subject", required_argument, NULL, OPT_SUBJECT},
-                {"grantee", required_argument, NULL, OPT_GRANTEE},
-                {"service", required_argument, NULL, OPT_SERVICE},
-                {"category", required_argument, NULL, OPT_CATEGORY},
-                {"purpose", required_argument, NULL, OPT_PURPOSE},
-                {"expires", required_argument, NULL, OPT_EXPIRES},
-                {"valid-from", required_argument, NULL, OPT_VALID_FROM},
-                {"max-uses", required_argument, NULL, OPT_MAX_USES},
-                {"help", no_argument, NULL, 'h'},
+                { "state", required_argument, NULL, 's' },
+                { "url", required_argument, NULL, 'u' },
+                { "authority", required_argument, NULL, 'A' },
+                { "subject", required_argument, NULL, OPT_SUBJECT },
+                { "grantee", required_argument, NULL, OPT_GRANTEE },
+                { "service", required_argument, NULL, OPT_SERVICE },
+                { "category", required_argument, NULL, OPT_CATEGORY },
+                { "purpose", required_argument, NULL, OPT_PURPOSE },
+                { "expires", required_argument, NULL, OPT_EXPIRES },
+                { "valid-from", required_argument, NULL, OPT_VALID_FROM },
+                { "max-uses", required_argument, NULL, OPT_MAX_USES },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
-        CliConsentTarget t = {.state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL};
+        CliConsentTarget t = { .state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL };
         CliConsentGrant g = {};
         _cleanup_free_ char *error = NULL;
         const char *sub;
@@ -811,15 +801,15 @@ static void help_subject(void)
 static int cmd_subject(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"state", required_argument, NULL, 's'},
-                {"url", required_argument, NULL, 'u'},
-                {"authority", required_argument, NULL, 'A'},
-                {"limit", required_argument, NULL, 'n'},
-                {"cursor", required_argument, NULL, 'c'},
-                {"help", no_argument, NULL, 'h'},
+                { "state", required_argument, NULL, 's' },
+                { "url", required_argument, NULL, 'u' },
+                { "authority", required_argument, NULL, 'A' },
+                { "limit", required_argument, NULL, 'n' },
+                { "cursor", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
-        CliConsentTarget t = {.state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL};
+        CliConsentTarget t = { .state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL };
         _cleanup_free_ char *error = NULL;
         uint64_t limit = 50, cursor = UINT64_MAX;
         int opt, r;
@@ -882,14 +872,14 @@ static const struct {
         void (*help)(void);
         const char *summary;
 } commands[] = {
-        {"call", cmd_call, help_call, "make one exchange as a client system and verify its receipt"},
-        {"log", cmd_log, help_log, "show the last entries of the exchange log"},
-        {"up", cmd_up, help_up, "start a local node and the sample adapter (or reuse a running one)"},
-        {"down", cmd_down, help_down, "stop what `up` started"},
-        {"demo", cmd_demo, help_demo, "run the guided scenario and check every step"},
-        {"consent", cmd_consent, help_consent, "grant, revoke, show or list consents (as a consent authority)"},
-        {"subject", cmd_subject, help_subject, "a person's access history: who read their data, when, why"},
-        {"audit", cmd_audit, cli_audit_help, "query, export and verify the exchange log (auditors)"},
+        { "call", cmd_call, help_call, "make one exchange as a client system and verify its receipt" },
+        { "log", cmd_log, help_log, "show the last entries of the exchange log" },
+        { "up", cmd_up, help_up, "start a local node and the sample adapter (or reuse a running one)" },
+        { "down", cmd_down, help_down, "stop what `up` started" },
+        { "demo", cmd_demo, help_demo, "run the guided scenario and check every step" },
+        { "consent", cmd_consent, help_consent, "grant, revoke, show or list consents (as a consent authority)" },
+        { "subject", cmd_subject, help_subject, "a person's access history: who read their data, when, why" },
+        { "audit", cmd_audit, cli_audit_help, "query, export and verify the exchange log (auditors)" },
 };
 
 static void help(void)

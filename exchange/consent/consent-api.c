@@ -85,12 +85,10 @@ static int body_strv(EndpointResponse *resp, json_t *a, const char *what, char *
         l = calloc(json_array_size(a) + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        json_array_foreach (a, i, v) {
-                if (!json_is_string(v) || json_string_length(v) == 0 ||
-                    json_string_length(v) > CONSENT_MAX_NAME) {
+        json_array_foreach(a, i, v) {
+                if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > CONSENT_MAX_NAME) {
                         strv_freep(&l);
-                        endpoint_problem(resp, "bad_request", "\"%s\" must be an array of non-empty strings",
-                                         what);
+                        endpoint_problem(resp, "bad_request", "\"%s\" must be an array of non-empty strings", what);
                         return 1;
                 }
                 if (!(l[i] = strdup(json_string_value(v)))) {
@@ -130,8 +128,8 @@ static int body_time(EndpointResponse *resp, json_t *body, const char *key, bool
 
 static int api_create(const EndpointRequest *req, EndpointResponse *resp)
 {
-        static const char *const known[] = { "subject", "grantee", "services", "categories", "purpose",
-                                             "valid_from", "expires", "max_uses" };
+        static const char *const known[] = { "subject", "grantee",    "services", "categories",
+                                             "purpose", "valid_from", "expires",  "max_uses" };
         _cleanup_(json_decrefp) json_t *body = NULL;
         _cleanup_(strv_freep) char **services = NULL, **categories = NULL;
         const char *subject, *grantee, *purpose, *key;
@@ -148,7 +146,7 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
         body = json_loadb((const char *)req->body, req->body_size, JSON_REJECT_DUPLICATES, &err);
         if (!json_is_object(body))
                 return endpoint_problem(resp, "bad_request", "the body must be a JSON object");
-        json_object_foreach (body, key, v) {
+        json_object_foreach(body, key, v) {
                 bool ok = false;
                 for (size_t i = 0; i < ELEMENTSOF(known); i++)
                         ok = ok || streq(key, known[i]);
@@ -160,10 +158,9 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
         purpose = json_string_value(json_object_get(body, "purpose"));
         if (!subject || !policy_valid_subject(subject))
                 return endpoint_problem(resp, "bad_request", "\"subject\" must be a personal id ([0-9A-Za-z-], 1..64)");
-        if (!grantee || (!registry_subsystem_lookup(req->registry, grantee) &&
-                         !registry_member_lookup(req->registry, grantee)))
-                return endpoint_problem(resp, "bad_request",
-                                        "\"grantee\" must be a registered subsystem or member id");
+        if (!grantee ||
+            (!registry_subsystem_lookup(req->registry, grantee) && !registry_member_lookup(req->registry, grantee)))
+                return endpoint_problem(resp, "bad_request", "\"grantee\" must be a registered subsystem or member id");
         if (!purpose || !registry_purpose_lookup(req->registry, purpose))
                 return endpoint_problem(resp, "bad_request", "\"purpose\" must be a registered purpose code");
         r = body_strv(resp, json_object_get(body, "services"), "services", &services);
@@ -200,10 +197,14 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
                 return r;
 
         r = consent_create(req->node->consents,
-                           &(ConsentRecord){ .subject = pseudonym, .grantee = (char *)grantee,
-                                             .services = services, .categories = categories,
-                                             .purpose = (char *)purpose, .authority = req->client->id,
-                                             .valid_from_usec = valid_from, .expires_usec = expires,
+                           &(ConsentRecord){ .subject = pseudonym,
+                                             .grantee = (char *)grantee,
+                                             .services = services,
+                                             .categories = categories,
+                                             .purpose = (char *)purpose,
+                                             .authority = req->client->id,
+                                             .valid_from_usec = valid_from,
+                                             .expires_usec = expires,
                                              .max_uses = max_uses },
                            now, &rec);
         if (r == -E2BIG)
@@ -302,8 +303,10 @@ static json_t *entry_field(json_t *e, const char *key)
 
 int consent_api_accesses(ExlogReader *r, const char *pseudonym, uint64_t before, size_t limit, json_t **ret)
 {
-        static const char *const fields[] = { "seq",   "time",   "client",   "service", "purpose", "basis",
-                                              "legal_reference", "consent", "decision", "status", "error" };
+        static const char *const fields[] = {
+                "seq",     "time",     "client", "service", "purpose", "basis", "legal_reference",
+                "consent", "decision", "status", "error"
+        };
         _cleanup_free_ uint64_t *seqs = NULL;
         _cleanup_(json_decrefp) json_t *out = NULL;
         uint8_t key[32];
@@ -345,8 +348,8 @@ int consent_api_accesses(ExlogReader *r, const char *pseudonym, uint64_t before,
                         if (json_object_set_new(item, fields[f], entry_field(entry, fields[f])) < 0)
                                 return -ENOMEM;
         }
-        if (json_object_set_new(out, "next_cursor",
-                                n == limit ? json_integer((json_int_t)seqs[n - 1]) : json_null()) < 0)
+        if (json_object_set_new(out, "next_cursor", n == limit ? json_integer((json_int_t)seqs[n - 1]) : json_null()) <
+            0)
                 return -ENOMEM;
         *ret = TAKE_PTR(out);
         return 0;
@@ -384,15 +387,13 @@ static int api_accesses(const EndpointRequest *req, EndpointResponse *resp, cons
 int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
 {
         const char *path = req->path, *rest;
-        bool get = streq(req->method, "GET"), post = streq(req->method, "POST"),
-             del = streq(req->method, "DELETE");
+        bool get = streq(req->method, "GET"), post = streq(req->method, "POST"), del = streq(req->method, "DELETE");
 
         if (!req->client)
                 return endpoint_problem(resp, "client_unknown",
                                         "the consent API needs a registered client certificate");
         if (!(req->client->roles & REGISTRY_ROLE_CONSENT_AUTHORITY))
-                return endpoint_problem(resp, "access_denied", "'%.200s' is not a consent authority",
-                                        req->client->id);
+                return endpoint_problem(resp, "access_denied", "'%.200s' is not a consent authority", req->client->id);
         if (!req->node->consents)
                 return -ENOTCONN;
 

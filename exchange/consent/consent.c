@@ -13,15 +13,15 @@
 #include "crypto/jws.h"
 #include "util/time-util.h"
 
-#define VERIFIER_CACHE_MAX 64           /* distinct (authority, key) pairs kept compiled */
-#define PENDING_MAX 8192                /* artefacts checked and not yet used, remembered for consent_use() */
+#define VERIFIER_CACHE_MAX 64 /* distinct (authority, key) pairs kept compiled */
+#define PENDING_MAX 8192      /* artefacts checked and not yet used, remembered for consent_use() */
 #define ARTEFACT_PREFIX "jws:"
 #define RECORD_FORMAT_VERSION 1
 #define RECORD_MAX_SIZE (64U * 1024U)
 
 typedef struct VerifierEntry {
         char *authority;
-        char *jwk;                      /* the JWK text it was compiled from */
+        char *jwk; /* the JWK text it was compiled from */
         JwsVerifier *verifier;
 } VerifierEntry;
 
@@ -41,16 +41,11 @@ struct ConsentStore {
 };
 
 static const char *const reasons[_CONSENT_E_MAX] = {
-        [CONSENT_E_UNKNOWN] = "unknown consent",
-        [CONSENT_E_EXPIRED] = "expired",
-        [CONSENT_E_NOT_YET_VALID] = "not yet valid",
-        [CONSENT_E_REVOKED] = "revoked",
-        [CONSENT_E_EXHAUSTED] = "exhausted",
-        [CONSENT_E_SUBJECT] = "wrong subject",
-        [CONSENT_E_GRANTEE] = "wrong grantee",
-        [CONSENT_E_SCOPE] = "out of scope",
-        [CONSENT_E_PURPOSE] = "wrong purpose",
-        [CONSENT_E_SIGNATURE] = "bad signature",
+        [CONSENT_E_UNKNOWN] = "unknown consent",     [CONSENT_E_EXPIRED] = "expired",
+        [CONSENT_E_NOT_YET_VALID] = "not yet valid", [CONSENT_E_REVOKED] = "revoked",
+        [CONSENT_E_EXHAUSTED] = "exhausted",         [CONSENT_E_SUBJECT] = "wrong subject",
+        [CONSENT_E_GRANTEE] = "wrong grantee",       [CONSENT_E_SCOPE] = "out of scope",
+        [CONSENT_E_PURPOSE] = "wrong purpose",       [CONSENT_E_SIGNATURE] = "bad signature",
 };
 
 const char *consent_reason(int code)
@@ -63,13 +58,20 @@ const char *consent_reason(int code)
 static int mdb_to_errno(int r)
 {
         switch (r) {
-        case MDB_SUCCESS: return 0;
-        case MDB_NOTFOUND: return -ENOENT;
-        case MDB_MAP_FULL: return -ENOSPC;
-        case MDB_READERS_FULL: return -EAGAIN;
-        case MDB_TXN_FULL: return -E2BIG;
-        case MDB_BAD_VALSIZE: return -EINVAL;
-        default: return r > 0 ? -r : -EIO; /* LMDB passes system errors through as positive errno */
+        case MDB_SUCCESS:
+                return 0;
+        case MDB_NOTFOUND:
+                return -ENOENT;
+        case MDB_MAP_FULL:
+                return -ENOSPC;
+        case MDB_READERS_FULL:
+                return -EAGAIN;
+        case MDB_TXN_FULL:
+                return -E2BIG;
+        case MDB_BAD_VALSIZE:
+                return -EINVAL;
+        default:
+                return r > 0 ? -r : -EIO; /* LMDB passes system errors through as positive errno */
         }
 }
 
@@ -117,8 +119,8 @@ static bool valid_jti(const char *s)
         if (n == 0 || n > CONSENT_MAX_JTI)
                 return false;
         for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      *p == '-' || *p == '_' || *p == '.'))
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+                      *p == '_' || *p == '.'))
                         return false;
         return true;
 }
@@ -316,8 +318,7 @@ json_t *consent_record_to_json(const ConsentRecord *r, uint64_t now_usec)
             json_object_set_new(j, "created", jtime(r->created_usec)) < 0 ||
             json_object_set_new(j, "valid_from", jtime(r->valid_from_usec)) < 0 ||
             json_object_set_new(j, "expires", jtime(r->expires_usec)) < 0 ||
-            json_object_set_new(j, "max_uses", r->max_uses ? json_integer((json_int_t)r->max_uses) : json_null()) <
-                    0 ||
+            json_object_set_new(j, "max_uses", r->max_uses ? json_integer((json_int_t)r->max_uses) : json_null()) < 0 ||
             json_object_set_new(j, "uses", json_integer((json_int_t)r->uses)) < 0 ||
             json_object_set_new(j, "revoked", jtime(r->revoked_usec)) < 0 ||
             json_object_set_new(j, "source", json_string(r->artefact ? "artefact" : "api")) < 0 ||
@@ -336,8 +337,7 @@ static char *record_serialize(const ConsentRecord *r)
         if (!j)
                 return NULL;
         if (json_object_set_new(j, "v", json_integer(RECORD_FORMAT_VERSION)) < 0 ||
-            json_object_set_new(j, "id", jstr(r->id)) < 0 ||
-            json_object_set_new(j, "subject", jstr(r->subject)) < 0 ||
+            json_object_set_new(j, "id", jstr(r->id)) < 0 || json_object_set_new(j, "subject", jstr(r->subject)) < 0 ||
             json_object_set_new(j, "grantee", jstr(r->grantee)) < 0 ||
             json_object_set_new(j, "services", strv_to_json(r->services)) < 0 ||
             json_object_set_new(j, "categories", strv_to_json(r->categories)) < 0 ||
@@ -347,8 +347,8 @@ static char *record_serialize(const ConsentRecord *r)
             json_object_set_new(j, "valid_from_us", json_integer((json_int_t)r->valid_from_usec)) < 0 ||
             json_object_set_new(j, "expires_us", json_integer((json_int_t)r->expires_usec)) < 0 ||
             json_object_set_new(j, "max_uses", json_integer((json_int_t)r->max_uses)) < 0 ||
-            json_object_set_new(j, "status",
-                                json_string(r->status == CONSENT_STATUS_REVOKED ? "revoked" : "active")) < 0 ||
+            json_object_set_new(j, "status", json_string(r->status == CONSENT_STATUS_REVOKED ? "revoked" : "active")) <
+                    0 ||
             json_object_set_new(j, "revoked_us", json_integer((json_int_t)r->revoked_usec)) < 0 ||
             json_object_set_new(j, "artefact", json_boolean(r->artefact)) < 0 ||
             json_object_set_new(j, "signature", jstr(r->signature)) < 0)
@@ -367,7 +367,7 @@ static int json_strv(json_t *a, char ***ret)
         l = calloc(json_array_size(a) + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        json_array_foreach (a, i, v) {
+        json_array_foreach(a, i, v) {
                 if (!json_is_string(v)) {
                         strv_free(l);
                         return -EBADMSG;
@@ -677,9 +677,11 @@ int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint6
                 /* An artefact not used yet: its authority may revoke it in advance. */
                 if (!split_artefact_id(id, issuer, sizeof(issuer)) || !streq(issuer, authority))
                         return CONSENT_E_UNKNOWN;
-                rec = (ConsentRecord){ .id = strdup(id), .authority = strdup(authority),
+                rec = (ConsentRecord){ .id = strdup(id),
+                                       .authority = strdup(authority),
                                        .services = calloc(1, sizeof(char *)),
-                                       .categories = calloc(1, sizeof(char *)), .artefact = true,
+                                       .categories = calloc(1, sizeof(char *)),
+                                       .artefact = true,
                                        .created_usec = now_usec };
                 if (!rec.id || !rec.authority || !rec.services || !rec.categories) {
                         consent_record_done(&rec);
@@ -706,8 +708,8 @@ int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint6
         return r;
 }
 
-int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *after, ConsentRecord *ret,
-                         size_t max, size_t *ret_n)
+int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *after, ConsentRecord *ret, size_t max,
+                         size_t *ret_n)
 {
         _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
         uint8_t key[32 + CONSENT_ID_MAX];
@@ -777,8 +779,7 @@ int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *aft
  * so a borrowed pointer stays valid; past VERIFIER_CACHE_MAX keys a
  * temporary verifier is made (*ret_temp) and the caller frees it.
  */
-static int get_verifier(ConsentStore *s, const RegistrySubsystem *sub, const JwsVerifier **ret,
-                        JwsVerifier **ret_temp)
+static int get_verifier(ConsentStore *s, const RegistrySubsystem *sub, const JwsVerifier **ret, JwsVerifier **ret_temp)
 {
         _cleanup_(json_decrefp) json_t *jwk = NULL;
         JwsVerifier *v = NULL;
@@ -949,9 +950,14 @@ static int artefact_verify(ConsentStore *s, const Registry *reg, const char *jws
         if (r < 0)
                 return r;
         sig = strrchr(jws, '.') + 1;
-        rec = (ConsentRecord){ .id = strdup(id), .subject = strdup(pseudonym), .grantee = strdup(grantee),
-                               .purpose = strdup(purpose), .authority = strdup(iss), .signature = strdup(sig),
-                               .artefact = true, .max_uses = mu ? (uint64_t)json_integer_value(mu) : 0 };
+        rec = (ConsentRecord){ .id = strdup(id),
+                               .subject = strdup(pseudonym),
+                               .grantee = strdup(grantee),
+                               .purpose = strdup(purpose),
+                               .authority = strdup(iss),
+                               .signature = strdup(sig),
+                               .artefact = true,
+                               .max_uses = mu ? (uint64_t)json_integer_value(mu) : 0 };
         if (!rec.id || !rec.subject || !rec.grantee || !rec.purpose || !rec.authority || !rec.signature) {
                 consent_record_done(&rec);
                 return -ENOMEM;

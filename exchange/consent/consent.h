@@ -44,18 +44,18 @@
 
 typedef struct ConsentStore ConsentStore;
 
-enum { /* positive refusal reasons */
-        CONSENT_E_UNKNOWN = 1, /* no such consent id */
-        CONSENT_E_EXPIRED,
-        CONSENT_E_NOT_YET_VALID,
-        CONSENT_E_REVOKED,
-        CONSENT_E_EXHAUSTED,
-        CONSENT_E_SUBJECT,
-        CONSENT_E_GRANTEE,
-        CONSENT_E_SCOPE,
-        CONSENT_E_PURPOSE,
-        CONSENT_E_SIGNATURE, /* an artefact whose signature / authority / format is not acceptable */
-        _CONSENT_E_MAX,
+enum {                        /* positive refusal reasons */
+       CONSENT_E_UNKNOWN = 1, /* no such consent id */
+       CONSENT_E_EXPIRED,
+       CONSENT_E_NOT_YET_VALID,
+       CONSENT_E_REVOKED,
+       CONSENT_E_EXHAUSTED,
+       CONSENT_E_SUBJECT,
+       CONSENT_E_GRANTEE,
+       CONSENT_E_SCOPE,
+       CONSENT_E_PURPOSE,
+       CONSENT_E_SIGNATURE, /* an artefact whose signature / authority / format is not acceptable */
+       _CONSENT_E_MAX,
 };
 
 /*
@@ -67,15 +67,15 @@ enum { /* positive refusal reasons */
 const char *consent_reason(int code);
 
 /* Limits (every one of them is something an outsider controls). */
-#define CONSENT_ID_MAX 160              /* an id with its NUL (record ids are 40 hex digits) */
+#define CONSENT_ID_MAX 160 /* an id with its NUL (record ids are 40 hex digits) */
 #define CONSENT_RECORD_ID_LEN 40
-#define CONSENT_MAX_SCOPE 64            /* services, and categories, per consent */
-#define CONSENT_MAX_NAME 200            /* a grantee, service id, category, purpose, authority */
+#define CONSENT_MAX_SCOPE 64 /* services, and categories, per consent */
+#define CONSENT_MAX_NAME 200 /* a grantee, service id, category, purpose, authority */
 #define CONSENT_MAX_JTI 64
 #define CONSENT_MAX_USES 1000000U
 #define CONSENT_MAX_VALIDITY_USEC (10ULL * 366 * 24 * 3600 * 1000000ULL) /* ten years */
-#define CONSENT_MAX_PER_SUBJECT 10000   /* records per subject pseudonym */
-#define CONSENT_LIST_MAX 1000           /* records returned by one consent_list_subject() */
+#define CONSENT_MAX_PER_SUBJECT 10000                                    /* records per subject pseudonym */
+#define CONSENT_LIST_MAX 1000 /* records returned by one consent_list_subject() */
 
 /*
  * consent_store_open(): open (creating) the store's three databases in
@@ -104,22 +104,22 @@ typedef enum ConsentStatus {
 
 /* A consent record. All strings and arrays are owned by the record (consent_record_done()). */
 typedef struct ConsentRecord {
-        char *id;                       /* 40 hex digits, or "jws:<authority>:<jti>" */
-        char *subject;                  /* pseudonym, PSEUDONYM_HEX_LEN hex digits */
-        char *grantee;                  /* subsystem or member id */
-        char **services;                /* NULL-terminated, may be empty */
-        char **categories;              /* NULL-terminated, may be empty */
+        char *id;          /* 40 hex digits, or "jws:<authority>:<jti>" */
+        char *subject;     /* pseudonym, PSEUDONYM_HEX_LEN hex digits */
+        char *grantee;     /* subsystem or member id */
+        char **services;   /* NULL-terminated, may be empty */
+        char **categories; /* NULL-terminated, may be empty */
         char *purpose;
-        char *authority;                /* the consent authority's subsystem id */
+        char *authority; /* the consent authority's subsystem id */
         uint64_t created_usec;
         uint64_t valid_from_usec;
         uint64_t expires_usec;
-        uint64_t max_uses;              /* 0: unlimited */
-        uint64_t uses;                  /* filled by the read functions from consent_uses */
+        uint64_t max_uses; /* 0: unlimited */
+        uint64_t uses;     /* filled by the read functions from consent_uses */
         ConsentStatus status;
-        uint64_t revoked_usec;          /* 0 unless revoked */
-        bool artefact;                  /* it came as a signed artefact */
-        char *signature;                /* the artefact's signature (base64url), or NULL */
+        uint64_t revoked_usec; /* 0 unless revoked */
+        bool artefact;         /* it came as a signed artefact */
+        char *signature;       /* the artefact's signature (base64url), or NULL */
 } ConsentRecord;
 
 void consent_record_done(ConsentRecord *r);
@@ -175,16 +175,16 @@ int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint6
  * id of the last record of the previous page.
  * Return: 0, -EINVAL, -errno.
  */
-int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *after, ConsentRecord *ret,
-                         size_t max, size_t *ret_n);
+int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *after, ConsentRecord *ret, size_t max,
+                         size_t *ret_n);
 
 typedef struct ConsentQuery {
-        const char *consent;            /* X-Bus-Consent: a consent id, or a compact JWS artefact */
-        const char *subject_pseudonym;  /* hex HMAC of the personal id (the store keeps pseudonyms, never raw ids) */
+        const char *consent;           /* X-Bus-Consent: a consent id, or a compact JWS artefact */
+        const char *subject_pseudonym; /* hex HMAC of the personal id (the store keeps pseudonyms, never raw ids) */
         const RegistrySubsystem *client;
         const RegistryService *service;
         const char *purpose;
-        uint64_t now_usec;              /* CLOCK_REALTIME */
+        uint64_t now_usec; /* CLOCK_REALTIME */
 } ConsentQuery;
 
 /*

@@ -22,23 +22,23 @@
 
 static unsigned n_checks, n_failed;
 
-#define CHECK(cond)                                                                             \
-        do {                                                                                    \
-                n_checks++;                                                                     \
-                if (!(cond)) {                                                                  \
-                        n_failed++;                                                             \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);      \
-                }                                                                               \
+#define CHECK(cond)                                                                        \
+        do {                                                                               \
+                n_checks++;                                                                \
+                if (!(cond)) {                                                             \
+                        n_failed++;                                                        \
+                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+                }                                                                          \
         } while (0)
 
 #define AUTH "VN/GOV/VPCP/portal"
 #define AUTH2 "VN/GOV/VPCP/second-portal"
 #define OSS "VN/GOV/HN/oss"
-#define OSS2 "VN/GOV/HN/oss-2"     /* same member as OSS */
+#define OSS2 "VN/GOV/HN/oss-2" /* same member as OSS */
 #define BANK "VN/COM/BANK/kyc"
 #define LAND "VN/GOV/BTNMT/land/parcels"
-#define CITIZEN "VN/GOV/BTNMT/land/owners"  /* category "land" too */
-#define TAX "VN/GOV/BTNMT/land/tax"         /* category "tax" only */
+#define CITIZEN "VN/GOV/BTNMT/land/owners" /* category "land" too */
+#define TAX "VN/GOV/BTNMT/land/tax"        /* category "tax" only */
 #define PURPOSE "public-service-delivery"
 #define SEC USEC_PER_SEC
 
@@ -108,9 +108,14 @@ static const RegistryService *svc(const char *id)
 /* A record for subject `subj` granted to OSS for LAND by AUTH, valid now for an hour. */
 static ConsentRecord base(char **services, char **categories)
 {
-        return (ConsentRecord){ .subject = subj, .grantee = (char *)OSS, .services = services,
-                                .categories = categories, .purpose = (char *)PURPOSE, .authority = (char *)AUTH,
-                                .valid_from_usec = now - 60 * SEC, .expires_usec = now + 3600 * SEC };
+        return (ConsentRecord){ .subject = subj,
+                                .grantee = (char *)OSS,
+                                .services = services,
+                                .categories = categories,
+                                .purpose = (char *)PURPOSE,
+                                .authority = (char *)AUTH,
+                                .valid_from_usec = now - 60 * SEC,
+                                .expires_usec = now + 3600 * SEC };
 }
 
 static char *land_only[] = { (char *)LAND, NULL };
@@ -133,9 +138,11 @@ static int check_as(const char *consent, const char *client, const char *service
 {
         char id[CONSENT_ID_MAX] = "";
         return consent_check(store, reg,
-                             &(ConsentQuery){ .consent = consent, .subject_pseudonym = subject,
+                             &(ConsentQuery){ .consent = consent,
+                                              .subject_pseudonym = subject,
                                               .client = client ? sub(client) : NULL,
-                                              .service = service ? svc(service) : NULL, .purpose = purpose,
+                                              .service = service ? svc(service) : NULL,
+                                              .purpose = purpose,
                                               .now_usec = at },
                              id);
 }
@@ -246,8 +253,12 @@ static void test_records(void)
 
         /* allowed, and the id comes back */
         CHECK(consent_check(store, reg,
-                            &(ConsentQuery){ .consent = id, .subject_pseudonym = subj, .client = sub(OSS),
-                                             .service = svc(LAND), .purpose = PURPOSE, .now_usec = now },
+                            &(ConsentQuery){ .consent = id,
+                                             .subject_pseudonym = subj,
+                                             .client = sub(OSS),
+                                             .service = svc(LAND),
+                                             .purpose = PURPOSE,
+                                             .now_usec = now },
                             got) == 0);
         CHECK(streq(got, id));
 
@@ -260,15 +271,24 @@ static void test_records(void)
         /* a refusal names the consent it identified; an unknown one leaves ret_id alone */
         got[0] = 0;
         CHECK(consent_check(store, reg,
-                            &(ConsentQuery){ .consent = id, .subject_pseudonym = subj, .client = sub(BANK),
-                                             .service = svc(LAND), .purpose = PURPOSE, .now_usec = now },
-                            got) == CONSENT_E_GRANTEE && streq(got, id));
+                            &(ConsentQuery){ .consent = id,
+                                             .subject_pseudonym = subj,
+                                             .client = sub(BANK),
+                                             .service = svc(LAND),
+                                             .purpose = PURPOSE,
+                                             .now_usec = now },
+                            got) == CONSENT_E_GRANTEE &&
+              streq(got, id));
         strcpy(got, "untouched");
         CHECK(consent_check(store, reg,
                             &(ConsentQuery){ .consent = "0123456789abcdef0123456789abcdef01234567",
-                                             .subject_pseudonym = subj, .client = sub(OSS), .service = svc(LAND),
-                                             .purpose = PURPOSE, .now_usec = now },
-                            got) == CONSENT_E_UNKNOWN && streq(got, "untouched"));
+                                             .subject_pseudonym = subj,
+                                             .client = sub(OSS),
+                                             .service = svc(LAND),
+                                             .purpose = PURPOSE,
+                                             .now_usec = now },
+                            got) == CONSENT_E_UNKNOWN &&
+              streq(got, "untouched"));
         CHECK(check_as(id, OSS2, LAND, subj, PURPOSE, now) == CONSENT_E_GRANTEE);
         CHECK(check_as(id, NULL, LAND, subj, PURPOSE, now) == CONSENT_E_GRANTEE);
         CHECK(check_as(id, OSS, LAND, other_subj, PURPOSE, now) == CONSENT_E_SUBJECT);
@@ -342,8 +362,7 @@ static void test_records(void)
         consent_record_done(&rec);
         /* the match comes first: someone else's revoked consent is "wrong grantee", not "revoked" */
         CHECK(check_as(id2, BANK, LAND, subj, PURPOSE, now) == CONSENT_E_GRANTEE);
-        CHECK(consent_revoke(store, "0123456789abcdef0123456789abcdef01234567", AUTH, now, NULL) ==
-              CONSENT_E_UNKNOWN);
+        CHECK(consent_revoke(store, "0123456789abcdef0123456789abcdef01234567", AUTH, now, NULL) == CONSENT_E_UNKNOWN);
         CHECK(consent_revoke(store, "bad id", AUTH, now, NULL) == -EINVAL);
         CHECK(consent_get(store, "0123456789abcdef0123456789abcdef01234567", &rec) == CONSENT_E_UNKNOWN);
 }
@@ -389,8 +408,7 @@ static char *b64(const void *data, size_t size)
 /* A compact JWS with any header, ES256-signed by `k`. */
 static char *sign_with(EVP_PKEY *k, const char *hdr, const char *payload)
 {
-        _cleanup_free_ char *h = b64(hdr, strlen(hdr)), *p = b64(payload, strlen(payload)), *input = NULL,
-                            *s = NULL;
+        _cleanup_free_ char *h = b64(hdr, strlen(hdr)), *p = b64(payload, strlen(payload)), *input = NULL, *s = NULL;
         uint8_t der[128], raw[64] = {};
         size_t n = sizeof(der);
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -445,8 +463,12 @@ static void test_artefacts(void)
         {
                 _cleanup_free_ char *a = artefact("a-1", "");
                 CHECK(consent_check(store, reg,
-                                    &(ConsentQuery){ .consent = a, .subject_pseudonym = subj, .client = sub(OSS),
-                                                     .service = svc(LAND), .purpose = PURPOSE, .now_usec = now },
+                                    &(ConsentQuery){ .consent = a,
+                                                     .subject_pseudonym = subj,
+                                                     .client = sub(OSS),
+                                                     .service = svc(LAND),
+                                                     .purpose = PURPOSE,
+                                                     .now_usec = now },
                                     got) == 0);
                 CHECK(streq(got, "jws:" AUTH ":a-1"));
                 CHECK(consent_get(store, got, &rec) == CONSENT_E_UNKNOWN); /* not stored before its use */
@@ -509,8 +531,8 @@ static void test_artefacts(void)
                 /* the right key's signature over another payload (claims edited) */
                 dot = strrchr(a, '.');
                 {
-                        _cleanup_free_ char *q = claims(AUTH, "b-1", "subject-1", OSS,
-                                                        "\"services\":[\"" LAND "\"]", PURPOSE, t - 10, t + 999999, "");
+                        _cleanup_free_ char *q = claims(AUTH, "b-1", "subject-1", OSS, "\"services\":[\"" LAND "\"]",
+                                                        PURPOSE, t - 10, t + 999999, "");
                         _cleanup_free_ char *pb = b64(q, strlen(q)), *h = strndup(a, (size_t)(strchr(a, '.') - a));
                         assert(asprintf(&forged, "%s.%s%s", h, pb, dot) > 0);
                 }
@@ -546,16 +568,17 @@ static void test_artefacts(void)
                         { HDR, AUTH, ",\"max_uses\":\"1\"", NULL, &auth_key, 0, 0 },
                         { HDR, AUTH, "", "\"services\":[]", &auth_key, 0, 0 },
                         { HDR, AUTH, "", "\"services\":\"" LAND "\"", &auth_key, 0, 0 },
-                        { HDR, AUTH, "", NULL, &auth_key, 0, -1 },      /* no exp */
-                        { HDR, AUTH, "", NULL, &auth_key, 100, 50 },    /* nbf after exp */
+                        { HDR, AUTH, "", NULL, &auth_key, 0, -1 },   /* no exp */
+                        { HDR, AUTH, "", NULL, &auth_key, 100, 50 }, /* nbf after exp */
                 };
                 for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                         _cleanup_free_ char *p = NULL, *a = NULL;
                         int64_t nbf = bad[i].nbf ? t + bad[i].nbf : t - 10, exp = bad[i].exp ? t + bad[i].exp : t + 100;
                         if (bad[i].exp == -1) {
-                                assert(asprintf(&p, "{\"iss\":\"%s\",\"jti\":\"c-%zu\",\"sub\":\"subject-1\","
-                                                    "\"grantee\":\"" OSS "\",\"services\":[\"" LAND "\"],"
-                                                    "\"purpose\":\"" PURPOSE "\"}",
+                                assert(asprintf(&p,
+                                                "{\"iss\":\"%s\",\"jti\":\"c-%zu\",\"sub\":\"subject-1\","
+                                                "\"grantee\":\"" OSS "\",\"services\":[\"" LAND "\"],"
+                                                "\"purpose\":\"" PURPOSE "\"}",
                                                 bad[i].iss, i) > 0);
                         } else {
                                 char jti[16];
@@ -619,8 +642,11 @@ static void *race_thread(void *userdata)
         unsigned done = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(t->recs); i++) {
-                t->recs[i] = (ExlogRecord){ .reply_to = &t->replies, .body = "{\"decision\":\"allow\"}",
-                                            .body_size = 20, .alt_body = deny_body, .hook = hook_use,
+                t->recs[i] = (ExlogRecord){ .reply_to = &t->replies,
+                                            .body = "{\"decision\":\"allow\"}",
+                                            .body_size = 20,
+                                            .alt_body = deny_body,
+                                            .hook = hook_use,
                                             .hook_data = (void *)t->id };
                 memcpy(t->recs[i].subject, subj, sizeof(subj));
                 while (exlog_append(xlog, &t->recs[i]) == -EAGAIN)
@@ -683,8 +709,12 @@ static void test_race(void)
         race(id1, 1);
         race(id5, 5);
         CHECK(consent_check(store, reg,
-                            &(ConsentQuery){ .consent = a, .subject_pseudonym = subj, .client = sub(OSS),
-                                             .service = svc(LAND), .purpose = PURPOSE, .now_usec = now },
+                            &(ConsentQuery){ .consent = a,
+                                             .subject_pseudonym = subj,
+                                             .client = sub(OSS),
+                                             .service = svc(LAND),
+                                             .purpose = PURPOSE,
+                                             .now_usec = now },
                             got) == 0);
         race(got, 1);
         CHECK(check(id1) == CONSENT_E_EXHAUSTED && check(id5) == CONSENT_E_EXHAUSTED &&
@@ -783,9 +813,12 @@ static int api(const char *client, const char *method, const char *path, const c
         int r;
 
         *resp = (EndpointResponse){ .status = 200 };
-        r = consent_api_handle(&(EndpointRequest){ .node = &node, .registry = reg,
-                                                   .client = client ? sub(client) : NULL, .method = method,
-                                                   .path = path, .query = query ? query : "",
+        r = consent_api_handle(&(EndpointRequest){ .node = &node,
+                                                   .registry = reg,
+                                                   .client = client ? sub(client) : NULL,
+                                                   .method = method,
+                                                   .path = path,
+                                                   .query = query ? query : "",
                                                    .body = (const uint8_t *)(body ? body : ""),
                                                    .body_size = body ? strlen(body) : 0 },
                                resp);
@@ -815,9 +848,9 @@ static void test_api(void)
         format_rfc3339(now + 3600 * SEC, exp);
 #define BODY(extra)                                                                                   \
         (snprintf(body, sizeof(body),                                                                 \
-                  "{\"subject\":\"api-subject\",\"grantee\":\"" OSS "\",\"services\":[\"" LAND "\"],"  \
-                  "\"purpose\":\"" PURPOSE "\",\"expires\":\"%s\"%s}",                                 \
-                  exp, extra),                                                                         \
+                  "{\"subject\":\"api-subject\",\"grantee\":\"" OSS "\",\"services\":[\"" LAND "\"]," \
+                  "\"purpose\":\"" PURPOSE "\",\"expires\":\"%s\"%s}",                                \
+                  exp, extra),                                                                        \
          body)
 
         /* who may call */
@@ -851,17 +884,15 @@ static void test_api(void)
                 "{\"subject\":\"x y\"}",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL, bad[i], &resp, NULL), &resp,
-                              "bad_request"));
+                CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL, bad[i], &resp, NULL), &resp, "bad_request"));
         CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL, BODY(",\"colour\":1"), &resp, NULL), &resp,
                       "bad_request"));
         CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL, BODY(",\"max_uses\":0"), &resp, NULL), &resp,
                       "bad_request"));
-        CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL, BODY(",\"valid_from\":\"yesterday\""), &resp,
-                          NULL),
+        CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL, BODY(",\"valid_from\":\"yesterday\""), &resp, NULL),
                       &resp, "bad_request"));
-        CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL,
-                          BODY(",\"valid_from\":\"2999-01-01T00:00:00Z\""), &resp, NULL),
+        CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL, BODY(",\"valid_from\":\"2999-01-01T00:00:00Z\""),
+                          &resp, NULL),
                       &resp, "bad_request"));
         CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL,
                           "{\"subject\":\"s\",\"grantee\":\"VN/GOV/NOPE/x\",\"services\":[\"" LAND
@@ -869,12 +900,14 @@ static void test_api(void)
                           &resp, NULL),
                       &resp, "bad_request"));
         CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL,
-                          "{\"subject\":\"s\",\"grantee\":\"" OSS "\",\"services\":[\"VN/GOV/X/y/z\"],\"purpose\":\"" PURPOSE
+                          "{\"subject\":\"s\",\"grantee\":\"" OSS
+                          "\",\"services\":[\"VN/GOV/X/y/z\"],\"purpose\":\"" PURPOSE
                           "\",\"expires\":\"2999-01-01T00:00:00Z\"}",
                           &resp, NULL),
                       &resp, "bad_request"));
         CHECK(problem(api(AUTH, "POST", "/consent/consents", NULL,
-                          "{\"subject\":\"s\",\"grantee\":\"" OSS "\",\"categories\":[\"weather\"],\"purpose\":\"" PURPOSE
+                          "{\"subject\":\"s\",\"grantee\":\"" OSS
+                          "\",\"categories\":[\"weather\"],\"purpose\":\"" PURPOSE
                           "\",\"expires\":\"2999-01-01T00:00:00Z\"}",
                           &resp, NULL),
                       &resp, "bad_request"));
@@ -918,8 +951,8 @@ static void test_api(void)
         /* list */
         CHECK(api(AUTH, "GET", "/consent/subjects/api-subject/consents", NULL, NULL, &resp, &j) == 0 && !resp.problem);
         CHECK(json_array_size(json_object_get(j, "consents")) == 1 &&
-              streq(strempty(json_string_value(json_object_get(json_array_get(json_object_get(j, "consents"), 0),
-                                                               "id"))),
+              streq(strempty(json_string_value(
+                            json_object_get(json_array_get(json_object_get(j, "consents"), 0), "id"))),
                     id));
         json_decref(j);
         j = NULL;
@@ -939,7 +972,8 @@ static void test_api(void)
         /* accesses */
         CHECK(api(AUTH, "GET", "/consent/subjects/history-subject/accesses", "limit=2", NULL, &resp, &j) == 0 &&
               !resp.problem);
-        CHECK(json_array_size(json_object_get(j, "accesses")) == 2 && json_is_integer(json_object_get(j, "next_cursor")));
+        CHECK(json_array_size(json_object_get(j, "accesses")) == 2 &&
+              json_is_integer(json_object_get(j, "next_cursor")));
         json_decref(j);
         j = NULL;
         CHECK(problem(api(AUTH, "GET", "/consent/subjects/history-subject/accesses", "limit=501", NULL, &resp, NULL),

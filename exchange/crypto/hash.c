@@ -68,7 +68,7 @@ int hex_decode(const char *in, uint8_t *out, size_t size)
                         return -EINVAL;
 
         for (size_t i = 0; i < size; i++)
-                out[i] = (uint8_t) (unhex_char(in[2 * i]) << 4 | unhex_char(in[2 * i + 1]));
+                out[i] = (uint8_t)(unhex_char(in[2 * i]) << 4 | unhex_char(in[2 * i + 1]));
         return 0;
 }
 
@@ -80,7 +80,7 @@ size_t b64url_encode(const void *in, size_t size, char *out)
         size_t n = 0, i = 0;
 
         for (; i + 3 <= size; i += 3) {
-                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
+                uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 
                 out[n++] = b64url_alphabet[(v >> 18) & 0x3f];
                 out[n++] = b64url_alphabet[(v >> 12) & 0x3f];
@@ -89,12 +89,12 @@ size_t b64url_encode(const void *in, size_t size, char *out)
         }
 
         if (size - i == 1) {
-                uint32_t v = (uint32_t) p[i] << 16;
+                uint32_t v = (uint32_t)p[i] << 16;
 
                 out[n++] = b64url_alphabet[(v >> 18) & 0x3f];
                 out[n++] = b64url_alphabet[(v >> 12) & 0x3f];
         } else if (size - i == 2) {
-                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8;
+                uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
 
                 out[n++] = b64url_alphabet[(v >> 18) & 0x3f];
                 out[n++] = b64url_alphabet[(v >> 12) & 0x3f];
@@ -123,7 +123,7 @@ static int b64_digit(char c, char c62, char c63)
 
 static int b64url_value(char c)
 {
-        return b64_digit(c, '-', '_');  /* refuses '=', '+', '/', white space, NUL, anything else */
+        return b64_digit(c, '-', '_'); /* refuses '=', '+', '/', white space, NUL, anything else */
 }
 
 long b64url_decode(const char *in, size_t len, uint8_t *out)
@@ -135,7 +135,7 @@ long b64url_decode(const char *in, size_t len, uint8_t *out)
         if (len % 4 == 1)
                 return -EINVAL;
         /* The result must be representable in the return type. */
-        if (len > (size_t) LONG_MAX / 3)
+        if (len > (size_t)LONG_MAX / 3)
                 return -EINVAL;
 
         for (; i + 4 <= len; i += 4) {
@@ -144,9 +144,9 @@ long b64url_decode(const char *in, size_t len, uint8_t *out)
                         if (v[j] < 0)
                                 return -EINVAL;
                 }
-                out[n++] = (uint8_t) (v[0] << 2 | v[1] >> 4);
-                out[n++] = (uint8_t) ((v[1] & 0xf) << 4 | v[2] >> 2);
-                out[n++] = (uint8_t) ((v[2] & 0x3) << 6 | v[3]);
+                out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+                out[n++] = (uint8_t)((v[1] & 0xf) << 4 | v[2] >> 2);
+                out[n++] = (uint8_t)((v[2] & 0x3) << 6 | v[3]);
         }
 
         if (len - i >= 2) {
@@ -166,16 +166,16 @@ long b64url_decode(const char *in, size_t len, uint8_t *out)
                 if (rest == 2) {
                         if (v[1] & 0xf)
                                 return -EINVAL;
-                        out[n++] = (uint8_t) (v[0] << 2 | v[1] >> 4);
+                        out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
                 } else {
                         if (v[2] & 0x3)
                                 return -EINVAL;
-                        out[n++] = (uint8_t) (v[0] << 2 | v[1] >> 4);
-                        out[n++] = (uint8_t) ((v[1] & 0xf) << 4 | v[2] >> 2);
+                        out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+                        out[n++] = (uint8_t)((v[1] & 0xf) << 4 | v[2] >> 2);
                 }
         }
 
-        return (long) n;
+        return (long)n;
 }
 
 static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -186,10 +186,10 @@ void b64_encode(const void *in, size_t size, char *out)
         size_t o = 0;
 
         for (size_t i = 0; i < size; i += 3) {
-                uint32_t v = (uint32_t) p[i] << 16;
+                uint32_t v = (uint32_t)p[i] << 16;
 
                 if (i + 1 < size)
-                        v |= (uint32_t) p[i + 1] << 8;
+                        v |= (uint32_t)p[i + 1] << 8;
                 if (i + 2 < size)
                         v |= p[i + 2];
                 out[o++] = b64_alphabet[(v >> 18) & 63];
@@ -204,7 +204,7 @@ long b64_decode(const char *in, size_t len, uint8_t *out, size_t max)
 {
         size_t o = 0;
 
-        if (len == 0 || len % 4 != 0 || len > (size_t) LONG_MAX / 3)
+        if (len == 0 || len % 4 != 0 || len > (size_t)LONG_MAX / 3)
                 return -EINVAL;
         for (size_t i = 0; i < len; i += 4) {
                 bool last = i + 4 == len;
@@ -218,7 +218,7 @@ long b64_decode(const char *in, size_t len, uint8_t *out, size_t max)
                                 return -EINVAL;
                         if (o + 1 > max)
                                 return -EINVAL;
-                        out[o++] = (uint8_t) (a << 2 | b >> 4);
+                        out[o++] = (uint8_t)(a << 2 | b >> 4);
                         break;
                 }
                 c = b64_digit(in[i + 2], '+', '/');
@@ -229,18 +229,18 @@ long b64_decode(const char *in, size_t len, uint8_t *out, size_t max)
                                 return -EINVAL;
                         if (o + 2 > max)
                                 return -EINVAL;
-                        v = (uint32_t) a << 18 | (uint32_t) b << 12 | (uint32_t) c << 6;
-                        out[o++] = (uint8_t) (v >> 16);
-                        out[o++] = (uint8_t) (v >> 8);
+                        v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+                        out[o++] = (uint8_t)(v >> 16);
+                        out[o++] = (uint8_t)(v >> 8);
                         break;
                 }
                 d = b64_digit(in[i + 3], '+', '/');
                 if (d < 0 || o + 3 > max)
                         return -EINVAL;
-                v = (uint32_t) a << 18 | (uint32_t) b << 12 | (uint32_t) c << 6 | (uint32_t) d;
-                out[o++] = (uint8_t) (v >> 16);
-                out[o++] = (uint8_t) (v >> 8);
-                out[o++] = (uint8_t) v;
+                v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+                out[o++] = (uint8_t)(v >> 16);
+                out[o++] = (uint8_t)(v >> 8);
+                out[o++] = (uint8_t)v;
         }
-        return (long) o;
+        return (long)o;
 }

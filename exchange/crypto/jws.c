@@ -19,8 +19,8 @@
 
 struct JwsVerifier {
         /* Read-only after jws_verifier_new(): shared by threads without locks. */
-        json_t *jwk;            /* {"kty","crv","x","y","alg":"ES256"}: what libjose gets */
-        EVP_PKEY *pkey;         /* the same key imported once, for jws_es256_verify_raw() */
+        json_t *jwk;    /* {"kty","crv","x","y","alg":"ES256"}: what libjose gets */
+        EVP_PKEY *pkey; /* the same key imported once, for jws_es256_verify_raw() */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
@@ -95,7 +95,7 @@ static bool jwk_coord_ok(const json_t *c)
                 return false;
         n = json_string_length(c);
         /* 32 bytes are 43 base64url chars; checking first keeps buf bounded. */
-        if (n != (size_t) b64url_encoded_len(ES256_COORD_LEN))
+        if (n != (size_t)b64url_encoded_len(ES256_COORD_LEN))
                 return false;
         return b64url_decode(json_string_value(c), n, buf) == ES256_COORD_LEN;
 }
@@ -160,10 +160,8 @@ int jws_verifier_new(JwsVerifier **ret, const json_t *jwk)
                 return -ENOMEM;
 
         /* Only the public part, with the algorithm pinned: "d" never enters. */
-        v->jwk = json_pack("{s:s, s:s, s:s, s:s, s:s}",
-                           "kty", "EC", "crv", "P-256",
-                           "x", json_string_value(x), "y", json_string_value(y),
-                           "alg", ES256_ALG);
+        v->jwk = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", json_string_value(x), "y",
+                           json_string_value(y), "alg", ES256_ALG);
         if (!v->jwk)
                 return -ENOMEM;
 
@@ -204,8 +202,7 @@ static bool scalar_in_range(const uint8_t *b)
         return memcmp(b, zero, ES256_COORD_LEN) != 0 && memcmp(b, p256_order, ES256_COORD_LEN) < 0;
 }
 
-int jws_es256_verify_raw(const JwsVerifier *v, const uint8_t *msg, size_t msg_size,
-                         const uint8_t *sig, size_t sig_size)
+int jws_es256_verify_raw(const JwsVerifier *v, const uint8_t *msg, size_t msg_size, const uint8_t *sig, size_t sig_size)
 {
         _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *esig = NULL;
         _cleanup_(BN_freep) BIGNUM *r = NULL, *s = NULL;
@@ -242,7 +239,7 @@ int jws_es256_verify_raw(const JwsVerifier *v, const uint8_t *msg, size_t msg_si
                 ERR_clear_error();
                 return -ENOMEM;
         }
-        k = EVP_DigestVerify(md, der, (size_t) der_len, msg ? msg : (const uint8_t *) "", msg_size);
+        k = EVP_DigestVerify(md, der, (size_t)der_len, msg ? msg : (const uint8_t *)"", msg_size);
         if (k != 1) {
                 ERR_clear_error();
                 return JWS_E_SIGNATURE;
@@ -305,13 +302,13 @@ static int part_decode(const char *p, size_t n, uint8_t **ret, size_t *ret_size)
         if (k < 0)
                 return JWS_E_MALFORMED;
         buf[k] = 0;
-        *ret_size = (size_t) k;
+        *ret_size = (size_t)k;
         *ret = TAKE_PTR(buf);
         return 0;
 }
 
-int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t len,
-                             json_t **ret_header, uint8_t **ret_payload, size_t *ret_payload_size)
+int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header,
+                             uint8_t **ret_payload, size_t *ret_payload_size)
 {
         _cleanup_free_ uint8_t *hdr_raw = NULL, *payload = NULL, *sig = NULL;
         json_auto_t *hdr = NULL, *jose = NULL;
@@ -331,18 +328,18 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
         dot1 = memchr(compact, '.', len);
         if (!dot1)
                 return JWS_E_MALFORMED;
-        dot2 = memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - compact));
+        dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - compact));
         if (!dot2)
                 return JWS_E_MALFORMED;
-        if (memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - compact)))
+        if (memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - compact)))
                 return JWS_E_MALFORMED;
 
         p_hdr = compact;
-        n_hdr = (size_t) (dot1 - compact);
+        n_hdr = (size_t)(dot1 - compact);
         p_pay = dot1 + 1;
-        n_pay = (size_t) (dot2 - p_pay);
+        n_pay = (size_t)(dot2 - p_pay);
         p_sig = dot2 + 1;
-        n_sig = len - (size_t) (p_sig - compact);
+        n_sig = len - (size_t)(p_sig - compact);
 
         /* Strict base64url for all three parts (no '=', no white space, canonical bits). */
         r = part_decode(p_hdr, n_hdr, &hdr_raw, &hdr_size);
@@ -359,7 +356,7 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
          * The protected header: a JSON object, duplicate names refused (a
          * second "alg" must not be able to mean something else to libjose).
          */
-        hdr = json_loadb((const char *) hdr_raw, hdr_size, JSON_REJECT_DUPLICATES, NULL);
+        hdr = json_loadb((const char *)hdr_raw, hdr_size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(hdr))
                 return JWS_E_MALFORMED;
 
@@ -376,10 +373,8 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
          * no (an allocation failure looks like a bad signature): both are a
          * refusal here, which fails closed.
          */
-        jose = json_pack("{s:s%, s:s%, s:s%}",
-                         "protected", p_hdr, n_hdr,
-                         "payload", p_pay, n_pay,
-                         "signature", p_sig, n_sig);
+        jose = json_pack("{s:s%, s:s%, s:s%}", "protected", p_hdr, n_hdr, "payload", p_pay, n_pay, "signature", p_sig,
+                         n_sig);
         if (!jose)
                 return -ENOMEM;
         cfg = jose_cfg_quiet();
@@ -391,7 +386,7 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
         }
 
         /* The same signing input (header "." payload) through the raw check: both must accept. */
-        r = jws_es256_verify_raw(v, (const uint8_t *) compact, (size_t) (dot2 - compact), sig, sig_size);
+        r = jws_es256_verify_raw(v, (const uint8_t *)compact, (size_t)(dot2 - compact), sig, sig_size);
         if (r != 0)
                 return r;
 
@@ -404,8 +399,7 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
         return 0;
 }
 
-int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len,
-                       json_t **ret_header, json_t **ret_payload)
+int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header, json_t **ret_payload)
 {
         _cleanup_free_ uint8_t *payload = NULL;
         json_auto_t *hdr = NULL, *obj = NULL;
@@ -416,7 +410,7 @@ int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len,
         if (r != 0)
                 return r;
 
-        obj = json_loadb((const char *) payload, payload_size, JSON_REJECT_DUPLICATES, NULL);
+        obj = json_loadb((const char *)payload, payload_size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(obj))
                 return JWS_E_PAYLOAD;
 

@@ -52,14 +52,14 @@
 
 /* Refusals: positive codes, stable; jws_strerror() gives a short reason. */
 enum {
-        JWS_E_MALFORMED = 1,    /* not three strict base64url parts, header not a JSON object, ... */
-        JWS_E_TOO_LARGE,        /* more than JWS_COMPACT_MAX bytes */
-        JWS_E_ALG,              /* header "alg" missing or not "ES256" */
-        JWS_E_CRIT,             /* "crit" present (no extension is understood), or "b64" != true */
-        JWS_E_EMBEDDED_KEY,     /* header carries or points to a key: jwk, jku, x5c, x5u */
-        JWS_E_SIGNATURE,        /* signature not 64 bytes, r/s out of range, or does not verify */
-        JWS_E_PAYLOAD,          /* verified, but the payload is not a JSON object */
-        JWS_E_KEY,              /* jws_verifier_new(): the JWK is not a usable P-256 verification key */
+        JWS_E_MALFORMED = 1, /* not three strict base64url parts, header not a JSON object, ... */
+        JWS_E_TOO_LARGE,     /* more than JWS_COMPACT_MAX bytes */
+        JWS_E_ALG,           /* header "alg" missing or not "ES256" */
+        JWS_E_CRIT,          /* "crit" present (no extension is understood), or "b64" != true */
+        JWS_E_EMBEDDED_KEY,  /* header carries or points to a key: jwk, jku, x5c, x5u */
+        JWS_E_SIGNATURE,     /* signature not 64 bytes, r/s out of range, or does not verify */
+        JWS_E_PAYLOAD,       /* verified, but the payload is not a JSON object */
+        JWS_E_KEY,           /* jws_verifier_new(): the JWK is not a usable P-256 verification key */
         _JWS_E_MAX,
 };
 
@@ -96,8 +96,8 @@ const json_t *jws_verifier_jwk(const JwsVerifier *v);
  * they are left untouched on any refusal or error.
  * Return: 0; JWS_E_* (refused); -EINVAL (NULL verifier); -ENOMEM.
  */
-int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len,
-                       json_t **ret_header, json_t **ret_payload);
+int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header,
+                       json_t **ret_payload);
 
 /*
  * jws_verify_compact_bytes(): as jws_verify_compact(), but the payload is
@@ -107,8 +107,8 @@ int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len,
  * *ret_payload_size); the caller free()s it. Outputs untouched on failure.
  * Return: as jws_verify_compact().
  */
-int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t len,
-                             json_t **ret_header, uint8_t **ret_payload, size_t *ret_payload_size);
+int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header,
+                             uint8_t **ret_payload, size_t *ret_payload_size);
 
 /*
  * jws_es256_verify_raw(): ECDSA P-256/SHA-256 verification of `sig`
@@ -117,8 +117,8 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
  * low-level check the compact path also runs.
  * Return: 0 (valid), JWS_E_SIGNATURE, -EINVAL (NULL verifier), -ENOMEM.
  */
-int jws_es256_verify_raw(const JwsVerifier *v, const uint8_t *msg, size_t msg_size,
-                         const uint8_t *sig, size_t sig_size);
+int jws_es256_verify_raw(const JwsVerifier *v, const uint8_t *msg, size_t msg_size, const uint8_t *sig,
+                         size_t sig_size);
 
 /*
  * jws_strerror(): short static reason for a JWS_E_* code ("alg not ES256",

@@ -25,12 +25,12 @@ int keyfile_read(const char *path, bool private, void *buf, size_t max, size_t *
                 return -EINVAL;
         if (private && (st.st_mode & 077))
                 return -EPERM;
-        if ((size_t) st.st_size > max)
+        if ((size_t)st.st_size > max)
                 return -EINVAL;
 
         /* Read at most one byte more than allowed: a file that grew is still refused. */
         while (n <= max) {
-                ssize_t l = read(fd, (char *) buf + n, max + 1 - n);
+                ssize_t l = read(fd, (char *)buf + n, max + 1 - n);
 
                 if (l < 0) {
                         if (errno == EINTR)
@@ -39,7 +39,7 @@ int keyfile_read(const char *path, bool private, void *buf, size_t max, size_t *
                 }
                 if (l == 0)
                         break;
-                n += (size_t) l;
+                n += (size_t)l;
         }
         if (n > max)
                 return -EINVAL;
@@ -68,7 +68,7 @@ int keyfile_pem_load(const char *path, bool private, EVP_PKEY **ret)
         if (r < 0)
                 goto out;
 
-        bio = BIO_new_mem_buf(buf, (int) n);
+        bio = BIO_new_mem_buf(buf, (int)n);
         if (!bio) {
                 r = -ENOMEM;
                 goto out;

@@ -27,7 +27,7 @@
 #define PKI_ENTRIES_MAX 10000
 /* Every file of the layout is a few KiB at most. */
 #define PKI_FILE_MAX KIB(64)
-#define PKI_CA_DAYS 3652        /* 10 years */
+#define PKI_CA_DAYS 3652 /* 10 years */
 #define PKI_LEAF_DAYS 825
 #define PKI_ORGANIZATION "xbus demo"
 #define PKI_CA_CN "xbus demo CA"
@@ -50,8 +50,8 @@ typedef enum CertKind {
 
 /* What the node itself needs to run, as opposed to keys that may be handed out. */
 typedef enum KeyPolicy {
-        KEY_REQUIRED,           /* a public part without its private key is an error */
-        KEY_MAY_BE_ELSEWHERE,   /* the private key may have been moved to its owner */
+        KEY_REQUIRED,         /* a public part without its private key is an error */
+        KEY_MAY_BE_ELSEWHERE, /* the private key may have been moved to its owner */
 } KeyPolicy;
 
 typedef struct Pki {
@@ -69,12 +69,11 @@ typedef struct Pki {
 /* A file of the layout: the folder it lives in and its name there. */
 typedef struct Loc {
         int dfd;
-        const char *sub;        /* "" or "clients/" or "authorities/", for messages */
+        const char *sub; /* "" or "clients/" or "authorities/", for messages */
         char name[PKI_NAME_MAX + 16];
 } Loc;
 
-_printf_(4, 5)
-static int pki_fail(Pki *p, int r, const Loc *l, const char *fmt, ...)
+_printf_(4, 5) static int pki_fail(Pki *p, int r, const Loc *l, const char *fmt, ...)
 {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -129,7 +128,7 @@ static int read_loc(Pki *p, const Loc *l, bool secret, char **ret, size_t *ret_s
                 return pki_fail(p, -EINVAL, l, "not a regular file");
         if (secret && (st.st_mode & 077))
                 return pki_fail(p, -EPERM, l, "private key is accessible by group or others (mode %04o)",
-                                (unsigned) (st.st_mode & 07777));
+                                (unsigned)(st.st_mode & 07777));
 
         buf = malloc(PKI_FILE_MAX + 1);
         if (!buf)
@@ -144,7 +143,7 @@ static int read_loc(Pki *p, const Loc *l, bool secret, char **ret, size_t *ret_s
                 }
                 if (k == 0)
                         break;
-                n += (size_t) k;
+                n += (size_t)k;
         }
         if (n > PKI_FILE_MAX) {
                 OPENSSL_cleanse(buf, PKI_FILE_MAX + 1);
@@ -169,7 +168,7 @@ static int write_all(int fd, const void *data, size_t size)
                         return -errno;
                 }
                 q += k;
-                size -= (size_t) k;
+                size -= (size_t)k;
         }
         return 0;
 }
@@ -232,7 +231,7 @@ static int write_loc(Pki *p, const Loc *l, const void *data, size_t size, mode_t
                         r = -errno;
                         goto fail;
                 }
-                (void) unlinkat(l->dfd, tmp, 0);
+                (void)unlinkat(l->dfd, tmp, 0);
         }
 
         if (fsync(l->dfd) < 0)
@@ -240,7 +239,7 @@ static int write_loc(Pki *p, const Loc *l, const void *data, size_t size, mode_t
         return 0;
 
 fail:
-        (void) unlinkat(l->dfd, tmp, 0);
+        (void)unlinkat(l->dfd, tmp, 0);
         if (r == -EEXIST)
                 return pki_fail(p, r, l, "created by someone else meanwhile");
         return pki_fail(p, r, l, "cannot write: %s", strerror(-r));
@@ -256,9 +255,9 @@ static int write_bio(Pki *p, const Loc *l, BIO *bio, mode_t mode)
         size = BIO_get_mem_data(bio, &data);
         if (size <= 0)
                 return pki_fail(p, -ENOMEM, l, "cannot encode");
-        r = write_loc(p, l, data, (size_t) size, mode);
+        r = write_loc(p, l, data, (size_t)size, mode);
         if (mode == MODE_SECRET)
-                OPENSSL_cleanse(data, (size_t) size);
+                OPENSSL_cleanse(data, (size_t)size);
         return r;
 }
 
@@ -280,7 +279,7 @@ static int load_key(Pki *p, const Loc *l, const char *type, EVP_PKEY **ret)
         if (r < 0)
                 return r;
 
-        bio = BIO_new_mem_buf(data, (int) size);
+        bio = BIO_new_mem_buf(data, (int)size);
         if (!bio)
                 return -ENOMEM;
         pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
@@ -349,7 +348,7 @@ static int load_cert(Pki *p, const Loc *l, X509 **ret)
         r = read_loc(p, l, false, &data, &size);
         if (r < 0)
                 return r;
-        bio = BIO_new_mem_buf(data, (int) size);
+        bio = BIO_new_mem_buf(data, (int)size);
         if (!bio)
                 return -ENOMEM;
         x = PEM_read_bio_X509(bio, NULL, no_password, NULL);
@@ -379,7 +378,7 @@ static int random_serial(X509 *x)
         /* 127 random bits, positive and never zero (RFC 5280: at most 20 octets) */
         if (RAND_bytes(b, sizeof(b)) != 1)
                 return -EIO;
-        b[0] = (uint8_t) ((b[0] & 0x7f) | 0x40);
+        b[0] = (uint8_t)((b[0] & 0x7f) | 0x40);
         bn = BN_bin2bn(b, sizeof(b), NULL);
         if (!bn)
                 return -ENOMEM;
@@ -392,8 +391,7 @@ static int random_serial(X509 *x)
  * make_cert(): a certificate for `key` with `cn`, signed by `issuer_key`
  * (the CA), or self-signed when `issuer` is NULL (the CA itself).
  */
-static int make_cert(EVP_PKEY *key, const char *cn, CertKind kind, X509 *issuer, EVP_PKEY *issuer_key,
-                     X509 **ret)
+static int make_cert(EVP_PKEY *key, const char *cn, CertKind kind, X509 *issuer, EVP_PKEY *issuer_key, X509 **ret)
 {
         _cleanup_(X509_freep) X509 *x = NULL;
         X509V3_CTX ctx;
@@ -415,9 +413,8 @@ static int make_cert(EVP_PKEY *key, const char *cn, CertKind kind, X509 *issuer,
                 return -EIO;
 
         name = X509_get_subject_name(x);
-        if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *) PKI_ORGANIZATION,
-                                        -1, -1, 0) ||
-            !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0))
+        if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)PKI_ORGANIZATION, -1, -1, 0) ||
+            !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0))
                 return -EINVAL;
         if (!X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name))
                 return -ENOMEM;
@@ -558,8 +555,8 @@ static int ensure_leaf(Pki *p, const Loc *key, const Loc *crt, const char *cn, C
                         return pki_fail(p, have_key, key, "cannot check: %s", strerror(-have_key));
                 if (have_key == 0 && policy == KEY_REQUIRED)
                         return pki_fail(p, -ENOKEY, key,
-                                        "missing while %s%s exists (remove both to have them recreated)",
-                                        crt->sub, crt->name);
+                                        "missing while %s%s exists (remove both to have them recreated)", crt->sub,
+                                        crt->name);
                 return 0;
         }
 
@@ -593,8 +590,8 @@ static int ensure_jwk_pair(Pki *p, const Loc *key, const Loc *jwk, KeyPolicy pol
                         return pki_fail(p, r, key, "cannot check: %s", strerror(-r));
                 if (r == 0 && policy == KEY_REQUIRED)
                         return pki_fail(p, -ENOKEY, key,
-                                        "missing while %s%s exists (remove both to have them recreated)",
-                                        jwk->sub, jwk->name);
+                                        "missing while %s%s exists (remove both to have them recreated)", jwk->sub,
+                                        jwk->name);
                 return 0;
         }
 
@@ -697,8 +694,7 @@ static bool id_is_valid(const char *id)
         for (size_t i = 0; i < n; i++) {
                 char c = id[i];
 
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      strchr("-._/:", c)))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._/:", c)))
                         return false;
         }
         return true;
@@ -722,7 +718,7 @@ typedef struct NamedId {
 
 static int named_id_compare(const void *a, const void *b)
 {
-        return strcmp(((const NamedId *) a)->name, ((const NamedId *) b)->name);
+        return strcmp(((const NamedId *)a)->name, ((const NamedId *)b)->name);
 }
 
 /* Refuse ids that are malformed or that map to the same file name as another. */
@@ -740,17 +736,18 @@ static int check_ids(Pki *p, const char *const *ids, size_t n, const char *what)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 if (!id_is_valid(ids[i]))
-                        return pki_fail(p, -EINVAL, NULL,
-                                        "invalid %s id \"%.80s\" (1..%d chars of A-Z a-z 0-9 - . _ / :, not starting with '.')",
-                                        what, strempty(ids[i]), PKI_ID_MAX);
+                        return pki_fail(
+                                p, -EINVAL, NULL,
+                                "invalid %s id \"%.80s\" (1..%d chars of A-Z a-z 0-9 - . _ / :, not starting with '.')",
+                                what, strempty(ids[i]), PKI_ID_MAX);
                 pki_client_name(ids[i], v[i].name, sizeof(v[i].name));
                 v[i].id = ids[i];
         }
         qsort(v, n, sizeof(*v), named_id_compare);
         for (size_t i = 1; i < n; i++)
                 if (streq(v[i - 1].name, v[i].name) && !streq(v[i - 1].id, v[i].id))
-                        return pki_fail(p, -EINVAL, NULL, "%s ids \"%s\" and \"%s\" map to the same file name",
-                                        what, v[i - 1].id, v[i].id);
+                        return pki_fail(p, -EINVAL, NULL, "%s ids \"%s\" and \"%s\" map to the same file name", what,
+                                        v[i - 1].id, v[i].id);
         return 0;
 }
 
@@ -770,14 +767,13 @@ static int open_private_dir(Pki *p, int at, const char *path, const char *sub)
         if (fstat(fd, &st) < 0)
                 return pki_fail(p, -errno, sub ? &l : NULL, "cannot stat folder: %s", strerror(errno));
         if (st.st_mode & 077)
-                return pki_fail(p, -EPERM, sub ? &l : NULL,
-                                "folder is accessible by group or others (mode %04o)",
-                                (unsigned) (st.st_mode & 07777));
+                return pki_fail(p, -EPERM, sub ? &l : NULL, "folder is accessible by group or others (mode %04o)",
+                                (unsigned)(st.st_mode & 07777));
         return TAKE_FD(fd);
 }
 
-int pki_demo_ensure(const char *dir, const char *const *clients, size_t n_clients,
-                    const char *const *authorities, size_t n_authorities, char **ret_error)
+int pki_demo_ensure(const char *dir, const char *const *clients, size_t n_clients, const char *const *authorities,
+                    size_t n_authorities, char **ret_error)
 {
         _cleanup_close_ int dfd = -1, clients_fd = -1, authorities_fd = -1;
         Pki p = {
@@ -870,7 +866,7 @@ out:
         ERR_clear_error();
         if (r < 0 && ret_error) {
                 if (!error)
-                        (void) asprintf(&error, "%s: %s", dir, strerror(-r));
+                        (void)asprintf(&error, "%s: %s", dir, strerror(-r));
                 *ret_error = error;
         } else
                 free(error);

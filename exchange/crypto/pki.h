@@ -39,8 +39,8 @@
  * Return: 0 or -errno; on failure *ret_error (if ret_error is not NULL) gets
  * a malloc'd message naming the file; it is not written on success.
  */
-int pki_demo_ensure(const char *dir, const char *const *clients, size_t n_clients,
-                    const char *const *authorities, size_t n_authorities, char **ret_error);
+int pki_demo_ensure(const char *dir, const char *const *clients, size_t n_clients, const char *const *authorities,
+                    size_t n_authorities, char **ret_error);
 
 /* pki_client_name(): "VN/GOV/X/y" -> "VN_GOV_X_y" into out (size bytes, truncated, always NUL-terminated). */
 void pki_client_name(const char *subsystem_id, char *out, size_t size);

@@ -43,7 +43,7 @@ int pseudonym_key_new(PseudonymKey **ret, const void *key, size_t size)
         _cleanup_(pseudonym_key_freep) PseudonymKey *k = NULL;
         _cleanup_(EVP_MAC_freep) EVP_MAC *mac = NULL;
         OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA2-256", 0),
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA2-256", 0),
                 OSSL_PARAM_construct_end(),
         };
 
@@ -86,9 +86,8 @@ int pseudonym_key_load(PseudonymKey **ret, const char *path)
         if (n == PSEUDONYM_FILE_KEY_LEN) {
                 /* raw key bytes (32 bytes can never be a valid hex file) */
                 memcpy(key, buf, sizeof(key));
-        } else if (n == 2 * PSEUDONYM_FILE_KEY_LEN ||
-                   (n == 2 * PSEUDONYM_FILE_KEY_LEN + 1 && buf[n - 1] == '\n')) {
-                r = hex_decode((const char *) buf, key, sizeof(key));
+        } else if (n == 2 * PSEUDONYM_FILE_KEY_LEN || (n == 2 * PSEUDONYM_FILE_KEY_LEN + 1 && buf[n - 1] == '\n')) {
+                r = hex_decode((const char *)buf, key, sizeof(key));
                 if (r < 0)
                         goto out;
         } else {
@@ -113,7 +112,7 @@ int pseudonym_compute(const PseudonymKey *k, const char *id, size_t size, char *
         ctx = EVP_MAC_CTX_dup(k->template);
         if (!ctx)
                 goto fail;
-        if (!EVP_MAC_update(ctx, (const unsigned char *) id, size))
+        if (!EVP_MAC_update(ctx, (const unsigned char *)id, size))
                 goto fail;
         if (!EVP_MAC_final(ctx, mac, &len, sizeof(mac)) || len != sizeof(mac))
                 goto fail;

@@ -11,7 +11,6 @@
 /* Every field comes from the bus itself, but the ids echo client headers: bound them. */
 #define RECEIPT_FIELD_MAX KIB(1)
 
-
 static int add_string(json_t *o, const char *key, const char *value, bool required)
 {
         json_t *v;
@@ -42,19 +41,17 @@ int receipt_payload(const Receipt *r, char **ret)
         o = json_object();
         if (!o)
                 return -ENOMEM;
-        if (json_object_set_new(o, "seq", json_integer((json_int_t) r->seq)) < 0)
+        if (json_object_set_new(o, "seq", json_integer((json_int_t)r->seq)) < 0)
                 return -ENOMEM;
 
         /* Insertion order is the order of the keys in the payload. */
-        if ((k = add_string(o, "time", r->time, true)) < 0 ||
-            (k = add_string(o, "xroad_id", r->xroad_id, true)) < 0 ||
+        if ((k = add_string(o, "time", r->time, true)) < 0 || (k = add_string(o, "xroad_id", r->xroad_id, true)) < 0 ||
             (k = add_string(o, "client", r->client, true)) < 0 ||
             (k = add_string(o, "service", r->service, true)) < 0 ||
             (k = add_string(o, "request_hash", r->request_hash, true)) < 0 ||
             (k = add_string(o, "response_hash", r->response_hash, true)) < 0 ||
             (k = add_string(o, "subject", r->subject, false)) < 0 ||
-            (k = add_string(o, "purpose", r->purpose, false)) < 0 ||
-            (k = add_string(o, "basis", r->basis, false)) < 0)
+            (k = add_string(o, "purpose", r->purpose, false)) < 0 || (k = add_string(o, "basis", r->basis, false)) < 0)
                 return k;
 
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

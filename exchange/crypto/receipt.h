@@ -6,16 +6,16 @@
 #include "crypto/signer.h"
 
 typedef struct Receipt {
-        uint64_t seq;                   /* log sequence number of the exchange's entry */
-        const char *time;               /* RFC 3339 UTC time of the entry, e.g. "2026-11-22T08:01:02.123456Z" */
+        uint64_t seq;     /* log sequence number of the exchange's entry */
+        const char *time; /* RFC 3339 UTC time of the entry, e.g. "2026-11-22T08:01:02.123456Z" */
         const char *xroad_id;
-        const char *client;             /* subsystem id */
-        const char *service;            /* service id */
-        const char *request_hash;       /* hex SHA-256 of the request body */
-        const char *response_hash;      /* hex SHA-256 of the delivered response body */
-        const char *subject;            /* pseudonym, or NULL */
-        const char *purpose;            /* or NULL */
-        const char *basis;              /* "statute" / "consent", or NULL */
+        const char *client;        /* subsystem id */
+        const char *service;       /* service id */
+        const char *request_hash;  /* hex SHA-256 of the request body */
+        const char *response_hash; /* hex SHA-256 of the delivered response body */
+        const char *subject;       /* pseudonym, or NULL */
+        const char *purpose;       /* or NULL */
+        const char *basis;         /* "statute" / "consent", or NULL */
 } Receipt;
 
 /*

@@ -27,7 +27,7 @@ struct Signer {
          * works on a copy. Initialising per call costs OpenSSL 3 a provider fetch and a
          * locked lookup, which showed up in profiles of the front door. */
         EVP_MD_CTX *template;
-        char x[SIGNER_KID_LEN + 1];     /* base64url of the 32-byte coordinates */
+        char x[SIGNER_KID_LEN + 1]; /* base64url of the 32-byte coordinates */
         char y[SIGNER_KID_LEN + 1];
         char kid[SIGNER_KID_LEN + 1];
 };
@@ -106,8 +106,8 @@ int signer_new(Signer **ret, EVP_PKEY *pkey)
         }
 
         /* RFC 7638: the required members only, in lexicographic order, no white space. */
-        snprintf(thumb_input, sizeof(thumb_input),
-                 "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", s->x, s->y);
+        snprintf(thumb_input, sizeof(thumb_input), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", s->x,
+                 s->y);
         hash_sha256(thumb_input, strlen(thumb_input), thumb);
         b64url_encode(thumb, sizeof(thumb), s->kid);
 
@@ -134,14 +134,8 @@ const char *signer_kid(const Signer *s)
 json_t *signer_public_jwk(const Signer *s)
 {
         /* A fresh object each time: callers may change theirs, threads share nothing. */
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                         "kty", "EC",
-                         "crv", "P-256",
-                         "x", s->x,
-                         "y", s->y,
-                         "kid", s->kid,
-                         "alg", "ES256",
-                         "use", "sig");
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", s->x, "y", s->y,
+                         "kid", s->kid, "alg", "ES256", "use", "sig");
 }
 
 /* typ goes into the header unescaped: allow the characters media types use. */
@@ -154,8 +148,7 @@ static bool typ_is_valid(const char *typ)
         for (size_t i = 0; i < n; i++) {
                 char c = typ[i];
 
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      strchr("+-._/", c)))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("+-._/", c)))
                         return false;
         }
         return true;
@@ -168,7 +161,7 @@ static int der_to_raw(const uint8_t *der, size_t der_len, uint8_t raw[ES256_SIG_
         const unsigned char *p = der;
         const BIGNUM *r, *s;
 
-        sig = d2i_ECDSA_SIG(NULL, &p, (long) der_len);
+        sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
         if (!sig || p != der + der_len)
                 return -EIO;
         ECDSA_SIG_get0(sig, &r, &s);
@@ -183,7 +176,7 @@ int signer_sign_compact(const Signer *s, const char *typ, const void *payload, s
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
         _cleanup_free_ char *out = NULL;
         char header[128 + SIGNER_TYP_MAX];
-        uint8_t der[80];        /* an ECDSA P-256 DER signature is at most 72 bytes */
+        uint8_t der[80]; /* an ECDSA P-256 DER signature is at most 72 bytes */
         uint8_t raw[ES256_SIG_LEN];
         size_t header_len, signing_len, total, der_len = sizeof(der), n;
         int r;
@@ -193,8 +186,8 @@ int signer_sign_compact(const Signer *s, const char *typ, const void *payload, s
         if (size > SIZE_MAX / 4 - KIB(1))
                 return -ENOMEM;
 
-        header_len = (size_t) snprintf(header, sizeof(header),
-                                       "{\"alg\":\"ES256\",\"typ\":\"%s\",\"kid\":\"%s\"}", typ, s->kid);
+        header_len = (size_t)snprintf(header, sizeof(header), "{\"alg\":\"ES256\",\"typ\":\"%s\",\"kid\":\"%s\"}", typ,
+                                      s->kid);
 
         /* header.payload.signature, then a NUL */
         signing_len = b64url_encoded_len(header_len) + 1 + b64url_encoded_len(size);
@@ -211,7 +204,7 @@ int signer_sign_compact(const Signer *s, const char *typ, const void *payload, s
         if (!ctx)
                 return -ENOMEM;
         if (!EVP_MD_CTX_copy_ex(ctx, s->template) ||
-            !EVP_DigestSign(ctx, der, &der_len, (const unsigned char *) out, n)) {
+            !EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)out, n)) {
                 ERR_clear_error();
                 return -EIO;
         }

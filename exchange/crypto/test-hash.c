@@ -31,8 +31,7 @@ static void test_sha256(void)
         check_sha256("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
                      112, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
         memset(million_a, 'a', sizeof(million_a));
-        check_sha256(million_a, sizeof(million_a),
-                     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        check_sha256(million_a, sizeof(million_a), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
         /* embedded NUL bytes are data, not terminators */
         check_sha256("\0", 1, "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
         /* a NULL pointer with size 0 is the empty message */
@@ -62,7 +61,7 @@ static void test_hex(void)
         assert(hex_decode("0g", out, 1) == -EINVAL);
         assert(hex_decode("g0", out, 1) == -EINVAL);
         assert(hex_decode(" 0", out, 1) == -EINVAL);
-        assert(hex_decode("0", out, 1) == -EINVAL);     /* NUL where a digit should be */
+        assert(hex_decode("0", out, 1) == -EINVAL); /* NUL where a digit should be */
         assert(hex_decode("00x1", out, 2) == -EINVAL);
         assert(hex_decode("-1", out, 1) == -EINVAL);
         assert(hex_decode("0x", out, 1) == -EINVAL);
@@ -85,7 +84,7 @@ static void check_b64(const char *data, size_t size, const char *expected)
                 assert(false);
         }
         m = b64url_decode(expected, strlen(expected), dec);
-        assert(m == (long) size);
+        assert(m == (long)size);
         assert(memcmp(dec, data, size) == 0);
 }
 
@@ -115,10 +114,10 @@ static void test_b64url(void)
                 size_t n;
 
                 for (size_t i = 0; i < len; i++)
-                        in[i] = (uint8_t) (i * 7 + len);
+                        in[i] = (uint8_t)(i * 7 + len);
                 n = b64url_encode(in, len, enc);
                 assert(n == b64url_encoded_len(len));
-                assert(b64url_decode(enc, n, out) == (long) len);
+                assert(b64url_decode(enc, n, out) == (long)len);
                 assert(memcmp(in, out, len) == 0);
         }
 
@@ -164,8 +163,12 @@ static void test_b64url(void)
 static void test_b64(void)
 {
         static const char *const vectors[][2] = {
-                { "", "" },          { "f", "Zg==" },         { "fo", "Zm8=" },
-                { "foo", "Zm9v" },   { "foob", "Zm9vYg==" },  { "fooba", "Zm9vYmE=" },
+                { "", "" },
+                { "f", "Zg==" },
+                { "fo", "Zm8=" },
+                { "foo", "Zm9v" },
+                { "foob", "Zm9vYg==" },
+                { "fooba", "Zm9vYmE=" },
                 { "foobar", "Zm9vYmFy" },
         };
         const uint8_t bin[] = { 0xfb, 0xff, 0xfe };
@@ -180,7 +183,7 @@ static void test_b64(void)
                 assert(strcmp(enc, vectors[i][1]) == 0);
                 if (n == 0)
                         continue;
-                assert(b64_decode(enc, strlen(enc), out, sizeof(out)) == (long) n);
+                assert(b64_decode(enc, strlen(enc), out, sizeof(out)) == (long)n);
                 assert(memcmp(out, vectors[i][0], n) == 0);
                 /* one byte of room too few */
                 assert(b64_decode(enc, strlen(enc), out, n - 1) == -EINVAL);
@@ -190,12 +193,12 @@ static void test_b64(void)
         assert(b64_decode("+//+", 4, out, sizeof(out)) == 3 && memcmp(out, bin, 3) == 0);
 
         assert(b64_decode("", 0, out, sizeof(out)) == -EINVAL);
-        assert(b64_decode("Zg", 2, out, sizeof(out)) == -EINVAL);         /* padding is required */
-        assert(b64_decode("Zh==", 4, out, sizeof(out)) == -EINVAL);       /* non-zero unused bits */
+        assert(b64_decode("Zg", 2, out, sizeof(out)) == -EINVAL);   /* padding is required */
+        assert(b64_decode("Zh==", 4, out, sizeof(out)) == -EINVAL); /* non-zero unused bits */
         assert(b64_decode("Zm9=", 4, out, sizeof(out)) == -EINVAL);
-        assert(b64_decode("Zg==Zg==", 8, out, sizeof(out)) == -EINVAL);   /* padding only at the end */
+        assert(b64_decode("Zg==Zg==", 8, out, sizeof(out)) == -EINVAL); /* padding only at the end */
         assert(b64_decode("Zg=v", 4, out, sizeof(out)) == -EINVAL);
-        assert(b64_decode("-_8A", 4, out, sizeof(out)) == -EINVAL);       /* the url alphabet */
+        assert(b64_decode("-_8A", 4, out, sizeof(out)) == -EINVAL); /* the url alphabet */
         assert(b64_decode("Zm9 ", 4, out, sizeof(out)) == -EINVAL);
         assert(b64_decode("Zm9v\n", 5, out, sizeof(out)) == -EINVAL);
         printf("b64: ok\n");

@@ -18,14 +18,14 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 
 typedef enum SigMode {
-        SIG_ES256,              /* what an authority produces: SHA-256, r||s */
-        SIG_ES256_HIGH_S,       /* the same signature with s replaced by n - s */
-        SIG_ES256_DER,          /* SHA-256 but DER-encoded (the X.509 habit) */
-        SIG_ES384_SAME_KEY,     /* SHA-384 with the P-256 key, r||s (64 bytes) */
-        SIG_ES256_R_ZERO,       /* r = 0, s from a real signature */
+        SIG_ES256,          /* what an authority produces: SHA-256, r||s */
+        SIG_ES256_HIGH_S,   /* the same signature with s replaced by n - s */
+        SIG_ES256_DER,      /* SHA-256 but DER-encoded (the X.509 habit) */
+        SIG_ES384_SAME_KEY, /* SHA-384 with the P-256 key, r||s (64 bytes) */
+        SIG_ES256_R_ZERO,   /* r = 0, s from a real signature */
         SIG_ES256_S_ZERO,
-        SIG_ES256_S_N,          /* s = n */
-        SIG_NONE,               /* empty signature part */
+        SIG_ES256_S_N, /* s = n */
+        SIG_NONE,      /* empty signature part */
 } SigMode;
 
 static const uint8_t p256_n[32] = {
@@ -63,7 +63,7 @@ static size_t sign_der(EVP_PKEY *k, const char *md_name, const void *msg, size_t
 static void der_to_raw(const uint8_t *der, size_t n, uint8_t raw[64])
 {
         const uint8_t *p = der;
-        ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long) n);
+        ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)n);
         const BIGNUM *r, *ss;
 
         assert(s);
@@ -103,7 +103,8 @@ static char *make_jws_bytes(EVP_PKEY *k, const char *hdr, const void *payload, s
                 s = b64(der, n);
                 break;
         default:
-                n = sign_der(k, mode == SIG_ES384_SAME_KEY ? "SHA384" : "SHA256", input, strlen(input), der, sizeof(der));
+                n = sign_der(k, mode == SIG_ES384_SAME_KEY ? "SHA384" : "SHA256", input, strlen(input), der,
+                             sizeof(der));
                 der_to_raw(der, n, raw);
                 if (mode == SIG_ES256_HIGH_S)
                         negate_s(raw + 32);
@@ -134,8 +135,8 @@ static char *make_hs256(const char *hdr, const char *payload, const void *secret
         char *out;
 
         assert(asprintf(&input, "%s.%s", h, p) > 0);
-        assert(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_size,
-                         (const uint8_t *) input, strlen(input), mac, sizeof(mac), &n));
+        assert(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_size, (const uint8_t *)input, strlen(input),
+                         mac, sizeof(mac), &n));
         assert(n == 32);
         s = b64(mac, n);
         assert(asprintf(&out, "%s.%s", input, s) > 0);
@@ -186,20 +187,20 @@ static int verify_both(const JwsVerifier *v, const char *jws)
         return r1;
 }
 
-#define EXPECT(v, jws, code)                                                            \
-        do {                                                                            \
-                _cleanup_free_ char *_j = (jws);                                        \
-                int _r = verify_both((v), _j);                                          \
-                if (_r != (code)) {                                                     \
-                        fprintf(stderr, "%s:%d: expected %d (%s), got %d (%s) for %s\n", \
-                                __FILE__, __LINE__, (code), jws_strerror(code), _r,     \
-                                jws_strerror(_r), _j);                                  \
-                        abort();                                                        \
-                }                                                                       \
+#define EXPECT(v, jws, code)                                                                                         \
+        do {                                                                                                         \
+                _cleanup_free_ char *_j = (jws);                                                                     \
+                int _r = verify_both((v), _j);                                                                       \
+                if (_r != (code)) {                                                                                  \
+                        fprintf(stderr, "%s:%d: expected %d (%s), got %d (%s) for %s\n", __FILE__, __LINE__, (code), \
+                                jws_strerror(code), _r, jws_strerror(_r), _j);                                       \
+                        abort();                                                                                     \
+                }                                                                                                    \
         } while (0)
 
 static const char *const HDR = "{\"alg\":\"ES256\",\"typ\":\"xbus-consent+jws\",\"kid\":\"portal-1\"}";
-static const char *const PAYLOAD = "{\"sub\":\"pseudo-1\",\"grantee\":\"VN/GOV/HN-UBND/one-stop-shop\",\"exp\":1900000000}";
+static const char *const PAYLOAD =
+        "{\"sub\":\"pseudo-1\",\"grantee\":\"VN/GOV/HN-UBND/one-stop-shop\",\"exp\":1900000000}";
 
 static void test_valid(EVP_PKEY *k, const JwsVerifier *v)
 {
@@ -232,7 +233,10 @@ static void test_valid(EVP_PKEY *k, const JwsVerifier *v)
         /* White space inside the JSON header is JSON's business, not ours. */
         EXPECT(v, make_jws(k, "{ \"alg\" :\n\t\"ES256\" }", "{}", SIG_ES256), 0);
         /* Hints that do not carry a key are allowed and returned. */
-        EXPECT(v, make_jws(k, "{\"alg\":\"ES256\",\"x5t#S256\":\"abc\",\"x5t\":\"abc\",\"cty\":\"json\"}", "{}", SIG_ES256), 0);
+        EXPECT(v,
+               make_jws(k, "{\"alg\":\"ES256\",\"x5t#S256\":\"abc\",\"x5t\":\"abc\",\"cty\":\"json\"}", "{}",
+                        SIG_ES256),
+               0);
         /* "b64": true is the RFC 7515 default and changes nothing. */
         EXPECT(v, make_jws(k, "{\"alg\":\"ES256\",\"b64\":true}", "{}", SIG_ES256), 0);
         /* High s is a valid ECDSA signature (Wycheproof SpecialCaseEs256 "valid" agrees). */
@@ -275,10 +279,8 @@ static void test_alg(EVP_PKEY *k, const JwsVerifier *v, const json_t *pub)
         {
                 /* Why the pre-check exists: what libjose says on its own about it. */
                 const char *d1 = strchr(es384, '.'), *d2 = strchr(d1 + 1, '.');
-                json_auto_t *jose = json_pack("{s:s%, s:s%, s:s}",
-                                              "protected", es384, (size_t) (d1 - es384),
-                                              "payload", d1 + 1, (size_t) (d2 - d1 - 1),
-                                              "signature", d2 + 1);
+                json_auto_t *jose = json_pack("{s:s%, s:s%, s:s}", "protected", es384, (size_t)(d1 - es384), "payload",
+                                              d1 + 1, (size_t)(d2 - d1 - 1), "signature", d2 + 1);
                 assert(jose);
                 printf("note: libjose alone %s an ES384 header signed with the P-256 key under a JWK pinned to ES256\n",
                        jose_jws_ver(NULL, jose, jose, jws_verifier_jwk(v), false) ? "ACCEPTS" : "refuses");
@@ -332,7 +334,7 @@ static char *replace(const char *s, const char *what, const char *with)
         char *out;
 
         assert(at);
-        assert(asprintf(&out, "%.*s%s%s", (int) (at - s), s, with, at + strlen(what)) > 0);
+        assert(asprintf(&out, "%.*s%s%s", (int)(at - s), s, with, at + strlen(what)) > 0);
         return out;
 }
 
@@ -355,7 +357,7 @@ static void test_syntax(EVP_PKEY *k, const JwsVerifier *v)
         EXPECT(v, strdup(buf), JWS_E_MALFORMED);
         snprintf(buf, sizeof(buf), "%s==", good);
         EXPECT(v, strdup(buf), JWS_E_MALFORMED);
-        snprintf(buf, sizeof(buf), "%.*s=%s", (int) (d1 - good), good, d1);
+        snprintf(buf, sizeof(buf), "%.*s=%s", (int)(d1 - good), good, d1);
         EXPECT(v, strdup(buf), JWS_E_MALFORMED);
 
         /* Standard base64 alphabet, white space, NUL. */
@@ -363,11 +365,11 @@ static void test_syntax(EVP_PKEY *k, const JwsVerifier *v)
                 char *bad = strdup(good);
 
                 assert(bad);
-                bad[d2 - good + 1] = *c;        /* first char of the signature */
+                bad[d2 - good + 1] = *c; /* first char of the signature */
                 EXPECT(v, bad, JWS_E_MALFORMED);
                 bad = strdup(good);
                 assert(bad);
-                bad[1] = *c;                    /* in the header */
+                bad[1] = *c; /* in the header */
                 EXPECT(v, bad, JWS_E_MALFORMED);
         }
         snprintf(buf, sizeof(buf), " %s", good);
@@ -376,7 +378,7 @@ static void test_syntax(EVP_PKEY *k, const JwsVerifier *v)
         EXPECT(v, strdup(buf), JWS_E_MALFORMED);
         snprintf(buf, sizeof(buf), "%s\r\n", good);
         EXPECT(v, strdup(buf), JWS_E_MALFORMED);
-        snprintf(buf, sizeof(buf), "%.*s %s", (int) (d2 - good + 5), good, d2 + 5);
+        snprintf(buf, sizeof(buf), "%.*s %s", (int)(d2 - good + 5), good, d2 + 5);
         EXPECT(v, strdup(buf), JWS_E_MALFORMED);
         {
                 char *withnul = strdup(good);
@@ -389,20 +391,20 @@ static void test_syntax(EVP_PKEY *k, const JwsVerifier *v)
         }
 
         /* Part count. */
-        snprintf(buf, sizeof(buf), "%.*s", (int) (d2 - good), good);
-        EXPECT(v, strdup(buf), JWS_E_MALFORMED);               /* 2 parts */
+        snprintf(buf, sizeof(buf), "%.*s", (int)(d2 - good), good);
+        EXPECT(v, strdup(buf), JWS_E_MALFORMED); /* 2 parts */
         snprintf(buf, sizeof(buf), "%s.", good);
-        EXPECT(v, strdup(buf), JWS_E_MALFORMED);               /* 4 parts, last empty */
+        EXPECT(v, strdup(buf), JWS_E_MALFORMED); /* 4 parts, last empty */
         snprintf(buf, sizeof(buf), "%s.%s", good, p);
-        EXPECT(v, strdup(buf), JWS_E_MALFORMED);               /* 4 parts */
+        EXPECT(v, strdup(buf), JWS_E_MALFORMED); /* 4 parts */
         snprintf(buf, sizeof(buf), "%s.%s.%s.%s.%s", h, p, p, p, d2 + 1);
-        EXPECT(v, strdup(buf), JWS_E_MALFORMED);               /* 5 parts: a JWE shape */
+        EXPECT(v, strdup(buf), JWS_E_MALFORMED); /* 5 parts: a JWE shape */
         EXPECT(v, strdup(h), JWS_E_MALFORMED);
         EXPECT(v, strdup(""), JWS_E_MALFORMED);
         EXPECT(v, strdup(".."), JWS_E_MALFORMED);
         EXPECT(v, strdup("..."), JWS_E_MALFORMED);
         snprintf(buf, sizeof(buf), ".%s.%s", p, d2 + 1);
-        EXPECT(v, strdup(buf), JWS_E_MALFORMED);               /* no header */
+        EXPECT(v, strdup(buf), JWS_E_MALFORMED); /* no header */
         assert(jws_verify_compact(v, NULL, 0, NULL, NULL) == JWS_E_MALFORMED);
         assert(jws_verify_compact(v, NULL, 5, NULL, NULL) == -EINVAL);
         assert(jws_verify_compact(NULL, good, strlen(good), NULL, NULL) == -EINVAL);
@@ -444,7 +446,7 @@ static void test_signature(EVP_PKEY *k, const JwsVerifier *v)
         EXPECT(v, make_jws(k, HDR, PAYLOAD, SIG_ES256_S_N), JWS_E_SIGNATURE);
 
         /* Another payload under this signature. */
-        snprintf(buf, sizeof(buf), "%.*s%s", (int) (o2 - other), other, d2);
+        snprintf(buf, sizeof(buf), "%.*s%s", (int)(o2 - other), other, d2);
         EXPECT(v, strdup(buf), JWS_E_SIGNATURE);
         /* Another header under this signature (kid changed). */
         {
@@ -455,8 +457,7 @@ static void test_signature(EVP_PKEY *k, const JwsVerifier *v)
                 EXPECT(v, strdup(buf), JWS_E_SIGNATURE);
         }
         /* Payload and signature swapped between two valid artefacts. */
-        snprintf(buf, sizeof(buf), "%.*s%.*s%s", (int) (strchr(good, '.') - good), good,
-                 (int) (o2 - o1), o1, d2);
+        snprintf(buf, sizeof(buf), "%.*s%.*s%s", (int)(strchr(good, '.') - good), good, (int)(o2 - o1), o1, d2);
         EXPECT(v, strdup(buf), JWS_E_SIGNATURE);
         /* One bit of the signature. */
         {
@@ -477,9 +478,9 @@ static void test_signature(EVP_PKEY *k, const JwsVerifier *v)
                 raw[64] = 0;
                 s65 = b64(raw, 65);
                 s63 = b64(raw, 63);
-                snprintf(buf, sizeof(buf), "%.*s.%s", (int) (d2 - good), good, s65);
+                snprintf(buf, sizeof(buf), "%.*s.%s", (int)(d2 - good), good, s65);
                 EXPECT(v, strdup(buf), JWS_E_SIGNATURE);
-                snprintf(buf, sizeof(buf), "%.*s.%s", (int) (d2 - good), good, s63);
+                snprintf(buf, sizeof(buf), "%.*s.%s", (int)(d2 - good), good, s63);
                 EXPECT(v, strdup(buf), JWS_E_SIGNATURE);
         }
 }
@@ -491,19 +492,19 @@ static void test_raw(EVP_PKEY *k, const JwsVerifier *v)
         size_t n = sign_der(k, "SHA256", msg, strlen(msg), der, sizeof(der));
 
         der_to_raw(der, n, raw);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg), raw, 64) == 0);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg) - 1, raw, 64) == JWS_E_SIGNATURE);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg), raw, 63) == JWS_E_SIGNATURE);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg), der, n) == JWS_E_SIGNATURE);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg), NULL, 64) == JWS_E_SIGNATURE);
-        assert(jws_es256_verify_raw(NULL, (const uint8_t *) msg, strlen(msg), raw, 64) == -EINVAL);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg), raw, 64) == 0);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg) - 1, raw, 64) == JWS_E_SIGNATURE);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg), raw, 63) == JWS_E_SIGNATURE);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg), der, n) == JWS_E_SIGNATURE);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg), NULL, 64) == JWS_E_SIGNATURE);
+        assert(jws_es256_verify_raw(NULL, (const uint8_t *)msg, strlen(msg), raw, 64) == -EINVAL);
         memcpy(bad, raw, 64);
         negate_s(bad + 32);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg), bad, 64) == 0);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg), bad, 64) == 0);
         memcpy(bad + 32, p256_n, 32);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg), bad, 64) == JWS_E_SIGNATURE);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg), bad, 64) == JWS_E_SIGNATURE);
         memset(bad, 0xff, 64);
-        assert(jws_es256_verify_raw(v, (const uint8_t *) msg, strlen(msg), bad, 64) == JWS_E_SIGNATURE);
+        assert(jws_es256_verify_raw(v, (const uint8_t *)msg, strlen(msg), bad, 64) == JWS_E_SIGNATURE);
         /* Empty message: a NULL pointer with size 0 is fine. */
         n = sign_der(k, "SHA256", "", 0, der, sizeof(der));
         der_to_raw(der, n, raw);
@@ -526,19 +527,19 @@ static void test_payload(EVP_PKEY *k, const JwsVerifier *v)
         /* Outputs are untouched on refusal. */
         {
                 _cleanup_free_ char *jws = make_jws(k, h, "[]", SIG_ES256);
-                json_t *sentinel = (json_t *) (uintptr_t) 0x1, *hh = sentinel, *pp = sentinel;
+                json_t *sentinel = (json_t *)(uintptr_t)0x1, *hh = sentinel, *pp = sentinel;
 
                 assert(jws_verify_compact(v, jws, strlen(jws), &hh, &pp) == JWS_E_PAYLOAD);
                 assert(hh == sentinel && pp == sentinel);
         }
         {
                 _cleanup_free_ char *jws = make_jws(k, "{\"alg\":\"none\"}", "{}", SIG_ES256);
-                json_t *sentinel = (json_t *) (uintptr_t) 0x1, *hh = sentinel;
-                uint8_t *pb = (uint8_t *) sentinel;
+                json_t *sentinel = (json_t *)(uintptr_t)0x1, *hh = sentinel;
+                uint8_t *pb = (uint8_t *)sentinel;
                 size_t ps = 77;
 
                 assert(jws_verify_compact_bytes(v, jws, strlen(jws), &hh, &pb, &ps) == JWS_E_ALG);
-                assert(hh == sentinel && pb == (uint8_t *) sentinel && ps == 77);
+                assert(hh == sentinel && pb == (uint8_t *)sentinel && ps == 77);
         }
 }
 
@@ -606,26 +607,25 @@ static void test_key_import(EVP_PKEY *k)
         assert(!v);
         assert(!jws_verifier_free(NULL));
 
-#define KEY_VARIANT(mutate, expected)                                           \
-        do {                                                                    \
-                json_decref(j);                                                 \
-                j = json_deep_copy(pub);                                        \
-                assert(j);                                                      \
-                mutate;                                                         \
-                JwsVerifier *_v = NULL;                                         \
-                int _r = jws_verifier_new(&_v, j);                              \
-                if (_r != (expected)) {                                         \
-                        fprintf(stderr, "%s:%d: key import %d, expected %d\n",  \
-                                __FILE__, __LINE__, _r, (expected));            \
-                        abort();                                                \
-                }                                                               \
-                assert((_r == 0) == (_v != NULL));                              \
-                if (_v)                                                         \
-                        assert(verify(_v, jws) == 0);                           \
-                jws_verifier_free(_v);                                          \
+#define KEY_VARIANT(mutate, expected)                                                                               \
+        do {                                                                                                        \
+                json_decref(j);                                                                                     \
+                j = json_deep_copy(pub);                                                                            \
+                assert(j);                                                                                          \
+                mutate;                                                                                             \
+                JwsVerifier *_v = NULL;                                                                             \
+                int _r = jws_verifier_new(&_v, j);                                                                  \
+                if (_r != (expected)) {                                                                             \
+                        fprintf(stderr, "%s:%d: key import %d, expected %d\n", __FILE__, __LINE__, _r, (expected)); \
+                        abort();                                                                                    \
+                }                                                                                                   \
+                assert((_r == 0) == (_v != NULL));                                                                  \
+                if (_v)                                                                                             \
+                        assert(verify(_v, jws) == 0);                                                               \
+                jws_verifier_free(_v);                                                                              \
         } while (0)
 
-        KEY_VARIANT((void) 0, 0);
+        KEY_VARIANT((void)0, 0);
         KEY_VARIANT(json_object_set_new(j, "alg", json_string("ES256")), 0);
         KEY_VARIANT(json_object_set_new(j, "use", json_string("sig")), 0);
         KEY_VARIANT(json_object_set_new(j, "kid", json_string("portal-1")), 0);
@@ -738,7 +738,7 @@ static void test_threads(EVP_PKEY *k, const JwsVerifier *v)
         struct thread_arg a[4];
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-                a[i] = (struct thread_arg) { .v = v, .good = good, .bad = bad };
+                a[i] = (struct thread_arg){ .v = v, .good = good, .bad = bad };
                 assert(pthread_create(&t[i], NULL, thread_main, &a[i]) == 0);
         }
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {

@@ -131,8 +131,8 @@ static void snap_same(const Snapshot *a, const Snapshot *b, const char *changed)
                         continue;
                 if (S_ISDIR(x->mode))
                         continue;
-                if (x->ino != y->ino || x->mtime.tv_sec != y->mtime.tv_sec ||
-                    x->mtime.tv_nsec != y->mtime.tv_nsec || !streq(x->sha, y->sha)) {
+                if (x->ino != y->ino || x->mtime.tv_sec != y->mtime.tv_sec || x->mtime.tv_nsec != y->mtime.tv_nsec ||
+                    !streq(x->sha, y->sha)) {
                         fprintf(stderr, "%s changed\n", x->name);
                         assert(false);
                 }
@@ -151,7 +151,7 @@ static void check_layout(void)
 
                 if (!f || f->mode != layout[i].mode) {
                         fprintf(stderr, "%s: %s mode %o, want %o\n", layout[i].name, f ? "has" : "missing",
-                                f ? (unsigned) f->mode : 0, (unsigned) layout[i].mode);
+                                f ? (unsigned)f->mode : 0, (unsigned)layout[i].mode);
                         assert(false);
                 }
         }
@@ -194,13 +194,13 @@ static int openssl_verify(const char *cert, const char *purpose)
 {
         _cleanup_free_ char *ca = p("ca.crt"), *c = p(cert);
 
-        return test_run((char *const[]) { "openssl", "verify", "-CAfile", ca, "-purpose", (char *) purpose, c, NULL });
+        return test_run((char *const[]){ "openssl", "verify", "-CAfile", ca, "-purpose", (char *)purpose, c, NULL });
 }
 
 static void cn_of(X509 *x, bool subject, char *out, size_t size)
 {
-        assert(X509_NAME_get_text_by_NID(subject ? X509_get_subject_name(x) : X509_get_issuer_name(x),
-                                         NID_commonName, out, (int) size) > 0);
+        assert(X509_NAME_get_text_by_NID(subject ? X509_get_subject_name(x) : X509_get_issuer_name(x), NID_commonName,
+                                         out, (int)size) > 0);
 }
 
 static bool ext_critical(X509 *x, int nid)
@@ -292,7 +292,7 @@ static void check_certs(void)
         {
                 _cleanup_free_ char *node_path = p("node.crt"), *client_path = p("clients/VN_COM_0101234567_erp.crt");
 
-                assert(test_run((char *const[]) { "openssl", "verify", "-CAfile", node_path, client_path, NULL }) != 0);
+                assert(test_run((char *const[]){ "openssl", "verify", "-CAfile", node_path, client_path, NULL }) != 0);
         }
 
         X509_free(ca);
@@ -308,7 +308,8 @@ static void check_keys(void)
         _cleanup_free_ char *signing = p("signing.key"), *jwk_path = p("signing.jwk"), *pseudo = p("pseudonym.key");
         _cleanup_free_ char *auth_key = p("authorities/VN_GOV_MOJ_consent-portal.key");
         _cleanup_free_ char *auth_jwk_path = p("authorities/VN_GOV_MOJ_consent-portal.jwk");
-        _cleanup_free_ char *jwk_text = test_read_file(jwk_path, NULL), *auth_text = test_read_file(auth_jwk_path, NULL);
+        _cleanup_free_ char *jwk_text = test_read_file(jwk_path, NULL),
+                            *auth_text = test_read_file(auth_jwk_path, NULL);
         _cleanup_free_ char *pseudo_text = NULL, *log_pub_path = p("log.pub");
         _cleanup_(signer_freep) Signer *s = NULL, *a = NULL;
         _cleanup_(pseudonym_key_freep) PseudonymKey *pk = NULL;
@@ -511,7 +512,13 @@ static void test_refusals(void)
 
 static void test_ids(void)
 {
-        const char *bad[] = { "", ".hidden", "a b", "a\nb", "caf\xc3\xa9", "a\\b", "a*b",
+        const char *bad[] = { "",
+                              ".hidden",
+                              "a b",
+                              "a\nb",
+                              "caf\xc3\xa9",
+                              "a\\b",
+                              "a*b",
                               "0123456789012345678901234567890123456789012345678901234567890123X" };
         const char *many[10001];
         const char *collide[] = { "VN/GOV/A/b", "VN_GOV_A_b" };
@@ -526,10 +533,11 @@ static void test_ids(void)
                 assert(error && strstr(error, "invalid authority id"));
                 error = mfree(error);
         }
-        assert(pki_demo_ensure(dir, (const char *[]) { NULL }, 1, NULL, 0, NULL) == -EINVAL);
+        assert(pki_demo_ensure(dir, (const char *[]){ NULL }, 1, NULL, 0, NULL) == -EINVAL);
 
         /* 64 chars is the longest commonName */
-        assert(pki_demo_ensure(dir, (const char *[]) { "0123456789012345678901234567890123456789012345678901234567890123" },
+        assert(pki_demo_ensure(dir,
+                               (const char *[]){ "0123456789012345678901234567890123456789012345678901234567890123" },
                                1, NULL, 0, NULL) == 0);
 
         for (size_t i = 0; i < ELEMENTSOF(many); i++)

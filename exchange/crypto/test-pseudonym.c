@@ -10,7 +10,7 @@ typedef struct Vector {
         const char *data;
         size_t data_size;
         const char *mac_hex;
-        size_t mac_hex_len;     /* test case 5 compares a truncated MAC */
+        size_t mac_hex_len; /* test case 5 compares a truncated MAC */
 } Vector;
 
 static char *repeat(char c, size_t n)
@@ -47,8 +47,7 @@ static void test_rfc4231(void)
                   "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", 64 },
                 { "4a656665", "what do ya want for nothing?", 28,
                   "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", 64 },
-                { aa20, dd50, 50,
-                  "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe", 64 },
+                { aa20, dd50, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe", 64 },
                 { "0102030405060708090a0b0c0d0e0f10111213141516171819", cd50, 50,
                   "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b", 64 },
                 { "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c", "Test With Truncation", 20,
@@ -57,8 +56,8 @@ static void test_rfc4231(void)
                   "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", 64 },
                 { aa131,
                   "This is a test using a larger than block-size key and a larger than block-size data. "
-                  "The key needs to be hashed before being used by the HMAC algorithm.", 152,
-                  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2", 64 },
+                  "The key needs to be hashed before being used by the HMAC algorithm.",
+                  152, "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2", 64 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(v); i++) {
@@ -144,7 +143,7 @@ static void test_load(void)
         assert(load_from(dir, key_hex, 64, 0600) == 0);
         assert(load_from(dir, "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F", 64, 0400) == 0);
         assert(hex_decode(key_hex, raw, sizeof(raw)) == 0);
-        assert(load_from(dir, (const char *) raw, sizeof(raw), 0600) == 0);
+        assert(load_from(dir, (const char *)raw, sizeof(raw), 0600) == 0);
 
         /* refused: readable or writable by group or others */
         assert(load_from(dir, buf, 65, 0640) == -EPERM);
@@ -171,12 +170,12 @@ static void test_load(void)
         assert(load_from(dir, buf, 128, 0600) == -EINVAL);
         memset(buf, 'a', sizeof(buf));
         assert(load_from(dir, buf, sizeof(buf), 0600) == -EINVAL);
-        assert(load_from(dir, (const char *) raw, 31, 0600) == -EINVAL);
+        assert(load_from(dir, (const char *)raw, 31, 0600) == -EINVAL);
         {
                 uint8_t raw33[33] = {};
 
                 memcpy(raw33, raw, sizeof(raw));
-                assert(load_from(dir, (const char *) raw33, sizeof(raw33), 0600) == -EINVAL);
+                assert(load_from(dir, (const char *)raw33, sizeof(raw33), 0600) == -EINVAL);
         }
 
         /* refused: not there, not a file */
@@ -237,8 +236,8 @@ static void test_threads_and_speed(void)
         for (size_t i = 0; i < n; i++)
                 assert(pseudonym_compute(k, s.ids[i % N_IDS], 12, out) == 0);
         t1 = test_now();
-        printf("speed: %.0f pseudonyms/s on one thread (%.2f us each; not an assertion)\n",
-               (double) n / (t1 - t0), (t1 - t0) / (double) n * 1e6);
+        printf("speed: %.0f pseudonyms/s on one thread (%.2f us each; not an assertion)\n", (double)n / (t1 - t0),
+               (t1 - t0) / (double)n * 1e6);
 
         t0 = test_now();
         for (size_t i = 0; i < N_THREADS; i++)
@@ -246,8 +245,8 @@ static void test_threads_and_speed(void)
         for (size_t i = 0; i < N_THREADS; i++)
                 assert(pthread_join(t[i], NULL) == 0);
         t1 = test_now();
-        printf("threads: %d x %d pseudonyms agree with the single-threaded ones (%.0f/s overall)\n",
-               N_THREADS, N_PER_THREAD, (double) (N_THREADS * N_PER_THREAD) / (t1 - t0));
+        printf("threads: %d x %d pseudonyms agree with the single-threaded ones (%.0f/s overall)\n", N_THREADS,
+               N_PER_THREAD, (double)(N_THREADS * N_PER_THREAD) / (t1 - t0));
 }
 
 int main(void)

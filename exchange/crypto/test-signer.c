@@ -26,10 +26,8 @@ static json_t *compact_to_json(const char *compact)
         d2 = strchr(d1 + 1, '.');
         assert(d2);
         assert(!strchr(d2 + 1, '.'));
-        return json_pack("{s:s%, s:s%, s:s}",
-                         "protected", compact, (size_t) (d1 - compact),
-                         "payload", d1 + 1, (size_t) (d2 - d1 - 1),
-                         "signature", d2 + 1);
+        return json_pack("{s:s%, s:s%, s:s}", "protected", compact, (size_t)(d1 - compact), "payload", d1 + 1,
+                         (size_t)(d2 - d1 - 1), "signature", d2 + 1);
 }
 
 static bool verify_jose(const char *compact, const json_t *jwk)
@@ -59,17 +57,17 @@ static bool verify_openssl(const char *compact)
         assert(ECDSA_SIG_set0(sig, r, s) == 1);
         der_len = i2d_ECDSA_SIG(sig, NULL);
         assert(der_len > 0);
-        der = p = malloc((size_t) der_len);
+        der = p = malloc((size_t)der_len);
         assert(der);
         assert(i2d_ECDSA_SIG(sig, &p) == der_len);
         ECDSA_SIG_free(sig);
 
-        test_write_file(input_path, compact, (size_t) (d2 - compact), 0600);
-        test_write_file(sig_path, der, (size_t) der_len, 0600);
+        test_write_file(input_path, compact, (size_t)(d2 - compact), 0600);
+        test_write_file(sig_path, der, (size_t)der_len, 0600);
         free(der);
 
-        status = test_run((char *const[]) { "openssl", "dgst", "-sha256", "-verify", pub_pem,
-                                            "-signature", sig_path, input_path, NULL });
+        status = test_run((char *const[]){ "openssl", "dgst", "-sha256", "-verify", pub_pem, "-signature", sig_path,
+                                           input_path, NULL });
         assert(status == 0 || status == 1);
         return status == 0;
 }
@@ -78,12 +76,12 @@ static bool verify_openssl(const char *compact)
 static char *payload_of(const char *compact)
 {
         const char *d1 = strchr(compact, '.'), *d2 = strrchr(compact, '.');
-        size_t n = (size_t) (d2 - d1 - 1);
+        size_t n = (size_t)(d2 - d1 - 1);
         char *out = malloc(n * 3 / 4 + 1);
         long m;
 
         assert(out);
-        m = b64url_decode(d1 + 1, n, (uint8_t *) out);
+        m = b64url_decode(d1 + 1, n, (uint8_t *)out);
         assert(m >= 0);
         out[m] = '\0';
         return out;
@@ -92,11 +90,11 @@ static char *payload_of(const char *compact)
 static json_t *header_of(const char *compact)
 {
         const char *d1 = strchr(compact, '.');
-        _cleanup_free_ char *h = malloc((size_t) (d1 - compact) + 1);
+        _cleanup_free_ char *h = malloc((size_t)(d1 - compact) + 1);
         long m;
 
         assert(h);
-        m = b64url_decode(compact, (size_t) (d1 - compact), (uint8_t *) h);
+        m = b64url_decode(compact, (size_t)(d1 - compact), (uint8_t *)h);
         assert(m > 0);
         h[m] = '\0';
         return json_loads(h, JSON_REJECT_DUPLICATES, NULL);
@@ -110,7 +108,7 @@ static char *with_payload(const char *compact, const char *payload)
 
         assert(b);
         b64url_encode(payload, strlen(payload), b);
-        assert(asprintf(&out, "%.*s.%s%s", (int) (d1 - compact), compact, b, d2) > 0);
+        assert(asprintf(&out, "%.*s.%s%s", (int)(d1 - compact), compact, b, d2) > 0);
         free(b);
         return out;
 }
@@ -120,12 +118,13 @@ static void test_setup(void)
         _cleanup_free_ char *key = NULL;
 
         dir = test_tmpdir("signer");
-        test_rm_rf(dir);        /* pki_demo_ensure creates it itself, 0700 */
-        assert(pki_demo_ensure(dir, NULL, 0, (const char *const[]) { "VN/GOV/MOJ/consent-portal" }, 1, NULL) == 0);
+        test_rm_rf(dir); /* pki_demo_ensure creates it itself, 0700 */
+        assert(pki_demo_ensure(dir, NULL, 0, (const char *const[]){ "VN/GOV/MOJ/consent-portal" }, 1, NULL) == 0);
 
         key = test_path(dir, "signing.key");
         pub_pem = test_path(dir, "pub.pem");
-        have_openssl = test_run((char *const[]) { "openssl", "pkey", "-in", key, "-pubout", "-out", pub_pem, NULL }) == 0;
+        have_openssl =
+                test_run((char *const[]){ "openssl", "pkey", "-in", key, "-pubout", "-out", pub_pem, NULL }) == 0;
         if (!have_openssl)
                 printf("openssl command not found: openssl checks skipped\n");
 }
@@ -168,9 +167,9 @@ static void test_load_and_jwk(Signer **ret)
         b64url_encode(thumb, sizeof(thumb), kid);
         assert(streq(kid, signer_kid(s)));
         /* ... and by hand from the canonical JSON */
-        thumb_in = json_pack("{s:O, s:O, s:O, s:O}", "crv", json_object_get(jwk, "crv"), "kty",
-                             json_object_get(jwk, "kty"), "x", json_object_get(jwk, "x"), "y",
-                             json_object_get(jwk, "y"));
+        thumb_in =
+                json_pack("{s:O, s:O, s:O, s:O}", "crv", json_object_get(jwk, "crv"), "kty",
+                          json_object_get(jwk, "kty"), "x", json_object_get(jwk, "x"), "y", json_object_get(jwk, "y"));
         thumb_text = json_dumps(thumb_in, JSON_COMPACT | JSON_SORT_KEYS);
         hash_sha256(thumb_text, strlen(thumb_text), thumb);
         b64url_encode(thumb, sizeof(thumb), kid);
@@ -224,12 +223,12 @@ static void test_receipts(const Signer *s)
                 Receipt r = base;
                 const char *d2;
 
-                r.seq = (uint64_t) i * 1000003u;
+                r.seq = (uint64_t)i * 1000003u;
                 if (i % 3 == 1)
-                        r.subject = r.purpose = r.basis = NULL;         /* a statute exchange without subject */
+                        r.subject = r.purpose = r.basis = NULL; /* a statute exchange without subject */
                 if (i % 3 == 2) {
                         r.basis = "statute";
-                        r.purpose = "Mục đích \"quoted\" \\ / é";      /* escaping, UTF-8 */
+                        r.purpose = "Mục đích \"quoted\" \\ / é"; /* escaping, UTF-8 */
                 }
                 if (i == 11)
                         r.seq = INT64_MAX;
@@ -258,9 +257,9 @@ static void test_receipts(const Signer *s)
                                         "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"xroad_id\":\"%s\",\"client\":\"%s\","
                                         "\"service\":\"%s\",\"request_hash\":\"%s\",\"response_hash\":\"%s\","
                                         "\"subject\":\"%s\",\"purpose\":\"%s\",\"basis\":\"%s\"}",
-                                        r.seq, r.time, r.xroad_id, r.client, r.service, r.request_hash,
-                                        r.response_hash, r.subject,
-                                        i % 3 == 2 ? "Mục đích \\\"quoted\\\" \\\\ / é" : r.purpose, r.basis) > 0);
+                                        r.seq, r.time, r.xroad_id, r.client, r.service, r.request_hash, r.response_hash,
+                                        r.subject, i % 3 == 2 ? "Mục đích \\\"quoted\\\" \\\\ / é" : r.purpose,
+                                        r.basis) > 0);
                 if (!streq(payload, expected)) {
                         fprintf(stderr, "payload:  %s\nexpected: %s\n", payload, expected);
                         assert(false);
@@ -309,11 +308,10 @@ static void test_receipt_refusals(const Signer *s)
         Receipt r;
 
         r = base;
-        r.seq = (uint64_t) INT64_MAX + 1;
+        r.seq = (uint64_t)INT64_MAX + 1;
         assert(receipt_sign(s, &r, &jws) == -EINVAL);
 
-        const char **required[] = { &r.time, &r.xroad_id, &r.client, &r.service, &r.request_hash,
-                                    &r.response_hash };
+        const char **required[] = { &r.time, &r.xroad_id, &r.client, &r.service, &r.request_hash, &r.response_hash };
         for (size_t i = 0; i < ELEMENTSOF(required); i++) {
                 r = base;
                 *required[i] = NULL;
@@ -345,8 +343,8 @@ static void test_receipt_refusals(const Signer *s)
         assert(signer_sign_compact(s, "", "{}", 2, &jws) == -EINVAL);
         assert(signer_sign_compact(s, "a\\b", "{}", 2, &jws) == -EINVAL);
         assert(signer_sign_compact(s, "a\nb", "{}", 2, &jws) == -EINVAL);
-        assert(signer_sign_compact(s, "0123456789012345678901234567890123456789012345678901234567890123456789",
-                                   "{}", 2, &jws) == -EINVAL);
+        assert(signer_sign_compact(s, "0123456789012345678901234567890123456789012345678901234567890123456789", "{}", 2,
+                                   &jws) == -EINVAL);
         assert(!jws);
         /* the empty payload is fine */
         assert(signer_sign_compact(s, "JWT", "", 0, &jws) == 0);
@@ -395,12 +393,12 @@ static void test_load_refusals(void)
 
         if (have_openssl) {
                 /* the wrong curve, an encrypted key (no prompt!), a public key */
-                assert(test_run((char *const[]) { "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
-                                                  "ec_paramgen_curve:P-384", "-out", p384, NULL }) == 0);
+                assert(test_run((char *const[]){ "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                                                 "ec_paramgen_curve:P-384", "-out", p384, NULL }) == 0);
                 assert(chmod(p384, 0600) == 0);
                 assert(signer_load(&s, p384) == -EINVAL);
-                assert(test_run((char *const[]) { "openssl", "pkey", "-in", key, "-aes256", "-passout", "pass:secret",
-                                                  "-out", enc, NULL }) == 0);
+                assert(test_run((char *const[]){ "openssl", "pkey", "-in", key, "-aes256", "-passout", "pass:secret",
+                                                 "-out", enc, NULL }) == 0);
                 assert(chmod(enc, 0600) == 0);
                 assert(signer_load(&s, enc) == -EINVAL);
                 test_write_file(pub_only, "", 0, 0600);
@@ -480,10 +478,10 @@ static void test_threads_and_speed(const Signer *s)
                 assert(receipt_sign(s, &r, &jws) == 0);
         }
         t1 = test_now();
-        printf("speed: %.0f receipts/s on one thread (not an assertion)\n", (double) n / (t1 - t0));
+        printf("speed: %.0f receipts/s on one thread (not an assertion)\n", (double)n / (t1 - t0));
 
         for (size_t i = 0; i < N_THREADS; i++)
-                assert(pthread_create(&t[i], NULL, sign_worker, (void *) s) == 0);
+                assert(pthread_create(&t[i], NULL, sign_worker, (void *)s) == 0);
         for (size_t i = 0; i < N_THREADS; i++)
                 assert(pthread_join(t[i], NULL) == 0);
         printf("threads: %d x %d receipts signed with one Signer, samples verified\n", N_THREADS, N_PER_THREAD);

@@ -35,7 +35,7 @@ static inline int test_rm_one(const char *path, const struct stat *st, int flag,
 
 static inline void test_rm_rf(const char *path)
 {
-        (void) nftw(path, test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        (void)nftw(path, test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static inline char *test_path(const char *dir, const char *name)
@@ -50,11 +50,11 @@ static inline void test_write_file(const char *path, const void *data, size_t si
 {
         int fd;
 
-        (void) unlink(path);
+        (void)unlink(path);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         assert(fd >= 0);
         assert(fchmod(fd, mode) == 0);
-        assert(write(fd, data, size) == (ssize_t) size);
+        assert(write(fd, data, size) == (ssize_t)size);
         assert(close(fd) == 0);
 }
 
@@ -71,13 +71,13 @@ static inline char *test_read_file(const char *path, size_t *ret_size)
         n = ftell(f);
         assert(n >= 0);
         rewind(f);
-        buf = malloc((size_t) n + 1);
+        buf = malloc((size_t)n + 1);
         assert(buf);
-        assert(fread(buf, 1, (size_t) n, f) == (size_t) n);
+        assert(fread(buf, 1, (size_t)n, f) == (size_t)n);
         buf[n] = '\0';
         fclose(f);
         if (ret_size)
-                *ret_size = (size_t) n;
+                *ret_size = (size_t)n;
         return buf;
 }
 
@@ -106,5 +106,5 @@ static inline double test_now(void)
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

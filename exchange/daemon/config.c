@@ -52,18 +52,15 @@ static const struct {
         const IniItem *items;
         size_t n;
 } sections[] = {
-        { "node", node_items, ELEMENTSOF(node_items) },
-        { "http", http_items, ELEMENTSOF(http_items) },
-        { "tls", tls_items, ELEMENTSOF(tls_items) },
-        { "adapters", adapters_items, ELEMENTSOF(adapters_items) },
-        { "log", log_items, ELEMENTSOF(log_items) },
-        { "keys", keys_items, ELEMENTSOF(keys_items) },
+        { "node", node_items, ELEMENTSOF(node_items) }, { "http", http_items, ELEMENTSOF(http_items) },
+        { "tls", tls_items, ELEMENTSOF(tls_items) },    { "adapters", adapters_items, ELEMENTSOF(adapters_items) },
+        { "log", log_items, ELEMENTSOF(log_items) },    { "keys", keys_items, ELEMENTSOF(keys_items) },
 };
 
 typedef struct Parse {
         Config *c;
         IniErrors *errors;
-        int current;                    /* index in sections[], -1 for an unknown section */
+        int current; /* index in sections[], -1 for an unknown section */
         IniSection state[ELEMENTSOF(sections)];
 } Parse;
 
@@ -82,8 +79,8 @@ static int on_item(const char *file, unsigned line, const char *section, const c
                 else if (arg)
                         ini_errors_add(p->errors, file, line, "section [%s] takes no argument", section);
                 else if (p->state[p->current].line)
-                        ini_errors_add(p->errors, file, line, "section [%s] given twice (first on line %u)",
-                                       section, p->state[p->current].line);
+                        ini_errors_add(p->errors, file, line, "section [%s] given twice (first on line %u)", section,
+                                       p->state[p->current].line);
                 else
                         p->state[p->current] =
                                 (IniSection){ .type = sections[p->current].name, .file = file, .line = line };
@@ -91,8 +88,8 @@ static int on_item(const char *file, unsigned line, const char *section, const c
         }
         if (p->current < 0)
                 return 0;
-        return ini_section_apply(&p->state[p->current], sections[p->current].items, sections[p->current].n,
-                                 p->c, line, key, value, p->errors);
+        return ini_section_apply(&p->state[p->current], sections[p->current].items, sections[p->current].n, p->c, line,
+                                 key, value, p->errors);
 }
 
 static int set_default(char **field, const char *value)
@@ -216,8 +213,8 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 config_free(c);
                 return r;
         }
-        c->demo_pki = !c->tls_certificate || !c->tls_key || !c->tls_client_ca || !c->signing_key ||
-                      !c->pseudonym_key || !c->log_key || !c->log_public_key;
+        c->demo_pki = !c->tls_certificate || !c->tls_key || !c->tls_client_ca || !c->signing_key || !c->pseudonym_key ||
+                      !c->log_key || !c->log_public_key;
         *ret = c;
         return 0;
 }

@@ -14,16 +14,16 @@
 
 typedef struct Config {
         /* [node] */
-        char *state_dir;                /* default "state" */
-        char *registry;                 /* registry folder, or NULL for the embedded sample */
-        char *name;                     /* node name (log origin), default "xbus.local" */
+        char *state_dir; /* default "state" */
+        char *registry;  /* registry folder, or NULL for the embedded sample */
+        char *name;      /* node name (log origin), default "xbus.local" */
         /* [http] */
-        char *http_listen;              /* default "127.0.0.1:8443" */
-        size_t http_threads;            /* default 2 */
-        size_t http_max_connections;    /* default 4096 */
-        size_t http_max_header_size;    /* default 16 KiB */
-        size_t http_max_body_size;      /* default 4 MiB */
-        uint64_t http_timeout_ms;       /* default 30 s */
+        char *http_listen;           /* default "127.0.0.1:8443" */
+        size_t http_threads;         /* default 2 */
+        size_t http_max_connections; /* default 4096 */
+        size_t http_max_header_size; /* default 16 KiB */
+        size_t http_max_body_size;   /* default 4 MiB */
+        uint64_t http_timeout_ms;    /* default 30 s */
         /* [tls] (NULL: the demo PKI under <state-dir>/pki) */
         char *tls_certificate;
         char *tls_key;
@@ -33,18 +33,18 @@ typedef struct Config {
         uint64_t adapters_heartbeat_ms; /* default 1 s */
         size_t adapters_liveness;       /* default 3 */
         /* [log] */
-        size_t log_map_size;            /* default 16 GiB */
-        size_t log_max_batch;           /* default 1024 */
-        size_t log_queue;               /* default 65536 */
+        size_t log_map_size;                 /* default 16 GiB */
+        size_t log_max_batch;                /* default 1024 */
+        size_t log_queue;                    /* default 65536 */
         uint64_t log_checkpoint_interval_ms; /* default 10 s */
         /* [keys] (NULL: the demo PKI) */
         char *signing_key;
         char *pseudonym_key;
-        char *log_key;                  /* Ed25519 checkpoint key (PEM), and its public half */
+        char *log_key; /* Ed25519 checkpoint key (PEM), and its public half */
         char *log_public_key;
 
-        char *path;                     /* the file this came from, or NULL */
-        bool demo_pki;                  /* some key or certificate comes from the demo PKI */
+        char *path;    /* the file this came from, or NULL */
+        bool demo_pki; /* some key or certificate comes from the demo PKI */
 } Config;
 
 /*

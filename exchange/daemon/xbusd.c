@@ -53,8 +53,7 @@ static int load_registry(const Config *c, Registry **ret)
                 return -EINVAL;
         }
         if (r < 0)
-                return log_error_errno(r, "Cannot load registry \"%s\": %m",
-                                       c->registry ? c->registry : "embedded");
+                return log_error_errno(r, "Cannot load registry \"%s\": %m", c->registry ? c->registry : "embedded");
         return 0;
 }
 
@@ -106,13 +105,11 @@ int main(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *config_path = NULL, *o_state = NULL, *o_registry = NULL, *o_listen = NULL,
-                   *o_adapters = NULL;
+        const char *config_path = NULL, *o_state = NULL, *o_registry = NULL, *o_listen = NULL, *o_adapters = NULL;
         bool test_config = false;
         Config *c = NULL;
-        _cleanup_free_ char *errors = NULL, *cert = NULL, *key = NULL, *ca = NULL, *signing = NULL,
-                                *pseudo = NULL, *logdir = NULL,
-                                *logkey = NULL, *logpub = NULL;
+        _cleanup_free_ char *errors = NULL, *cert = NULL, *key = NULL, *ca = NULL, *signing = NULL, *pseudo = NULL,
+                            *logdir = NULL, *logkey = NULL, *logpub = NULL;
         Registry *reg = NULL;
         Signer *signer = NULL;
         PseudonymKey *pseudonyms = NULL;
@@ -128,15 +125,32 @@ int main(int argc, char **argv)
         log_set_ident("xbusd");
         while ((opt = getopt_long(argc, argv, "c:ts:r:l:a:Vh", options, NULL)) >= 0) {
                 switch (opt) {
-                case 'c': config_path = optarg; break;
-                case 't': test_config = true; break;
-                case 's': o_state = optarg; break;
-                case 'r': o_registry = optarg; break;
-                case 'l': o_listen = optarg; break;
-                case 'a': o_adapters = optarg; break;
-                case 'V': printf("xbusd %s\n", XBUS_VERSION); return EXIT_SUCCESS;
-                case 'h': help(); return EXIT_SUCCESS;
-                default: return EXIT_FAILURE;
+                case 'c':
+                        config_path = optarg;
+                        break;
+                case 't':
+                        test_config = true;
+                        break;
+                case 's':
+                        o_state = optarg;
+                        break;
+                case 'r':
+                        o_registry = optarg;
+                        break;
+                case 'l':
+                        o_listen = optarg;
+                        break;
+                case 'a':
+                        o_adapters = optarg;
+                        break;
+                case 'V':
+                        printf("xbusd %s\n", XBUS_VERSION);
+                        return EXIT_SUCCESS;
+                case 'h':
+                        help();
+                        return EXIT_SUCCESS;
+                default:
+                        return EXIT_FAILURE;
                 }
         }
         if (optind < argc) {
@@ -157,10 +171,10 @@ int main(int argc, char **argv)
                 log_error_errno(r, "Cannot read configuration \"%s\": %m", config_path);
                 return EXIT_FAILURE;
         }
-#define OVERRIDE(field, value)                          \
-        if (value) {                                    \
-                free(c->field);                         \
-                c->field = strdup(value);               \
+#define OVERRIDE(field, value)            \
+        if (value) {                      \
+                free(c->field);           \
+                c->field = strdup(value); \
         }
         OVERRIDE(state_dir, o_state);
         OVERRIDE(registry, o_registry);
@@ -177,7 +191,7 @@ int main(int argc, char **argv)
                 size_t ns = registry_subsystems(reg, &s), nv = registry_services(reg, &v),
                        nr = registry_rights(reg, &rr);
                 const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca, c->signing_key,
-                                        c->pseudonym_key, c->log_key, c->log_public_key };
+                                        c->pseudonym_key,   c->log_key, c->log_public_key };
                 bool ok = true;
                 for (size_t i = 0; i < ELEMENTSOF(files); i++)
                         if (files[i] && access(files[i], R_OK) < 0) {

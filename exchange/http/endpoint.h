@@ -21,22 +21,22 @@
 
 typedef struct EndpointRequest {
         Node *node;
-        const Registry *registry;       /* the registry the request is decided under */
-        const RegistrySubsystem *client;/* identified by a trusted client certificate, or NULL */
-        const char *method;             /* "GET", "POST", ... */
-        const char *path;               /* percent-decoded path, e.g. "/audit/entries/12" */
-        const char *query;              /* raw query string ("" when none) */
+        const Registry *registry;        /* the registry the request is decided under */
+        const RegistrySubsystem *client; /* identified by a trusted client certificate, or NULL */
+        const char *method;              /* "GET", "POST", ... */
+        const char *path;                /* percent-decoded path, e.g. "/audit/entries/12" */
+        const char *query;               /* raw query string ("" when none) */
         const uint8_t *body;
         size_t body_size;
-        const char *content_type;       /* or NULL */
+        const char *content_type; /* or NULL */
 } EndpointRequest;
 
 typedef struct EndpointResponse {
-        int status;                     /* for a body */
-        char content_type[64];          /* default application/json */
-        char *body;                     /* malloc'd; the front door frees it */
+        int status;            /* for a body */
+        char content_type[64]; /* default application/json */
+        char *body;            /* malloc'd; the front door frees it */
         size_t body_size;
-        const char *problem;            /* set instead of a body: a problem type */
+        const char *problem; /* set instead of a body: a problem type */
         char detail[320];
 } EndpointResponse;
 
@@ -44,12 +44,13 @@ typedef struct EndpointResponse {
 typedef int (*EndpointHandler)(const EndpointRequest *req, EndpointResponse *resp);
 
 typedef struct Endpoint {
-        const char *prefix;             /* "/audit/" */
+        const char *prefix; /* "/audit/" */
         EndpointHandler handler;
 } Endpoint;
 
 /* endpoint_problem(): fill resp with a problem type and a detail; returns 0 for `return endpoint_problem(...)`. */
-int endpoint_problem(EndpointResponse *resp, const char *type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int endpoint_problem(EndpointResponse *resp, const char *type, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 /* endpoint_json(): take `j` (a reference is consumed), dump it as the body with `status`. Return: 0 or -ENOMEM. */
 int endpoint_json(EndpointResponse *resp, int status, json_t *j);
 /* endpoint_query_param(): the decoded value of `name` in `query` (malloc'd) or NULL. */

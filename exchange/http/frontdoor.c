@@ -94,32 +94,32 @@ struct Worker {
 typedef struct Exchange {
         Worker *worker;
         struct evhttp_request *req;
-        Registry *registry;             /* the registry this exchange was decided under */
+        Registry *registry; /* the registry this exchange was decided under */
         uint64_t start_usec;
         PolicyDecision decision;
         const char *method;
-        bool soap;                      /* a SOAP 1.1 exchange on POST / */
-        SoapRequest *soap_req;          /* parsed envelope (SOAP), owns the payload */
-        char content_type[129];         /* of the request body, for the adapter */
+        bool soap;              /* a SOAP 1.1 exchange on POST / */
+        SoapRequest *soap_req;  /* parsed envelope (SOAP), owns the payload */
+        char content_type[129]; /* of the request body, for the adapter */
         char xroad_id[130];
         char *user_id, *issue, *purpose, *subject_raw, *consent;
-        char consent_id[CONSENT_ID_MAX];   /* the consent used (never the artefact text) */
+        char consent_id[CONSENT_ID_MAX]; /* the consent used (never the artefact text) */
         char subject[PSEUDONYM_HEX_LEN + 1];
         char query[2048];
-        const uint8_t *body;            /* points into the request's input buffer */
+        const uint8_t *body; /* points into the request's input buffer */
         size_t body_size;
         char request_hash[HASH_SHA256_HEX_LEN + 1];
         char response_hash[HASH_SHA256_HEX_LEN + 1];
         /* the outcome */
         int status;
-        const char *error;              /* problem type, or NULL */
+        const char *error; /* problem type, or NULL */
         char detail[320];
-        json_t *errors;                 /* schema errors for request_invalid, or NULL */
+        json_t *errors; /* schema errors for request_invalid, or NULL */
         char *meta;
         BusRequest bus;
         bool routed;
         char *log_body;
-        char *log_alt_body;             /* the entry if the consent turns out used up at commit */
+        char *log_alt_body; /* the entry if the consent turns out used up at commit */
         ExlogRecord log;
 } Exchange;
 
@@ -270,8 +270,7 @@ static void send_problem(struct evhttp_request *req, const char *type, const cha
         const ProblemType *p = problem_lookup(type);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         struct evbuffer *buf = evbuffer_new();
-        char *body = problem_render_errors(type, detail, instance, ex ? ex->xroad_id : NULL,
-                                           ex ? ex->errors : NULL);
+        char *body = problem_render_errors(type, detail, instance, ex ? ex->xroad_id : NULL, ex ? ex->errors : NULL);
 
         evhttp_add_header(h, "Content-Type", "application/problem+json");
         evhttp_add_header(h, "X-Road-Error", p->type);
@@ -309,8 +308,7 @@ static void exchange_respond(Exchange *ex)
                 /* Not logged means not performed: the provider's answer is withheld. */
                 atomic_fetch_add(&node->counters.log_failures, 1);
                 log_error_errno(ex->log.result, "Exchange log write failed for \"%s\": %m", ex->xroad_id);
-                send_problem(ex->req, "log_unavailable", "the exchange could not be recorded; retry later", NULL,
-                             ex);
+                send_problem(ex->req, "log_unavailable", "the exchange could not be recorded; retry later", NULL, ex);
                 status = 503;
                 goto done;
         }
@@ -350,8 +348,7 @@ static void exchange_respond(Exchange *ex)
                         if (r < 0) {
                                 log_error_errno(r, "Signing the receipt for \"%s\" failed: %m", ex->xroad_id);
                                 evbuffer_free(buf);
-                                send_problem(ex->req, "internal_error", "the receipt could not be signed", NULL,
-                                             ex);
+                                send_problem(ex->req, "internal_error", "the receipt could not be signed", NULL, ex);
                                 status = 500;
                                 goto done;
                         }
@@ -414,9 +411,11 @@ static char *render_entry(Exchange *ex, int refused_reason)
         json_object_set_new(e, "right", jstr(d->right ? d->right->id : NULL));
         json_object_set_new(e, "legal_reference", jstr(d->right ? d->right->legal_reference : NULL));
         /* the consent's id, never an artefact's text (which names the person) */
-        json_object_set_new(e, "consent", jstr(ex->consent_id[0] ? ex->consent_id
-                                               : ex->consent && consent_valid_id(ex->consent) ? ex->consent
-                                               : ex->consent ? "(artefact)" : NULL));
+        json_object_set_new(e, "consent",
+                            jstr(ex->consent_id[0]                              ? ex->consent_id
+                                 : ex->consent && consent_valid_id(ex->consent) ? ex->consent
+                                 : ex->consent                                  ? "(artefact)"
+                                                                                : NULL));
         json_object_set_new(e, "decision", json_string(d->type || refused ? "deny" : "allow"));
         json_object_set_new(e, "status", json_integer(refused ? 403 : ex->status));
         json_object_set_new(e, "error", jstr(refused ? "consent_invalid" : ex->error));
@@ -426,8 +425,7 @@ static char *render_entry(Exchange *ex, int refused_reason)
         json_object_set_new(e, "request_size", json_integer((json_int_t)ex->body_size));
         json_object_set_new(e, "response_hash", jstr(!refused && ex->response_hash[0] ? ex->response_hash : NULL));
         json_object_set_new(e, "response_size", json_integer(refused ? 0 : (json_int_t)ex->bus.response_size));
-        json_object_set_new(e, "duration_us",
-                            json_integer((json_int_t)(now_usec(CLOCK_MONOTONIC) - ex->start_usec)));
+        json_object_set_new(e, "duration_us", json_integer((json_int_t)(now_usec(CLOCK_MONOTONIC) - ex->start_usec)));
         text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(e);
         return text;
@@ -561,8 +559,8 @@ static int validate_payload(const JsonSchema *schema, const void *data, size_t s
 /* --- data minimisation ---------------------------------------------------- */
 
 /* The value at JSON pointer `ptr` (RFC 6901, object members and array indexes), or NULL. */
-static json_t *pointer_get(json_t *doc, const char *ptr, bool create_in, json_t *out, json_t **ret_parent,
-                           char *last, size_t last_size)
+static json_t *pointer_get(json_t *doc, const char *ptr, bool create_in, json_t *out, json_t **ret_parent, char *last,
+                           size_t last_size)
 {
         json_t *cur = doc, *ocur = out;
         const char *p = ptr;
@@ -663,8 +661,8 @@ static void exchange_soap_answer(Exchange *ex)
                         .schema = ex->decision.service->response_xsd,
                         .signer = node->soap_signer,
                 };
-                r = soap_response_build(ex->soap_req, ex->bus.response, ex->bus.response_size, &o, &env, &size,
-                                        &type, detail, sizeof(detail));
+                r = soap_response_build(ex->soap_req, ex->bus.response, ex->bus.response_size, &o, &env, &size, &type,
+                                        detail, sizeof(detail));
                 if (r == 0) {
                         free(ex->bus.response);
                         ex->bus.response = env;
@@ -674,8 +672,8 @@ static void exchange_soap_answer(Exchange *ex)
                         hex_encode(digest, sizeof(digest), ex->response_hash);
                         return;
                 }
-                log_warning("SOAP answer of \"%s\" for \"%s\" withheld: %s", ex->decision.service->id,
-                            ex->xroad_id, detail[0] ? detail : "it could not be built");
+                log_warning("SOAP answer of \"%s\" for \"%s\" withheld: %s", ex->decision.service->id, ex->xroad_id,
+                            detail[0] ? detail : "it could not be built");
                 ex->error = r < 0 ? "internal_error" : "response_invalid";
                 ex->status = 502;
                 snprintf(ex->detail, sizeof(ex->detail), "the provider's answer was withheld: %s",
@@ -873,13 +871,27 @@ static Exchange *exchange_new(Worker *w, struct evhttp_request *req)
         atomic_fetch_add(&node->counters.requests, 1);
 
         switch (evhttp_request_get_command(req)) {
-        case EVHTTP_REQ_GET: ex->method = "GET"; break;
-        case EVHTTP_REQ_POST: ex->method = "POST"; break;
-        case EVHTTP_REQ_PUT: ex->method = "PUT"; break;
-        case EVHTTP_REQ_PATCH: ex->method = "PATCH"; break;
-        case EVHTTP_REQ_DELETE: ex->method = "DELETE"; break;
-        case EVHTTP_REQ_HEAD: ex->method = "HEAD"; break;
-        default: ex->method = "OTHER"; break;
+        case EVHTTP_REQ_GET:
+                ex->method = "GET";
+                break;
+        case EVHTTP_REQ_POST:
+                ex->method = "POST";
+                break;
+        case EVHTTP_REQ_PUT:
+                ex->method = "PUT";
+                break;
+        case EVHTTP_REQ_PATCH:
+                ex->method = "PATCH";
+                break;
+        case EVHTTP_REQ_DELETE:
+                ex->method = "DELETE";
+                break;
+        case EVHTTP_REQ_HEAD:
+                ex->method = "HEAD";
+                break;
+        default:
+                ex->method = "OTHER";
+                break;
         }
         return ex;
 }
@@ -942,8 +954,9 @@ static void exchange_decide(Exchange *ex, PolicyInput *pin, const char *form_typ
                         ex->decision.type = "consent_invalid";
                         if (c > 0)
                                 snprintf(ex->decision.detail, sizeof(ex->decision.detail), "consent %s: %s",
-                                         ex->consent_id[0] ? ex->consent_id
-                                         : consent_valid_id(ex->consent) ? ex->consent : "artefact",
+                                         ex->consent_id[0]               ? ex->consent_id
+                                         : consent_valid_id(ex->consent) ? ex->consent
+                                                                         : "artefact",
                                          consent_reason(c));
                         else
                                 snprintf(ex->decision.detail, sizeof(ex->decision.detail),
@@ -966,8 +979,8 @@ static void exchange_decide(Exchange *ex, PolicyInput *pin, const char *form_typ
                                  detail[0] ? detail : "the payload does not match the service's XSD");
                 }
         } else if (!ex->decision.type && ex->decision.service->request_validator) {
-                int v = validate_payload(ex->decision.service->request_validator, ex->body, ex->body_size,
-                                         &ex->errors, NULL);
+                int v = validate_payload(ex->decision.service->request_validator, ex->body, ex->body_size, &ex->errors,
+                                         NULL);
                 if (v != 0) {
                         ex->decision.type = "request_invalid";
                         snprintf(ex->decision.detail, sizeof(ex->decision.detail),
@@ -1066,12 +1079,12 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
                 new_xroad_id(w, ex->xroad_id);
         }
         /* Keep each header that is well-formed (the log records it); remember any that is not. */
-#define TAKE_HEADER(field, value, ok)                   \
-        if (value) {                                    \
-                if (ok)                                 \
-                        ex->field = strdup(value);      \
-                else                                    \
-                        bad_text = true;                \
+#define TAKE_HEADER(field, value, ok)              \
+        if (value) {                               \
+                if (ok)                            \
+                        ex->field = strdup(value); \
+                else                               \
+                        bad_text = true;           \
         }
         TAKE_HEADER(user_id, user_id, valid_text(user_id, MAX_HEADER_VALUE));
         TAKE_HEADER(issue, issue, valid_text(issue, MAX_HEADER_VALUE));
@@ -1113,7 +1126,7 @@ static void handle_r1(Worker *w, struct evhttp_request *req, const char *raw_pat
 static const char *soap_method(const Registry *reg, const char *service)
 {
         const RegistryService *svc = registry_service_lookup(reg, service);
-        static const unsigned order[] = { REGISTRY_METHOD_GET, REGISTRY_METHOD_POST, REGISTRY_METHOD_PUT,
+        static const unsigned order[] = { REGISTRY_METHOD_GET,   REGISTRY_METHOD_POST,   REGISTRY_METHOD_PUT,
                                           REGISTRY_METHOD_PATCH, REGISTRY_METHOD_DELETE, REGISTRY_METHOD_HEAD };
 
         for (size_t i = 0; svc && i < ELEMENTSOF(order); i++)
@@ -1183,7 +1196,7 @@ static void handle_soap(Worker *w, struct evhttp_request *req)
                 form_error = "xroad:id must be 1 to 128 letters, digits, '.', '_', ':' or '-'";
         }
 #define TAKE_FIELD(field, value) \
-        if ((value)[0]) \
+        if ((value)[0])          \
                 ex->field = strdup(value);
         TAKE_FIELD(user_id, ex->soap_req->user_id);
         TAKE_FIELD(issue, ex->soap_req->issue);
@@ -1211,9 +1224,8 @@ static void handle_soap(Worker *w, struct evhttp_request *req)
                                 : NULL;
                 if (ex->soap_req->signed_request) {
                         SoapSignerInfo info = {};
-                        if (!node->soap_trust ||
-                            soap_request_verify(ex->soap_req, node->soap_trust, &info, &type, detail,
-                                                sizeof(detail)) != 0) {
+                        if (!node->soap_trust || soap_request_verify(ex->soap_req, node->soap_trust, &info, &type,
+                                                                     detail, sizeof(detail)) != 0) {
                                 form_error = detail[0] ? detail : "the request's signature is not valid";
                                 form_type = type;
                         }
@@ -1268,12 +1280,24 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
                         .content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type"),
                 };
                 switch (evhttp_request_get_command(req)) {
-                case EVHTTP_REQ_GET: er.method = "GET"; break;
-                case EVHTTP_REQ_POST: er.method = "POST"; break;
-                case EVHTTP_REQ_PUT: er.method = "PUT"; break;
-                case EVHTTP_REQ_PATCH: er.method = "PATCH"; break;
-                case EVHTTP_REQ_DELETE: er.method = "DELETE"; break;
-                default: er.method = "HEAD"; break;
+                case EVHTTP_REQ_GET:
+                        er.method = "GET";
+                        break;
+                case EVHTTP_REQ_POST:
+                        er.method = "POST";
+                        break;
+                case EVHTTP_REQ_PUT:
+                        er.method = "PUT";
+                        break;
+                case EVHTTP_REQ_PATCH:
+                        er.method = "PATCH";
+                        break;
+                case EVHTTP_REQ_DELETE:
+                        er.method = "DELETE";
+                        break;
+                default:
+                        er.method = "HEAD";
+                        break;
                 }
                 r = ep->handler(&er, &resp);
         }
@@ -1327,10 +1351,10 @@ static void handle_metrics(Worker *w, struct evhttp_request *req)
         broker_stats(node->broker, &bs);
         exlog_stats(node->log, &ls);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
-#define COUNTER(name, help, v)                                                                              \
+#define COUNTER(name, help, v)                                                                                \
         evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %" PRIu64 "\n", \
                             (uint64_t)(v))
-#define GAUGE(name, help, v)                                                                              \
+#define GAUGE(name, help, v)                                                                                \
         evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %" PRIu64 "\n", \
                             (uint64_t)(v))
         COUNTER("xbus_requests_total", "Exchange requests received on /r1.", atomic_load(&c->requests));
@@ -1344,8 +1368,7 @@ static void handle_metrics(Worker *w, struct evhttp_request *req)
         COUNTER("xbus_log_batches_total", "Group-commit transactions.", ls.batches);
         GAUGE("xbus_log_max_batch", "Largest group commit seen.", ls.max_batch_seen);
         COUNTER("xbus_registry_reloads_total", "Successful registry reloads.", atomic_load(&c->reloads));
-        COUNTER("xbus_registry_reload_failures_total", "Refused registry reloads.",
-                atomic_load(&c->reload_failures));
+        COUNTER("xbus_registry_reload_failures_total", "Refused registry reloads.", atomic_load(&c->reload_failures));
         GAUGE("xbus_adapters", "Live adapter instances.", bs.adapters);
         GAUGE("xbus_provider_in_flight", "Requests waiting for an adapter.", bs.in_flight);
         COUNTER("xbus_provider_requests_total", "Requests routed to adapters.", bs.requests);
@@ -1631,8 +1654,8 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
                         r = -ENOMEM;
                         goto fail;
                 }
-                w->mailbox_event = event_new(w->base, mailbox_fd(&w->mailbox), EV_READ | EV_PERSIST,
-                                             worker_on_mailbox, w);
+                w->mailbox_event =
+                        event_new(w->base, mailbox_fd(&w->mailbox), EV_READ | EV_PERSIST, worker_on_mailbox, w);
                 w->stop_event = event_new(w->base, -1, 0, worker_on_stop, w);
                 if (!w->mailbox_event || !w->stop_event || event_add(w->mailbox_event, NULL) < 0) {
                         r = -ENOMEM;

@@ -15,15 +15,15 @@
 #include "http/node.h"
 
 typedef struct FrontDoorOptions {
-        const char *listen;             /* "127.0.0.1:8443" or "[::1]:8443" */
-        unsigned threads;               /* worker threads, >= 1 */
-        size_t max_header_size;         /* total request header bytes */
-        size_t max_body_size;           /* absolute cap; services may set lower limits */
-        unsigned timeout_ms;            /* idle/read/write timeout per connection */
-        unsigned max_connections;       /* per node (split evenly between threads) */
-        const char *tls_cert;           /* PEM paths */
+        const char *listen;       /* "127.0.0.1:8443" or "[::1]:8443" */
+        unsigned threads;         /* worker threads, >= 1 */
+        size_t max_header_size;   /* total request header bytes */
+        size_t max_body_size;     /* absolute cap; services may set lower limits */
+        unsigned timeout_ms;      /* idle/read/write timeout per connection */
+        unsigned max_connections; /* per node (split evenly between threads) */
+        const char *tls_cert;     /* PEM paths */
         const char *tls_key;
-        const char *client_ca;          /* CAs whose client certificates are trusted */
+        const char *client_ca; /* CAs whose client certificates are trusted */
 } FrontDoorOptions;
 
 typedef struct FrontDoor FrontDoor;

@@ -17,27 +17,27 @@
 #include "registry.h"
 
 typedef struct NodeCounters {
-        atomic_uint_fast64_t requests;          /* /r1 requests decided */
-        atomic_uint_fast64_t allowed;           /* passed every check and routed */
-        atomic_uint_fast64_t refused;           /* refused by the bus (any problem type) */
-        atomic_uint_fast64_t delivered;         /* answered with a receipt */
+        atomic_uint_fast64_t requests;  /* /r1 requests decided */
+        atomic_uint_fast64_t allowed;   /* passed every check and routed */
+        atomic_uint_fast64_t refused;   /* refused by the bus (any problem type) */
+        atomic_uint_fast64_t delivered; /* answered with a receipt */
         atomic_uint_fast64_t log_failures;
         atomic_uint_fast64_t reloads, reload_failures;
         atomic_uint_fast64_t latency_buckets[16]; /* <=0.25ms, <=0.5, 1, 2, 4, ... ms (powers of two) */
-        atomic_uint_fast64_t by_status[6];      /* 1xx..5xx, index status/100 */
+        atomic_uint_fast64_t by_status[6];        /* 1xx..5xx, index status/100 */
 } NodeCounters;
 
 typedef struct Node {
         pthread_mutex_t registry_lock;
-        Registry *registry;                     /* current registry (own reference) */
+        Registry *registry; /* current registry (own reference) */
         Broker *broker;
         ExchangeLog *log;
         const Signer *signer;
         const PseudonymKey *pseudonyms;
-        struct ConsentStore *consents;          /* consent records (exchange/consent), or NULL */
-        const struct SoapSigner *soap_signer;   /* signs SOAP answers (node key and certificate), or NULL */
-        const struct SoapTrust *soap_trust;     /* CAs trusted for signed SOAP requests, or NULL */
-        const char *log_vkey;                   /* the checkpoints' verifier key (C2SP vkey), or NULL */
+        struct ConsentStore *consents;        /* consent records (exchange/consent), or NULL */
+        const struct SoapSigner *soap_signer; /* signs SOAP answers (node key and certificate), or NULL */
+        const struct SoapTrust *soap_trust;   /* CAs trusted for signed SOAP requests, or NULL */
+        const char *log_vkey;                 /* the checkpoints' verifier key (C2SP vkey), or NULL */
         NodeCounters counters;
         atomic_uint connections;
 } Node;

@@ -27,14 +27,14 @@ struct CheckpointSigner {
         char *name;
         uint32_t key_hash;
         uint8_t pub[CHECKPOINT_ED25519_PUBLIC_LEN];
-        EVP_PKEY *pkey;                 /* private; read-only after creation */
+        EVP_PKEY *pkey; /* private; read-only after creation */
 };
 
 struct CheckpointVerifier {
         char *name;
         uint32_t key_hash;
         uint8_t pub[CHECKPOINT_ED25519_PUBLIC_LEN];
-        EVP_PKEY *pkey;                 /* public; read-only after creation */
+        EVP_PKEY *pkey; /* public; read-only after creation */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
@@ -118,8 +118,8 @@ static bool is_control(uint32_t cp)
 static bool is_space(uint32_t cp)
 {
         return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
-               (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
-               cp == 0x205f || cp == 0x3000;
+               (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+               cp == 0x3000;
 }
 
 /* Valid UTF-8 with no control characters (except newlines, if allowed). */
@@ -128,7 +128,7 @@ static bool text_valid(const char *s, size_t n, bool newlines)
         for (size_t i = 0; i < n;) {
                 uint32_t cp;
 
-                if (utf8_next((const uint8_t *) s, n, &i, &cp) < 0)
+                if (utf8_next((const uint8_t *)s, n, &i, &cp) < 0)
                         return false;
                 if (is_control(cp) && !(newlines && cp == '\n'))
                         return false;
@@ -143,7 +143,7 @@ static bool name_valid_n(const char *s, size_t n)
         for (size_t i = 0; i < n;) {
                 uint32_t cp;
 
-                if (utf8_next((const uint8_t *) s, n, &i, &cp) < 0)
+                if (utf8_next((const uint8_t *)s, n, &i, &cp) < 0)
                         return false;
                 if (is_control(cp) || is_space(cp) || cp == '+')
                         return false;
@@ -176,7 +176,7 @@ static int key_hash(const char *name, const uint8_t pub[CHECKPOINT_ED25519_PUBLI
                 ERR_clear_error();
                 return -ENOMEM;
         }
-        *ret = (uint32_t) md[0] << 24 | (uint32_t) md[1] << 16 | (uint32_t) md[2] << 8 | md[3];
+        *ret = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
         return 0;
 }
 
@@ -371,19 +371,18 @@ int checkpoint_verifier_from_vkey(CheckpointVerifier **ret, const char *vkey)
 
         /* <name>+<8 hex>+<base64>; the name holds no '+', the base64 may */
         plus = memchr(vkey, '+', len);
-        if (!plus || (size_t) (plus - vkey) > CHECKPOINT_NAME_MAX)
+        if (!plus || (size_t)(plus - vkey) > CHECKPOINT_NAME_MAX)
                 return CHECKPOINT_E_KEY;
-        memcpy(name, vkey, (size_t) (plus - vkey));
+        memcpy(name, vkey, (size_t)(plus - vkey));
         name[plus - vkey] = 0;
         hash = plus + 1;
-        if ((size_t) (hash - vkey) + 9 > len || hash[8] != '+')
+        if ((size_t)(hash - vkey) + 9 > len || hash[8] != '+')
                 return CHECKPOINT_E_KEY;
         if (hex_decode(hash, want_be, sizeof(want_be)) < 0)
                 return CHECKPOINT_E_KEY;
-        want = (uint32_t) want_be[0] << 24 | (uint32_t) want_be[1] << 16 | (uint32_t) want_be[2] << 8 |
-               want_be[3];
+        want = (uint32_t)want_be[0] << 24 | (uint32_t)want_be[1] << 16 | (uint32_t)want_be[2] << 8 | want_be[3];
         key = hash + 9;
-        if (b64_decode(key, len - (size_t) (key - vkey), raw, sizeof(raw)) != (ssize_t) sizeof(raw) ||
+        if (b64_decode(key, len - (size_t)(key - vkey), raw, sizeof(raw)) != (ssize_t)sizeof(raw) ||
             raw[0] != ALG_ED25519)
                 return CHECKPOINT_E_KEY;
 
@@ -498,11 +497,11 @@ int checkpoint_format(const char *origin, uint64_t size, const uint8_t root[MERK
         if (!s)
                 return -ENOMEM;
         n = snprintf(s, total, "%s\n%" PRIu64 "\n%s\n", origin, size, root64);
-        if (n < 0 || (size_t) n >= total) {
+        if (n < 0 || (size_t)n >= total) {
                 free(s);
                 return -EINVAL;
         }
-        o = (size_t) n;
+        o = (size_t)n;
         for (size_t i = 0; i < n_extensions; i++) {
                 size_t l = strlen(extensions[i]);
 
@@ -515,9 +514,8 @@ int checkpoint_format(const char *origin, uint64_t size, const uint8_t root[MERK
         return 0;
 }
 
-int checkpoint_sign(const CheckpointSigner *s, const char *origin, uint64_t size,
-                    const uint8_t root[MERKLE_HASH_LEN], const char *const *extensions, size_t n_extensions,
-                    char **ret)
+int checkpoint_sign(const CheckpointSigner *s, const char *origin, uint64_t size, const uint8_t root[MERKLE_HASH_LEN],
+                    const char *const *extensions, size_t n_extensions, char **ret)
 {
         _cleanup_free_ char *text = NULL;
         uint8_t blob[KEY_HASH_LEN + CHECKPOINT_ED25519_SIG_LEN];
@@ -531,10 +529,10 @@ int checkpoint_sign(const CheckpointSigner *s, const char *origin, uint64_t size
                 return r;
         text_len = strlen(text);
 
-        blob[0] = (uint8_t) (s->key_hash >> 24);
-        blob[1] = (uint8_t) (s->key_hash >> 16);
-        blob[2] = (uint8_t) (s->key_hash >> 8);
-        blob[3] = (uint8_t) s->key_hash;
+        blob[0] = (uint8_t)(s->key_hash >> 24);
+        blob[1] = (uint8_t)(s->key_hash >> 16);
+        blob[2] = (uint8_t)(s->key_hash >> 8);
+        blob[3] = (uint8_t)s->key_hash;
         r = ed25519_sign(s->pkey, text, text_len, blob + KEY_HASH_LEN);
         if (r < 0)
                 return r;
@@ -588,22 +586,22 @@ static int signature_line_parse(const char *line, size_t len, CheckpointSignatur
                 return CHECKPOINT_E_FORMAT;
         name = line + SIG_PREFIX_LEN;
         sp = memchr(name, ' ', len - SIG_PREFIX_LEN);
-        if (!sp || !name_valid_n(name, (size_t) (sp - name)))
+        if (!sp || !name_valid_n(name, (size_t)(sp - name)))
                 return CHECKPOINT_E_FORMAT;
         b64 = sp + 1;
-        n = b64_decode(b64, len - (size_t) (b64 - line), blob, sizeof(blob));
+        n = b64_decode(b64, len - (size_t)(b64 - line), blob, sizeof(blob));
         if (n < KEY_HASH_LEN + 1)
                 return CHECKPOINT_E_FORMAT;
 
-        ret->key_name = strndup(name, (size_t) (sp - name));
-        ret->sig_len = (size_t) n - KEY_HASH_LEN;
+        ret->key_name = strndup(name, (size_t)(sp - name));
+        ret->sig_len = (size_t)n - KEY_HASH_LEN;
         ret->sig = malloc(ret->sig_len);
         if (!ret->key_name || !ret->sig) {
                 free(ret->key_name);
                 free(ret->sig);
                 return -ENOMEM;
         }
-        ret->key_hash = (uint32_t) blob[0] << 24 | (uint32_t) blob[1] << 16 | (uint32_t) blob[2] << 8 | blob[3];
+        ret->key_hash = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
         memcpy(ret->sig, blob + KEY_HASH_LEN, ret->sig_len);
         return 0;
 }
@@ -643,7 +641,7 @@ static int note_split(const char *note, size_t size, size_t *ret_text_len, Check
                 return -ENOMEM;
         while (p < size) {
                 const char *nl = memchr(note + p, '\n', size - p);
-                size_t len = (size_t) (nl - (note + p));
+                size_t len = (size_t)(nl - (note + p));
 
                 if (len > CHECKPOINT_LINE_MAX) {
                         r = CHECKPOINT_E_LIMIT;
@@ -681,7 +679,7 @@ static int size_parse(const char *s, size_t n, uint64_t *ret)
 
                 if (s[i] < '0' || s[i] > '9')
                         return CHECKPOINT_E_FORMAT;
-                d = (unsigned) (s[i] - '0');
+                d = (unsigned)(s[i] - '0');
                 if (v > (UINT64_MAX - d) / 10)
                         return CHECKPOINT_E_FORMAT;
                 v = v * 10 + d;
@@ -702,7 +700,7 @@ static int body_parse(Checkpoint *c)
 
                 if (!nl)
                         return CHECKPOINT_E_FORMAT; /* cannot happen: the text ends with a newline */
-                len = (size_t) (nl - (t + p));
+                len = (size_t)(nl - (t + p));
                 if (len == 0)
                         return CHECKPOINT_E_FORMAT;
                 if (len > CHECKPOINT_LINE_MAX)
@@ -718,8 +716,7 @@ static int body_parse(Checkpoint *c)
                         if (size_parse(t + p, len, &c->size) != 0)
                                 return CHECKPOINT_E_FORMAT;
                 } else if (line == 2) {
-                        if (len != ROOT_B64_LEN ||
-                            b64_decode(t + p, len, c->root, sizeof(c->root)) != MERKLE_HASH_LEN)
+                        if (len != ROOT_B64_LEN || b64_decode(t + p, len, c->root, sizeof(c->root)) != MERKLE_HASH_LEN)
                                 return CHECKPOINT_E_FORMAT;
                 } else {
                         char *e;
@@ -788,8 +785,7 @@ int checkpoint_verify(const Checkpoint *c, const CheckpointVerifier *v)
         return signatures_verify(c->text, c->text_len, c->signatures, c->n_signatures, v);
 }
 
-int checkpoint_open(const char *note, size_t size, const CheckpointVerifier *v, const char *origin,
-                    Checkpoint **ret)
+int checkpoint_open(const char *note, size_t size, const CheckpointVerifier *v, const char *origin, Checkpoint **ret)
 {
         _cleanup_(checkpoint_freep) Checkpoint *c = NULL;
         int r;

@@ -36,22 +36,22 @@
 #include "log/merkle.h"
 
 /* Limits on what a note may hold: everything beyond is refused with CHECKPOINT_E_LIMIT. */
-#define CHECKPOINT_NOTE_MAX (64 * 1024)  /* bytes of a whole note */
-#define CHECKPOINT_LINE_MAX 4096         /* bytes of any one line, without its newline */
-#define CHECKPOINT_NAME_MAX 255          /* bytes of an origin or a key name */
-#define CHECKPOINT_EXTENSIONS_MAX 16     /* extension lines */
-#define CHECKPOINT_SIGNATURES_MAX 16     /* signature lines */
+#define CHECKPOINT_NOTE_MAX (64 * 1024) /* bytes of a whole note */
+#define CHECKPOINT_LINE_MAX 4096        /* bytes of any one line, without its newline */
+#define CHECKPOINT_NAME_MAX 255         /* bytes of an origin or a key name */
+#define CHECKPOINT_EXTENSIONS_MAX 16    /* extension lines */
+#define CHECKPOINT_SIGNATURES_MAX 16    /* signature lines */
 
 #define CHECKPOINT_ED25519_PUBLIC_LEN 32
 #define CHECKPOINT_ED25519_SIG_LEN 64
 
 enum {
-        CHECKPOINT_E_FORMAT = 1,        /* not a well-formed signed note or checkpoint */
-        CHECKPOINT_E_LIMIT,             /* a size or count limit above is exceeded */
-        CHECKPOINT_E_UNSIGNED,          /* no signature line by the expected key */
-        CHECKPOINT_E_SIGNATURE,         /* a signature line by the expected key does not verify */
-        CHECKPOINT_E_ORIGIN,            /* the origin is not the expected one */
-        CHECKPOINT_E_KEY,               /* a malformed vkey, key name or origin */
+        CHECKPOINT_E_FORMAT = 1, /* not a well-formed signed note or checkpoint */
+        CHECKPOINT_E_LIMIT,      /* a size or count limit above is exceeded */
+        CHECKPOINT_E_UNSIGNED,   /* no signature line by the expected key */
+        CHECKPOINT_E_SIGNATURE,  /* a signature line by the expected key does not verify */
+        CHECKPOINT_E_ORIGIN,     /* the origin is not the expected one */
+        CHECKPOINT_E_KEY,        /* a malformed vkey, key name or origin */
         _CHECKPOINT_E_MAX,
 };
 
@@ -125,9 +125,8 @@ int checkpoint_verifier_vkey(const CheckpointVerifier *v, char **ret);
  */
 int checkpoint_format(const char *origin, uint64_t size, const uint8_t root[MERKLE_HASH_LEN],
                       const char *const *extensions, size_t n_extensions, char **ret);
-int checkpoint_sign(const CheckpointSigner *s, const char *origin, uint64_t size,
-                    const uint8_t root[MERKLE_HASH_LEN], const char *const *extensions, size_t n_extensions,
-                    char **ret);
+int checkpoint_sign(const CheckpointSigner *s, const char *origin, uint64_t size, const uint8_t root[MERKLE_HASH_LEN],
+                    const char *const *extensions, size_t n_extensions, char **ret);
 
 /* ------------------------------------------------------------------------ */
 /* Reading */
@@ -135,7 +134,7 @@ int checkpoint_sign(const CheckpointSigner *s, const char *origin, uint64_t size
 typedef struct CheckpointSignature {
         char *key_name;
         uint32_t key_hash;
-        uint8_t *sig;                   /* the bytes after the key hash (64 for Ed25519) */
+        uint8_t *sig; /* the bytes after the key hash (64 for Ed25519) */
         size_t sig_len;
 } CheckpointSignature;
 
@@ -146,7 +145,7 @@ typedef struct Checkpoint {
         uint8_t root[MERKLE_HASH_LEN];
         char **extensions;
         size_t n_extensions;
-        char *text;                     /* the signed note text, exactly as received (NUL-terminated) */
+        char *text; /* the signed note text, exactly as received (NUL-terminated) */
         size_t text_len;
         CheckpointSignature *signatures;
         size_t n_signatures;
@@ -174,8 +173,7 @@ int checkpoint_verify(const Checkpoint *c, const CheckpointVerifier *v);
  * NULL, require that origin. *ret is set only on success.
  * Return: 0, any code of checkpoint_parse() and checkpoint_verify(), CHECKPOINT_E_ORIGIN.
  */
-int checkpoint_open(const char *note, size_t size, const CheckpointVerifier *v, const char *origin,
-                    Checkpoint **ret);
+int checkpoint_open(const char *note, size_t size, const CheckpointVerifier *v, const char *origin, Checkpoint **ret);
 
 /*
  * checkpoint_note_verify(): verify any C2SP signed note (the text is not

@@ -29,21 +29,21 @@ struct ExchangeLog {
         MDB_env *env;
         MDB_dbi entries;
         MDB_dbi by_subject;
-        MDB_dbi tree;                   /* complete Merkle nodes: level(1) || index(8, BE) -> hash(32) */
-        MDB_dbi checkpoints;            /* tree size (8, BE) -> signed note */
-        uint64_t checkpoint_size;       /* writer thread only: size of the last checkpoint */
-        uint64_t checkpoint_due;        /* writer thread only: monotonic usec */
-        MerkleAppender merkle;          /* writer thread only: the right frontier */
+        MDB_dbi tree;             /* complete Merkle nodes: level(1) || index(8, BE) -> hash(32) */
+        MDB_dbi checkpoints;      /* tree size (8, BE) -> signed note */
+        uint64_t checkpoint_size; /* writer thread only: size of the last checkpoint */
+        uint64_t checkpoint_due;  /* writer thread only: monotonic usec */
+        MerkleAppender merkle;    /* writer thread only: the right frontier */
         Mailbox queue;
         pthread_t thread;
         bool thread_started;
         atomic_bool stop;
         ExlogOptions opts;
-        uint64_t next_seq;              /* writer thread only */
-        uint64_t last_time;             /* writer thread only */
-        atomic_uint_fast64_t size;      /* committed entries */
+        uint64_t next_seq;         /* writer thread only */
+        uint64_t last_time;        /* writer thread only */
+        atomic_uint_fast64_t size; /* committed entries */
         atomic_uint_fast64_t batches, failures, max_batch_seen;
-        char *buf;                      /* writer's serialisation buffer */
+        char *buf; /* writer's serialisation buffer */
         size_t buf_size;
 };
 
@@ -160,8 +160,8 @@ static int checkpoint_make(ExchangeLog *log)
         if (r < 0)
                 return r;
         snprintf(ext, sizeof(ext), "time %s", format_rfc3339(now_usec(CLOCK_REALTIME), t));
-        r = checkpoint_sign(log->opts.checkpoints, checkpoint_signer_name(log->opts.checkpoints), log->next_seq,
-                            root, exts, 1, &note);
+        r = checkpoint_sign(log->opts.checkpoints, checkpoint_signer_name(log->opts.checkpoints), log->next_seq, root,
+                            exts, 1, &note);
         if (r != 0)
                 return r < 0 ? r : -EINVAL;
         r = mdb_txn_begin(log->env, NULL, 0, &txn);
@@ -200,7 +200,7 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
         MDB_txn *txn = NULL;
         MailboxItem *it;
         uint64_t seq0 = log->next_seq;
-        MerkleAppender merkle0 = log->merkle;   /* to roll back if the transaction fails */
+        MerkleAppender merkle0 = log->merkle; /* to roll back if the transaction fails */
         unsigned i;
         int r;
 
@@ -437,8 +437,7 @@ int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
                 .max_batch = opts && opts->max_batch ? opts->max_batch : 1024,
                 .queue_capacity = opts && opts->queue_capacity ? opts->queue_capacity : 65536,
                 .checkpoints = opts ? opts->checkpoints : NULL,
-                .checkpoint_interval_ms = opts && opts->checkpoint_interval_ms ? opts->checkpoint_interval_ms
-                                                                               : 10000,
+                .checkpoint_interval_ms = opts && opts->checkpoint_interval_ms ? opts->checkpoint_interval_ms : 10000,
         };
         r = mailbox_init(&log->queue, log->opts.queue_capacity);
         if (r < 0) {
@@ -507,7 +506,7 @@ void exlog_stats(ExchangeLog *log, ExlogStats *ret)
 
 struct ExlogReader {
         MDB_env *env;
-        bool shared;                    /* the env belongs to an ExchangeLog */
+        bool shared; /* the env belongs to an ExchangeLog */
         MDB_dbi entries;
         MDB_dbi tree;
         MDB_dbi checkpoints;
@@ -567,8 +566,12 @@ int exlog_reader_new(ExlogReader **ret, ExchangeLog *log)
 
         if (!r)
                 return -ENOMEM;
-        *r = (ExlogReader){ .env = log->env, .shared = true, .entries = log->entries, .tree = log->tree,
-                            .checkpoints = log->checkpoints, .by_subject = log->by_subject };
+        *r = (ExlogReader){ .env = log->env,
+                            .shared = true,
+                            .entries = log->entries,
+                            .tree = log->tree,
+                            .checkpoints = log->checkpoints,
+                            .by_subject = log->by_subject };
         *ret = r;
         return 0;
 }

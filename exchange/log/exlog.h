@@ -31,17 +31,17 @@ typedef struct ExchangeLog ExchangeLog;
 typedef struct CheckpointSigner CheckpointSigner;
 
 typedef struct ExlogOptions {
-        size_t map_size;                /* LMDB map size (bytes); default 16 GiB */
+        size_t map_size;                     /* LMDB map size (bytes); default 16 GiB */
         const CheckpointSigner *checkpoints; /* signs checkpoints (its name is the origin), or NULL */
-        unsigned checkpoint_interval_ms; /* default 10 s; also one at close */
-        unsigned max_batch;             /* entries per transaction; default 1024 */
-        size_t queue_capacity;          /* records waiting for the writer; default 65536 */
+        unsigned checkpoint_interval_ms;     /* default 10 s; also one at close */
+        unsigned max_batch;                  /* entries per transaction; default 1024 */
+        size_t queue_capacity;               /* records waiting for the writer; default 65536 */
 } ExlogOptions;
 
 typedef struct ExlogRecord {
-        MailboxItem item;               /* item.kind is the caller's; the writer leaves it alone */
-        Mailbox *reply_to;              /* where the record is posted when done */
-        const char *body;               /* "{...}" (the caller owns it; must outlive the append) */
+        MailboxItem item;  /* item.kind is the caller's; the writer leaves it alone */
+        Mailbox *reply_to; /* where the record is posted when done */
+        const char *body;  /* "{...}" (the caller owns it; must outlive the append) */
         size_t body_size;
         char subject[PSEUDONYM_HEX_LEN + 1]; /* subject pseudonym for the index, "" when none */
         /*
@@ -58,10 +58,10 @@ typedef struct ExlogRecord {
         const char *(*alt_body)(void *hook_data, int hook_result, size_t *ret_size);
         void *hook_data;
         /* Set by the writer before posting back: */
-        int result;                     /* 0 durable, -errno not logged */
-        int hook_result;                /* what the hook returned (0 when none) */
+        int result;      /* 0 durable, -errno not logged */
+        int hook_result; /* what the hook returned (0 when none) */
         uint64_t seq;
-        uint64_t time_usec;             /* CLOCK_REALTIME of the entry */
+        uint64_t time_usec; /* CLOCK_REALTIME of the entry */
 } ExlogRecord;
 
 /*

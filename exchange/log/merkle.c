@@ -69,10 +69,8 @@ static int hash3(uint8_t prefix, const void *a, size_t na, const void *b, size_t
 
         if (!ctx)
                 return -ENOMEM;
-        if (!EVP_DigestInit_ex2(ctx, hash_md, NULL) ||
-            !EVP_DigestUpdate(ctx, &prefix, 1) ||
-            (na > 0 && !EVP_DigestUpdate(ctx, a, na)) ||
-            (nb > 0 && !EVP_DigestUpdate(ctx, b, nb)) ||
+        if (!EVP_DigestInit_ex2(ctx, hash_md, NULL) || !EVP_DigestUpdate(ctx, &prefix, 1) ||
+            (na > 0 && !EVP_DigestUpdate(ctx, a, na)) || (nb > 0 && !EVP_DigestUpdate(ctx, b, nb)) ||
             !EVP_DigestFinal_ex(ctx, out, &n) || n != MERKLE_HASH_LEN)
                 return -ENOMEM;
         return 0;
@@ -120,7 +118,7 @@ const char *merkle_strerror(int code)
 
 static unsigned bit_length(uint64_t x)
 {
-        return x ? 64 - (unsigned) __builtin_clzll(x) : 0;
+        return x ? 64 - (unsigned)__builtin_clzll(x) : 0;
 }
 
 /* The largest power of two smaller than n, for n >= 2 (RFC 9162 "k"). */
@@ -144,7 +142,7 @@ bool merkle_subtree_valid(uint64_t start, uint64_t end)
         if (size > UINT64_C(1) << 63)
                 return start == 0; /* BIT_CEIL(size) would be 2^64 */
         if (size <= 1)
-                return true;       /* BIT_CEIL(0) = BIT_CEIL(1) = 1 */
+                return true; /* BIT_CEIL(0) = BIT_CEIL(1) = 1 */
         return (start & ((UINT64_C(1) << bit_length(size - 1)) - 1)) == 0;
 }
 
@@ -169,7 +167,7 @@ int merkle_appender_append(MerkleAppender *a, const uint8_t leaf_hash[MERKLE_HAS
                 return -EOVERFLOW;
 
         memcpy(h, leaf_hash, MERKLE_HASH_LEN);
-        ret_nodes[n] = (MerkleNode) { .level = 0, .index = index };
+        ret_nodes[n] = (MerkleNode){ .level = 0, .index = index };
         memcpy(ret_nodes[n++].hash, h, MERKLE_HASH_LEN);
 
         /*
@@ -184,7 +182,7 @@ int merkle_appender_append(MerkleAppender *a, const uint8_t leaf_hash[MERKLE_HAS
                         return r;
                 level++;
                 index >>= 1;
-                ret_nodes[n] = (MerkleNode) { .level = level, .index = index };
+                ret_nodes[n] = (MerkleNode){ .level = level, .index = index };
                 memcpy(ret_nodes[n++].hash, h, MERKLE_HASH_LEN);
         }
 
@@ -333,13 +331,13 @@ static int inclusion_path(MerkleGetFn get, void *userdata, uint64_t index, uint6
                 len++;
         }
 
-        reverse_copy(ret_path, (const uint8_t (*)[MERKLE_HASH_LEN]) found, len);
+        reverse_copy(ret_path, (const uint8_t(*)[MERKLE_HASH_LEN])found, len);
         *ret_len = len;
         return 0;
 }
 
-int merkle_subtree_inclusion_proof(MerkleGetFn get, void *userdata, uint64_t index, uint64_t start,
-                                   uint64_t end, uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len)
+int merkle_subtree_inclusion_proof(MerkleGetFn get, void *userdata, uint64_t index, uint64_t start, uint64_t end,
+                                   uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len)
 {
         if (!merkle_subtree_valid(start, end))
                 return MERKLE_E_SUBTREE;
@@ -413,13 +411,13 @@ static int consistency_path(MerkleGetFn get, void *userdata, uint64_t start, uin
                 len++;
         }
 
-        reverse_copy(ret_path, (const uint8_t (*)[MERKLE_HASH_LEN]) found, len);
+        reverse_copy(ret_path, (const uint8_t(*)[MERKLE_HASH_LEN])found, len);
         *ret_len = len;
         return 0;
 }
 
-int merkle_subtree_consistency_proof(MerkleGetFn get, void *userdata, uint64_t start, uint64_t end,
-                                     uint64_t size, uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len)
+int merkle_subtree_consistency_proof(MerkleGetFn get, void *userdata, uint64_t start, uint64_t end, uint64_t size,
+                                     uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len)
 {
         if (!merkle_subtree_valid(start, end) || end > size)
                 return MERKLE_E_SUBTREE;
@@ -491,8 +489,7 @@ static int inclusion_evaluate(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t
 }
 
 int merkle_verify_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t index, uint64_t size,
-                            const uint8_t (*path)[MERKLE_HASH_LEN], size_t len,
-                            const uint8_t root[MERKLE_HASH_LEN])
+                            const uint8_t (*path)[MERKLE_HASH_LEN], size_t len, const uint8_t root[MERKLE_HASH_LEN])
 {
         uint8_t r[MERKLE_HASH_LEN];
         int k;
@@ -523,8 +520,7 @@ int merkle_verify_subtree_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], ui
 }
 
 int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[MERKLE_HASH_LEN],
-                              const uint8_t root2[MERKLE_HASH_LEN], const uint8_t (*path)[MERKLE_HASH_LEN],
-                              size_t len)
+                              const uint8_t root2[MERKLE_HASH_LEN], const uint8_t (*path)[MERKLE_HASH_LEN], size_t len)
 {
         uint8_t fr[MERKLE_HASH_LEN], sr[MERKLE_HASH_LEN];
         uint64_t fn, sn;
@@ -611,8 +607,7 @@ static void shift3(uint64_t *fn, uint64_t *sn, uint64_t *tn)
 }
 
 int merkle_verify_subtree_consistency(uint64_t start, uint64_t end, uint64_t size,
-                                      const uint8_t subtree_hash[MERKLE_HASH_LEN],
-                                      const uint8_t root[MERKLE_HASH_LEN],
+                                      const uint8_t subtree_hash[MERKLE_HASH_LEN], const uint8_t root[MERKLE_HASH_LEN],
                                       const uint8_t (*path)[MERKLE_HASH_LEN], size_t len)
 {
         uint8_t fr[MERKLE_HASH_LEN], sr[MERKLE_HASH_LEN];

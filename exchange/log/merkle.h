@@ -56,12 +56,12 @@
 #define MERKLE_PROOF_MAX 65
 
 enum {
-        MERKLE_E_INDEX = 1,             /* leaf index outside the tree (index >= size, or outside [start, end)) */
-        MERKLE_E_SIZE,                  /* tree sizes: size1 > size2, or a consistency proof from the empty tree */
-        MERKLE_E_SUBTREE,               /* [start, end) is not a valid subtree, or end > size */
-        MERKLE_E_PROOF_LENGTH,          /* the proof has too many or too few hashes */
-        MERKLE_E_ROOT_MISMATCH,         /* the root computed from the proof is not the given root (of the larger tree) */
-        MERKLE_E_OLD_ROOT_MISMATCH,     /* consistency: the first root (or subtree hash) computed is not the given one */
+        MERKLE_E_INDEX = 1,         /* leaf index outside the tree (index >= size, or outside [start, end)) */
+        MERKLE_E_SIZE,              /* tree sizes: size1 > size2, or a consistency proof from the empty tree */
+        MERKLE_E_SUBTREE,           /* [start, end) is not a valid subtree, or end > size */
+        MERKLE_E_PROOF_LENGTH,      /* the proof has too many or too few hashes */
+        MERKLE_E_ROOT_MISMATCH,     /* the root computed from the proof is not the given root (of the larger tree) */
+        MERKLE_E_OLD_ROOT_MISMATCH, /* consistency: the first root (or subtree hash) computed is not the given one */
         _MERKLE_E_MAX,
 };
 
@@ -94,7 +94,7 @@ typedef struct MerkleNode {
 } MerkleNode;
 
 typedef struct MerkleAppender {
-        uint64_t size;                  /* leaves appended so far */
+        uint64_t size; /* leaves appended so far */
         /* frontier[L] is meaningful when bit L of size is set: node (L, (size >> L) - 1) */
         uint8_t frontier[MERKLE_MAX_LEVELS][MERKLE_HASH_LEN];
 } MerkleAppender;
@@ -169,10 +169,10 @@ int merkle_consistency_proof(MerkleGetFn get, void *userdata, uint64_t size1, ui
  * RFC 9162 consistency proof.
  * Return: 0, MERKLE_E_SUBTREE, MERKLE_E_INDEX, or a negative errno.
  */
-int merkle_subtree_inclusion_proof(MerkleGetFn get, void *userdata, uint64_t index, uint64_t start,
-                                   uint64_t end, uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len);
-int merkle_subtree_consistency_proof(MerkleGetFn get, void *userdata, uint64_t start, uint64_t end,
-                                     uint64_t size, uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len);
+int merkle_subtree_inclusion_proof(MerkleGetFn get, void *userdata, uint64_t index, uint64_t start, uint64_t end,
+                                   uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len);
+int merkle_subtree_consistency_proof(MerkleGetFn get, void *userdata, uint64_t start, uint64_t end, uint64_t size,
+                                     uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len);
 
 /* ------------------------------------------------------------------------ */
 /* Verification (pure: any input, however hostile, is only read in bounds) */
@@ -185,8 +185,7 @@ int merkle_subtree_consistency_proof(MerkleGetFn get, void *userdata, uint64_t s
  * MERKLE_E_ROOT_MISMATCH, or -ENOMEM.
  */
 int merkle_verify_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t index, uint64_t size,
-                            const uint8_t (*path)[MERKLE_HASH_LEN], size_t len,
-                            const uint8_t root[MERKLE_HASH_LEN]);
+                            const uint8_t (*path)[MERKLE_HASH_LEN], size_t len, const uint8_t root[MERKLE_HASH_LEN]);
 
 /*
  * merkle_verify_consistency(): RFC 9162 2.1.4.2: the tree of size2 with
@@ -197,8 +196,7 @@ int merkle_verify_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t i
  * MERKLE_E_ROOT_MISMATCH, or -ENOMEM.
  */
 int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[MERKLE_HASH_LEN],
-                              const uint8_t root2[MERKLE_HASH_LEN], const uint8_t (*path)[MERKLE_HASH_LEN],
-                              size_t len);
+                              const uint8_t root2[MERKLE_HASH_LEN], const uint8_t (*path)[MERKLE_HASH_LEN], size_t len);
 
 /*
  * merkle_verify_subtree_inclusion(): MTC draft "Verifying a Subtree
@@ -219,8 +217,7 @@ int merkle_verify_subtree_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], ui
  * MERKLE_E_OLD_ROOT_MISMATCH (subtree hash), MERKLE_E_ROOT_MISMATCH, or -ENOMEM.
  */
 int merkle_verify_subtree_consistency(uint64_t start, uint64_t end, uint64_t size,
-                                      const uint8_t subtree_hash[MERKLE_HASH_LEN],
-                                      const uint8_t root[MERKLE_HASH_LEN],
+                                      const uint8_t subtree_hash[MERKLE_HASH_LEN], const uint8_t root[MERKLE_HASH_LEN],
                                       const uint8_t (*path)[MERKLE_HASH_LEN], size_t len);
 
 /* ------------------------------------------------------------------------ */

@@ -15,13 +15,13 @@
 #include "util/macro.h"
 
 static unsigned checks;
-#define check(expr)                                                                     \
-        do {                                                                            \
-                checks++;                                                               \
-                if (!(expr)) {                                                          \
+#define check(expr)                                                                              \
+        do {                                                                                     \
+                checks++;                                                                        \
+                if (!(expr)) {                                                                   \
                         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                        \
-                }                                                                       \
+                        abort();                                                                 \
+                }                                                                                \
         } while (0)
 
 #define NAME "xbus.test/log"
@@ -29,8 +29,8 @@ static unsigned checks;
 static char dir[] = "/tmp/test-checkpoint-XXXXXX";
 static char key_path[256], pub_path[256], key2_path[256], pub2_path[256];
 static const uint8_t root_a[MERKLE_HASH_LEN] = { 0x5d, 0xc9, 0xda, 0x79, 0xa7, 0x06, 0x59, 0xa9, 0xad, 0x55, 0x9c,
-                                                  0xb7, 0x01, 0xde, 0xd9, 0xa2, 0xab, 0x9d, 0x82, 0x3a, 0xad, 0x2f,
-                                                  0x49, 0x60, 0xcf, 0xe3, 0x70, 0xef, 0xf4, 0x60, 0x43, 0x28 };
+                                                 0xb7, 0x01, 0xde, 0xd9, 0xa2, 0xab, 0x9d, 0x82, 0x3a, 0xad, 0x2f,
+                                                 0x49, 0x60, 0xcf, 0xe3, 0x70, 0xef, 0xf4, 0x60, 0x43, 0x28 };
 
 static void write_file(const char *path, const void *data, size_t n, mode_t mode)
 {
@@ -66,7 +66,7 @@ static char *replace(const char *s, const char *old, const char *new)
         check(p);
         r = malloc(strlen(s) - strlen(old) + strlen(new) + 1);
         check(r);
-        memcpy(r, s, (size_t) (p - s));
+        memcpy(r, s, (size_t)(p - s));
         strcpy(r + (p - s), new);
         strcat(r, p + strlen(old));
         return r;
@@ -113,7 +113,7 @@ static const char *sig_line(const char *note)
 
 static int b64_decode_std(const char *in, uint8_t *out)
 {
-        int n = EVP_DecodeBlock(out, (const unsigned char *) in, (int) strlen(in));
+        int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)strlen(in));
         size_t len = strlen(in);
 
         check(n >= 0);
@@ -126,7 +126,7 @@ static int b64_decode_std(const char *in, uint8_t *out)
 
 static void b64_encode_std(const uint8_t *in, size_t n, char *out)
 {
-        EVP_EncodeBlock((unsigned char *) out, in, (int) n);
+        EVP_EncodeBlock((unsigned char *)out, in, (int)n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -144,7 +144,7 @@ static void test_roundtrip(CheckpointSigner *s)
         check(checkpoint_format(NAME, 12345, root_a, ext, 2, &text) == 0);
         check(strncmp(note, text, strlen(text)) == 0);
         check(streq(text, NAME "\n12345\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n"
-                          "time 2026-11-22T08:00:00Z\nxbus shard 1\n"));
+                               "time 2026-11-22T08:00:00Z\nxbus shard 1\n"));
         check(strncmp(sig_line(note), "\xe2\x80\x94 " NAME " ", strlen(NAME) + 5) == 0);
 
         check(checkpoint_parse(note, strlen(note), &c) == 0);
@@ -273,7 +273,7 @@ static void test_tamper(CheckpointSigner *s, CheckpointSigner *other_s)
                 char mod[256];
 
                 blob[i] ^= 0x20;
-                b64_encode_std(blob, (size_t) n, mod);
+                b64_encode_std(blob, (size_t)n, mod);
                 t = replace(note, b64, mod);
                 check(parse_str(t) == 0);
                 check(open_str(t, v) == (i < 4 ? CHECKPOINT_E_UNSIGNED : CHECKPOINT_E_SIGNATURE));
@@ -296,7 +296,7 @@ static void test_tamper(CheckpointSigner *s, CheckpointSigner *other_s)
         free(t);
 
         /* the signature line removed: not a signed note any more */
-        t = strndup(note, (size_t) (sig_line(note) - note));
+        t = strndup(note, (size_t)(sig_line(note) - note));
         check(parse_str(t) == CHECKPOINT_E_FORMAT && open_str(t, v) == CHECKPOINT_E_FORMAT);
         free(t);
 
@@ -371,21 +371,21 @@ static void test_strict(CheckpointSigner *s)
                 { "o\n1 \n%s\n", CHECKPOINT_E_FORMAT },
                 { "o\n0x10\n%s\n", CHECKPOINT_E_FORMAT },
                 { "o\n1\n%s\next\n", 0 },
-                { "o\n1\n%s\n\next\n", CHECKPOINT_E_FORMAT },           /* empty line */
+                { "o\n1\n%s\n\next\n", CHECKPOINT_E_FORMAT }, /* empty line */
                 { "o\n\n1\n%s\n", CHECKPOINT_E_FORMAT },
                 { "\no\n1\n%s\n", CHECKPOINT_E_FORMAT },
-                { "o\n1\n", CHECKPOINT_E_FORMAT },                        /* two lines */
+                { "o\n1\n", CHECKPOINT_E_FORMAT }, /* two lines */
                 { "o\n%s\n", CHECKPOINT_E_FORMAT },
-                { "o\r\n1\r\n%s\r\n", CHECKPOINT_E_FORMAT },             /* CR */
-                { "o\t\n1\n%s\n", CHECKPOINT_E_FORMAT },                 /* tab */
-                { "o\x7f\n1\n%s\n", CHECKPOINT_E_FORMAT },               /* DEL */
-                { "o\xc2\x85\n1\n%s\n", CHECKPOINT_E_FORMAT },           /* U+0085, a C1 control */
-                { "o\xff\n1\n%s\n", CHECKPOINT_E_FORMAT },               /* not UTF-8 */
-                { "o\xc0\xaf\n1\n%s\n", CHECKPOINT_E_FORMAT },           /* overlong */
-                { "o\xed\xa0\x80\n1\n%s\n", CHECKPOINT_E_FORMAT },       /* surrogate */
-                { "o\xe2\x82\n1\n%s\n", CHECKPOINT_E_FORMAT },           /* truncated */
-                { "o\xf4\x90\x80\x80\n1\n%s\n", CHECKPOINT_E_FORMAT },   /* beyond U+10FFFF */
-                { "o o\n1\n%s\n", 0 },                                    /* origins may hold spaces */
+                { "o\r\n1\r\n%s\r\n", CHECKPOINT_E_FORMAT },           /* CR */
+                { "o\t\n1\n%s\n", CHECKPOINT_E_FORMAT },               /* tab */
+                { "o\x7f\n1\n%s\n", CHECKPOINT_E_FORMAT },             /* DEL */
+                { "o\xc2\x85\n1\n%s\n", CHECKPOINT_E_FORMAT },         /* U+0085, a C1 control */
+                { "o\xff\n1\n%s\n", CHECKPOINT_E_FORMAT },             /* not UTF-8 */
+                { "o\xc0\xaf\n1\n%s\n", CHECKPOINT_E_FORMAT },         /* overlong */
+                { "o\xed\xa0\x80\n1\n%s\n", CHECKPOINT_E_FORMAT },     /* surrogate */
+                { "o\xe2\x82\n1\n%s\n", CHECKPOINT_E_FORMAT },         /* truncated */
+                { "o\xf4\x90\x80\x80\n1\n%s\n", CHECKPOINT_E_FORMAT }, /* beyond U+10FFFF */
+                { "o o\n1\n%s\n", 0 },                                 /* origins may hold spaces */
                 { "nh\xe1\xba\xadt-k\xc3\xbd\n1\n%s\n", 0 },
         };
         struct {
@@ -407,17 +407,18 @@ static void test_strict(CheckpointSigner *s)
         const char *sigs_bad[] = {
                 "-- " NAME " AAAA\n",
                 "- " NAME " AAAA\n",
-                "\xe2\x80\x94" NAME " AAAAAAAA\n",                      /* no space after the dash */
-                "\xe2\x80\x94 " NAME "\n",                              /* no signature */
+                "\xe2\x80\x94" NAME " AAAAAAAA\n", /* no space after the dash */
+                "\xe2\x80\x94 " NAME "\n",         /* no signature */
                 "\xe2\x80\x94 " NAME " \n",
-                "\xe2\x80\x94  AAAAAAAA\n",                             /* no name */
-                "\xe2\x80\x94 " NAME " AAAA\n",                         /* 3 bytes */
-                "\xe2\x80\x94 " NAME " AAAAAA==\n",                     /* 4 bytes: key hash only */
+                "\xe2\x80\x94  AAAAAAAA\n",         /* no name */
+                "\xe2\x80\x94 " NAME " AAAA\n",     /* 3 bytes */
+                "\xe2\x80\x94 " NAME " AAAAAA==\n", /* 4 bytes: key hash only */
                 "\xe2\x80\x94 " NAME " AAAAAAAA AAAA\n",
-                "\xe2\x80\x94 " NAME " AAAAAAAA\n\n",                   /* blank line after */
-                "\xe2\x80\x94 " NAME " AAAAAAAA",                       /* no final newline */
-                "\xe2\x80\x94 a+b AAAAAAAA\n",                          /* '+' in the name */
-                "\xe2\x80\x94 a\xc2\xa0" "b AAAAAAAA\n",                /* NBSP in the name */
+                "\xe2\x80\x94 " NAME " AAAAAAAA\n\n", /* blank line after */
+                "\xe2\x80\x94 " NAME " AAAAAAAA",     /* no final newline */
+                "\xe2\x80\x94 a+b AAAAAAAA\n",        /* '+' in the name */
+                "\xe2\x80\x94 a\xc2\xa0"
+                "b AAAAAAAA\n", /* NBSP in the name */
                 "\xe2\x80\x94 " NAME " AAAAAAAA\nextra\n",
                 "",
         };
@@ -503,7 +504,7 @@ static void test_strict(CheckpointSigner *s)
                 big = malloc(CHECKPOINT_NOTE_MAX + 4096);
                 check(big);
                 {
-                        size_t o = (size_t) snprintf(big, CHECKPOINT_NOTE_MAX, "o\n1\n%s\n", root64);
+                        size_t o = (size_t)snprintf(big, CHECKPOINT_NOTE_MAX, "o\n1\n%s\n", root64);
 
                         memset(big + o, 'e', CHECKPOINT_LINE_MAX + 1);
                         big[o + CHECKPOINT_LINE_MAX + 1] = 0;
@@ -529,11 +530,25 @@ static void test_strict(CheckpointSigner *s)
 static void test_names_and_vkeys(CheckpointSigner *s)
 {
         static const char *const good[] = {
-                "example.com/log", "a", "nh\xe1\xba\xadt-k\xc3\xbd", "x:y/z@1",
+                "example.com/log",
+                "a",
+                "nh\xe1\xba\xadt-k\xc3\xbd",
+                "x:y/z@1",
         };
         static const char *const bad[] = {
-                "", "a b", "a+b", "a\tb", "a\nb", "a\xc2\xa0" "b", "a\xe3\x80\x80" "b", "a\xff", "a\x7f",
-                "a\xe2\x80\xa8" "b",
+                "",
+                "a b",
+                "a+b",
+                "a\tb",
+                "a\nb",
+                "a\xc2\xa0"
+                "b",
+                "a\xe3\x80\x80"
+                "b",
+                "a\xff",
+                "a\x7f",
+                "a\xe2\x80\xa8"
+                "b",
         };
         char long_name[CHECKPOINT_NAME_MAX + 2];
         CheckpointVerifier *v = NULL;
@@ -576,7 +591,7 @@ static void test_names_and_vkeys(CheckpointSigner *s)
                 memcpy(hex, vk + strlen(NAME) + 1, 8);
                 hex[8] = 0;
                 for (int i = 0; i < 9; i++)
-                        upper[i] = (char) (hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
+                        upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
                 /* a different key hash */
                 snprintf(b_hash, sizeof(b_hash), "%s", vk);
                 b_hash[strlen(NAME) + 1] = hex[0] == '0' ? '1' : '0';
@@ -588,10 +603,10 @@ static void test_names_and_vkeys(CheckpointSigner *s)
                         check(b64_decode_std(vk + strlen(NAME) + 10, raw) == 33);
                         raw[0] = 0x02;
                         b64_encode_std(raw, 33, k64);
-                        snprintf(b_alg, sizeof(b_alg), "%.*s%s", (int) strlen(NAME) + 10, vk, k64);
+                        snprintf(b_alg, sizeof(b_alg), "%.*s%s", (int)strlen(NAME) + 10, vk, k64);
                 }
                 snprintf(b_trail, sizeof(b_trail), "%s=", vk);
-                snprintf(b_short, sizeof(b_short), "%.*s", (int) strlen(vk) - 4, vk);
+                snprintf(b_short, sizeof(b_short), "%.*s", (int)strlen(vk) - 4, vk);
                 t = replace(vk, hex, upper);
                 snprintf(b_upper, sizeof(b_upper), "%s", t);
                 free(t);

@@ -82,8 +82,11 @@ int main(void)
         EVP_PKEY_free(pkey);
 
         assert(mkdtemp(dir));
-        assert(exlog_open(&log, dir, &(ExlogOptions){ .max_batch = 64, .queue_capacity = 256, .checkpoints = cps,
-                                                      .checkpoint_interval_ms = 50 }) == 0);
+        assert(exlog_open(&log, dir,
+                          &(ExlogOptions){ .max_batch = 64,
+                                           .queue_capacity = 256,
+                                           .checkpoints = cps,
+                                           .checkpoint_interval_ms = 50 }) == 0);
         assert(exlog_size(log) == 0);
 
         /* refusal: the body must be a JSON object text */
@@ -150,7 +153,8 @@ int main(void)
                         uint8_t ps[32];
                         uint64_t seqs[2000], page[7], prev = UINT64_MAX;
                         size_t ns = 0, np, total = 0;
-                        assert(hex_decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", ps, 32) == 0);
+                        assert(hex_decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", ps, 32) ==
+                               0);
                         assert(exlog_reader_subject(reader, ps, UINT64_MAX, seqs, 2000, &ns) == 0);
                         assert(ns == N_THREADS * ((N_PER_THREAD + 2) / 3));
                         for (size_t q = 1; q < ns; q++)
@@ -232,8 +236,11 @@ int main(void)
                 unsigned won = 0, refused = 0, done = 0;
                 assert(mailbox_init(&mb, 0) == 0);
                 for (int q = 0; q < 5; q++) {
-                        recs[q] = (ExlogRecord){ .body = "{\"use\":true}", .body_size = 12, .reply_to = &mb,
-                                                 .hook = single_use, .hook_data = &single_use_count,
+                        recs[q] = (ExlogRecord){ .body = "{\"use\":true}",
+                                                 .body_size = 12,
+                                                 .reply_to = &mb,
+                                                 .hook = single_use,
+                                                 .hook_data = &single_use_count,
                                                  .alt_body = refused_body };
                         assert(exlog_append(log, &recs[q]) == 0);
                 }

@@ -15,13 +15,13 @@
 #define MAXN 300
 
 static unsigned checks;
-#define check(expr)                                                                     \
-        do {                                                                            \
-                checks++;                                                               \
-                if (!(expr)) {                                                          \
+#define check(expr)                                                                              \
+        do {                                                                                     \
+                checks++;                                                                        \
+                if (!(expr)) {                                                                   \
                         fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                        \
-                }                                                                       \
+                        abort();                                                                 \
+                }                                                                                \
         } while (0)
 
 /* ------------------------------------------------------------------------ */
@@ -122,8 +122,8 @@ static void naive_subproof(uint64_t m, uint64_t a, uint64_t b, bool flag, uint8_
 }
 
 /* SUBTREE_SUBPROOF(start, end, D[a:b], flag) of the MTC draft (start/end relative to a) */
-static void naive_subtree_subproof(uint64_t start, uint64_t end, uint64_t a, uint64_t b, bool flag,
-                                   uint8_t (*out)[H], size_t *len)
+static void naive_subtree_subproof(uint64_t start, uint64_t end, uint64_t a, uint64_t b, bool flag, uint8_t (*out)[H],
+                                   size_t *len)
 {
         uint64_t n = b - a, k;
 
@@ -161,15 +161,14 @@ static bool naive_subtree_valid(uint64_t start, uint64_t end)
 
 static void flip(uint8_t h[H], unsigned bit)
 {
-        h[(bit / 8) % H] ^= (uint8_t) (1u << (bit % 8));
+        h[(bit / 8) % H] ^= (uint8_t)(1u << (bit % 8));
 }
 
 static void test_known_vectors(void)
 {
         /* The RFC 6962 reference leaves and roots (also in the transparency-dev testdata). */
         static const char *const data_hex[] = {
-                "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                "606162636465666768696a6b6c6d6e6f",
+                "", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f",
         };
         static const char *const roots_hex[] = {
                 "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -236,7 +235,7 @@ static void test_against_model(void)
                 /* the appender: emits exactly the new complete nodes */
                 check(merkle_appender_append(&a, leaves[n - 1], nodes, &nn) == 0);
                 check(a.size == n);
-                check(nn == 1 + (size_t) __builtin_ctzll(n));
+                check(nn == 1 + (size_t)__builtin_ctzll(n));
                 for (size_t i = 0; i < nn; i++) {
                         uint8_t exp[H];
                         uint64_t lo = nodes[i].index << nodes[i].level, hi = (nodes[i].index + 1) << nodes[i].level;
@@ -248,7 +247,7 @@ static void test_against_model(void)
                 }
                 check(merkle_mem_store_append(s, leaves[n - 1]) == 0);
                 stored += nn;
-                check(stored == 2 * n - (uint64_t) __builtin_popcountll(n));
+                check(stored == 2 * n - (uint64_t)__builtin_popcountll(n));
 
                 naive_mth(0, n, want);
                 check(merkle_appender_root(&a, root) == 0 && memcmp(root, want, H) == 0);
@@ -266,16 +265,16 @@ static void test_against_model(void)
                         naive_path(i, 0, n, npath, &nlen);
                         check(len == nlen);
                         check(memcmp(path, npath, len * H) == 0);
-                        check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t (*)[H]) path, len, root) == 0);
+                        check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t(*)[H])path, len, root) == 0);
                         proofs++;
 
                         /* refusals */
-                        check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t (*)[H]) path, len, leaves[i]) ==
+                        check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t(*)[H])path, len, leaves[i]) ==
                               (n == 1 ? 0 : MERKLE_E_ROOT_MISMATCH));
                         if (i + 1 < n)
-                                check(merkle_verify_inclusion(leaves[i + 1], i, n, (const uint8_t (*)[H]) path, len,
+                                check(merkle_verify_inclusion(leaves[i + 1], i, n, (const uint8_t(*)[H])path, len,
                                                               root) == MERKLE_E_ROOT_MISMATCH);
-                        check(merkle_verify_inclusion(leaves[i], n, n, (const uint8_t (*)[H]) path, len, root) ==
+                        check(merkle_verify_inclusion(leaves[i], n, n, (const uint8_t(*)[H])path, len, root) ==
                               MERKLE_E_INDEX);
                         /*
                          * (A wrong size alone may still verify when the path has the
@@ -283,25 +282,25 @@ static void test_against_model(void)
                          * by the signed checkpoint that carries the root, not by the path.)
                          */
                         if (i > 0)
-                                check(merkle_verify_inclusion(leaves[i], i - 1, n, (const uint8_t (*)[H]) path, len,
+                                check(merkle_verify_inclusion(leaves[i], i - 1, n, (const uint8_t(*)[H])path, len,
                                                               root) != 0);
                         if (i + 1 < n)
-                                check(merkle_verify_inclusion(leaves[i], i + 1, n, (const uint8_t (*)[H]) path, len,
+                                check(merkle_verify_inclusion(leaves[i], i + 1, n, (const uint8_t(*)[H])path, len,
                                                               root) != 0);
                         if (len > 0) {
-                                check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t (*)[H]) path, len - 1,
+                                check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t(*)[H])path, len - 1,
                                                               root) == MERKLE_E_PROOF_LENGTH);
                                 if ((i + n) % 7 == 0)
                                         for (size_t j = 0; j < len; j++) {
-                                                flip(path[j], (unsigned) (i * 31 + j));
+                                                flip(path[j], (unsigned)(i * 31 + j));
                                                 check(merkle_verify_inclusion(leaves[i], i, n,
-                                                                              (const uint8_t (*)[H]) path, len,
+                                                                              (const uint8_t(*)[H])path, len,
                                                                               root) == MERKLE_E_ROOT_MISMATCH);
-                                                flip(path[j], (unsigned) (i * 31 + j));
+                                                flip(path[j], (unsigned)(i * 31 + j));
                                         }
                         }
                         memcpy(path[len], root, H);
-                        check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t (*)[H]) path, len + 1, root) ==
+                        check(merkle_verify_inclusion(leaves[i], i, n, (const uint8_t(*)[H])path, len + 1, root) ==
                               MERKLE_E_PROOF_LENGTH);
                 }
 
@@ -314,49 +313,49 @@ static void test_against_model(void)
                                 naive_subproof(m, 0, n, true, npath, &nlen);
                         check(len == nlen);
                         check(memcmp(path, npath, len * H) == 0);
-                        check(merkle_verify_consistency(m, n, root1, root, (const uint8_t (*)[H]) path, len) == 0);
+                        check(merkle_verify_consistency(m, n, root1, root, (const uint8_t(*)[H])path, len) == 0);
                         proofs++;
 
                         /* the same proof as a subtree consistency proof of [0, m) */
                         check(merkle_subtree_consistency_proof(merkle_mem_store_get, s, 0, m, n, npath, &nlen) == 0);
                         check(nlen == len && memcmp(path, npath, len * H) == 0);
-                        check(merkle_verify_subtree_consistency(0, m, n, root1, root, (const uint8_t (*)[H]) path,
-                                                                len) == 0);
+                        check(merkle_verify_subtree_consistency(0, m, n, root1, root, (const uint8_t(*)[H])path, len) ==
+                              0);
 
                         /* refusals */
-                        check(merkle_verify_consistency(n, m, root, root1, (const uint8_t (*)[H]) path, len) ==
+                        check(merkle_verify_consistency(n, m, root, root1, (const uint8_t(*)[H])path, len) ==
                               (m == n ? 0 : MERKLE_E_SIZE));
-                        check(merkle_verify_consistency(m, n, root, root1, (const uint8_t (*)[H]) path, len) != 0 ||
+                        check(merkle_verify_consistency(m, n, root, root1, (const uint8_t(*)[H])path, len) != 0 ||
                               m == n);
                         if (m < n) {
                                 int r;
 
-                                r = merkle_verify_consistency(m, n, leaves[0], root, (const uint8_t (*)[H]) path, len);
-                                check(r == MERKLE_E_OLD_ROOT_MISMATCH || r == MERKLE_E_ROOT_MISMATCH || (m == 1 && r == 0));
-                                check(merkle_verify_consistency(m, n, root1, leaves[0], (const uint8_t (*)[H]) path,
+                                r = merkle_verify_consistency(m, n, leaves[0], root, (const uint8_t(*)[H])path, len);
+                                check(r == MERKLE_E_OLD_ROOT_MISMATCH || r == MERKLE_E_ROOT_MISMATCH ||
+                                      (m == 1 && r == 0));
+                                check(merkle_verify_consistency(m, n, root1, leaves[0], (const uint8_t(*)[H])path,
                                                                 len) == MERKLE_E_ROOT_MISMATCH);
-                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t (*)[H]) path,
+                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t(*)[H])path,
                                                                 len - 1) != 0);
-                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t (*)[H]) path + 1,
+                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t(*)[H])path + 1,
                                                                 len - 1) != 0);
-                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t (*)[H]) path, 0) ==
+                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t(*)[H])path, 0) ==
                                       MERKLE_E_PROOF_LENGTH);
                                 memcpy(path[len], root, H);
-                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t (*)[H]) path,
+                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t(*)[H])path,
                                                                 len + 1) == MERKLE_E_PROOF_LENGTH);
                                 if ((m + n) % 5 == 0)
                                         for (size_t j = 0; j < len; j++) {
-                                                flip(path[j], (unsigned) (m * 17 + j));
+                                                flip(path[j], (unsigned)(m * 17 + j));
                                                 check(merkle_verify_consistency(m, n, root1, root,
-                                                                                (const uint8_t (*)[H]) path,
-                                                                                len) != 0);
-                                                flip(path[j], (unsigned) (m * 17 + j));
+                                                                                (const uint8_t(*)[H])path, len) != 0);
+                                                flip(path[j], (unsigned)(m * 17 + j));
                                         }
                         } else {
                                 check(merkle_verify_consistency(m, n, root1, leaves[MAXN + 1], NULL, 0) ==
                                       MERKLE_E_ROOT_MISMATCH);
                                 memcpy(path[0], root, H);
-                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t (*)[H]) path, 1) ==
+                                check(merkle_verify_consistency(m, n, root1, root, (const uint8_t(*)[H])path, 1) ==
                                       MERKLE_E_PROOF_LENGTH);
                         }
                 }
@@ -389,19 +388,20 @@ static void test_subtrees(void)
                                 if (!valid) {
                                         check(merkle_subtree_consistency_proof(merkle_mem_store_get, s, start, end, n,
                                                                                path, &len) == MERKLE_E_SUBTREE);
-                                        check(merkle_verify_subtree_consistency(start, end, n, root, root,
-                                                                                NULL, 0) == MERKLE_E_SUBTREE);
+                                        check(merkle_verify_subtree_consistency(start, end, n, root, root, NULL, 0) ==
+                                              MERKLE_E_SUBTREE);
                                         check(merkle_subtree_hash(merkle_mem_store_get, s, start, end, sub) ==
                                               MERKLE_E_SUBTREE);
                                         continue;
                                 }
                                 if (start == end) {
                                         check(merkle_subtree_consistency_proof(merkle_mem_store_get, s, start, end, n,
-                                                                               path, &len) == 0 && len == 0);
-                                        check(merkle_verify_subtree_consistency(start, end, n, emptyh, root, NULL,
-                                                                                0) == 0);
-                                        check(merkle_verify_subtree_consistency(start, end, n, root, root, NULL,
-                                                                                0) == MERKLE_E_OLD_ROOT_MISMATCH);
+                                                                               path, &len) == 0 &&
+                                              len == 0);
+                                        check(merkle_verify_subtree_consistency(start, end, n, emptyh, root, NULL, 0) ==
+                                              0);
+                                        check(merkle_verify_subtree_consistency(start, end, n, root, root, NULL, 0) ==
+                                              MERKLE_E_OLD_ROOT_MISMATCH);
                                         continue;
                                 }
                                 naive_mth(start, end, sub);
@@ -416,22 +416,21 @@ static void test_subtrees(void)
                                 naive_subtree_subproof(start, end, 0, n, true, npath, &nlen);
                                 check(len == nlen && memcmp(path, npath, len * H) == 0);
                                 check(merkle_verify_subtree_consistency(start, end, n, sub, root,
-                                                                        (const uint8_t (*)[H]) path, len) == 0);
+                                                                        (const uint8_t(*)[H])path, len) == 0);
                                 check(merkle_verify_subtree_consistency(start, end, n, leaves[MAXN + 1], root,
-                                                                        (const uint8_t (*)[H]) path, len) != 0);
+                                                                        (const uint8_t(*)[H])path, len) != 0);
                                 check(merkle_verify_subtree_consistency(start, end, n, sub, leaves[MAXN + 1],
-                                                                        (const uint8_t (*)[H]) path, len) != 0);
+                                                                        (const uint8_t(*)[H])path, len) != 0);
                                 memcpy(path[len], root, H);
                                 check(merkle_verify_subtree_consistency(start, end, n, sub, root,
-                                                                        (const uint8_t (*)[H]) path, len + 1) != 0);
+                                                                        (const uint8_t(*)[H])path, len + 1) != 0);
                                 if (len > 0) {
                                         check(merkle_verify_subtree_consistency(start, end, n, sub, root,
-                                                                                (const uint8_t (*)[H]) path,
+                                                                                (const uint8_t(*)[H])path,
                                                                                 len - 1) != 0);
                                         flip(path[len - 1], 3);
                                         check(merkle_verify_subtree_consistency(start, end, n, sub, root,
-                                                                                (const uint8_t (*)[H]) path,
-                                                                                len) != 0);
+                                                                                (const uint8_t(*)[H])path, len) != 0);
                                 }
                                 count++;
 
@@ -445,18 +444,19 @@ static void test_subtrees(void)
                                         naive_path(i - start, start, end, npath, &nlen);
                                         check(len == nlen && memcmp(path, npath, len * H) == 0);
                                         check(merkle_verify_subtree_inclusion(leaves[i], i, start, end,
-                                                                              (const uint8_t (*)[H]) path, len,
+                                                                              (const uint8_t(*)[H])path, len,
                                                                               sub) == 0);
                                         check(merkle_verify_subtree_inclusion(leaves[i], i, start, end,
-                                                                              (const uint8_t (*)[H]) path, len,
-                                                                              root) != 0 || (start == 0 && end == n));
+                                                                              (const uint8_t(*)[H])path, len,
+                                                                              root) != 0 ||
+                                              (start == 0 && end == n));
                                         check(merkle_verify_subtree_inclusion(leaves[i], end, start, end,
-                                                                              (const uint8_t (*)[H]) path, len,
+                                                                              (const uint8_t(*)[H])path, len,
                                                                               sub) == MERKLE_E_INDEX);
                                         if (start > 0)
-                                                check(merkle_verify_subtree_inclusion(leaves[i], start - 1, start,
-                                                                                      end, (const uint8_t (*)[H]) path,
-                                                                                      len, sub) == MERKLE_E_INDEX);
+                                                check(merkle_verify_subtree_inclusion(leaves[i], start - 1, start, end,
+                                                                                      (const uint8_t(*)[H])path, len,
+                                                                                      sub) == MERKLE_E_INDEX);
                                         count++;
                                 }
                         }
@@ -492,7 +492,7 @@ static void test_frontier_rebuild(void)
                 check(memcmp(root, want, H) == 0);
 
                 /* appending the following leaves reproduces the stored nodes */
-                for (uint64_t i = n; i < MIN(n + 40, (uint64_t) MAXN); i++) {
+                for (uint64_t i = n; i < MIN(n + 40, (uint64_t)MAXN); i++) {
                         check(merkle_appender_append(&a, leaves[i], nodes, &nn) == 0);
                         for (size_t j = 0; j < nn; j++) {
                                 check(merkle_mem_store_get(s, nodes[j].level, nodes[j].index, h) == 0);
@@ -544,13 +544,13 @@ static void test_damaged_store(void)
         check(merkle_root(merkle_mem_store_get, s, 100, bad_root) == 0);
         check(memcmp(root, bad_root, H) == 0);
         check(merkle_inclusion_proof(merkle_mem_store_get, s, 17, 100, path, &len) == 0);
-        check(merkle_verify_inclusion(leaves[17], 17, 100, (const uint8_t (*)[H]) path, len, root) ==
+        check(merkle_verify_inclusion(leaves[17], 17, 100, (const uint8_t(*)[H])path, len, root) ==
               MERKLE_E_ROOT_MISMATCH);
         check(merkle_inclusion_proof(merkle_mem_store_get, s, 3, 100, path, &len) == 0);
-        check(merkle_verify_inclusion(leaves[3], 3, 100, (const uint8_t (*)[H]) path, len, root) == 0);
+        check(merkle_verify_inclusion(leaves[3], 3, 100, (const uint8_t(*)[H])path, len, root) == 0);
         check(merkle_consistency_proof(merkle_mem_store_get, s, 20, 100, path, &len) == 0);
         naive_mth(0, 20, h);
-        check(merkle_verify_consistency(20, 100, h, root, (const uint8_t (*)[H]) path, len) != 0);
+        check(merkle_verify_consistency(20, 100, h, root, (const uint8_t(*)[H])path, len) != 0);
 
         /* damage a frontier node: the root changes */
         check(merkle_mem_store_get(s, 6, 0, h) == 0);
@@ -585,8 +585,9 @@ static int virtual_get(void *userdata, unsigned level, uint64_t index, uint8_t o
 static void test_huge(void)
 {
         static const uint64_t sizes[] = {
-                UINT64_MAX, UINT64_MAX - 1, (UINT64_C(1) << 63) + 1, UINT64_C(1) << 63,
-                (UINT64_C(1) << 63) - 1, UINT64_C(0xdeadbeefcafebabe), UINT64_C(1) << 40,
+                UINT64_MAX,        UINT64_MAX - 1,          (UINT64_C(1) << 63) + 1,
+                UINT64_C(1) << 63, (UINT64_C(1) << 63) - 1, UINT64_C(0xdeadbeefcafebabe),
+                UINT64_C(1) << 40,
         };
         Virtual v = {};
         MerkleAppender a;
@@ -606,7 +607,7 @@ static void test_huge(void)
                 v.size = n;
                 v.gets = 0;
                 check(merkle_root(virtual_get, &v, n, root) == 0);
-                check(v.gets == (unsigned long) __builtin_popcountll(n));
+                check(v.gets == (unsigned long)__builtin_popcountll(n));
 
                 /* the frontier rebuilt at that size gives the same root */
                 check(merkle_appender_init_from_store(&a, virtual_get, &v, n) == 0);
@@ -617,8 +618,8 @@ static void test_huge(void)
                         check(merkle_inclusion_proof(virtual_get, &v, idx[j], n, path, &len) == 0);
                         check(len <= 64);
                         check(v.gets <= 64 * 64);
-                        check(merkle_verify_inclusion(T[0], idx[j], n, (const uint8_t (*)[H]) path, len, root) == 0);
-                        check(merkle_verify_inclusion(T[1], idx[j], n, (const uint8_t (*)[H]) path, len, root) ==
+                        check(merkle_verify_inclusion(T[0], idx[j], n, (const uint8_t(*)[H])path, len, root) == 0);
+                        check(merkle_verify_inclusion(T[1], idx[j], n, (const uint8_t(*)[H])path, len, root) ==
                               MERKLE_E_ROOT_MISMATCH);
                 }
                 for (size_t j = 0; j < ELEMENTSOF(ms); j++) {
@@ -633,10 +634,9 @@ static void test_huge(void)
                         check(merkle_consistency_proof(virtual_get, &v, m, n, path, &len) == 0);
                         check(len <= MERKLE_PROOF_MAX);
                         check(v.gets <= MERKLE_PROOF_MAX * 64);
-                        check(merkle_verify_consistency(m, n, root1, root, (const uint8_t (*)[H]) path, len) == 0);
+                        check(merkle_verify_consistency(m, n, root1, root, (const uint8_t(*)[H])path, len) == 0);
                         if (m < n)
-                                check(merkle_verify_consistency(m, n, root, root, (const uint8_t (*)[H]) path,
-                                                                len) != 0);
+                                check(merkle_verify_consistency(m, n, root, root, (const uint8_t(*)[H])path, len) != 0);
                 }
         }
 
@@ -670,27 +670,26 @@ static void test_hostile(void)
         merkle_empty_root(e);
 
         /* lengths beyond the maximum are refused before reading the path */
-        check(merkle_verify_inclusion(x, 0, 2, (const uint8_t (*)[H]) one, SIZE_MAX, x) == MERKLE_E_PROOF_LENGTH);
-        check(merkle_verify_consistency(1, 2, x, x, (const uint8_t (*)[H]) one, SIZE_MAX) == MERKLE_E_PROOF_LENGTH);
-        check(merkle_verify_subtree_inclusion(x, 0, 0, 2, (const uint8_t (*)[H]) one, SIZE_MAX, x) ==
+        check(merkle_verify_inclusion(x, 0, 2, (const uint8_t(*)[H])one, SIZE_MAX, x) == MERKLE_E_PROOF_LENGTH);
+        check(merkle_verify_consistency(1, 2, x, x, (const uint8_t(*)[H])one, SIZE_MAX) == MERKLE_E_PROOF_LENGTH);
+        check(merkle_verify_subtree_inclusion(x, 0, 0, 2, (const uint8_t(*)[H])one, SIZE_MAX, x) ==
               MERKLE_E_PROOF_LENGTH);
-        check(merkle_verify_subtree_consistency(0, 1, 2, x, x, (const uint8_t (*)[H]) one, SIZE_MAX) ==
+        check(merkle_verify_subtree_consistency(0, 1, 2, x, x, (const uint8_t(*)[H])one, SIZE_MAX) ==
               MERKLE_E_PROOF_LENGTH);
-        check(merkle_verify_inclusion(x, 0, UINT64_MAX, (const uint8_t (*)[H]) big, MERKLE_PROOF_MAX + 1, x) ==
+        check(merkle_verify_inclusion(x, 0, UINT64_MAX, (const uint8_t(*)[H])big, MERKLE_PROOF_MAX + 1, x) ==
               MERKLE_E_PROOF_LENGTH);
         /* ... and the longest accepted lengths are walked without trouble */
-        check(merkle_verify_inclusion(x, 0, UINT64_MAX, (const uint8_t (*)[H]) big, MERKLE_PROOF_MAX, x) ==
+        check(merkle_verify_inclusion(x, 0, UINT64_MAX, (const uint8_t(*)[H])big, MERKLE_PROOF_MAX, x) ==
               MERKLE_E_PROOF_LENGTH);
-        check(merkle_verify_inclusion(x, UINT64_MAX - 1, UINT64_MAX, (const uint8_t (*)[H]) big, 63, x) ==
+        check(merkle_verify_inclusion(x, UINT64_MAX - 1, UINT64_MAX, (const uint8_t(*)[H])big, 63, x) ==
               MERKLE_E_ROOT_MISMATCH);
-        check(merkle_verify_inclusion(x, UINT64_MAX - 1, UINT64_MAX, (const uint8_t (*)[H]) big, 64, x) ==
+        check(merkle_verify_inclusion(x, UINT64_MAX - 1, UINT64_MAX, (const uint8_t(*)[H])big, 64, x) ==
               MERKLE_E_PROOF_LENGTH);
-        check(merkle_verify_inclusion(x, 0, UINT64_MAX, (const uint8_t (*)[H]) big, 64, x) ==
-              MERKLE_E_ROOT_MISMATCH);
-        check(merkle_verify_consistency(UINT64_MAX - 1, UINT64_MAX, x, x, (const uint8_t (*)[H]) big,
-                                        MERKLE_PROOF_MAX) != 0);
-        check(merkle_verify_consistency(3, UINT64_MAX, x, x, (const uint8_t (*)[H]) big, MERKLE_PROOF_MAX) != 0);
-        check(merkle_verify_subtree_consistency(0, UINT64_MAX - 1, UINT64_MAX, x, x, (const uint8_t (*)[H]) big,
+        check(merkle_verify_inclusion(x, 0, UINT64_MAX, (const uint8_t(*)[H])big, 64, x) == MERKLE_E_ROOT_MISMATCH);
+        check(merkle_verify_consistency(UINT64_MAX - 1, UINT64_MAX, x, x, (const uint8_t(*)[H])big, MERKLE_PROOF_MAX) !=
+              0);
+        check(merkle_verify_consistency(3, UINT64_MAX, x, x, (const uint8_t(*)[H])big, MERKLE_PROOF_MAX) != 0);
+        check(merkle_verify_subtree_consistency(0, UINT64_MAX - 1, UINT64_MAX, x, x, (const uint8_t(*)[H])big,
                                                 MERKLE_PROOF_MAX) != 0);
 
         /* NULL paths with a length */
@@ -706,13 +705,13 @@ static void test_hostile(void)
         check(merkle_verify_consistency(2, 1, x, x, NULL, 0) == MERKLE_E_SIZE);
         check(merkle_verify_consistency(UINT64_MAX, 0, x, x, NULL, 0) == MERKLE_E_SIZE);
         check(merkle_verify_consistency(0, 1, e, x, NULL, 0) == MERKLE_E_SIZE);
-        check(merkle_verify_consistency(0, 1, e, x, (const uint8_t (*)[H]) one, 1) == MERKLE_E_SIZE);
+        check(merkle_verify_consistency(0, 1, e, x, (const uint8_t(*)[H])one, 1) == MERKLE_E_SIZE);
         check(merkle_verify_consistency(0, 0, e, e, NULL, 0) == 0);
         check(merkle_verify_consistency(0, 0, x, x, NULL, 0) == MERKLE_E_OLD_ROOT_MISMATCH);
-        check(merkle_verify_consistency(0, 0, e, e, (const uint8_t (*)[H]) one, 1) == MERKLE_E_PROOF_LENGTH);
+        check(merkle_verify_consistency(0, 0, e, e, (const uint8_t(*)[H])one, 1) == MERKLE_E_PROOF_LENGTH);
         check(merkle_verify_consistency(5, 5, x, x, NULL, 0) == 0);
         check(merkle_verify_consistency(5, 5, x, e, NULL, 0) == MERKLE_E_ROOT_MISMATCH);
-        check(merkle_verify_consistency(5, 5, x, x, (const uint8_t (*)[H]) one, 1) == MERKLE_E_PROOF_LENGTH);
+        check(merkle_verify_consistency(5, 5, x, x, (const uint8_t(*)[H])one, 1) == MERKLE_E_PROOF_LENGTH);
         check(merkle_verify_consistency(4, 8, x, x, NULL, 0) == MERKLE_E_PROOF_LENGTH);
         check(merkle_verify_consistency(UINT64_MAX - 1, UINT64_MAX, x, x, NULL, 0) == MERKLE_E_PROOF_LENGTH);
 
@@ -725,16 +724,14 @@ static void test_hostile(void)
         check(merkle_subtree_valid(UINT64_C(1) << 63, UINT64_MAX));
         check(merkle_subtree_valid(7, 7));
         check(merkle_subtree_valid(7, 8));
-        check(merkle_verify_subtree_inclusion(x, 1, 1, UINT64_C(9223372036854775810), NULL, 0, x) ==
-              MERKLE_E_SUBTREE);
+        check(merkle_verify_subtree_inclusion(x, 1, 1, UINT64_C(9223372036854775810), NULL, 0, x) == MERKLE_E_SUBTREE);
         check(merkle_verify_subtree_inclusion(x, 0, 1, 2, NULL, 0, x) == MERKLE_E_INDEX);
         check(merkle_verify_subtree_inclusion(x, 1, 1, 1, NULL, 0, x) == MERKLE_E_INDEX);
         check(merkle_verify_subtree_inclusion(x, 1, 1, 2, NULL, 0, x) == 0);
         check(merkle_verify_subtree_consistency(0, 5, 4, x, x, NULL, 0) == MERKLE_E_SUBTREE);
         check(merkle_verify_subtree_consistency(1, 3, 8, x, x, NULL, 0) == MERKLE_E_SUBTREE);
         check(merkle_verify_subtree_consistency(2, 2, 8, e, x, NULL, 0) == 0);
-        check(merkle_verify_subtree_consistency(2, 2, 8, e, x, (const uint8_t (*)[H]) one, 1) ==
-              MERKLE_E_PROOF_LENGTH);
+        check(merkle_verify_subtree_consistency(2, 2, 8, e, x, (const uint8_t(*)[H])one, 1) == MERKLE_E_PROOF_LENGTH);
         check(merkle_verify_subtree_consistency(0, 1, 1, x, x, NULL, 0) == 0);
         check(merkle_verify_subtree_consistency(0, 1, 2, x, x, NULL, 0) == MERKLE_E_PROOF_LENGTH);
 
@@ -752,10 +749,10 @@ int main(void)
         for (unsigned i = 0; i < ELEMENTSOF(leaves); i++) {
                 char d[32];
                 int n = snprintf(d, sizeof(d), "entry %u", i);
-                naive_leaf(d, (size_t) n, leaves[i]);
+                naive_leaf(d, (size_t)n, leaves[i]);
                 /* merkle.c agrees on leaf hashes */
                 uint8_t h[H];
-                check(merkle_leaf_hash(d, (size_t) n, h) == 0 && memcmp(h, leaves[i], H) == 0);
+                check(merkle_leaf_hash(d, (size_t)n, h) == 0 && memcmp(h, leaves[i], H) == 0);
         }
 
         test_known_vectors();

@@ -112,8 +112,7 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d)
                               registry_instance(reg));
         method = registry_method_from_string(in->method);
         if (!method || !(d->service->methods & method))
-                return refuse(d, "method_not_allowed", "service '%s' does not offer %s", d->service->id,
-                              in->method);
+                return refuse(d, "method_not_allowed", "service '%s' does not offer %s", d->service->id, in->method);
 
         /* 3. the access right */
         r = registry_authorize(reg, d->client, d->service, method, d->path, &d->right);
@@ -124,14 +123,15 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d)
                 return refuse(d, "access_denied", "your access right on '%s' does not cover the path '%.200s'",
                               d->service->id, d->path);
         if (r != 0)
-                return refuse(d, "access_denied", "'%s' has no access right on '%s'", d->client->id,
-                              d->service->id);
+                return refuse(d, "access_denied", "'%s' has no access right on '%s'", d->client->id, d->service->id);
 
         /* 4. the legal basis: purpose, subject, statute or consent */
         d->basis = registry_basis_to_string(d->right->basis);
         if (d->service->personal_data && !in->subject)
-                return refuse(d, "subject_required", "service '%s' returns personal data: name the data subject "
-                              "in X-Bus-Subject", d->service->id);
+                return refuse(d, "subject_required",
+                              "service '%s' returns personal data: name the data subject "
+                              "in X-Bus-Subject",
+                              d->service->id);
         if (in->subject && !policy_valid_subject(in->subject))
                 return refuse(d, "bad_request", "X-Bus-Subject must be 1 to %d letters, digits or '-'",
                               POLICY_MAX_SUBJECT);
@@ -147,7 +147,8 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d)
         if (d->right->basis == REGISTRY_BASIS_CONSENT && !in->consent)
                 return refuse(d, "consent_required",
                               "access to '%s' by '%s' is based on the data subject's consent: present it in "
-                              "X-Bus-Consent", d->service->id, d->client->id);
+                              "X-Bus-Consent",
+                              d->service->id, d->client->id);
         /* A consent is checked against the consent store by the caller (it needs I/O). */
         d->needs_consent = d->right->basis == REGISTRY_BASIS_CONSENT;
 

@@ -17,30 +17,30 @@
 #define POLICY_MAX_PURPOSE 64
 
 typedef struct PolicyInput {
-        bool cert_present;              /* the TLS client sent a certificate */
-        bool cert_trusted;              /* ... and it chains to a trusted client CA */
-        const uint8_t *cert_fingerprint;/* SHA-256 of the DER certificate (32 bytes) or NULL */
-        const char *cert_cn;            /* subject CN or NULL */
-        const char *client_header;      /* X-Road-Client, or NULL */
-        const char *method;             /* "GET", ... */
-        const char *r1_path;            /* the URL path after "/r1/", percent-decoded: "VN/GOV/BCA/population/citizen/x" */
-        const char *subject;            /* X-Bus-Subject or NULL */
-        const char *purpose;            /* X-Bus-Purpose or NULL */
-        const char *consent;            /* X-Bus-Consent or NULL */
+        bool cert_present;               /* the TLS client sent a certificate */
+        bool cert_trusted;               /* ... and it chains to a trusted client CA */
+        const uint8_t *cert_fingerprint; /* SHA-256 of the DER certificate (32 bytes) or NULL */
+        const char *cert_cn;             /* subject CN or NULL */
+        const char *client_header;       /* X-Road-Client, or NULL */
+        const char *method;              /* "GET", ... */
+        const char *r1_path; /* the URL path after "/r1/", percent-decoded: "VN/GOV/BCA/population/citizen/x" */
+        const char *subject; /* X-Bus-Subject or NULL */
+        const char *purpose; /* X-Bus-Purpose or NULL */
+        const char *consent; /* X-Bus-Consent or NULL */
         size_t body_size;
 } PolicyInput;
 
 typedef struct PolicyDecision {
-        const char *type;               /* NULL: allowed; else a problem type (problem.h) */
-        char detail[320];               /* why, for the client; names no internals */
-        const RegistrySubsystem *client;/* set as soon as identified */
-        const RegistryService *service; /* set as soon as resolved */
-        const RegistryRight *right;     /* set when a right matched */
-        char service_id[256];           /* as requested (even when unknown), for the log */
-        const char *path;               /* the service path ("/" at least), points into decision */
+        const char *type;                /* NULL: allowed; else a problem type (problem.h) */
+        char detail[320];                /* why, for the client; names no internals */
+        const RegistrySubsystem *client; /* set as soon as identified */
+        const RegistryService *service;  /* set as soon as resolved */
+        const RegistryRight *right;      /* set when a right matched */
+        char service_id[256];            /* as requested (even when unknown), for the log */
+        const char *path;                /* the service path ("/" at least), points into decision */
         char path_buf[1024];
-        const char *basis;              /* "statute" / "consent" / NULL */
-        bool needs_consent;             /* allowed so far; the consent presented must be checked (consent/) */
+        const char *basis;  /* "statute" / "consent" / NULL */
+        bool needs_consent; /* allowed so far; the consent presented must be checked (consent/) */
 } PolicyDecision;
 
 /*

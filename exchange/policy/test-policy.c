@@ -55,8 +55,8 @@ int main(void)
         assert(streq(decide(NULL, BYT, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0), "client_unknown"));
         assert(streq(decide("untrusted", BYT, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0),
                      "client_unknown"));
-        assert(streq(decide("VN/GOV/NOPE/x", "VN/GOV/NOPE/x", "GET", CITIZEN, ID, "health-insurance-enrolment",
-                            NULL, 0),
+        assert(streq(decide("VN/GOV/NOPE/x", "VN/GOV/NOPE/x", "GET", CITIZEN, ID, "health-insurance-enrolment", NULL,
+                            0),
                      "client_unknown"));
         assert(streq(decide(BYT, NULL, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0), "bad_request"));
         assert(streq(decide(BYT, HN, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0), "client_mismatch"));

@@ -28,17 +28,16 @@
  * verified here against `store`, which holds the given CAs and nothing else.
  */
 struct SoapTrust {
-        xmlSecKeysMngrPtr mngr;         /* no keys; its X509 store is not consulted */
-        X509_STORE *store;              /* the trusted CAs, no default paths */
+        xmlSecKeysMngrPtr mngr; /* no keys; its X509 store is not consulted */
+        X509_STORE *store;      /* the trusted CAs, no default paths */
 };
 
 struct SoapSigner {
-        xmlSecKeyPtr key;               /* private key + its certificate (X509 data) */
-        xmlSecTransformId method;       /* ecdsa-sha256 or rsa-sha256 */
+        xmlSecKeyPtr key;         /* private key + its certificate (X509 data) */
+        xmlSecTransformId method; /* ecdsa-sha256 or rsa-sha256 */
 };
 
-static int refuse(const char **ret_type, const char *type, char *detail, size_t n, const char *fmt, ...)
-        _printf_(5, 6);
+static int refuse(const char **ret_type, const char *type, char *detail, size_t n, const char *fmt, ...) _printf_(5, 6);
 static int refuse(const char **ret_type, const char *type, char *detail, size_t n, const char *fmt, ...)
 {
         va_list ap;
@@ -132,8 +131,8 @@ int soap_signer_new(SoapSigner **ret, const char *key_pem, size_t key_size, cons
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->key = xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)key_pem, (xmlSecSize)key_size,
-                                              xmlSecKeyDataFormatPem, NULL, NULL, NULL);
+        s->key = xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)key_pem, (xmlSecSize)key_size, xmlSecKeyDataFormatPem,
+                                              NULL, NULL, NULL);
         if (!s->key)
                 return -EINVAL;
         kind = xmlSecKeyGetValue(s->key) ? xmlSecKeyGetValue(s->key)->id : xmlSecKeyDataIdUnknown;
@@ -192,8 +191,7 @@ int soap_dsig_sign(const SoapSigner *s, xmlDoc *doc, xmlNode *header, xmlNode *b
                 r = set_id(header, SOAP_ID_HEADER);
         if (r < 0)
                 return r;
-        sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, s->method, NULL,
-                                              (const xmlChar *)"ds");
+        sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId, s->method, NULL, (const xmlChar *)"ds");
         if (!sig)
                 return -ENOMEM;
         if (!xmlAddChild(header, sig)) {
@@ -204,8 +202,8 @@ int soap_dsig_sign(const SoapSigner *s, xmlDoc *doc, xmlNode *header, xmlNode *b
                                               NULL);
         if (!ref || !xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId))
                 return -ENOMEM;
-        ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, NULL,
-                                              (const xmlChar *)"#" SOAP_ID_HEADER, NULL);
+        ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, NULL, (const xmlChar *)"#" SOAP_ID_HEADER,
+                                              NULL);
         if (!ref || !xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) ||
             !xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId))
                 return -ENOMEM;
@@ -282,8 +280,8 @@ static bool same_document_id(const char *uri)
         if (!uri || uri[0] != '#' || !uri[1] || strlen(uri) > 128)
                 return false;
         for (const char *c = uri + 1; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      *c == '-' || *c == '_' || *c == '.'))
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                      *c == '_' || *c == '.'))
                         return false;
         return !(uri[1] >= '0' && uri[1] <= '9') && uri[1] != '-' && uri[1] != '.';
 }
@@ -291,7 +289,7 @@ static bool same_document_id(const char *uri)
 typedef struct Walk {
         unsigned signatures;
         xmlNode *signature;
-        const char *dup;                /* a duplicated id value (points into the doc) */
+        const char *dup; /* a duplicated id value (points into the doc) */
         const xmlChar *ids[64];
         size_t n_ids;
         bool too_many_ids;
@@ -394,8 +392,7 @@ static int check_reference(xmlNode *ref, Plan *p, const char **ret_type, char *d
         if (header && !enveloped)
                 return refuse(ret_type, "bad_request", detail, n,
                               "the Header reference needs the enveloped-signature transform");
-        if (!is_ds(c, "DigestMethod") || !in_list(algorithm(c, alg, sizeof(alg)), digest_algs) ||
-            soap_first_element(c))
+        if (!is_ds(c, "DigestMethod") || !in_list(algorithm(c, alg, sizeof(alg)), digest_algs) || soap_first_element(c))
                 return refuse(ret_type, "bad_request", detail, n, "the digest must be SHA-256, SHA-384 or SHA-512");
         c = soap_next_element(c);
         if (!is_ds(c, "DigestValue") || soap_next_element(c))
@@ -418,8 +415,7 @@ static int check_profile(xmlNode *sig, Plan *p, const char **ret_type, char *det
             !c14n_children_ok(c, a))
                 return refuse(ret_type, "bad_request", detail, n, "the canonicalization must be (exclusive) c14n");
         c = soap_next_element(c);
-        if (!is_ds(c, "SignatureMethod") || !in_list(algorithm(c, alg, sizeof(alg)), sig_algs) ||
-            soap_first_element(c))
+        if (!is_ds(c, "SignatureMethod") || !in_list(algorithm(c, alg, sizeof(alg)), sig_algs) || soap_first_element(c))
                 return refuse(ret_type, "bad_request", detail, n,
                               "the signature method must be ecdsa-sha256 or rsa-sha256");
         for (c = soap_next_element(c); c; c = soap_next_element(c)) {
@@ -462,12 +458,12 @@ static int check_profile(xmlNode *sig, Plan *p, const char **ret_type, char *det
 static int enable(xmlSecDSigCtxPtr ctx)
 {
         const xmlSecTransformId ref[] = {
-                xmlSecTransformInclC14NId, xmlSecTransformExclC14NId, xmlSecTransformInclC14N11Id,
-                xmlSecTransformEnvelopedId, xmlSecTransformSha256Id, xmlSecTransformSha384Id,
+                xmlSecTransformInclC14NId,  xmlSecTransformExclC14NId, xmlSecTransformInclC14N11Id,
+                xmlSecTransformEnvelopedId, xmlSecTransformSha256Id,   xmlSecTransformSha384Id,
                 xmlSecTransformSha512Id,
         };
         const xmlSecTransformId sig[] = {
-                xmlSecTransformInclC14NId, xmlSecTransformExclC14NId, xmlSecTransformInclC14N11Id,
+                xmlSecTransformInclC14NId,    xmlSecTransformExclC14NId,  xmlSecTransformInclC14N11Id,
                 xmlSecTransformEcdsaSha256Id, xmlSecTransformRsaSha256Id,
         };
 
@@ -589,10 +585,11 @@ int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrus
                 want = streq((const char *)r->uri + (r->uri[0] == '#'), p.body_id) ? p.body_id : p.header_id;
                 /* the id still names the envelope's own Body or Header (nothing re-registered it) */
                 if (!want || !streq((const char *)r->uri + (r->uri[0] == '#'), want) ||
-                    xmlGetID(doc, (const xmlChar *)want) !=
-                            xmlHasNsProp(want == p.body_id ? body : header, (const xmlChar *)"Id",
-                                         (const xmlChar *)SOAP_NS_WSU)) {
-                        k = refuse(ret_type, "bad_request", detail, n, "a signature reference is not the Body or Header");
+                    xmlGetID(doc, (const xmlChar *)want) != xmlHasNsProp(want == p.body_id ? body : header,
+                                                                         (const xmlChar *)"Id",
+                                                                         (const xmlChar *)SOAP_NS_WSU)) {
+                        k = refuse(ret_type, "bad_request", detail, n,
+                                   "a signature reference is not the Body or Header");
                         goto finish;
                 }
         }

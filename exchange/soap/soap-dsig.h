@@ -73,9 +73,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SoapSigner *, soap_signer_free);
 int soap_dsig_sign(const SoapSigner *s, xmlDoc *doc, xmlNode *header, xmlNode *body);
 
 typedef struct SoapSignerInfo {
-        char cn[256];                   /* subject CN of the signing certificate ("" when none) */
-        uint8_t fingerprint[32];        /* SHA-256 of its DER */
-        bool header_signed;             /* the Header was referenced as well as the Body */
+        char cn[256];            /* subject CN of the signing certificate ("" when none) */
+        uint8_t fingerprint[32]; /* SHA-256 of its DER */
+        bool header_signed;      /* the Header was referenced as well as the Body */
 } SoapSignerInfo;
 
 /*

@@ -38,12 +38,11 @@ static void global_setup(void)
         xmlInitParser();
         /* libxml2 may never fetch from the network, whoever asks */
         xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader);
-        if (xmlSecInit() < 0 || xmlSecCheckVersion() != 1 || xmlSecCryptoAppInit(NULL) < 0 ||
-            xmlSecCryptoInit() < 0) {
+        if (xmlSecInit() < 0 || xmlSecCheckVersion() != 1 || xmlSecCryptoAppInit(NULL) < 0 || xmlSecCryptoInit() < 0) {
                 global_result = -EIO;
                 return;
         }
-        xmlSecErrorsSetCallback(xmlsec_quiet);  /* after xmlSecInit(), which installs its default */
+        xmlSecErrorsSetCallback(xmlsec_quiet); /* after xmlSecInit(), which installs its default */
         /*
          * xmlsec 1.2.37 defaults to NOENT | HUGE (and more) for the documents it
          * parses itself (transforms, xmlSecParse*): entity substitution and no
@@ -106,7 +105,7 @@ typedef struct ParseState {
         unsigned depth;
         size_t nodes;
         size_t text_run;
-        const char *refused;            /* static reason, set once */
+        const char *refused; /* static reason, set once */
 } ParseState;
 
 static void parse_stop(xmlParserCtxtPtr ctxt, const char *why)
@@ -160,9 +159,8 @@ static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
         parse_stop(ctx, "processing instructions are not allowed");
 }
 
-static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
-                      int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
-                      const xmlChar **attributes)
+static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
+                      const xmlChar **namespaces, int nb_attributes, int nb_defaulted, const xmlChar **attributes)
 {
         xmlParserCtxtPtr ctxt = ctx;
         ParseState *s = ctxt->_private;
@@ -256,8 +254,7 @@ int soap_xml_parse(const char *data, size_t size, const SoapLimits *lim, xmlDoc 
         if (!data && size > 0)
                 return -EINVAL;
         if (size > s.l.max_size)
-                return refuse(ret_type, "payload_too_large", detail, detail_size,
-                              "the message exceeds the size limit");
+                return refuse(ret_type, "payload_too_large", detail, detail_size, "the message exceeds the size limit");
         if (size == 0)
                 return refuse(ret_type, "bad_request", detail, detail_size, "the message is empty");
 
@@ -322,8 +319,8 @@ int soap_xml_parse(const char *data, size_t size, const SoapLimits *lim, xmlDoc 
 
 bool soap_node_is(const xmlNode *n, const char *ns, const char *name)
 {
-        return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-               streq((const char *)n->ns->href, ns) && streq((const char *)n->name, name);
+        return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href && streq((const char *)n->ns->href, ns) &&
+               streq((const char *)n->name, name);
 }
 
 static xmlNode *element_from(xmlNode *n)
@@ -422,8 +419,8 @@ static const char *const service_parts[] = { "xRoadInstance", "memberClass", "me
                                              "serviceCode" };
 
 /* <xroad:client id:objectType="SUBSYSTEM"> or <xroad:service id:objectType="SERVICE"> into "a/b/c/...". */
-static int read_identifier(xmlNode *n, const char *object_type, const char *const *parts, size_t n_parts,
-                           char *out, size_t out_size, char *version, size_t version_size, const char **why)
+static int read_identifier(xmlNode *n, const char *object_type, const char *const *parts, size_t n_parts, char *out,
+                           size_t out_size, char *version, size_t version_size, const char **why)
 {
         xmlChar *ot = xmlGetNsProp(n, (const xmlChar *)"objectType", (const xmlChar *)SOAP_NS_ID);
         xmlNode *c = soap_first_element(n);
@@ -625,9 +622,9 @@ static int read_header(SoapRequest *r, xmlNode *header, Seen *seen, const char *
                                 }
                         } else if (streq(name, "protocolVersion")) {
                                 flag = &seen->version;
-                                if (!*flag && (simple_text(h, r->protocol_version,
-                                                           sizeof(r->protocol_version) - 1) < 0 ||
-                                               !streq(r->protocol_version, SOAP_PROTOCOL_VERSION))) {
+                                if (!*flag &&
+                                    (simple_text(h, r->protocol_version, sizeof(r->protocol_version) - 1) < 0 ||
+                                     !streq(r->protocol_version, SOAP_PROTOCOL_VERSION))) {
                                         *why = "xroad:protocolVersion must be 4.0";
                                         k = -EINVAL;
                                 }
@@ -638,9 +635,9 @@ static int read_header(SoapRequest *r, xmlNode *header, Seen *seen, const char *
                 } else if (streq(ns, SOAP_NS_XBUS)) {
                         if (streq(name, "subject")) {
                                 flag = &seen->subject;
-                                if (!*flag && (simple_text(h, r->subject, SOAP_MAX_SUBJECT) < 0 ||
-                                               !token_ok(r->subject, SOAP_MAX_SUBJECT, false) ||
-                                               strchr(r->subject, '_'))) {
+                                if (!*flag &&
+                                    (simple_text(h, r->subject, SOAP_MAX_SUBJECT) < 0 ||
+                                     !token_ok(r->subject, SOAP_MAX_SUBJECT, false) || strchr(r->subject, '_'))) {
                                         *why = "xbus:subject must be 1..64 characters of [0-9A-Za-z-]";
                                         k = -EINVAL;
                                 }
@@ -687,8 +684,8 @@ static int read_header(SoapRequest *r, xmlNode *header, Seen *seen, const char *
         return 0;
 }
 
-int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapRequest **ret,
-                       SoapRequest **ret_partial, const char **ret_type, char *detail, size_t detail_size)
+int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapRequest **ret, SoapRequest **ret_partial,
+                       const char **ret_type, char *detail, size_t detail_size)
 {
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
         uint8_t digest[HASH_SHA256_LEN];
@@ -842,7 +839,7 @@ static int add_text(xmlNode *parent, xmlNsPtr ns, const char *name, const char *
         n = add_element(parent, ns, name);
         if (!n)
                 return -ENOMEM;
-        t = xmlNewDocText(parent->doc, (const xmlChar *)value);     /* escaped when serialised */
+        t = xmlNewDocText(parent->doc, (const xmlChar *)value); /* escaped when serialised */
         if (!t || !xmlAddChild(n, t)) {
                 if (t)
                         xmlFreeNode(t);
@@ -926,11 +923,10 @@ static int echo_header_partial(Envelope *e, const SoapRequest *req)
         int k = 0;
 
         if (req->client[0])
-                k = add_identifier(e, "client", "SUBSYSTEM", req->client, client_parts, ELEMENTSOF(client_parts),
-                                   NULL);
+                k = add_identifier(e, "client", "SUBSYSTEM", req->client, client_parts, ELEMENTSOF(client_parts), NULL);
         if (k >= 0 && req->service[0])
-                k = add_identifier(e, "service", "SERVICE", req->service, service_parts,
-                                   ELEMENTSOF(service_parts), req->service_version);
+                k = add_identifier(e, "service", "SERVICE", req->service, service_parts, ELEMENTSOF(service_parts),
+                                   req->service_version);
         if (k == -EINVAL)
                 k = 0;
         if (k >= 0)
@@ -1136,9 +1132,9 @@ int soap_envelope_payload(xmlDoc *doc, char **ret, size_t *ret_size)
         return serialize_standalone(payload, ret, ret_size);
 }
 
-int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, const char *client,
-                       const char *service, const char *id, const char *user_id, const char *issue,
-                       const char *subject, const char *purpose, char **ret, size_t *ret_size)
+int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, const char *client, const char *service,
+                       const char *id, const char *user_id, const char *issue, const char *subject, const char *purpose,
+                       char **ret, size_t *ret_size)
 {
         xmlDocPtr pdoc = NULL;
         xmlNode *root, *copy;

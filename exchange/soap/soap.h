@@ -61,21 +61,21 @@
 #define SOAP_E_REFUSED 1
 
 typedef struct SoapLimits {
-        size_t max_size;                /* bytes of a message (0: SOAP_DEFAULT_MAX_SIZE) */
-        unsigned max_depth;             /* element nesting (0: default; capped at SOAP_CAP_MAX_DEPTH) */
-        size_t max_nodes;               /* elements + attributes + namespace declarations + text runs + comments */
-        size_t max_text;                /* bytes of one text run, attribute value or comment */
+        size_t max_size;    /* bytes of a message (0: SOAP_DEFAULT_MAX_SIZE) */
+        unsigned max_depth; /* element nesting (0: default; capped at SOAP_CAP_MAX_DEPTH) */
+        size_t max_nodes;   /* elements + attributes + namespace declarations + text runs + comments */
+        size_t max_text;    /* bytes of one text run, attribute value or comment */
 } SoapLimits;
 
 #define SOAP_DEFAULT_MAX_SIZE MIB(1)
 #define SOAP_DEFAULT_MAX_DEPTH 32U
-#define SOAP_CAP_MAX_DEPTH 200U         /* below libxml2's own 256 */
+#define SOAP_CAP_MAX_DEPTH 200U /* below libxml2's own 256 */
 #define SOAP_DEFAULT_MAX_NODES 20000U
 #define SOAP_DEFAULT_MAX_TEXT KIB(64)
 
-#define SOAP_MAX_IDENTIFIER 255         /* "I/C/M/S" and "I/C/M/S/SERVICE" */
+#define SOAP_MAX_IDENTIFIER 255 /* "I/C/M/S" and "I/C/M/S/SERVICE" */
 #define SOAP_MAX_ID 128
-#define SOAP_MAX_TEXT_HEADER 256        /* userId, issue */
+#define SOAP_MAX_TEXT_HEADER 256 /* userId, issue */
 #define SOAP_MAX_SUBJECT 64
 #define SOAP_MAX_PURPOSE 64
 #define SOAP_MAX_CONSENT 8192
@@ -133,8 +133,8 @@ int soap_xml_parse(const char *data, size_t size, const SoapLimits *l, xmlDoc **
  * log and the Fault's echo; the caller frees it), else NULL.
  * Return: 0 with *ret (free with soap_request_free()), SOAP_E_REFUSED, -ENOMEM.
  */
-int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapRequest **ret,
-                       SoapRequest **ret_partial, const char **ret_type, char *detail, size_t detail_size);
+int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapRequest **ret, SoapRequest **ret_partial,
+                       const char **ret_type, char *detail, size_t detail_size);
 
 /* soap_request_free(): NULL in, NULL out. */
 SoapRequest *soap_request_free(SoapRequest *r);
@@ -149,12 +149,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SoapRequest *, soap_request_free);
 int soap_request_validate(const SoapRequest *r, const XsdSchema *schema, const char **ret_type, char *detail,
                           size_t detail_size);
 
-typedef struct SoapSigner SoapSigner;   /* soap-dsig.h */
+typedef struct SoapSigner SoapSigner; /* soap-dsig.h */
 
 typedef struct SoapResponseOptions {
-        const SoapLimits *limits;       /* for parsing the provider's payload (NULL: defaults) */
-        const XsdSchema *schema;        /* the service's response XSD, or NULL */
-        const SoapSigner *signer;       /* NULL: unsigned (test backends) */
+        const SoapLimits *limits; /* for parsing the provider's payload (NULL: defaults) */
+        const XsdSchema *schema;  /* the service's response XSD, or NULL */
+        const SoapSigner *signer; /* NULL: unsigned (test backends) */
 } SoapResponseOptions;
 
 /*
@@ -210,9 +210,9 @@ int soap_envelope_payload(xmlDoc *doc, char **ret, size_t *ret_size);
  * Return: 0 with *ret (malloc'd), -EINVAL (an identifier is malformed, or
  * the payload is not one element), -ENOMEM.
  */
-int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, const char *client,
-                       const char *service, const char *id, const char *user_id, const char *issue,
-                       const char *subject, const char *purpose, char **ret, size_t *ret_size);
+int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, const char *client, const char *service,
+                       const char *id, const char *user_id, const char *issue, const char *subject, const char *purpose,
+                       char **ret, size_t *ret_size);
 
 /* Helpers shared with soap-dsig.c and soap-schemas.c. */
 bool soap_node_is(const xmlNode *n, const char *ns, const char *name);

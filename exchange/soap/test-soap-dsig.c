@@ -21,7 +21,7 @@
 #define SECRET "XBUS-SOAP-SECRET-5b1f"
 
 static char *source_root;
-static char *fixtures;          /* $XBUS_SOAP_FIXTURES: pki, requests and attacks made by tests/soap/make-corpus.py */
+static char *fixtures; /* $XBUS_SOAP_FIXTURES: pki, requests and attacks made by tests/soap/make-corpus.py */
 static SoapTrust *trust;
 
 static char *load_from(const char *dir, const char *rel, size_t *size)
@@ -113,7 +113,7 @@ static void test_trust_and_signer(void)
         key = load_fixture("pki/node.key", &key_n);
         cert = load_fixture("pki/node.crt", &cert_n);
         other = load_fixture("pki/client.crt", &other_n);
-        assert(soap_signer_new(&s, key, key_n, other, other_n) == -EINVAL);     /* not the key's certificate */
+        assert(soap_signer_new(&s, key, key_n, other, other_n) == -EINVAL); /* not the key's certificate */
         assert(soap_signer_new(&s, "junk", 4, cert, cert_n) == -EINVAL);
         assert(soap_signer_new(&s, key, key_n, "junk", 4) == -EINVAL);
         {
@@ -167,10 +167,11 @@ static int verify_text(const char *text, size_t n, SoapSignerInfo *info, const c
 static int run_xmlsec1_verify(const char *path)
 {
         _cleanup_free_ char *ca = pki_path("ca.crt");
-        char *argv[] = { "xmlsec1", "--verify", "--trusted-pem", ca,
-                         "--id-attr:Id", "http://schemas.xmlsoap.org/soap/envelope/:Body",
-                         "--id-attr:Id", "http://schemas.xmlsoap.org/soap/envelope/:Header",
-                         (char *)path, NULL };
+        char *argv[] = { "xmlsec1",       "--verify",
+                         "--trusted-pem", ca,
+                         "--id-attr:Id",  "http://schemas.xmlsoap.org/soap/envelope/:Body",
+                         "--id-attr:Id",  "http://schemas.xmlsoap.org/soap/envelope/:Header",
+                         (char *)path,    NULL };
         return test_run(argv);
 }
 
@@ -244,8 +245,16 @@ static void test_verify_requests(const char *tmp)
                 _cleanup_free_ char *key = pki_path("client.key"), *crt = pki_path("client.crt"), *kc = NULL,
                                     *tmpl = test_path(fixtures, "requests/citizen-template.xml"),
                                     *out = test_path(tmp, "signed-request.xml");
-                char *argv[] = { "xmlsec1", "--sign", "--privkey-pem", NULL, "--id-attr:Id",
-                                 "http://schemas.xmlsoap.org/soap/envelope/:Body", "--output", out, tmpl, NULL };
+                char *argv[] = { "xmlsec1",
+                                 "--sign",
+                                 "--privkey-pem",
+                                 NULL,
+                                 "--id-attr:Id",
+                                 "http://schemas.xmlsoap.org/soap/envelope/:Body",
+                                 "--output",
+                                 out,
+                                 tmpl,
+                                 NULL };
                 assert(asprintf(&kc, "%s,%s", key, crt) > 0);
                 argv[3] = kc;
                 if (test_run(argv) == 0) {
@@ -357,8 +366,8 @@ static void test_attack_corpus(void)
         }
         xsd_schema_free((XsdSchema *)req_xsd);
         xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader);
-        printf("test-soap-dsig: %u attacks refused (%u parse, %u validate, %u verify), no file or network access\n",
-               n, stages[0], stages[1], stages[2]);
+        printf("test-soap-dsig: %u attacks refused (%u parse, %u validate, %u verify), no file or network access\n", n,
+               stages[0], stages[1], stages[2]);
         assert(n >= 35 && stages[0] > 0 && stages[1] > 0 && stages[2] > 0);
 }
 

@@ -15,7 +15,7 @@
 #include "xbus-config.h"
 
 static char *source_root;
-static char *citizen;           /* tests/soap/requests/citizen.xml */
+static char *citizen; /* tests/soap/requests/citizen.xml */
 static size_t citizen_size;
 
 static char *load(const char *rel, size_t *size)
@@ -92,8 +92,10 @@ static void test_parse_good(void)
                 _cleanup_free_ char *t2 = NULL;
                 _cleanup_(soap_request_freep) SoapRequest *r2 = NULL;
                 const char *at = strstr(t, "</SOAP-ENV:Header>");
-                assert(asprintf(&t2, "%.*s<xbus:consent>c-123 &amp; more</xbus:consent><o:Other xmlns:o=\"urn:o\">x"
-                                     "</o:Other>%s", (int)(at - t), t, at) > 0);
+                assert(asprintf(&t2,
+                                "%.*s<xbus:consent>c-123 &amp; more</xbus:consent><o:Other xmlns:o=\"urn:o\">x"
+                                "</o:Other>%s",
+                                (int)(at - t), t, at) > 0);
                 assert(parse(t2, &r2, &type, detail) == 0);
                 assert(streq(r2->service, "VN/GOV/BCA/population/citizen"));
                 assert(streq(r2->service_version, "v1"));
@@ -103,7 +105,7 @@ static void test_parse_good(void)
 
 typedef struct Mutation {
         const char *from, *to;
-        const char *why;                /* a word of the expected detail */
+        const char *why; /* a word of the expected detail */
 } Mutation;
 
 static void test_parse_refusals(void)
@@ -192,8 +194,7 @@ static void test_parse_refusals(void)
                 assert(soap_request_parse("<x", 2, NULL, &r, &partial, &type, detail, sizeof(detail)) ==
                        SOAP_E_REFUSED);
                 assert(!partial);
-                assert(soap_request_parse("", 0, NULL, &r, &partial, &type, detail, sizeof(detail)) ==
-                       SOAP_E_REFUSED);
+                assert(soap_request_parse("", 0, NULL, &r, &partial, &type, detail, sizeof(detail)) == SOAP_E_REFUSED);
                 assert(streq(type, "bad_request"));
         }
 }
@@ -375,8 +376,10 @@ static void test_schemas_and_response(void)
                 assert(soap_schemas_load(&s, reg, tmp, false, &err) == 0 && soap_schemas_count(s) == 0);
                 s = soap_schemas_free(s);
                 assert(mkdir(d1, 0700) == 0 && mkdir(d2, 0700) == 0);
-                test_write_file(f, "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:bogus/>"
-                                   "</xs:schema>", 64, 0600);
+                test_write_file(f,
+                                "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:bogus/>"
+                                "</xs:schema>",
+                                64, 0600);
                 assert(soap_schemas_load(&s, reg, tmp, false, &err) == -EINVAL);
                 assert(err && strstr(err, "citizen.request.xsd"));
                 err = mfree(err);
@@ -424,8 +427,8 @@ static void test_schemas_and_response(void)
                         assert(!strstr(detail, "001090000001"));
                 }
                 assert(soap_response_build(r, citizen_payload, strlen(citizen_payload),
-                                           &(SoapResponseOptions){ .limits = &(SoapLimits){ .max_size = 100 } },
-                                           &out, &n, &type, detail, sizeof(detail)) == SOAP_E_REFUSED);
+                                           &(SoapResponseOptions){ .limits = &(SoapLimits){ .max_size = 100 } }, &out,
+                                           &n, &type, detail, sizeof(detail)) == SOAP_E_REFUSED);
                 assert(strstr(detail, "size limit"));
         }
 }
@@ -449,12 +452,12 @@ static void test_wrap(void)
         /* malformed identifiers and payloads */
         assert(soap_envelope_wrap("<x/>", 4, NULL, "VN/GOV/BYT", "VN/GOV/BTC/tax/tax-status", "i", NULL, NULL, NULL,
                                   NULL, &env, &n) == -EINVAL);
-        assert(soap_envelope_wrap("<x/>", 4, NULL, "VN/GOV/BYT/a", "VN/GOV/BTC/tax/tax-status/x", "i", NULL, NULL,
-                                  NULL, NULL, &env, &n) == -EINVAL);
-        assert(soap_envelope_wrap("<x/>", 4, NULL, "VN/GOV/BYT/a", "VN/GOV/BTC/tax/t", "bad id", NULL, NULL, NULL,
+        assert(soap_envelope_wrap("<x/>", 4, NULL, "VN/GOV/BYT/a", "VN/GOV/BTC/tax/tax-status/x", "i", NULL, NULL, NULL,
                                   NULL, &env, &n) == -EINVAL);
-        assert(soap_envelope_wrap("not xml", 7, NULL, "VN/GOV/BYT/a", "VN/GOV/BTC/tax/t", "i", NULL, NULL, NULL,
-                                  NULL, &env, &n) == -EINVAL);
+        assert(soap_envelope_wrap("<x/>", 4, NULL, "VN/GOV/BYT/a", "VN/GOV/BTC/tax/t", "bad id", NULL, NULL, NULL, NULL,
+                                  &env, &n) == -EINVAL);
+        assert(soap_envelope_wrap("not xml", 7, NULL, "VN/GOV/BYT/a", "VN/GOV/BTC/tax/t", "i", NULL, NULL, NULL, NULL,
+                                  &env, &n) == -EINVAL);
 }
 
 static void *parse_worker(void *arg)

@@ -4,8 +4,8 @@
 #include <stddef.h>
 
 typedef struct EmbeddedFile {
-        const char *path;       /* relative to the source root, e.g. "conf/registry/services.conf" */
-        const char *data;       /* NUL-terminated (the NUL is not counted in size) */
+        const char *path; /* relative to the source root, e.g. "conf/registry/services.conf" */
+        const char *data; /* NUL-terminated (the NUL is not counted in size) */
         size_t size;
 } EmbeddedFile;
 

@@ -170,8 +170,8 @@ static void trim(const char **s, size_t *n)
 
 static bool is_name_char(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-               c == '_' || c == '.';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == '.';
 }
 
 typedef struct Parser {
@@ -246,8 +246,7 @@ static int parser_line(Parser *p, unsigned line, char *s, size_t n)
                                         return 0;
                                 }
                                 if (*c == '[' || *c == ']') {
-                                        parser_error(
-                                                p, line, "invalid character '%c' in section argument", *c);
+                                        parser_error(p, line, "invalid character '%c' in section argument", *c);
                                         return 0;
                                 }
                         }
@@ -297,8 +296,7 @@ static int parser_line(Parser *p, unsigned line, char *s, size_t n)
         return p->handler(p->file, line, p->section, p->arg, key, value, p->userdata);
 }
 
-int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata,
-        IniErrors *errors)
+int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata, IniErrors *errors)
 {
         enum { CONT_NONE, CONT_BUILDING, CONT_SKIPPING } cont = CONT_NONE;
         _cleanup_free_ char *buf = NULL;
@@ -313,8 +311,7 @@ int ini_parse(const char *file, const char *text, size_t size, IniHandler handle
         int r = 0;
 
         if (size > INI_FILE_SIZE_MAX) {
-                parser_error(
-                        &p, 1, "file too large (%zu bytes, limit %zu)", size, (size_t)INI_FILE_SIZE_MAX);
+                parser_error(&p, 1, "file too large (%zu bytes, limit %zu)", size, (size_t)INI_FILE_SIZE_MAX);
                 return INI_E_SYNTAX;
         }
 
@@ -398,8 +395,7 @@ int ini_parse(const char *file, const char *text, size_t size, IniHandler handle
                 continue;
 
         too_long:
-                parser_error(&p, start_line, "continued line too long (limit %zu bytes)",
-                        (size_t)INI_LOGICAL_LINE_MAX);
+                parser_error(&p, start_line, "continued line too long (limit %zu bytes)", (size_t)INI_LOGICAL_LINE_MAX);
                 cont = continued ? CONT_SKIPPING : CONT_NONE;
         }
 
@@ -480,14 +476,8 @@ int ini_parse_bool(const char *s, bool *ret)
                 const char *word;
                 bool value;
         } table[] = {
-                {"yes", true},
-                {"true", true},
-                {"on", true},
-                {"1", true},
-                {"no", false},
-                {"false", false},
-                {"off", false},
-                {"0", false},
+                { "yes", true }, { "true", true },   { "on", true },   { "1", true },
+                { "no", false }, { "false", false }, { "off", false }, { "0", false },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -538,16 +528,16 @@ static bool is_alpha(char c)
 int ini_parse_size(const char *s, uint64_t *ret)
 {
         static const Unit units[] = {
-                {"", 1},
-                {"B", 1},
-                {"K", UINT64_C(1) << 10},
-                {"KiB", UINT64_C(1) << 10},
-                {"M", UINT64_C(1) << 20},
-                {"MiB", UINT64_C(1) << 20},
-                {"G", UINT64_C(1) << 30},
-                {"GiB", UINT64_C(1) << 30},
-                {"T", UINT64_C(1) << 40},
-                {"TiB", UINT64_C(1) << 40},
+                { "", 1 },
+                { "B", 1 },
+                { "K", UINT64_C(1) << 10 },
+                { "KiB", UINT64_C(1) << 10 },
+                { "M", UINT64_C(1) << 20 },
+                { "MiB", UINT64_C(1) << 20 },
+                { "G", UINT64_C(1) << 30 },
+                { "GiB", UINT64_C(1) << 30 },
+                { "T", UINT64_C(1) << 40 },
+                { "TiB", UINT64_C(1) << 40 },
         };
         const Unit *u;
         const char *name;
@@ -578,15 +568,8 @@ int ini_parse_size(const char *s, uint64_t *ret)
 int ini_parse_duration(const char *s, uint64_t *ret_ms)
 {
         static const Unit units[] = {
-                {"ms", 1},
-                {"msec", 1},
-                {"s", 1000},
-                {"sec", 1000},
-                {"m", 60000},
-                {"min", 60000},
-                {"h", 3600000},
-                {"hr", 3600000},
-                {"d", 86400000},
+                { "ms", 1 },      { "msec", 1 },    { "s", 1000 },     { "sec", 1000 },   { "m", 60000 },
+                { "min", 60000 }, { "h", 3600000 }, { "hr", 3600000 }, { "d", 86400000 },
         };
         uint64_t total = 0;
         unsigned parts = 0;
@@ -768,8 +751,8 @@ int ini_item_strv(const char *value, unsigned line, void *dst)
         return 0;
 }
 
-int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void *object, unsigned line,
-        const char *key, const char *value, IniErrors *errors)
+int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void *object, unsigned line, const char *key,
+                      const char *value, IniErrors *errors)
 {
         size_t i;
         int r;
@@ -783,8 +766,7 @@ int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void 
         }
 
         if (ini_section_has(s, i) && !(items[i].flags & INI_ITEM_MULTI)) {
-                ini_errors_add(
-                        errors, s->file, line, "key '%s' given twice (first on line %u)", key, s->lines[i]);
+                ini_errors_add(errors, s->file, line, "key '%s' given twice (first on line %u)", key, s->lines[i]);
                 return 0;
         }
 
@@ -792,13 +774,12 @@ int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void 
         if (r == -ENOMEM)
                 return r;
         if (r == -E2BIG) {
-                ini_errors_add(
-                        errors, s->file, line, "too many values for '%s' (limit %u)", key, INI_LIST_MAX);
+                ini_errors_add(errors, s->file, line, "too many values for '%s' (limit %u)", key, INI_LIST_MAX);
                 return 0;
         }
         if (r < 0) {
-                ini_errors_add(errors, s->file, line, "invalid value '%.128s' for '%s': expected %s", value,
-                        key, items[i].expected ? items[i].expected : "a valid value");
+                ini_errors_add(errors, s->file, line, "invalid value '%.128s' for '%s': expected %s", value, key,
+                               items[i].expected ? items[i].expected : "a valid value");
                 return 0;
         }
         s->seen |= UINT64_C(1) << i;
@@ -811,5 +792,5 @@ void ini_section_check_required(const IniSection *s, const IniItem *items, size_
         for (size_t i = 0; i < n_items && i < INI_ITEMS_MAX; i++)
                 if ((items[i].flags & INI_ITEM_REQUIRED) && !ini_section_has(s, i))
                         ini_errors_add(errors, s->file, s->line, "missing required key '%s' in [%s] section",
-                                items[i].key, s->type);
+                                       items[i].key, s->type);
 }

@@ -92,8 +92,8 @@ void ini_errors_done(IniErrors *e);
  * errors (the latter) or skipped (the former) and never passed.
  * Return: >= 0 to go on, < 0 to stop parsing (ini_parse() returns it).
  */
-typedef int (*IniHandler)(const char *file, unsigned line, const char *section, const char *arg,
-        const char *key, const char *value, void *userdata);
+typedef int (*IniHandler)(const char *file, unsigned line, const char *section, const char *arg, const char *key,
+                          const char *value, void *userdata);
 
 /*
  * ini_parse(): parse `size` bytes of `text` (need not be NUL-terminated)
@@ -102,8 +102,7 @@ typedef int (*IniHandler)(const char *file, unsigned line, const char *section, 
  * Return: 0, INI_E_SYNTAX (errors were added), -ENOMEM, or the handler's
  * negative value.
  */
-int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata,
-        IniErrors *errors);
+int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata, IniErrors *errors);
 
 /*
  * ini_read_file(): read a whole file of at most `max_size` bytes into a
@@ -157,10 +156,9 @@ bool ini_strv_contains(char *const *l, const char *s);
  */
 typedef int (*IniItemParser)(const char *value, unsigned line, void *dst);
 
-int ini_item_string(
-        const char *value, unsigned line, void *dst);           /* char **: a non-empty string (replaces) */
-int ini_item_bool(const char *value, unsigned line, void *dst); /* bool * */
-int ini_item_size(const char *value, unsigned line, void *dst); /* size_t * */
+int ini_item_string(const char *value, unsigned line, void *dst);   /* char **: a non-empty string (replaces) */
+int ini_item_bool(const char *value, unsigned line, void *dst);     /* bool * */
+int ini_item_size(const char *value, unsigned line, void *dst);     /* size_t * */
 int ini_item_duration(const char *value, unsigned line, void *dst); /* uint64_t *, milliseconds */
 int ini_item_strv(const char *value, unsigned line, void *dst);     /* char ***: appends a non-empty list */
 
@@ -193,12 +191,11 @@ typedef struct IniSection {
  * (first on line N)", "invalid value 'v' for 'x': expected ...").
  * Return: 0 (applied, or an error was recorded), -ENOMEM.
  */
-int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void *object, unsigned line,
-        const char *key, const char *value, IniErrors *errors);
+int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void *object, unsigned line, const char *key,
+                      const char *value, IniErrors *errors);
 
 /* ini_section_check_required(): report "missing required key 'x'" at the header line. */
-void ini_section_check_required(
-        const IniSection *s, const IniItem *items, size_t n_items, IniErrors *errors);
+void ini_section_check_required(const IniSection *s, const IniItem *items, size_t n_items, IniErrors *errors);
 
 /* ini_section_has(): whether items[index] was given. */
 static inline bool ini_section_has(const IniSection *s, size_t index)

@@ -31,9 +31,8 @@ void log_set_ident(const char *s)
 int log_full(int level, int error, const char *fmt, ...)
 {
         static const char *const names[] = {
-                [LOG_LEVEL_ERR] = "error", [LOG_LEVEL_WARNING] = "warning",
-                [LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
-                [LOG_LEVEL_DEBUG] = "debug",
+                [LOG_LEVEL_ERR] = "error", [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
+                [LOG_LEVEL_INFO] = "info", [LOG_LEVEL_DEBUG] = "debug",
         };
         char line[2048];
         int saved = errno, n;

@@ -20,8 +20,8 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define KIB(x) ((size_t)(x) * 1024U)
-#define MIB(x) ((size_t)(x) * 1024U * 1024U)
+#define KIB(x) ((size_t)(x)*1024U)
+#define MIB(x) ((size_t)(x)*1024U * 1024U)
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
@@ -30,11 +30,11 @@
  * DEFINE_TRIVIAL_CLEANUP_FUNC(type, func): defines funcp(type *p) that calls
  * func(*p) when *p is not NULL, for use as _cleanup_(funcp).
  */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                 \
-        static inline void func##p(type *p)                     \
-        {                                                       \
-                if (*p)                                         \
-                        func(*p);                               \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p)     \
+        {                                       \
+                if (*p)                         \
+                        func(*p);               \
         }
 
 static inline void freep(void *p)
@@ -51,18 +51,18 @@ static inline void closep(int *fd)
 #define _cleanup_close_ _cleanup_(closep)
 
 /* Take ownership away from a cleanup variable: `return TAKE_PTR(p);` */
-#define TAKE_PTR(p)                             \
-        ({                                      \
-                __typeof__(p) _p_ = (p);        \
-                (p) = NULL;                     \
-                _p_;                            \
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
         })
 
-#define TAKE_FD(fd)                             \
-        ({                                      \
-                int _fd_ = (fd);                \
-                (fd) = -1;                      \
-                _fd_;                           \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
         })
 
 /* A NULL-tolerant free that returns NULL, for `x = mfree(x);` */

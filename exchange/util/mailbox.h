@@ -16,14 +16,14 @@
 
 typedef struct MailboxItem {
         struct MailboxItem *next;
-        int kind;                       /* the consumer's discriminator */
+        int kind; /* the consumer's discriminator */
 } MailboxItem;
 
 typedef struct Mailbox {
         pthread_mutex_t lock;
         MailboxItem *head, *tail;
-        size_t count, capacity;         /* capacity 0: unbounded (only for replies) */
-        int fd;                         /* eventfd, non-blocking */
+        size_t count, capacity; /* capacity 0: unbounded (only for replies) */
+        int fd;                 /* eventfd, non-blocking */
 } Mailbox;
 
 /* mailbox_init(): `capacity` bounds mailbox_post(); 0 = unbounded. Return: 0 or -errno. */

@@ -9,13 +9,13 @@
 #include "util/ini.h"
 
 static unsigned n_checks;
-#define CHECK(x)                                                                                            \
-        do {                                                                                                \
-                n_checks++;                                                                                 \
-                if (!(x)) {                                                                                 \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);               \
-                        abort();                                                                            \
-                }                                                                                           \
+#define CHECK(x)                                                                              \
+        do {                                                                                  \
+                n_checks++;                                                                   \
+                if (!(x)) {                                                                   \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x); \
+                        abort();                                                              \
+                }                                                                             \
         } while (0)
 
 /* Records every event as one line of text. */
@@ -27,8 +27,8 @@ typedef struct Capture {
         int n;
 } Capture;
 
-static int capture_handler(const char *file, unsigned line, const char *section, const char *arg,
-        const char *key, const char *value, void *userdata)
+static int capture_handler(const char *file, unsigned line, const char *section, const char *arg, const char *key,
+                           const char *value, void *userdata)
 {
         Capture *c = userdata;
 
@@ -115,32 +115,32 @@ static void test_malformed(void)
                 const char *events;
                 const char *errors;
         } table[] = {
-                {"k = v\n", "", "t.conf:1: key 'k' outside of any [section]\n"},
-                {"[a\nk = v\n", "", "t.conf:1: section header does not end with ']'\n"},
-                {"[]\n", "", "t.conf:1: empty section header\n"},
-                {"[ ]\n", "", "t.conf:1: empty section header\n"},
-                {"[a!b]\n", "", "t.conf:1: invalid section name 'a!b'\n"},
-                {"[a b c]\n", "", "t.conf:1: section header has more than one argument\n"},
-                {"[a b[c]\n", "", "t.conf:1: invalid character '[' in section argument\n"},
-                {"[a]\njust words\n", "t.conf:1 [a|(null)]\n",
-                        "t.conf:2: expected 'key = value' or a [section] header\n"},
-                {"[a]\n= v\n", "t.conf:1 [a|(null)]\n", "t.conf:2: missing key before '='\n"},
-                {"[a]\nk k = v\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid key 'k k'\n"},
-                {"[a]\nk = v \\\n", "t.conf:1 [a|(null)]\n", "t.conf:2: line continuation at end of file\n"},
-                {"[a]\nk = \001\n", "t.conf:1 [a|(null)]\n", "t.conf:2: control character in line\n"},
-                {"[a]\nk = \x7f\n", "t.conf:1 [a|(null)]\n", "t.conf:2: control character in line\n"},
-                {"[a]\nk = \xff\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n"},
-                {"[a]\nk = \xc0\x80\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n"},
-                {"[a]\nk = \xed\xa0\x80\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n"},
-                {"[a]\nk = \xe1\xbb\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n"},
-                {"[a]\nk = a\rb\n", "t.conf:1 [a|(null)]\n", "t.conf:2: control character in line\n"},
+                { "k = v\n", "", "t.conf:1: key 'k' outside of any [section]\n" },
+                { "[a\nk = v\n", "", "t.conf:1: section header does not end with ']'\n" },
+                { "[]\n", "", "t.conf:1: empty section header\n" },
+                { "[ ]\n", "", "t.conf:1: empty section header\n" },
+                { "[a!b]\n", "", "t.conf:1: invalid section name 'a!b'\n" },
+                { "[a b c]\n", "", "t.conf:1: section header has more than one argument\n" },
+                { "[a b[c]\n", "", "t.conf:1: invalid character '[' in section argument\n" },
+                { "[a]\njust words\n", "t.conf:1 [a|(null)]\n",
+                  "t.conf:2: expected 'key = value' or a [section] header\n" },
+                { "[a]\n= v\n", "t.conf:1 [a|(null)]\n", "t.conf:2: missing key before '='\n" },
+                { "[a]\nk k = v\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid key 'k k'\n" },
+                { "[a]\nk = v \\\n", "t.conf:1 [a|(null)]\n", "t.conf:2: line continuation at end of file\n" },
+                { "[a]\nk = \001\n", "t.conf:1 [a|(null)]\n", "t.conf:2: control character in line\n" },
+                { "[a]\nk = \x7f\n", "t.conf:1 [a|(null)]\n", "t.conf:2: control character in line\n" },
+                { "[a]\nk = \xff\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n" },
+                { "[a]\nk = \xc0\x80\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n" },
+                { "[a]\nk = \xed\xa0\x80\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n" },
+                { "[a]\nk = \xe1\xbb\n", "t.conf:1 [a|(null)]\n", "t.conf:2: invalid UTF-8 in line\n" },
+                { "[a]\nk = a\rb\n", "t.conf:1 [a|(null)]\n", "t.conf:2: control character in line\n" },
                 /* A bad line inside a continuation drops the whole logical line. */
-                {"[a]\nk = a \\\n\001 \\\nc\nj = d\n", "t.conf:1 [a|(null)]\nt.conf:5 [a|] j=<d>\n",
-                        "t.conf:3: control character in line\n"},
+                { "[a]\nk = a \\\n\001 \\\nc\nj = d\n", "t.conf:1 [a|(null)]\nt.conf:5 [a|] j=<d>\n",
+                  "t.conf:3: control character in line\n" },
                 /* Keys after a malformed header are skipped without more errors; parsing goes on. */
-                {"[a\nk = v\nbad line\n[b]\nk = w\nx\n", "t.conf:4 [b|(null)]\nt.conf:5 [b|] k=<w>\n",
-                        "t.conf:1: section header does not end with ']'\n"
-                        "t.conf:6: expected 'key = value' or a [section] header\n"},
+                { "[a\nk = v\nbad line\n[b]\nk = w\nx\n", "t.conf:4 [b|(null)]\nt.conf:5 [b|] k=<w>\n",
+                  "t.conf:1: section header does not end with ']'\n"
+                  "t.conf:6: expected 'key = value' or a [section] header\n" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
@@ -148,8 +148,7 @@ static void test_malformed(void)
                 int r;
 
                 r = parse(table[i].text, strlen(table[i].text), &events, &errors);
-                if (r != INI_E_SYNTAX || !streq(events, table[i].events) ||
-                        !streq(errors, table[i].errors)) {
+                if (r != INI_E_SYNTAX || !streq(events, table[i].events) || !streq(errors, table[i].errors)) {
                         fprintf(stderr, "case %zu: r=%d\nevents:\n%s\nerrors:\n%s\n", i, r, events, errors);
                         CHECK(false);
                 }
@@ -285,19 +284,10 @@ static void test_bool(void)
                 int r;
                 bool v;
         } table[] = {
-                {"yes", 0, true},
-                {"YES", 0, true},
-                {"true", 0, true},
-                {"on", 0, true},
-                {"1", 0, true},
-                {"no", 0, false},
-                {"False", 0, false},
-                {"off", 0, false},
-                {"0", 0, false},
-                {"", -EINVAL, false},
-                {"y", -EINVAL, false},
-                {"2", -EINVAL, false},
-                {"yes ", -EINVAL, false},
+                { "yes", 0, true },         { "YES", 0, true },     { "true", 0, true },     { "on", 0, true },
+                { "1", 0, true },           { "no", 0, false },     { "False", 0, false },   { "off", 0, false },
+                { "0", 0, false },          { "", -EINVAL, false }, { "y", -EINVAL, false }, { "2", -EINVAL, false },
+                { "yes ", -EINVAL, false },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
@@ -315,28 +305,28 @@ static void test_size(void)
                 int r;
                 uint64_t v;
         } table[] = {
-                {"0", 0, 0},
-                {"512", 0, 512},
-                {"512B", 0, 512},
-                {"64K", 0, 65536},
-                {"64KiB", 0, 65536},
-                {"64 KiB", 0, 65536},
-                {"1MiB", 0, 1048576},
-                {"1M", 0, 1048576},
-                {"2GiB", 0, UINT64_C(2147483648)},
-                {"1TiB", 0, UINT64_C(1099511627776)},
-                {"18446744073709551615", 0, UINT64_MAX},
-                {"18446744073709551616", -ERANGE, 0},
-                {"16777216TiB", -ERANGE, 0},
-                {"", -EINVAL, 0},
-                {"KiB", -EINVAL, 0},
-                {"-1", -EINVAL, 0},
-                {"+1", -EINVAL, 0},
-                {"1.5MiB", -EINVAL, 0},
-                {"1 MiB x", -EINVAL, 0},
-                {"1KB", -EINVAL, 0},
-                {"1kib", -EINVAL, 0},
-                {" 1", -EINVAL, 0},
+                { "0", 0, 0 },
+                { "512", 0, 512 },
+                { "512B", 0, 512 },
+                { "64K", 0, 65536 },
+                { "64KiB", 0, 65536 },
+                { "64 KiB", 0, 65536 },
+                { "1MiB", 0, 1048576 },
+                { "1M", 0, 1048576 },
+                { "2GiB", 0, UINT64_C(2147483648) },
+                { "1TiB", 0, UINT64_C(1099511627776) },
+                { "18446744073709551615", 0, UINT64_MAX },
+                { "18446744073709551616", -ERANGE, 0 },
+                { "16777216TiB", -ERANGE, 0 },
+                { "", -EINVAL, 0 },
+                { "KiB", -EINVAL, 0 },
+                { "-1", -EINVAL, 0 },
+                { "+1", -EINVAL, 0 },
+                { "1.5MiB", -EINVAL, 0 },
+                { "1 MiB x", -EINVAL, 0 },
+                { "1KB", -EINVAL, 0 },
+                { "1kib", -EINVAL, 0 },
+                { " 1", -EINVAL, 0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
@@ -357,38 +347,37 @@ static void test_duration(void)
                 int r;
                 uint64_t v;
         } table[] = {
-                {"500ms", 0, 500},
-                {"500 msec", 0, 500},
-                {"5s", 0, 5000},
-                {"5sec", 0, 5000},
-                {"5", 0, 5000},
-                {"2min", 0, 120000},
-                {"2m", 0, 120000},
-                {"1h", 0, 3600000},
-                {"1hr", 0, 3600000},
-                {"1d", 0, 86400000},
-                {"1min 30s", 0, 90000},
-                {"1min30s", 0, 90000},
-                {"0s", 0, 0},
-                {"", -EINVAL, 0},
-                {"   ", -EINVAL, 0},
-                {"s", -EINVAL, 0},
-                {"5 parsecs", -EINVAL, 0},
-                {"1min 30", -EINVAL, 0},
-                {"5 5", -EINVAL, 0},
-                {"-5s", -EINVAL, 0},
-                {"1.5s", -EINVAL, 0},
-                {"99999999999999999999ms", -ERANGE, 0},
-                {"18446744073709551615d", -ERANGE, 0},
-                {"18446744073709551615ms 1ms", -ERANGE, 0},
+                { "500ms", 0, 500 },
+                { "500 msec", 0, 500 },
+                { "5s", 0, 5000 },
+                { "5sec", 0, 5000 },
+                { "5", 0, 5000 },
+                { "2min", 0, 120000 },
+                { "2m", 0, 120000 },
+                { "1h", 0, 3600000 },
+                { "1hr", 0, 3600000 },
+                { "1d", 0, 86400000 },
+                { "1min 30s", 0, 90000 },
+                { "1min30s", 0, 90000 },
+                { "0s", 0, 0 },
+                { "", -EINVAL, 0 },
+                { "   ", -EINVAL, 0 },
+                { "s", -EINVAL, 0 },
+                { "5 parsecs", -EINVAL, 0 },
+                { "1min 30", -EINVAL, 0 },
+                { "5 5", -EINVAL, 0 },
+                { "-5s", -EINVAL, 0 },
+                { "1.5s", -EINVAL, 0 },
+                { "99999999999999999999ms", -ERANGE, 0 },
+                { "18446744073709551615d", -ERANGE, 0 },
+                { "18446744073709551615ms 1ms", -ERANGE, 0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 uint64_t v = 42;
                 int r = ini_parse_duration(table[i].s, &v);
                 if (r != table[i].r || (r == 0 && v != table[i].v)) {
-                        fprintf(stderr, "duration '%s': r=%d v=%llu\n", table[i].s, r,
-                                (unsigned long long)v);
+                        fprintf(stderr, "duration '%s': r=%d v=%llu\n", table[i].s, r, (unsigned long long)v);
                         CHECK(false);
                 }
                 n_checks++;
@@ -445,12 +434,11 @@ typedef struct Thing {
 enum { THING_NAME, THING_FLAG, THING_SIZE, THING_TIMEOUT, THING_TAGS };
 
 static const IniItem thing_items[] = {
-        [THING_NAME] = {"name", ini_item_string, offsetof(Thing, name), INI_ITEM_REQUIRED, "a name"},
-        [THING_FLAG] = {"flag", ini_item_bool, offsetof(Thing, flag), 0, "yes or no"},
-        [THING_SIZE] = {"size", ini_item_size, offsetof(Thing, size), INI_ITEM_REQUIRED,
-                "a size such as 64KiB"},
-        [THING_TIMEOUT] = {"timeout", ini_item_duration, offsetof(Thing, timeout), 0, "a duration"},
-        [THING_TAGS] = {"tags", ini_item_strv, offsetof(Thing, tags), INI_ITEM_MULTI, "a list"},
+        [THING_NAME] = { "name", ini_item_string, offsetof(Thing, name), INI_ITEM_REQUIRED, "a name" },
+        [THING_FLAG] = { "flag", ini_item_bool, offsetof(Thing, flag), 0, "yes or no" },
+        [THING_SIZE] = { "size", ini_item_size, offsetof(Thing, size), INI_ITEM_REQUIRED, "a size such as 64KiB" },
+        [THING_TIMEOUT] = { "timeout", ini_item_duration, offsetof(Thing, timeout), 0, "a duration" },
+        [THING_TAGS] = { "tags", ini_item_strv, offsetof(Thing, tags), INI_ITEM_MULTI, "a list" },
 };
 
 typedef struct ThingParse {
@@ -459,8 +447,8 @@ typedef struct ThingParse {
         IniErrors *errors;
 } ThingParse;
 
-static int thing_handler(const char *file, unsigned line, const char *section, const char *arg,
-        const char *key, const char *value, void *userdata)
+static int thing_handler(const char *file, unsigned line, const char *section, const char *arg, const char *key,
+                         const char *value, void *userdata)
 {
         ThingParse *t = userdata;
 
@@ -470,8 +458,7 @@ static int thing_handler(const char *file, unsigned line, const char *section, c
                 t->sec.line = line;
                 return 0;
         }
-        return ini_section_apply(
-                &t->sec, thing_items, ELEMENTSOF(thing_items), &t->thing, line, key, value, t->errors);
+        return ini_section_apply(&t->sec, thing_items, ELEMENTSOF(thing_items), &t->thing, line, key, value, t->errors);
 }
 
 static void test_table(void)

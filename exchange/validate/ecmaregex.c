@@ -18,7 +18,7 @@ struct EcmaRegex {
 #define ECMA_SPACE_ITEMS \
         "\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}"
 /* The complement of that set, for `\S` inside a class (no class subtraction in PCRE2). */
-#define ECMA_NONSPACE_ITEMS                                                                              \
+#define ECMA_NONSPACE_ITEMS                                                                                   \
         "\\x{0}-\\x{08}\\x{0e}-\\x{1f}\\x{21}-\\x{9f}\\x{a1}-\\x{167f}\\x{1681}-\\x{1fff}\\x{200b}-\\x{2027}" \
         "\\x{202a}-\\x{202e}\\x{2030}-\\x{205e}\\x{2060}-\\x{2fff}\\x{3001}-\\x{fefe}\\x{ff00}-\\x{10ffff}"
 
@@ -62,7 +62,7 @@ static void buf_codepoint(Buf *b, uint32_t cp)
 typedef struct Translator {
         const char *p, *end;
         Buf out;
-        unsigned groups;        /* capturing groups in the whole pattern */
+        unsigned groups; /* capturing groups in the whole pattern */
         bool named_groups;
         char *error;
         int error_code;
@@ -164,20 +164,48 @@ static long read_unicode_escape(Translator *t)
 
 /* ECMA-262 long General_Category names (and aliases) that PCRE2 10.42 only knows by their short form. */
 static const char *const category_names[][2] = {
-        { "Letter", "L" },           { "Cased_Letter", "LC" },         { "Uppercase_Letter", "Lu" },
-        { "Lowercase_Letter", "Ll" }, { "Titlecase_Letter", "Lt" },     { "Modifier_Letter", "Lm" },
-        { "Other_Letter", "Lo" },    { "Mark", "M" },                  { "Combining_Mark", "M" },
-        { "Nonspacing_Mark", "Mn" }, { "Spacing_Mark", "Mc" },         { "Enclosing_Mark", "Me" },
-        { "Number", "N" },           { "Decimal_Number", "Nd" },       { "digit", "Nd" },
-        { "Letter_Number", "Nl" },   { "Other_Number", "No" },         { "Punctuation", "P" },
-        { "punct", "P" },            { "Connector_Punctuation", "Pc" }, { "Dash_Punctuation", "Pd" },
-        { "Open_Punctuation", "Ps" }, { "Close_Punctuation", "Pe" },    { "Initial_Punctuation", "Pi" },
-        { "Final_Punctuation", "Pf" }, { "Other_Punctuation", "Po" },   { "Symbol", "S" },
-        { "Math_Symbol", "Sm" },     { "Currency_Symbol", "Sc" },      { "Modifier_Symbol", "Sk" },
-        { "Other_Symbol", "So" },    { "Separator", "Z" },             { "Space_Separator", "Zs" },
-        { "Line_Separator", "Zl" },  { "Paragraph_Separator", "Zp" },  { "Other", "C" },
-        { "Control", "Cc" },         { "cntrl", "Cc" },                { "Format", "Cf" },
-        { "Surrogate", "Cs" },       { "Private_Use", "Co" },          { "Unassigned", "Cn" },
+        { "Letter", "L" },
+        { "Cased_Letter", "LC" },
+        { "Uppercase_Letter", "Lu" },
+        { "Lowercase_Letter", "Ll" },
+        { "Titlecase_Letter", "Lt" },
+        { "Modifier_Letter", "Lm" },
+        { "Other_Letter", "Lo" },
+        { "Mark", "M" },
+        { "Combining_Mark", "M" },
+        { "Nonspacing_Mark", "Mn" },
+        { "Spacing_Mark", "Mc" },
+        { "Enclosing_Mark", "Me" },
+        { "Number", "N" },
+        { "Decimal_Number", "Nd" },
+        { "digit", "Nd" },
+        { "Letter_Number", "Nl" },
+        { "Other_Number", "No" },
+        { "Punctuation", "P" },
+        { "punct", "P" },
+        { "Connector_Punctuation", "Pc" },
+        { "Dash_Punctuation", "Pd" },
+        { "Open_Punctuation", "Ps" },
+        { "Close_Punctuation", "Pe" },
+        { "Initial_Punctuation", "Pi" },
+        { "Final_Punctuation", "Pf" },
+        { "Other_Punctuation", "Po" },
+        { "Symbol", "S" },
+        { "Math_Symbol", "Sm" },
+        { "Currency_Symbol", "Sc" },
+        { "Modifier_Symbol", "Sk" },
+        { "Other_Symbol", "So" },
+        { "Separator", "Z" },
+        { "Space_Separator", "Zs" },
+        { "Line_Separator", "Zl" },
+        { "Paragraph_Separator", "Zp" },
+        { "Other", "C" },
+        { "Control", "Cc" },
+        { "cntrl", "Cc" },
+        { "Format", "Cf" },
+        { "Surrogate", "Cs" },
+        { "Private_Use", "Co" },
+        { "Unassigned", "Cn" },
 };
 
 static const char *category_short(const char *name, size_t len)
@@ -223,17 +251,17 @@ static int translate_property(Translator *t, char letter)
                 name_len = len - key_len - 1;
                 if (name_len == 0)
                         return fail(t, -EINVAL, "bad \\%c{} value", letter);
-                if ((key_len == 16 && strneq(start, "General_Category", 16)) || (key_len == 2 && strneq(start, "gc", 2))) {
+                if ((key_len == 16 && strneq(start, "General_Category", 16)) ||
+                    (key_len == 2 && strneq(start, "gc", 2))) {
                         const char *shortname = category_short(name, name_len);
                         if (shortname)
                                 snprintf(tmp, sizeof(tmp), "\\%c{%s}", letter, shortname);
                         else
                                 snprintf(tmp, sizeof(tmp), "\\%c{%.*s}", letter, (int)name_len, name);
-                }
-                else if ((key_len == 6 && strneq(start, "Script", 6)) || (key_len == 2 && strneq(start, "sc", 2)))
+                } else if ((key_len == 6 && strneq(start, "Script", 6)) || (key_len == 2 && strneq(start, "sc", 2)))
                         snprintf(tmp, sizeof(tmp), "\\%c{sc:%.*s}", letter, (int)name_len, name);
                 else if ((key_len == 17 && strneq(start, "Script_Extensions", 17)) ||
-                                (key_len == 3 && strneq(start, "scx", 3)))
+                         (key_len == 3 && strneq(start, "scx", 3)))
                         snprintf(tmp, sizeof(tmp), "\\%c{scx:%.*s}", letter, (int)name_len, name);
                 else
                         return fail(t, -EINVAL, "unknown Unicode property '%.*s'", (int)key_len, start);
@@ -484,8 +512,8 @@ static int translate(Translator *t)
                                 } else if (q < t->end && *q == '<') {
                                         const char *e = q + 1;
                                         while (e < t->end && *e != '>' &&
-                                                        ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') ||
-                                                                is_digit(*e) || *e == '_' || *e == '$'))
+                                               ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') || is_digit(*e) ||
+                                                *e == '_' || *e == '$'))
                                                 e++;
                                         if (e >= t->end || *e != '>' || e == q + 1 || is_digit(q[1]))
                                                 return fail(t, -EINVAL, "bad group name");
@@ -493,7 +521,7 @@ static int translate(Translator *t)
                                         t->p = e + 1;
                                 } else
                                         return fail(t, -EINVAL, "unsupported group syntax '(?%c'",
-                                                q < t->end ? *q : ' ');
+                                                    q < t->end ? *q : ' ');
                         } else
                                 buf_puts(&t->out, "(");
                         atom = false;
@@ -519,8 +547,9 @@ static int translate(Translator *t)
                         if (c == '{') {
                                 qlen = quantifier_len(t->p - 1, t->end);
                                 if (qlen == 0)
-                                        return fail(t, -EINVAL, is_digit(*t->p) ? "invalid quantifier {...}" :
-                                                "lone '{' (escape it as \\{)");
+                                        return fail(t, -EINVAL,
+                                                    is_digit(*t->p) ? "invalid quantifier {...}"
+                                                                    : "lone '{' (escape it as \\{)");
                         }
                         if (!atom || quantified)
                                 return fail(t, -EINVAL, "nothing to repeat before '%c'", c);
@@ -584,8 +613,8 @@ EcmaRegex *ecmaregex_free(EcmaRegex *re)
         return NULL;
 }
 
-int ecmaregex_new(EcmaRegex **ret, const char *pattern, size_t len, uint32_t match_limit,
-                uint32_t depth_limit, char **ret_error)
+int ecmaregex_new(EcmaRegex **ret, const char *pattern, size_t len, uint32_t match_limit, uint32_t depth_limit,
+                  char **ret_error)
 {
         _cleanup_free_ char *translated = NULL;
         _cleanup_(ecmaregex_freep) EcmaRegex *re = NULL;
@@ -606,9 +635,9 @@ int ecmaregex_new(EcmaRegex **ret, const char *pattern, size_t len, uint32_t mat
         /* nested parentheses are bounded by the pattern length limit; keep PCRE2's own cap low too */
         pcre2_set_parens_nest_limit(cctx, 200);
         re->code = pcre2_compile((PCRE2_SPTR)translated, strlen(translated),
-                        PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS | PCRE2_MATCH_UNSET_BACKREF |
-                                PCRE2_NEVER_BACKSLASH_C,
-                        &errcode, &erroffset, cctx);
+                                 PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS |
+                                         PCRE2_MATCH_UNSET_BACKREF | PCRE2_NEVER_BACKSLASH_C,
+                                 &errcode, &erroffset, cctx);
         pcre2_compile_context_free(cctx);
         if (!re->code) {
                 if (ret_error) {

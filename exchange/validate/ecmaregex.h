@@ -47,8 +47,8 @@ int ecmaregex_translate(const char *pattern, size_t len, char **ret, char **ret_
  * Return: 0 and *ret (free with ecmaregex_free()); errors as
  * ecmaregex_translate(), also -EINVAL when PCRE2 refuses the translation.
  */
-int ecmaregex_new(EcmaRegex **ret, const char *pattern, size_t len, uint32_t match_limit,
-                uint32_t depth_limit, char **ret_error);
+int ecmaregex_new(EcmaRegex **ret, const char *pattern, size_t len, uint32_t match_limit, uint32_t depth_limit,
+                  char **ret_error);
 
 /* ecmaregex_free(): NULL in, NULL out. */
 EcmaRegex *ecmaregex_free(EcmaRegex *re);

@@ -199,7 +199,7 @@ static bool check_hostname(const char *s, size_t len)
                                 return false;
                         /* "--" in the 3rd and 4th place is reserved for A-labels ("xn--") */
                         if (label >= 4 && l[2] == '-' && l[3] == '-' &&
-                                        !((l[0] == 'x' || l[0] == 'X') && (l[1] == 'n' || l[1] == 'N')))
+                            !((l[0] == 'x' || l[0] == 'X') && (l[1] == 'n' || l[1] == 'N')))
                                 return false;
                         label = 0;
                         continue;
@@ -532,7 +532,7 @@ static bool check_uri_template(const char *s, size_t len)
                                 size_t start = j;
                                 /* varname = varchar *( ["."] varchar ) */
                                 while (j < len && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_' || s[j] == '%' ||
-                                                          (s[j] == '.' && j > start && s[j - 1] != '.'))) {
+                                                   (s[j] == '.' && j > start && s[j - 1] != '.'))) {
                                         if (s[j] == '%') {
                                                 if (!pct(s, len, &j))
                                                         return false;

@@ -201,7 +201,7 @@ static void uri_parse(const char *s, UriParts *u)
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
                 const char *q = p + 1;
                 while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '+' ||
-                                *q == '-' || *q == '.')
+                       *q == '-' || *q == '.')
                         q++;
                 if (*q == ':') {
                         u->has_scheme = true;
@@ -330,9 +330,8 @@ static char *uri_resolve(const char *base, const char *ref)
                         scheme = b.scheme, scheme_len = b.scheme_len;
         }
         if (asprintf(&out, "%.*s%s%s%.*s%s%s%.*s%s%.*s", (int)scheme_len, scheme ? scheme : "", scheme ? ":" : "",
-                            has_auth ? "//" : "", (int)auth_len, auth ? auth : "", path, has_query ? "?" : "",
-                            (int)query_len, query ? query : "", r.has_frag ? "#" : "", (int)r.frag_len,
-                            r.has_frag ? r.frag : "") < 0)
+                     has_auth ? "//" : "", (int)auth_len, auth ? auth : "", path, has_query ? "?" : "", (int)query_len,
+                     query ? query : "", r.has_frag ? "#" : "", (int)r.frag_len, r.has_frag ? r.frag : "") < 0)
                 return NULL;
         return out;
 }
@@ -453,21 +452,21 @@ enum {
 
 struct Node {
         bool is_bool, bool_value;
-        bool ref_only;                  /* draft-07: `$ref` hides its siblings */
+        bool ref_only; /* draft-07: `$ref` hides its siblings */
         uint8_t dialect;
-        uint8_t types;                  /* T_* bits, 0 = no `type` */
-        uint32_t has;                   /* HAS_* bits */
+        uint8_t types; /* T_* bits, 0 = no `type` */
+        uint32_t has;  /* HAS_* bits */
         const Resource *resource;
-        const char *doc_uri;            /* "" for the root document */
-        const char *location;           /* JSON pointer inside its document */
-        json_t *json;                   /* borrowed from a held document */
+        const char *doc_uri;  /* "" for the root document */
+        const char *location; /* JSON pointer inside its document */
+        json_t *json;         /* borrowed from a held document */
 
         Node *ref;
         Node *dynref;
-        const char *dynref_anchor;      /* interned; NULL when it acts as a plain $ref */
+        const char *dynref_anchor; /* interned; NULL when it acts as a plain $ref */
 
-        json_t *const_value;            /* borrowed */
-        json_t *enum_values;            /* borrowed */
+        json_t *const_value; /* borrowed */
+        json_t *enum_values; /* borrowed */
         json_t *multiple_of_json;
         Decimal multiple_of;
         long double minimum, maximum, exclusive_minimum, exclusive_maximum;
@@ -476,7 +475,7 @@ struct Node {
         size_t min_contains, max_contains;
         EcmaRegex *pattern;
         const char *pattern_source;
-        unsigned format;                /* JsonSchemaFormat bit when asserted */
+        unsigned format; /* JsonSchemaFormat bit when asserted */
         const char *format_name;
 
         Str *required;
@@ -488,7 +487,7 @@ struct Node {
         size_t n_dep_schemas;
         const char *dep_schemas_kw;
 
-        PropEntry *properties;          /* sorted by (len, bytes) */
+        PropEntry *properties; /* sorted by (len, bytes) */
         size_t n_properties;
         PatternProp *pattern_props;
         size_t n_pattern_props;
@@ -499,7 +498,7 @@ struct Node {
         Node **prefix_items;
         size_t n_prefix_items;
         Node *items;
-        const char *items_kw;           /* "items" or "additionalItems" */
+        const char *items_kw; /* "items" or "additionalItems" */
         Node *contains;
         Node *unevaluated_items;
 
@@ -532,7 +531,7 @@ enum {
         VOCAB_FORMAT_ASSERTION = 1 << 6,
         VOCAB_CONTENT = 1 << 7,
         VOCAB_2020_DEFAULT = VOCAB_CORE | VOCAB_APPLICATOR | VOCAB_UNEVALUATED | VOCAB_VALIDATION | VOCAB_META_DATA |
-                        VOCAB_FORMAT_ANNOTATION | VOCAB_CONTENT,
+                             VOCAB_FORMAT_ANNOTATION | VOCAB_CONTENT,
 };
 
 static const struct {
@@ -681,7 +680,7 @@ static const struct KeywordDef *keyword_find(const char *name, size_t len, uint8
 {
         for (size_t i = 0; i < ELEMENTSOF(keywords); i++)
                 if ((keywords[i].dialects & dialect_bit) && strlen(keywords[i].name) == len &&
-                                memcmp(keywords[i].name, name, len) == 0)
+                    memcmp(keywords[i].name, name, len) == 0)
                         return &keywords[i];
         return NULL;
 }
@@ -691,7 +690,7 @@ typedef struct Scope {
         Resource *resource;
         const char *doc_uri;
         const char *location;
-        uint8_t dialect;                /* JsonSchemaDialect */
+        uint8_t dialect; /* JsonSchemaDialect */
         uint8_t vocab;
         unsigned depth;
 } Scope;
@@ -703,7 +702,7 @@ typedef struct Dialect {
 
 typedef struct PendingRef {
         Node *node;
-        char *uri;                      /* absolute, malloc()ed */
+        char *uri; /* absolute, malloc()ed */
         bool dynamic;
         const char *location;
 } PendingRef;
@@ -712,12 +711,12 @@ typedef struct Compiler {
         JsonSchema *s;
         const JsonSchemaOptions *opts;
         JsonSchemaLimits *limits;
-        Map nodes;                      /* json_t* -> Node* */
-        Map resources;                  /* uri -> Node* (resource root) */
-        Map anchors;                    /* "uri#name" -> Node* */
-        Map dyn_names;                  /* name -> interned name */
-        Map loaded;                     /* uri -> json_t* fetched (held in s->docs) */
-        Map dialects;                   /* meta-schema uri -> Dialect* */
+        Map nodes;     /* json_t* -> Node* */
+        Map resources; /* uri -> Node* (resource root) */
+        Map anchors;   /* "uri#name" -> Node* */
+        Map dyn_names; /* name -> interned name */
+        Map loaded;    /* uri -> json_t* fetched (held in s->docs) */
+        Map dialects;  /* meta-schema uri -> Dialect* */
         PendingRef *pending;
         size_t n_pending, cap_pending;
         size_t n_nodes;
@@ -848,8 +847,7 @@ static int dialect_from_meta(Compiler *c, const char *value, const Scope *sc, Di
         meta = fetch_document(c, uri, &r);
         if (!meta) {
                 if (r == -ENOENT)
-                        return cfail(c, -EOPNOTSUPP, "$schema '%s' at %s is not a supported dialect", value,
-                                WHERE(sc));
+                        return cfail(c, -EOPNOTSUPP, "$schema '%s' at %s is not a supported dialect", value, WHERE(sc));
                 return r;
         }
         if (!json_is_object(meta))
@@ -888,7 +886,7 @@ static int dialect_from_meta(Compiler *c, const char *value, const Scope *sc, Di
                                 ret->vocab |= bit;
                         else if (json_is_true(on))
                                 return cfail(c, -EOPNOTSUPP, "required vocabulary '%s' of '%s' is not supported", k,
-                                        uri);
+                                             uri);
                 }
         }
 store:
@@ -903,7 +901,7 @@ static Node *compile_schema(Compiler *c, json_t *json, const Scope *parent, cons
 
 /* Compiles a subschema of `n` at parent location + seg(s). Return: node, or NULL with *r set. */
 static Node *compile_sub(Compiler *c, const Scope *sc, json_t *json, const char *kw, const char *key, size_t key_len,
-                int *r)
+                         int *r)
 {
         const char *loc = loc_join(c, sc->location, kw, strlen(kw));
         if (loc && key)
@@ -1132,13 +1130,13 @@ static int compile_regex(Compiler *c, const Scope *sc, const char *kw, const cha
 
         if (len > c->limits->max_pattern_length)
                 return cfail(c, -E2BIG, "regex in '%s' at %s is longer than %zu bytes", kw, WHERE(sc),
-                        c->limits->max_pattern_length);
+                             c->limits->max_pattern_length);
         r = ecmaregex_new(&re, src, len, c->limits->regex_match_limit, c->limits->regex_depth_limit, &reason);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 return cfail(c, r, "regex '%.*s' in '%s' at %s is not supported: %s", (int)MIN(len, 200u), src, kw,
-                        WHERE(sc), strempty(reason));
+                             WHERE(sc), strempty(reason));
         r = hold_regex(c->s, re);
         if (r < 0) {
                 ecmaregex_free(re);
@@ -1222,7 +1220,7 @@ static int compile_keyword(Compiler *c, Node *n, const Scope *sc, const struct K
                         json_array_foreach(v, i, e)
                                 if (type_bit(e, &n->types) < 0)
                                         return cfail(c, -EINVAL, "keyword 'type' at %s has an unknown or repeated type",
-                                                WHERE(sc));
+                                                     WHERE(sc));
                 } else if (type_bit(v, &n->types) < 0)
                         return cfail(c, -EINVAL, "keyword 'type' at %s names an unknown type", WHERE(sc));
                 return 0;
@@ -1284,7 +1282,7 @@ static int compile_keyword(Compiler *c, Node *n, const Scope *sc, const struct K
                         if (fields[i].id == kd->id) {
                                 if (get_size(v, (size_t *)((char *)n + fields[i].off)) < 0)
                                         return cfail(c, -EINVAL, "keyword '%s' at %s must be a non-negative integer",
-                                                kw, WHERE(sc));
+                                                     kw, WHERE(sc));
                                 n->has |= fields[i].bit;
                         }
                 return 0;
@@ -1333,7 +1331,7 @@ static int compile_keyword(Compiler *c, Node *n, const Scope *sc, const struct K
                                         return r;
                         } else
                                 return cfail(c, -EINVAL, "keyword '%s' at %s must map names to arrays of strings", kw,
-                                        WHERE(sc));
+                                             WHERE(sc));
                 }
                 n->n_dep_required = nreq;
                 n->dep_required_kw = kw;
@@ -1350,7 +1348,7 @@ static int compile_keyword(Compiler *c, Node *n, const Scope *sc, const struct K
                 bit = jsonformat_from_name(json_string_value(v));
                 n->format_name = json_string_value(v);
                 if (bit && ((c->opts->format_assert_mask & bit) ||
-                                           (sc->dialect == JSON_SCHEMA_DRAFT_2020_12 && (sc->vocab & VOCAB_FORMAT_ASSERTION)))) {
+                            (sc->dialect == JSON_SCHEMA_DRAFT_2020_12 && (sc->vocab & VOCAB_FORMAT_ASSERTION)))) {
                         n->format = bit;
                         n->has |= HAS_FORMAT;
                 }
@@ -1453,7 +1451,7 @@ static bool is_anchor_name(const char *s)
                 return false;
         for (s++; *s; s++)
                 if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-                                    *s == '_' || *s == '.'))
+                      *s == '_' || *s == '.'))
                         return false;
         return true;
 }
@@ -1507,7 +1505,7 @@ static Node *compile_schema(Compiler *c, json_t *json, const Scope *parent, cons
                 return n;
         if (sc.depth > c->limits->max_schema_depth) {
                 *ret_r = cfail(c, -E2BIG, "schema at %s is nested deeper than %u", WHERE(&sc),
-                        c->limits->max_schema_depth);
+                               c->limits->max_schema_depth);
                 return NULL;
         }
         if (++c->n_nodes > c->limits->max_schema_nodes) {
@@ -1575,7 +1573,7 @@ static Node *compile_schema(Compiler *c, json_t *json, const Scope *parent, cons
                 frag = uri_split_fragment(uri);
                 if (frag && *frag && sc.dialect != JSON_SCHEMA_DRAFT_07) {
                         *ret_r = cfail(c, -EINVAL, "$id '%s' at %s must not have a fragment", json_string_value(v),
-                                WHERE(&sc));
+                                       WHERE(&sc));
                         return NULL;
                 }
                 if (json_string_value(v)[0] != '#') {
@@ -1602,7 +1600,7 @@ static Node *compile_schema(Compiler *c, json_t *json, const Scope *parent, cons
                                 continue;
                         if (!json_is_string(v) || !is_anchor_name(json_string_value(v))) {
                                 *ret_r = cfail(c, -EINVAL, "keyword '%s' at %s must be a plain name", anchor_kws[i],
-                                        WHERE(&sc));
+                                               WHERE(&sc));
                                 return NULL;
                         }
                         r = register_anchor(c, sc.resource, json_string_value(v), n, &sc);
@@ -1641,7 +1639,7 @@ static Node *compile_schema(Compiler *c, json_t *json, const Scope *parent, cons
 
                 if (!kd) {
                         *ret_r = cfail(c, -EOPNOTSUPP, "keyword '%.*s' at %s is not supported", (int)MIN(klen, 100u),
-                                key, WHERE(&sc));
+                                       key, WHERE(&sc));
                         return NULL;
                 }
                 if (dbit == D2020 && kd->vocab && !(sc.vocab & kd->vocab))
@@ -1806,7 +1804,7 @@ static int resolve_pending(Compiler *c, PendingRef *p)
                 if (!doc) {
                         if (r == -ENOENT)
                                 return cfail(c, -ENOENT, "%s '%s' at %s#%s cannot be resolved", kw, p->uri,
-                                        p->node->doc_uri, p->location);
+                                             p->node->doc_uri, p->location);
                         return r;
                 }
                 const char *doc_uri = arena_strdup(&c->s->arena, uri);
@@ -1838,7 +1836,7 @@ static int resolve_pending(Compiler *c, PendingRef *p)
         }
         if (!target)
                 return cfail(c, -ENOENT, "%s '%s' at %s#%s does not point to a schema", kw, p->uri, p->node->doc_uri,
-                        p->location);
+                             p->location);
         if (!p->dynamic) {
                 p->node->ref = target;
                 return 0;
@@ -1856,7 +1854,7 @@ static int resolve_pending(Compiler *c, PendingRef *p)
 static void limits_fill(JsonSchemaLimits *l, const JsonSchemaLimits *in)
 {
         *l = in ? *in : (JsonSchemaLimits){};
-#define DEF(f, d) \
+#define DEF(f, d)      \
         if (l->f == 0) \
                 l->f = (d);
         DEF(max_schema_nodes, JSON_SCHEMA_DEFAULT_MAX_SCHEMA_NODES);
@@ -1891,7 +1889,7 @@ JsonSchema *json_schema_free(JsonSchema *s)
 }
 
 int json_schema_compile(JsonSchema **ret, json_t *schema, const char *base_uri, const JsonSchemaOptions *opts,
-                char **ret_error)
+                        char **ret_error)
 {
         static const JsonSchemaOptions default_opts = {};
         _cleanup_(json_schema_freep) JsonSchema *s = NULL;
@@ -1975,7 +1973,8 @@ unsigned json_schema_format_from_name(const char *name)
 
 void json_schema_errors_init(JsonSchemaErrors *errs, size_t max)
 {
-        *errs = (JsonSchemaErrors){ .max = max == 0 ? JSON_SCHEMA_DEFAULT_MAX_ERRORS : MIN(max, (size_t)JSON_SCHEMA_CAP_MAX_ERRORS) };
+        *errs = (JsonSchemaErrors){ .max = max == 0 ? JSON_SCHEMA_DEFAULT_MAX_ERRORS
+                                                    : MIN(max, (size_t)JSON_SCHEMA_CAP_MAX_ERRORS) };
 }
 
 void json_schema_errors_clear(JsonSchemaErrors *errs)
@@ -2002,10 +2001,10 @@ typedef struct Ctx {
         const JsonSchema *s;
         const JsonSchemaLimits *limits;
         JsonSchemaErrors *errs;
-        bool collect;           /* record errors (else stop at the first failure) */
+        bool collect; /* record errors (else stop at the first failure) */
         unsigned depth;
         size_t steps;
-        int fatal;              /* a limit was hit: negative errno */
+        int fatal; /* a limit was hit: negative errno */
         const char *fatal_msg;
         char *fatal_path;
         PathSeg *path;
@@ -2260,7 +2259,7 @@ static bool value_equal(Ctx *c, const json_t *a, const json_t *b, unsigned depth
         switch (json_typeof(a)) {
         case JSON_STRING:
                 return json_string_length(a) == json_string_length(b) &&
-                        memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+                       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
         case JSON_ARRAY:
                 if (json_array_size(a) != json_array_size(b))
                         return false;
@@ -2324,7 +2323,7 @@ static uint64_t value_hash(Ctx *c, const json_t *v, unsigned depth)
                 h = 0x51ed270b27a1b3c5ull;
                 for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it))
                         h += mix(hash_bytes(json_object_iter_key(it), json_object_iter_key_len(it)) ^
-                                value_hash(c, json_object_iter_value(it), depth + 1) * 31);
+                                 value_hash(c, json_object_iter_value(it), depth + 1) * 31);
                 return h;
         case JSON_TRUE:
                 return 1;
@@ -2420,8 +2419,11 @@ static int regex_test(Ctx *c, const EcmaRegex *re, const char *s, size_t len)
 {
         int r = ecmaregex_search(re, s, len);
         if (r < 0) {
-                set_fatal(c, r == -ETIME ? -ETIME : r == -ENOMEM ? -ENOMEM : -EINVAL,
-                        r == -ETIME ? "regular expression match limit exceeded" : "regular expression match failed");
+                set_fatal(c,
+                          r == -ETIME    ? -ETIME
+                          : r == -ENOMEM ? -ENOMEM
+                                         : -EINVAL,
+                          r == -ETIME ? "regular expression match limit exceeded" : "regular expression match failed");
                 return -1;
         }
         return r;
@@ -2476,11 +2478,11 @@ static bool check_instance_limits(Ctx *c, const json_t *inst)
         }
 }
 
-#define FAIL()                                  \
-        do {                                    \
-                valid = false;                  \
-                if (!c->collect || c->fatal)    \
-                        goto done;              \
+#define FAIL()                               \
+        do {                                 \
+                valid = false;               \
+                if (!c->collect || c->fatal) \
+                        goto done;           \
         } while (0)
 
 static void format_number(const json_t *v, char *buf, size_t size)
@@ -2561,7 +2563,7 @@ static bool validate_string(Ctx *c, const Node *n, const json_t *inst)
                         return false;
                 if (r == 0) {
                         report(c, n, "pattern", "must match the pattern '%.*s'",
-                                short_len(n->pattern_source, strlen(n->pattern_source)), n->pattern_source);
+                               short_len(n->pattern_source, strlen(n->pattern_source)), n->pattern_source);
                         FAIL();
                 }
         }
@@ -2589,7 +2591,7 @@ static bool validate_object(Ctx *c, const Node *n, const json_t *inst, Annot *a)
         for (size_t i = 0; i < n->n_required; i++)
                 if (!json_object_getn(inst, n->required[i].s, n->required[i].len)) {
                         report(c, n, "required", "required property '%.*s' is missing",
-                                short_len(n->required[i].s, n->required[i].len), n->required[i].s);
+                               short_len(n->required[i].s, n->required[i].len), n->required[i].s);
                         FAIL();
                 }
         for (size_t i = 0; i < n->n_dep_required; i++) {
@@ -2599,8 +2601,8 @@ static bool validate_object(Ctx *c, const Node *n, const json_t *inst, Annot *a)
                 for (size_t k = 0; k < d->n_required; k++)
                         if (!json_object_getn(inst, d->required[k].s, d->required[k].len)) {
                                 report(c, n, n->dep_required_kw, "property '%.*s' is required when '%.*s' is present",
-                                        short_len(d->required[k].s, d->required[k].len), d->required[k].s,
-                                        short_len(d->name.s, d->name.len), d->name.s);
+                                       short_len(d->required[k].s, d->required[k].len), d->required[k].s,
+                                       short_len(d->name.s, d->name.len), d->name.s);
                                 FAIL();
                         }
         }
@@ -2626,11 +2628,13 @@ static bool validate_object(Ctx *c, const Node *n, const json_t *inst, Annot *a)
                 }
         } else if (n->n_properties > 0 || n->n_pattern_props > 0 || n->additional_properties) {
                 size_t idx = 0;
-                for (void *it = json_object_iter((json_t *)inst); it; it = json_object_iter_next((json_t *)inst, it), idx++) {
+                for (void *it = json_object_iter((json_t *)inst); it;
+                     it = json_object_iter_next((json_t *)inst, it), idx++) {
                         const char *key = json_object_iter_key(it);
                         size_t klen = json_object_iter_key_len(it);
                         json_t *v = json_object_iter_value(it);
-                        const PropEntry *p = n->n_properties ? prop_find(n->properties, n->n_properties, key, klen) : NULL;
+                        const PropEntry *p =
+                                n->n_properties ? prop_find(n->properties, n->n_properties, key, klen) : NULL;
                         bool matched = false, ok;
 
                         path_push_key(c, key, klen);
@@ -2663,7 +2667,7 @@ static bool validate_object(Ctx *c, const Node *n, const json_t *inst, Annot *a)
                                 const Node *ap = n->additional_properties;
                                 if (ap->is_bool && !ap->bool_value) {
                                         report(c, n, "additionalProperties", "property '%.*s' is not allowed",
-                                                short_len(key, klen), key);
+                                               short_len(key, klen), key);
                                         ok = false;
                                 } else
                                         ok = validate_node(c, ap, v, NULL);
@@ -2697,8 +2701,8 @@ static bool validate_object(Ctx *c, const Node *n, const json_t *inst, Annot *a)
                         }
                         path_push_key(c, key, klen);
                         if (n->property_names->is_bool && !n->property_names->bool_value) {
-                                report(c, n, "propertyNames", "property name '%.*s' is not allowed", short_len(key, klen),
-                                        key);
+                                report(c, n, "propertyNames", "property name '%.*s' is not allowed",
+                                       short_len(key, klen), key);
                                 ok = false;
                         } else
                                 ok = validate_node(c, n->property_names, name, NULL);
@@ -2730,7 +2734,8 @@ static bool validate_array(Ctx *c, const Node *n, const json_t *inst, Annot *a)
                 if (!items_unique(c, inst, &i, &j)) {
                         if (c->fatal)
                                 return false;
-                        report(c, n, "uniqueItems", "must not have duplicate items (items %zu and %zu are equal)", i, j);
+                        report(c, n, "uniqueItems", "must not have duplicate items (items %zu and %zu are equal)", i,
+                               j);
                         FAIL();
                 }
         }
@@ -2786,7 +2791,7 @@ static bool validate_array(Ctx *c, const Node *n, const json_t *inst, Annot *a)
                 }
                 if ((n->has & HAS_MAX_CONTAINS) && matches > n->max_contains) {
                         report(c, n, "maxContains", "must contain at most %zu items matching 'contains'",
-                                n->max_contains);
+                               n->max_contains);
                         FAIL();
                 }
         }
@@ -2854,14 +2859,14 @@ static bool validate_node(Ctx *c, const Node *n, const json_t *inst, Annot *anno
         switch (type) {
         case JSON_INTEGER:
         case JSON_REAL:
-                if ((n->has & (HAS_MULTIPLE_OF | HAS_MINIMUM | HAS_MAXIMUM | HAS_EXCLUSIVE_MINIMUM |
-                                      HAS_EXCLUSIVE_MAXIMUM)) &&
-                                !validate_number(c, n, inst))
+                if ((n->has &
+                     (HAS_MULTIPLE_OF | HAS_MINIMUM | HAS_MAXIMUM | HAS_EXCLUSIVE_MINIMUM | HAS_EXCLUSIVE_MAXIMUM)) &&
+                    !validate_number(c, n, inst))
                         FAIL();
                 break;
         case JSON_STRING:
                 if ((n->pattern || (n->has & (HAS_MIN_LENGTH | HAS_MAX_LENGTH | HAS_FORMAT))) &&
-                                !validate_string(c, n, inst))
+                    !validate_string(c, n, inst))
                         FAIL();
                 break;
         case JSON_OBJECT:
@@ -2945,7 +2950,7 @@ static bool validate_node(Ctx *c, const Node *n, const json_t *inst, Annot *anno
                         FAIL();
                 } else if (second != SIZE_MAX) {
                         report(c, n, "oneOf", "must match exactly one schema in 'oneOf' (matched %zu and %zu)", first,
-                                second);
+                               second);
                         FAIL();
                 }
         }
@@ -2980,7 +2985,7 @@ static bool validate_node(Ctx *c, const Node *n, const json_t *inst, Annot *anno
                         size_t idx = 0;
                         const Node *u = n->unevaluated_properties;
                         for (void *it = json_object_iter((json_t *)inst); it;
-                                        it = json_object_iter_next((json_t *)inst, it), idx++) {
+                             it = json_object_iter_next((json_t *)inst, it), idx++) {
                                 const char *key = json_object_iter_key(it);
                                 size_t klen = json_object_iter_key_len(it);
                                 bool ok;
@@ -2989,7 +2994,7 @@ static bool validate_node(Ctx *c, const Node *n, const json_t *inst, Annot *anno
                                 path_push_key(c, key, klen);
                                 if (u->is_bool && !u->bool_value) {
                                         report(c, n, "unevaluatedProperties", "property '%.*s' is not allowed",
-                                                short_len(key, klen), key);
+                                               short_len(key, klen), key);
                                         ok = false;
                                 } else
                                         ok = validate_node(c, u, json_object_iter_value(it), NULL);

@@ -84,18 +84,18 @@ typedef json_t *(*JsonSchemaResolver)(const char *uri, void *userdata);
  */
 typedef struct JsonSchemaLimits {
         /* compile time */
-        size_t max_schema_nodes;        /* subschemas in all documents (default 50000) */
-        unsigned max_schema_depth;      /* nesting of subschemas (default 128, cap 512) */
-        unsigned max_documents;         /* documents loaded through the resolver (default 64) */
-        size_t max_pattern_length;      /* bytes of one regex (default 4096) */
+        size_t max_schema_nodes;   /* subschemas in all documents (default 50000) */
+        unsigned max_schema_depth; /* nesting of subschemas (default 128, cap 512) */
+        unsigned max_documents;    /* documents loaded through the resolver (default 64) */
+        size_t max_pattern_length; /* bytes of one regex (default 4096) */
         /* validation time */
-        unsigned max_depth;             /* nested evaluations incl. $ref (default 256, cap 1024) */
-        size_t max_string_length;       /* bytes of a string instance or key (default 1 MiB) */
-        size_t max_array_size;          /* items of an array instance (default 100000) */
-        size_t max_object_size;         /* members of an object instance (default 10000) */
-        size_t max_steps;               /* subschema evaluations per call (default 1000000) */
-        uint32_t regex_match_limit;     /* PCRE2 match limit per match (default 100000) */
-        uint32_t regex_depth_limit;     /* PCRE2 depth (backtracking) limit (default 1000) */
+        unsigned max_depth;         /* nested evaluations incl. $ref (default 256, cap 1024) */
+        size_t max_string_length;   /* bytes of a string instance or key (default 1 MiB) */
+        size_t max_array_size;      /* items of an array instance (default 100000) */
+        size_t max_object_size;     /* members of an object instance (default 10000) */
+        size_t max_steps;           /* subschema evaluations per call (default 1000000) */
+        uint32_t regex_match_limit; /* PCRE2 match limit per match (default 100000) */
+        uint32_t regex_depth_limit; /* PCRE2 depth (backtracking) limit (default 1000) */
 } JsonSchemaLimits;
 
 #define JSON_SCHEMA_DEFAULT_MAX_SCHEMA_NODES 50000
@@ -113,10 +113,10 @@ typedef struct JsonSchemaLimits {
 #define JSON_SCHEMA_DEFAULT_REGEX_DEPTH_LIMIT 1000
 
 typedef struct JsonSchemaOptions {
-        JsonSchemaDialect default_dialect;      /* for documents without $schema */
-        unsigned format_assert_mask;            /* JsonSchemaFormat bits */
-        JsonSchemaResolver resolver;            /* may be NULL: only built-in documents */
-        void *userdata;                         /* passed to resolver */
+        JsonSchemaDialect default_dialect; /* for documents without $schema */
+        unsigned format_assert_mask;       /* JsonSchemaFormat bits */
+        JsonSchemaResolver resolver;       /* may be NULL: only built-in documents */
+        void *userdata;                    /* passed to resolver */
         JsonSchemaLimits limits;
 } JsonSchemaOptions;
 
@@ -138,8 +138,8 @@ typedef struct JsonSchema JsonSchema;
  * -ENOENT for a `$ref` that resolves to nothing, -E2BIG when a compile
  * limit is exceeded, -ENOMEM.
  */
-int json_schema_compile(JsonSchema **ret, json_t *schema, const char *base_uri,
-                const JsonSchemaOptions *opts, char **ret_error);
+int json_schema_compile(JsonSchema **ret, json_t *schema, const char *base_uri, const JsonSchemaOptions *opts,
+                        char **ret_error);
 
 /* json_schema_free(): NULL in, NULL out. Must not race with validation. */
 JsonSchema *json_schema_free(JsonSchema *s);
@@ -147,18 +147,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(JsonSchema *, json_schema_free);
 
 /* One validation failure. All three strings are owned by the error list. */
 typedef struct JsonSchemaError {
-        char *instance_location;        /* JSON pointer into the instance, "" is the root */
-        char *keyword_location;         /* "<document uri>#<JSON pointer>" of the failing keyword;
+        char *instance_location; /* JSON pointer into the instance, "" is the root */
+        char *keyword_location;  /* "<document uri>#<JSON pointer>" of the failing keyword;
                                          * the uri is empty for the compiled root document */
-        char *message;                  /* short, human readable */
+        char *message;           /* short, human readable */
 } JsonSchemaError;
 
 /* A bounded error list. Initialise with json_schema_errors_init(). */
 typedef struct JsonSchemaErrors {
         JsonSchemaError *items;
         size_t n;
-        size_t max;             /* at most this many are kept */
-        bool truncated;         /* more failures happened than were kept */
+        size_t max;     /* at most this many are kept */
+        bool truncated; /* more failures happened than were kept */
 } JsonSchemaErrors;
 
 #define JSON_SCHEMA_DEFAULT_MAX_ERRORS 16

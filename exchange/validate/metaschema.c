@@ -5,8 +5,7 @@
 const MetaSchema metaschemas[] = {
         {
                 .uri = "https://json-schema.org/draft/2020-12/schema",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/core\":true,"
                         "\"https://json-schema.org/draft/2020-12/vocab/applicator\":true,"
@@ -28,8 +27,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/core",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/core\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/core\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Core vocabulary meta-schema\",\"type\":[\"object\","
@@ -47,8 +45,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/applicator",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/applicator\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/applicator\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Applicator vocabulary meta-schema\",\"type\":[\"object\","
@@ -67,8 +64,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/unevaluated",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/unevaluated\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/unevaluated\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Unevaluated applicator vocabulary meta-schema\","
@@ -77,8 +73,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/validation",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/validation\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/validation\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Validation vocabulary meta-schema\",\"type\":[\"object\","
@@ -106,8 +101,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/meta-data",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/meta-data\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/meta-data\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Meta-data vocabulary meta-schema\",\"type\":[\"object\","
@@ -118,8 +112,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/format-annotation",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/format-annotation\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/format-annotation\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Format vocabulary meta-schema for annotation results\","
@@ -127,8 +120,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/format-assertion",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/format-assertion\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/format-assertion\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Format vocabulary meta-schema for assertion results\","
@@ -136,8 +128,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "https://json-schema.org/draft/2020-12/meta/content",
-                .json =
-                        "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                .json = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
                         "\"$id\":\"https://json-schema.org/draft/2020-12/meta/content\","
                         "\"$vocabulary\":{\"https://json-schema.org/draft/2020-12/vocab/content\":true},"
                         "\"$dynamicAnchor\":\"meta\",\"title\":\"Content vocabulary meta-schema\",\"type\":[\"object\","
@@ -146,8 +137,7 @@ const MetaSchema metaschemas[] = {
         },
         {
                 .uri = "http://json-schema.org/draft-07/schema",
-                .json =
-                        "{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+                .json = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
                         "\"$id\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"Core schema meta-schema\","
                         "\"definitions\":{\"schemaArray\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"$ref\":\"#\"}},"
                         "\"nonNegativeInteger\":{\"type\":\"integer\",\"minimum\":0},"

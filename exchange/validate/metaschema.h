@@ -4,8 +4,8 @@
 #include "util/macro.h"
 
 typedef struct MetaSchema {
-        const char *uri;        /* absolute, without fragment */
-        const char *json;       /* the document, NUL-terminated */
+        const char *uri;  /* absolute, without fragment */
+        const char *json; /* the document, NUL-terminated */
 } MetaSchema;
 
 /* The table ends with an entry whose uri is NULL. Static storage. */

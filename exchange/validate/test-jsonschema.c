@@ -113,14 +113,15 @@ static int first_error(const JsonSchema *s, const char *instance, char *inst_loc
 static void test_refusals(void)
 {
         /* unknown keywords, with their place */
-        refuse("{\"properties\": {\"x\": {\"typo\": 1}}}", -EOPNOTSUPP, "keyword 'typo' at #/properties/x is not supported");
+        refuse("{\"properties\": {\"x\": {\"typo\": 1}}}", -EOPNOTSUPP,
+               "keyword 'typo' at #/properties/x is not supported");
         refuse("{\"nope\": true}", -EOPNOTSUPP, "keyword 'nope' at # is not supported");
         /* keywords of the other dialect */
         refuse("{\"additionalItems\": false}", -EOPNOTSUPP, "additionalItems");
         refuse("{\"definitions\": {}}", -EOPNOTSUPP, "definitions");
         refuse("{\"$schema\": \"http://json-schema.org/draft-07/schema#\", \"$defs\": {}}", -EOPNOTSUPP, "$defs");
         refuse("{\"$schema\": \"http://json-schema.org/draft-07/schema#\", \"unevaluatedProperties\": false}",
-                -EOPNOTSUPP, "unevaluatedProperties");
+               -EOPNOTSUPP, "unevaluatedProperties");
         /* malformed keyword values */
         refuse("{\"minLength\": -1}", -EINVAL, "minLength");
         refuse("{\"minLength\": 1.5}", -EINVAL, "minLength");
@@ -147,7 +148,7 @@ static void test_refusals(void)
         refuse("{\"$ref\": \"http://example.com/other.json\"}", -ENOENT, "cannot be resolved");
         refuse("{\"$schema\": \"https://example.com/custom\"}", -EOPNOTSUPP, "not a supported dialect");
         refuse("{\"$defs\": {\"a\": {\"$id\": \"http://x/a\"}, \"b\": {\"$id\": \"http://x/a\"}}}", -EINVAL,
-                "identifies two schemas");
+               "identifies two schemas");
 }
 
 static json_t *vocab_resolver(const char *uri, void *userdata)
@@ -177,11 +178,11 @@ static void test_vocabularies_and_resolver(void)
         JsonSchema *s;
 
         refuse_opts("{\"$schema\": \"http://example.com/meta-unknown-vocab\"}", &opts, -EOPNOTSUPP,
-                "http://example.com/vocab/mine");
+                    "http://example.com/vocab/mine");
         /* a known keyword of a vocabulary turned off is deliberately not applied */
         s = compile_opts("{\"$schema\": \"http://example.com/meta-no-validation\", \"properties\": {\"a\": false},"
                          " \"minProperties\": 5}",
-                &opts);
+                         &opts);
         assert(valid(s, "{}"));
         assert(!valid(s, "{\"a\": 1}"));
         json_schema_free(s);
@@ -191,7 +192,7 @@ static void test_vocabularies_and_resolver(void)
         s = compile_opts("{\"properties\": {\"id\": {\"$ref\": \"http://example.com/defs.json#/$defs/id\"},"
                          " \"code\": {\"$ref\": \"http://example.com/defs.json#/$defs/next\"},"
                          " \"again\": {\"$ref\": \"http://example.com/defs.json#/$defs/id\"}}}",
-                &opts);
+                         &opts);
         assert(calls == 2);
         assert(valid(s, "{\"id\": \"001234567890\", \"code\": \"abc\"}"));
         assert(!valid(s, "{\"id\": \"0012\"}"));
@@ -202,7 +203,7 @@ static void test_vocabularies_and_resolver(void)
         /* the document limit */
         opts.limits.max_documents = 1;
         refuse_opts("{\"properties\": {\"code\": {\"$ref\": \"http://example.com/defs.json#/$defs/next\"}}}", &opts,
-                -E2BIG, "documents");
+                    -E2BIG, "documents");
 }
 
 static void test_basics(void)
@@ -217,7 +218,8 @@ static void test_basics(void)
                                 " \"additionalProperties\": false}");
 
         assert(valid(s, "{\"id\": \"001234567890\", \"purpose\": \"audit\"}"));
-        assert(valid(s, "{\"id\": \"001234567890\", \"purpose\": \"audit\", \"year\": 2025, \"tags\": [\"a\", \"b\"]}"));
+        assert(valid(s,
+                     "{\"id\": \"001234567890\", \"purpose\": \"audit\", \"year\": 2025, \"tags\": [\"a\", \"b\"]}"));
         assert(valid(s, "{\"id\": \"001234567890\", \"purpose\": \"audit\", \"year\": 2025.0}"));
         assert(!valid(s, "{\"id\": \"001234567890\"}"));
         assert(!valid(s, "{\"id\": \"00123456789\", \"purpose\": \"audit\"}"));
@@ -261,7 +263,7 @@ static void test_errors(void)
         json_t *j;
 
         assert(first_error(s, "{\"people\": [{\"name\": \"Ann\"}, {\"name\": \"Annabel\"}]}", inst, kw, msg) ==
-                JSON_SCHEMA_E_INVALID);
+               JSON_SCHEMA_E_INVALID);
         assert(strcmp(inst, "/people/1/name") == 0);
         assert(strcmp(kw, "#/$defs/person/properties/name/maxLength") == 0);
         assert(strstr(msg, "at most 3 characters"));
@@ -272,7 +274,7 @@ static void test_errors(void)
         assert(strstr(msg, "'name'"));
 
         assert(first_error(s, "{\"people\": [{\"name\": \"x\", \"a/b~c\": \"no\"}]}", inst, kw, msg) ==
-                JSON_SCHEMA_E_INVALID);
+               JSON_SCHEMA_E_INVALID);
         assert(strcmp(inst, "/people/0/a~1b~0c") == 0);
         assert(strcmp(kw, "#/$defs/person/properties/a~1b~0c/type") == 0);
         assert(strstr(msg, "must be integer, not string"));
@@ -482,7 +484,7 @@ static void test_ecma_regex(void)
         assert(translate_ok("\\ud83d\\ude00", "\\x{1f600}") == 0);
         assert(translate_ok("\\u{1F600}", "\\x{1f600}") == 0);
         assert(translate_ok("[[:alpha:]", "[\\[:alpha:]") == 0); /* a literal '[' in ECMA, not POSIX */
-        assert(translate_ok("[[:alpha:]]", NULL) == -EINVAL);     /* ... so the last ']' is alone */
+        assert(translate_ok("[[:alpha:]]", NULL) == -EINVAL);    /* ... so the last ']' is alone */
         assert(translate_ok("\\p{Letter}\\P{gc=Decimal_Number}\\p{Script=Greek}", "\\p{L}\\P{Nd}\\p{sc:Greek}") == 0);
         assert(translate_ok("(?<year>\\d{4})-\\k<year>", "(?<year>\\d{4})-\\k<year>") == 0);
         assert(translate_ok("\\ud800", NULL) == -EOPNOTSUPP);
@@ -501,20 +503,20 @@ static void test_ecma_regex(void)
 
         /* ECMA semantics */
         assert(search("^\\d$", "5") == 1);
-        assert(search("^\\d$", "\xd9\xa3") == 0);       /* ARABIC-INDIC DIGIT THREE is not \d */
-        assert(search("^\\w$", "\xc3\xa9") == 0);       /* é is not \w */
-        assert(search("^\\s$", "\xc2\xa0") == 1);       /* NBSP is \s */
-        assert(search("^\\s$", "\xef\xbb\xbf") == 1);   /* BOM is \s */
+        assert(search("^\\d$", "\xd9\xa3") == 0);     /* ARABIC-INDIC DIGIT THREE is not \d */
+        assert(search("^\\w$", "\xc3\xa9") == 0);     /* é is not \w */
+        assert(search("^\\s$", "\xc2\xa0") == 1);     /* NBSP is \s */
+        assert(search("^\\s$", "\xef\xbb\xbf") == 1); /* BOM is \s */
         assert(search("^[\\S]$", "\xc2\xa0") == 0);
         assert(search("^[\\S]$", "x") == 1);
-        assert(search("^\\S$", "\xe3\x80\x80") == 0);   /* IDEOGRAPHIC SPACE */
+        assert(search("^\\S$", "\xe3\x80\x80") == 0); /* IDEOGRAPHIC SPACE */
         assert(search("^abc$", "abc\n") == 0);
         assert(search("^.$", "\xe2\x80\xa8") == 0);     /* LINE SEPARATOR */
         assert(search("^.$", "\xf0\x9f\x98\x80") == 1); /* one code point */
         assert(search("^[^]$", "\n") == 1);
         assert(search("^\\p{Letter}+$", "\xc3\xa9t\xc3\xa9") == 1);
         assert(search("^(?:(a)|b)\\1c$", "bc") == 1); /* unset backreference matches empty */
-        assert(search("es", "test") == 1);             /* not anchored */
+        assert(search("es", "test") == 1);            /* not anchored */
 }
 
 static void test_limits(void)
@@ -590,7 +592,8 @@ static void test_limits(void)
         opts.limits.max_string_length = 4;
         opts.limits.max_array_size = 3;
         opts.limits.max_object_size = 2;
-        s = compile_opts("{\"items\": {\"type\": \"string\"}, \"additionalProperties\": {\"type\": \"string\"}}", &opts);
+        s = compile_opts("{\"items\": {\"type\": \"string\"}, \"additionalProperties\": {\"type\": \"string\"}}",
+                         &opts);
         assert(check(s, "[\"abcd\"]") == 0);
         assert(check(s, "[\"abcde\"]") == -E2BIG);
         assert(check(s, "[1, 2, 3, 4]") == -E2BIG);
@@ -768,7 +771,7 @@ static void test_threads(void)
                                 " \"name\": {\"pattern\": \"^\\\\p{L}[\\\\p{L} ]*$\"}},"
                                 " \"patternProperties\": {\"^x-\": {\"type\": \"string\"}}}");
         Shared sh = { s, parse("{\"id\": \"001234567890\", \"name\": \"Nguy\\u1ec5n V\\u0103n A\", \"x-a\": \"1\"}"),
-                parse("{\"id\": \"0012\", \"name\": \"1abc\"}") };
+                      parse("{\"id\": \"0012\", \"name\": \"1abc\"}") };
         pthread_t t[4];
 
         for (int i = 0; i < 4; i++)

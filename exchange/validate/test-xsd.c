@@ -71,13 +71,12 @@ static void test_valid_and_invalid(void)
 
         /* wrong enumeration, out of range, missing and unexpected elements */
         assert(check(s, DOC("<id>001234567890</id><purpose>marketing</purpose>"), NULL) == XSD_E_INVALID);
-        assert(check(s, DOC("<id>001234567890</id><purpose>audit</purpose><year>1800</year>"), NULL) ==
-                XSD_E_INVALID);
+        assert(check(s, DOC("<id>001234567890</id><purpose>audit</purpose><year>1800</year>"), NULL) == XSD_E_INVALID);
         assert(check(s, DOC("<id>001234567890</id>"), NULL) == XSD_E_INVALID);
         assert(check(s, DOC("<id>001234567890</id><purpose>audit</purpose><extra/>"), NULL) == XSD_E_INVALID);
         /* the right names in the wrong namespace */
         assert(check(s, "<citizenRequest><id>001234567890</id><purpose>audit</purpose></citizenRequest>", NULL) ==
-                XSD_E_INVALID);
+               XSD_E_INVALID);
         xsd_schema_free(s);
 }
 
@@ -85,22 +84,19 @@ static void test_malformed_and_hostile(void)
 {
         XsdSchema *s = compile(xsd_citizen);
         XsdErrors errs;
-        static const char laughs[] =
-                "<?xml version=\"1.0\"?>\n"
-                "<!DOCTYPE citizenRequest [\n"
-                " <!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
-                " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
-                " <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
-                " <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
-                "]>\n" DOC("<id>&d;</id><purpose>audit</purpose>");
-        static const char xxe[] =
-                "<?xml version=\"1.0\"?>\n"
-                "<!DOCTYPE citizenRequest [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
-                DOC("<id>&x;</id><purpose>audit</purpose>");
-        static const char external_dtd[] =
-                "<?xml version=\"1.0\"?>\n"
-                "<!DOCTYPE citizenRequest SYSTEM \"http://127.0.0.1:9/evil.dtd\">\n"
-                DOC("<id>001234567890</id><purpose>audit</purpose>");
+        static const char laughs[] = "<?xml version=\"1.0\"?>\n"
+                                     "<!DOCTYPE citizenRequest [\n"
+                                     " <!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
+                                     " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+                                     " <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+                                     " <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+                                     "]>\n" DOC("<id>&d;</id><purpose>audit</purpose>");
+        static const char xxe[] = "<?xml version=\"1.0\"?>\n"
+                                  "<!DOCTYPE citizenRequest [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n" DOC(
+                                          "<id>&x;</id><purpose>audit</purpose>");
+        static const char external_dtd[] = "<?xml version=\"1.0\"?>\n"
+                                           "<!DOCTYPE citizenRequest SYSTEM \"http://127.0.0.1:9/evil.dtd\">\n" DOC(
+                                                   "<id>001234567890</id><purpose>audit</purpose>");
 
         xsd_errors_init(&errs, 0);
         assert(check(s, "<citizenRequest xmlns=\"urn:xbus:test\"><id>1</id>", &errs) == XSD_E_MALFORMED);
@@ -140,7 +136,7 @@ static void test_limits(void)
         const char *doc = DOC("<id>001234567890</id><purpose>audit</purpose>");
 
         assert(xsd_schema_new(&s, xsd_citizen, strlen(xsd_citizen), NULL, &(XsdLimits){ .max_document_size = 100 },
-                       NULL) == -E2BIG);
+                              NULL) == -E2BIG);
         assert(xsd_schema_new(&s, xsd_citizen, strlen(xsd_citizen), NULL, NULL, NULL) == 0);
         s = xsd_schema_free(s);
         assert(!s);
@@ -195,8 +191,7 @@ static void test_bad_schemas(void)
         assert(error && strstr(error, "127.0.0.1"));
         free(error);
         error = NULL;
-        assert(xsd_schema_new(&s, xsd_citizen, strlen(xsd_citizen), "http://example.org/a.xsd", NULL, NULL) ==
-                -EPERM);
+        assert(xsd_schema_new(&s, xsd_citizen, strlen(xsd_citizen), "http://example.org/a.xsd", NULL, NULL) == -EPERM);
         assert(!s);
 }
 
@@ -232,11 +227,11 @@ static void test_element(void)
 {
         XsdSchema *s = compile(xsd_citizen);
         static const char envelope[] =
-                "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
-                DOC("<id>001234567890</id><purpose>audit</purpose>") "</soap:Body></soap:Envelope>";
+                "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>" DOC(
+                        "<id>001234567890</id><purpose>audit</purpose>") "</soap:Body></soap:Envelope>";
         static const char envelope_bad[] =
-                "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
-                DOC("<id>0</id><purpose>audit</purpose>") "</soap:Body></soap:Envelope>";
+                "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>" DOC(
+                        "<id>0</id><purpose>audit</purpose>") "</soap:Body></soap:Envelope>";
         xmlDocPtr doc;
         xmlNode *body;
 

@@ -43,7 +43,7 @@ void xsd_errors_clear(XsdErrors *errs)
 /* Collects libxml2 errors; remembers whether memory ran out. */
 typedef struct Collector {
         XsdErrors *errs;
-        char *first;            /* first message, for compile errors */
+        char *first; /* first message, for compile errors */
         bool oom;
         unsigned count;
 } Collector;
@@ -112,8 +112,7 @@ static void structured_error(void *userdata, xmlErrorPtr error)
 }
 
 /* SAX hook: a document type declaration stops the parse. */
-static void refuse_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
-                const xmlChar *system_id)
+static void refuse_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
 {
         xmlParserCtxtPtr p = ctx;
         *(bool *)p->_private = true;
@@ -162,8 +161,8 @@ static int parse_xml(const char *data, size_t size, const char *url, Collector *
 static bool is_xsd_element(xmlNode *n, const char *name)
 {
         return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-                streq((const char *)n->ns->href, "http://www.w3.org/2001/XMLSchema") &&
-                streq((const char *)n->name, name);
+               streq((const char *)n->ns->href, "http://www.w3.org/2001/XMLSchema") &&
+               streq((const char *)n->name, name);
 }
 
 /* Include, import and redefine may only name local files. */
@@ -171,7 +170,7 @@ static int check_locations(xmlNode *n, char **ret_error)
 {
         for (; n; n = n->next) {
                 if (is_xsd_element(n, "include") || is_xsd_element(n, "import") || is_xsd_element(n, "redefine") ||
-                                is_xsd_element(n, "override")) {
+                    is_xsd_element(n, "override")) {
                         xmlChar *loc = xmlGetProp(n, (const xmlChar *)"schemaLocation");
                         if (loc) {
                                 const char *colon = strchr((const char *)loc, ':');
@@ -179,8 +178,8 @@ static int check_locations(xmlNode *n, char **ret_error)
                                 bool has_scheme = colon && (!slash || colon < slash);
                                 bool local = !has_scheme || strneq((const char *)loc, "file:", 5);
                                 if (!local) {
-                                        if (ret_error && asprintf(ret_error,
-                                                                 "schemaLocation '%s' is not a local file", loc) < 0)
+                                        if (ret_error &&
+                                            asprintf(ret_error, "schemaLocation '%s' is not a local file", loc) < 0)
                                                 *ret_error = NULL;
                                         xmlFree(loc);
                                         return -EPERM;
@@ -208,7 +207,7 @@ XsdSchema *xsd_schema_free(XsdSchema *s)
 }
 
 int xsd_schema_new(XsdSchema **ret, const char *data, size_t size, const char *base_path, const XsdLimits *limits,
-                char **ret_error)
+                   char **ret_error)
 {
         _cleanup_(xsd_schema_freep) XsdSchema *s = NULL;
         _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;

@@ -31,20 +31,20 @@
 #include "util/macro.h"
 
 /* Positive results of xsd_validate*(). */
-#define XSD_E_INVALID 1         /* well-formed, but not valid against the schema */
-#define XSD_E_MALFORMED 2       /* not well-formed XML, or it has a DTD */
+#define XSD_E_INVALID 1   /* well-formed, but not valid against the schema */
+#define XSD_E_MALFORMED 2 /* not well-formed XML, or it has a DTD */
 
 typedef struct XsdSchema XsdSchema;
 
 typedef struct XsdLimits {
-        size_t max_document_size;       /* bytes of a payload (0: 16 MiB) */
+        size_t max_document_size; /* bytes of a payload (0: 16 MiB) */
 } XsdLimits;
 
 #define XSD_DEFAULT_MAX_DOCUMENT_SIZE MIB(16)
 
 typedef struct XsdError {
-        int line;                       /* line in the payload, 0 when unknown */
-        char *message;                  /* libxml2's message, one line */
+        int line;      /* line in the payload, 0 when unknown */
+        char *message; /* libxml2's message, one line */
 } XsdError;
 
 /* A bounded error list. Initialise with xsd_errors_init(). */
@@ -72,7 +72,7 @@ void xsd_errors_clear(XsdErrors *errs);
  * refers to a network location, -E2BIG when it is too large, -ENOMEM.
  */
 int xsd_schema_new(XsdSchema **ret, const char *data, size_t size, const char *base_path, const XsdLimits *limits,
-                char **ret_error);
+                   char **ret_error);
 
 /* xsd_schema_free(): NULL in, NULL out. */
 XsdSchema *xsd_schema_free(XsdSchema *s);

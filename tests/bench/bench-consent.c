@@ -160,7 +160,7 @@ int main(int argc, char **argv)
         uint32_t subjects = 100000;
         const char *keep = NULL;
         char tmpl[] = "/tmp/xbus-bench-consent-XXXXXX";
-        char (*pseudo)[PSEUDONYM_HEX_LEN + 1] = NULL;
+        char(*pseudo)[PSEUDONYM_HEX_LEN + 1] = NULL;
         PseudonymKey *key = NULL;
         ExchangeLog *log = NULL;
         ExlogReader *reader = NULL;
@@ -171,14 +171,23 @@ int main(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "n:s:q:d:h", options, NULL)) >= 0) {
                 switch (opt) {
-                case 'n': entries = strtoull(optarg, NULL, 10); break;
-                case 's': subjects = (uint32_t)strtoul(optarg, NULL, 10); break;
-                case 'q': queries = strtoull(optarg, NULL, 10); break;
-                case 'd': keep = optarg; break;
+                case 'n':
+                        entries = strtoull(optarg, NULL, 10);
+                        break;
+                case 's':
+                        subjects = (uint32_t)strtoul(optarg, NULL, 10);
+                        break;
+                case 'q':
+                        queries = strtoull(optarg, NULL, 10);
+                        break;
+                case 'd':
+                        keep = optarg;
+                        break;
                 case 'h':
                         printf("Usage: xbus-bench-consent [--entries N] [--subjects S] [--queries Q] [--dir DIR]\n");
                         return EXIT_SUCCESS;
-                default: return 2;
+                default:
+                        return 2;
                 }
         }
         if (entries < 1000 || entries > 100000000 || subjects < 2 || subjects > 10000000 || queries < 1 ||
@@ -210,8 +219,7 @@ int main(int argc, char **argv)
                 pseudonym_compute(key, id, strlen(id), pseudo[s]);
         }
 
-        printf("bench-consent: building a log of %" PRIu64 " entries over %u subjects in %s\n", entries, subjects,
-               dir);
+        printf("bench-consent: building a log of %" PRIu64 " entries over %u subjects in %s\n", entries, subjects, dir);
         r = build(dir, entries, subjects, pseudo);
         if (r < 0) {
                 fprintf(stderr, "bench-consent: building the log failed: %s\n", strerror(-r));
@@ -266,9 +274,8 @@ int main(int argc, char **argv)
                 printf("subject history, %" PRIu64 " log entries, %u subjects: %" PRIu64
                        " queries of the %u newest (%.1f items each): p50 %.0f us, p99 %.0f us, max %.0f us, "
                        "mean %.1f us\n",
-                       entries, subjects, queries, PAGE, (double)items / (double)queries,
-                       percentile(lat, queries, 0.5), percentile(lat, queries, 0.99), (double)lat[queries - 1],
-                       sum / (double)queries);
+                       entries, subjects, queries, PAGE, (double)items / (double)queries, percentile(lat, queries, 0.5),
+                       percentile(lat, queries, 0.99), (double)lat[queries - 1], sum / (double)queries);
                 printf("heavy subject: all %" PRIu64 " accesses in pages of %u in %.1f ms (%.1f us per entry)\n",
                        heavy_entries, PAGE, (double)heavy_usec / 1e3,
                        heavy_entries ? (double)heavy_usec / (double)heavy_entries : 0.0);

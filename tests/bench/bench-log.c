@@ -54,18 +54,18 @@ static int fill(char *b, bool realistic, unsigned id, uint64_t i)
         if (!realistic)
                 return snprintf(b, BODY_MAX, "{\"i\":%" PRIu64 "}", i);
         return snprintf(b, BODY_MAX,
-                "{\"xroad_id\":\"bench-%u-%" PRIu64 "\",\"client\":\"VN/GOV/BYT/health-services\","
-                "\"service\":\"VN/GOV/BCA/population/citizen\",\"method\":\"GET\",\"path\":\"/\","
-                "\"user_id\":null,\"issue\":null,\"subject\":"
-                "\"79146f31f1822caec91b6f1f39a17167ec7223e12d92095ec"
-                "b3b3962abaf09cb\",\"purpose\":\"health-insurance-enrolment\",\"basis\":\"statute\","
-                "\"right\":\"byt-population-citizen\",\"legal_reference\":\"Law on Identification 2023, "
-                "art. 10\",\"consent\":null,\"decision\":\"allow\",\"status\":200,\"error\":null,"
-                "\"request_hash\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
-                "\"request_size\":0,\"response_hash\":"
-                "\"2cf69edb25a724c1c0ec012625915a277fa48fdd4dc8a0435d8f9"
-                "7d8a1a3dad8\",\"response_size\":390,\"duration_us\":%" PRIu64 "}",
-                id, i, 500 + i % 1000);
+                        "{\"xroad_id\":\"bench-%u-%" PRIu64 "\",\"client\":\"VN/GOV/BYT/health-services\","
+                        "\"service\":\"VN/GOV/BCA/population/citizen\",\"method\":\"GET\",\"path\":\"/\","
+                        "\"user_id\":null,\"issue\":null,\"subject\":"
+                        "\"79146f31f1822caec91b6f1f39a17167ec7223e12d92095ec"
+                        "b3b3962abaf09cb\",\"purpose\":\"health-insurance-enrolment\",\"basis\":\"statute\","
+                        "\"right\":\"byt-population-citizen\",\"legal_reference\":\"Law on Identification 2023, "
+                        "art. 10\",\"consent\":null,\"decision\":\"allow\",\"status\":200,\"error\":null,"
+                        "\"request_hash\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+                        "\"request_size\":0,\"response_hash\":"
+                        "\"2cf69edb25a724c1c0ec012625915a277fa48fdd4dc8a0435d8f9"
+                        "7d8a1a3dad8\",\"response_size\":390,\"duration_us\":%" PRIu64 "}",
+                        id, i, 500 + i % 1000);
 }
 
 static void *feeder(void *userdata)
@@ -79,7 +79,7 @@ static void *feeder(void *userdata)
         assert(recs && bodies && mailbox_init(&replies, 0) == 0);
         for (unsigned k = 0; k < f->in_flight && sent < f->count; k++, sent++) {
                 int n = fill(bodies[k], f->realistic, f->id, sent);
-                recs[k] = (ExlogRecord){.reply_to = &replies, .body = bodies[k], .body_size = (size_t)n};
+                recs[k] = (ExlogRecord){ .reply_to = &replies, .body = bodies[k], .body_size = (size_t)n };
                 while (exlog_append(f->log, &recs[k]) == -EAGAIN)
                         usleep(100);
         }
@@ -93,8 +93,7 @@ static void *feeder(void *userdata)
                         done++;
                         if (sent < f->count) {
                                 int n = fill(bodies[k], f->realistic, f->id, sent++);
-                                *rec = (ExlogRecord){
-                                        .reply_to = &replies, .body = bodies[k], .body_size = (size_t)n};
+                                *rec = (ExlogRecord){ .reply_to = &replies, .body = bodies[k], .body_size = (size_t)n };
                                 while (exlog_append(f->log, rec) == -EAGAIN)
                                         usleep(100);
                         }
@@ -107,19 +106,18 @@ static void *feeder(void *userdata)
 }
 
 /* Append `total` entries from `threads` feeders. Return: seconds. */
-static double run_feeders(
-        ExchangeLog *log, uint64_t total, unsigned threads, unsigned in_flight, bool realistic)
+static double run_feeders(ExchangeLog *log, uint64_t total, unsigned threads, unsigned in_flight, bool realistic)
 {
         pthread_t th[64];
         Feeder f[64];
         double t0 = now();
 
         for (unsigned i = 0; i < threads; i++) {
-                f[i] = (Feeder){.log = log,
-                        .count = total / threads + (i < total % threads),
-                        .in_flight = in_flight,
-                        .realistic = realistic,
-                        .id = i};
+                f[i] = (Feeder){ .log = log,
+                                 .count = total / threads + (i < total % threads),
+                                 .in_flight = in_flight,
+                                 .realistic = realistic,
+                                 .id = i };
                 assert(pthread_create(&th[i], NULL, feeder, &f[i]) == 0);
         }
         for (unsigned i = 0; i < threads; i++)
@@ -131,7 +129,7 @@ static double verify(const char *dir, const CheckpointVerifier *v, uint64_t expe
 {
         AuditReport rep;
         double t0 = now();
-        int r = audit_verify_store(dir, &(AuditStoreOptions){.verifier = v}, &rep);
+        int r = audit_verify_store(dir, &(AuditStoreOptions){ .verifier = v }, &rep);
 
         if (r != 0 || rep.entries != expect) {
                 fprintf(stderr, "verify failed: %d %s\n", r, rep.reason ? rep.reason : "");
@@ -151,8 +149,7 @@ static uint64_t rnd(uint64_t *s)
 
 static void usage(void)
 {
-        fprintf(stderr,
-                "usage: xbus-bench-log [--entries N] [--big N] [--threads T] [--in-flight W] [--dir DIR]\n");
+        fprintf(stderr, "usage: xbus-bench-log [--entries N] [--big N] [--threads T] [--in-flight W] [--dir DIR]\n");
         exit(2);
 }
 
@@ -186,42 +183,38 @@ int main(int argc, char **argv)
                 else
                         usage();
         }
-        if (entries < threads || big < 2 || threads < 1 || threads > 64 || in_flight < 1 ||
-                in_flight > 65536)
+        if (entries < threads || big < 2 || threads < 1 || threads > 64 || in_flight < 1 || in_flight > 65536)
                 usage();
 
         pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
         assert(pk && checkpoint_signer_new(&signer, "bench.log", pk) == 0 &&
-                checkpoint_signer_verifier(signer, &v) == 0);
+               checkpoint_signer_verifier(signer, &v) == 0);
         EVP_PKEY_free(pk);
         snprintf(dir1, sizeof(dir1), "%s/xbus-bench-log-XXXXXX", base);
         snprintf(dir2, sizeof(dir2), "%s/xbus-bench-log-XXXXXX", base);
         assert(mkdtemp(dir1) && mkdtemp(dir2));
 
         /* 1. group commit */
-        assert(exlog_open(&log, dir1,
-                       &(ExlogOptions){.checkpoints = signer, .checkpoint_interval_ms = 1000}) == 0);
+        assert(exlog_open(&log, dir1, &(ExlogOptions){ .checkpoints = signer, .checkpoint_interval_ms = 1000 }) == 0);
         t_app = run_feeders(log, entries, threads, in_flight, true);
         exlog_stats(log, &st);
         exlog_close(log);
-        printf("appends: %" PRIu64
-               " entries (~700 bytes) from %u threads, %u in flight each: %.2f s, %.0f appends/s, "
+        printf("appends: %" PRIu64 " entries (~700 bytes) from %u threads, %u in flight each: %.2f s, %.0f appends/s, "
                "%" PRIu64 " transactions (mean batch %.1f, max %" PRIu64 ")\n",
-                entries, threads, in_flight, t_app, (double)entries / t_app, st.batches,
-                (double)st.entries / (double)st.batches, st.max_batch_seen);
+               entries, threads, in_flight, t_app, (double)entries / t_app, st.batches,
+               (double)st.entries / (double)st.batches, st.max_batch_seen);
         fflush(stdout);
         t_ver1 = verify(dir1, v, entries);
 
         /* 2. a big log */
         assert(exlog_open(&log, dir2,
-                       &(ExlogOptions){.checkpoints = signer,
-                               .checkpoint_interval_ms = 10000,
-                               .max_batch = 16384,
-                               .queue_capacity = 65536}) == 0);
+                          &(ExlogOptions){ .checkpoints = signer,
+                                           .checkpoint_interval_ms = 10000,
+                                           .max_batch = 16384,
+                                           .queue_capacity = 65536 }) == 0);
         t_big = run_feeders(log, big, 2, 16384, false);
         exlog_close(log);
-        printf("big log: %" PRIu64 " small entries in %.1f s (%.0f appends/s)\n", big, t_big,
-                (double)big / t_big);
+        printf("big log: %" PRIu64 " small entries in %.1f s (%.0f appends/s)\n", big, t_big, (double)big / t_big);
         fflush(stdout);
         {
                 ExlogReader *r;
@@ -244,23 +237,22 @@ int main(int argc, char **argv)
                 }
                 t_con = (now() - t0) / n_proofs;
                 exlog_reader_close(r);
-                printf("proofs at %" PRIu64
-                       " entries: inclusion %.1f us (mean %.1f hashes), consistency %.1f us\n",
-                        big, t_inc * 1e6, (double)total / n_proofs, t_con * 1e6);
+                printf("proofs at %" PRIu64 " entries: inclusion %.1f us (mean %.1f hashes), consistency %.1f us\n",
+                       big, t_inc * 1e6, (double)total / n_proofs, t_con * 1e6);
                 fflush(stdout);
         }
         t_ver2 = verify(dir2, v, big);
 
         printf("\n%-58s %s\n", "measure", "result");
         printf("%-58s %.0f /s\n", "appends, group commit (fsync per batch), real-size entries",
-                (double)entries / t_app);
+               (double)entries / t_app);
         printf("%-58s %.0f /s\n", "appends, big batches, small entries", (double)big / t_big);
         printf("%-58s %.1f us\n", "inclusion proof at the big log's size", t_inc * 1e6);
         printf("%-58s %.1f us\n", "consistency proof at the big log's size", t_con * 1e6);
-        printf("%-58s %.2f s per million (%.2f s total)\n", "verify, real-size entries",
-                t_ver1 * 1e6 / (double)entries, t_ver1);
-        printf("%-58s %.2f s per million (%.1f s total)\n", "verify, small entries",
-                t_ver2 * 1e6 / (double)big, t_ver2);
+        printf("%-58s %.2f s per million (%.2f s total)\n", "verify, real-size entries", t_ver1 * 1e6 / (double)entries,
+               t_ver1);
+        printf("%-58s %.2f s per million (%.1f s total)\n", "verify, small entries", t_ver2 * 1e6 / (double)big,
+               t_ver2);
 
         snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir1, dir2);
         if (system(cmd) != 0)

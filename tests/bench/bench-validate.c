@@ -121,7 +121,7 @@ int main(int argc, char **argv)
         printf("validate 1KiB request: %.2f us/op\n", fast);
         printf("validate 1KiB request, error list on: %.2f us/op (CPU time; wall %.2f us/op without the list; "
                "request %zu bytes compact, %ld iterations)\n",
-                full, fast_wall, size, iterations);
+               full, fast_wall, size, iterations);
         json_schema_free(s);
         json_decref(schema);
         json_decref(request);

@@ -90,7 +90,7 @@
 #define HIST_SUB_BITS 7U
 #define HIST_SUB (1U << HIST_SUB_BITS)
 #define HIST_MAX_US 10000000ULL
-#define HIST_BUCKETS (25U * HIST_SUB)     /* covers up to 2^31 us, above HIST_MAX_US */
+#define HIST_BUCKETS (25U * HIST_SUB) /* covers up to 2^31 us, above HIST_MAX_US */
 
 #define _unused_ __attribute__((unused))
 
@@ -106,10 +106,10 @@ typedef struct Header {
 typedef struct Config {
         const char *url;
         bool tls;
-        char *host;                     /* as connected to; no brackets for IPv6 */
-        char *host_header;              /* "host[:port]" */
+        char *host;        /* as connected to; no brackets for IPv6 */
+        char *host_header; /* "host[:port]" */
         uint16_t port;
-        char *target;                   /* path[?query] */
+        char *target; /* path[?query] */
         enum evhttp_cmd_type method;
         Header headers[MAX_HEADERS];
         unsigned n_headers;
@@ -128,22 +128,22 @@ typedef struct Config {
         SSL_CTX *ssl_ctx;
         bool host_is_ip;
         uint64_t start_ns;
-        uint64_t measure_ns;            /* start of the measured window */
-        uint64_t deadline_ns;           /* end of the measured window */
+        uint64_t measure_ns;  /* start of the measured window */
+        uint64_t deadline_ns; /* end of the measured window */
 } Config;
 
 typedef struct Worker Worker;
 
 typedef struct Conn {
         Worker *worker;
-        struct evhttp_connection *evcon;        /* owns the bufferevent (and SSL) */
+        struct evhttp_connection *evcon; /* owns the bufferevent (and SSL) */
         struct bufferevent *bev;
-        struct event *next_ev;                  /* deferred "send the next request" */
-        struct event *timeout_ev;               /* hard per-request timeout */
+        struct event *next_ev;    /* deferred "send the next request" */
+        struct event *timeout_ev; /* hard per-request timeout */
         uint64_t sent_ns;
-        int last_error;                         /* enum evhttp_request_error, -1 none */
+        int last_error; /* enum evhttp_request_error, -1 none */
         bool inflight;
-        bool dead;                              /* replace evcon before the next request */
+        bool dead; /* replace evcon before the next request */
 } Conn;
 
 struct Worker {
@@ -153,7 +153,7 @@ struct Worker {
         Conn *conns;
         unsigned n_conns;
         pthread_t thread;
-        int setup_error;                        /* -errno when the thread could not start */
+        int setup_error; /* -errno when the thread could not start */
 
         uint64_t requests;
         uint64_t non2xx;
@@ -172,14 +172,14 @@ static uint64_t now_ns(void)
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
+        return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 static struct timeval timeval_from_ns(uint64_t ns)
 {
-        return (struct timeval) {
-                .tv_sec = (time_t) (ns / NSEC_PER_SEC),
-                .tv_usec = (suseconds_t) ((ns % NSEC_PER_SEC) / NSEC_PER_USEC),
+        return (struct timeval){
+                .tv_sec = (time_t)(ns / NSEC_PER_SEC),
+                .tv_usec = (suseconds_t)((ns % NSEC_PER_SEC) / NSEC_PER_USEC),
         };
 }
 
@@ -190,10 +190,10 @@ static unsigned hist_index(uint64_t us)
         if (us > HIST_MAX_US)
                 us = HIST_MAX_US;
         if (us < HIST_SUB)
-                return (unsigned) us;
-        msb = 63U - (unsigned) __builtin_clzll(us);
+                return (unsigned)us;
+        msb = 63U - (unsigned)__builtin_clzll(us);
         shift = msb - HIST_SUB_BITS;
-        return (shift + 1U) * HIST_SUB + (unsigned) (us >> shift) - HIST_SUB;
+        return (shift + 1U) * HIST_SUB + (unsigned)(us >> shift) - HIST_SUB;
 }
 
 /* Highest value that falls into bucket idx. */
@@ -224,10 +224,10 @@ static double hist_percentile_ms(const uint64_t *hist, uint64_t total, uint64_t 
                 if (seen >= target) {
                         uint64_t v = hist_upper(i);
 
-                        return (double) (v < max_us ? v : max_us) / 1000.0;
+                        return (double)(v < max_us ? v : max_us) / 1000.0;
                 }
         }
-        return (double) max_us / 1000.0;
+        return (double)max_us / 1000.0;
 }
 
 static void report_once(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -235,7 +235,7 @@ static void report_once(int kind, const char *fmt, ...)
 {
         va_list ap;
 
-        if (kind < 0 || (size_t) kind >= sizeof(reported_kind) / sizeof(reported_kind[0]))
+        if (kind < 0 || (size_t)kind >= sizeof(reported_kind) / sizeof(reported_kind[0]))
                 kind = 0;
         if (atomic_exchange(&reported_kind[kind], true))
                 return;
@@ -307,7 +307,7 @@ static void on_request_error(enum evhttp_request_error error, void *userdata)
 {
         Conn *c = userdata;
 
-        c->last_error = (int) error;
+        c->last_error = (int)error;
 }
 
 static void on_response(struct evhttp_request *req, void *userdata)
@@ -329,9 +329,8 @@ static void on_response(struct evhttp_request *req, void *userdata)
 
                 if (ssl_err && ERR_GET_LIB(ssl_err) != 0)
                         ERR_error_string_n(ssl_err, buf, sizeof(buf));
-                report_once(c->last_error < 0 ? 7 : c->last_error, "request to %s failed: %s%s%s",
-                            w->cfg->url, request_error_str(c->last_error),
-                            buf[0] ? ": " : "", buf);
+                report_once(c->last_error < 0 ? 7 : c->last_error, "request to %s failed: %s%s%s", w->cfg->url,
+                            request_error_str(c->last_error), buf[0] ? ": " : "", buf);
                 conn_count_error(c, t, false);
                 c->dead = true;
                 conn_schedule(c, RECONNECT_BACKOFF_MS);
@@ -357,8 +356,7 @@ static void on_timeout(evutil_socket_t fd _unused_, short what _unused_, void *u
 
         if (!c->inflight)
                 return;
-        report_once(6, "request to %s timed out after %u s", c->worker->cfg->url,
-                    c->worker->cfg->timeout_s);
+        report_once(6, "request to %s timed out after %u s", c->worker->cfg->url, c->worker->cfg->timeout_s);
         conn_count_error(c, now_ns(), true);
         conn_drop(c);
         c->dead = true;
@@ -369,7 +367,7 @@ static int conn_open(Conn *c)
 {
         const Config *cfg = c->worker->cfg;
         struct bufferevent *bev;
-        struct timeval tv = { .tv_sec = (time_t) cfg->timeout_s + 1 };
+        struct timeval tv = { .tv_sec = (time_t)cfg->timeout_s + 1 };
 
         if (cfg->tls) {
                 SSL *ssl = SSL_new(cfg->ssl_ctx);
@@ -388,8 +386,7 @@ static int conn_open(Conn *c)
                 }
                 if (!cfg->host_is_ip)
                         SSL_set_tlsext_host_name(ssl, cfg->host);
-                bev = bufferevent_openssl_socket_new(c->worker->base, -1, ssl,
-                                                     BUFFEREVENT_SSL_CONNECTING,
+                bev = bufferevent_openssl_socket_new(c->worker->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                                      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
                 if (!bev) {
                         SSL_free(ssl);
@@ -397,8 +394,7 @@ static int conn_open(Conn *c)
                 }
                 bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
         } else {
-                bev = bufferevent_socket_new(c->worker->base, -1,
-                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+                bev = bufferevent_socket_new(c->worker->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
                 if (!bev)
                         return -ENOMEM;
         }
@@ -432,8 +428,8 @@ static int request_fill(const Config *cfg, struct evhttp_request *req)
                     evhttp_add_header(h, "Content-Length", cfg->body_length) < 0)
                         return -ENOMEM;
                 /* The body stays alive until the process exits: no copy. */
-                if (evbuffer_add_reference(evhttp_request_get_output_buffer(req), cfg->body,
-                                           cfg->body_size, NULL, NULL) < 0)
+                if (evbuffer_add_reference(evhttp_request_get_output_buffer(req), cfg->body, cfg->body_size, NULL,
+                                           NULL) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -444,7 +440,7 @@ static void on_next(evutil_socket_t fd _unused_, short what _unused_, void *user
         Conn *c = userdata;
         const Config *cfg = c->worker->cfg;
         struct evhttp_request *req;
-        struct timeval tv = { .tv_sec = (time_t) cfg->timeout_s };
+        struct timeval tv = { .tv_sec = (time_t)cfg->timeout_s };
         int r;
 
         if (now_ns() >= cfg->deadline_ns)
@@ -502,7 +498,7 @@ static void on_next(evutil_socket_t fd _unused_, short what _unused_, void *user
                 int one = 1;
 
                 if (sfd >= 0)
-                        (void) setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                        (void)setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
 }
 
@@ -511,7 +507,7 @@ static void conn_schedule(Conn *c, unsigned delay_ms)
         if (delay_ms == 0) {
                 event_active(c->next_ev, EV_TIMEOUT, 1);
         } else {
-                struct timeval tv = timeval_from_ns((uint64_t) delay_ms * NSEC_PER_MSEC);
+                struct timeval tv = timeval_from_ns((uint64_t)delay_ms * NSEC_PER_MSEC);
 
                 evtimer_add(c->next_ev, &tv);
         }
@@ -601,7 +597,7 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
         v = strtoul(s, &end, 10);
         if (errno || *end || v < min || v > max)
                 return -ERANGE;
-        *ret = (unsigned) v;
+        *ret = (unsigned)v;
         return 0;
 }
 
@@ -611,9 +607,8 @@ static int parse_method(const char *s, enum evhttp_cmd_type *ret)
                 const char *name;
                 enum evhttp_cmd_type type;
         } table[] = {
-                { "GET", EVHTTP_REQ_GET },         { "POST", EVHTTP_REQ_POST },
-                { "PUT", EVHTTP_REQ_PUT },         { "DELETE", EVHTTP_REQ_DELETE },
-                { "HEAD", EVHTTP_REQ_HEAD },       { "OPTIONS", EVHTTP_REQ_OPTIONS },
+                { "GET", EVHTTP_REQ_GET },       { "POST", EVHTTP_REQ_POST }, { "PUT", EVHTTP_REQ_PUT },
+                { "DELETE", EVHTTP_REQ_DELETE }, { "HEAD", EVHTTP_REQ_HEAD }, { "OPTIONS", EVHTTP_REQ_OPTIONS },
                 { "PATCH", EVHTTP_REQ_PATCH },
         };
 
@@ -652,10 +647,10 @@ static int parse_header(Config *cfg, const char *s)
         while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
                 end--;
         for (const char *p = v; p < end; p++)
-                if ((unsigned char) *p < 0x20 && *p != '\t')
+                if ((unsigned char)*p < 0x20 && *p != '\t')
                         return -EINVAL;
-        name = strndup(s, (size_t) (colon - s));
-        value = strndup(v, (size_t) (end - v));
+        name = strndup(s, (size_t)(colon - s));
+        value = strndup(v, (size_t)(end - v));
         if (!name || !value) {
                 free(name);
                 free(value);
@@ -663,7 +658,7 @@ static int parse_header(Config *cfg, const char *s)
         }
         if (strcasecmp(name, "Host") == 0)
                 cfg->user_host_header = true;
-        cfg->headers[cfg->n_headers++] = (Header) { .name = name, .value = value };
+        cfg->headers[cfg->n_headers++] = (Header){ .name = name, .value = value };
         return 0;
 }
 
@@ -681,17 +676,17 @@ static int read_body(Config *cfg, const char *path)
                 fclose(f);
                 return -EINVAL;
         }
-        if ((uint64_t) st.st_size > MAX_BODY_FILE) {
+        if ((uint64_t)st.st_size > MAX_BODY_FILE) {
                 fclose(f);
                 return -EFBIG;
         }
-        buf = malloc((size_t) st.st_size + 1);
+        buf = malloc((size_t)st.st_size + 1);
         if (!buf) {
                 fclose(f);
                 return -ENOMEM;
         }
-        n = fread(buf, 1, (size_t) st.st_size, f);
-        if (n != (size_t) st.st_size || ferror(f)) {
+        n = fread(buf, 1, (size_t)st.st_size, f);
+        if (n != (size_t)st.st_size || ferror(f)) {
                 free(buf);
                 fclose(f);
                 return -EIO;
@@ -743,7 +738,7 @@ static int parse_url(Config *cfg, const char *url)
                 r = -ERANGE;
                 goto finish;
         }
-        cfg->port = (uint16_t) port;
+        cfg->port = (uint16_t)port;
         cfg->host = strdup(host);
         cfg->host_is_ip = inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
 
@@ -813,15 +808,15 @@ fail:
 static void raise_fd_limit(unsigned connections)
 {
         struct rlimit rl;
-        rlim_t want = (rlim_t) connections + 64;
+        rlim_t want = (rlim_t)connections + 64;
 
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
                 return;
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-        (void) setrlimit(RLIMIT_NOFILE, &rl);
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
         if (rl.rlim_cur < want)
                 fprintf(stderr, "xbus-loadgen: descriptor limit %llu is below %u connections, expect errors\n",
-                        (unsigned long long) rl.rlim_cur, connections);
+                        (unsigned long long)rl.rlim_cur, connections);
 }
 
 static void usage(FILE *f)
@@ -844,8 +839,7 @@ static void usage(FILE *f)
                 "  -h, --help            this text\n\n"
                 "Prints one line: requests=N errors=E non2xx=X rps=R p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..\n"
                 "(then mean_ms timeouts duration_s connections threads).\n",
-                MAX_CONNECTIONS, MAX_THREADS, MAX_DURATION_S, MAX_WARMUP_S, MAX_TIMEOUT_S,
-                MAX_HEADERS, MAX_BODY_FILE);
+                MAX_CONNECTIONS, MAX_THREADS, MAX_DURATION_S, MAX_WARMUP_S, MAX_TIMEOUT_S, MAX_HEADERS, MAX_BODY_FILE);
 }
 
 static void config_free(Config *cfg)
@@ -872,21 +866,19 @@ enum {
 
 static int parse_argv(Config *cfg, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "connections", required_argument, NULL, 'c' },
-                { "threads", required_argument, NULL, 't' },
-                { "duration", required_argument, NULL, 'd' },
-                { "warmup", required_argument, NULL, 'w' },
-                { "timeout", required_argument, NULL, OPT_TIMEOUT },
-                { "method", required_argument, NULL, 'm' },
-                { "header", required_argument, NULL, 'H' },
-                { "body", required_argument, NULL, OPT_BODY },
-                { "cert", required_argument, NULL, OPT_CERT },
-                { "key", required_argument, NULL, OPT_KEY },
-                { "cacert", required_argument, NULL, OPT_CACERT },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 }
-        };
+        static const struct option options[] = { { "connections", required_argument, NULL, 'c' },
+                                                 { "threads", required_argument, NULL, 't' },
+                                                 { "duration", required_argument, NULL, 'd' },
+                                                 { "warmup", required_argument, NULL, 'w' },
+                                                 { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                                                 { "method", required_argument, NULL, 'm' },
+                                                 { "header", required_argument, NULL, 'H' },
+                                                 { "body", required_argument, NULL, OPT_BODY },
+                                                 { "cert", required_argument, NULL, OPT_CERT },
+                                                 { "key", required_argument, NULL, OPT_KEY },
+                                                 { "cacert", required_argument, NULL, OPT_CACERT },
+                                                 { "help", no_argument, NULL, 'h' },
+                                                 { NULL, 0, NULL, 0 } };
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "c:t:d:w:m:H:h", options, NULL)) >= 0) {
@@ -894,32 +886,33 @@ static int parse_argv(Config *cfg, int argc, char **argv)
                 case 'c':
                         r = parse_uint(optarg, 1, MAX_CONNECTIONS, &cfg->connections);
                         if (r < 0)
-                                return fprintf(stderr, "xbus-loadgen: --connections must be 1..%u\n",
-                                               MAX_CONNECTIONS), r;
+                                return fprintf(stderr, "xbus-loadgen: --connections must be 1..%u\n", MAX_CONNECTIONS),
+                                       r;
                         break;
                 case 't':
                         r = parse_uint(optarg, 1, MAX_THREADS, &cfg->threads);
                         if (r < 0)
-                                return fprintf(stderr, "xbus-loadgen: --threads must be 1..%u\n",
-                                               MAX_THREADS), r;
+                                return fprintf(stderr, "xbus-loadgen: --threads must be 1..%u\n", MAX_THREADS), r;
                         break;
                 case 'd':
                         r = parse_uint(optarg, 1, MAX_DURATION_S, &cfg->duration_s);
                         if (r < 0)
                                 return fprintf(stderr, "xbus-loadgen: --duration must be 1..%u seconds\n",
-                                               MAX_DURATION_S), r;
+                                               MAX_DURATION_S),
+                                       r;
                         break;
                 case 'w':
                         r = parse_uint(optarg, 0, MAX_WARMUP_S, &cfg->warmup_s);
                         if (r < 0)
-                                return fprintf(stderr, "xbus-loadgen: --warmup must be 0..%u seconds\n",
-                                               MAX_WARMUP_S), r;
+                                return fprintf(stderr, "xbus-loadgen: --warmup must be 0..%u seconds\n", MAX_WARMUP_S),
+                                       r;
                         break;
                 case OPT_TIMEOUT:
                         r = parse_uint(optarg, 1, MAX_TIMEOUT_S, &cfg->timeout_s);
                         if (r < 0)
                                 return fprintf(stderr, "xbus-loadgen: --timeout must be 1..%u seconds\n",
-                                               MAX_TIMEOUT_S), r;
+                                               MAX_TIMEOUT_S),
+                                       r;
                         break;
                 case 'm':
                         r = parse_method(optarg, &cfg->method);
@@ -930,13 +923,15 @@ static int parse_argv(Config *cfg, int argc, char **argv)
                         r = parse_header(cfg, optarg);
                         if (r < 0)
                                 return fprintf(stderr, "xbus-loadgen: bad header '%s' (%s)\n", optarg,
-                                               r == -E2BIG ? "too many or too long" : "want 'Name: value'"), r;
+                                               r == -E2BIG ? "too many or too long" : "want 'Name: value'"),
+                                       r;
                         break;
                 case OPT_BODY:
                         r = read_body(cfg, optarg);
                         if (r < 0)
                                 return fprintf(stderr, "xbus-loadgen: cannot read body '%s': %s\n", optarg,
-                                               r == -EFBIG ? "larger than the limit" : strerror(-r)), r;
+                                               r == -EFBIG ? "larger than the limit" : strerror(-r)),
+                                       r;
                         break;
                 case OPT_CERT:
                         cfg->cert = optarg;
@@ -963,7 +958,8 @@ static int parse_argv(Config *cfg, int argc, char **argv)
         r = parse_url(cfg, cfg->url);
         if (r < 0)
                 return fprintf(stderr, "xbus-loadgen: bad URL '%s' (want http://host[:port]/path or https://...)\n",
-                               cfg->url), r;
+                               cfg->url),
+                       r;
         if (cfg->key && !cfg->cert)
                 return fprintf(stderr, "xbus-loadgen: --key needs --cert\n"), -EINVAL;
         if (!cfg->tls && (cfg->cert || cfg->cacert))
@@ -1004,8 +1000,8 @@ int main(int argc, char **argv)
         }
 
         cfg.start_ns = now_ns();
-        cfg.measure_ns = cfg.start_ns + (uint64_t) cfg.warmup_s * NSEC_PER_SEC;
-        cfg.deadline_ns = cfg.measure_ns + (uint64_t) cfg.duration_s * NSEC_PER_SEC;
+        cfg.measure_ns = cfg.start_ns + (uint64_t)cfg.warmup_s * NSEC_PER_SEC;
+        cfg.deadline_ns = cfg.measure_ns + (uint64_t)cfg.duration_s * NSEC_PER_SEC;
 
         for (unsigned i = 0; i < cfg.threads; i++) {
                 Worker *w = &workers[i];
@@ -1045,13 +1041,11 @@ int main(int argc, char **argv)
         printf("requests=%" PRIu64 " errors=%" PRIu64 " non2xx=%" PRIu64 " rps=%.1f"
                " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f"
                " mean_ms=%.3f timeouts=%" PRIu64 " duration_s=%u connections=%u threads=%u\n",
-               requests, errors, non2xx, (double) requests / (double) cfg.duration_s,
-               hist_percentile_ms(hist, requests, max_us, 500),
-               hist_percentile_ms(hist, requests, max_us, 900),
-               hist_percentile_ms(hist, requests, max_us, 990),
-               (double) max_us / 1000.0,
-               requests ? (double) sum_us / (double) requests / 1000.0 : 0.0,
-               timeouts, cfg.duration_s, cfg.connections, cfg.threads);
+               requests, errors, non2xx, (double)requests / (double)cfg.duration_s,
+               hist_percentile_ms(hist, requests, max_us, 500), hist_percentile_ms(hist, requests, max_us, 900),
+               hist_percentile_ms(hist, requests, max_us, 990), (double)max_us / 1000.0,
+               requests ? (double)sum_us / (double)requests / 1000.0 : 0.0, timeouts, cfg.duration_s, cfg.connections,
+               cfg.threads);
         fflush(stdout);
         ret = EXIT_SUCCESS;
 

@@ -73,8 +73,7 @@ static const KnownFailure *known(const char *draft, const char *file, const char
 {
         for (const KnownFailure *k = known_failures; k->draft; k++)
                 if (strcmp(k->draft, draft) == 0 && strcmp(k->file, file) == 0 &&
-                                strcmp(k->case_desc, case_desc) == 0 &&
-                                (!k->test_desc || strcmp(k->test_desc, test_desc) == 0))
+                    strcmp(k->case_desc, case_desc) == 0 && (!k->test_desc || strcmp(k->test_desc, test_desc) == 0))
                         return k;
         return NULL;
 }
@@ -86,7 +85,7 @@ static int name_cmp(const void *a, const void *b)
 
 /* Runs every *.json in dir; failures are printed as "file: case: test". */
 static void run_dir(const char *suite, const char *draft, const char *sub, JsonSchemaDialect dialect,
-                unsigned format_mask, bool required, Counts *counts)
+                    unsigned format_mask, bool required, Counts *counts)
 {
         char dir[PATH_BUF];
         char *names[512];
@@ -117,8 +116,8 @@ static void run_dir(const char *suite, const char *draft, const char *sub, JsonS
                 size_t ci;
 
                 if (snprintf(path, sizeof(path), "%s/%s", dir, names[f]) >= (int)sizeof(path) ||
-                                snprintf(file, sizeof(file), "%s%s%s", sub ? sub : "", sub ? "/" : "", names[f]) >=
-                                        (int)sizeof(file)) {
+                    snprintf(file, sizeof(file), "%s%s%s", sub ? sub : "", sub ? "/" : "", names[f]) >=
+                            (int)sizeof(file)) {
                         printf("  FAIL %s: path too long\n", names[f]);
                         counts->failed++;
                         continue;
@@ -147,8 +146,8 @@ static void run_dir(const char *suite, const char *draft, const char *sub, JsonS
                                 char whybuf[512];
 
                                 if (r < 0) {
-                                        snprintf(whybuf, sizeof(whybuf), "schema refused: %s (%s)",
-                                                error ? error : "?", strerror(-r));
+                                        snprintf(whybuf, sizeof(whybuf), "schema refused: %s (%s)", error ? error : "?",
+                                                 strerror(-r));
                                         why = whybuf;
                                 } else {
                                         JsonSchemaErrors errs;
@@ -166,8 +165,8 @@ static void run_dir(const char *suite, const char *draft, const char *sub, JsonS
                                                 why = "invalid without any error reported";
                                         } else if ((v1 == 0) != expect) {
                                                 snprintf(whybuf, sizeof(whybuf), "expected %s, got %s%s%s",
-                                                        expect ? "valid" : "invalid", v1 == 0 ? "valid" : "invalid",
-                                                        errs.n ? ": " : "", errs.n ? errs.items[0].message : "");
+                                                         expect ? "valid" : "invalid", v1 == 0 ? "valid" : "invalid",
+                                                         errs.n ? ": " : "", errs.n ? errs.items[0].message : "");
                                                 why = whybuf;
                                         }
                                         json_schema_errors_clear(&errs);
@@ -176,14 +175,14 @@ static void run_dir(const char *suite, const char *draft, const char *sub, JsonS
                                         counts->passed++;
                                         if (k)
                                                 printf("  NOTE %s/%s: %s: %s: passes now, remove it from the known failures\n",
-                                                        draft, file, cdesc, tdesc);
+                                                       draft, file, cdesc, tdesc);
                                 } else if (k) {
                                         counts->known++;
                                         printf("  KNOWN %s/%s: %s: %s: %s\n", draft, file, cdesc, tdesc, k->reason);
                                 } else {
                                         counts->failed++;
-                                        printf("  %s %s/%s: %s: %s: %s\n", required ? "FAIL" : "fail (optional)",
-                                                draft, file, cdesc, tdesc, why);
+                                        printf("  %s %s/%s: %s: %s: %s\n", required ? "FAIL" : "fail (optional)", draft,
+                                               file, cdesc, tdesc, why);
                                 }
                         }
                         json_schema_free(schema);
@@ -211,11 +210,12 @@ int main(void)
 
         if (!base || !*base) {
                 const char *root = getenv("XBUS_SOURCE_ROOT");
-                snprintf(fallback, sizeof(fallback), "%s/../shared/conformance", root && *root ? root : XBUS_SOURCE_ROOT);
+                snprintf(fallback, sizeof(fallback), "%s/../shared/conformance",
+                         root && *root ? root : XBUS_SOURCE_ROOT);
                 base = fallback;
         }
         if (snprintf(suite, sizeof(suite), "%s/json-schema-test-suite", base) >= (int)sizeof(suite) - 16 ||
-                        snprintf(remotes_dir, sizeof(remotes_dir), "%s/remotes", suite) >= (int)sizeof(remotes_dir)) {
+            snprintf(remotes_dir, sizeof(remotes_dir), "%s/remotes", suite) >= (int)sizeof(remotes_dir)) {
                 fprintf(stderr, "json-schema: conformance path too long\n");
                 return 1;
         }
@@ -237,7 +237,7 @@ int main(void)
                 printf("\n");
                 printf("json-schema %s optional: %u passed, %u failed\n", drafts[i].name, opt.passed, opt.failed);
                 printf("json-schema %s optional/format: %u passed, %u failed\n", drafts[i].name, fmt.passed,
-                        fmt.failed);
+                       fmt.failed);
                 if (req.failed > 0 || req.passed == 0)
                         ok = false;
         }

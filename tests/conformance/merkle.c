@@ -48,7 +48,10 @@ typedef struct Tally {
 } Tally;
 
 static Tally tallies[] = {
-        { "inclusion" }, { "consistency" }, { "subtreeinclusion" }, { "subtreeconsistency" },
+        { "inclusion" },
+        { "consistency" },
+        { "subtreeinclusion" },
+        { "subtreeconsistency" },
 };
 static unsigned unknown_failed;
 
@@ -130,7 +133,7 @@ static bool get_u64(json_t *obj, const char *key, uint64_t *ret)
         if (json_is_integer(v)) {
                 if (json_integer_value(v) < 0)
                         return false;
-                *ret = (uint64_t) json_integer_value(v);
+                *ret = (uint64_t)json_integer_value(v);
                 return true;
         }
         if (json_is_string(v)) {
@@ -175,12 +178,12 @@ static bool get_hash_full(json_t *v, uint8_t out[H], bool *ret_exact)
         if (ret_exact)
                 *ret_exact = false;
         if (len % 4 != 0 || len / 4 * 3 > sizeof(buf)) {
-                map_odd_hash((const uint8_t *) s, len, out);
+                map_odd_hash((const uint8_t *)s, len, out);
                 return true;
         }
-        n = len ? EVP_DecodeBlock(buf, (const unsigned char *) s, (int) len) : 0;
+        n = len ? EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len) : 0;
         if (n < 0) {
-                map_odd_hash((const uint8_t *) s, len, out);
+                map_odd_hash((const uint8_t *)s, len, out);
                 return true;
         }
         if (len >= 1 && s[len - 1] == '=')
@@ -192,7 +195,7 @@ static bool get_hash_full(json_t *v, uint8_t out[H], bool *ret_exact)
                 if (ret_exact)
                         *ret_exact = true;
         } else
-                map_odd_hash(buf, (size_t) n, out);
+                map_odd_hash(buf, (size_t)n, out);
         return true;
 }
 
@@ -212,7 +215,7 @@ static bool get_hash(json_t *v, uint8_t out[H])
 static ssize_t get_proof(json_t *obj, uint8_t (**ret)[H])
 {
         json_t *p = json_object_get(obj, "proof");
-        uint8_t (*proof)[H];
+        uint8_t(*proof)[H];
         size_t n;
 
         *ret = NULL;
@@ -230,7 +233,7 @@ static ssize_t get_proof(json_t *obj, uint8_t (**ret)[H])
                         return -1;
                 }
         *ret = proof;
-        return (ssize_t) n;
+        return (ssize_t)n;
 }
 
 /* A store of `end` leaves whose [start, end) are the RFC entries 0, 1, ...; the rest filler. */
@@ -267,7 +270,7 @@ static void compare_generated(Tally *t, const char *path, int r, const uint8_t (
 
 static int run_case(Tally *t, const char *path)
 {
-        _cleanup_free_ uint8_t (*proof)[H] = NULL;
+        _cleanup_free_ uint8_t(*proof)[H] = NULL;
         json_t *j = load_case(path);
         json_t *want_err_v;
         uint64_t a = 0, b = 0, c = 0, idx = 0;
@@ -300,13 +303,13 @@ static int run_case(Tally *t, const char *path)
                     !get_hash(json_object_get(j, "root"), h1) ||
                     !get_hash_full(json_object_get(j, "leafHash"), h2, &leaf_ok))
                         goto malformed;
-                r = leaf_ok ? merkle_verify_inclusion(h2, idx, a, (const uint8_t (*)[H]) proof, (size_t) n, h1)
+                r = leaf_ok ? merkle_verify_inclusion(h2, idx, a, (const uint8_t(*)[H])proof, (size_t)n, h1)
                             : LEAF_HASH_REJECTED;
-                if (r == 0 && a <= 8 && (s = rfc_store(0, a)) &&
-                    merkle_root(merkle_mem_store_get, s, a, root) == 0 && memcmp(root, h1, H) == 0) {
+                if (r == 0 && a <= 8 && (s = rfc_store(0, a)) && merkle_root(merkle_mem_store_get, s, a, root) == 0 &&
+                    memcmp(root, h1, H) == 0) {
                         gen_r = merkle_inclusion_proof(merkle_mem_store_get, s, idx, a, gen, &gen_len);
-                        compare_generated(t, path, gen_r, (const uint8_t (*)[H]) gen, gen_len,
-                                          (const uint8_t (*)[H]) proof, (size_t) n);
+                        compare_generated(t, path, gen_r, (const uint8_t(*)[H])gen, gen_len, (const uint8_t(*)[H])proof,
+                                          (size_t)n);
                 }
         } else if (streq(t->kind, "consistency")) {
                 uint8_t root1[H], root2[H];
@@ -314,14 +317,13 @@ static int run_case(Tally *t, const char *path)
                 if (!get_u64(j, "size1", &a) || !get_u64(j, "size2", &b) ||
                     !get_hash(json_object_get(j, "root1"), h1) || !get_hash(json_object_get(j, "root2"), h2))
                         goto malformed;
-                r = merkle_verify_consistency(a, b, h1, h2, (const uint8_t (*)[H]) proof, (size_t) n);
-                if (r == 0 && b <= 8 && (s = rfc_store(0, b)) &&
-                    merkle_root(merkle_mem_store_get, s, a, root1) == 0 &&
-                    merkle_root(merkle_mem_store_get, s, b, root2) == 0 &&
-                    memcmp(root1, h1, H) == 0 && memcmp(root2, h2, H) == 0) {
+                r = merkle_verify_consistency(a, b, h1, h2, (const uint8_t(*)[H])proof, (size_t)n);
+                if (r == 0 && b <= 8 && (s = rfc_store(0, b)) && merkle_root(merkle_mem_store_get, s, a, root1) == 0 &&
+                    merkle_root(merkle_mem_store_get, s, b, root2) == 0 && memcmp(root1, h1, H) == 0 &&
+                    memcmp(root2, h2, H) == 0) {
                         gen_r = merkle_consistency_proof(merkle_mem_store_get, s, a, b, gen, &gen_len);
-                        compare_generated(t, path, gen_r, (const uint8_t (*)[H]) gen, gen_len,
-                                          (const uint8_t (*)[H]) proof, (size_t) n);
+                        compare_generated(t, path, gen_r, (const uint8_t(*)[H])gen, gen_len, (const uint8_t(*)[H])proof,
+                                          (size_t)n);
                 }
         } else if (streq(t->kind, "subtreeinclusion")) {
                 uint8_t sub[H];
@@ -330,14 +332,13 @@ static int run_case(Tally *t, const char *path)
                     !get_hash(json_object_get(j, "root"), h1) ||
                     !get_hash_full(json_object_get(j, "leafHash"), h2, &leaf_ok))
                         goto malformed;
-                r = leaf_ok ? merkle_verify_subtree_inclusion(h2, idx, a, b, (const uint8_t (*)[H]) proof,
-                                                              (size_t) n, h1)
+                r = leaf_ok ? merkle_verify_subtree_inclusion(h2, idx, a, b, (const uint8_t(*)[H])proof, (size_t)n, h1)
                             : LEAF_HASH_REJECTED;
-                if (r == 0 && (s = rfc_store(a, b)) &&
-                    merkle_subtree_hash(merkle_mem_store_get, s, a, b, sub) == 0 && memcmp(sub, h1, H) == 0) {
+                if (r == 0 && (s = rfc_store(a, b)) && merkle_subtree_hash(merkle_mem_store_get, s, a, b, sub) == 0 &&
+                    memcmp(sub, h1, H) == 0) {
                         gen_r = merkle_subtree_inclusion_proof(merkle_mem_store_get, s, idx, a, b, gen, &gen_len);
-                        compare_generated(t, path, gen_r, (const uint8_t (*)[H]) gen, gen_len,
-                                          (const uint8_t (*)[H]) proof, (size_t) n);
+                        compare_generated(t, path, gen_r, (const uint8_t(*)[H])gen, gen_len, (const uint8_t(*)[H])proof,
+                                          (size_t)n);
                 }
         } else if (streq(t->kind, "subtreeconsistency")) {
                 uint8_t sub[H], root[H];
@@ -345,14 +346,14 @@ static int run_case(Tally *t, const char *path)
                 if (!get_u64(j, "start", &a) || !get_u64(j, "end", &b) || !get_u64(j, "size", &c) ||
                     !get_hash(json_object_get(j, "root1"), h1) || !get_hash(json_object_get(j, "root2"), h2))
                         goto malformed;
-                r = merkle_verify_subtree_consistency(a, b, c, h1, h2, (const uint8_t (*)[H]) proof, (size_t) n);
+                r = merkle_verify_subtree_consistency(a, b, c, h1, h2, (const uint8_t(*)[H])proof, (size_t)n);
                 if (r == 0 && a < b && c <= 8 && (s = rfc_store(0, c)) &&
                     merkle_subtree_hash(merkle_mem_store_get, s, a, b, sub) == 0 &&
-                    merkle_root(merkle_mem_store_get, s, c, root) == 0 &&
-                    memcmp(sub, h1, H) == 0 && memcmp(root, h2, H) == 0) {
+                    merkle_root(merkle_mem_store_get, s, c, root) == 0 && memcmp(sub, h1, H) == 0 &&
+                    memcmp(root, h2, H) == 0) {
                         gen_r = merkle_subtree_consistency_proof(merkle_mem_store_get, s, a, b, c, gen, &gen_len);
-                        compare_generated(t, path, gen_r, (const uint8_t (*)[H]) gen, gen_len,
-                                          (const uint8_t (*)[H]) proof, (size_t) n);
+                        compare_generated(t, path, gen_r, (const uint8_t(*)[H])gen, gen_len, (const uint8_t(*)[H])proof,
+                                          (size_t)n);
                 }
         }
         merkle_mem_store_free(s);

@@ -52,16 +52,15 @@ static const char *const FILE_JWK = "json_web_key_test.json";
 static const char *const FILE_ECDSA = "ecdsa_secp256r1_sha256_p1363_test.json";
 
 /* The reference ES256 verifier: Wycheproof's own "kid-ec-sign" public key. */
-static const char reference_jwk[] =
-        "{\"kty\":\"EC\",\"crv\":\"P-256\","
-        "\"x\":\"04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY\","
-        "\"y\":\"UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw\"}";
+static const char reference_jwk[] = "{\"kty\":\"EC\",\"crv\":\"P-256\","
+                                    "\"x\":\"04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY\","
+                                    "\"y\":\"UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw\"}";
 
 typedef struct Stats {
         const char *file;
         unsigned passed, failed, not_applicable, acceptable;
-        unsigned verdicts[_JWS_E_MAX];  /* of the passed cases: 0 accepted, else the refusal */
-        unsigned reference;             /* non-ES256 invalid cases also refused by the reference verifier */
+        unsigned verdicts[_JWS_E_MAX]; /* of the passed cases: 0 accepted, else the refusal */
+        unsigned reference;            /* non-ES256 invalid cases also refused by the reference verifier */
 } Stats;
 
 static JwsVerifier *reference;
@@ -85,13 +84,16 @@ static Expect expect_of(const json_t *t)
 
 static const char *expect_name(Expect e)
 {
-        return e == EXPECT_VALID ? "valid" : e == EXPECT_INVALID ? "invalid" : e == EXPECT_ACCEPTABLE ? "acceptable" : "?";
+        return e == EXPECT_VALID        ? "valid"
+               : e == EXPECT_INVALID    ? "invalid"
+               : e == EXPECT_ACCEPTABLE ? "acceptable"
+                                        : "?";
 }
 
 static void fail(Stats *st, const json_t *t, const char *fmt, const char *detail)
 {
         st->failed++;
-        printf("  FAIL %s tcId %lld (%s): ", st->file, (long long) json_integer_value(json_object_get(t, "tcId")),
+        printf("  FAIL %s tcId %lld (%s): ", st->file, (long long)json_integer_value(json_object_get(t, "tcId")),
                strempty(json_string_value(json_object_get(t, "comment"))));
         printf(fmt, detail);
         printf("\n");
@@ -126,7 +128,7 @@ static void record(Stats *st, const json_t *t, int code)
         case EXPECT_ACCEPTABLE:
                 st->acceptable++;
                 printf("  note %s tcId %lld: acceptable, %s\n", st->file,
-                       (long long) json_integer_value(json_object_get(t, "tcId")), code == 0 ? "accepted" : "refused");
+                       (long long)json_integer_value(json_object_get(t, "tcId")), code == 0 ? "accepted" : "refused");
                 break;
         default:
                 fail(st, t, "%s", "unknown expected result");
@@ -175,13 +177,13 @@ static const char *header_alg(const char *jws, char *buf, size_t size)
 
         if (!dot)
                 return NULL;
-        raw = malloc((size_t) (dot - jws) + 4);
+        raw = malloc((size_t)(dot - jws) + 4);
         if (!raw)
                 return NULL;
-        n = b64url_decode(jws, (size_t) (dot - jws), raw);
+        n = b64url_decode(jws, (size_t)(dot - jws), raw);
         if (n < 0)
                 return NULL;
-        h = json_loadb((const char *) raw, (size_t) n, 0, NULL);
+        h = json_loadb((const char *)raw, (size_t)n, 0, NULL);
         alg = json_string_value(json_object_get(h, "alg"));
         if (!alg)
                 return NULL;
@@ -327,7 +329,7 @@ static long hex_bytes(const char *hex, uint8_t **ret)
                 return -EINVAL;
         }
         *ret = buf;
-        return (long) (n / 2);
+        return (long)(n / 2);
 }
 
 /* The group's key as a JWK: publicKeyJwk, else built from the uncompressed point. */
@@ -342,8 +344,8 @@ static json_t *ecdsa_group_jwk(const json_t *g)
         n = hex_bytes(json_string_value(json_object_get(json_object_get(g, "publicKey"), "uncompressed")), &pt);
         if (n != 65 || pt[0] != 0x04)
                 return NULL;
-        return json_pack("{s:s, s:s, s:o, s:o}", "kty", "EC", "crv", "P-256",
-                         "x", jose_b64_enc(pt + 1, 32), "y", jose_b64_enc(pt + 33, 32));
+        return json_pack("{s:s, s:s, s:o, s:o}", "kty", "EC", "crv", "P-256", "x", jose_b64_enc(pt + 1, 32), "y",
+                         jose_b64_enc(pt + 33, 32));
 }
 
 static int run_ecdsa_file(const char *dir, Stats *st)
@@ -378,7 +380,7 @@ static int run_ecdsa_file(const char *dir, Stats *st)
                                 record(st, t, -EINVAL);
                                 continue;
                         }
-                        record(st, t, jws_es256_verify_raw(v, msg, (size_t) nm, sig, (size_t) ns));
+                        record(st, t, jws_es256_verify_raw(v, msg, (size_t)nm, sig, (size_t)ns));
                 }
         }
         return 0;
@@ -409,7 +411,8 @@ int main(void)
                         return EXIT_FAILURE;
                 if (stat(path, &s) < 0) {
                         printf("wycheproof: %s missing (set XBUS_CONFORMANCE_DIR to the folder holding "
-                               "wycheproof/), skipping\n", path);
+                               "wycheproof/), skipping\n",
+                               path);
                         return EXIT_SKIP;
                 }
         }

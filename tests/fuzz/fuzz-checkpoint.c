@@ -17,12 +17,12 @@
  */
 #define FUZZ_NAME "fuzz.xbus.test/log"
 
-#define fuzz_assert(expr)                                                               \
-        do {                                                                            \
-                if (!(expr)) {                                                          \
-                        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #expr);      \
-                        abort();                                                        \
-                }                                                                       \
+#define fuzz_assert(expr)                                                          \
+        do {                                                                       \
+                if (!(expr)) {                                                     \
+                        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #expr); \
+                        abort();                                                   \
+                }                                                                  \
         } while (0)
 
 static CheckpointVerifier *fuzz_verifier(void)
@@ -35,7 +35,7 @@ static CheckpointVerifier *fuzz_verifier(void)
         if (v)
                 return v;
         for (int i = 0; i < 32; i++)
-                seed[i] = (uint8_t) i;
+                seed[i] = (uint8_t)i;
         pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof(seed));
         fuzz_assert(pkey);
         fuzz_assert(checkpoint_signer_new(&s, FUZZ_NAME, pkey) == 0);
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t text_len = 0;
         int r;
 
-        r = checkpoint_parse((const char *) data, size, &c);
+        r = checkpoint_parse((const char *)data, size, &c);
         fuzz_assert(r >= 0 || r == -ENOMEM);
         if (r == 0) {
                 char *text = NULL;
@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
                 /* what parses formats back to the same text */
                 if (checkpoint_name_valid(c->origin)) {
-                        r = checkpoint_format(c->origin, c->size, c->root, (const char *const *) c->extensions,
+                        r = checkpoint_format(c->origin, c->size, c->root, (const char *const *)c->extensions,
                                               c->n_extensions, &text);
                         fuzz_assert(r == 0);
                         fuzz_assert(streq(text, c->text));
@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 checkpoint_free(c);
         }
 
-        r = checkpoint_note_verify((const char *) data, size, v, &text_len);
+        r = checkpoint_note_verify((const char *)data, size, v, &text_len);
         fuzz_assert(r >= 0 || r == -ENOMEM);
         if (r == 0)
                 fuzz_assert(text_len < size);

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 assert(v2 != 0 || errs.n == 0);
                 for (size_t i = 0; i < errs.n; i++)
                         assert(errs.items[i].instance_location && errs.items[i].keyword_location &&
-                                errs.items[i].message);
+                               errs.items[i].message);
                 json_schema_errors_clear(&errs);
         }
         if (json_is_string(instance))

@@ -13,10 +13,9 @@
  * (and artefacts signed with its published private key) reach the
  * signature check.
  */
-static const char fuzz_jwk[] =
-        "{\"kty\":\"EC\",\"crv\":\"P-256\","
-        "\"x\":\"04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY\","
-        "\"y\":\"UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw\"}";
+static const char fuzz_jwk[] = "{\"kty\":\"EC\",\"crv\":\"P-256\","
+                               "\"x\":\"04N0xi21hshyvBp7I167sbE_bXqyqkAPfefdklMO7wY\","
+                               "\"y\":\"UI8exy-C06a7DUnjIdENkxeFtHM4-l_41LqEw9nVgmw\"}";
 
 static JwsVerifier *verifier(void)
 {
@@ -41,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int r, rb;
 
         /* The input is not NUL-terminated: the verifier must go by `size` alone. */
-        r = jws_verify_compact(v, (const char *) data, size, &h, &p);
+        r = jws_verify_compact(v, (const char *)data, size, &h, &p);
         if (r < 0 && r != -ENOMEM)
                 abort();
         if (r == 0 && (!json_is_object(h) || !json_is_object(p)))
@@ -50,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(p);
 
         /* The byte API agrees on every verdict except the payload's JSON shape. */
-        rb = jws_verify_compact_bytes(v, (const char *) data, size, NULL, &raw, &raw_size);
+        rb = jws_verify_compact_bytes(v, (const char *)data, size, NULL, &raw, &raw_size);
         if (rb == 0 && (!raw || raw[raw_size] != 0))
                 abort();
         if (r != -ENOMEM && rb != -ENOMEM && rb != (r == JWS_E_PAYLOAD ? 0 : r))

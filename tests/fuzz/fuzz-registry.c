@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        RegistryFile f = {.name = "fuzz.conf", .text = (const char *)data, .size = size};
+        RegistryFile f = { .name = "fuzz.conf", .text = (const char *)data, .size = size };
         Registry *r = NULL;
         char *errors = NULL;
         int k;
@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 for (size_t i = 0; i < n_sub && i < 32; i++)
                         for (size_t j = 0; j < n_svc && j < 32; j++) {
                                 const RegistryRight *right = NULL;
-                                if (registry_authorize(r, subsystems[i], services[j], REGISTRY_METHOD_GET,
-                                            "/a/b", &right) == 0)
+                                if (registry_authorize(r, subsystems[i], services[j], REGISTRY_METHOD_GET, "/a/b",
+                                                       &right) == 0)
                                         (void)registry_right_allows_purpose(right, "audit");
                         }
                 if (errors)

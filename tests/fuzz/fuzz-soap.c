@@ -9,18 +9,17 @@
 /* A fixed CA (EC P-256, generated for the fuzzer; its key is not kept): signed
  * inputs reach xmlsec and are refused there, as any signature from outside
  * the trust must be. */
-static const char fuzz_ca[] =
-        "-----BEGIN CERTIFICATE-----\n"
-        "MIIBhjCCASugAwIBAgIUb5CGEM78CVnjRYMBQMGBWTH5rIcwCgYIKoZIzj0EAwIw\n"
-        "FzEVMBMGA1UEAwwMeGJ1cyBmdXp6IENBMCAXDTI2MTEyMjA4NDg1NFoYDzIxMjYx\n"
-        "MDI5MDg0ODU0WjAXMRUwEwYDVQQDDAx4YnVzIGZ1enogQ0EwWTATBgcqhkjOPQIB\n"
-        "BggqhkjOPQMBBwNCAAR1e9EvWBykz3PvYs8f5KiiB7ozMWDWXUKE7B4/1uJOjUX0\n"
-        "igbMkEJNKmF68F+6WUpD/qhWgE7zXe0aPkN77TRvo1MwUTAdBgNVHQ4EFgQUzp4X\n"
-        "cngUpO7+To8jjKYwjlDpHtAwHwYDVR0jBBgwFoAUzp4XcngUpO7+To8jjKYwjlDp\n"
-        "HtAwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEA0XtSELioCbqP\n"
-        "EbyxcDnzVgVfPQpmBdjFPnt86I1tZMUCIQDKOg/pGXQHTJgdQDtq21bOmfEGIIPU\n"
-        "hexSHDDpS7SWGw==\n"
-        "-----END CERTIFICATE-----\n";
+static const char fuzz_ca[] = "-----BEGIN CERTIFICATE-----\n"
+                              "MIIBhjCCASugAwIBAgIUb5CGEM78CVnjRYMBQMGBWTH5rIcwCgYIKoZIzj0EAwIw\n"
+                              "FzEVMBMGA1UEAwwMeGJ1cyBmdXp6IENBMCAXDTI2MTEyMjA4NDg1NFoYDzIxMjYx\n"
+                              "MDI5MDg0ODU0WjAXMRUwEwYDVQQDDAx4YnVzIGZ1enogQ0EwWTATBgcqhkjOPQIB\n"
+                              "BggqhkjOPQMBBwNCAAR1e9EvWBykz3PvYs8f5KiiB7ozMWDWXUKE7B4/1uJOjUX0\n"
+                              "igbMkEJNKmF68F+6WUpD/qhWgE7zXe0aPkN77TRvo1MwUTAdBgNVHQ4EFgQUzp4X\n"
+                              "cngUpO7+To8jjKYwjlDpHtAwHwYDVR0jBBgwFoAUzp4XcngUpO7+To8jjKYwjlDp\n"
+                              "HtAwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEA0XtSELioCbqP\n"
+                              "EbyxcDnzVgVfPQpmBdjFPnt86I1tZMUCIQDKOg/pGXQHTJgdQDtq21bOmfEGIIPU\n"
+                              "hexSHDDpS7SWGw==\n"
+                              "-----END CERTIFICATE-----\n";
 
 static SoapTrust *trust(void)
 {

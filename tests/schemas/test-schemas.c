@@ -65,11 +65,11 @@ _printf_(1, 2) static void fail(const char *fmt, ...)
         failures++;
 }
 
-#define CHECK(cond, ...)                        \
-        do {                                    \
-                n_checks++;                     \
-                if (!(cond))                    \
-                        fail(__VA_ARGS__);      \
+#define CHECK(cond, ...)                   \
+        do {                               \
+                n_checks++;                \
+                if (!(cond))               \
+                        fail(__VA_ARGS__); \
         } while (0)
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -82,7 +82,7 @@ static bool has_suffix(const char *s, const char *suffix)
 /* ---- files ---- */
 
 typedef struct FileList {
-        char *paths[MAX_FILES];                 /* relative to schemas/ */
+        char *paths[MAX_FILES]; /* relative to schemas/ */
         size_t n;
 } FileList;
 
@@ -183,9 +183,9 @@ static json_t *resolver(const char *uri, void *userdata)
 /* ---- schemas ---- */
 
 typedef struct Schema {
-        char *rel;                              /* "population/citizen.response.json" */
-        JsonSchema *annotate;                   /* format as annotation (the default) */
-        JsonSchema *dates;                      /* format "date" asserted */
+        char *rel;            /* "population/citizen.response.json" */
+        JsonSchema *annotate; /* format as annotation (the default) */
+        JsonSchema *dates;    /* format "date" asserted */
         unsigned n_valid, n_invalid;
 } Schema;
 
@@ -233,7 +233,7 @@ static bool pattern_bounded(const char *p)
                         return false;
                 if (*s == '{' && strchr(s, '}') && strchr(s, ',') && strchr(s, ',') < strchr(s, '}') &&
                     strchr(s, ',')[1] == '}')
-                        return false;           /* {n,} */
+                        return false; /* {n,} */
         }
         return true;
 }
@@ -261,8 +261,9 @@ static void lint(const char *rel, json_t *schema, const char *where)
 {
         static const char *const maps[] = { "properties", "$defs" };
         static const char *const lists[] = { "allOf", "anyOf", "oneOf", "prefixItems" };
-        static const char *const singles[] = { "items", "if", "then", "else", "not", "contains",
-                                               "additionalProperties" };
+        static const char *const singles[] = {
+                "items", "if", "then", "else", "not", "contains", "additionalProperties"
+        };
         char sub[1024];
         const char *key;
         json_t *v;
@@ -407,8 +408,8 @@ static int validate(const Schema *s, json_t *doc, bool expect_valid, const char 
                 } else if (!expect_valid) {
                         CHECK(full == JSON_SCHEMA_E_INVALID, "%s: %s: should be invalid%s", s->rel, what,
                               m ? " (date asserted)" : "");
-                        CHECK(full != JSON_SCHEMA_E_INVALID || errs.n > 0, "%s: %s: invalid without an error",
-                              s->rel, what);
+                        CHECK(full != JSON_SCHEMA_E_INVALID || errs.n > 0, "%s: %s: invalid without an error", s->rel,
+                              what);
                 }
                 json_schema_errors_clear(&errs);
                 answer = full;
@@ -518,8 +519,9 @@ static void check_registry(Registry *reg, const char *which)
                         if (!paths[k])
                                 continue;
                         refs++;
-                        CHECK(schema_find(paths[k]), "%s registry: service %s: schema %s does not exist (or does not compile)",
-                              which, services[i]->id, paths[k]);
+                        CHECK(schema_find(paths[k]),
+                              "%s registry: service %s: schema %s does not exist (or does not compile)", which,
+                              services[i]->id, paths[k]);
                 }
                 CHECK(services[i]->response_schema, "%s registry: service %s has no response schema", which,
                       services[i]->id);
@@ -547,7 +549,7 @@ static const char *const partial_services[] = {
 typedef struct SweepService {
         const char *id;
         const Schema *request, *response;
-        const JsonSchema *bus_response;         /* compiled by the registry loader, when it does */
+        const JsonSchema *bus_response; /* compiled by the registry loader, when it does */
         bool partial;
         unsigned n_valid, n_not_found, n_bus;
 } SweepService;
@@ -580,11 +582,15 @@ static json_t *parse_doc(const char *text, size_t size, const char *what)
  * against the response schema. Return: the parsed answer (caller decrefs),
  * or NULL when there is none to look into.
  */
-static json_t *sweep_ask(DatasetReader *rd, SweepService *sv, const char *method, const char *path,
-                         const char *subject, const char *body, const char *what)
+static json_t *sweep_ask(DatasetReader *rd, SweepService *sv, const char *method, const char *path, const char *subject,
+                         const char *body, const char *what)
 {
-        SampleRequest req = { .service = sv->id, .method = method, .path = path, .subject = subject,
-                              .body = body, .body_size = body ? strlen(body) : 0 };
+        SampleRequest req = { .service = sv->id,
+                              .method = method,
+                              .path = path,
+                              .subject = subject,
+                              .body = body,
+                              .body_size = body ? strlen(body) : 0 };
         SampleAnswer a = {};
         json_t *doc = NULL;
         int r;
@@ -721,9 +727,9 @@ static void sweep(Registry *reg)
                                 _cleanup_free_ char *what = NULL, *body = NULL;
                                 json_auto_t *req = NULL, *doc = NULL;
 
-                                req = details == 2 ? json_pack("{s:i}", "tax_year", year)
-                                                   : json_pack("{s:i, s:b}", "tax_year", year, "include_details",
-                                                               details);
+                                req = details == 2
+                                              ? json_pack("{s:i}", "tax_year", year)
+                                              : json_pack("{s:i, s:b}", "tax_year", year, "include_details", details);
                                 body = req ? json_dumps(req, JSON_COMPACT) : NULL;
                                 if (!body || asprintf(&what, "%s for %s: %s", tax_check->id, id, body) < 0)
                                         return fail("out of memory");
@@ -735,8 +741,8 @@ static void sweep(Registry *reg)
                                         n_requests++;
                                 }
                                 doc = sweep_ask(rd, tax_check, "POST", "/", id, body, what);
-                                CHECK(!doc || (details == 1) == !!json_object_get(doc, "details"),
-                                      "%s: details %s", what, details == 1 ? "missing" : "not asked for");
+                                CHECK(!doc || (details == 1) == !!json_object_get(doc, "details"), "%s: details %s",
+                                      what, details == 1 ? "missing" : "not asked for");
                         }
         }
 
@@ -746,8 +752,9 @@ static void sweep(Registry *reg)
                 CHECK(sv->n_valid > 0, "sweep: no answer of %s", sv->id);
                 CHECK(sv->partial || sv == enterprise || sv == tax_check || sv->n_valid == SWEEP_PEOPLE,
                       "sweep: %u answers of %s, want %d", sv->n_valid, sv->id, SWEEP_PEOPLE);
-                CHECK(!sv->bus_response || sv->n_bus == sv->n_valid, "sweep: %s: %u answers checked by the registry's schema, want %u",
-                      sv->id, sv->n_bus, sv->n_valid);
+                CHECK(!sv->bus_response || sv->n_bus == sv->n_valid,
+                      "sweep: %s: %u answers checked by the registry's schema, want %u", sv->id, sv->n_bus,
+                      sv->n_valid);
                 printf("sweep: %-55s %5u valid, %3u not found%s\n", sv->id, sv->n_valid, sv->n_not_found,
                        sv->bus_response ? " (also by the registry's compiled schema)" : "");
                 total += sv->n_valid;

@@ -64,7 +64,7 @@ static int fail(const char *what, int r)
 static int entry_key(MDB_val *k, unsigned char buf[8], uint64_t seq)
 {
         be64_put(buf, seq);
-        *k = (MDB_val){.mv_size = 8, .mv_data = buf};
+        *k = (MDB_val){ .mv_size = 8, .mv_data = buf };
         return 0;
 }
 
@@ -149,8 +149,8 @@ int main(int argc, char **argv)
                 if (r)
                         return fail("mdb_del", r);
                 printf("deleted entry %" PRIu64 "\n", a);
-        } else if (strcmp(cmd, "swap") == 0 && argc == 5 && parse_u64(argv[3], &a) &&
-                   parse_u64(argv[4], &b) && a != b) {
+        } else if (strcmp(cmd, "swap") == 0 && argc == 5 && parse_u64(argv[3], &a) && parse_u64(argv[4], &b) &&
+                   a != b) {
                 void *ca, *cb;
                 size_t na, nb;
 
@@ -169,8 +169,8 @@ int main(int argc, char **argv)
                         return 1;
                 memcpy(ca, v.mv_data, na);
                 memcpy(cb, v2.mv_data, nb);
-                v = (MDB_val){.mv_size = nb, .mv_data = cb};
-                v2 = (MDB_val){.mv_size = na, .mv_data = ca};
+                v = (MDB_val){ .mv_size = nb, .mv_data = cb };
+                v2 = (MDB_val){ .mv_size = na, .mv_data = ca };
                 r = mdb_put(txn, entries, &k, &v, 0);
                 if (!r)
                         r = mdb_put(txn, entries, &k2, &v2, 0);
@@ -181,8 +181,7 @@ int main(int argc, char **argv)
                 free(cb);
         } else if (strcmp(cmd, "truncate") == 0 && (argc == 4 || argc == 5) && parse_u64(argv[3], &a)) {
                 bool drop_cp = argc == 5 && strcmp(argv[4], "--drop-checkpoints") == 0;
-                uint64_t n = log_size(txn, entries), keep, removed_nodes = 0, removed_cp = 0,
-                         removed_idx = 0;
+                uint64_t n = log_size(txn, entries), keep, removed_nodes = 0, removed_cp = 0, removed_idx = 0;
                 MDB_cursor *c;
 
                 if (argc == 5 && !drop_cp)
@@ -200,8 +199,7 @@ int main(int argc, char **argv)
                 r = mdb_cursor_open(txn, tree, &c);
                 if (r)
                         return fail("cursor", r);
-                for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-                        r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+                for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
                         unsigned level;
                         uint64_t index;
 
@@ -220,8 +218,7 @@ int main(int argc, char **argv)
                 r = mdb_cursor_open(txn, by_subject, &c);
                 if (r)
                         return fail("cursor", r);
-                for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-                        r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+                for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
                         if (k.mv_size == 40 && be64_get((unsigned char *)k.mv_data + 32) >= keep) {
                                 r = mdb_cursor_del(c, 0);
                                 if (r)
@@ -233,8 +230,7 @@ int main(int argc, char **argv)
                         r = mdb_cursor_open(txn, checkpoints, &c);
                         if (r)
                                 return fail("cursor", r);
-                        for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-                                r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+                        for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
                                 if (k.mv_size == 8 && be64_get(k.mv_data) > keep) {
                                         r = mdb_cursor_del(c, 0);
                                         if (r)
@@ -243,9 +239,9 @@ int main(int argc, char **argv)
                                 }
                         mdb_cursor_close(c);
                 }
-                printf("truncated the log from %" PRIu64 " to %" PRIu64 " entries (%" PRIu64
-                       " tree nodes, %" PRIu64 " index entries, %" PRIu64 " checkpoints removed)\n",
-                        n, keep, removed_nodes, removed_idx, removed_cp);
+                printf("truncated the log from %" PRIu64 " to %" PRIu64 " entries (%" PRIu64 " tree nodes, %" PRIu64
+                       " index entries, %" PRIu64 " checkpoints removed)\n",
+                       n, keep, removed_nodes, removed_idx, removed_cp);
         } else {
                 mdb_txn_abort(txn);
                 mdb_env_close(env);
