@@ -21,6 +21,7 @@
 #include "bus/broker.h"
 #include "bus/proto.h"
 #include "util/macro.h"
+#include "util/strv.h"
 #include "util/time-util.h"
 
 #define MAX_ADAPTERS 1024
@@ -168,13 +169,6 @@ static void request_untrack(Broker *b, BusRequest *req)
 static int strcmp_ptr(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void strv_free_n(char **v, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* Publish the sorted list of served services (owned copies) for broker_serves(). */
@@ -646,6 +640,7 @@ int broker_new(Broker **ret, const BrokerOptions *opts)
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
+        b->queue = MAILBOX_NULL;
         pthread_mutex_init(&b->summary_lock, NULL);
         b->opts = *opts;
         if (!b->opts.heartbeat_ms)

@@ -11,6 +11,8 @@
 #include "consent/consent.h"
 #include "crypto/hash.h"
 #include "crypto/jws.h"
+#include "util/bytes.h"
+#include "util/lmdb-util.h"
 #include "util/time-util.h"
 
 #define VERIFIER_CACHE_MAX 64 /* distinct (authority, key) pairs kept compiled */
@@ -55,44 +57,10 @@ const char *consent_reason(int code)
         return "internal error";
 }
 
-static int mdb_to_errno(int r)
-{
-        switch (r) {
-        case MDB_SUCCESS:
-                return 0;
-        case MDB_NOTFOUND:
-                return -ENOENT;
-        case MDB_MAP_FULL:
-                return -ENOSPC;
-        case MDB_READERS_FULL:
-                return -EAGAIN;
-        case MDB_TXN_FULL:
-                return -E2BIG;
-        case MDB_BAD_VALSIZE:
-                return -EINVAL;
-        default:
-                return r > 0 ? -r : -EIO; /* LMDB passes system errors through as positive errno */
-        }
-}
-
 static void mdb_txn_abortp(MDB_txn **t)
 {
         if (*t)
                 mdb_txn_abort(*t);
-}
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-                v = v << 8 | p[i];
-        return v;
 }
 
 /* --- names and ids ------------------------------------------------------- */
@@ -456,7 +424,7 @@ int consent_store_open(ConsentStore **ret, MDB_env *env)
                 return -ENOMEM;
         r = mdb_txn_begin(env, NULL, 0, &txn);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         r = mdb_dbi_open(txn, "consents", MDB_CREATE, &s->records);
         if (!r)
                 r = mdb_dbi_open(txn, "consent_subjects", MDB_CREATE, &s->subjects);
@@ -464,11 +432,11 @@ int consent_store_open(ConsentStore **ret, MDB_env *env)
                 r = mdb_dbi_open(txn, "consent_uses", MDB_CREATE, &s->uses);
         if (r) {
                 mdb_txn_abort(txn);
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         }
         r = mdb_txn_commit(txn);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -506,7 +474,7 @@ static int txn_get_record(ConsentStore *s, MDB_txn *txn, const char *id, Consent
 
         r = mdb_get(txn, s->records, &k, &v);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         r = record_parse(v.mv_data, v.mv_size, &rec);
         if (r < 0)
                 return r;
@@ -515,7 +483,7 @@ static int txn_get_record(ConsentStore *s, MDB_txn *txn, const char *id, Consent
                 rec.uses = be64_get(v.mv_data);
         else if (r && r != MDB_NOTFOUND) {
                 consent_record_done(&rec);
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         }
         *ret = rec;
         return 0;
@@ -535,7 +503,7 @@ static int txn_put_record(ConsentStore *s, MDB_txn *txn, const ConsentRecord *re
         v = (MDB_val){ .mv_size = strlen(text), .mv_data = text };
         r = mdb_put(txn, s->records, &k, &v, 0);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         if (index && rec->subject) {
                 if (hex_decode(rec->subject, skey, 32) < 0)
                         return -EINVAL;
@@ -544,7 +512,7 @@ static int txn_put_record(ConsentStore *s, MDB_txn *txn, const ConsentRecord *re
                 v = (MDB_val){ .mv_size = 0, .mv_data = (void *)"" };
                 r = mdb_put(txn, s->subjects, &k, &v, 0);
                 if (r)
-                        return mdb_to_errno(r);
+                        return lmdb_to_errno(r);
         }
         return 0;
 }
@@ -556,7 +524,7 @@ static int txn_put_uses(ConsentStore *s, MDB_txn *txn, const char *id, uint64_t 
 
         be64_put(b, uses);
         v = (MDB_val){ .mv_size = 8, .mv_data = b };
-        return mdb_to_errno(mdb_put(txn, s->uses, &k, &v, 0));
+        return lmdb_to_errno(mdb_put(txn, s->uses, &k, &v, 0));
 }
 
 /* How many records the subject has, counting up to `stop`. */
@@ -569,7 +537,7 @@ static int txn_count_subject(ConsentStore *s, MDB_txn *txn, const uint8_t pseudo
 
         r = mdb_cursor_open(txn, s->subjects, &c);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         for (r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); r == 0 && n < stop;
              r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
                 if (k.mv_size < 32 || memcmp(k.mv_data, pseudonym, 32) != 0)
@@ -578,7 +546,7 @@ static int txn_count_subject(ConsentStore *s, MDB_txn *txn, const uint8_t pseudo
         }
         mdb_cursor_close(c);
         if (r && r != MDB_NOTFOUND)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         *ret = n;
         return 0;
 }
@@ -630,7 +598,7 @@ int consent_create(ConsentStore *s, const ConsentRecord *in, uint64_t now_usec, 
                 return -ENOMEM;
         }
 
-        r = mdb_to_errno(mdb_txn_begin(s->env, NULL, 0, &txn));
+        r = lmdb_to_errno(mdb_txn_begin(s->env, NULL, 0, &txn));
         if (r == 0)
                 r = txn_count_subject(s, txn, pseudonym, CONSENT_MAX_PER_SUBJECT, &n);
         if (r == 0 && n >= CONSENT_MAX_PER_SUBJECT)
@@ -638,7 +606,7 @@ int consent_create(ConsentStore *s, const ConsentRecord *in, uint64_t now_usec, 
         if (r == 0)
                 r = txn_put_record(s, txn, &rec, true);
         if (r == 0)
-                r = mdb_to_errno(mdb_txn_commit(TAKE_PTR(txn)));
+                r = lmdb_to_errno(mdb_txn_commit(TAKE_PTR(txn)));
         if (r < 0 || !ret)
                 consent_record_done(&rec);
         else
@@ -655,7 +623,7 @@ int consent_get(ConsentStore *s, const char *id, ConsentRecord *ret)
                 return CONSENT_E_UNKNOWN;
         r = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         r = txn_get_record(s, txn, id, ret);
         return r == -ENOENT ? CONSENT_E_UNKNOWN : r;
 }
@@ -671,7 +639,7 @@ int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint6
                 return -EINVAL;
         r = mdb_txn_begin(s->env, NULL, 0, &txn);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         r = txn_get_record(s, txn, id, &rec);
         if (r == -ENOENT) {
                 /* An artefact not used yet: its authority may revoke it in advance. */
@@ -698,7 +666,7 @@ int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint6
                 rec.revoked_usec = now_usec;
                 r = txn_put_record(s, txn, &rec, false);
                 if (r == 0)
-                        r = mdb_to_errno(mdb_txn_commit(TAKE_PTR(txn)));
+                        r = lmdb_to_errno(mdb_txn_commit(TAKE_PTR(txn)));
         } else
                 r = 0;
         if (r < 0 || !ret)
@@ -723,10 +691,10 @@ int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *aft
                 return -EINVAL;
         r = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         r = mdb_cursor_open(txn, s->subjects, &c);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         /* Start at the largest key below pseudonym||after (or pseudonym||0xff: the subject's last). */
         if (after) {
                 memcpy(key + 32, after, strlen(after));
@@ -764,7 +732,7 @@ int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *aft
         if (r && r != MDB_NOTFOUND) {
                 for (size_t i = 0; i < n; i++)
                         consent_record_done(&ret[i]);
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         }
         *ret_n = n;
         return 0;
@@ -1086,7 +1054,7 @@ int consent_check(ConsentStore *s, const Registry *reg, const ConsentQuery *q, c
         r = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
         if (r) {
                 consent_record_done(&rec);
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         }
         r = txn_get_record(s, txn, artefact ? rec.id : q->consent, &stored);
         if (r == -ENOENT && !artefact)

@@ -1,4 +1,4 @@
-/* hash.c: SHA-256 (OpenSSL EVP), hex, strict base64url and base64 */
+/* hash.c: SHA-256 (OpenSSL EVP), strict base64url and base64 */
 #include <errno.h>
 #include <stdbool.h>
 #include <limits.h>
@@ -36,40 +36,6 @@ void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN])
          */
         if (!EVP_Digest(data, size, out, NULL, md, NULL))
                 abort();
-}
-
-void hex_encode(const uint8_t *in, size_t size, char *out)
-{
-        static const char digits[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < size; i++) {
-                out[2 * i] = digits[in[i] >> 4];
-                out[2 * i + 1] = digits[in[i] & 0xf];
-        }
-        out[2 * size] = '\0';
-}
-
-static int unhex_char(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
-int hex_decode(const char *in, uint8_t *out, size_t size)
-{
-        /* Decode into `out` only once every digit is known to be valid. */
-        for (size_t i = 0; i < 2 * size; i++)
-                if (unhex_char(in[i]) < 0)
-                        return -EINVAL;
-
-        for (size_t i = 0; i < size; i++)
-                out[i] = (uint8_t)(unhex_char(in[2 * i]) << 4 | unhex_char(in[2 * i + 1]));
-        return 0;
 }
 
 static const char b64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -1,8 +1,10 @@
-/* hash.h: SHA-256, hex, base64url and base64 helpers (OpenSSL underneath) */
+/* hash.h: SHA-256, base64url and base64 helpers (OpenSSL underneath) */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "util/bytes.h" /* hex_encode(), hex_decode(): digests are shown in hex */
 
 #define HASH_SHA256_LEN 32
 #define HASH_SHA256_HEX_LEN 64
@@ -14,11 +16,6 @@
  * a wrong digest would silently corrupt receipts and the log.
  */
 void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
-
-/* hex_encode(): lower-case hex of `in` into `out` (2*size+1 bytes, NUL-terminated). */
-void hex_encode(const uint8_t *in, size_t size, char *out);
-/* hex_decode(): exactly `size` bytes from 2*size hex digits. Return: 0 or -EINVAL. */
-int hex_decode(const char *in, uint8_t *out, size_t size);
 
 /* base64url without padding (RFC 4648 section 5). */
 static inline size_t b64url_encoded_len(size_t size)

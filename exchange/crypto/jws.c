@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/hash.h"
 #include "crypto/jws.h"
 #include "util/macro.h"
@@ -23,11 +24,6 @@ struct JwsVerifier {
         EVP_PKEY *pkey; /* the same key imported once, for jws_es256_verify_raw() */
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
 /* Not jose_cfg_auto_t: jose_cfg_decref() does not take NULL. */
 DEFINE_TRIVIAL_CLEANUP_FUNC(jose_cfg_t *, jose_cfg_decref);
 

@@ -15,6 +15,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl-util.h"
+#include "util/error.h"
 #include "crypto/hash.h"
 #include "crypto/pki.h"
 #include "crypto/pseudonym.h"
@@ -35,12 +37,6 @@
 
 #define MODE_SECRET 0600
 #define MODE_PUBLIC 0644
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_EXTENSION *, X509_EXTENSION_free);
 
 typedef enum CertKind {
         CERT_CA,
@@ -83,8 +79,7 @@ _printf_(4, 5) static int pki_fail(Pki *p, int r, const Loc *l, const char *fmt,
                 return r;
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        msg = error_vformat(fmt, ap);
         va_end(ap);
 
         if (asprintf(p->ret_error, "%s%s%s%s: %s", p->dir, l ? "/" : "", l ? l->sub : "", l ? l->name : "",

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/hash.h"
 #include "crypto/keyfile.h"
 #include "crypto/pseudonym.h"
@@ -34,9 +35,6 @@ PseudonymKey *pseudonym_key_free(PseudonymKey *k)
         free(k);
         return NULL;
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MAC *, EVP_MAC_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MAC_CTX *, EVP_MAC_CTX_free);
 
 int pseudonym_key_new(PseudonymKey **ret, const void *key, size_t size)
 {

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/hash.h"
 #include "crypto/keyfile.h"
 #include "crypto/signer.h"
@@ -31,11 +32,6 @@ struct Signer {
         char y[SIGNER_KID_LEN + 1];
         char kid[SIGNER_KID_LEN + 1];
 };
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free);
 
 Signer *signer_free(Signer *s)
 {

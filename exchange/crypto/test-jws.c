@@ -11,11 +11,10 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/hash.h"
 #include "crypto/jws.h"
 #include "util/macro.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 
 typedef enum SigMode {
         SIG_ES256,          /* what an authority produces: SHA-256, r||s */

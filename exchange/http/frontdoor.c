@@ -50,8 +50,10 @@
 #include "policy/problem.h"
 #include "soap/soap-dsig.h"
 #include "soap/soap.h"
+#include "util/error.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/parse.h"
 #include "util/time-util.h"
 #include "validate/jsonschema.h"
 
@@ -749,9 +751,9 @@ static void worker_on_mailbox(evutil_socket_t fd, short what, void *userdata)
         while (it) {
                 MailboxItem *next = it->next;
                 if (it->kind == ITEM_BUS)
-                        exchange_on_bus_reply((Exchange *)((char *)it - offsetof(Exchange, bus)));
+                        exchange_on_bus_reply(container_of(it, Exchange, bus));
                 else if (it->kind == ITEM_LOG)
-                        exchange_respond((Exchange *)((char *)it - offsetof(Exchange, log)));
+                        exchange_respond(container_of(it, Exchange, log));
                 it = next;
         }
 }
@@ -1459,15 +1461,13 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 {
         char host[256];
         const char *colon = strrchr(listen, ':');
-        long port;
-        char *end;
+        uint64_t port;
 
         if (!colon || (size_t)(colon - listen) >= sizeof(host))
                 return -EINVAL;
         memcpy(host, listen, colon - listen);
         host[colon - listen] = 0;
-        port = strtol(colon + 1, &end, 10);
-        if (*end || port < 0 || port > 65535)
+        if (parse_u64(colon + 1, 0, 65535, &port) < 0)
                 return -EINVAL;
         memset(ss, 0, sizeof(*ss));
         if (host[0] == '[' && host[strlen(host) - 1] == ']') {
@@ -1509,22 +1509,6 @@ static int listen_socket(const struct sockaddr_storage *ss, socklen_t len)
         return fd;
 }
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-        char *s = NULL;
-
-        if (ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_error = s;
-        }
-        return r;
-}
-
 static int ssl_setup(FrontDoor *fd, char **ret_error)
 {
         const FrontDoorOptions *o = &fd->opts;
@@ -1534,7 +1518,7 @@ static int ssl_setup(FrontDoor *fd, char **ret_error)
 
         fd->ssl = SSL_CTX_new(TLS_server_method());
         if (!fd->ssl)
-                return set_error(ret_error, -ENOMEM, "cannot create the TLS context");
+                return error_set(ret_error, -ENOMEM, "cannot create the TLS context");
         SSL_CTX_set_min_proto_version(fd->ssl, TLS1_2_VERSION);
         SSL_CTX_set_options(fd->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
         SSL_CTX_set_session_id_context(fd->ssl, sid, sizeof(sid) - 1);
@@ -1553,7 +1537,7 @@ ssl_fail:
         e = ERR_get_error();
         ERR_error_string_n(e, ebuf, sizeof(ebuf));
         ERR_clear_error();
-        return set_error(ret_error, -EINVAL, "TLS setup failed (cert \"%s\", key \"%s\", client CA \"%s\"): %s",
+        return error_set(ret_error, -EINVAL, "TLS setup failed (cert \"%s\", key \"%s\", client CA \"%s\"): %s",
                          o->tls_cert, o->tls_key, o->client_ca, ebuf);
 }
 
@@ -1571,7 +1555,7 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
                 ssl_facts_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, facts_ex_free);
 
         if (parse_listen(opts->listen, &ss, &sslen) < 0)
-                return set_error(ret_error, -EINVAL, "listen address \"%s\" is not HOST:PORT", opts->listen);
+                return error_set(ret_error, -EINVAL, "listen address \"%s\" is not HOST:PORT", opts->listen);
         fd = calloc(1, sizeof(*fd));
         if (!fd)
                 return -ENOMEM;
@@ -1586,6 +1570,8 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
                 r = -ENOMEM;
                 goto fail;
         }
+        for (unsigned i = 0; i < fd->n_workers; i++)
+                fd->workers[i].mailbox = MAILBOX_NULL;
 
         for (unsigned i = 0; i < fd->n_workers; i++) {
                 Worker *w = &fd->workers[i];
@@ -1625,7 +1611,7 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
                                 close(probe);
                         }
                         if (e) {
-                                r = set_error(ret_error, -e, "cannot listen on %s: %s", opts->listen, strerror(e));
+                                r = error_set(ret_error, -e, "cannot listen on %s: %s", opts->listen, strerror(e));
                                 goto fail;
                         }
                 }
@@ -1638,7 +1624,7 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
                 }
                 s = listen_socket(&ss, sslen);
                 if (s < 0) {
-                        r = set_error(ret_error, s, "cannot listen on %s: %s", opts->listen, strerror(-s));
+                        r = error_set(ret_error, s, "cannot listen on %s: %s", opts->listen, strerror(-s));
                         goto fail;
                 }
                 if (i == 0) {

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/hash.h"
 #include "crypto/keyfile.h"
 #include "log/checkpoint.h"
@@ -37,8 +38,6 @@ struct CheckpointVerifier {
         EVP_PKEY *pkey; /* public; read-only after creation */
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointSigner *, checkpoint_signer_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointVerifier *, checkpoint_verifier_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Checkpoint *, checkpoint_free);

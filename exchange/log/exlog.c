@@ -22,6 +22,8 @@
 #include "log/exlog.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
+#include "util/bytes.h"
+#include "util/lmdb-util.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
@@ -46,37 +48,6 @@ struct ExchangeLog {
         char *buf; /* writer's serialisation buffer */
         size_t buf_size;
 };
-
-static int mdb_to_errno(int r)
-{
-        switch (r) {
-        case 0:
-                return 0;
-        case MDB_MAP_FULL:
-                return -ENOSPC;
-        case MDB_NOTFOUND:
-                return -ENOENT;
-        case MDB_READERS_FULL:
-        case MDB_TXN_FULL:
-                return -EBUSY;
-        default:
-                return r > 0 ? -r : -EIO;
-        }
-}
-
-static inline void be64_put(uint8_t out[8], uint64_t v)
-{
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                out[i] = (uint8_t)v;
-}
-
-static inline uint64_t be64_get(const uint8_t in[8])
-{
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-                v = (v << 8) | in[i];
-        return v;
-}
 
 static void tree_key(uint8_t key[9], unsigned level, uint64_t index)
 {
@@ -104,7 +75,7 @@ static int tree_append(ExchangeLog *log, MDB_txn *txn, const void *entry, size_t
                 tree_key(key, nodes[i].level, nodes[i].index);
                 r = mdb_put(txn, log->tree, &k, &v, 0);
                 if (r)
-                        return mdb_to_errno(r);
+                        return lmdb_to_errno(r);
         }
         return 0;
 }
@@ -124,7 +95,7 @@ static int env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned fl
 
         r = mdb_env_create(&env);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         mdb_env_set_maxdbs(env, 8);
         mdb_env_set_maxreaders(env, 256);
         if (map_size)
@@ -132,7 +103,7 @@ static int env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned fl
         r = mdb_env_open(env, dir, flags | MDB_NOTLS, 0600);
         if (r) {
                 mdb_env_close(env);
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         }
         *ret = env;
         return 0;
@@ -167,7 +138,7 @@ static int checkpoint_make(ExchangeLog *log)
         r = mdb_txn_begin(log->env, NULL, 0, &txn);
         if (r) {
                 free(note);
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         }
         be64_put(key, log->next_seq);
         k = (MDB_val){ .mv_size = 8, .mv_data = key };
@@ -179,7 +150,7 @@ static int checkpoint_make(ExchangeLog *log)
                 r = mdb_txn_commit(txn);
         free(note);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         log->checkpoint_size = log->next_seq;
         return 0;
 }
@@ -206,7 +177,7 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
 
         r = mdb_txn_begin(log->env, NULL, 0, &txn);
         if (r) {
-                r = mdb_to_errno(r);
+                r = lmdb_to_errno(r);
                 goto finish;
         }
         for (i = 0, it = first; i < n; i++, it = it->next) {
@@ -267,7 +238,7 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                 v = (MDB_val){ .mv_size = (size_t)plen, .mv_data = log->buf };
                 r = mdb_put(txn, log->entries, &k, &v, MDB_APPEND);
                 if (r) {
-                        r = mdb_to_errno(r);
+                        r = lmdb_to_errno(r);
                         goto finish;
                 }
                 r = tree_append(log, txn, log->buf, (size_t)plen);
@@ -280,14 +251,14 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                         v = (MDB_val){ .mv_size = 0, .mv_data = (void *)"" };
                         r = mdb_put(txn, log->by_subject, &k, &v, 0);
                         if (r) {
-                                r = mdb_to_errno(r);
+                                r = lmdb_to_errno(r);
                                 goto finish;
                         }
                 }
         }
         r = mdb_txn_commit(txn); /* fsync: after this the entries survive a crash */
         txn = NULL;
-        r = mdb_to_errno(r);
+        r = lmdb_to_errno(r);
 
 finish:
         if (txn)
@@ -366,7 +337,7 @@ static int tree_get(void *userdata, unsigned level, uint64_t index, uint8_t out[
         tree_key(key, level, index);
         r = mdb_get(tr->txn, tr->dbi, &k, &v);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         if (v.mv_size != MERKLE_HASH_LEN)
                 return -EBADMSG;
         memcpy(out, v.mv_data, MERKLE_HASH_LEN);
@@ -382,7 +353,7 @@ static int log_recover(ExchangeLog *log)
 
         r = mdb_txn_begin(log->env, NULL, 0, &txn);
         if (r)
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         r = mdb_dbi_open(txn, "entries", MDB_CREATE, &log->entries);
         if (!r)
                 r = mdb_dbi_open(txn, "by_subject", MDB_CREATE, &log->by_subject);
@@ -392,7 +363,7 @@ static int log_recover(ExchangeLog *log)
                 r = mdb_dbi_open(txn, "checkpoints", MDB_CREATE, &log->checkpoints);
         if (r) {
                 mdb_txn_abort(txn);
-                return mdb_to_errno(r);
+                return lmdb_to_errno(r);
         }
         log->next_seq = 0;
         r = mdb_cursor_open(txn, log->entries, &c);
@@ -419,7 +390,7 @@ static int log_recover(ExchangeLog *log)
         }
         r = mdb_txn_commit(txn);
         atomic_store(&log->size, log->next_seq);
-        return mdb_to_errno(r);
+        return lmdb_to_errno(r);
 }
 
 int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
@@ -439,6 +410,7 @@ int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
                 .checkpoints = opts ? opts->checkpoints : NULL,
                 .checkpoint_interval_ms = opts && opts->checkpoint_interval_ms ? opts->checkpoint_interval_ms : 10000,
         };
+        log->queue = MAILBOX_NULL;
         r = mailbox_init(&log->queue, log->opts.queue_capacity);
         if (r < 0) {
                 free(log);
@@ -544,7 +516,7 @@ int exlog_reader_open(ExlogReader **ret, const char *dir)
         }
         if (e) {
                 exlog_reader_close(r);
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         }
         *ret = r;
         return 0;
@@ -590,7 +562,7 @@ int exlog_reader_size(ExlogReader *r, uint64_t *ret)
 
         e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
         if (e)
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         *ret = 0;
         e = mdb_cursor_open(txn, r->entries, &c);
         if (!e) {
@@ -599,7 +571,7 @@ int exlog_reader_size(ExlogReader *r, uint64_t *ret)
                 mdb_cursor_close(c);
         }
         mdb_txn_abort(txn);
-        return mdb_to_errno(e);
+        return lmdb_to_errno(e);
 }
 
 int exlog_reader_get(ExlogReader *r, uint64_t seq, char **ret, size_t *ret_size)
@@ -614,11 +586,11 @@ int exlog_reader_get(ExlogReader *r, uint64_t seq, char **ret, size_t *ret_size)
         k = (MDB_val){ .mv_size = 8, .mv_data = key };
         e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
         if (e)
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         e = mdb_get(txn, r->entries, &k, &v);
         if (e) {
                 mdb_txn_abort(txn);
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         }
         /* LMDB memory is valid only inside the transaction: copy before ending it. */
         copy = malloc(v.mv_size + 1);
@@ -652,7 +624,7 @@ static int reader_tree(ExlogReader *r, TreeOp op, uint64_t a, uint64_t b, uint8_
                 return -ENOENT;
         e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &tr.txn);
         if (e)
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         switch (op) {
         case TREE_ROOT:
                 e = merkle_root(tree_get, &tr, a, root);
@@ -696,7 +668,7 @@ int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t 
 
         e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
         if (e)
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         e = mdb_cursor_open(txn, r->checkpoints, &c);
         if (!e) {
                 if (size == 0)
@@ -715,7 +687,7 @@ int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t 
         }
         mdb_txn_abort(txn);
         if (e)
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         if (!copy)
                 return -ENOMEM;
         *ret = copy;
@@ -732,11 +704,11 @@ int exlog_reader_checkpoints(ExlogReader *r, int (*fn)(uint64_t size, const char
 
         e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
         if (e)
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         e = mdb_cursor_open(txn, r->checkpoints, &c);
         if (e) {
                 mdb_txn_abort(txn);
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         }
         while (mdb_cursor_get(c, &k, &v, op) == 0) {
                 op = MDB_NEXT;
@@ -764,11 +736,11 @@ int exlog_reader_subject(ExlogReader *r, const uint8_t pseudonym[32], uint64_t b
         *ret_n = 0;
         e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
         if (e)
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         e = mdb_cursor_open(txn, r->by_subject, &c);
         if (e) {
                 mdb_txn_abort(txn);
-                return mdb_to_errno(e);
+                return lmdb_to_errno(e);
         }
         /* position at the first key >= pseudonym||before, then walk backwards */
         memcpy(key, pseudonym, 32);

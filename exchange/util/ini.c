@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/error.h"
 #include "util/ini.h"
+#include "util/parse.h"
 
 /* ---- Error sink ---------------------------------------------------------------------------- */
 
@@ -36,8 +38,7 @@ void ini_errors_add(IniErrors *e, const char *file, unsigned line, const char *f
         }
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        msg = error_vformat(fmt, ap);
         va_end(ap);
         f = strdup(strempty(file));
         if (!msg || !f) {
@@ -486,25 +487,6 @@ int ini_parse_bool(const char *s, bool *ret)
                         return 0;
                 }
         return -EINVAL;
-}
-
-/* Parse leading decimal digits. Return: number of digits (0: none), -ERANGE on overflow. */
-static int parse_digits(const char **s, uint64_t *ret)
-{
-        uint64_t v = 0;
-        int n = 0;
-
-        while (**s >= '0' && **s <= '9') {
-                unsigned d = (unsigned)(**s - '0');
-
-                if (v > (UINT64_MAX - d) / 10)
-                        return -ERANGE;
-                v = v * 10 + d;
-                (*s)++;
-                n++;
-        }
-        *ret = v;
-        return n;
 }
 
 typedef struct Unit {

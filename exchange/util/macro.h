@@ -23,6 +23,9 @@
 #define KIB(x) ((size_t)(x)*1024U)
 #define MIB(x) ((size_t)(x)*1024U * 1024U)
 
+/* container_of(): the object of `type` whose `member` is at `ptr` (intrusive lists, mailbox items). */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 

@@ -26,8 +26,14 @@ typedef struct Mailbox {
         int fd;                 /* eventfd, non-blocking */
 } Mailbox;
 
+/* A mailbox that was never initialised: mailbox_deinit() leaves it alone. Embedders
+ * start from it, so a failed start can deinit every mailbox whether it got to
+ * mailbox_init() or not (a zeroed Mailbox would close fd 0). */
+#define MAILBOX_NULL ((Mailbox){ .fd = -1 })
+
 /* mailbox_init(): `capacity` bounds mailbox_post(); 0 = unbounded. Return: 0 or -errno. */
 int mailbox_init(Mailbox *mb, size_t capacity);
+/* mailbox_deinit(): close and destroy; a MAILBOX_NULL (or already deinit'ed) mailbox is left alone. */
 void mailbox_deinit(Mailbox *mb);
 
 /*

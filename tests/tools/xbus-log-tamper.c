@@ -22,31 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void be64_put(unsigned char out[8], uint64_t v)
-{
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                out[i] = (unsigned char)v;
-}
-
-static uint64_t be64_get(const unsigned char in[8])
-{
-        uint64_t v = 0;
-
-        for (int i = 0; i < 8; i++)
-                v = (v << 8) | in[i];
-        return v;
-}
-
-static bool parse_u64(const char *s, uint64_t *ret)
-{
-        char *end;
-
-        if (!s || !*s || *s == '-')
-                return false;
-        errno = 0;
-        *ret = strtoull(s, &end, 10);
-        return errno == 0 && *end == 0;
-}
+#include "util/bytes.h" /* be64: the log's key format */
+#include "util/parse.h" /* the tool links util/parse.c and nothing else of xbus */
 
 static int usage(void)
 {
@@ -121,7 +98,7 @@ int main(int argc, char **argv)
                 mdb_txn_abort(txn);
                 mdb_env_close(env);
                 return 0;
-        } else if (strcmp(cmd, "flip") == 0 && (argc == 4 || argc == 5) && parse_u64(argv[3], &a)) {
+        } else if (strcmp(cmd, "flip") == 0 && (argc == 4 || argc == 5) && parse_u64(argv[3], 0, UINT64_MAX, &a) == 0) {
                 unsigned char *copy;
                 uint64_t off;
 
@@ -130,7 +107,7 @@ int main(int argc, char **argv)
                 if (r)
                         return fail("entry", r);
                 off = v.mv_size - 3; /* inside the last field's value, keeping it JSON */
-                if (argc == 5 && (!parse_u64(argv[4], &off) || off >= v.mv_size))
+                if (argc == 5 && (parse_u64(argv[4], 0, UINT64_MAX, &off) < 0 || off >= v.mv_size))
                         return usage();
                 copy = malloc(v.mv_size);
                 if (!copy)
@@ -143,14 +120,14 @@ int main(int argc, char **argv)
                         return fail("mdb_put", r);
                 printf("flipped the low bit of byte %" PRIu64 " of entry %" PRIu64 "\n", off, a);
                 free(copy);
-        } else if (strcmp(cmd, "delete") == 0 && argc == 4 && parse_u64(argv[3], &a)) {
+        } else if (strcmp(cmd, "delete") == 0 && argc == 4 && parse_u64(argv[3], 0, UINT64_MAX, &a) == 0) {
                 entry_key(&k, kb, a);
                 r = mdb_del(txn, entries, &k, NULL);
                 if (r)
                         return fail("mdb_del", r);
                 printf("deleted entry %" PRIu64 "\n", a);
-        } else if (strcmp(cmd, "swap") == 0 && argc == 5 && parse_u64(argv[3], &a) && parse_u64(argv[4], &b) &&
-                   a != b) {
+        } else if (strcmp(cmd, "swap") == 0 && argc == 5 && parse_u64(argv[3], 0, UINT64_MAX, &a) == 0 &&
+                   parse_u64(argv[4], 0, UINT64_MAX, &b) == 0 && a != b) {
                 void *ca, *cb;
                 size_t na, nb;
 
@@ -179,7 +156,8 @@ int main(int argc, char **argv)
                 printf("swapped entries %" PRIu64 " and %" PRIu64 "\n", a, b);
                 free(ca);
                 free(cb);
-        } else if (strcmp(cmd, "truncate") == 0 && (argc == 4 || argc == 5) && parse_u64(argv[3], &a)) {
+        } else if (strcmp(cmd, "truncate") == 0 && (argc == 4 || argc == 5) &&
+                   parse_u64(argv[3], 0, UINT64_MAX, &a) == 0) {
                 bool drop_cp = argc == 5 && strcmp(argv[4], "--drop-checkpoints") == 0;
                 uint64_t n = log_size(txn, entries), keep, removed_nodes = 0, removed_cp = 0, removed_idx = 0;
                 MDB_cursor *c;

@@ -1,0 +1,39 @@
+/* parse.c: decimal numbers */
+#include <errno.h>
+#include <stddef.h>
+
+#include "util/parse.h"
+
+int parse_digits(const char **s, uint64_t *ret)
+{
+        uint64_t v = 0;
+        int n = 0;
+
+        while (**s >= '0' && **s <= '9') {
+                unsigned d = (unsigned)(**s - '0');
+
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+                (*s)++;
+                n++;
+        }
+        *ret = v;
+        return n;
+}
+
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+        uint64_t v;
+        int n;
+
+        if (!s)
+                return -EINVAL;
+        n = parse_digits(&s, &v);
+        if (n == 0 || (n > 0 && *s))
+                return -EINVAL;
+        if (n < 0 || v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}

@@ -1,0 +1,41 @@
+/* strv.c: NULL-terminated string vectors */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strv.h"
+
+char **strv_free(char **l)
+{
+        if (!l)
+                return NULL;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+        return NULL;
+}
+
+void strv_free_n(char **l, size_t n)
+{
+        for (size_t i = 0; l && i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+size_t strv_length(char *const *l)
+{
+        size_t n = 0;
+
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+bool strv_contains(char *const *l, const char *s)
+{
+        if (l)
+                for (; *l; l++)
+                        if (strcmp(*l, s) == 0)
+                                return true;
+        return false;
+}
