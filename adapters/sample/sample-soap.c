@@ -129,7 +129,7 @@ finish:
         return r;
 }
 
-static int fault(const char *type, const char *detail, const SoapRequest *req, char **ret, size_t *ret_size,
+static int fault(ProblemType type, const char *detail, const SoapRequest *req, char **ret, size_t *ret_size,
                  int *ret_status)
 {
         *ret_status = SOAP_FAULT_HTTP_STATUS;
@@ -142,23 +142,23 @@ int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **r
         _cleanup_free_ char *payload = NULL;
         const SoapLimits limits = { .max_size = SAMPLE_SOAP_MAX_REQUEST };
         const Rendering *rd;
-        const char *type = NULL;
-        char detail[320];
+        Problem why = {};
         size_t payload_size = 0;
         SampleAnswer a;
         int k;
 
-        k = soap_request_parse(data, size, &limits, &req, &partial, &type, detail, sizeof(detail));
+        k = soap_request_parse(data, size, &limits, &req, &partial, &why);
         if (k < 0)
                 return k;
         if (k > 0)
-                return fault(type, detail, partial, ret, ret_size, ret_status);
+                return fault(why.type, why.detail, partial, ret, ret_size, ret_status);
         rd = rendering_find(req->service);
         if (!rd)
-                return fault("service_unknown", "this service has no SOAP rendering", req, ret, ret_size, ret_status);
-        if (!soap_node_is(req->body_payload, rd->ns, rd->request) || req->body_payload->children)
-                return fault("bad_request", "the Body must be the service's empty request element", req, ret, ret_size,
+                return fault(PROBLEM_SERVICE_UNKNOWN, "this service has no SOAP rendering", req, ret, ret_size,
                              ret_status);
+        if (!soap_node_is(req->body_payload, rd->ns, rd->request) || req->body_payload->children)
+                return fault(PROBLEM_BAD_REQUEST, "the Body must be the service's empty request element", req, ret,
+                             ret_size, ret_status);
 
         k = sample_service_answer(r,
                                   &(SampleRequest){ .service = req->service,
@@ -169,7 +169,10 @@ int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **r
         if (k < 0)
                 return k;
         if (a.status != 200) {
-                k = fault(a.error ? a.error : "provider_error", a.detail, req, ret, ret_size, ret_status);
+                ProblemType t = PROBLEM_PROVIDER_ERROR;
+                if (a.error)
+                        (void)problem_from_name(a.error, &t);
+                k = fault(t, a.detail, req, ret, ret_size, ret_status);
                 sample_answer_done(&a);
                 return k;
         }
@@ -179,7 +182,7 @@ int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **r
                 return k;
         if (k < 0)
                 return -EIO;
-        k = soap_response_build(req, payload, payload_size, NULL, ret, ret_size, &type, detail, sizeof(detail));
+        k = soap_response_build(req, payload, payload_size, NULL, ret, ret_size, NULL);
         if (k < 0)
                 return k;
         if (k > 0)

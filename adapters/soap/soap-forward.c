@@ -14,14 +14,14 @@ static void fail(AdapterResponse *resp, int status, const char *error, const cha
 }
 
 /* The backend's Fault, as the bus's vocabulary: its own problem type passes, the rest is provider_error. */
-static void from_fault(AdapterResponse *resp, const char *type, const char *detail)
+static void from_fault(AdapterResponse *resp, const Problem *fault)
 {
-        const ProblemType *p = problem_lookup(type);
+        const ProblemInfo *p = problem_info(fault->type);
 
-        if (!streq(p->type, type) || p->status >= 500 || streq(type, "payload_too_large"))
+        if (fault->type == PROBLEM_PROVIDER_ERROR || p->status >= 500 || fault->type == PROBLEM_PAYLOAD_TOO_LARGE)
                 fail(resp, 502, "provider_error", "the provider answered with a SOAP Fault");
         else
-                fail(resp, p->status, p->type, detail);
+                fail(resp, p->status, p->name, fault->detail);
 }
 
 int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
@@ -29,8 +29,7 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         struct curl_slist *headers = NULL, *l;
         _cleanup_free_ char *env = NULL;
         xmlDoc *doc = NULL;
-        const char *type = NULL;
-        char detail[256];
+        Problem fault = {};
         size_t env_size = 0;
         long code = 0;
         CURL *c = f->curl;
@@ -71,14 +70,14 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 
         /* the answer is outside input: the same hardened parser as the bus's own */
-        k = soap_xml_parse(f->buf, f->len, &(SoapLimits){ .max_size = f->o.max_response }, &doc, &type, NULL, 0);
+        k = soap_xml_parse(f->buf, f->len, &(SoapLimits){ .max_size = f->o.max_response }, &doc, NULL);
         if (k < 0)
                 return k;
         if (k > 0)
                 return fail(resp, 502, "provider_error", "the provider's answer is not SOAP"), 0;
-        if (soap_fault_read(doc, &type, detail, sizeof(detail))) {
+        if (soap_fault_read(doc, &fault)) {
                 xmlFreeDoc(doc);
-                from_fault(resp, type, detail);
+                from_fault(resp, &fault);
                 return 0;
         }
         if (code < 200 || code > 299) {

@@ -8,7 +8,7 @@
 #include "audit/audit-verify.h"
 #include "crypto/receipt.h"
 #include "crypto/signer.h"
-#include "test-audit-util.h"
+#include "tests/support/test-audit-util.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 

@@ -20,6 +20,7 @@
 
 #include "bus/broker.h"
 #include "bus/proto.h"
+#include "policy/problem.h"
 #include "util/macro.h"
 #include "util/strv.h"
 #include "util/time-util.h"
@@ -135,18 +136,17 @@ static void request_finish(Broker *b, BusRequest *req)
         (void)mailbox_post(req->reply_to, &req->item);
 }
 
-static void request_fail(Broker *b, BusRequest *req, int status, const char *error, const char *fmt, ...)
-        _printf_(5, 6);
-static void request_fail(Broker *b, BusRequest *req, int status, const char *error, const char *fmt, ...)
+static void request_fail(Broker *b, BusRequest *req, ProblemType error, const char *fmt, ...) _printf_(4, 5);
+static void request_fail(Broker *b, BusRequest *req, ProblemType error, const char *fmt, ...)
 {
         va_list ap;
 
-        req->status = status;
+        req->status = problem_status(error);
         req->error = error;
         va_start(ap, fmt);
         vsnprintf(req->detail, sizeof(req->detail), fmt, ap);
         va_end(ap);
-        if (streq(error, "provider_unavailable"))
+        if (error == PROBLEM_PROVIDER_UNAVAILABLE)
                 atomic_fetch_add(&b->n_unavailable, 1);
         request_finish(b, req);
 }
@@ -245,7 +245,7 @@ static void adapter_drop(Broker *b, int index, const char *why)
                 BusRequest *req = b->slots[s];
                 if (req && req->adapter == index) {
                         request_untrack(b, req);
-                        request_fail(b, req, 503, "provider_unavailable",
+                        request_fail(b, req, PROBLEM_PROVIDER_UNAVAILABLE,
                                      "the adapter serving this request went away (%s)", why);
                 }
         }
@@ -303,13 +303,13 @@ static void dispatch(Broker *b, BusRequest *req, uint64_t now)
                         best = (int)i;
         }
         if (best < 0) {
-                request_fail(b, req, 503, "provider_unavailable",
+                request_fail(b, req, PROBLEM_PROVIDER_UNAVAILABLE,
                              any ? "every adapter serving this service is at capacity"
                                  : "no adapter serving this service is connected");
                 return;
         }
         if (b->n_free == 0) {
-                request_fail(b, req, 503, "provider_unavailable", "too many requests in flight");
+                request_fail(b, req, PROBLEM_PROVIDER_UNAVAILABLE, "too many requests in flight");
                 return;
         }
         slot = b->free_slots[--b->n_free];
@@ -321,7 +321,7 @@ static void dispatch(Broker *b, BusRequest *req, uint64_t now)
                         req->meta_size, req->body ? req->body : "", req->body_size, 3);
         if (r < 0) {
                 b->free_slots[b->n_free++] = slot;
-                request_fail(b, req, 503, "provider_unavailable", "the adapter cannot take the request now");
+                request_fail(b, req, PROBLEM_PROVIDER_UNAVAILABLE, "the adapter cannot take the request now");
                 if (r == -EHOSTUNREACH)
                         adapter_drop(b, best, "unreachable");
                 return;
@@ -446,15 +446,22 @@ static void handle_ready(Broker *b, const uint8_t *id, size_t id_size, zmq_msg_t
         summary_update(b);
 }
 
-static const char *bus_error_type(const char *s)
+/* The error types an adapter may report for the provider's side (proto.h); PROBLEM_NONE for any other. */
+static ProblemType bus_error_type(const char *s)
 {
-        static const char *const known[] = { "provider_unavailable", "provider_timeout", "provider_error",
-                                             "response_invalid" };
+        ProblemType t;
 
-        for (size_t i = 0; i < ELEMENTSOF(known); i++)
-                if (streq(s, known[i]))
-                        return known[i];
-        return NULL;
+        if (problem_from_name(s, &t) < 0)
+                return PROBLEM_NONE;
+        switch (t) {
+        case PROBLEM_PROVIDER_UNAVAILABLE:
+        case PROBLEM_PROVIDER_TIMEOUT:
+        case PROBLEM_PROVIDER_ERROR:
+        case PROBLEM_RESPONSE_INVALID:
+                return t;
+        default:
+                return PROBLEM_NONE;
+        }
 }
 
 static void handle_reply(Broker *b, int index, Frames *f)
@@ -477,22 +484,17 @@ static void handle_reply(Broker *b, int index, Frames *f)
         request_untrack(b, req);
         if (zmq_msg_size(&f->msg[4]) > PROTO_MAX_META ||
             !(meta = json_loadb(zmq_msg_data(&f->msg[4]), zmq_msg_size(&f->msg[4]), 0, NULL))) {
-                request_fail(b, req, 502, "provider_error", "the adapter sent a malformed answer");
+                request_fail(b, req, PROBLEM_PROVIDER_ERROR, "the adapter sent a malformed answer");
                 return;
         }
         v = json_object_get(meta, "error");
-        if (json_is_string(v) && bus_error_type(json_string_value(v))) {
+        if (json_is_string(v) && bus_error_type(json_string_value(v)) != PROBLEM_NONE) {
                 /* A failure on the provider's side of the adapter (backend down, too slow...),
                  * in the bus's own vocabulary. Any other "error" is the provider's own answer
                  * (e.g. 404 not_found) and passes through with its status and body. */
-                const char *e = bus_error_type(json_string_value(v));
-                int status = 502;
-                if (streq(e, "provider_unavailable"))
-                        status = 503;
-                else if (streq(e, "provider_timeout"))
-                        status = 504;
+                ProblemType e = bus_error_type(json_string_value(v));
                 v = json_object_get(meta, "detail");
-                request_fail(b, req, status, e, "%.200s",
+                request_fail(b, req, e, "%.200s",
                              json_is_string(v) ? json_string_value(v) : "the provider reported a failure");
                 json_decref(meta);
                 return;
@@ -501,7 +503,7 @@ static void handle_reply(Broker *b, int index, Frames *f)
         req->status = json_is_integer(v) ? (int)json_integer_value(v) : 0;
         if (req->status < 200 || req->status > 599) {
                 json_decref(meta);
-                request_fail(b, req, 502, "provider_error", "the adapter sent an answer without a valid status");
+                request_fail(b, req, PROBLEM_PROVIDER_ERROR, "the adapter sent an answer without a valid status");
                 return;
         }
         v = json_object_get(meta, "content_type");
@@ -511,19 +513,19 @@ static void handle_reply(Broker *b, int index, Frames *f)
 
         size = zmq_msg_size(&f->msg[5]);
         if (size > req->max_response) {
-                request_fail(b, req, 502, "response_invalid",
+                request_fail(b, req, PROBLEM_RESPONSE_INVALID,
                              "the provider's answer (%zu bytes) exceeds the service's limit (%zu bytes)", size,
                              req->max_response);
                 return;
         }
         req->response = malloc(size ? size : 1);
         if (!req->response) {
-                request_fail(b, req, 503, "provider_unavailable", "out of memory");
+                request_fail(b, req, PROBLEM_PROVIDER_UNAVAILABLE, "out of memory");
                 return;
         }
         memcpy(req->response, zmq_msg_data(&f->msg[5]), size);
         req->response_size = size;
-        req->error = NULL;
+        req->error = PROBLEM_NONE;
         request_finish(b, req);
 }
 
@@ -569,7 +571,7 @@ static void handle_timers(Broker *b, uint64_t now)
                 uint64_t ms = req->timeout_ms;
                 request_untrack(b, req);
                 atomic_fetch_add(&b->n_timeouts, 1);
-                request_fail(b, req, 504, "provider_timeout", "the provider did not answer within %" PRIu64 " ms", ms);
+                request_fail(b, req, PROBLEM_PROVIDER_TIMEOUT, "the provider did not answer within %" PRIu64 " ms", ms);
         }
         if (now >= b->next_heartbeat) {
                 uint64_t dead_after = (uint64_t)b->opts.heartbeat_ms * b->opts.liveness * USEC_PER_MSEC;
@@ -620,14 +622,14 @@ static void *broker_thread(void *userdata)
         /* Stopping: nothing submitted stays unanswered. */
         for (MailboxItem *it = mailbox_drain(&b->queue); it;) {
                 MailboxItem *next_item = it->next;
-                request_fail(b, (BusRequest *)it, 503, "provider_unavailable", "the bus is shutting down");
+                request_fail(b, (BusRequest *)it, PROBLEM_PROVIDER_UNAVAILABLE, "the bus is shutting down");
                 it = next_item;
         }
         for (uint32_t s = 0; s < MAX_IN_FLIGHT; s++)
                 if (b->slots[s]) {
                         BusRequest *req = b->slots[s];
                         request_untrack(b, req);
-                        request_fail(b, req, 503, "provider_unavailable", "the bus is shutting down");
+                        request_fail(b, req, PROBLEM_PROVIDER_UNAVAILABLE, "the bus is shutting down");
                 }
         return NULL;
 }
@@ -728,7 +730,7 @@ int broker_submit(Broker *b, BusRequest *req)
 {
         req->response = NULL;
         req->response_size = 0;
-        req->error = NULL;
+        req->error = PROBLEM_NONE;
         req->detail[0] = 0;
         req->content_type[0] = 0;
         if (atomic_load(&b->stop))

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/problem.h"
 #include "util/mailbox.h"
 
 typedef struct Broker Broker;
@@ -41,7 +42,7 @@ typedef struct BusRequest {
         size_t max_response;
         /* out */
         int status;        /* HTTP status: the provider's, or the bus's on error */
-        const char *error; /* NULL, or a static error type */
+        ProblemType error; /* PROBLEM_NONE, or the bus's error (the provider did not answer properly) */
         char detail[256];
         char content_type[128];
         void *response; /* malloc'd; the submitter frees it */

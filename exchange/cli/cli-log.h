@@ -19,8 +19,6 @@
 #define CLI_LOG_DEFAULT_LAST 20
 #define CLI_LOG_MAX_LAST 10000
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(ExlogReader *, exlog_reader_close);
-
 /*
  * cli_log_open(): an ExlogReader on STATE/log. On failure *ret_error (if
  * given) is a malloc'd reason. Return: 0, -ENOENT (no log there), -errno.

@@ -9,7 +9,7 @@
 #include "crypto/pki.h"
 #include "crypto/pseudonym.h"
 #include "crypto/signer.h"
-#include "test-util.h"
+#include "tests/support/test-util.h"
 
 #define CLIENT_A "VN/GOV/HN-UBND/one-stop-shop"
 #define CLIENT_B "VN/COM/0101234567/erp"

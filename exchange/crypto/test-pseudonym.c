@@ -3,7 +3,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/pseudonym.h"
-#include "test-util.h"
+#include "tests/support/test-util.h"
 
 typedef struct Vector {
         const char *key_hex;

@@ -11,7 +11,7 @@
 #include "crypto/pki.h"
 #include "crypto/receipt.h"
 #include "crypto/signer.h"
-#include "test-util.h"
+#include "tests/support/test-util.h"
 
 static char *dir;
 static char *pub_pem;

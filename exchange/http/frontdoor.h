@@ -5,14 +5,18 @@
  * broker's and the log writer's answers, and no shared mutable state other
  * than the Node. Serves:
  *   /r1/...     the X-Road REST exchange (mutual TLS)
+ *   POST /      the X-Road SOAP exchange
  *   /health     200 when the node is up (no client certificate needed)
  *   /metrics    Prometheus text format
+ *   the prefixes of the endpoints in FrontDoorOptions (node/endpoint.h)
+ * http-internal.h is the map of the pieces.
  */
 #pragma once
 
 #include <stddef.h>
 
-#include "http/node.h"
+#include "node/endpoint.h"
+#include "node/node.h"
 
 typedef struct FrontDoorOptions {
         const char *listen;       /* "127.0.0.1:8443" or "[::1]:8443" */
@@ -23,7 +27,9 @@ typedef struct FrontDoorOptions {
         unsigned max_connections; /* per node (split evenly between threads) */
         const char *tls_cert;     /* PEM paths */
         const char *tls_key;
-        const char *client_ca; /* CAs whose client certificates are trusted */
+        const char *client_ca;     /* CAs whose client certificates are trusted */
+        const Endpoint *endpoints; /* the node's other APIs, by path prefix (borrowed) */
+        size_t n_endpoints;
 } FrontDoorOptions;
 
 typedef struct FrontDoor FrontDoor;

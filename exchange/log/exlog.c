@@ -20,6 +20,7 @@
 
 #include "crypto/hash.h"
 #include "log/exlog.h"
+#include "log/exlog-entry.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
 #include "util/bytes.h"
@@ -170,6 +171,7 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
 {
         MDB_txn *txn = NULL;
         MailboxItem *it;
+        _cleanup_free_ char *alt = NULL; /* a refusal variant, rendered here (rare) */
         uint64_t seq0 = log->next_seq;
         MerkleAppender merkle0 = log->merkle; /* to roll back if the transaction fails */
         unsigned i;
@@ -196,17 +198,23 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                 rec->seq = log->next_seq + i;
                 rec->time_usec = now;
 
-                rec->hook_result = 0;
-                if (rec->hook) {
-                        r = rec->hook(rec->hook_data, txn, now);
-                        if (r < 0)
-                                goto finish;
-                        rec->hook_result = r;
-                }
+                rec->consent_result = 0;
                 body = rec->body;
                 body_size = rec->body_size;
-                if (rec->hook_result > 0 && rec->alt_body) {
-                        body = rec->alt_body(rec->hook_data, rec->hook_result, &body_size);
+                if (rec->consent_id) {
+                        r = consent_use(rec->consents, txn, rec->consent_id, now);
+                        if (r < 0)
+                                goto finish;
+                        rec->consent_result = r;
+                }
+                if (rec->consent_result > 0) {
+                        ExlogEntry refusal = *rec->entry;
+
+                        refusal.consent_refusal = rec->consent_result;
+                        free(alt);
+                        alt = exlog_entry_render(&refusal);
+                        body = alt;
+                        body_size = alt ? strlen(alt) : 0;
                         if (!body_valid(body, body_size)) {
                                 r = -ENOMEM;
                                 goto finish;
@@ -453,7 +461,7 @@ ExchangeLog *exlog_close(ExchangeLog *log)
 
 int exlog_append(ExchangeLog *log, ExlogRecord *rec)
 {
-        if (!body_valid(rec->body, rec->body_size))
+        if (!body_valid(rec->body, rec->body_size) || (rec->consent_id && (!rec->consents || !rec->entry)))
                 return -EINVAL;
         if (atomic_load(&log->stop))
                 return -ESHUTDOWN;

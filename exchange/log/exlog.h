@@ -21,7 +21,10 @@
 
 #include <lmdb.h>
 
+#include "consent/consent.h"
 #include "crypto/pseudonym.h"
+#include "log/exlog-entry.h"
+#include "util/macro.h"
 #include "util/mailbox.h"
 
 #define EXLOG_FORMAT_VERSION 1
@@ -45,21 +48,18 @@ typedef struct ExlogRecord {
         size_t body_size;
         char subject[PSEUDONYM_HEX_LEN + 1]; /* subject pseudonym for the index, "" when none */
         /*
-         * Optional condition decided inside the entry's own transaction (e.g. counting
-         * a consent use, so that two racing exchanges cannot both use a single-use
-         * consent). Called on the writer thread; may read and write its own
-         * databases in `txn`. Return 0 to store `body`, > 0 to store the body
-         * alt_body() renders for that result instead (the exchange is refused; the
-         * value is kept in hook_result), < 0 to fail the whole batch. alt_body()
-         * runs on the writer thread and returns a "{...}" text owned by the caller
-         * (valid until the record is posted back), or NULL (the batch fails).
+         * A consent whose use is counted inside the entry's own transaction, so that of
+         * two racing exchanges only one can use a single-use consent (consent_use()).
+         * When the use is refused (used up, revoked, expired meanwhile), the writer
+         * stores the refusal variant of `entry` instead of `body` (exlog-entry.h), and
+         * the caller must withhold the answer. consent_id NULL: nothing to count.
          */
-        int (*hook)(void *hook_data, MDB_txn *txn, uint64_t now_usec);
-        const char *(*alt_body)(void *hook_data, int hook_result, size_t *ret_size);
-        void *hook_data;
+        ConsentStore *consents;
+        const char *consent_id;
+        const ExlogEntry *entry; /* the fields `body` was rendered from (valid until posted back) */
         /* Set by the writer before posting back: */
-        int result;      /* 0 durable, -errno not logged */
-        int hook_result; /* what the hook returned (0 when none) */
+        int result;         /* 0 durable, -errno not logged */
+        int consent_result; /* 0, or the reason the consent's use was refused (CONSENT_E_*) */
         uint64_t seq;
         uint64_t time_usec; /* CLOCK_REALTIME of the entry */
 } ExlogRecord;
@@ -111,6 +111,7 @@ int exlog_reader_new(ExlogReader **ret, ExchangeLog *log);
  */
 MDB_env *exlog_env(ExchangeLog *log);
 ExlogReader *exlog_reader_close(ExlogReader *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ExlogReader *, exlog_reader_close);
 /* exlog_reader_size(): entries in the log now. Return: 0 or -errno. */
 int exlog_reader_size(ExlogReader *r, uint64_t *ret);
 /*

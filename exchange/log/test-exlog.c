@@ -12,6 +12,7 @@
 #include "log/merkle.h"
 #include <openssl/evp.h>
 #include "util/macro.h"
+#include "util/time-util.h"
 
 #define N_THREADS 4
 #define N_PER_THREAD 500
@@ -49,19 +50,25 @@ static void *worker(void *userdata)
         return NULL;
 }
 
-static unsigned single_use_count;
-
-static const char *refused_body(void *data, int result, size_t *size)
+/* A single-use consent in the log's environment, as the node keeps them. */
+static void single_use_consent(ExchangeLog *log, ConsentStore **ret_store, ConsentRecord *ret)
 {
-        assert(result == 1);
-        *size = 13;
-        return "{\"use\":false}";
-}
+        static char *services[] = { "VN/GOV/X/y/svc", NULL }, *none[] = { NULL };
+        uint64_t now = now_usec(CLOCK_REALTIME);
 
-static int single_use(void *data, MDB_txn *txn, uint64_t now)
-{
-        unsigned *count = data;
-        return (*count)++ == 0 ? 0 : 1;
+        assert(consent_store_open(ret_store, exlog_env(log)) == 0);
+        assert(consent_create(*ret_store,
+                              &(ConsentRecord){
+                                      .subject = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                                      .grantee = "VN/GOV/A/b",
+                                      .services = services,
+                                      .categories = none,
+                                      .purpose = "test",
+                                      .authority = "VN/GOV/P/portal",
+                                      .valid_from_usec = now - USEC_PER_SEC,
+                                      .expires_usec = now + 3600 * USEC_PER_SEC,
+                                      .max_uses = 1 },
+                              now, ret) == 0);
 }
 
 int main(void)
@@ -230,18 +237,26 @@ int main(void)
         /* reopen: numbering continues after the last committed entry */
         assert(exlog_open(&log, dir, NULL) == 0);
         {
-                /* the hook decides inside the entry's transaction: first use wins, the rest are refused */
+                /* a consent's use is counted inside the entry's transaction: the first use wins,
+                 * the rest are stored as refusals */
+                static const ExlogEntry entry = { .allow = true, .status = 200 };
+                ConsentStore *store = NULL;
+                ConsentRecord consent = {};
                 Mailbox mb;
                 ExlogRecord recs[5];
                 unsigned won = 0, refused = 0, done = 0;
+                single_use_consent(log, &store, &consent);
                 assert(mailbox_init(&mb, 0) == 0);
+                /* a consent to count needs the store and the entry's fields */
+                recs[0] = (ExlogRecord){ .body = "{}", .body_size = 2, .reply_to = &mb, .consent_id = consent.id };
+                assert(exlog_append(log, &recs[0]) == -EINVAL);
                 for (int q = 0; q < 5; q++) {
                         recs[q] = (ExlogRecord){ .body = "{\"use\":true}",
                                                  .body_size = 12,
                                                  .reply_to = &mb,
-                                                 .hook = single_use,
-                                                 .hook_data = &single_use_count,
-                                                 .alt_body = refused_body };
+                                                 .consents = store,
+                                                 .consent_id = consent.id,
+                                                 .entry = &entry };
                         assert(exlog_append(log, &recs[q]) == 0);
                 }
                 while (done < 5) {
@@ -249,27 +264,31 @@ int main(void)
                         for (MailboxItem *it = mailbox_drain(&mb); it; it = it->next, done++) {
                                 ExlogRecord *rec = (ExlogRecord *)it;
                                 assert(rec->result == 0);
-                                if (rec->hook_result == 0)
+                                if (rec->consent_result == 0)
                                         won++;
-                                else
+                                else if (rec->consent_result == CONSENT_E_EXHAUSTED)
                                         refused++;
                         }
                 }
                 assert(won == 1 && refused == 4);
                 mailbox_deinit(&mb);
+                consent_record_done(&consent);
+                consent_store_free(store);
         }
         exlog_close(log);
         {
                 ExlogReader *rd;
                 char *e;
-                size_t n, uses = 0;
+                size_t n, uses = 0, refusals = 0;
                 assert(exlog_reader_open(&rd, dir) == 0);
                 for (uint64_t q = N_THREADS * N_PER_THREAD; q < N_THREADS * N_PER_THREAD + 5; q++) {
                         assert(exlog_reader_get(rd, q, &e, &n) == 0);
                         uses += strstr(e, "\"use\":true") != NULL;
+                        refusals += strstr(e, "\"decision\":\"deny\"") && strstr(e, "\"error\":\"consent_invalid\"") &&
+                                    strstr(e, "\"reason\":\"exhausted\"") && strstr(e, "\"response_hash\":null");
                         free(e);
                 }
-                assert(uses == 1);
+                assert(uses == 1 && refusals == 4);
                 exlog_reader_close(rd);
         }
         assert(exlog_open(&log, dir, NULL) == 0);

@@ -4,19 +4,8 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "policy/problem.h"
 #include "util/macro.h"
-
-static int refuse(PolicyDecision *d, const char *type, const char *fmt, ...) _printf_(3, 4);
-static int refuse(PolicyDecision *d, const char *type, const char *fmt, ...)
-{
-        va_list ap;
-
-        d->type = type;
-        va_start(ap, fmt);
-        vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
-        va_end(ap);
-        return 1;
-}
 
 bool policy_valid_token(const char *s, size_t max)
 {
@@ -78,7 +67,7 @@ static int split_service(const char *r1, PolicyDecision *d)
         return 0;
 }
 
-int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d)
+int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
         unsigned method;
         int r;
@@ -89,72 +78,80 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d)
         if (in->r1_path && split_service(in->r1_path, d) < 0)
                 snprintf(d->service_id, sizeof(d->service_id), "%.200s", in->r1_path);
         if (!in->cert_present)
-                return refuse(d, "client_unknown", "a client certificate is required on /r1");
+                return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
         if (!in->cert_trusted)
-                return refuse(d, "client_unknown", "the client certificate is not issued by a trusted CA");
+                return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "the client certificate is not issued by a trusted CA");
         d->client = registry_subsystem_by_cert(reg, in->cert_fingerprint, in->cert_cn);
         if (!d->client)
-                return refuse(d, "client_unknown", "the client certificate does not belong to a registered subsystem");
+                return problem_set(p, PROBLEM_CLIENT_UNKNOWN,
+                                   "the client certificate does not belong to a registered subsystem");
         if (!in->client_header)
-                return refuse(d, "bad_request", "the X-Road-Client header is required");
+                return problem_set(p, PROBLEM_BAD_REQUEST, "the X-Road-Client header is required");
         if (!streq(in->client_header, d->client->id))
-                return refuse(d, "client_mismatch",
-                              "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'",
-                              in->client_header, d->client->id);
+                return problem_set(p, PROBLEM_CLIENT_MISMATCH,
+                                   "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'",
+                                   in->client_header, d->client->id);
 
         /* 2. the service */
         if (!in->r1_path || split_service(in->r1_path, d) < 0)
-                return refuse(d, "bad_request",
-                              "the path must be /r1/{instance}/{class}/{member}/{subsystem}/{service}[/{path}]");
+                return problem_set(p, PROBLEM_BAD_REQUEST,
+                                   "the path must be /r1/{instance}/{class}/{member}/{subsystem}/{service}[/{path}]");
         d->service = registry_service_lookup(reg, d->service_id);
         if (!d->service)
-                return refuse(d, "service_unknown", "no service '%s' in instance %s", d->service_id,
-                              registry_instance(reg));
+                return problem_set(p, PROBLEM_SERVICE_UNKNOWN, "no service '%s' in instance %s", d->service_id,
+                                   registry_instance(reg));
         method = registry_method_from_string(in->method);
         if (!method || !(d->service->methods & method))
-                return refuse(d, "method_not_allowed", "service '%s' does not offer %s", d->service->id, in->method);
+                return problem_set(p, PROBLEM_METHOD_NOT_ALLOWED, "service '%s' does not offer %s", d->service->id,
+                                   in->method);
 
         /* 3. the access right */
         r = registry_authorize(reg, d->client, d->service, method, d->path, &d->right);
         if (r == REGISTRY_E_METHOD)
-                return refuse(d, "access_denied", "your access right on '%s' does not include %s", d->service->id,
-                              in->method);
+                return problem_set(p, PROBLEM_ACCESS_DENIED, "your access right on '%s' does not include %s",
+                                   d->service->id, in->method);
         if (r == REGISTRY_E_PATH)
-                return refuse(d, "access_denied", "your access right on '%s' does not cover the path '%.200s'",
-                              d->service->id, d->path);
+                return problem_set(p, PROBLEM_ACCESS_DENIED,
+                                   "your access right on '%s' does not cover the path '%.200s'", d->service->id,
+                                   d->path);
         if (r != 0)
-                return refuse(d, "access_denied", "'%s' has no access right on '%s'", d->client->id, d->service->id);
+                return problem_set(p, PROBLEM_ACCESS_DENIED, "'%s' has no access right on '%s'", d->client->id,
+                                   d->service->id);
 
         /* 4. the legal basis: purpose, subject, statute or consent */
         d->basis = registry_basis_to_string(d->right->basis);
         if (d->service->personal_data && !in->subject)
-                return refuse(d, "subject_required",
-                              "service '%s' returns personal data: name the data subject "
-                              "in X-Bus-Subject",
-                              d->service->id);
+                return problem_set(p, PROBLEM_SUBJECT_REQUIRED,
+                                   "service '%s' returns personal data: name the data subject "
+                                   "in X-Bus-Subject",
+                                   d->service->id);
         if (in->subject && !policy_valid_subject(in->subject))
-                return refuse(d, "bad_request", "X-Bus-Subject must be 1 to %d letters, digits or '-'",
-                              POLICY_MAX_SUBJECT);
+                return problem_set(p, PROBLEM_BAD_REQUEST, "X-Bus-Subject must be 1 to %d letters, digits or '-'",
+                                   POLICY_MAX_SUBJECT);
         if (d->right->n_purposes > 0) {
                 if (!in->purpose)
-                        return refuse(d, "purpose_invalid", "X-Bus-Purpose is required for '%s'", d->service->id);
+                        return problem_set(p, PROBLEM_PURPOSE_INVALID, "X-Bus-Purpose is required for '%s'",
+                                           d->service->id);
                 if (!registry_purpose_lookup(reg, in->purpose))
-                        return refuse(d, "purpose_invalid", "purpose '%.64s' is not registered", in->purpose);
+                        return problem_set(p, PROBLEM_PURPOSE_INVALID, "purpose '%.64s' is not registered",
+                                           in->purpose);
                 if (!registry_right_allows_purpose(d->right, in->purpose))
-                        return refuse(d, "purpose_invalid", "your access right on '%s' does not allow purpose '%.64s'",
-                                      d->service->id, in->purpose);
+                        return problem_set(p, PROBLEM_PURPOSE_INVALID,
+                                           "your access right on '%s' does not allow purpose '%.64s'", d->service->id,
+                                           in->purpose);
         }
         if (d->right->basis == REGISTRY_BASIS_CONSENT && !in->consent)
-                return refuse(d, "consent_required",
-                              "access to '%s' by '%s' is based on the data subject's consent: present it in "
-                              "X-Bus-Consent",
-                              d->service->id, d->client->id);
+                return problem_set(p, PROBLEM_CONSENT_REQUIRED,
+                                   "access to '%s' by '%s' is based on the data subject's consent: present it in "
+                                   "X-Bus-Consent",
+                                   d->service->id, d->client->id);
         /* A consent is checked against the consent store by the caller (it needs I/O). */
         d->needs_consent = d->right->basis == REGISTRY_BASIS_CONSENT;
 
         /* 5. size */
         if (in->body_size > d->service->max_request_size)
-                return refuse(d, "payload_too_large", "the body is %zu bytes; service '%s' accepts at most %zu",
-                              in->body_size, d->service->id, d->service->max_request_size);
+                return problem_set(p, PROBLEM_PAYLOAD_TOO_LARGE,
+                                   "the body is %zu bytes; service '%s' accepts at most %zu", in->body_size,
+                                   d->service->id, d->service->max_request_size);
         return 0;
 }

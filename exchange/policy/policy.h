@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/problem.h"
 #include "registry.h"
 
 #define POLICY_MAX_SUBJECT 64
@@ -30,9 +31,8 @@ typedef struct PolicyInput {
         size_t body_size;
 } PolicyInput;
 
+/* The facts the decision established, as far as it got; the refusal itself is a Problem. */
 typedef struct PolicyDecision {
-        const char *type;                /* NULL: allowed; else a problem type (problem.h) */
-        char detail[320];                /* why, for the client; names no internals */
         const RegistrySubsystem *client; /* set as soon as identified */
         const RegistryService *service;  /* set as soon as resolved */
         const RegistryRight *right;      /* set when a right matched */
@@ -44,10 +44,11 @@ typedef struct PolicyDecision {
 } PolicyDecision;
 
 /*
- * policy_decide(): fill *d. Return: 0 when allowed (d->type == NULL), 1 when
- * refused (d->type set). Never fails otherwise.
+ * policy_decide(): fill *d with what could be established, in order. Return: 0
+ * when allowed (*p untouched), 1 when refused (*p says which type and why).
+ * Never fails otherwise.
  */
-int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d);
+int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p);
 
 /* policy_valid_subject(): a personal id as accepted in X-Bus-Subject ([0-9A-Za-z-], 1..64). */
 bool policy_valid_subject(const char *s);

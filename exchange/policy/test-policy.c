@@ -13,6 +13,7 @@ static const char *decide(const char *client_cn, const char *header, const char 
                           const char *subject, const char *purpose, const char *consent, size_t body)
 {
         static PolicyDecision d;
+        static Problem p;
         PolicyInput in = {
                 .cert_present = client_cn != NULL,
                 .cert_trusted = client_cn && !streq(client_cn, "untrusted"),
@@ -26,11 +27,14 @@ static const char *decide(const char *client_cn, const char *header, const char 
                 .consent = consent,
                 .body_size = body,
         };
-        int r = policy_decide(reg, &in, &d);
-        assert((r == 0) == (d.type == NULL));
-        if (d.type)
-                printf("  %-18s %s\n", d.type, d.detail);
-        return d.type ? d.type : "allow";
+        int r;
+
+        p = (Problem){};
+        r = policy_decide(reg, &in, &d, &p);
+        assert((r == 0) == (p.type == PROBLEM_NONE));
+        if (p.type)
+                printf("  %-18s %s\n", problem_name(p.type), p.detail);
+        return p.type ? problem_name(p.type) : "allow";
 }
 
 #define BYT "VN/GOV/BYT/health-services"
@@ -90,14 +94,27 @@ int main(void)
         assert(streq(decide(BYT, BYT, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 1U << 30),
                      "payload_too_large"));
 
-        /* every problem type has a status and renders as JSON */
-        for (const ProblemType *p = problem_types(); p->type; p++) {
-                char *s = problem_render(p->type, "d\"x", "/r1/x", "id-1");
-                assert(p->status >= 400 && p->status <= 599);
-                assert(s && strstr(s, p->type));
+        /* every problem type has a name, a status and a title, renders as JSON, and is found by its name */
+        for (ProblemType t = PROBLEM_NONE + 1; t < _PROBLEM_TYPE_MAX; t++) {
+                const ProblemInfo *i = problem_info(t);
+                ProblemType back = PROBLEM_NONE;
+                char *s = problem_render(t, "d\"x", "/r1/x", "id-1", NULL);
+                assert(i->name && i->title && i->status >= 400 && i->status <= 599);
+                assert(t == PROBLEM_INTERNAL_ERROR || i != problem_info(PROBLEM_INTERNAL_ERROR));
+                assert(s && strstr(s, i->name));
+                assert(problem_from_name(i->name, &back) == 0 && back == t);
+                for (ProblemType u = PROBLEM_NONE + 1; u < t; u++)
+                        assert(!streq(problem_name(u), i->name));
                 free(s);
         }
-        assert(streq(problem_lookup("nope")->type, "internal_error"));
+        /* outside input: an unknown name is refused, not mapped; no type is an internal error, never a success */
+        {
+                ProblemType back = PROBLEM_BAD_REQUEST;
+                assert(problem_from_name("nope", &back) == -EINVAL && back == PROBLEM_BAD_REQUEST);
+                assert(problem_from_name(NULL, &back) == -EINVAL);
+                assert(streq(problem_name(PROBLEM_NONE), "internal_error"));
+                assert(streq(problem_name(_PROBLEM_TYPE_MAX), "internal_error"));
+        }
 
         registry_unref(reg);
         printf("policy: ok\n");

@@ -37,21 +37,6 @@ struct SoapSigner {
         xmlSecTransformId method; /* ecdsa-sha256 or rsa-sha256 */
 };
 
-static int refuse(const char **ret_type, const char *type, char *detail, size_t n, const char *fmt, ...) _printf_(5, 6);
-static int refuse(const char **ret_type, const char *type, char *detail, size_t n, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_type)
-                *ret_type = type;
-        if (detail && n) {
-                va_start(ap, fmt);
-                vsnprintf(detail, n, fmt, ap);
-                va_end(ap);
-        }
-        return SOAP_E_REFUSED;
-}
-
 /* --- trust and signer -------------------------------------------------------- */
 
 SoapTrust *soap_trust_free(SoapTrust *t)
@@ -354,7 +339,7 @@ typedef struct Plan {
         bool body_ref, header_ref;
 } Plan;
 
-static int check_reference(xmlNode *ref, Plan *p, const char **ret_type, char *detail, size_t n)
+static int check_reference(xmlNode *ref, Plan *p, Problem *ret_problem)
 {
         xmlChar *uri = xmlGetNoNsProp(ref, (const xmlChar *)"URI");
         xmlNode *c = soap_first_element(ref);
@@ -364,8 +349,8 @@ static int check_reference(xmlNode *ref, Plan *p, const char **ret_type, char *d
 
         if (!uri || !same_document_id((const char *)uri)) {
                 xmlFree(uri);
-                return refuse(ret_type, "bad_request", detail, n,
-                              "a signature Reference must point into the message (URI=\"#id\")");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                   "a signature Reference must point into the message (URI=\"#id\")");
         }
         if (p->body_id && streq((const char *)uri + 1, p->body_id) && !p->body_ref)
                 p->body_ref = true;
@@ -373,34 +358,35 @@ static int check_reference(xmlNode *ref, Plan *p, const char **ret_type, char *d
                 p->header_ref = header = true;
         else {
                 xmlFree(uri);
-                return refuse(ret_type, "bad_request", detail, n,
-                              "a signature Reference must point to the SOAP Body or Header, once");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                   "a signature Reference must point to the SOAP Body or Header, once");
         }
         xmlFree(uri);
         if (is_ds(c, "Transforms")) {
                 for (xmlNode *t = soap_first_element(c); t; t = soap_next_element(t)) {
                         if (!is_ds(t, "Transform") || !(a = algorithm(t, alg, sizeof(alg))))
-                                return refuse(ret_type, "bad_request", detail, n, "a signature Transform is malformed");
+                                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                                   "a signature Transform is malformed");
                         if (streq(a, ALG_ENVELOPED) && !soap_first_element(t))
                                 enveloped = true;
                         else if (!in_list(a, c14n_algs) || !c14n_children_ok(t, a))
-                                return refuse(ret_type, "bad_request", detail, n,
-                                              "signature transforms are limited to enveloped-signature and c14n");
+                                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                                   "signature transforms are limited to enveloped-signature and c14n");
                 }
                 c = soap_next_element(c);
         }
         if (header && !enveloped)
-                return refuse(ret_type, "bad_request", detail, n,
-                              "the Header reference needs the enveloped-signature transform");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                   "the Header reference needs the enveloped-signature transform");
         if (!is_ds(c, "DigestMethod") || !in_list(algorithm(c, alg, sizeof(alg)), digest_algs) || soap_first_element(c))
-                return refuse(ret_type, "bad_request", detail, n, "the digest must be SHA-256, SHA-384 or SHA-512");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the digest must be SHA-256, SHA-384 or SHA-512");
         c = soap_next_element(c);
         if (!is_ds(c, "DigestValue") || soap_next_element(c))
-                return refuse(ret_type, "bad_request", detail, n, "a signature Reference is malformed");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "a signature Reference is malformed");
         return 0;
 }
 
-static int check_profile(xmlNode *sig, Plan *p, const char **ret_type, char *detail, size_t n)
+static int check_profile(xmlNode *sig, Plan *p, Problem *ret_problem)
 {
         xmlNode *si = soap_first_element(sig), *c, *ki, *x;
         char alg[256];
@@ -409,47 +395,47 @@ static int check_profile(xmlNode *sig, Plan *p, const char **ret_type, char *det
         int k;
 
         if (!is_ds(si, "SignedInfo"))
-                return refuse(ret_type, "bad_request", detail, n, "the Signature has no SignedInfo");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the Signature has no SignedInfo");
         c = soap_first_element(si);
         if (!is_ds(c, "CanonicalizationMethod") || !(a = algorithm(c, alg, sizeof(alg))) || !in_list(a, c14n_algs) ||
             !c14n_children_ok(c, a))
-                return refuse(ret_type, "bad_request", detail, n, "the canonicalization must be (exclusive) c14n");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the canonicalization must be (exclusive) c14n");
         c = soap_next_element(c);
         if (!is_ds(c, "SignatureMethod") || !in_list(algorithm(c, alg, sizeof(alg)), sig_algs) || soap_first_element(c))
-                return refuse(ret_type, "bad_request", detail, n,
-                              "the signature method must be ecdsa-sha256 or rsa-sha256");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                   "the signature method must be ecdsa-sha256 or rsa-sha256");
         for (c = soap_next_element(c); c; c = soap_next_element(c)) {
                 if (!is_ds(c, "Reference"))
-                        return refuse(ret_type, "bad_request", detail, n, "SignedInfo has unexpected content");
+                        return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "SignedInfo has unexpected content");
                 if (++refs > 2)
-                        return refuse(ret_type, "bad_request", detail, n, "too many signature References");
-                k = check_reference(c, p, ret_type, detail, n);
+                        return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "too many signature References");
+                k = check_reference(c, p, ret_problem);
                 if (k != 0)
                         return k;
         }
         if (!p->body_ref)
-                return refuse(ret_type, "bad_request", detail, n, "the signature does not cover the SOAP Body");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the signature does not cover the SOAP Body");
 
         c = soap_next_element(si);
         if (!is_ds(c, "SignatureValue"))
-                return refuse(ret_type, "bad_request", detail, n, "the Signature has no SignatureValue");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the Signature has no SignatureValue");
         ki = soap_next_element(c);
         if (!is_ds(ki, "KeyInfo"))
-                return refuse(ret_type, "client_unknown", detail, n,
-                              "the Signature must carry the signer's X.509 certificate in KeyInfo");
+                return soap_refuse(ret_problem, PROBLEM_CLIENT_UNKNOWN,
+                                   "the Signature must carry the signer's X.509 certificate in KeyInfo");
         if (soap_next_element(ki))
-                return refuse(ret_type, "bad_request", detail, n, "the Signature has content after KeyInfo");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the Signature has content after KeyInfo");
         x = soap_first_element(ki);
         if (!x)
-                return refuse(ret_type, "client_unknown", detail, n,
-                              "the Signature must carry the signer's X.509 certificate in KeyInfo");
+                return soap_refuse(ret_problem, PROBLEM_CLIENT_UNKNOWN,
+                                   "the Signature must carry the signer's X.509 certificate in KeyInfo");
         if (!is_ds(x, "X509Data") || soap_next_element(x))
-                return refuse(ret_type, "client_unknown", detail, n,
-                              "KeyInfo may hold only one X509Data (no KeyValue, KeyName or RetrievalMethod)");
+                return soap_refuse(ret_problem, PROBLEM_CLIENT_UNKNOWN,
+                                   "KeyInfo may hold only one X509Data (no KeyValue, KeyName or RetrievalMethod)");
         x = soap_first_element(x);
         if (!is_ds(x, "X509Certificate") || soap_next_element(x))
-                return refuse(ret_type, "client_unknown", detail, n,
-                              "X509Data must hold exactly the signer's X509Certificate");
+                return soap_refuse(ret_problem, PROBLEM_CLIENT_UNKNOWN,
+                                   "X509Data must hold exactly the signer's X509Certificate");
         return 0;
 }
 
@@ -520,7 +506,7 @@ static void signer_info(X509 *cert, SoapSignerInfo *info)
 }
 
 int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrust *t, SoapSignerInfo *info,
-                     const char **ret_type, char *detail, size_t n)
+                     Problem *ret_problem)
 {
         Walk w = {};
         Plan p = {};
@@ -533,20 +519,21 @@ int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrus
                 return -EINVAL;
         walk(xmlDocGetRootElement(doc), &w);
         if (w.signatures == 0)
-                return refuse(ret_type, "bad_request", detail, n, "the message is not signed");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the message is not signed");
         if (w.signatures > 1)
-                return refuse(ret_type, "bad_request", detail, n, "the message has more than one Signature");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the message has more than one Signature");
         if (!header || w.signature->parent != header)
-                return refuse(ret_type, "bad_request", detail, n, "the Signature must be a child of the SOAP Header");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                   "the Signature must be a child of the SOAP Header");
         if (w.dup)
-                return refuse(ret_type, "bad_request", detail, n, "the message has duplicate ids");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the message has duplicate ids");
         if (w.too_many_ids)
-                return refuse(ret_type, "bad_request", detail, n, "the message has too many ids");
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the message has too many ids");
         p.body_id = register_id(body);
         p.header_id = register_id(header);
         if (!p.body_id)
-                return refuse(ret_type, "bad_request", detail, n, "the SOAP Body has no wsu:Id to sign");
-        k = check_profile(w.signature, &p, ret_type, detail, n);
+                return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the SOAP Body has no wsu:Id to sign");
+        k = check_profile(w.signature, &p, ret_problem);
         if (k != 0)
                 return k;
 
@@ -559,19 +546,19 @@ int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrus
         if (xmlSecDSigCtxVerify(ctx, w.signature) < 0 || ctx->status != xmlSecDSigStatusSucceeded) {
                 /* which of the two: no usable certificate, or a signature that does not match */
                 if (!key_cert(ctx->signKey))
-                        k = refuse(ret_type, "client_unknown", detail, n, "the signing certificate is not usable");
+                        k = soap_refuse(ret_problem, PROBLEM_CLIENT_UNKNOWN, "the signing certificate is not usable");
                 else
-                        k = refuse(ret_type, "bad_request", detail, n, "the signature does not verify");
+                        k = soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the signature does not verify");
                 goto finish;
         }
         cert = key_cert(ctx->signKey);
         if (!cert || !cert_trusted(t, cert)) {
-                k = refuse(ret_type, "client_unknown", detail, n, "the signing certificate is not trusted");
+                k = soap_refuse(ret_problem, PROBLEM_CLIENT_UNKNOWN, "the signing certificate is not trusted");
                 goto finish;
         }
         refs = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
         if (refs != (p.header_ref ? 2U : 1U)) {
-                k = refuse(ret_type, "bad_request", detail, n, "the signature's references were not all checked");
+                k = soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "the signature's references were not all checked");
                 goto finish;
         }
         for (xmlSecSize i = 0; i < refs; i++) {
@@ -579,7 +566,7 @@ int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrus
                 const char *want;
 
                 if (!r || r->status != xmlSecDSigStatusSucceeded || !r->uri) {
-                        k = refuse(ret_type, "bad_request", detail, n, "a signature reference does not verify");
+                        k = soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "a signature reference does not verify");
                         goto finish;
                 }
                 want = streq((const char *)r->uri + (r->uri[0] == '#'), p.body_id) ? p.body_id : p.header_id;
@@ -588,8 +575,8 @@ int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrus
                     xmlGetID(doc, (const xmlChar *)want) != xmlHasNsProp(want == p.body_id ? body : header,
                                                                          (const xmlChar *)"Id",
                                                                          (const xmlChar *)SOAP_NS_WSU)) {
-                        k = refuse(ret_type, "bad_request", detail, n,
-                                   "a signature reference is not the Body or Header");
+                        k = soap_refuse(ret_problem, PROBLEM_BAD_REQUEST,
+                                        "a signature reference is not the Body or Header");
                         goto finish;
                 }
         }
@@ -601,23 +588,4 @@ int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrus
 finish:
         xmlSecDSigCtxDestroy(ctx);
         return k;
-}
-
-int soap_request_verify(const SoapRequest *r, const SoapTrust *t, SoapSignerInfo *ret_info, const char **ret_type,
-                        char *detail, size_t n)
-{
-        SoapSignerInfo info;
-        int k;
-
-        if (!r || !r->doc)
-                return -EINVAL;
-        k = soap_dsig_verify(r->doc, r->header, r->body, t, &info, ret_type, detail, n);
-        if (k != 0)
-                return k;
-        if (!streq(info.cn, r->client))
-                return refuse(ret_type, "client_mismatch", detail, n,
-                              "the signing certificate does not belong to the xroad:client");
-        if (ret_info)
-                *ret_info = info;
-        return 0;
 }

@@ -37,7 +37,7 @@
 
 #include <libxml/tree.h>
 
-#include "soap/soap.h"
+#include "soap/soap-xml.h"
 #include "util/macro.h"
 
 #define SOAP_ID_BODY "xbus-body"
@@ -45,6 +45,7 @@
 #define SOAP_MAX_TRUST_CERTS 64
 
 typedef struct SoapTrust SoapTrust;
+typedef struct SoapSigner SoapSigner;
 
 /*
  * soap_trust_new(): a trust store of the CA certificates in `pem` (one or
@@ -82,20 +83,10 @@ typedef struct SoapSignerInfo {
  * soap_dsig_verify(): check the one signature of the envelope `doc`
  * (`header` and `body` are its Header and Body) with the profile above.
  * The document gains ID registrations, nothing else. `info` may be NULL.
- * On SOAP_E_REFUSED *ret_type is "bad_request" (no signature, outside the
- * profile, wrapped, tampered with) or "client_unknown" (no certificate, or
- * one that does not chain to the trust), with one line in `detail`.
+ * On SOAP_E_REFUSED *ret_problem is bad_request (no signature, outside the
+ * profile, wrapped, tampered with) or client_unknown (no certificate, or
+ * one that does not chain to the trust), with one line of detail.
  * Return: 0, SOAP_E_REFUSED, -ENOMEM.
  */
 int soap_dsig_verify(xmlDoc *doc, xmlNode *header, xmlNode *body, const SoapTrust *t, SoapSignerInfo *info,
-                     const char **ret_type, char *detail, size_t detail_size);
-
-/*
- * soap_request_verify(): soap_dsig_verify() on a parsed request, and the
- * signing certificate's CN must be the request's xroad:client
- * ("client_mismatch" otherwise). The front door should also check the
- * certificate's fingerprint against the registry or the TLS client
- * certificate (ret_info, may be NULL). Return: as soap_dsig_verify().
- */
-int soap_request_verify(const SoapRequest *r, const SoapTrust *t, SoapSignerInfo *ret_info, const char **ret_type,
-                        char *detail, size_t detail_size);
+                     Problem *ret_problem);

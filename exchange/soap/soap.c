@@ -1,345 +1,17 @@
-/* soap.c: hardened SOAP 1.1 parsing, the X-Road header profile, responses and faults */
+/* soap.c: SOAP 1.1 envelopes: the X-Road header profile, requests, responses and faults */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-#include <libxml/SAX2.h>
-#include <libxml/xmlIO.h>
 #include <libxml/xmlsave.h>
 #include <openssl/evp.h>
-
-#include <xmlsec/xmlsec.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/errors.h>
-#include <xmlsec/io.h>
-#include <xmlsec/parser.h>
 
 #include "crypto/hash.h"
 #include "policy/problem.h"
 #include "soap/soap-dsig.h"
 #include "soap/soap.h"
-
-/* --- global set-up ----------------------------------------------------------- */
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static int global_result;
-
-/* xmlsec reports through this; library code does not log, so nothing is printed. */
-static void xmlsec_quiet(const char *file, int line, const char *func, const char *errorObject,
-                         const char *errorSubject, int reason, const char *msg)
-{
-}
-
-static void global_setup(void)
-{
-        xmlInitParser();
-        /* libxml2 may never fetch from the network, whoever asks */
-        xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader);
-        if (xmlSecInit() < 0 || xmlSecCheckVersion() != 1 || xmlSecCryptoAppInit(NULL) < 0 || xmlSecCryptoInit() < 0) {
-                global_result = -EIO;
-                return;
-        }
-        xmlSecErrorsSetCallback(xmlsec_quiet); /* after xmlSecInit(), which installs its default */
-        /*
-         * xmlsec 1.2.37 defaults to NOENT | HUGE (and more) for the documents it
-         * parses itself (transforms, xmlSecParse*): entity substitution and no
-         * size limits. Ours never go through it, but nothing it parses may either.
-         */
-        xmlSecParserSetDefaultOptions(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        /* No URI input at all: a Reference to file:, http: or ftp: finds no reader. */
-        xmlSecIOCleanupCallbacks();
-        global_result = 0;
-}
-
-int soap_global_init(void)
-{
-        pthread_once(&global_once, global_setup);
-        return global_result;
-}
-
-SoapLimits soap_limits_resolve(const SoapLimits *l)
-{
-        SoapLimits r = l ? *l : (SoapLimits){};
-
-        if (r.max_size == 0)
-                r.max_size = SOAP_DEFAULT_MAX_SIZE;
-        if (r.max_size > INT32_MAX)
-                r.max_size = INT32_MAX;
-        if (r.max_depth == 0)
-                r.max_depth = SOAP_DEFAULT_MAX_DEPTH;
-        r.max_depth = MIN(r.max_depth, SOAP_CAP_MAX_DEPTH);
-        if (r.max_nodes == 0)
-                r.max_nodes = SOAP_DEFAULT_MAX_NODES;
-        if (r.max_text == 0)
-                r.max_text = SOAP_DEFAULT_MAX_TEXT;
-        return r;
-}
-
-static void set_detail(char *detail, size_t n, const char *fmt, ...) _printf_(3, 4);
-static void set_detail(char *detail, size_t n, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!detail || n == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(detail, n, fmt, ap);
-        va_end(ap);
-}
-
-static int refuse(const char **ret_type, const char *type, char *detail, size_t n, const char *why)
-{
-        if (ret_type)
-                *ret_type = type;
-        set_detail(detail, n, "%s", why);
-        return SOAP_E_REFUSED;
-}
-
-/* --- the hardened parser --------------------------------------------------- */
-
-typedef struct ParseState {
-        SoapLimits l;
-        unsigned depth;
-        size_t nodes;
-        size_t text_run;
-        const char *refused; /* static reason, set once */
-} ParseState;
-
-static void parse_stop(xmlParserCtxtPtr ctxt, const char *why)
-{
-        ParseState *s = ctxt->_private;
-
-        if (!s->refused)
-                s->refused = why;
-        xmlStopParser(ctxt);
-}
-
-static bool count_nodes(xmlParserCtxtPtr ctxt, size_t n)
-{
-        ParseState *s = ctxt->_private;
-
-        if (n > s->l.max_nodes - MIN(s->nodes, s->l.max_nodes)) {
-                parse_stop(ctxt, "the message has too many XML nodes");
-                return false;
-        }
-        s->nodes += n;
-        return true;
-}
-
-static void sax_internal_subset(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
-{
-        parse_stop(ctx, "document type declarations are not allowed");
-}
-
-static void sax_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *pub, const xmlChar *sys,
-                            xmlChar *content)
-{
-        parse_stop(ctx, "entity declarations are not allowed");
-}
-
-static void sax_reference(void *ctx, const xmlChar *name)
-{
-        parse_stop(ctx, "entity references are not allowed");
-}
-
-static xmlEntityPtr sax_get_entity(void *ctx, const xmlChar *name)
-{
-        /* only the five predefined entities exist; anything else ends the parse */
-        xmlEntityPtr e = xmlGetPredefinedEntity(name);
-        if (!e)
-                parse_stop(ctx, "entity references are not allowed");
-        return e;
-}
-
-static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
-{
-        parse_stop(ctx, "processing instructions are not allowed");
-}
-
-static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
-                      const xmlChar **namespaces, int nb_attributes, int nb_defaulted, const xmlChar **attributes)
-{
-        xmlParserCtxtPtr ctxt = ctx;
-        ParseState *s = ctxt->_private;
-
-        if (s->refused)
-                return;
-        s->text_run = 0;
-        if (++s->depth > s->l.max_depth) {
-                parse_stop(ctxt, "the message nests elements too deeply");
-                return;
-        }
-        if (!count_nodes(ctxt, 1 + (size_t)MAX(nb_namespaces, 0) + (size_t)MAX(nb_attributes, 0)))
-                return;
-        /* attributes: localname, prefix, URI, value, end */
-        for (int i = 0; i < nb_attributes; i++) {
-                const xmlChar *v = attributes[i * 5 + 3], *e = attributes[i * 5 + 4];
-                if ((size_t)(e - v) > s->l.max_text) {
-                        parse_stop(ctxt, "an attribute value is too long");
-                        return;
-                }
-        }
-        xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted,
-                              attributes);
-}
-
-static void sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
-{
-        xmlParserCtxtPtr ctxt = ctx;
-        ParseState *s = ctxt->_private;
-
-        if (s->refused)
-                return;
-        s->text_run = 0;
-        if (s->depth > 0)
-                s->depth--;
-        xmlSAX2EndElementNs(ctx, localname, prefix, uri);
-}
-
-static bool text_ok(xmlParserCtxtPtr ctxt, int len)
-{
-        ParseState *s = ctxt->_private;
-
-        if (s->refused)
-                return false;
-        if (s->text_run == 0 && !count_nodes(ctxt, 1))
-                return false;
-        if ((size_t)MAX(len, 0) > s->l.max_text - MIN(s->text_run, s->l.max_text)) {
-                parse_stop(ctxt, "a text node is too long");
-                return false;
-        }
-        s->text_run += (size_t)MAX(len, 0);
-        return true;
-}
-
-static void sax_characters(void *ctx, const xmlChar *ch, int len)
-{
-        if (text_ok(ctx, len))
-                xmlSAX2Characters(ctx, ch, len);
-}
-
-static void sax_cdata(void *ctx, const xmlChar *ch, int len)
-{
-        if (text_ok(ctx, len))
-                xmlSAX2CDataBlock(ctx, ch, len);
-}
-
-static void sax_comment(void *ctx, const xmlChar *value)
-{
-        xmlParserCtxtPtr ctxt = ctx;
-        ParseState *s = ctxt->_private;
-
-        if (s->refused || !count_nodes(ctxt, 1))
-                return;
-        if (strlen((const char *)value) > s->l.max_text) {
-                parse_stop(ctxt, "a comment is too long");
-                return;
-        }
-        xmlSAX2Comment(ctx, value);
-}
-
-/* No DTD, no entities, no network, no XInclude, no HUGE; errors are collected, not printed. */
-#define SOAP_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-
-int soap_xml_parse(const char *data, size_t size, const SoapLimits *lim, xmlDoc **ret, const char **ret_type,
-                   char *detail, size_t detail_size)
-{
-        ParseState s = { .l = soap_limits_resolve(lim) };
-        xmlParserCtxtPtr ctxt;
-        xmlDocPtr doc;
-
-        if (!data && size > 0)
-                return -EINVAL;
-        if (size > s.l.max_size)
-                return refuse(ret_type, "payload_too_large", detail, detail_size, "the message exceeds the size limit");
-        if (size == 0)
-                return refuse(ret_type, "bad_request", detail, detail_size, "the message is empty");
-
-        ctxt = xmlNewParserCtxt();
-        if (!ctxt)
-                return -ENOMEM;
-        ctxt->_private = &s;
-        ctxt->sax->internalSubset = sax_internal_subset;
-        ctxt->sax->externalSubset = sax_internal_subset;
-        ctxt->sax->entityDecl = sax_entity_decl;
-        ctxt->sax->reference = sax_reference;
-        ctxt->sax->getEntity = sax_get_entity;
-        ctxt->sax->getParameterEntity = sax_get_entity;
-        ctxt->sax->processingInstruction = sax_pi;
-        ctxt->sax->startElementNs = sax_start;
-        ctxt->sax->endElementNs = sax_end;
-        ctxt->sax->characters = sax_characters;
-        ctxt->sax->ignorableWhitespace = sax_characters;
-        ctxt->sax->cdataBlock = sax_cdata;
-        ctxt->sax->comment = sax_comment;
-        ctxt->sax->resolveEntity = NULL;
-
-        doc = xmlCtxtReadMemory(ctxt, data, (int)size, "soap.xml", NULL, SOAP_PARSE_OPTIONS);
-        if (s.refused || !doc || !ctxt->wellFormed) {
-                const xmlError *e = xmlCtxtGetLastError(ctxt);
-                bool oom = !s.refused && e && e->code == XML_ERR_NO_MEMORY;
-                char msg[160] = "";
-                int line = e ? e->line : 0;
-
-                if (e && e->message) {
-                        size_t k;
-
-                        snprintf(msg, sizeof(msg), "%s", e->message);
-                        k = strlen(msg);
-                        while (k > 0 && (msg[k - 1] == '\n' || msg[k - 1] == ' '))
-                                msg[--k] = 0;
-                        for (char *p = msg; *p; p++)
-                                if ((unsigned char)*p < 0x20)
-                                        *p = ' ';
-                }
-                if (doc)
-                        xmlFreeDoc(doc);
-                xmlFreeParserCtxt(ctxt);
-                if (oom)
-                        return -ENOMEM;
-                if (s.refused)
-                        return refuse(ret_type, "bad_request", detail, detail_size, s.refused);
-                if (ret_type)
-                        *ret_type = "bad_request";
-                if (msg[0])
-                        set_detail(detail, detail_size, "not well-formed XML: line %d: %s", line, msg);
-                else
-                        set_detail(detail, detail_size, "not well-formed XML");
-                return SOAP_E_REFUSED;
-        }
-        xmlFreeParserCtxt(ctxt);
-        *ret = doc;
-        return 0;
-}
-
-/* --- tree helpers -------------------------------------------------------------- */
-
-bool soap_node_is(const xmlNode *n, const char *ns, const char *name)
-{
-        return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href && streq((const char *)n->ns->href, ns) &&
-               streq((const char *)n->name, name);
-}
-
-static xmlNode *element_from(xmlNode *n)
-{
-        for (; n; n = n->next)
-                if (n->type == XML_ELEMENT_NODE)
-                        return n;
-        return NULL;
-}
-
-xmlNode *soap_first_element(xmlNode *n)
-{
-        return n ? element_from(n->children) : NULL;
-}
-
-xmlNode *soap_next_element(xmlNode *n)
-{
-        return n ? element_from(n->next) : NULL;
-}
 
 static bool is_blank(const xmlChar *s)
 {
@@ -685,7 +357,7 @@ static int read_header(SoapRequest *r, xmlNode *header, Seen *seen, const char *
 }
 
 int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapRequest **ret, SoapRequest **ret_partial,
-                       const char **ret_type, char *detail, size_t detail_size)
+                       Problem *ret_problem)
 {
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
         uint8_t digest[HASH_SHA256_LEN];
@@ -700,7 +372,7 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        k = soap_xml_parse(data, size, l, &r->doc, ret_type, detail, detail_size);
+        k = soap_xml_parse(data, size, l, &r->doc, ret_problem);
         if (k != 0)
                 return k;
         hash_sha256(data, size, digest);
@@ -748,11 +420,10 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
 refused:
         if (ret_partial && r->id[0])
                 *ret_partial = TAKE_PTR(r);
-        return refuse(ret_type, "bad_request", detail, detail_size, why);
+        return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "%s", why);
 }
 
-int soap_request_validate(const SoapRequest *r, const XsdSchema *schema, const char **ret_type, char *detail,
-                          size_t detail_size)
+int soap_request_validate(const SoapRequest *r, const XsdSchema *schema, Problem *ret_problem)
 {
         XsdErrors errs;
         int k;
@@ -767,12 +438,29 @@ int soap_request_validate(const SoapRequest *r, const XsdSchema *schema, const c
                 xsd_errors_clear(&errs);
                 return k;
         }
-        if (ret_type)
-                *ret_type = "request_invalid";
-        set_detail(detail, detail_size, "the Body does not match the service's request schema: %s",
-                   errs.n ? errs.items[0].message : "invalid");
+        k = soap_refuse(ret_problem, PROBLEM_REQUEST_INVALID,
+                        "the Body does not match the service's request schema: %s",
+                        errs.n ? errs.items[0].message : "invalid");
         xsd_errors_clear(&errs);
-        return SOAP_E_REFUSED;
+        return k;
+}
+
+int soap_request_verify(const SoapRequest *r, const SoapTrust *t, SoapSignerInfo *ret_info, Problem *ret_problem)
+{
+        SoapSignerInfo info;
+        int k;
+
+        if (!r || !r->doc)
+                return -EINVAL;
+        k = soap_dsig_verify(r->doc, r->header, r->body, t, &info, ret_problem);
+        if (k != 0)
+                return k;
+        if (!streq(info.cn, r->client))
+                return soap_refuse(ret_problem, PROBLEM_CLIENT_MISMATCH,
+                                   "the signing certificate does not belong to the xroad:client");
+        if (ret_info)
+                *ret_info = info;
+        return 0;
 }
 
 /* --- building envelopes ------------------------------------------------------ */
@@ -937,31 +625,32 @@ static int echo_header_partial(Envelope *e, const SoapRequest *req)
 }
 
 int soap_response_build(const SoapRequest *req, const char *payload, size_t size, const SoapResponseOptions *o,
-                        char **ret, size_t *ret_size, const char **ret_type, char *detail, size_t detail_size)
+                        char **ret, size_t *ret_size, Problem *ret_problem)
 {
         SoapResponseOptions opts = o ? *o : (SoapResponseOptions){};
         xmlDocPtr pdoc = NULL;
         Envelope e = {};
         xmlNode *root, *copy, *hash;
-        const char *type = NULL;
+        Problem parsed = {};
         uint8_t digest[HASH_SHA256_LEN];
         unsigned char b64[64];
         int k;
 
         if (!req || !ret)
                 return -EINVAL;
-        k = soap_xml_parse(payload, size, opts.limits, &pdoc, &type, NULL, 0);
+        k = soap_xml_parse(payload, size, opts.limits, &pdoc, &parsed);
         if (k < 0)
                 return k;
         if (k > 0)
-                return refuse(ret_type, "response_invalid", detail, detail_size,
-                              streq(type, "payload_too_large") ? "the provider's answer exceeds the size limit"
-                                                               : "the provider's answer is not acceptable XML");
+                return soap_refuse(ret_problem, PROBLEM_RESPONSE_INVALID, "%s",
+                                   parsed.type == PROBLEM_PAYLOAD_TOO_LARGE
+                                           ? "the provider's answer exceeds the size limit"
+                                           : "the provider's answer is not acceptable XML");
         root = xmlDocGetRootElement(pdoc);
         if (!root || soap_node_is(root, SOAP_NS_ENV, "Envelope")) {
                 xmlFreeDoc(pdoc);
-                return refuse(ret_type, "response_invalid", detail, detail_size,
-                              "the provider's answer is not a payload element");
+                return soap_refuse(ret_problem, PROBLEM_RESPONSE_INVALID,
+                                   "the provider's answer is not a payload element");
         }
         if (opts.schema) {
                 k = xsd_validate_element(opts.schema, root, NULL);
@@ -969,8 +658,8 @@ int soap_response_build(const SoapRequest *req, const char *payload, size_t size
                         xmlFreeDoc(pdoc);
                         if (k < 0)
                                 return k;
-                        return refuse(ret_type, "response_invalid", detail, detail_size,
-                                      "the provider's answer does not match the service's response schema");
+                        return soap_refuse(ret_problem, PROBLEM_RESPONSE_INVALID,
+                                           "the provider's answer does not match the service's response schema");
                 }
         }
 
@@ -1016,10 +705,10 @@ finish:
 
 /* --- faults ---------------------------------------------------------------------- */
 
-int soap_fault_build(const char *type, const char *detail, const char *xroad_id, const SoapRequest *req, char **ret,
+int soap_fault_build(ProblemType type, const char *detail, const char *xroad_id, const SoapRequest *req, char **ret,
                      size_t *ret_size)
 {
-        const ProblemType *p = problem_lookup(type);
+        const ProblemInfo *p = problem_info(type);
         char code[96], status[8];
         xmlNode *fault, *det, *prob;
         Envelope e = {};
@@ -1034,7 +723,7 @@ int soap_fault_build(const char *type, const char *detail, const char *xroad_id,
                         goto finish;
         }
         snprintf(code, sizeof(code), "SOAP-ENV:%s.%s", p->status >= 400 && p->status < 500 ? "Client" : "Server",
-                 p->type);
+                 p->name);
         snprintf(status, sizeof(status), "%d", p->status);
         k = -ENOMEM;
         fault = xmlNewChild(e.body, e.soap, (const xmlChar *)"Fault", NULL);
@@ -1045,7 +734,7 @@ int soap_fault_build(const char *type, const char *detail, const char *xroad_id,
                 goto finish;
         det = add_element(fault, NULL, "detail");
         prob = det ? add_element(det, e.xbus, "problem") : NULL;
-        if (!prob || add_text(prob, e.xbus, "type", p->type) < 0 || add_text(prob, e.xbus, "status", status) < 0)
+        if (!prob || add_text(prob, e.xbus, "type", p->name) < 0 || add_text(prob, e.xbus, "status", status) < 0)
                 goto finish;
         if (detail) {
                 /* control characters cannot travel in XML 1.0: replace them */
@@ -1068,18 +757,18 @@ finish:
         return k;
 }
 
-bool soap_fault_read(xmlDoc *doc, const char **ret_type, char *detail, size_t detail_size)
+bool soap_fault_read(xmlDoc *doc, Problem *ret_problem)
 {
         xmlNode *header, *body, *fault, *c;
-        const char *why, *type = "provider_error";
-        char code[128] = "";
+        const char *why;
+        ProblemType type = PROBLEM_PROVIDER_ERROR;
+        char code[128] = "", detail[256] = "the provider answered with a SOAP Fault";
 
         if (!doc || split_envelope(doc, &header, &body, &why) < 0)
                 return false;
         fault = soap_first_element(body);
         if (!soap_node_is(fault, SOAP_NS_ENV, "Fault"))
                 return false;
-        set_detail(detail, detail_size, "the provider answered with a SOAP Fault");
         for (c = soap_first_element(fault); c; c = soap_next_element(c)) {
                 if (c->ns)
                         continue;
@@ -1089,33 +778,27 @@ bool soap_fault_read(xmlDoc *doc, const char **ret_type, char *detail, size_t de
                 } else if (streq((const char *)c->name, "faultstring")) {
                         char s[256];
                         if (simple_text(c, s, sizeof(s) - 1) == 0)
-                                set_detail(detail, detail_size, "%s", s);
+                                snprintf(detail, sizeof(detail), "%s", s);
                 } else if (streq((const char *)c->name, "detail")) {
                         xmlNode *prob = soap_first_element(c);
                         if (soap_node_is(prob, SOAP_NS_XBUS, "problem"))
                                 for (xmlNode *t = soap_first_element(prob); t; t = soap_next_element(t)) {
                                         char v[64];
-                                        const ProblemType *p;
                                         if (!soap_node_is(t, SOAP_NS_XBUS, "type") ||
                                             simple_text(t, v, sizeof(v) - 1) < 0)
                                                 continue;
-                                        p = problem_lookup(v);
-                                        if (streq(p->type, v))
-                                                type = p->type;
+                                        (void)problem_from_name(v, &type);
                                 }
                 }
         }
-        if (streq(type, "provider_error") && code[0]) {
+        if (type == PROBLEM_PROVIDER_ERROR && code[0]) {
                 /* "prefix:Client.type" */
                 const char *dot = strrchr(code, '.');
-                if (dot) {
-                        const ProblemType *p = problem_lookup(dot + 1);
-                        if (streq(p->type, dot + 1))
-                                type = p->type;
-                }
+                if (dot)
+                        (void)problem_from_name(dot + 1, &type);
         }
-        if (ret_type)
-                *ret_type = type;
+        if (ret_problem)
+                soap_refuse(ret_problem, type, "%s", detail);
         return true;
 }
 
@@ -1143,7 +826,7 @@ int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, co
 
         if (!ret || isempty(id) || !token_ok(id, SOAP_MAX_ID, true))
                 return -EINVAL;
-        k = soap_xml_parse(payload, size, l, &pdoc, NULL, NULL, 0);
+        k = soap_xml_parse(payload, size, l, &pdoc, NULL);
         if (k != 0)
                 return k < 0 ? k : -EINVAL;
         root = xmlDocGetRootElement(pdoc);

@@ -12,12 +12,7 @@
  *   soap_response_build()    the provider's payload -> validated, enveloped, signed answer
  *   soap_fault_build()       any refusal -> a SOAP Fault carrying the stable type code
  *
- * Hardening (all parsers of this module, soap_xml_parse()): a document type
- * declaration stops the parse (so no entity is ever declared, substituted or
- * loaded), as do entity references and processing instructions; no network,
- * no XInclude, never XML_PARSE_HUGE; the size is checked before parsing, and
- * depth, node count and the length of any text, attribute value or comment
- * while parsing (SAX hooks stop the parser at the first excess).
+ * Every parse goes through the hardened parser of soap-xml.h.
  *
  * The profile (docs/protocol.md, "## SOAP"):
  *   Envelope (SOAP 1.1 namespace) = [Header] Body, nothing else.
@@ -41,37 +36,10 @@
 
 #include <libxml/tree.h>
 
+#include "soap/soap-dsig.h"
+#include "soap/soap-xml.h"
 #include "util/macro.h"
 #include "validate/xsd.h"
-
-#define SOAP_NS_ENV "http://schemas.xmlsoap.org/soap/envelope/"
-#define SOAP_NS_ENV12 "http://www.w3.org/2003/05/soap-envelope"
-#define SOAP_NS_XROAD "http://x-road.eu/xsd/xroad.xsd"
-#define SOAP_NS_ID "http://x-road.eu/xsd/identifiers"
-#define SOAP_NS_XBUS "https://schemas.xbus.gov.vn/soap/header"
-#define SOAP_NS_WSU "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-#define SOAP_NS_DSIG "http://www.w3.org/2000/09/xmldsig#"
-
-#define SOAP_PROTOCOL_VERSION "4.0"
-#define SOAP_CONTENT_TYPE "text/xml; charset=utf-8"
-/* WS-I Basic Profile R1126: a Fault travels with HTTP 500, whatever its type. */
-#define SOAP_FAULT_HTTP_STATUS 500
-
-/* The one positive result: refused; *ret_type holds the problem type (policy/problem.h). */
-#define SOAP_E_REFUSED 1
-
-typedef struct SoapLimits {
-        size_t max_size;    /* bytes of a message (0: SOAP_DEFAULT_MAX_SIZE) */
-        unsigned max_depth; /* element nesting (0: default; capped at SOAP_CAP_MAX_DEPTH) */
-        size_t max_nodes;   /* elements + attributes + namespace declarations + text runs + comments */
-        size_t max_text;    /* bytes of one text run, attribute value or comment */
-} SoapLimits;
-
-#define SOAP_DEFAULT_MAX_SIZE MIB(1)
-#define SOAP_DEFAULT_MAX_DEPTH 32U
-#define SOAP_CAP_MAX_DEPTH 200U /* below libxml2's own 256 */
-#define SOAP_DEFAULT_MAX_NODES 20000U
-#define SOAP_DEFAULT_MAX_TEXT KIB(64)
 
 #define SOAP_MAX_IDENTIFIER 255 /* "I/C/M/S" and "I/C/M/S/SERVICE" */
 #define SOAP_MAX_ID 128
@@ -102,39 +70,16 @@ typedef struct SoapRequest {
 } SoapRequest;
 
 /*
- * soap_global_init(): initialise libxml2 and xmlsec (OpenSSL back end) once
- * per process: xmlsec's own default parser options (1.2.37 sets
- * XML_PARSE_HUGE and entity substitution) are replaced by NONET only, its
- * URI input callbacks (file, http, ftp) are removed so that no signature can
- * make it read anything, its error output is silenced, and libxml2's
- * external entity loader refuses the network process-wide. Idempotent.
- * Return: 0, or -EIO when xmlsec cannot be initialised.
- */
-int soap_global_init(void);
-
-/* soap_limits_resolve(): `l` (may be NULL) with zeros replaced by the defaults and caps applied. */
-SoapLimits soap_limits_resolve(const SoapLimits *l);
-
-/*
- * soap_xml_parse(): parse `data` (`size` bytes) with the hardening above.
- * On refusal *ret_type is "payload_too_large" (size) or "bad_request", and
- * `detail` (may be NULL) gets one line for the client.
- * Return: 0 with *ret (the caller frees it with xmlFreeDoc), SOAP_E_REFUSED, -ENOMEM.
- */
-int soap_xml_parse(const char *data, size_t size, const SoapLimits *l, xmlDoc **ret, const char **ret_type,
-                   char *detail, size_t detail_size);
-
-/*
  * soap_request_parse(): parse a SOAP request and check the profile.
- * On SOAP_E_REFUSED: *ret_type is "payload_too_large" or "bad_request"
- * (malformed XML, DOCTYPE/entities, a limit, a profile violation) and
- * `detail` says why in one line; when the header could be read as far as
+ * On SOAP_E_REFUSED: *ret_problem is payload_too_large or bad_request
+ * (malformed XML, DOCTYPE/entities, a limit, a profile violation), saying
+ * why in one line; when the header could be read as far as
  * xroad:id, *ret_partial (may be NULL) gets the request anyway (for the
  * log and the Fault's echo; the caller frees it), else NULL.
  * Return: 0 with *ret (free with soap_request_free()), SOAP_E_REFUSED, -ENOMEM.
  */
 int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapRequest **ret, SoapRequest **ret_partial,
-                       const char **ret_type, char *detail, size_t detail_size);
+                       Problem *ret_problem);
 
 /* soap_request_free(): NULL in, NULL out. */
 SoapRequest *soap_request_free(SoapRequest *r);
@@ -142,14 +87,20 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SoapRequest *, soap_request_free);
 
 /*
  * soap_request_validate(): the Body payload against `schema` (the service's
- * request XSD; NULL: nothing to check). On SOAP_E_REFUSED *ret_type is
- * "request_invalid" and `detail` has the first schema error.
+ * request XSD; NULL: nothing to check). On SOAP_E_REFUSED *ret_problem is
+ * request_invalid with the first schema error.
  * Return: 0, SOAP_E_REFUSED, -ENOMEM.
  */
-int soap_request_validate(const SoapRequest *r, const XsdSchema *schema, const char **ret_type, char *detail,
-                          size_t detail_size);
+int soap_request_validate(const SoapRequest *r, const XsdSchema *schema, Problem *ret_problem);
 
-typedef struct SoapSigner SoapSigner; /* soap-dsig.h */
+/*
+ * soap_request_verify(): soap_dsig_verify() on a parsed request, and the
+ * signing certificate's CN must be the request's xroad:client
+ * (client_mismatch otherwise). The front door should also check the
+ * certificate's fingerprint against the registry or the TLS client
+ * certificate (ret_info, may be NULL). Return: as soap_dsig_verify().
+ */
+int soap_request_verify(const SoapRequest *r, const SoapTrust *t, SoapSignerInfo *ret_info, Problem *ret_problem);
 
 typedef struct SoapResponseOptions {
         const SoapLimits *limits; /* for parsing the provider's payload (NULL: defaults) */
@@ -164,34 +115,33 @@ typedef struct SoapResponseOptions {
  * (wsu:Id "xbus-header") echoing xroad:client, service, id, userId, issue,
  * protocolVersion, plus xroad:requestHash (SHA-256 of the request bytes),
  * and, with a signer, an enveloped signature in the Header over Body and
- * Header (soap-dsig.h). On SOAP_E_REFUSED *ret_type is "response_invalid"
- * (the payload is not XML, over a limit, or not valid) and `detail` says so
- * without the provider's internals.
+ * Header (soap-dsig.h). On SOAP_E_REFUSED *ret_problem is response_invalid
+ * (the payload is not XML, over a limit, or not valid), saying so without
+ * the provider's internals.
  * Return: 0 with *ret (malloc'd, NUL-terminated, *ret_size bytes without the
  * NUL), SOAP_E_REFUSED, -ENOMEM, -EIO (signing failed).
  */
 int soap_response_build(const SoapRequest *req, const char *payload, size_t size, const SoapResponseOptions *o,
-                        char **ret, size_t *ret_size, const char **ret_type, char *detail, size_t detail_size);
+                        char **ret, size_t *ret_size, Problem *ret_problem);
 
 /*
- * soap_fault_build(): a SOAP 1.1 Fault for a problem `type` (policy/problem.h;
- * unknown types render as internal_error): faultcode "SOAP-ENV:Client.TYPE"
+ * soap_fault_build(): a SOAP 1.1 Fault for a problem `type` (policy/problem.h): faultcode "SOAP-ENV:Client.TYPE"
  * for 4xx types and "SOAP-ENV:Server.TYPE" otherwise, faultstring the
  * type's title, detail <xbus:problem> with type, status, detail (may be
  * NULL) and xroadId (may be NULL). With `req` (may be NULL) the X-Road
  * header is echoed. Send it with HTTP SOAP_FAULT_HTTP_STATUS.
  * Return: 0 with *ret (malloc'd, NUL-terminated), -ENOMEM.
  */
-int soap_fault_build(const char *type, const char *detail, const char *xroad_id, const SoapRequest *req, char **ret,
+int soap_fault_build(ProblemType type, const char *detail, const char *xroad_id, const SoapRequest *req, char **ret,
                      size_t *ret_size);
 
 /*
- * soap_fault_read(): if `doc` is a SOAP Fault envelope, its problem type
- * (a static string from the problem table when the faultcode or the xbus
- * detail names a known type, else "provider_error") and faultstring
- * (copied, truncated, into `detail`). Return: true when it is a Fault.
+ * soap_fault_read(): if `doc` is a SOAP Fault envelope, its problem (the type
+ * the faultcode or the xbus detail names when it is a known one, else
+ * provider_error; the faultstring, truncated, as the detail) into
+ * *ret_problem (may be NULL). Return: true when it is a Fault.
  */
-bool soap_fault_read(xmlDoc *doc, const char **ret_type, char *detail, size_t detail_size);
+bool soap_fault_read(xmlDoc *doc, Problem *ret_problem);
 
 /*
  * soap_envelope_payload(): the Body's only element of the envelope `doc`
@@ -213,8 +163,3 @@ int soap_envelope_payload(xmlDoc *doc, char **ret, size_t *ret_size);
 int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, const char *client, const char *service,
                        const char *id, const char *user_id, const char *issue, const char *subject, const char *purpose,
                        char **ret, size_t *ret_size);
-
-/* Helpers shared with soap-dsig.c and soap-schemas.c. */
-bool soap_node_is(const xmlNode *n, const char *ns, const char *name);
-xmlNode *soap_first_element(xmlNode *n);
-xmlNode *soap_next_element(xmlNode *n);

@@ -12,7 +12,7 @@
 #include <libxml/parserInternals.h>
 #include <xmlsec/io.h>
 
-#include "crypto/test-util.h"
+#include "tests/support/test-util.h"
 #include "soap/soap-dsig.h"
 #include "soap/soap-schemas.h"
 #include "soap/soap.h"
@@ -137,29 +137,28 @@ static char *signed_response(SoapSigner *s, size_t *n)
         _cleanup_free_ char *req = NULL;
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
         static const char payload[] = "<p:answer xmlns:p=\"urn:p\"><p:v>42</p:v></p:answer>";
-        const char *type;
-        char detail[320], *out = NULL;
+        Problem why = {};
+        char *out = NULL;
         size_t rn;
 
         req = load_fixture("requests/citizen.xml", &rn);
-        assert(soap_request_parse(req, rn, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
-        assert(soap_response_build(r, payload, strlen(payload), &(SoapResponseOptions){ .signer = s }, &out, n, &type,
-                                   detail, sizeof(detail)) == 0);
+        assert(soap_request_parse(req, rn, NULL, &r, NULL, &why) == 0);
+        assert(soap_response_build(r, payload, strlen(payload), &(SoapResponseOptions){ .signer = s }, &out, n, &why) ==
+               0);
         return out;
 }
 
-static int verify_text(const char *text, size_t n, SoapSignerInfo *info, const char **type)
+static int verify_text(const char *text, size_t n, SoapSignerInfo *info, Problem *why)
 {
         xmlDoc *doc = NULL;
         xmlNode *env, *header, *body;
-        char detail[320];
         int k;
 
-        assert(soap_xml_parse(text, n, NULL, &doc, type, NULL, 0) == 0);
+        assert(soap_xml_parse(text, n, NULL, &doc, why) == 0);
         env = xmlDocGetRootElement(doc);
         header = soap_first_element(env);
         body = soap_next_element(header);
-        k = soap_dsig_verify(doc, header, body, trust, info, type, detail, sizeof(detail));
+        k = soap_dsig_verify(doc, header, body, trust, info, why);
         xmlFreeDoc(doc);
         return k;
 }
@@ -183,7 +182,7 @@ static void test_sign_responses(const char *tmp)
                 _cleanup_(soap_signer_freep) SoapSigner *s = signer(keys[i][0], keys[i][1]);
                 _cleanup_free_ char *out = NULL, *path = test_path(tmp, "response.xml"), *bad = NULL;
                 SoapSignerInfo info;
-                const char *type = NULL;
+                Problem why = {};
                 size_t n;
 
                 out = signed_response(s, &n);
@@ -191,7 +190,7 @@ static void test_sign_responses(const char *tmp)
                 assert(strstr(out, "xml-exc-c14n"));
                 assert(strstr(out, "<ds:X509Certificate>"));
                 assert(strstr(out, "wsu:Id=\"xbus-body\"") && strstr(out, "wsu:Id=\"xbus-header\""));
-                assert(verify_text(out, n, &info, &type) == 0);
+                assert(verify_text(out, n, &info, &why) == 0);
                 assert(info.header_signed);
                 assert(streq(info.cn, i == 0 ? "xbus node VN" : "xbus node RSA"));
 
@@ -206,16 +205,16 @@ static void test_sign_responses(const char *tmp)
                                         strstr(out, "<p:v>42") + 7) > 0);
                         test_write_file(path, bad, strlen(bad), 0600);
                         assert(run_xmlsec1_verify(path) != 0);
-                        assert(verify_text(bad, strlen(bad), &info, &type) == SOAP_E_REFUSED);
-                        assert(streq(type, "bad_request"));
+                        assert(verify_text(bad, strlen(bad), &info, &why) == SOAP_E_REFUSED);
+                        assert(streq(problem_name(why.type), "bad_request"));
                         bad = mfree(bad);
                 }
 
                 /* the Header is signed too: changing xroad:id breaks the signature */
                 assert(asprintf(&bad, "%.*s<xroad:id>X%s", (int)(strstr(out, "<xroad:id>") - out), out,
                                 strstr(out, "<xroad:id>") + 10) > 0);
-                assert(verify_text(bad, strlen(bad), &info, &type) == SOAP_E_REFUSED);
-                assert(streq(type, "bad_request"));
+                assert(verify_text(bad, strlen(bad), &info, &why) == SOAP_E_REFUSED);
+                assert(streq(problem_name(why.type), "bad_request"));
         }
 }
 
@@ -224,19 +223,18 @@ static void test_verify_requests(const char *tmp)
         _cleanup_free_ char *text = NULL;
         SoapRequest *r = NULL;
         SoapSignerInfo info;
-        const char *type = NULL;
-        char detail[320];
+        Problem why = {};
         size_t n;
 
         /* signed by the Debian xmlsec1 command with the test client's key (make-corpus.py) */
         text = load_fixture("requests/citizen-signed.xml", &n);
-        assert(soap_request_parse(text, n, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
+        assert(soap_request_parse(text, n, NULL, &r, NULL, &why) == 0);
         assert(r->signed_request);
-        assert(soap_request_verify(r, trust, &info, &type, detail, sizeof(detail)) == 0);
+        assert(soap_request_verify(r, trust, &info, &why) == 0);
         assert(streq(info.cn, "VN/GOV/BYT/health-services"));
         assert(!info.header_signed);
         /* verifying twice is fine (ids are registered once) */
-        assert(soap_request_verify(r, trust, NULL, &type, detail, sizeof(detail)) == 0);
+        assert(soap_request_verify(r, trust, NULL, &why) == 0);
         r = soap_request_free(r);
         text = mfree(text);
 
@@ -260,8 +258,8 @@ static void test_verify_requests(const char *tmp)
                 if (test_run(argv) == 0) {
                         text = test_read_file(out, &n);
                         assert(text);
-                        assert(soap_request_parse(text, n, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
-                        assert(soap_request_verify(r, trust, &info, &type, detail, sizeof(detail)) == 0);
+                        assert(soap_request_parse(text, n, NULL, &r, NULL, &why) == 0);
+                        assert(soap_request_verify(r, trust, &info, &why) == 0);
                         r = soap_request_free(r);
                 } else
                         printf("test-soap-dsig: xmlsec1 --sign unavailable, live interop not checked\n");
@@ -311,10 +309,10 @@ static void test_attack_corpus(void)
                 printf("test-soap-dsig: cannot listen on 127.0.0.1:9, network probe relies on the loaders\n");
 
         for (char *line = strtok_r(manifest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char file[128], stage[16], want[32], rel[200], detail[320] = "";
+                char file[128], stage[16], want[32], rel[200];
                 _cleanup_free_ char *text = NULL, *fault = NULL;
                 SoapRequest *r = NULL, *partial = NULL;
-                const char *type = NULL;
+                Problem why = {};
                 size_t size, fn;
                 int k;
 
@@ -323,7 +321,7 @@ static void test_attack_corpus(void)
                 assert(sscanf(line, "%127s %15s %31s", file, stage, want) == 3);
                 snprintf(rel, sizeof(rel), "attacks/%s", file);
                 text = load_fixture(rel, &size);
-                k = soap_request_parse(text, size, NULL, &r, &partial, &type, detail, sizeof(detail));
+                k = soap_request_parse(text, size, NULL, &r, &partial, &why);
                 if (streq(stage, "parse")) {
                         stages[0]++;
                         if (k != SOAP_E_REFUSED)
@@ -331,28 +329,28 @@ static void test_attack_corpus(void)
                         assert(k == SOAP_E_REFUSED);
                 } else {
                         if (k != 0)
-                                fprintf(stderr, "%s: %s\n", file, detail);
+                                fprintf(stderr, "%s: %s\n", file, why.detail);
                         assert(k == 0);
                         if (streq(stage, "validate")) {
                                 stages[1]++;
                                 assert(!strstr(r->payload_xml, SECRET));
-                                k = soap_request_validate(r, req_xsd, &type, detail, sizeof(detail));
+                                k = soap_request_validate(r, req_xsd, &why);
                         } else {
                                 stages[2]++;
                                 assert(streq(stage, "verify"));
-                                k = soap_request_verify(r, trust, NULL, &type, detail, sizeof(detail));
+                                k = soap_request_verify(r, trust, NULL, &why);
                         }
                 }
-                if (k != SOAP_E_REFUSED || !type || !streq(type, want))
-                        fprintf(stderr, "%s: k=%d type=%s (want %s) detail=%s\n", file, k, strempty(type), want,
-                                detail);
-                assert(k == SOAP_E_REFUSED && streq(type, want));
+                if (k != SOAP_E_REFUSED || !why.type || !streq(problem_name(why.type), want))
+                        fprintf(stderr, "%s: k=%d type=%s (want %s) detail=%s\n", file, k, problem_name(why.type), want,
+                                why.detail);
+                assert(k == SOAP_E_REFUSED && streq(problem_name(why.type), want));
                 /* refused with a Fault carrying the type, and nothing read leaks into it */
-                assert(soap_fault_build(type, detail, NULL, r ? r : partial, &fault, &fn) == 0);
-                assert(strstr(fault, type));
-                assert(!strstr(fault, SECRET) && !strstr(detail, SECRET));
-                assert(!strstr(fault, "root:") && !strstr(detail, "root:"));
-                printf("refused %-34s %-8s %-15s %s\n", file, stage, type, detail);
+                assert(soap_fault_build(why.type, why.detail, NULL, r ? r : partial, &fault, &fn) == 0);
+                assert(strstr(fault, problem_name(why.type)));
+                assert(!strstr(fault, SECRET) && !strstr(why.detail, SECRET));
+                assert(!strstr(fault, "root:") && !strstr(why.detail, "root:"));
+                printf("refused %-34s %-8s %-15s %s\n", file, stage, problem_name(why.type), why.detail);
                 soap_request_free(r);
                 soap_request_free(partial);
                 n++;
@@ -383,11 +381,11 @@ static void *worker(void *arg)
 
         for (int i = 0; i < 50; i++) {
                 SoapSignerInfo info;
-                const char *type;
+                Problem why = {};
                 size_t n;
                 char *out = signed_response(sh->signer, &n);
-                assert(verify_text(out, n, &info, &type) == 0);
-                assert(verify_text(sh->response, sh->size, &info, &type) == 0);
+                assert(verify_text(out, n, &info, &why) == 0);
+                assert(verify_text(sh->response, sh->size, &info, &why) == 0);
                 free(out);
         }
         return NULL;

@@ -8,7 +8,7 @@
 #include <libxml/parser.h>
 #include <xmlsec/parser.h>
 
-#include "crypto/test-util.h"
+#include "tests/support/test-util.h"
 #include "registry.h"
 #include "soap/soap-schemas.h"
 #include "soap/soap.h"
@@ -39,9 +39,9 @@ static char *mutate(const char *from, const char *to)
         return out;
 }
 
-static int parse(const char *text, SoapRequest **r, const char **type, char *detail)
+static int parse(const char *text, SoapRequest **r, Problem *why)
 {
-        return soap_request_parse(text, strlen(text), NULL, r, NULL, type, detail, 320);
+        return soap_request_parse(text, strlen(text), NULL, r, NULL, why);
 }
 
 static void test_global(void)
@@ -61,10 +61,9 @@ static void test_global(void)
 static void test_parse_good(void)
 {
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
-        const char *type = NULL;
-        char detail[320];
+        Problem why = {};
 
-        assert(soap_request_parse(citizen, citizen_size, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
+        assert(soap_request_parse(citizen, citizen_size, NULL, &r, NULL, &why) == 0);
         assert(streq(r->client, "VN/GOV/BYT/health-services"));
         assert(streq(r->service, "VN/GOV/BCA/population/citizen"));
         assert(streq(r->service_version, ""));
@@ -96,7 +95,7 @@ static void test_parse_good(void)
                                 "%.*s<xbus:consent>c-123 &amp; more</xbus:consent><o:Other xmlns:o=\"urn:o\">x"
                                 "</o:Other>%s",
                                 (int)(at - t), t, at) > 0);
-                assert(parse(t2, &r2, &type, detail) == 0);
+                assert(parse(t2, &r2, &why) == 0);
                 assert(streq(r2->service, "VN/GOV/BCA/population/citizen"));
                 assert(streq(r2->service_version, "v1"));
                 assert(r2->consent && streq(r2->consent, "c-123 & more"));
@@ -144,35 +143,35 @@ static void test_parse_refusals(void)
         for (size_t i = 0; i < ELEMENTSOF(m); i++) {
                 _cleanup_free_ char *t = mutate(m[i].from, m[i].to);
                 SoapRequest *r = NULL;
-                const char *type = NULL;
-                char detail[320] = "";
-                int k = parse(t, &r, &type, detail);
+                Problem why = {};
+                int k = parse(t, &r, &why);
 
-                if (k != SOAP_E_REFUSED || !streq(type, "bad_request") || !strstr(detail, m[i].why))
-                        fprintf(stderr, "mutation %zu: k=%d type=%s detail=%s\n", i, k, strempty(type), detail);
+                if (k != SOAP_E_REFUSED || !streq(problem_name(why.type), "bad_request") ||
+                    !strstr(why.detail, m[i].why))
+                        fprintf(stderr, "mutation %zu: k=%d type=%s detail=%s\n", i, k, problem_name(why.type),
+                                why.detail);
                 assert(k == SOAP_E_REFUSED && !r);
-                assert(streq(type, "bad_request"));
-                assert(strstr(detail, m[i].why));
+                assert(streq(problem_name(why.type), "bad_request"));
+                assert(strstr(why.detail, m[i].why));
         }
 
         /* a header consent too long; a subject too long */
         {
                 _cleanup_free_ char *big = malloc(SOAP_MAX_CONSENT + 2), *t = NULL, *t2 = NULL;
                 SoapRequest *r = NULL;
-                const char *type;
-                char detail[320];
+                Problem why = {};
 
                 memset(big, 'c', SOAP_MAX_CONSENT + 1);
                 big[SOAP_MAX_CONSENT + 1] = 0;
                 assert(asprintf(&t, "<xbus:consent>%s</xbus:consent></SOAP-ENV:Header>", big) > 0);
                 t2 = mutate("</SOAP-ENV:Header>", t);
-                assert(parse(t2, &r, &type, detail) == SOAP_E_REFUSED && strstr(detail, "consent"));
+                assert(parse(t2, &r, &why) == SOAP_E_REFUSED && strstr(why.detail, "consent"));
                 free(t2);
                 big[SOAP_MAX_CONSENT] = 0;
                 free(t);
                 assert(asprintf(&t, "<xbus:consent>%s</xbus:consent></SOAP-ENV:Header>", big) > 0);
                 t2 = mutate("</SOAP-ENV:Header>", t);
-                assert(parse(t2, &r, &type, detail) == 0);
+                assert(parse(t2, &r, &why) == 0);
                 assert(strlen(r->consent) == SOAP_MAX_CONSENT);
                 r = soap_request_free(r);
         }
@@ -181,47 +180,41 @@ static void test_parse_refusals(void)
         {
                 _cleanup_free_ char *t = mutate("<xroad:protocolVersion>4.0", "<xroad:protocolVersion>9");
                 SoapRequest *r = NULL, *partial = NULL;
-                const char *type;
-                char detail[320];
+                Problem why = {};
 
-                assert(soap_request_parse(t, strlen(t), NULL, &r, &partial, &type, detail, sizeof(detail)) ==
-                       SOAP_E_REFUSED);
+                assert(soap_request_parse(t, strlen(t), NULL, &r, &partial, &why) == SOAP_E_REFUSED);
                 assert(!r && partial);
                 assert(streq(partial->id, "4894e35d-bf0f-44a6-867a-8e51f1daa7e0"));
                 assert(streq(partial->client, "VN/GOV/BYT/health-services"));
                 soap_request_free(partial);
                 /* not XML at all: nothing to hand back */
-                assert(soap_request_parse("<x", 2, NULL, &r, &partial, &type, detail, sizeof(detail)) ==
-                       SOAP_E_REFUSED);
+                assert(soap_request_parse("<x", 2, NULL, &r, &partial, &why) == SOAP_E_REFUSED);
                 assert(!partial);
-                assert(soap_request_parse("", 0, NULL, &r, &partial, &type, detail, sizeof(detail)) == SOAP_E_REFUSED);
-                assert(streq(type, "bad_request"));
+                assert(soap_request_parse("", 0, NULL, &r, &partial, &why) == SOAP_E_REFUSED);
+                assert(streq(problem_name(why.type), "bad_request"));
         }
 }
 
 static void test_limits(void)
 {
         SoapRequest *r = NULL;
-        const char *type = NULL;
-        char detail[320];
+        Problem why = {};
         SoapLimits l;
 
         /* size: refused before parsing */
         l = (SoapLimits){ .max_size = citizen_size - 1 };
-        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &type, detail, sizeof(detail)) ==
-               SOAP_E_REFUSED);
-        assert(streq(type, "payload_too_large"));
+        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &why) == SOAP_E_REFUSED);
+        assert(streq(problem_name(why.type), "payload_too_large"));
         l.max_size = citizen_size;
-        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &type, detail, sizeof(detail)) == 0);
+        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &why) == 0);
         r = soap_request_free(r);
 
         /* depth: the envelope is 4 deep (Envelope/Header/client/xRoadInstance) */
         l = (SoapLimits){ .max_depth = 3 };
-        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &type, detail, sizeof(detail)) ==
-               SOAP_E_REFUSED);
-        assert(streq(type, "bad_request") && strstr(detail, "deeply"));
+        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &why) == SOAP_E_REFUSED);
+        assert(streq(problem_name(why.type), "bad_request") && strstr(why.detail, "deeply"));
         l.max_depth = 4;
-        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &type, detail, sizeof(detail)) == 0);
+        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &why) == 0);
         r = soap_request_free(r);
         /* a cap above libxml2's own limit is brought down */
         l = soap_limits_resolve(&(SoapLimits){ .max_depth = 100000 });
@@ -229,22 +222,20 @@ static void test_limits(void)
 
         /* node count */
         l = (SoapLimits){ .max_nodes = 20 };
-        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &type, detail, sizeof(detail)) ==
-               SOAP_E_REFUSED);
-        assert(strstr(detail, "too many"));
+        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &why) == SOAP_E_REFUSED);
+        assert(strstr(why.detail, "too many"));
 
         /* text, attribute values and comments */
         l = (SoapLimits){ .max_text = 12 };
-        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &type, detail, sizeof(detail)) ==
-               SOAP_E_REFUSED);
-        assert(strstr(detail, "too long"));
+        assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &why) == SOAP_E_REFUSED);
+        assert(strstr(why.detail, "too long"));
         {
                 /* over a limit that lets the header's texts through: an attribute, a comment, CDATA */
                 _cleanup_free_ char *big = malloc(50), *a = NULL, *c = NULL, *d = NULL;
                 const char *v[3];
 
                 l = (SoapLimits){ .max_text = 40 };
-                assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &type, detail, sizeof(detail)) == 0);
+                assert(soap_request_parse(citizen, citizen_size, &l, &r, NULL, &why) == 0);
                 r = soap_request_free(r);
                 memset(big, 'x', 45);
                 big[45] = 0;
@@ -256,9 +247,8 @@ static void test_limits(void)
                 v[2] = d;
                 for (size_t i = 0; i < ELEMENTSOF(v); i++) {
                         _cleanup_free_ char *m = mutate("<pop:getCitizen/>", v[i]);
-                        assert(soap_request_parse(m, strlen(m), &l, &r, NULL, &type, detail, sizeof(detail)) ==
-                               SOAP_E_REFUSED);
-                        assert(strstr(detail, "too long"));
+                        assert(soap_request_parse(m, strlen(m), &l, &r, NULL, &why) == SOAP_E_REFUSED);
+                        assert(strstr(why.detail, "too long"));
                 }
         }
 }
@@ -267,11 +257,10 @@ static void test_fault(void)
 {
         _cleanup_free_ char *f = NULL;
         xmlDoc *doc = NULL;
-        const char *type = NULL;
-        char detail[256];
+        Problem why = {};
         size_t n = 0;
 
-        assert(soap_fault_build("access_denied", "no right\nfor this", "x-1", NULL, &f, &n) == 0);
+        assert(soap_fault_build(PROBLEM_ACCESS_DENIED, "no right\nfor this", "x-1", NULL, &f, &n) == 0);
         assert(n == strlen(f));
         assert(strstr(f, "<faultcode>SOAP-ENV:Client.access_denied</faultcode>"));
         assert(strstr(f, "<xbus:type>access_denied</xbus:type>"));
@@ -279,19 +268,19 @@ static void test_fault(void)
         assert(strstr(f, "<xbus:detail>no right for this</xbus:detail>"));
         assert(strstr(f, "<xbus:xroadId>x-1</xbus:xroadId>"));
         assert(!strstr(f, "Header"));
-        assert(soap_xml_parse(f, n, NULL, &doc, &type, NULL, 0) == 0);
-        assert(soap_fault_read(doc, &type, detail, sizeof(detail)));
-        assert(streq(type, "access_denied"));
-        assert(strstr(detail, "access right"));
+        assert(soap_xml_parse(f, n, NULL, &doc, NULL) == 0);
+        assert(soap_fault_read(doc, &why));
+        assert(streq(problem_name(why.type), "access_denied"));
+        assert(strstr(why.detail, "access right"));
         assert(soap_envelope_payload(doc, &(char *){ NULL }, &n) == -EBADMSG);
         xmlFreeDoc(doc);
         f = mfree(f);
 
         /* 5xx types are Server faults; unknown types render as internal_error; markup in detail is escaped */
-        assert(soap_fault_build("provider_timeout", NULL, NULL, NULL, &f, &n) == 0);
+        assert(soap_fault_build(PROBLEM_PROVIDER_TIMEOUT, NULL, NULL, NULL, &f, &n) == 0);
         assert(strstr(f, "SOAP-ENV:Server.provider_timeout"));
         f = mfree(f);
-        assert(soap_fault_build("no-such-type", "<b>&", "bad id with spaces", NULL, &f, &n) == 0);
+        assert(soap_fault_build(_PROBLEM_TYPE_MAX, "<b>&", "bad id with spaces", NULL, &f, &n) == 0);
         assert(strstr(f, "SOAP-ENV:Server.internal_error"));
         assert(strstr(f, "&lt;b&gt;&amp;"));
         assert(!strstr(f, "xroadId"));
@@ -300,13 +289,13 @@ static void test_fault(void)
         /* with a request: the X-Road header is echoed */
         {
                 _cleanup_(soap_request_freep) SoapRequest *r = NULL;
-                assert(parse(citizen, &r, &type, detail) == 0);
-                assert(soap_fault_build("consent_required", "x", r->id, r, &f, &n) == 0);
+                assert(parse(citizen, &r, &why) == 0);
+                assert(soap_fault_build(PROBLEM_CONSENT_REQUIRED, "x", r->id, r, &f, &n) == 0);
                 assert(strstr(f, "<xroad:id>4894e35d-bf0f-44a6-867a-8e51f1daa7e0</xroad:id>"));
                 assert(strstr(f, "<id:serviceCode>citizen</id:serviceCode>"));
                 assert(strstr(f, "<xroad:protocolVersion>4.0</xroad:protocolVersion>"));
-                assert(soap_xml_parse(f, n, NULL, &doc, &type, NULL, 0) == 0);
-                assert(soap_fault_read(doc, &type, detail, sizeof(detail)) && streq(type, "consent_required"));
+                assert(soap_xml_parse(f, n, NULL, &doc, NULL) == 0);
+                assert(soap_fault_read(doc, &why) && streq(problem_name(why.type), "consent_required"));
                 xmlFreeDoc(doc);
         }
         /* a foreign Fault: the type comes from the faultcode, or provider_error */
@@ -315,9 +304,9 @@ static void test_fault(void)
                         "<e:Envelope xmlns:e=\"http://schemas.xmlsoap.org/soap/envelope/\"><e:Body><e:Fault>"
                         "<faultcode>e:Server</faultcode><faultstring>db down</faultstring></e:Fault></e:Body>"
                         "</e:Envelope>";
-                assert(soap_xml_parse(foreign, strlen(foreign), NULL, &doc, &type, NULL, 0) == 0);
-                assert(soap_fault_read(doc, &type, detail, sizeof(detail)));
-                assert(streq(type, "provider_error") && streq(detail, "db down"));
+                assert(soap_xml_parse(foreign, strlen(foreign), NULL, &doc, NULL) == 0);
+                assert(soap_fault_read(doc, &why));
+                assert(streq(problem_name(why.type), "provider_error") && streq(why.detail, "db down"));
                 xmlFreeDoc(doc);
         }
 }
@@ -353,8 +342,7 @@ static void test_schemas_and_response(void)
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
         _cleanup_free_ char *root = test_path(source_root, "schemas"), *out = NULL, *again = NULL, *err = NULL;
         const XsdSchema *req_xsd = NULL, *resp_xsd = NULL;
-        const char *type = NULL;
-        char detail[320];
+        Problem why = {};
         size_t n = 0;
         xmlDoc *doc = NULL;
 
@@ -386,24 +374,23 @@ static void test_schemas_and_response(void)
                 test_rm_rf(tmp);
         }
 
-        assert(parse(citizen, &r, &type, detail) == 0);
-        assert(soap_request_validate(r, req_xsd, &type, detail, sizeof(detail)) == 0);
-        assert(soap_request_validate(r, NULL, &type, detail, sizeof(detail)) == 0);
-        assert(soap_request_validate(r, resp_xsd, &type, detail, sizeof(detail)) == SOAP_E_REFUSED);
-        assert(streq(type, "request_invalid") && strstr(detail, "schema"));
+        assert(parse(citizen, &r, &why) == 0);
+        assert(soap_request_validate(r, req_xsd, &why) == 0);
+        assert(soap_request_validate(r, NULL, &why) == 0);
+        assert(soap_request_validate(r, resp_xsd, &why) == SOAP_E_REFUSED);
+        assert(streq(problem_name(why.type), "request_invalid") && strstr(why.detail, "schema"));
 
         /* a valid answer: enveloped with the echoed header and the request hash */
         assert(soap_response_build(r, citizen_payload, strlen(citizen_payload),
-                                   &(SoapResponseOptions){ .schema = resp_xsd }, &out, &n, &type, detail,
-                                   sizeof(detail)) == 0);
+                                   &(SoapResponseOptions){ .schema = resp_xsd }, &out, &n, &why) == 0);
         assert(n == strlen(out));
         assert(strstr(out, "<xroad:id>4894e35d-bf0f-44a6-867a-8e51f1daa7e0</xroad:id>"));
         assert(strstr(out, "<xroad:userId>VN-officer-17</xroad:userId>"));
         assert(strstr(out, "<xroad:requestHash algorithmId=\"http://www.w3.org/2001/04/xmlenc#sha256\">"));
         assert(strstr(out, "Nguyễn Văn An"));
         assert(!strstr(out, "Signature"));
-        assert(soap_xml_parse(out, n, NULL, &doc, &type, NULL, 0) == 0);
-        assert(!soap_fault_read(doc, &type, detail, sizeof(detail)));
+        assert(soap_xml_parse(out, n, NULL, &doc, NULL) == 0);
+        assert(!soap_fault_read(doc, &why));
         assert(soap_envelope_payload(doc, &again, &n) == 0);
         assert(strstr(again, "<pop:full_name>Nguyễn Văn An</pop:full_name>"));
         xmlFreeDoc(doc);
@@ -419,17 +406,17 @@ static void test_schemas_and_response(void)
                         "",
                 };
                 for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                        type = NULL;
+                        why = (Problem){};
                         assert(soap_response_build(r, bad[i], strlen(bad[i]),
-                                                   &(SoapResponseOptions){ .schema = resp_xsd }, &out, &n, &type,
-                                                   detail, sizeof(detail)) == SOAP_E_REFUSED);
-                        assert(streq(type, "response_invalid"));
-                        assert(!strstr(detail, "001090000001"));
+                                                   &(SoapResponseOptions){ .schema = resp_xsd }, &out, &n,
+                                                   &why) == SOAP_E_REFUSED);
+                        assert(streq(problem_name(why.type), "response_invalid"));
+                        assert(!strstr(why.detail, "001090000001"));
                 }
                 assert(soap_response_build(r, citizen_payload, strlen(citizen_payload),
                                            &(SoapResponseOptions){ .limits = &(SoapLimits){ .max_size = 100 } }, &out,
-                                           &n, &type, detail, sizeof(detail)) == SOAP_E_REFUSED);
-                assert(strstr(detail, "size limit"));
+                                           &n, &why) == SOAP_E_REFUSED);
+                assert(strstr(why.detail, "size limit"));
         }
 }
 
@@ -437,14 +424,13 @@ static void test_wrap(void)
 {
         _cleanup_free_ char *env = NULL;
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
-        const char *type;
-        char detail[320];
+        Problem why = {};
         size_t n;
 
         assert(soap_envelope_wrap("<t:getTaxStatus xmlns:t=\"urn:t\"/>", 33, NULL, "VN/GOV/BYT/health-services",
                                   "VN/GOV/BTC/tax/tax-status", "id-1", "officer", NULL, "001090000001", "p-1", &env,
                                   &n) == 0);
-        assert(soap_request_parse(env, n, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
+        assert(soap_request_parse(env, n, NULL, &r, NULL, &why) == 0);
         assert(streq(r->client, "VN/GOV/BYT/health-services") && streq(r->service, "VN/GOV/BTC/tax/tax-status"));
         assert(streq(r->id, "id-1") && streq(r->user_id, "officer") && streq(r->issue, ""));
         assert(streq(r->subject, "001090000001") && streq(r->purpose, "p-1"));
@@ -464,9 +450,8 @@ static void *parse_worker(void *arg)
 {
         for (int i = 0; i < 300; i++) {
                 SoapRequest *r = NULL;
-                const char *type;
-                char detail[320];
-                assert(soap_request_parse(citizen, citizen_size, NULL, &r, NULL, &type, detail, sizeof(detail)) == 0);
+                Problem why = {};
+                assert(soap_request_parse(citizen, citizen_size, NULL, &r, NULL, &why) == 0);
                 soap_request_free(r);
         }
         return NULL;

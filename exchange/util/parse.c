@@ -27,7 +27,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
         uint64_t v;
         int n;
 
-        if (!s)
+        if (!s || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
                 return -EINVAL;
         n = parse_digits(&s, &v);
         if (n == 0 || (n > 0 && *s))

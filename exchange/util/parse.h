@@ -1,15 +1,17 @@
 /* parse.h: the one decimal number parser (configuration, command lines, headers)
  *
- * One meaning everywhere: plain ASCII digits only. No sign, no leading or
- * trailing white space, no base prefix, no empty string; leading zeros are
- * allowed. strtoull() is not used because it accepts all of those.
+ * One meaning everywhere: the canonical decimal form, so that a number has
+ * one spelling (as in the strict base64 of crypto/hash.h): ASCII digits only,
+ * no sign, no white space, no base prefix, no empty string, and no leading
+ * zero ("0" itself is fine, "007" is not). strtoull() is not used because it
+ * accepts all of those.
  */
 #pragma once
 
 #include <stdint.h>
 
 /*
- * parse_u64(): the decimal number `s`, which must lie in [min, max].
+ * parse_u64(): the canonical decimal number `s`, which must lie in [min, max].
  * Return: 0 (*ret set), -EINVAL (not a decimal number), or -ERANGE (a number
  * outside [min, max], overflow included).
  */
@@ -17,7 +19,8 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
 /*
  * parse_digits(): the decimal digits at *s (a prefix), advancing *s past them,
- * for parsers of larger syntaxes ("30s", "4MiB").
+ * for parsers of larger syntaxes ("30s", "4MiB"); leading zeros are the
+ * caller's to refuse.
  * Return: the number of digits read (0: none, *ret = 0), or -ERANGE on overflow.
  */
 int parse_digits(const char **s, uint64_t *ret);

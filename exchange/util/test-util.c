@@ -48,14 +48,14 @@ static void test_parse(void)
         const char *s;
 
         assert(parse_u64("0", 0, 10, &v) == 0 && v == 0);
-        assert(parse_u64("0010", 0, 10, &v) == 0 && v == 10);
+        assert(parse_u64("10", 0, 10, &v) == 0 && v == 10);
         assert(parse_u64("18446744073709551615", 0, UINT64_MAX, &v) == 0 && v == UINT64_MAX);
         v = 7;
         assert(parse_u64("18446744073709551616", 0, UINT64_MAX, &v) == -ERANGE && v == 7);
         assert(parse_u64("11", 0, 10, &v) == -ERANGE);
         assert(parse_u64("4", 5, 10, &v) == -ERANGE);
         /* one meaning: digits only (strtoull would take all of these) */
-        const char *bad[] = { "", " 1", "1 ", "+1", "-1", "0x10", "1e3", "1.0", "\t5", "5\n" };
+        const char *bad[] = { "", " 1", "1 ", "+1", "-1", "0x10", "1e3", "1.0", "\t5", "5\n", "007", "00" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 assert(parse_u64(bad[i], 0, UINT64_MAX, &v) == -EINVAL);
         assert(parse_u64(NULL, 0, 1, &v) == -EINVAL);

@@ -23,7 +23,7 @@
 
 #include <jansson.h>
 
-#include "consent/consent-api.h"
+#include "api/consent-api.h"
 #include "crypto/pseudonym.h"
 #include "log/exlog.h"
 #include "util/macro.h"

@@ -60,12 +60,12 @@ int main(int argc, char **argv)
                 "<pop:id>001090000001</pop:id><pop:full_name>Nguyễn Văn An</pop:full_name>"
                 "<pop:birth_date>1990-08-06</pop:birth_date><pop:sex>male</pop:sex></pop:citizen>";
         unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 2000;
-        char *req, *key, *cert, *ca, *out = NULL, detail[320];
+        char *req, *key, *cert, *ca, *out = NULL;
         size_t req_n, key_n, cert_n, ca_n, out_n = 0;
         SoapRequest *r = NULL;
         SoapSigner *s = NULL;
         SoapTrust *t = NULL;
-        const char *type;
+        Problem why = {};
         double w, c;
 
         if (!fixtures || !*fixtures) {
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         cert = slurp(fixtures, "pki/node.crt", &cert_n);
         ca = slurp(fixtures, "pki/ca.crt", &ca_n);
         if (soap_signer_new(&s, key, key_n, cert, cert_n) < 0 || soap_trust_new(&t, ca, ca_n) < 0 ||
-            soap_request_parse(req, req_n, NULL, &r, NULL, &type, detail, sizeof(detail)) != 0)
+            soap_request_parse(req, req_n, NULL, &r, NULL, &why) != 0)
                 return 1;
 
         w = now(CLOCK_MONOTONIC);
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
                 free(out);
                 out = NULL;
                 if (soap_response_build(r, payload, strlen(payload), &(SoapResponseOptions){ .signer = s }, &out,
-                                        &out_n, &type, detail, sizeof(detail)) != 0)
+                                        &out_n, &why) != 0)
                         return 1;
         }
         report("build+sign (ES256)", n, now(CLOCK_MONOTONIC) - w, now(CLOCK_PROCESS_CPUTIME_ID) - c);
@@ -100,8 +100,8 @@ int main(int argc, char **argv)
         c = now(CLOCK_PROCESS_CPUTIME_ID);
         for (unsigned i = 0; i < n; i++) {
                 SoapRequest *v = NULL;
-                if (soap_request_parse(req, req_n, NULL, &v, NULL, &type, detail, sizeof(detail)) != 0 ||
-                    soap_request_verify(v, t, NULL, &type, detail, sizeof(detail)) != 0)
+                if (soap_request_parse(req, req_n, NULL, &v, NULL, &why) != 0 ||
+                    soap_request_verify(v, t, NULL, &why) != 0)
                         return 1;
                 soap_request_free(v);
         }
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
         c = now(CLOCK_PROCESS_CPUTIME_ID);
         for (unsigned i = 0; i < n; i++) {
                 SoapRequest *v = NULL;
-                if (soap_request_parse(req, req_n, NULL, &v, NULL, &type, detail, sizeof(detail)) != 0)
+                if (soap_request_parse(req, req_n, NULL, &v, NULL, &why) != 0)
                         return 1;
                 soap_request_free(v);
         }

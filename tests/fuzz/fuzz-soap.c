@@ -37,27 +37,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         SoapTrust *t = trust();
         SoapLimits l = { .max_size = 256 * 1024, .max_depth = 24, .max_nodes = 4000, .max_text = 16 * 1024 };
         SoapRequest *r = NULL, *partial = NULL;
-        const char *type = NULL;
-        char detail[320], *out = NULL;
+        Problem why = {};
+        char *out = NULL;
         size_t out_size = 0;
         int k;
 
-        k = soap_request_parse((const char *)data, size, &l, &r, &partial, &type, detail, sizeof(detail));
+        k = soap_request_parse((const char *)data, size, &l, &r, &partial, &why);
         if (k == 0) {
                 if (r->signed_request) {
                         SoapSignerInfo info;
-                        if (soap_request_verify(r, t, &info, &type, detail, sizeof(detail)) == 0)
+                        if (soap_request_verify(r, t, &info, &why) == 0)
                                 abort(); /* nothing outside the fuzz CA's key can verify */
                 }
                 /* echo the payload as an answer, unsigned */
                 if (soap_response_build(r, r->payload_xml, r->payload_size, &(SoapResponseOptions){ .limits = &l },
-                                        &out, &out_size, &type, detail, sizeof(detail)) == 0)
+                                        &out, &out_size, &why) == 0)
                         free(out);
                 out = NULL;
         } else if (k == SOAP_E_REFUSED) {
-                if (!type)
-                        abort();
-                if (soap_fault_build(type, detail, partial ? partial->id : NULL, partial, &out, &out_size) == 0)
+                if (why.type == PROBLEM_NONE)
+                        abort(); /* a refusal always says which type */
+                if (soap_fault_build(why.type, why.detail, partial ? partial->id : NULL, partial, &out, &out_size) == 0)
                         free(out);
         }
         soap_request_free(r);

@@ -1,6 +1,7 @@
 /* node.h: what every part of a running node shares (registry, broker, log, keys, counters)
  *
- * The daemon creates one Node and hands it to the front door. Everything in
+ * The daemon creates one Node (daemon/daemon.c) and hands it to the front
+ * door, which runs exchanges on it (node/exchange.h). Everything in
  * it is either immutable after start or thread-safe: the registry pointer
  * is swapped whole under a mutex (readers take a reference), the broker and
  * the log are reached through their mailboxes, counters are atomics.
@@ -12,8 +13,10 @@
 
 #include "bus/broker.h"
 #include "crypto/pseudonym.h"
+#include "consent/consent.h"
 #include "crypto/signer.h"
 #include "log/exlog.h"
+#include "soap/soap-dsig.h"
 #include "registry.h"
 
 typedef struct NodeCounters {
@@ -34,10 +37,10 @@ typedef struct Node {
         ExchangeLog *log;
         const Signer *signer;
         const PseudonymKey *pseudonyms;
-        struct ConsentStore *consents;        /* consent records (exchange/consent), or NULL */
-        const struct SoapSigner *soap_signer; /* signs SOAP answers (node key and certificate), or NULL */
-        const struct SoapTrust *soap_trust;   /* CAs trusted for signed SOAP requests, or NULL */
-        const char *log_vkey;                 /* the checkpoints' verifier key (C2SP vkey), or NULL */
+        ConsentStore *consents;        /* consent records (exchange/consent), or NULL */
+        const SoapSigner *soap_signer; /* signs SOAP answers (node key and certificate), or NULL */
+        const SoapTrust *soap_trust;   /* CAs trusted for signed SOAP requests, or NULL */
+        const char *log_vkey;          /* the checkpoints' verifier key (C2SP vkey), or NULL */
         NodeCounters counters;
         atomic_uint connections;
 } Node;

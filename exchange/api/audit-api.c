@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/audit-api.h"
+#include "api/audit-api.h"
 #include "audit/audit-verify.h"
 #include "crypto/hash.h"
 #include "crypto/pseudonym.h"
@@ -14,33 +14,12 @@
 #include "log/merkle.h"
 #include "registry.h"
 #include "util/macro.h"
+#include "util/parse.h"
 #include "util/time-util.h"
 
-const Endpoint audit_endpoint = {
-        .prefix = "/audit/",
-        .handler = audit_api_handle,
-};
-
-static inline void reader_closep(ExlogReader **r)
+static const AuditApi *api(const EndpointRequest *req)
 {
-        if (*r)
-                exlog_reader_close(*r);
-}
-
-/* Decimal, no sign, no leading zeros, at most 19 digits. */
-static bool parse_u64(const char *s, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        if (isempty(s) || strlen(s) > 19 || (s[0] == '0' && s[1]))
-                return false;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return false;
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
-        *ret = v;
-        return true;
+        return req->userdata;
 }
 
 /* The time of entry `seq` in microseconds. Return: 0, -EBADMSG (damaged), -errno. */
@@ -184,8 +163,9 @@ static int param(const EndpointRequest *req, const char *name, char **ret, Endpo
         if (v && (strlen(v) > AUDIT_API_PARAM_MAX || !*v)) {
                 free(v);
                 *bad = true;
-                return endpoint_problem(resp, "bad_request", "the parameter \"%s\" is empty or longer than %d bytes",
-                                        name, AUDIT_API_PARAM_MAX);
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                        "the parameter \"%s\" is empty or longer than %d bytes", name,
+                                        AUDIT_API_PARAM_MAX);
         }
         *ret = v;
         return 0;
@@ -217,21 +197,21 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                 if (bad)
                         return 0;
         }
-        if (status && (!parse_u64(status, &q.status) || q.status < 100 || q.status > 599))
-                return endpoint_problem(resp, "bad_request", "status must be an HTTP status code (100-599)");
+        if (status && parse_u64(status, 100, 599, &q.status) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "status must be an HTTP status code (100-599)");
         q.has_status = status != NULL;
         if (decision && !streq(decision, "allow") && !streq(decision, "deny"))
-                return endpoint_problem(resp, "bad_request", "decision must be \"allow\" or \"deny\"");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "decision must be \"allow\" or \"deny\"");
         q.decision = decision;
         if (raw && !streq(raw, "1") && !streq(raw, "0"))
-                return endpoint_problem(resp, "bad_request", "raw must be 0 or 1");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "raw must be 0 or 1");
         q.raw = raw && streq(raw, "1");
         q.client = client;
         q.service = service;
-        if (cursor && !parse_u64(cursor, &start))
-                return endpoint_problem(resp, "bad_request", "cursor must be a sequence number");
-        if (limit_s && (!parse_u64(limit_s, &limit) || limit < 1 || limit > AUDIT_API_LIMIT_MAX))
-                return endpoint_problem(resp, "bad_request", "limit must be a number from 1 to %d",
+        if (cursor && parse_u64(cursor, 0, UINT64_MAX, &start) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "cursor must be a sequence number");
+        if (limit_s && parse_u64(limit_s, 1, AUDIT_API_LIMIT_MAX, &limit) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "limit must be a number from 1 to %d",
                                         AUDIT_API_LIMIT_MAX);
 
         k = exlog_reader_size(r, &size);
@@ -241,7 +221,7 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
         if (from) {
                 uint64_t t;
                 if (parse_rfc3339(from, &t) < 0)
-                        return endpoint_problem(resp, "bad_request", "from must be an RFC 3339 time");
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "from must be an RFC 3339 time");
                 k = seq_at_time(r, size, t, &lo);
                 if (k < 0)
                         return k;
@@ -249,7 +229,7 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
         if (to) {
                 uint64_t t;
                 if (parse_rfc3339(to, &t) < 0)
-                        return endpoint_problem(resp, "bad_request", "to must be an RFC 3339 time");
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "to must be an RFC 3339 time");
                 k = seq_at_time(r, size, t, &hi);
                 if (k < 0)
                         return k;
@@ -283,11 +263,11 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                 size_t got;
                 bool overflow = false;
 
-                if (!req->node->pseudonyms) {
+                if (!api(req)->pseudonyms) {
                         fclose(out);
-                        return endpoint_problem(resp, "internal_error", "subject search is not configured");
+                        return endpoint_problem(resp, PROBLEM_INTERNAL_ERROR, "subject search is not configured");
                 }
-                k = pseudonym_compute(req->node->pseudonyms, subject, strlen(subject), hex);
+                k = pseudonym_compute(api(req)->pseudonyms, subject, strlen(subject), hex);
                 if (k < 0 || hex_decode(hex, pseud, sizeof(pseud)) < 0) {
                         fclose(out);
                         return k < 0 ? k : -EINVAL;
@@ -314,7 +294,7 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                         before = chunk[got - 1];
                         if (walked > AUDIT_API_SUBJECT_WALK_MAX) {
                                 fclose(out);
-                                return endpoint_problem(resp, "bad_request",
+                                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
                                                         "this subject has too many entries in the range to page "
                                                         "through; narrow it with from and to");
                         }
@@ -356,31 +336,31 @@ static int handle_entry(const EndpointRequest *req, ExlogReader *r, const char *
         json_t *j;
         int k;
 
-        if (!parse_u64(seq_s, &seq))
-                return endpoint_problem(resp, "not_found", "no such resource; entries are /audit/entries/SEQ");
+        if (parse_u64(seq_s, 0, UINT64_MAX, &seq) < 0)
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such resource; entries are /audit/entries/SEQ");
         bool bad = false;
 
         param(req, "tree_size", &ts, resp, &bad);
         if (bad)
                 return 0;
-        if (ts && (!parse_u64(ts, &want) || want == 0))
-                return endpoint_problem(resp, "bad_request", "tree_size must be a positive number");
+        if (ts && parse_u64(ts, 1, UINT64_MAX, &want) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "tree_size must be a positive number");
         k = exlog_reader_get(r, seq, &e, &size);
         if (k == -ENOENT)
-                return endpoint_problem(resp, "not_found", "the log has no entry %" PRIu64, seq);
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "the log has no entry %" PRIu64, seq);
         if (k < 0)
                 return k;
         k = exlog_reader_checkpoint(r, want, &note, &csize);
         if (want && (k == -ENOENT || (k == 0 && csize != want)))
-                return endpoint_problem(resp, "not_found", "no checkpoint of tree size %" PRIu64, want);
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no checkpoint of tree size %" PRIu64, want);
         if (k == -ENOENT)
-                return endpoint_problem(resp, "not_found",
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND,
                                         "no checkpoint covers entry %" PRIu64 " yet; retry after the next checkpoint",
                                         seq);
         if (k < 0)
                 return k;
         if (csize <= seq)
-                return endpoint_problem(resp, "not_found",
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND,
                                         "no checkpoint covers entry %" PRIu64 " yet; retry after the next checkpoint",
                                         seq);
         k = exlog_reader_inclusion_proof(r, seq, csize, path, &plen);
@@ -409,17 +389,17 @@ static int handle_consistency(const EndpointRequest *req, ExlogReader *r, Endpoi
                 param(req, "to", &to_s, resp, &bad);
         if (bad)
                 return 0;
-        if (!from_s || !to_s || !parse_u64(from_s, &from) || !parse_u64(to_s, &to))
-                return endpoint_problem(resp, "bad_request", "from and to must be tree sizes");
+        if (!from_s || !to_s || parse_u64(from_s, 0, UINT64_MAX, &from) < 0 || parse_u64(to_s, 0, UINT64_MAX, &to) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "from and to must be tree sizes");
         k = exlog_reader_size(r, &size);
         if (k < 0)
                 return k;
         if (from == 0 || from > to || to > size)
-                return endpoint_problem(resp, "bad_request",
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
                                         "want 1 <= from <= to <= %" PRIu64 " (the log's current size)", size);
         k = exlog_reader_consistency_proof(r, from, to, path, &plen);
         if (k > 0)
-                return endpoint_problem(resp, "bad_request", "%s", merkle_strerror(k));
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "%s", merkle_strerror(k));
         if (k < 0)
                 return k;
         return respond_json(resp, json_pack("{s:I,s:I,s:o}", "from", (json_int_t)from, "to", (json_int_t)to, "proof",
@@ -436,14 +416,14 @@ static int handle_checkpoint(const EndpointRequest *req, ExlogReader *r, Endpoin
         param(req, "size", &size_s, resp, &bad);
         if (bad)
                 return 0;
-        if (size_s && !parse_u64(size_s, &size))
-                return endpoint_problem(resp, "bad_request", "size must be a tree size");
+        if (size_s && parse_u64(size_s, 0, UINT64_MAX, &size) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "size must be a tree size");
         k = exlog_reader_checkpoint(r, size, &note, &csize);
         if (k == -ENOENT) {
                 if (size)
-                        return endpoint_problem(resp, "not_found", "no checkpoint covers %" PRIu64 " entries yet",
+                        return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no checkpoint covers %" PRIu64 " entries yet",
                                                 size);
-                return endpoint_problem(resp, "not_found", "no checkpoint yet; retry after the next checkpoint");
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no checkpoint yet; retry after the next checkpoint");
         }
         if (k < 0)
                 return k;
@@ -457,11 +437,11 @@ static int handle_checkpoint(const EndpointRequest *req, ExlogReader *r, Endpoin
 /* GET /audit/key: the checkpoint verifier key (C2SP vkey), for auditors who did not get it out of band. */
 static int handle_key(const EndpointRequest *req, EndpointResponse *resp)
 {
-        if (!req->node->log_vkey)
-                return endpoint_problem(resp, "not_found", "this node does not sign checkpoints");
+        if (!api(req)->log_vkey)
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "this node does not sign checkpoints");
         resp->status = 200;
         snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; charset=utf-8");
-        if (asprintf(&resp->body, "%s\n", req->node->log_vkey) < 0) {
+        if (asprintf(&resp->body, "%s\n", api(req)->log_vkey) < 0) {
                 resp->body = NULL;
                 return -ENOMEM;
         }
@@ -471,25 +451,25 @@ static int handle_key(const EndpointRequest *req, EndpointResponse *resp)
 
 int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
 {
-        _cleanup_(reader_closep) ExlogReader *r = NULL;
+        _cleanup_(exlog_reader_closep) ExlogReader *r = NULL;
         const char *p;
         int k;
 
         if (!req->client)
-                return endpoint_problem(resp, "client_unknown",
+                return endpoint_problem(resp, PROBLEM_CLIENT_UNKNOWN,
                                         "the auditor API needs a client certificate of a registered auditor");
         if (!(req->client->roles & REGISTRY_ROLE_AUDITOR))
-                return endpoint_problem(resp, "access_denied", "\"%s\" is not registered as an auditor",
+                return endpoint_problem(resp, PROBLEM_ACCESS_DENIED, "\"%s\" is not registered as an auditor",
                                         req->client->id);
         if (!streq(req->method, "GET"))
-                return endpoint_problem(resp, "method_not_allowed", "the auditor API is read-only: use GET");
-        if (!req->node || !req->node->log)
+                return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "the auditor API is read-only: use GET");
+        if (!api(req)->log)
                 return -ENODEV;
-        k = exlog_reader_new(&r, req->node->log);
+        k = exlog_reader_new(&r, api(req)->log);
         if (k < 0)
                 return k;
 
-        p = req->path + strlen("/audit/");
+        p = req->path + strlen(AUDIT_API_PREFIX);
         if (streq(p, "entries"))
                 return handle_query(req, r, resp);
         if (strneq(p, "entries/", 8))
@@ -500,7 +480,7 @@ int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
                 return handle_checkpoint(req, r, resp);
         if (streq(p, "key"))
                 return handle_key(req, resp);
-        return endpoint_problem(resp, "not_found",
+        return endpoint_problem(resp, PROBLEM_NOT_FOUND,
                                 "no such resource; the auditor API has /audit/entries, /audit/entries/SEQ, "
                                 "/audit/consistency, /audit/checkpoint and /audit/key");
 }

@@ -18,18 +18,27 @@
  */
 #pragma once
 
-#include "http/endpoint.h"
+#include "consent/consent.h"
+#include "crypto/pseudonym.h"
+#include "log/exlog.h"
+#include "node/endpoint.h"
+
+#define CONSENT_API_PREFIX "/consent/"
 
 #define CONSENT_API_BODY_MAX (64U * 1024U)
 #define CONSENT_API_ACCESSES_DEFAULT 50
 #define CONSENT_API_ACCESSES_MAX 500
 #define CONSENT_API_CONSENTS_DEFAULT 100
 
-/* consent_api_handle(): the EndpointHandler. Return: 0 (resp filled) or -errno. */
-int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp);
+/* What the API works on: the endpoint's userdata (borrowed; must outlive the endpoint). */
+typedef struct ConsentApi {
+        ConsentStore *consents;
+        const PseudonymKey *pseudonyms; /* personal ids in paths and bodies become pseudonyms */
+        ExchangeLog *log;               /* the access history reads its subject index */
+} ConsentApi;
 
-/* The table entry for endpoints.c. */
-extern const Endpoint consent_endpoint;
+/* consent_api_handle(): the EndpointHandler; req->userdata is a ConsentApi. Return: 0 (resp filled) or -errno. */
+int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp);
 
 /*
  * consent_api_accesses(): the access-history page as the API answers it,

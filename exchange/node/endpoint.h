@@ -1,14 +1,16 @@
-/* endpoint.h: the node's other HTTPS APIs (auditors, consent authority) behind the front door
+/* endpoint.h: the node's other HTTPS APIs (auditors, consent authority) as plug-ins of the front door
  *
  * The front door terminates TLS, identifies the client certificate against
  * the current registry and hands requests whose path starts with an
- * endpoint's prefix to that endpoint's handler, on the worker thread. A
- * handler is synchronous and must be bounded: it may read LMDB (read-only
- * transactions), and may briefly write (rare administrative operations such
- * as recording a consent); it must never wait on the network.
+ * endpoint's prefix to that endpoint's handler, on the worker thread. The
+ * daemon builds the table (prefix, handler, userdata); a plug-in knows only
+ * its own userdata, never the Node.
  *
- * Each handler checks the role it requires (registry.h REGISTRY_ROLE_*) and
- * answers either a body or a problem type (exchange/policy/problem.c).
+ * A handler is synchronous and must be bounded: it may read LMDB (read-only
+ * transactions), and may briefly write (rare administrative operations such
+ * as recording a consent); it must never wait on the network. Each handler
+ * checks the role it requires (registry.h REGISTRY_ROLE_*) and answers either
+ * a body or a problem type (policy/problem.h).
  */
 #pragma once
 
@@ -17,10 +19,11 @@
 
 #include <jansson.h>
 
-#include "http/node.h"
+#include "policy/problem.h"
+#include "registry.h"
 
 typedef struct EndpointRequest {
-        Node *node;
+        void *userdata;                  /* the endpoint's own (Endpoint.userdata) */
         const Registry *registry;        /* the registry the request is decided under */
         const RegistrySubsystem *client; /* identified by a trusted client certificate, or NULL */
         const char *method;              /* "GET", "POST", ... */
@@ -36,7 +39,7 @@ typedef struct EndpointResponse {
         char content_type[64]; /* default application/json */
         char *body;            /* malloc'd; the front door frees it */
         size_t body_size;
-        const char *problem; /* set instead of a body: a problem type */
+        ProblemType problem; /* set instead of a body: the refusal */
         char detail[320];
 } EndpointResponse;
 
@@ -46,15 +49,12 @@ typedef int (*EndpointHandler)(const EndpointRequest *req, EndpointResponse *res
 typedef struct Endpoint {
         const char *prefix; /* "/audit/" */
         EndpointHandler handler;
+        void *userdata; /* handed to every call as req->userdata */
 } Endpoint;
 
 /* endpoint_problem(): fill resp with a problem type and a detail; returns 0 for `return endpoint_problem(...)`. */
-int endpoint_problem(EndpointResponse *resp, const char *type, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+int endpoint_problem(EndpointResponse *resp, ProblemType type, const char *fmt, ...) _printf_(3, 4);
 /* endpoint_json(): take `j` (a reference is consumed), dump it as the body with `status`. Return: 0 or -ENOMEM. */
 int endpoint_json(EndpointResponse *resp, int status, json_t *j);
 /* endpoint_query_param(): the decoded value of `name` in `query` (malloc'd) or NULL. */
 char *endpoint_query_param(const char *query, const char *name);
-
-/* The endpoints this node serves (NULL-terminated), defined by the modules that own them. */
-extern const Endpoint *const node_endpoints[];

@@ -5,59 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consent/consent-api.h"
+#include "api/consent-api.h"
 #include "consent/consent.h"
 #include "crypto/hash.h"
 #include "log/exlog.h"
 #include "policy/policy.h"
+#include "util/parse.h"
+#include "util/strv.h"
 #include "util/time-util.h"
 
-#define PREFIX "/consent/"
+#define PREFIX CONSENT_API_PREFIX
 #define CONSENTS "/consent/consents"
 #define SUBJECTS "/consent/subjects/"
 
-const Endpoint consent_endpoint = {
-        .prefix = PREFIX,
-        .handler = consent_api_handle,
-};
-
-static void exlog_reader_closep(ExlogReader **r)
+static const ConsentApi *api(const EndpointRequest *req)
 {
-        if (*r)
-                exlog_reader_close(*r);
-}
-
-static void strv_freep(char ***l)
-{
-        if (*l)
-                for (char **p = *l; *p; p++)
-                        free(*p);
-        free(*l);
-}
-
-/* Decimal without sign or leading zeros, within [min, max]. */
-static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        if (isempty(s) || strlen(s) > 19 || (s[0] == '0' && s[1]))
-                return false;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return false;
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
-        if (v < min || v > max)
-                return false;
-        *ret = v;
-        return true;
+        return req->userdata;
 }
 
 static int subject_pseudonym(const EndpointRequest *req, const char *id, char out[PSEUDONYM_HEX_LEN + 1])
 {
-        if (!req->node->pseudonyms)
+        if (!api(req)->pseudonyms)
                 return -ENOKEY;
-        return pseudonym_compute(req->node->pseudonyms, id, strlen(id), out);
+        return pseudonym_compute(api(req)->pseudonyms, id, strlen(id), out);
 }
 
 static int answer_record(EndpointResponse *resp, int status, const ConsentRecord *rec)
@@ -78,7 +48,7 @@ static int body_strv(EndpointResponse *resp, json_t *a, const char *what, char *
                 return *ret ? 0 : -ENOMEM;
         }
         if (!json_is_array(a) || json_array_size(a) > CONSENT_MAX_SCOPE) {
-                endpoint_problem(resp, "bad_request", "\"%s\" must be an array of at most %d strings", what,
+                endpoint_problem(resp, PROBLEM_BAD_REQUEST, "\"%s\" must be an array of at most %d strings", what,
                                  CONSENT_MAX_SCOPE);
                 return 1;
         }
@@ -88,7 +58,8 @@ static int body_strv(EndpointResponse *resp, json_t *a, const char *what, char *
         json_array_foreach(a, i, v) {
                 if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > CONSENT_MAX_NAME) {
                         strv_freep(&l);
-                        endpoint_problem(resp, "bad_request", "\"%s\" must be an array of non-empty strings", what);
+                        endpoint_problem(resp, PROBLEM_BAD_REQUEST, "\"%s\" must be an array of non-empty strings",
+                                         what);
                         return 1;
                 }
                 if (!(l[i] = strdup(json_string_value(v)))) {
@@ -119,8 +90,8 @@ static int body_time(EndpointResponse *resp, json_t *body, const char *key, bool
         if (!v && !required)
                 return 0;
         if (!json_is_string(v) || parse_rfc3339(json_string_value(v), ret) < 0) {
-                endpoint_problem(resp, "bad_request", "\"%s\" must be an RFC 3339 time, e.g. 2026-12-31T23:59:59Z",
-                                 key);
+                endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                 "\"%s\" must be an RFC 3339 time, e.g. 2026-12-31T23:59:59Z", key);
                 return 1;
         }
         return 0;
@@ -141,28 +112,30 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
         int r;
 
         if (req->body_size > CONSENT_API_BODY_MAX)
-                return endpoint_problem(resp, "payload_too_large", "a consent is at most %u bytes",
+                return endpoint_problem(resp, PROBLEM_PAYLOAD_TOO_LARGE, "a consent is at most %u bytes",
                                         CONSENT_API_BODY_MAX);
         body = json_loadb((const char *)req->body, req->body_size, JSON_REJECT_DUPLICATES, &err);
         if (!json_is_object(body))
-                return endpoint_problem(resp, "bad_request", "the body must be a JSON object");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "the body must be a JSON object");
         json_object_foreach(body, key, v) {
                 bool ok = false;
                 for (size_t i = 0; i < ELEMENTSOF(known); i++)
                         ok = ok || streq(key, known[i]);
                 if (!ok)
-                        return endpoint_problem(resp, "bad_request", "unknown member \"%.64s\"", key);
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "unknown member \"%.64s\"", key);
         }
         subject = json_string_value(json_object_get(body, "subject"));
         grantee = json_string_value(json_object_get(body, "grantee"));
         purpose = json_string_value(json_object_get(body, "purpose"));
         if (!subject || !policy_valid_subject(subject))
-                return endpoint_problem(resp, "bad_request", "\"subject\" must be a personal id ([0-9A-Za-z-], 1..64)");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                        "\"subject\" must be a personal id ([0-9A-Za-z-], 1..64)");
         if (!grantee ||
             (!registry_subsystem_lookup(req->registry, grantee) && !registry_member_lookup(req->registry, grantee)))
-                return endpoint_problem(resp, "bad_request", "\"grantee\" must be a registered subsystem or member id");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                        "\"grantee\" must be a registered subsystem or member id");
         if (!purpose || !registry_purpose_lookup(req->registry, purpose))
-                return endpoint_problem(resp, "bad_request", "\"purpose\" must be a registered purpose code");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "\"purpose\" must be a registered purpose code");
         r = body_strv(resp, json_object_get(body, "services"), "services", &services);
         if (r != 0)
                 return r < 0 ? r : 0;
@@ -170,33 +143,36 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
         if (r != 0)
                 return r < 0 ? r : 0;
         if (!services[0] && !categories[0])
-                return endpoint_problem(resp, "bad_request", "name at least one of \"services\" and \"categories\"");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                        "name at least one of \"services\" and \"categories\"");
         for (char **s = services; *s; s++)
                 if (!registry_service_lookup(req->registry, *s))
-                        return endpoint_problem(resp, "bad_request", "no service \"%.200s\" in the registry", *s);
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "no service \"%.200s\" in the registry", *s);
         for (char **c = categories; *c; c++)
                 if (!category_known(req->registry, *c))
-                        return endpoint_problem(resp, "bad_request", "no service has the category \"%.200s\"", *c);
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "no service has the category \"%.200s\"",
+                                                *c);
         if ((r = body_time(resp, body, "valid_from", false, &valid_from)) != 0 ||
             (r = body_time(resp, body, "expires", true, &expires)) != 0)
                 return 0;
         if (expires <= valid_from || expires <= now)
-                return endpoint_problem(resp, "bad_request", "\"expires\" must be later than \"valid_from\" and now");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                        "\"expires\" must be later than \"valid_from\" and now");
         if (expires - valid_from > CONSENT_MAX_VALIDITY_USEC)
-                return endpoint_problem(resp, "bad_request", "a consent is valid for at most ten years");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "a consent is valid for at most ten years");
         v = json_object_get(body, "max_uses");
         if (v && !json_is_null(v)) {
                 if (!json_is_integer(v) || json_integer_value(v) < 1 ||
                     json_integer_value(v) > (json_int_t)CONSENT_MAX_USES)
-                        return endpoint_problem(resp, "bad_request", "\"max_uses\" must be an integer from 1 to %u",
-                                                CONSENT_MAX_USES);
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                                "\"max_uses\" must be an integer from 1 to %u", CONSENT_MAX_USES);
                 max_uses = (uint64_t)json_integer_value(v);
         }
         r = subject_pseudonym(req, subject, pseudonym);
         if (r < 0)
                 return r;
 
-        r = consent_create(req->node->consents,
+        r = consent_create(api(req)->consents,
                            &(ConsentRecord){ .subject = pseudonym,
                                              .grantee = (char *)grantee,
                                              .services = services,
@@ -208,10 +184,10 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
                                              .max_uses = max_uses },
                            now, &rec);
         if (r == -E2BIG)
-                return endpoint_problem(resp, "bad_request", "this subject already has %d consents",
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "this subject already has %d consents",
                                         CONSENT_MAX_PER_SUBJECT);
         if (r == -EINVAL)
-                return endpoint_problem(resp, "bad_request", "the consent is malformed");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "the consent is malformed");
         if (r < 0)
                 return r;
         r = answer_record(resp, 201, &rec);
@@ -224,9 +200,9 @@ static int api_get(const EndpointRequest *req, EndpointResponse *resp, const cha
         ConsentRecord rec = {};
         int r;
 
-        r = consent_get(req->node->consents, id, &rec);
+        r = consent_get(api(req)->consents, id, &rec);
         if (r == CONSENT_E_UNKNOWN)
-                return endpoint_problem(resp, "not_found", "no consent \"%.160s\"", id);
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no consent \"%.160s\"", id);
         if (r < 0)
                 return r;
         r = answer_record(resp, 200, &rec);
@@ -239,9 +215,9 @@ static int api_revoke(const EndpointRequest *req, EndpointResponse *resp, const 
         ConsentRecord rec = {};
         int r;
 
-        r = consent_revoke(req->node->consents, id, req->client->id, now_usec(CLOCK_REALTIME), &rec);
+        r = consent_revoke(api(req)->consents, id, req->client->id, now_usec(CLOCK_REALTIME), &rec);
         if (r == CONSENT_E_UNKNOWN || r == -EINVAL)
-                return endpoint_problem(resp, "not_found", "no consent \"%.160s\" issued by this authority", id);
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no consent \"%.160s\" issued by this authority", id);
         if (r < 0)
                 return r;
         r = answer_record(resp, 200, &rec);
@@ -260,17 +236,17 @@ static int api_list(const EndpointRequest *req, EndpointResponse *resp, const ch
         size_t n = 0;
         int r;
 
-        if (limit_s && !parse_u64(limit_s, 1, CONSENT_LIST_MAX, &limit))
-                return endpoint_problem(resp, "bad_request", "limit must be from 1 to %d", CONSENT_LIST_MAX);
+        if (limit_s && parse_u64(limit_s, 1, CONSENT_LIST_MAX, &limit) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "limit must be from 1 to %d", CONSENT_LIST_MAX);
         if (cursor && !consent_valid_id(cursor))
-                return endpoint_problem(resp, "bad_request", "cursor must be a consent id");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "cursor must be a consent id");
         r = subject_pseudonym(req, subject, pseudonym);
         if (r < 0)
                 return r;
         recs = calloc(limit, sizeof(ConsentRecord));
         if (!recs)
                 return -ENOMEM;
-        r = consent_list_subject(req->node->consents, pseudonym, cursor, recs, limit, &n);
+        r = consent_list_subject(api(req)->consents, pseudonym, cursor, recs, limit, &n);
         if (r < 0)
                 return r;
         out = json_object();
@@ -365,16 +341,17 @@ static int api_accesses(const EndpointRequest *req, EndpointResponse *resp, cons
         json_t *out = NULL;
         int r;
 
-        if (limit_s && !parse_u64(limit_s, 1, CONSENT_API_ACCESSES_MAX, &limit))
-                return endpoint_problem(resp, "bad_request", "limit must be from 1 to %d", CONSENT_API_ACCESSES_MAX);
-        if (cursor && !parse_u64(cursor, 0, INT64_MAX, &before))
-                return endpoint_problem(resp, "bad_request", "cursor must be a log sequence number");
-        if (!req->node->log)
+        if (limit_s && parse_u64(limit_s, 1, CONSENT_API_ACCESSES_MAX, &limit) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "limit must be from 1 to %d",
+                                        CONSENT_API_ACCESSES_MAX);
+        if (cursor && parse_u64(cursor, 0, INT64_MAX, &before) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "cursor must be a log sequence number");
+        if (!api(req)->log)
                 return -ENOTCONN;
         r = subject_pseudonym(req, subject, pseudonym);
         if (r < 0)
                 return r;
-        r = exlog_reader_new(&reader, req->node->log);
+        r = exlog_reader_new(&reader, api(req)->log);
         if (r < 0)
                 return r;
         r = consent_api_accesses(reader, pseudonym, before, limit, &out);
@@ -390,16 +367,17 @@ int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
         bool get = streq(req->method, "GET"), post = streq(req->method, "POST"), del = streq(req->method, "DELETE");
 
         if (!req->client)
-                return endpoint_problem(resp, "client_unknown",
+                return endpoint_problem(resp, PROBLEM_CLIENT_UNKNOWN,
                                         "the consent API needs a registered client certificate");
         if (!(req->client->roles & REGISTRY_ROLE_CONSENT_AUTHORITY))
-                return endpoint_problem(resp, "access_denied", "'%.200s' is not a consent authority", req->client->id);
-        if (!req->node->consents)
+                return endpoint_problem(resp, PROBLEM_ACCESS_DENIED, "'%.200s' is not a consent authority",
+                                        req->client->id);
+        if (!api(req)->consents)
                 return -ENOTCONN;
 
         if (streq(path, CONSENTS) || streq(path, CONSENTS "/")) {
                 if (!post)
-                        return endpoint_problem(resp, "method_not_allowed", "%s: use POST to create a consent",
+                        return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "%s: use POST to create a consent",
                                                 CONSENTS);
                 return api_create(req, resp);
         }
@@ -411,20 +389,20 @@ int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
                 n = strlen(rest);
                 if (n > 7 && streq(rest + n - 7, "/revoke")) {
                         if (!post)
-                                return endpoint_problem(resp, "method_not_allowed", "use POST to revoke");
+                                return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "use POST to revoke");
                         if (n - 7 >= sizeof(id))
-                                return endpoint_problem(resp, "not_found", "no such consent");
+                                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such consent");
                         memcpy(id, rest, n - 7);
                         id[n - 7] = 0;
                         return api_revoke(req, resp, id);
                 }
                 if (n >= sizeof(id))
-                        return endpoint_problem(resp, "not_found", "no such consent");
+                        return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such consent");
                 if (get)
                         return api_get(req, resp, rest);
                 if (del)
                         return api_revoke(req, resp, rest);
-                return endpoint_problem(resp, "method_not_allowed", "use GET, DELETE or POST .../revoke");
+                return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "use GET, DELETE or POST .../revoke");
         }
         if (strneq(path, SUBJECTS, strlen(SUBJECTS))) {
                 char subject[POLICY_MAX_SUBJECT + 1];
@@ -433,18 +411,18 @@ int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
                 rest = path + strlen(SUBJECTS);
                 slash = strchr(rest, '/');
                 if (!slash || (size_t)(slash - rest) > POLICY_MAX_SUBJECT)
-                        return endpoint_problem(resp, "not_found", "use %s{personal id}/consents or /accesses",
+                        return endpoint_problem(resp, PROBLEM_NOT_FOUND, "use %s{personal id}/consents or /accesses",
                                                 SUBJECTS);
                 memcpy(subject, rest, (size_t)(slash - rest));
                 subject[slash - rest] = 0;
                 if (!policy_valid_subject(subject))
-                        return endpoint_problem(resp, "bad_request", "a personal id is [0-9A-Za-z-], 1..64");
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "a personal id is [0-9A-Za-z-], 1..64");
                 if (!streq(slash, "/consents") && !streq(slash, "/accesses"))
-                        return endpoint_problem(resp, "not_found", "use %s{personal id}/consents or /accesses",
+                        return endpoint_problem(resp, PROBLEM_NOT_FOUND, "use %s{personal id}/consents or /accesses",
                                                 SUBJECTS);
                 if (!get)
-                        return endpoint_problem(resp, "method_not_allowed", "use GET");
+                        return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "use GET");
                 return streq(slash, "/consents") ? api_list(req, resp, subject) : api_accesses(req, resp, subject);
         }
-        return endpoint_problem(resp, "not_found", "no such consent API resource");
+        return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such consent API resource");
 }

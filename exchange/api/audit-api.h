@@ -28,7 +28,11 @@
  */
 #pragma once
 
-#include "http/endpoint.h"
+#include "crypto/pseudonym.h"
+#include "log/exlog.h"
+#include "node/endpoint.h"
+
+#define AUDIT_API_PREFIX "/audit/"
 
 #define AUDIT_API_LIMIT_DEFAULT 100
 #define AUDIT_API_LIMIT_MAX 1000
@@ -39,8 +43,13 @@
 /* longest query parameter value accepted */
 #define AUDIT_API_PARAM_MAX 256
 
-/* audit_api_handle(): the EndpointHandler for "/audit/". Return: 0 (resp filled) or -errno. */
-int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp);
+/* What the API works on: the endpoint's userdata (borrowed; must outlive the endpoint). */
+typedef struct AuditApi {
+        ExchangeLog *log;
+        const PseudonymKey *pseudonyms; /* subject search: the node computes the pseudonym */
+        const char *log_vkey;           /* the checkpoints' verifier key (C2SP vkey), or NULL */
+} AuditApi;
 
-/* The endpoint, for exchange/http/endpoints.c. */
-extern const Endpoint audit_endpoint;
+/* audit_api_handle(): the EndpointHandler for "/audit/"; req->userdata is an AuditApi.
+ * Return: 0 (resp filled) or -errno. */
+int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp);

@@ -1,4 +1,4 @@
-/* endpoint.c: helpers for the node's non-exchange APIs, and their table */
+/* endpoint.c: helpers for the node's non-exchange APIs */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,10 +9,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "http/endpoint.h"
+#include "node/endpoint.h"
 #include "util/macro.h"
 
-int endpoint_problem(EndpointResponse *resp, const char *type, const char *fmt, ...)
+int endpoint_problem(EndpointResponse *resp, ProblemType type, const char *fmt, ...)
 {
         va_list ap;
 

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit/audit-api.h"
+#include "api/audit-api.h"
 #include "audit/audit-verify.h"
 #include "crypto/pseudonym.h"
-#include "test-audit-util.h"
+#include "tests/support/test-audit-util.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
@@ -26,7 +26,7 @@ static unsigned passed;
                 passed++;                                                                        \
         } while (0)
 
-static Node node;
+static AuditApi node; /* the endpoint's userdata, as the daemon builds it */
 static Registry *reg;
 static const RegistrySubsystem *auditor, *client;
 static CheckpointVerifier *verifier;
@@ -49,7 +49,7 @@ static void answer_done(Answer *a)
 
 static Answer call_as(const RegistrySubsystem *who, const char *method, const char *path, const char *query)
 {
-        EndpointRequest req = { .node = &node,
+        EndpointRequest req = { .userdata = &node,
                                 .registry = reg,
                                 .client = who,
                                 .method = method,
@@ -61,7 +61,7 @@ static Answer call_as(const RegistrySubsystem *who, const char *method, const ch
 
         assert(audit_api_handle(&req, &resp) == 0);
         a.status = resp.status;
-        a.problem = resp.problem;
+        a.problem = resp.problem ? problem_name(resp.problem) : NULL;
         memcpy(a.detail, resp.detail, sizeof(a.detail));
         memcpy(a.content_type, resp.content_type, sizeof(a.content_type));
         a.body = resp.body;

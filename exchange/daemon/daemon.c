@@ -1,0 +1,347 @@
+/* daemon.c: node start and stop, in dependency order, and registry reloads */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/audit-api.h"
+#include "api/consent-api.h"
+#include "crypto/pki.h"
+#include "daemon/daemon.h"
+#include "http/frontdoor.h"
+#include "log/checkpoint.h"
+#include "soap/soap-dsig.h"
+#include "soap/soap.h"
+#include "util/ini.h"
+#include "util/log.h"
+#include "util/macro.h"
+
+/* The files a node uses: configured, or the demo PKI's under <state-dir>/pki. */
+typedef struct DaemonPaths {
+        char *cert, *key, *ca, *signing, *pseudonym, *log_key, *log_pub, *log_dir;
+} DaemonPaths;
+
+struct Daemon {
+        const Config *config;
+        DaemonPaths paths;
+        Node node;
+        bool node_lock;
+        Signer *signer;
+        PseudonymKey *pseudonyms;
+        CheckpointSigner *checkpoints;
+        SoapSigner *soap_signer;
+        SoapTrust *soap_trust;
+        char *log_vkey;
+        ConsentApi consent_api;
+        AuditApi audit_api;
+        Endpoint endpoints[2];
+        FrontDoor *frontdoor;
+};
+
+int daemon_load_registry(const Config *c, Registry **ret)
+{
+        _cleanup_free_ char *errors = NULL;
+        const char *name = c->registry ? c->registry : "embedded";
+        int r;
+
+        r = c->registry ? registry_load_dir(ret, c->registry, &errors) : registry_load_embedded(ret, &errors);
+        if (r == REGISTRY_E_INVALID) {
+                fprintf(stderr, "%s", strempty(errors));
+                log_error("Registry \"%s\" is invalid.", name);
+                return -EINVAL;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot load registry \"%s\": %m", name);
+        return 0;
+}
+
+int daemon_test_config(const Config *c)
+{
+        _cleanup_(registry_unrefp) Registry *reg = NULL;
+        const RegistrySubsystem *const *s;
+        const RegistryService *const *v;
+        const RegistryRight *const *rr;
+        const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca, c->signing_key,
+                                c->pseudonym_key,   c->log_key, c->log_public_key };
+        size_t ns, nv, nr;
+        int r = 0;
+
+        if (daemon_load_registry(c, &reg) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (files[i] && access(files[i], R_OK) < 0) {
+                        fprintf(stderr, "%s: cannot read \"%s\": %m\n", strempty(c->path), files[i]);
+                        r = -errno;
+                }
+        if (r < 0)
+                return r;
+        ns = registry_subsystems(reg, &s);
+        nv = registry_services(reg, &v);
+        nr = registry_rights(reg, &rr);
+        printf("configuration %s OK: instance %s, %zu subsystems, %zu services, %zu access rights (registry: %s)\n",
+               c->path ? c->path : "(embedded default)", registry_instance(reg), ns, nv, nr,
+               c->registry ? c->registry : "embedded");
+        return 0;
+}
+
+static int ensure_demo_pki(const Config *c, const Registry *reg)
+{
+        const RegistrySubsystem *const *subs;
+        size_t n = registry_subsystems(reg, &subs), nc = 0, na = 0;
+        _cleanup_free_ const char **clients = calloc(n + 1, sizeof(char *));
+        _cleanup_free_ const char **auths = calloc(n + 1, sizeof(char *));
+        _cleanup_free_ char *dir = config_pki_dir(c), *error = NULL;
+        int r;
+
+        if (!clients || !auths || !dir)
+                return log_error_errno(ENOMEM, "Out of memory.");
+        for (size_t i = 0; i < n; i++) {
+                if (subs[i]->tls_cn)
+                        clients[nc++] = subs[i]->id;
+                if (subs[i]->roles & REGISTRY_ROLE_CONSENT_AUTHORITY)
+                        auths[na++] = subs[i]->id;
+        }
+        r = pki_demo_ensure(dir, clients, nc, auths, na, &error);
+        if (r < 0)
+                return log_error_errno(r, "Demo PKI in \"%s\" could not be created: %s", dir,
+                                       error ? error : strerror(-r));
+        return 0;
+}
+
+static char *pki_path(const Config *c, const char *configured, const char *file)
+{
+        char *p;
+
+        if (configured)
+                return strdup(configured);
+        if (asprintf(&p, "%s/pki/%s", c->state_dir, file) < 0)
+                return NULL;
+        return p;
+}
+
+static int paths_resolve(const Config *c, DaemonPaths *p)
+{
+        p->cert = pki_path(c, c->tls_certificate, "node.crt");
+        p->key = pki_path(c, c->tls_key, "node.key");
+        p->ca = pki_path(c, c->tls_client_ca, "ca.crt");
+        p->signing = pki_path(c, c->signing_key, "signing.key");
+        p->pseudonym = pki_path(c, c->pseudonym_key, "pseudonym.key");
+        p->log_key = pki_path(c, c->log_key, "log.key");
+        p->log_pub = pki_path(c, c->log_public_key, "log.pub");
+        if (asprintf(&p->log_dir, "%s/log", c->state_dir) < 0)
+                p->log_dir = NULL;
+        if (!p->cert || !p->key || !p->ca || !p->signing || !p->pseudonym || !p->log_key || !p->log_pub ||
+            !p->log_dir)
+                return log_error_errno(ENOMEM, "Out of memory.");
+        return 0;
+}
+
+static void paths_done(DaemonPaths *p)
+{
+        char **all[] = { &p->cert, &p->key, &p->ca, &p->signing, &p->pseudonym, &p->log_key, &p->log_pub, &p->log_dir };
+
+        for (size_t i = 0; i < ELEMENTSOF(all); i++)
+                *all[i] = mfree(*all[i]);
+}
+
+/* The receipt, pseudonym and checkpoint keys, loaded once. */
+static int keys_load(Daemon *d)
+{
+        const DaemonPaths *p = &d->paths;
+        CheckpointVerifier *cv = NULL;
+        int r;
+
+        r = signer_load(&d->signer, p->signing);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the signing key \"%s\": %m", p->signing);
+        r = pseudonym_key_load(&d->pseudonyms, p->pseudonym);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the pseudonym key \"%s\": %m", p->pseudonym);
+        r = checkpoint_signer_load(&d->checkpoints, d->config->name, p->log_key, p->log_pub);
+        if (r != 0) {
+                log_error_errno(r < 0 ? r : EINVAL, "Cannot load the log key \"%s\" (origin \"%s\"): %s", p->log_key,
+                                d->config->name, r < 0 ? strerror(-r) : checkpoint_strerror(r));
+                return r < 0 ? r : -EINVAL;
+        }
+        if (checkpoint_signer_verifier(d->checkpoints, &cv) == 0 && checkpoint_verifier_vkey(cv, &d->log_vkey) < 0)
+                d->log_vkey = NULL;
+        checkpoint_verifier_free(cv);
+        return 0;
+}
+
+/* SOAP: the XML stack is set up (hardened) once, before any thread; the node signs answers
+ * with its TLS key and certificate, and trusts the client CAs for signed requests. */
+static int soap_load(Daemon *d)
+{
+        _cleanup_free_ char *kp = NULL, *cp = NULL, *cap = NULL;
+        size_t kn = 0, cn = 0, can = 0;
+        int r;
+
+        r = soap_global_init();
+        if (r < 0)
+                return log_error_errno(r, "Cannot initialise the XML security library: %m");
+        if (ini_read_file(d->paths.key, KIB(64), &kp, &kn) < 0 || ini_read_file(d->paths.cert, KIB(64), &cp, &cn) < 0 ||
+            ini_read_file(d->paths.ca, MIB(1), &cap, &can) < 0)
+                return log_error_errno(EIO, "Cannot read the node's TLS key, certificate or client CA for SOAP.");
+        r = soap_signer_new(&d->soap_signer, kp, kn, cp, cn);
+        if (r == 0)
+                r = soap_trust_new(&d->soap_trust, cap, can);
+        explicit_bzero(kp, kn);
+        if (r != 0) {
+                log_error_errno(r < 0 ? r : EINVAL, "Cannot set up SOAP signing or trust: %s",
+                                r < 0 ? strerror(-r) : "refused");
+                return r < 0 ? r : -EINVAL;
+        }
+        return 0;
+}
+
+/* The exchange log, the consent store in its environment, the adapter broker. */
+static int node_open(Daemon *d)
+{
+        const Config *c = d->config;
+        Node *n = &d->node;
+        int r;
+
+        r = exlog_open(&n->log, d->paths.log_dir,
+                       &(ExlogOptions){ .map_size = c->log_map_size,
+                                        .max_batch = (unsigned)c->log_max_batch,
+                                        .queue_capacity = c->log_queue,
+                                        .checkpoints = d->checkpoints,
+                                        .checkpoint_interval_ms = (unsigned)c->log_checkpoint_interval_ms });
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the exchange log in \"%s\": %m", d->paths.log_dir);
+        r = consent_store_open(&n->consents, exlog_env(n->log));
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the consent store in \"%s\": %m", d->paths.log_dir);
+        consent_store_set_pseudonym_key(n->consents, d->pseudonyms);
+        r = broker_new(&n->broker, &(BrokerOptions){ .endpoint = c->adapters_listen,
+                                                     .heartbeat_ms = (unsigned)c->adapters_heartbeat_ms,
+                                                     .liveness = (unsigned)c->adapters_liveness });
+        if (r < 0)
+                return log_error_errno(r, "Cannot bind the adapter endpoint \"%s\": %m", c->adapters_listen);
+        return 0;
+}
+
+/* The HTTPS front door, with the consent authority's and the auditors' APIs as its endpoints. */
+static int frontdoor_open(Daemon *d)
+{
+        const Config *c = d->config;
+        Node *n = &d->node;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        d->consent_api = (ConsentApi){ .consents = n->consents, .pseudonyms = n->pseudonyms, .log = n->log };
+        d->audit_api = (AuditApi){ .log = n->log, .pseudonyms = n->pseudonyms, .log_vkey = n->log_vkey };
+        d->endpoints[0] = (Endpoint){ AUDIT_API_PREFIX, audit_api_handle, &d->audit_api };
+        d->endpoints[1] = (Endpoint){ CONSENT_API_PREFIX, consent_api_handle, &d->consent_api };
+        r = frontdoor_new(&d->frontdoor,
+                          &(FrontDoorOptions){ .listen = c->http_listen,
+                                               .threads = (unsigned)c->http_threads,
+                                               .max_header_size = c->http_max_header_size,
+                                               .max_body_size = c->http_max_body_size,
+                                               .timeout_ms = (unsigned)c->http_timeout_ms,
+                                               .max_connections = (unsigned)c->http_max_connections,
+                                               .tls_cert = d->paths.cert,
+                                               .tls_key = d->paths.key,
+                                               .client_ca = d->paths.ca,
+                                               .endpoints = d->endpoints,
+                                               .n_endpoints = ELEMENTSOF(d->endpoints) },
+                          n, &error);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the front door: %s", error ? error : strerror(-r));
+        return 0;
+}
+
+int daemon_start(Daemon **ret, const Config *c)
+{
+        _cleanup_(registry_unrefp) Registry *reg = NULL;
+        Daemon *d;
+        int r;
+
+        r = daemon_load_registry(c, &reg);
+        if (r < 0)
+                return r;
+        if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Cannot create state folder \"%s\": %m", c->state_dir);
+        if (c->demo_pki) {
+                r = ensure_demo_pki(c, reg);
+                if (r < 0)
+                        return r;
+        }
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return log_error_errno(ENOMEM, "Out of memory.");
+        d->config = c;
+        r = paths_resolve(c, &d->paths);
+        if (r == 0)
+                r = keys_load(d);
+        if (r == 0)
+                r = soap_load(d);
+        if (r < 0)
+                goto fail;
+        d->node.registry = TAKE_PTR(reg);
+        d->node.signer = d->signer;
+        d->node.pseudonyms = d->pseudonyms;
+        d->node.soap_signer = d->soap_signer;
+        d->node.soap_trust = d->soap_trust;
+        d->node.log_vkey = d->log_vkey;
+        pthread_mutex_init(&d->node.registry_lock, NULL);
+        d->node_lock = true;
+        r = node_open(d);
+        if (r == 0)
+                r = frontdoor_open(d);
+        if (r < 0)
+                goto fail;
+        log_info("Ready: https://%s (port %d), adapters on %s, registry %s (instance %s), state in \"%s\", "
+                 "%llu log entries.",
+                 c->http_listen, frontdoor_port(d->frontdoor), c->adapters_listen,
+                 c->registry ? c->registry : "embedded", registry_instance(d->node.registry), c->state_dir,
+                 (unsigned long long)exlog_size(d->node.log));
+        *ret = d;
+        return 0;
+fail:
+        daemon_stop(d);
+        return r;
+}
+
+int daemon_reload(Daemon *d)
+{
+        Registry *fresh = NULL;
+
+        if (daemon_load_registry(d->config, &fresh) < 0) {
+                atomic_fetch_add(&d->node.counters.reload_failures, 1);
+                log_warning("Registry reload refused; the previous registry keeps serving.");
+                return -EINVAL;
+        }
+        node_registry_swap(&d->node, fresh);
+        atomic_fetch_add(&d->node.counters.reloads, 1);
+        log_info("Registry reloaded (instance %s).", registry_instance(fresh));
+        return 0;
+}
+
+Daemon *daemon_stop(Daemon *d)
+{
+        Node *n;
+
+        if (!d)
+                return NULL;
+        n = &d->node;
+        d->frontdoor = frontdoor_free(d->frontdoor);
+        n->broker = broker_free(n->broker);
+        n->log = exlog_close(n->log);
+        n->consents = consent_store_free(n->consents); /* after the writer, which counts consent uses */
+        n->registry = registry_unref(n->registry);
+        if (d->node_lock)
+                pthread_mutex_destroy(&n->registry_lock);
+        signer_free(d->signer);
+        pseudonym_key_free(d->pseudonyms);
+        checkpoint_signer_free(d->checkpoints);
+        soap_signer_free(d->soap_signer);
+        soap_trust_free(d->soap_trust);
+        free(d->log_vkey);
+        paths_done(&d->paths);
+        free(d);
+        return NULL;
+}

@@ -1,0 +1,143 @@
+/* http-exchange.c: one exchange on its worker, from the intake to the answer
+ *
+ * The life of one exchange, all on the worker thread that accepted it
+ * (node/exchange.h says what each stage decides):
+ *
+ *   intake (rest.c, soap-front.c)   parse the request into ex->req
+ *   http_exchange_run()             exchange_decide()
+ *     refused   ->  exchange_log() ............................ (log writer thread)
+ *     allowed   ->  exchange_route() .......................... (broker thread -> adapter)
+ *   on_mailbox: ITEM_BUS            exchange_take_answer(), exchange_log() ... (log writer)
+ *   on_mailbox: ITEM_LOG            exchange_logged(): the entry is durable (or the log
+ *                                   failed) -> sign the receipt, send the answer
+ *
+ * Nothing here blocks: the worker's event loop serves every other connection
+ * while an exchange waits for its adapter or for the fsync. Each step that
+ * can wait has a bound (the service's timeout, the log's queue), so every
+ * accepted request gets exactly one answer.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <event2/keyvalq_struct.h>
+
+#include "http/http-internal.h"
+#include "util/log.h"
+#include "util/time-util.h"
+
+HttpExchange *http_exchange_new(Worker *w, struct evhttp_request *req)
+{
+        HttpExchange *hx = calloc(1, sizeof(*hx));
+
+        if (!hx) {
+                wire_problem(req, PROBLEM_BUS_BUSY, "out of memory", NULL);
+                return NULL;
+        }
+        hx->worker = w;
+        hx->req = req;
+        exchange_init(&hx->ex, w->node);
+        w->in_flight++;
+        return hx;
+}
+
+/* The exchange was answered: count it (a problem by its type's status: a SOAP Fault travels
+ * as 500), free it, and let a stopping worker finish when it was the last. */
+static void http_exchange_done(HttpExchange *hx)
+{
+        Worker *w = hx->worker;
+        const ExchangeOutcome *out = &hx->ex.out;
+
+        metrics_count(w->node, out->problem.type ? problem_status(out->problem.type) : out->status,
+                      hx->ex.start_usec);
+        exchange_done(&hx->ex);
+        free(hx);
+        w->in_flight--;
+        if (w->stopping && w->in_flight == 0)
+                event_base_loopbreak(w->base);
+}
+
+/* The delivered answer: the provider's body with the receipt of its durable entry. */
+static void respond_delivered(HttpExchange *hx, const char *log_time)
+{
+        Exchange *ex = &hx->ex;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(hx->req);
+
+        if (ex->out.status >= 200 && ex->out.status < 300) {
+                char *jws = NULL;
+                int r = exchange_receipt(ex, log_time, &jws);
+                if (r < 0) {
+                        log_error_errno(r, "Signing the receipt for \"%s\" failed: %m", ex->req.xroad_id);
+                        problem_set(&ex->out.problem, PROBLEM_INTERNAL_ERROR, "the receipt could not be signed");
+                        ex->out.status = problem_status(PROBLEM_INTERNAL_ERROR);
+                        wire_problem(hx->req, ex->out.problem.type, ex->out.problem.detail, hx);
+                        return;
+                }
+                evhttp_add_header(h, "X-Bus-Receipt", jws);
+                atomic_fetch_add(&ex->node->counters.delivered, 1);
+                free(jws);
+        }
+        wire_exchange_headers(hx, h);
+        evhttp_add_header(h, "X-Bus-Log-Time", log_time);
+        wire_send(hx->req, ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : "application/json",
+                  ex->bus.response, ex->bus.response_size);
+}
+
+/* The final outcome goes out: a problem, or the provider's answer. */
+static void http_exchange_respond(HttpExchange *hx)
+{
+        Exchange *ex = &hx->ex;
+
+        if (ex->logged) {
+                char seq[32], t[RFC3339_MAX];
+
+                snprintf(seq, sizeof(seq), "%" PRIu64, ex->log.seq);
+                evhttp_add_header(evhttp_request_get_output_headers(hx->req), "X-Bus-Log-Seq", seq);
+                if (ex->out.problem.type == PROBLEM_NONE) {
+                        respond_delivered(hx, format_rfc3339(ex->log.time_usec, t));
+                        http_exchange_done(hx);
+                        return;
+                }
+        }
+        wire_problem(hx->req, ex->out.problem.type, ex->out.problem.detail, hx);
+        http_exchange_done(hx);
+}
+
+static void http_exchange_log(HttpExchange *hx)
+{
+        if (exchange_log(&hx->ex, &hx->worker->mailbox, ITEM_LOG) != 0)
+                http_exchange_respond(hx); /* not logged: answered at once, as not performed */
+}
+
+void http_exchange_run(HttpExchange *hx, const PolicyInput *pin, const Problem *form)
+{
+        Exchange *ex = &hx->ex;
+
+        if (exchange_decide(ex, pin, form) != 0) {
+                http_exchange_log(hx);
+                return;
+        }
+        if (exchange_route(ex, &hx->worker->mailbox, ITEM_BUS) != 0) {
+                exchange_take_answer(ex);
+                http_exchange_log(hx);
+        }
+}
+
+void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata)
+{
+        Worker *w = userdata;
+        MailboxItem *it = mailbox_drain(&w->mailbox);
+
+        while (it) {
+                MailboxItem *next = it->next;
+                if (it->kind == ITEM_BUS) {
+                        HttpExchange *hx = container_of(it, HttpExchange, ex.bus);
+                        exchange_take_answer(&hx->ex);
+                        http_exchange_log(hx);
+                } else if (it->kind == ITEM_LOG) {
+                        HttpExchange *hx = container_of(it, HttpExchange, ex.log);
+                        exchange_logged(&hx->ex);
+                        http_exchange_respond(hx);
+                }
+                it = next;
+        }
+}

@@ -1,0 +1,102 @@
+/* http-internal.h: what the pieces of the front door share (workers, exchanges in flight, wire helpers)
+ *
+ *   frontdoor.c      TLS, worker threads, listeners, connection counting, the route table
+ *   http-exchange.c  drives one exchange (node/exchange.h) on its worker: decide, route,
+ *                    answer, log, respond
+ *   rest.c           the X-Road REST intake (/r1/...)
+ *   soap-front.c     the X-Road SOAP intake (POST /)
+ *   wire.c           what goes on the wire: problems and faults, headers, TLS facts
+ *   metrics.c        /health, /metrics, and the counters they read
+ *
+ * Everything here runs on one worker thread: a Worker and the exchanges it
+ * accepted are touched by that thread only (the broker and the log writer
+ * hand items back through the worker's mailbox).
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "http/frontdoor.h"
+#include "node/exchange.h"
+#include "util/mailbox.h"
+
+/* The kinds of the items that come back to a worker's mailbox. */
+enum {
+        ITEM_BUS = 1, /* an Exchange's BusRequest: the provider's answer */
+        ITEM_LOG = 2, /* an Exchange's ExlogRecord: the entry is durable (or not) */
+};
+
+typedef struct Worker {
+        FrontDoor *fd;
+        Node *node;
+        unsigned index;
+        pthread_t thread;
+        bool started;
+        struct event_base *base;
+        struct evhttp *http;
+        struct evhttp_bound_socket *bound;
+        struct event *mailbox_event, *stop_event;
+        Mailbox mailbox;
+        unsigned connections, max_connections;
+        bool listener_paused, stopping;
+        unsigned in_flight; /* exchanges accepted and not yet answered */
+} Worker;
+
+/* One exchange in flight: the request it answers, around the node's Exchange. */
+typedef struct HttpExchange {
+        Worker *worker;
+        struct evhttp_request *req;
+        Exchange ex;
+} HttpExchange;
+
+/* --- http-exchange.c --- */
+
+/* http_exchange_new(): an exchange for `req` on `w` (counted in flight), or NULL (answered bus_busy). */
+HttpExchange *http_exchange_new(Worker *w, struct evhttp_request *req);
+/* http_exchange_run(): decide, then route (allowed) or log (refused); the rest follows from the mailbox. */
+void http_exchange_run(HttpExchange *hx, const PolicyInput *pin, const Problem *form);
+/* http_exchange_on_mailbox(): the worker's mailbox callback (bus answers and log records). */
+void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata);
+
+/* --- rest.c, soap-front.c --- */
+
+void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path);
+void soap_front_handle(Worker *w, struct evhttp_request *req);
+
+/* --- metrics.c --- */
+
+void metrics_handle_health(Worker *w, struct evhttp_request *req);
+void metrics_handle_metrics(Worker *w, struct evhttp_request *req);
+/* metrics_count(): one answer of `status`, `start_usec` (CLOCK_MONOTONIC) ago. */
+void metrics_count(Node *node, int status, uint64_t start_usec);
+
+/* --- wire.c --- */
+
+/* The client certificate's facts, copied for one request. */
+typedef struct WireIdentity {
+        uint8_t fingerprint[32];
+        char cn[256];
+} WireIdentity;
+
+/* wire_method(): the method's name, or NULL for one the bus does not serve. */
+const char *wire_method(enum evhttp_cmd_type cmd);
+/* wire_identify(): the TLS client certificate's facts into *pin (pointing into *id). */
+void wire_identify(struct evhttp_request *req, PolicyInput *pin, WireIdentity *id);
+/* wire_header_once(): the value of a header that must appear at most once; *dup set if repeated. */
+const char *wire_header_once(struct evkeyvalq *h, const char *name, bool *dup);
+/* wire_valid_text(): printable text (UTF-8, no control characters), 1..max bytes. */
+bool wire_valid_text(const char *s, size_t max);
+/* wire_problem(): answer `req` with a problem (a SOAP Fault for a SOAP exchange); `hx` may be NULL. */
+void wire_problem(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx);
+/* wire_exchange_headers(): the X-Road response headers of an exchange (id, service, request hash). */
+void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h);
+/* wire_send(): a reply with `body` (may be NULL) of `size` bytes and `content_type`. */
+void wire_send(struct evhttp_request *req, int status, const char *content_type, const void *body, size_t size);
+
+/* wire_init(): once, before workers start (the SSL ex-data slot of wire_identify()). */
+void wire_init(void);

@@ -1,0 +1,43 @@
+/* exlog-entry.h: the fields of one exchange log entry, and their rendering
+ *
+ * The fields are always present, in this order, null when they do not apply
+ * (docs/ARCHITECTURE.md, "The exchange log entry"). The worker renders the
+ * entry; the log writer renders it again only for the refusal variant, when
+ * the consent an exchange relies on turns out used up (or revoked) at commit.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy/problem.h"
+
+typedef struct ExlogEntry {
+        const char *xroad_id;
+        const char *client;  /* NULL: no identified client */
+        const char *service; /* as requested, even when unknown */
+        const char *method;
+        const char *path;
+        const char *user_id;
+        const char *issue;
+        const char *subject; /* pseudonym (hex), never the personal id */
+        const char *purpose;
+        const char *basis;
+        const char *right;
+        const char *legal_reference;
+        const char *consent; /* the consent's id, "(artefact)", never an artefact's text */
+        bool allow;
+        int status;
+        ProblemType error; /* PROBLEM_NONE: null */
+        const char *request_hash;
+        uint64_t request_size;
+        const char *response_hash;
+        uint64_t response_size;
+        uint64_t duration_us;
+        /* > 0: the consent was refused at commit with this reason (consent.h CONSENT_E_*): the
+         * entry records a refusal (deny, 403, consent_invalid, the reason, no response) */
+        int consent_refusal;
+} ExlogEntry;
+
+/* exlog_entry_render(): the entry's "{...}" fields (the writer adds v, seq, time). Return: malloc'd, or NULL (OOM). */
+char *exlog_entry_render(const ExlogEntry *e);

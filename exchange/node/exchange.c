@@ -1,0 +1,447 @@
+/* exchange.c: the stages of one exchange (decide, route, answer, log), whatever its transport */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "crypto/receipt.h"
+#include "node/exchange.h"
+#include "policy/minimise.h"
+#include "util/log.h"
+#include "util/time-util.h"
+#include "validate/payload.h"
+
+void exchange_init(Exchange *ex, Node *node)
+{
+        *ex = (Exchange){
+                .node = node,
+                .registry = node_registry(node),
+                .start_usec = now_usec(CLOCK_MONOTONIC),
+        };
+        atomic_fetch_add(&node->counters.requests, 1);
+}
+
+void exchange_done(Exchange *ex)
+{
+        registry_unref(ex->registry);
+        free(ex->req.user_id);
+        free(ex->req.issue);
+        free(ex->req.purpose);
+        free(ex->req.subject);
+        free(ex->req.consent);
+        soap_request_free(ex->req.soap_req);
+        json_decref(ex->out.errors);
+        free(ex->meta);
+        free(ex->bus.response);
+        free(ex->log_body);
+        *ex = (Exchange){};
+}
+
+int exchange_set_text(char **field, const char *value)
+{
+        char *copy = NULL;
+
+        if (value) {
+                copy = strdup(value);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+void exchange_take_body(Exchange *ex, const uint8_t *body, size_t size)
+{
+        uint8_t digest[HASH_SHA256_LEN];
+
+        ex->req.body = size ? body : (const uint8_t *)"";
+        ex->req.body_size = size;
+        hash_sha256(ex->req.body, size, digest);
+        hex_encode(digest, sizeof(digest), ex->req.request_hash);
+}
+
+void exchange_new_id(Exchange *ex)
+{
+        uint8_t b[16];
+
+        if (RAND_bytes(b, sizeof(b)) != 1) {
+                /* the DRBG failed (it does not, once seeded): a unique id still, from the clock */
+                uint64_t t = now_usec(CLOCK_REALTIME), m = now_usec(CLOCK_MONOTONIC);
+                memcpy(b, &t, 8);
+                memcpy(b + 8, &m, 8);
+        }
+        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+        snprintf(ex->req.xroad_id, sizeof(ex->req.xroad_id),
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+                 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* --- decide ------------------------------------------------------------------ */
+
+/* A consent-based right: the consent presented must be valid now (its use is counted at commit). */
+static void check_consent(Exchange *ex)
+{
+        Node *node = ex->node;
+        int c = -ENOTCONN;
+
+        if (node->consents && ex->subject[0]) {
+                ConsentQuery q = {
+                        .consent = ex->req.consent,
+                        .subject_pseudonym = ex->subject,
+                        .client = ex->decision.client,
+                        .service = ex->decision.service,
+                        .purpose = ex->req.purpose,
+                        .now_usec = now_usec(CLOCK_REALTIME),
+                };
+                c = consent_check(node->consents, ex->registry, &q, ex->consent_id);
+        }
+        if (c > 0)
+                problem_set(&ex->out.problem, PROBLEM_CONSENT_INVALID, "consent %s: %s",
+                            ex->consent_id[0]                   ? ex->consent_id
+                            : consent_valid_id(ex->req.consent) ? ex->req.consent
+                                                                : "artefact",
+                            consent_reason(c));
+        else if (c < 0)
+                problem_set(&ex->out.problem, PROBLEM_CONSENT_INVALID, "the consent could not be checked");
+}
+
+/* The request's payload, before anything reaches the provider. */
+static void check_payload(Exchange *ex)
+{
+        const RegistryService *svc = ex->decision.service;
+        int v;
+
+        if (ex->req.soap) {
+                if (!svc->request_xsd)
+                        problem_set(&ex->out.problem, PROBLEM_SERVICE_UNKNOWN, "service '%s' is not offered over SOAP",
+                                    svc->id);
+                else if (soap_request_validate(ex->req.soap_req, svc->request_xsd, &ex->out.problem) < 0)
+                        problem_set(&ex->out.problem, PROBLEM_REQUEST_INVALID,
+                                    "the payload does not match the service's XSD");
+                return;
+        }
+        if (!svc->request_validator)
+                return;
+        v = payload_validate(svc->request_validator, ex->req.body, ex->req.body_size, &ex->out.errors, NULL);
+        if (v != 0)
+                problem_set(&ex->out.problem, PROBLEM_REQUEST_INVALID, "%s",
+                            v < 0 ? "the request could not be validated"
+                                  : "the body does not match the service's request schema (see errors)");
+}
+
+int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form)
+{
+        Problem *p = &ex->out.problem;
+        Node *node = ex->node;
+
+        policy_decide(ex->registry, pin, &ex->decision, p);
+
+        /* A malformed request is refused as such, whatever else is wrong with it, once the
+         * client is identified (an unidentified client learns nothing more). */
+        if (form && form->type != PROBLEM_NONE && p->type != PROBLEM_CLIENT_UNKNOWN)
+                *p = *form;
+
+        if (ex->req.subject && node->pseudonyms && policy_valid_subject(ex->req.subject) &&
+            pseudonym_compute(node->pseudonyms, ex->req.subject, strlen(ex->req.subject), ex->subject) < 0)
+                ex->subject[0] = 0;
+
+        if (p->type == PROBLEM_NONE && ex->decision.needs_consent)
+                check_consent(ex);
+        if (p->type == PROBLEM_NONE)
+                check_payload(ex);
+
+        if (p->type != PROBLEM_NONE) {
+                atomic_fetch_add(&node->counters.refused, 1);
+                ex->out.status = problem_status(p->type);
+                return 1;
+        }
+        ex->allowed = true;
+        atomic_fetch_add(&node->counters.allowed, 1);
+        return 0;
+}
+
+/* --- route ----------------------------------------------------------------- */
+
+/* The adapter gets the facts it needs, and the subject in the clear (proto.h REQ). */
+static char *render_meta(const Exchange *ex)
+{
+        const RegistryService *svc = ex->decision.service;
+        const ExchangeRequest *q = &ex->req;
+        json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "service", svc->id, "method", q->method, "path",
+                              ex->decision.path, "query", q->query, "client", ex->decision.client->id);
+        const struct {
+                const char *key, *value;
+        } optional[] = {
+                { "subject", q->subject },   { "purpose", q->purpose },
+                { "user_id", q->user_id },   { "issue", q->issue },
+                { "xroad_id", q->xroad_id }, { "content_type", q->content_type[0] ? q->content_type : NULL },
+        };
+        char *text = NULL;
+
+        for (size_t i = 0; m && i < ELEMENTSOF(optional); i++)
+                if (optional[i].value && json_object_set_new(m, optional[i].key, json_string(optional[i].value)) < 0)
+                        goto out;
+        if (m && json_object_set_new(m, "timeout_ms", json_integer((json_int_t)svc->timeout_ms)) == 0)
+                text = json_dumps(m, JSON_COMPACT);
+out:
+        json_decref(m);
+        return text;
+}
+
+int exchange_route(Exchange *ex, Mailbox *reply_to, int kind)
+{
+        const RegistryService *svc = ex->decision.service;
+        int r;
+
+        ex->meta = render_meta(ex);
+        ex->bus = (BusRequest){
+                .item.kind = kind,
+                .reply_to = reply_to,
+                .service = svc->id,
+                .meta = ex->meta,
+                .meta_size = ex->meta ? strlen(ex->meta) : 0,
+                /* SOAP: the adapter gets the Body's payload element, not the envelope */
+                .body = ex->req.soap ? (const void *)ex->req.soap_req->payload_xml : ex->req.body,
+                .body_size = ex->req.soap ? ex->req.soap_req->payload_size : ex->req.body_size,
+                .timeout_ms = svc->timeout_ms,
+                .max_response = svc->max_response_size,
+        };
+        r = ex->meta ? broker_submit(ex->node->broker, &ex->bus) : -ENOMEM;
+        if (r < 0) {
+                ex->bus.error = PROBLEM_BUS_BUSY;
+                snprintf(ex->bus.detail, sizeof(ex->bus.detail), "the bus is saturated; retry later");
+                return 1;
+        }
+        return 0;
+}
+
+/* --- the provider's answer ------------------------------------------------- */
+
+static void answer_withhold(Exchange *ex)
+{
+        free(ex->bus.response);
+        ex->bus.response = NULL;
+        ex->bus.response_size = 0;
+}
+
+static void answer_hash(Exchange *ex)
+{
+        uint8_t digest[HASH_SHA256_LEN];
+
+        hash_sha256(ex->bus.response, ex->bus.response_size, digest);
+        hex_encode(digest, sizeof(digest), ex->response_hash);
+}
+
+/*
+ * The provider's SOAP payload: checked against the service's response XSD and
+ * wrapped in the answer envelope, signed by the node, before the log entry is
+ * written, so that the logged hash is that of the exact bytes delivered.
+ */
+static void answer_soap(Exchange *ex)
+{
+        Problem why = {};
+        char *env = NULL;
+        size_t size = 0;
+        int r;
+
+        ex->out.status = ex->bus.status;
+        if (ex->out.status < 200 || ex->out.status >= 300) {
+                /* the provider's own refusal, told to a SOAP client as a Fault */
+                problem_set(&ex->out.problem, ex->out.status == 404 ? PROBLEM_NOT_FOUND : PROBLEM_PROVIDER_ERROR,
+                            "the provider answered %d", ex->out.status);
+                answer_withhold(ex);
+                return;
+        }
+        r = soap_response_build(ex->req.soap_req, ex->bus.response, ex->bus.response_size,
+                                &(SoapResponseOptions){ .schema = ex->decision.service->response_xsd,
+                                                        .signer = ex->node->soap_signer },
+                                &env, &size, &why);
+        if (r == 0) {
+                free(ex->bus.response);
+                ex->bus.response = env;
+                ex->bus.response_size = size;
+                snprintf(ex->bus.content_type, sizeof(ex->bus.content_type), "text/xml; charset=utf-8");
+                answer_hash(ex);
+                return;
+        }
+        log_warning("SOAP answer of \"%s\" for \"%s\" withheld: %s", ex->decision.service->id, ex->req.xroad_id,
+                    why.detail[0] ? why.detail : "it could not be built");
+        problem_set(&ex->out.problem, r < 0 ? PROBLEM_INTERNAL_ERROR : PROBLEM_RESPONSE_INVALID,
+                    "the provider's answer was withheld: %s",
+                    r < 0 ? "it could not be signed" : "it does not match the service's XSD");
+        ex->out.status = 502;
+        answer_withhold(ex);
+}
+
+/* Only successful answers are validated and minimised: a provider's error body is its own. */
+static void answer_json(Exchange *ex)
+{
+        const JsonSchema *schema = ex->decision.service->response_validator;
+        char *const *fields = ex->decision.right ? ex->decision.right->fields : NULL;
+        json_t *errors = NULL, *doc = NULL;
+        int r = 0;
+
+        ex->out.status = ex->bus.status;
+        if ((schema || fields) && ex->out.status >= 200 && ex->out.status < 300) {
+                r = payload_validate(schema, ex->bus.response, ex->bus.response_size, &errors, fields ? &doc : NULL);
+                if (r == 0 && doc) {
+                        char *text = NULL;
+                        r = minimise(doc, fields, &text) < 0 ? 1 : 0;
+                        json_decref(doc);
+                        if (r == 0) {
+                                free(ex->bus.response);
+                                ex->bus.response = text;
+                                ex->bus.response_size = strlen(text);
+                        }
+                }
+        }
+        if (r != 0) {
+                /* The provider's fault: withhold the answer, tell the operator where. */
+                json_t *first = json_array_get(errors, 0);
+                log_warning("Response of \"%s\" for \"%s\" withheld: %zu schema error(s), first at instance \"%s\" "
+                            "keyword \"%s\"",
+                            ex->decision.service->id, ex->req.xroad_id, json_array_size(errors),
+                            strempty(json_string_value(json_object_get(first, "instance"))),
+                            strempty(json_string_value(json_object_get(first, "keyword"))));
+                json_decref(errors);
+                problem_set(&ex->out.problem, PROBLEM_RESPONSE_INVALID,
+                            "the provider's answer does not match the service's response schema");
+                ex->out.status = 502;
+                answer_withhold(ex);
+                return;
+        }
+        answer_hash(ex);
+}
+
+void exchange_take_answer(Exchange *ex)
+{
+        if (ex->bus.error != PROBLEM_NONE) {
+                problem_set(&ex->out.problem, ex->bus.error, "%s", ex->bus.detail);
+                ex->out.status = problem_status(ex->bus.error);
+                answer_withhold(ex);
+        } else if (ex->req.soap)
+                answer_soap(ex);
+        else
+                answer_json(ex);
+}
+
+/* --- the log --------------------------------------------------------------- */
+
+static void entry_fill(Exchange *ex)
+{
+        const PolicyDecision *d = &ex->decision;
+        const ExchangeRequest *q = &ex->req;
+
+        ex->entry = (ExlogEntry){
+                .xroad_id = q->xroad_id,
+                .client = d->client ? d->client->id : NULL,
+                .service = d->service_id[0] ? d->service_id : NULL,
+                .method = q->method,
+                .path = d->service ? d->path : NULL,
+                .user_id = q->user_id,
+                .issue = q->issue,
+                .subject = ex->subject[0] ? ex->subject : NULL,
+                .purpose = q->purpose,
+                .basis = d->basis,
+                .right = d->right ? d->right->id : NULL,
+                .legal_reference = d->right ? d->right->legal_reference : NULL,
+                /* the consent's id, never an artefact's text (which names the person) */
+                .consent = ex->consent_id[0]                                ? ex->consent_id
+                           : q->consent && consent_valid_id(q->consent) ? q->consent
+                           : q->consent                                 ? "(artefact)"
+                                                                        : NULL,
+                .allow = ex->allowed,
+                .status = ex->out.status,
+                .error = ex->out.problem.type,
+                .request_hash = q->request_hash[0] ? q->request_hash : NULL,
+                .request_size = q->body_size,
+                .response_hash = ex->response_hash[0] ? ex->response_hash : NULL,
+                .response_size = ex->bus.response_size,
+                .duration_us = now_usec(CLOCK_MONOTONIC) - ex->start_usec,
+        };
+}
+
+int exchange_log(Exchange *ex, Mailbox *reply_to, int kind)
+{
+        Node *node = ex->node;
+        int r = -ENOMEM;
+
+        entry_fill(ex);
+        ex->log_body = exlog_entry_render(&ex->entry);
+        if (ex->log_body) {
+                ex->log = (ExlogRecord){
+                        .item.kind = kind,
+                        .reply_to = reply_to,
+                        .body = ex->log_body,
+                        .body_size = strlen(ex->log_body),
+                        .entry = &ex->entry,
+                };
+                /* Count the consent's use in the entry's own transaction; if it was used up (or
+                 * revoked, or expired) meanwhile, the writer stores the refusal instead. */
+                if (ex->consent_id[0] && exchange_delivered(ex)) {
+                        ex->log.consents = node->consents;
+                        ex->log.consent_id = ex->consent_id;
+                }
+                memcpy(ex->log.subject, ex->subject, sizeof(ex->subject));
+                r = exlog_append(node->log, &ex->log);
+                if (r == 0)
+                        return 0;
+        }
+        if (r == -EAGAIN) {
+                /* Not logged, so not performed: refuse outright. */
+                problem_set(&ex->out.problem, PROBLEM_BUS_BUSY, "the exchange log is saturated; retry later");
+                ex->out.status = problem_status(PROBLEM_BUS_BUSY);
+                return 1;
+        }
+        ex->log.result = r < 0 ? r : -ENOMEM;
+        exchange_logged(ex);
+        return 1;
+}
+
+void exchange_logged(Exchange *ex)
+{
+        Node *node = ex->node;
+
+        if (ex->log.result < 0) {
+                /* Not logged means not performed: the provider's answer is withheld. */
+                atomic_fetch_add(&node->counters.log_failures, 1);
+                log_error_errno(ex->log.result, "Exchange log write failed for \"%s\": %m", ex->req.xroad_id);
+                problem_set(&ex->out.problem, PROBLEM_LOG_UNAVAILABLE, "the exchange could not be recorded; retry later");
+                ex->out.status = problem_status(PROBLEM_LOG_UNAVAILABLE);
+                return;
+        }
+        ex->logged = true;
+        if (ex->log.consent_result > 0) {
+                /* The consent was used up (or revoked) by the time this exchange was recorded:
+                 * the entry says so, and the provider's answer is withheld. */
+                problem_set(&ex->out.problem, PROBLEM_CONSENT_INVALID, "consent %s: %s", ex->consent_id,
+                            consent_reason(ex->log.consent_result));
+                ex->out.status = problem_status(PROBLEM_CONSENT_INVALID);
+        }
+}
+
+bool exchange_delivered(const Exchange *ex)
+{
+        return ex->out.problem.type == PROBLEM_NONE && ex->out.status >= 200 && ex->out.status < 300;
+}
+
+int exchange_receipt(const Exchange *ex, const char *time, char **ret_jws)
+{
+        Receipt rc = {
+                .seq = ex->log.seq,
+                .time = time,
+                .xroad_id = ex->req.xroad_id,
+                .client = ex->decision.client->id,
+                .service = ex->decision.service->id,
+                .request_hash = ex->req.request_hash,
+                .response_hash = ex->response_hash,
+                .subject = ex->subject[0] ? ex->subject : NULL,
+                .purpose = ex->req.purpose,
+                .basis = ex->decision.basis,
+        };
+
+        return receipt_sign(ex->node->signer, &rc, ret_jws);
+}

@@ -1,0 +1,147 @@
+/* exchange.h: the life of one exchange, REST or SOAP, as stages its transport drives
+ *
+ * The front door (exchange/http) owns the connection, the event loop and the
+ * mailboxes; this module owns what an exchange means. The transport fills
+ * ex->req from the wire and then drives the stages, each of which writes the
+ * one outcome (ex->out) when it decides it:
+ *
+ *   exchange_init()         a fresh exchange under the current registry
+ *   exchange_decide()       identity, service, access right, legal basis (policy.c),
+ *                           the subject's pseudonym, the consent presented, the
+ *                           request payload (JSON Schema or XSD); refused -> log
+ *   exchange_route()        allowed: to the provider's adapter (broker); the answer
+ *                           comes back on the transport's mailbox as ex->bus
+ *   exchange_take_answer()  the adapter's answer or the bus's error: response schema,
+ *                           minimisation, the SOAP envelope, the response hash
+ *   exchange_log()          the entry to the log writer; it comes back as ex->log
+ *   exchange_logged()       the entry is durable (or not), and the consent's use was
+ *                           counted (or refused) in its transaction: the final outcome
+ *   exchange_receipt()      the signed receipt of a delivered answer
+ *
+ * Nothing here blocks or touches a socket; the stages that wait (route, log)
+ * return at once and the transport calls the next one when the mailbox item
+ * comes back. Every step that can wait has a bound (the service's timeout,
+ * the log's queue), so every exchange reaches one outcome.
+ *
+ * Threads: an exchange belongs to the thread that created it; while its bus
+ * request or log record is away, the broker or the log writer reads it, and
+ * the owner does not touch it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bus/broker.h"
+#include "consent/consent.h"
+#include "crypto/hash.h"
+#include "crypto/pseudonym.h"
+#include "log/exlog-entry.h"
+#include "log/exlog.h"
+#include "node/node.h"
+#include "policy/policy.h"
+#include "policy/problem.h"
+#include "soap/soap.h"
+
+#define EXCHANGE_ID_MAX 128     /* X-Road-Id */
+#define EXCHANGE_TEXT_MAX 256   /* X-Road-UserId, X-Road-Issue */
+#define EXCHANGE_CONSENT_MAX 8192
+#define EXCHANGE_QUERY_MAX 2047 /* the query string */
+
+/* What the client sent, as the transport read it (owned by the exchange). */
+typedef struct ExchangeRequest {
+        const char *method; /* "GET", ... (static) */
+        bool soap;          /* a SOAP 1.1 exchange on POST / */
+        SoapRequest *soap_req; /* the parsed envelope (SOAP), owns its payload */
+        char xroad_id[EXCHANGE_ID_MAX + 2];
+        /* Header values as sent when well-formed (the log records them), else NULL. */
+        char *user_id, *issue, *purpose, *subject, *consent;
+        char content_type[129]; /* of the request body, for the adapter */
+        char query[EXCHANGE_QUERY_MAX + 1];
+        const uint8_t *body; /* borrowed from the transport, alive until the answer is sent */
+        size_t body_size;
+        char request_hash[HASH_SHA256_HEX_LEN + 1];
+} ExchangeRequest;
+
+/* The outcome: one value, written by the stage that decides it. */
+typedef struct ExchangeOutcome {
+        Problem problem; /* PROBLEM_NONE: delivered (or not decided yet) */
+        int status;      /* the answer's HTTP status: the provider's, or the problem's */
+        json_t *errors;  /* request_invalid: the schema errors for the client, or NULL */
+} ExchangeOutcome;
+
+typedef struct Exchange {
+        Node *node;
+        Registry *registry; /* the registry this exchange is decided under (own reference) */
+        uint64_t start_usec;
+        ExchangeRequest req;
+        PolicyDecision decision;
+        bool allowed;                        /* exchange_decide() let it through */
+        bool logged;                         /* its entry is durable (ex->log.seq) */
+        char subject[PSEUDONYM_HEX_LEN + 1]; /* the subject's pseudonym, "" when none */
+        char consent_id[CONSENT_ID_MAX];     /* the consent used (never an artefact's text) */
+        char *meta;                          /* the adapter's meta frame */
+        BusRequest bus;                      /* to the adapter and back; bus.response is owned */
+        char response_hash[HASH_SHA256_HEX_LEN + 1];
+        ExlogEntry entry;
+        char *log_body;
+        ExlogRecord log;
+        ExchangeOutcome out;
+} Exchange;
+
+/* exchange_init(): a fresh exchange of `node`, under its current registry, started now. */
+void exchange_init(Exchange *ex, Node *node);
+/* exchange_done(): free what the exchange owns (not `ex` itself). */
+void exchange_done(Exchange *ex);
+
+/*
+ * exchange_set_text(): keep a header value of the request: NULL stays NULL,
+ * a copy otherwise. Return: 0, -ENOMEM (the exchange must be refused: a value
+ * that silently disappears would change what is decided and logged).
+ */
+int exchange_set_text(char **field, const char *value);
+
+/* exchange_take_body(): the request body (borrowed) and its hash. */
+void exchange_take_body(Exchange *ex, const uint8_t *body, size_t size);
+
+/* exchange_new_id(): a random UUID v4 as X-Road-Id, for requests that bring none. */
+void exchange_new_id(Exchange *ex);
+
+/*
+ * exchange_decide(): the checks every exchange goes through, in order (see
+ * the top of this file). `form` (may be NULL, or of type PROBLEM_NONE) is a
+ * malformed request found by the transport: it refuses the exchange as such
+ * once the client is identified (an unidentified client learns nothing more).
+ * Return: 0 allowed (route it), 1 refused (ex->out set; log it).
+ */
+int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form);
+
+/*
+ * exchange_route(): hand the allowed exchange to the broker; ex->bus comes
+ * back on `reply_to` as a MailboxItem of `kind`. Return: 0 routed, 1 refused
+ * right away (the bus is saturated: ex->out set; take the answer and log it).
+ */
+int exchange_route(Exchange *ex, Mailbox *reply_to, int kind);
+
+/* exchange_take_answer(): the bus's answer in ex->bus becomes the outcome (validated, minimised, hashed). */
+void exchange_take_answer(Exchange *ex);
+
+/*
+ * exchange_log(): render the entry and hand it to the log writer; ex->log
+ * comes back on `reply_to` as a MailboxItem of `kind`. Return: 0 queued,
+ * 1 not logged (the log is saturated, or out of memory: ex->out set; answer
+ * at once, as not performed).
+ */
+int exchange_log(Exchange *ex, Mailbox *reply_to, int kind);
+
+/* exchange_logged(): the log record is back: the final outcome (log failure, consent refused at commit). */
+void exchange_logged(Exchange *ex);
+
+/* exchange_delivered(): the final outcome is a delivered answer (2xx from the provider, nothing refused). */
+bool exchange_delivered(const Exchange *ex);
+
+/* exchange_receipt(): the signed receipt of a delivered answer (`time`: the log time, RFC 3339). Return: 0, -errno. */
+int exchange_receipt(const Exchange *ex, const char *time, char **ret_jws);
