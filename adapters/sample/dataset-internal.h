@@ -43,7 +43,7 @@ enum { BLOCK_COUPLE, BLOCK_SINGLE_PARENT, BLOCK_SINGLES };
 
 /*
  * ---- dataset-tables.c: the static data ----
- * A size below too small makes the compiler warn (excess elements); too
+ * A declared size too small makes the compiler warn (excess elements); too
  * large leaves zeroed entries at the end, which test-dataset refuses.
  */
 
