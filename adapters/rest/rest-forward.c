@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include "rest/rest-forward.h"
+#include "runtime/adapter-cli.h"
 
 static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
 {
@@ -217,3 +218,31 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
         adapter_curl_take_body(f, &resp->body, &resp->body_size);
         return 0;
 }
+
+static void rest_help(void)
+{
+        printf("Usage: xbus-adapter-rest --route SERVICE=URL [--route ...] [OPTIONS]\n"
+               "Answer bus services by forwarding each request to an HTTP backend.\n"
+               "A request goes to URL + path + \"?\" + query + \"&subject=\" + SUBJECT (parts that are\n"
+               "empty are left out), with the subject also in the X-Bus-Subject header.\n\n" ADAPTER_CLI_HELP_BUS
+               "  --route SERVICE=URL       serve SERVICE from URL (http or https; repeatable, at most %d)\n"
+               "  --workers N               worker connections, each with its own HTTP connection (default 4)\n"
+               "  --timeout MS              cap on one backend call (default %d); a smaller request\n"
+               "                            timeout applies\n"
+               "  --max-response BYTES      largest backend body accepted (default %u)\n"
+               "  --cacert FILE             CAs for https backends (default: the system's)\n"
+               "  --cert FILE --key FILE    client certificate for https backends that ask for one\n"
+               "  --name NAME               instance name announced to the bus (default rest)\n" ADAPTER_CLI_HELP_TAIL,
+               PROTO_MAX_SERVICES, REST_DEFAULT_TIMEOUT_MS, REST_DEFAULT_MAX_RESPONSE);
+}
+
+const AdapterForwardKind rest_forward_kind = {
+        .kind = "rest",
+        .ident = "xbus-adapter-rest",
+        .help = rest_help,
+        .timeout_ms = REST_DEFAULT_TIMEOUT_MS,
+        .max_response = REST_DEFAULT_MAX_RESPONSE,
+        .url_valid = rest_url_valid,
+        .libraries = "libcurl",
+        .forward = rest_forward,
+};

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "runtime/adapter-curl.h"
+#include "runtime/adapter-forward.h"
 #include "runtime/adapter.h"
 #include "util/macro.h"
 
@@ -66,3 +67,6 @@ static inline bool rest_url_valid(const char *url)
  * Return: 0 (every backend outcome is an answer), or -ENOMEM.
  */
 int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *req, AdapterResponse *resp);
+
+/* rest_forward_kind: xbus-adapter-rest (adapter-forward.h): its usage text, defaults and rest_forward(). */
+extern const AdapterForwardKind rest_forward_kind;

@@ -287,12 +287,23 @@ static void send_simple(void *dealer, const char *cmd)
 static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t arrival, zmq_msg_t *id,
                                    zmq_msg_t *meta_msg, zmq_msg_t *body_msg);
 
+/* The I/O thread of one worker (see io_thread()). */
+typedef struct Io {
+        Worker *w;
+        void *dealer; /* NULL while none is open */
+        void *pair;   /* to the handler thread; NULL in inline mode */
+        uint64_t now, next_hb, last_heard;
+        bool draining, done, ready_pending;
+} Io;
+
 /*
  * One message from the bus. Returns true when the bus spoke the protocol
  * (the message counts as a sign of life). Forwards REQs to the handler.
  */
-static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, bool *ready_pending)
+static bool io_bus_message(Io *io)
 {
+        Worker *w = io->w;
+        void *dealer = io->dealer, *pair = io->pair;
         zmq_msg_t msgs[ADAPTER_MAX_FRAMES];
         int n;
 
@@ -316,7 +327,7 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
                 send_simple(dealer, PROTO_HB);
         } else if (frame_is(&msgs[1], PROTO_UNKNOWN) && n == 2) {
                 log_debug("adapter worker %u: bus does not know us, announcing", w->index);
-                *ready_pending = !send_ready(w, dealer);
+                io->ready_pending = !send_ready(w, dealer);
         } else if (frame_is(&msgs[1], PROTO_REQ) && n == 5) {
                 uint64_t arrival = now_ms();
 
@@ -339,7 +350,7 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
                                 send_frame(dealer, meta, strlen(meta), true);
                                 send_str(dealer, "{\"error\":\"payload_too_large\"}", false);
                         }
-                } else if (draining)
+                } else if (io->draining)
                         log_debug("adapter worker %u: REQ while stopping, ignoring", w->index);
                 else if (w->run->opts->inline_handler)
                         handler_request_frames(w, w->inline_state, dealer, arrival, &msgs[2], &msgs[3], &msgs[4]);
@@ -357,25 +368,25 @@ static bool io_bus_message(Worker *w, void *dealer, void *pair, bool draining, b
         return true;
 }
 
-/* One message from the handler thread. Sets *done when the handler finished. */
-static void io_pair_message(Worker *w, void *dealer, void *pair, bool *done)
+/* One message from the handler thread. Sets io->done when the handler finished. */
+static void io_pair_message(Io *io)
 {
         zmq_msg_t msgs[ADAPTER_MAX_FRAMES];
         int n;
 
-        n = recv_multipart(pair, msgs, ELEMENTSOF(msgs), ZMQ_DONTWAIT);
+        n = recv_multipart(io->pair, msgs, ELEMENTSOF(msgs), ZMQ_DONTWAIT);
         if (n <= 0)
                 return;
         if (frame_is(&msgs[0], PAIR_DONE)) {
-                *done = true;
+                io->done = true;
         } else if (frame_is(&msgs[0], PAIR_REP) && n == 4) {
-                if (send_str(dealer, PROTO_VERSION, true) < 0)
-                        log_debug("adapter worker %u: bus not reachable, dropping REP", w->index);
+                if (send_str(io->dealer, PROTO_VERSION, true) < 0)
+                        log_debug("adapter worker %u: bus not reachable, dropping REP", io->w->index);
                 else {
-                        send_str(dealer, PROTO_REP, true);
-                        send_msg(dealer, &msgs[1], true);
-                        send_msg(dealer, &msgs[2], true);
-                        send_msg(dealer, &msgs[3], false);
+                        send_str(io->dealer, PROTO_REP, true);
+                        send_msg(io->dealer, &msgs[1], true);
+                        send_msg(io->dealer, &msgs[2], true);
+                        send_msg(io->dealer, &msgs[3], false);
                 }
         }
         msgs_close(msgs, n);
@@ -662,175 +673,242 @@ static int io_wait_init(void *pair)
         return r;
 }
 
-static void *io_thread(void *p)
+/*
+ * io_drain(): begin stopping, once. The handler thread is told STOP and the
+ * loop goes on (heartbeating, passing the answer of the request in hand)
+ * until it reports DONE; in inline mode nothing is in flight and the loop
+ * ends at once.
+ */
+static void io_drain(Io *io)
 {
-        Worker *w = p;
-        Run *run = w->run;
-        _cleanup_zmq_ void *pair = NULL;
-        void *dealer = NULL;
-        HandlerArgs ha = { .w = w };
-        uint64_t now, next_hb, last_heard;
-        bool draining = false, done = false, ready_pending = false;
-        bool inl = run->opts->inline_handler;
+        if (io->draining)
+                return;
+        io->draining = true;
+        if (io->w->run->opts->inline_handler)
+                io->done = true;
+        else
+                send_str(io->pair, PAIR_STOP, false);
+}
+
+/* A failure that ends the run: recorded (the first one is returned by adapter_run()), then drain. */
+static void io_fail(Io *io, int r)
+{
+        run_fail(io->w->run, r);
+        io_drain(io);
+}
+
+/* Open a DEALER and announce READY (retried on a timer while the connection is not up). */
+static void io_connect(Io *io)
+{
+        int r = dealer_open(io->w, &io->dealer);
+
+        if (r < 0)
+                io_fail(io, r);
+        else
+                io->ready_pending = !send_ready(io->w, io->dealer);
+}
+
+static bool socket_readable(void *s)
+{
+        int ev = 0;
+        size_t sz = sizeof(ev);
+
+        return zmq_getsockopt(s, ZMQ_EVENTS, &ev, &sz) >= 0 && (ev & ZMQ_POLLIN);
+}
+
+/* Until the next heartbeat is due (or the next READY retry); forever without a DEALER. */
+static long io_timeout(const Io *io)
+{
+        long timeout;
+
+        if (!io->dealer)
+                return -1; /* only waiting for the handler's DONE */
+        timeout = io->next_hb > io->now ? (long)(io->next_hb - io->now) : 0;
+        if (io->ready_pending && timeout > ADAPTER_READY_RETRY_MS)
+                timeout = ADAPTER_READY_RETRY_MS;
+        return timeout;
+}
+
+static void io_pair_batch(Io *io)
+{
+        for (int i = 0; i < ADAPTER_RECV_BATCH && !io->done; i++) {
+                io_pair_message(io);
+                if (!socket_readable(io->pair))
+                        break;
+        }
+}
+
+static void io_bus_batch(Io *io)
+{
+        for (int i = 0; i < ADAPTER_RECV_BATCH; i++) {
+                if (io_bus_message(io))
+                        io->last_heard = now_ms();
+                if (!socket_readable(io->dealer))
+                        break;
+        }
+}
+
+/* After each poll round: retry READY, heartbeat, and reconnect when the bus has been silent too long. */
+static void io_timers(Io *io)
+{
+        if (!io->dealer)
+                return;
+        io->now = now_ms();
+        if (io->ready_pending && !io->draining)
+                io->ready_pending = !send_ready(io->w, io->dealer);
+        if (io->now >= io->next_hb) {
+                send_simple(io->dealer, PROTO_HB);
+                io->next_hb = io->now + PROTO_HEARTBEAT_MS;
+        }
+        if (io->now - io->last_heard > (uint64_t)PROTO_HEARTBEAT_LIVENESS * PROTO_HEARTBEAT_MS) {
+                /*
+                 * The bus went quiet: it may have restarted behind the
+                 * same address (the old TCP connection is a zombie) or
+                 * lost us. A fresh socket gets a fresh connection and
+                 * routing id; READY announces us again.
+                 */
+                /*
+                 * The one message above debug level: this loop is the
+                 * adapter program's main loop, and an operator needs
+                 * to see a bus that went away.
+                 */
+                log_info("adapter worker %u: bus silent for %" PRIu64 " ms, reconnecting", io->w->index,
+                         io->now - io->last_heard);
+                zmq_close(io->dealer);
+                io->dealer = NULL;
+                io_connect(io);
+                io->last_heard = io->now;
+        }
+}
+
+/* Handler thread mode: the handler's pair, the bus and the stop pipe, until the handler reports DONE. */
+static void io_loop_threaded(Io *io)
+{
+        while (!io->done) {
+                zmq_pollitem_t items[3] = {
+                        { .socket = io->pair, .events = ZMQ_POLLIN },
+                        { .socket = io->dealer, .events = ZMQ_POLLIN },
+                        { .fd = stop_pipe_read, .events = ZMQ_POLLIN },
+                };
+                /* without a DEALER only the pair; once draining, no more stop pipe */
+                int n = io->dealer ? (io->draining ? 2 : 3) : 1;
+
+                if (zmq_poll(items, n, io_timeout(io)) < 0 && errno != EINTR) {
+                        io_fail(io, -errno);
+                        continue;
+                }
+                if (atomic_load(&stop_requested) || (n > 2 && items[2].revents))
+                        io_drain(io);
+                if (items[0].revents & ZMQ_POLLIN)
+                        io_pair_batch(io);
+                if (io->dealer && (items[1].revents & ZMQ_POLLIN))
+                        io_bus_batch(io);
+                io_timers(io);
+        }
+}
+
+/*
+ * Inline mode: the bus and the stop pipe; requests are handled inside
+ * io_bus_message(). Draining ends this loop at once (nothing is in flight),
+ * so at the top of each round the DEALER is open and the stop pipe polled.
+ */
+static void io_loop_inline(Io *io)
+{
+        while (!io->done) {
+                zmq_pollitem_t items[2] = {
+                        { .socket = io->dealer, .events = ZMQ_POLLIN },
+                        { .fd = stop_pipe_read, .events = ZMQ_POLLIN },
+                };
+
+                if (zmq_poll(items, 2, io_timeout(io)) < 0 && errno != EINTR) {
+                        io_fail(io, -errno);
+                        continue;
+                }
+                if (atomic_load(&stop_requested) || items[1].revents)
+                        io_drain(io);
+                if (items[0].revents & ZMQ_POLLIN)
+                        io_bus_batch(io);
+                io_timers(io);
+        }
+}
+
+static void io_start(Io *io)
+{
+        io_connect(io);
+        io->now = now_ms();
+        io->next_hb = io->now + PROTO_HEARTBEAT_MS;
+        io->last_heard = io->now;
+}
+
+static void io_bye(Io *io)
+{
+        if (io->dealer) {
+                send_simple(io->dealer, PROTO_BYE);
+                zmq_close(io->dealer);
+                io->dealer = NULL;
+        }
+}
+
+static void io_run_inline(Io *io)
+{
+        Run *run = io->w->run;
         int r;
 
-        if (inl) {
-                /* No handler thread: the state lives here, requests are handled in io_bus_message(). */
-                r = run->h->worker_init ? run->h->worker_init(run->userdata, &w->inline_state) : 0;
-                if (r < 0) {
-                        run_fail(run, r);
-                        return NULL;
-                }
-                goto open_dealer;
+        /* No handler thread: the state lives here, requests are handled in io_bus_message(). */
+        r = run->h->worker_init ? run->h->worker_init(run->userdata, &io->w->inline_state) : 0;
+        if (r < 0) {
+                run_fail(run, r);
+                return;
         }
+        io_start(io);
+        io_loop_inline(io);
+        io_bye(io);
+        if (run->h->worker_done)
+                run->h->worker_done(run->userdata, io->w->inline_state);
+}
+
+static void io_run_threaded(Io *io)
+{
+        Worker *w = io->w;
+        HandlerArgs ha = { .w = w };
+        _cleanup_zmq_ void *pair = NULL;
+        int r;
 
         pair = pair_open(w, true);
         if (!pair)
-                return NULL;
+                return;
         r = pthread_create(&ha.thread, NULL, handler_thread, &ha);
         if (r != 0) {
-                run_fail(run, -r);
-                return NULL;
+                run_fail(w->run, -r);
+                return;
         }
         r = io_wait_init(pair);
         if (r < 0) {
-                run_fail(run, r);
+                run_fail(w->run, r);
                 pthread_join(ha.thread, NULL);
-                return NULL;
+                return;
         }
-
-open_dealer:
-        r = dealer_open(w, &dealer);
-        if (r < 0) {
-                run_fail(run, r);
-                draining = true;
-                if (inl)
-                        done = true;
-                else
-                        send_str(pair, PAIR_STOP, false);
-        } else
-                ready_pending = !send_ready(w, dealer);
-
-        now = now_ms();
-        next_hb = now + PROTO_HEARTBEAT_MS;
-        last_heard = now;
-
-        while (!done) {
-                zmq_pollitem_t all[3] = {
-                        { .socket = pair, .events = ZMQ_POLLIN },
-                        { .socket = dealer, .events = ZMQ_POLLIN },
-                        { .fd = stop_pipe_read, .events = ZMQ_POLLIN },
-                };
-                /* inline: no pair, so the list starts one further (items[0] is never read) */
-                zmq_pollitem_t *items = inl ? all + 1 : all, *poll_items = items;
-                int nitems = dealer ? (draining ? 2 : 3) : 1;
-
-                if (inl) {
-                        items = all;
-                        poll_items = all + 1;
-                        nitems = draining ? 1 : 2;
-                        all[0].revents = 0;
-                }
-                long timeout;
-
-                if (!dealer)
-                        timeout = -1; /* only waiting for the handler's DONE */
-                else
-                        timeout = next_hb > now ? (long)(next_hb - now) : 0;
-                if (ready_pending && timeout > ADAPTER_READY_RETRY_MS)
-                        timeout = ADAPTER_READY_RETRY_MS;
-
-                if (zmq_poll(poll_items, nitems, timeout) < 0 && errno != EINTR) {
-                        run_fail(run, -errno);
-                        if (!draining) {
-                                draining = true;
-                                if (inl)
-                                        done = true;
-                                else
-                                        send_str(pair, PAIR_STOP, false);
-                        }
-                        continue;
-                }
-
-                if (!draining &&
-                    (atomic_load(&stop_requested) || (inl ? all[2].revents : (nitems > 2 && items[2].revents)))) {
-                        draining = true;
-                        if (inl)
-                                done = true;
-                        else
-                                send_str(pair, PAIR_STOP, false);
-                }
-                if (!inl && (items[0].revents & ZMQ_POLLIN))
-                        for (int i = 0; i < ADAPTER_RECV_BATCH && !done; i++) {
-                                int ev = 0;
-                                size_t sz = sizeof(ev);
-
-                                io_pair_message(w, dealer, pair, &done);
-                                if (zmq_getsockopt(pair, ZMQ_EVENTS, &ev, &sz) < 0 || !(ev & ZMQ_POLLIN))
-                                        break;
-                        }
-                if (dealer && (items[1].revents & ZMQ_POLLIN))
-                        for (int i = 0; i < ADAPTER_RECV_BATCH; i++) {
-                                int ev = 0;
-                                size_t sz = sizeof(ev);
-
-                                if (io_bus_message(w, dealer, pair, draining, &ready_pending))
-                                        last_heard = now_ms();
-                                if (zmq_getsockopt(dealer, ZMQ_EVENTS, &ev, &sz) < 0 || !(ev & ZMQ_POLLIN))
-                                        break;
-                        }
-
-                if (!dealer)
-                        continue;
-                now = now_ms();
-                if (ready_pending && !draining)
-                        ready_pending = !send_ready(w, dealer);
-                if (now >= next_hb) {
-                        send_simple(dealer, PROTO_HB);
-                        next_hb = now + PROTO_HEARTBEAT_MS;
-                }
-                if (now - last_heard > (uint64_t)PROTO_HEARTBEAT_LIVENESS * PROTO_HEARTBEAT_MS) {
-                        /*
-                         * The bus went quiet: it may have restarted behind the
-                         * same address (the old TCP connection is a zombie) or
-                         * lost us. A fresh socket gets a fresh connection and
-                         * routing id; READY announces us again.
-                         */
-                        /*
-                         * The one message above debug level: this loop is the
-                         * adapter program's main loop, and an operator needs
-                         * to see a bus that went away.
-                         */
-                        log_info("adapter worker %u: bus silent for %" PRIu64 " ms, reconnecting", w->index,
-                                 now - last_heard);
-                        zmq_close(dealer);
-                        dealer = NULL;
-                        r = dealer_open(w, &dealer);
-                        if (r < 0) {
-                                run_fail(run, r);
-                                if (!draining) {
-                                        draining = true;
-                                        if (inl)
-                                                done = true;
-                                        else
-                                                send_str(pair, PAIR_STOP, false);
-                                }
-                        } else
-                                ready_pending = !send_ready(w, dealer);
-                        last_heard = now;
-                }
-        }
-
-        if (dealer) {
-                send_simple(dealer, PROTO_BYE);
-                zmq_close(dealer);
-        }
-        if (inl) {
-                if (run->h->worker_done)
-                        run->h->worker_done(run->userdata, w->inline_state);
-                return NULL;
-        }
+        io->pair = pair;
+        io_start(io);
+        io_loop_threaded(io);
+        io_bye(io);
         pthread_join(ha.thread, NULL);
+}
+
+/*
+ * io_thread(): one worker's I/O thread. It owns the DEALER; in the default
+ * mode a handler thread answers requests behind an inproc pair, in inline
+ * mode (AdapterOptions.inline_handler) this thread answers them itself.
+ * Both modes stop the same way (io_drain()) and end with BYE.
+ */
+static void *io_thread(void *p)
+{
+        Io io = { .w = p };
+
+        if (io.w->run->opts->inline_handler)
+                io_run_inline(&io);
+        else
+                io_run_threaded(&io);
         return NULL;
 }
 

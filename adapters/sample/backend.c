@@ -266,7 +266,13 @@ static int listen_on(const char *spec, evutil_socket_t *ret_fd, char *actual, si
         return 0;
 }
 
-int main(int argc, char **argv)
+typedef struct Args {
+        const char *listen_spec, *data;
+        uint64_t people, seed, threads;
+} Args;
+
+/* Return: 0, 1 after --help (exit 0), or -EINVAL after logging why (exit 2). */
+static int parse_args(int argc, char **argv, Args *a)
 {
         enum { ARG_LISTEN = 0x100, ARG_DATA, ARG_PEOPLE, ARG_SEED, ARG_THREADS, ARG_HELP };
         static const struct option options[] = {
@@ -278,75 +284,111 @@ int main(int argc, char **argv)
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        const char *listen_spec = "127.0.0.1:8080", *data = "state/sample";
-        uint64_t people = 10000, seed = DATASET_DEFAULT_SEED, threads;
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                switch (opt) {
+                case ARG_LISTEN:
+                        a->listen_spec = optarg;
+                        break;
+                case ARG_DATA:
+                        a->data = optarg;
+                        break;
+                case ARG_PEOPLE:
+                        if (parse_u64(optarg, 1, DATASET_MAX_PEOPLE, &a->people) < 0)
+                                return log_error_errno(EINVAL, "--people '%s': want 1..%llu", optarg,
+                                                       (unsigned long long)DATASET_MAX_PEOPLE);
+                        break;
+                case ARG_SEED:
+                        if (parse_u64(optarg, 0, UINT64_MAX, &a->seed) < 0)
+                                return log_error_errno(EINVAL, "--seed '%s': want an unsigned integer", optarg);
+                        break;
+                case ARG_THREADS:
+                        if (parse_u64(optarg, 1, MAX_THREADS, &a->threads) < 0)
+                                return log_error_errno(EINVAL, "--threads '%s': want 1..%d", optarg, MAX_THREADS);
+                        break;
+                case ARG_HELP:
+                        help();
+                        return 1;
+                default:
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "unexpected argument '%s'", argv[optind]);
+        return 0;
+}
+
+/* One event loop with its own dataset reader, accepting on (a duplicate of) `fd`. Return: 0, or -1 after logging. */
+static int worker_setup(Worker *w, Dataset *dataset, evutil_socket_t fd, const char *actual)
+{
+        evutil_socket_t dupfd;
+        int r;
+
+        w->base = event_base_new();
+        w->http = w->base ? evhttp_new(w->base) : NULL;
+        if (!w->http) {
+                log_error("out of memory");
+                return -1;
+        }
+        r = dataset_reader_new(dataset, &w->reader);
+        if (r < 0) {
+                log_error_errno(r, "dataset reader: %m");
+                return -1;
+        }
+        evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                                    EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+        evhttp_set_max_body_size(w->http, SAMPLE_MAX_BODY * 4);
+        evhttp_set_max_headers_size(w->http, 16 * 1024);
+        evhttp_set_timeout(w->http, IDLE_TIMEOUT_S);
+        evhttp_set_gencb(w->http, on_request, w);
+        dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dupfd < 0 || !evhttp_accept_socket_with_handle(w->http, dupfd)) {
+                log_error_errno(errno, "cannot accept on '%s': %m", actual);
+                if (dupfd >= 0)
+                        close(dupfd);
+                return -1;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        Args a = {
+                .listen_spec = "127.0.0.1:8080", .data = "state/sample", .people = 10000, .seed = DATASET_DEFAULT_SEED
+        };
         _cleanup_(dataset_freep) Dataset *dataset = NULL;
         Worker workers[MAX_THREADS] = {};
         evutil_socket_t fd = -1;
         char actual[300];
         sigset_t sigs;
         long ncpu;
-        int opt, r, sig, ret = 1;
+        int r, sig, ret = 1;
 
         log_set_ident("xbus-sample-backend");
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = ncpu < 1 ? 1 : (uint64_t)MIN(ncpu, (long)MAX_THREADS);
-        while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0) {
-                switch (opt) {
-                case ARG_LISTEN:
-                        listen_spec = optarg;
-                        break;
-                case ARG_DATA:
-                        data = optarg;
-                        break;
-                case ARG_PEOPLE:
-                        if (parse_u64(optarg, 1, DATASET_MAX_PEOPLE, &people) < 0) {
-                                log_error("--people '%s': want 1..%llu", optarg,
-                                          (unsigned long long)DATASET_MAX_PEOPLE);
-                                return 2;
-                        }
-                        break;
-                case ARG_SEED:
-                        if (parse_u64(optarg, 0, UINT64_MAX, &seed) < 0) {
-                                log_error("--seed '%s': want an unsigned integer", optarg);
-                                return 2;
-                        }
-                        break;
-                case ARG_THREADS:
-                        if (parse_u64(optarg, 1, MAX_THREADS, &threads) < 0) {
-                                log_error("--threads '%s': want 1..%d", optarg, MAX_THREADS);
-                                return 2;
-                        }
-                        break;
-                case ARG_HELP:
-                        help();
-                        return 0;
-                default:
-                        return 2;
-                }
-        }
-        if (optind < argc) {
-                log_error("unexpected argument '%s'", argv[optind]);
-                return 2;
-        }
+        a.threads = ncpu < 1 ? 1 : (uint64_t)MIN(ncpu, (long)MAX_THREADS);
+        r = parse_args(argc, argv, &a);
+        if (r != 0)
+                return r < 0 ? 2 : 0;
 
         if (soap_global_init() < 0) {
                 log_error("XML security library initialisation failed");
                 return 1;
         }
-        r = dataset_generate(data, people, seed);
+        r = dataset_generate(a.data, a.people, a.seed);
         if (r < 0) {
-                log_error_errno(r, "dataset '%s': cannot generate: %m", data);
+                log_error_errno(r, "dataset '%s': cannot generate: %m", a.data);
                 return 1;
         }
-        r = dataset_open(&dataset, data);
+        r = dataset_open(&dataset, a.data);
         if (r < 0) {
-                log_error_errno(r, "dataset '%s': cannot open: %m", data);
+                log_error_errno(r, "dataset '%s': cannot open: %m", a.data);
                 return 1;
         }
-        r = listen_on(listen_spec, &fd, actual, sizeof(actual));
+        r = listen_on(a.listen_spec, &fd, actual, sizeof(actual));
         if (r < 0) {
-                log_error_errno(r, "cannot listen on '%s': %m", listen_spec);
+                log_error_errno(r, "cannot listen on '%s': %m", a.listen_spec);
                 return 1;
         }
 
@@ -361,36 +403,10 @@ int main(int argc, char **argv)
                 goto finish;
         }
 
-        for (uint64_t i = 0; i < threads; i++) {
-                Worker *w = &workers[i];
-                evutil_socket_t dupfd;
-
-                w->base = event_base_new();
-                w->http = w->base ? evhttp_new(w->base) : NULL;
-                if (!w->http) {
-                        log_error("out of memory");
+        for (uint64_t i = 0; i < a.threads; i++)
+                if (worker_setup(&workers[i], dataset, fd, actual) < 0)
                         goto finish;
-                }
-                r = dataset_reader_new(dataset, &w->reader);
-                if (r < 0) {
-                        log_error_errno(r, "dataset reader: %m");
-                        goto finish;
-                }
-                evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
-                evhttp_set_max_body_size(w->http, SAMPLE_MAX_BODY * 4);
-                evhttp_set_max_headers_size(w->http, 16 * 1024);
-                evhttp_set_timeout(w->http, IDLE_TIMEOUT_S);
-                evhttp_set_gencb(w->http, on_request, w);
-                dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                if (dupfd < 0 || !evhttp_accept_socket_with_handle(w->http, dupfd)) {
-                        log_error_errno(errno, "cannot accept on '%s': %m", actual);
-                        if (dupfd >= 0)
-                                close(dupfd);
-                        goto finish;
-                }
-        }
-        for (uint64_t i = 0; i < threads; i++) {
+        for (uint64_t i = 0; i < a.threads; i++) {
                 r = pthread_create(&workers[i].thread, NULL, worker_thread, &workers[i]);
                 if (r != 0) {
                         log_error_errno(r, "cannot start a thread: %m");
@@ -401,8 +417,8 @@ int main(int argc, char **argv)
 
         printf("listening on %s\n", actual);
         fflush(stdout);
-        log_info("listening on %s with %" PRIu64 " threads, dataset '%s' (%" PRIu64 " people)", actual, threads, data,
-                 dataset_people(dataset));
+        log_info("listening on %s with %" PRIu64 " threads, dataset '%s' (%" PRIu64 " people)", actual, a.threads,
+                 a.data, dataset_people(dataset));
         do
                 r = sigwait(&sigs, &sig);
         while (r != 0);
@@ -410,10 +426,10 @@ int main(int argc, char **argv)
         ret = 0;
 
 finish:
-        for (uint64_t i = 0; i < threads; i++)
+        for (uint64_t i = 0; i < a.threads; i++)
                 if (workers[i].started)
                         event_base_loopbreak(workers[i].base);
-        for (uint64_t i = 0; i < threads; i++) {
+        for (uint64_t i = 0; i < a.threads; i++) {
                 if (workers[i].started)
                         pthread_join(workers[i].thread, NULL);
                 if (workers[i].http)

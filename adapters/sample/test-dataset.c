@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <lmdb.h>
 
-#include "sample/dataset.h"
+#include "sample/dataset-internal.h"
 
 #define PEOPLE 10000
 #define SEED 77
@@ -553,8 +553,41 @@ static void test_generate_and_read(void)
         printf("generate and read: ok\n");
 }
 
+/* The table sizes in dataset-internal.h match the definitions (fewer entries would leave zeros at the end). */
+static void test_tables(void)
+{
+#define ALL(t, cond)                                       \
+        do {                                               \
+                for (size_t i = 0; i < ELEMENTSOF(t); i++) \
+                        assert(cond);                      \
+        } while (0)
+        ALL(provinces, provinces[i].code > 0 && provinces[i].name && provinces[i].districts[0]);
+        ALL(migration_targets, migration_targets[i] > 0);
+        ALL(family_names, family_names[i].s && family_names[i].w > 0);
+        for (unsigned sex = 0; sex < 2; sex++) {
+                ALL(middle_names[sex], middle_names[sex][i].s && middle_names[sex][i].w > 0);
+                ALL(given_names[sex], given_names[sex][i]);
+        }
+        ALL(ethnicities, ethnicities[i].s && ethnicities[i].w > 0);
+        ALL(streets, streets[i]);
+        ALL(company_words, company_words[i]);
+        ALL(company_brands, company_brands[i]);
+        ALL(company_types, company_types[i][0] && company_types[i][1]);
+        ALL(business_lines, business_lines[i]);
+        ALL(agencies, agencies[i]);
+        ALL(servant_grades, servant_grades[i][0] && servant_grades[i][1]);
+        ALL(servant_positions, servant_positions[i]);
+        ALL(universities, universities[i]);
+        ALL(majors, majors[i][0] && majors[i][1]);
+        ALL(school_names, school_names[i]);
+        ALL(offences, offences[i].code && offences[i].name);
+        ALL(sentences, sentences[i]);
+#undef ALL
+}
+
 int main(void)
 {
+        test_tables();
         test_ids();
         test_generate_and_read();
         return 0;

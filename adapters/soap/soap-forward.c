@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 
 #include "policy/problem.h"
+#include "runtime/adapter-cli.h"
 #include "soap/soap-forward.h"
 
 static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
@@ -102,3 +103,31 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         }
         return 0;
 }
+
+static void soap_help(void)
+{
+        printf("Usage: xbus-adapter-soap --route SERVICE=URL [--route ...] [OPTIONS]\n"
+               "Answer bus services from SOAP 1.1 backends: the request's payload goes to URL in a SOAP\n"
+               "envelope with the X-Road 4.0 header and the xbus subject and purpose; the answer's Body\n"
+               "payload comes back (a SOAP Fault becomes the bus error it names).\n\n" ADAPTER_CLI_HELP_BUS
+               "  --route SERVICE=URL       serve SERVICE from URL (http or https; repeatable, at most %d)\n"
+               "  --workers N               worker connections (default 4)\n"
+               "  --timeout MS              cap on one backend call (default %d)\n"
+               "  --max-response BYTES      largest backend answer accepted (default %u)\n"
+               "  --cacert FILE             CAs for https backends (default: the system's)\n"
+               "  --cert FILE --key FILE    client certificate for https backends that ask for one\n"
+               "  --name NAME               instance name announced to the bus (default soap)\n" ADAPTER_CLI_HELP_TAIL,
+               PROTO_MAX_SERVICES, SOAP_FORWARD_DEFAULT_TIMEOUT_MS, SOAP_FORWARD_DEFAULT_MAX_RESPONSE);
+}
+
+const AdapterForwardKind soap_forward_kind = {
+        .kind = "soap",
+        .ident = "xbus-adapter-soap",
+        .help = soap_help,
+        .timeout_ms = SOAP_FORWARD_DEFAULT_TIMEOUT_MS,
+        .max_response = SOAP_FORWARD_DEFAULT_MAX_RESPONSE,
+        .url_valid = soap_url_valid,
+        .global_init = soap_global_init, /* libxml2 and xmlsec */
+        .libraries = "libxml2/xmlsec or libcurl",
+        .forward = soap_forward,
+};

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "runtime/adapter-curl.h"
+#include "runtime/adapter-forward.h"
 #include "runtime/adapter.h"
 #include "soap/soap.h"
 #include "util/macro.h"
@@ -67,3 +68,6 @@ static inline bool soap_url_valid(const char *url)
  * Return: 0 (every backend outcome is an answer), or -ENOMEM.
  */
 int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp);
+
+/* soap_forward_kind: xbus-adapter-soap (adapter-forward.h): its usage text, defaults and soap_forward(). */
+extern const AdapterForwardKind soap_forward_kind;
