@@ -7,7 +7,7 @@
 #include "rest/rest-forward.h"
 #include "runtime/adapter-cli.h"
 
-static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+static void fail(AdapterResponse *resp, int status, ProblemType error, const char *detail)
 {
         /* without memory the answer still goes out, with an empty body */
         (void)adapter_response_error(resp, status, error, detail);
@@ -148,18 +148,18 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
 
         for (size_t i = 0; i < ELEMENTSOF(values); i++)
                 if (values[i] && !header_value_ok(values[i])) {
-                        fail(resp, 400, "bad_request", "the request cannot be forwarded");
+                        fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
                         return 0;
                 }
         if (!method_ok(req->method)) {
-                fail(resp, 400, "bad_request", "the request cannot be forwarded");
+                fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
                 return 0;
         }
         r = build_url(c, base_url, req, &url);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                fail(resp, 400, "bad_request", "the request cannot be forwarded");
+                fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
                 return 0;
         }
         for (size_t i = 0; i < ELEMENTSOF(values); i++) {
@@ -167,7 +167,7 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        fail(resp, 400, "bad_request", "the request cannot be forwarded");
+                        fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
                         return 0;
                 }
         }
@@ -198,23 +198,23 @@ int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *r
 
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         if (code >= 500 && code <= 599) {
-                fail(resp, 502, "provider_error", "the provider answered with an error");
+                fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider answered with an error");
                 return 0;
         }
         if (code < 200 || (code >= 300 && code < 400) || code > 599) {
-                fail(resp, 502, "provider_error", "the provider answered with an unexpected status");
+                fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider answered with an unexpected status");
                 return 0;
         }
         curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
         if (ctype) {
                 if (strlen(ctype) >= sizeof(resp->content_type) || !header_value_ok(ctype)) {
-                        fail(resp, 502, "response_invalid", "the provider's content type is invalid");
+                        fail(resp, 502, PROBLEM_RESPONSE_INVALID, "the provider's content type is invalid");
                         return 0;
                 }
                 strcpy(resp->content_type, ctype);
         }
         resp->status = (int)code;
-        resp->error = NULL;
+        resp->error = PROBLEM_NONE;
         adapter_curl_take_body(f, &resp->body, &resp->body_size);
         return 0;
 }

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "rest/rest-forward.h"
+#include "tests/support/test-util.h"
 
 typedef struct Backend {
         struct event_base *base;
@@ -103,32 +104,11 @@ static void on_request(struct evhttp_request *req, void *arg)
                 send_json(req, 404, "application/json", "{}", 2);
 }
 
-/*
- * The fake backends write with plain write()/writev() (libevent does too), and
- * such a write to a connection the forwarder has already closed raises SIGPIPE,
- * which kills the whole test: that happened, now and then, when the forwarder
- * dropped the over-long /big answer while the backend was still sending it. A
- * server program ignores SIGPIPE (xbusd and the sample backend do); the test's
- * backends block it in their own threads only, so that a SIGPIPE raised by the
- * code under test on the main thread still kills the test.
- */
-static void backend_thread_block_sigpipe(void)
-{
-        sigset_t s;
-        int r;
-
-        sigemptyset(&s);
-        sigaddset(&s, SIGPIPE);
-        r = pthread_sigmask(SIG_BLOCK, &s, NULL);
-        assert(r == 0);
-        (void)r;
-}
-
 static void *backend_thread(void *p)
 {
         Backend *b = p;
 
-        backend_thread_block_sigpipe();
+        test_thread_block_sigpipe();
         event_base_dispatch(b->base);
         return NULL;
 }
@@ -236,7 +216,7 @@ static void *peer_thread(void *arg)
         Peer *p = arg;
         int fd;
 
-        backend_thread_block_sigpipe();
+        test_thread_block_sigpipe();
         fd = accept(p->listen_fd, NULL, NULL);
         assert(fd >= 0);
         if (p->mode == PEER_WRITE_AFTER_CLOSE)
@@ -312,8 +292,9 @@ static void expect_error(RestForwarder *f, const char *url, const AdapterRequest
         AdapterResponse resp;
 
         forward(f, url, req, &resp);
-        if (resp.status != status || !resp.error || !streq(resp.error, error)) {
-                fprintf(stderr, "%s: got %d %s, want %d %s\n", url, resp.status, strempty(resp.error), status, error);
+        if (resp.status != status || !resp.error || !streq(problem_name(resp.error), error)) {
+                fprintf(stderr, "%s: got %d %s, want %d %s\n", url, resp.status,
+                        resp.error ? problem_name(resp.error) : "", status, error);
                 abort();
         }
         /* never the backend's internals: our own error document */
@@ -465,7 +446,7 @@ int main(void)
         /* too large: response_invalid with the documented detail */
         snprintf(url, sizeof(url), "%s/big", base);
         forward(f, url, &req, &resp);
-        assert(resp.status == 502 && streq(resp.error, "response_invalid"));
+        assert(resp.status == 502 && streq(problem_name(resp.error), "response_invalid"));
         assert(streq(resp.detail, "response exceeds the size limit"));
         assert(resp.body && !memmem(resp.body, resp.body_size, "xxxx", 4));
         free(resp.body);
@@ -506,7 +487,7 @@ int main(void)
                 peer_start(&p, PEER_WRITE_AFTER_CLOSE);
                 snprintf(url, sizeof(url), "http://127.0.0.1:%d/late", p.port);
                 forward(f, url, &get, &resp);
-                assert(resp.status == 502 && streq(resp.error, "response_invalid"));
+                assert(resp.status == 502 && streq(problem_name(resp.error), "response_invalid"));
                 free(resp.body);
                 peer_stop(&p);
                 assert(p.late_write_errno == EPIPE);

@@ -1,5 +1,6 @@
 /* adapter-cli.c: the command line the adapter programs share */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -204,6 +205,9 @@ int adapter_cli_run(AdapterCli *c, AdapterOptions *o, const AdapterHandler *h, v
         o->curve_server_key = c->curve_server_key;
         o->curve_public_key = c->curve_public_key;
         o->curve_secret_key = c->curve_secret_key_file ? c->curve_secret_key : NULL;
+        /* A backend that goes away mid-write must not kill the program: every adapter program
+         * ignores SIGPIPE (libcurl also sends with MSG_NOSIGNAL; this covers everything else). */
+        signal(SIGPIPE, SIG_IGN);
         r = adapter_run(o, h, userdata);
         explicit_bzero(c->curve_secret_key, sizeof(c->curve_secret_key));
         if (r < 0) {

@@ -141,7 +141,7 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
 }
 
 /* Without memory the answer still goes out, with an empty body. */
-static int fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+static int fail(AdapterResponse *resp, int status, ProblemType error, const char *detail)
 {
         (void)adapter_response_error(resp, status, error, detail);
         return 1;
@@ -155,24 +155,24 @@ int adapter_curl_perform(AdapterCurl *h, AdapterResponse *resp)
         case CURLE_OUT_OF_MEMORY:
                 return -ENOMEM;
         case CURLE_OPERATION_TIMEDOUT:
-                return fail(resp, 504, "provider_timeout", "the provider did not answer in time");
+                return fail(resp, 504, PROBLEM_PROVIDER_TIMEOUT, "the provider did not answer in time");
         case CURLE_COULDNT_CONNECT:
         case CURLE_COULDNT_RESOLVE_HOST:
         case CURLE_COULDNT_RESOLVE_PROXY:
-                return fail(resp, 503, "provider_unavailable", "the provider could not be reached");
+                return fail(resp, 503, PROBLEM_PROVIDER_UNAVAILABLE, "the provider could not be reached");
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CACERT_BADFILE:
-                return fail(resp, 503, "provider_unavailable", "the TLS connection to the provider failed");
+                return fail(resp, 503, PROBLEM_PROVIDER_UNAVAILABLE, "the TLS connection to the provider failed");
         case CURLE_FILESIZE_EXCEEDED:
-                return fail(resp, 502, "response_invalid", "response exceeds the size limit");
+                return fail(resp, 502, PROBLEM_RESPONSE_INVALID, "response exceeds the size limit");
         case CURLE_WRITE_ERROR:
                 if (h->too_large)
-                        return fail(resp, 502, "response_invalid", "response exceeds the size limit");
+                        return fail(resp, 502, PROBLEM_RESPONSE_INVALID, "response exceeds the size limit");
                 return -ENOMEM;
         default:
-                return fail(resp, 502, "provider_error", "the provider's answer could not be read");
+                return fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider's answer could not be read");
         }
 }
 

@@ -31,7 +31,7 @@ static int handle(void *userdata, void *state, const AdapterRequest *req, Adapte
         if (url)
                 return f->kind->forward(state, url, req, resp);
         /* the runtime only passes announced services; keep the answer defined anyway */
-        return adapter_response_error(resp, 404, "service_unknown", "no route for the service");
+        return adapter_response_error(resp, 404, PROBLEM_SERVICE_UNKNOWN, "no route for the service");
 }
 
 int adapter_forward_main(const AdapterForwardKind *k, int argc, char **argv)

@@ -338,9 +338,13 @@ static bool io_bus_message(Io *io)
                                   zmq_msg_size(&msgs[3]));
                 else if (zmq_msg_size(&msgs[4]) > w->run->max_body) {
                         /* well-formed but too large: answer rather than leave the bus waiting */
-                        static const char meta[] = "{\"status\":413,\"content_type\":\"application/json\","
-                                                   "\"error\":\"payload_too_large\","
-                                                   "\"detail\":\"the request body exceeds the adapter's limit\"}";
+                        char meta[160], body[48];
+
+                        snprintf(meta, sizeof(meta),
+                                 "{\"status\":413,\"content_type\":\"application/json\",\"error\":\"%s\","
+                                 "\"detail\":\"the request body exceeds the adapter's limit\"}",
+                                 problem_name(PROBLEM_PAYLOAD_TOO_LARGE));
+                        snprintf(body, sizeof(body), "{\"error\":\"%s\"}", problem_name(PROBLEM_PAYLOAD_TOO_LARGE));
 
                         log_debug("adapter worker %u: REQ body of %zu bytes over the limit, refusing", w->index,
                                   zmq_msg_size(&msgs[4]));
@@ -348,7 +352,7 @@ static bool io_bus_message(Io *io)
                                 send_str(dealer, PROTO_REP, true);
                                 send_msg(dealer, &msgs[2], true);
                                 send_frame(dealer, meta, strlen(meta), true);
-                                send_str(dealer, "{\"error\":\"payload_too_large\"}", false);
+                                send_str(dealer, body, false);
                         }
                 } else if (io->draining)
                         log_debug("adapter worker %u: REQ while stopping, ignoring", w->index);
@@ -461,7 +465,7 @@ static void free_body(void *data, void *hint)
         free(data);
 }
 
-int adapter_response_error(AdapterResponse *resp, int status, const char *error, const char *detail)
+int adapter_response_error(AdapterResponse *resp, int status, ProblemType error, const char *detail)
 {
         json_t *j;
         char *text;
@@ -472,7 +476,8 @@ int adapter_response_error(AdapterResponse *resp, int status, const char *error,
         resp->error = error;
         snprintf(resp->detail, sizeof(resp->detail), "%s", strempty(detail));
         strcpy(resp->content_type, "application/json");
-        j = detail ? json_pack("{s:s,s:s}", "error", error, "detail", detail) : json_pack("{s:s}", "error", error);
+        j = detail ? json_pack("{s:s,s:s}", "error", problem_name(error), "detail", detail)
+                   : json_pack("{s:s}", "error", problem_name(error));
         text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);
         if (!text)
@@ -483,7 +488,7 @@ int adapter_response_error(AdapterResponse *resp, int status, const char *error,
 }
 
 /* In the handler thread: an answer made by the runtime (out of memory leaves the body empty). */
-static void response_fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+static void response_fail(AdapterResponse *resp, int status, ProblemType error, const char *detail)
 {
         (void)adapter_response_error(resp, status, error, detail);
 }
@@ -498,7 +503,7 @@ static void handler_reply(Worker *w, void *pair, zmq_msg_t *id, AdapterResponse 
 
         meta = json_pack("{s:i,s:s}", "status", resp->status, "content_type", resp->content_type);
         if (meta && resp->error) {
-                json_object_set_new(meta, "error", json_string(resp->error));
+                json_object_set_new(meta, "error", json_string(problem_name(resp->error)));
                 if (resp->detail[0])
                         json_object_set_new(meta, "detail", json_string(resp->detail));
         }
@@ -564,19 +569,20 @@ static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t 
 
         strcpy(resp.content_type, "application/json");
         if (!serves(run, req.service)) {
-                response_fail(&resp, 404, "service_unknown", "this adapter does not serve the service");
+                response_fail(&resp, 404, PROBLEM_SERVICE_UNKNOWN, "this adapter does not serve the service");
         } else {
                 r = run->h->handle(run->userdata, state, &req, &resp);
                 resp.content_type[sizeof(resp.content_type) - 1] = '\0';
                 resp.detail[sizeof(resp.detail) - 1] = '\0';
                 if (r < 0)
-                        response_fail(&resp, 502, "provider_unavailable", "the adapter could not process the request");
+                        response_fail(&resp, 502, PROBLEM_PROVIDER_UNAVAILABLE,
+                                      "the adapter could not process the request");
                 else if (resp.status < 100 || resp.status > 599)
-                        response_fail(&resp, 502, "provider_error", "the adapter produced an invalid answer");
+                        response_fail(&resp, 502, PROBLEM_PROVIDER_ERROR, "the adapter produced an invalid answer");
                 else if (resp.body_size > 0 && !resp.body)
-                        response_fail(&resp, 502, "provider_error", "the adapter produced an invalid answer");
+                        response_fail(&resp, 502, PROBLEM_PROVIDER_ERROR, "the adapter produced an invalid answer");
                 else if (resp.body_size > ADAPTER_MAX_BODY_LIMIT)
-                        response_fail(&resp, 502, "response_invalid", "response exceeds the size limit");
+                        response_fail(&resp, 502, PROBLEM_RESPONSE_INVALID, "response exceeds the size limit");
                 else if (!content_type_valid(resp.content_type))
                         strcpy(resp.content_type, "application/json");
         }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/problem.h"
+
 typedef struct AdapterRequest {
         const char *service;
         const char *method;
@@ -33,7 +35,7 @@ typedef struct AdapterRequest {
 typedef struct AdapterResponse {
         int status;             /* HTTP status the provider answered */
         char content_type[128]; /* default "application/json" */
-        const char *error;      /* NULL, or a bus error type (e.g. "provider_unavailable") */
+        ProblemType error;      /* PROBLEM_NONE, or the error (e.g. PROBLEM_PROVIDER_UNAVAILABLE) */
         char detail[256];       /* for errors: one line for the client, no internals */
         uint8_t *body;          /* malloc'd; the runtime frees it after sending */
         size_t body_size;
@@ -113,8 +115,8 @@ int adapter_run(const AdapterOptions *opts, const AdapterHandler *h, void *userd
 void adapter_stop(void);
 
 /*
- * adapter_response_error(): make `resp` an error answer: status, error type
- * (a literal), detail (one line for the client, or NULL) and the body
+ * adapter_response_error(): make `resp` an error answer: status, error type,
+ * detail (one line for the client, or NULL) and the body
  * {"error":...,"detail":...} (application/json), freeing any body it had.
  * The bus replaces the body with its own problem document for its error
  * types (provider_unavailable, provider_timeout, provider_error,
@@ -122,7 +124,7 @@ void adapter_stop(void);
  * the client as it is. Return: 0, or -ENOMEM (status and error are set, the
  * body is left empty).
  */
-int adapter_response_error(AdapterResponse *resp, int status, const char *error, const char *detail);
+int adapter_response_error(AdapterResponse *resp, int status, ProblemType error, const char *detail);
 
 #define ADAPTER_CURVE_KEY_LEN 40 /* Z85 text of a 32-byte key */
 

@@ -220,7 +220,7 @@ static int t_handle(void *userdata, void *state, const AdapterRequest *req, Adap
         }
         if (streq(req->service, "test/notfound")) {
                 resp->status = 404;
-                resp->error = "not_found";
+                resp->error = PROBLEM_NOT_FOUND;
                 resp->body = (uint8_t *)strdup("{\"error\":\"not_found\"}");
                 resp->body_size = strlen((char *)resp->body);
                 return 0;

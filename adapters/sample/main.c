@@ -162,7 +162,8 @@ static int handle(void *userdata, void *state, const AdapterRequest *req, Adapte
                 free(a.body);
                 a.body = NULL;
                 if (r == -ENOENT)
-                        return adapter_response_error(resp, 404, "not_found", "this service has no SOAP rendering");
+                        return adapter_response_error(resp, 404, PROBLEM_NOT_FOUND,
+                                                      "this service has no SOAP rendering");
                 if (r < 0)
                         return r;
                 resp->body = (uint8_t *)xml;

@@ -70,12 +70,13 @@ void sample_answer_done(SampleAnswer *a)
         a->body_size = 0;
 }
 
-static int answer_error(SampleAnswer *ret, int status, const char *error, const char *detail)
+static int answer_error(SampleAnswer *ret, int status, ProblemType error, const char *detail)
 {
         json_auto_t *j = NULL;
         char *text;
 
-        j = detail ? json_pack("{s:s,s:s}", "error", error, "detail", detail) : json_pack("{s:s}", "error", error);
+        j = detail ? json_pack("{s:s,s:s}", "error", problem_name(error), "detail", detail)
+                   : json_pack("{s:s}", "error", problem_name(error));
         if (!j)
                 return -ENOMEM;
         text = json_dumps(j, JSON_COMPACT);
@@ -151,23 +152,24 @@ int sample_service_answer(DatasetReader *r, const SampleRequest *req, SampleAnsw
         int e;
 
         if (!s)
-                return answer_error(ret, 404, "service_unknown", "no such service in the sample databases");
+                return answer_error(ret, 404, PROBLEM_SERVICE_UNKNOWN, "no such service in the sample databases");
         if (!req->method || !streq(req->method, s->method))
-                return answer_error(ret, 405, "method_not_allowed", "this service does not take that method");
+                return answer_error(ret, 405, PROBLEM_METHOD_NOT_ALLOWED, "this service does not take that method");
 
         if (s->lookup == LOOKUP_PATH_CODE) {
                 if (!has_path)
-                        return answer_error(ret, 400, "bad_request", "the enterprise code is missing from the path");
+                        return answer_error(ret, 400, PROBLEM_BAD_REQUEST,
+                                            "the enterprise code is missing from the path");
                 key = req->path + 1;
                 if (!all_digits(key, DATASET_ENTERPRISE_CODE_LEN))
-                        return answer_error(ret, 400, "bad_request", "an enterprise code has 10 digits");
+                        return answer_error(ret, 400, PROBLEM_BAD_REQUEST, "an enterprise code has 10 digits");
         } else {
                 if (has_path)
-                        return answer_error(ret, 404, "not_found", "this service has no sub-paths");
+                        return answer_error(ret, 404, PROBLEM_NOT_FOUND, "this service has no sub-paths");
                 if (isempty(req->subject))
-                        return answer_error(ret, 400, "bad_request", "the data subject is required");
+                        return answer_error(ret, 400, PROBLEM_BAD_REQUEST, "the data subject is required");
                 if (!all_digits(req->subject, DATASET_ID_LEN))
-                        return answer_error(ret, 400, "bad_request", "a personal id has 12 digits");
+                        return answer_error(ret, 400, PROBLEM_BAD_REQUEST, "a personal id has 12 digits");
                 key = req->subject;
         }
 
@@ -176,15 +178,15 @@ int sample_service_answer(DatasetReader *r, const SampleRequest *req, SampleAnsw
                 bool details;
 
                 if (tax_body_parse(req->body, req->body_size, &year, &details, &detail) < 0)
-                        return answer_error(ret, 400, "bad_request", detail);
+                        return answer_error(ret, 400, PROBLEM_BAD_REQUEST, detail);
                 e = dataset_tax_check(r, key, year, details, &doc, &size);
                 if (e == -ERANGE)
-                        return answer_error(ret, 400, "bad_request", "tax_year is outside 2015..2025");
+                        return answer_error(ret, 400, PROBLEM_BAD_REQUEST, "tax_year is outside 2015..2025");
         } else
                 e = dataset_get(r, s->db, key, &doc, &size);
 
         if (e == -ENOENT)
-                return answer_error(ret, 404, "not_found", NULL);
+                return answer_error(ret, 404, PROBLEM_NOT_FOUND, NULL);
         if (e < 0)
                 return e;
         *ret = (SampleAnswer){ .status = 200, .body = doc, .body_size = size };

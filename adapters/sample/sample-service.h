@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "policy/problem.h"
 #include "sample/dataset.h"
 
 #define SAMPLE_MAX_BODY 4096 /* request bodies (tax-obligation-check) */
@@ -23,7 +24,7 @@ typedef struct SampleRequest {
 
 typedef struct SampleAnswer {
         int status;         /* 200, 400, 404, 405 */
-        const char *error;  /* NULL on 200, else a static error type ("not_found") */
+        ProblemType error;  /* PROBLEM_NONE on 200, else the error (PROBLEM_NOT_FOUND) */
         const char *detail; /* NULL, or a static one-line explanation */
         char *body;         /* malloc'd JSON, owned by the caller */
         size_t body_size;

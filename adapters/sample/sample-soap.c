@@ -169,10 +169,7 @@ int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **r
         if (k < 0)
                 return k;
         if (a.status != 200) {
-                ProblemType t = PROBLEM_PROVIDER_ERROR;
-                if (a.error)
-                        (void)problem_from_name(a.error, &t);
-                k = fault(t, a.detail, req, ret, ret_size, ret_status);
+                k = fault(a.error ? a.error : PROBLEM_PROVIDER_ERROR, a.detail, req, ret, ret_size, ret_status);
                 sample_answer_done(&a);
                 return k;
         }

@@ -33,7 +33,7 @@ static json_t *answer(DatasetReader *r, const char *service, const char *method,
         j = json_loads(a.body, 0, NULL);
         assert(j);
         if (want_error) {
-                assert(a.error && streq(a.error, want_error));
+                assert(a.error && streq(problem_name(a.error), want_error));
                 assert(streq(json_string_value(json_object_get(j, "error")), want_error));
         } else
                 assert(!a.error);
@@ -74,7 +74,7 @@ int main(void)
 
                         dataset_person_id(SEED, i, id);
                         assert(sample_service_answer(r, &req, &a) == 0);
-                        assert(a.status == 200 || (a.status == 404 && streq(a.error, "not_found")));
+                        assert(a.status == 200 || (a.status == 404 && streq(problem_name(a.error), "not_found")));
                         if (a.status == 200) {
                                 json_t *doc = json_loads(a.body, 0, NULL);
                                 assert(doc && streq(json_string_value(json_object_get(doc, "id")), id));

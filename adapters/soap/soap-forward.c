@@ -9,7 +9,7 @@
 #include "runtime/adapter-cli.h"
 #include "soap/soap-forward.h"
 
-static void fail(AdapterResponse *resp, int status, const char *error, const char *detail)
+static void fail(AdapterResponse *resp, int status, ProblemType error, const char *detail)
 {
         (void)adapter_response_error(resp, status, error, detail);
 }
@@ -20,9 +20,9 @@ static void from_fault(AdapterResponse *resp, const Problem *fault)
         const ProblemInfo *p = problem_info(fault->type);
 
         if (fault->type == PROBLEM_PROVIDER_ERROR || p->status >= 500 || fault->type == PROBLEM_PAYLOAD_TOO_LARGE)
-                fail(resp, 502, "provider_error", "the provider answered with a SOAP Fault");
+                fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider answered with a SOAP Fault");
         else
-                fail(resp, p->status, p->name, fault->detail);
+                fail(resp, p->status, fault->type, fault->detail);
 }
 
 int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
@@ -37,15 +37,15 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         int k;
 
         if (req->body_size == 0)
-                return fail(resp, 400, "bad_request", "a SOAP payload is required"), 0;
+                return fail(resp, 400, PROBLEM_BAD_REQUEST, "a SOAP payload is required"), 0;
         if (!streq(req->path, "/") && !isempty(req->path))
-                return fail(resp, 400, "bad_request", "SOAP services have no sub-paths"), 0;
+                return fail(resp, 400, PROBLEM_BAD_REQUEST, "SOAP services have no sub-paths"), 0;
         k = soap_envelope_wrap((const char *)req->body, req->body_size, NULL, req->client, req->service, req->xroad_id,
                                req->user_id, req->issue, req->subject, req->purpose, &env, &env_size);
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
-                return fail(resp, 400, "bad_request", "the request cannot be forwarded"), 0;
+                return fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded"), 0;
 
         l = curl_slist_append(headers, "Content-Type: " SOAP_CONTENT_TYPE);
         if (l)
@@ -75,7 +75,7 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         if (k < 0)
                 return k;
         if (k > 0)
-                return fail(resp, 502, "provider_error", "the provider's answer is not SOAP"), 0;
+                return fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider's answer is not SOAP"), 0;
         if (soap_fault_read(doc, &fault)) {
                 xmlFreeDoc(doc);
                 from_fault(resp, &fault);
@@ -83,7 +83,7 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
         }
         if (code < 200 || code > 299) {
                 xmlFreeDoc(doc);
-                return fail(resp, 502, "provider_error", "the provider answered with an error"), 0;
+                return fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider answered with an error"), 0;
         }
         {
                 char *payload = NULL;
@@ -94,9 +94,10 @@ int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, A
                 if (k == -ENOMEM)
                         return k;
                 if (k < 0)
-                        return fail(resp, 502, "provider_error", "the provider's answer is not a SOAP envelope"), 0;
+                        return fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider's answer is not a SOAP envelope"),
+                               0;
                 resp->status = 200;
-                resp->error = NULL;
+                resp->error = PROBLEM_NONE;
                 snprintf(resp->content_type, sizeof(resp->content_type), "%s", SOAP_CONTENT_TYPE);
                 resp->body = (uint8_t *)payload;
                 resp->body_size = size;

@@ -17,6 +17,7 @@
 #include "sample/sample-soap.h"
 #include "soap/soap-forward.h"
 #include "soap/soap.h"
+#include "tests/support/test-util.h"
 
 typedef struct Backend {
         struct event_base *base;
@@ -80,6 +81,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 static void *backend_thread(void *p)
 {
+        test_thread_block_sigpipe();
         event_base_dispatch(((Backend *)p)->base);
         return NULL;
 }
@@ -123,11 +125,12 @@ static void forward(SoapForwarder *f, int port, const char *path, const AdapterR
         snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
         *resp = (AdapterResponse){ .content_type = "application/json" };
         assert(soap_forward(f, url, req, resp) == 0);
-        if (resp->status != status || (error ? !resp->error || !streq(resp->error, error) : resp->error != NULL))
-                fprintf(stderr, "%s: status %d error %s detail %s\n", path, resp->status, strempty(resp->error),
-                        resp->detail);
+        if (resp->status != status ||
+            (error ? !resp->error || !streq(problem_name(resp->error), error) : resp->error != PROBLEM_NONE))
+                fprintf(stderr, "%s: status %d error %s detail %s\n", path, resp->status,
+                        resp->error ? problem_name(resp->error) : "", resp->detail);
         assert(resp->status == status);
-        assert(error ? resp->error && streq(resp->error, error) : !resp->error);
+        assert(error ? resp->error && streq(problem_name(resp->error), error) : !resp->error);
         /* never the backend's internals */
         assert(!resp->body || !memmem(resp->body, resp->body_size, "secret", 6));
         assert(!resp->body || !memmem(resp->body, resp->body_size, "ORA-", 4));

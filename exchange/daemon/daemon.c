@@ -132,8 +132,7 @@ static int paths_resolve(const Config *c, DaemonPaths *p)
         p->log_pub = pki_path(c, c->log_public_key, "log.pub");
         if (asprintf(&p->log_dir, "%s/log", c->state_dir) < 0)
                 p->log_dir = NULL;
-        if (!p->cert || !p->key || !p->ca || !p->signing || !p->pseudonym || !p->log_key || !p->log_pub ||
-            !p->log_dir)
+        if (!p->cert || !p->key || !p->ca || !p->signing || !p->pseudonym || !p->log_key || !p->log_pub || !p->log_dir)
                 return log_error_errno(ENOMEM, "Out of memory.");
         return 0;
 }

@@ -47,8 +47,7 @@ static void http_exchange_done(HttpExchange *hx)
         Worker *w = hx->worker;
         const ExchangeOutcome *out = &hx->ex.out;
 
-        metrics_count(w->node, out->problem.type ? problem_status(out->problem.type) : out->status,
-                      hx->ex.start_usec);
+        metrics_count(w->node, out->problem.type ? problem_status(out->problem.type) : out->status, hx->ex.start_usec);
         exchange_done(&hx->ex);
         free(hx);
         w->in_flight--;

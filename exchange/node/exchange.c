@@ -349,7 +349,7 @@ static void entry_fill(Exchange *ex)
                 .right = d->right ? d->right->id : NULL,
                 .legal_reference = d->right ? d->right->legal_reference : NULL,
                 /* the consent's id, never an artefact's text (which names the person) */
-                .consent = ex->consent_id[0]                                ? ex->consent_id
+                .consent = ex->consent_id[0]                            ? ex->consent_id
                            : q->consent && consent_valid_id(q->consent) ? q->consent
                            : q->consent                                 ? "(artefact)"
                                                                         : NULL,
@@ -409,7 +409,8 @@ void exchange_logged(Exchange *ex)
                 /* Not logged means not performed: the provider's answer is withheld. */
                 atomic_fetch_add(&node->counters.log_failures, 1);
                 log_error_errno(ex->log.result, "Exchange log write failed for \"%s\": %m", ex->req.xroad_id);
-                problem_set(&ex->out.problem, PROBLEM_LOG_UNAVAILABLE, "the exchange could not be recorded; retry later");
+                problem_set(&ex->out.problem, PROBLEM_LOG_UNAVAILABLE,
+                            "the exchange could not be recorded; retry later");
                 ex->out.status = problem_status(PROBLEM_LOG_UNAVAILABLE);
                 return;
         }

@@ -46,15 +46,15 @@
 #include "policy/problem.h"
 #include "soap/soap.h"
 
-#define EXCHANGE_ID_MAX 128     /* X-Road-Id */
-#define EXCHANGE_TEXT_MAX 256   /* X-Road-UserId, X-Road-Issue */
+#define EXCHANGE_ID_MAX 128   /* X-Road-Id */
+#define EXCHANGE_TEXT_MAX 256 /* X-Road-UserId, X-Road-Issue */
 #define EXCHANGE_CONSENT_MAX 8192
 #define EXCHANGE_QUERY_MAX 2047 /* the query string */
 
 /* What the client sent, as the transport read it (owned by the exchange). */
 typedef struct ExchangeRequest {
-        const char *method; /* "GET", ... (static) */
-        bool soap;          /* a SOAP 1.1 exchange on POST / */
+        const char *method;    /* "GET", ... (static) */
+        bool soap;             /* a SOAP 1.1 exchange on POST / */
         SoapRequest *soap_req; /* the parsed envelope (SOAP), owns its payload */
         char xroad_id[EXCHANGE_ID_MAX + 2];
         /* Header values as sent when well-formed (the log records them), else NULL. */

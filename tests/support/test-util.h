@@ -1,7 +1,9 @@
-/* test-util.h: small helpers shared by the crypto unit tests (temp folders, files, commands) */
+/* test-util.h: helpers shared by the unit tests (temp folders, files, commands, fake backends' threads) */
 #pragma once
 
 #include <assert.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <spawn.h>
@@ -110,4 +112,26 @@ static inline double test_now(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * test_thread_block_sigpipe(): for the threads of a test's fake backends.
+ * They write with plain write()/writev() (libevent does too), and such a write
+ * to a connection the code under test has already closed raises SIGPIPE, which
+ * kills the whole test: that happened in test-rest, now and then, when the
+ * forwarder dropped an over-long answer while the backend was still sending it. A
+ * server program ignores SIGPIPE (xbusd and the sample backend do); the test's
+ * backends block it in their own threads only, so that a SIGPIPE raised by the
+ * code under test on the main thread still kills the test.
+ */
+static inline void test_thread_block_sigpipe(void)
+{
+        sigset_t s;
+        int r;
+
+        sigemptyset(&s);
+        sigaddset(&s, SIGPIPE);
+        r = pthread_sigmask(SIG_BLOCK, &s, NULL);
+        assert(r == 0);
+        (void)r;
 }
