@@ -301,7 +301,6 @@ static const CliOption query_options[] = {
 const CliCommand cli_audit_query = {
         .name = "xbus audit query",
         .summary = "query the log through the auditor API (filters, paging)",
-        .usage = "[OPTIONS]",
         .description = "Query the exchange log through the node's auditor API (mutual TLS, auditor role).\n",
         .common_options = api_options,
         .options = query_options,
@@ -575,7 +574,6 @@ static const CliOption checkpoint_options[] = {
 const CliCommand cli_audit_checkpoint = {
         .name = "xbus audit checkpoint",
         .summary = "fetch the latest signed checkpoint",
-        .usage = "[OPTIONS]",
         .description = "Fetch the node's latest signed checkpoint (a C2SP signed note). Keep it: a later\n"
                        "`xbus audit verify --checkpoint` or `verify-export --checkpoint` proves the log still "
                        "holds\n"

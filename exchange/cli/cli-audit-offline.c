@@ -152,7 +152,6 @@ static const CliOption key_options[] = {
 const CliCommand cli_audit_key = {
         .name = "xbus audit key",
         .summary = "print the node's checkpoint verifier key (vkey)",
-        .usage = "[OPTIONS]",
         .description = "Print the node's checkpoint verifier key (a C2SP vkey) from STATE/pki/log.pub, offline.\n"
                        "The key name is the log's origin (the node name): read from the stored checkpoints, or "
                        "--name.\n"
@@ -211,7 +210,6 @@ static const CliOption verify_options[] = {
 const CliCommand cli_audit_verify = {
         .name = "xbus audit verify",
         .summary = "verify the whole log store offline (on the node)",
-        .usage = "[OPTIONS]",
         .description = "Verify the node's exchange log offline (STATE/log, read-only; works while xbusd runs):\n"
                        "every entry's bytes, sequence number and time; the Merkle tree recomputed from the entries\n"
                        "against every stored node; every stored checkpoint's signature and root; and checkpoints\n"

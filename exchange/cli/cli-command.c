@@ -72,7 +72,7 @@ void cli_command_help(const CliCommand *c)
         for (size_t i = 0; i < n; i++)
                 if (list[i]->help)
                         width = MAX(width, option_left(list[i], left, sizeof(left)) + 2);
-        printf("Usage: %s %s\n\n%s\n", c->name, c->usage, strempty(c->description));
+        printf("Usage: %s %s\n\n%s\n", c->name, c->usage ?: "[OPTIONS]", strempty(c->description));
         for (size_t i = 0; i < n; i++)
                 if (list[i]->help)
                         option_print(list[i], width);

@@ -80,7 +80,7 @@ typedef int (*CliOptionFn)(const CliCommand *c, int key, const char *arg, void *
 struct CliCommand {
         const char *name;                /* the whole command: "xbus call", "xbus audit show" */
         const char *summary;             /* one line, for the list of commands */
-        const char *usage;               /* what follows "Usage: NAME " */
+        const char *usage;               /* what follows "Usage: NAME "; NULL: "[OPTIONS]" */
         const char *description;         /* paragraphs after the usage line, '\n'-terminated */
         const CliOption *common_options; /* options a group of commands shares, listed first; or NULL */
         const CliOption *options;        /* the command's own, ended by { .name = NULL }; or NULL */

@@ -325,7 +325,6 @@ static const CliOption log_options[] = {
 static const CliCommand log_command = {
         .name = "xbus log",
         .summary = "show the last entries of the exchange log",
-        .usage = "[OPTIONS]",
         .description = "Show the last entries of the exchange log (STATE/log), read-only: it works while xbusd "
                        "runs.\n",
         .options = log_options,
@@ -474,7 +473,6 @@ static const CliOption up_options[] = {
 static const CliCommand up_command = {
         .name = "xbus up",
         .summary = "start a local node and the sample adapter (or reuse a running one)",
-        .usage = "[OPTIONS]",
         .description = "Start a local node for trying things out: xbusd and the sample adapter "
                        "(xbus-adapter-sample),\n"
                        "both from the folder of this program, in the background. A node that already answers at "
@@ -514,7 +512,6 @@ static const CliOption down_options[] = {
 static const CliCommand down_command = {
         .name = "xbus down",
         .summary = "stop what `up` started",
-        .usage = "[OPTIONS]",
         .description = "Stop what `xbus up` started (the pid files STATE/adapter-sample.pid and STATE/xbusd.pid):\n"
                        "SIGTERM, then SIGKILL after " DOWN_WAIT_S " s. A pid that now belongs to another program is "
                        "left alone.\n",
@@ -566,7 +563,6 @@ static const CliOption demo_options[] = {
 static const CliCommand demo_command = {
         .name = "xbus demo",
         .summary = "run the guided scenario and check every step",
-        .usage = "[OPTIONS]",
         .description = "A guided scenario: starts the node if nothing answers at the URL (as `xbus up`), then\n"
                        "  1. a ministry reads a citizen (200, receipt verified);\n"
                        "  2. a bank without a right asks for the same citizen (403 access_denied);\n"
