@@ -2,7 +2,7 @@
  * verify-proof, key)
  *
  * Online commands (cli-audit-api.c) speak the node's auditor API (/audit/,
- * exchange/audit/audit-api.h) over mutual TLS with the auditor's
+ * exchange/api/audit-api.h) over mutual TLS with the auditor's
  * certificate: by default the demo one of the subsystem given with
  * --auditor (STATE/pki/clients/), trusting STATE/pki/ca.crt for the node;
  * --cert, --cert-key and --ca name other files. Offline commands
