@@ -24,10 +24,13 @@
 #define CLI_NODE_DEFAULT_LISTEN "127.0.0.1:8443"
 #define CLI_NODE_DEFAULT_URL "https://127.0.0.1:8443"
 #define CLI_NODE_DEFAULT_ADAPTERS "tcp://127.0.0.1:5560"
-#define CLI_NODE_DEFAULT_PEOPLE 10000ULL
-#define CLI_NODE_MAX_PEOPLE 1000000ULL
-#define CLI_NODE_UP_WAIT_MS 30000U
-#define CLI_NODE_DOWN_WAIT_MS 10000U
+/* plain literals where `xbus up --help` quotes them (CLI_STRINGIFY) */
+#define CLI_NODE_DEFAULT_PEOPLE 10000
+#define CLI_NODE_MAX_PEOPLE 1000000
+#define CLI_NODE_UP_WAIT_S 30
+#define CLI_NODE_UP_WAIT_MS (CLI_NODE_UP_WAIT_S * 1000U)
+#define CLI_NODE_DOWN_WAIT_S 10
+#define CLI_NODE_DOWN_WAIT_MS (CLI_NODE_DOWN_WAIT_S * 1000U)
 /* Person 0 of the sample dataset, the same for every seed (adapters/sample/dataset.h). */
 #define CLI_NODE_DEMO_SUBJECT "001090000001"
 

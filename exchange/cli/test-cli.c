@@ -1,4 +1,4 @@
-/* test-cli.c: the pure parts of the xbus tool (targets, URLs, tables, receipts, log rows, addresses) */
+/* test-cli.c: the pure parts of the xbus tool (targets, URLs, tables, receipts, log rows, addresses, commands) */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli-command.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-log.h"
 #include "cli/cli-node.h"
@@ -676,6 +677,132 @@ static void test_log(const char *dir)
         }
 }
 
+/* --- command tables (cli-command) ----------------------------------------- */
+
+typedef struct TestArgs {
+        const char *state;
+        bool json;
+        uint64_t count;
+        unsigned calls; /* of the handler */
+} TestArgs;
+
+static int test_option(const CliCommand *c, int key, const char *arg, void *userdata)
+{
+        TestArgs *a = userdata;
+
+        a->calls++;
+        if (key != 'n' || !cli_parse_decimal(arg, 1, 9, &a->count))
+                return cli_command_usage_error(c, "--count must be a number from 1 to 9");
+        return 0;
+}
+
+static int test_run(const CliCommand *c, int argc, char **argv)
+{
+        return streq(argv[0], "xbus test") && argc == 2 ? 42 : 1;
+}
+
+static const CliOption test_options[] = {
+        CLI_STRING('s', "state", "DIR", "state folder\nsecond line", TestArgs, state),
+        CLI_FLAG(0, "json", "JSON Lines", TestArgs, json),
+        { 'n', "count", "N", "how many" },
+        CLI_STRING(0, "folder", "DIR", NULL, TestArgs, state),
+        {},
+};
+
+static const CliCommand test_command = {
+        .name = "xbus test",
+        .summary = "a command to test",
+        .description = "Tests.\n",
+        .options = test_options,
+        .epilogue = "Example:\n  xbus test\n",
+        .run = test_run,
+};
+
+/* Parse the words (the command first) into *a. Return: what cli_command_parse() returns; *ret_left the operands. */
+static int test_parse(TestArgs *a, int *ret_left, const char *const *words)
+{
+        char *argv[16];
+        char **args = argv;
+        int argc = 0, r;
+
+        while (words[argc]) {
+                argv[argc] = (char *)words[argc];
+                argc++;
+        }
+        argv[argc] = NULL;
+        *a = (TestArgs){};
+        r = cli_command_parse(&test_command, &argc, &args, test_option, a);
+        *ret_left = argc;
+        return r;
+}
+
+static char *test_help_text(void)
+{
+        char path[] = "/tmp/xbus-test-cli-help-XXXXXX", *text = NULL;
+        int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+        size_t n = 0;
+        FILE *f;
+
+        assert(fd >= 0 && saved >= 0);
+        fflush(stdout);
+        dup2(fd, STDOUT_FILENO);
+        cli_command_help(&test_command);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        close(fd);
+        f = fopen(path, "re");
+        assert(f);
+        text = calloc(1, 4096);
+        assert(text);
+        n = fread(text, 1, 4095, f);
+        text[n] = 0;
+        fclose(f);
+        unlink(path);
+        return text;
+}
+
+static void test_command_table(void)
+{
+        static const char *const help = "Usage: xbus test [OPTIONS]\n\n"
+                                        "Tests.\n\n"
+                                        "  -s, --state DIR  state folder\n"
+                                        "                   second line\n"
+                                        "      --json       JSON Lines\n"
+                                        "  -n, --count N    how many\n"
+                                        "  -h, --help       this help\n\n"
+                                        "Example:\n  xbus test\n";
+        const CliCommand *list[] = { &test_command };
+        char *argv[] = { (char *)"test", (char *)"x", NULL };
+        _cleanup_free_ char *text = NULL;
+        TestArgs a;
+        int r, left;
+
+        /* stored options, a flag, the handler for the rest, an alias */
+        r = test_parse(&a, &left, (const char *const[]){ "xbus test", "-s", "d", "--json", "-n", "3", NULL });
+        CHECK(r == CLI_CONTINUE && left == 0);
+        CHECK(a.state && streq(a.state, "d") && a.json && a.count == 3 && a.calls == 1);
+        r = test_parse(&a, &left, (const char *const[]){ "xbus test", "--folder=e", "--count=4", NULL });
+        CHECK(r == CLI_CONTINUE && a.state && streq(a.state, "e") && !a.json && a.count == 4);
+        /* usage errors: the handler's, an unknown option, a missing argument, an operand */
+        r = test_parse(&a, &left, (const char *const[]){ "xbus test", "--count", "10", NULL });
+        CHECK(r == CLI_EXIT_USAGE && a.count == 0);
+        r = test_parse(&a, &left, (const char *const[]){ "xbus test", "--nope", NULL });
+        CHECK(r == CLI_EXIT_USAGE && a.calls == 0);
+        r = test_parse(&a, &left, (const char *const[]){ "xbus test", "--state", NULL });
+        CHECK(r == CLI_EXIT_USAGE);
+        r = test_parse(&a, &left, (const char *const[]){ "xbus test", "operand", NULL });
+        CHECK(r == CLI_EXIT_USAGE);
+        /* --help: generated from the table, aligned, and the command stops there */
+        text = test_help_text();
+        CHECK(streq(text, help));
+        /* finding and running a command by its last word */
+        CHECK(cli_command_find(list, ELEMENTSOF(list), "test") == &test_command);
+        CHECK(!cli_command_find(list, ELEMENTSOF(list), "xbus"));
+        r = cli_command_run(&test_command, 2, argv);
+        CHECK(r == 42 && streq(argv[0], "xbus test"));
+}
+
 static int rm_rf(const char *path)
 {
         char *cmd = NULL;
@@ -700,6 +827,7 @@ int main(void)
         test_receipt(dir);
         test_exchange_refusals(dir);
         test_log(dir);
+        test_command_table();
         rm_rf(dir);
         printf("test-cli: %u checks passed\n", n_checks);
         return 0;

@@ -1,0 +1,23 @@
+/* cli-audit-internal.h: what the pieces of `xbus audit` share (cli-audit.c, cli-audit-api.c, cli-audit-offline.c)
+ *
+ * Each piece defines its commands (cli-command.h); cli-audit.c lists them
+ * in the order `xbus audit --help` shows and dispatches to them.
+ */
+#pragma once
+
+#include "audit/audit-verify.h"
+#include "cli/cli-audit.h"
+#include "cli/cli-command.h"
+
+/* cli-audit-api.c: through the node's auditor API */
+extern const CliCommand cli_audit_query, cli_audit_show, cli_audit_checkpoint, cli_audit_export;
+/* cli-audit-offline.c: from files only */
+extern const CliCommand cli_audit_verify, cli_audit_verify_export, cli_audit_verify_proof, cli_audit_key;
+
+/*
+ * cli_audit_print_report(): "OK: WHAT: N entries and M checkpoints verified
+ * [in S s]" for r == 0, "FAILED (KIND): REASON" (sanitised) for r > 0, on
+ * standard output; nothing for r < 0 (the caller reports those).
+ * `seconds` <= 0: no timing.
+ */
+void cli_audit_print_report(const char *what, int r, const AuditReport *rep, double seconds);
