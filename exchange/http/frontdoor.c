@@ -25,6 +25,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "http/frontdoor.h"
 #include "http/http-internal.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -235,7 +236,7 @@ static void *worker_thread(void *userdata)
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
 {
         char host[256];
-        const char *colon = strrchr(listen, ':');
+        const char *colon = listen ? strrchr(listen, ':') : NULL;
         uint64_t port;
 
         if (!colon || (size_t)(colon - listen) >= sizeof(host))
@@ -329,7 +330,7 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
         wire_init();
 
         if (parse_listen(opts->listen, &ss, &sslen) < 0)
-                return error_set(ret_error, -EINVAL, "listen address \"%s\" is not HOST:PORT", opts->listen);
+                return error_set(ret_error, -EINVAL, "listen address \"%s\" is not HOST:PORT", strempty(opts->listen));
         fd = calloc(1, sizeof(*fd));
         if (!fd)
                 return -ENOMEM;

@@ -21,7 +21,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "http/frontdoor.h"
+#include "node/endpoint.h"
 #include "node/exchange.h"
 #include "util/mailbox.h"
 
@@ -30,6 +30,8 @@ enum {
         ITEM_BUS = 1, /* an Exchange's BusRequest: the provider's answer */
         ITEM_LOG = 2, /* an Exchange's ExlogRecord: the entry is durable (or not) */
 };
+
+typedef struct FrontDoor FrontDoor; /* frontdoor.h */
 
 typedef struct Worker {
         FrontDoor *fd;

@@ -1,64 +1,134 @@
-/* exlog-entry.c: rendering the fields of an exchange log entry */
-#include <jansson.h>
+/* exlog-entry.c: rendering the fields of an exchange log entry
+ *
+ * Rendered directly, not through a jansson tree: json_dumps() was seen to
+ * drop a key and still return text when one allocation failed (a partial,
+ * unparsable entry), and a log entry is written once and kept forever. Here
+ * every write goes to a memory stream whose error state is checked at the
+ * end: the result is the whole entry or NULL. Strings are escaped as jansson
+ * does (short escapes, \u00XX for other control characters, UTF-8 kept); a
+ * string that is not valid UTF-8 is rendered as null, as jstr() did.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "consent/consent.h"
 #include "log/exlog-entry.h"
 #include "util/macro.h"
 
-static json_t *jstr(const char *s)
+/* The length of the UTF-8 sequence at `s` (1..4), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *s)
 {
-        json_t *j = s ? json_string(s) : NULL;
-        return j ? j : json_null();
+        size_t n = s[0] < 0x80                    ? 1
+                   : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+                   : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+                   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                                  : 0;
+        uint32_t cp = n == 1 ? s[0] : s[0] & (0x3f >> (n - 1));
+
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        /* no overlong forms, no surrogates, nothing above U+10FFFF */
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+                return 0;
+        return n;
+}
+
+static bool utf8_valid(const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p;) {
+                size_t n = utf8_sequence(p);
+                if (n == 0)
+                        return false;
+                p += n;
+        }
+        return true;
+}
+
+static void put_string(FILE *f, const char *s)
+{
+        if (!s || !utf8_valid(s)) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                static const char shortcuts[] = { ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't' };
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p < 0x20 && *p < sizeof(shortcuts) && shortcuts[*p])
+                        fprintf(f, "\\%c", shortcuts[*p]);
+                else if (*p < 0x20)
+                        fprintf(f, "\\u%04x", *p);
+                else
+                        fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
+static void put_key(FILE *f, const char *key, bool first)
+{
+        fprintf(f, "%s\"%s\":", first ? "" : ",", key);
+}
+
+int exlog_entry_write(const ExlogEntry *e, FILE *f)
+{
+        bool refused = e->consent_refusal > 0;
+        const struct {
+                const char *key, *value;
+        } strings[] = {
+                { "xroad_id", e->xroad_id }, { "client", e->client },   { "service", e->service },
+                { "method", e->method },     { "path", e->path },       { "user_id", e->user_id },
+                { "issue", e->issue },       { "subject", e->subject }, { "purpose", e->purpose },
+                { "basis", e->basis },       { "right", e->right },     { "legal_reference", e->legal_reference },
+                { "consent", e->consent },
+        };
+
+        fputc('{', f);
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
+                put_key(f, strings[i].key, i == 0);
+                put_string(f, strings[i].value);
+        }
+        put_key(f, "decision", false);
+        put_string(f, e->allow && !refused ? "allow" : "deny");
+        put_key(f, "status", false);
+        fprintf(f, "%d", refused ? problem_status(PROBLEM_CONSENT_INVALID) : e->status);
+        put_key(f, "error", false);
+        put_string(f, refused ? problem_name(PROBLEM_CONSENT_INVALID) : e->error ? problem_name(e->error) : NULL);
+        if (refused) {
+                put_key(f, "reason", false);
+                put_string(f, consent_reason(e->consent_refusal));
+        }
+        put_key(f, "request_hash", false);
+        put_string(f, e->request_hash);
+        put_key(f, "request_size", false);
+        fprintf(f, "%" PRIu64, e->request_size);
+        put_key(f, "response_hash", false);
+        put_string(f, refused ? NULL : e->response_hash);
+        put_key(f, "response_size", false);
+        fprintf(f, "%" PRIu64, refused ? 0 : e->response_size);
+        put_key(f, "duration_us", false);
+        fprintf(f, "%" PRIu64 "}", e->duration_us);
+        return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }
 
 char *exlog_entry_render(const ExlogEntry *e)
 {
-        bool refused = e->consent_refusal > 0;
-        struct {
-                const char *key;
-                json_t *value;
-        } f[] = {
-                { "xroad_id", jstr(e->xroad_id) },
-                { "client", jstr(e->client) },
-                { "service", jstr(e->service) },
-                { "method", jstr(e->method) },
-                { "path", jstr(e->path) },
-                { "user_id", jstr(e->user_id) },
-                { "issue", jstr(e->issue) },
-                { "subject", jstr(e->subject) },
-                { "purpose", jstr(e->purpose) },
-                { "basis", jstr(e->basis) },
-                { "right", jstr(e->right) },
-                { "legal_reference", jstr(e->legal_reference) },
-                { "consent", jstr(e->consent) },
-                { "decision", json_string(e->allow && !refused ? "allow" : "deny") },
-                { "status", json_integer(refused ? problem_status(PROBLEM_CONSENT_INVALID) : e->status) },
-                { "error", refused ? json_string(problem_name(PROBLEM_CONSENT_INVALID))
-                                   : jstr(e->error ? problem_name(e->error) : NULL) },
-                { "reason", refused ? json_string(consent_reason(e->consent_refusal)) : NULL },
-                { "request_hash", jstr(e->request_hash) },
-                { "request_size", json_integer((json_int_t)e->request_size) },
-                { "response_hash", jstr(refused ? NULL : e->response_hash) },
-                { "response_size", json_integer(refused ? 0 : (json_int_t)e->response_size) },
-                { "duration_us", json_integer((json_int_t)e->duration_us) },
-        };
-        json_t *o = json_object();
         char *text = NULL;
-        bool ok = o != NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        int r;
 
-        /* every value ends in the object or is released, so nothing leaks when memory runs out */
-        for (size_t i = 0; i < ELEMENTSOF(f); i++) {
-                if (!f[i].value) {
-                        if (refused || !streq(f[i].key, "reason")) /* "reason" is absent unless refused */
-                                ok = false;
-                } else if (!ok)
-                        json_decref(f[i].value);
-                else if (json_object_set_new(o, f[i].key, f[i].value) < 0) /* takes the value, even on error */
-                        ok = false;
+        if (!f)
+                return NULL;
+        r = exlog_entry_write(e, f);
+        if ((fclose(f) != 0 || r < 0)) {
+                free(text);
+                return NULL;
         }
-        if (ok)
-                text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
         return text;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy/problem.h"
 
@@ -39,5 +40,12 @@ typedef struct ExlogEntry {
         int consent_refusal;
 } ExlogEntry;
 
-/* exlog_entry_render(): the entry's "{...}" fields (the writer adds v, seq, time). Return: malloc'd, or NULL (OOM). */
+/*
+ * exlog_entry_write(): the entry's "{...}" fields (the writer adds v, seq and
+ * time) to `f`. Return: 0, or -EIO when a write failed (what `f` holds then is
+ * not an entry).
+ */
+int exlog_entry_write(const ExlogEntry *e, FILE *f);
+
+/* exlog_entry_render(): the same as a malloc'd string: the whole entry, or NULL (out of memory). */
 char *exlog_entry_render(const ExlogEntry *e);

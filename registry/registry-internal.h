@@ -1,0 +1,246 @@
+/* registry-internal.h: what the pieces of the registry share (definitions as parsed, section table, loader) */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry.h"
+#include "util/ini.h"
+#include "util/macro.h"
+
+#define REGISTRY_FILES_MAX 1024U    /* files in one registry */
+#define REGISTRY_SIZE_MAX MIB(64)   /* all files together */
+#define REGISTRY_ID_SEGMENT_MAX 64U /* bytes in one identifier segment, and in local ids */
+#define REGISTRY_CN_MAX 64U         /* X.509 upper bound for a common name */
+#define REGISTRY_SCHEMA_PATH_MAX 255U
+#define REGISTRY_TIMEOUT_MAX_MS (10U * 60U * 1000U)
+#define REGISTRY_MESSAGE_SIZE_MAX MIB(1024)
+
+#define REGISTRY_METHODS_ALL                                                                       \
+        (REGISTRY_METHOD_GET | REGISTRY_METHOD_HEAD | REGISTRY_METHOD_POST | REGISTRY_METHOD_PUT | \
+         REGISTRY_METHOD_PATCH | REGISTRY_METHOD_DELETE)
+
+/* ---- Definitions as parsed (the public struct first, then what the loader needs) ---------- */
+
+/* A list of references with the line each one came from. */
+typedef struct RefList {
+        char **ids;
+        unsigned *lines;
+        size_t n;
+} RefList;
+
+typedef struct FingerprintList {
+        uint8_t (*fp)[32];
+        size_t n;
+} FingerprintList;
+
+typedef struct InstanceDef {
+        IniSection sec;
+        size_t seq;
+        char *id;
+        char *name;
+        char *schemas;         /* schema root, relative to the registry folder */
+        char *schema_base_uri; /* $id prefix that maps to the schema root */
+        char **assert_formats; /* formats asserted, not just annotated */
+} InstanceDef;
+
+typedef struct MemberDef {
+        RegistryMember pub;
+        IniSection sec;
+        size_t seq;
+} MemberDef;
+
+typedef struct SubsystemDef {
+        RegistrySubsystem pub;
+        IniSection sec;
+        size_t seq;
+        FingerprintList fps;
+} SubsystemDef;
+
+typedef struct ServiceDef {
+        RegistryService pub;
+        IniSection sec;
+        size_t seq;
+} ServiceDef;
+
+typedef struct GroupDef {
+        RegistryGroup pub;
+        IniSection sec;
+        size_t seq;
+        RefList members;
+} GroupDef;
+
+typedef struct PurposeDef {
+        RegistryPurpose pub;
+        IniSection sec;
+        size_t seq;
+} PurposeDef;
+
+typedef struct RightDef {
+        RegistryRight pub;
+        IniSection sec;
+        size_t seq;
+        char *client;
+        char *group;
+        char *service;
+        RefList purposes;
+} RightDef;
+
+typedef struct FingerprintEntry {
+        uint8_t fp[32];
+        const SubsystemDef *subsystem;
+} FingerprintEntry;
+
+enum {
+        T_INSTANCE,
+        T_MEMBER,
+        T_SUBSYSTEM,
+        T_SERVICE,
+        T_GROUP,
+        T_PURPOSE,
+        T_RIGHT,
+        _T_MAX,
+};
+
+typedef struct DefVec {
+        void **items; /* definitions of one type, sorted by (id, seq) after parsing */
+        size_t n;
+        size_t allocated;
+} DefVec;
+
+struct Registry {
+        unsigned n_ref;
+        char **files; /* names used in messages; the IniSections point here */
+        size_t n_files;
+        DefVec defs[_T_MAX];
+
+        /* Views built once everything checked out. */
+        const RegistrySubsystem **subsystems;
+        const RegistryService **services;
+        const RegistryRight **rights;
+        const RegistryPurpose **purposes;
+        const RegistryRight **rights_by_service; /* sorted by (service id, right id) */
+        FingerprintEntry *fingerprints;          /* sorted by fingerprint */
+        size_t n_fingerprints;
+        const RegistrySubsystem **by_cn; /* subsystems with a tls-cn, sorted by it */
+        size_t n_by_cn;
+};
+
+/* ---- Section items: indexes into IniSection.lines, for checks that point at a key ----------- */
+
+#define EXPECT_TEXT "a non-empty text"
+#define EXPECT_TOKEN "letters, digits, '.', '_' or '-' (at most 64)"
+#define EXPECT_ID "an identifier such as VN/GOV/BCA/population"
+
+enum { INSTANCE_ID, INSTANCE_NAME, INSTANCE_SCHEMAS, INSTANCE_SCHEMA_BASE, INSTANCE_FORMATS };
+enum { MEMBER_NAME };
+enum { SUB_NAME, SUB_ROLES, SUB_TLS_CN, SUB_FINGERPRINT, SUB_ADAPTER_KEY, SUB_CONSENT_JWK, SUB_SOAP_SIGNED };
+enum {
+        SVC_TITLE,
+        SVC_METHODS,
+        SVC_PATHS,
+        SVC_PERSONAL,
+        SVC_CATEGORIES,
+        SVC_REQUEST_SCHEMA,
+        SVC_RESPONSE_SCHEMA,
+        SVC_TIMEOUT,
+        SVC_MAX_REQUEST,
+        SVC_MAX_RESPONSE,
+        SVC_ADAPTER,
+        SVC_SOAP_REQUEST_SCHEMA,
+        SVC_SOAP_RESPONSE_SCHEMA,
+};
+enum { GROUP_TITLE, GROUP_MEMBERS };
+enum { PURPOSE_TITLE, PURPOSE_DESCRIPTION };
+enum {
+        RIGHT_CLIENT,
+        RIGHT_GROUP,
+        RIGHT_SERVICE,
+        RIGHT_METHODS,
+        RIGHT_PATHS,
+        RIGHT_BASIS,
+        RIGHT_LEGAL_REFERENCE,
+        RIGHT_PURPOSES,
+        RIGHT_FIELDS,
+};
+
+/* How a type of section becomes a definition, and how that definition is freed. */
+typedef struct SectionType {
+        const char *name;
+        const IniItem *items;
+        size_t n_items;
+        size_t size;
+        size_t offset_sec;
+        size_t offset_seq;
+        size_t offset_id; /* char *: the section argument */
+        void (*free)(void *def);
+} SectionType;
+
+/* One entry per type, indexed by T_*: how a section becomes a definition (registry-load.c). */
+extern const SectionType registry_section_types[_T_MAX];
+
+static inline IniSection *def_sec(size_t type, void *def)
+{
+        return (IniSection *)((uint8_t *)def + registry_section_types[type].offset_sec);
+}
+
+static inline size_t def_seq(size_t type, const void *def)
+{
+        return *(const size_t *)((const uint8_t *)def + registry_section_types[type].offset_seq);
+}
+
+static inline const char *def_id(size_t type, const void *def)
+{
+        return *(char *const *)((const uint8_t *)def + registry_section_types[type].offset_id);
+}
+
+typedef struct Loader {
+        Registry *r;
+        IniErrors errors;
+        const char *dir; /* the registry folder (schemas are found from it), or NULL */
+        bool embedded;   /* `dir` names embedded files */
+        size_t cur_type;
+        void *cur; /* the definition keys go to, or NULL to skip them */
+        size_t seq;
+} Loader;
+
+/* ---- registry.c: the object, and the grammar of identifiers and paths ---------------------- */
+
+/* Free `r` and everything it owns, whatever its reference count. Return: NULL. */
+Registry *registry_free(Registry *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Registry *, registry_free);
+
+/* Whether `s` is a local id or one identifier segment: [A-Za-z0-9._-]{1,64}, not "." or "..". */
+bool registry_token_valid(const char *s);
+/* Number of valid "/"-separated segments of `id`, or 0 when a segment is invalid. */
+size_t registry_id_segments(const char *id);
+/* Length of the prefix of `id` made of its first `k` segments. */
+size_t registry_id_prefix_len(const char *id, size_t k);
+/* Whether `pattern` is a path pattern registry_path_match() accepts. */
+bool registry_pattern_valid(const char *pattern);
+/* Whether `s` is a JSON pointer (RFC 6901) naming a field. */
+bool registry_json_pointer_valid(const char *s);
+/* Whether `s` is a schema path relative to the schema root. */
+bool registry_schema_path_valid(const char *s);
+/* qsort()/bsearch() order of RegistrySubsystem pointers, by id. */
+int registry_subsystem_ptr_compare(const void *a, const void *b);
+
+/* ---- registry-check.c: cross-checks once every file is parsed ------------------------------ */
+
+/*
+ * Check the definitions parsed into l->r against each other and resolve their
+ * references; `first_file` is blamed for a missing [instance]. Errors go to
+ * l->errors. Return: 0 (even with errors reported) or -ENOMEM.
+ */
+int registry_check(Loader *l, const char *first_file);
+/* Build the views of a registry that checked out. Return: 0 or -ENOMEM. */
+int registry_finish(Registry *r);
+
+/* ---- registry-schemas.c: JSON Schema and XSD files of the services ------------------------- */
+
+/*
+ * Compile every schema the services name, found from l->dir. Errors go to
+ * l->errors with the service's file and line. Return: 0 or -ENOMEM.
+ */
+int registry_schemas_compile(Loader *l);

@@ -1,0 +1,247 @@
+/* registry-schemas.c: find, read and compile the JSON Schema and XSD files the services name */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "registry-internal.h"
+#include "validate/jsonschema.h"
+#include "validate/xsd.h"
+
+/* ---- Schemas: compiled once per load --------------------------------------------------------- */
+
+#define SCHEMA_FILE_MAX MIB(4)
+#define DEFAULT_SCHEMA_BASE_URI "https://schemas.xbus.invalid/"
+
+typedef struct SchemaSource {
+        char *root; /* normalised folder (embedded: a path prefix) */
+        bool embedded;
+        const char *base_uri;
+} SchemaSource;
+
+/* Join and normalise "a/b" + "../c" -> "a/c"; refuses to climb above the start of a relative path. */
+static char *path_join_normalize(const char *a, const char *b)
+{
+        _cleanup_free_ char *joined = NULL;
+        char *out, *segs[256];
+        size_t n = 0, len = 0;
+        bool absolute;
+
+        if (asprintf(&joined, "%s/%s", a, b) < 0)
+                return NULL;
+        absolute = joined[0] == '/';
+        for (char *save = NULL, *t = strtok_r(joined, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+                if (streq(t, "."))
+                        continue;
+                if (streq(t, "..")) {
+                        if (n > 0 && !streq(segs[n - 1], ".."))
+                                n--;
+                        else if (!absolute && n < ELEMENTSOF(segs))
+                                segs[n++] = t;
+                        continue;
+                }
+                if (n >= ELEMENTSOF(segs))
+                        return NULL;
+                segs[n++] = t;
+        }
+        out = malloc(strlen(a) + strlen(b) + 3);
+        if (!out)
+                return NULL;
+        if (absolute)
+                out[len++] = '/';
+        for (size_t i = 0; i < n; i++) {
+                size_t sl = strlen(segs[i]);
+                if (i > 0)
+                        out[len++] = '/';
+                memcpy(out + len, segs[i], sl);
+                len += sl;
+        }
+        out[len] = 0;
+        return out;
+}
+
+/* Read the JSON document `rel` (no ".." allowed) under the schema root. */
+static json_t *schema_read(const SchemaSource *src, const char *rel, char **ret_why)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        json_error_t err;
+        size_t size = 0;
+        json_t *doc;
+
+        *ret_why = NULL;
+        if (!registry_schema_path_valid(rel) || strstr(rel, "..")) {
+                (void)!asprintf(ret_why, "'%s' is not a path inside the schema folder", rel);
+                return NULL;
+        }
+        path = path_join_normalize(src->root, rel);
+        if (!path)
+                return NULL;
+        if (src->embedded) {
+                const EmbeddedFile *f = embedded_find(path);
+                if (!f) {
+                        (void)!asprintf(ret_why, "no schema file '%s'", path);
+                        return NULL;
+                }
+                doc = json_loadb(f->data, f->size, JSON_REJECT_DUPLICATES, &err);
+        } else {
+                int k = ini_read_file(path, SCHEMA_FILE_MAX, &text, &size);
+                if (k < 0) {
+                        (void)!asprintf(ret_why, "cannot read schema file '%s': %s", path, strerror(-k));
+                        return NULL;
+                }
+                doc = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
+        }
+        if (!doc)
+                (void)!asprintf(ret_why, "schema file '%s' is not JSON: line %d: %s", path, err.line, err.text);
+        return doc;
+}
+
+static json_t *schema_resolve(const char *uri, void *userdata)
+{
+        const SchemaSource *src = userdata;
+        size_t n = strlen(src->base_uri);
+        _cleanup_free_ char *why = NULL;
+
+        if (strncmp(uri, src->base_uri, n) != 0)
+                return NULL; /* never the network */
+        return schema_read(src, uri + n, &why);
+}
+
+/* An XSD (for SOAP payloads): read as text and compiled; includes resolve next to it (folders only). */
+static int compile_xsd(Loader *l, const SchemaSource *src, ServiceDef *d, unsigned item, const char *rel, void **ret)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL, *why = NULL;
+        const char *data;
+        size_t size = 0;
+        int k;
+
+        path = path_join_normalize(src->root, rel);
+        if (!path)
+                return -ENOMEM;
+        if (src->embedded) {
+                const EmbeddedFile *f = embedded_find(path);
+                if (!f) {
+                        ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "no schema file '%s'", path);
+                        return 0;
+                }
+                data = f->data;
+                size = f->size;
+        } else {
+                k = ini_read_file(path, SCHEMA_FILE_MAX, &text, &size);
+                if (k < 0) {
+                        ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "cannot read schema file '%s': %s",
+                                       path, strerror(-k));
+                        return 0;
+                }
+                data = text;
+        }
+        k = xsd_schema_new((XsdSchema **)ret, data, size, src->embedded ? NULL : path, NULL, &why);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "XSD '%s' refused: %s", rel,
+                               why ? why : strerror(-k));
+        return 0;
+}
+
+static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptions *opts, ServiceDef *d, unsigned item,
+                       const char *rel, void **ret)
+{
+        _cleanup_free_ char *why = NULL, *uri = NULL;
+        json_t *doc;
+        int k;
+
+        doc = schema_read(src, rel, &why);
+        if (!doc) {
+                ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "%s", why ? why : "out of memory");
+                return 0;
+        }
+        if (asprintf(&uri, "%s%s", src->base_uri, rel) < 0) {
+                json_decref(doc);
+                return -ENOMEM;
+        }
+        free(why);
+        why = NULL;
+        k = json_schema_compile((JsonSchema **)ret, doc, uri, opts, &why);
+        json_decref(doc);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "schema '%s' refused: %s", rel,
+                               why ? why : strerror(-k));
+        return 0;
+}
+
+/*
+ * Compile every request and response schema the services name. A schema
+ * that does not load, or uses a keyword the validator does not implement,
+ * refuses the whole registry (with the service's file and line).
+ * registry_load_files() has no folder to read schemas from: it keeps the
+ * paths uncompiled (the daemon never loads a registry that way).
+ */
+int registry_schemas_compile(Loader *l)
+{
+        InstanceDef *inst = l->r->defs[T_INSTANCE].n ? l->r->defs[T_INSTANCE].items[0] : NULL;
+        DefVec *v = &l->r->defs[T_SERVICE];
+        JsonSchemaOptions opts = {};
+        _cleanup_free_ char *root = NULL;
+        SchemaSource src;
+        int k;
+
+        if (!l->dir || !inst)
+                return 0;
+        src.base_uri = inst->schema_base_uri ? inst->schema_base_uri : DEFAULT_SCHEMA_BASE_URI;
+        if (!strstr(src.base_uri, "://") || src.base_uri[strlen(src.base_uri) - 1] != '/') {
+                ini_errors_add(&l->errors, inst->sec.file, inst->sec.lines[INSTANCE_SCHEMA_BASE],
+                               "schema-base-uri must be an absolute URI ending in '/'");
+                return 0;
+        }
+        for (char **f = inst->assert_formats; f && *f; f++) {
+                unsigned bit = json_schema_format_from_name(*f);
+                if (!bit)
+                        ini_errors_add(&l->errors, inst->sec.file, inst->sec.lines[INSTANCE_FORMATS],
+                                       "format '%s' cannot be asserted", *f);
+                opts.format_assert_mask |= bit;
+        }
+        if (inst->schemas && inst->schemas[0] == '/')
+                root = path_join_normalize("/", inst->schemas);
+        else
+                root = path_join_normalize(l->dir, inst->schemas ? inst->schemas : "schemas");
+        if (!root)
+                return -ENOMEM;
+        src.root = root;
+        src.embedded = l->embedded;
+        opts.resolver = schema_resolve;
+        opts.userdata = &src;
+
+        for (size_t i = 0; i < v->n; i++) {
+                ServiceDef *d = v->items[i];
+                if (d->pub.request_schema) {
+                        k = compile_one(l, &src, &opts, d, SVC_REQUEST_SCHEMA, d->pub.request_schema,
+                                        &d->pub.request_validator);
+                        if (k < 0)
+                                return k;
+                }
+                if (d->pub.response_schema) {
+                        k = compile_one(l, &src, &opts, d, SVC_RESPONSE_SCHEMA, d->pub.response_schema,
+                                        &d->pub.response_validator);
+                        if (k < 0)
+                                return k;
+                }
+                if (d->pub.soap_request_schema) {
+                        k = compile_xsd(l, &src, d, SVC_SOAP_REQUEST_SCHEMA, d->pub.soap_request_schema,
+                                        &d->pub.request_xsd);
+                        if (k < 0)
+                                return k;
+                }
+                if (d->pub.soap_response_schema) {
+                        k = compile_xsd(l, &src, d, SVC_SOAP_RESPONSE_SCHEMA, d->pub.soap_response_schema,
+                                        &d->pub.response_xsd);
+                        if (k < 0)
+                                return k;
+                }
+        }
+        return 0;
+}
