@@ -7,6 +7,7 @@
 #include "runtime/adapter-cli.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/parse.h"
 
 static const struct option common_options[] = {
         { "bus", required_argument, NULL, ADAPTER_CLI_ARG_BUS },
@@ -28,21 +29,6 @@ static const struct option forward_options[] = {
         { "key", required_argument, NULL, ADAPTER_CLI_ARG_KEY },
         {},
 };
-
-int adapter_cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
-{
-        char *end;
-        unsigned long long v;
-
-        if (isempty(s) || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || *end || v < min || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
 
 static int route_add(AdapterCliForward *f, const char *arg)
 {
@@ -81,11 +67,11 @@ static int forward_option(AdapterCliForward *f, int opt, const char *arg)
         case ADAPTER_CLI_ARG_ROUTE:
                 return route_add(f, arg);
         case ADAPTER_CLI_ARG_TIMEOUT:
-                if (adapter_cli_parse_u64(arg, 1, 3600 * 1000, &f->backend.timeout_ms) < 0)
+                if (parse_u64(arg, 1, 3600 * 1000, &f->backend.timeout_ms) < 0)
                         return log_error_errno(EINVAL, "--timeout '%s': want 1..3600000 ms", arg);
                 return 0;
         case ADAPTER_CLI_ARG_MAX_RESPONSE:
-                if (adapter_cli_parse_u64(arg, 1, ADAPTER_MAX_BODY_LIMIT, &v) < 0)
+                if (parse_u64(arg, 1, ADAPTER_MAX_BODY_LIMIT, &v) < 0)
                         return log_error_errno(EINVAL, "--max-response '%s': want 1..%u bytes", arg,
                                                ADAPTER_MAX_BODY_LIMIT);
                 f->backend.max_response = (size_t)v;
@@ -135,7 +121,7 @@ int adapter_cli_parse(AdapterCli *c, const AdapterCliProgram *p, int argc, char 
                         c->bus = optarg;
                         break;
                 case ADAPTER_CLI_ARG_WORKERS:
-                        if (adapter_cli_parse_u64(optarg, 1, ADAPTER_MAX_WORKERS, &v) < 0)
+                        if (parse_u64(optarg, 1, ADAPTER_MAX_WORKERS, &v) < 0)
                                 return log_error_errno(EINVAL, "--workers '%s': want 1..%d", optarg,
                                                        ADAPTER_MAX_WORKERS);
                         c->workers = (unsigned)v;

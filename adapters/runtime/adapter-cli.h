@@ -97,12 +97,6 @@ typedef struct AdapterCliProgram {
 int adapter_cli_parse(AdapterCli *c, const AdapterCliProgram *p, int argc, char **argv);
 
 /*
- * adapter_cli_parse_u64(): a decimal unsigned number in [min, max], without
- * sign or surrounding text. Writes *ret only on success. Return: 0, -EINVAL.
- */
-int adapter_cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
-
-/*
  * adapter_cli_load_secret(): read the CURVE secret key file, when one was
  * given, into c->curve_secret_key (adapter_cli_done() wipes it). Logs a
  * failure. Return: 0, or a negative errno.

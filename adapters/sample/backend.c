@@ -23,6 +23,7 @@
 #include "soap/soap.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/parse.h"
 
 /*
  * One event loop per thread, all accepting on the same listening socket;
@@ -59,21 +60,6 @@ static void help(void)
                "  --help               this text\n"
                "Prints \"listening on HOST:PORT\" once ready.\n",
                (unsigned long long)DATASET_DEFAULT_SEED, MAX_THREADS);
-}
-
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
-{
-        char *end;
-        unsigned long long v;
-
-        if (isempty(s) || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || *end || v < min || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
 }
 
 static const char *method_name(enum evhttp_cmd_type cmd)

@@ -11,6 +11,7 @@
 #include "sample/sample-soap.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/parse.h"
 
 #define MAX_DELAYS 64
 #define MAX_DELAY_MS 600000
@@ -75,16 +76,16 @@ static int option(void *userdata, int opt, char *arg)
                 c->data = arg;
                 return 0;
         case ARG_PEOPLE:
-                if (adapter_cli_parse_u64(arg, 1, DATASET_MAX_PEOPLE, &c->people) < 0)
+                if (parse_u64(arg, 1, DATASET_MAX_PEOPLE, &c->people) < 0)
                         return log_error_errno(EINVAL, "--people '%s': want 1..%llu", arg,
                                                (unsigned long long)DATASET_MAX_PEOPLE);
                 return 0;
         case ARG_SEED:
-                if (adapter_cli_parse_u64(arg, 0, UINT64_MAX, &c->seed) < 0)
+                if (parse_u64(arg, 0, UINT64_MAX, &c->seed) < 0)
                         return log_error_errno(EINVAL, "--seed '%s': want an unsigned integer", arg);
                 return 0;
         case ARG_PRINT_IDS:
-                if (adapter_cli_parse_u64(arg, 0, DATASET_MAX_PEOPLE, &c->print_ids) < 0)
+                if (parse_u64(arg, 0, DATASET_MAX_PEOPLE, &c->print_ids) < 0)
                         return log_error_errno(EINVAL, "--print-ids '%s': want 0..%llu", arg,
                                                (unsigned long long)DATASET_MAX_PEOPLE);
                 c->print = true;
@@ -94,7 +95,7 @@ static int option(void *userdata, int opt, char *arg)
 
                 if (c->n_delays >= MAX_DELAYS)
                         return log_error_errno(E2BIG, "--delay: at most %d", MAX_DELAYS);
-                if (!eq || adapter_cli_parse_u64(eq + 1, 0, MAX_DELAY_MS, &v) < 0)
+                if (!eq || parse_u64(eq + 1, 0, MAX_DELAY_MS, &v) < 0)
                         return log_error_errno(EINVAL, "--delay '%s': want SERVICE=MS (MS up to %d)", arg,
                                                MAX_DELAY_MS);
                 *eq = '\0';

@@ -188,9 +188,9 @@ static int query_option(const CliCommand *c, int key, const char *arg, void *use
         uint64_t v;
 
         if (key != 'n') { /* --cursor */
-                if (!cli_parse_decimal(arg, 0, UINT64_MAX, &a->cursor))
+                if (parse_u64(arg, 0, UINT64_MAX, &a->cursor) < 0)
                         return cli_command_usage_error(c, "--cursor wants a sequence number");
-        } else if (!cli_parse_decimal(arg, 1, PAGE_LIMIT, &v))
+        } else if (parse_u64(arg, 1, PAGE_LIMIT, &v) < 0)
                 return cli_command_usage_error(c, "--limit must be a number from 1 to %d", PAGE_LIMIT);
         else
                 a->limit = arg;
@@ -321,7 +321,7 @@ static int show_option(const CliCommand *c, int key, const char *arg, void *user
 {
         ShowArgs *a = userdata;
 
-        if (!cli_parse_decimal(arg, 1, UINT64_MAX, &a->tree_size)) /* --tree-size */
+        if (parse_u64(arg, 1, UINT64_MAX, &a->tree_size) < 0) /* --tree-size */
                 return cli_command_usage_error(c, "--tree-size wants a positive number");
         return 0;
 }
@@ -407,7 +407,7 @@ static int show_fetch(ShowArgs *a, uint64_t seq, const char *receipt, json_t **r
         entry = json_object_get(j, "entry");
         if (!json_is_string(entry) || !json_is_string(json_object_get(j, "checkpoint")) ||
             audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0)
-                return cli_fail(err, -EPROTO, "the node's answer is not an entry with its proof");
+                return error_set(err, -EPROTO, "the node's answer is not an entry with its proof");
         a->tree_size = (uint64_t)json_integer_value(json_object_get(j, "tree_size"));
         bundle = audit_bundle_new(seq, json_string_value(entry), json_string_length(entry), a->tree_size,
                                   (const uint8_t(*)[MERKLE_HASH_LEN])proof, plen,
@@ -450,7 +450,7 @@ static int cmd_show(const CliCommand *c, int argc, char **argv)
         r = cli_command_parse(c, &argc, &argv, show_option, &a);
         if (r != CLI_CONTINUE)
                 return r;
-        if (argc != 1 || !cli_parse_decimal(argv[0], 0, UINT64_MAX, &seq))
+        if (argc != 1 || parse_u64(argv[0], 0, UINT64_MAX, &seq) < 0)
                 return cli_command_usage_error(c, "which SEQ (one sequence number)?");
         if (a.receipt && (r = read_receipt(a.receipt, &receipt)) < 0)
                 return cli_command_usage_error(c, "cannot read the receipt \"%s\": %s", a.receipt, strerror(-r));
@@ -524,7 +524,7 @@ static int checkpoint_option(const CliCommand *c, int key, const char *arg, void
 {
         CheckpointArgs *a = userdata;
 
-        if (!cli_parse_decimal(arg, 0, UINT64_MAX, &a->size)) /* --size */
+        if (parse_u64(arg, 0, UINT64_MAX, &a->size) < 0) /* --size */
                 return cli_command_usage_error(c, "--size wants a number");
         return 0;
 }
@@ -543,7 +543,7 @@ static int checkpoint_fetch(CheckpointArgs *a, char **err)
                 return r;
         f = streq(a->out, "-") ? stdout : fopen(a->out, "we");
         if (!f || fwrite(resp->body, 1, resp->body_size, f) != resp->body_size || (f != stdout && fclose(f) != 0))
-                return cli_fail(err, -EIO, "cannot write \"%s\"", a->out);
+                return error_set(err, -EIO, "cannot write \"%s\"", a->out);
         return 0;
 }
 
@@ -728,9 +728,9 @@ static int export_option(const CliCommand *c, int key, const char *arg, void *us
         ExportArgs *a = userdata;
 
         if (key == OPT_FROM_SEQ) {
-                if (!cli_parse_decimal(arg, 0, UINT64_MAX, &a->from))
+                if (parse_u64(arg, 0, UINT64_MAX, &a->from) < 0)
                         return cli_command_usage_error(c, "--from-seq wants a sequence number");
-        } else if (!cli_parse_decimal(arg, 0, UINT64_MAX, &a->to)) /* --to-seq */
+        } else if (parse_u64(arg, 0, UINT64_MAX, &a->to) < 0) /* --to-seq */
                 return cli_command_usage_error(c, "--to-seq wants a sequence number");
         else
                 a->has_to = true;
@@ -787,8 +787,8 @@ static int export_plan(Source *src, ExportArgs *a, ExportPlan *p, char **err)
                 }
         }
         if (a->from > a->to)
-                return cli_fail(err, -EINVAL, "--from-seq %" PRIu64 " is beyond the checkpoint's %" PRIu64 " entries",
-                                a->from, p->size);
+                return error_set(err, -EINVAL, "--from-seq %" PRIu64 " is beyond the checkpoint's %" PRIu64 " entries",
+                                 a->from, p->size);
         p->has_proof = a->from == 0 && a->to < p->size && a->to > 0;
         if (p->has_proof) {
                 r = src_consistency(src, a->to, p->size, p->proof, &p->plen, err);
@@ -813,7 +813,7 @@ static int export_write(Source *src, const ExportArgs *a, const ExportPlan *p, c
         int r;
 
         if (!out)
-                return cli_fail(err, -errno, "cannot write \"%s\": %m", a->out);
+                return error_set(err, -errno, "cannot write \"%s\": %m", a->out);
         r = audit_export_write_header(out, p->cp->origin, a->from, a->to, p->note,
                                       p->has_proof ? (const uint8_t(*)[32])p->proof : NULL, p->plen);
         if (r >= 0)

@@ -83,12 +83,13 @@ void cli_command_help(const CliCommand *c)
 int cli_command_usage_error(const CliCommand *c, const char *fmt, ...)
 {
         va_list ap;
-        int r;
 
+        fprintf(stderr, "%s: ", c->name);
         va_start(ap, fmt);
-        r = cli_vusage_error(c->name, NULL, fmt, ap);
+        vfprintf(stderr, fmt, ap);
         va_end(ap);
-        return r;
+        fprintf(stderr, " (see %s --help)\n", c->name);
+        return CLI_EXIT_USAGE;
 }
 
 int cli_command_failure(const CliCommand *c, const char *fmt, ...)

@@ -9,7 +9,7 @@
  * others (numbers, checks) go to the handler's option function.
  * `-h, --help` is added to every command. Usage errors go one way: "NAME:
  * MESSAGE (see NAME --help)" on standard error and exit status
- * CLI_EXIT_USAGE (cli_vusage_error()); failures "NAME: MESSAGE" and
+ * CLI_EXIT_USAGE (cli_command_usage_error()); failures "NAME: MESSAGE" and
  * EXIT_FAILURE.
  *
  * A handler looks like:

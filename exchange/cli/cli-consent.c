@@ -18,7 +18,8 @@
 
 int cli_consent_expiry(const char *text, uint64_t now_usec, char out[32])
 {
-        uint64_t v = 0, unit, t;
+        const char *digits = text;
+        uint64_t v, unit, t;
         size_t n;
 
         if (isempty(text))
@@ -28,13 +29,8 @@ int cli_consent_expiry(const char *text, uint64_t now_usec, char out[32])
                 return 0;
         }
         n = strlen(text);
-        if (n < 2 || n > 8)
+        if (n < 2 || n > 8 || parse_digits(&digits, &v) != (int)n - 1)
                 return -EINVAL;
-        for (size_t i = 0; i + 1 < n; i++) {
-                if (text[i] < '0' || text[i] > '9')
-                        return -EINVAL;
-                v = v * 10 + (uint64_t)(text[i] - '0');
-        }
         switch (text[n - 1]) {
         case 's':
                 unit = 1;
@@ -68,29 +64,29 @@ int cli_consent_call(const CliConsentTarget *t, const char *method, const char *
         int r;
 
         if (isempty(t->state_dir) || isempty(t->base_url) || isempty(path))
-                return cli_fail(ret_error, -EINVAL, "no state folder, URL or path");
+                return error_set(ret_error, -EINVAL, "no state folder, URL or path");
         r = cli_exchange_client_files(t->state_dir, authority, &cert, &key);
         if (r < 0)
-                return cli_fail(ret_error, r, "bad authority \"%s\"", authority);
+                return error_set(ret_error, r, "bad authority \"%s\"", authority);
         blen = strlen(t->base_url);
         while (blen && t->base_url[blen - 1] == '/')
                 blen--;
         if (asprintf(&ca, "%s/pki/ca.crt", t->state_dir) < 0) {
                 ca = NULL;
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         }
         if (asprintf(&url, "%.*s%s", (int)blen, t->base_url, path) < 0) {
                 url = NULL;
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         }
         {
                 const char *need[] = { ca, cert, key };
                 for (size_t i = 0; i < ELEMENTSOF(need); i++)
                         if (access(need[i], R_OK) < 0)
-                                return cli_fail(ret_error, -ENOENT,
-                                                "cannot read \"%s\": %m (the authority's demo "
-                                                "certificate; is the state folder right?)",
-                                                need[i]);
+                                return error_set(ret_error, -ENOENT,
+                                                 "cannot read \"%s\": %m (the authority's demo "
+                                                 "certificate; is the state folder right?)",
+                                                 need[i]);
         }
         r = cli_http_request(&(CliHttpRequest){ .url = url,
                                                 .method = method,
@@ -102,7 +98,7 @@ int cli_consent_call(const CliConsentTarget *t, const char *method, const char *
                                                 .body_size = body ? strlen(body) : 0 },
                              &resp, &error);
         if (r != 0)
-                return cli_fail(ret_error, r, "%s: %s", url, error ? error : "request failed");
+                return error_set(ret_error, r, "%s: %s", url, error ? error : "request failed");
         *ret_status = resp->status;
         *ret_json = resp->body_size ? json_loadb(resp->body, resp->body_size, 0, NULL) : NULL;
         return 0;
@@ -204,15 +200,15 @@ int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE 
         int r;
 
         if (!body)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         if (isempty(g->subject) || isempty(g->grantee) || isempty(g->purpose) || g->n_services + g->n_categories == 0 ||
             g->n_services > CLI_CONSENT_MAX_SCOPE || g->n_categories > CLI_CONSENT_MAX_SCOPE)
-                return cli_fail(ret_error, -EINVAL,
-                                "a consent needs a subject, a grantee, a purpose and at least one "
-                                "service or category");
+                return error_set(ret_error, -EINVAL,
+                                 "a consent needs a subject, a grantee, a purpose and at least one "
+                                 "service or category");
         if (cli_consent_expiry(g->expires ? g->expires : "30d", now_usec(CLOCK_REALTIME), expires) < 0)
-                return cli_fail(ret_error, -EINVAL,
-                                "--expires wants an RFC 3339 time or a duration like 30d, not \"%s\"", g->expires);
+                return error_set(ret_error, -EINVAL,
+                                 "--expires wants an RFC 3339 time or a duration like 30d, not \"%s\"", g->expires);
         json_object_set_new(body, "subject", json_string(g->subject));
         json_object_set_new(body, "grantee", json_string(g->grantee));
         if (g->n_services)
@@ -227,7 +223,7 @@ int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE 
                 json_object_set_new(body, "max_uses", json_integer((json_int_t)g->max_uses));
         text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!text)
-                return cli_fail(ret_error, -EINVAL, "the consent cannot be encoded (not UTF-8?)");
+                return error_set(ret_error, -EINVAL, "the consent cannot be encoded (not UTF-8?)");
         r = cli_consent_call(t, "POST", "/consent/consents", text, &status, &answer, ret_error);
         if (r != 0)
                 return r;
@@ -239,7 +235,7 @@ int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE 
                 const char *id = json_string_value(json_object_get(answer, "id"));
                 *ret_id = id ? strdup(id) : NULL;
                 if (!*ret_id)
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");
+                        return error_set(ret_error, -ENOMEM, "out of memory");
         }
         return 0;
 }
@@ -253,9 +249,9 @@ static int one_record(const CliConsentTarget *t, const char *method, const char 
         int r;
 
         if (!consent_valid_id(id))
-                return cli_fail(ret_error, -EINVAL, "\"%s\" is not a consent id", strempty(id));
+                return error_set(ret_error, -EINVAL, "\"%s\" is not a consent id", strempty(id));
         if (asprintf(&path, "/consent/consents/%s%s", id, suffix) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         r = cli_consent_call(t, method, path, NULL, &status, &answer, ret_error);
         if (r != 0)
                 return r;
@@ -289,9 +285,9 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
         int r;
 
         if (!subject || !policy_valid_subject(subject))
-                return cli_fail(ret_error, -EINVAL, "a personal id is [0-9A-Za-z-], 1..64 characters");
+                return error_set(ret_error, -EINVAL, "a personal id is [0-9A-Za-z-], 1..64 characters");
         if (asprintf(&path, "/consent/subjects/%s/consents?limit=%d", subject, CONSENT_LIST_MAX) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         r = cli_consent_call(t, "GET", path, NULL, &status, &answer, ret_error);
         if (r != 0)
                 return r;
@@ -299,7 +295,7 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
                 return refused(out, status, answer);
         items = json_object_get(answer, "consents");
         if (cli_table_new(&tab, headers, ELEMENTSOF(headers)) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         cli_table_set_max_width(tab, 3, 48);
         json_array_foreach(items, i, v) {
                 char scope[1024], cats[512], uses[64];
@@ -325,7 +321,7 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
                 cells[5] = json_string_value(json_object_get(v, "expires"));
                 cells[6] = uses;
                 if (cli_table_add_row(tab, cells, ELEMENTSOF(cells)) < 0)
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");
+                        return error_set(ret_error, -ENOMEM, "out of memory");
         }
         fprintf(out, "%zu consent%s of subject %s\n", json_array_size(items), json_array_size(items) == 1 ? "" : "s",
                 subject);
@@ -348,15 +344,15 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
         int r;
 
         if (!subject || !policy_valid_subject(subject))
-                return cli_fail(ret_error, -EINVAL, "a personal id is [0-9A-Za-z-], 1..64 characters");
+                return error_set(ret_error, -EINVAL, "a personal id is [0-9A-Za-z-], 1..64 characters");
         if (limit < 1 || limit > 500)
-                return cli_fail(ret_error, -EINVAL, "the limit is 1..500");
+                return error_set(ret_error, -EINVAL, "the limit is 1..500");
         if (cursor == UINT64_MAX)
                 r = asprintf(&path, "/consent/subjects/%s/accesses?limit=%u", subject, limit);
         else
                 r = asprintf(&path, "/consent/subjects/%s/accesses?limit=%u&cursor=%" PRIu64, subject, limit, cursor);
         if (r < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         r = cli_consent_call(t, "GET", path, NULL, &status, &answer, ret_error);
         if (r != 0)
                 return r;
@@ -364,7 +360,7 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
                 return refused(out, status, answer);
         items = json_object_get(answer, "accesses");
         if (cli_table_new(&tab, headers, ELEMENTSOF(headers)) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         cli_table_set_max_width(tab, 6, 24);
         json_array_foreach(items, i, v) {
                 char seq[24], decision[96], when[32];
@@ -388,7 +384,7 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
                 cells[6] = json_string_value(json_object_get(v, "consent"));
                 cells[7] = decision;
                 if (cli_table_add_row(tab, cells, ELEMENTSOF(cells)) < 0)
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");
+                        return error_set(ret_error, -ENOMEM, "out of memory");
         }
         fprintf(out, "%zu access%s to the data of subject %s, newest first\n", json_array_size(items),
                 json_array_size(items) == 1 ? "" : "es", subject);

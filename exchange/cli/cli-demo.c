@@ -423,8 +423,8 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
 
         r = cli_node_listen_from_url(url, &listen);
         if (r < 0)
-                return cli_fail(ret_error, r,
-                                r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", url);
+                return error_set(ret_error, r,
+                                 r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", url);
         fprintf(f, "xbus demo: state in %s, node at %s\n", state, url);
         r = cli_node_up(&(CliNodeOptions){ .state_dir = state,
                                            .listen = listen,

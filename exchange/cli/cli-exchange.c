@@ -20,19 +20,7 @@
 
 int cli_parse_seq(const char *s, uint64_t *ret)
 {
-        uint64_t v = 0;
-
-        if (isempty(s) || strlen(s) > 19 || (s[0] == '0' && s[1]))
-                return -EINVAL;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return -EINVAL;
-                v = v * 10 + (uint64_t)(*p - '0');
-        }
-        if (v > INT64_MAX)
-                return -EINVAL;
-        *ret = v;
-        return 0;
+        return parse_u64(s, 0, INT64_MAX, ret) < 0 ? -EINVAL : 0;
 }
 
 int cli_exchange_client_files(const char *state_dir, const char *client, char **ret_cert, char **ret_key)
@@ -164,9 +152,9 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         int r;
 
         if (!x || !ret || isempty(x->state_dir) || isempty(x->base_url))
-                return cli_fail(ret_error, -EINVAL, "the state folder and the URL are required");
+                return error_set(ret_error, -EINVAL, "the state folder and the URL are required");
         if (isempty(x->client) || !header_value_ok(x->client))
-                return cli_fail(ret_error, -EINVAL, "the client subsystem id is missing or malformed");
+                return error_set(ret_error, -EINVAL, "the client subsystem id is missing or malformed");
         {
                 const struct {
                         const char *name, *value;
@@ -176,18 +164,18 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 };
                 for (size_t i = 0; i < ELEMENTSOF(check); i++)
                         if (check[i].value && !header_value_ok(check[i].value))
-                                return cli_fail(ret_error, -EINVAL,
-                                                "the %s is empty, too long or has control characters", check[i].name);
+                                return error_set(ret_error, -EINVAL,
+                                                 "the %s is empty, too long or has control characters", check[i].name);
         }
         method = x->method ? x->method : (x->body ? "POST" : "GET");
         if (!header_value_ok(method) || strlen(method) > 16 || strpbrk(method, " :/"))
-                return cli_fail(ret_error, -EINVAL, "the method \"%s\" is not valid", method);
+                return error_set(ret_error, -EINVAL, "the method \"%s\" is not valid", method);
 
         r = cli_target_parse(x->target, &target, &reason);
         if (r == -ENOMEM)
-                return cli_fail(ret_error, r, "out of memory");
+                return error_set(ret_error, r, "out of memory");
         if (r < 0)
-                return cli_fail(ret_error, r, "\"%s\": %s", strempty(x->target), reason);
+                return error_set(ret_error, r, "\"%s\": %s", strempty(x->target), reason);
         res.service = TAKE_PTR(target.service);
         {
                 CliTarget t = { .service = res.service, .path = target.path, .query = target.query };
@@ -196,9 +184,9 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         cli_target_done(&target);
         if (r < 0) {
                 cli_exchange_result_done(&res);
-                return cli_fail(ret_error, r,
-                                r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not http(s)://HOST:PORT",
-                                x->base_url);
+                return error_set(ret_error, r,
+                                 r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not http(s)://HOST:PORT",
+                                 x->base_url);
         }
 
         r = cli_exchange_client_files(x->state_dir, x->client, &cert, &key);
@@ -208,17 +196,17 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         }
         if (r < 0) {
                 cli_exchange_result_done(&res);
-                return cli_fail(ret_error, r, "out of memory");
+                return error_set(ret_error, r, "out of memory");
         }
         {
                 const char *need[] = { ca, cert, key };
                 for (size_t i = 0; i < ELEMENTSOF(need); i++)
                         if (access(need[i], R_OK) < 0) {
-                                r = cli_fail(ret_error, -ENOENT,
-                                             "cannot read \"%s\": %m (is \"%s\" a client in the registry, and "
-                                             "has "
-                                             "xbusd run with state folder \"%s\"?)",
-                                             need[i], x->client, x->state_dir);
+                                r = error_set(ret_error, -ENOENT,
+                                              "cannot read \"%s\": %m (is \"%s\" a client in the registry, and "
+                                              "has "
+                                              "xbusd run with state folder \"%s\"?)",
+                                              need[i], x->client, x->state_dir);
                                 cli_exchange_result_done(&res);
                                 return r;
                         }
@@ -228,14 +216,14 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         hash_sha256(x->body ? x->body : "", x->body ? x->body_size : 0, digest);
         hex_encode(digest, sizeof(digest), res.request_hash);
 
-#define ADD_HEADER(var, name, value)                                          \
-        if (value) {                                                          \
-                if (asprintf(&var, "%s: %s", name, value) < 0) {              \
-                        var = NULL;                                           \
-                        cli_exchange_result_done(&res);                       \
-                        return cli_fail(ret_error, -ENOMEM, "out of memory"); \
-                }                                                             \
-                headers[nh++] = var;                                          \
+#define ADD_HEADER(var, name, value)                                           \
+        if (value) {                                                           \
+                if (asprintf(&var, "%s: %s", name, value) < 0) {               \
+                        var = NULL;                                            \
+                        cli_exchange_result_done(&res);                        \
+                        return error_set(ret_error, -ENOMEM, "out of memory"); \
+                }                                                              \
+                headers[nh++] = var;                                           \
         }
         ADD_HEADER(h_client, "X-Road-Client", x->client);
         ADD_HEADER(h_id, "X-Road-Id", res.xroad_id);

@@ -169,25 +169,25 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
         int r;
 
         if (!req || !req->url || !ret || (!req->ca_file && !req->insecure))
-                return cli_fail(ret_error, -EINVAL, "invalid request");
+                return error_set(ret_error, -EINVAL, "invalid request");
         method = req->method ? req->method : "GET";
         resp = calloc(1, sizeof(*resp));
         curl = curl_easy_init();
         if (!resp || !curl)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         c.resp = resp;
 
         for (const char *const *h = req->headers; h && *h; h++) {
                 struct curl_slist *l = curl_slist_append(list, *h);
                 if (!l)
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");
+                        return error_set(ret_error, -ENOMEM, "out of memory");
                 list = l;
         }
         /* no "Expect: 100-continue" round trip for larger bodies */
         {
                 struct curl_slist *l = curl_slist_append(list, "Expect:");
                 if (!l)
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");
+                        return error_set(ret_error, -ENOMEM, "out of memory");
                 list = l;
         }
 
@@ -227,7 +227,7 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
                         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_size);
                         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
                 } else if (req->body && req->body_size > 0)
-                        return cli_fail(ret_error, -EINVAL, "a %s request has no body", method);
+                        return error_set(ret_error, -EINVAL, "a %s request has no body", method);
         }
         curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &c);
@@ -236,23 +236,23 @@ int cli_http_request(const CliHttpRequest *req, CliHttpResponse **ret, char **re
 
         cc = curl_easy_perform(curl);
         if (c.oom)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         if (c.too_large)
-                return cli_fail(ret_error, CLI_HTTP_E_TOO_LARGE,
-                                "the answer from %s exceeds the client's limits (%u header lines, %u KiB of "
-                                "headers, "
-                                "%u MiB of body)",
-                                req->url, CLI_HTTP_MAX_HEADERS, CLI_HTTP_MAX_HEADER_BYTES / 1024,
-                                CLI_HTTP_MAX_BODY / 1024 / 1024);
+                return error_set(ret_error, CLI_HTTP_E_TOO_LARGE,
+                                 "the answer from %s exceeds the client's limits (%u header lines, %u KiB of "
+                                 "headers, "
+                                 "%u MiB of body)",
+                                 req->url, CLI_HTTP_MAX_HEADERS, CLI_HTTP_MAX_HEADER_BYTES / 1024,
+                                 CLI_HTTP_MAX_BODY / 1024 / 1024);
         if (cc != CURLE_OK) {
                 r = map_curl(cc);
-                return cli_fail(ret_error, r, "%s: %s", req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                return error_set(ret_error, r, "%s: %s", req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
         if (!resp->body) {
                 resp->body = strdup("");
                 if (!resp->body)
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");
+                        return error_set(ret_error, -ENOMEM, "out of memory");
         }
         *ret = TAKE_PTR(resp);
         return 0;

@@ -33,15 +33,15 @@ int cli_log_open(const char *state_dir, ExlogReader **ret, char **ret_error)
         int r;
 
         if (isempty(state_dir) || !ret)
-                return cli_fail(ret_error, -EINVAL, "no state folder given");
+                return error_set(ret_error, -EINVAL, "no state folder given");
         if (asprintf(&dir, "%s/log", state_dir) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-                return cli_fail(ret_error, -ENOENT,
-                                "no exchange log in \"%s\" (has xbusd run with state folder \"%s\"?)", dir, state_dir);
+                return error_set(ret_error, -ENOENT,
+                                 "no exchange log in \"%s\" (has xbusd run with state folder \"%s\"?)", dir, state_dir);
         r = exlog_reader_open(ret, dir);
         if (r < 0)
-                return cli_fail(ret_error, r, "cannot open the exchange log \"%s\": %s", dir, strerror(-r));
+                return error_set(ret_error, r, "cannot open the exchange log \"%s\": %s", dir, strerror(-r));
         return 0;
 }
 
@@ -138,18 +138,18 @@ int cli_log_print_last(const char *state_dir, uint64_t last, bool json, FILE *ou
         int r;
 
         if (last < 1 || last > CLI_LOG_MAX_LAST)
-                return cli_fail(ret_error, -EINVAL, "--last must be 1..%d", CLI_LOG_MAX_LAST);
+                return error_set(ret_error, -EINVAL, "--last must be 1..%d", CLI_LOG_MAX_LAST);
         r = cli_log_open(state_dir, &reader, ret_error);
         if (r < 0)
                 return r;
         r = exlog_reader_size(reader, &size);
         if (r < 0)
-                return cli_fail(ret_error, r, "cannot read the exchange log: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot read the exchange log: %s", strerror(-r));
         first = size > last ? size - last : 0;
         if (!json) {
                 r = cli_log_table_new(&t);
                 if (r < 0)
-                        return cli_fail(ret_error, r, "out of memory");
+                        return error_set(ret_error, r, "out of memory");
         }
         for (uint64_t seq = first; seq < size; seq++) {
                 _cleanup_free_ char *text = NULL;
@@ -165,11 +165,11 @@ int cli_log_print_last(const char *state_dir, uint64_t last, bool json, FILE *ou
                                                                      NULL, NULL, NULL, NULL },
                                               _COL_MAX);
                         if (r < 0)
-                                return cli_fail(ret_error, r, "out of memory");
+                                return error_set(ret_error, r, "out of memory");
                         continue;
                 }
                 if (r < 0)
-                        return cli_fail(ret_error, r, "cannot read log entry %" PRIu64 ": %s", seq, strerror(-r));
+                        return error_set(ret_error, r, "cannot read log entry %" PRIu64 ": %s", seq, strerror(-r));
                 if (json) {
                         /* the entry's exact bytes; the writer never stores a newline in one */
                         fputs(text, out);
@@ -177,7 +177,7 @@ int cli_log_print_last(const char *state_dir, uint64_t last, bool json, FILE *ou
                 } else {
                         r = cli_log_table_add(t, entry);
                         if (r < 0)
-                                return cli_fail(ret_error, r, "out of memory");
+                                return error_set(ret_error, r, "out of memory");
                 }
         }
         if (!json) {
@@ -188,6 +188,6 @@ int cli_log_print_last(const char *state_dir, uint64_t last, bool json, FILE *ou
         }
         fflush(out);
         if (r < 0 || ferror(out))
-                return cli_fail(ret_error, -EIO, "cannot write the output");
+                return error_set(ret_error, -EIO, "cannot write the output");
         return 0;
 }

@@ -50,23 +50,6 @@ static void progress(const CliNodeOptions *o, const char *fmt, ...)
         fflush(o->progress);
 }
 
-static bool parse_port(const char *s, unsigned *ret)
-{
-        unsigned long v = 0;
-
-        if (isempty(s) || strlen(s) > 5)
-                return false;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return false;
-                v = v * 10 + (unsigned long)(*p - '0');
-        }
-        if (v < 1 || v > 65535)
-                return false;
-        *ret = (unsigned)v;
-        return true;
-}
-
 static bool host_chars_ok(const char *h, size_t n, bool bracketed)
 {
         if (n == 0 || n > 253)
@@ -88,6 +71,7 @@ static bool host_chars_ok(const char *h, size_t n, bool bracketed)
 static int split_hostport(const char *s, char **buf, const char **host, bool *bracketed, unsigned *port)
 {
         char *copy, *colon;
+        uint64_t v;
 
         if (isempty(s) || strlen(s) > 300)
                 return -EINVAL;
@@ -95,10 +79,11 @@ static int split_hostport(const char *s, char **buf, const char **host, bool *br
         if (!copy)
                 return -ENOMEM;
         colon = strrchr(copy, ':');
-        if (!colon || !parse_port(colon + 1, port)) {
+        if (!colon || parse_u64(colon + 1, 1, 65535, &v) < 0) {
                 free(copy);
                 return -EINVAL;
         }
+        *port = (unsigned)v;
         *colon = 0;
         *bracketed = copy[0] == '[';
         if (*bracketed) {
@@ -216,13 +201,13 @@ int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms,
         int r;
 
         if (isempty(url) || isempty(state_dir))
-                return cli_fail(ret_error, -EINVAL, "no URL or state folder");
+                return error_set(ret_error, -EINVAL, "no URL or state folder");
         ca = state_file(state_dir, "pki/ca.crt");
         n = strlen(url);
         while (n > 0 && url[n - 1] == '/')
                 n--;
         if (!ca || asprintf(&health, "%.*s/health", (int)n, url) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         have_ca = access(ca, R_OK) == 0;
 
         r = cli_http_request(&(CliHttpRequest){ .url = health,
@@ -231,25 +216,25 @@ int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms,
                                                 .timeout_ms = timeout_ms },
                              &resp, &error);
         if (r == CLI_HTTP_E_CONNECT)
-                return cli_fail(ret_error, CLI_NODE_E_DOWN, "nothing answers at %s", url);
+                return error_set(ret_error, CLI_NODE_E_DOWN, "nothing answers at %s", url);
         if (r == CLI_HTTP_E_TLS)
-                return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
-                                "%s answers, but its certificate is not from \"%s\" (a node of another state "
-                                "folder?): %s",
-                                url, ca, strempty(error));
+                return error_set(ret_error, CLI_NODE_E_FOREIGN,
+                                 "%s answers, but its certificate is not from \"%s\" (a node of another state "
+                                 "folder?): %s",
+                                 url, ca, strempty(error));
         if (r < 0)
-                return cli_fail(ret_error, r, "%s", error ? error : strerror(-r));
+                return error_set(ret_error, r, "%s", error ? error : strerror(-r));
         if (r > 0)
-                return cli_fail(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s", url,
-                                strempty(error));
+                return error_set(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s", url,
+                                 strempty(error));
         if (!have_ca)
-                return cli_fail(ret_error, CLI_NODE_E_FOREIGN,
-                                "something answers at %s, but \"%s\" does not exist: not a node of this state "
-                                "folder",
-                                url, ca);
+                return error_set(ret_error, CLI_NODE_E_FOREIGN,
+                                 "something answers at %s, but \"%s\" does not exist: not a node of this state "
+                                 "folder",
+                                 url, ca);
         if (resp->status != 200 || cli_health_parse(resp->body, resp->body_size, ret_adapters) < 0)
-                return cli_fail(ret_error, CLI_NODE_E_FOREIGN, "%s answers /health with %ld, not as an xbus node", url,
-                                resp->status);
+                return error_set(ret_error, CLI_NODE_E_FOREIGN, "%s answers /health with %ld, not as an xbus node", url,
+                                 resp->status);
         return 0;
 }
 
@@ -347,7 +332,7 @@ static int pidfile_write(const char *path, pid_t pid)
 static int pidfile_read(const char *path, pid_t *ret)
 {
         char buf[32];
-        long v = 0;
+        uint64_t v;
         size_t n;
         FILE *f;
 
@@ -359,14 +344,7 @@ static int pidfile_read(const char *path, pid_t *ret)
         buf[n] = 0;
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
                 buf[--n] = 0;
-        if (n == 0 || n > 10)
-                return -EBADMSG;
-        for (size_t i = 0; i < n; i++) {
-                if (buf[i] < '0' || buf[i] > '9')
-                        return -EBADMSG;
-                v = v * 10 + (buf[i] - '0');
-        }
-        if (v < 2 || v > INT_MAX)
+        if (parse_u64(buf, 2, INT_MAX, &v) < 0)
                 return -EBADMSG;
         *ret = (pid_t)v;
         return 0;
@@ -517,11 +495,11 @@ static int start_program(const CliNodeOptions *o, const char *state, const Progr
 
         r = cli_node_program_path(p->binary, &binary);
         if (r < 0)
-                return cli_fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
         if (access(binary, X_OK) < 0)
-                return cli_fail(ret_error, -errno, "cannot run \"%s\": %m (build it next to xbus)", binary);
+                return error_set(ret_error, -errno, "cannot run \"%s\": %m (build it next to xbus)", binary);
         if (asprintf(&pidfile, "%s/%s.pid", state, p->stem) < 0 || asprintf(&logfile, "%s/%s.log", state, p->stem) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
 
         argv[n++] = binary;
         for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
@@ -530,22 +508,22 @@ static int start_program(const CliNodeOptions *o, const char *state, const Progr
 
         log_fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (log_fd < 0)
-                return cli_fail(ret_error, -errno, "cannot open \"%s\": %m", logfile);
+                return error_set(ret_error, -errno, "cannot open \"%s\": %m", logfile);
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd < 0) {
                 r = -errno;
                 close(log_fd);
-                return cli_fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
         }
         r = spawn(argv, null_fd, log_fd, log_fd, true, &pid);
         close(log_fd);
         close(null_fd);
         if (r < 0)
-                return cli_fail(ret_error, r, "cannot start \"%s\": %s", binary, strerror(-r));
+                return error_set(ret_error, r, "cannot start \"%s\": %s", binary, strerror(-r));
         r = pidfile_write(pidfile, pid);
         if (r < 0) {
                 stop_pid(pid, 2000);
-                return cli_fail(ret_error, r, "cannot write \"%s\": %s", pidfile, strerror(-r));
+                return error_set(ret_error, r, "cannot write \"%s\": %s", pidfile, strerror(-r));
         }
         progress(o, "started %s (pid %ld), output in %s", p->binary, (long)pid, logfile);
         *ret = (Started){
@@ -601,21 +579,21 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         int r;
 
         if (people > CLI_NODE_MAX_PEOPLE)
-                return cli_fail(ret_error, -EINVAL, "--people must be 1..%llu",
-                                (unsigned long long)CLI_NODE_MAX_PEOPLE);
+                return error_set(ret_error, -EINVAL, "--people must be 1..%llu",
+                                 (unsigned long long)CLI_NODE_MAX_PEOPLE);
         if (isempty(adapters_ep) || strlen(adapters_ep) > 256 || !strstr(adapters_ep, "://") ||
             strpbrk(adapters_ep, " \t\r\n"))
-                return cli_fail(ret_error, -EINVAL,
-                                "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)", adapters_ep);
+                return error_set(ret_error, -EINVAL,
+                                 "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)", adapters_ep);
         r = cli_node_url_from_listen(listen, &url);
         if (r == -ENOMEM)
-                return cli_fail(ret_error, r, "out of memory");
+                return error_set(ret_error, r, "out of memory");
         if (r < 0)
-                return cli_fail(ret_error, r, "the listen address \"%s\" is not HOST:PORT", listen);
+                return error_set(ret_error, r, "the listen address \"%s\" is not HOST:PORT", listen);
         if (mkdir(state, 0700) < 0 && errno != EEXIST)
-                return cli_fail(ret_error, -errno, "cannot create the state folder \"%s\": %m", state);
+                return error_set(ret_error, -errno, "cannot create the state folder \"%s\": %m", state);
         if (asprintf(&sample_dir, "%s/sample", state) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         snprintf(people_text, sizeof(people_text), "%" PRIu64, people);
 
         r = cli_node_health(url, state, HEALTH_TIMEOUT_MS, &adapters, &error);
@@ -653,10 +631,10 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
                         int status;
                         if (all[i]->program && waitpid(all[i]->pid, &status, WNOHANG) == all[i]->pid) {
                                 _cleanup_free_ char *tail = file_tail(all[i]->logfile);
-                                r = cli_fail(ret_error, CLI_NODE_E_EXITED, "%s exited (%s %d); the end of %s:\n%s",
-                                             all[i]->program->binary, WIFEXITED(status) ? "status" : "signal",
-                                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-                                             all[i]->logfile, tail ? tail : "    (empty)\n");
+                                r = error_set(ret_error, CLI_NODE_E_EXITED, "%s exited (%s %d); the end of %s:\n%s",
+                                              all[i]->program->binary, WIFEXITED(status) ? "status" : "signal",
+                                              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                                              all[i]->logfile, tail ? tail : "    (empty)\n");
                                 unlink(all[i]->pidfile);
                                 *all[i] = (Started){ .pidfile = all[i]->pidfile, .logfile = all[i]->logfile };
                                 started_done(all[i]);
@@ -670,16 +648,16 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
                 if (r < 0 && r != -ENOMEM) {
                         /* keep trying: the node may still be starting */
                 } else if (r == -ENOMEM) {
-                        r = cli_fail(ret_error, r, "out of memory");
+                        r = error_set(ret_error, r, "out of memory");
                         goto fail;
                 }
                 if (now_usec(CLOCK_MONOTONIC) >= deadline) {
-                        r = cli_fail(ret_error, CLI_NODE_E_TIMEOUT,
-                                     "the node was not ready within %u s: %s (see %s/xbusd.log and "
-                                     "%s/adapter-sample.log)",
-                                     wait_ms / 1000,
-                                     r == 0 ? "it answers /health but reports no adapter" : strempty(error), state,
-                                     state);
+                        r = error_set(ret_error, CLI_NODE_E_TIMEOUT,
+                                      "the node was not ready within %u s: %s (see %s/xbusd.log and "
+                                      "%s/adapter-sample.log)",
+                                      wait_ms / 1000,
+                                      r == 0 ? "it answers /health but reports no adapter" : strempty(error), state,
+                                      state);
                         goto fail;
                 }
                 usleep(POLL_INTERVAL_MS * 1000);
@@ -719,7 +697,7 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                 int r;
 
                 if (asprintf(&pidfile, "%s/%s.pid", state, order[i]->stem) < 0)
-                        return cli_fail(ret_error, -ENOMEM, "out of memory");
+                        return error_set(ret_error, -ENOMEM, "out of memory");
                 r = pidfile_read(pidfile, &pid);
                 if (r == -ENOENT)
                         continue;
@@ -749,8 +727,8 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                         fprintf(out, r ? " killed (it did not stop within %u s)\n" : " stopped\n",
                                 CLI_NODE_DOWN_WAIT_MS / 1000);
                 if (process_alive(pid))
-                        return cli_fail(ret_error, -EBUSY, "%s (pid %ld) is still running", order[i]->binary,
-                                        (long)pid);
+                        return error_set(ret_error, -EBUSY, "%s (pid %ld) is still running", order[i]->binary,
+                                         (long)pid);
                 unlink(pidfile);
         }
         if (!any && out)
@@ -773,18 +751,18 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
 
         r = cli_node_program_path(adapter_program.binary, &binary);
         if (r < 0)
-                return cli_fail(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot find the folder of the xbus program: %s", strerror(-r));
         if (asprintf(&sample_dir, "%s/sample", state) < 0)
-                return cli_fail(ret_error, -ENOMEM, "out of memory");
+                return error_set(ret_error, -ENOMEM, "out of memory");
         snprintf(people_text, sizeof(people_text), "%" PRIu64, people ? people : (uint64_t)CLI_NODE_DEFAULT_PEOPLE);
         if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return cli_fail(ret_error, -errno, "pipe: %m");
+                return error_set(ret_error, -errno, "pipe: %m");
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd < 0) {
                 r = -errno;
                 close(pipefd[0]);
                 close(pipefd[1]);
-                return cli_fail(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot open /dev/null: %s", strerror(-r));
         }
         {
                 char *argv[] = { binary, "--print-ids", "1", "--data", sample_dir, "--people", people_text, NULL };
@@ -794,7 +772,7 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
         close(pipefd[1]);
         if (r < 0) {
                 close(pipefd[0]);
-                return cli_fail(ret_error, r, "cannot run \"%s\": %s", binary, strerror(-r));
+                return error_set(ret_error, r, "cannot run \"%s\": %s", binary, strerror(-r));
         }
 
         deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)SUBJECT_WAIT_MS * USEC_PER_MSEC;
@@ -827,14 +805,14 @@ int cli_node_subject_id(const char *state_dir, uint64_t people, char out[13], ch
                 kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         if (timed_out)
-                return cli_fail(ret_error, -ETIMEDOUT, "\"%s --print-ids 1\" did not answer within %u s", binary,
-                                SUBJECT_WAIT_MS / 1000);
+                return error_set(ret_error, -ETIMEDOUT, "\"%s --print-ids 1\" did not answer within %u s", binary,
+                                 SUBJECT_WAIT_MS / 1000);
 
         buf[strcspn(buf, "\r\n")] = 0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strlen(buf) != 12 || strspn(buf, "0123456789") != 12) {
                 _cleanup_free_ char *first = cli_sanitize(buf, 200);
-                return cli_fail(ret_error, -EBADMSG, "\"%s --print-ids 1\" did not print an id (%s)", binary,
-                                first && *first ? first : "no output");
+                return error_set(ret_error, -EBADMSG, "\"%s --print-ids 1\" did not print an id (%s)", binary,
+                                 first && *first ? first : "no output");
         }
         memcpy(out, buf, 13);
         return 0;

@@ -24,15 +24,15 @@ int cli_receipt_load_jwk(const char *path, json_t **ret, char **ret_reason)
         if (!path || !ret)
                 return -EINVAL;
         if (stat(path, &st) < 0)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "cannot read the node's key \"%s\": %s", path,
-                                strerror(errno));
+                return error_set(ret_reason, CLI_RECEIPT_E_KEY, "cannot read the node's key \"%s\": %s", path,
+                                 strerror(errno));
         if (!S_ISREG(st.st_mode) || (size_t)st.st_size > JWK_FILE_MAX)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK file", path);
+                return error_set(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK file", path);
         j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
         if (!j || !json_is_object(j)) {
                 json_decref(j);
-                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK: %s", path,
-                                j ? "not a JSON object" : err.text);
+                return error_set(ret_reason, CLI_RECEIPT_E_KEY, "\"%s\" is not a JWK: %s", path,
+                                 j ? "not a JSON object" : err.text);
         }
         *ret = j;
         return 0;
@@ -49,10 +49,10 @@ static int match(const json_t *p, const char *key, const char *want, const char 
         const char *have = payload_string(p, key);
 
         if (!have)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no \"%s\"", key);
+                return error_set(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no \"%s\"", key);
         if (want && !streq(have, want))
-                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt's %s \"%.80s\" is not %s \"%.80s\"",
-                                key, have, what, want);
+                return error_set(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt's %s \"%.80s\" is not %s \"%.80s\"",
+                                 key, have, what, want);
         return 0;
 }
 
@@ -74,24 +74,24 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
         if (r == -ENOMEM)
                 return r;
         if (r != 0)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_KEY, "the node's key is not usable: %s", jws_strerror(r));
+                return error_set(ret_reason, CLI_RECEIPT_E_KEY, "the node's key is not usable: %s", jws_strerror(r));
 
         r = jws_verify_compact(v, jws, strlen(jws), &header, &payload);
         if (r == -ENOMEM)
                 return r;
         if (r != 0)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE, "not a valid signature by the node's key: %s",
-                                jws_strerror(r));
+                return error_set(ret_reason, CLI_RECEIPT_E_SIGNATURE, "not a valid signature by the node's key: %s",
+                                 jws_strerror(r));
 
         typ = json_string_value(json_object_get(header, "typ"));
         if (!typ || !streq(typ, RECEIPT_TYP))
-                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE, "signed, but not a receipt (typ \"%.40s\")",
-                                typ ? typ : "");
+                return error_set(ret_reason, CLI_RECEIPT_E_SIGNATURE, "signed, but not a receipt (typ \"%.40s\")",
+                                 typ ? typ : "");
         kid = json_string_value(json_object_get(header, "kid"));
         want_kid = json_string_value(json_object_get(jwk, "kid"));
         if (kid && want_kid && !streq(kid, want_kid))
-                return cli_fail(ret_reason, CLI_RECEIPT_E_SIGNATURE, "the receipt names key \"%.60s\", not \"%.60s\"",
-                                kid, want_kid);
+                return error_set(ret_reason, CLI_RECEIPT_E_SIGNATURE, "the receipt names key \"%.60s\", not \"%.60s\"",
+                                 kid, want_kid);
 
         hash_sha256(e->body ? e->body : "", e->body ? e->body_size : 0, digest);
         hex_encode(digest, sizeof(digest), body_hash);
@@ -105,11 +105,11 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
 
         seq = json_object_get(payload, "seq");
         if (!json_is_integer(seq) || json_integer_value(seq) < 0)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no log sequence number");
+                return error_set(ret_reason, CLI_RECEIPT_E_CONTENT, "the receipt has no log sequence number");
         if (e->has_seq && (uint64_t)json_integer_value(seq) != e->seq)
-                return cli_fail(ret_reason, CLI_RECEIPT_E_CONTENT,
-                                "the receipt's log seq %" JSON_INTEGER_FORMAT " is not X-Bus-Log-Seq %" PRIu64,
-                                json_integer_value(seq), e->seq);
+                return error_set(ret_reason, CLI_RECEIPT_E_CONTENT,
+                                 "the receipt's log seq %" JSON_INTEGER_FORMAT " is not X-Bus-Log-Seq %" PRIu64,
+                                 json_integer_value(seq), e->seq);
 
         if (ret_payload)
                 *ret_payload = TAKE_PTR(payload);

@@ -691,7 +691,7 @@ static int test_option(const CliCommand *c, int key, const char *arg, void *user
         TestArgs *a = userdata;
 
         a->calls++;
-        if (key != 'n' || !cli_parse_decimal(arg, 1, 9, &a->count))
+        if (key != 'n' || parse_u64(arg, 1, 9, &a->count) < 0)
                 return cli_command_usage_error(c, "--count must be a number from 1 to 9");
         return 0;
 }

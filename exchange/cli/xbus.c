@@ -293,7 +293,7 @@ static int log_option(const CliCommand *c, int key, const char *arg, void *userd
 {
         LogArgs *a = userdata;
 
-        if (!cli_parse_decimal(arg, 1, CLI_LOG_MAX_LAST, &a->last)) /* --last */
+        if (parse_u64(arg, 1, CLI_LOG_MAX_LAST, &a->last) < 0) /* --last */
                 return cli_command_usage_error(c, "--last must be a number from 1 to %d", CLI_LOG_MAX_LAST);
         return 0;
 }
@@ -418,7 +418,7 @@ static int up_option(const CliCommand *c, int key, const char *arg, void *userda
                 if (cli_node_url_from_listen(arg, &url) < 0)
                         return cli_command_usage_error(c, "--listen wants HOST:PORT, not \"%s\"", arg);
                 o->listen = arg;
-        } else if (!cli_parse_decimal(arg, 1, CLI_NODE_MAX_PEOPLE, &o->people)) /* --people */
+        } else if (parse_u64(arg, 1, CLI_NODE_MAX_PEOPLE, &o->people) < 0) /* --people */
                 return cli_command_usage_error(c, "--people must be a number from 1 to %llu",
                                                (unsigned long long)CLI_NODE_MAX_PEOPLE);
         return 0;
@@ -606,11 +606,11 @@ static int consent_option(const CliCommand *c, int key, const char *arg, void *u
                 a->g.categories[a->g.n_categories++] = arg;
                 break;
         case OPT_MAX_USES:
-                if (!cli_parse_decimal(arg, 1, 1000000, &a->g.max_uses))
+                if (parse_u64(arg, 1, 1000000, &a->g.max_uses) < 0)
                         return cli_command_usage_error(c, "--max-uses must be a number from 1 to 1000000");
                 break;
         case 'n':
-                if (!cli_parse_decimal(arg, 1, 500, &a->limit))
+                if (parse_u64(arg, 1, 500, &a->limit) < 0)
                         return cli_command_usage_error(c, "--limit must be a number from 1 to 500");
                 break;
         case 'c':

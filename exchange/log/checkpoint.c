@@ -12,6 +12,7 @@
 #include "crypto/keyfile.h"
 #include "log/checkpoint.h"
 #include "util/macro.h"
+#include "util/parse.h"
 
 #define ALG_ED25519 0x01
 #define KEY_HASH_LEN 4
@@ -667,23 +668,13 @@ fail:
         return r;
 }
 
+/* The size line (s, n bytes, followed by a newline): canonical decimal, as parse_u64() wants it. */
 static int size_parse(const char *s, size_t n, uint64_t *ret)
 {
-        uint64_t v = 0;
+        const char *p = s;
 
-        if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+        if ((n > 1 && s[0] == '0') || parse_digits(&p, ret) != (int)n)
                 return CHECKPOINT_E_FORMAT;
-        for (size_t i = 0; i < n; i++) {
-                unsigned d;
-
-                if (s[i] < '0' || s[i] > '9')
-                        return CHECKPOINT_E_FORMAT;
-                d = (unsigned)(s[i] - '0');
-                if (v > (UINT64_MAX - d) / 10)
-                        return CHECKPOINT_E_FORMAT;
-                v = v * 10 + d;
-        }
-        *ret = v;
         return 0;
 }
 

@@ -1,10 +1,12 @@
 /* log.c: the operational log (stderr lines, one write(2) each) */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/parse.h"
 
 static int max_level = -1;
 static const char *ident = "xbus";
@@ -17,8 +19,9 @@ void log_set_max_level(int level)
 int log_get_max_level(void)
 {
         if (max_level < 0) {
-                const char *e = getenv("XBUS_LOG_LEVEL");
-                max_level = e ? atoi(e) : LOG_LEVEL_INFO;
+                uint64_t v;
+
+                max_level = parse_u64(getenv("XBUS_LOG_LEVEL"), 0, INT_MAX, &v) < 0 ? LOG_LEVEL_INFO : (int)v;
         }
         return max_level;
 }
