@@ -10,6 +10,7 @@
 #include <lmdb.h>
 
 #include "sample/dataset-internal.h"
+#include "util/lmdb-util.h"
 
 /*
  * Documents are written in id order with MDB_APPEND (ids are sorted once),
@@ -45,39 +46,6 @@ const char *dataset_db_name(DatasetDb db)
         return db >= 0 && db < _DATASET_DB_MAX ? db_names[db] : NULL;
 }
 
-static int mdb_to_errno(int rc)
-{
-        switch (rc) {
-        case 0:
-                return 0;
-        case MDB_NOTFOUND:
-                return -ENOENT;
-        case ENOMEM:
-                return -ENOMEM;
-        case ENOENT:
-                return -ENOENT;
-        case EACCES:
-                return -EACCES;
-        case ENOSPC:
-        case MDB_MAP_FULL:
-                return -ENOSPC;
-        default:
-                return -EIO;
-        }
-}
-
-static void mdb_txn_abortp(MDB_txn **t)
-{
-        if (*t)
-                mdb_txn_abort(*t);
-}
-
-static void mdb_env_closep(MDB_env **e)
-{
-        if (*e)
-                mdb_env_close(*e);
-}
-
 static int env_path(const char *dir, char *buf, size_t size)
 {
         if (isempty(dir) || (size_t)snprintf(buf, size, "%s/sample.mdb", dir) >= size)
@@ -111,7 +79,7 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const char *key, JsonW *j, unsigned fl
 
         if (j->oom)
                 return -ENOMEM;
-        return mdb_to_errno(mdb_put(txn, dbi, &k, &v, flags));
+        return lmdb_to_errno(mdb_put(txn, dbi, &k, &v, flags));
 }
 
 static int cmp_person_id(const void *a, const void *b, void *arg)
@@ -160,7 +128,7 @@ static int txn_checkpoint(MDB_env *env, MDB_txn **txn)
         rc = mdb_txn_commit(TAKE_PTR(*txn));
         if (rc == 0)
                 rc = mdb_txn_begin(env, NULL, 0, txn);
-        return mdb_to_errno(rc);
+        return lmdb_to_errno(rc);
 }
 
 static int write_all(Gen *g, MDB_env *env, MDB_txn **txn, MDB_dbi *dbis)
@@ -227,14 +195,14 @@ static int env_create(const char *path, size_t mapsize, unsigned flags, MDB_env 
 
         rc = mdb_env_create(&env);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         if (mapsize > 0 && (rc = mdb_env_set_mapsize(env, mapsize)) != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         if ((rc = mdb_env_set_maxdbs(env, _DATASET_DB_MAX + 4)) != 0 || (rc = mdb_env_set_maxreaders(env, 512)) != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         rc = mdb_env_open(env, path, flags, 0644);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         *ret = TAKE_PTR(env);
         return 0;
 }
@@ -242,7 +210,7 @@ static int env_create(const char *path, size_t mapsize, unsigned flags, MDB_env 
 int dataset_generate(const char *dir, uint64_t people, uint64_t seed)
 {
         _cleanup_(mdb_env_closep) MDB_env *env = NULL;
-        _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+        _cleanup_(lmdb_txn_abortp) MDB_txn *txn = NULL;
         MDB_dbi dbis[_DATASET_DB_MAX], meta;
         Gen g = { .seed = seed, .people = people };
         char path[4096], lock_path[4200], buf[128];
@@ -277,10 +245,10 @@ int dataset_generate(const char *dir, uint64_t people, uint64_t seed)
 
         rc = mdb_txn_begin(env, NULL, 0, &txn);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         rc = mdb_dbi_open(txn, DB_META_NAME, MDB_CREATE, &meta);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         if (meta_read(txn, meta, &old_people, &old_seed, &old_format) == 0 && old_people == people &&
             old_seed == seed && old_format == DATASET_FORMAT)
                 return DATASET_UNCHANGED;
@@ -289,11 +257,11 @@ int dataset_generate(const char *dir, uint64_t people, uint64_t seed)
                 if (rc == 0)
                         rc = mdb_drop(txn, dbis[d], 0);
                 if (rc != 0)
-                        return mdb_to_errno(rc);
+                        return lmdb_to_errno(rc);
         }
         rc = mdb_drop(txn, meta, 0);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
 
         g.persons = malloc(people * sizeof(Person));
         if (!g.persons)
@@ -317,10 +285,10 @@ int dataset_generate(const char *dir, uint64_t people, uint64_t seed)
         v = (MDB_val){ strlen(buf), buf };
         rc = mdb_put(txn, meta, &k, &v, 0);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         rc = mdb_txn_commit(TAKE_PTR(txn));
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         return 0;
 }
 
@@ -340,7 +308,7 @@ struct DatasetReader {
 int dataset_open(Dataset **ret, const char *dir)
 {
         _cleanup_(dataset_freep) Dataset *d = NULL;
-        _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+        _cleanup_(lmdb_txn_abortp) MDB_txn *txn = NULL;
         char path[4096];
         MDB_dbi meta;
         int format, r, rc;
@@ -359,10 +327,10 @@ int dataset_open(Dataset **ret, const char *dir)
                 return r;
         rc = mdb_txn_begin(d->env, NULL, MDB_RDONLY, &txn);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         rc = mdb_dbi_open(txn, DB_META_NAME, 0, &meta);
         if (rc != 0)
-                return rc == MDB_NOTFOUND ? -ENOENT : mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         r = meta_read(txn, meta, &d->people, &d->seed, &format);
         if (r < 0)
                 return r;
@@ -371,12 +339,12 @@ int dataset_open(Dataset **ret, const char *dir)
         for (int i = 0; i < _DATASET_DB_MAX; i++) {
                 rc = mdb_dbi_open(txn, db_names[i], 0, &d->dbis[i]);
                 if (rc != 0)
-                        return rc == MDB_NOTFOUND ? -ENOENT : mdb_to_errno(rc);
+                        return lmdb_to_errno(rc);
         }
         /* handles opened in a read-only transaction stay valid once it commits */
         rc = mdb_txn_commit(TAKE_PTR(txn));
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -413,7 +381,7 @@ int dataset_reader_new(Dataset *d, DatasetReader **ret)
         rc = mdb_txn_begin(d->env, NULL, MDB_RDONLY, &r->txn);
         if (rc != 0) {
                 free(r);
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         }
         mdb_txn_reset(r->txn);
         *ret = r;
@@ -440,12 +408,12 @@ int dataset_get(DatasetReader *r, DatasetDb db, const char *key, char **ret, siz
                 return -EINVAL;
         rc = mdb_txn_renew(r->txn);
         if (rc != 0)
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         k = (MDB_val){ strlen(key), (void *)key };
         rc = mdb_get(r->txn, r->d->dbis[db], &k, &v);
         if (rc != 0) {
                 mdb_txn_reset(r->txn);
-                return mdb_to_errno(rc);
+                return lmdb_to_errno(rc);
         }
         /* LMDB memory lives only inside the transaction: copy before reset */
         copy = malloc(v.mv_size + 1);

@@ -21,22 +21,9 @@
 #include <sys/stat.h>
 
 #include "audit/audit-verify-internal.h"
+#include "util/bytes.h"
+#include "util/lmdb-util.h"
 #include "util/macro.h"
-
-static inline void be64_put(uint8_t out[8], uint64_t v)
-{
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                out[i] = (uint8_t)v;
-}
-
-static inline uint64_t be64_get(const uint8_t in[8])
-{
-        uint64_t v = 0;
-
-        for (int i = 0; i < 8; i++)
-                v = (v << 8) | in[i];
-        return v;
-}
 
 typedef struct Store {
         MDB_env *env;
@@ -53,24 +40,6 @@ static void store_close(Store *s)
         *s = (Store){};
 }
 
-static int mdb_errno(int r)
-{
-        switch (r) {
-        case 0:
-                return 0;
-        case MDB_NOTFOUND:
-                return -ENOENT;
-        case MDB_INVALID:
-        case MDB_CORRUPTED:
-        case MDB_PAGE_NOTFOUND:
-                return -EBADMSG;
-        case MDB_VERSION_MISMATCH:
-                return -EPROTO;
-        default:
-                return r > 0 ? -r : -EIO;
-        }
-}
-
 static int store_open(Store *s, const char *dir)
 {
         struct stat st;
@@ -83,7 +52,7 @@ static int store_open(Store *s, const char *dir)
                 return -ENOTDIR;
         r = mdb_env_create(&s->env);
         if (r)
-                return mdb_errno(r);
+                return lmdb_to_errno(r);
         mdb_env_set_maxdbs(s->env, 8);
         mdb_env_set_maxreaders(s->env, 256);
         r = mdb_env_open(s->env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
@@ -97,7 +66,7 @@ static int store_open(Store *s, const char *dir)
                 r = mdb_dbi_open(s->txn, "checkpoints", 0, &s->checkpoints);
         if (r) {
                 store_close(s);
-                return mdb_errno(r);
+                return lmdb_to_errno(r);
         }
         return 0;
 }
@@ -112,7 +81,7 @@ static int store_tree_get(Store *s, unsigned level, uint64_t index, uint8_t out[
         be64_put(key + 1, index);
         r = mdb_get(s->txn, s->tree, &k, &v);
         if (r)
-                return mdb_errno(r);
+                return lmdb_to_errno(r);
         if (v.mv_size != MERKLE_HASH_LEN)
                 return -EBADMSG;
         memcpy(out, v.mv_data, MERKLE_HASH_LEN);
@@ -357,7 +326,7 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
         if (!r)
                 r = mdb_cursor_open(w.s.txn, w.s.checkpoints, &w.cc);
         if (r) {
-                r = mdb_errno(r);
+                r = lmdb_to_errno(r);
                 goto out;
         }
         w.have_cp = mdb_cursor_get(w.cc, &w.ck, &w.cv, MDB_FIRST) == 0;
@@ -378,7 +347,7 @@ int audit_verify_store(const char *dir, const AuditStoreOptions *o, AuditReport 
                 if (r)
                         goto out;
         }
-        r = r == MDB_NOTFOUND ? walk_end(&w) : mdb_errno(r);
+        r = r == MDB_NOTFOUND ? walk_end(&w) : lmdb_to_errno(r);
 out:
         if (ec)
                 mdb_cursor_close(ec);

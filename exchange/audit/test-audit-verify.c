@@ -249,7 +249,7 @@ static void test_store(const char *dir)
         /* ... and the checkpoint removed too: the stored tree still has the leaves */
         {
                 uint8_t k[8];
-                t_be64(k, 100);
+                be64_put(k, 100);
                 t_raw(copy, "checkpoints", k, 8, NULL, 0);
         }
         CHECK(store(copy, NULL, 0, &rep) == AUDIT_E_TRUNCATED);
@@ -298,7 +298,7 @@ static void test_store(const char *dir)
         {
                 uint8_t k[9], h[32] = { 1 };
                 k[0] = 2;
-                t_be64(k + 1, 5);
+                be64_put(k + 1, 5);
                 t_raw(copy, "tree", k, 9, h, 32);
         }
         CHECK(store(copy, NULL, 0, &rep) == AUDIT_E_TREE && rep.bad_seq == 20);
@@ -335,7 +335,7 @@ static void test_store(const char *dir)
                 exlog_reader_close(r);
                 strcpy(copy, "/tmp/test-audit-c-XXXXXX");
                 t_copy(dir, copy);
-                t_be64(k, 80);
+                be64_put(k, 80);
                 t_raw(copy, "checkpoints", k, 8, note, strlen(note));
                 CHECK(store(copy, NULL, 0, &rep) == AUDIT_E_CHECKPOINT);
                 CHECK(t_contains(rep.reason, "checkpoint of size 80") &&
@@ -461,7 +461,7 @@ static void test_export(const char *dir)
                         t_del_node(copy, 2, i);
                 t_del_node(copy, 3, 10);
                 t_del_node(copy, 3, 11);
-                t_be64(k, 100);
+                be64_put(k, 100);
                 t_raw(copy, "checkpoints", k, 8, NULL, 0);
         }
         CHECK(store(copy, NULL, 0, &rep) == 0);

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <lmdb.h>
 
+#include "util/macro.h"
+
 /*
  * lmdb_to_errno(): MDB_SUCCESS -> 0; MDB_NOTFOUND -> -ENOENT; MDB_KEYEXIST ->
  * -EEXIST; MDB_MAP_FULL -> -ENOSPC (the map is full: the operator must grow
@@ -48,3 +50,6 @@ static inline void lmdb_txn_abortp(MDB_txn **t)
         if (*t)
                 mdb_txn_abort(*t);
 }
+
+/* An environment closed when it goes out of scope: _cleanup_(mdb_env_closep). */
+DEFINE_TRIVIAL_CLEANUP_FUNC(MDB_env *, mdb_env_close);

@@ -14,6 +14,7 @@
 #include "crypto/hash.h"
 #include "log/checkpoint.h"
 #include "log/exlog.h"
+#include "util/bytes.h"
 #include "util/mailbox.h"
 
 #define T_SUBJECT_A "aa112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -173,12 +174,6 @@ static inline void t_raw(const char *dir, const char *table, const void *key, si
         mdb_env_close(env);
 }
 
-static inline void t_be64(uint8_t out[8], uint64_t v)
-{
-        for (int i = 7; i >= 0; i--, v >>= 8)
-                out[i] = (uint8_t)v;
-}
-
 static inline char *t_get(const char *dir, uint64_t seq, size_t *size)
 {
         ExlogReader *r;
@@ -194,7 +189,7 @@ static inline void t_put_entry(const char *dir, uint64_t seq, const char *e, siz
 {
         uint8_t k[8];
 
-        t_be64(k, seq);
+        be64_put(k, seq);
         t_raw(dir, "entries", k, 8, e, size);
 }
 
@@ -202,7 +197,7 @@ static inline void t_del_entry(const char *dir, uint64_t seq)
 {
         uint8_t k[8];
 
-        t_be64(k, seq);
+        be64_put(k, seq);
         t_raw(dir, "entries", k, 8, NULL, 0);
 }
 
@@ -211,7 +206,7 @@ static inline void t_del_node(const char *dir, unsigned level, uint64_t index)
         uint8_t k[9];
 
         k[0] = (uint8_t)level;
-        t_be64(k + 1, index);
+        be64_put(k + 1, index);
         t_raw(dir, "tree", k, 9, NULL, 0);
 }
 
