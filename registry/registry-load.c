@@ -57,7 +57,7 @@ static int item_token(const char *value, unsigned line, void *dst)
 
 static int item_methods(const char *value, unsigned line, void *dst)
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         unsigned bits = 0;
         int r;
 
@@ -87,7 +87,7 @@ static int item_roles(const char *value, unsigned line, void *dst)
                 { "consent-authority", REGISTRY_ROLE_CONSENT_AUTHORITY },
                 { "auditor", REGISTRY_ROLE_AUDITOR },
         };
-        _cleanup_(ini_strv_freep) char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         unsigned bits = 0;
         int r;
 
@@ -152,7 +152,7 @@ static int fingerprint_parse(const char *s, uint8_t ret[32])
 
 static int item_fingerprints(const char *value, unsigned line, void *dst)
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         FingerprintList *f = dst;
         uint8_t(*a)[32];
         size_t m;
@@ -161,7 +161,7 @@ static int item_fingerprints(const char *value, unsigned line, void *dst)
         r = ini_parse_list(value, &l);
         if (r < 0)
                 return r;
-        m = ini_strv_length(l);
+        m = strv_length(l);
         if (m == 0)
                 return -EINVAL;
         if (f->n + m > INI_LIST_MAX)
@@ -212,7 +212,7 @@ static int item_jwk(const char *value, unsigned line, void *dst)
 /* A list whose every element satisfies `valid`. */
 static int item_list_of(const char *value, unsigned line, void *dst, bool (*valid)(const char *))
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         int r;
 
         r = ini_parse_list(value, &l);
@@ -279,7 +279,7 @@ static int item_basis(const char *value, unsigned line, void *dst)
 
 static int item_refs(const char *value, unsigned line, void *dst)
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         RefList *refs = dst;
         int r;
 
@@ -288,7 +288,7 @@ static int item_refs(const char *value, unsigned line, void *dst)
                 return r;
         if (!l[0])
                 return -EINVAL;
-        if (refs->n + ini_strv_length(l) > INI_LIST_MAX)
+        if (refs->n + strv_length(l) > INI_LIST_MAX)
                 return -E2BIG;
         for (char **i = l; *i; i++) {
                 r = ref_list_append(refs, *i, line);
@@ -400,7 +400,7 @@ static void instance_free(void *p)
         free(d->name);
         free(d->schemas);
         free(d->schema_base_uri);
-        ini_strv_free(d->assert_formats);
+        strv_free(d->assert_formats);
         free(d);
 }
 
@@ -433,8 +433,8 @@ static void service_free(void *p)
         free(d->pub.id);
         free(d->pub.code);
         free(d->pub.title);
-        ini_strv_free(d->pub.paths);
-        ini_strv_free(d->pub.categories);
+        strv_free(d->pub.paths);
+        strv_free(d->pub.categories);
         free(d->pub.request_schema);
         free(d->pub.response_schema);
         free(d->pub.adapter);
@@ -473,10 +473,10 @@ static void right_free(void *p)
         RightDef *d = p;
 
         free(d->pub.id);
-        ini_strv_free(d->pub.paths);
+        strv_free(d->pub.paths);
         free(d->pub.legal_reference);
         free(d->pub.purposes);
-        ini_strv_free(d->pub.fields);
+        strv_free(d->pub.fields);
         free(d->client);
         free(d->group);
         free(d->service);
@@ -684,7 +684,7 @@ static bool is_conf_name(const char *name)
 
 int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
 {
-        _cleanup_(ini_strv_freep) char **names = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
         RegistryFile *files = NULL;
         size_t n = 0, n_files = 0, dir_len = dir ? strlen(dir) : 0;
         Loader l = {};

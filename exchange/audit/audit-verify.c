@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "audit/audit-verify-internal.h"
+#include "util/error.h"
 #include "util/macro.h"
 
 #define VKEY_FILE_MAX 4096
@@ -48,32 +49,13 @@ void audit_report_done(AuditReport *rep)
 int audit_report_set(AuditReport *rep, int code, uint64_t seq, const char *fmt, ...)
 {
         va_list ap;
-        char *s = NULL;
 
         if (rep->reason)
                 return code;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        rep->reason = error_vformat(fmt, ap);
         va_end(ap);
-        rep->reason = s;
         rep->bad_seq = seq;
-        return code;
-}
-
-static int set_reason(char **ret_reason, int code, const char *fmt, ...) _printf_(3, 4);
-static int set_reason(char **ret_reason, int code, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_reason) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_reason = s;
-        }
         return code;
 }
 
@@ -220,25 +202,25 @@ int audit_verifier_load(const char *arg, CheckpointVerifier **ret, char **ret_re
                 size_t n;
                 r = read_small_file(arg + 1, VKEY_FILE_MAX, &text, &n);
                 if (r < 0)
-                        return set_reason(ret_reason, r, "cannot read the key file \"%s\": %s", arg + 1, strerror(-r));
+                        return error_set(ret_reason, r, "cannot read the key file \"%s\": %s", arg + 1, strerror(-r));
                 while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
                         text[--n] = 0;
                 vkey = text;
         }
         r = checkpoint_verifier_from_vkey(ret, vkey);
         if (r != 0)
-                return set_reason(ret_reason, r, "not a usable verifier key (vkey): %s",
-                                  r > 0 ? checkpoint_strerror(r) : strerror(-r));
+                return error_set(ret_reason, r, "not a usable verifier key (vkey): %s",
+                                 r > 0 ? checkpoint_strerror(r) : strerror(-r));
         return 0;
 }
 
 static int checkpoint_reason(char **ret_reason, int r, const CheckpointVerifier *v, const char *what)
 {
         if (r == CHECKPOINT_E_UNSIGNED || r == CHECKPOINT_E_SIGNATURE)
-                return set_reason(ret_reason, r, "%s: checkpoint signature invalid for key %s (%s)", what,
-                                  checkpoint_verifier_name(v), checkpoint_strerror(r));
-        return set_reason(ret_reason, r, "%s: not a valid checkpoint (%s)", what,
-                          r > 0 ? checkpoint_strerror(r) : strerror(-r));
+                return error_set(ret_reason, r, "%s: checkpoint signature invalid for key %s (%s)", what,
+                                 checkpoint_verifier_name(v), checkpoint_strerror(r));
+        return error_set(ret_reason, r, "%s: not a valid checkpoint (%s)", what,
+                         r > 0 ? checkpoint_strerror(r) : strerror(-r));
 }
 
 int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpoint **ret, char **ret_reason)
@@ -249,7 +231,7 @@ int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpo
 
         r = read_small_file(path, CHECKPOINT_NOTE_MAX, &text, &n);
         if (r < 0)
-                return set_reason(ret_reason, r, "cannot read the checkpoint \"%s\": %s", path, strerror(-r));
+                return error_set(ret_reason, r, "cannot read the checkpoint \"%s\": %s", path, strerror(-r));
         r = checkpoint_open(text, n, v, NULL, ret);
         if (r != 0)
                 return checkpoint_reason(ret_reason, r, v, path);

@@ -13,6 +13,7 @@
 #include "crypto/jws.h"
 #include "util/bytes.h"
 #include "util/lmdb-util.h"
+#include "util/strv.h"
 #include "util/time-util.h"
 
 #define VERIFIER_CACHE_MAX 64 /* distinct (authority, key) pairs kept compiled */
@@ -155,34 +156,9 @@ static int new_record_id(uint64_t now_usec, char out[CONSENT_RECORD_ID_LEN + 1])
 
 /* --- records ------------------------------------------------------------- */
 
-static char **strv_free(char **l)
-{
-        if (l)
-                for (char **p = l; *p; p++)
-                        free(*p);
-        free(l);
-        return NULL;
-}
-
-static size_t strv_len(char *const *l)
-{
-        size_t n = 0;
-        while (l && l[n])
-                n++;
-        return n;
-}
-
-static bool strv_contains(char *const *l, const char *s)
-{
-        for (; l && *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-
 static char **strv_copy(char *const *l)
 {
-        size_t n = strv_len(l);
+        size_t n = strv_length(l);
         char **c = calloc(n + 1, sizeof(char *));
 
         if (!c)
@@ -572,8 +548,8 @@ int consent_create(ConsentStore *s, const ConsentRecord *in, uint64_t now_usec, 
                 return -EINVAL;
         if (!is_lower_hex(in->subject, PSEUDONYM_HEX_LEN) || hex_decode(in->subject, pseudonym, 32) < 0 ||
             !valid_name(in->grantee) || !valid_name(in->purpose) || !valid_name(in->authority) ||
-            strv_len(in->services) > CONSENT_MAX_SCOPE || strv_len(in->categories) > CONSENT_MAX_SCOPE ||
-            strv_len(in->services) + strv_len(in->categories) == 0 || !valid_scope_list(in->services) ||
+            strv_length(in->services) > CONSENT_MAX_SCOPE || strv_length(in->categories) > CONSENT_MAX_SCOPE ||
+            strv_length(in->services) + strv_length(in->categories) == 0 || !valid_scope_list(in->services) ||
             !valid_scope_list(in->categories) || in->valid_from_usec >= in->expires_usec ||
             in->expires_usec <= now_usec || in->expires_usec - in->valid_from_usec > CONSENT_MAX_VALIDITY_USEC ||
             in->max_uses > CONSENT_MAX_USES)
@@ -933,7 +909,7 @@ static int artefact_verify(ConsentStore *s, const Registry *reg, const char *jws
         r = claim_strv(payload, "services", &rec.services);
         if (r == 0)
                 r = claim_strv(payload, "categories", &rec.categories);
-        if (r == 0 && strv_len(rec.services) + strv_len(rec.categories) == 0)
+        if (r == 0 && strv_length(rec.services) + strv_length(rec.categories) == 0)
                 r = -EINVAL;
         if (r == 0)
                 r = claim_time(payload, "exp", true, &rec.expires_usec);

@@ -599,35 +599,6 @@ int ini_parse_duration(const char *s, uint64_t *ret_ms)
         return 0;
 }
 
-char **ini_strv_free(char **l)
-{
-        if (!l)
-                return NULL;
-        for (char **i = l; *i; i++)
-                free(*i);
-        free(l);
-        return NULL;
-}
-
-size_t ini_strv_length(char *const *l)
-{
-        size_t n = 0;
-
-        if (l)
-                while (l[n])
-                        n++;
-        return n;
-}
-
-bool ini_strv_contains(char *const *l, const char *s)
-{
-        if (l)
-                for (; *l; l++)
-                        if (streq(*l, s))
-                                return true;
-        return false;
-}
-
 static bool is_list_separator(char c)
 {
         return c == ',' || is_blank(c);
@@ -635,7 +606,7 @@ static bool is_list_separator(char c)
 
 int ini_parse_list(const char *s, char ***ret)
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         size_t n = 0;
 
         l = calloc(1, sizeof(char *));
@@ -710,7 +681,7 @@ int ini_item_duration(const char *value, unsigned line, void *dst)
 
 int ini_item_strv(const char *value, unsigned line, void *dst)
 {
-        _cleanup_(ini_strv_freep) char **add = NULL;
+        _cleanup_(strv_freep) char **add = NULL;
         char ***l = dst, **a;
         size_t n, m;
         int r;
@@ -718,10 +689,10 @@ int ini_item_strv(const char *value, unsigned line, void *dst)
         r = ini_parse_list(value, &add);
         if (r < 0)
                 return r;
-        m = ini_strv_length(add);
+        m = strv_length(add);
         if (m == 0)
                 return -EINVAL;
-        n = ini_strv_length(*l);
+        n = strv_length(*l);
         if (n + m > INI_LIST_MAX)
                 return -E2BIG;
         a = reallocarray(*l, n + m + 1, sizeof(char *));

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "util/macro.h"
+#include "util/strv.h"
 
 #define INI_FILE_SIZE_MAX MIB(4)
 #define INI_LINE_MAX 4096
@@ -133,19 +134,10 @@ int ini_parse_duration(const char *s, uint64_t *ret_ms);
 
 /*
  * ini_parse_list(): split on commas and/or whitespace, dropping empty items.
- * *ret is a malloc'd NULL-terminated string vector (free with ini_strv_free()).
+ * *ret is a malloc'd NULL-terminated string vector (free with strv_free(), util/strv.h).
  * Return: 0, -E2BIG (more than INI_LIST_MAX items), -ENOMEM.
  */
 int ini_parse_list(const char *s, char ***ret);
-
-/* ini_strv_free(): free a NULL-terminated string vector. NULL in, NULL out. */
-char **ini_strv_free(char **l);
-static inline void ini_strv_freep(char ***l)
-{
-        ini_strv_free(*l);
-}
-size_t ini_strv_length(char *const *l);
-bool ini_strv_contains(char *const *l, const char *s);
 
 /* ---- Key tables ---------------------------------------------------------------------------- */
 

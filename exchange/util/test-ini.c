@@ -386,24 +386,24 @@ static void test_duration(void)
 
 static void test_list(void)
 {
-        _cleanup_(ini_strv_freep) char **l = NULL;
+        _cleanup_(strv_freep) char **l = NULL;
         _cleanup_free_ char *many = NULL;
         size_t n = 0;
 
         CHECK(ini_parse_list("GET, POST  HEAD,,\t,PUT", &l) == 0);
-        CHECK(ini_strv_length(l) == 4);
+        CHECK(strv_length(l) == 4);
         CHECK(streq(l[0], "GET") && streq(l[1], "POST") && streq(l[2], "HEAD") && streq(l[3], "PUT"));
         CHECK(!l[4]);
-        CHECK(ini_strv_contains(l, "HEAD") && !ini_strv_contains(l, "head"));
-        l = ini_strv_free(l);
+        CHECK(strv_contains(l, "HEAD") && !strv_contains(l, "head"));
+        l = strv_free(l);
 
         CHECK(ini_parse_list("", &l) == 0);
-        CHECK(l && ini_strv_length(l) == 0);
-        l = ini_strv_free(l);
+        CHECK(l && strv_length(l) == 0);
+        l = strv_free(l);
 
         CHECK(ini_parse_list(" , ", &l) == 0);
-        CHECK(ini_strv_length(l) == 0);
-        l = ini_strv_free(l);
+        CHECK(strv_length(l) == 0);
+        l = strv_free(l);
 
         /* Exactly INI_LIST_MAX items are fine, one more is refused. */
         many = malloc(INI_LIST_MAX * 2 + 3);
@@ -414,13 +414,13 @@ static void test_list(void)
         }
         many[n] = 0;
         CHECK(ini_parse_list(many, &l) == 0);
-        CHECK(ini_strv_length(l) == INI_LIST_MAX);
-        l = ini_strv_free(l);
+        CHECK(strv_length(l) == INI_LIST_MAX);
+        l = strv_free(l);
         many[n++] = 'b';
         many[n] = 0;
         CHECK(ini_parse_list(many, &l) == -E2BIG);
         CHECK(!l);
-        CHECK(ini_strv_free(NULL) == NULL);
+        CHECK(strv_free(NULL) == NULL);
 }
 
 typedef struct Thing {
@@ -489,13 +489,13 @@ static void test_table(void)
                        "t.conf:10: key 'timeout' given twice (first on line 6)\n"));
         CHECK(streq(t.thing.name, "box"));
         CHECK(t.thing.timeout == 120000);
-        CHECK(ini_strv_length(t.thing.tags) == 3 && streq(t.thing.tags[2], "c"));
+        CHECK(strv_length(t.thing.tags) == 3 && streq(t.thing.tags[2], "c"));
         CHECK(ini_section_has(&t.sec, THING_NAME) && !ini_section_has(&t.sec, THING_SIZE));
         CHECK(!ini_section_has(&t.sec, THING_FLAG)); /* the bad value did not count */
         CHECK(ini_section_line(&t.sec, THING_TAGS) == 8);
         CHECK(ini_section_line(&t.sec, THING_SIZE) == 1);
         free(t.thing.name);
-        ini_strv_free(t.thing.tags);
+        strv_free(t.thing.tags);
         ini_errors_done(&e);
 
         /* String items refuse empty values; size items refuse overflow. */

@@ -7,6 +7,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "util/bytes.h"
+#include "util/error.h"
 #include "validate/ecmaregex.h"
 
 struct EcmaRegex {
@@ -74,23 +76,11 @@ _printf_(3, 4) static int fail(Translator *t, int code, const char *fmt, ...)
 
         if (!t->error) {
                 va_start(ap, fmt);
-                if (vasprintf(&t->error, fmt, ap) < 0)
-                        t->error = NULL;
+                t->error = error_vformat(fmt, ap);
                 va_end(ap);
                 t->error_code = code;
         }
         return code;
-}
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
 }
 
 static bool is_digit(char c)
@@ -111,7 +101,7 @@ static long read_hex(Translator *t, unsigned n)
         if ((size_t)(t->end - t->p) < n)
                 return -1;
         for (unsigned i = 0; i < n; i++) {
-                int h = hexval(t->p[i]);
+                int h = hex_digit(t->p[i]);
                 if (h < 0)
                         return -1;
                 v = v * 16 + h;
@@ -134,7 +124,7 @@ static long read_unicode_escape(Translator *t)
                 if (q >= t->end || *q == '}')
                         return fail(t, -EINVAL, "empty \\u{} escape");
                 for (; q < t->end && *q != '}'; q++) {
-                        int h = hexval(*q);
+                        int h = hex_digit(*q);
                         if (h < 0)
                                 return fail(t, -EINVAL, "bad \\u{} escape");
                         cp = cp * 16 + h;
