@@ -18,7 +18,7 @@
 #include "util/macro.h"
 
 #define DEFAULT_ORIGIN "xbus.local"
-#define HELD_HELP "a checkpoint obtained earlier (repeatable, at most " CLI_STRINGIFY(AUDIT_HELD_MAX) ")"
+#define HELD_HELP "a checkpoint obtained earlier (repeatable, at most " STRINGIFY(AUDIT_HELD_MAX) ")"
 #define VKEY_REQUIRED_HELP "the node's checkpoint verifier key (VKEY or @FILE; required)"
 
 static double now_seconds(void)

@@ -32,10 +32,6 @@
 #include "cli/cli-common.h"
 #include "util/macro.h"
 
-/* the text of a macro that is a plain literal, for help texts: CLI_STRINGIFY(AUDIT_HELD_MAX) is "64" */
-#define CLI_STRINGIFY(x) CLI_STRINGIFY_(x)
-#define CLI_STRINGIFY_(x) #x
-
 /* what cli_command_parse() returns when the command is to run */
 #define CLI_CONTINUE (-1)
 

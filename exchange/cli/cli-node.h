@@ -24,7 +24,7 @@
 #define CLI_NODE_DEFAULT_LISTEN "127.0.0.1:8443"
 #define CLI_NODE_DEFAULT_URL "https://127.0.0.1:8443"
 #define CLI_NODE_DEFAULT_ADAPTERS "tcp://127.0.0.1:5560"
-/* plain literals where `xbus up --help` quotes them (CLI_STRINGIFY) */
+/* plain literals where `xbus up --help` quotes them (STRINGIFY) */
 #define CLI_NODE_DEFAULT_PEOPLE 10000
 #define CLI_NODE_MAX_PEOPLE 1000000
 #define CLI_NODE_UP_WAIT_S 30

@@ -313,7 +313,7 @@ static int cmd_log(const CliCommand *c, int argc, char **argv)
         return EXIT_SUCCESS;
 }
 
-#define LOG_LAST_HELP "default " CLI_STRINGIFY(CLI_LOG_DEFAULT_LAST) ", at most " CLI_STRINGIFY(CLI_LOG_MAX_LAST)
+#define LOG_LAST_HELP "default " STRINGIFY(CLI_LOG_DEFAULT_LAST) ", at most " STRINGIFY(CLI_LOG_MAX_LAST)
 
 static const CliOption log_options[] = {
         CLI_STRING('s', "state", "DIR", "state folder of the node (default ./state)", LogArgs, state),
@@ -455,8 +455,8 @@ static int cmd_up(const CliCommand *c, int argc, char **argv)
         return EXIT_SUCCESS;
 }
 
-#define UP_WAIT_S CLI_STRINGIFY(CLI_NODE_UP_WAIT_S)
-#define UP_PEOPLE_HELP "default " CLI_STRINGIFY(CLI_NODE_DEFAULT_PEOPLE) ", at most " CLI_STRINGIFY(CLI_NODE_MAX_PEOPLE)
+#define UP_WAIT_S STRINGIFY(CLI_NODE_UP_WAIT_S)
+#define UP_PEOPLE_HELP "default " STRINGIFY(CLI_NODE_DEFAULT_PEOPLE) ", at most " STRINGIFY(CLI_NODE_MAX_PEOPLE)
 
 static const CliOption up_options[] = {
         CLI_STRING('s', "state", "DIR",
@@ -502,7 +502,7 @@ static int cmd_down(const CliCommand *c, int argc, char **argv)
         return EXIT_SUCCESS;
 }
 
-#define DOWN_WAIT_S CLI_STRINGIFY(CLI_NODE_DOWN_WAIT_S)
+#define DOWN_WAIT_S STRINGIFY(CLI_NODE_DOWN_WAIT_S)
 
 static const CliOption down_options[] = {
         CLI_STRING('s', "state", "DIR", "state folder (default ./state)", CliNodeOptions, state_dir),

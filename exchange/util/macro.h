@@ -20,6 +20,9 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* STRINGIFY(): the text of a macro that expands to a plain literal: STRINGIFY(AUDIT_HELD_MAX) is "64" */
+#define STRINGIFY(x) STRINGIFY_(x)
+#define STRINGIFY_(x) #x
 #define KIB(x) ((size_t)(x)*1024U)
 #define MIB(x) ((size_t)(x)*1024U * 1024U)
 
