@@ -426,7 +426,7 @@ int audit_verify_export(const char *path, const AuditExportOptions *o, AuditRepo
                 return r;
         n = o->n_held;
         if (o->earlier) {
-                _cleanup_(audit_checkpoint_freep) Checkpoint *ecp = NULL;
+                _cleanup_(checkpoint_freep) Checkpoint *ecp = NULL;
                 AuditReport erep;
 
                 audit_report_init(&erep);
@@ -504,7 +504,7 @@ static int bundle_check_receipt(const char *jws, const json_t *entry, uint64_t s
 int audit_verify_bundle(const char *json, size_t size, const AuditBundleOptions *o, AuditReport *rep)
 {
         _cleanup_(json_decrefp) json_t *b = NULL, *entry_j = NULL;
-        _cleanup_(audit_checkpoint_freep) Checkpoint *cp = NULL;
+        _cleanup_(checkpoint_freep) Checkpoint *cp = NULL;
         uint8_t proof[MERKLE_PROOF_MAX][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
         const char *entry, *note, *receipt = NULL;
         uint64_t seq, tree_size = 0, fseq;

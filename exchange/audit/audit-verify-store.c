@@ -101,7 +101,7 @@ static const char *checkpoint_time(const Checkpoint *c)
 static int store_check_checkpoint(const AuditStoreOptions *o, const MDB_val *k, const MDB_val *v,
                                   const MerkleAppender *a, AuditReport *rep)
 {
-        _cleanup_(audit_checkpoint_freep) Checkpoint *c = NULL;
+        _cleanup_(checkpoint_freep) Checkpoint *c = NULL;
         uint8_t root[MERKLE_HASH_LEN];
         uint64_t size = be64_get(k->mv_data);
         int r;

@@ -72,18 +72,6 @@ enum {
         _AUDIT_E_MAX,
 };
 
-/* Cleanup helpers for the checkpoint module's objects, as `_cleanup_(audit_checkpoint_freep)`. */
-static inline void audit_checkpoint_freep(Checkpoint **c)
-{
-        if (*c)
-                checkpoint_free(*c);
-}
-static inline void audit_verifier_freep(CheckpointVerifier **v)
-{
-        if (*v)
-                checkpoint_verifier_free(*v);
-}
-
 /* audit_strerror(): a static short name for an AUDIT_E_* code (or "unknown"). */
 const char *audit_strerror(int code);
 

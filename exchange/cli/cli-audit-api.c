@@ -442,7 +442,7 @@ static int cmd_show(const CliCommand *c, int argc, char **argv)
         ShowArgs a = { .api = api_defaults() };
         _cleanup_free_ char *err = NULL, *receipt = NULL, *bundle_text = NULL;
         _cleanup_(json_decrefp) json_t *j = NULL, *jwk = NULL;
-        _cleanup_(audit_verifier_freep) CheckpointVerifier *v = NULL;
+        _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
         uint64_t seq;
         size_t plen = 0;
         int r;
@@ -600,7 +600,7 @@ static int src_checkpoint(Source *s, char **ret_note, uint64_t *ret_size, char *
                 return r;
         } else {
                 _cleanup_(cli_http_response_freep) CliHttpResponse *resp = NULL;
-                _cleanup_(audit_checkpoint_freep) Checkpoint *c = NULL;
+                _cleanup_(checkpoint_freep) Checkpoint *c = NULL;
                 int r = api_get(s->api, "/audit/checkpoint", &resp, err);
                 if (r < 0)
                         return r;

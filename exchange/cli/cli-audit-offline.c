@@ -35,7 +35,7 @@ static double now_seconds(void)
 static char *log_origin(const char *state)
 {
         _cleanup_(exlog_reader_closep) ExlogReader *r = NULL;
-        _cleanup_(audit_checkpoint_freep) Checkpoint *c = NULL;
+        _cleanup_(checkpoint_freep) Checkpoint *c = NULL;
         _cleanup_free_ char *note = NULL;
         uint64_t size;
 
@@ -125,7 +125,7 @@ static void offline_args_done(OfflineArgs *a)
 static int cmd_key(const CliCommand *c, int argc, char **argv)
 {
         _cleanup_(offline_args_done) OfflineArgs a = { .state = CLI_NODE_DEFAULT_STATE };
-        _cleanup_(audit_verifier_freep) CheckpointVerifier *v = NULL;
+        _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
         _cleanup_free_ char *err = NULL, *vk = NULL;
         int r;
 
@@ -167,7 +167,7 @@ const CliCommand cli_audit_key = {
 static int cmd_verify(const CliCommand *c, int argc, char **argv)
 {
         _cleanup_(offline_args_done) OfflineArgs a = { .state = CLI_NODE_DEFAULT_STATE };
-        _cleanup_(audit_verifier_freep) CheckpointVerifier *v = NULL;
+        _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
         _cleanup_free_ char *err = NULL, *dir = NULL;
         AuditReport rep;
         double t0;
@@ -225,7 +225,7 @@ const CliCommand cli_audit_verify = {
 static int cmd_verify_export(const CliCommand *c, int argc, char **argv)
 {
         _cleanup_(offline_args_done) OfflineArgs a = {};
-        _cleanup_(audit_verifier_freep) CheckpointVerifier *v = NULL;
+        _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
         _cleanup_free_ char *err = NULL;
         AuditReport rep;
         double t0;
@@ -308,7 +308,7 @@ static int read_bundle(const char *path, char **ret, size_t *ret_size)
 static int cmd_verify_proof(const CliCommand *c, int argc, char **argv)
 {
         _cleanup_(offline_args_done) OfflineArgs a = {};
-        _cleanup_(audit_verifier_freep) CheckpointVerifier *v = NULL;
+        _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
         _cleanup_(json_decrefp) json_t *jwk = NULL;
         _cleanup_free_ char *err = NULL, *text = NULL;
         AuditReport rep;

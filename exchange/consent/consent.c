@@ -58,12 +58,6 @@ const char *consent_reason(int code)
         return "internal error";
 }
 
-static void mdb_txn_abortp(MDB_txn **t)
-{
-        if (*t)
-                mdb_txn_abort(*t);
-}
-
 /* --- names and ids ------------------------------------------------------- */
 
 static bool valid_name(const char *s)
@@ -537,7 +531,7 @@ static bool valid_scope_list(char *const *l)
 
 int consent_create(ConsentStore *s, const ConsentRecord *in, uint64_t now_usec, ConsentRecord *ret)
 {
-        _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+        _cleanup_(lmdb_txn_abortp) MDB_txn *txn = NULL;
         ConsentRecord rec = {};
         char id[CONSENT_RECORD_ID_LEN + 1];
         uint8_t pseudonym[32];
@@ -592,7 +586,7 @@ int consent_create(ConsentStore *s, const ConsentRecord *in, uint64_t now_usec, 
 
 int consent_get(ConsentStore *s, const char *id, ConsentRecord *ret)
 {
-        _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+        _cleanup_(lmdb_txn_abortp) MDB_txn *txn = NULL;
         int r;
 
         if (!consent_valid_id(id))
@@ -606,7 +600,7 @@ int consent_get(ConsentStore *s, const char *id, ConsentRecord *ret)
 
 int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint64_t now_usec, ConsentRecord *ret)
 {
-        _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+        _cleanup_(lmdb_txn_abortp) MDB_txn *txn = NULL;
         char issuer[CONSENT_ID_MAX];
         ConsentRecord rec = {};
         int r;
@@ -655,7 +649,7 @@ int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint6
 int consent_list_subject(ConsentStore *s, const char *pseudonym, const char *after, ConsentRecord *ret, size_t max,
                          size_t *ret_n)
 {
-        _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+        _cleanup_(lmdb_txn_abortp) MDB_txn *txn = NULL;
         uint8_t key[32 + CONSENT_ID_MAX];
         MDB_cursor *c = NULL;
         MDB_val k, v;
@@ -1008,7 +1002,7 @@ static int match(const ConsentRecord *rec, const ConsentQuery *q)
 
 int consent_check(ConsentStore *s, const Registry *reg, const ConsentQuery *q, char ret_id[CONSENT_ID_MAX])
 {
-        _cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+        _cleanup_(lmdb_txn_abortp) MDB_txn *txn = NULL;
         ConsentRecord rec = {}, stored = {};
         bool artefact;
         int r;

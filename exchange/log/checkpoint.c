@@ -39,10 +39,6 @@ struct CheckpointVerifier {
         EVP_PKEY *pkey; /* public; read-only after creation */
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointSigner *, checkpoint_signer_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointVerifier *, checkpoint_verifier_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Checkpoint *, checkpoint_free);
-
 const char *checkpoint_strerror(int code)
 {
         static const char *const table[_CHECKPOINT_E_MAX] = {

@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "log/merkle.h"
+#include "util/macro.h"
 
 /* Limits on what a note may hold: everything beyond is refused with CHECKPOINT_E_LIMIT. */
 #define CHECKPOINT_NOTE_MAX (64 * 1024) /* bytes of a whole note */
@@ -85,6 +86,7 @@ typedef struct CheckpointVerifier CheckpointVerifier;
 int checkpoint_signer_new(CheckpointSigner **ret, const char *name, EVP_PKEY *pkey);
 int checkpoint_signer_load(CheckpointSigner **ret, const char *name, const char *key_path, const char *pub_path);
 CheckpointSigner *checkpoint_signer_free(CheckpointSigner *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointSigner *, checkpoint_signer_free);
 
 /* checkpoint_signer_name(): the key name, owned by the signer. */
 const char *checkpoint_signer_name(const CheckpointSigner *s);
@@ -103,6 +105,7 @@ int checkpoint_verifier_new(CheckpointVerifier **ret, const char *name,
 int checkpoint_verifier_load(CheckpointVerifier **ret, const char *name, const char *pub_path);
 int checkpoint_verifier_from_vkey(CheckpointVerifier **ret, const char *vkey);
 CheckpointVerifier *checkpoint_verifier_free(CheckpointVerifier *v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CheckpointVerifier *, checkpoint_verifier_free);
 
 /* checkpoint_verifier_name(), _key_hash(): owned by the verifier. */
 const char *checkpoint_verifier_name(const CheckpointVerifier *v);
@@ -152,6 +155,7 @@ typedef struct Checkpoint {
 } Checkpoint;
 
 Checkpoint *checkpoint_free(Checkpoint *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Checkpoint *, checkpoint_free);
 
 /*
  * checkpoint_parse(): parse a signed checkpoint (`size` bytes, need not be
