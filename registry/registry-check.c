@@ -6,7 +6,6 @@
 
 #include "registry-internal.h"
 
-
 #define report(l, sec, line, ...) ini_errors_add(&(l)->errors, (sec)->file, (line), __VA_ARGS__)
 
 /* Whether a subsystem's roles were given correctly (else role checks would only repeat that error). */
