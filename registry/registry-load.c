@@ -11,6 +11,7 @@
 
 #include "registry-internal.h"
 #include "validate/jsonschema.h"
+#include "util/bytes.h"
 #include "validate/xsd.h"
 
 /* ---- Reference lists (ids with the line each one came from) -------------------------------- */
@@ -108,17 +109,6 @@ static int item_roles(const char *value, unsigned line, void *dst)
                 return -EINVAL;
         *(unsigned *)dst = bits;
         return 0;
-}
-
-static int hex_digit(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
 }
 
 /* "sha256:" then 64 hex digits, or 32 colon-separated pairs (as `openssl x509 -fingerprint` prints). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "validate/jsonformat.h"
+#include "util/error.h"
 #include "validate/jsonschema-internal.h"
 
 /* ---- compiler ---- */
@@ -37,8 +38,7 @@ int cfail(Compiler *c, int r, const char *fmt, ...)
 
         if (!c->error) {
                 va_start(ap, fmt);
-                if (vasprintf(&c->error, fmt, ap) < 0)
-                        c->error = NULL;
+                c->error = error_vformat(fmt, ap);
                 va_end(ap);
         }
         return r;

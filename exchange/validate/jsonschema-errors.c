@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util/error.h"
 #include "validate/jsonschema-internal.h"
 
 /* ---- errors ---- */
@@ -100,8 +101,7 @@ void ctx_report(Ctx *c, const Node *n, const char *kw, const char *fmt, ...)
                 return;
         }
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        msg = error_vformat(fmt, ap);
         va_end(ap);
         if (kw) {
                 if (asprintf(&kwloc, "%s#%s/%s", n->doc_uri, n->location, kw) < 0)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util/bytes.h"
 #include "validate/jsonschema-internal.h"
 #include "validate/metaschema.h"
 
@@ -167,17 +168,6 @@ char *uri_split_fragment(char *uri)
         return h + 1;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Percent-decodes in place. Return: new length, or -EINVAL. */
 static ssize_t percent_decode(char *s, size_t len)
 {
@@ -187,8 +177,8 @@ static ssize_t percent_decode(char *s, size_t len)
                         int h, l;
                         if (i + 2 >= len)
                                 return -EINVAL;
-                        h = hexval(s[i + 1]);
-                        l = hexval(s[i + 2]);
+                        h = hex_digit(s[i + 1]);
+                        l = hex_digit(s[i + 2]);
                         if (h < 0 || l < 0)
                                 return -EINVAL;
                         s[o++] = (char)(h * 16 + l);
