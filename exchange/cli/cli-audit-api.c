@@ -48,7 +48,7 @@ static int api_prepare(Api *a, char **err)
 
         if (a->cert || a->key) {
                 if (!a->cert || !a->key)
-                        return asprintf(err, "--cert and --cert-key go together") < 0 ? -ENOMEM : -EINVAL;
+                        return error_set(err, -EINVAL, "--cert and --cert-key go together");
                 a->cert_path = strdup(a->cert);
                 a->key_path = strdup(a->key);
                 if (!a->cert_path || !a->key_path)
@@ -56,7 +56,7 @@ static int api_prepare(Api *a, char **err)
         } else {
                 r = cli_exchange_client_files(a->state, a->auditor, &a->cert_path, &a->key_path);
                 if (r < 0)
-                        return asprintf(err, "no certificate for auditor \"%s\"", a->auditor) < 0 ? -ENOMEM : r;
+                        return error_set(err, r, "no certificate for auditor \"%s\"", a->auditor);
         }
         if (a->ca)
                 a->ca_path = strdup(a->ca);
@@ -91,9 +91,7 @@ static int api_get(const Api *a, const char *path, CliHttpResponse **ret, char *
                 const char *detail = json_string_value(json_object_get(p, "detail"));
                 _cleanup_free_ char *t = cli_sanitize(type ? type : "error", 64),
                                     *d = cli_sanitize(detail ? detail : resp->body, 400);
-                if (asprintf(err, "%ld %s: %s", resp->status, strempty(t), strempty(d)) < 0)
-                        *err = NULL;
-                return -EPROTO;
+                return error_set(err, -EPROTO, "%ld %s: %s", resp->status, strempty(t), strempty(d));
         }
         *ret = TAKE_PTR(resp);
         return 0;
@@ -111,7 +109,7 @@ static int api_get_json(const Api *a, const char *path, json_t **ret, char **err
         j = json_loadb(resp->body, resp->body_size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(j)) {
                 json_decref(j);
-                return asprintf(err, "the node's answer to %s is not a JSON object", path) < 0 ? -ENOMEM : -EPROTO;
+                return error_set(err, -EPROTO, "the node's answer to %s is not a JSON object", path);
         }
         *ret = j;
         return 0;
@@ -596,7 +594,7 @@ static int src_checkpoint(Source *s, char **ret_note, uint64_t *ret_size, char *
         if (s->reader) {
                 int r = exlog_reader_checkpoint(s->reader, 0, ret_note, ret_size);
                 if (r == -ENOENT)
-                        return asprintf(err, "the log has no checkpoint yet") < 0 ? -ENOMEM : r;
+                        return error_set(err, r, "the log has no checkpoint yet");
                 return r;
         } else {
                 _cleanup_(cli_http_response_freep) CliHttpResponse *resp = NULL;
@@ -605,7 +603,7 @@ static int src_checkpoint(Source *s, char **ret_note, uint64_t *ret_size, char *
                 if (r < 0)
                         return r;
                 if (checkpoint_parse(resp->body, resp->body_size, &c) != 0)
-                        return asprintf(err, "the node's checkpoint is not a signed note") < 0 ? -ENOMEM : -EPROTO;
+                        return error_set(err, -EPROTO, "the node's checkpoint is not a signed note");
                 *ret_note = strndup(resp->body, resp->body_size);
                 *ret_size = c->size;
                 return *ret_note ? 0 : -ENOMEM;
@@ -629,7 +627,7 @@ static int src_consistency(Source *s, uint64_t a, uint64_t b, uint8_t (*proof)[M
         if (r < 0)
                 return r;
         if (audit_proof_parse(json_object_get(j, "proof"), proof, plen) < 0)
-                return asprintf(err, "the node's consistency proof is malformed") < 0 ? -ENOMEM : -EPROTO;
+                return error_set(err, -EPROTO, "the node's consistency proof is malformed");
         return 0;
 }
 
@@ -674,9 +672,8 @@ static int src_write_entries(Source *s, FILE *out, uint64_t start, uint64_t end,
                         e = json_object_get(j, "entry");
                         if (!json_is_string(e) ||
                             audit_proof_parse(json_object_get(j, "inclusion_proof"), proof, &plen) < 0)
-                                return asprintf(err, "the node's answer for entry %" PRIu64 " is malformed", seq) < 0
-                                               ? -ENOMEM
-                                               : -EPROTO;
+                                return error_set(err, -EPROTO, "the node's answer for entry %" PRIu64 " is malformed",
+                                                 seq);
                         r = audit_export_write_line(out, seq, json_string_value(e), json_string_length(e),
                                                     (const uint8_t(*)[32])proof, plen);
                         if (r < 0)

@@ -59,10 +59,8 @@ static int verifier_for(const char *vkey, const char *state, const char *name, C
                 return -ENOMEM;
         r = checkpoint_verifier_load(ret, name ? name : DEFAULT_ORIGIN, pub);
         if (r != 0)
-                return asprintf(err, "cannot load the log's public key \"%s\": %s", pub,
-                                r > 0 ? checkpoint_strerror(r) : strerror(-r)) < 0
-                               ? -ENOMEM
-                               : (r < 0 ? r : -EINVAL);
+                return error_set(err, r < 0 ? r : -EINVAL, "cannot load the log's public key \"%s\": %s", pub,
+                                 r > 0 ? checkpoint_strerror(r) : strerror(-r));
         return 0;
 }
 

@@ -74,11 +74,8 @@ static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_e
         } else {
                 bool is_stdin = streq(arg + 1, "-");
                 f = is_stdin ? stdin : fopen(arg + 1, "re");
-                if (!f) {
-                        if (asprintf(ret_error, "cannot read \"%s\": %m", arg + 1) < 0)
-                                *ret_error = NULL;
-                        return -errno;
-                }
+                if (!f)
+                        return error_set(ret_error, -errno, "cannot read \"%s\": %m", arg + 1);
                 buf = malloc(DATA_MAX + 1);
                 if (!buf) {
                         if (!is_stdin)
@@ -99,12 +96,9 @@ static int read_data(const char *arg, char **ret, size_t *ret_size, char **ret_e
         {
                 json_error_t err;
                 json_t *j = json_loadb(buf, size, 0, &err);
-                if (!j) {
-                        if (asprintf(ret_error, "the data is not JSON: %s (line %d, column %d)", err.text, err.line,
-                                     err.column) < 0)
-                                *ret_error = NULL;
-                        return -EINVAL;
-                }
+                if (!j)
+                        return error_set(ret_error, -EINVAL, "the data is not JSON: %s (line %d, column %d)", err.text,
+                                         err.line, err.column);
                 json_decref(j);
         }
         *ret = TAKE_PTR(buf);

@@ -4,6 +4,7 @@
 
 #include "soap/soap-schemas.h"
 #include "util/embedded.h"
+#include "util/error.h"
 #include "util/ini.h"
 
 typedef struct Entry {
@@ -58,20 +59,14 @@ static int compile(const char *path, bool embedded, XsdSchema **ret, char **ret_
         r = read_source(path, embedded, &text, &size);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0) {
-                if (ret_error && asprintf(ret_error, "cannot read '%s': %s", path, strerror(-r)) < 0)
-                        *ret_error = NULL;
-                return r;
-        }
+        if (r < 0)
+                return error_set(ret_error, r, "cannot read '%s': %s", path, strerror(-r));
         /* no base path: SOAP schemas are self-contained, an include finds nothing */
         r = xsd_schema_new(ret, text, size, NULL, NULL, &why);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                if (ret_error && asprintf(ret_error, "'%s' refused: %s", path, why ? why : strerror(-r)) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
+        if (r < 0)
+                return error_set(ret_error, -EINVAL, "'%s' refused: %s", path, why ? why : strerror(-r));
         return 0;
 }
 

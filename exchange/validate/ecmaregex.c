@@ -630,13 +630,11 @@ int ecmaregex_new(EcmaRegex **ret, const char *pattern, size_t len, uint32_t mat
                                  &errcode, &erroffset, cctx);
         pcre2_compile_context_free(cctx);
         if (!re->code) {
-                if (ret_error) {
-                        PCRE2_UCHAR msg[160];
-                        pcre2_get_error_message(errcode, msg, sizeof(msg));
-                        if (asprintf(ret_error, "%s", (const char *)msg) < 0)
-                                *ret_error = NULL;
-                }
-                return errcode == PCRE2_ERROR_HEAP_FAILED ? -ENOMEM : -EINVAL;
+                PCRE2_UCHAR msg[160];
+
+                pcre2_get_error_message(errcode, msg, sizeof(msg));
+                return error_set(ret_error, errcode == PCRE2_ERROR_HEAP_FAILED ? -ENOMEM : -EINVAL, "%s",
+                                 (const char *)msg);
         }
         /* JIT when available; without it the interpreter runs under the same limits */
         (void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);

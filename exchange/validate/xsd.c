@@ -6,6 +6,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
+#include "util/error.h"
 #include "validate/xsd.h"
 
 struct XsdSchema {
@@ -168,6 +169,8 @@ static bool is_xsd_element(xmlNode *n, const char *name)
 /* Include, import and redefine may only name local files. */
 static int check_locations(xmlNode *n, char **ret_error)
 {
+        int r;
+
         for (; n; n = n->next) {
                 if (is_xsd_element(n, "include") || is_xsd_element(n, "import") || is_xsd_element(n, "redefine") ||
                     is_xsd_element(n, "override")) {
@@ -177,18 +180,16 @@ static int check_locations(xmlNode *n, char **ret_error)
                                 const char *slash = strchr((const char *)loc, '/');
                                 bool has_scheme = colon && (!slash || colon < slash);
                                 bool local = !has_scheme || strneq((const char *)loc, "file:", 5);
-                                if (!local) {
-                                        if (ret_error &&
-                                            asprintf(ret_error, "schemaLocation '%s' is not a local file", loc) < 0)
-                                                *ret_error = NULL;
-                                        xmlFree(loc);
-                                        return -EPERM;
-                                }
+                                r = local ? 0
+                                          : error_set(ret_error, -EPERM, "schemaLocation '%s' is not a local file",
+                                                      (const char *)loc);
                                 xmlFree(loc);
+                                if (r < 0)
+                                        return r;
                         }
                 }
                 if (n->children) {
-                        int r = check_locations(n->children, ret_error);
+                        r = check_locations(n->children, ret_error);
                         if (r < 0)
                                 return r;
                 }
@@ -218,11 +219,8 @@ int xsd_schema_new(XsdSchema **ret, const char *data, size_t size, const char *b
         if (!ret || !data)
                 return -EINVAL;
         xmlInitParser();
-        if (base_path && strchr(base_path, ':') && !strneq(base_path, "file:", 5)) {
-                if (ret_error && asprintf(ret_error, "schema base '%s' is not a local path", base_path) < 0)
-                        *ret_error = NULL;
-                return -EPERM;
-        }
+        if (base_path && strchr(base_path, ':') && !strneq(base_path, "file:", 5))
+                return error_set(ret_error, -EPERM, "schema base '%s' is not a local path", base_path);
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
@@ -234,12 +232,9 @@ int xsd_schema_new(XsdSchema **ret, const char *data, size_t size, const char *b
 
         r = parse_xml(data, size, base_path ? base_path : "schema.xsd", &col, &doc);
         if (r != 0) {
-                if (ret_error) {
-                        if (asprintf(ret_error, "schema is not well-formed XML: %s", strempty(col.first)) < 0)
-                                *ret_error = NULL;
-                }
+                r = error_set(ret_error, r < 0 ? r : -EINVAL, "schema is not well-formed XML: %s", strempty(col.first));
                 free(col.first);
-                return r < 0 ? r : -EINVAL;
+                return r;
         }
         r = check_locations(xmlDocGetRootElement(doc), ret_error);
         if (r < 0)
@@ -252,11 +247,8 @@ int xsd_schema_new(XsdSchema **ret, const char *data, size_t size, const char *b
         s->schema = xmlSchemaParse(pctxt);
         xmlSchemaFreeParserCtxt(pctxt);
         if (!s->schema) {
-                r = col.oom ? -ENOMEM : -EINVAL;
-                if (ret_error) {
-                        if (asprintf(ret_error, "invalid XSD: %s", col.first ? col.first : "unknown error") < 0)
-                                *ret_error = NULL;
-                }
+                r = error_set(ret_error, col.oom ? -ENOMEM : -EINVAL, "invalid XSD: %s",
+                              col.first ? col.first : "unknown error");
                 free(col.first);
                 return r;
         }
