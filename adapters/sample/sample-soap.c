@@ -22,13 +22,6 @@ static const Rendering renderings[] = {
         { "VN/GOV/BTC/tax/tax-status", SAMPLE_SOAP_NS_TAX_STATUS, "tax", "getTaxStatus", "taxStatus" },
 };
 
-static const char *const ids[] = { "VN/GOV/BCA/population/citizen", "VN/GOV/BTC/tax/tax-status", NULL };
-
-const char *const *sample_soap_service_ids(void)
-{
-        return ids;
-}
-
 static const Rendering *rendering_find(const char *service)
 {
         for (size_t i = 0; i < ELEMENTSOF(renderings); i++)

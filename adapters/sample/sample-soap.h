@@ -22,9 +22,6 @@
 #define SAMPLE_SOAP_NS_TAX_STATUS "https://schemas.xbus.gov.vn/soap/tax/tax-status"
 #define SAMPLE_SOAP_MAX_REQUEST (64 * 1024)
 
-/* sample_soap_service_ids(): the services with a SOAP rendering, NULL-terminated, static. */
-const char *const *sample_soap_service_ids(void);
-
 /*
  * sample_soap_render(): the XML payload for `service`'s JSON answer `json`
  * (`size` bytes, an object). Return: 0 with *ret (malloc'd, NUL-terminated),

@@ -5,7 +5,7 @@
  * table indexed by request id) and their deadlines (an indexed min-heap).
  * HTTP workers reach it only through its mailbox, and it answers through
  * theirs, so nothing here is shared or locked except the mailboxes and a
- * small service summary for health checks.
+ * few atomic counters for stats and health checks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -63,10 +63,7 @@ struct Broker {
 
         uint64_t next_heartbeat;
 
-        /* for broker_serves() and stats, updated by the broker thread */
-        pthread_mutex_t summary_lock;
-        char **summary; /* services with a live adapter, sorted */
-        size_t n_summary;
+        /* for stats, updated by the broker thread */
         atomic_uint live_adapters, in_flight;
         atomic_uint_fast64_t n_requests, n_timeouts, n_unavailable;
 };
@@ -171,56 +168,14 @@ static int strcmp_ptr(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Publish the sorted list of served services (owned copies) for broker_serves(). */
+/* Publish the number of live adapters (for stats and /health). */
 static void summary_update(Broker *b)
 {
-        char **list = NULL;
-        size_t n = 0, cap = 0;
         unsigned live = 0;
-        bool oom = false;
 
-        for (unsigned i = 0; i < b->n_adapters; i++) {
-                Adapter *a = &b->adapters[i];
-                if (!a->alive)
-                        continue;
-                live++;
-                for (size_t j = 0; j < a->n_services && !oom; j++) {
-                        if (n == cap) {
-                                size_t nc = cap ? cap * 2 : 32;
-                                char **nl = realloc(list, nc * sizeof(char *));
-                                if (!nl) {
-                                        oom = true;
-                                        break;
-                                }
-                                list = nl;
-                                cap = nc;
-                        }
-                        list[n] = strdup(a->services[j]);
-                        if (!list[n]) {
-                                oom = true;
-                                break;
-                        }
-                        n++;
-                }
-        }
-        if (n > 1)
-                qsort(list, n, sizeof(char *), strcmp_ptr);
-        pthread_mutex_lock(&b->summary_lock);
-        strv_free_n(b->summary, b->n_summary);
-        b->summary = list;
-        b->n_summary = n;
-        pthread_mutex_unlock(&b->summary_lock);
+        for (unsigned i = 0; i < b->n_adapters; i++)
+                live += b->adapters[i].alive;
         atomic_store(&b->live_adapters, live);
-}
-
-bool broker_serves(Broker *b, const char *service)
-{
-        bool found;
-
-        pthread_mutex_lock(&b->summary_lock);
-        found = b->n_summary && bsearch(&service, b->summary, b->n_summary, sizeof(char *), strcmp_ptr) != NULL;
-        pthread_mutex_unlock(&b->summary_lock);
-        return found;
 }
 
 static void adapter_clear(Adapter *a)
@@ -643,7 +598,6 @@ int broker_new(Broker **ret, const BrokerOptions *opts)
         if (!b)
                 return -ENOMEM;
         b->queue = MAILBOX_NULL;
-        pthread_mutex_init(&b->summary_lock, NULL);
         b->opts = *opts;
         if (!b->opts.heartbeat_ms)
                 b->opts.heartbeat_ms = PROTO_HEARTBEAT_MS;
@@ -719,8 +673,6 @@ Broker *broker_free(Broker *b)
         if (b->ctx)
                 zmq_ctx_term(b->ctx);
         mailbox_deinit(&b->queue);
-        strv_free_n(b->summary, b->n_summary);
-        pthread_mutex_destroy(&b->summary_lock);
         free(b->heap);
         free(b);
         return NULL;

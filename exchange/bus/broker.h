@@ -67,5 +67,3 @@ Broker *broker_free(Broker *b);
 /* broker_submit(): thread-safe. Return: 0 or -EAGAIN (queue full: answer 503 yourself). */
 int broker_submit(Broker *b, BusRequest *req);
 void broker_stats(Broker *b, BrokerStats *ret);
-/* broker_serves(): whether a live adapter announced `service` (thread-safe, for /health). */
-bool broker_serves(Broker *b, const char *service);

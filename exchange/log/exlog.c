@@ -702,35 +702,6 @@ int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t 
         return 0;
 }
 
-int exlog_reader_checkpoints(ExlogReader *r, int (*fn)(uint64_t size, const char *note, size_t len, void *ud),
-                             void *userdata)
-{
-        MDB_txn *txn;
-        MDB_cursor *c;
-        MDB_val k, v;
-        int e, op = MDB_FIRST;
-
-        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-        if (e)
-                return lmdb_to_errno(e);
-        e = mdb_cursor_open(txn, r->checkpoints, &c);
-        if (e) {
-                mdb_txn_abort(txn);
-                return lmdb_to_errno(e);
-        }
-        while (mdb_cursor_get(c, &k, &v, op) == 0) {
-                op = MDB_NEXT;
-                if (k.mv_size != 8)
-                        continue;
-                e = fn(be64_get(k.mv_data), v.mv_data, v.mv_size, userdata);
-                if (e < 0)
-                        break;
-        }
-        mdb_cursor_close(c);
-        mdb_txn_abort(txn);
-        return e < 0 ? e : 0;
-}
-
 int exlog_reader_subject(ExlogReader *r, const uint8_t pseudonym[32], uint64_t before, uint64_t *out, size_t max,
                          size_t *ret_n)
 {

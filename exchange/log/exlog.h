@@ -143,9 +143,6 @@ int exlog_reader_consistency_proof(ExlogReader *r, uint64_t size1, uint64_t size
  * Return: 0, -ENOENT (none yet), -errno.
  */
 int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t *ret_size);
-/* exlog_reader_checkpoints(): call `fn` for each stored checkpoint, in size order (stop when it returns < 0). */
-int exlog_reader_checkpoints(ExlogReader *r, int (*fn)(uint64_t size, const char *note, size_t len, void *ud),
-                             void *userdata);
 
 /*
  * exlog_reader_subject(): the sequence numbers of the entries about one data
