@@ -53,13 +53,38 @@ int cli_consent_expiry(const char *text, uint64_t now_usec, char out[32])
         return 0;
 }
 
-int cli_consent_call(const CliConsentTarget *t, const char *method, const char *path, const char *body,
-                     long *ret_status, json_t **ret_json, char **ret_error)
+static void put_safe(FILE *f, const char *s, size_t max)
+{
+        _cleanup_free_ char *t = cli_sanitize(s ? s : "-", max);
+
+        fputs(t ? t : "?", f);
+}
+
+/* `label`, then the string member `key` of `j`, sanitised. */
+static void put_member(FILE *f, const char *label, json_t *j, const char *key, size_t max)
+{
+        fputs(label, f);
+        put_safe(f, json_string_value(json_object_get(j, key)), max);
+}
+
+/* A refusal: print it and say so. */
+static int refused(FILE *out, long status, json_t *j)
+{
+        fprintf(out, "refused: %ld", status);
+        put_member(out, " ", j, "type", 64);
+        put_member(out, ": ", j, "detail", 400);
+        fputc('\n', out);
+        return CLI_CONSENT_E_REFUSED;
+}
+
+int cli_consent_call(const CliConsentTarget *t, const char *method, const char *path, const char *body, long expect,
+                     FILE *out, json_t **ret_json, char **ret_error)
 {
         const char *authority = t->authority ? t->authority : CLI_CONSENT_DEFAULT_AUTHORITY;
         _cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL, *url = NULL, *error = NULL;
         _cleanup_(cli_http_response_freep) CliHttpResponse *resp = NULL;
         const char *headers[] = { "Content-Type: application/json", NULL };
+        _cleanup_(json_decrefp) json_t *j = NULL;
         size_t blen;
         int r;
 
@@ -99,27 +124,11 @@ int cli_consent_call(const CliConsentTarget *t, const char *method, const char *
                              &resp, &error);
         if (r != 0)
                 return error_set(ret_error, r, "%s: %s", url, error ? error : "request failed");
-        *ret_status = resp->status;
-        *ret_json = resp->body_size ? json_loadb(resp->body, resp->body_size, 0, NULL) : NULL;
+        j = resp->body_size ? json_loadb(resp->body, resp->body_size, 0, NULL) : NULL;
+        if (resp->status != expect || !json_is_object(j))
+                return refused(out, resp->status, j);
+        *ret_json = TAKE_PTR(j);
         return 0;
-}
-
-static void put_safe(FILE *f, const char *s, size_t max)
-{
-        _cleanup_free_ char *t = cli_sanitize(s ? s : "-", max);
-
-        fputs(t ? t : "?", f);
-}
-
-/* A refusal: print it and say so. */
-static int refused(FILE *out, long status, json_t *j)
-{
-        fprintf(out, "refused: %ld ", status);
-        put_safe(out, json_string_value(json_object_get(j, "type")), 64);
-        fprintf(out, ": ");
-        put_safe(out, json_string_value(json_object_get(j, "detail")), 400);
-        fputc('\n', out);
-        return CLI_CONSENT_E_REFUSED;
 }
 
 static void join_strings(json_t *a, char *buf, size_t size)
@@ -141,40 +150,31 @@ static void print_record(FILE *out, json_t *j)
         char scope[1024], uses[64];
         json_t *mu = json_object_get(j, "max_uses");
 
-        fprintf(out, "consent ");
-        put_safe(out, json_string_value(json_object_get(j, "id")), 200);
-        fprintf(out, " (");
-        put_safe(out, json_string_value(json_object_get(j, "status")), 32);
-        fprintf(out, ")\n  subject     pseudonym ");
-        put_safe(out, json_string_value(json_object_get(j, "subject_pseudonym")), 80);
-        fprintf(out, "\n  grantee     ");
-        put_safe(out, json_string_value(json_object_get(j, "grantee")), 200);
+        put_member(out, "consent ", j, "id", 200);
+        put_member(out, " (", j, "status", 32);
+        put_member(out, ")\n  subject     pseudonym ", j, "subject_pseudonym", 80);
+        put_member(out, "\n  grantee     ", j, "grantee", 200);
         join_strings(json_object_get(j, "services"), scope, sizeof(scope));
         fprintf(out, "\n  services    ");
         put_safe(out, *scope ? scope : "-", sizeof(scope));
         join_strings(json_object_get(j, "categories"), scope, sizeof(scope));
         fprintf(out, "\n  categories  ");
         put_safe(out, *scope ? scope : "-", sizeof(scope));
-        fprintf(out, "\n  purpose     ");
-        put_safe(out, json_string_value(json_object_get(j, "purpose")), 200);
-        fprintf(out, "\n  valid       ");
-        put_safe(out, json_string_value(json_object_get(j, "valid_from")), 40);
-        fprintf(out, " to ");
-        put_safe(out, json_string_value(json_object_get(j, "expires")), 40);
+        put_member(out, "\n  purpose     ", j, "purpose", 200);
+        put_member(out, "\n  valid       ", j, "valid_from", 40);
+        put_member(out, " to ", j, "expires", 40);
         if (json_is_integer(mu))
                 snprintf(uses, sizeof(uses), "%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT,
                          json_integer_value(json_object_get(j, "uses")), json_integer_value(mu));
         else
                 snprintf(uses, sizeof(uses), "%" JSON_INTEGER_FORMAT " (no limit)",
                          json_integer_value(json_object_get(j, "uses")));
-        fprintf(out, "\n  uses        %s\n  authority   ", uses);
-        put_safe(out, json_string_value(json_object_get(j, "authority")), 200);
-        fprintf(out, " (");
-        put_safe(out, json_string_value(json_object_get(j, "source")), 16);
+        fprintf(out, "\n  uses        %s", uses);
+        put_member(out, "\n  authority   ", j, "authority", 200);
+        put_member(out, " (", j, "source", 16);
         fprintf(out, ")\n");
         if (json_is_string(json_object_get(j, "revoked"))) {
-                fprintf(out, "  revoked     ");
-                put_safe(out, json_string_value(json_object_get(j, "revoked")), 40);
+                put_member(out, "  revoked     ", j, "revoked", 40);
                 fputc('\n', out);
         }
 }
@@ -196,7 +196,6 @@ int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE 
         _cleanup_(json_decrefp) json_t *body = json_object(), *answer = NULL;
         _cleanup_free_ char *text = NULL;
         char expires[32];
-        long status = 0;
         int r;
 
         if (!body)
@@ -224,11 +223,9 @@ int cli_consent_grant(const CliConsentTarget *t, const CliConsentGrant *g, FILE 
         text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!text)
                 return error_set(ret_error, -EINVAL, "the consent cannot be encoded (not UTF-8?)");
-        r = cli_consent_call(t, "POST", "/consent/consents", text, &status, &answer, ret_error);
+        r = cli_consent_call(t, "POST", "/consent/consents", text, 201, out, &answer, ret_error);
         if (r != 0)
                 return r;
-        if (status != 201 || !json_is_object(answer))
-                return refused(out, status, answer);
         fprintf(out, "granted: ");
         print_record(out, answer);
         if (ret_id) {
@@ -245,18 +242,15 @@ static int one_record(const CliConsentTarget *t, const char *method, const char 
 {
         _cleanup_(json_decrefp) json_t *answer = NULL;
         _cleanup_free_ char *path = NULL;
-        long status = 0;
         int r;
 
         if (!consent_valid_id(id))
                 return error_set(ret_error, -EINVAL, "\"%s\" is not a consent id", strempty(id));
         if (asprintf(&path, "/consent/consents/%s%s", id, suffix) < 0)
                 return error_set(ret_error, -ENOMEM, "out of memory");
-        r = cli_consent_call(t, method, path, NULL, &status, &answer, ret_error);
+        r = cli_consent_call(t, method, path, NULL, 200, out, &answer, ret_error);
         if (r != 0)
                 return r;
-        if (status != 200 || !json_is_object(answer))
-                return refused(out, status, answer);
         if (verb)
                 fprintf(out, "%s: ", verb);
         print_record(out, answer);
@@ -279,7 +273,6 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
         _cleanup_(json_decrefp) json_t *answer = NULL;
         _cleanup_(cli_table_freep) CliTable *tab = NULL;
         _cleanup_free_ char *path = NULL;
-        long status = 0;
         json_t *items, *v;
         size_t i;
         int r;
@@ -288,11 +281,9 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
                 return error_set(ret_error, -EINVAL, "a personal id is [0-9A-Za-z-], 1..64 characters");
         if (asprintf(&path, "/consent/subjects/%s/consents?limit=%d", subject, CONSENT_LIST_MAX) < 0)
                 return error_set(ret_error, -ENOMEM, "out of memory");
-        r = cli_consent_call(t, "GET", path, NULL, &status, &answer, ret_error);
+        r = cli_consent_call(t, "GET", path, NULL, 200, out, &answer, ret_error);
         if (r != 0)
                 return r;
-        if (status != 200 || !json_is_object(answer))
-                return refused(out, status, answer);
         items = json_object_get(answer, "consents");
         if (cli_table_new(&tab, headers, ELEMENTSOF(headers)) < 0)
                 return error_set(ret_error, -ENOMEM, "out of memory");
@@ -313,12 +304,9 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
                 else
                         snprintf(uses, sizeof(uses), "%" JSON_INTEGER_FORMAT,
                                  json_integer_value(json_object_get(v, "uses")));
-                cells[0] = json_string_value(json_object_get(v, "id"));
-                cells[1] = json_string_value(json_object_get(v, "status"));
-                cells[2] = json_string_value(json_object_get(v, "grantee"));
+                for (size_t k = 0; k < ELEMENTSOF(cells); k++) /* the columns named as the members */
+                        cells[k] = json_string_value(json_object_get(v, headers[k]));
                 cells[3] = scope;
-                cells[4] = json_string_value(json_object_get(v, "purpose"));
-                cells[5] = json_string_value(json_object_get(v, "expires"));
                 cells[6] = uses;
                 if (cli_table_add_row(tab, cells, ELEMENTSOF(cells)) < 0)
                         return error_set(ret_error, -ENOMEM, "out of memory");
@@ -338,7 +326,6 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
         _cleanup_(json_decrefp) json_t *answer = NULL;
         _cleanup_(cli_table_freep) CliTable *tab = NULL;
         _cleanup_free_ char *path = NULL;
-        long status = 0;
         json_t *items, *v, *next;
         size_t i;
         int r;
@@ -353,11 +340,9 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
                 r = asprintf(&path, "/consent/subjects/%s/accesses?limit=%u&cursor=%" PRIu64, subject, limit, cursor);
         if (r < 0)
                 return error_set(ret_error, -ENOMEM, "out of memory");
-        r = cli_consent_call(t, "GET", path, NULL, &status, &answer, ret_error);
+        r = cli_consent_call(t, "GET", path, NULL, 200, out, &answer, ret_error);
         if (r != 0)
                 return r;
-        if (status != 200 || !json_is_object(answer))
-                return refused(out, status, answer);
         items = json_object_get(answer, "accesses");
         if (cli_table_new(&tab, headers, ELEMENTSOF(headers)) < 0)
                 return error_set(ret_error, -ENOMEM, "out of memory");
@@ -375,13 +360,10 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
                 snprintf(when, sizeof(when), "%.19s", strempty(time)); /* to the second */
                 if (strlen(when) == 19)
                         when[10] = ' ';
+                for (size_t k = 0; k < ELEMENTSOF(cells); k++) /* the columns named as the members */
+                        cells[k] = json_string_value(json_object_get(v, headers[k]));
                 cells[0] = seq;
                 cells[1] = when;
-                cells[2] = json_string_value(json_object_get(v, "client"));
-                cells[3] = json_string_value(json_object_get(v, "service"));
-                cells[4] = json_string_value(json_object_get(v, "purpose"));
-                cells[5] = json_string_value(json_object_get(v, "basis"));
-                cells[6] = json_string_value(json_object_get(v, "consent"));
                 cells[7] = decision;
                 if (cli_table_add_row(tab, cells, ELEMENTSOF(cells)) < 0)
                         return error_set(ret_error, -ENOMEM, "out of memory");

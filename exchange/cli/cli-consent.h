@@ -47,13 +47,14 @@ int cli_consent_expiry(const char *text, uint64_t now_usec, char out[32]);
 
 /*
  * cli_consent_call(): one API request (`body` JSON text or NULL). On an
- * answer of any status, 0 with *ret_status and *ret_json (the parsed body,
- * or NULL when it is not JSON; caller json_decref()s). Otherwise *ret_error
- * (malloc'd) says why. Return: 0, -EINVAL, -ENOENT (certificate files
+ * answer of status `expect` with a JSON object, 0 with *ret_json (caller
+ * json_decref()s); any other answer is printed to `out` as a refusal (its
+ * problem type and detail). Otherwise *ret_error (malloc'd) says why.
+ * Return: 0, CLI_CONSENT_E_REFUSED, -EINVAL, -ENOENT (certificate files
  * missing), -ENOMEM, or a CLI_HTTP_E_* code.
  */
-int cli_consent_call(const CliConsentTarget *t, const char *method, const char *path, const char *body,
-                     long *ret_status, json_t **ret_json, char **ret_error);
+int cli_consent_call(const CliConsentTarget *t, const char *method, const char *path, const char *body, long expect,
+                     FILE *out, json_t **ret_json, char **ret_error);
 
 /*
  * The commands. Each prints the result to `out` (a refusal as its problem
