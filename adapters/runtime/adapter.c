@@ -18,6 +18,7 @@
 #include "runtime/adapter.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/utf8.h"
 
 /*
  * Shape of one worker (there are opts->workers of them):
@@ -980,19 +981,12 @@ int adapter_key_file_read(const char *path, char out[ADAPTER_CURVE_KEY_LEN + 1])
 
 static bool utf8_printable(const char *s)
 {
-        json_t *j;
-
         if (isempty(s))
                 return false;
         for (const char *c = s; *c; c++)
                 if ((unsigned char)*c < 0x20 || *c == 0x7f)
                         return false;
-        /* jansson refuses invalid UTF-8; the READY frame must be valid JSON */
-        j = json_string(s);
-        if (!j)
-                return false;
-        json_decref(j);
-        return true;
+        return utf8_valid(s, strlen(s)); /* the READY frame is JSON, which must be valid UTF-8 */
 }
 
 static int options_check(const AdapterOptions *o, const AdapterHandler *h)

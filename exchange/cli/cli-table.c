@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli-table.h"
+#include "util/utf8.h"
 
 struct CliTable {
         size_t n_columns;
@@ -13,45 +14,6 @@ struct CliTable {
         char **cells; /* n_rows * n_columns */
         size_t n_rows, allocated_rows;
 };
-
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid.
- * *control is set for C0/C1 controls and DEL (they act on terminals).
- */
-static size_t utf8_valid_len(const unsigned char *s, size_t avail, bool *control)
-{
-        unsigned char c = s[0];
-        size_t len;
-        unsigned cp;
-
-        *control = false;
-        if (c < 0x80) {
-                *control = c < 0x20 || c == 0x7f;
-                return 1;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-                len = 2;
-                cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-                len = 3;
-                cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                len = 4;
-                cp = c & 0x07;
-        } else
-                return 0;
-        if (avail < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        *control = cp >= 0x80 && cp <= 0x9f;
-        return len;
-}
 
 char *cli_sanitize(const char *s, size_t max)
 {
@@ -62,9 +24,9 @@ char *cli_sanitize(const char *s, size_t max)
         if (!out)
                 return NULL;
         for (size_t i = 0; i < n;) {
-                bool control;
-                size_t l = utf8_valid_len(p + i, n - i, &control);
-                if (l == 0 || control) {
+                uint32_t cp;
+                size_t l = utf8_decode((const char *)p + i, n - i, &cp);
+                if (l == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) { /* C0, DEL, C1: they act on terminals */
                         if (o + 1 > max)
                                 break;
                         out[o++] = '?';

@@ -13,6 +13,7 @@
 #include "log/checkpoint.h"
 #include "util/macro.h"
 #include "util/parse.h"
+#include "util/utf8.h"
 
 #define ALG_ED25519 0x01
 #define KEY_HASH_LEN 4
@@ -58,53 +59,6 @@ const char *checkpoint_strerror(int code)
 /* ------------------------------------------------------------------------ */
 /* Text */
 
-/* Decode one UTF-8 sequence at s[*i] (shortest form, no surrogates). Return: 0 or -1. */
-static int utf8_next(const uint8_t *s, size_t n, size_t *i, uint32_t *ret)
-{
-        uint8_t c = s[*i];
-        uint32_t cp;
-        size_t len;
-        uint8_t lo = 0x80, hi = 0xbf;
-
-        if (c < 0x80) {
-                *ret = c;
-                (*i)++;
-                return 0;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-                len = 2;
-                cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-                len = 3;
-                cp = c & 0x0f;
-                if (c == 0xe0)
-                        lo = 0xa0;
-                else if (c == 0xed)
-                        hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                len = 4;
-                cp = c & 0x07;
-                if (c == 0xf0)
-                        lo = 0x90;
-                else if (c == 0xf4)
-                        hi = 0x8f;
-        } else
-                return -1;
-
-        if (n - *i < len)
-                return -1;
-        for (size_t k = 1; k < len; k++) {
-                uint8_t b = s[*i + k];
-
-                if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf))
-                        return -1;
-                cp = cp << 6 | (b & 0x3f);
-        }
-        *i += len;
-        *ret = cp;
-        return 0;
-}
-
 static bool is_control(uint32_t cp)
 {
         return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
@@ -121,12 +75,11 @@ static bool is_space(uint32_t cp)
 /* Valid UTF-8 with no control characters (except newlines, if allowed). */
 static bool text_valid(const char *s, size_t n, bool newlines)
 {
-        for (size_t i = 0; i < n;) {
+        for (size_t i = 0, l; i < n; i += l) {
                 uint32_t cp;
 
-                if (utf8_next((const uint8_t *)s, n, &i, &cp) < 0)
-                        return false;
-                if (is_control(cp) && !(newlines && cp == '\n'))
+                l = utf8_decode(s + i, n - i, &cp);
+                if (l == 0 || (is_control(cp) && !(newlines && cp == '\n')))
                         return false;
         }
         return true;
@@ -136,12 +89,11 @@ static bool name_valid_n(const char *s, size_t n)
 {
         if (n == 0 || n > CHECKPOINT_NAME_MAX)
                 return false;
-        for (size_t i = 0; i < n;) {
+        for (size_t i = 0, l; i < n; i += l) {
                 uint32_t cp;
 
-                if (utf8_next((const uint8_t *)s, n, &i, &cp) < 0)
-                        return false;
-                if (is_control(cp) || is_space(cp) || cp == '+')
+                l = utf8_decode(s + i, n - i, &cp);
+                if (l == 0 || is_control(cp) || is_space(cp) || cp == '+')
                         return false;
         }
         return true;

@@ -16,42 +16,11 @@
 #include "consent/consent.h"
 #include "log/exlog-entry.h"
 #include "util/macro.h"
-
-/* The length of the UTF-8 sequence at `s` (1..4), or 0 when it is not one. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-        size_t n = s[0] < 0x80                    ? 1
-                   : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
-                   : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-                   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
-                                                  : 0;
-        uint32_t cp = n == 1 ? s[0] : s[0] & (0x3f >> (n - 1));
-
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3f);
-        }
-        /* no overlong forms, no surrogates, nothing above U+10FFFF */
-        if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-                return 0;
-        return n;
-}
-
-static bool utf8_valid(const char *s)
-{
-        for (const unsigned char *p = (const unsigned char *)s; *p;) {
-                size_t n = utf8_sequence(p);
-                if (n == 0)
-                        return false;
-                p += n;
-        }
-        return true;
-}
+#include "util/utf8.h"
 
 static void put_string(FILE *f, const char *s)
 {
-        if (!s || !utf8_valid(s)) {
+        if (!s || !utf8_valid(s, strlen(s))) {
                 fputs("null", f);
                 return;
         }

@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/ini.h"
 #include "util/parse.h"
+#include "util/utf8.h"
 
 /* ---- Error sink ---------------------------------------------------------------------------- */
 
@@ -107,34 +108,6 @@ void ini_errors_done(IniErrors *e)
 
 /* ---- Parser -------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-        size_t len;
-        uint32_t cp, min;
-
-        if (s[0] < 0x80)
-                return 1;
-        if ((s[0] & 0xE0) == 0xC0) {
-                len = 2, cp = s[0] & 0x1F, min = 0x80;
-        } else if ((s[0] & 0xF0) == 0xE0) {
-                len = 3, cp = s[0] & 0x0F, min = 0x800;
-        } else if ((s[0] & 0xF8) == 0xF0) {
-                len = 4, cp = s[0] & 0x07, min = 0x10000;
-        } else
-                return 0;
-        if (len > n)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                return 0;
-        return len;
-}
-
 /* Return: NULL when the line is acceptable text, else why not. */
 static const char *line_check(const char *s, size_t n)
 {
@@ -147,7 +120,7 @@ static const char *line_check(const char *s, size_t n)
                         return "NUL byte in line";
                 if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7F)
                         return "control character in line";
-                l = utf8_sequence(u + i, n - i);
+                l = utf8_decode(s + i, n - i, NULL);
                 if (l == 0)
                         return "invalid UTF-8 in line";
                 i += l;

@@ -10,6 +10,7 @@
 #include "util/mailbox.h"
 #include "util/parse.h"
 #include "util/strv.h"
+#include "util/utf8.h"
 
 static void test_be64(void)
 {
@@ -40,6 +41,34 @@ static void test_hex(void)
         assert(out[0] == 0x55); /* nothing written on failure */
         assert(hex_digit('0') == 0 && hex_digit('f') == 15 && hex_digit('F') == 15);
         assert(hex_digit('g') == -1 && hex_digit(' ') == -1 && hex_digit('\0') == -1);
+}
+
+static void test_utf8(void)
+{
+        static const char *const good[] = {
+                "a", "\xc2\x80", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf"
+        };
+        static const char *const bad[] = { "\x80",
+                                           "\xc0\x80",
+                                           "\xc1\xbf",
+                                           "\xe0\x9f\xbf",
+                                           "\xed\xa0\x80",
+                                           "\xf0\x8f\xbf\xbf",
+                                           "\xf4\x90\x80\x80",
+                                           "\xf5\x80\x80\x80",
+                                           "\xc2",
+                                           "\xe2\x82",
+                                           "\xc2"
+                                           "a" };
+        uint32_t cp;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert(utf8_decode(good[i], strlen(good[i]), NULL) == strlen(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert(utf8_decode(bad[i], strlen(bad[i]), NULL) == 0 && !utf8_valid(bad[i], strlen(bad[i])));
+        assert(utf8_decode("\xe2\x82\xac", 3, &cp) == 3 && cp == 0x20ac);
+        assert(utf8_decode("\xe2\x82\xac", 2, &cp) == 0 && utf8_decode("", 0, &cp) == 0);
+        assert(utf8_valid("Vi\xe1\xbb\x87t Nam", 10) && utf8_valid("a\0b", 3));
 }
 
 static void test_parse(void)
@@ -136,6 +165,7 @@ int main(void)
         test_be64();
         test_hex();
         test_parse();
+        test_utf8();
         test_strv();
         test_error();
         test_lmdb();
