@@ -739,7 +739,7 @@ int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
                 char *text = NULL;
                 size_t size = 0;
 
-                r = ini_read_file(names[i], INI_FILE_SIZE_MAX, &text, &size);
+                r = read_full_file(names[i], INI_FILE_SIZE_MAX, &text, &size);
                 if (r == -EFBIG) {
                         ini_errors_add(&l.errors, names[i], 1, "file too large (limit %zu bytes)",
                                        (size_t)INI_FILE_SIZE_MAX);

@@ -86,7 +86,7 @@ static json_t *schema_read(const SchemaSource *src, const char *rel, char **ret_
                 }
                 doc = json_loadb(f->data, f->size, JSON_REJECT_DUPLICATES, &err);
         } else {
-                int k = ini_read_file(path, SCHEMA_FILE_MAX, &text, &size);
+                int k = read_full_file(path, SCHEMA_FILE_MAX, &text, &size);
                 if (k < 0) {
                         (void)!asprintf(ret_why, "cannot read schema file '%s': %s", path, strerror(-k));
                         return NULL;
@@ -129,7 +129,7 @@ static int compile_xsd(Loader *l, const SchemaSource *src, ServiceDef *d, unsign
                 data = f->data;
                 size = f->size;
         } else {
-                k = ini_read_file(path, SCHEMA_FILE_MAX, &text, &size);
+                k = read_full_file(path, SCHEMA_FILE_MAX, &text, &size);
                 if (k < 0) {
                         ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "cannot read schema file '%s': %s",
                                        path, strerror(-k));

@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
 #include "audit/audit-verify-internal.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 
 #define VKEY_FILE_MAX 4096
@@ -152,44 +152,6 @@ int audit_proof_parse(const json_t *a, uint8_t (*path)[MERKLE_HASH_LEN], size_t 
         return 0;
 }
 
-/* Read a whole small file (at most `max` bytes) as a NUL-terminated string. */
-static int read_small_file(const char *path, size_t max, char **ret, size_t *ret_size)
-{
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        FILE *f;
-        size_t n;
-
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-                fclose(f);
-                return -EINVAL;
-        }
-        if ((uint64_t)st.st_size > max) {
-                fclose(f);
-                return -E2BIG;
-        }
-        buf = malloc(max + 1);
-        if (!buf) {
-                fclose(f);
-                return -ENOMEM;
-        }
-        n = fread(buf, 1, max + 1, f);
-        if (ferror(f) || n > max) {
-                int e = ferror(f) ? -EIO : -E2BIG;
-                fclose(f);
-                return e;
-        }
-        fclose(f);
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        if (ret_size)
-                *ret_size = n;
-        return 0;
-}
-
 int audit_verifier_load(const char *arg, CheckpointVerifier **ret, char **ret_reason)
 {
         _cleanup_free_ char *text = NULL;
@@ -200,7 +162,7 @@ int audit_verifier_load(const char *arg, CheckpointVerifier **ret, char **ret_re
                 return -EINVAL;
         if (arg[0] == '@') {
                 size_t n;
-                r = read_small_file(arg + 1, VKEY_FILE_MAX, &text, &n);
+                r = read_full_file(arg + 1, VKEY_FILE_MAX, &text, &n);
                 if (r < 0)
                         return error_set(ret_reason, r, "cannot read the key file \"%s\": %s", arg + 1, strerror(-r));
                 while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
@@ -229,7 +191,7 @@ int audit_checkpoint_load(const char *path, const CheckpointVerifier *v, Checkpo
         size_t n;
         int r;
 
-        r = read_small_file(path, CHECKPOINT_NOTE_MAX, &text, &n);
+        r = read_full_file(path, CHECKPOINT_NOTE_MAX, &text, &n);
         if (r < 0)
                 return error_set(ret_reason, r, "cannot read the checkpoint \"%s\": %s", path, strerror(-r));
         r = checkpoint_open(text, n, v, NULL, ret);

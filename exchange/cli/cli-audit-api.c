@@ -17,6 +17,7 @@
 #include "cli/cli-table.h"
 #include "log/checkpoint.h"
 #include "log/exlog.h"
+#include "util/fileio.h"
 #include "util/macro.h"
 
 #define RECEIPT_FILE_MAX (64U * 1024)
@@ -340,31 +341,17 @@ static void print_lines(const char *text)
 
 static int read_receipt(const char *arg, char **ret)
 {
-        _cleanup_free_ char *buf = NULL;
         size_t n;
-        FILE *f;
+        int r;
 
         if (arg[0] != '@') {
                 *ret = strdup(arg);
                 return *ret ? 0 : -ENOMEM;
         }
-        f = fopen(arg + 1, "re");
-        if (!f)
-                return -errno;
-        buf = malloc(RECEIPT_FILE_MAX + 1);
-        if (!buf) {
-                fclose(f);
-                return -ENOMEM;
-        }
-        n = fread(buf, 1, RECEIPT_FILE_MAX + 1, f);
-        fclose(f);
-        if (n > RECEIPT_FILE_MAX)
-                return -E2BIG;
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-                n--;
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        r = read_full_file(arg + 1, RECEIPT_FILE_MAX, ret, &n);
+        while (r >= 0 && n > 0 && ((*ret)[n - 1] == '\n' || (*ret)[n - 1] == '\r' || (*ret)[n - 1] == ' '))
+                (*ret)[--n] = 0;
+        return r;
 }
 
 static int write_file(const char *path, const char *text)

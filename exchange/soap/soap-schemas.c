@@ -5,7 +5,7 @@
 #include "soap/soap-schemas.h"
 #include "util/embedded.h"
 #include "util/error.h"
-#include "util/ini.h"
+#include "util/fileio.h"
 
 typedef struct Entry {
         char *service;
@@ -47,7 +47,7 @@ static int read_source(const char *path, bool embedded, char **ret, size_t *ret_
                 *ret_size = f->size;
                 return 0;
         }
-        return ini_read_file(path, SOAP_SCHEMA_FILE_MAX, ret, ret_size);
+        return read_full_file(path, SOAP_SCHEMA_FILE_MAX, ret, ret_size);
 }
 
 static int compile(const char *path, bool embedded, XsdSchema **ret, char **ret_error)

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "util/strv.h"
 
@@ -105,12 +106,11 @@ typedef int (*IniHandler)(const char *file, unsigned line, const char *section, 
  */
 int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata, IniErrors *errors);
 
-/*
- * ini_read_file(): read a whole file of at most `max_size` bytes into a
- * malloc'd, NUL-terminated buffer (owned by the caller).
- * Return: 0, -EFBIG when larger than max_size, or -errno from open/read.
- */
-int ini_read_file(const char *path, size_t max_size, char **ret_text, size_t *ret_size);
+/* ini_read_file(): read_full_file() (util/fileio.h), under the name exchange/daemon/config.c still uses. */
+static inline int ini_read_file(const char *path, size_t max_size, char **ret_text, size_t *ret_size)
+{
+        return read_full_file(path, max_size, ret_text, ret_size);
+}
 
 /* ---- Value parsers (table-driven; values are already trimmed) ------------------------------ */
 

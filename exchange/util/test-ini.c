@@ -518,16 +518,16 @@ static void test_read_file(void)
         assert(write(fd, "[a]\nk = v\n", 10) == 10);
         close(fd);
 
-        CHECK(ini_read_file(path, 100, &text, &size) == 0);
+        CHECK(read_full_file(path, 100, &text, &size) == 0);
         CHECK(size == 10 && streq(text, "[a]\nk = v\n"));
         text = mfree(text);
-        CHECK(ini_read_file(path, 10, &text, &size) == 0);
+        CHECK(read_full_file(path, 10, &text, &size) == 0);
         text = mfree(text);
-        CHECK(ini_read_file(path, 9, &text, &size) == -EFBIG);
+        CHECK(read_full_file(path, 9, &text, &size) == -EFBIG);
         CHECK(!text);
         unlink(path);
-        CHECK(ini_read_file(path, 100, &text, &size) == -ENOENT);
-        CHECK(ini_read_file("/tmp", 100, &text, &size) == -EISDIR);
+        CHECK(read_full_file(path, 100, &text, &size) == -ENOENT);
+        CHECK(read_full_file("/tmp", 100, &text, &size) == -EISDIR);
 }
 
 int main(void)
