@@ -95,16 +95,27 @@ static void loc_init(Loc *l, int dfd, const char *sub, const char *base, const c
         snprintf(l->name, sizeof(l->name), "%s%s", base, suffix);
 }
 
-/* Return: 1 if the file exists, 0 if not, -errno. */
-static int loc_exists(const Loc *l)
+/* Return: 1 if the file exists, 0 if not, or a negative errno (reported). */
+static int loc_exists(Pki *p, const Loc *l)
 {
         struct stat st;
 
         if (fstatat(l->dfd, l->name, &st, 0) < 0)
-                return errno == ENOENT ? 0 : -errno;
+                return errno == ENOENT ? 0 : pki_fail(p, -errno, l, "cannot check: %s", strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return -EISDIR;
+                return pki_fail(p, -EISDIR, l, "cannot check: %s", strerror(EISDIR));
         return 1;
+}
+
+/* The public part `pub` exists: so must its private key, unless `policy` lets it live with its owner. */
+static int key_beside(Pki *p, const Loc *key, const Loc *pub, KeyPolicy policy)
+{
+        int r = loc_exists(p, key);
+
+        if (r == 0 && policy == KEY_REQUIRED)
+                return pki_fail(p, -ENOKEY, key, "missing while %s%s exists (remove both to have them recreated)",
+                                pub->sub, pub->name);
+        return MIN(r, 0);
 }
 
 static int read_loc(Pki *p, const Loc *l, bool secret, char **ret, size_t *ret_size)
@@ -311,9 +322,9 @@ static int ensure_key(Pki *p, const Loc *l, const char *type, EVP_PKEY **ret)
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
         int r;
 
-        r = loc_exists(l);
+        r = loc_exists(p, l);
         if (r < 0)
-                return pki_fail(p, r, l, "cannot check: %s", strerror(-r));
+                return r;
         if (r > 0)
                 return load_key(p, l, type, ret);
 
@@ -472,9 +483,9 @@ static int get_ca(Pki *p, const Loc *for_what)
 
         loc_init(&key, p->dfd, "", "ca", ".key");
         loc_init(&crt, p->dfd, "", "ca", ".crt");
-        r = loc_exists(&key);
+        r = loc_exists(p, &key);
         if (r < 0)
-                return pki_fail(p, r, &key, "cannot check: %s", strerror(-r));
+                return r;
         if (r == 0)
                 return pki_fail(p, -ENOKEY, for_what, "cannot be issued: ca.key is missing");
 
@@ -499,9 +510,9 @@ static int ensure_ca(Pki *p)
         loc_init(&key, p->dfd, "", "ca", ".key");
         loc_init(&crt, p->dfd, "", "ca", ".crt");
 
-        r = loc_exists(&crt);
+        r = loc_exists(p, &crt);
         if (r < 0)
-                return pki_fail(p, r, &crt, "cannot check: %s", strerror(-r));
+                return r;
         /*
          * A certificate without its key is fine as long as nothing needs to
          * be issued: operators may keep the demo CA key offline.
@@ -523,11 +534,11 @@ static int ensure_leaf(Pki *p, const Loc *key, const Loc *crt, const char *cn, C
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
         _cleanup_(X509_freep) X509 *x = NULL;
-        int r, have_key;
+        int r;
 
-        r = loc_exists(crt);
+        r = loc_exists(p, crt);
         if (r < 0)
-                return pki_fail(p, r, crt, "cannot check: %s", strerror(-r));
+                return r;
         if (r > 0) {
                 char existing[PKI_ID_MAX + 1] = "";
 
@@ -545,14 +556,7 @@ static int ensure_leaf(Pki *p, const Loc *key, const Loc *crt, const char *cn, C
                                 return pki_fail(p, -EEXIST, crt, "belongs to \"%s\", not to \"%s\"", existing, cn);
                 }
 
-                have_key = loc_exists(key);
-                if (have_key < 0)
-                        return pki_fail(p, have_key, key, "cannot check: %s", strerror(-have_key));
-                if (have_key == 0 && policy == KEY_REQUIRED)
-                        return pki_fail(p, -ENOKEY, key,
-                                        "missing while %s%s exists (remove both to have them recreated)", crt->sub,
-                                        crt->name);
-                return 0;
+                return key_beside(p, key, crt, policy);
         }
 
         r = get_ca(p, crt);
@@ -576,19 +580,11 @@ static int ensure_jwk_pair(Pki *p, const Loc *key, const Loc *jwk, KeyPolicy pol
         _cleanup_free_ char *text = NULL, *line = NULL;
         int r;
 
-        r = loc_exists(jwk);
+        r = loc_exists(p, jwk);
         if (r < 0)
-                return pki_fail(p, r, jwk, "cannot check: %s", strerror(-r));
-        if (r > 0) {
-                r = loc_exists(key);
-                if (r < 0)
-                        return pki_fail(p, r, key, "cannot check: %s", strerror(-r));
-                if (r == 0 && policy == KEY_REQUIRED)
-                        return pki_fail(p, -ENOKEY, key,
-                                        "missing while %s%s exists (remove both to have them recreated)", jwk->sub,
-                                        jwk->name);
-                return 0;
-        }
+                return r;
+        if (r > 0)
+                return key_beside(p, key, jwk, policy);
 
         r = ensure_key(p, key, "EC", &pkey);
         if (r < 0)
@@ -616,18 +612,11 @@ static int ensure_log_key(Pki *p)
 
         loc_init(&key, p->dfd, "", "log", ".key");
         loc_init(&pub, p->dfd, "", "log", ".pub");
-        r = loc_exists(&pub);
+        r = loc_exists(p, &pub);
         if (r < 0)
-                return pki_fail(p, r, &pub, "cannot check: %s", strerror(-r));
-        if (r > 0) {
-                r = loc_exists(&key);
-                if (r < 0)
-                        return pki_fail(p, r, &key, "cannot check: %s", strerror(-r));
-                if (r == 0)
-                        return pki_fail(p, -ENOKEY, &key,
-                                        "missing while log.pub exists (remove both to have them recreated)");
-                return 0;
-        }
+                return r;
+        if (r > 0)
+                return key_beside(p, &key, &pub, KEY_REQUIRED);
 
         r = ensure_key(p, &key, "ED25519", &pkey);
         if (r < 0)
@@ -649,9 +638,9 @@ static int ensure_pseudonym_key(Pki *p)
         int r;
 
         loc_init(&l, p->dfd, "", "pseudonym", ".key");
-        r = loc_exists(&l);
+        r = loc_exists(p, &l);
         if (r < 0)
-                return pki_fail(p, r, &l, "cannot check: %s", strerror(-r));
+                return r;
         if (r > 0) {
                 _cleanup_free_ char *path = NULL;
 
