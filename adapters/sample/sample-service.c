@@ -19,48 +19,32 @@ typedef struct Service {
         DatasetDb db;
 } Service;
 
-/* docs/sample-registry.md, "Providers and their services" */
-static const Service services[] = {
-        { "VN/GOV/BCA/population/citizen", "GET", LOOKUP_SUBJECT, DATASET_DB_POPULATION },
-        { "VN/GOV/BTP/civil-status/birth-record", "GET", LOOKUP_SUBJECT, DATASET_DB_BIRTH_RECORD },
-        { "VN/GOV/BTP/civil-status/marital-status", "GET", LOOKUP_SUBJECT, DATASET_DB_MARITAL_STATUS },
-        { "VN/GOV/BTNMT/land/land-parcels", "GET", LOOKUP_SUBJECT, DATASET_DB_LAND_PARCELS },
-        { "VN/GOV/BKHDT/business-registry/enterprise", "GET", LOOKUP_PATH_CODE, DATASET_DB_ENTERPRISE },
-        { "VN/GOV/BKHDT/business-registry/enterprises-by-owner", "GET", LOOKUP_SUBJECT,
-          DATASET_DB_ENTERPRISES_BY_OWNER },
-        { "VN/GOV/BHXH/social-insurance/contribution-history", "GET", LOOKUP_SUBJECT, DATASET_DB_SOCIAL_INSURANCE },
-        { "VN/GOV/BNV/civil-servants/servant-record", "GET", LOOKUP_SUBJECT, DATASET_DB_CIVIL_SERVANTS },
-        { "VN/GOV/BTC/tax/tax-status", "GET", LOOKUP_SUBJECT, DATASET_DB_TAX },
-        { "VN/GOV/BTC/tax/tax-obligation-check", "POST", LOOKUP_TAX_CHECK, DATASET_DB_TAX },
-        { "VN/GOV/BTP/judicial-records/criminal-record", "GET", LOOKUP_SUBJECT, DATASET_DB_CRIMINAL_RECORD },
-        { "VN/GOV/BCA/driving-licences/licence", "GET", LOOKUP_SUBJECT, DATASET_DB_DRIVING_LICENCES },
-        { "VN/GOV/BHXH/health-insurance/card", "GET", LOOKUP_SUBJECT, DATASET_DB_HEALTH_INSURANCE },
-        { "VN/GOV/BGDDT/diplomas/diplomas", "GET", LOOKUP_SUBJECT, DATASET_DB_DIPLOMAS },
-        { "VN/GOV/BLDTBXH/social-protection/benefits", "GET", LOOKUP_SUBJECT, DATASET_DB_SOCIAL_PROTECTION },
-};
+/* docs/sample-registry.md, "Providers and their services"; written once, for both tables below */
+#define SERVICES(X)                                                                                                \
+        X("VN/GOV/BCA/population/citizen", "GET", LOOKUP_SUBJECT, DATASET_DB_POPULATION)                           \
+        X("VN/GOV/BTP/civil-status/birth-record", "GET", LOOKUP_SUBJECT, DATASET_DB_BIRTH_RECORD)                  \
+        X("VN/GOV/BTP/civil-status/marital-status", "GET", LOOKUP_SUBJECT, DATASET_DB_MARITAL_STATUS)              \
+        X("VN/GOV/BTNMT/land/land-parcels", "GET", LOOKUP_SUBJECT, DATASET_DB_LAND_PARCELS)                        \
+        X("VN/GOV/BKHDT/business-registry/enterprise", "GET", LOOKUP_PATH_CODE, DATASET_DB_ENTERPRISE)             \
+        X("VN/GOV/BKHDT/business-registry/enterprises-by-owner", "GET", LOOKUP_SUBJECT,                            \
+          DATASET_DB_ENTERPRISES_BY_OWNER)                                                                         \
+        X("VN/GOV/BHXH/social-insurance/contribution-history", "GET", LOOKUP_SUBJECT, DATASET_DB_SOCIAL_INSURANCE) \
+        X("VN/GOV/BNV/civil-servants/servant-record", "GET", LOOKUP_SUBJECT, DATASET_DB_CIVIL_SERVANTS)            \
+        X("VN/GOV/BTC/tax/tax-status", "GET", LOOKUP_SUBJECT, DATASET_DB_TAX)                                      \
+        X("VN/GOV/BTC/tax/tax-obligation-check", "POST", LOOKUP_TAX_CHECK, DATASET_DB_TAX)                         \
+        X("VN/GOV/BTP/judicial-records/criminal-record", "GET", LOOKUP_SUBJECT, DATASET_DB_CRIMINAL_RECORD)        \
+        X("VN/GOV/BCA/driving-licences/licence", "GET", LOOKUP_SUBJECT, DATASET_DB_DRIVING_LICENCES)               \
+        X("VN/GOV/BHXH/health-insurance/card", "GET", LOOKUP_SUBJECT, DATASET_DB_HEALTH_INSURANCE)                 \
+        X("VN/GOV/BGDDT/diplomas/diplomas", "GET", LOOKUP_SUBJECT, DATASET_DB_DIPLOMAS)                            \
+        X("VN/GOV/BLDTBXH/social-protection/benefits", "GET", LOOKUP_SUBJECT, DATASET_DB_SOCIAL_PROTECTION)
+#define SERVICE_ENTRY(id, method, lookup, db) { id, method, lookup, db },
+#define SERVICE_ID(id, method, lookup, db) id,
 
-static const char *const service_ids[] = {
-        "VN/GOV/BCA/population/citizen",
-        "VN/GOV/BTP/civil-status/birth-record",
-        "VN/GOV/BTP/civil-status/marital-status",
-        "VN/GOV/BTNMT/land/land-parcels",
-        "VN/GOV/BKHDT/business-registry/enterprise",
-        "VN/GOV/BKHDT/business-registry/enterprises-by-owner",
-        "VN/GOV/BHXH/social-insurance/contribution-history",
-        "VN/GOV/BNV/civil-servants/servant-record",
-        "VN/GOV/BTC/tax/tax-status",
-        "VN/GOV/BTC/tax/tax-obligation-check",
-        "VN/GOV/BTP/judicial-records/criminal-record",
-        "VN/GOV/BCA/driving-licences/licence",
-        "VN/GOV/BHXH/health-insurance/card",
-        "VN/GOV/BGDDT/diplomas/diplomas",
-        "VN/GOV/BLDTBXH/social-protection/benefits",
-        NULL,
-};
+static const Service services[] = { SERVICES(SERVICE_ENTRY) };
+static const char *const service_ids[] = { SERVICES(SERVICE_ID) NULL };
 
 const char *const *sample_service_ids(void)
 {
-        _Static_assert(ELEMENTSOF(service_ids) == ELEMENTSOF(services) + 1, "service tables differ");
         return service_ids;
 }
 

@@ -349,9 +349,7 @@ int merkle_subtree_inclusion_proof(MerkleGetFn get, void *userdata, uint64_t ind
 int merkle_inclusion_proof(MerkleGetFn get, void *userdata, uint64_t index, uint64_t size,
                            uint8_t (*ret_path)[MERKLE_HASH_LEN], size_t *ret_len)
 {
-        if (index >= size)
-                return MERKLE_E_INDEX;
-        return inclusion_path(get, userdata, index, 0, size, ret_path, ret_len);
+        return merkle_subtree_inclusion_proof(get, userdata, index, 0, size, ret_path, ret_len);
 }
 
 /*
@@ -488,20 +486,6 @@ static int inclusion_evaluate(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t
         return 0;
 }
 
-int merkle_verify_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t index, uint64_t size,
-                            const uint8_t (*path)[MERKLE_HASH_LEN], size_t len, const uint8_t root[MERKLE_HASH_LEN])
-{
-        uint8_t r[MERKLE_HASH_LEN];
-        int k;
-
-        if (index >= size)
-                return MERKLE_E_INDEX;
-        k = inclusion_evaluate(leaf_hash, index, size - 1, path, len, r);
-        if (k != 0)
-                return k;
-        return hash_eq(r, root) ? 0 : MERKLE_E_ROOT_MISMATCH;
-}
-
 int merkle_verify_subtree_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t index, uint64_t start,
                                     uint64_t end, const uint8_t (*path)[MERKLE_HASH_LEN], size_t len,
                                     const uint8_t subtree_hash[MERKLE_HASH_LEN])
@@ -517,6 +501,13 @@ int merkle_verify_subtree_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], ui
         if (k != 0)
                 return k;
         return hash_eq(r, subtree_hash) ? 0 : MERKLE_E_ROOT_MISMATCH;
+}
+
+/* The whole tree is the subtree [0, size): always a valid one. */
+int merkle_verify_inclusion(const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t index, uint64_t size,
+                            const uint8_t (*path)[MERKLE_HASH_LEN], size_t len, const uint8_t root[MERKLE_HASH_LEN])
+{
+        return merkle_verify_subtree_inclusion(leaf_hash, index, 0, size, path, len, root);
 }
 
 int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[MERKLE_HASH_LEN],
