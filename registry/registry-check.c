@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "registry-internal.h"
+#include "util/bytes.h"
 
 #define report(l, sec, line, ...) ini_errors_add(&(l)->errors, (sec)->file, (line), __VA_ARGS__)
 
@@ -206,8 +207,7 @@ static int check_identities(Loader *l)
 
                 if (memcmp(r->fingerprints[i - 1].fp, r->fingerprints[i].fp, 32) != 0)
                         continue;
-                for (size_t k = 0; k < 32; k++)
-                        sprintf(hex + 2 * k, "%02x", r->fingerprints[i].fp[k]);
+                hex_encode(r->fingerprints[i].fp, 32, hex);
                 if (a == b)
                         report(l, &b->sec, b->sec.lines[SUB_FINGERPRINT],
                                "subsystem '%s': fingerprint sha256:%s listed twice", b->pub.id, hex);

@@ -56,28 +56,7 @@ static int item_token(const char *value, unsigned line, void *dst)
         return ini_item_string(value, line, dst);
 }
 
-static int item_methods(const char *value, unsigned line, void *dst)
-{
-        _cleanup_(strv_freep) char **l = NULL;
-        unsigned bits = 0;
-        int r;
-
-        r = ini_parse_list(value, &l);
-        if (r < 0)
-                return r;
-        for (char **i = l; *i; i++) {
-                unsigned m = registry_method_from_string(*i);
-                if (m == 0)
-                        return -EINVAL;
-                bits |= m;
-        }
-        if (bits == 0)
-                return -EINVAL;
-        *(unsigned *)dst = bits;
-        return 0;
-}
-
-static int item_roles(const char *value, unsigned line, void *dst)
+static unsigned role_from_string(const char *s)
 {
         static const struct {
                 const char *name;
@@ -88,6 +67,16 @@ static int item_roles(const char *value, unsigned line, void *dst)
                 { "consent-authority", REGISTRY_ROLE_CONSENT_AUTHORITY },
                 { "auditor", REGISTRY_ROLE_AUDITOR },
         };
+
+        for (size_t k = 0; k < ELEMENTSOF(table); k++)
+                if (streq(table[k].name, s))
+                        return table[k].bit;
+        return 0;
+}
+
+/* A non-empty list of names, each one bit by `lookup` (0: unknown), or-ed into the unsigned at `dst`. */
+static int item_bits(const char *value, void *dst, unsigned (*lookup)(const char *))
+{
         _cleanup_(strv_freep) char **l = NULL;
         unsigned bits = 0;
         int r;
@@ -96,19 +85,25 @@ static int item_roles(const char *value, unsigned line, void *dst)
         if (r < 0)
                 return r;
         for (char **i = l; *i; i++) {
-                size_t k;
-
-                for (k = 0; k < ELEMENTSOF(table); k++)
-                        if (streq(table[k].name, *i))
-                                break;
-                if (k >= ELEMENTSOF(table))
+                unsigned b = lookup(*i);
+                if (b == 0)
                         return -EINVAL;
-                bits |= table[k].bit;
+                bits |= b;
         }
         if (bits == 0)
                 return -EINVAL;
         *(unsigned *)dst = bits;
         return 0;
+}
+
+static int item_methods(const char *value, unsigned line, void *dst)
+{
+        return item_bits(value, dst, registry_method_from_string);
+}
+
+static int item_roles(const char *value, unsigned line, void *dst)
+{
+        return item_bits(value, dst, role_from_string);
 }
 
 /* "sha256:" then 64 hex digits, or 32 colon-separated pairs (as `openssl x509 -fingerprint` prints). */

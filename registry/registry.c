@@ -470,40 +470,24 @@ bool registry_right_allows_purpose(const RegistryRight *right, const char *purpo
 
 size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **ret)
 {
-        if (!r) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = r->subsystems;
-        return r->defs[T_SUBSYSTEM].n;
+        *ret = r ? r->subsystems : NULL;
+        return r ? r->defs[T_SUBSYSTEM].n : 0;
 }
 
 size_t registry_services(const Registry *r, const RegistryService *const **ret)
 {
-        if (!r) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = r->services;
-        return r->defs[T_SERVICE].n;
+        *ret = r ? r->services : NULL;
+        return r ? r->defs[T_SERVICE].n : 0;
 }
 
 size_t registry_rights(const Registry *r, const RegistryRight *const **ret)
 {
-        if (!r) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = r->rights;
-        return r->defs[T_RIGHT].n;
+        *ret = r ? r->rights : NULL;
+        return r ? r->defs[T_RIGHT].n : 0;
 }
 
 size_t registry_purposes(const Registry *r, const RegistryPurpose *const **ret)
 {
-        if (!r) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = r->purposes;
-        return r->defs[T_PURPOSE].n;
+        *ret = r ? r->purposes : NULL;
+        return r ? r->defs[T_PURPOSE].n : 0;
 }
