@@ -108,7 +108,7 @@ static int build_url(CURL *curl, const char *base, const AdapterRequest *req, ch
                         return -ENOMEM;
         }
         n = strlen(base) + strlen(path) + strlen(req->query) + (subject ? strlen(subject) : 0) + 16;
-        if (n > REST_MAX_URL) {
+        if (n > ADAPTER_CURL_MAX_URL) {
                 curl_free(subject);
                 return -E2BIG;
         }
@@ -133,7 +133,7 @@ static int build_url(CURL *curl, const char *base, const AdapterRequest *req, ch
         return 0;
 }
 
-int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *req, AdapterResponse *resp)
+int rest_forward(AdapterCurl *f, const char *base_url, const AdapterRequest *req, AdapterResponse *resp)
 {
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
         _cleanup_free_ char *url = NULL;
@@ -242,7 +242,7 @@ const AdapterForwardKind rest_forward_kind = {
         .help = rest_help,
         .timeout_ms = REST_DEFAULT_TIMEOUT_MS,
         .max_response = REST_DEFAULT_MAX_RESPONSE,
-        .url_valid = rest_url_valid,
+        .url_valid = adapter_curl_url_valid,
         .libraries = "libcurl",
         .forward = rest_forward,
 };

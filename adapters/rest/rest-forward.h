@@ -1,8 +1,8 @@
 /* rest-forward.h: forward one adapter request to an HTTP backend (libcurl) and map the outcome
  *
- * A RestForwarder owns one curl easy handle (connections to a backend are
- * kept alive and reused between requests) and is used by one thread at a
- * time: the REST adapter has one per worker.
+ * The forwarder is an AdapterCurl (adapter-curl.h: one curl easy handle;
+ * connections to a backend are kept alive and reused between requests),
+ * used by one thread at a time: the REST adapter has one per worker.
  *
  * The request goes to   URL + path + "?" + query + "&subject=" + SUBJECT
  * (the path only when it is not "/", the query only when not empty, the
@@ -36,37 +36,13 @@
 
 #define REST_DEFAULT_TIMEOUT_MS 30000
 #define REST_DEFAULT_MAX_RESPONSE (4U * 1024 * 1024)
-#define REST_MAX_URL ADAPTER_CURL_MAX_URL
-
-/* timeout_ms, max_response, ca_file, cert_file, key_file: see adapter-curl.h */
-typedef AdapterCurlOptions RestOptions;
-
-/* The forwarder is the shared libcurl handle (adapter-curl.h); the REST mapping is rest_forward()'s. */
-typedef AdapterCurl RestForwarder;
-
-/* rest_forwarder_new(): copies the strings of `o`. Return: 0, -EINVAL, -ENOMEM. */
-static inline int rest_forwarder_new(RestForwarder **ret, const RestOptions *o)
-{
-        return adapter_curl_new(ret, o);
-}
-static inline RestForwarder *rest_forwarder_free(RestForwarder *f)
-{
-        return adapter_curl_free(f);
-}
-DEFINE_TRIVIAL_CLEANUP_FUNC(RestForwarder *, rest_forwarder_free);
-
-/* rest_url_valid(): `url` is an absolute http:// or https:// URL with a host and without a fragment. */
-static inline bool rest_url_valid(const char *url)
-{
-        return adapter_curl_url_valid(url);
-}
 
 /*
  * rest_forward(): send `req` to `base_url` and fill `resp` (see above); on
  * return 0 resp->body is malloc'd (or NULL) and owned by the caller.
  * Return: 0 (every backend outcome is an answer), or -ENOMEM.
  */
-int rest_forward(RestForwarder *f, const char *base_url, const AdapterRequest *req, AdapterResponse *resp);
+int rest_forward(AdapterCurl *f, const char *base_url, const AdapterRequest *req, AdapterResponse *resp);
 
 /* rest_forward_kind: xbus-adapter-rest (adapter-forward.h): its usage text, defaults and rest_forward(). */
 extern const AdapterForwardKind rest_forward_kind;

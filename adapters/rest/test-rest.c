@@ -280,14 +280,14 @@ static AdapterRequest request(const char *method, const char *path, const char *
                                  .content_type = "" };
 }
 
-static void forward(RestForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
+static void forward(AdapterCurl *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
 {
         memset(resp, 0, sizeof(*resp));
         strcpy(resp->content_type, "application/json");
         assert(rest_forward(f, url, req, resp) == 0);
 }
 
-static void expect_error(RestForwarder *f, const char *url, const AdapterRequest *req, int status, const char *error)
+static void expect_error(AdapterCurl *f, const char *url, const AdapterRequest *req, int status, const char *error)
 {
         AdapterResponse resp;
 
@@ -313,8 +313,8 @@ static void expect_error(RestForwarder *f, const char *url, const AdapterRequest
 
 int main(void)
 {
-        RestOptions o = { .timeout_ms = 5000, .max_response = 10 * 1024 };
-        _cleanup_(rest_forwarder_freep) RestForwarder *f = NULL;
+        AdapterCurlOptions o = { .timeout_ms = 5000, .max_response = 10 * 1024 };
+        _cleanup_(adapter_curl_freep) AdapterCurl *f = NULL;
         AdapterRequest req;
         AdapterResponse resp;
         Backend b;
@@ -330,26 +330,26 @@ int main(void)
 
         /* options and URLs */
         {
-                RestOptions bad = o;
-                RestForwarder *x;
+                AdapterCurlOptions bad = o;
+                AdapterCurl *x;
 
                 bad.timeout_ms = 0;
-                assert(rest_forwarder_new(&x, &bad) == -EINVAL);
+                assert(adapter_curl_new(&x, &bad) == -EINVAL);
                 bad = o;
                 bad.max_response = 0;
-                assert(rest_forwarder_new(&x, &bad) == -EINVAL);
+                assert(adapter_curl_new(&x, &bad) == -EINVAL);
                 bad = o;
                 bad.cert_file = "c.pem";
-                assert(rest_forwarder_new(&x, &bad) == -EINVAL);
-                assert(rest_url_valid("http://127.0.0.1:8080/VN/GOV/BCA/population/citizen"));
-                assert(rest_url_valid("https://backend.example/api?x=1"));
-                assert(!rest_url_valid("ftp://backend.example/"));
-                assert(!rest_url_valid("file:///etc/passwd"));
-                assert(!rest_url_valid("http://backend.example/#frag"));
-                assert(!rest_url_valid("/relative"));
-                assert(!rest_url_valid(""));
+                assert(adapter_curl_new(&x, &bad) == -EINVAL);
+                assert(adapter_curl_url_valid("http://127.0.0.1:8080/VN/GOV/BCA/population/citizen"));
+                assert(adapter_curl_url_valid("https://backend.example/api?x=1"));
+                assert(!adapter_curl_url_valid("ftp://backend.example/"));
+                assert(!adapter_curl_url_valid("file:///etc/passwd"));
+                assert(!adapter_curl_url_valid("http://backend.example/#frag"));
+                assert(!adapter_curl_url_valid("/relative"));
+                assert(!adapter_curl_url_valid(""));
         }
-        assert(rest_forwarder_new(&f, &o) == 0);
+        assert(adapter_curl_new(&f, &o) == 0);
 
         /* 200: path, query and subject appended; headers passed */
         snprintf(url, sizeof(url), "%s/echo", base);
@@ -461,16 +461,16 @@ int main(void)
         expect_error(f, url, &req, 504, "provider_timeout");
         /* and the cap applies when the request has a larger one */
         {
-                RestOptions quick = o;
-                RestForwarder *q;
+                AdapterCurlOptions quick = o;
+                AdapterCurl *q;
 
                 quick.timeout_ms = 200;
-                assert(rest_forwarder_new(&q, &quick) == 0);
+                assert(adapter_curl_new(&q, &quick) == 0);
                 req.timeout_ms = 60000;
                 expect_error(q, url, &req, 504, "provider_timeout");
                 /* within the time: fine */
                 req.timeout_ms = 0;
-                rest_forwarder_free(q);
+                adapter_curl_free(q);
                 forward(f, url, &req, &resp);
                 assert(resp.status == 200);
                 free(resp.body);
@@ -554,7 +554,7 @@ int main(void)
                 expect_error(f, url, &req, 400, "bad_request");
         }
 
-        f = rest_forwarder_free(f);
+        f = adapter_curl_free(f);
         backend_stop(&b);
         curl_global_cleanup();
         printf("rest: ok\n");

@@ -56,6 +56,7 @@ void adapter_curl_deinit(AdapterCurl *h);
 int adapter_curl_new(AdapterCurl **ret, const AdapterCurlOptions *o);
 /* adapter_curl_free(): deinit and free `h` (NULL is fine). Return: NULL. */
 AdapterCurl *adapter_curl_free(AdapterCurl *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(AdapterCurl *, adapter_curl_free);
 
 /* adapter_curl_url_valid(): an absolute http:// or https:// URL with a host and without a fragment. */
 bool adapter_curl_url_valid(const char *url);

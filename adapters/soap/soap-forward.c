@@ -25,7 +25,7 @@ static void from_fault(AdapterResponse *resp, const Problem *fault)
                 fail(resp, p->status, fault->type, fault->detail);
 }
 
-int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
+int soap_forward(AdapterCurl *f, const char *url, const AdapterRequest *req, AdapterResponse *resp)
 {
         struct curl_slist *headers = NULL, *l;
         _cleanup_free_ char *env = NULL;
@@ -127,7 +127,7 @@ const AdapterForwardKind soap_forward_kind = {
         .help = soap_help,
         .timeout_ms = SOAP_FORWARD_DEFAULT_TIMEOUT_MS,
         .max_response = SOAP_FORWARD_DEFAULT_MAX_RESPONSE,
-        .url_valid = soap_url_valid,
+        .url_valid = adapter_curl_url_valid,
         .global_init = soap_global_init, /* libxml2 and xmlsec */
         .libraries = "libxml2/xmlsec or libcurl",
         .forward = soap_forward,

@@ -22,8 +22,9 @@
  *                                than "/", malformed identifiers or payload)
  * Redirects are not followed; only http and https.
  *
- * A SoapForwarder owns one curl easy handle (kept-alive connections) and is
- * used by one thread at a time (one per adapter worker).
+ * The forwarder is an AdapterCurl (adapter-curl.h: one curl easy handle,
+ * kept-alive connections), used by one thread at a time (one per adapter
+ * worker).
  */
 #pragma once
 
@@ -39,35 +40,12 @@
 #define SOAP_FORWARD_DEFAULT_TIMEOUT_MS 30000
 #define SOAP_FORWARD_DEFAULT_MAX_RESPONSE (4U * 1024 * 1024)
 
-/* timeout_ms, max_response, ca_file, cert_file, key_file: see adapter-curl.h */
-typedef AdapterCurlOptions SoapForwardOptions;
-
-/* The forwarder is the shared libcurl handle (adapter-curl.h); the SOAP mapping is soap_forward()'s. */
-typedef AdapterCurl SoapForwarder;
-
-/* soap_forwarder_new(): copies the strings of `o`. Return: 0, -EINVAL, -ENOMEM. */
-static inline int soap_forwarder_new(SoapForwarder **ret, const SoapForwardOptions *o)
-{
-        return adapter_curl_new(ret, o);
-}
-static inline SoapForwarder *soap_forwarder_free(SoapForwarder *f)
-{
-        return adapter_curl_free(f);
-}
-DEFINE_TRIVIAL_CLEANUP_FUNC(SoapForwarder *, soap_forwarder_free);
-
-/* soap_url_valid(): an absolute http:// or https:// URL with a host and without a fragment. */
-static inline bool soap_url_valid(const char *url)
-{
-        return adapter_curl_url_valid(url);
-}
-
 /*
  * soap_forward(): send `req` to `url` and fill `resp` (see above); on return
  * 0 resp->body is malloc'd (or NULL) and owned by the caller.
  * Return: 0 (every backend outcome is an answer), or -ENOMEM.
  */
-int soap_forward(SoapForwarder *f, const char *url, const AdapterRequest *req, AdapterResponse *resp);
+int soap_forward(AdapterCurl *f, const char *url, const AdapterRequest *req, AdapterResponse *resp);
 
 /* soap_forward_kind: xbus-adapter-soap (adapter-forward.h): its usage text, defaults and soap_forward(). */
 extern const AdapterForwardKind soap_forward_kind;

@@ -117,7 +117,7 @@ static AdapterRequest request(const char *service, const char *subject, const ch
                                  .body_size = payload ? strlen(payload) : 0 };
 }
 
-static void forward(SoapForwarder *f, int port, const char *path, const AdapterRequest *req, AdapterResponse *resp,
+static void forward(AdapterCurl *f, int port, const char *path, const AdapterRequest *req, AdapterResponse *resp,
                     int status, const char *error)
 {
         char url[128];
@@ -144,7 +144,7 @@ int main(void)
         static const char tax[] = "<t:getTaxStatus xmlns:t=\"" SAMPLE_SOAP_NS_TAX_STATUS "\"/>";
         Dataset *d = NULL;
         Backend b = {};
-        SoapForwarder *f = NULL;
+        AdapterCurl *f = NULL;
         AdapterRequest req;
         AdapterResponse resp;
         struct evhttp_bound_socket *s;
@@ -166,10 +166,10 @@ int main(void)
         b.port = ntohs(sa.sin_port);
         assert(pthread_create(&b.thread, NULL, backend_thread, &b) == 0);
 
-        assert(soap_forwarder_new(&f, &(SoapForwardOptions){ .timeout_ms = 0, .max_response = 1 }) == -EINVAL);
-        assert(soap_forwarder_new(&f, &(SoapForwardOptions){ .timeout_ms = 500, .max_response = 64 * 1024 }) == 0);
-        assert(soap_url_valid("http://127.0.0.1:1/soap") && !soap_url_valid("file:///etc/passwd") &&
-               !soap_url_valid("http://x/#f") && !soap_url_valid(""));
+        assert(adapter_curl_new(&f, &(AdapterCurlOptions){ .timeout_ms = 0, .max_response = 1 }) == -EINVAL);
+        assert(adapter_curl_new(&f, &(AdapterCurlOptions){ .timeout_ms = 500, .max_response = 64 * 1024 }) == 0);
+        assert(adapter_curl_url_valid("http://127.0.0.1:1/soap") && !adapter_curl_url_valid("file:///etc/passwd") &&
+               !adapter_curl_url_valid("http://x/#f") && !adapter_curl_url_valid(""));
 
         /* the real sample renderings through the adapter: the Body payload comes back alone */
         req = request("VN/GOV/BCA/population/citizen", "001090000001", citizen);
@@ -225,7 +225,7 @@ int main(void)
         forward(f, b.port, "/sample", &req, &resp, 400, "bad_request");
         free(resp.body);
 
-        soap_forwarder_free(f);
+        adapter_curl_free(f);
         event_base_loopbreak(b.base);
         pthread_join(b.thread, NULL);
         evhttp_free(b.http);
