@@ -53,18 +53,11 @@ int cli_consent_expiry(const char *text, uint64_t now_usec, char out[32])
         return 0;
 }
 
-static void put_safe(FILE *f, const char *s, size_t max)
-{
-        _cleanup_free_ char *t = cli_sanitize(s ? s : "-", max);
-
-        fputs(t ? t : "?", f);
-}
-
 /* `label`, then the string member `key` of `j`, sanitised. */
 static void put_member(FILE *f, const char *label, json_t *j, const char *key, size_t max)
 {
         fputs(label, f);
-        put_safe(f, json_string_value(json_object_get(j, key)), max);
+        cli_put_sanitized(f, json_string_value(json_object_get(j, key)), max);
 }
 
 /* A refusal: print it and say so. */
@@ -156,10 +149,10 @@ static void print_record(FILE *out, json_t *j)
         put_member(out, "\n  grantee     ", j, "grantee", 200);
         join_strings(json_object_get(j, "services"), scope, sizeof(scope));
         fprintf(out, "\n  services    ");
-        put_safe(out, *scope ? scope : "-", sizeof(scope));
+        cli_put_sanitized(out, *scope ? scope : "-", sizeof(scope));
         join_strings(json_object_get(j, "categories"), scope, sizeof(scope));
         fprintf(out, "\n  categories  ");
-        put_safe(out, *scope ? scope : "-", sizeof(scope));
+        cli_put_sanitized(out, *scope ? scope : "-", sizeof(scope));
         put_member(out, "\n  purpose     ", j, "purpose", 200);
         put_member(out, "\n  valid       ", j, "valid_from", 40);
         put_member(out, " to ", j, "expires", 40);

@@ -88,14 +88,6 @@ typedef struct StepResult {
         char xroad_id[37];
 } StepResult;
 
-/* Print a string that came from the network, sanitised. */
-static void put_safe(FILE *f, const char *s, size_t max)
-{
-        _cleanup_free_ char *t = cli_sanitize(s, max);
-
-        fputs(t ? t : "?", f);
-}
-
 /* A few fields of the delivered citizen record, to show what came back. */
 static void show_data(FILE *f, const CliHttpResponse *resp)
 {
@@ -113,7 +105,7 @@ static void show_data(FILE *f, const CliHttpResponse *resp)
                 if (!v)
                         continue;
                 fprintf(f, "%s%s \"", any ? ", " : "", keys[i]);
-                put_safe(f, v, 120);
+                cli_put_sanitized(f, v, 120);
                 fputc('"', f);
                 any = true;
         }
@@ -127,7 +119,7 @@ static void show_problem(FILE *f, const CliHttpResponse *resp)
 
         if (detail) {
                 fprintf(f, "   detail:   ");
-                put_safe(f, detail, 300);
+                cli_put_sanitized(f, detail, 300);
                 fputc('\n', f);
         }
 }
@@ -169,7 +161,7 @@ static bool run_step(FILE *f, const char *state, const char *url, const char *su
         fprintf(f, "   answer:   %ld", x.response->status);
         if (x.error) {
                 fputc(' ', f);
-                put_safe(f, x.error, 64);
+                cli_put_sanitized(f, x.error, 64);
         }
         fprintf(f, " (X-Road-Id %s", x.xroad_id);
         if (x.has_log_seq)
@@ -183,15 +175,15 @@ static bool run_step(FILE *f, const char *state, const char *url, const char *su
         if (x.receipt == CLI_RECEIPT_VERIFIED) {
                 json_t *p = x.receipt_payload;
                 fprintf(f, "   receipt:  verified (log seq %" PRIu64 "), ES256 by the node's key, basis ", x.log_seq);
-                put_safe(f, json_string_value(json_object_get(p, "basis")), 32);
+                cli_put_sanitized(f, json_string_value(json_object_get(p, "basis")), 32);
                 fprintf(f, "\n             request_hash  ");
-                put_safe(f, json_string_value(json_object_get(p, "request_hash")), 64);
+                cli_put_sanitized(f, json_string_value(json_object_get(p, "request_hash")), 64);
                 fprintf(f, "\n             response_hash ");
-                put_safe(f, json_string_value(json_object_get(p, "response_hash")), 64);
+                cli_put_sanitized(f, json_string_value(json_object_get(p, "response_hash")), 64);
                 fprintf(f, " (= SHA-256 of the body received)\n");
         } else if (x.receipt == CLI_RECEIPT_FAILED) {
                 fprintf(f, "   receipt:  FAILED: ");
-                put_safe(f, x.receipt_reason, 300);
+                cli_put_sanitized(f, x.receipt_reason, 300);
                 fputc('\n', f);
         }
 
@@ -261,11 +253,11 @@ static bool check_log(FILE *f, const char *state, const StepResult *results, siz
                 if (!ok) {
                         char st[160];
                         fprintf(f, "   step %zu: entry %" PRIu64 " says ", i + 1, results[i].seq);
-                        put_safe(f, decision ? decision : "-", 16);
+                        cli_put_sanitized(f, decision, 16);
                         fprintf(f, " %s for ", cli_log_status_text(e, st, sizeof(st)));
-                        put_safe(f, client ? client : "-", 128);
+                        cli_put_sanitized(f, client, 128);
                         fprintf(f, " on ");
-                        put_safe(f, service ? service : "-", 200);
+                        cli_put_sanitized(f, service, 200);
                         fprintf(f, ", not %s %d%s%s for %s on %s (X-Road-Id %s)\n", s->expect_error ? "deny" : "allow",
                                 s->expect_status, s->expect_error ? " " : "", strempty(s->expect_error), s->client,
                                 s->service, results[i].xroad_id);

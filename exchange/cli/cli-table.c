@@ -43,6 +43,13 @@ char *cli_sanitize(const char *s, size_t max)
         return out;
 }
 
+void cli_put_sanitized(FILE *f, const char *s, size_t max)
+{
+        _cleanup_free_ char *t = cli_sanitize(s ? s : "-", max);
+
+        fputs(t ? t : "?", f);
+}
+
 size_t cli_text_width(const char *s)
 {
         size_t w = 0;

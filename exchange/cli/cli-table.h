@@ -49,6 +49,8 @@ int cli_table_print(const CliTable *t, FILE *f);
  * '?'. Return: the copy, or NULL on ENOMEM.
  */
 char *cli_sanitize(const char *s, size_t max);
+/* cli_put_sanitized(): cli_sanitize() of `s` (NULL: "-") written to `f` ("?" when out of memory). */
+void cli_put_sanitized(FILE *f, const char *s, size_t max);
 
 /* cli_text_width(): code points in valid UTF-8 `s` (what cli_sanitize() returns). */
 size_t cli_text_width(const char *s);
