@@ -462,9 +462,7 @@ static int cmd_show(const CliCommand *c, int argc, char **argv)
                 r = audit_verify_bundle(bundle_text, strlen(bundle_text),
                                         &(AuditBundleOptions){ .verifier = v, .receipt_jwk = jwk }, &rep);
                 printf("\n");
-                cli_audit_print_report("proof", r, &rep, 0);
-                audit_report_done(&rep);
-                if (r != 0)
+                if (cli_audit_report("proof", r, &rep, 0) != EXIT_SUCCESS)
                         return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;

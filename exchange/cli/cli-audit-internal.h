@@ -15,9 +15,9 @@ extern const CliCommand cli_audit_query, cli_audit_show, cli_audit_checkpoint, c
 extern const CliCommand cli_audit_verify, cli_audit_verify_export, cli_audit_verify_proof, cli_audit_key;
 
 /*
- * cli_audit_print_report(): "OK: WHAT: N entries and M checkpoints verified
+ * cli_audit_report(): "OK: WHAT: N entries and M checkpoints verified
  * [in S s]" for r == 0, "FAILED (KIND): REASON" (sanitised) for r > 0, on
- * standard output; nothing for r < 0 (the caller reports those).
- * `seconds` <= 0: no timing.
+ * standard output, then audit_report_done(rep). `seconds` <= 0: no timing.
+ * Return: the exit status, EXIT_SUCCESS for r == 0, else EXIT_FAILURE.
  */
-void cli_audit_print_report(const char *what, int r, const AuditReport *rep, double seconds);
+int cli_audit_report(const char *what, int r, AuditReport *rep, double seconds);

@@ -192,9 +192,7 @@ static int cmd_verify(const CliCommand *c, int argc, char **argv)
                 audit_report_done(&rep);
                 return cli_command_failure(c, "cannot read the log \"%s\": %s", dir, strerror(-r));
         }
-        cli_audit_print_report(dir, r, &rep, now_seconds() - t0);
-        audit_report_done(&rep);
-        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return cli_audit_report(dir, r, &rep, now_seconds() - t0);
 }
 
 static const CliOption verify_options[] = {
@@ -254,9 +252,7 @@ static int cmd_verify_export(const CliCommand *c, int argc, char **argv)
                 audit_report_done(&rep);
                 return e;
         }
-        cli_audit_print_report(argv[0], r, &rep, now_seconds() - t0);
-        audit_report_done(&rep);
-        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return cli_audit_report(argv[0], r, &rep, now_seconds() - t0);
 }
 
 static const CliOption verify_export_options[] = {
@@ -338,9 +334,7 @@ static int cmd_verify_proof(const CliCommand *c, int argc, char **argv)
                 audit_report_done(&rep);
                 return cli_command_failure(c, "%s", strerror(-r));
         }
-        cli_audit_print_report(argv[0], r, &rep, 0);
-        audit_report_done(&rep);
-        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return cli_audit_report(argv[0], r, &rep, 0);
 }
 
 static const CliOption verify_proof_options[] = {

@@ -13,7 +13,7 @@ static const CliCommand *const audit_commands[] = {
         &cli_audit_verify, &cli_audit_verify_export, &cli_audit_verify_proof, &cli_audit_key,
 };
 
-void cli_audit_print_report(const char *what, int r, const AuditReport *rep, double seconds)
+int cli_audit_report(const char *what, int r, AuditReport *rep, double seconds)
 {
         if (r == 0) {
                 printf("OK: %s: %" PRIu64 " entries and %" PRIu64 " checkpoints verified", what, rep->entries,
@@ -28,6 +28,8 @@ void cli_audit_print_report(const char *what, int r, const AuditReport *rep, dou
                 _cleanup_free_ char *s = cli_sanitize(rep->reason ? rep->reason : "?", 1024);
                 printf("FAILED (%s): %s\n", audit_strerror(r), s ? s : "?");
         }
+        audit_report_done(rep);
+        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 static void audit_help(void)
