@@ -82,29 +82,13 @@ static const char *method_name(enum evhttp_cmd_type cmd)
         }
 }
 
-static const char *reason(int status)
-{
-        switch (status) {
-        case 200:
-                return "OK";
-        case 400:
-                return "Bad Request";
-        case 404:
-                return "Not Found";
-        case 405:
-                return "Method Not Allowed";
-        default:
-                return "Internal Server Error";
-        }
-}
-
 static void reply(struct evhttp_request *req, int status, const char *body, size_t size)
 {
         struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
         evbuffer_add(out, body, size);
-        evhttp_send_reply(req, status, reason(status), NULL);
+        evhttp_send_reply(req, status, NULL, NULL); /* libevent: the standard reason phrase */
 }
 
 /* POST /soap: the SOAP renderings of two services (sample-soap.h), for the soap adapter */
@@ -129,7 +113,7 @@ static void on_soap(struct evhttp_request *req, Worker *w)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", SOAP_CONTENT_TYPE);
         evbuffer_add(evhttp_request_get_output_buffer(req), text, size);
         free(text);
-        evhttp_send_reply(req, status, reason(status), NULL);
+        evhttp_send_reply(req, status, NULL, NULL);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
