@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli-target.h"
+#include "util/bytes.h"
 #include "util/macro.h"
 
 void cli_target_done(CliTarget *t)
@@ -100,11 +101,6 @@ static bool is_unreserved(unsigned char c)
                c == '_' || c == '~';
 }
 
-static bool is_hex(char c)
-{
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 enum {
         PART_SEGMENT, /* a service id segment: unreserved only */
         PART_PATH,    /* pchar and '/' (RFC 3986 3.3) */
@@ -124,7 +120,7 @@ static void encode(FILE *f, const char *s, size_t n, int part)
                         if (part == PART_QUERY && c == '?')
                                 keep = true;
                         /* an escape already there stays as it is */
-                        if (c == '%' && i + 2 < n && is_hex(s[i + 1]) && is_hex(s[i + 2]))
+                        if (c == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0)
                                 keep = true;
                 }
                 if (keep)

@@ -666,9 +666,7 @@ int soap_response_build(const SoapRequest *req, const char *payload, size_t size
         k = envelope_new(&e, true);
         if (k < 0)
                 goto finish;
-        k = echo_header(&e, req);
-        if (k == -EINVAL)
-                k = -EINVAL; /* a request that passed soap_request_parse() always echoes */
+        k = echo_header(&e, req); /* a request that passed soap_request_parse() always echoes */
         if (k < 0)
                 goto finish;
         /* X-Road's requestHash binds the answer to the exact request bytes */

@@ -415,11 +415,6 @@ static const Unit *unit_lookup(const Unit *units, size_t n_units, const char *na
         return NULL;
 }
 
-static bool is_alpha(char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 int ini_parse_size(const char *s, uint64_t *ret)
 {
         static const Unit units[] = {
@@ -447,7 +442,7 @@ int ini_parse_size(const char *s, uint64_t *ret)
         while (is_blank(*s))
                 s++;
         name = s;
-        while (is_alpha(*s))
+        while (ascii_isalpha(*s))
                 s++;
         if (*s)
                 return -EINVAL;
@@ -487,7 +482,7 @@ int ini_parse_duration(const char *s, uint64_t *ret_ms)
                 while (is_blank(*s))
                         s++;
                 name = s;
-                while (is_alpha(*s))
+                while (ascii_isalpha(*s))
                         s++;
                 if (s == name) {
                         /* A bare number is seconds, but only as the whole value. */

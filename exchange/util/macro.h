@@ -78,6 +78,17 @@ static inline void *mfree(void *p)
         return NULL;
 }
 
+/* ASCII character classes, whatever the locale (ctype.h's follow it). */
+static inline bool ascii_isdigit(char c)
+{
+        return c >= '0' && c <= '9';
+}
+
+static inline bool ascii_isalpha(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 static inline bool isempty(const char *s)
 {
         return !s || !*s;

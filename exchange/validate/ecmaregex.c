@@ -83,11 +83,6 @@ _printf_(3, 4) static int fail(Translator *t, int code, const char *fmt, ...)
         return code;
 }
 
-static bool is_digit(char c)
-{
-        return c >= '0' && c <= '9';
-}
-
 static bool is_syntax_char(char c)
 {
         return c && strchr("^$\\.*+?()[]{}|/", c);
@@ -218,7 +213,7 @@ static int translate_property(Translator *t, char letter)
         start = ++t->p;
         while (t->p < t->end && *t->p != '}') {
                 char c = *t->p;
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '='))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || ascii_isdigit(c) || c == '_' || c == '='))
                         return fail(t, -EINVAL, "bad character in \\%c{}", letter);
                 t->p++;
         }
@@ -307,7 +302,7 @@ static int translate_escape(Translator *t, bool in_class)
                 }
                 return fail(t, -EINVAL, "\\c needs a letter");
         case '0':
-                if (t->p < t->end && is_digit(*t->p))
+                if (t->p < t->end && ascii_isdigit(*t->p))
                         return fail(t, -EINVAL, "octal escapes are not allowed");
                 buf_puts(&t->out, "\\x{0}");
                 return 0;
@@ -346,11 +341,11 @@ static int translate_escape(Translator *t, bool in_class)
                 buf_puts(&t->out, "\\-");
                 return 0;
         default:
-                if (is_digit(c)) {
+                if (ascii_isdigit(c)) {
                         unsigned long n = c - '0';
                         if (in_class)
                                 return fail(t, -EINVAL, "backreference inside a character class");
-                        while (t->p < t->end && is_digit(*t->p) && n < 100000)
+                        while (t->p < t->end && ascii_isdigit(*t->p) && n < 100000)
                                 n = n * 10 + (*t->p++ - '0');
                         if (n > t->groups)
                                 return fail(t, -EINVAL, "backreference \\%lu to a missing group", n);
@@ -378,7 +373,7 @@ static size_t quantifier_len(const char *p, const char *end)
         unsigned long lo = 0, hi = 0;
 
         d = q;
-        for (; q < end && is_digit(*q); q++)
+        for (; q < end && ascii_isdigit(*q); q++)
                 lo = MIN(lo * 10 + (unsigned long)(*q - '0'), 1000000ul);
         if (q == d)
                 return 0;
@@ -388,7 +383,7 @@ static size_t quantifier_len(const char *p, const char *end)
                 return 0;
         q++;
         d = q;
-        for (; q < end && is_digit(*q); q++)
+        for (; q < end && ascii_isdigit(*q); q++)
                 hi = MIN(hi * 10 + (unsigned long)(*q - '0'), 1000000ul);
         if (q >= end || *q != '}')
                 return 0;
@@ -502,10 +497,10 @@ static int translate(Translator *t)
                                 } else if (q < t->end && *q == '<') {
                                         const char *e = q + 1;
                                         while (e < t->end && *e != '>' &&
-                                               ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') || is_digit(*e) ||
-                                                *e == '_' || *e == '$'))
+                                               ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') ||
+                                                ascii_isdigit(*e) || *e == '_' || *e == '$'))
                                                 e++;
-                                        if (e >= t->end || *e != '>' || e == q + 1 || is_digit(q[1]))
+                                        if (e >= t->end || *e != '>' || e == q + 1 || ascii_isdigit(q[1]))
                                                 return fail(t, -EINVAL, "bad group name");
                                         buf_add(&t->out, t->p - 1, e + 1 - (t->p - 1));
                                         t->p = e + 1;
@@ -538,8 +533,8 @@ static int translate(Translator *t)
                                 qlen = quantifier_len(t->p - 1, t->end);
                                 if (qlen == 0)
                                         return fail(t, -EINVAL,
-                                                    is_digit(*t->p) ? "invalid quantifier {...}"
-                                                                    : "lone '{' (escape it as \\{)");
+                                                    ascii_isdigit(*t->p) ? "invalid quantifier {...}"
+                                                                         : "lone '{' (escape it as \\{)");
                         }
                         if (!atom || quantified)
                                 return fail(t, -EINVAL, "nothing to repeat before '%c'", c);

@@ -1,6 +1,7 @@
 /* jsonformat.c: `format` checkers (dates, e-mail, host names, IP addresses, URIs, UUIDs, pointers) */
 #include <errno.h>
 
+#include "util/bytes.h"
 #include "validate/ecmaregex.h"
 #include "validate/jsonformat.h"
 #include "validate/jsonschema.h"
@@ -34,27 +35,12 @@ unsigned jsonformat_from_name(const char *name)
         return 0;
 }
 
-static bool is_digit(char c)
-{
-        return c >= '0' && c <= '9';
-}
-
-static bool is_alpha(char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool is_hex(char c)
-{
-        return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* n ASCII digits at s as a number, or -1. */
 static int digits(const char *s, size_t n)
 {
         int v = 0;
         for (size_t i = 0; i < n; i++) {
-                if (!is_digit(s[i]))
+                if (!ascii_isdigit(s[i]))
                         return -1;
                 v = v * 10 + (s[i] - '0');
         }
@@ -99,7 +85,7 @@ static bool check_time(const char *s, size_t len)
         i = 8;
         if (i < len && s[i] == '.') {
                 size_t start = ++i;
-                while (i < len && is_digit(s[i]))
+                while (i < len && ascii_isdigit(s[i]))
                         i++;
                 if (i == start)
                         return false;
@@ -145,7 +131,7 @@ static bool duration_part(const char *s, size_t len, size_t *i, const char *unit
         while (*i < len && s[*i] != stop) {
                 size_t start = *i;
                 const char *u;
-                while (*i < len && is_digit(s[*i]))
+                while (*i < len && ascii_isdigit(s[*i]))
                         (*i)++;
                 if (*i == start || *i >= len || s[*i] == 0)
                         return false;
@@ -169,7 +155,7 @@ static bool check_duration(const char *s, size_t len)
                 return false;
         if (s[len - 1] == 'W') {
                 for (i = 1; i < len - 1; i++)
-                        if (!is_digit(s[i]))
+                        if (!ascii_isdigit(s[i]))
                                 return false;
                 return true;
         }
@@ -204,7 +190,7 @@ static bool check_hostname(const char *s, size_t len)
                         label = 0;
                         continue;
                 }
-                if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '-')
+                if (!ascii_isalpha(s[i]) && !ascii_isdigit(s[i]) && s[i] != '-')
                         return false;
                 label++;
         }
@@ -223,7 +209,7 @@ static bool check_ipv4(const char *s, size_t len)
                                 return false;
                         start = ++i;
                 }
-                while (i < len && is_digit(s[i]) && i - start < 3)
+                while (i < len && ascii_isdigit(s[i]) && i - start < 3)
                         v = v * 10 + (s[i++] - '0');
                 if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
                         return false;
@@ -249,7 +235,7 @@ static bool check_ipv6(const char *s, size_t len)
         }
         while (i < len) {
                 size_t start = i;
-                while (i < len && is_hex(s[i]) && i - start < 5)
+                while (i < len && hex_digit(s[i]) >= 0 && i - start < 5)
                         i++;
                 if (i < len && s[i] == '.') {
                         /* embedded IPv4 at the end, counts as two groups */
@@ -283,7 +269,7 @@ static bool check_ipv6(const char *s, size_t len)
 /* RFC 3986 character classes */
 static bool is_unreserved(char c)
 {
-        return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+        return ascii_isalpha(c) || ascii_isdigit(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 static bool is_sub_delim(char c)
@@ -294,7 +280,7 @@ static bool is_sub_delim(char c)
 /* pct-encoded at s[*i]: advances *i. */
 static bool pct(const char *s, size_t len, size_t *i)
 {
-        if (*i + 3 > len || s[*i] != '%' || !is_hex(s[*i + 1]) || !is_hex(s[*i + 2]))
+        if (*i + 3 > len || s[*i] != '%' || hex_digit(s[*i + 1]) < 0 || hex_digit(s[*i + 2]) < 0)
                 return false;
         *i += 3;
         return true;
@@ -361,7 +347,7 @@ static bool check_authority(const char *s, size_t len)
                 if (host[i] != ':')
                         return false;
                 for (i++; i < hlen; i++)
-                        if (!is_digit(host[i]))
+                        if (!ascii_isdigit(host[i]))
                                 return false;
         }
         return true;
@@ -403,9 +389,10 @@ static size_t scheme_len(const char *s, size_t len)
 {
         size_t i;
 
-        if (len == 0 || !is_alpha(s[0]))
+        if (len == 0 || !ascii_isalpha(s[0]))
                 return 0;
-        for (i = 1; i < len && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'); i++)
+        for (i = 1;
+             i < len && (ascii_isalpha(s[i]) || ascii_isdigit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'); i++)
                 ;
         return i < len && s[i] == ':' ? i + 1 : 0;
 }
@@ -452,7 +439,7 @@ static bool check_email(const char *s, size_t len)
                                 dot = true;
                                 continue;
                         }
-                        if (!(is_alpha(c) || is_digit(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c))))
+                        if (!(ascii_isalpha(c) || ascii_isdigit(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c))))
                                 return false;
                         dot = false;
                 }
@@ -481,7 +468,7 @@ static bool check_uuid(const char *s, size_t len)
                 if (i == 8 || i == 13 || i == 18 || i == 23) {
                         if (s[i] != '-')
                                 return false;
-                } else if (!is_hex(s[i]))
+                } else if (hex_digit(s[i]) < 0)
                         return false;
         }
         return true;
@@ -501,7 +488,7 @@ static bool check_relative_json_pointer(const char *s, size_t len)
 {
         size_t i = 0;
 
-        while (i < len && is_digit(s[i]))
+        while (i < len && ascii_isdigit(s[i]))
                 i++;
         if (i == 0 || (s[0] == '0' && i > 1))
                 return false;
@@ -531,8 +518,8 @@ static bool check_uri_template(const char *s, size_t len)
                         for (;;) {
                                 size_t start = j;
                                 /* varname = varchar *( ["."] varchar ) */
-                                while (j < len && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_' || s[j] == '%' ||
-                                                   (s[j] == '.' && j > start && s[j - 1] != '.'))) {
+                                while (j < len && (ascii_isalpha(s[j]) || ascii_isdigit(s[j]) || s[j] == '_' ||
+                                                   s[j] == '%' || (s[j] == '.' && j > start && s[j - 1] != '.'))) {
                                         if (s[j] == '%') {
                                                 if (!pct(s, len, &j))
                                                         return false;
@@ -543,7 +530,7 @@ static bool check_uri_template(const char *s, size_t len)
                                         return false;
                                 if (j < len && s[j] == ':') {
                                         size_t d = ++j;
-                                        while (j < len && is_digit(s[j]) && j - d < 4)
+                                        while (j < len && ascii_isdigit(s[j]) && j - d < 4)
                                                 j++;
                                         if (j == d || s[d] == '0')
                                                 return false;
