@@ -237,14 +237,8 @@ static int check_services(Loader *l, const char *instance)
                 ServiceDef *d = v->items[i];
                 _cleanup_free_ char *owner = NULL;
 
-                if (!d->pub.paths) {
-                        d->pub.paths = calloc(2, sizeof(char *));
-                        if (!d->pub.paths)
-                                return -ENOMEM;
-                        d->pub.paths[0] = strdup("/**");
-                        if (!d->pub.paths[0])
-                                return -ENOMEM;
-                }
+                if (!d->pub.paths && !(d->pub.paths = strv_copy((char *const[]){ "/**", NULL })))
+                        return -ENOMEM;
 
                 if (!check_xroad_id(l, &d->sec, "service", d->pub.id, 5, instance))
                         continue;
@@ -358,14 +352,8 @@ static int check_rights(Loader *l)
                                                registry_method_to_string(bit), d->service);
                 }
 
-                if (!d->pub.paths) {
-                        d->pub.paths = calloc(2, sizeof(char *));
-                        if (!d->pub.paths)
-                                return -ENOMEM;
-                        d->pub.paths[0] = strdup("/**");
-                        if (!d->pub.paths[0])
-                                return -ENOMEM;
-                }
+                if (!d->pub.paths && !(d->pub.paths = strv_copy((char *const[]){ "/**", NULL })))
+                        return -ENOMEM;
 
                 d->pub.purposes = calloc(MAX(d->purposes.n, 1U), sizeof(RegistryPurpose *));
                 if (!d->pub.purposes)

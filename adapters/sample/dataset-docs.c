@@ -104,28 +104,18 @@ void jw_bool(JsonW *j, const char *k, bool v)
         jw_raw(j, v ? "true" : "false", v ? 4 : 5);
 }
 
-static void jw_date(JsonW *j, const char *k, Date d)
+/* "YYYY-MM-DD" (or "YYYY-MM" when `month`); null for the zero date. */
+static void jw_date_or_month(JsonW *j, const char *k, Date d, bool month)
 {
         char b[16];
 
-        if (d.y == 0) {
-                jw_str(j, k, NULL);
-                return;
-        }
-        snprintf(b, sizeof(b), "%04u-%02u-%02u", d.y, d.m, d.d);
-        jw_str(j, k, b);
+        snprintf(b, sizeof(b), month ? "%04u-%02u" : "%04u-%02u-%02u", d.y, d.m, d.d);
+        jw_str(j, k, d.y ? b : NULL);
 }
 
-static void jw_month(JsonW *j, const char *k, Date d)
+static void jw_date(JsonW *j, const char *k, Date d)
 {
-        char b[16];
-
-        if (d.y == 0) {
-                jw_str(j, k, NULL);
-                return;
-        }
-        snprintf(b, sizeof(b), "%04u-%02u", d.y, d.m);
-        jw_str(j, k, b);
+        jw_date_or_month(j, k, d, false);
 }
 
 /* ---- documents ---- */
@@ -487,8 +477,8 @@ static void doc_social_insurance(Gen *g, const Person *p)
                                          company_words[PICK(&r, company_words)],
                                          company_brands[PICK(&r, company_brands)]);
                         jw_str(j, "employer", b);
-                        jw_month(j, "from", from);
-                        jw_month(j, "to", current ? (Date){ 0 } : to);
+                        jw_date_or_month(j, "from", from, true);
+                        jw_date_or_month(j, "to", current ? (Date){ 0 } : to, true);
                         jw_int(j, "salary_base_vnd", salary);
                         jw_end(j, '}');
                         salary += rng_range(&r, 5, 40) * 100000LL;

@@ -150,19 +150,6 @@ static int new_record_id(uint64_t now_usec, char out[CONSENT_RECORD_ID_LEN + 1])
 
 /* --- records ------------------------------------------------------------- */
 
-static char **strv_copy(char *const *l)
-{
-        size_t n = strv_length(l);
-        char **c = calloc(n + 1, sizeof(char *));
-
-        if (!c)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (!(c[i] = strdup(l[i])))
-                        return strv_free(c);
-        return c;
-}
-
 void consent_record_done(ConsentRecord *r)
 {
         if (!r)

@@ -47,8 +47,7 @@ int keyfile_read(const char *path, bool private, void *buf, size_t max, size_t *
         return 0;
 }
 
-/* Never prompt on a terminal for the passphrase of an encrypted PEM. */
-static int no_password(char *buf, int size, int rwflag, void *userdata)
+int keyfile_no_password(char *buf, int size, int rwflag, void *userdata)
 {
         return -1;
 }
@@ -73,8 +72,8 @@ int keyfile_pem_load(const char *path, bool private, EVP_PKEY **ret)
                 r = -ENOMEM;
                 goto out;
         }
-        pkey = private ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)
-                       : PEM_read_bio_PUBKEY(bio, NULL, no_password, NULL);
+        pkey = private ? PEM_read_bio_PrivateKey(bio, NULL, keyfile_no_password, NULL)
+                       : PEM_read_bio_PUBKEY(bio, NULL, keyfile_no_password, NULL);
         BIO_free(bio);
         if (!pkey) {
                 ERR_clear_error();

@@ -24,6 +24,9 @@
  */
 int keyfile_read(const char *path, bool private, void *buf, size_t max, size_t *ret_size);
 
+/* keyfile_no_password(): a PEM password callback that refuses: never prompt on a terminal for a passphrase. */
+int keyfile_no_password(char *buf, int size, int rwflag, void *userdata);
+
 /*
  * keyfile_pem_load(): a private key (PKCS#8 or traditional PEM) or, without
  * `private`, a public key (SubjectPublicKeyInfo PEM) from `path`, read with

@@ -18,6 +18,7 @@
 #include "crypto/openssl-util.h"
 #include "util/error.h"
 #include "crypto/hash.h"
+#include "crypto/keyfile.h"
 #include "crypto/pki.h"
 #include "crypto/pseudonym.h"
 #include "crypto/signer.h"
@@ -267,12 +268,6 @@ static int write_bio(Pki *p, const Loc *l, BIO *bio, mode_t mode)
         return r;
 }
 
-/* Never prompt on a terminal for the passphrase of an encrypted PEM. */
-static int no_password(char *buf, int size, int rwflag, void *userdata)
-{
-        return -1;
-}
-
 static int load_key(Pki *p, const Loc *l, const char *type, EVP_PKEY **ret)
 {
         _cleanup_free_ char *data = NULL;
@@ -288,7 +283,7 @@ static int load_key(Pki *p, const Loc *l, const char *type, EVP_PKEY **ret)
         bio = BIO_new_mem_buf(data, (int)size);
         if (!bio)
                 return -ENOMEM;
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, keyfile_no_password, NULL);
         OPENSSL_cleanse(data, size);
         if (!pkey)
                 return pki_fail(p, -EINVAL, l, "not an unencrypted PEM private key");
@@ -357,7 +352,7 @@ static int load_cert(Pki *p, const Loc *l, X509 **ret)
         bio = BIO_new_mem_buf(data, (int)size);
         if (!bio)
                 return -ENOMEM;
-        x = PEM_read_bio_X509(bio, NULL, no_password, NULL);
+        x = PEM_read_bio_X509(bio, NULL, keyfile_no_password, NULL);
         if (!x)
                 return pki_fail(p, -EINVAL, l, "not a PEM certificate");
         *ret = x;

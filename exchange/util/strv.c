@@ -21,6 +21,19 @@ void strv_free_n(char **l, size_t n)
         free(l);
 }
 
+char **strv_copy(char *const *l)
+{
+        size_t n = strv_length(l);
+        char **c = calloc(n + 1, sizeof(char *));
+
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(c[i] = strdup(l[i])))
+                        return strv_free(c);
+        return c;
+}
+
 size_t strv_length(char *const *l)
 {
         size_t n = 0;

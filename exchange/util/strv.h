@@ -14,6 +14,9 @@ static inline void strv_freep(char ***l)
 /* strv_free_n(): free the first `n` strings of `l` (not NULL-terminated) and the array. */
 void strv_free_n(char **l, size_t n);
 
+/* strv_copy(): a deep copy of `l` (NULL: an empty vector), or NULL when out of memory. */
+char **strv_copy(char *const *l);
+
 /* strv_length(): the number of strings (0 for NULL). */
 size_t strv_length(char *const *l);
 

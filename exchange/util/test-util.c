@@ -107,6 +107,10 @@ static void test_strv(void)
         assert(l[0] && l[1]);
         assert(strv_length(l) == 2 && strv_length(NULL) == 0);
         assert(strv_contains(l, "bc") && !strv_contains(l, "b") && !strv_contains(NULL, "a"));
+        char **c = strv_copy(l), **e = strv_copy(NULL);
+        assert(c && c != l && c[0] != l[0] && streq(c[1], "bc") && !c[2] && e && !e[0]);
+        strv_free(c);
+        strv_free(e);
         assert(strv_free(l) == NULL);
         assert(strv_free(NULL) == NULL);
 
