@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "registry-internal.h"
+#include "util/error.h"
 #include "validate/jsonschema.h"
 #include "validate/xsd.h"
 
@@ -62,39 +63,48 @@ static char *path_join_normalize(const char *a, const char *b)
         return out;
 }
 
+/* The bytes of the schema file `path`: embedded, or read into *ret_text. Return: 0, or -errno with *ret_why. */
+static int schema_text(const SchemaSource *src, const char *path, const char **ret_data, size_t *ret_size,
+                       char **ret_text, char **ret_why)
+{
+        const EmbeddedFile *f;
+        int k;
+
+        if (!src->embedded) {
+                k = read_full_file(path, SCHEMA_FILE_MAX, ret_text, ret_size);
+                if (k < 0)
+                        return error_set(ret_why, k, "cannot read schema file '%s': %s", path, strerror(-k));
+                *ret_data = *ret_text;
+                return 0;
+        }
+        f = embedded_find(path);
+        if (!f)
+                return error_set(ret_why, -ENOENT, "no schema file '%s'", path);
+        *ret_data = f->data;
+        *ret_size = f->size;
+        return 0;
+}
+
 /* Read the JSON document `rel` (no ".." allowed) under the schema root. */
 static json_t *schema_read(const SchemaSource *src, const char *rel, char **ret_why)
 {
         _cleanup_free_ char *path = NULL, *text = NULL;
         json_error_t err;
+        const char *data;
         size_t size = 0;
         json_t *doc;
 
         *ret_why = NULL;
         if (!registry_schema_path_valid(rel) || strstr(rel, "..")) {
-                (void)!asprintf(ret_why, "'%s' is not a path inside the schema folder", rel);
+                error_set(ret_why, 0, "'%s' is not a path inside the schema folder", rel);
                 return NULL;
         }
         path = path_join_normalize(src->root, rel);
-        if (!path)
+        if (!path || schema_text(src, path, &data, &size, &text, ret_why) < 0)
                 return NULL;
-        if (src->embedded) {
-                const EmbeddedFile *f = embedded_find(path);
-                if (!f) {
-                        (void)!asprintf(ret_why, "no schema file '%s'", path);
-                        return NULL;
-                }
-                doc = json_loadb(f->data, f->size, JSON_REJECT_DUPLICATES, &err);
-        } else {
-                int k = read_full_file(path, SCHEMA_FILE_MAX, &text, &size);
-                if (k < 0) {
-                        (void)!asprintf(ret_why, "cannot read schema file '%s': %s", path, strerror(-k));
-                        return NULL;
-                }
-                doc = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
-        }
+        doc = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
         if (!doc)
-                (void)!asprintf(ret_why, "schema file '%s' is not JSON: line %d: %s", path, err.line, err.text);
+                error_set(ret_why, 0, "schema file '%s' is not JSON: line %d: %s", path, err.line, err.text);
         return doc;
 }
 
@@ -117,25 +127,14 @@ static int compile_xsd(Loader *l, const SchemaSource *src, ServiceDef *d, unsign
         size_t size = 0;
         int k;
 
+        if (!rel)
+                return 0;
         path = path_join_normalize(src->root, rel);
         if (!path)
                 return -ENOMEM;
-        if (src->embedded) {
-                const EmbeddedFile *f = embedded_find(path);
-                if (!f) {
-                        ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "no schema file '%s'", path);
-                        return 0;
-                }
-                data = f->data;
-                size = f->size;
-        } else {
-                k = read_full_file(path, SCHEMA_FILE_MAX, &text, &size);
-                if (k < 0) {
-                        ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "cannot read schema file '%s': %s",
-                                       path, strerror(-k));
-                        return 0;
-                }
-                data = text;
+        if (schema_text(src, path, &data, &size, &text, &why) < 0) {
+                ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "%s", why ? why : "out of memory");
+                return 0;
         }
         k = xsd_schema_new((XsdSchema **)ret, data, size, src->embedded ? NULL : path, NULL, &why);
         if (k == -ENOMEM)
@@ -153,6 +152,8 @@ static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptio
         json_t *doc;
         int k;
 
+        if (!rel)
+                return 0;
         doc = schema_read(src, rel, &why);
         if (!doc) {
                 ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "%s", why ? why : "out of memory");
@@ -162,8 +163,7 @@ static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptio
                 json_decref(doc);
                 return -ENOMEM;
         }
-        free(why);
-        why = NULL;
+        why = mfree(why);
         k = json_schema_compile((JsonSchema **)ret, doc, uri, opts, &why);
         json_decref(doc);
         if (k == -ENOMEM)
@@ -218,30 +218,17 @@ int registry_schemas_compile(Loader *l)
 
         for (size_t i = 0; i < v->n; i++) {
                 ServiceDef *d = v->items[i];
-                if (d->pub.request_schema) {
-                        k = compile_one(l, &src, &opts, d, SVC_REQUEST_SCHEMA, d->pub.request_schema,
-                                        &d->pub.request_validator);
-                        if (k < 0)
-                                return k;
-                }
-                if (d->pub.response_schema) {
-                        k = compile_one(l, &src, &opts, d, SVC_RESPONSE_SCHEMA, d->pub.response_schema,
-                                        &d->pub.response_validator);
-                        if (k < 0)
-                                return k;
-                }
-                if (d->pub.soap_request_schema) {
-                        k = compile_xsd(l, &src, d, SVC_SOAP_REQUEST_SCHEMA, d->pub.soap_request_schema,
-                                        &d->pub.request_xsd);
-                        if (k < 0)
-                                return k;
-                }
-                if (d->pub.soap_response_schema) {
-                        k = compile_xsd(l, &src, d, SVC_SOAP_RESPONSE_SCHEMA, d->pub.soap_response_schema,
-                                        &d->pub.response_xsd);
-                        if (k < 0)
-                                return k;
-                }
+
+                /* each one only when the service names it */
+                if ((k = compile_one(l, &src, &opts, d, SVC_REQUEST_SCHEMA, d->pub.request_schema,
+                                     &d->pub.request_validator)) < 0 ||
+                    (k = compile_one(l, &src, &opts, d, SVC_RESPONSE_SCHEMA, d->pub.response_schema,
+                                     &d->pub.response_validator)) < 0 ||
+                    (k = compile_xsd(l, &src, d, SVC_SOAP_REQUEST_SCHEMA, d->pub.soap_request_schema,
+                                     &d->pub.request_xsd)) < 0 ||
+                    (k = compile_xsd(l, &src, d, SVC_SOAP_RESPONSE_SCHEMA, d->pub.soap_response_schema,
+                                     &d->pub.response_xsd)) < 0)
+                        return k;
         }
         return 0;
 }
