@@ -415,6 +415,21 @@ static const Unit *unit_lookup(const Unit *units, size_t n_units, const char *na
         return NULL;
 }
 
+/* "<digits>[blanks]<letters>" at *s, advancing *s: the number, and the letters in [*ret_name, *s). */
+static int number_and_name(const char **s, uint64_t *ret_v, const char **ret_name)
+{
+        int r = parse_digits(s, ret_v);
+
+        if (r <= 0)
+                return r < 0 ? r : -EINVAL;
+        while (is_blank(**s))
+                (*s)++;
+        *ret_name = *s;
+        while (ascii_isalpha(**s))
+                (*s)++;
+        return 0;
+}
+
 int ini_parse_size(const char *s, uint64_t *ret)
 {
         static const Unit units[] = {
@@ -434,16 +449,9 @@ int ini_parse_size(const char *s, uint64_t *ret)
         uint64_t v;
         int r;
 
-        r = parse_digits(&s, &v);
+        r = number_and_name(&s, &v, &name);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -EINVAL;
-        while (is_blank(*s))
-                s++;
-        name = s;
-        while (ascii_isalpha(*s))
-                s++;
         if (*s)
                 return -EINVAL;
         u = unit_lookup(units, ELEMENTSOF(units), name, (size_t)(s - name));
@@ -474,16 +482,9 @@ int ini_parse_duration(const char *s, uint64_t *ret_ms)
                         s++;
                 if (!*s)
                         break;
-                r = parse_digits(&s, &v);
+                r = number_and_name(&s, &v, &name);
                 if (r < 0)
                         return r;
-                if (r == 0)
-                        return -EINVAL;
-                while (is_blank(*s))
-                        s++;
-                name = s;
-                while (ascii_isalpha(*s))
-                        s++;
                 if (s == name) {
                         /* A bare number is seconds, but only as the whole value. */
                         while (is_blank(*s))
