@@ -1,7 +1,7 @@
 /* soap-forward.h: forward one adapter request to a SOAP backend (libcurl) and map the outcome
  *
  * The bus routes a SOAP exchange with the request's Body payload as the
- * body (SoapRequest.payload_xml). A SoapForwarder wraps it in a SOAP 1.1
+ * body (SoapRequest.payload_xml). The forwarder wraps it in a SOAP 1.1
  * envelope with the X-Road 4.0 header (client, service, id, userId, issue)
  * and the xbus subject and purpose (soap_envelope_wrap()), POSTs it to the
  * route's URL (Content-Type text/xml, SOAPAction ""), parses the answer with
