@@ -4,62 +4,43 @@
 
 #include "runtime/adapter-curl.h"
 
-int adapter_curl_init(AdapterCurl *h, const AdapterCurlOptions *o)
+AdapterCurl *adapter_curl_free(AdapterCurl *h)
 {
-        *h = (AdapterCurl){};
-        if (!o || o->timeout_ms == 0 || o->max_response == 0 || o->max_response > ADAPTER_MAX_BODY_LIMIT)
-                return -EINVAL;
-        if (!!o->cert_file != !!o->key_file)
-                return -EINVAL;
-        h->curl = curl_easy_init();
-        h->ca_file = o->ca_file ? strdup(o->ca_file) : NULL;
-        h->cert_file = o->cert_file ? strdup(o->cert_file) : NULL;
-        h->key_file = o->key_file ? strdup(o->key_file) : NULL;
-        if (!h->curl || (o->ca_file && !h->ca_file) || (o->cert_file && !h->cert_file) ||
-            (o->key_file && !h->key_file)) {
-                adapter_curl_deinit(h);
-                return -ENOMEM;
-        }
-        h->o = *o;
-        h->o.ca_file = h->ca_file;
-        h->o.cert_file = h->cert_file;
-        h->o.key_file = h->key_file;
-        return 0;
-}
-
-void adapter_curl_deinit(AdapterCurl *h)
-{
+        if (!h)
+                return NULL;
         if (h->curl)
                 curl_easy_cleanup(h->curl);
         free(h->ca_file);
         free(h->cert_file);
         free(h->key_file);
         free(h->buf);
-        *h = (AdapterCurl){};
+        free(h);
+        return NULL;
 }
 
 int adapter_curl_new(AdapterCurl **ret, const AdapterCurlOptions *o)
 {
-        _cleanup_free_ AdapterCurl *h = NULL;
-        int r;
+        _cleanup_(adapter_curl_freep) AdapterCurl *h = NULL;
 
-        h = malloc(sizeof(*h));
+        if (!o || o->timeout_ms == 0 || o->max_response == 0 || o->max_response > ADAPTER_MAX_BODY_LIMIT)
+                return -EINVAL;
+        if (!!o->cert_file != !!o->key_file)
+                return -EINVAL;
+        h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        r = adapter_curl_init(h, o);
-        if (r < 0)
-                return r;
+        h->curl = curl_easy_init();
+        h->ca_file = o->ca_file ? strdup(o->ca_file) : NULL;
+        h->cert_file = o->cert_file ? strdup(o->cert_file) : NULL;
+        h->key_file = o->key_file ? strdup(o->key_file) : NULL;
+        if (!h->curl || (o->ca_file && !h->ca_file) || (o->cert_file && !h->cert_file) || (o->key_file && !h->key_file))
+                return -ENOMEM;
+        h->o = *o;
+        h->o.ca_file = h->ca_file;
+        h->o.cert_file = h->cert_file;
+        h->o.key_file = h->key_file;
         *ret = TAKE_PTR(h);
         return 0;
-}
-
-AdapterCurl *adapter_curl_free(AdapterCurl *h)
-{
-        if (!h)
-                return NULL;
-        adapter_curl_deinit(h);
-        free(h);
-        return NULL;
 }
 
 bool adapter_curl_url_valid(const char *url)

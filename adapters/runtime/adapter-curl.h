@@ -43,18 +43,13 @@ typedef struct AdapterCurl {
 } AdapterCurl;
 
 /*
- * adapter_curl_init(): set up `h` with a new easy handle and copies of the
- * strings of `o`; refuses a zero timeout, a max_response of 0 or over
+ * adapter_curl_new(): a heap AdapterCurl with a new easy handle and copies
+ * of the strings of `o`; refuses a zero timeout, a max_response of 0 or over
  * ADAPTER_MAX_BODY_LIMIT, and a cert_file without key_file (or the reverse).
- * On failure `h` holds nothing. Return: 0, -EINVAL, -ENOMEM.
+ * The caller frees it. Return: 0, -EINVAL, -ENOMEM.
  */
-int adapter_curl_init(AdapterCurl *h, const AdapterCurlOptions *o);
-/* adapter_curl_deinit(): free what `h` holds (a zeroed `h` is fine); leaves it zeroed. */
-void adapter_curl_deinit(AdapterCurl *h);
-
-/* adapter_curl_new(): a heap AdapterCurl (adapter_curl_init()); the caller frees it. Return: as init. */
 int adapter_curl_new(AdapterCurl **ret, const AdapterCurlOptions *o);
-/* adapter_curl_free(): deinit and free `h` (NULL is fine). Return: NULL. */
+/* adapter_curl_free(): free `h` and what it holds (NULL is fine). Return: NULL. */
 AdapterCurl *adapter_curl_free(AdapterCurl *h);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AdapterCurl *, adapter_curl_free);
 
