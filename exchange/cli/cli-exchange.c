@@ -12,6 +12,7 @@
 #include "cli/cli-receipt.h"
 #include "cli/cli-target.h"
 #include "crypto/hash.h"
+#include "crypto/uuid.h"
 #include "crypto/pki.h"
 #include "util/macro.h"
 
@@ -58,21 +59,6 @@ bool cli_exchange_ok(const CliExchangeResult *r)
 {
         return r && r->response && r->response->status >= 200 && r->response->status < 300 &&
                r->receipt == CLI_RECEIPT_VERIFIED;
-}
-
-static void new_uuid(char out[37])
-{
-        uint8_t b[16];
-
-        if (RAND_bytes(b, sizeof(b)) != 1) {
-                /* the id only has to be unique enough to find the exchange again */
-                for (size_t i = 0; i < sizeof(b); i++)
-                        b[i] = (uint8_t)random();
-        }
-        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 static bool header_value_ok(const char *v)
@@ -212,7 +198,7 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                         }
         }
 
-        new_uuid(res.xroad_id);
+        uuid_random(res.xroad_id);
         hash_sha256(x->body ? x->body : "", x->body ? x->body_size : 0, digest);
         hex_encode(digest, sizeof(digest), res.request_hash);
 

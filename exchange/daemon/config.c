@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "util/fileio.h"
 #include "util/ini.h"
 #include "util/macro.h"
 
@@ -130,7 +131,7 @@ int config_load(Config **ret, const char *path, char **ret_errors)
         p.errors = &errors;
         if (path) {
                 char *copy;
-                r = ini_read_file(path, MIB(1), &text, &size);
+                r = read_full_file(path, MIB(1), &text, &size);
                 if (r < 0) {
                         config_free(c);
                         return r;

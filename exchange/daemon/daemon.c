@@ -14,6 +14,7 @@
 #include "log/checkpoint.h"
 #include "soap/soap-dsig.h"
 #include "soap/soap.h"
+#include "util/fileio.h"
 #include "util/ini.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -181,8 +182,8 @@ static int soap_load(Daemon *d)
         r = soap_global_init();
         if (r < 0)
                 return log_error_errno(r, "Cannot initialise the XML security library: %m");
-        if (ini_read_file(d->paths.key, KIB(64), &kp, &kn) < 0 || ini_read_file(d->paths.cert, KIB(64), &cp, &cn) < 0 ||
-            ini_read_file(d->paths.ca, MIB(1), &cap, &can) < 0)
+        if (read_full_file(d->paths.key, KIB(64), &kp, &kn) < 0 ||
+            read_full_file(d->paths.cert, KIB(64), &cp, &cn) < 0 || read_full_file(d->paths.ca, MIB(1), &cap, &can) < 0)
                 return log_error_errno(EIO, "Cannot read the node's TLS key, certificate or client CA for SOAP.");
         r = soap_signer_new(&d->soap_signer, kp, kn, cp, cn);
         if (r == 0)

@@ -3,9 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "crypto/receipt.h"
+#include "crypto/uuid.h"
 #include "node/exchange.h"
 #include "policy/minimise.h"
 #include "util/log.h"
@@ -64,19 +63,7 @@ void exchange_take_body(Exchange *ex, const uint8_t *body, size_t size)
 
 void exchange_new_id(Exchange *ex)
 {
-        uint8_t b[16];
-
-        if (RAND_bytes(b, sizeof(b)) != 1) {
-                /* the DRBG failed (it does not, once seeded): a unique id still, from the clock */
-                uint64_t t = now_usec(CLOCK_REALTIME), m = now_usec(CLOCK_MONOTONIC);
-                memcpy(b, &t, 8);
-                memcpy(b + 8, &m, 8);
-        }
-        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
-        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-        snprintf(ex->req.xroad_id, sizeof(ex->req.xroad_id),
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
-                 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+        uuid_random(ex->req.xroad_id);
 }
 
 /* --- decide ------------------------------------------------------------------ */

@@ -146,11 +146,11 @@ static void test_answer(void)
 }
 
 /* Every field of the entry, in order, or NULL: a partial entry must never be logged. */
-static const char *const entry_keys[] = { "xroad_id",      "client",        "service",      "method",
-                                          "path",          "user_id",       "issue",        "subject",
-                                          "purpose",       "basis",         "right",        "legal_reference",
-                                          "consent",       "decision",      "status",       "error",
-                                          "request_hash",  "request_size",  "response_hash", "response_size",
+static const char *const entry_keys[] = { "xroad_id",     "client",       "service",       "method",
+                                          "path",         "user_id",      "issue",         "subject",
+                                          "purpose",      "basis",        "right",         "legal_reference",
+                                          "consent",      "decision",     "status",        "error",
+                                          "request_hash", "request_size", "response_hash", "response_size",
                                           "duration_us" };
 
 static bool entry_complete(const char *text)
@@ -179,9 +179,18 @@ static ssize_t tight_write(void *cookie, const char *buf, size_t size)
 
 static void test_entry_write_failures(void)
 {
-        ExlogEntry e = { .xroad_id = "t-1", .client = BYT, .service = CITIZEN, .method = "GET", .path = "/",
-                         .purpose = "p", .basis = "statute", .allow = true, .status = 200,
-                         .request_hash = "00", .response_hash = "11", .response_size = 7 };
+        ExlogEntry e = { .xroad_id = "t-1",
+                         .client = BYT,
+                         .service = CITIZEN,
+                         .method = "GET",
+                         .path = "/",
+                         .purpose = "p",
+                         .basis = "statute",
+                         .allow = true,
+                         .status = 200,
+                         .request_hash = "00",
+                         .response_hash = "11",
+                         .response_size = 7 };
         _cleanup_free_ char *full = exlog_entry_render(&e);
         size_t len;
 
@@ -201,15 +210,19 @@ static void test_entry_write_failures(void)
 /* Strings are escaped as jansson escapes them; text that is not UTF-8 is null. */
 static void test_entry_escaping(void)
 {
-        ExlogEntry e = { .xroad_id = "a\"b\\c\x01\n\t/", .client = "Nguyễn 𝄞", .service = "bad \xc3\x28",
-                         .method = "\xed\xa0\x80", .issue = "\x7f", .status = 403, .error = PROBLEM_ACCESS_DENIED,
+        ExlogEntry e = { .xroad_id = "a\"b\\c\x01\n\t/",
+                         .client = "Nguyễn 𝄞",
+                         .service = "bad \xc3\x28",
+                         .method = "\xed\xa0\x80",
+                         .issue = "\x7f",
+                         .status = 403,
+                         .error = PROBLEM_ACCESS_DENIED,
                          .consent_refusal = CONSENT_E_EXHAUSTED };
         _cleanup_free_ char *text = exlog_entry_render(&e);
-        json_t *j = json_loads(text, 0, NULL), *want = json_pack("{s:s,s:s,s:n,s:n,s:s,s:s,s:i,s:s,s:s}", "xroad_id",
-                                                                  "a\"b\\c\x01\n\t/", "client", "Nguyễn 𝄞", "service",
-                                                                  "method", "issue", "\x7f", "decision", "deny", "status",
-                                                                  403, "error", "consent_invalid", "reason",
-                                                                  "exhausted");
+        json_t *j = json_loads(text, 0, NULL),
+               *want = json_pack("{s:s,s:s,s:n,s:n,s:s,s:s,s:i,s:s,s:s}", "xroad_id", "a\"b\\c\x01\n\t/", "client",
+                                 "Nguyễn 𝄞", "service", "method", "issue", "\x7f", "decision", "deny", "status", 403,
+                                 "error", "consent_invalid", "reason", "exhausted");
         const char *key;
         json_t *v;
 

@@ -106,12 +106,6 @@ typedef int (*IniHandler)(const char *file, unsigned line, const char *section, 
  */
 int ini_parse(const char *file, const char *text, size_t size, IniHandler handler, void *userdata, IniErrors *errors);
 
-/* ini_read_file(): read_full_file() (util/fileio.h), under the name exchange/daemon/ still uses. */
-static inline int ini_read_file(const char *path, size_t max_size, char **ret_text, size_t *ret_size)
-{
-        return read_full_file(path, max_size, ret_text, ret_size);
-}
-
 /* ---- Value parsers (table-driven; values are already trimmed) ------------------------------ */
 
 /* ini_parse_bool(): yes/no, true/false, on/off, 1/0 (any case). Return: 0 or -EINVAL. */
