@@ -41,7 +41,7 @@ def read_layers():
 
 
 def tracked():
-    out = subprocess.run(['git', 'ls-files', '*.c', '*.h'], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard', '*.c', '*.h'], cwd=ROOT, capture_output=True, text=True, check=True)
     return [p for p in out.stdout.split() if (ROOT / p).exists()]
 
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def sources():
-    out = subprocess.run(['git', 'ls-files', '*.c', '*.h'], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard', '*.c', '*.h'], cwd=ROOT, capture_output=True, text=True, check=True)
     for name in out.stdout.split():
         if re.search(r'(^|/)tests?/|(^|/)test-', name):
             continue
