@@ -229,6 +229,30 @@ static int check_identities(Loader *l)
         return 0;
 }
 
+/* Where a service's requests carry the subject, and the person its answers name, must make sense together. */
+static void check_subject(Loader *l, ServiceDef *d)
+{
+        const RegistryService *s = &d->pub;
+        unsigned line = d->sec.lines[SVC_SUBJECT];
+        char **p = s->paths;
+
+        if (ini_section_has(&d->sec, SVC_SUBJECT) && !s->personal_data)
+                report(l, &d->sec, line, "service '%s': subject needs personal-data = yes", s->id);
+        while (s->subject.source == REGISTRY_SUBJECT_PATH && *p && !registry_path_match(*p, s->subject.where))
+                p++;
+        if (!*p)
+                report(l, &d->sec, line, "service '%s': the subject's path template is not covered by its paths",
+                       s->id);
+        if (s->subject.source == REGISTRY_SUBJECT_BODY && ini_section_has(&d->sec, SVC_METHODS) &&
+            !(s->methods & (REGISTRY_METHOD_POST | REGISTRY_METHOD_PUT | REGISTRY_METHOD_PATCH)))
+                report(l, &d->sec, line, "service '%s': a subject in the body needs POST, PUT or PATCH", s->id);
+        if (s->response_subject && s->soap_response_schema)
+                report(l, &d->sec, d->sec.lines[SVC_RESPONSE_SUBJECT],
+                       "service '%s': response-subject reads JSON answers, so the service cannot also answer over "
+                       "SOAP (soap-response-schema)",
+                       s->id);
+}
+
 static int check_services(Loader *l, const char *instance)
 {
         DefVec *v = &l->r->defs[T_SERVICE];
@@ -239,6 +263,7 @@ static int check_services(Loader *l, const char *instance)
 
                 if (!d->pub.paths && !(d->pub.paths = strv_copy((char *const[]){ "/**", NULL })))
                         return -ENOMEM;
+                check_subject(l, d);
 
                 if (!check_xroad_id(l, &d->sec, "service", d->pub.id, 5, instance))
                         continue;

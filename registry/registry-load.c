@@ -224,6 +224,67 @@ static int item_tokens(const char *value, unsigned line, void *dst)
         return item_list_of(value, line, dst, registry_token_valid);
 }
 
+static int item_json_pointer(const char *value, unsigned line, void *dst)
+{
+        if (!registry_json_pointer_valid(value))
+                return -EINVAL;
+        return ini_item_string(value, line, dst);
+}
+
+/* A path template with one "{subject}" segment: as a pattern ("*" there), and that segment's index. */
+static int subject_template(const char *template, char **ret, unsigned *ret_segment)
+{
+        _cleanup_free_ char *p = strdup(template);
+        char *at = p ? strstr(p, "/{subject}") : NULL;
+        unsigned segment = 0;
+
+        if (!p)
+                return -ENOMEM;
+        if (!at || (at[10] && at[10] != '/'))
+                return -EINVAL;
+        for (const char *c = p; c < at; c++)
+                segment += *c == '/';
+        at[1] = '*';
+        memmove(at + 2, at + 10, strlen(at + 10) + 1);
+        if (strpbrk(p, "{}") || !registry_pattern_valid(p))
+                return -EINVAL;
+        *ret = TAKE_PTR(p);
+        *ret_segment = segment;
+        return 0;
+}
+
+/* "header", "path /TEMPLATE/{subject}", "query NAME" or "body /JSON/POINTER" into a RegistrySubjectPlace. */
+static int item_subject(const char *value, unsigned line, void *dst)
+{
+        static const char *const sources[] = { [REGISTRY_SUBJECT_HEADER] = "header",
+                                               [REGISTRY_SUBJECT_PATH] = "path",
+                                               [REGISTRY_SUBJECT_QUERY] = "query",
+                                               [REGISTRY_SUBJECT_BODY] = "body" };
+        RegistrySubjectPlace *place = dst;
+        size_t n = strcspn(value, " \t");
+        const char *arg = value + n + strspn(value + n, " \t");
+        char *where = NULL;
+        unsigned k, segment = 0;
+        int r = 0;
+
+        for (k = 0; k < ELEMENTSOF(sources) && !(strlen(sources[k]) == n && strneq(value, sources[k], n)); k++)
+                ;
+        if (k == ELEMENTSOF(sources) || (k == REGISTRY_SUBJECT_HEADER) != !*arg)
+                return -EINVAL;
+        if (k == REGISTRY_SUBJECT_PATH)
+                r = subject_template(arg, &where, &segment);
+        else if (k == REGISTRY_SUBJECT_QUERY ? !registry_token_valid(arg)
+                                             : k == REGISTRY_SUBJECT_BODY && !registry_json_pointer_valid(arg))
+                return -EINVAL;
+        else if (k != REGISTRY_SUBJECT_HEADER && !(where = strdup(arg)))
+                return -ENOMEM;
+        if (r < 0)
+                return r;
+        free(place->where);
+        *place = (RegistrySubjectPlace){ .source = k, .where = where, .segment = segment };
+        return 0;
+}
+
 static int item_schema(const char *value, unsigned line, void *dst)
 {
         if (!registry_schema_path_valid(value))
@@ -346,6 +407,10 @@ static const IniItem service_items[] = {
                                        "a relative path such as soap/population/citizen.response.xsd" },
         [SVC_ADAPTER] = { "adapter", item_token, offsetof(ServiceDef, pub.adapter), INI_ITEM_REQUIRED,
                           "an adapter kind such as sample or rest" },
+        [SVC_SUBJECT] = { "subject", item_subject, offsetof(ServiceDef, pub.subject), 0,
+                          "header, path /TEMPLATE with one {subject} segment, query NAME, or body /JSON/POINTER" },
+        [SVC_RESPONSE_SUBJECT] = { "response-subject", item_json_pointer, offsetof(ServiceDef, pub.response_subject), 0,
+                                   "a JSON pointer such as /owner/id (RFC 6901)" },
 };
 
 static const IniItem group_items[] = {
@@ -423,6 +488,8 @@ static void service_free(void *p)
         free(d->pub.request_schema);
         free(d->pub.response_schema);
         free(d->pub.adapter);
+        free(d->pub.subject.where);
+        free(d->pub.response_subject);
         json_schema_free(d->pub.request_validator);
         json_schema_free(d->pub.response_validator);
         free(d->pub.soap_request_schema);

@@ -73,6 +73,21 @@ typedef struct RegistryPurpose {
         char *description;
 } RegistryPurpose;
 
+/* Where a personal-data service's requests carry the data subject (docs/registry.md, "subject"). */
+typedef enum RegistrySubjectSource {
+        REGISTRY_SUBJECT_HEADER, /* X-Bus-Subject only: the default */
+        REGISTRY_SUBJECT_PATH,   /* a segment of the service path (a template such as /citizens/{subject}) */
+        REGISTRY_SUBJECT_QUERY,  /* a query parameter */
+        REGISTRY_SUBJECT_BODY,   /* a string member of the JSON request body */
+} RegistrySubjectSource;
+
+typedef struct RegistrySubjectPlace {
+        RegistrySubjectSource source;
+        char *where;      /* path: the template as a pattern ("*" for "{subject}"); query: the parameter's
+                           * name; body: a JSON pointer; NULL for the header */
+        unsigned segment; /* path: which segment of the path is the subject (0 = the first) */
+} RegistrySubjectPlace;
+
 typedef struct RegistryService {
         char *id;   /* "VN/GOV/BCA/population/citizen" */
         char *code; /* last segment: "citizen" */
@@ -81,6 +96,9 @@ typedef struct RegistryService {
         unsigned methods;               /* REGISTRY_METHOD_* the service accepts */
         char **paths;                   /* path patterns like "/", "/x/ *", NULL-terminated (see docs/registry.md) */
         bool personal_data;             /* requests must name a data subject */
+        RegistrySubjectPlace subject;   /* where requests carry it besides X-Bus-Subject */
+        char *response_subject;         /* JSON pointer to a person its answers name (also logged
+                                         * under that person), or NULL */
         char **categories;              /* data categories, NULL-terminated */
         char *request_schema;           /* schema path relative to the schema root, or NULL */
         char *response_schema;

@@ -9,7 +9,7 @@
 #include "consent/consent.h"
 #include "crypto/hash.h"
 #include "log/exlog.h"
-#include "policy/policy.h"
+#include "policy/subject.h"
 #include "util/parse.h"
 #include "util/strv.h"
 #include "util/time-util.h"
@@ -127,7 +127,7 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
         subject = json_string_value(json_object_get(body, "subject"));
         grantee = json_string_value(json_object_get(body, "grantee"));
         purpose = json_string_value(json_object_get(body, "purpose"));
-        if (!subject || !policy_valid_subject(subject))
+        if (!subject || !subject_valid(subject))
                 return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
                                         "\"subject\" must be a personal id ([0-9A-Za-z-], 1..64)");
         if (!grantee ||
@@ -405,17 +405,17 @@ int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
                 return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "use GET, DELETE or POST .../revoke");
         }
         if (strneq(path, SUBJECTS, strlen(SUBJECTS))) {
-                char subject[POLICY_MAX_SUBJECT + 1];
+                char subject[SUBJECT_MAX + 1];
                 const char *slash;
 
                 rest = path + strlen(SUBJECTS);
                 slash = strchr(rest, '/');
-                if (!slash || (size_t)(slash - rest) > POLICY_MAX_SUBJECT)
+                if (!slash || (size_t)(slash - rest) > SUBJECT_MAX)
                         return endpoint_problem(resp, PROBLEM_NOT_FOUND, "use %s{personal id}/consents or /accesses",
                                                 SUBJECTS);
                 memcpy(subject, rest, (size_t)(slash - rest));
                 subject[slash - rest] = 0;
-                if (!policy_valid_subject(subject))
+                if (!subject_valid(subject))
                         return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "a personal id is [0-9A-Za-z-], 1..64");
                 if (!streq(slash, "/consents") && !streq(slash, "/accesses"))
                         return endpoint_problem(resp, PROBLEM_NOT_FOUND, "use %s{personal id}/consents or /accesses",

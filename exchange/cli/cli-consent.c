@@ -12,7 +12,7 @@
 #include "cli/cli-http.h"
 #include "cli/cli-table.h"
 #include "consent/consent.h"
-#include "policy/policy.h"
+#include "policy/subject.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
@@ -270,7 +270,7 @@ int cli_consent_list(const CliConsentTarget *t, const char *subject, FILE *out, 
         size_t i;
         int r;
 
-        if (!subject || !policy_valid_subject(subject))
+        if (!subject || !subject_valid(subject))
                 return error_set(ret_error, -EINVAL, "a personal id is [0-9A-Za-z-], 1..64 characters");
         if (asprintf(&path, "/consent/subjects/%s/consents?limit=%d", subject, CONSENT_LIST_MAX) < 0)
                 return error_set(ret_error, -ENOMEM, "out of memory");
@@ -323,7 +323,7 @@ int cli_subject_accesses(const CliConsentTarget *t, const char *subject, unsigne
         size_t i;
         int r;
 
-        if (!subject || !policy_valid_subject(subject))
+        if (!subject || !subject_valid(subject))
                 return error_set(ret_error, -EINVAL, "a personal id is [0-9A-Za-z-], 1..64 characters");
         if (limit < 1 || limit > 500)
                 return error_set(ret_error, -EINVAL, "the limit is 1..500");

@@ -133,7 +133,6 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         CliExchangeResult res = {};
         CliTarget target = {};
         const char *reason = NULL, *method, *v;
-        uint8_t digest[HASH_SHA256_LEN];
         char *error = NULL;
         int r;
 
@@ -199,8 +198,7 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         }
 
         uuid_random(res.xroad_id);
-        hash_sha256(x->body ? x->body : "", x->body ? x->body_size : 0, digest);
-        hex_encode(digest, sizeof(digest), res.request_hash);
+        hash_sha256_hex(x->body ? x->body : "", x->body ? x->body_size : 0, res.request_hash);
 
 #define ADD_HEADER(var, name, value)                                           \
         if (value) {                                                           \

@@ -62,7 +62,6 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
         _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
         _cleanup_(json_decrefp) json_t *header = NULL, *payload = NULL;
         char body_hash[HASH_SHA256_HEX_LEN + 1];
-        uint8_t digest[HASH_SHA256_LEN];
         const char *typ, *kid, *want_kid;
         json_t *seq;
         int r;
@@ -93,8 +92,7 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
                 return error_set(ret_reason, CLI_RECEIPT_E_SIGNATURE, "the receipt names key \"%.60s\", not \"%.60s\"",
                                  kid, want_kid);
 
-        hash_sha256(e->body ? e->body : "", e->body ? e->body_size : 0, digest);
-        hex_encode(digest, sizeof(digest), body_hash);
+        hash_sha256_hex(e->body ? e->body : "", e->body ? e->body_size : 0, body_hash);
         if ((r = match(payload, "response_hash", body_hash, "the SHA-256 of the body received", ret_reason)) ||
             (r = match(payload, "xroad_id", e->xroad_id, "the exchange's X-Road-Id", ret_reason)) ||
             (r = match(payload, "client", e->client, "the client", ret_reason)) ||

@@ -38,6 +38,14 @@ void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN])
                 abort();
 }
 
+void hash_sha256_hex(const void *data, size_t size, char *out)
+{
+        uint8_t digest[HASH_SHA256_LEN];
+
+        hash_sha256(data, size, digest);
+        hex_encode(digest, sizeof(digest), out);
+}
+
 static const char b64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 size_t b64url_encode(const void *in, size_t size, char *out)

@@ -16,6 +16,8 @@
  * a wrong digest would silently corrupt receipts and the log.
  */
 void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
+/* hash_sha256_hex(): the same digest as lower-case hex (HASH_SHA256_HEX_LEN + 1 bytes with the NUL). */
+void hash_sha256_hex(const void *data, size_t size, char *out);
 
 /* base64url without padding (RFC 4648 section 5). */
 static inline size_t b64url_encoded_len(size_t size)

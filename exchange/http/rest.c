@@ -21,7 +21,7 @@ static const RestHeader headers[] = {
         { "X-Road-Issue", offsetof(ExchangeRequest, issue), EXCHANGE_TEXT_MAX, false },
         { "X-Bus-Purpose", offsetof(ExchangeRequest, purpose), POLICY_MAX_PURPOSE, true },
         { "X-Bus-Consent", offsetof(ExchangeRequest, consent), EXCHANGE_CONSENT_MAX, false },
-        { "X-Bus-Subject", offsetof(ExchangeRequest, subject), POLICY_MAX_SUBJECT, false },
+        { "X-Bus-Subject", offsetof(ExchangeRequest, subject), SUBJECT_MAX, false },
 };
 
 /*
@@ -70,14 +70,13 @@ void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path)
 {
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         struct evbuffer *body = evhttp_request_get_input_buffer(req);
-        _cleanup_free_ char *decoded = NULL;
         const char *query;
         PolicyInput pin = {};
         WireIdentity id;
         Problem form = {};
         HttpExchange *hx;
         Exchange *ex;
-        size_t dlen, size;
+        size_t size;
 
         hx = http_exchange_new(w, req);
         if (!hx)
@@ -93,18 +92,19 @@ void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path)
         size = evbuffer_get_length(body);
         exchange_take_body(ex, size ? evbuffer_pullup(body, -1) : NULL, size);
 
-        decoded = evhttp_uridecode(raw_path + strlen("/r1/"), 0, &dlen);
+        /* the path as sent: policy_decide() decodes each identifier segment on its own */
         pin.method = ex->req.method;
-        pin.r1_path = decoded && strlen(decoded) == dlen ? decoded : NULL;
+        pin.r1_path = raw_path + strlen("/r1/");
         pin.subject = ex->req.subject;
         pin.purpose = ex->req.purpose;
         pin.consent = ex->req.consent;
+        pin.body = ex->req.body;
         pin.body_size = ex->req.body_size;
 
         query = uri ? evhttp_uri_get_query(uri) : NULL;
         if (query && strlen(query) <= EXCHANGE_QUERY_MAX)
-                snprintf(ex->req.query, sizeof(ex->req.query), "%s", query);
-        if ((!pin.r1_path || (query && strlen(query) > EXCHANGE_QUERY_MAX)) && form.type == PROBLEM_NONE)
+                pin.query = strcpy(ex->req.query, query);
+        if (query && strlen(query) > EXCHANGE_QUERY_MAX && form.type == PROBLEM_NONE)
                 problem_set(&form, PROBLEM_BAD_REQUEST,
                             "a header value or the path is malformed (length, characters or encoding)");
 

@@ -81,7 +81,13 @@ int exlog_entry_write(const ExlogEntry *e, FILE *f)
         put_key(f, "response_size", false);
         fprintf(f, "%" PRIu64, refused ? 0 : e->response_size);
         put_key(f, "duration_us", false);
-        fprintf(f, "%" PRIu64 "}", e->duration_us);
+        fprintf(f, "%" PRIu64, e->duration_us);
+        /* added later: after the fields of the first format, so that older entries read as before */
+        put_key(f, "query_hash", false);
+        put_string(f, e->query_hash);
+        put_key(f, "revealed_subject", false);
+        put_string(f, refused ? NULL : e->revealed_subject);
+        fputc('}', f);
         return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }
 

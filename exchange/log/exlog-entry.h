@@ -35,6 +35,8 @@ typedef struct ExlogEntry {
         const char *response_hash;
         uint64_t response_size;
         uint64_t duration_us;
+        const char *query_hash;       /* hex SHA-256 of the raw query string, NULL when none */
+        const char *revealed_subject; /* pseudonym of a person the answer names (response-subject) */
         /* > 0: the consent was refused at commit with this reason (consent.h CONSENT_E_*): the
          * entry records a refusal (deny, 403, consent_invalid, the reason, no response) */
         int consent_refusal;

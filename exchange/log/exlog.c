@@ -252,8 +252,13 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
                 r = tree_append(log, txn, log->buf, (size_t)plen);
                 if (r < 0)
                         goto finish;
-                if (rec->subject[0] && hex_decode(rec->subject, skey, 32) == 0) {
-                        /* index: pseudonym(32) || seq(8) -> empty, for "who read my data" */
+                /* index: pseudonym(32) || seq(8) -> empty, for "who read my data": the request's
+                 * subject, and a person the delivered answer names */
+                for (int s = 0; s < 2; s++) {
+                        const char *who = s == 0 ? rec->subject : rec->consent_result > 0 ? "" : rec->revealed;
+
+                        if (!who[0] || hex_decode(who, skey, 32) < 0)
+                                continue;
                         memcpy(skey + 32, key, 8);
                         k = (MDB_val){ .mv_size = sizeof(skey), .mv_data = skey };
                         v = (MDB_val){ .mv_size = 0, .mv_data = (void *)"" };

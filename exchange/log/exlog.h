@@ -46,7 +46,8 @@ typedef struct ExlogRecord {
         Mailbox *reply_to; /* where the record is posted when done */
         const char *body;  /* "{...}" (the caller owns it; must outlive the append) */
         size_t body_size;
-        char subject[PSEUDONYM_HEX_LEN + 1]; /* subject pseudonym for the index, "" when none */
+        char subject[PSEUDONYM_HEX_LEN + 1];  /* subject pseudonym for the index, "" when none */
+        char revealed[PSEUDONYM_HEX_LEN + 1]; /* a person the answer names: indexed too (not on a refusal) */
         /*
          * A consent whose use is counted inside the entry's own transaction, so that of
          * two racing exchanges only one can use a single-use consent (consent_use()).

@@ -7,6 +7,7 @@
 #include "crypto/uuid.h"
 #include "node/exchange.h"
 #include "policy/minimise.h"
+#include "policy/subject.h"
 #include "util/log.h"
 #include "util/time-util.h"
 #include "validate/payload.h"
@@ -53,12 +54,9 @@ int exchange_set_text(char **field, const char *value)
 
 void exchange_take_body(Exchange *ex, const uint8_t *body, size_t size)
 {
-        uint8_t digest[HASH_SHA256_LEN];
-
         ex->req.body = size ? body : (const uint8_t *)"";
         ex->req.body_size = size;
-        hash_sha256(ex->req.body, size, digest);
-        hex_encode(digest, sizeof(digest), ex->req.request_hash);
+        hash_sha256_hex(ex->req.body, size, ex->req.request_hash);
 }
 
 void exchange_new_id(Exchange *ex)
@@ -123,6 +121,7 @@ int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form)
 {
         Problem *p = &ex->out.problem;
         Node *node = ex->node;
+        const char *subject;
 
         policy_decide(ex->registry, pin, &ex->decision, p);
 
@@ -131,8 +130,10 @@ int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form)
         if (form && form->type != PROBLEM_NONE && p->type != PROBLEM_CLIENT_UNKNOWN)
                 *p = *form;
 
-        if (ex->req.subject && node->pseudonyms && policy_valid_subject(ex->req.subject) &&
-            pseudonym_compute(node->pseudonyms, ex->req.subject, strlen(ex->req.subject), ex->subject) < 0)
+        /* the subject the bus decided on; a request refused before that is logged under X-Bus-Subject */
+        subject = ex->decision.subject[0] ? ex->decision.subject : ex->req.subject;
+        if (subject_valid(subject) && node->pseudonyms &&
+            pseudonym_compute(node->pseudonyms, subject, strlen(subject), ex->subject) < 0)
                 ex->subject[0] = 0;
 
         if (p->type == PROBLEM_NONE && ex->decision.needs_consent)
@@ -162,9 +163,12 @@ static char *render_meta(const Exchange *ex)
         const struct {
                 const char *key, *value;
         } optional[] = {
-                { "subject", q->subject },   { "purpose", q->purpose },
-                { "user_id", q->user_id },   { "issue", q->issue },
-                { "xroad_id", q->xroad_id }, { "content_type", q->content_type[0] ? q->content_type : NULL },
+                { "subject", ex->decision.subject[0] ? ex->decision.subject : NULL },
+                { "purpose", q->purpose },
+                { "user_id", q->user_id },
+                { "issue", q->issue },
+                { "xroad_id", q->xroad_id },
+                { "content_type", q->content_type[0] ? q->content_type : NULL },
         };
         char *text = NULL;
 
@@ -216,10 +220,7 @@ static void answer_withhold(Exchange *ex)
 
 static void answer_hash(Exchange *ex)
 {
-        uint8_t digest[HASH_SHA256_LEN];
-
-        hash_sha256(ex->bus.response, ex->bus.response_size, digest);
-        hex_encode(digest, sizeof(digest), ex->response_hash);
+        hash_sha256_hex(ex->bus.response, ex->bus.response_size, ex->response_hash);
 }
 
 /*
@@ -263,6 +264,19 @@ static void answer_soap(Exchange *ex)
         answer_withhold(ex);
 }
 
+/* A delivered answer that names another person (registry response-subject) is logged under that person too. */
+static void answer_reveals(Exchange *ex)
+{
+        const char *ptr = ex->decision.service->response_subject;
+        json_t *doc = ptr ? json_loadb(ex->bus.response, ex->bus.response_size, 0, NULL) : NULL;
+        const char *id = doc ? json_string_value(minimise_pointer_get(doc, ptr)) : NULL;
+
+        if (subject_valid(id) && ex->node->pseudonyms &&
+            pseudonym_compute(ex->node->pseudonyms, id, strlen(id), ex->revealed) < 0)
+                ex->revealed[0] = 0;
+        json_decref(doc);
+}
+
 /* Only successful answers are validated and minimised: a provider's error body is its own. */
 static void answer_json(Exchange *ex)
 {
@@ -301,6 +315,8 @@ static void answer_json(Exchange *ex)
                 return;
         }
         answer_hash(ex);
+        if (ex->out.status >= 200 && ex->out.status < 300)
+                answer_reveals(ex);
 }
 
 void exchange_take_answer(Exchange *ex)
@@ -348,6 +364,8 @@ static void entry_fill(Exchange *ex)
                 .response_hash = ex->response_hash[0] ? ex->response_hash : NULL,
                 .response_size = ex->bus.response_size,
                 .duration_us = now_usec(CLOCK_MONOTONIC) - ex->start_usec,
+                .query_hash = ex->query_hash[0] ? ex->query_hash : NULL,
+                .revealed_subject = ex->revealed[0] ? ex->revealed : NULL,
         };
 }
 
@@ -356,6 +374,8 @@ int exchange_log(Exchange *ex, Mailbox *reply_to, int kind)
         Node *node = ex->node;
         int r = -ENOMEM;
 
+        if (ex->req.query[0])
+                hash_sha256_hex(ex->req.query, strlen(ex->req.query), ex->query_hash);
         entry_fill(ex);
         ex->log_body = exlog_entry_render(&ex->entry);
         if (ex->log_body) {
@@ -373,6 +393,7 @@ int exchange_log(Exchange *ex, Mailbox *reply_to, int kind)
                         ex->log.consent_id = ex->consent_id;
                 }
                 memcpy(ex->log.subject, ex->subject, sizeof(ex->subject));
+                memcpy(ex->log.revealed, ex->revealed, sizeof(ex->revealed));
                 r = exlog_append(node->log, &ex->log);
                 if (r == 0)
                         return 0;

@@ -79,13 +79,15 @@ typedef struct Exchange {
         uint64_t start_usec;
         ExchangeRequest req;
         PolicyDecision decision;
-        bool allowed;                        /* exchange_decide() let it through */
-        bool logged;                         /* its entry is durable (ex->log.seq) */
-        char subject[PSEUDONYM_HEX_LEN + 1]; /* the subject's pseudonym, "" when none */
-        char consent_id[CONSENT_ID_MAX];     /* the consent used (never an artefact's text) */
-        char *meta;                          /* the adapter's meta frame */
-        BusRequest bus;                      /* to the adapter and back; bus.response is owned */
+        bool allowed;                         /* exchange_decide() let it through */
+        bool logged;                          /* its entry is durable (ex->log.seq) */
+        char subject[PSEUDONYM_HEX_LEN + 1];  /* the subject's pseudonym, "" when none */
+        char revealed[PSEUDONYM_HEX_LEN + 1]; /* pseudonym of the person the answer names (response-subject) */
+        char consent_id[CONSENT_ID_MAX];      /* the consent used (never an artefact's text) */
+        char *meta;                           /* the adapter's meta frame */
+        BusRequest bus;                       /* to the adapter and back; bus.response is owned */
         char response_hash[HASH_SHA256_HEX_LEN + 1];
+        char query_hash[HASH_SHA256_HEX_LEN + 1];
         ExlogEntry entry;
         char *log_body;
         ExlogRecord log;

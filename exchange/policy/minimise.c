@@ -6,8 +6,8 @@
 
 /*
  * The value at JSON pointer `ptr` in `doc` (object members only: arrays are
- * kept whole). Objects on the way are created in `out`; *ret_parent is the
- * object of `out` where the value belongs and `last` its member name.
+ * kept whole). Objects on the way are created in `out` (unless NULL); *ret_parent
+ * is the object of `out` where the value belongs and `last` its member name.
  * Return: the value (borrowed), or NULL when the pointer selects nothing.
  */
 static json_t *pointer_get(json_t *doc, const char *ptr, json_t *out, json_t **ret_parent, char *last, size_t last_size)
@@ -32,6 +32,8 @@ static json_t *pointer_get(json_t *doc, const char *ptr, json_t *out, json_t **r
                 cur = json_object_get(cur, seg);
                 if (!cur)
                         return NULL;
+                if (!out)
+                        continue;
                 if (*p == '/') {
                         json_t *next = json_object_get(ocur, seg);
                         if (!next) {
@@ -46,6 +48,11 @@ static json_t *pointer_get(json_t *doc, const char *ptr, json_t *out, json_t **r
                 }
         }
         return cur;
+}
+
+json_t *minimise_pointer_get(json_t *doc, const char *ptr)
+{
+        return pointer_get(doc, ptr, NULL, NULL, NULL, 0);
 }
 
 int minimise(json_t *doc, char *const *fields, char **ret)

@@ -13,3 +13,6 @@
  * answer must be withheld), -ENOMEM.
  */
 int minimise(json_t *doc, char *const *fields, char **ret);
+
+/* minimise_pointer_get(): the value at JSON pointer `ptr` (object members only) in `doc`, borrowed, or NULL. */
+json_t *minimise_pointer_get(json_t *doc, const char *ptr);

@@ -5,6 +5,7 @@
 
 #include "policy/policy.h"
 #include "policy/problem.h"
+#include "util/bytes.h"
 #include "util/macro.h"
 
 bool policy_valid_token(const char *s, size_t max)
@@ -24,46 +25,36 @@ bool policy_valid_token(const char *s, size_t max)
         return n > 0;
 }
 
-bool policy_valid_subject(const char *s)
-{
-        size_t n = 0;
-
-        if (!s)
-                return false;
-        for (; s[n]; n++) {
-                char c = s[n];
-                if (n >= POLICY_MAX_SUBJECT)
-                        return false;
-                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
-                        return false;
-        }
-        return n > 0;
-}
-
-/* Split "I/C/M/S/SERVICE[/path...]" into the service id and the path ("/" at least). */
+/*
+ * Split the raw "I/C/M/S/SERVICE[/path...]" on its literal "/": each identifier segment is
+ * percent-decoded on its own, so that an encoded "/" is data, never a separator (PR-REST 4.2; it
+ * stays "%2F" in the id, which then names no service); the path after them is decoded whole.
+ */
 static int split_service(const char *r1, PolicyDecision *d)
 {
         const char *p = r1;
-        int slashes = 0;
+        size_t n = 0;
 
-        for (; *p; p++)
-                if (*p == '/' && ++slashes == 5)
-                        break;
-        if (slashes < 4 || (size_t)(p - r1) >= sizeof(d->service_id))
-                return -1;
-        memcpy(d->service_id, r1, (size_t)(p - r1));
-        d->service_id[p - r1] = 0;
-        /* no empty identifier parts ("VN//BCA/...") */
-        if (d->service_id[0] == '/' || strstr(d->service_id, "//") || d->service_id[strlen(d->service_id) - 1] == '/')
-                return -1;
-        if (!*p || streq(p, "/"))
-                d->path = "/";
-        else {
-                if (strlen(p) >= sizeof(d->path_buf))
+        for (int i = 0; i < 5; i++) {
+                size_t len = strcspn(p, "/");
+                char seg[256];
+                ssize_t k = len < sizeof(seg) ? percent_decode(p, len, seg) : -1;
+                bool raw = k > 0 && memchr(seg, '/', (size_t)k);
+
+                if (k <= 0 || n + (raw ? len : (size_t)k) + 1 >= sizeof(d->service_id))
                         return -1;
-                strcpy(d->path_buf, p);
-                d->path = d->path_buf;
+                if (i > 0)
+                        d->service_id[n++] = '/';
+                memcpy(d->service_id + n, raw ? p : seg, raw ? len : (size_t)k);
+                n += raw ? len : (size_t)k;
+                p += len;
+                if (i < 4 && *p++ != '/')
+                        return -1;
         }
+        d->service_id[n] = 0;
+        if (strlen(p) >= sizeof(d->path_buf) || percent_decode(p, strlen(p), d->path_buf) < 0)
+                return -1;
+        d->path = d->path_buf[0] && !streq(d->path_buf, "/") ? d->path_buf : "/";
         return 0;
 }
 
@@ -120,14 +111,21 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
 
         /* 4. the legal basis: purpose, subject, statute or consent */
         d->basis = registry_basis_to_string(d->right->basis);
-        if (d->service->personal_data && !in->subject)
+        if (subject_extract(d->service,
+                            &(SubjectSources){ .header = in->subject,
+                                               .path = d->path,
+                                               .query = in->query,
+                                               .body = in->body,
+                                               .body_size = in->body_size },
+                            d->subject, p) != 0)
+                return 1;
+        if (d->service->personal_data && !d->subject[0])
                 return problem_set(p, PROBLEM_SUBJECT_REQUIRED,
                                    "service '%s' returns personal data: name the data subject "
-                                   "in X-Bus-Subject",
-                                   d->service->id);
-        if (in->subject && !policy_valid_subject(in->subject))
-                return problem_set(p, PROBLEM_BAD_REQUEST, "X-Bus-Subject must be 1 to %d letters, digits or '-'",
-                                   POLICY_MAX_SUBJECT);
+                                   "in X-Bus-Subject%s",
+                                   d->service->id,
+                                   d->service->subject.source != REGISTRY_SUBJECT_HEADER ? " or where the registry says"
+                                                                                         : "");
         if (d->right->n_purposes > 0) {
                 if (!in->purpose)
                         return problem_set(p, PROBLEM_PURPOSE_INVALID, "X-Bus-Purpose is required for '%s'",

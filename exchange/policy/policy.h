@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 #include "policy/problem.h"
+#include "policy/subject.h"
 #include "registry.h"
 
-#define POLICY_MAX_SUBJECT 64
 #define POLICY_MAX_PURPOSE 64
 
 typedef struct PolicyInput {
@@ -24,10 +24,12 @@ typedef struct PolicyInput {
         const char *cert_cn;             /* subject CN or NULL */
         const char *client_header;       /* X-Road-Client, or NULL */
         const char *method;              /* "GET", ... */
-        const char *r1_path; /* the URL path after "/r1/", percent-decoded: "VN/GOV/BCA/population/citizen/x" */
+        const char *r1_path; /* the URL path after "/r1/", as sent (percent-encoded): "VN/GOV/BCA/population/citizen/x" */
+        const char *query;   /* the raw query string, or NULL */
         const char *subject; /* X-Bus-Subject or NULL */
         const char *purpose; /* X-Bus-Purpose or NULL */
         const char *consent; /* X-Bus-Consent or NULL */
+        const void *body;    /* the REST body, where a service may carry the subject (NULL for SOAP) */
         size_t body_size;
 } PolicyInput;
 
@@ -39,8 +41,9 @@ typedef struct PolicyDecision {
         char service_id[256];            /* as requested (even when unknown), for the log */
         const char *path;                /* the service path ("/" at least), points into decision */
         char path_buf[1024];
-        const char *basis;  /* "statute" / "consent" / NULL */
-        bool needs_consent; /* allowed so far; the consent presented must be checked (consent/) */
+        char subject[SUBJECT_MAX + 1]; /* the data subject the bus decided on (subject.h), "" when none */
+        const char *basis;             /* "statute" / "consent" / NULL */
+        bool needs_consent;            /* allowed so far; the consent presented must be checked (consent/) */
 } PolicyDecision;
 
 /*
@@ -50,7 +53,5 @@ typedef struct PolicyDecision {
  */
 int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p);
 
-/* policy_valid_subject(): a personal id as accepted in X-Bus-Subject ([0-9A-Za-z-], 1..64). */
-bool policy_valid_subject(const char *s);
 /* policy_valid_token(): header tokens like X-Road-Id ([A-Za-z0-9._:-], 1..max). */
 bool policy_valid_token(const char *s, size_t max);

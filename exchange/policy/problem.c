@@ -11,6 +11,8 @@ static const ProblemInfo table[_PROBLEM_TYPE_MAX] = {
         [PROBLEM_BAD_REQUEST] = { "bad_request", 400, "The request is malformed" },
         [PROBLEM_SUBJECT_REQUIRED] = { "subject_required", 400,
                                        "The service returns personal data: X-Bus-Subject is required" },
+        [PROBLEM_SUBJECT_CONFLICT] = { "subject_conflict", 400,
+                                       "The request names the data subject twice, or in places that disagree" },
         [PROBLEM_REQUEST_INVALID] = { "request_invalid", 400,
                                       "The request payload does not match the service's schema" },
         [PROBLEM_CLIENT_UNKNOWN] = { "client_unknown", 401,

@@ -17,6 +17,7 @@ typedef enum ProblemType {
         PROBLEM_NONE = 0, /* no problem (yet): the exchange goes on */
         PROBLEM_BAD_REQUEST,
         PROBLEM_SUBJECT_REQUIRED,
+        PROBLEM_SUBJECT_CONFLICT,
         PROBLEM_REQUEST_INVALID,
         PROBLEM_CLIENT_UNKNOWN,
         PROBLEM_CLIENT_MISMATCH,

@@ -360,7 +360,6 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
                        Problem *ret_problem)
 {
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
-        uint8_t digest[HASH_SHA256_LEN];
         const char *why = NULL;
         Seen seen = {};
         int k;
@@ -375,8 +374,7 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
         k = soap_xml_parse(data, size, l, &r->doc, ret_problem);
         if (k != 0)
                 return k;
-        hash_sha256(data, size, digest);
-        hex_encode(digest, sizeof(digest), r->request_hash);
+        hash_sha256_hex(data, size, r->request_hash);
 
         if (split_envelope(r->doc, &r->header, &r->body, &why) < 0)
                 goto refused;

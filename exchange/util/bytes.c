@@ -1,4 +1,4 @@
-/* bytes.c: hex encoding and decoding */
+/* bytes.c: hex encoding and decoding, percent-decoding */
 #include <errno.h>
 
 #include "util/bytes.h"
@@ -22,4 +22,24 @@ int hex_decode(const char *in, uint8_t *out, size_t size)
         for (size_t i = 0; i < size; i++)
                 out[i] = (uint8_t)(hex_digit(in[2 * i]) << 4 | hex_digit(in[2 * i + 1]));
         return 0;
+}
+
+ssize_t percent_decode(const char *in, size_t n, char *out)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++, k++) {
+                if (in[i] != '%') {
+                        out[k] = in[i];
+                        continue;
+                }
+                if (n - i < 3 || hex_digit(in[i + 1]) < 0 || hex_digit(in[i + 2]) < 0)
+                        return -EINVAL;
+                out[k] = (char)(hex_digit(in[i + 1]) << 4 | hex_digit(in[i + 2]));
+                if (!out[k])
+                        return -EINVAL;
+                i += 2;
+        }
+        out[k] = 0;
+        return (ssize_t)k;
 }

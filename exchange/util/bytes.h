@@ -1,4 +1,4 @@
-/* bytes.h: fixed byte layouts shared by the on-disk formats (big-endian 64-bit keys) and hex
+/* bytes.h: fixed byte layouts shared by the on-disk formats (big-endian 64-bit keys), hex, percent-decoding
  *
  * The big-endian helpers define the key format of every LMDB database the
  * node writes (log sequence numbers, tree node indexes, consent counters):
@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* be64_put(): `v` as 8 big-endian bytes at `out`. */
 static inline void be64_put(uint8_t out[8], uint64_t v)
@@ -48,3 +49,11 @@ void hex_encode(const uint8_t *in, size_t size, char *out);
  * Return: 0, or -EINVAL.
  */
 int hex_decode(const char *in, uint8_t *out, size_t size);
+
+/*
+ * percent_decode(): the `n` bytes at `in` with every %XX replaced by its byte
+ * (RFC 3986; "+" stays "+"), NUL-terminated into `out` (n + 1 bytes; may be
+ * `in`). Return: the decoded length, or -EINVAL for a malformed escape or an
+ * encoded NUL (a C string would cut the value there).
+ */
+ssize_t percent_decode(const char *in, size_t n, char *out);

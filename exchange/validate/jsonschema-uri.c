@@ -168,28 +168,6 @@ char *uri_split_fragment(char *uri)
         return h + 1;
 }
 
-/* Percent-decodes in place. Return: new length, or -EINVAL. */
-static ssize_t percent_decode(char *s, size_t len)
-{
-        size_t o = 0;
-        for (size_t i = 0; i < len; i++) {
-                if (s[i] == '%') {
-                        int h, l;
-                        if (i + 2 >= len)
-                                return -EINVAL;
-                        h = hex_digit(s[i + 1]);
-                        l = hex_digit(s[i + 2]);
-                        if (h < 0 || l < 0)
-                                return -EINVAL;
-                        s[o++] = (char)(h * 16 + l);
-                        i += 2;
-                } else
-                        s[o++] = s[i];
-        }
-        s[o] = 0;
-        return (ssize_t)o;
-}
-
 /* ---- identifiers: $id, $anchor, $dynamicAnchor ---- */
 
 static bool is_anchor_name(const char *s)
@@ -434,7 +412,7 @@ int resolve_pending(Compiler *c, PendingRef *p)
         if (!frag || !*frag)
                 target = res_root;
         else if (*frag == '/') {
-                ssize_t len = percent_decode(frag, strlen(frag));
+                ssize_t len = percent_decode(frag, strlen(frag), frag);
                 json_t *j = len < 0 ? NULL : pointer_get(res_root->json, frag);
                 if (j)
                         target = map_get(&c->nodes, &j, sizeof(j));
