@@ -148,8 +148,13 @@ static void check_sample(Registry *r)
         CHECK(streq(v->code, "citizen"));
         CHECK(v->owner == sub(r, "VN/GOV/BCA/population"));
         CHECK(v->methods == REGISTRY_METHOD_GET);
-        CHECK(v->paths && streq(v->paths[0], "/") && !v->paths[1]);
+        CHECK(v->paths && streq(v->paths[0], "/") && streq(v->paths[1], "/*") && !v->paths[2]);
         CHECK(v->personal_data);
+        /* subject = path /{subject}: the first segment of the service path */
+        CHECK(v->subject.source == REGISTRY_SUBJECT_PATH && streq(v->subject.where, "/*") && v->subject.segment == 0);
+        CHECK(!v->response_subject);
+        CHECK(streq(svc(r, "VN/GOV/BTP/civil-status/marital-status")->response_subject, "/spouse_id"));
+        CHECK(svc(r, "VN/GOV/BTP/civil-status/marital-status")->subject.source == REGISTRY_SUBJECT_HEADER);
         CHECK(v->categories && streq(v->categories[0], "identity"));
         CHECK(streq(v->response_schema, "population/citizen.response.json"));
         CHECK(!v->request_schema);
@@ -205,7 +210,7 @@ static void check_sample(Registry *r)
                         NULL);
         check_authorize(r, VCB, "VN/GOV/BTC/tax/tax-status", REGISTRY_METHOD_DELETE, "/", REGISTRY_E_METHOD, NULL);
         /* Path. */
-        check_authorize(r, BYT, POPULATION, REGISTRY_METHOD_GET, "/other", REGISTRY_E_PATH, NULL);
+        check_authorize(r, BYT, POPULATION, REGISTRY_METHOD_GET, "/other/x", REGISTRY_E_PATH, NULL);
         check_authorize(r, HN_OSS, "VN/GOV/BKHDT/business-registry/enterprise", REGISTRY_METHOD_GET, "/",
                         REGISTRY_E_PATH, NULL);
         check_authorize(r, HN_OSS, "VN/GOV/BKHDT/business-registry/enterprise", REGISTRY_METHOD_GET,
@@ -405,6 +410,16 @@ static void test_strings(void)
         "methods = GET\n"            \
         "personal-data = no\n"       \
         "adapter = sample\n"
+
+/* Lines 24-29 of a personal-data service with a body method and a path of its own. */
+#define PERSONAL_HEAD                \
+        "[service VN/GOV/A/db/s2]\n" \
+        "title = S2\n"               \
+        "methods = GET, POST\n"      \
+        "paths = /, /people/*\n"     \
+        "personal-data = yes\n"      \
+        "adapter = sample\n"
+#define EXPECT_SUBJECT "expected header, path /TEMPLATE with one {subject} segment, query NAME, or body /JSON/POINTER\n"
 
 static int load_text(const char *text, Registry **ret, char **ret_errors)
 {
@@ -666,6 +681,41 @@ static const struct {
           "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff is already pinned "
           "for "
           "subsystem 'VN/GOV/A/x'\n" },
+
+        /* Where the subject is carried (subject), and the person an answer names (response-subject). */
+        { BASE PERSONAL_HEAD "subject = header\n", NULL },
+        { BASE PERSONAL_HEAD "subject = path /people/{subject}\nresponse-subject = /spouse/id\n", NULL },
+        { BASE PERSONAL_HEAD "subject = query id\n", NULL },
+        { BASE PERSONAL_HEAD "subject = body  /person/id~1x\n", NULL },
+        { BASE SERVICE_HEAD "response-subject = /owner/id\n", NULL },
+        { BASE PERSONAL_HEAD "subject = path /people/{subject}/more\n",
+          "t.conf:30: service 'VN/GOV/A/db/s2': the subject's path template is not covered by its paths\n" },
+        { BASE PERSONAL_HEAD "subject = path /people/x\n",
+          "t.conf:30: invalid value 'path /people/x' for 'subject': " EXPECT_SUBJECT },
+        { BASE PERSONAL_HEAD "subject = path /{subject}/{subject}\n",
+          "t.conf:30: invalid value 'path /{subject}/{subject}' for 'subject': " EXPECT_SUBJECT },
+        { BASE PERSONAL_HEAD "subject = path /x{subject}\n",
+          "t.conf:30: invalid value 'path /x{subject}' for 'subject': " EXPECT_SUBJECT },
+        { BASE PERSONAL_HEAD "subject = query\n", "t.conf:30: invalid value 'query' for 'subject': " EXPECT_SUBJECT },
+        { BASE PERSONAL_HEAD "subject = query a=b\n",
+          "t.conf:30: invalid value 'query a=b' for 'subject': " EXPECT_SUBJECT },
+        { BASE PERSONAL_HEAD "subject = header id\n",
+          "t.conf:30: invalid value 'header id' for 'subject': " EXPECT_SUBJECT },
+        { BASE PERSONAL_HEAD "subject = cookie id\n",
+          "t.conf:30: invalid value 'cookie id' for 'subject': " EXPECT_SUBJECT },
+        { BASE PERSONAL_HEAD "subject = body person\n",
+          "t.conf:30: invalid value 'body person' for 'subject': " EXPECT_SUBJECT },
+        { BASE SERVICE_HEAD "subject = query id\n",
+          "t.conf:29: service 'VN/GOV/A/db/s2': subject needs personal-data = yes\n" },
+        { BASE "[service VN/GOV/A/db/s3]\ntitle = S3\nmethods = GET\npersonal-data = yes\nadapter = sample\n"
+               "subject = body /id\n",
+          "t.conf:29: service 'VN/GOV/A/db/s3': a subject in the body needs POST, PUT or PATCH\n" },
+        { BASE SERVICE_HEAD "response-subject = owner\n",
+          "t.conf:29: invalid value 'owner' for 'response-subject': expected a JSON pointer such as /owner/id "
+          "(RFC 6901)\n" },
+        { BASE SERVICE_HEAD "response-subject = /owner\nsoap-response-schema = soap/x.xsd\n",
+          "t.conf:29: service 'VN/GOV/A/db/s2': response-subject reads JSON answers, so the service cannot also "
+          "answer over SOAP (soap-response-schema)\n" },
 
         /* Every error is reported, sorted by line. */
         { BASE "[member VN/GOV/A]\nname = again\nsize = 1\n"

@@ -1,11 +1,13 @@
 /* rest-forward.c: one adapter request to an HTTP backend with libcurl */
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
 #include "rest/rest-forward.h"
 #include "runtime/adapter-cli.h"
+#include "util/bytes.h"
 
 static void fail(AdapterResponse *resp, int status, ProblemType error, const char *detail)
 {
@@ -87,7 +89,32 @@ static int add_header(struct curl_slist **l, const char *name, const char *value
         return 0;
 }
 
-/* Build the URL; return -EINVAL when the request cannot be carried, -E2BIG when too long. */
+/*
+ * The client's query may not name what the forwarder sets itself. A "subject" parameter (its
+ * percent-decoded name, any case: a backend might read either) passes only when it is the one
+ * and carries the bus's subject, as for a service whose registry entry says "subject = query
+ * subject"; the forwarder then adds none. Return: 0 add ours, 1 already there, -EEXIST refuse.
+ */
+static int query_subject(const char *query, const char *subject)
+{
+        int n = 0, same = 0;
+
+        for (const char *p = query; *p; p += *p == '&') {
+                size_t len = strcspn(p, "&"), klen = strcspn(p, "=&");
+                char key[24], value[256];
+
+                if (klen < sizeof(key) && percent_decode(p, klen, key) >= 0 && strcasecmp(key, "subject") == 0) {
+                        n++;
+                        same = subject && klen < len && len - klen - 1 < sizeof(value) &&
+                               percent_decode(p + klen + 1, len - klen - 1, value) >= 0 && streq(value, subject);
+                }
+                p += len;
+        }
+        return n == 0 ? 0 : n == 1 && same ? 1 : -EEXIST;
+}
+
+/* Build the URL; return -EINVAL when the request cannot be carried, -EEXIST when its query names
+ * the subject otherwise than the bus, -E2BIG when too long. */
 static int build_url(CURL *curl, const char *base, const AdapterRequest *req, char **ret)
 {
         _cleanup_free_ char *url = NULL;
@@ -102,7 +129,10 @@ static int build_url(CURL *curl, const char *base, const AdapterRequest *req, ch
                 return -EINVAL;
         if (base_has_query && *path)
                 return -EINVAL; /* a path after a query would end up in the query */
-        if (req->subject) {
+        k = query_subject(req->query, req->subject);
+        if (k < 0)
+                return k;
+        if (req->subject && k == 0) {
                 subject = curl_easy_escape(curl, req->subject, 0);
                 if (!subject)
                         return -ENOMEM;
@@ -158,6 +188,11 @@ int rest_forward(AdapterCurl *f, const char *base_url, const AdapterRequest *req
         r = build_url(c, base_url, req, &url);
         if (r == -ENOMEM)
                 return r;
+        if (r == -EEXIST) {
+                fail(resp, 400, PROBLEM_BAD_REQUEST,
+                     "the query names 'subject', which the adapter sets to the exchange's data subject");
+                return 0;
+        }
         if (r < 0) {
                 fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
                 return 0;
@@ -224,7 +259,8 @@ static void rest_help(void)
         printf("Usage: xbus-adapter-rest --route SERVICE=URL [--route ...] [OPTIONS]\n"
                "Answer bus services by forwarding each request to an HTTP backend.\n"
                "A request goes to URL + path + \"?\" + query + \"&subject=\" + SUBJECT (parts that are\n"
-               "empty are left out), with the subject also in the X-Bus-Subject header.\n\n" ADAPTER_CLI_HELP_BUS
+               "empty are left out), with the subject also in the X-Bus-Subject header. A query that\n"
+               "names \"subject\" otherwise is refused.\n\n" ADAPTER_CLI_HELP_BUS
                "  --route SERVICE=URL       serve SERVICE from URL (http or https; repeatable, at most %d)\n"
                "  --workers N               worker connections, each with its own HTTP connection (default 4)\n"
                "  --timeout MS              cap on one backend call (default %d); a smaller request\n"

@@ -10,6 +10,10 @@
  * already has a query), with headers X-Bus-Subject, X-Bus-Purpose,
  * X-Road-Client, X-Road-Id, X-Road-UserId, X-Road-Issue and Content-Type
  * when the bus gave them. Redirects are not followed; only http and https.
+ * Nothing the client sent can name another subject: no header of the client
+ * is forwarded, and a query parameter "subject" (decoded, any case) is
+ * refused unless it is the only one and is the bus's subject (it then takes
+ * the place of the one the forwarder would add).
  *
  * Outcomes (AdapterResponse):
  *   backend 2xx, 4xx           the status, content type and body as they are
@@ -20,7 +24,8 @@
  *   body over max_response     502 response_invalid "response exceeds the size limit"
  *   other transfer failures    502 provider_error
  *   request not forwardable    400 bad_request (dot segments or bytes a URL or
- *                              header cannot carry in path, query, ids)
+ *                              header cannot carry in path, query, ids; a
+ *                              client "subject" parameter)
  * Error answers carry {"error":...,"detail":...} (adapter_response_error()),
  * never the backend's own text.
  */

@@ -386,6 +386,31 @@ int main(void)
         json_decref(j);
         free(resp.body);
 
+        /* the client's query never names another subject: a "subject" parameter (decoded name, any case)
+         * is refused, unless it is the only one and is the bus's subject (it then stands alone) */
+        snprintf(url, sizeof(url), "%s/echo", base);
+        req = request("GET", "/", "subject=001090000002", "001090000001");
+        expect_error(f, url, &req, 400, "bad_request");
+        req = request("GET", "/", "x=1&%73ubject=001090000002", "001090000001");
+        expect_error(f, url, &req, 400, "bad_request");
+        req = request("GET", "/", "SUBJECT=001090000001&subject=001090000001", "001090000001");
+        expect_error(f, url, &req, 400, "bad_request");
+        req = request("GET", "/", "subject=001090000002", NULL);
+        expect_error(f, url, &req, 400, "bad_request");
+        req = request("GET", "/", "subject", "001090000001");
+        expect_error(f, url, &req, 400, "bad_request");
+        req = request("GET", "/", "x=1&subject=%30%301090000001", "001090000001");
+        forward(f, url, &req, &resp);
+        j = json_loadb((char *)resp.body, resp.body_size, 0, NULL);
+        assert(resp.status == 200 && j);
+        assert(streq(json_string_value(json_object_get(j, "uri")), "/echo?x=1&subject=%30%301090000001"));
+        json_decref(j);
+        free(resp.body);
+        req = request("GET", "/", "subjects=1&my_subject=2", "001090000001");
+        forward(f, url, &req, &resp);
+        assert(resp.status == 200);
+        free(resp.body);
+
         /* POST with a body and content type, no Expect round trip */
         snprintf(url, sizeof(url), "%s/echo", base);
         {

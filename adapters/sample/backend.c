@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -29,7 +30,8 @@
  * One event loop per thread, all accepting on the same listening socket;
  * each thread has its own dataset reader, so a request never waits for a
  * lock. Requests: METHOD /{service-id}[/{path}]?subject=ID (or the subject
- * in X-Bus-Subject), answered by sample_service_answer(), the same function
+ * in X-Bus-Subject; both must agree, and "subject" may not repeat), answered
+ * by sample_service_answer(), the same function
  * the ZeroMQ adapter uses. This is the benchmarks' baseline (the same data
  * without the bus) and the REST adapter's test backend.
  */
@@ -125,8 +127,9 @@ static void on_request(struct evhttp_request *req, void *arg)
         struct evkeyvalq params;
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         char service[512];
-        const char *rest, *subject;
-        size_t segments = 0, in_size;
+        const char *rest, *subject, *header;
+        size_t segments = 0, in_size, subjects = 0;
+        struct evkeyval *kv;
         SampleRequest sreq = {};
         SampleAnswer a;
         int r;
@@ -158,9 +161,19 @@ static void on_request(struct evhttp_request *req, void *arg)
                 reply(req, 400, e, strlen(e));
                 return;
         }
+        /* the subject once: a second "subject" (any case), or one the header contradicts, is refused */
         subject = evhttp_find_header(&params, "subject");
+        header = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Bus-Subject");
+        TAILQ_FOREACH(kv, &params, next)
+                subjects += strcasecmp(kv->key, "subject") == 0;
+        if (subjects > 1 || (subject && header && !streq(subject, header))) {
+                static const char e[] = "{\"error\":\"bad_request\",\"detail\":\"the subject is named twice\"}";
+                evhttp_clear_headers(&params);
+                reply(req, 400, e, strlen(e));
+                return;
+        }
         if (!subject)
-                subject = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Bus-Subject");
+                subject = header;
 
         in_size = evbuffer_get_length(in);
         sreq = (SampleRequest){

@@ -148,7 +148,8 @@ int sample_service_answer(DatasetReader *r, const SampleRequest *req, SampleAnsw
                 if (!all_digits(key, DATASET_ENTERPRISE_CODE_LEN))
                         return answer_error(ret, 400, PROBLEM_BAD_REQUEST, "an enterprise code has 10 digits");
         } else {
-                if (has_path)
+                /* "/{subject}" names the subject as the bus decided it (population/citizen's path form) */
+                if (has_path && !(req->subject && streq(req->path + 1, req->subject)))
                         return answer_error(ret, 404, PROBLEM_NOT_FOUND, "this service has no sub-paths");
                 if (isempty(req->subject))
                         return answer_error(ret, 400, PROBLEM_BAD_REQUEST, "the data subject is required");

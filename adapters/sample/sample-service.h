@@ -16,7 +16,7 @@
 typedef struct SampleRequest {
         const char *service; /* full id, "VN/GOV/BCA/population/citizen" */
         const char *method;  /* "GET", "POST", ... */
-        const char *path;    /* "/" or "" for none; "/{code}" for enterprise */
+        const char *path;    /* "/" or "" for none; "/{code}" for enterprise; "/{subject}" is the subject */
         const char *subject; /* NULL when none */
         const void *body;
         size_t body_size;

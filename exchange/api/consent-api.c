@@ -323,6 +323,12 @@ int consent_api_accesses(ExlogReader *r, const char *pseudonym, uint64_t before,
                 for (size_t f = 0; f < ELEMENTSOF(fields); f++)
                         if (json_object_set_new(item, fields[f], entry_field(entry, fields[f])) < 0)
                                 return -ENOMEM;
+                /* listed because the answer named this person (response-subject), not the request */
+                if (json_object_set_new(item, "revealed",
+                                        json_boolean(
+                                                !streq(strempty(json_string_value(json_object_get(entry, "subject"))),
+                                                       pseudonym))) < 0)
+                        return -ENOMEM;
         }
         if (json_object_set_new(out, "next_cursor", n == limit ? json_integer((json_int_t)seqs[n - 1]) : json_null()) <
             0)

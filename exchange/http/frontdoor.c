@@ -82,6 +82,10 @@ static struct bufferevent *worker_bevcb(struct event_base *base, void *userdata)
                 SSL_free(ssl);
                 return NULL;
         }
+        if (wire_watch(bev) < 0) {
+                bufferevent_free(bev);
+                return NULL;
+        }
         SSL_set_ex_data(ssl, ssl_conn_index, w);
         w->connections++;
         atomic_fetch_add(&w->node->connections, 1);
@@ -175,6 +179,11 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 
+        if (!wire_head_clean(req)) {
+                wire_problem(req, PROBLEM_BAD_REQUEST,
+                             "a header holds a control character, is folded, or trails the body", NULL);
+                return;
+        }
         if (!path) {
                 wire_problem(req, PROBLEM_BAD_REQUEST, "the request line could not be parsed", NULL);
                 return;

@@ -100,5 +100,25 @@ void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h);
 /* wire_send(): a reply with `body` (may be NULL) of `size` bytes and `content_type`. */
 void wire_send(struct evhttp_request *req, int status, const char *content_type, const void *body, size_t size);
 
+/* The head of the request arriving on a connection, scanned byte by byte (wire.c says why). */
+typedef struct WireScan {
+        bool done;    /* the blank line ending the head was seen: what follows is the body */
+        bool bad;     /* a NUL or other control byte, a bare CR, or a folded (obs-fold) line */
+        bool cr;      /* the last byte was a CR */
+        size_t line;  /* bytes of the current line so far */
+        size_t lines; /* lines ended: the request line, then one per header field */
+} WireScan;
+
+/* wire_scan_feed(): scan `n` more bytes of a connection's input (pure: the fuzz target drives it). */
+void wire_scan_feed(WireScan *s, const uint8_t *p, size_t n);
+/* wire_watch(): scan the request heads of the new connection `bev` (its SSL owns the state). Return: 0, -ENOMEM. */
+int wire_watch(struct bufferevent *bev);
+/*
+ * wire_head_clean(): whether the head of `req` had no control byte in a header, no folded line
+ * and no trailer fields; readies its connection's scan for the next request. Call it once for
+ * every request, first thing. A connection without wire_watch() is never clean.
+ */
+bool wire_head_clean(struct evhttp_request *req);
+
 /* wire_init(): once, before workers start (the SSL ex-data slot of wire_identify()). */
 void wire_init(void);

@@ -1,4 +1,6 @@
 /* wire.c: what the front door puts on the wire: problems and faults, headers, TLS facts */
+#include <ctype.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
@@ -14,9 +16,11 @@
 
 static int ssl_facts_index = -1;
 
-/* The client certificate's facts, computed at the first request of a connection. */
+/* What the front door knows of one connection: the scan of the request head arriving (from
+ * wire_watch()), and the client certificate's facts, read at its first request. */
 typedef struct TlsFacts {
-        bool present, trusted, has_fp, has_cn;
+        WireScan scan;
+        bool known, present, trusted, has_fp, has_cn;
         uint8_t fp[32];
         char cn[256];
 } TlsFacts;
@@ -58,11 +62,9 @@ static TlsFacts *facts_of(SSL *ssl)
         unsigned len = 32;
         X509 *cert;
 
-        if (f)
+        if (!f || f->known)
                 return f;
-        f = calloc(1, sizeof(*f));
-        if (!f)
-                return NULL;
+        f->known = true;
         cert = SSL_get0_peer_certificate(ssl);
         if (cert) {
                 f->present = true;
@@ -74,11 +76,92 @@ static TlsFacts *facts_of(SSL *ssl)
                                                       (int)sizeof(f->cn)) > 0 &&
                             strlen(f->cn) < sizeof(f->cn) - 1;
         }
-        if (SSL_set_ex_data(ssl, ssl_facts_index, f) != 1) {
-                free(f);
-                return NULL;
-        }
         return f;
+}
+
+/*
+ * libevent hands a header value over as a C string, so a NUL in it cuts the value
+ * without a word ("X-Road-Client: ...services\0x" reads as "...services"), and it
+ * folds continuation lines and merges chunked trailers into the headers. None of
+ * that can be seen once parsed: the bytes of each request head are scanned as they
+ * arrive, before libevent reads them, and the route table asks wire_head_clean().
+ */
+void wire_scan_feed(WireScan *s, const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n && !s->done; i++) {
+                uint8_t c = p[i];
+
+                if (s->cr && c != '\n')
+                        s->bad = true; /* a CR only ends a line */
+                s->cr = c == '\r';
+                if (c == '\n') {
+                        s->done = s->line == 0 && s->lines > 0;
+                        s->lines += !s->done;
+                        s->line = 0;
+                } else if (c != '\r') {
+                        if ((c < 0x20 && c != '\t') || c == 0x7f || (s->line == 0 && s->lines > 0 && isblank(c)))
+                                s->bad = true;
+                        s->line++;
+                }
+        }
+}
+
+/* Feed the `len` bytes of `b` from offset `from` to the scan. */
+static void scan_range(WireScan *s, struct evbuffer *b, size_t from, size_t len)
+{
+        struct evbuffer_iovec v[4];
+        struct evbuffer_ptr at;
+        int n = 1;
+
+        while (len > 0 && n > 0 && !s->done && evbuffer_ptr_set(b, &at, from, EVBUFFER_PTR_SET) == 0) {
+                n = evbuffer_peek(b, (ev_ssize_t)len, &at, v, ELEMENTSOF(v));
+                for (int i = 0; i < n && i < (int)ELEMENTSOF(v); i++) {
+                        size_t k = MIN(v[i].iov_len, len);
+                        wire_scan_feed(s, v[i].iov_base, k);
+                        from += k;
+                        len -= k;
+                }
+        }
+}
+
+static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, void *userdata)
+{
+        if (info->n_added > 0)
+                scan_range(userdata, b, info->orig_size, info->n_added);
+}
+
+int wire_watch(struct bufferevent *bev)
+{
+        SSL *ssl = bufferevent_openssl_get_ssl(bev);
+        TlsFacts *f = calloc(1, sizeof(*f));
+
+        if (!f || !ssl || SSL_set_ex_data(ssl, ssl_facts_index, f) != 1) {
+                free(f);
+                return -ENOMEM;
+        }
+        return evbuffer_add_cb(bufferevent_get_input(bev), on_input, &f->scan) ? 0 : -ENOMEM;
+}
+
+bool wire_head_clean(struct evhttp_request *req)
+{
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        TlsFacts *f = ssl ? SSL_get_ex_data(ssl, ssl_facts_index) : NULL;
+        struct evkeyval *kv;
+        size_t fields = 0;
+        bool clean;
+
+        if (!f)
+                return false;
+        TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+                fields++;
+        /* one field per line after the request line: more would be trailer fields merged in */
+        clean = f->scan.done && !f->scan.bad && fields + 1 == f->scan.lines;
+        /* the next request's bytes may be here already (pipelining) */
+        f->scan = (WireScan){};
+        scan_range(&f->scan, bufferevent_get_input(bev), 0, evbuffer_get_length(bufferevent_get_input(bev)));
+        return clean;
 }
 
 void wire_identify(struct evhttp_request *req, PolicyInput *pin, WireIdentity *id)

@@ -68,13 +68,13 @@ static int from_query(const char *query, const char *name, char ret[SUBJECT_MAX 
         return found > 1 ? -ENOTUNIQ : r;
 }
 
-/* The string at the JSON pointer `ptr` of the body. */
+/* The string at the JSON pointer `ptr` of the body (-EBADMSG: not JSON, or a member twice). */
 static int from_body(const void *body, size_t size, const char *ptr, char ret[SUBJECT_MAX + 1])
 {
         json_t *doc = size ? json_loadb(body, size, JSON_REJECT_DUPLICATES, NULL) : NULL;
         json_t *v = doc ? minimise_pointer_get(doc, ptr) : NULL;
         const char *s = json_string_value(v);
-        int r = !size ? 0 : !doc || (v && !subject_valid(s)) ? -EINVAL : v ? take(s, strlen(s), ret) : 0;
+        int r = !size ? 0 : !doc ? -EBADMSG : v && !subject_valid(s) ? -EINVAL : v ? take(s, strlen(s), ret) : 0;
 
         json_decref(doc);
         return r;
@@ -105,9 +105,13 @@ int subject_extract(const RegistryService *svc, const SubjectSources *in, char r
                                    at->where);
         if (at->source == REGISTRY_SUBJECT_PATH)
                 snprintf(where, sizeof(where), "%u", at->segment + 1);
+        if (r == -EBADMSG)
+                return problem_set(p, PROBLEM_BAD_REQUEST,
+                                   "the body names the subject: it must be JSON, without duplicate members");
         if (r < 0)
-                return problem_set(p, PROBLEM_BAD_REQUEST, "the subject in %s %s must be 1 to %d letters, digits or '-'",
-                                   places[at->source], where, SUBJECT_MAX);
+                return problem_set(p, PROBLEM_BAD_REQUEST,
+                                   "the subject in %s %s must be 1 to %d letters, digits or '-'", places[at->source],
+                                   where, SUBJECT_MAX);
         if (r > 0 && in->header && !streq(in->header, found))
                 return problem_set(p, PROBLEM_SUBJECT_CONFLICT, "X-Bus-Subject and %s %s name different subjects",
                                    places[at->source], where);

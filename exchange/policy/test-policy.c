@@ -8,11 +8,11 @@
 #include "util/macro.h"
 
 static Registry *reg;
+static PolicyDecision d; /* of the last decide() */
 
 static const char *decide(const char *client_cn, const char *header, const char *method, const char *path,
                           const char *subject, const char *purpose, const char *consent, size_t body)
 {
-        static PolicyDecision d;
         static Problem p;
         PolicyInput in = {
                 .cert_present = client_cn != NULL,
@@ -89,6 +89,40 @@ int main(void)
         assert(streq(decide(HN, HN, "GET", LAND, ID, "public-service-delivery", NULL, 0), "consent_required"));
         /* with a consent presented, the policy allows and leaves the consent to the store */
         assert(streq(decide(HN, HN, "GET", LAND, ID, "public-service-delivery", "c-123", 0), "allow"));
+
+        /* identifier segments are decoded one by one: an encoded '/' is data (PR-REST 4.2) */
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/population%2Fcitizen", ID, "health-insurance-enrolment", NULL,
+                            0),
+                     "bad_request"));
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/population%2fcitizen/x", ID, "health-insurance-enrolment",
+                            NULL, 0),
+                     "service_unknown"));
+        assert(streq(d.service_id, "VN/GOV/BCA/population%2fcitizen/x"));
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/population/citizen%2F", ID, "health-insurance-enrolment", NULL,
+                            0),
+                     "service_unknown"));
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/population/%63itizen", ID, "health-insurance-enrolment", NULL,
+                            0),
+                     "allow"));
+        assert(streq(d.service_id, CITIZEN) && streq(d.path, "/"));
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/population/citizen/%zz", ID, "x", NULL, 0), "bad_request"));
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/population/cit%00izen", ID, "x", NULL, 0), "bad_request"));
+
+        /* the subject: population/citizen also takes it in the path; X-Bus-Subject must then agree */
+        assert(streq(decide(BYT, BYT, "GET", CITIZEN "/" ID, NULL, "health-insurance-enrolment", NULL, 0), "allow"));
+        assert(streq(d.subject, ID) && streq(d.path, "/" ID));
+        assert(streq(decide(BYT, BYT, "GET", CITIZEN "/" ID, ID, "health-insurance-enrolment", NULL, 0), "allow"));
+        assert(streq(decide(BYT, BYT, "GET",
+                            CITIZEN "/%30"
+                                    "01090000001",
+                            ID, "health-insurance-enrolment", NULL, 0),
+                     "allow"));
+        assert(streq(decide(BYT, BYT, "GET", CITIZEN "/001090000002", ID, "health-insurance-enrolment", NULL, 0),
+                     "subject_conflict"));
+        assert(streq(decide(BYT, BYT, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0), "allow") &&
+               streq(d.subject, ID));
+        assert(streq(decide(BYT, BYT, "GET", CITIZEN "/a%24b", NULL, "health-insurance-enrolment", NULL, 0),
+                     "bad_request"));
 
         /* size */
         assert(streq(decide(BYT, BYT, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 1U << 30),

@@ -390,3 +390,49 @@ def receipt_entry_matches(entry, xid, payload):
     """The log entry `entry` (a dict, or None) records the answer of receipt `payload` to `xid`."""
     return (entry is not None and entry.get("xroad_id") == xid and
             entry.get("response_hash") == payload["response_hash"] and entry.get("status") == 200)
+
+
+# --- subject binding and strict input (issue 10: test_subject.py) -----------------------------------------------
+def start_backend(node, people=300):
+    """xbus-sample-backend on a free port, with its own copy of the sample data (the same people as the
+    sample adapter's for the same count). Returns (port, the first `ids` person ids: use sample_ids)."""
+    port = free_port()
+    data = os.path.join(node.tmp, "backend-data")
+    out = open(os.path.join(node.tmp, "backend.log"), "ab")
+    p = subprocess.Popen([binary("xbus-sample-backend"), "--listen", "127.0.0.1:%d" % port, "--data", data,
+                          "--people", str(people), "--threads", "2"], stdout=out, stderr=out)
+    _processes.append(p)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return port
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("xbus-sample-backend did not start")
+
+
+def start_rest(node, services, backend_port):
+    """xbus-adapter-rest serving `services` from the sample backend (URL = backend/{service id}); waits
+    until the node counts it."""
+    args = [binary("xbus-adapter-rest"), "--bus", "tcp://127.0.0.1:%d" % node.aport, "--workers", "1",
+            "--timeout", "5000"]
+    for svc in services:
+        args += ["--route", "%s=http://127.0.0.1:%d/%s" % (svc, backend_port, svc)]
+    out = open(os.path.join(node.tmp, "rest-%d.log" % len(node.adapters)), "ab")
+    p = subprocess.Popen(args, stdout=out, stderr=out)
+    _processes.append(p)
+    node.adapters.append(p)
+    node.wait_health(adapters=sum(1 for a in node.adapters if a.poll() is None))
+    return p
+
+
+def raw_request(node, subsystem, data, timeout=10):
+    """Send `data` (the bytes of a request, as they are) on one TLS connection as `subsystem` and read the
+    first answer: for what http.client would refuse to send (a NUL in a header, a folded line)."""
+    with node.context(subsystem).wrap_socket(socket.create_connection(("127.0.0.1", node.port), timeout=timeout),
+                                             server_hostname="127.0.0.1") as s:
+        s.sendall(data)
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        return Response(r.status, r.getheaders(), r.read())
