@@ -5,7 +5,8 @@
  *                    answer, log, respond
  *   rest.c           the X-Road REST intake (/r1/...)
  *   soap-front.c     the X-Road SOAP intake (POST /)
- *   wire.c           what goes on the wire: problems and faults, headers, TLS facts
+ *   wire.c           what goes on the wire: problems and faults, headers, TLS facts, and the
+ *                    scan of request heads (control bytes libevent would cut at)
  *   metrics.c        /health, /metrics, and the counters they read
  *
  * Everything here runs on one worker thread: a Worker and the exchanges it

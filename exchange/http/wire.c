@@ -1,4 +1,4 @@
-/* wire.c: what the front door puts on the wire: problems and faults, headers, TLS facts */
+/* wire.c: what the front door puts on the wire (problems and faults, headers) and reads off it (TLS facts, request heads) */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -18,12 +18,12 @@ static int ssl_facts_index = -1;
 
 /* What the front door knows of one connection: the scan of the request head arriving (from
  * wire_watch()), and the client certificate's facts, read at its first request. */
-typedef struct TlsFacts {
+typedef struct ConnFacts {
         WireScan scan;
         bool known, present, trusted, has_fp, has_cn;
         uint8_t fp[32];
         char cn[256];
-} TlsFacts;
+} ConnFacts;
 
 static void facts_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
@@ -56,9 +56,9 @@ const char *wire_method(enum evhttp_cmd_type cmd)
         }
 }
 
-static TlsFacts *facts_of(SSL *ssl)
+static ConnFacts *facts_of(SSL *ssl)
 {
-        TlsFacts *f = SSL_get_ex_data(ssl, ssl_facts_index);
+        ConnFacts *f = SSL_get_ex_data(ssl, ssl_facts_index);
         unsigned len = 32;
         X509 *cert;
 
@@ -81,10 +81,11 @@ static TlsFacts *facts_of(SSL *ssl)
 
 /*
  * libevent hands a header value over as a C string, so a NUL in it cuts the value
- * without a word ("X-Road-Client: ...services\0x" reads as "...services"), and it
- * folds continuation lines and merges chunked trailers into the headers. None of
- * that can be seen once parsed: the bytes of each request head are scanned as they
- * arrive, before libevent reads them, and the route table asks wire_head_clean().
+ * without a word ("X-Road-Client: ...services\0x" reads as "...services"), it
+ * folds continuation lines into the value, and some versions read chunked trailers
+ * into the headers. None of that can be seen once parsed: the bytes of each request
+ * head are scanned as they arrive (an evbuffer callback runs before libevent's read
+ * callback parses them), and the route table asks wire_head_clean() per request.
  */
 void wire_scan_feed(WireScan *s, const uint8_t *p, size_t n)
 {
@@ -133,7 +134,7 @@ static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, vo
 int wire_watch(struct bufferevent *bev)
 {
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
-        TlsFacts *f = calloc(1, sizeof(*f));
+        ConnFacts *f = calloc(1, sizeof(*f));
 
         if (!f || !ssl || SSL_set_ex_data(ssl, ssl_facts_index, f) != 1) {
                 free(f);
@@ -147,7 +148,7 @@ bool wire_head_clean(struct evhttp_request *req)
         struct evhttp_connection *conn = evhttp_request_get_connection(req);
         struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
         SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-        TlsFacts *f = ssl ? SSL_get_ex_data(ssl, ssl_facts_index) : NULL;
+        ConnFacts *f = ssl ? SSL_get_ex_data(ssl, ssl_facts_index) : NULL;
         struct evkeyval *kv;
         size_t fields = 0;
         bool clean;
@@ -169,7 +170,7 @@ void wire_identify(struct evhttp_request *req, PolicyInput *pin, WireIdentity *i
         struct evhttp_connection *conn = evhttp_request_get_connection(req);
         struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
         SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-        TlsFacts *f = ssl ? facts_of(ssl) : NULL;
+        ConnFacts *f = ssl ? facts_of(ssl) : NULL;
 
         if (!f)
                 return;

@@ -25,7 +25,7 @@ static const char registry_text[] = "[instance]\nid = VN\nname = T\n"
 
 /* The subject found, or the name of the problem that refused the request. */
 static const char *extract(const char *service, const char *header, const char *path, const char *query,
-                          const char *body)
+                           const char *body)
 {
         static char out[SUBJECT_MAX + 1];
         char id[64];
@@ -46,13 +46,13 @@ static const char *extract(const char *service, const char *header, const char *
         return r == 0 ? out : problem_name(p.type);
 }
 
-#define EQ(got, want)                                                                              \
-        do {                                                                                       \
-                const char *g_ = (got);                                                            \
-                if (!streq(g_, want)) {                                                            \
+#define EQ(got, want)                                                                                  \
+        do {                                                                                           \
+                const char *g_ = (got);                                                                \
+                if (!streq(g_, want)) {                                                                \
                         fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, g_, want); \
-                        abort();                                                                   \
-                }                                                                                  \
+                        abort();                                                                       \
+                }                                                                                      \
         } while (0)
 
 static void test_percent_decode(void)

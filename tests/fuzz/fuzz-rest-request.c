@@ -72,8 +72,8 @@ static void decide(const Registry *reg, const char *cn, const char *method, cons
         r = policy_decide(reg, &in, &d, &p);
         if ((r == 0) != (p.type == PROBLEM_NONE) || (r != 0 && r != 1))
                 abort();
-        if (r == 0 && (!d.service || (d.subject[0] && !subject_valid(d.subject)) ||
-                       (d.service->personal_data && !d.subject[0])))
+        if (r == 0 &&
+            (!d.service || (d.subject[0] && !subject_valid(d.subject)) || (d.service->personal_data && !d.subject[0])))
                 abort();
         /* what the header said is what was decided, or the request was refused */
         if (r == 0 && in.subject && !streq(in.subject, d.subject))

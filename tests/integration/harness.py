@@ -394,8 +394,8 @@ def receipt_entry_matches(entry, xid, payload):
 
 # --- subject binding and strict input (issue 10: test_subject.py) -----------------------------------------------
 def start_backend(node, people=300):
-    """xbus-sample-backend on a free port, with its own copy of the sample data (the same people as the
-    sample adapter's for the same count). Returns (port, the first `ids` person ids: use sample_ids)."""
+    """xbus-sample-backend on a free port, with its own copy of the sample data (the same people as
+    node.sample_ids() names for the same count). Returns the port once it accepts connections."""
     port = free_port()
     data = os.path.join(node.tmp, "backend-data")
     out = open(os.path.join(node.tmp, "backend.log"), "ab")
