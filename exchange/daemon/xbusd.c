@@ -4,7 +4,9 @@
  * start-up order). Then the main thread only waits for signals: SIGHUP
  * reloads the registry (a bad one is refused and the old one keeps serving),
  * SIGTERM/SIGINT stop the node after the requests in flight are answered and
- * logged.
+ * logged. Under systemd (Type=notify) each of these steps is told to the
+ * service manager: READY=1 once the node serves, RELOADING=1 then READY=1
+ * around a reload, STOPPING=1 when it stops (daemon/notify.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/notify.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "xbus-config.h"
@@ -96,6 +99,13 @@ static int parse_args(int argc, char **argv, Args *a)
         return -1;
 }
 
+/* A notification to systemd (notify_send() and friends) that failed is only worth a warning. */
+static void notify_warn(int r)
+{
+        if (r < 0)
+                log_warning_errno(r, "Cannot notify the service manager: %m, ignoring");
+}
+
 /* The configuration file with the command line's overrides. Return: 0 or -errno (reported). */
 static int load_config(const Args *a, Config **ret)
 {
@@ -165,17 +175,21 @@ int main(int argc, char **argv)
                 config_free(c);
                 return EXIT_FAILURE;
         }
+        notify_warn(notify_send("READY=1"));
         for (;;) {
                 int sig;
                 if (sigwait(&sigs, &sig) != 0)
                         continue;
                 if (sig == SIGHUP) {
+                        notify_warn(notify_reloading());
                         (void)daemon_reload(d);
+                        notify_warn(notify_send("READY=1"));
                         continue;
                 }
                 log_info("Stopping on signal %d: finishing requests in flight.", sig);
                 break;
         }
+        notify_warn(notify_send("STOPPING=1"));
         daemon_stop(d);
         config_free(c);
         return EXIT_SUCCESS;
