@@ -10,6 +10,7 @@ PACKAGES=(
     libssl-dev libevent-dev libzmq3-dev liblmdb-dev libjansson-dev libjose-dev
     libxml2-dev libxmlsec1-dev libcurl4-openssl-dev libpcre2-dev
     openssl curl xmlsec1 jose lmdb-utils nginx-light
+    scdoc man-db
 )
 
 missing=()
