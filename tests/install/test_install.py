@@ -50,6 +50,7 @@ def meson_install(destdir):
     r = subprocess.run([ENV["MESON"], "install", "-C", ENV["XBUS_BUILD_ROOT"], "--no-rebuild", "--quiet",
                         "--destdir", destdir], capture_output=True, text=True)
     if not check.ok(r.returncode == 0, "meson install --destdir succeeds", r.stdout + r.stderr):
+        shutil.rmtree(destdir, ignore_errors=True)
         check.finish()
 
 
@@ -72,7 +73,8 @@ def check_man_pages(destdir):
         name, section = page.rsplit(".", 1)
         path = installed(destdir, os.path.join(ENV["XBUS_MANDIR"], "man" + section, page))
         if not check.ok(os.path.isfile(path), "man page %s is installed" % page,
-                        "(%s is missing: is scdoc installed? apt-get install scdoc, then meson setup --reconfigure)" % path):
+                        "(%s is missing: the pages are built only when scdoc is found and -Dman is not "
+                        "disabled: apt-get install scdoc, then meson setup --reconfigure)" % path):
             continue
         documented.add(name)
         if man is None:
