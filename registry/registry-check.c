@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "registry-internal.h"
+#include "crypto/keyfile.h"
 #include "util/bytes.h"
 
 #define report(l, sec, line, ...) ini_errors_add(&(l)->errors, (sec)->file, (line), __VA_ARGS__)
@@ -120,6 +121,41 @@ static int check_members(Loader *l, const char *instance)
         return 0;
 }
 
+/* The subsystem's adapter keys: as given, or from the file a reference names (only with a state folder). */
+static int resolve_adapter_keys(Loader *l, SubsystemDef *d)
+{
+        size_t n = 0, ref = strlen(REGISTRY_KEY_REF);
+
+        d->pub.adapter_keys = calloc(d->keys.n + 1, sizeof(char *));
+        if (!d->pub.adapter_keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->keys.n; i++) {
+                const char *k = d->keys.ids[i];
+                _cleanup_free_ char *path = NULL;
+                char key[KEYFILE_CURVE_LEN + 1];
+                int r;
+
+                if (!strneq(k, REGISTRY_KEY_REF, ref)) {
+                        snprintf(key, sizeof(key), "%s", k);
+                } else if (!l->state_dir) {
+                        continue;
+                } else {
+                        if (asprintf(&path, "%s/%s", l->state_dir, k + ref) < 0)
+                                return -ENOMEM;
+                        r = keyfile_curve_load(path, false, key);
+                        if (r < 0) {
+                                report(l, &d->sec, d->keys.lines[i], "adapter-key '%s': \"%s\": %s", k, path,
+                                       r == -EINVAL ? "not a CURVE public key (40 characters of Z85)" : strerror(-r));
+                                continue;
+                        }
+                }
+                d->pub.adapter_keys[n] = strdup(key);
+                if (!d->pub.adapter_keys[n++])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int check_subsystems(Loader *l, const char *instance)
 {
         DefVec *v = &l->r->defs[T_SUBSYSTEM];
@@ -130,6 +166,8 @@ static int check_subsystems(Loader *l, const char *instance)
 
                 d->pub.tls_fingerprints = d->fps.fp;
                 d->pub.n_tls_fingerprints = d->fps.n;
+                if (resolve_adapter_keys(l, d) < 0)
+                        return -ENOMEM;
 
                 if (ini_section_has(&d->sec, SUB_ROLES) && ini_section_has(&d->sec, SUB_CONSENT_JWK) &&
                     !(d->pub.roles & REGISTRY_ROLE_CONSENT_AUTHORITY))

@@ -56,6 +56,7 @@ typedef struct SubsystemDef {
         IniSection sec;
         size_t seq;
         FingerprintList fps;
+        RefList keys; /* adapter-key values as given: keys and references */
 } SubsystemDef;
 
 typedef struct ServiceDef {
@@ -132,6 +133,7 @@ struct Registry {
 #define EXPECT_TEXT "a non-empty text"
 #define EXPECT_TOKEN "letters, digits, '.', '_' or '-' (at most 64)"
 #define EXPECT_ID "an identifier such as VN/GOV/BCA/population"
+#define REGISTRY_KEY_REF "@state:" /* adapter-key = @state:PATH: the key in PATH under the node's state folder */
 
 enum { INSTANCE_ID, INSTANCE_NAME, INSTANCE_SCHEMAS, INSTANCE_SCHEMA_BASE, INSTANCE_FORMATS };
 enum { MEMBER_NAME };
@@ -200,8 +202,9 @@ static inline const char *def_id(size_t type, const void *def)
 typedef struct Loader {
         Registry *r;
         IniErrors errors;
-        const char *dir; /* the registry folder (schemas are found from it), or NULL */
-        bool embedded;   /* `dir` names embedded files */
+        const char *dir;       /* the registry folder (schemas are found from it), or NULL */
+        bool embedded;         /* `dir` names embedded files */
+        const char *state_dir; /* adapter key references are read under it; NULL: checked for form only */
         size_t cur_type;
         void *cur; /* the definition keys go to, or NULL to skip them */
         size_t seq;

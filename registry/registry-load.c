@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "registry-internal.h"
+#include "crypto/keyfile.h"
 #include "validate/jsonschema.h"
 #include "util/bytes.h"
 #include "validate/xsd.h"
@@ -169,17 +170,6 @@ static int item_cn(const char *value, unsigned line, void *dst)
         return ini_item_string(value, line, dst);
 }
 
-/* A CURVE public key in Z85: 40 characters of the Z85 alphabet. */
-static int item_curve_key(const char *value, unsigned line, void *dst)
-{
-        static const char z85[] =
-                "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-
-        if (strlen(value) != 40 || strspn(value, z85) != 40)
-                return -EINVAL;
-        return ini_item_string(value, line, dst);
-}
-
 /* A public JWK as inline JSON text: an object with a string "kty". */
 static int item_jwk(const char *value, unsigned line, void *dst)
 {
@@ -323,10 +313,10 @@ static int item_basis(const char *value, unsigned line, void *dst)
         return 0;
 }
 
-static int item_refs(const char *value, unsigned line, void *dst)
+/* A non-empty list appended to a RefList with its line; each item must satisfy `valid` (if not NULL). */
+static int refs_append(const char *value, unsigned line, RefList *refs, bool (*valid)(const char *))
 {
         _cleanup_(strv_freep) char **l = NULL;
-        RefList *refs = dst;
         int r;
 
         r = ini_parse_list(value, &l);
@@ -337,11 +327,31 @@ static int item_refs(const char *value, unsigned line, void *dst)
         if (refs->n + strv_length(l) > INI_LIST_MAX)
                 return -E2BIG;
         for (char **i = l; *i; i++) {
+                if (valid && !valid(*i))
+                        return -EINVAL;
                 r = ref_list_append(refs, *i, line);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+static int item_refs(const char *value, unsigned line, void *dst)
+{
+        return refs_append(value, line, dst, NULL);
+}
+
+/* A CURVE public key in Z85, or a reference "@state:PATH" to a file holding one. */
+static bool adapter_key_valid(const char *s)
+{
+        if (strneq(s, REGISTRY_KEY_REF, strlen(REGISTRY_KEY_REF)))
+                return registry_schema_path_valid(s + strlen(REGISTRY_KEY_REF));
+        return keyfile_curve_valid(s);
+}
+
+static int item_adapter_keys(const char *value, unsigned line, void *dst)
+{
+        return refs_append(value, line, dst, adapter_key_valid);
 }
 
 /* ---- Section tables ------------------------------------------------------------------------- */
@@ -369,8 +379,8 @@ static const IniItem subsystem_items[] = {
                          "a certificate common name of at most 64 bytes" },
         [SUB_FINGERPRINT] = { "tls-fingerprint", item_fingerprints, offsetof(SubsystemDef, fps), INI_ITEM_MULTI,
                               "sha256: followed by 64 hex digits (pairs may be separated by ':')" },
-        [SUB_ADAPTER_KEY] = { "adapter-key", item_curve_key, offsetof(SubsystemDef, pub.adapter_key), 0,
-                              "a CURVE public key in Z85 (40 characters)" },
+        [SUB_ADAPTER_KEY] = { "adapter-key", item_adapter_keys, offsetof(SubsystemDef, keys), INI_ITEM_MULTI,
+                              "a CURVE public key in Z85 (40 characters) or " REGISTRY_KEY_REF "PATH, in a list" },
         [SUB_CONSENT_JWK] = { "consent-jwk", item_jwk, offsetof(SubsystemDef, pub.consent_jwk), 0,
                               "a public JWK as a JSON object with \"kty\" (no private part)" },
         [SUB_SOAP_SIGNED] = { "soap-signed-requests", ini_item_bool,
@@ -471,7 +481,8 @@ static void subsystem_free(void *p)
         free(d->pub.name);
         free(d->pub.tls_cn);
         free(d->fps.fp); /* pub.tls_fingerprints is the same array */
-        free(d->pub.adapter_key);
+        strv_free(d->pub.adapter_keys);
+        ref_list_done(&d->keys);
         free(d->pub.consent_jwk);
         free(d);
 }
@@ -734,7 +745,7 @@ static bool is_conf_name(const char *name)
         return name[0] != '.' && n > 5 && streq(name + n - 5, ".conf");
 }
 
-int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
+static int load_dir(Registry **ret, const char *dir, const char *state_dir, char **ret_errors)
 {
         _cleanup_(strv_freep) char **names = NULL;
         RegistryFile *files = NULL;
@@ -817,6 +828,7 @@ int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
                 ini_errors_add(&l.errors, dir, 0, "no *.conf files in the folder");
 
         l.dir = dir;
+        l.state_dir = state_dir;
         r = load(&l, files, n_files, dir, ret, ret_errors);
 
 finish:
@@ -827,7 +839,12 @@ finish:
         return r;
 }
 
-int registry_load_embedded(Registry **ret, char **ret_errors)
+int registry_load_dir(Registry **ret, const char *dir, char **ret_errors)
+{
+        return load_dir(ret, dir, NULL, ret_errors);
+}
+
+static int load_embedded(Registry **ret, const char *state_dir, char **ret_errors)
 {
         static const char prefix[] = "conf/registry/";
         _cleanup_free_ RegistryFile *files = NULL;
@@ -848,9 +865,19 @@ int registry_load_embedded(Registry **ret, char **ret_errors)
                         files[k++] = (RegistryFile){ .name = f->path, .text = f->data, .size = f->size };
         }
         {
-                Loader l = { .dir = "conf/registry", .embedded = true };
+                Loader l = { .dir = "conf/registry", .embedded = true, .state_dir = state_dir };
                 int r = load(&l, files, k, "(embedded registry)", ret, ret_errors);
                 ini_errors_done(&l.errors);
                 return r;
         }
+}
+
+int registry_load_embedded(Registry **ret, char **ret_errors)
+{
+        return load_embedded(ret, NULL, ret_errors);
+}
+
+int registry_load_node(Registry **ret, const char *dir, const char *state_dir, char **ret_errors)
+{
+        return dir ? load_dir(ret, dir, state_dir, ret_errors) : load_embedded(ret, state_dir, ret_errors);
 }

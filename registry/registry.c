@@ -330,6 +330,21 @@ const RegistryService *registry_service_lookup(const Registry *r, const char *id
         return d ? &d->pub : NULL;
 }
 
+bool registry_adapter_key_known(const Registry *r, const char *key)
+{
+        for (size_t i = 0; r && i < r->defs[T_SUBSYSTEM].n; i++)
+                if (strv_contains(r->subsystems[i]->adapter_keys, key))
+                        return true;
+        return false;
+}
+
+bool registry_adapter_may_serve(const Registry *r, const char *key, const char *service)
+{
+        const RegistryService *s = registry_service_lookup(r, service);
+
+        return s && s->owner && strv_contains(s->owner->adapter_keys, key);
+}
+
 const RegistryPurpose *registry_purpose_lookup(const Registry *r, const char *code)
 {
         PurposeDef *d = r ? def_lookup(r, T_PURPOSE, code) : NULL;

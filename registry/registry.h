@@ -62,7 +62,7 @@ typedef struct RegistrySubsystem {
         char *tls_cn;                    /* client cert subject CN (from a trusted client CA), or NULL */
         uint8_t (*tls_fingerprints)[32]; /* SHA-256 of the DER client certificate, pinned */
         size_t n_tls_fingerprints;
-        char *adapter_key;            /* CURVE public key (Z85) of its adapters, or NULL */
+        char **adapter_keys;          /* CURVE public keys (Z85) of the adapters that may serve it, NULL-terminated */
         char *consent_jwk;            /* consent authority: public JWK (JSON text), or NULL */
         bool soap_signature_required; /* its SOAP requests must carry a valid XML signature */
 } RegistrySubsystem;
@@ -167,6 +167,16 @@ int registry_load_dir(Registry **ret, const char *dir, char **ret_errors);
 int registry_load_files(Registry **ret, const RegistryFile *files, size_t n_files, char **ret_errors);
 int registry_load_embedded(Registry **ret, char **ret_errors);
 
+/*
+ * registry_load_node(): what a node loads: registry_load_dir(), or the
+ * embedded registry when `dir` is NULL, with the adapter key references
+ * ("adapter-key = @state:PATH") read from PATH under `state_dir` (a file
+ * that cannot be read, or holds no CURVE key, is an error at the key's
+ * line). The other loaders check references for form only and leave them
+ * out of adapter_keys. Return: as registry_load_dir().
+ */
+int registry_load_node(Registry **ret, const char *dir, const char *state_dir, char **ret_errors);
+
 Registry *registry_ref(Registry *r);
 Registry *registry_unref(Registry *r); /* NULL in, NULL out */
 static inline void registry_unrefp(Registry **r)
@@ -229,6 +239,14 @@ bool registry_path_match(const char *pattern, const char *path);
 unsigned registry_method_from_string(const char *s);
 const char *registry_method_to_string(unsigned method);
 const char *registry_basis_to_string(RegistryBasis b);
+
+/*
+ * registry_adapter_key_known(): whether some subsystem lists the adapter key
+ * `key` (Z85). registry_adapter_may_serve(): whether `service` exists and
+ * its provider subsystem lists `key`. What the broker allows adapters.
+ */
+bool registry_adapter_key_known(const Registry *r, const char *key);
+bool registry_adapter_may_serve(const Registry *r, const char *key, const char *service);
 
 /* Iteration, for the CLI and the demo: arrays sorted by id, valid while referenced. */
 size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **ret);

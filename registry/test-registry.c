@@ -638,7 +638,7 @@ static const struct {
           "'tls-cn': expected a certificate common name of at most 64 bytes\n" },
         { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = provider\nadapter-key = short\n",
           "t.conf:27: invalid value 'short' for 'adapter-key': expected a CURVE public key in Z85 (40 "
-          "characters)\n" },
+          "characters) or @state:PATH, in a list\n" },
         { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\n"
                "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n",
           "t.conf:27: subsystem 'VN/GOV/A/x': adapter-key needs the provider role\n" },

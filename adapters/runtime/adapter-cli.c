@@ -175,7 +175,7 @@ int adapter_cli_load_secret(AdapterCli *c)
 
         if (!c->curve_secret_key_file)
                 return 0;
-        r = adapter_key_file_read(c->curve_secret_key_file, c->curve_secret_key);
+        r = keyfile_curve_load(c->curve_secret_key_file, true, c->curve_secret_key);
         if (r < 0)
                 return log_error_errno(r, "CURVE secret key '%s': %m", c->curve_secret_key_file);
         return 0;

@@ -3,6 +3,8 @@
 #include <limits.h>
 
 #include "runtime/adapter-curl.h"
+#include "util/log.h"
+#include "util/time-util.h"
 
 AdapterCurl *adapter_curl_free(AdapterCurl *h)
 {
@@ -99,6 +101,8 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
 
         /* reset keeps the live connections and caches: the next request reuses the connection */
         curl_easy_reset(c);
+        h->error[0] = 0;
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
         h->len = 0;
         h->too_large = false;
         curl_easy_setopt(c, CURLOPT_URL, url);
@@ -121,39 +125,94 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
         }
 }
 
-/* Without memory the answer still goes out, with an empty body. */
-static int fail(AdapterResponse *resp, int status, ProblemType error, const char *detail)
+/*
+ * Log a failed backend call: the backend as scheme://host:port (never the
+ * path or query, which may name a person), the cause, curl's words and the
+ * HTTP status when there is one. At most one line a second per handle
+ * (worker); the next line says how many were left out.
+ */
+static void log_failure(AdapterCurl *h, const char *cause)
 {
+        char *url = NULL, *scheme = NULL, *host = NULL, *port = NULL;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        CURLU *u = curl_url();
+        long status = 0;
+        char more[96];
+
+        if (h->log_last && now - h->log_last < USEC_PER_SEC) {
+                h->log_skipped++;
+                curl_url_cleanup(u);
+                return;
+        }
+        curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &url);
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+                curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+                curl_url_get(u, CURLUPART_HOST, &host, 0);
+                curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        }
+        snprintf(more, sizeof(more), status ? ", HTTP status %ld" : "", status);
+        if (h->log_skipped)
+                snprintf(more + strlen(more), sizeof(more) - strlen(more), " (and %u failures not logged)",
+                         h->log_skipped);
+        log_warning("backend %s://%s:%s: %s%s%s%s%s", strempty(scheme), strempty(host), strempty(port), cause,
+                    h->error[0] ? " (" : "", h->error, h->error[0] ? ")" : "", more);
+        h->log_last = now;
+        h->log_skipped = 0;
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+}
+
+/* Log the failure, then answer it. Without memory the answer still goes out, with an empty body. */
+static int fail(AdapterCurl *h, const char *cause, AdapterResponse *resp, int status, ProblemType error,
+                const char *detail)
+{
+        log_failure(h, cause);
         (void)adapter_response_error(resp, status, error, detail);
         return 1;
 }
 
 int adapter_curl_perform(AdapterCurl *h, AdapterResponse *resp)
 {
+        long status = 0;
+
         switch (curl_easy_perform(h->curl)) {
         case CURLE_OK:
+                /* the forwarder answers; a 5xx (or a status it cannot pass on) is the backend failing */
+                curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+                if (status < 200 || status >= 500 || (status >= 300 && status < 400))
+                        log_failure(h, "the backend answered with an error status");
                 return 0;
         case CURLE_OUT_OF_MEMORY:
                 return -ENOMEM;
         case CURLE_OPERATION_TIMEDOUT:
-                return fail(resp, 504, PROBLEM_PROVIDER_TIMEOUT, "the provider did not answer in time");
+                return fail(h, "timeout", resp, 504, PROBLEM_PROVIDER_TIMEOUT, "the provider did not answer in time");
         case CURLE_COULDNT_CONNECT:
+                return fail(h, "cannot connect", resp, 503, PROBLEM_PROVIDER_UNAVAILABLE,
+                            "the provider could not be reached");
         case CURLE_COULDNT_RESOLVE_HOST:
         case CURLE_COULDNT_RESOLVE_PROXY:
-                return fail(resp, 503, PROBLEM_PROVIDER_UNAVAILABLE, "the provider could not be reached");
+                return fail(h, "name not resolved", resp, 503, PROBLEM_PROVIDER_UNAVAILABLE,
+                            "the provider could not be reached");
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CACERT_BADFILE:
-                return fail(resp, 503, PROBLEM_PROVIDER_UNAVAILABLE, "the TLS connection to the provider failed");
+                return fail(h, "TLS error", resp, 503, PROBLEM_PROVIDER_UNAVAILABLE,
+                            "the TLS connection to the provider failed");
         case CURLE_FILESIZE_EXCEEDED:
-                return fail(resp, 502, PROBLEM_RESPONSE_INVALID, "response exceeds the size limit");
+                return fail(h, "answer too large", resp, 502, PROBLEM_RESPONSE_INVALID,
+                            "response exceeds the size limit");
         case CURLE_WRITE_ERROR:
                 if (h->too_large)
-                        return fail(resp, 502, PROBLEM_RESPONSE_INVALID, "response exceeds the size limit");
+                        return fail(h, "answer too large", resp, 502, PROBLEM_RESPONSE_INVALID,
+                                    "response exceeds the size limit");
                 return -ENOMEM;
         default:
-                return fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider's answer could not be read");
+                return fail(h, "transfer failed", resp, 502, PROBLEM_PROVIDER_ERROR,
+                            "the provider's answer could not be read");
         }
 }
 

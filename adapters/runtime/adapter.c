@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "bus/proto.h"
+#include "crypto/keyfile.h"
 #include "runtime/adapter.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -48,6 +49,8 @@
 #define ADAPTER_RECONNECT_IVL_MS 100
 #define ADAPTER_RECONNECT_IVL_MAX_MS 2000
 #define ADAPTER_READY_RETRY_MS 20 /* READY waits for the connection to come up */
+#define ADAPTER_BACKOFF_MS 1000   /* after a refusal (key or services): wait, doubling up to the max */
+#define ADAPTER_BACKOFF_MAX_MS 60000
 
 /* Messages on the inproc pair between the I/O and the handler thread. */
 #define PAIR_REQ "REQ"   /* io -> handler: REQ <arrival:8> <id> <meta> <body> */
@@ -224,6 +227,7 @@ static int recv_multipart(void *sock, zmq_msg_t *msgs, size_t max, int flags)
         return too_many ? -EBADMSG : (int)n;
 }
 
+/* A DEALER with our options, not connected yet. */
 static int dealer_open(Worker *w, void **ret)
 {
         const AdapterOptions *o = w->run->opts;
@@ -258,8 +262,6 @@ static int dealer_open(Worker *w, void **ret)
                     zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, o->curve_secret_key, ADAPTER_CURVE_KEY_LEN) < 0)
                         return -errno;
         }
-        if (zmq_connect(s, o->endpoint) < 0)
-                return -errno;
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -292,10 +294,67 @@ static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t 
 typedef struct Io {
         Worker *w;
         void *dealer; /* NULL while none is open */
+        void *events; /* the DEALER's failed handshakes (a monitor), with it */
         void *pair;   /* to the handler thread; NULL in inline mode */
         uint64_t now, next_hb, last_heard;
+        uint64_t retry_at, backoff; /* disconnected after a refusal until retry_at (0: not waiting) */
+        unsigned generation;        /* of the DEALER, for its monitor's endpoint */
         bool draining, done, ready_pending;
 } Io;
+
+/*
+ * The bus refused us (our key at the handshake, or every service we
+ * announced): say why, disconnect and try again later, 1 s doubling to 60 s
+ * (a REQ resets it), instead of reconnecting in a loop.
+ */
+static void io_backoff(Io *io, const char *why)
+{
+        io->backoff = io->backoff ? MIN(io->backoff * 2, (uint64_t)ADAPTER_BACKOFF_MAX_MS) : ADAPTER_BACKOFF_MS;
+        log_warning("adapter worker %u: %s; trying again in %" PRIu64 " s", io->w->index, why, io->backoff / 1000);
+        (void)zmq_disconnect(io->dealer, io->w->run->opts->endpoint);
+        io->retry_at = now_ms() + io->backoff;
+        io->ready_pending = false;
+}
+
+/* REFUSED: the services the bus would not take from us, and why. */
+static void io_refused(Io *io, zmq_msg_t *m)
+{
+        _cleanup_(json_decrefp) json_t *j = json_loadb(zmq_msg_data(m), zmq_msg_size(m), 0, NULL);
+        json_t *first = json_array_get(json_object_get(j, "services"), 0);
+
+        log_warning("adapter worker %u: the bus refused %" JSON_INTEGER_FORMAT " announced service(s) such as "
+                    "\"%.255s\" (%.40s: the node's registry does not bind them to this adapter's key)",
+                    io->w->index, json_integer_value(json_object_get(j, "refused")), strempty(json_string_value(first)),
+                    strempty(json_string_value(json_object_get(j, "reason"))));
+        if (json_integer_value(json_object_get(j, "accepted")) == 0)
+                io_backoff(io, "nothing announced was accepted");
+}
+
+/* After each poll round: what the DEALER's monitor saw (2 bytes event, 4 bytes value; then an address). */
+static void io_events(Io *io)
+{
+        zmq_msg_t msgs[2];
+        uint16_t event;
+        uint32_t value;
+        int n;
+
+        while (io->events && (n = recv_multipart(io->events, msgs, ELEMENTSOF(msgs), ZMQ_DONTWAIT)) > 0) {
+                if (n == 2 && zmq_msg_size(&msgs[0]) == 6 && !io->retry_at) {
+                        memcpy(&event, zmq_msg_data(&msgs[0]), sizeof(event));
+                        memcpy(&value, (uint8_t *)zmq_msg_data(&msgs[0]) + 2, sizeof(value));
+                        io_backoff(io, event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                               ? "the bus refused this adapter's CURVE key (no provider of its "
+                                                 "registry lists it)"
+                                       : value != ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                                               ? "the CURVE handshake failed (is --curve-server-key the node's key?)"
+                                       : io->w->run->opts->curve_server_key
+                                               ? "the bus does not use CURVE"
+                                               : "the bus requires CURVE: give this adapter its key pair "
+                                                 "(--curve-server-key, --curve-public-key, --curve-secret-key-file)");
+                }
+                msgs_close(msgs, (size_t)n);
+        }
+}
 
 /*
  * One message from the bus. Returns true when the bus spoke the protocol
@@ -326,12 +385,15 @@ static bool io_bus_message(Io *io)
                 /* Answer at once: the bus judges liveness by its own heartbeat interval,
                  * which may be shorter than ours. */
                 send_simple(dealer, PROTO_HB);
+        } else if (frame_is(&msgs[1], PROTO_REFUSED) && n == 3) {
+                io_refused(io, &msgs[2]);
         } else if (frame_is(&msgs[1], PROTO_UNKNOWN) && n == 2) {
                 log_debug("adapter worker %u: bus does not know us, announcing", w->index);
                 io->ready_pending = !send_ready(w, dealer);
         } else if (frame_is(&msgs[1], PROTO_REQ) && n == 5) {
                 uint64_t arrival = now_ms();
 
+                io->backoff = 0; /* we serve: the next refusal starts waiting short again */
                 if (zmq_msg_size(&msgs[2]) != PROTO_ID_LEN)
                         log_debug("adapter worker %u: REQ with a bad id frame, ignoring", w->index);
                 else if (zmq_msg_size(&msgs[3]) > PROTO_MAX_META)
@@ -704,14 +766,29 @@ static void io_fail(Io *io, int r)
         io_drain(io);
 }
 
-/* Open a DEALER and announce READY (retried on a timer while the connection is not up). */
+static void io_close(Io *io)
+{
+        zmq_closep(&io->events);
+        zmq_closep(&io->dealer);
+        io->events = io->dealer = NULL;
+}
+
+/* Open a DEALER, watch its handshakes, connect, announce READY (retried on a timer while the connection is not up). */
 static void io_connect(Io *io)
 {
+        const int watch = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+        char ep[64];
         int r = dealer_open(io->w, &io->dealer);
 
-        if (r < 0)
+        snprintf(ep, sizeof(ep), "inproc://xbus-adapter-events-%u-%u", io->w->index, io->generation++);
+        if (r == 0 &&
+            (zmq_socket_monitor(io->dealer, ep, watch) < 0 || !(io->events = zmq_socket(io->w->run->zctx, ZMQ_PAIR)) ||
+             zmq_connect(io->events, ep) < 0 || zmq_connect(io->dealer, io->w->run->opts->endpoint) < 0))
+                r = -errno;
+        if (r < 0) {
+                io_close(io);
                 io_fail(io, r);
-        else
+        } else
                 io->ready_pending = !send_ready(io->w, io->dealer);
 }
 
@@ -730,6 +807,8 @@ static long io_timeout(const Io *io)
 
         if (!io->dealer)
                 return -1; /* only waiting for the handler's DONE */
+        if (io->retry_at)
+                return io->retry_at > io->now ? (long)(io->retry_at - io->now) : 0;
         timeout = io->next_hb > io->now ? (long)(io->next_hb - io->now) : 0;
         if (io->ready_pending && timeout > ADAPTER_READY_RETRY_MS)
                 timeout = ADAPTER_READY_RETRY_MS;
@@ -761,6 +840,16 @@ static void io_timers(Io *io)
         if (!io->dealer)
                 return;
         io->now = now_ms();
+        io_events(io);
+        if (io->retry_at) {
+                if (io->now < io->retry_at)
+                        return; /* waiting out a refusal: no heartbeats, no silence to notice */
+                io->retry_at = 0;
+                io->last_heard = io->now;
+                if (zmq_connect(io->dealer, io->w->run->opts->endpoint) < 0)
+                        io_fail(io, -errno);
+                io->ready_pending = !io->draining;
+        }
         if (io->ready_pending && !io->draining)
                 io->ready_pending = !send_ready(io->w, io->dealer);
         if (io->now >= io->next_hb) {
@@ -781,8 +870,7 @@ static void io_timers(Io *io)
                  */
                 log_info("adapter worker %u: bus silent for %" PRIu64 " ms, reconnecting", io->w->index,
                          io->now - io->last_heard);
-                zmq_close(io->dealer);
-                io->dealer = NULL;
+                io_close(io);
                 io_connect(io);
                 io->last_heard = io->now;
         }
@@ -849,11 +937,9 @@ static void io_start(Io *io)
 
 static void io_bye(Io *io)
 {
-        if (io->dealer) {
+        if (io->dealer)
                 send_simple(io->dealer, PROTO_BYE);
-                zmq_close(io->dealer);
-                io->dealer = NULL;
-        }
+        io_close(io);
 }
 
 static void io_run_inline(Io *io)
@@ -953,32 +1039,6 @@ static int ready_build(const Run *run, unsigned index, char **ret, size_t *ret_s
         return 0;
 }
 
-int adapter_key_file_read(const char *path, char out[ADAPTER_CURVE_KEY_LEN + 1])
-{
-        char buf[256], *s, *e;
-        FILE *f;
-        size_t n;
-        uint8_t raw[32];
-
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
-                ;
-        for (e = s; *e && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r'; e++)
-                ;
-        if (e - s != ADAPTER_CURVE_KEY_LEN)
-                return -EINVAL;
-        *e = '\0';
-        if (!zmq_z85_decode(raw, s))
-                return -EINVAL;
-        memcpy(out, s, ADAPTER_CURVE_KEY_LEN + 1);
-        return 0;
-}
-
 static bool utf8_printable(const char *s)
 {
         if (isempty(s))
@@ -1012,10 +1072,8 @@ static int options_check(const AdapterOptions *o, const AdapterHandler *h)
         if (o->curve_server_key || o->curve_public_key || o->curve_secret_key) {
                 const char *keys[] = { o->curve_server_key, o->curve_public_key, o->curve_secret_key };
 
-                uint8_t raw[32];
-
                 for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                        if (!keys[i] || strlen(keys[i]) != ADAPTER_CURVE_KEY_LEN || !zmq_z85_decode(raw, keys[i]))
+                        if (!keyfile_curve_valid(keys[i]))
                                 return -EINVAL;
         }
         return 0;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/keyfile.h"
 #include "policy/problem.h"
 
 typedef struct AdapterRequest {
@@ -126,12 +127,4 @@ void adapter_stop(void);
  */
 int adapter_response_error(AdapterResponse *resp, int status, ProblemType error, const char *detail);
 
-#define ADAPTER_CURVE_KEY_LEN 40 /* Z85 text of a 32-byte key */
-
-/*
- * adapter_key_file_read(): read a Z85 CURVE key from `path` (the first line:
- * exactly 40 Z85 characters, surrounding white space ignored), for secret
- * keys that should not be on a command line. Return: 0, -EINVAL for a
- * malformed key, or -errno from opening/reading.
- */
-int adapter_key_file_read(const char *path, char out[ADAPTER_CURVE_KEY_LEN + 1]);
+#define ADAPTER_CURVE_KEY_LEN KEYFILE_CURVE_LEN /* Z85 text of a 32-byte key (crypto/keyfile.h) */

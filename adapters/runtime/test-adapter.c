@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -751,18 +752,21 @@ static void test_curve(void)
                 f = fdopen(fd, "w");
                 fprintf(f, "  %s\n", client_sec);
                 fclose(f);
-                assert(adapter_key_file_read(path, key) == 0);
+                assert(keyfile_curve_load(path, true, key) == 0);
                 assert(streq(key, client_sec));
+                assert(chmod(path, 0640) == 0); /* a secret others may read is refused */
+                assert(keyfile_curve_load(path, true, key) == -EPERM);
+                assert(keyfile_curve_load(path, false, key) == 0);
                 f = fopen(path, "w");
                 fprintf(f, "%.39s\n", client_sec);
                 fclose(f);
-                assert(adapter_key_file_read(path, key) == -EINVAL);
+                assert(keyfile_curve_load(path, false, key) == -EINVAL);
                 f = fopen(path, "w");
                 fprintf(f, "%.39s~\n", client_sec); /* '~' is not Z85 */
                 fclose(f);
-                assert(adapter_key_file_read(path, key) == -EINVAL);
+                assert(keyfile_curve_load(path, false, key) == -EINVAL);
                 unlink(path);
-                assert(adapter_key_file_read(path, key) == -ENOENT);
+                assert(keyfile_curve_load(path, false, key) == -ENOENT);
         }
         printf("curve: ok\n");
 }

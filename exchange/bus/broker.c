@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "bus/broker.h"
 #include "bus/proto.h"
 #include "policy/problem.h"
+#include "util/log.h"
 #include "util/macro.h"
 #include "util/strv.h"
 #include "util/time-util.h"
@@ -28,11 +30,14 @@
 #define MAX_ADAPTERS 1024
 #define SLOT_BITS 16
 #define MAX_IN_FLIGHT (1U << SLOT_BITS)
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01" /* RFC 27: where libzmq asks, in the ROUTER's context */
+#define EVENTS_ENDPOINT "inproc://xbus-broker-events"
 
 typedef struct Adapter {
         bool alive;
         uint8_t id[256];
         size_t id_size;
+        char key[KEYFILE_CURVE_LEN + 1]; /* its connection's CURVE key (ZAP User-Id) */
         char kind[32];
         char name[64];
         char **services; /* sorted */
@@ -44,8 +49,10 @@ typedef struct Adapter {
 
 struct Broker {
         BrokerOptions opts;
-        void *ctx, *router;
+        void *ctx, *router, *zap, *events; /* events: the ROUTER's failed handshakes (a monitor) */
         Mailbox queue;
+        Registry *registry;          /* the allow-list in use (broker thread) */
+        _Atomic(Registry *) pending; /* a newer one from broker_set_registry() */
         pthread_t thread;
         bool thread_started;
         atomic_bool stop;
@@ -65,7 +72,9 @@ struct Broker {
 
         /* for stats, updated by the broker thread */
         atomic_uint live_adapters, in_flight;
-        atomic_uint_fast64_t n_requests, n_timeouts, n_unavailable;
+        atomic_uint_fast64_t n_requests, n_timeouts, n_unavailable, n_refusals[_BROKER_REFUSED_MAX];
+        uint64_t log_window; /* refusal lines: this minute's start, lines logged, lines left out */
+        unsigned log_lines, log_skipped;
 };
 
 /* --- deadline heap ------------------------------------------------------- */
@@ -306,7 +315,7 @@ static void frames_close(Frames *f)
         f->n = 0;
 }
 
-static int frames_recv(Broker *b, Frames *f)
+static int frames_recv(void *sock, Frames *f)
 {
         int more;
         size_t sz = sizeof(more);
@@ -316,7 +325,7 @@ static int frames_recv(Broker *b, Frames *f)
         do {
                 zmq_msg_t tmp, *m = f->n < MAX_FRAMES ? &f->msg[f->n] : &tmp;
                 zmq_msg_init(m);
-                if (zmq_msg_recv(m, b->router, ZMQ_DONTWAIT) < 0) {
+                if (zmq_msg_recv(m, sock, ZMQ_DONTWAIT) < 0) {
                         int e = errno;
                         zmq_msg_close(m);
                         frames_close(f);
@@ -327,7 +336,7 @@ static int frames_recv(Broker *b, Frames *f)
                         zmq_msg_close(m);
                 } else
                         f->n++;
-                zmq_getsockopt(b->router, ZMQ_RCVMORE, &more, &sz);
+                zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
         } while (more);
         return 0;
 }
@@ -338,31 +347,87 @@ static bool frame_is(zmq_msg_t *m, const char *s)
         return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), s, n) == 0;
 }
 
-static void handle_ready(Broker *b, const uint8_t *id, size_t id_size, zmq_msg_t *meta, uint64_t now)
+/* Count `n` refusals; log the line unless BROKER_REFUSALS_LOGGED went out this minute (a loop must not flood). */
+static void refuse(Broker *b, BrokerRefusal why, size_t n, uint64_t now, const char *fmt, ...) _printf_(5, 6);
+static void refuse(Broker *b, BrokerRefusal why, size_t n, uint64_t now, const char *fmt, ...)
 {
-        json_t *j, *svcs, *v;
-        json_error_t err;
-        int index;
-        Adapter *a;
-        size_t i;
+        char line[512];
+        va_list ap;
 
-        if (zmq_msg_size(meta) > PROTO_MAX_META)
-                return;
-        j = json_loadb(zmq_msg_data(meta), zmq_msg_size(meta), JSON_REJECT_DUPLICATES, &err);
-        if (!j)
-                return;
-        svcs = json_object_get(j, "services");
-        if (!json_is_array(svcs) || json_array_size(svcs) == 0 || json_array_size(svcs) > PROTO_MAX_SERVICES) {
-                json_decref(j);
+        atomic_fetch_add(&b->n_refusals[why], n);
+        if (now - b->log_window >= 60 * USEC_PER_SEC) {
+                if (b->log_skipped > 0)
+                        log_warning("%u more adapter refusals in the last minute were not logged "
+                                    "(xbus_adapter_refusals_total counts them all)",
+                                    b->log_skipped);
+                b->log_window = now;
+                b->log_lines = b->log_skipped = 0;
+        }
+        if (b->log_lines >= BROKER_REFUSALS_LOGGED) {
+                b->log_skipped++;
                 return;
         }
+        b->log_lines++;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        log_warning("Adapter refused (%s): %s", broker_refusal_name(why), line);
+}
+
+/* Tell an adapter which announced services were refused (the first PROTO_REFUSED_LISTED), and why. */
+static void send_refused(Broker *b, const uint8_t *id, size_t id_size, BrokerRefusal why, char **refused, size_t n,
+                         size_t accepted)
+{
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        _cleanup_free_ char *text = NULL;
+        json_t *list = json_array();
+
+        for (size_t i = 0; list && i < n && i < PROTO_REFUSED_LISTED; i++)
+                json_array_append_new(list, json_string(refused[i]));
+        j = json_pack("{s:s,s:I,s:I,s:o*}", "reason", broker_refusal_name(why), "refused", (json_int_t)n, "accepted",
+                      (json_int_t)accepted, "services", list);
+        text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (text)
+                (void)send_frames(b, id, id_size, PROTO_REFUSED, text, strlen(text), NULL, 0, NULL, 0, 1);
+}
+
+/* READY from the connection with `key`: register the services the registry binds to that key, refuse the rest. */
+static void handle_ready(Broker *b, const uint8_t *id, size_t id_size, const char *key, zmq_msg_t *meta, uint64_t now)
+{
+        ProtoReady ready;
+        size_t kept = 0, n_refused = 0;
+        int index;
+        Adapter *a;
+
+        if (proto_ready_parse(zmq_msg_data(meta), zmq_msg_size(meta), &ready) < 0)
+                return;
+        /* keep the allowed services in front (in order); the refused ones follow */
+        for (size_t i = 0; i < ready.n_services; i++)
+                if (registry_adapter_may_serve(b->registry, key, ready.services[i])) {
+                        char *t = ready.services[kept];
+                        ready.services[kept++] = ready.services[i];
+                        ready.services[i] = t;
+                }
+        n_refused = ready.n_services - kept;
+        if (n_refused > 0) {
+                refuse(b, BROKER_REFUSED_SERVICE, n_refused, now,
+                       "adapter \"%s\" with key %s announced %zu service(s) not bound to its key, such as \"%s\"",
+                       ready.name, key, n_refused, ready.services[kept]);
+                send_refused(b, id, id_size, BROKER_REFUSED_SERVICE, ready.services + kept, n_refused, kept);
+        }
         index = adapter_find(b, id, id_size);
+        if (kept == 0) {
+                if (index >= 0)
+                        adapter_drop(b, index, "it announced nothing it may serve");
+                proto_ready_done(&ready);
+                return;
+        }
         if (index < 0) {
                 for (index = 0; index < MAX_ADAPTERS; index++)
                         if (!b->adapters[index].alive)
                                 break;
                 if (index == MAX_ADAPTERS) {
-                        json_decref(j);
+                        proto_ready_done(&ready);
                         return; /* full: the adapter keeps re-announcing until a place frees */
                 }
         } else {
@@ -372,51 +437,21 @@ static void handle_ready(Broker *b, const uint8_t *id, size_t id_size, zmq_msg_t
                 b->adapters[index].in_flight = inflight;
         }
         a = &b->adapters[index];
-        a->services = calloc(json_array_size(svcs), sizeof(char *));
-        if (!a->services) {
-                json_decref(j);
-                return;
-        }
-        json_array_foreach(svcs, i, v) {
-                if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
-                        continue;
-                a->services[a->n_services] = strdup(json_string_value(v));
-                if (a->services[a->n_services])
-                        a->n_services++;
-        }
-        qsort(a->services, a->n_services, sizeof(char *), strcmp_ptr);
+        for (size_t i = kept; i < ready.n_services; i++)
+                free(ready.services[i]);
+        a->services = TAKE_PTR(ready.services);
+        a->n_services = kept;
         memcpy(a->id, id, id_size);
         a->id_size = id_size;
-        snprintf(a->kind, sizeof(a->kind), "%s", strempty(json_string_value(json_object_get(j, "adapter"))));
-        snprintf(a->name, sizeof(a->name), "%s", strempty(json_string_value(json_object_get(j, "name"))));
-        v = json_object_get(j, "capacity");
-        a->capacity = json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= 4096
-                              ? (unsigned)json_integer_value(v)
-                              : PROTO_DEFAULT_CAPACITY;
+        memcpy(a->key, key, sizeof(a->key));
+        memcpy(a->kind, ready.kind, sizeof(a->kind));
+        memcpy(a->name, ready.name, sizeof(a->name));
+        a->capacity = ready.capacity;
         a->last_seen = now;
         a->alive = true;
         if ((unsigned)index >= b->n_adapters)
                 b->n_adapters = (unsigned)index + 1;
-        json_decref(j);
         summary_update(b);
-}
-
-/* The error types an adapter may report for the provider's side (proto.h); PROBLEM_NONE for any other. */
-static ProblemType bus_error_type(const char *s)
-{
-        ProblemType t;
-
-        if (problem_from_name(s, &t) < 0)
-                return PROBLEM_NONE;
-        switch (t) {
-        case PROBLEM_PROVIDER_UNAVAILABLE:
-        case PROBLEM_PROVIDER_TIMEOUT:
-        case PROBLEM_PROVIDER_ERROR:
-        case PROBLEM_RESPONSE_INVALID:
-                return t;
-        default:
-                return PROBLEM_NONE;
-        }
 }
 
 static void handle_reply(Broker *b, int index, Frames *f)
@@ -424,7 +459,7 @@ static void handle_reply(Broker *b, int index, Frames *f)
         const uint8_t *idb;
         uint64_t id = 0;
         BusRequest *req;
-        json_t *meta, *v;
+        ProtoReply rep;
         size_t size;
 
         if (f->n != 6 || zmq_msg_size(&f->msg[3]) != PROTO_ID_LEN)
@@ -437,34 +472,13 @@ static void handle_reply(Broker *b, int index, Frames *f)
                 return; /* late (timed out) or forged answer: drop */
 
         request_untrack(b, req);
-        if (zmq_msg_size(&f->msg[4]) > PROTO_MAX_META ||
-            !(meta = json_loadb(zmq_msg_data(&f->msg[4]), zmq_msg_size(&f->msg[4]), 0, NULL))) {
-                request_fail(b, req, PROBLEM_PROVIDER_ERROR, "the adapter sent a malformed answer");
+        proto_reply_parse(zmq_msg_data(&f->msg[4]), zmq_msg_size(&f->msg[4]), &rep);
+        if (rep.error != PROBLEM_NONE) {
+                request_fail(b, req, rep.error, "%s", rep.detail);
                 return;
         }
-        v = json_object_get(meta, "error");
-        if (json_is_string(v) && bus_error_type(json_string_value(v)) != PROBLEM_NONE) {
-                /* A failure on the provider's side of the adapter (backend down, too slow...),
-                 * in the bus's own vocabulary. Any other "error" is the provider's own answer
-                 * (e.g. 404 not_found) and passes through with its status and body. */
-                ProblemType e = bus_error_type(json_string_value(v));
-                v = json_object_get(meta, "detail");
-                request_fail(b, req, e, "%.200s",
-                             json_is_string(v) ? json_string_value(v) : "the provider reported a failure");
-                json_decref(meta);
-                return;
-        }
-        v = json_object_get(meta, "status");
-        req->status = json_is_integer(v) ? (int)json_integer_value(v) : 0;
-        if (req->status < 200 || req->status > 599) {
-                json_decref(meta);
-                request_fail(b, req, PROBLEM_PROVIDER_ERROR, "the adapter sent an answer without a valid status");
-                return;
-        }
-        v = json_object_get(meta, "content_type");
-        snprintf(req->content_type, sizeof(req->content_type), "%s",
-                 json_is_string(v) ? json_string_value(v) : "application/json");
-        json_decref(meta);
+        req->status = rep.status;
+        memcpy(req->content_type, rep.content_type, sizeof(req->content_type));
 
         size = zmq_msg_size(&f->msg[5]);
         if (size > req->max_response) {
@@ -489,10 +503,11 @@ static void handle_router(Broker *b, uint64_t now)
         for (unsigned budget = 0; budget < 4096; budget++) {
                 Frames f;
                 const uint8_t *id;
+                const char *key;
                 size_t id_size;
                 int index;
 
-                if (frames_recv(b, &f) < 0)
+                if (frames_recv(b->router, &f) < 0)
                         return;
                 if (f.truncated || f.n < 3 || !frame_is(&f.msg[1], PROTO_VERSION) ||
                     zmq_msg_size(&f.msg[0]) > sizeof(b->adapters[0].id)) {
@@ -501,10 +516,20 @@ static void handle_router(Broker *b, uint64_t now)
                 }
                 id = zmq_msg_data(&f.msg[0]);
                 id_size = zmq_msg_size(&f.msg[0]);
+                key = zmq_msg_gets(&f.msg[1], "User-Id"); /* set by our ZAP handler: never absent under CURVE */
+                if (!keyfile_curve_valid(key)) {
+                        frames_close(&f);
+                        continue;
+                }
                 index = adapter_find(b, id, id_size);
+                if (index >= 0 && !streq(b->adapters[index].key, key)) {
+                        /* a routing id reused by another key: the old connection is gone */
+                        adapter_drop(b, index, "its routing id came back with another key");
+                        index = -1;
+                }
 
                 if (frame_is(&f.msg[2], PROTO_READY) && f.n == 4)
-                        handle_ready(b, id, id_size, &f.msg[3], now);
+                        handle_ready(b, id, id_size, key, &f.msg[3], now);
                 else if (index < 0) {
                         if (!frame_is(&f.msg[2], PROTO_BYE))
                                 (void)send_frames(b, id, id_size, PROTO_UNKNOWN, NULL, 0, NULL, 0, NULL, 0, 0);
@@ -516,6 +541,87 @@ static void handle_router(Broker *b, uint64_t now)
                 } else if (frame_is(&f.msg[2], PROTO_BYE))
                         adapter_drop(b, index, "it said goodbye");
                 frames_close(&f);
+        }
+}
+
+/* One ZAP request (RFC 27): admit a CURVE client whose key the registry lists; the key becomes its User-Id. */
+static void handle_zap(Broker *b, uint64_t now)
+{
+        Frames f;
+        ProtoFrame pf[MAX_FRAMES];
+        char key[KEYFILE_CURVE_LEN + 1] = "", address[64] = "";
+        bool ok;
+
+        if (frames_recv(b->zap, &f) < 0)
+                return;
+        for (int i = 0; i < f.n; i++)
+                pf[i] = (ProtoFrame){ zmq_msg_data(&f.msg[i]), zmq_msg_size(&f.msg[i]) };
+        ok = !f.truncated && proto_zap_parse(pf, (size_t)f.n, key) == 0 && registry_adapter_key_known(b->registry, key);
+        if (f.n >= 2) {
+                /* version, request id, status code, status text, user id, metadata */
+                zmq_send(b->zap, "1.0", 3, ZMQ_SNDMORE);
+                zmq_send(b->zap, pf[1].data, pf[1].size, ZMQ_SNDMORE);
+                zmq_send(b->zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+                zmq_send(b->zap, ok ? "OK" : "key not allowed", ok ? 2 : 15, ZMQ_SNDMORE);
+                zmq_send(b->zap, key, ok ? strlen(key) : 0, ZMQ_SNDMORE);
+                zmq_send(b->zap, "", 0, 0);
+        }
+        if (!ok && f.n >= 4)
+                snprintf(address, sizeof(address), "%.*s", (int)MIN(pf[3].size, (size_t)63), (const char *)pf[3].data);
+        if (!ok)
+                refuse(b, BROKER_REFUSED_KEY_UNKNOWN, 1, now,
+                       "a connection from \"%s\" with key %s: no provider lists it", address,
+                       isempty(key) ? "(none)" : key);
+        frames_close(&f);
+}
+
+/* A failed handshake on the ROUTER (its monitor's event: 2 bytes event, 4 bytes value; then the endpoint). */
+static void handle_events(Broker *b, uint64_t now)
+{
+        Frames f;
+        uint16_t event;
+        uint32_t value;
+
+        if (frames_recv(b->events, &f) < 0)
+                return;
+        if (f.n == 2 && zmq_msg_size(&f.msg[0]) == 6) {
+                memcpy(&event, zmq_msg_data(&f.msg[0]), sizeof(event));
+                memcpy(&value, (const uint8_t *)zmq_msg_data(&f.msg[0]) + 2, sizeof(value));
+                if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+                        refuse(b, BROKER_REFUSED_NO_KEY, 1, now, "a connection without CURVE on %s", b->opts.endpoint);
+                else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) /* the value is an errno */
+                        refuse(b, BROKER_REFUSED_HANDSHAKE, 1, now, "a connection on %s ended in its handshake (%s)",
+                               b->opts.endpoint, strerror((int)value));
+                else
+                        refuse(b, BROKER_REFUSED_HANDSHAKE, 1, now,
+                               "a handshake failed on %s (ZMTP error 0x%x: a wrong node key, or not ZeroMQ)",
+                               b->opts.endpoint, value);
+        }
+        frames_close(&f);
+}
+
+/*
+ * A newer registry from the daemon. An adapter whose key lost any of its
+ * services is dropped (its requests in flight answered provider_unavailable)
+ * and told UNKNOWN: it announces again and hears what is refused now.
+ */
+static void registry_apply(Broker *b, Registry *fresh, uint64_t now)
+{
+        registry_unref(b->registry);
+        b->registry = fresh;
+        for (unsigned i = 0; i < b->n_adapters; i++) {
+                Adapter *a = &b->adapters[i];
+                size_t lost = 0;
+
+                for (size_t k = 0; a->alive && k < a->n_services; k++)
+                        lost += !registry_adapter_may_serve(fresh, a->key, a->services[k]);
+                if (lost == 0)
+                        continue;
+                refuse(b, BROKER_REFUSED_REVOKED, lost, now,
+                       "adapter \"%s\" with key %s lost %zu of its %zu service(s) at the registry reload", a->name,
+                       a->key, lost, a->n_services);
+                (void)send_frames(b, a->id, a->id_size, PROTO_UNKNOWN, NULL, 0, NULL, 0, NULL, 0, 0);
+                adapter_drop(b, (int)i, "its key lost services at a registry reload");
         }
 }
 
@@ -548,19 +654,28 @@ static void *broker_thread(void *userdata)
         Broker *b = userdata;
 
         while (!atomic_load(&b->stop)) {
-                zmq_pollitem_t items[2] = {
+                zmq_pollitem_t items[4] = {
                         { .socket = b->router, .events = ZMQ_POLLIN },
                         { .fd = mailbox_fd(&b->queue), .events = ZMQ_POLLIN },
+                        { .socket = b->zap, .events = ZMQ_POLLIN },
+                        { .socket = b->events, .events = ZMQ_POLLIN },
                 };
                 uint64_t now = now_usec(CLOCK_MONOTONIC), next = b->next_heartbeat;
+                Registry *fresh = atomic_exchange(&b->pending, NULL);
                 long timeout;
 
+                if (fresh)
+                        registry_apply(b, fresh, now);
                 if (b->heap_size > 0 && b->heap[0]->deadline < next)
                         next = b->heap[0]->deadline;
                 timeout = next > now ? (long)((next - now + 999) / 1000) : 0;
-                if (zmq_poll(items, 2, timeout) < 0 && errno != EINTR)
+                if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR)
                         break;
                 now = now_usec(CLOCK_MONOTONIC);
+                if (items[2].revents & ZMQ_POLLIN)
+                        handle_zap(b, now);
+                if (items[3].revents & ZMQ_POLLIN)
+                        handle_events(b, now);
                 if (items[0].revents & ZMQ_POLLIN)
                         handle_router(b, now);
                 if (items[1].revents & ZMQ_POLLIN) {
@@ -594,10 +709,13 @@ int broker_new(Broker **ret, const BrokerOptions *opts)
         Broker *b;
         int r, v;
 
+        if (!keyfile_curve_valid(opts->curve_secret_key) || !opts->registry)
+                return -EINVAL;
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
         b->queue = MAILBOX_NULL;
+        b->registry = registry_ref(opts->registry);
         b->opts = *opts;
         if (!b->opts.heartbeat_ms)
                 b->opts.heartbeat_ms = PROTO_HEARTBEAT_MS;
@@ -624,12 +742,20 @@ int broker_new(Broker **ret, const BrokerOptions *opts)
                 r = -errno;
                 goto fail;
         }
+        /* the ZAP handler first: libzmq admits CURVE clients without asking when none is bound */
+        b->zap = zmq_socket(b->ctx, ZMQ_REP);
         b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
-        if (!b->router) {
+        b->events = zmq_socket(b->ctx, ZMQ_PAIR);
+        v = 1;
+        if (!b->zap || !b->router || !b->events || zmq_bind(b->zap, ZAP_ENDPOINT) < 0 ||
+            zmq_setsockopt(b->router, ZMQ_CURVE_SERVER, &v, sizeof(v)) < 0 ||
+            zmq_setsockopt(b->router, ZMQ_CURVE_SECRETKEY, opts->curve_secret_key, KEYFILE_CURVE_LEN) < 0 ||
+            zmq_socket_monitor(b->router, EVENTS_ENDPOINT,
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) < 0 ||
+            zmq_connect(b->events, EVENTS_ENDPOINT) < 0) {
                 r = -errno;
                 goto fail;
         }
-        v = 1;
         zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &v, sizeof(v));
         v = 0;
         zmq_setsockopt(b->router, ZMQ_LINGER, &v, sizeof(v));
@@ -670,6 +796,12 @@ Broker *broker_free(Broker *b)
                 adapter_clear(&b->adapters[i]);
         if (b->router)
                 zmq_close(b->router);
+        if (b->zap)
+                zmq_close(b->zap);
+        if (b->events)
+                zmq_close(b->events);
+        registry_unref(b->registry);
+        registry_unref(atomic_load(&b->pending));
         if (b->ctx)
                 zmq_ctx_term(b->ctx);
         mailbox_deinit(&b->queue);
@@ -699,4 +831,25 @@ void broker_stats(Broker *b, BrokerStats *ret)
                 .timeouts = atomic_load(&b->n_timeouts),
                 .unavailable = atomic_load(&b->n_unavailable),
         };
+        for (int i = 0; i < _BROKER_REFUSED_MAX; i++)
+                ret->refusals[i] = atomic_load(&b->n_refusals[i]);
+}
+
+void broker_set_registry(Broker *b, Registry *r)
+{
+        uint64_t one = 1;
+
+        registry_unref(atomic_exchange(&b->pending, registry_ref(r)));
+        (void)!write(mailbox_fd(&b->queue), &one, sizeof(one)); /* wake the broker thread */
+}
+
+const char *broker_refusal_name(BrokerRefusal r)
+{
+        static const char *const names[_BROKER_REFUSED_MAX] = {
+                [BROKER_REFUSED_NO_KEY] = "no_key",           [BROKER_REFUSED_HANDSHAKE] = "handshake",
+                [BROKER_REFUSED_KEY_UNKNOWN] = "key_unknown", [BROKER_REFUSED_SERVICE] = "service_not_allowed",
+                [BROKER_REFUSED_REVOKED] = "revoked",
+        };
+
+        return r >= 0 && r < _BROKER_REFUSED_MAX ? names[r] : NULL;
 }

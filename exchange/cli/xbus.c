@@ -26,6 +26,8 @@
 #include "cli/cli-log.h"
 #include "cli/cli-node.h"
 #include "cli/cli-table.h"
+#include "crypto/keyfile.h"
+#include "crypto/pki.h"
 #include "util/macro.h"
 #include "xbus-config.h"
 
@@ -763,11 +765,67 @@ static const CliCommand subject_command = {
         .run = cmd_subject,
 };
 
+/* --- adapter keygen ------------------------------------------------------ */
+
+typedef struct KeygenArgs {
+        const char *out, *name;
+} KeygenArgs;
+
+static int cmd_adapter(const CliCommand *c, int argc, char **argv)
+{
+        KeygenArgs a = { .name = "adapter" };
+        _cleanup_free_ char *pub = NULL, *key = NULL, *error = NULL;
+        char z85[KEYFILE_CURVE_LEN + 1];
+        int r;
+
+        r = cli_command_parse(c, &argc, &argv, NULL, &a);
+        if (r != CLI_CONTINUE)
+                return r;
+        if (argc != 1 || !streq(argv[0], "keygen"))
+                return cli_command_usage_error(c, "the subcommand is keygen");
+        if (!a.out)
+                return cli_command_usage_error(c, "--out is required");
+        if (asprintf(&pub, "%s/%s.pub", a.out, a.name) < 0 || asprintf(&key, "%s/%s.key", a.out, a.name) < 0)
+                return failure(c, NULL);
+        if (access(pub, F_OK) == 0 || access(key, F_OK) == 0)
+                return cli_command_failure(c, "\"%s\" or \"%s\" exists: keys are never replaced", key, pub);
+        r = pki_curve_ensure(a.out, a.name, &error);
+        if (r == 0)
+                r = keyfile_curve_load(pub, false, z85);
+        if (r < 0)
+                return cli_command_failure(c, "%s", error ? error : strerror(-r));
+        printf("%s  secret key (mode 0600): give it to the adapter only (--curve-secret-key-file)\n"
+               "%s  public key: %s\n"
+               "     name it in the registry: adapter-key = %s\n",
+               key, pub, z85, z85);
+        return EXIT_SUCCESS;
+}
+
+static const CliOption adapter_options[] = {
+        CLI_STRING('o', "out", "DIR", "write NAME.key and NAME.pub here (created 0700 if missing)", KeygenArgs, out),
+        CLI_STRING('n', "name", "NAME", "the files' name (default adapter)", KeygenArgs, name),
+        {},
+};
+
+static const CliCommand adapter_command = {
+        .name = "xbus adapter",
+        .summary = "make an adapter's CURVE key pair",
+        .usage = "keygen --out DIR [--name NAME]",
+        .description = "Make a ZeroMQ CURVE key pair for an adapter (or for the node's adapter endpoint, [adapters]\n"
+                       "curve-key): DIR/NAME.key, the secret key (Z85, mode 0600), and DIR/NAME.pub, the public key.\n"
+                       "Existing files are never replaced. The registry names the public key (docs/registry.md).\n",
+        .options = adapter_options,
+        .epilogue = "Example:\n"
+                    "  xbus adapter keygen --out /etc/xbus/adapters --name population-rest-1\n",
+        .operands = true,
+        .run = cmd_adapter,
+};
+
 /* --- main ---------------------------------------------------------------- */
 
 static const CliCommand *const commands[] = {
-        &call_command, &log_command,     &up_command,      &down_command,
-        &demo_command, &consent_command, &subject_command, &cli_audit_command,
+        &call_command,    &log_command,     &up_command,      &down_command,      &demo_command,
+        &consent_command, &subject_command, &adapter_command, &cli_audit_command,
 };
 
 static void help(void)

@@ -1,4 +1,4 @@
-/* keyfile.c: read key files, refusing private ones that group or others may access */
+/* keyfile.c: read key files (PEM, CURVE), refusing private ones that group or others may access */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <zmq.h>
 
 #include "crypto/keyfile.h"
 #include "util/macro.h"
@@ -84,5 +85,32 @@ int keyfile_pem_load(const char *path, bool private, EVP_PKEY **ret)
         r = 0;
 out:
         OPENSSL_cleanse(buf, KEYFILE_PEM_MAX + 1);
+        return r;
+}
+
+bool keyfile_curve_valid(const char *s)
+{
+        uint8_t raw[32];
+
+        return s && strlen(s) == KEYFILE_CURVE_LEN && zmq_z85_decode(raw, s);
+}
+
+int keyfile_curve_load(const char *path, bool private, char ret[KEYFILE_CURVE_LEN + 1])
+{
+        char buf[256], *s;
+        size_t n, k;
+        int r;
+
+        r = keyfile_read(path, private, buf, sizeof(buf) - 1, &n);
+        if (r < 0)
+                return r;
+        buf[n] = 0;
+        s = buf + strspn(buf, " \t\r\n");
+        k = strcspn(s, " \t\r\n");
+        s[k] = 0;
+        r = keyfile_curve_valid(s) ? 0 : -EINVAL;
+        if (r == 0)
+                memcpy(ret, s, KEYFILE_CURVE_LEN + 1);
+        OPENSSL_cleanse(buf, sizeof(buf));
         return r;
 }

@@ -1,4 +1,4 @@
-/* keyfile.h: read key files, refusing private ones that group or others may access
+/* keyfile.h: read key files (PEM, and ZeroMQ CURVE keys in Z85), refusing private ones that group or others may access
  *
  * The signing keys (receipts, checkpoints) and the pseudonym key are read
  * once at start from files the operator made. A private key file must be a
@@ -36,3 +36,18 @@ int keyfile_no_password(char *buf, int size, int rwflag, void *userdata);
  * such key, -ENOMEM, or keyfile_read()'s errors.
  */
 int keyfile_pem_load(const char *path, bool private, EVP_PKEY **ret);
+
+/* A ZeroMQ CURVE key (32 bytes) as Z85 text: the adapters' keys and the node's adapter endpoint key. */
+#define KEYFILE_CURVE_LEN 40
+
+/* keyfile_curve_valid(): whether `s` is exactly KEYFILE_CURVE_LEN Z85 characters that decode. */
+bool keyfile_curve_valid(const char *s);
+
+/*
+ * keyfile_curve_load(): the CURVE key at the start of `path` (exactly 40
+ * Z85 characters after any white space; the rest is ignored), read with
+ * keyfile_read() (at most 255 bytes; `private` as there). The bytes read
+ * are wiped. Return: 0 with `ret` set, -EINVAL when the file holds no such
+ * key, or keyfile_read()'s errors.
+ */
+int keyfile_curve_load(const char *path, bool private, char ret[KEYFILE_CURVE_LEN + 1]);

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <zmq.h>
 
 #include "crypto/openssl-util.h"
 #include "util/error.h"
@@ -749,6 +750,56 @@ static int open_private_dir(Pki *p, int at, const char *path, const char *sub)
                 return pki_fail(p, -EPERM, sub ? &l : NULL, "folder is accessible by group or others (mode %04o)",
                                 (unsigned)(st.st_mode & 07777));
         return TAKE_FD(fd);
+}
+
+/* A CURVE key pair as Z85 text: NAME.key (secret) and NAME.pub; a kept NAME.key gets its public half made again. */
+static int curve_pair_write(Pki *p, const Loc *key, const Loc *pub)
+{
+        char pub_text[KEYFILE_CURVE_LEN + 2], secret[KEYFILE_CURVE_LEN + 2] = "";
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = loc_exists(p, key);
+        if (r > 0) {
+                r = read_loc(p, key, true, &data, &size);
+                if (r < 0)
+                        return r;
+                data[size] = 0;
+                snprintf(secret, KEYFILE_CURVE_LEN + 1, "%s", data + strspn(data, " \t\r\n"));
+                OPENSSL_cleanse(data, size);
+                r = keyfile_curve_valid(secret) && zmq_curve_public(pub_text, secret) == 0
+                            ? 0
+                            : pki_fail(p, -EINVAL, key, "not a CURVE secret key (40 characters of Z85)");
+        } else if (r == 0) {
+                r = zmq_curve_keypair(pub_text, secret) == 0 ? 0 : pki_fail(p, -EIO, key, "cannot generate a key");
+                strcat(secret, "\n");
+                if (r == 0)
+                        r = write_loc(p, key, secret, strlen(secret), MODE_SECRET);
+        }
+        OPENSSL_cleanse(secret, sizeof(secret));
+        if (r < 0)
+                return r;
+        strcat(pub_text, "\n");
+        return write_loc(p, pub, pub_text, strlen(pub_text), MODE_PUBLIC);
+}
+
+int pki_curve_ensure(const char *dir, const char *name, char **ret_error)
+{
+        _cleanup_close_ int dfd = -1;
+        Pki p = { .dir = dir, .dfd = -1, .clients_fd = -1, .authorities_fd = -1, .ret_error = ret_error };
+        Loc key, pub;
+        int r;
+
+        if (!id_is_valid(name) || strchr(name, '/'))
+                return pki_fail(&p, -EINVAL, NULL, "invalid key name \"%.80s\"", strempty(name));
+        r = dfd = open_private_dir(&p, AT_FDCWD, dir, NULL);
+        if (r < 0)
+                return r;
+        loc_init(&key, dfd, "", name, ".key");
+        loc_init(&pub, dfd, "", name, ".pub");
+        r = loc_exists(&p, &pub);
+        return r == 0 ? curve_pair_write(&p, &key, &pub) : MIN(r, 0);
 }
 
 int pki_demo_ensure(const char *dir, const char *const *clients, size_t n_clients, const char *const *authorities,

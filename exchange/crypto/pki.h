@@ -9,6 +9,8 @@
  *   clients/<name>.crt .key      one client cert per subsystem, CN = subsystem id,
  *                                <name> = the id with '/' replaced by '_'
  *   authorities/<name>.key .jwk  an ES256 consent-artefact key per consent authority
+ *   node-curve.key .pub          the adapter endpoint's CURVE key pair (Z85), pki_curve_ensure()
+ *   adapters/<name>.key .pub     an adapter's CURVE key pair (the demo's: "sample"), pki_curve_ensure()
  */
 #pragma once
 
@@ -44,3 +46,15 @@ int pki_demo_ensure(const char *dir, const char *const *clients, size_t n_client
 
 /* pki_client_name(): "VN/GOV/X/y" -> "VN_GOV_X_y" into out (size bytes, truncated, always NUL-terminated). */
 void pki_client_name(const char *subsystem_id, char *out, size_t size);
+
+/*
+ * pki_curve_ensure(): a ZeroMQ CURVE key pair as Z85 text, `dir`/NAME.key
+ * (secret, 0600) and `dir`/NAME.pub (public, 0644), written as
+ * pki_demo_ensure() writes files, unless NAME.pub exists already (nothing is
+ * checked or replaced then); a NAME.key kept without its NAME.pub gets the
+ * public half made again. `dir` is created 0700 when missing and refused
+ * when group or others may access it. NAME as a client id, without '/'.
+ * Return: 0 or -errno; on failure *ret_error (if not NULL) may get a
+ * malloc'd message naming the file.
+ */
+int pki_curve_ensure(const char *dir, const char *name, char **ret_error);

@@ -32,6 +32,7 @@ typedef struct Config {
         char *adapters_listen;          /* default "tcp://127.0.0.1:5560" */
         uint64_t adapters_heartbeat_ms; /* default 1 s */
         size_t adapters_liveness;       /* default 3 */
+        char *adapters_curve_key;       /* the endpoint's CURVE secret key file (NULL: demo pki/node-curve.key) */
         /* [log] */
         size_t log_map_size;                 /* default 16 GiB */
         size_t log_max_batch;                /* default 1024 */

@@ -5,9 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "api/audit-api.h"
 #include "api/consent-api.h"
+#include "crypto/keyfile.h"
 #include "crypto/pki.h"
 #include "daemon/daemon.h"
 #include "http/frontdoor.h"
@@ -21,7 +23,7 @@
 
 /* The files a node uses: configured, or the demo PKI's under <state-dir>/pki. */
 typedef struct DaemonPaths {
-        char *cert, *key, *ca, *signing, *pseudonym, *log_key, *log_pub, *log_dir;
+        char *cert, *key, *ca, *signing, *pseudonym, *log_key, *log_pub, *log_dir, *curve;
 } DaemonPaths;
 
 struct Daemon {
@@ -35,19 +37,20 @@ struct Daemon {
         SoapSigner *soap_signer;
         SoapTrust *soap_trust;
         char *log_vkey;
+        char curve_public[KEYFILE_CURVE_LEN + 1]; /* the adapter endpoint's, for the log */
         ConsentApi consent_api;
         AuditApi audit_api;
         Endpoint endpoints[2];
         FrontDoor *frontdoor;
 };
 
-int daemon_load_registry(const Config *c, Registry **ret)
+int daemon_load_registry(const Config *c, const char *state_dir, Registry **ret)
 {
         _cleanup_free_ char *errors = NULL;
         const char *name = c->registry ? c->registry : "embedded";
         int r;
 
-        r = c->registry ? registry_load_dir(ret, c->registry, &errors) : registry_load_embedded(ret, &errors);
+        r = registry_load_node(ret, c->registry, state_dir, &errors);
         if (r == REGISTRY_E_INVALID) {
                 fprintf(stderr, "%s", strempty(errors));
                 log_error("Registry \"%s\" is invalid.", name);
@@ -66,10 +69,13 @@ int daemon_test_config(const Config *c)
         const RegistryRight *const *rr;
         const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca, c->signing_key,
                                 c->pseudonym_key,   c->log_key, c->log_public_key };
+        _cleanup_free_ char *pki = config_pki_dir(c);
+        /* before the first start there is no demo PKI, nor the key files it makes: references are checked for form */
+        const char *state = c->demo_pki && pki && access(pki, F_OK) < 0 ? NULL : c->state_dir;
         size_t ns, nv, nr;
         int r = 0;
 
-        if (daemon_load_registry(c, &reg) < 0)
+        if (daemon_load_registry(c, state, &reg) < 0)
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(files); i++)
                 if (files[i] && access(files[i], R_OK) < 0) {
@@ -81,9 +87,10 @@ int daemon_test_config(const Config *c)
         ns = registry_subsystems(reg, &s);
         nv = registry_services(reg, &v);
         nr = registry_rights(reg, &rr);
-        printf("configuration %s OK: instance %s, %zu subsystems, %zu services, %zu access rights (registry: %s)\n",
+        printf("configuration %s OK: instance %s, %zu subsystems, %zu services, %zu access rights (registry: %s)%s\n",
                c->path ? c->path : "(embedded default)", registry_instance(reg), ns, nv, nr,
-               c->registry ? c->registry : "embedded");
+               c->registry ? c->registry : "embedded",
+               state ? "" : "; adapter key references not read: the demo PKI is made at first start");
         return 0;
 }
 
@@ -111,6 +118,25 @@ static int ensure_demo_pki(const Config *c, const Registry *reg)
         return 0;
 }
 
+/* The demo's CURVE key pairs (the adapter endpoint's unless configured, the sample adapter's), before the
+ * registry reads them through key references. */
+static int ensure_demo_curve(const Config *c)
+{
+        _cleanup_free_ char *pki = config_pki_dir(c), *adapters = NULL, *error = NULL;
+        int r = 0;
+
+        if (!pki || asprintf(&adapters, "%s/adapters", pki) < 0)
+                return log_error_errno(ENOMEM, "Out of memory.");
+        if (!c->adapters_curve_key)
+                r = pki_curve_ensure(pki, "node-curve", &error);
+        if (r >= 0)
+                r = pki_curve_ensure(adapters, "sample", &error);
+        if (r < 0)
+                return log_error_errno(r, "Demo CURVE keys in \"%s\" could not be created: %s", pki,
+                                       error ? error : strerror(-r));
+        return 0;
+}
+
 static char *pki_path(const Config *c, const char *configured, const char *file)
 {
         char *p;
@@ -131,16 +157,19 @@ static int paths_resolve(const Config *c, DaemonPaths *p)
         p->pseudonym = pki_path(c, c->pseudonym_key, "pseudonym.key");
         p->log_key = pki_path(c, c->log_key, "log.key");
         p->log_pub = pki_path(c, c->log_public_key, "log.pub");
+        p->curve = pki_path(c, c->adapters_curve_key, "node-curve.key");
         if (asprintf(&p->log_dir, "%s/log", c->state_dir) < 0)
                 p->log_dir = NULL;
-        if (!p->cert || !p->key || !p->ca || !p->signing || !p->pseudonym || !p->log_key || !p->log_pub || !p->log_dir)
+        if (!p->cert || !p->key || !p->ca || !p->signing || !p->pseudonym || !p->log_key || !p->log_pub ||
+            !p->log_dir || !p->curve)
                 return log_error_errno(ENOMEM, "Out of memory.");
         return 0;
 }
 
 static void paths_done(DaemonPaths *p)
 {
-        char **all[] = { &p->cert, &p->key, &p->ca, &p->signing, &p->pseudonym, &p->log_key, &p->log_pub, &p->log_dir };
+        char **all[] = { &p->cert,    &p->key,     &p->ca,      &p->signing, &p->pseudonym,
+                         &p->log_key, &p->log_pub, &p->log_dir, &p->curve };
 
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 *all[i] = mfree(*all[i]);
@@ -202,6 +231,7 @@ static int node_open(Daemon *d)
 {
         const Config *c = d->config;
         Node *n = &d->node;
+        char secret[KEYFILE_CURVE_LEN + 1];
         int r;
 
         r = exlog_open(&n->log, d->paths.log_dir,
@@ -216,9 +246,16 @@ static int node_open(Daemon *d)
         if (r < 0)
                 return log_error_errno(r, "Cannot open the consent store in \"%s\": %m", d->paths.log_dir);
         consent_store_set_pseudonym_key(n->consents, d->pseudonyms);
+        r = keyfile_curve_load(d->paths.curve, true, secret);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the adapter endpoint's CURVE key \"%s\": %m", d->paths.curve);
+        zmq_curve_public(d->curve_public, secret);
         r = broker_new(&n->broker, &(BrokerOptions){ .endpoint = c->adapters_listen,
                                                      .heartbeat_ms = (unsigned)c->adapters_heartbeat_ms,
-                                                     .liveness = (unsigned)c->adapters_liveness });
+                                                     .liveness = (unsigned)c->adapters_liveness,
+                                                     .curve_secret_key = secret,
+                                                     .registry = n->registry });
+        explicit_bzero(secret, sizeof(secret));
         if (r < 0)
                 return log_error_errno(r, "Cannot bind the adapter endpoint \"%s\": %m", c->adapters_listen);
         return 0;
@@ -260,11 +297,13 @@ int daemon_start(Daemon **ret, const Config *c)
         Daemon *d;
         int r;
 
-        r = daemon_load_registry(c, &reg);
-        if (r < 0)
-                return r;
         if (mkdir(c->state_dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(errno, "Cannot create state folder \"%s\": %m", c->state_dir);
+        r = c->demo_pki ? ensure_demo_curve(c) : 0;
+        if (r == 0)
+                r = daemon_load_registry(c, c->state_dir, &reg);
+        if (r < 0)
+                return r;
         if (c->demo_pki) {
                 r = ensure_demo_pki(c, reg);
                 if (r < 0)
@@ -294,9 +333,9 @@ int daemon_start(Daemon **ret, const Config *c)
                 r = frontdoor_open(d);
         if (r < 0)
                 goto fail;
-        log_info("Ready: https://%s (port %d), adapters on %s, registry %s (instance %s), state in \"%s\", "
-                 "%llu log entries.",
-                 c->http_listen, frontdoor_port(d->frontdoor), c->adapters_listen,
+        log_info("Ready: https://%s (port %d), adapters on %s (CURVE key %s), registry %s (instance %s), state in "
+                 "\"%s\", %llu log entries.",
+                 c->http_listen, frontdoor_port(d->frontdoor), c->adapters_listen, d->curve_public,
                  c->registry ? c->registry : "embedded", registry_instance(d->node.registry), c->state_dir,
                  (unsigned long long)exlog_size(d->node.log));
         *ret = d;
@@ -310,11 +349,12 @@ int daemon_reload(Daemon *d)
 {
         Registry *fresh = NULL;
 
-        if (daemon_load_registry(d->config, &fresh) < 0) {
+        if (daemon_load_registry(d->config, d->config->state_dir, &fresh) < 0) {
                 atomic_fetch_add(&d->node.counters.reload_failures, 1);
                 log_warning("Registry reload refused; the previous registry keeps serving.");
                 return -EINVAL;
         }
+        broker_set_registry(d->node.broker, fresh); /* whose adapter keys may serve what */
         node_registry_swap(&d->node, fresh);
         atomic_fetch_add(&d->node.counters.reloads, 1);
         log_info("Registry reloaded (instance %s).", registry_instance(fresh));

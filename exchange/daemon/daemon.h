@@ -1,8 +1,10 @@
 /* daemon.h: a running node: keys, the exchange log, consents, the broker, the front door and its APIs
  *
  * daemon_start() brings a node up from its configuration in this order:
- * registry -> demo PKI (if used) -> keys -> exchange log -> consent store ->
- * adapter broker -> HTTPS front door (with the consent and auditor APIs as
+ * demo CURVE keys (if used) -> registry (its adapter key references read
+ * from the state folder) -> demo PKI (if used) -> keys -> exchange log ->
+ * consent store -> adapter broker (with the registry as its allow-list) ->
+ * HTTPS front door (with the consent and auditor APIs as
  * its endpoints). daemon_stop() takes it down in the reverse order, after the
  * requests in flight are answered and logged. Errors are logged here (this is
  * the daemon level): callers only learn that it failed.
@@ -17,8 +19,9 @@
 
 typedef struct Daemon Daemon;
 
-/* daemon_load_registry(): the registry the configuration names (or the embedded one), errors logged. */
-int daemon_load_registry(const Config *c, Registry **ret);
+/* daemon_load_registry(): the registry the configuration names (or the embedded one), its adapter key
+ * references read under `state_dir` (NULL: checked for form only), errors logged. */
+int daemon_load_registry(const Config *c, const char *state_dir, Registry **ret);
 
 /* daemon_test_config(): --test-config: check `c` and its registry, print a summary. Return: 0 or -errno. */
 int daemon_test_config(const Config *c);

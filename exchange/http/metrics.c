@@ -70,6 +70,12 @@ void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
         COUNTER("xbus_provider_requests_total", "Requests routed to adapters.", bs.requests);
         COUNTER("xbus_provider_timeouts_total", "Requests the provider did not answer in time.", bs.timeouts);
         GAUGE("xbus_connections", "Open client connections.", atomic_load(&node->connections));
+        /* adapter authentication: refused connections, announcements and services, by reason */
+        evbuffer_add_printf(buf, "# HELP xbus_adapter_refusals_total Adapter connections and services refused.\n"
+                                 "# TYPE xbus_adapter_refusals_total counter\n");
+        for (int i = 0; i < _BROKER_REFUSED_MAX; i++)
+                evbuffer_add_printf(buf, "xbus_adapter_refusals_total{reason=\"%s\"} %" PRIu64 "\n",
+                                    broker_refusal_name(i), bs.refusals[i]);
         evbuffer_add_printf(buf, "# HELP xbus_responses_total Responses by status class.\n"
                                  "# TYPE xbus_responses_total counter\n");
         for (int i = 1; i <= 5; i++)

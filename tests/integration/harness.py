@@ -206,6 +206,7 @@ class Node:
                 "--workers", str(workers)] + self.sample_args(people)
         for svc, ms in delays:
             args += ["--delay", "%s=%d" % (svc, ms)]
+        args += curve_args(self)
         out = open(os.path.join(self.tmp, "adapter-%d.log" % len(self.adapters)), "ab")
         p = subprocess.Popen(args, stdout=out, stderr=out)
         _processes.append(p)
@@ -419,6 +420,7 @@ def start_rest(node, services, backend_port):
             "--timeout", "5000"]
     for svc in services:
         args += ["--route", "%s=http://127.0.0.1:%d/%s" % (svc, backend_port, svc)]
+    args += curve_args(node)
     out = open(os.path.join(node.tmp, "rest-%d.log" % len(node.adapters)), "ab")
     p = subprocess.Popen(args, stdout=out, stderr=out)
     _processes.append(p)
@@ -436,3 +438,29 @@ def raw_request(node, subsystem, data, timeout=10):
         r = http.client.HTTPResponse(s)
         r.begin()
         return Response(r.status, r.getheaders(), r.read())
+
+
+# --- adapter authentication (CURVE) ---
+
+def curve_key(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def curve_args(node, name="sample", pki=None):
+    """The CURVE options of an adapter with key pair NAME: the node's demo PKI makes "sample"
+    (pki/adapters/sample.key, .pub) at its first start, `xbus adapter keygen` others (in `pki`).
+    Empty when the node has no CURVE key (a build before adapter authentication)."""
+    server = os.path.join(node.pki, "node-curve.pub")
+    base = os.path.join(pki or os.path.join(node.pki, "adapters"), name)
+    if not os.path.exists(server):
+        return []
+    return ["--curve-server-key", curve_key(server), "--curve-public-key", curve_key(base + ".pub"),
+            "--curve-secret-key-file", base + ".key"]
+
+
+def keygen(out, name):
+    """A new adapter key pair out/NAME.key, out/NAME.pub (`xbus adapter keygen`); returns the public key."""
+    subprocess.run([binary("xbus"), "adapter", "keygen", "--out", out, "--name", name], check=True,
+                   capture_output=True)
+    return curve_key(os.path.join(out, name + ".pub"))

@@ -6,7 +6,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import Check, Node, _processes, binary, free_port
+from harness import Check, Node, _processes, binary, curve_args, free_port
 
 t = Check("rest")
 BYT = "VN/GOV/BYT/health-services"
@@ -31,7 +31,8 @@ while time.time() < deadline:
 
 rest = subprocess.Popen([binary("xbus-adapter-rest"), "--bus", "tcp://127.0.0.1:%d" % node.aport, "--route",
                          "%s=http://127.0.0.1:%d/%s" % (CITIZEN, bport, CITIZEN), "--workers", "2",
-                         "--timeout", "2000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         "--timeout", "2000"] + curve_args(node),
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 _processes.append(rest)
 node.wait_health(adapters=1)
 

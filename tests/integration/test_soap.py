@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 
-from harness import (Check, Node, _processes, binary, free_port, receipt_payload, registry_copy,
+from harness import (Check, Node, _processes, binary, curve_args, free_port, receipt_payload, registry_copy,
                      verify_receipt_openssl)
 
 t = Check("soap")
@@ -183,7 +183,7 @@ for _ in range(200):
     except OSError:
         time.sleep(0.1)
 sa = subprocess.Popen([binary("xbus-adapter-soap"), "--bus", "tcp://127.0.0.1:%d" % node.aport, "--route",
-                       "VN/GOV/BCA/population/citizen=http://127.0.0.1:%d/soap" % bport],
+                       "VN/GOV/BCA/population/citizen=http://127.0.0.1:%d/soap" % bport] + curve_args(node),
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 _processes.append(sa)
 node.wait_health(adapters=1)
@@ -221,7 +221,8 @@ class BadSoap(http.server.BaseHTTPRequestHandler):
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BadSoap)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 sa = subprocess.Popen([binary("xbus-adapter-soap"), "--bus", "tcp://127.0.0.1:%d" % node.aport, "--route",
-                       "VN/GOV/BCA/population/citizen=http://127.0.0.1:%d/soap" % srv.server_address[1]],
+                       "VN/GOV/BCA/population/citizen=http://127.0.0.1:%d/soap" % srv.server_address[1]]
+                      + curve_args(node),
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 _processes.append(sa)
 node.wait_health(adapters=1)

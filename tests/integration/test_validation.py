@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from harness import Check, Node, ROOT, _processes, binary, registry_copy, set_key
+from harness import Check, Node, ROOT, _processes, binary, curve_args, registry_copy, set_key
 
 t = Check("validation")
 HN = "VN/GOV/HN-UBND/one-stop-shop"
@@ -80,7 +80,7 @@ for a in node.adapters:
 node.adapters.clear()
 time.sleep(1.0)
 rest = subprocess.Popen([binary("xbus-adapter-rest"), "--bus", "tcp://127.0.0.1:%d" % node.aport, "--route",
-                         "%s=http://127.0.0.1:%d/x" % (CITIZEN, srv.server_address[1])],
+                         "%s=http://127.0.0.1:%d/x" % (CITIZEN, srv.server_address[1])] + curve_args(node),
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 _processes.append(rest)
 node.wait_health(adapters=1)

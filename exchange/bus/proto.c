@@ -1,0 +1,121 @@
+/* proto.c: what adapters send (READY, REP meta) and ZAP requests, parsed as the bus reads them */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus/proto.h"
+#include "util/macro.h"
+#include "util/strv.h"
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void proto_ready_done(ProtoReady *r)
+{
+        strv_free_n(r->services, r->n_services);
+        *r = (ProtoReady){};
+}
+
+int proto_ready_parse(const void *data, size_t size, ProtoReady *ret)
+{
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        ProtoReady r = {};
+        json_t *svcs, *v;
+        size_t i;
+
+        if (size > PROTO_MAX_META || !(j = json_loadb(data, size, JSON_REJECT_DUPLICATES, NULL)))
+                return -EBADMSG;
+        svcs = json_object_get(j, "services");
+        if (!json_is_array(svcs) || json_array_size(svcs) == 0 || json_array_size(svcs) > PROTO_MAX_SERVICES)
+                return -EBADMSG;
+        r.services = calloc(json_array_size(svcs), sizeof(char *));
+        if (!r.services)
+                return -ENOMEM;
+        json_array_foreach(svcs, i, v) {
+                if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
+                        continue;
+                r.services[r.n_services] = strdup(json_string_value(v));
+                if (!r.services[r.n_services]) {
+                        proto_ready_done(&r);
+                        return -ENOMEM;
+                }
+                r.n_services++;
+        }
+        qsort(r.services, r.n_services, sizeof(char *), strcmp_ptr);
+        snprintf(r.kind, sizeof(r.kind), "%s", strempty(json_string_value(json_object_get(j, "adapter"))));
+        snprintf(r.name, sizeof(r.name), "%s", strempty(json_string_value(json_object_get(j, "name"))));
+        v = json_object_get(j, "capacity");
+        r.capacity = json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= PROTO_MAX_CAPACITY
+                             ? (unsigned)json_integer_value(v)
+                             : PROTO_DEFAULT_CAPACITY;
+        *ret = r;
+        return 0;
+}
+
+/* The error types an adapter may report for the provider's side (above); PROBLEM_NONE for any other. */
+static ProblemType bus_error_type(const char *s)
+{
+        ProblemType t;
+
+        if (!s || problem_from_name(s, &t) < 0)
+                return PROBLEM_NONE;
+        switch (t) {
+        case PROBLEM_PROVIDER_UNAVAILABLE:
+        case PROBLEM_PROVIDER_TIMEOUT:
+        case PROBLEM_PROVIDER_ERROR:
+        case PROBLEM_RESPONSE_INVALID:
+                return t;
+        default:
+                return PROBLEM_NONE;
+        }
+}
+
+void proto_reply_parse(const void *data, size_t size, ProtoReply *ret)
+{
+        _cleanup_(json_decrefp) json_t *meta = NULL;
+        json_t *v;
+
+        *ret = (ProtoReply){ .error = PROBLEM_PROVIDER_ERROR };
+        if (size > PROTO_MAX_META || !(meta = json_loadb(data, size, 0, NULL))) {
+                snprintf(ret->detail, sizeof(ret->detail), "the adapter sent a malformed answer");
+                return;
+        }
+        ret->error = bus_error_type(json_string_value(json_object_get(meta, "error")));
+        if (ret->error != PROBLEM_NONE) {
+                /* A failure on the provider's side of the adapter (backend down, too slow...),
+                 * in the bus's own vocabulary. Any other "error" is the provider's own answer
+                 * (e.g. 404 not_found) and passes through with its status and body. */
+                v = json_object_get(meta, "detail");
+                snprintf(ret->detail, sizeof(ret->detail), "%.200s",
+                         json_is_string(v) ? json_string_value(v) : "the provider reported a failure");
+                return;
+        }
+        v = json_object_get(meta, "status");
+        ret->status = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+        if (ret->status < 200 || ret->status > 599 || json_integer_value(v) != ret->status) {
+                ret->error = PROBLEM_PROVIDER_ERROR;
+                snprintf(ret->detail, sizeof(ret->detail), "the adapter sent an answer without a valid status");
+                return;
+        }
+        v = json_object_get(meta, "content_type");
+        snprintf(ret->content_type, sizeof(ret->content_type), "%s",
+                 json_is_string(v) ? json_string_value(v) : "application/json");
+}
+
+static bool frame_is(const ProtoFrame *f, const char *s)
+{
+        return f->size == strlen(s) && memcmp(f->data, s, f->size) == 0;
+}
+
+int proto_zap_parse(const ProtoFrame *frames, size_t n, char ret_key[KEYFILE_CURVE_LEN + 1])
+{
+        /* version, request id, domain, address, routing id, mechanism, and CURVE's one credential: the key */
+        if (n != 7 || !frame_is(&frames[0], "1.0") || !frame_is(&frames[5], "CURVE") || frames[6].size != 32)
+                return -EBADMSG;
+        return zmq_z85_encode(ret_key, frames[6].data, 32) ? 0 : -EBADMSG;
+}
