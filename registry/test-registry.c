@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
 
 #include "registry.h"
 #include "util/macro.h"
@@ -639,6 +641,13 @@ static const struct {
         { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = provider\nadapter-key = short\n",
           "t.conf:27: invalid value 'short' for 'adapter-key': expected a CURVE public key in Z85 (40 "
           "characters) or @state:PATH, in a list\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = provider\nadapter-key = @state:../pki/x.pub\n",
+          "t.conf:27: invalid value '@state:../pki/x.pub' for 'adapter-key': expected a CURVE public key in Z85 "
+          "(40 characters) or @state:PATH, in a list\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = provider\n"
+               "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7, @state:/etc/x.pub\n",
+          "t.conf:27: invalid value 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7, @state:/etc/x.pub' for 'adapter-key': "
+          "expected a CURVE public key in Z85 (40 characters) or @state:PATH, in a list\n" },
         { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\n"
                "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n",
           "t.conf:27: subsystem 'VN/GOV/A/x': adapter-key needs the provider role\n" },
@@ -855,6 +864,84 @@ static void test_dir(void)
         rmdir(dir);
 }
 
+/*
+ * adapter-key: lists, repeated lines, @state: references read under the state
+ * folder at load (file:line errors), left out without one; the allow-list lookups.
+ */
+static void test_adapter_keys(void)
+{
+        static const char k1[] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+        char tmpl[] = "/tmp/test-registry-keys-XXXXXX", *dir = mkdtemp(tmpl), path[256], reg[256];
+        char k2[41], k3[41], secret[41], *text = NULL, *errors = NULL, *expected = NULL;
+        const RegistrySubsystem *s;
+        Registry *r = NULL;
+
+        assert(dir && zmq_curve_keypair(k2, secret) == 0 && zmq_curve_keypair(k3, secret) == 0);
+        snprintf(reg, sizeof(reg), "%s/registry", dir);
+        snprintf(path, sizeof(path), "%s/keys", dir);
+        CHECK(mkdir(reg, 0700) == 0 && mkdir(path, 0700) == 0);
+        snprintf(path, sizeof(path), "%s/keys/k2.pub", dir);
+        assert(asprintf(&text, "  %s\n", k2) > 0);
+        write_file(path, text);
+        text = mfree(text);
+        snprintf(path, sizeof(path), "%s/keys/bad.pub", dir);
+        write_file(path, "not a key\n");
+
+        /* lines 24..30: a second provider with keys given three ways, and a service of its own */
+        snprintf(path, sizeof(path), "%s/t.conf", reg);
+        assert(asprintf(&text,
+                        BASE "[subsystem VN/GOV/A/db2]\nname = x\nroles = provider\n"
+                             "adapter-key = %s, @state:keys/k2.pub\n"
+                             "adapter-key = @state:keys/missing.pub\nadapter-key = @state:keys/bad.pub\n"
+                             "[service VN/GOV/A/db2/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = x\n",
+                        k1) > 0);
+        write_file(path, text);
+        CHECK(registry_load_node(&r, reg, dir, &errors) == REGISTRY_E_INVALID);
+        assert(asprintf(&expected,
+                        "%s:28: adapter-key '@state:keys/missing.pub': \"%s/keys/missing.pub\": No such file or "
+                        "directory\n"
+                        "%s:29: adapter-key '@state:keys/bad.pub': \"%s/keys/bad.pub\": not a CURVE public key (40 "
+                        "characters of Z85)\n",
+                        path, dir, path, dir) > 0);
+        if (!streq(errors, expected))
+                fprintf(stderr, "--- got:\n%s--- expected:\n%s", errors, expected);
+        CHECK(streq(errors, expected));
+        errors = mfree(errors);
+
+        /* without a state folder, references are checked for form only and left out */
+        CHECK(registry_load_dir(&r, reg, &errors) == 0);
+        s = registry_subsystem_lookup(r, "VN/GOV/A/db2");
+        CHECK(s && s->adapter_keys && streq(s->adapter_keys[0], k1) && !s->adapter_keys[1]);
+        r = registry_unref(r);
+
+        /* with the state folder and readable files: both keys, from the list and from the file */
+        text[strstr(text, "adapter-key = @state:keys/missing") - text] = 0;
+        strcat(text, "[service VN/GOV/A/db2/s]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = x\n");
+        write_file(path, text);
+        CHECK(registry_load_node(&r, reg, dir, &errors) == 0 && !errors);
+        s = registry_subsystem_lookup(r, "VN/GOV/A/db2");
+        CHECK(streq(s->adapter_keys[0], k1) && streq(s->adapter_keys[1], k2) && !s->adapter_keys[2]);
+        CHECK(!registry_subsystem_lookup(r, "VN/GOV/A/db")->adapter_keys[0]);
+        CHECK(registry_adapter_key_known(r, k1) && registry_adapter_key_known(r, k2));
+        CHECK(!registry_adapter_key_known(r, k3) && !registry_adapter_key_known(r, ""));
+        CHECK(registry_adapter_may_serve(r, k2, "VN/GOV/A/db2/s") &&
+              registry_adapter_may_serve(r, k1, "VN/GOV/A/db2/s"));
+        CHECK(!registry_adapter_may_serve(r, k2, "VN/GOV/A/db/people")); /* another subsystem's service */
+        CHECK(!registry_adapter_may_serve(r, k3, "VN/GOV/A/db2/s"));     /* a key nobody lists */
+        CHECK(!registry_adapter_may_serve(r, k2, "VN/GOV/A/db2/none"));  /* no such service */
+        r = registry_unref(r);
+
+        unlink(path);
+        rmdir(reg);
+        for (const char *const *n = (const char *const[]){ "keys/k2.pub", "keys/bad.pub", "keys", NULL }; *n; n++) {
+                snprintf(path, sizeof(path), "%s/%s", dir, *n);
+                (void)(unlink(path) < 0 && rmdir(path));
+        }
+        rmdir(dir);
+        free(text);
+        free(expected);
+}
+
 /* The complete example of docs/registry.md loads and behaves as the text says. */
 static void test_docs_example(void)
 {
@@ -1054,6 +1141,7 @@ int main(void)
         test_broken();
         test_multi_file();
         test_dir();
+        test_adapter_keys();
         test_docs_example();
         test_sample_docs();
         test_limits();

@@ -1,0 +1,122 @@
+/* test-proto.c: what adapters send and ZAP requests, parsed as the bus reads them */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus/proto.h"
+#include "util/macro.h"
+
+static int ready(const char *json, ProtoReady *r)
+{
+        return proto_ready_parse(json, strlen(json), r);
+}
+
+static void test_ready(void)
+{
+        ProtoReady r;
+        char big[PROTO_MAX_META + 64];
+
+        assert(ready("{\"adapter\":\"sample\",\"name\":\"s-1\",\"services\":[\"b\",\"a\",\"c\"],\"capacity\":7}", &r) ==
+               0);
+        assert(streq(r.kind, "sample") && streq(r.name, "s-1") && r.capacity == 7 && r.n_services == 3);
+        assert(streq(r.services[0], "a") && streq(r.services[1], "b") && streq(r.services[2], "c")); /* sorted */
+        proto_ready_done(&r);
+        assert(!r.services && r.n_services == 0);
+
+        /* entries that are not short strings are skipped; a capacity out of range is the default */
+        assert(ready("{\"services\":[\"a\",1,\"\",null,\"b\"],\"capacity\":5000}", &r) == 0);
+        assert(r.n_services == 2 && r.capacity == PROTO_DEFAULT_CAPACITY && streq(r.kind, "") && streq(r.name, ""));
+        proto_ready_done(&r);
+        assert(ready("{\"services\":[\"a\"],\"capacity\":0,\"name\":"
+                     "\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
+                     &r) == 0);
+        assert(r.capacity == PROTO_DEFAULT_CAPACITY && strlen(r.name) == sizeof(r.name) - 1); /* truncated */
+        proto_ready_done(&r);
+
+        /* refused whole */
+        assert(ready("{\"services\":[]}", &r) == -EBADMSG);
+        assert(ready("{\"services\":\"a\"}", &r) == -EBADMSG);
+        assert(ready("{\"services\":[\"a\"],\"services\":[\"b\"]}", &r) == -EBADMSG); /* a repeated key */
+        assert(ready("[\"a\"]", &r) == -EBADMSG);
+        assert(ready("{\"services\":[\"a\"]", &r) == -EBADMSG);
+        assert(proto_ready_parse("", 0, &r) == -EBADMSG);
+        {
+                char many[PROTO_MAX_META], *p = many;
+
+                p += sprintf(p, "{\"services\":[");
+                for (int i = 0; i <= PROTO_MAX_SERVICES; i++)
+                        p += sprintf(p, "%s\"s%d\"", i ? "," : "", i);
+                sprintf(p, "]}");
+                assert(ready(many, &r) == -EBADMSG); /* one service too many */
+        }
+        memset(big, ' ', sizeof(big));
+        memcpy(big, "{\"services\":[\"a\"]}", 18);
+        assert(proto_ready_parse(big, sizeof(big), &r) == -EBADMSG); /* over PROTO_MAX_META */
+        printf("ready: ok\n");
+}
+
+static void reply(const char *json, ProtoReply *r)
+{
+        proto_reply_parse(json, strlen(json), r);
+}
+
+static void test_reply(void)
+{
+        ProtoReply r;
+
+        reply("{\"status\":200,\"content_type\":\"application/xml\"}", &r);
+        assert(r.error == PROBLEM_NONE && r.status == 200 && streq(r.content_type, "application/xml"));
+        reply("{\"status\":404,\"error\":\"not_found\"}", &r); /* the provider's own answer passes */
+        assert(r.error == PROBLEM_NONE && r.status == 404 && streq(r.content_type, "application/json"));
+        reply("{\"status\":503,\"error\":\"provider_unavailable\",\"detail\":\"backend down\"}", &r);
+        assert(r.error == PROBLEM_PROVIDER_UNAVAILABLE && streq(r.detail, "backend down"));
+        reply("{\"error\":\"provider_timeout\"}", &r);
+        assert(r.error == PROBLEM_PROVIDER_TIMEOUT && streq(r.detail, "the provider reported a failure"));
+        reply("{\"error\":\"response_invalid\",\"detail\":7}", &r);
+        assert(r.error == PROBLEM_RESPONSE_INVALID);
+
+        /* malformed: provider_error, saying why */
+        reply("{\"status\":199}", &r);
+        assert(r.error == PROBLEM_PROVIDER_ERROR && strstr(r.detail, "valid status"));
+        reply("{\"status\":4294967496}", &r); /* 2^32 + 200 must not wrap into range */
+        assert(r.error == PROBLEM_PROVIDER_ERROR);
+        reply("{\"status\":\"200\"}", &r);
+        assert(r.error == PROBLEM_PROVIDER_ERROR);
+        reply("{\"status\":200", &r);
+        assert(r.error == PROBLEM_PROVIDER_ERROR && strstr(r.detail, "malformed"));
+        reply("{\"status\":200,\"error\":\"access_denied\"}", &r); /* not a provider-side type: the answer */
+        assert(r.error == PROBLEM_NONE && r.status == 200);
+        printf("reply: ok\n");
+}
+
+static void test_zap(void)
+{
+        char pub[41], sec[41], key[KEYFILE_CURVE_LEN + 1];
+        uint8_t raw[32];
+        ProtoFrame f[7] = {
+                { "1.0", 3 },   { "1", 1 }, { "", 0 }, { "127.0.0.1", 9 }, { "", 0 },
+                { "CURVE", 5 }, { raw, 32 },
+        };
+
+        assert(zmq_curve_keypair(pub, sec) == 0 && zmq_z85_decode(raw, pub));
+        assert(proto_zap_parse(f, 7, key) == 0 && streq(key, pub));
+        assert(proto_zap_parse(f, 6, key) == -EBADMSG);
+        f[0] = (ProtoFrame){ "2.0", 3 };
+        assert(proto_zap_parse(f, 7, key) == -EBADMSG);
+        f[0] = (ProtoFrame){ "1.0", 3 };
+        f[5] = (ProtoFrame){ "PLAIN", 5 };
+        assert(proto_zap_parse(f, 7, key) == -EBADMSG);
+        f[5] = (ProtoFrame){ "CURVE", 5 };
+        f[6].size = 31;
+        assert(proto_zap_parse(f, 7, key) == -EBADMSG);
+        printf("zap: ok\n");
+}
+
+int main(void)
+{
+        test_ready();
+        test_reply();
+        test_zap();
+        return 0;
+}
