@@ -332,8 +332,12 @@ EOF
         start xbusd "$TMP/xbusd.log" "$XBUSD_BIN" --config "$TMP/xbus/xbusd.conf"
         XBUSD_PID=$LAST_PID
         if wait_status xbusd "$XBUSD_PID" 60 200 -k "https://127.0.0.1:$PORT_HTTP/health"; then
+                # the demo PKI's keys: adapters always authenticate (CURVE), on loopback too
                 start adapter "$TMP/adapter.log" "$ADAPTER" --bus "tcp://127.0.0.1:$PORT_BUS" --data "$DATA" \
-                        --people "$PEOPLE" --workers "$ADAPTER_WORKERS"
+                        --people "$PEOPLE" --workers "$ADAPTER_WORKERS" \
+                        --curve-server-key "$(cat "$PKI/node-curve.pub")" \
+                        --curve-public-key "$(cat "$PKI/adapters/sample.pub")" \
+                        --curve-secret-key-file "$PKI/adapters/sample.key"
                 XBUS_CURL=(--cert "$PKI/clients/${CLIENT//\//_}.crt" --key "$PKI/clients/${CLIENT//\//_}.key"
                            --cacert "$PKI/ca.crt"
                            -H "X-Road-Client: $CLIENT" -H "X-Bus-Subject: $SUBJECT" -H "X-Bus-Purpose: $PURPOSE"
