@@ -4,7 +4,6 @@
 
 #include "runtime/adapter-curl.h"
 #include "util/log.h"
-#include "util/time-util.h"
 
 AdapterCurl *adapter_curl_free(AdapterCurl *h)
 {
@@ -128,22 +127,16 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
 /*
  * Log a failed backend call: the backend as scheme://host:port (never the
  * path or query, which may name a person), the cause, curl's words and the
- * HTTP status when there is one. At most one line a second per handle
- * (worker); the next line says how many were left out.
+ * HTTP status when there is one. One line per failure: the operational
+ * log's rate limiting (issue 10) bounds a backend that fails every request.
  */
 static void log_failure(AdapterCurl *h, const char *cause)
 {
         char *url = NULL, *scheme = NULL, *host = NULL, *port = NULL;
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
         CURLU *u = curl_url();
         long status = 0;
-        char more[96];
+        char more[32] = "";
 
-        if (h->log_last && now - h->log_last < USEC_PER_SEC) {
-                h->log_skipped++;
-                curl_url_cleanup(u);
-                return;
-        }
         curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &url);
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
         if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
@@ -151,14 +144,10 @@ static void log_failure(AdapterCurl *h, const char *cause)
                 curl_url_get(u, CURLUPART_HOST, &host, 0);
                 curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
         }
-        snprintf(more, sizeof(more), status ? ", HTTP status %ld" : "", status);
-        if (h->log_skipped)
-                snprintf(more + strlen(more), sizeof(more) - strlen(more), " (and %u failures not logged)",
-                         h->log_skipped);
+        if (status)
+                snprintf(more, sizeof(more), ", HTTP status %ld", status);
         log_warning("backend %s://%s:%s: %s%s%s%s%s", strempty(scheme), strempty(host), strempty(port), cause,
                     h->error[0] ? " (" : "", h->error, h->error[0] ? ")" : "", more);
-        h->log_last = now;
-        h->log_skipped = 0;
         curl_free(scheme);
         curl_free(host);
         curl_free(port);

@@ -41,8 +41,6 @@ typedef struct AdapterCurl {
         size_t len, cap;
         bool too_large;
         char error[CURL_ERROR_SIZE]; /* curl's words for the last failure */
-        uint64_t log_last;           /* when a failure was last logged (monotonic usec) */
-        unsigned log_skipped;        /* failures not logged since */
 } AdapterCurl;
 
 /*
@@ -73,9 +71,8 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
 /*
  * adapter_curl_perform(): run the transfer, log a failure (the backend's
  * scheme, host and port, never its path or query; the cause, curl's error
- * text and the HTTP status: at most one line a second per handle, counting
- * the rest; an answer with a status of 5xx, 1xx or 3xx counts as a
- * failure), and map transfer failures onto the bus's answers in `resp`
+ * text and the HTTP status; an answer with a status of 5xx, 1xx or 3xx
+ * counts as a failure), and map transfer failures onto the bus's answers in `resp`
  * (adapter_response_error()):
  *   timeout                      504 provider_timeout
  *   connect/resolve/TLS fails    503 provider_unavailable

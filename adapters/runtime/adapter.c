@@ -342,15 +342,16 @@ static void io_events(Io *io)
                 if (n == 2 && zmq_msg_size(&msgs[0]) == 6 && !io->retry_at) {
                         memcpy(&event, zmq_msg_data(&msgs[0]), sizeof(event));
                         memcpy(&value, (uint8_t *)zmq_msg_data(&msgs[0]) + 2, sizeof(value));
+                        /* the side that notices first says why; the other sees the connection cut (no detail) */
                         io_backoff(io, event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                                                ? "the bus refused this adapter's CURVE key (no provider of its "
                                                  "registry lists it)"
-                                       : value != ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
-                                               ? "the CURVE handshake failed (is --curve-server-key the node's key?)"
-                                       : io->w->run->opts->curve_server_key
+                                       : !io->w->run->opts->curve_server_key
+                                               ? "the bus requires CURVE: give this adapter its key pair "
+                                                 "(--curve-server-key, --curve-public-key, --curve-secret-key-file)"
+                                       : value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                                                ? "the bus does not use CURVE"
-                                               : "the bus requires CURVE: give this adapter its key pair "
-                                                 "(--curve-server-key, --curve-public-key, --curve-secret-key-file)");
+                                               : "the CURVE handshake failed (is --curve-server-key the node's key?)");
                 }
                 msgs_close(msgs, (size_t)n);
         }
@@ -776,7 +777,8 @@ static void io_close(Io *io)
 /* Open a DEALER, watch its handshakes, connect, announce READY (retried on a timer while the connection is not up). */
 static void io_connect(Io *io)
 {
-        const int watch = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+        const int watch = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                          ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
         char ep[64];
         int r = dealer_open(io->w, &io->dealer);
 

@@ -1,5 +1,6 @@
 /* test-adapter.c: the adapter runtime against a fake bus (a ROUTER in the test) */
 #include <assert.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -686,6 +687,47 @@ static void test_workers_and_stop(void)
         printf("workers and stop: ok\n");
 }
 
+/* REFUSED: with some services accepted the adapter serves on; with none it disconnects and waits before announcing. */
+static void test_refused(void)
+{
+        const char *some[] = {
+                PROTO_VERSION, PROTO_REFUSED,
+                "{\"reason\":\"service_not_allowed\",\"refused\":1,\"accepted\":4,\"services\":[\"test/slow\"]}"
+        };
+        const char *none[] = {
+                PROTO_VERSION, PROTO_REFUSED,
+                "{\"reason\":\"service_not_allowed\",\"refused\":5,\"accepted\":0,\"services\":[\"test/echo\"]}"
+        };
+        Bus b;
+        Msg m = {};
+        RunArgs a;
+        json_t *meta;
+        uint64_t t0;
+
+        bus_init(&b, false, NULL);
+        run_start(&a, b.endpoint, 1);
+        assert(bus_expect(&b, PROTO_READY, &m, 5000) == 0);
+        bus_adopt(&b, &m);
+        msg_clear(&m);
+        bus_send_to(&b, 3, some, NULL);
+        send_req(&b, "AFTERREF", "{\"service\":\"test/echo\",\"method\":\"GET\"}", "");
+        meta = expect_rep(&b, "AFTERREF", &m);
+        json_decref(meta);
+        msg_clear(&m);
+
+        bus_send_to(&b, 3, none, NULL);
+        t0 = now_ms();
+        b.send_hb = false;
+        assert(bus_expect(&b, PROTO_READY, &m, 5000) == 0); /* a new connection, after the wait */
+        assert(now_ms() - t0 >= 900);
+        msg_clear(&m);
+        adapter_stop();
+        pthread_join(a.thread, NULL);
+        assert(a.result == 0);
+        bus_done(&b);
+        printf("refused: served on when some were accepted; waited %" PRIu64 " ms when none were\n", now_ms() - t0);
+}
+
 static void test_curve(void)
 {
         char server_pub[41], server_sec[41], client_pub[41], client_sec[41], other_pub[41], other_sec[41];
@@ -776,6 +818,7 @@ int main(void)
         test_options();
         test_protocol();
         test_workers_and_stop();
+        test_refused();
         test_curve();
         return 0;
 }

@@ -374,19 +374,14 @@ static void refuse(Broker *b, BrokerRefusal why, size_t n, uint64_t now, const c
         log_warning("Adapter refused (%s): %s", broker_refusal_name(why), line);
 }
 
-/* Tell an adapter which announced services were refused (the first PROTO_REFUSED_LISTED), and why. */
-static void send_refused(Broker *b, const uint8_t *id, size_t id_size, BrokerRefusal why, char **refused, size_t n,
-                         size_t accepted)
+/* Tell an adapter how many announced services were refused (naming the first), and why. */
+static void send_refused(Broker *b, const uint8_t *id, size_t id_size, const char *first, size_t n, size_t accepted)
 {
-        _cleanup_(json_decrefp) json_t *j = NULL;
-        _cleanup_free_ char *text = NULL;
-        json_t *list = json_array();
+        _cleanup_(json_decrefp) json_t *j =
+                json_pack("{s:s,s:I,s:I,s:[s]}", "reason", broker_refusal_name(BROKER_REFUSED_SERVICE), "refused",
+                          (json_int_t)n, "accepted", (json_int_t)accepted, "services", first);
+        _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
-        for (size_t i = 0; list && i < n && i < PROTO_REFUSED_LISTED; i++)
-                json_array_append_new(list, json_string(refused[i]));
-        j = json_pack("{s:s,s:I,s:I,s:o*}", "reason", broker_refusal_name(why), "refused", (json_int_t)n, "accepted",
-                      (json_int_t)accepted, "services", list);
-        text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (text)
                 (void)send_frames(b, id, id_size, PROTO_REFUSED, text, strlen(text), NULL, 0, NULL, 0, 1);
 }
@@ -413,7 +408,7 @@ static void handle_ready(Broker *b, const uint8_t *id, size_t id_size, const cha
                 refuse(b, BROKER_REFUSED_SERVICE, n_refused, now,
                        "adapter \"%s\" with key %s announced %zu service(s) not bound to its key, such as \"%s\"",
                        ready.name, key, n_refused, ready.services[kept]);
-                send_refused(b, id, id_size, BROKER_REFUSED_SERVICE, ready.services + kept, n_refused, kept);
+                send_refused(b, id, id_size, ready.services[kept], n_refused, kept);
         }
         index = adapter_find(b, id, id_size);
         if (kept == 0) {
@@ -589,13 +584,9 @@ static void handle_events(Broker *b, uint64_t now)
                 memcpy(&value, (const uint8_t *)zmq_msg_data(&f.msg[0]) + 2, sizeof(value));
                 if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
                         refuse(b, BROKER_REFUSED_NO_KEY, 1, now, "a connection without CURVE on %s", b->opts.endpoint);
-                else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) /* the value is an errno */
-                        refuse(b, BROKER_REFUSED_HANDSHAKE, 1, now, "a connection on %s ended in its handshake (%s)",
-                               b->opts.endpoint, strerror((int)value));
-                else
-                        refuse(b, BROKER_REFUSED_HANDSHAKE, 1, now,
-                               "a handshake failed on %s (ZMTP error 0x%x: a wrong node key, or not ZeroMQ)",
-                               b->opts.endpoint, value);
+                else /* a wrong node key, a client that hung up (the value is then an errno), not ZeroMQ */
+                        refuse(b, BROKER_REFUSED_HANDSHAKE, 1, now, "a handshake failed on %s (event 0x%x, value 0x%x)",
+                               b->opts.endpoint, event, value);
         }
         frames_close(&f);
 }

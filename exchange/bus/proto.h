@@ -30,7 +30,7 @@
  *     UNKNOWN                       "I do not know you" (the bus restarted): send READY again
  *     REFUSED <json>                READY named services this adapter's key may not serve:
  *                                    {"reason":"service_not_allowed","refused":2,"accepted":0,
- *                                     "services":[the first PROTO_REFUSED_LISTED of them]};
+ *                                     "services":[the first of them]};
  *                                    with "accepted":0 the adapter is not registered at all
  *
  * Authentication (docs/adapters.md): every connection is a ZeroMQ CURVE
@@ -66,7 +66,6 @@
 #define PROTO_HEARTBEAT_LIVENESS 3
 #define PROTO_DEFAULT_CAPACITY 64 /* requests in flight per adapter instance */
 #define PROTO_MAX_CAPACITY 4096
-#define PROTO_REFUSED_LISTED 16 /* services named in a REFUSED */
 
 /* ---- Parsing what adapters send, as the bus reads it (pure functions, fuzzed) ---------------- */
 

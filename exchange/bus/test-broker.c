@@ -119,7 +119,11 @@ static bool wait_stat(Broker *bk, int why, uint64_t n)
 
 static BusRequest *submit(Broker *bk, Mailbox *mb, BusRequest *req, const char *service)
 {
-        *req = (BusRequest){ .reply_to = mb, .service = service, .meta = "{}", .meta_size = 2, .timeout_ms = 3000,
+        *req = (BusRequest){ .reply_to = mb,
+                             .service = service,
+                             .meta = "{}",
+                             .meta_size = 2,
+                             .timeout_ms = 3000,
                              .max_response = 1024 };
         assert(broker_submit(bk, req) == 0);
         return req;
@@ -160,8 +164,10 @@ int main(void)
 
         assert(broker_new(&bk, &(BrokerOptions){ .endpoint = endpoint, .registry = reg }) == -EINVAL); /* no key */
         assert(broker_new(&bk, &(BrokerOptions){ .endpoint = endpoint, .curve_secret_key = server.sec }) == -EINVAL);
-        assert(broker_new(&bk, &(BrokerOptions){ .endpoint = endpoint, .curve_secret_key = server.sec,
-                                                 .heartbeat_ms = 200, .registry = reg }) == 0);
+        assert(broker_new(&bk, &(BrokerOptions){ .endpoint = endpoint,
+                                                 .curve_secret_key = server.sec,
+                                                 .heartbeat_ms = 200,
+                                                 .registry = reg }) == 0);
         registry_unref(reg); /* the broker keeps its own reference */
 
         /* ZAP: a key nobody lists never gets through; a client without CURVE neither */
@@ -170,9 +176,8 @@ int main(void)
         assert(wait_stat(bk, BROKER_REFUSED_KEY_UNKNOWN, 1));
         sn = client(NULL);
         send_ready(sn, "[\"" DB "\"]");
-        for (int i = 0; i < 500 && stats(bk).refusals[BROKER_REFUSED_NO_KEY] +
-                                                   stats(bk).refusals[BROKER_REFUSED_HANDSHAKE] ==
-                                           0;
+        for (int i = 0;
+             i < 500 && stats(bk).refusals[BROKER_REFUSED_NO_KEY] + stats(bk).refusals[BROKER_REFUSED_HANDSHAKE] == 0;
              i++)
                 usleep(10000);
         assert(stats(bk).refusals[BROKER_REFUSED_NO_KEY] + stats(bk).refusals[BROKER_REFUSED_HANDSHAKE] >= 1);

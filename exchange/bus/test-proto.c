@@ -95,8 +95,7 @@ static void test_zap(void)
         char pub[41], sec[41], key[KEYFILE_CURVE_LEN + 1];
         uint8_t raw[32];
         ProtoFrame f[7] = {
-                { "1.0", 3 },   { "1", 1 }, { "", 0 }, { "127.0.0.1", 9 }, { "", 0 },
-                { "CURVE", 5 }, { raw, 32 },
+                { "1.0", 3 }, { "1", 1 }, { "", 0 }, { "127.0.0.1", 9 }, { "", 0 }, { "CURVE", 5 }, { raw, 32 },
         };
 
         assert(zmq_curve_keypair(pub, sec) == 0 && zmq_z85_decode(raw, pub));

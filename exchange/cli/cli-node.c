@@ -485,8 +485,9 @@ static void started_done(Started *s)
         *s = (Started){};
 }
 
-static int start_program(const CliNodeOptions *o, const char *state, const Program *p, char *const args[], Started *ret,
-                         char **ret_error)
+/* Start `p` with `args` and `more` (NULL-terminated; `more` may be NULL). */
+static int start_program(const CliNodeOptions *o, const char *state, const Program *p, char *const args[],
+                         char *const more[], Started *ret, char **ret_error)
 {
         _cleanup_free_ char *binary = NULL, *pidfile = NULL, *logfile = NULL;
         char *argv[16];
@@ -505,6 +506,8 @@ static int start_program(const CliNodeOptions *o, const char *state, const Progr
         argv[n++] = binary;
         for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
                 argv[n++] = args[i];
+        for (size_t i = 0; more && more[i] && n < ELEMENTSOF(argv) - 1; i++)
+                argv[n++] = more[i];
         argv[n] = NULL;
 
         log_fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -635,7 +638,7 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
                 else {
                         char *args[] = { "--state-dir", (char *)state,       "--listen", (char *)listen,
                                          "--adapters",  (char *)adapters_ep, NULL };
-                        r = start_program(o, state, &daemon_program, args, &daemon, ret_error);
+                        r = start_program(o, state, &daemon_program, args, NULL, &daemon, ret_error);
                         if (r < 0)
                                 return r;
                 }
@@ -647,25 +650,16 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
 
         deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)wait_ms * USEC_PER_MSEC;
         if (!(daemon_up && adapters > 0) && !program_running(state, &adapter_program)) {
-                char *args[] = { "--bus",
-                                 (char *)adapters_ep,
-                                 "--data",
-                                 sample_dir,
-                                 "--people",
-                                 people_text,
-                                 "--curve-server-key",
-                                 server,
-                                 "--curve-public-key",
-                                 pub,
-                                 "--curve-secret-key-file",
-                                 NULL,
-                                 NULL };
+                char *args[] = { "--bus", (char *)adapters_ep, "--data", sample_dir, "--people", people_text, NULL };
+                char *keys[] = {
+                        "--curve-server-key", server, "--curve-public-key", pub, "--curve-secret-key-file", NULL, NULL
+                };
 
                 r = curve_keys_wait(state, &daemon, deadline, server, pub, &secret, ret_error);
                 if (r < 0)
                         goto fail;
-                args[ELEMENTSOF(args) - 2] = secret;
-                r = r == 0 ? start_program(o, state, &adapter_program, args, &adapter, ret_error) : 0;
+                keys[ELEMENTSOF(keys) - 2] = secret;
+                r = r == 0 ? start_program(o, state, &adapter_program, args, keys, &adapter, ret_error) : 0;
                 if (r < 0)
                         goto fail;
         }
