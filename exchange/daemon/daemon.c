@@ -67,8 +67,8 @@ int daemon_test_config(const Config *c)
         const RegistrySubsystem *const *s;
         const RegistryService *const *v;
         const RegistryRight *const *rr;
-        const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca, c->signing_key,
-                                c->pseudonym_key,   c->log_key, c->log_public_key };
+        const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca,  c->signing_key,
+                                c->pseudonym_key,   c->log_key, c->log_public_key, c->adapters_curve_key };
         _cleanup_free_ char *pki = config_pki_dir(c);
         /* before the first start there is no demo PKI, nor the key files it makes: references are checked for form */
         const char *state = c->demo_pki && pki && access(pki, F_OK) < 0 ? NULL : c->state_dir;
