@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <zmq.h>
 
 #include "runtime/adapter-cli.h"
 #include "util/log.h"
@@ -16,6 +17,7 @@ static const struct option common_options[] = {
         { "curve-server-key", required_argument, NULL, ADAPTER_CLI_ARG_CURVE_SERVER },
         { "curve-public-key", required_argument, NULL, ADAPTER_CLI_ARG_CURVE_PUBLIC },
         { "curve-secret-key-file", required_argument, NULL, ADAPTER_CLI_ARG_CURVE_SECRET_FILE },
+        { "curve-server-key-file", required_argument, NULL, ADAPTER_CLI_ARG_CURVE_SERVER_FILE },
         { "help", no_argument, NULL, ADAPTER_CLI_ARG_HELP },
         {},
 };
@@ -138,6 +140,9 @@ int adapter_cli_parse(AdapterCli *c, const AdapterCliProgram *p, int argc, char 
                 case ADAPTER_CLI_ARG_CURVE_SECRET_FILE:
                         c->curve_secret_key_file = optarg;
                         break;
+                case ADAPTER_CLI_ARG_CURVE_SERVER_FILE:
+                        c->curve_server_key_file = optarg;
+                        break;
                 case ADAPTER_CLI_ARG_HELP:
                         p->help();
                         return 1;
@@ -162,10 +167,12 @@ int adapter_cli_parse(AdapterCli *c, const AdapterCliProgram *p, int argc, char 
                 if (!!p->forward->backend.cert_file != !!p->forward->backend.key_file)
                         return log_error_errno(EINVAL, "--cert and --key go together");
         }
-        opt = !!c->curve_server_key + !!c->curve_public_key + !!c->curve_secret_key_file;
-        if (opt != 0 && opt != 3)
-                return log_error_errno(EINVAL, "CURVE needs --curve-server-key, --curve-public-key and "
-                                               "--curve-secret-key-file together");
+        if (c->curve_server_key && c->curve_server_key_file)
+                return log_error_errno(EINVAL, "--curve-server-key and --curve-server-key-file exclude each other");
+        if (!!(c->curve_server_key || c->curve_server_key_file) != !!c->curve_secret_key_file ||
+            (c->curve_public_key && !c->curve_secret_key_file))
+                return log_error_errno(EINVAL, "CURVE needs the node's key (--curve-server-key or "
+                                               "--curve-server-key-file) and --curve-secret-key-file together");
         return 0;
 }
 
@@ -175,9 +182,21 @@ int adapter_cli_load_secret(AdapterCli *c)
 
         if (!c->curve_secret_key_file)
                 return 0;
-        r = keyfile_curve_load(c->curve_secret_key_file, true, c->curve_secret_key);
+        /* may be group-readable: root:xbus-adapter 0640 is how the package hands it over */
+        r = keyfile_curve_load(c->curve_secret_key_file, false, c->curve_secret_key);
         if (r < 0)
                 return log_error_errno(r, "CURVE secret key '%s': %m", c->curve_secret_key_file);
+        if (c->curve_server_key_file) {
+                r = keyfile_curve_load(c->curve_server_key_file, false, c->curve_keys[0]);
+                if (r < 0)
+                        return log_error_errno(r, "the node's CURVE key '%s': %m", c->curve_server_key_file);
+                c->curve_server_key = c->curve_keys[0];
+        }
+        if (!c->curve_public_key) {
+                if (zmq_curve_public(c->curve_keys[1], c->curve_secret_key) < 0)
+                        return log_error_errno(EINVAL, "CURVE secret key '%s': not a key", c->curve_secret_key_file);
+                c->curve_public_key = c->curve_keys[1];
+        }
         return 0;
 }
 

@@ -29,10 +29,11 @@
 /* Help lines for the shared options, to paste into a program's usage text. */
 #define ADAPTER_CLI_HELP_BUS \
         "  --bus ENDPOINT            the node's adapter endpoint (default " ADAPTER_CLI_DEFAULT_BUS ")\n"
-#define ADAPTER_CLI_HELP_TAIL                                                              \
-        "  --curve-server-key KEY    the node's CURVE public key (Z85): enables CURVE\n"   \
-        "  --curve-public-key KEY    this adapter's CURVE public key (Z85)\n"              \
-        "  --curve-secret-key-file F file holding this adapter's CURVE secret key (Z85)\n" \
+#define ADAPTER_CLI_HELP_TAIL                                                                  \
+        "  --curve-server-key KEY    the node's CURVE public key (Z85; adapters need CURVE)\n" \
+        "  --curve-server-key-file F the same, from a file (the node's node-curve.pub)\n"      \
+        "  --curve-public-key KEY    this adapter's CURVE public key (default: derived)\n"     \
+        "  --curve-secret-key-file F file holding this adapter's CURVE secret key (Z85)\n"     \
         "  --help                    this text\n"
 
 /* Option values: a program numbers its own options from ADAPTER_CLI_ARG_PROGRAM up. */
@@ -43,6 +44,7 @@ enum {
         ADAPTER_CLI_ARG_CURVE_SERVER,
         ADAPTER_CLI_ARG_CURVE_PUBLIC,
         ADAPTER_CLI_ARG_CURVE_SECRET_FILE,
+        ADAPTER_CLI_ARG_CURVE_SERVER_FILE,
         ADAPTER_CLI_ARG_HELP,
         ADAPTER_CLI_ARG_ROUTE,
         ADAPTER_CLI_ARG_TIMEOUT,
@@ -58,8 +60,9 @@ enum {
 typedef struct AdapterCli {
         const char *bus, *name; /* borrowed (argv or literals) */
         unsigned workers;
-        const char *curve_server_key, *curve_public_key, *curve_secret_key_file;
-        char curve_secret_key[ADAPTER_CURVE_KEY_LEN + 1]; /* adapter_cli_load_secret() */
+        const char *curve_server_key, *curve_server_key_file, *curve_public_key, *curve_secret_key_file;
+        /* adapter_cli_load_secret(): the secret key, and the keys read from a file or derived */
+        char curve_secret_key[ADAPTER_CURVE_KEY_LEN + 1], curve_keys[2][ADAPTER_CURVE_KEY_LEN + 1];
 } AdapterCli;
 
 /* The services a forwarding adapter serves, each from a backend URL (both owned). */
@@ -98,8 +101,10 @@ int adapter_cli_parse(AdapterCli *c, const AdapterCliProgram *p, int argc, char 
 
 /*
  * adapter_cli_load_secret(): read the CURVE secret key file, when one was
- * given, into c->curve_secret_key (adapter_cli_done() wipes it). Logs a
- * failure. Return: 0, or a negative errno.
+ * given, into c->curve_secret_key (adapter_cli_run() wipes it), the node's
+ * key from --curve-server-key-file, and derive this adapter's public key
+ * unless --curve-public-key gave it. Logs a failure. Return: 0, or a
+ * negative errno.
  */
 int adapter_cli_load_secret(AdapterCli *c);
 

@@ -19,7 +19,6 @@
 #include "cli/cli-common.h"
 #include "cli/cli-node.h"
 #include "cli/cli-table.h"
-#include "crypto/keyfile.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
@@ -568,27 +567,27 @@ void cli_node_info_done(CliNodeInfo *i)
 }
 
 /*
- * The sample adapter's CURVE keys, which the node's demo PKI makes at its
- * start: waits for them (bounded by `deadline`). Return: 0, 1 when the
- * daemon we started exited meanwhile (the caller reports it), or an error.
+ * The sample adapter's CURVE key files, which the node's demo PKI makes at
+ * its start (each appears whole): waits for them (bounded by `deadline`).
+ * Return: 0, 1 when the daemon we started exited meanwhile (the caller
+ * reports it), or an error.
  */
-static int curve_keys_wait(const char *state, const Started *daemon, uint64_t deadline, char server[41], char pub[41],
+static int curve_keys_wait(const char *state, const Started *daemon, uint64_t deadline, char **ret_server,
                            char **ret_secret, char **ret_error)
 {
-        _cleanup_free_ char *s = NULL, *p = NULL;
         siginfo_t info = {};
 
-        if (asprintf(&s, "%s/pki/node-curve.pub", state) < 0 || asprintf(&p, "%s/pki/adapters/sample.pub", state) < 0 ||
+        if (asprintf(ret_server, "%s/pki/node-curve.pub", state) < 0 ||
             asprintf(ret_secret, "%s/pki/adapters/sample.key", state) < 0)
                 return error_set(ret_error, -ENOMEM, "out of memory");
-        while (keyfile_curve_load(s, false, server) < 0 || keyfile_curve_load(p, false, pub) < 0) {
+        while (access(*ret_server, R_OK) < 0 || access(*ret_secret, R_OK) < 0) {
                 if (daemon->program && waitid(P_PID, (id_t)daemon->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
                     info.si_pid == daemon->pid)
                         return 1;
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return error_set(ret_error, CLI_NODE_E_TIMEOUT,
-                                         "the node made no adapter keys (%s, %s) in time (see %s/xbusd.log)", s, p,
-                                         state);
+                                         "the node made no adapter keys (%s, %s) in time (see %s/xbusd.log)",
+                                         *ret_server, *ret_secret, state);
                 usleep(POLL_INTERVAL_MS * 1000);
         }
         return 0;
@@ -601,9 +600,9 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         const char *adapters_ep = o->adapters ? o->adapters : CLI_NODE_DEFAULT_ADAPTERS;
         uint64_t people = o->people ? o->people : CLI_NODE_DEFAULT_PEOPLE;
         unsigned wait_ms = o->wait_ms ? o->wait_ms : CLI_NODE_UP_WAIT_MS;
-        _cleanup_free_ char *url = NULL, *error = NULL, *sample_dir = NULL, *secret = NULL;
+        _cleanup_free_ char *url = NULL, *error = NULL, *sample_dir = NULL, *server = NULL, *secret = NULL;
         Started daemon = {}, adapter = {};
-        char people_text[32], server[KEYFILE_CURVE_LEN + 1], pub[KEYFILE_CURVE_LEN + 1];
+        char people_text[32];
         unsigned adapters = 0;
         bool daemon_up = false;
         uint64_t deadline;
@@ -651,14 +650,13 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)wait_ms * USEC_PER_MSEC;
         if (!(daemon_up && adapters > 0) && !program_running(state, &adapter_program)) {
                 char *args[] = { "--bus", (char *)adapters_ep, "--data", sample_dir, "--people", people_text, NULL };
-                char *keys[] = {
-                        "--curve-server-key", server, "--curve-public-key", pub, "--curve-secret-key-file", NULL, NULL
-                };
+                char *keys[] = { "--curve-server-key-file", NULL, "--curve-secret-key-file", NULL, NULL };
 
-                r = curve_keys_wait(state, &daemon, deadline, server, pub, &secret, ret_error);
+                r = curve_keys_wait(state, &daemon, deadline, &server, &secret, ret_error);
                 if (r < 0)
                         goto fail;
-                keys[ELEMENTSOF(keys) - 2] = secret;
+                keys[1] = server;
+                keys[3] = secret;
                 r = r == 0 ? start_program(o, state, &adapter_program, args, keys, &adapter, ret_error) : 0;
                 if (r < 0)
                         goto fail;

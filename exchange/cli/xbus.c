@@ -811,7 +811,7 @@ static const CliCommand adapter_command = {
         .name = "xbus adapter",
         .summary = "make an adapter's CURVE key pair",
         .usage = "keygen --out DIR [--name NAME]",
-        .description = "Make a ZeroMQ CURVE key pair for an adapter (or for the node's adapter endpoint, [adapters]\n"
+        .description = "Make a ZeroMQ CURVE key pair for an adapter (or for the node's adapter endpoint, [keys]\n"
                        "curve-key): DIR/NAME.key, the secret key (Z85, mode 0600), and DIR/NAME.pub, the public key.\n"
                        "Existing files are never replaced. The registry names the public key (docs/registry.md).\n",
         .options = adapter_options,

@@ -34,7 +34,6 @@ static const IniItem adapters_items[] = {
         { "listen", ini_item_string, OFF(adapters_listen), 0, "a ZeroMQ endpoint such as tcp://127.0.0.1:5560" },
         { "heartbeat", ini_item_duration, OFF(adapters_heartbeat_ms), 0, "a duration such as 1s" },
         { "liveness", ini_item_size, OFF(adapters_liveness), 0, "a number of heartbeats" },
-        { "curve-key", ini_item_string, OFF(adapters_curve_key), 0, "a file holding a CURVE secret key (Z85)" },
 };
 static const IniItem log_items[] = {
         { "map-size", ini_item_size, OFF(log_map_size), 0, "a size such as 16GiB" },
@@ -47,6 +46,7 @@ static const IniItem keys_items[] = {
         { "pseudonym-key", ini_item_string, OFF(pseudonym_key), 0, "a key file" },
         { "log-key", ini_item_string, OFF(log_key), 0, "a PEM file (Ed25519)" },
         { "log-public-key", ini_item_string, OFF(log_public_key), 0, "a PEM file (Ed25519 public key)" },
+        { "curve-key", ini_item_string, OFF(curve_key), 0, "a file holding a CURVE secret key (Z85)" },
 };
 
 static const struct {
@@ -210,14 +210,14 @@ int config_load(Config **ret, const char *path, char **ret_errors)
         r = r ?: resolve(&c->pseudonym_key, base);
         r = r ?: resolve(&c->log_key, base);
         r = r ?: resolve(&c->log_public_key, base);
-        r = r ?: resolve(&c->adapters_curve_key, base);
+        r = r ?: resolve(&c->curve_key, base);
         free(base);
         if (r < 0) {
                 config_free(c);
                 return r;
         }
         c->demo_pki = !c->tls_certificate || !c->tls_key || !c->tls_client_ca || !c->signing_key || !c->pseudonym_key ||
-                      !c->log_key || !c->log_public_key || !c->adapters_curve_key;
+                      !c->log_key || !c->log_public_key || !c->curve_key;
         *ret = c;
         return 0;
 }
@@ -234,7 +234,7 @@ Config *config_free(Config *c)
         free(c->tls_key);
         free(c->tls_client_ca);
         free(c->adapters_listen);
-        free(c->adapters_curve_key);
+        free(c->curve_key);
         free(c->signing_key);
         free(c->pseudonym_key);
         free(c->log_key);

@@ -32,7 +32,6 @@ typedef struct Config {
         char *adapters_listen;          /* default "tcp://127.0.0.1:5560" */
         uint64_t adapters_heartbeat_ms; /* default 1 s */
         size_t adapters_liveness;       /* default 3 */
-        char *adapters_curve_key;       /* the endpoint's CURVE secret key file (NULL: demo pki/node-curve.key) */
         /* [log] */
         size_t log_map_size;                 /* default 16 GiB */
         size_t log_max_batch;                /* default 1024 */
@@ -43,6 +42,7 @@ typedef struct Config {
         char *pseudonym_key;
         char *log_key; /* Ed25519 checkpoint key (PEM), and its public half */
         char *log_public_key;
+        char *curve_key; /* the adapter endpoint's CURVE secret key (Z85) */
 
         char *path;    /* the file this came from, or NULL */
         bool demo_pki; /* some key or certificate comes from the demo PKI */

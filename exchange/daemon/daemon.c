@@ -68,7 +68,7 @@ int daemon_test_config(const Config *c)
         const RegistryService *const *v;
         const RegistryRight *const *rr;
         const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca,  c->signing_key,
-                                c->pseudonym_key,   c->log_key, c->log_public_key, c->adapters_curve_key };
+                                c->pseudonym_key,   c->log_key, c->log_public_key, c->curve_key };
         _cleanup_free_ char *pki = config_pki_dir(c);
         /* before the first start there is no demo PKI, nor the key files it makes: references are checked for form */
         const char *state = c->demo_pki && pki && access(pki, F_OK) < 0 ? NULL : c->state_dir;
@@ -127,7 +127,7 @@ static int ensure_demo_curve(const Config *c)
 
         if (!pki || asprintf(&adapters, "%s/adapters", pki) < 0)
                 return log_error_errno(ENOMEM, "Out of memory.");
-        if (!c->adapters_curve_key)
+        if (!c->curve_key)
                 r = pki_curve_ensure(pki, "node-curve", &error);
         if (r >= 0)
                 r = pki_curve_ensure(adapters, "sample", &error);
@@ -157,7 +157,7 @@ static int paths_resolve(const Config *c, DaemonPaths *p)
         p->pseudonym = pki_path(c, c->pseudonym_key, "pseudonym.key");
         p->log_key = pki_path(c, c->log_key, "log.key");
         p->log_pub = pki_path(c, c->log_public_key, "log.pub");
-        p->curve = pki_path(c, c->adapters_curve_key, "node-curve.key");
+        p->curve = pki_path(c, c->curve_key, "node-curve.key");
         if (asprintf(&p->log_dir, "%s/log", c->state_dir) < 0)
                 p->log_dir = NULL;
         if (!p->cert || !p->key || !p->ca || !p->signing || !p->pseudonym || !p->log_key || !p->log_pub ||

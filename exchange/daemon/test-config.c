@@ -57,9 +57,10 @@ int main(void)
                          "[http]\nlisten = 127.0.0.1:9443\nthreads = 3\nmax-connections = 10\n"
                          "max-header-size = 8KiB\nmax-body-size = 1MiB\ntimeout = 2s\n"
                          "[tls]\ncertificate = a.crt\nkey = /abs/a.key\nclient-ca = ca.crt\n"
-                         "[adapters]\nlisten = tcp://127.0.0.1:7000\nheartbeat = 200ms\nliveness = 2\ncurve-key = c.key\n"
+                         "[adapters]\nlisten = tcp://127.0.0.1:7000\nheartbeat = 200ms\nliveness = 2\n"
                          "[log]\nmap-size = 1GiB\nmax-batch = 10\nqueue = 100\n"
-                         "[keys]\nsigning-key = s.key\npseudonym-key = p.key\nlog-key = l.key\nlog-public-key = l.pub\n",
+                         "[keys]\nsigning-key = s.key\npseudonym-key = p.key\nlog-key = l.key\nlog-public-key = l.pub\n"
+                         "curve-key = c.key\n",
                          &c, &errors) == 0);
         snprintf(expect, sizeof(expect), "%s/st", dir);
         assert(streq(c->state_dir, expect));
@@ -67,7 +68,7 @@ int main(void)
         assert(streq(c->registry, expect));
         assert(streq(c->tls_key, "/abs/a.key"));
         snprintf(expect, sizeof(expect), "%s/c.key", dir);
-        assert(streq(c->adapters_curve_key, expect));
+        assert(streq(c->curve_key, expect));
         assert(c->http_threads == 3 && c->http_max_connections == 10 && c->http_max_header_size == 8192);
         assert(c->http_timeout_ms == 2000 && c->adapters_heartbeat_ms == 200 && c->adapters_liveness == 2);
         assert(c->log_map_size == 1U << 30 && c->log_max_batch == 10 && c->log_queue == 100);

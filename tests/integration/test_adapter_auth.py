@@ -166,8 +166,10 @@ subject = node.sample_ids(1)[0]
 BACKEND = "http://127.0.0.1:%d/%s" % (bport, CITIZEN)
 
 # the civil-status key announces the citizen service too: refused for that one, accepted for its own
+# (its keys as files: the node's public key from node-curve.pub, its own public key derived)
 civil = rest_adapter(node, [(CITIZEN, POT + "/citizen"), (BIRTH, POT + "/birth")], "civil.log",
-                     curve_args(node, "civil", os.path.join(tmp, "state", "keys")))
+                     ["--curve-server-key-file", os.path.join(node.pki, "node-curve.pub"),
+                      "--curve-secret-key-file", os.path.join(tmp, "state", "keys", "civil.key")])
 node.wait_health(adapters=1)
 r = node.call(BYT, CITIZEN, subject=subject, purpose="health-insurance-enrolment",
               extra={"Accept": "application/problem+json"})
