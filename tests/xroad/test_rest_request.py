@@ -92,8 +92,8 @@ def url6(t):
     t.eq(rec.query, q, "the raw query (order, duplicates, %2F, +, UTF-8 escapes) unchanged")
 
 
-@s.test("REST-URL-7", PR_REST + " §4.2 URI Sanitation", "a 2000-character URI is served; a longer one than the "
-        "node accepts is a complete X-Road error, never a reset or an HTML page")
+@s.test("REST-URL-7", PR_REST + " §4.2 URI Sanitation", "a 2000-character URI (what clients assume) is served; one longer "
+        "than the node accepts is a complete X-Road error, never a reset or an HTML page")
 def url7(t):
     prefix = "/r1/" + E
     segs, n = [], len(prefix)
