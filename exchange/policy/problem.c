@@ -7,36 +7,53 @@
 
 #include "policy/problem.h"
 
+/* name, status (problem+json), title, X-Road code (the X-Road profile: status 400 for Client.*, 500 for Server.*;
+ * the spec's CamelCase spelling, PR-REST 1.0.4 §4.6; docs/protocol.md has the table) */
 static const ProblemInfo table[_PROBLEM_TYPE_MAX] = {
-        [PROBLEM_BAD_REQUEST] = { "bad_request", 400, "The request is malformed" },
+        [PROBLEM_BAD_REQUEST] = { "bad_request", 400, "The request is malformed", "Client.BadRequest" },
         [PROBLEM_SUBJECT_REQUIRED] = { "subject_required", 400,
-                                       "The service returns personal data: X-Bus-Subject is required" },
+                                       "The service returns personal data: X-Bus-Subject is required",
+                                       "Client.InvalidRequest" },
         [PROBLEM_SUBJECT_CONFLICT] = { "subject_conflict", 400,
-                                       "The request names the data subject twice, or in places that disagree" },
-        [PROBLEM_REQUEST_INVALID] = { "request_invalid", 400,
-                                      "The request payload does not match the service's schema" },
+                                       "The request names the data subject twice, or in places that disagree",
+                                       "Client.InvalidRequest" },
+        [PROBLEM_REQUEST_INVALID] = { "request_invalid", 400, "The request payload does not match the service's schema",
+                                      "Client.InvalidBody" },
         [PROBLEM_CLIENT_UNKNOWN] = { "client_unknown", 401,
-                                     "The client certificate is missing, untrusted or not registered" },
-        [PROBLEM_CLIENT_MISMATCH] = { "client_mismatch", 403, "X-Road-Client does not match the client certificate" },
-        [PROBLEM_ACCESS_DENIED] = { "access_denied", 403, "The client has no access right for this request" },
+                                     "The client certificate is missing, untrusted or not registered",
+                                     "Server.ClientProxy.UnknownMember" },
+        [PROBLEM_CLIENT_MISMATCH] = { "client_mismatch", 403, "X-Road-Client does not match the client certificate",
+                                      "Server.ClientProxy.SslAuthenticationFailed" },
+        [PROBLEM_ACCESS_DENIED] = { "access_denied", 403, "The client has no access right for this request",
+                                    "Server.ServerProxy.AccessDenied" },
         [PROBLEM_PURPOSE_INVALID] = { "purpose_invalid", 403,
-                                      "The purpose is missing, unknown, or not allowed by the access right" },
-        [PROBLEM_CONSENT_REQUIRED] = { "consent_required", 403,
-                                       "The access right requires the data subject's consent" },
-        [PROBLEM_CONSENT_INVALID] = { "consent_invalid", 403, "The consent presented does not allow this request" },
-        [PROBLEM_SERVICE_UNKNOWN] = { "service_unknown", 404, "No such service in this registry" },
-        [PROBLEM_NOT_FOUND] = { "not_found", 404, "No such resource" },
-        [PROBLEM_METHOD_NOT_ALLOWED] = { "method_not_allowed", 405, "The service does not offer this method" },
-        [PROBLEM_PAYLOAD_TOO_LARGE] = { "payload_too_large", 413, "The request body exceeds the service's size limit" },
+                                      "The purpose is missing, unknown, or not allowed by the access right",
+                                      "Server.ServerProxy.AccessDenied" },
+        [PROBLEM_CONSENT_REQUIRED] = { "consent_required", 403, "The access right requires the data subject's consent",
+                                       "Server.ServerProxy.AccessDenied" },
+        [PROBLEM_CONSENT_INVALID] = { "consent_invalid", 403, "The consent presented does not allow this request",
+                                      "Server.ServerProxy.AccessDenied" },
+        [PROBLEM_SERVICE_UNKNOWN] = { "service_unknown", 404, "No such service in this registry",
+                                      "Server.ServerProxy.UnknownService" },
+        [PROBLEM_NOT_FOUND] = { "not_found", 404, "No such resource", "Client.BadRequest" },
+        [PROBLEM_METHOD_NOT_ALLOWED] = { "method_not_allowed", 405, "The service does not offer this method",
+                                         "Server.ServerProxy.AccessDenied" },
+        [PROBLEM_PAYLOAD_TOO_LARGE] = { "payload_too_large", 413, "The request body exceeds the service's size limit",
+                                        "Client.BadRequest" },
         [PROBLEM_RESPONSE_INVALID] = { "response_invalid", 502,
-                                       "The provider's response was withheld: it is invalid or too large" },
-        [PROBLEM_PROVIDER_ERROR] = { "provider_error", 502, "The provider failed to answer correctly" },
-        [PROBLEM_PROVIDER_UNAVAILABLE] = { "provider_unavailable", 503, "The provider is not available" },
-        [PROBLEM_BUS_BUSY] = { "bus_busy", 503, "The bus is overloaded; retry later" },
+                                       "The provider's response was withheld: it is invalid or too large",
+                                       "Server.ServerProxy.ServiceFailed.InvalidResponse" },
+        [PROBLEM_PROVIDER_ERROR] = { "provider_error", 502, "The provider failed to answer correctly",
+                                     "Server.ServerProxy.ServiceFailed.InvalidResponse" },
+        [PROBLEM_PROVIDER_UNAVAILABLE] = { "provider_unavailable", 503, "The provider is not available",
+                                           "Server.ServerProxy.NetworkError" },
+        [PROBLEM_BUS_BUSY] = { "bus_busy", 503, "The bus is overloaded; retry later", "Server.ClientProxy.Busy" },
         [PROBLEM_LOG_UNAVAILABLE] = { "log_unavailable", 503,
-                                      "The exchange could not be logged, so it was not performed" },
-        [PROBLEM_PROVIDER_TIMEOUT] = { "provider_timeout", 504, "The provider did not answer in time" },
-        [PROBLEM_INTERNAL_ERROR] = { "internal_error", 500, "Internal error" },
+                                      "The exchange could not be logged, so it was not performed",
+                                      "Server.ClientProxy.LoggingFailed" },
+        [PROBLEM_PROVIDER_TIMEOUT] = { "provider_timeout", 504, "The provider did not answer in time",
+                                       "Server.ServerProxy.IOError" },
+        [PROBLEM_INTERNAL_ERROR] = { "internal_error", 500, "Internal error", "Server.ClientProxy.InternalError" },
 };
 
 const ProblemInfo *problem_info(ProblemType t)
@@ -44,6 +61,11 @@ const ProblemInfo *problem_info(ProblemType t)
         if (t <= PROBLEM_NONE || t >= _PROBLEM_TYPE_MAX || !table[t].name)
                 return &table[PROBLEM_INTERNAL_ERROR];
         return &table[t];
+}
+
+int problem_xroad_status(ProblemType t)
+{
+        return strncmp(problem_info(t)->xroad, "Client.", 7) == 0 ? 400 : 500;
 }
 
 int problem_from_name(const char *name, ProblemType *ret)

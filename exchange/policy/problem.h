@@ -43,6 +43,7 @@ typedef struct ProblemInfo {
         const char *name;  /* the stable code, e.g. "access_denied" */
         int status;        /* HTTP status */
         const char *title; /* one line for people */
+        const char *xroad; /* the X-Road error code: "Client.BadRequest", "Server.ServerProxy.AccessDenied", ... */
 } ProblemInfo;
 
 /* problem_info(): the table entry of `t`; PROBLEM_NONE and values out of range give
@@ -58,6 +59,9 @@ static inline int problem_status(ProblemType t)
 {
         return problem_info(t)->status;
 }
+
+/* problem_xroad_status(): the HTTP status of the X-Road profile: 400 for a Client.* code, 500 otherwise. */
+int problem_xroad_status(ProblemType t);
 
 /* problem_from_name(): the type whose name is `name` (outside input). Return: 0, or -EINVAL. */
 int problem_from_name(const char *name, ProblemType *ret);

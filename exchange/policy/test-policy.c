@@ -134,6 +134,11 @@ int main(void)
                 ProblemType back = PROBLEM_NONE;
                 char *s = problem_render(t, "d\"x", "/r1/x", "id-1", NULL);
                 assert(i->name && i->title && i->status >= 400 && i->status <= 599);
+                /* every type has an X-Road code with an origin prefix, and the profile's status follows it */
+                assert(i->xroad &&
+                       (strncmp(i->xroad, "Client.", 7) == 0 || strncmp(i->xroad, "Server.ClientProxy.", 19) == 0 ||
+                        strncmp(i->xroad, "Server.ServerProxy.", 19) == 0));
+                assert(problem_xroad_status(t) == (i->xroad[0] == 'C' ? 400 : 500));
                 assert(t == PROBLEM_INTERNAL_ERROR || i != problem_info(PROBLEM_INTERNAL_ERROR));
                 assert(s && strstr(s, i->name));
                 assert(problem_from_name(i->name, &back) == 0 && back == t);
