@@ -1,7 +1,8 @@
 /* xbusd.c: the xbus daemon (thin main over the library)
  *
  * The command line and the configuration, then daemon_start() (daemon.c: the
- * start-up order). Then the main thread only waits for signals: SIGHUP
+ * start-up order). Then the main thread only waits for signals (and every
+ * 10 s reports rate-limited log messages, util/log.h): SIGHUP
  * reloads the registry (a bad one is refused and the old one keeps serving),
  * SIGTERM/SIGINT stop the node after the requests in flight are answered and
  * logged. Under systemd (Type=notify) each of these steps is told to the
@@ -177,9 +178,11 @@ int main(int argc, char **argv)
         }
         notify_warn(notify_send("READY=1"));
         for (;;) {
-                int sig;
-                if (sigwait(&sigs, &sig) != 0)
+                int sig = sigtimedwait(&sigs, NULL, &(struct timespec){ 10, 0 });
+                if (sig < 0) {
+                        log_flush_suppressed(false); /* the counts of a storm of messages that has ended */
                         continue;
+                }
                 if (sig == SIGHUP) {
                         notify_warn(notify_reloading());
                         (void)daemon_reload(d);
@@ -192,5 +195,6 @@ int main(int argc, char **argv)
         notify_warn(notify_send("STOPPING=1"));
         daemon_stop(d);
         config_free(c);
+        log_flush_suppressed(true);
         return EXIT_SUCCESS;
 }
