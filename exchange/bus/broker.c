@@ -32,6 +32,7 @@
 #define MAX_IN_FLIGHT (1U << SLOT_BITS)
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01" /* RFC 27: where libzmq asks, in the ROUTER's context */
 #define EVENTS_ENDPOINT "inproc://xbus-broker-events"
+#define ROSTER_MAX 16384
 
 typedef struct Adapter {
         bool alive;
@@ -75,6 +76,14 @@ struct Broker {
         atomic_uint_fast64_t n_requests, n_timeouts, n_unavailable, n_refusals[_BROKER_REFUSED_MAX];
         uint64_t log_window; /* refusal lines: this minute's start, lines logged, lines left out */
         unsigned log_lines, log_skipped;
+        /* every service announced since start, sorted, with its live instances (for /health) */
+        pthread_mutex_t roster_lock;
+        struct RosterEntry {
+                char *service;
+                unsigned live;
+                uint64_t unserved_since; /* monotonic usec when `live` fell to 0, else 0 */
+        } * roster;
+        size_t n_roster;
 };
 
 /* --- deadline heap ------------------------------------------------------- */
@@ -177,13 +186,55 @@ static int strcmp_ptr(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Publish the number of live adapters (for stats and /health). */
+/* Count one live instance of `service` in the roster (added, sorted, on its first announcement). */
+static void roster_count(Broker *b, const char *service)
+{
+        size_t lo = 0, hi = b->n_roster;
+        struct RosterEntry *n;
+        char *copy;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int c = strcmp(service, b->roster[mid].service);
+                if (c == 0) {
+                        b->roster[mid].live++;
+                        return;
+                }
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        if (b->n_roster >= ROSTER_MAX)
+                return; /* announced names are the adapters' to choose: bounded */
+        copy = strdup(service);
+        n = copy ? reallocarray(b->roster, b->n_roster + 1, sizeof(*n)) : NULL;
+        if (!n) {
+                free(copy); /* out of memory: the service is left out of /health's view */
+                return;
+        }
+        b->roster = n;
+        memmove(n + lo + 1, n + lo, (b->n_roster++ - lo) * sizeof(*n));
+        n[lo] = (struct RosterEntry){ .service = copy, .live = 1 };
+}
+
+/* Publish the number of live adapters and which services they serve (for stats and /health). */
 static void summary_update(Broker *b)
 {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         unsigned live = 0;
 
-        for (unsigned i = 0; i < b->n_adapters; i++)
+        pthread_mutex_lock(&b->roster_lock);
+        for (size_t k = 0; k < b->n_roster; k++)
+                b->roster[k].live = 0;
+        for (unsigned i = 0; i < b->n_adapters; i++) {
                 live += b->adapters[i].alive;
+                for (size_t j = 0; b->adapters[i].alive && j < b->adapters[i].n_services; j++)
+                        roster_count(b, b->adapters[i].services[j]);
+        }
+        for (size_t k = 0; k < b->n_roster; k++)
+                b->roster[k].unserved_since = b->roster[k].live ? 0 : b->roster[k].unserved_since ?: now;
+        pthread_mutex_unlock(&b->roster_lock);
         atomic_store(&b->live_adapters, live);
 }
 
@@ -708,6 +759,7 @@ int broker_new(Broker **ret, const BrokerOptions *opts)
         b->queue = MAILBOX_NULL;
         b->registry = registry_ref(opts->registry);
         b->opts = *opts;
+        pthread_mutex_init(&b->roster_lock, NULL);
         if (!b->opts.heartbeat_ms)
                 b->opts.heartbeat_ms = PROTO_HEARTBEAT_MS;
         if (!b->opts.liveness)
@@ -785,6 +837,10 @@ Broker *broker_free(Broker *b)
         }
         for (unsigned i = 0; i < b->n_adapters; i++)
                 adapter_clear(&b->adapters[i]);
+        for (size_t k = 0; k < b->n_roster; k++)
+                free(b->roster[k].service);
+        free(b->roster);
+        pthread_mutex_destroy(&b->roster_lock);
         if (b->router)
                 zmq_close(b->router);
         if (b->zap)
@@ -843,4 +899,25 @@ const char *broker_refusal_name(BrokerRefusal r)
         };
 
         return r >= 0 && r < _BROKER_REFUSED_MAX ? names[r] : NULL;
+}
+
+int broker_unserved(Broker *b, char ***ret)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC), grace = (uint64_t)b->opts.heartbeat_ms * b->opts.liveness * 1000;
+        char **l;
+        size_t n = 0;
+
+        pthread_mutex_lock(&b->roster_lock);
+        l = calloc(b->n_roster + 1, sizeof(char *));
+        for (size_t k = 0; l && k < b->n_roster; k++)
+                if (b->roster[k].unserved_since && now - b->roster[k].unserved_since >= grace) {
+                        l[n] = strdup(b->roster[k].service);
+                        if (!l[n++])
+                                l = strv_free(l);
+                }
+        pthread_mutex_unlock(&b->roster_lock);
+        if (!l)
+                return -ENOMEM;
+        *ret = l;
+        return 0;
 }

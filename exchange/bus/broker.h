@@ -103,3 +103,11 @@ int broker_submit(Broker *b, BusRequest *req);
 void broker_stats(Broker *b, BrokerStats *ret);
 /* broker_set_registry(): thread-safe: the broker takes a reference to `r` and uses it from its next round. */
 void broker_set_registry(Broker *b, Registry *r);
+/*
+ * broker_unserved(): the services that some adapter announced since the
+ * broker started and that no live adapter has served for at least one
+ * liveness period (heartbeat x liveness: the time a restarting adapter gets
+ * to come back). Thread-safe. *ret is a malloc'd NULL-terminated strv.
+ * Return: 0 or -ENOMEM.
+ */
+int broker_unserved(Broker *b, char ***ret);

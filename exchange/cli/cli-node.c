@@ -175,11 +175,11 @@ int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters)
                 return -EINVAL;
         status = json_string_value(json_object_get(j, "status"));
         a = json_object_get(j, "adapters");
-        if (!status || !streq(status, "ok") || !json_is_integer(a) || json_integer_value(a) < 0 ||
-            json_integer_value(a) > UINT_MAX)
+        if (!status || !(streq(status, "ok") || streq(status, "unavailable")) || !json_is_integer(a) ||
+            json_integer_value(a) < 0 || json_integer_value(a) > UINT_MAX)
                 return -EINVAL;
         *ret_adapters = (unsigned)json_integer_value(a);
-        return 0;
+        return streq(status, "ok") ? 0 : 1;
 }
 
 static char *state_file(const char *state_dir, const char *name)
@@ -232,7 +232,11 @@ int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms,
                                  "something answers at %s, but \"%s\" does not exist: not a node of this state "
                                  "folder",
                                  url, ca);
-        if (resp->status != 200 || cli_health_parse(resp->body, resp->body_size, ret_adapters) < 0)
+        r = cli_health_parse(resp->body, resp->body_size, ret_adapters);
+        if (r == 1 && resp->status == 503)
+                return error_set(ret_error, CLI_NODE_E_UNHEALTHY, "%s is unavailable: %.*s", url,
+                                 (int)MIN(resp->body_size, 1024U), resp->body);
+        if (resp->status != 200 || r != 0)
                 return error_set(ret_error, CLI_NODE_E_FOREIGN, "%s answers /health with %ld, not as an xbus node", url,
                                  resp->status);
         return 0;
@@ -627,7 +631,7 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
         snprintf(people_text, sizeof(people_text), "%" PRIu64, people);
 
         r = cli_node_health(url, state, HEALTH_TIMEOUT_MS, &adapters, &error);
-        if (r == 0) {
+        if (r == 0 || r == CLI_NODE_E_UNHEALTHY) { /* unhealthy: it may lack the adapter started below */
                 daemon_up = true;
                 progress(o, "a node already answers at %s (%u adapter%s); reusing it", url, adapters,
                          adapters == 1 ? "" : "s");

@@ -40,6 +40,8 @@ enum {
         CLI_NODE_E_FOREIGN,  /* something answers, but not a node of this state folder */
         CLI_NODE_E_TIMEOUT,  /* started, but not ready in time */
         CLI_NODE_E_EXITED,   /* a started program exited */
+        /* a node of this state folder answers /health with 503 (its reasons in *ret_error) */
+        CLI_NODE_E_UNHEALTHY,
 };
 
 typedef struct CliNodeOptions {
@@ -73,7 +75,7 @@ int cli_node_listen_from_url(const char *url, char **ret);
 
 /*
  * cli_health_parse(): the /health answer {"status":"ok","adapters":N,...}.
- * Return: 0 with *ret_adapters, -EINVAL (not that shape).
+ * Return: 0 with *ret_adapters, 1 with it for "status":"unavailable", -EINVAL (not that shape).
  */
 int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters);
 
@@ -81,7 +83,7 @@ int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters);
  * cli_node_health(): ask /health at `url`, trusting STATE/pki/ca.crt (when
  * it does not exist yet, only whether anything answers is found out, and an
  * answer counts as CLI_NODE_E_FOREIGN). *ret_error as elsewhere.
- * Return: 0 with *ret_adapters, CLI_NODE_E_DOWN, CLI_NODE_E_FOREIGN, -errno.
+ * Return: 0 with *ret_adapters, CLI_NODE_E_DOWN, CLI_NODE_E_FOREIGN, CLI_NODE_E_UNHEALTHY, -errno.
  */
 int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
                     char **ret_error);

@@ -279,6 +279,7 @@ static void test_numbers_and_addresses(void)
 #define HEALTH(s) cli_health_parse(s, strlen(s), &adapters)
         CHECK(HEALTH("{\"status\":\"ok\",\"adapters\":2,\"log_entries\":5}") == 0 && adapters == 2);
         CHECK(HEALTH("{\"status\":\"ok\",\"adapters\":0}") == 0 && adapters == 0);
+        CHECK(HEALTH("{\"status\":\"unavailable\",\"reasons\":[],\"adapters\":3}") == 1 && adapters == 3);
         adapters = 99;
         CHECK(HEALTH("{\"status\":\"down\",\"adapters\":2}") == -EINVAL);
         CHECK(HEALTH("{\"status\":\"ok\",\"adapters\":-1}") == -EINVAL);

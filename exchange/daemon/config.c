@@ -24,6 +24,9 @@ static const IniItem http_items[] = {
         { "max-header-size", ini_item_size, OFF(http_max_header_size), 0, "a size such as 16KiB" },
         { "max-body-size", ini_item_size, OFF(http_max_body_size), 0, "a size such as 4MiB" },
         { "timeout", ini_item_duration, OFF(http_timeout_ms), 0, "a duration such as 30s" },
+        { "handshake-timeout", ini_item_duration, OFF(http_handshake_timeout_ms), 0, "a duration such as 5s" },
+        { "request-timeout", ini_item_duration, OFF(http_request_timeout_ms), 0, "a duration such as 10s" },
+        { "max-connections-per-client", ini_item_size, OFF(http_max_connections_per_client), 0, "a number" },
 };
 static const IniItem tls_items[] = {
         { "certificate", ini_item_string, OFF(tls_certificate), 0, "a PEM file" },
@@ -184,6 +187,12 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 c->http_max_body_size = MIB(4);
         if (!c->http_timeout_ms)
                 c->http_timeout_ms = 30000;
+        if (!c->http_handshake_timeout_ms)
+                c->http_handshake_timeout_ms = 5000;
+        if (!c->http_request_timeout_ms)
+                c->http_request_timeout_ms = 10000;
+        if (!c->http_max_connections_per_client)
+                c->http_max_connections_per_client = 256;
         if (!c->adapters_heartbeat_ms)
                 c->adapters_heartbeat_ms = 1000;
         if (!c->adapters_liveness)

@@ -24,6 +24,10 @@ typedef struct Config {
         size_t http_max_header_size; /* default 16 KiB */
         size_t http_max_body_size;   /* default 4 MiB */
         uint64_t http_timeout_ms;    /* default 30 s */
+        /* [http] what a connection may hold (docs/configuration.md) */
+        size_t http_max_connections_per_client; /* default 256 */
+        uint64_t http_handshake_timeout_ms;     /* default 5 s */
+        uint64_t http_request_timeout_ms;       /* default 10 s */
         /* [tls] (NULL: the demo PKI under <state-dir>/pki) */
         char *tls_certificate;
         char *tls_key;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -261,6 +262,29 @@ static int node_open(Daemon *d)
         return 0;
 }
 
+/* The open-file limit: a descriptor per connection, for max-connections served and as many shed,
+ * and a reserve for the log, the adapters' sockets and the rest. The soft limit (1,024 by default)
+ * is raised to that; when the hard limit is lower, fewer connections are admitted, so that accept()
+ * never fails for want of descriptors. Return: the connection limit to use. */
+#define FD_RESERVE 2048U
+static unsigned rlimit_fit(const Config *c)
+{
+        rlim_t want = (rlim_t)c->http_max_connections * 2 + FD_RESERVE;
+        struct rlimit rl;
+        unsigned max;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+                return (unsigned)c->http_max_connections;
+        rl.rlim_cur = MIN(want, rl.rlim_max);
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want)
+                return (unsigned)c->http_max_connections;
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+        max = (unsigned)MAX(rl.rlim_cur / 4, rl.rlim_cur > 2 * FD_RESERVE ? (rl.rlim_cur - FD_RESERVE) / 2 : 0);
+        log_warning("The open-file limit %llu is below the %llu that max-connections %zu needs; admitting %u.",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)want, c->http_max_connections, max);
+        return max;
+}
+
 /* The HTTPS front door, with the consent authority's and the auditors' APIs as its endpoints. */
 static int frontdoor_open(Daemon *d)
 {
@@ -279,7 +303,11 @@ static int frontdoor_open(Daemon *d)
                                                .max_header_size = c->http_max_header_size,
                                                .max_body_size = c->http_max_body_size,
                                                .timeout_ms = (unsigned)c->http_timeout_ms,
-                                               .max_connections = (unsigned)c->http_max_connections,
+                                               .handshake_timeout_ms = (unsigned)c->http_handshake_timeout_ms,
+                                               .request_timeout_ms = (unsigned)c->http_request_timeout_ms,
+                                               .max_connections = rlimit_fit(c),
+                                               .max_connections_per_client =
+                                                       (unsigned)c->http_max_connections_per_client,
                                                .tls_cert = d->paths.cert,
                                                .tls_key = d->paths.key,
                                                .client_ca = d->paths.ca,

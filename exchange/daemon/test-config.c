@@ -49,6 +49,8 @@ int main(void)
         assert(!c->registry);
         assert(streq(c->http_listen, "127.0.0.1:8443"));
         assert(c->http_threads == 2 && c->http_timeout_ms == 30000 && c->http_max_body_size == 4U << 20);
+        assert(c->http_max_connections == 4096 && c->http_max_connections_per_client == 256);
+        assert(c->http_handshake_timeout_ms == 5000 && c->http_request_timeout_ms == 10000);
         assert(c->demo_pki);
         config_free(c);
 
@@ -56,6 +58,7 @@ int main(void)
         assert(load_text("[node]\nstate-dir = st\nregistry = reg\nname = n1\n"
                          "[http]\nlisten = 127.0.0.1:9443\nthreads = 3\nmax-connections = 10\n"
                          "max-header-size = 8KiB\nmax-body-size = 1MiB\ntimeout = 2s\n"
+                         "handshake-timeout = 1500ms\nrequest-timeout = 3s\nmax-connections-per-client = 4\n"
                          "[tls]\ncertificate = a.crt\nkey = /abs/a.key\nclient-ca = ca.crt\n"
                          "[adapters]\nlisten = tcp://127.0.0.1:7000\nheartbeat = 200ms\nliveness = 2\n"
                          "[log]\nmap-size = 1GiB\nmax-batch = 10\nqueue = 100\n"
@@ -71,6 +74,8 @@ int main(void)
         assert(streq(c->curve_key, expect));
         assert(c->http_threads == 3 && c->http_max_connections == 10 && c->http_max_header_size == 8192);
         assert(c->http_timeout_ms == 2000 && c->adapters_heartbeat_ms == 200 && c->adapters_liveness == 2);
+        assert(c->http_handshake_timeout_ms == 1500 && c->http_request_timeout_ms == 3000);
+        assert(c->http_max_connections_per_client == 4);
         assert(c->log_map_size == 1U << 30 && c->log_max_batch == 10 && c->log_queue == 100);
         assert(!c->demo_pki);
         config_free(c);

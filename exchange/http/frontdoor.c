@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -16,13 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 #include <event2/thread.h>
 
 #include "http/frontdoor.h"
@@ -31,10 +33,12 @@
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/parse.h"
+#include "util/time-util.h"
 
 struct FrontDoor {
         FrontDoorOptions opts;
         Node *node;
+        ConnShared conns;
         SSL_CTX *ssl;
         Worker *workers;
         unsigned n_workers;
@@ -49,51 +53,228 @@ static void evthread_setup(void)
         evthread_use_pthreads();
 }
 
-/* --- connections: counted through the SSL object's lifetime --------------- */
+/* --- connections ------------------------------------------------------------
+ *
+ * Why: an outsider needs no certificate to open a TCP connection or to start
+ * (and stall) a TLS handshake, so what connections may hold is bounded
+ * without trusting anyone. Each connection has a Conn, the SSL object's ex
+ * data (so it lives exactly as long as the connection), on its worker:
+ *
+ *  - admission, right after accept (a zero timer: evhttp hands the bufferevent
+ *    callback no address): beyond max-connections-per-client from its address
+ *    (IPv4 address or IPv6 /64, counted in a table keyed by a random hash and
+ *    shared by the workers), closed at once. Over max-connections node-wide,
+ *    the worker's oldest anonymous connection (no TLS yet, or TLS without a
+ *    trusted client certificate) is closed to make room; with none, up to as
+ *    many again are admitted only to be answered 503 bus_busy (Retry-After)
+ *    and closed; beyond that, closed at once, before TLS. Nobody waits unseen.
+ *  - deadlines that do not restart with each byte: the TLS handshake within
+ *    handshake-timeout of accept; each request (header and body) within
+ *    request-timeout of its first byte (of the end of the handshake, for the
+ *    first one). libevent's own timeout (`timeout`) bounds idleness only.
+ *
+ * To close a connection, its bufferevent's timeouts are set to 1 us: libevent
+ * then fails and frees it as on its own timeout, whatever state it is in.
+ */
+struct Conn {
+        Worker *w;
+        struct bufferevent *bev;
+        struct event *timer; /* admission, then the deadline that runs */
+        struct evbuffer_cb_entry *input_cb;
+        TAILQ_ENTRY(Conn) anon; /* in w->anonymous while `anonymous` */
+        unsigned slot;          /* its counter in conns->clients, or UINT_MAX */
+        bool counted, admitted, anonymous, tls_done, shed, cut;
+};
 
-static void worker_connection_gone(Worker *w)
+static void conn_uncount(Conn *c)
 {
-        w->connections--;
-        atomic_fetch_sub(&w->node->connections, 1);
-        if (w->listener_paused && w->connections < w->max_connections && w->bound && !w->stopping) {
-                evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
-                w->listener_paused = false;
-        }
+        if (c->counted)
+                atomic_fetch_sub(&c->w->node->connections, 1);
+        if (c->slot != UINT_MAX)
+                atomic_fetch_sub(&c->w->conns->clients[c->slot], 1);
+        c->counted = false;
+        c->slot = UINT_MAX;
+        if (c->anonymous)
+                TAILQ_REMOVE(&c->w->anonymous, c, anon);
+        c->anonymous = false;
+}
+
+static void conn_cut(Conn *c, ConnCut why)
+{
+        static const struct timeval now = { 0, 1 };
+
+        if (c->cut)
+                return;
+        c->cut = true;
+        atomic_fetch_add(&c->w->conns->cut[why], 1);
+        conn_uncount(c);
+        event_del(c->timer);
+        bufferevent_set_timeouts(c->bev, &now, &now);
 }
 
 static void ssl_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-        if (ptr)
-                worker_connection_gone(ptr);
+        Conn *c = ptr;
+
+        if (!c)
+                return;
+        conn_uncount(c);
+        event_free(c->timer);
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input_cb);
+        free(c);
+}
+
+static Conn *conn_of(struct evhttp_request *req)
+{
+        struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+        return ssl ? SSL_get_ex_data(ssl, ssl_conn_index) : NULL;
+}
+
+/* The counter of the client at the other end of `sock`: its IPv4 address or IPv6 /64, hashed with a
+ * random key (a client cannot aim at another's counter). Return: the slot, or UINT_MAX. */
+static unsigned conn_client_slot(const ConnShared *cs, int sock)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        const uint8_t *p = NULL;
+        uint64_t h = cs->client_key;
+        size_t n = 0;
+
+        if (getpeername(sock, (struct sockaddr *)&ss, &len) < 0)
+                return UINT_MAX;
+        if (ss.ss_family == AF_INET) {
+                p = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
+                n = 4;
+        } else if (ss.ss_family == AF_INET6) {
+                const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+                p = IN6_IS_ADDR_V4MAPPED(a) ? a->s6_addr + 12 : a->s6_addr;
+                n = IN6_IS_ADDR_V4MAPPED(a) ? 4 : 8;
+        }
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ p[i]) * 0x100000001b3ULL;
+        h ^= h >> 31;
+        return n ? (unsigned)((h * 0x9E3779B97F4A7C15ULL) >> 52) : UINT_MAX;
+}
+
+/* Admission, on the worker's loop right after accept (see above). */
+static void conn_admit(Conn *c)
+{
+        Worker *w = c->w;
+        const FrontDoorOptions *o = &w->fd->opts;
+        unsigned slot = conn_client_slot(w->conns, bufferevent_getfd(c->bev)), n;
+
+        c->admitted = true;
+        if (slot != UINT_MAX && atomic_fetch_add(&w->conns->clients[slot], 1) >= o->max_connections_per_client) {
+                atomic_fetch_sub(&w->conns->clients[slot], 1);
+                conn_cut(c, CONN_CUT_CLIENT_LIMIT);
+                return;
+        }
+        c->slot = slot;
+        c->counted = true; /* counted here, not at accept: a batch of accepts is decided one by one */
+        n = atomic_fetch_add(&w->node->connections, 1) + 1;
+        if (n > o->max_connections && !TAILQ_EMPTY(&w->anonymous))
+                conn_cut(TAILQ_FIRST(&w->anonymous), CONN_CUT_EVICTED);
+        else if (n > 2 * o->max_connections) {
+                conn_cut(c, CONN_CUT_NODE_LIMIT);
+                return;
+        } else if (n > o->max_connections)
+                c->shed = true;
+        if (!c->shed) {
+                c->anonymous = true;
+                TAILQ_INSERT_TAIL(&w->anonymous, c, anon);
+        }
+        event_add(c->timer, w->handshake_timeout);
+}
+
+static void conn_on_timer(evutil_socket_t fd, short what, void *userdata)
+{
+        Conn *c = userdata;
+
+        if (!c->admitted)
+                conn_admit(c);
+        else
+                conn_cut(c, c->tls_done ? CONN_CUT_REQUEST : CONN_CUT_HANDSHAKE);
+}
+
+/* The first byte of a request starts its deadline. */
+static void conn_on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *userdata)
+{
+        Conn *c = userdata;
+
+        if (info->n_added && c->tls_done && !c->cut && !event_pending(c->timer, EV_TIMEOUT, NULL))
+                event_add(c->timer, c->w->request_timeout);
+}
+
+/* TLS is up: a trusted client certificate makes the connection a member's (never evicted);
+ * the first request's deadline starts. */
+static void ssl_on_info(const SSL *ssl, int where, int ret)
+{
+        Conn *c = (where & SSL_CB_HANDSHAKE_DONE) ? SSL_get_ex_data(ssl, ssl_conn_index) : NULL;
+
+        if (!c || c->tls_done || c->cut)
+                return;
+        c->tls_done = true;
+        if (c->anonymous && SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK) {
+                TAILQ_REMOVE(&c->w->anonymous, c, anon);
+                c->anonymous = false;
+        }
+        event_add(c->timer, c->w->request_timeout);
+}
+
+/* A request is complete: its deadline stops (and the next one's starts if it has begun already).
+ * Return: false when the connection is over the limit and was answered 503 here. */
+static bool conn_request_done(Worker *w, struct evhttp_request *req)
+{
+        Conn *c = conn_of(req);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+        if (c && !c->shed) {
+                event_del(c->timer);
+                if (evbuffer_get_length(bufferevent_get_input(c->bev)))
+                        event_add(c->timer, w->request_timeout);
+                return true;
+        }
+        atomic_fetch_add(&w->conns->shed, 1);
+        evhttp_add_header(h, "Retry-After", "1");
+        evhttp_add_header(h, "Connection", "close");
+        wire_problem(req, PROBLEM_BUS_BUSY, "the node is at its connection limit; retry later", NULL);
+        return false;
 }
 
 static struct bufferevent *worker_bevcb(struct event_base *base, void *userdata)
 {
         Worker *w = userdata;
-        struct bufferevent *bev;
-        SSL *ssl;
+        Conn *c = calloc(1, sizeof(*c));
+        struct bufferevent *bev = NULL;
+        SSL *ssl = c ? SSL_new(w->fd->ssl) : NULL;
 
-        ssl = SSL_new(w->fd->ssl);
-        if (!ssl)
-                return NULL;
-        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (ssl)
+                bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
         if (!bev) {
+                /* evhttp then makes a plain connection: conn_request_done() answers it 503 */
                 SSL_free(ssl);
+                free(c);
                 return NULL;
         }
         if (wire_watch(bev) < 0) {
-                bufferevent_free(bev);
+                bufferevent_free(bev); /* then a plain connection, answered 503 by conn_request_done() */
+                free(c);
                 return NULL;
         }
-        SSL_set_ex_data(ssl, ssl_conn_index, w);
-        w->connections++;
-        atomic_fetch_add(&w->node->connections, 1);
-        if (w->connections >= w->max_connections && w->bound && !w->listener_paused) {
-                /* at the limit: leave further connections in the kernel's backlog */
-                evconnlistener_disable(evhttp_bound_socket_get_listener(w->bound));
-                w->listener_paused = true;
+        *c = (Conn){ .w = w, .bev = bev, .slot = UINT_MAX, .timer = event_new(base, -1, 0, conn_on_timer, c) };
+        c->input_cb = c->timer ? evbuffer_add_cb(bufferevent_get_input(bev), conn_on_input, c) : NULL;
+        if (!c->input_cb) { /* out of memory: without a Conn, conn_request_done() answers 503 */
+                if (c->timer)
+                        event_free(c->timer);
+                free(c);
+                return bev;
         }
+        SSL_set_ex_data(ssl, ssl_conn_index, c);
+        event_active(c->timer, EV_TIMEOUT, 0);
         return bev;
 }
 
@@ -179,6 +360,8 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 
+        if (!conn_request_done(w, req))
+                return;
         if (!wire_head_clean(req)) {
                 wire_problem(req, PROBLEM_BAD_REQUEST,
                              "a header holds a control character, is folded, or trails the body", NULL);
@@ -317,6 +500,7 @@ static int ssl_setup(FrontDoor *fd, char **ret_error)
         SSL_CTX_set_client_CA_list(fd->ssl, SSL_load_client_CA_file(o->client_ca));
         SSL_CTX_set_verify(fd->ssl, SSL_VERIFY_PEER, verify_accept);
         SSL_CTX_set_verify_depth(fd->ssl, 4);
+        SSL_CTX_set_info_callback(fd->ssl, ssl_on_info);
         return 0;
 ssl_fail:
         e = ERR_get_error();
@@ -324,6 +508,47 @@ ssl_fail:
         ERR_clear_error();
         return error_set(ret_error, -EINVAL, "TLS setup failed (cert \"%s\", key \"%s\", client CA \"%s\"): %s",
                          o->tls_cert, o->tls_key, o->client_ca, ebuf);
+}
+
+static struct timeval timeval_ms(unsigned ms)
+{
+        return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+}
+
+/* A worker's event loop, HTTP server, timeouts and events; its listening socket comes after.
+ * Return: 0 or -errno. */
+static int worker_setup(FrontDoor *fd, Worker *w, unsigned index)
+{
+        const FrontDoorOptions *o = &fd->opts;
+        struct timeval tv = timeval_ms(o->timeout_ms), hs = timeval_ms(o->handshake_timeout_ms),
+                       rq = timeval_ms(o->request_timeout_ms);
+        int r;
+
+        *w = (Worker){ .fd = fd, .node = fd->node, .conns = &fd->conns, .index = index, .mailbox = MAILBOX_NULL };
+        TAILQ_INIT(&w->anonymous);
+        r = mailbox_init(&w->mailbox, 0);
+        if (r < 0)
+                return r;
+        w->base = event_base_new();
+        w->http = w->base ? evhttp_new(w->base) : NULL;
+        if (!w->http)
+                return -ENOMEM;
+        w->handshake_timeout = event_base_init_common_timeout(w->base, &hs);
+        w->request_timeout = event_base_init_common_timeout(w->base, &rq);
+        w->mailbox_event =
+                event_new(w->base, mailbox_fd(&w->mailbox), EV_READ | EV_PERSIST, http_exchange_on_mailbox, w);
+        w->stop_event = event_new(w->base, -1, 0, worker_on_stop, w);
+        if (!w->handshake_timeout || !w->request_timeout || !w->mailbox_event || !w->stop_event ||
+            event_add(w->mailbox_event, NULL) < 0)
+                return -ENOMEM;
+        evhttp_set_bevcb(w->http, worker_bevcb, w);
+        evhttp_set_gencb(w->http, worker_on_request, w);
+        evhttp_set_max_headers_size(w->http, (ev_ssize_t)o->max_header_size);
+        evhttp_set_max_body_size(w->http, (ev_ssize_t)o->max_body_size);
+        evhttp_set_timeout_tv(w->http, &tv);
+        evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                                    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+        return 0;
 }
 
 int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, char **ret_error)
@@ -344,7 +569,12 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
         if (!fd)
                 return -ENOMEM;
         fd->opts = *opts;
+        fd->opts.max_connections_per_client = opts->max_connections_per_client ?: UINT_MAX;
+        fd->opts.handshake_timeout_ms = opts->handshake_timeout_ms ?: 5000;
+        fd->opts.request_timeout_ms = opts->request_timeout_ms ?: 10000;
         fd->node = node;
+        if (getrandom(&fd->conns.client_key, sizeof(fd->conns.client_key), 0) != sizeof(fd->conns.client_key))
+                fd->conns.client_key = now_usec(CLOCK_MONOTONIC) ^ (uint64_t)getpid() << 32;
         fd->n_workers = opts->threads ? opts->threads : 1;
         r = ssl_setup(fd, ret_error);
         if (r < 0)
@@ -359,30 +589,11 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
 
         for (unsigned i = 0; i < fd->n_workers; i++) {
                 Worker *w = &fd->workers[i];
-                struct timeval tv = { .tv_sec = opts->timeout_ms / 1000, .tv_usec = (opts->timeout_ms % 1000) * 1000 };
                 int s;
 
-                w->fd = fd;
-                w->node = node;
-                w->index = i;
-                w->max_connections = MAX(1U, opts->max_connections / fd->n_workers);
-                r = mailbox_init(&w->mailbox, 0);
+                r = worker_setup(fd, w, i);
                 if (r < 0)
                         goto fail;
-                w->base = event_base_new();
-                w->http = w->base ? evhttp_new(w->base) : NULL;
-                if (!w->http) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                evhttp_set_bevcb(w->http, worker_bevcb, w);
-                evhttp_set_gencb(w->http, worker_on_request, w);
-                evhttp_set_max_headers_size(w->http, (ev_ssize_t)opts->max_header_size);
-                evhttp_set_max_body_size(w->http, (ev_ssize_t)opts->max_body_size);
-                evhttp_set_timeout_tv(w->http, &tv);
-                evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
-
                 /* SO_REUSEPORT would also let a second node bind the same port and
                  * silently share its clients: check with a plain bind first. */
                 if (i == 0 && ((struct sockaddr_in *)&ss)->sin_port != 0) {
@@ -421,13 +632,6 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
                 w->bound = evhttp_accept_socket_with_handle(w->http, s);
                 if (!w->bound) {
                         close(s);
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                w->mailbox_event =
-                        event_new(w->base, mailbox_fd(&w->mailbox), EV_READ | EV_PERSIST, http_exchange_on_mailbox, w);
-                w->stop_event = event_new(w->base, -1, 0, worker_on_stop, w);
-                if (!w->mailbox_event || !w->stop_event || event_add(w->mailbox_event, NULL) < 0) {
                         r = -ENOMEM;
                         goto fail;
                 }

@@ -6,7 +6,7 @@
  * than the Node. Serves:
  *   /r1/...     the X-Road REST exchange (mutual TLS)
  *   POST /      the X-Road SOAP exchange
- *   /health     200 when the node is up (no client certificate needed)
+ *   /health     200 when the node can serve, else 503 with the reasons (no client certificate needed)
  *   /metrics    Prometheus text format
  *   the prefixes of the endpoints in FrontDoorOptions (node/endpoint.h)
  * http-internal.h is the map of the pieces.
@@ -24,12 +24,16 @@ typedef struct FrontDoorOptions {
         size_t max_header_size;   /* total request header bytes */
         size_t max_body_size;     /* absolute cap; services may set lower limits */
         unsigned timeout_ms;      /* idle/read/write timeout per connection */
-        unsigned max_connections; /* per node (split evenly between threads) */
+        unsigned max_connections; /* per node; as many again are admitted only to be shed (503) */
         const char *tls_cert;     /* PEM paths */
         const char *tls_key;
         const char *client_ca;     /* CAs whose client certificates are trusted */
         const Endpoint *endpoints; /* the node's other APIs, by path prefix (borrowed) */
         size_t n_endpoints;
+        /* what one connection may hold (frontdoor.c, "connections"); 0: no cap, 5 s, 10 s */
+        unsigned max_connections_per_client; /* per client address (IPv6: per /64) */
+        unsigned handshake_timeout_ms;       /* the TLS handshake, from accept */
+        unsigned request_timeout_ms;         /* one request, header and body, from its first byte */
 } FrontDoorOptions;
 
 typedef struct FrontDoor FrontDoor;

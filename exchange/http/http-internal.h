@@ -1,6 +1,6 @@
 /* http-internal.h: what the pieces of the front door share (workers, exchanges in flight, wire helpers)
  *
- *   frontdoor.c      TLS, worker threads, listeners, connection counting, the route table
+ *   frontdoor.c      TLS, worker threads, listeners, connections (limits, deadlines), the route table
  *   http-exchange.c  drives one exchange (node/exchange.h) on its worker: decide, route,
  *                    answer, log, respond
  *   rest.c           the X-Road REST intake (/r1/...)
@@ -16,8 +16,10 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -34,9 +36,32 @@ enum {
 
 typedef struct FrontDoor FrontDoor; /* frontdoor.h */
 
+/* Why the front door closed a connection itself (frontdoor.c; counted for /metrics). */
+typedef enum ConnCut {
+        CONN_CUT_HANDSHAKE,    /* TLS not done within handshake-timeout */
+        CONN_CUT_REQUEST,      /* a request not complete within request-timeout */
+        CONN_CUT_EVICTED,      /* anonymous, closed to make room for a new connection at the limit */
+        CONN_CUT_CLIENT_LIMIT, /* over max-connections-per-client, at accept */
+        CONN_CUT_NODE_LIMIT,   /* over twice max-connections, at accept */
+        _CONN_CUT_MAX,
+} ConnCut;
+
+#define CONN_CLIENT_SLOTS 4096
+
+/* What the workers share about connections (owned by the FrontDoor). */
+typedef struct ConnShared {
+        atomic_uint_fast64_t cut[_CONN_CUT_MAX];
+        atomic_uint_fast64_t shed;              /* answered 503 bus_busy for being over max-connections */
+        uint64_t client_key;                    /* keys the hash of client addresses */
+        atomic_uint clients[CONN_CLIENT_SLOTS]; /* open connections per client address (hashed) */
+} ConnShared;
+
+typedef struct Conn Conn; /* frontdoor.c: one connection */
+
 typedef struct Worker {
         FrontDoor *fd;
         Node *node;
+        ConnShared *conns;
         unsigned index;
         pthread_t thread;
         bool started;
@@ -45,8 +70,9 @@ typedef struct Worker {
         struct evhttp_bound_socket *bound;
         struct event *mailbox_event, *stop_event;
         Mailbox mailbox;
-        unsigned connections, max_connections;
-        bool listener_paused, stopping;
+        TAILQ_HEAD(ConnList, Conn) anonymous; /* no TLS yet, or no trusted client certificate: oldest first */
+        const struct timeval *handshake_timeout, *request_timeout; /* libevent common timeouts */
+        bool stopping;
         unsigned in_flight; /* exchanges accepted and not yet answered */
 } Worker;
 
@@ -73,6 +99,19 @@ void soap_front_handle(Worker *w, struct evhttp_request *req);
 
 /* --- metrics.c --- */
 
+/* What /health decides on. */
+typedef struct HealthFacts {
+        bool stopping;
+        int log_result;           /* exlog_last_result() */
+        const Registry *registry; /* NULL: none */
+        char *const *unserved;    /* broker_unserved(), NULL-terminated */
+        unsigned adapters;
+        uint64_t log_entries;
+} HealthFacts;
+
+/* metrics_health_render(): the /health answer for `f` into *ret_body (malloc'd JSON).
+ * Return: 200, 503 (some reason listed), or -ENOMEM. */
+int metrics_health_render(const HealthFacts *f, char **ret_body);
 void metrics_handle_health(Worker *w, struct evhttp_request *req);
 void metrics_handle_metrics(Worker *w, struct evhttp_request *req);
 /* metrics_count(): one answer of `status`, `start_usec` (CLOCK_MONOTONIC) ago. */

@@ -46,7 +46,8 @@ struct ExchangeLog {
         uint64_t last_time;        /* writer thread only */
         atomic_uint_fast64_t size; /* committed entries */
         atomic_uint_fast64_t batches, failures, max_batch_seen;
-        char *buf; /* writer's serialisation buffer */
+        atomic_int last_result; /* of the last commit: 0 or -errno */
+        char *buf;              /* writer's serialisation buffer */
         size_t buf_size;
 };
 
@@ -287,6 +288,7 @@ finish:
                 log->merkle = merkle0;
                 atomic_fetch_add(&log->failures, 1);
         }
+        atomic_store(&log->last_result, r);
         /* Hand every record back: durable, or failed (the exchange must not be acknowledged). */
         for (i = 0, it = first; i < n; i++) {
                 MailboxItem *next = it->next;
@@ -477,6 +479,11 @@ int exlog_append(ExchangeLog *log, ExlogRecord *rec)
 uint64_t exlog_size(ExchangeLog *log)
 {
         return atomic_load(&log->size);
+}
+
+int exlog_last_result(ExchangeLog *log)
+{
+        return atomic_load(&log->last_result);
 }
 
 void exlog_stats(ExchangeLog *log, ExlogStats *ret)

@@ -91,6 +91,8 @@ typedef struct ExlogStats {
         uint64_t max_batch_seen;
 } ExlogStats;
 void exlog_stats(ExchangeLog *log, ExlogStats *ret);
+/* exlog_last_result(): how the last commit ended: 0 (or none yet), or its -errno (/health). Thread-safe. */
+int exlog_last_result(ExchangeLog *log);
 
 /*
  * Reading (another process, or the same one through its own reader): a

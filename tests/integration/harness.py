@@ -171,7 +171,8 @@ class Node:
                 raise RuntimeError("xbusd exited with %s; log:\n%s" % (self.proc.returncode, self.read_log()))
             try:
                 r = self.request(None, "GET", "/health")
-                if r.status == 200 and r.json().get("adapters", 0) >= adapters:
+                # 503 too: a node that lost a service's adapters (tests replace adapters) is up
+                if r.status in (200, 503) and r.json().get("adapters", 0) >= adapters:
                     return r.json()
                 last = r
             except (OSError, ssl.SSLError, http.client.HTTPException) as e:
@@ -464,3 +465,62 @@ def keygen(out, name):
     subprocess.run([binary("xbus"), "adapter", "keygen", "--out", out, "--name", name], check=True,
                    capture_output=True)
     return curve_key(os.path.join(out, name + ".pub"))
+
+
+# --- connection attacks (issue 10: test_connections.py, tests/bench/conn-attacks.py) ---
+
+def raise_nofile():
+    """Raise this process's open-file limit to its hard limit (floods open thousands of sockets)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def open_idle(port, n, source, per_source=None):
+    """n TCP connections that never start TLS, from 127.0.0.<source> (the next address every
+    `per_source` connections). Non-blocking connects: fast, and the kernel completes them."""
+    socks = []
+    for i in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % (source + (i // per_source if per_source else 0)), 0))
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    return socks
+
+
+def closed_by_peer(socks, wait):
+    """The sockets the other end has closed within `wait` seconds (EOF or reset), as {sock: seconds}."""
+    import selectors
+    start = time.time()
+    closed = {}
+    sel = selectors.DefaultSelector()  # epoll: descriptors past 1024
+    for s in socks:
+        s.setblocking(False)  # TLS: a session ticket makes a socket readable without data
+        sel.register(s, selectors.EVENT_READ)
+    while sel.get_map() and time.time() - start < wait:
+        for key, _ in sel.select(min(0.2, max(0.0, wait - (time.time() - start)))):
+            s = key.fileobj
+            try:
+                data = s.recv(4096)
+            except (BlockingIOError, ssl.SSLWantReadError):
+                continue
+            except (OSError, ssl.SSLError):
+                data = b""
+            if not data:
+                closed[s] = time.time() - start
+                sel.unregister(s)
+    sel.close()
+    return closed
+
+
+def close_all(socks):
+    for s in socks:
+        try:
+            s.close()
+        except OSError:
+            pass
