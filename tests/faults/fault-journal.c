@@ -125,8 +125,8 @@ int fault_journal_load(FaultJournal *j, int fd)
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
         if (read_full(fd, magic, sizeof(magic)) != 1 || memcmp(magic, FAULT_JOURNAL_MAGIC, sizeof(magic)) != 0 ||
-            read_full(fd, &j->disk_size, sizeof(j->disk_size)) != 1 || read_full(fd, &path_len, sizeof(path_len)) != 1 ||
-            path_len == 0 || path_len > PATH_LEN_MAX)
+            read_full(fd, &j->disk_size, sizeof(j->disk_size)) != 1 ||
+            read_full(fd, &path_len, sizeof(path_len)) != 1 || path_len == 0 || path_len > PATH_LEN_MAX)
                 return -EBADMSG;
         j->path = calloc(1, path_len + 1U);
         if (!j->path)

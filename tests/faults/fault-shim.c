@@ -127,12 +127,12 @@ static struct {
 /* 0: not watched; otherwise (index in S.files + 1) | FD_DSYNC. */
 static atomic_uchar fd_tag[FD_MAX];
 
-#define REAL(name)                                                                \
-        ({                                                                        \
-                static __typeof__(name) *real_;                                   \
-                if (!real_)                                                       \
-                        real_ = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);     \
-                real_;                                                            \
+#define REAL(name)                                                           \
+        ({                                                                   \
+                static __typeof__(name) *real_;                              \
+                if (!real_)                                                  \
+                        real_ = (__typeof__(name) *)dlsym(RTLD_NEXT, #name); \
+                real_;                                                       \
         })
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -387,10 +387,10 @@ static void journal_rewrite(Watched *w)
 }
 
 typedef enum WriteKind {
-        WRITE_AT,      /* pwrite */
-        WRITE_HERE,    /* write */
-        WRITEV_AT,     /* pwritev */
-        WRITEV_HERE,   /* writev */
+        WRITE_AT,    /* pwrite */
+        WRITE_HERE,  /* write */
+        WRITEV_AT,   /* pwritev */
+        WRITEV_HERE, /* writev */
 } WriteKind;
 
 /* A write of any kind on a watched descriptor: inject, capture, write, count. */
