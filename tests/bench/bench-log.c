@@ -10,16 +10,33 @@
  *      proofs read from it (random indices, tree of all E entries);
  *   3. audit_verify_store() over both logs: seconds per million entries.
  *
+ * With --commit N it measures one commit instead (issue 14, lever 2), for a
+ * later change of the log to be compared with:
+ *   - one entry at a time (one exchange at one connection): N commits, the
+ *     latency of each (p50, p99, mean), CPU per commit;
+ *   - 32 entries in flight (32 connections): entries/s, mean batch, latency;
+ *   - per commit: sync points (fsync + fdatasync + msync + writes through an
+ *     O_DSYNC descriptor: each waits for the disk), write calls, 4 KiB pages
+ *     and bytes written, counted by the fault shim (tests/faults/fault-shim.c)
+ *     over the log's data file; --shim PATH preloads it (the program runs
+ *     itself again with LD_PRELOAD), without it the counts are not shown;
+ *   - for scale: one 4 KiB pwrite + fdatasync of a plain file in the same folder.
+ * The shim, without a journal, costs a mutex and an lseek per write.
+ *
  * Files go under --dir (default /tmp) and are removed at the end.
  * Usage: xbus-bench-log [--entries N] [--big N] [--threads T] [--in-flight W] [--dir DIR]
+ *        xbus-bench-log --commit N [--shim PATH] [--dir DIR]
  */
 #include <assert.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +47,8 @@
 #include "log/exlog.h"
 #include "util/macro.h"
 #include "util/mailbox.h"
+
+#include "../faults/fault-shim.h"
 
 static double now(void)
 {
@@ -147,9 +166,212 @@ static uint64_t rnd(uint64_t *s)
         return *s;
 }
 
+/* ---- --commit: one commit, before and after a change of the log ---------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+static double pct(const double *sorted, size_t n, double p)
+{
+        size_t i = (size_t)(p * (double)n);
+
+        return n ? sorted[i < n ? i : n - 1] : 0.0;
+}
+
+static double cpu_seconds(void)
+{
+        struct rusage ru;
+
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+               (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void shim_stats(XbusFaultStats *ret)
+{
+        XbusFaultStatsFn fn = (XbusFaultStatsFn)dlsym(RTLD_DEFAULT, XBUS_FAULT_STATS_SYMBOL);
+
+        *ret = (XbusFaultStats){ 0 };
+        if (fn)
+                fn(ret);
+}
+
+/* Like an exchange about a person: the entry is indexed under a subject pseudonym (one of 10,000). */
+static void commit_subject(ExlogRecord *rec, uint64_t i)
+{
+        snprintf(rec->subject, sizeof(rec->subject), "%064" PRIx64,
+                 (uint64_t)(0x9e3779b97f4a7c15ULL * (i % 10000 + 1)));
+}
+
+typedef struct CommitRun {
+        double seconds, cpu;
+        uint64_t entries, batches;
+        XbusFaultStats io; /* during the run */
+        double *lat;       /* per entry, seconds, sorted */
+        size_t n_lat;
+} CommitRun;
+
+/* Append `total` real-size entries, `in_flight` at a time, to a fresh log under `base`; time each. */
+static void commit_run(const char *base, uint64_t total, unsigned in_flight, CommitRun *ret)
+{
+        char dir[512], cmd[600];
+        ExchangeLog *log;
+        ExlogStats st;
+        Mailbox replies;
+        ExlogRecord *recs = calloc(in_flight, sizeof(*recs));
+        char(*bodies)[BODY_MAX] = calloc(in_flight, BODY_MAX);
+        double *sent = calloc(in_flight, sizeof(double)), t0, c0;
+        XbusFaultStats s0, s1;
+        uint64_t next = 0, done = 0;
+
+        snprintf(dir, sizeof(dir), "%s/xbus-bench-commit-XXXXXX", base);
+        assert(recs && bodies && sent && mkdtemp(dir));
+        *ret = (CommitRun){ .lat = calloc(total, sizeof(double)) };
+        assert(ret->lat && mailbox_init(&replies, 0) == 0);
+        assert(exlog_open(&log, dir, &(ExlogOptions){ 0 }) == 0);
+        shim_stats(&s0);
+        t0 = now();
+        c0 = cpu_seconds();
+        for (unsigned k = 0; k < in_flight && next < total; k++, next++) {
+                int n = fill(bodies[k], true, 0, next);
+
+                recs[k] = (ExlogRecord){ .reply_to = &replies, .body = bodies[k], .body_size = (size_t)n };
+                commit_subject(&recs[k], next);
+                sent[k] = now();
+                assert(exlog_append(log, &recs[k]) == 0);
+        }
+        while (done < total) {
+                mailbox_wait(&replies, 1000);
+                for (MailboxItem *it = mailbox_drain(&replies), *nx; it; it = nx) {
+                        ExlogRecord *rec = (ExlogRecord *)it;
+                        size_t k = (size_t)(rec - recs);
+                        double t = now();
+
+                        nx = it->next;
+                        assert(rec->result == 0);
+                        ret->lat[done++] = t - sent[k];
+                        if (next < total) {
+                                int n = fill(bodies[k], true, 0, next++);
+
+                                *rec = (ExlogRecord){ .reply_to = &replies, .body = bodies[k], .body_size = (size_t)n };
+                                commit_subject(rec, next - 1);
+                                sent[k] = t;
+                                assert(exlog_append(log, rec) == 0);
+                        }
+                }
+        }
+        ret->seconds = now() - t0;
+        ret->cpu = cpu_seconds() - c0;
+        shim_stats(&s1);
+        exlog_stats(log, &st);
+        exlog_close(log);
+        ret->entries = st.entries;
+        ret->batches = st.batches;
+        ret->io = (XbusFaultStats){
+                .writes = s1.writes - s0.writes,
+                .bytes = s1.bytes - s0.bytes,
+                .pages = s1.pages - s0.pages,
+                .fsyncs = s1.fsyncs - s0.fsyncs,
+                .fdatasyncs = s1.fdatasyncs - s0.fdatasyncs,
+                .dsync_writes = s1.dsync_writes - s0.dsync_writes,
+                .msyncs = s1.msyncs - s0.msyncs,
+        };
+        ret->n_lat = done;
+        qsort(ret->lat, ret->n_lat, sizeof(double), cmp_double);
+        mailbox_deinit(&replies);
+        free(recs);
+        free(bodies);
+        free(sent);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+                fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* One 4 KiB pwrite + fdatasync of a plain file, `n` times: the disk's own sync latency. */
+static void plain_sync(const char *base, unsigned n, double *ret_p50, double *ret_p99)
+{
+        char path[512];
+        uint8_t page[4096] = { 1 };
+        double *lat = calloc(n, sizeof(double));
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/xbus-bench-fsync-XXXXXX", base);
+        fd = mkstemp(path);
+        assert(fd >= 0 && lat);
+        for (unsigned i = 0; i < n; i++) {
+                double t0 = now();
+
+                assert(pwrite(fd, page, sizeof(page), (off_t)(i % 64) * 4096) == (ssize_t)sizeof(page));
+                assert(fdatasync(fd) == 0);
+                lat[i] = now() - t0;
+        }
+        close(fd);
+        unlink(path);
+        qsort(lat, n, sizeof(double), cmp_double);
+        *ret_p50 = pct(lat, n, 0.5);
+        *ret_p99 = pct(lat, n, 0.99);
+        free(lat);
+}
+
+static void commit_print(const char *name, const CommitRun *r, bool counted)
+{
+        double b = r->batches ? (double)r->batches : 1.0;
+
+        printf("%-34s %8" PRIu64 " %8.1f %9.0f %8.3f %8.3f %8.3f %9.1f", name, r->entries, (double)r->entries / b,
+               (double)r->entries / r->seconds, pct(r->lat, r->n_lat, 0.5) * 1e3, pct(r->lat, r->n_lat, 0.99) * 1e3,
+               r->seconds / b * 1e3, r->cpu / b * 1e6);
+        if (counted)
+                printf(" %6.2f %6.2f %6.2f %6.2f %6.1f %8.0f\n", (double)xbus_fault_sync_points(&r->io) / b,
+                       (double)(r->io.fsyncs + r->io.fdatasyncs + r->io.msyncs) / b, (double)r->io.dsync_writes / b,
+                       (double)r->io.writes / b, (double)r->io.pages / b, (double)r->io.bytes / b);
+        else
+                printf("      -      -      -      -      -        -\n");
+}
+
+static int commit_bench(uint64_t n, const char *base, const char *shim, char **argv)
+{
+        XbusFaultStatsFn fn = (XbusFaultStatsFn)dlsym(RTLD_DEFAULT, XBUS_FAULT_STATS_SYMBOL);
+        CommitRun one, many;
+        double f50, f99;
+
+        if (!fn && shim && !getenv("XBUS_BENCH_LOG_REEXEC")) {
+                /* count through the shim: run again with it preloaded, watching the log's data file */
+                setenv("LD_PRELOAD", shim, 1);
+                setenv("XBUS_FAULT_FILES", "data.mdb", 1);
+                setenv("XBUS_BENCH_LOG_REEXEC", "1", 1);
+                execv("/proc/self/exe", argv);
+                fprintf(stderr, "cannot run again with %s: %m; counting nothing\n", shim);
+        }
+        commit_run(base, n, 1, &one);
+        commit_run(base, n * 8, 32, &many);
+        plain_sync(base, (unsigned)(n < 2000 ? n : 2000), &f50, &f99);
+
+        printf("exchange log commit (%s, entries ~700 bytes, under %s)\n", "LMDB, group commit", base);
+        printf("%-34s %8s %8s %9s %8s %8s %8s %9s %6s %6s %6s %6s %6s %8s\n", "run", "entries", "batch", "entries/s",
+               "p50 ms", "p99 ms", "ms/cmt", "cpu us/c", "syncs", "fsync", "dsyncw", "writes", "pages", "bytes");
+        commit_print("1 in flight (1 connection)", &one, fn != NULL);
+        commit_print("32 in flight (32 connections)", &many, fn != NULL);
+        printf("%-34s %8s %8s %9s %8.3f %8.3f\n", "plain 4 KiB pwrite + fdatasync", "-", "-", "-", f50 * 1e3,
+               f99 * 1e3);
+        printf("\nper commit (= one transaction): syncs = fsync + fdatasync + msync + O_DSYNC writes, the calls that "
+               "wait for the disk;\nfsync = fsync + fdatasync + msync; dsyncw = writes through an O_DSYNC descriptor; "
+               "writes, 4 KiB pages and bytes\nwritten to the log's data file; ms/cmt = wall time per commit; "
+               "cpu us/c = process CPU per commit.\n");
+        if (!fn)
+                printf("sync and write counts need the fault shim: --shim build/tests/faults/libxbus-fault.so\n");
+        free(one.lat);
+        free(many.lat);
+        return 0;
+}
+
 static void usage(void)
 {
-        fprintf(stderr, "usage: xbus-bench-log [--entries N] [--big N] [--threads T] [--in-flight W] [--dir DIR]\n");
+        fprintf(stderr, "usage: xbus-bench-log [--entries N] [--big N] [--threads T] [--in-flight W] [--dir DIR]\n"
+                        "       xbus-bench-log --commit N [--shim PATH] [--dir DIR]\n");
         exit(2);
 }
 
@@ -157,7 +379,8 @@ int main(int argc, char **argv)
 {
         uint64_t entries = 200000, big = 10000000;
         unsigned threads = 4, in_flight = 256;
-        const char *base = "/tmp";
+        const char *base = "/tmp", *shim = NULL;
+        uint64_t commit = 0;
         char dir1[512], dir2[512], cmd[1100];
         CheckpointSigner *signer = NULL;
         CheckpointVerifier *v = NULL;
@@ -180,9 +403,15 @@ int main(int argc, char **argv)
                         in_flight = (unsigned)strtoul(argv[++i], NULL, 10);
                 else if (streq(argv[i], "--dir"))
                         base = argv[++i];
+                else if (streq(argv[i], "--commit"))
+                        commit = strtoull(argv[++i], NULL, 10);
+                else if (streq(argv[i], "--shim"))
+                        shim = argv[++i];
                 else
                         usage();
         }
+        if (commit > 0)
+                return commit_bench(commit, base, shim, argv);
         if (entries < threads || big < 2 || threads < 1 || threads > 64 || in_flight < 1 || in_flight > 65536)
                 usage();
 
