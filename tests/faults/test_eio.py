@@ -6,7 +6,8 @@ with EIO. One node, four phases, each ended by a simulated power loss (the file
 keeps only what reached the disk) and a restart:
 
   A. fsync and fdatasync fail while a trigger file exists: every exchange asked
-     meanwhile is refused (503 log_unavailable), none is answered;
+     meanwhile is refused (503 log_unavailable), none is answered, and /health
+     answers 503 with the log's reason (the errno);
   B. every write to the file fails while the trigger exists: the same;
   C. under load, one write through the O_DSYNC descriptor (LMDB's meta page)
      fails once;
@@ -58,6 +59,18 @@ def refused_log(r):
                                 or b"log_unavailable" in r.body)
 
 
+def health():
+    r = node.request(None, "GET", "/health")
+    try:
+        return r.status, r.json()
+    except ValueError:
+        return r.status, {}
+
+
+def log_reasons(body):
+    return [x for x in body.get("reasons", []) if x.get("check") == "log"]
+
+
 def restart(fault):
     if node.proc.poll() is None:
         node.stop()
@@ -85,6 +98,10 @@ def sticky(phase, kind):
          "(%d of 20)" % (phase, kind, sum(refused_log(r) for r in rs)), [r for r in rs if not refused_log(r)][:2])
     t.ok(node.metrics().get("xbus_log_failures_total", 0) - failures0 >= 20,
          "%s: xbus_log_failures_total counts the refusals" % phase)
+    status, body = health()
+    t.ok(status == 503 and body.get("status") == "unavailable" and
+         any("Input/output error" in x.get("detail", "") for x in log_reasons(body)),
+         "%s: /health says why: 503, the log's commit failed with EIO" % phase, (status, body))
     os.unlink(node.trigger)
     print("%s: the disk works again; the next exchange: %d" % (phase, exchange(phase).status))
     after_power_loss(phase)
@@ -101,11 +118,12 @@ def once_under_load(phase, kind):
         fired.append(wait_until("the fault to fire", lambda: not os.path.exists(node.trigger), timeout=30))
         time.sleep(0.3)
         fired.append(exchange(phase).status)
+        fired.append(health()[0])
         node.power_loss()
 
     load.burst(3, 0.4, fault_then_power_loss)
     t.ok(fired and fired[0], "%s: the one-off %s error fired under load" % (phase, kind))
-    print("%s: %d receipts under load; after the error, the next exchange: %s" %
+    print("%s: %d receipts under load; after the error, the next exchange and /health: %s" %
           (phase, len(receipts) - before, fired[1:] or "-"))
     restart({})
     rc, out = node.verify_store()
