@@ -715,11 +715,18 @@ for key in xbus xbus-1; do
              "RssFile ${R[$key.rss_file]:-?} MiB, of which the mapped exchange log ${R[$key.rss_log]:-?} MiB (page cache)"
         echo "$key: the node counted ${R[$key.node_run]:-?} exchanges during the run, the load generator" \
              "${R[$key.requests_total]:-?} answers (+ errors ${R[$key.errors]:-?}; up to ${R[$key.conns]} in flight at its deadline are the node's only)"
-        line=""
+        # unnamed threads ("xbusd") by creation order, as exchange/daemon/daemon.c starts them
+        line="" n=0
+        roles=(main "log writer" broker)
         for tid in $(for k in "${!SNAP[@]}"; do [[ $k == "$key.b.tid."* ]] && echo "${k##*.}"; done | sort -n); do
                 d=$(( ${SNAP[$key.b.tid.$tid]:-0} - ${SNAP[$key.a.tid.$tid]:-0} ))
+                name=${THREAD_NAME[$tid]}
+                if [[ $name == xbusd ]]; then
+                        name=${roles[n]:-http worker}
+                        n=$((n + 1))
+                fi
                 ((d > 0)) || continue
-                line+=" ${THREAD_NAME[$tid]}[$tid] $(us_per "$d" "${R[$key.count]:-0}");"
+                line+=" $name $(us_per "$d" "${R[$key.count]:-0}");"
         done
         echo "$key: xbusd threads, us/exchange:${line:- none}"
 done
