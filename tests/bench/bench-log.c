@@ -48,7 +48,7 @@
 #include "util/macro.h"
 #include "util/mailbox.h"
 
-#include "../faults/fault-shim.h"
+#include "tests/faults/fault-shim.h"
 
 static double now(void)
 {
