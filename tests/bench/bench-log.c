@@ -20,7 +20,9 @@
  *     and bytes written, counted by the fault shim (tests/faults/fault-shim.c)
  *     over the log's data file; --shim PATH preloads it (the program runs
  *     itself again with LD_PRELOAD), without it the counts are not shown;
- *   - for scale: one 4 KiB pwrite + fdatasync of a plain file in the same folder.
+ *   - for scale: each commit at 1 in flight paired with one 4 KiB pwrite +
+ *     fdatasync of a plain file in the same folder, timed apart, so both see
+ *     the same load of the disk (a shared machine's disk varies tenfold).
  * The shim, without a journal, costs a mutex and an lseek per write.
  *
  * Files go under --dir (default /tmp) and are removed at the end.
@@ -213,12 +215,29 @@ typedef struct CommitRun {
         XbusFaultStats io; /* during the run */
         double *lat;       /* per entry, seconds, sorted */
         size_t n_lat;
+        double *plain; /* with a paired plain sync: its latencies, sorted */
 } CommitRun;
 
-/* Append `total` real-size entries, `in_flight` at a time, to a fresh log under `base`; time each. */
-static void commit_run(const char *base, uint64_t total, unsigned in_flight, CommitRun *ret)
+/* One 4 KiB pwrite + fdatasync of a plain file: the disk's own sync latency. Return: seconds. */
+static double plain_sync(int fd, uint64_t i)
 {
-        char dir[512], cmd[600];
+        static const uint8_t page[4096] = { 1 };
+        double t0 = now();
+
+        assert(pwrite(fd, page, sizeof(page), (off_t)(i % 64) * 4096) == (ssize_t)sizeof(page));
+        assert(fdatasync(fd) == 0);
+        return now() - t0;
+}
+
+/*
+ * Append `total` real-size entries, `in_flight` at a time, to a fresh log under `base`; time each.
+ * paired: after each commit, time one plain sync in the same folder (in_flight 1 only), so the
+ * two latencies are taken under the same load of the disk.
+ */
+static void commit_run(const char *base, uint64_t total, unsigned in_flight, bool paired, CommitRun *ret)
+{
+        char dir[512], cmd[600], plain_path[600];
+        int plain_fd = -1;
         ExchangeLog *log;
         ExlogStats st;
         Mailbox replies;
@@ -230,8 +249,14 @@ static void commit_run(const char *base, uint64_t total, unsigned in_flight, Com
 
         snprintf(dir, sizeof(dir), "%s/xbus-bench-commit-XXXXXX", base);
         assert(recs && bodies && sent && mkdtemp(dir));
-        *ret = (CommitRun){ .lat = calloc(total, sizeof(double)) };
-        assert(ret->lat && mailbox_init(&replies, 0) == 0);
+        *ret = (CommitRun){ .lat = calloc(total, sizeof(double)),
+                            .plain = paired ? calloc(total, sizeof(double)) : NULL };
+        assert(ret->lat && (!paired || ret->plain) && mailbox_init(&replies, 0) == 0);
+        if (paired) {
+                snprintf(plain_path, sizeof(plain_path), "%s/plain", dir);
+                plain_fd = open(plain_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                assert(plain_fd >= 0);
+        }
         assert(exlog_open(&log, dir, &(ExlogOptions){ 0 }) == 0);
         shim_stats(&s0);
         t0 = now();
@@ -253,7 +278,12 @@ static void commit_run(const char *base, uint64_t total, unsigned in_flight, Com
 
                         nx = it->next;
                         assert(rec->result == 0);
-                        ret->lat[done++] = t - sent[k];
+                        ret->lat[done] = t - sent[k];
+                        if (paired) {
+                                ret->plain[done] = plain_sync(plain_fd, done);
+                                t = now();
+                        }
+                        done++;
                         if (next < total) {
                                 int n = fill(bodies[k], true, 0, next++);
 
@@ -282,6 +312,10 @@ static void commit_run(const char *base, uint64_t total, unsigned in_flight, Com
         };
         ret->n_lat = done;
         qsort(ret->lat, ret->n_lat, sizeof(double), cmp_double);
+        if (paired) {
+                qsort(ret->plain, ret->n_lat, sizeof(double), cmp_double);
+                close(plain_fd);
+        }
         mailbox_deinit(&replies);
         free(recs);
         free(bodies);
@@ -289,32 +323,6 @@ static void commit_run(const char *base, uint64_t total, unsigned in_flight, Com
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)
                 fprintf(stderr, "could not remove %s\n", dir);
-}
-
-/* One 4 KiB pwrite + fdatasync of a plain file, `n` times: the disk's own sync latency. */
-static void plain_sync(const char *base, unsigned n, double *ret_p50, double *ret_p99)
-{
-        char path[512];
-        uint8_t page[4096] = { 1 };
-        double *lat = calloc(n, sizeof(double));
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/xbus-bench-fsync-XXXXXX", base);
-        fd = mkstemp(path);
-        assert(fd >= 0 && lat);
-        for (unsigned i = 0; i < n; i++) {
-                double t0 = now();
-
-                assert(pwrite(fd, page, sizeof(page), (off_t)(i % 64) * 4096) == (ssize_t)sizeof(page));
-                assert(fdatasync(fd) == 0);
-                lat[i] = now() - t0;
-        }
-        close(fd);
-        unlink(path);
-        qsort(lat, n, sizeof(double), cmp_double);
-        *ret_p50 = pct(lat, n, 0.5);
-        *ret_p99 = pct(lat, n, 0.99);
-        free(lat);
 }
 
 static void commit_print(const char *name, const CommitRun *r, bool counted)
@@ -335,8 +343,7 @@ static void commit_print(const char *name, const CommitRun *r, bool counted)
 static int commit_bench(uint64_t n, const char *base, const char *shim, char **argv)
 {
         XbusFaultStatsFn fn = (XbusFaultStatsFn)dlsym(RTLD_DEFAULT, XBUS_FAULT_STATS_SYMBOL);
-        CommitRun one, many;
-        double f50, f99;
+        CommitRun one, many, pair;
 
         if (!fn && shim && !getenv("XBUS_BENCH_LOG_REEXEC")) {
                 /* count through the shim: run again with it preloaded, watching the log's data file */
@@ -346,17 +353,21 @@ static int commit_bench(uint64_t n, const char *base, const char *shim, char **a
                 execv("/proc/self/exe", argv);
                 fprintf(stderr, "cannot run again with %s: %m; counting nothing\n", shim);
         }
-        commit_run(base, n, 1, &one);
-        commit_run(base, n * 8, 32, &many);
-        plain_sync(base, (unsigned)(n < 2000 ? n : 2000), &f50, &f99);
+        commit_run(base, n, 1, false, &one);
+        commit_run(base, n * 8, 32, false, &many);
+        commit_run(base, n, 1, true, &pair);
 
         printf("exchange log commit (%s, entries ~700 bytes, under %s)\n", "LMDB, group commit", base);
         printf("%-34s %8s %8s %9s %8s %8s %8s %9s %6s %6s %6s %6s %6s %8s\n", "run", "entries", "batch", "entries/s",
                "p50 ms", "p99 ms", "ms/cmt", "cpu us/c", "syncs", "fsync", "dsyncw", "writes", "pages", "bytes");
         commit_print("1 in flight (1 connection)", &one, fn != NULL);
         commit_print("32 in flight (32 connections)", &many, fn != NULL);
-        printf("%-34s %8s %8s %9s %8.3f %8.3f\n", "plain 4 KiB pwrite + fdatasync", "-", "-", "-", f50 * 1e3,
-               f99 * 1e3);
+        printf("%-34s %8" PRIu64 " %8s %9s %8.3f %8.3f   (each commit, then one plain 4 KiB pwrite + fdatasync)\n",
+               "1 in flight, paired: the commit", pair.entries, "-", "-", pct(pair.lat, pair.n_lat, 0.5) * 1e3,
+               pct(pair.lat, pair.n_lat, 0.99) * 1e3);
+        printf("%-34s %8zu %8s %9s %8.3f %8.3f   (ratio of the p50s: %.1f)\n", "1 in flight, paired: plain sync",
+               pair.n_lat, "-", "-", pct(pair.plain, pair.n_lat, 0.5) * 1e3, pct(pair.plain, pair.n_lat, 0.99) * 1e3,
+               pct(pair.lat, pair.n_lat, 0.5) / pct(pair.plain, pair.n_lat, 0.5));
         printf("\nper commit (= one transaction): syncs = fsync + fdatasync + msync + O_DSYNC writes, the calls that "
                "wait for the disk;\nfsync = fsync + fdatasync + msync; dsyncw = writes through an O_DSYNC descriptor; "
                "writes, 4 KiB pages and bytes\nwritten to the log's data file; ms/cmt = wall time per commit; "
@@ -365,6 +376,8 @@ static int commit_bench(uint64_t n, const char *base, const char *shim, char **a
                 printf("sync and write counts need the fault shim: --shim build/tests/faults/libxbus-fault.so\n");
         free(one.lat);
         free(many.lat);
+        free(pair.lat);
+        free(pair.plain);
         return 0;
 }
 
