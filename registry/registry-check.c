@@ -441,6 +441,16 @@ static int check_rights(Loader *l)
                         d->pub.purposes[d->pub.n_purposes++] = p;
                 }
 
+                if (d->default_purpose) {
+                        for (size_t k = 0; k < d->pub.n_purposes; k++)
+                                if (streq(d->pub.purposes[k]->code, d->default_purpose))
+                                        d->pub.default_purpose = d->pub.purposes[k];
+                        if (!d->pub.default_purpose)
+                                report(l, &d->sec, d->sec.lines[RIGHT_DEFAULT_PURPOSE],
+                                       "right '%s': default-purpose '%s' is not one of its purposes", id,
+                                       d->default_purpose);
+                }
+
                 if (ini_section_has(&d->sec, RIGHT_BASIS) && d->pub.basis == REGISTRY_BASIS_STATUTE) {
                         if (!d->pub.legal_reference)
                                 report(l, &d->sec, d->sec.line, "right '%s': a statute right needs a legal-reference",

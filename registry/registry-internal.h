@@ -19,7 +19,7 @@
 
 #define REGISTRY_METHODS_ALL                                                                       \
         (REGISTRY_METHOD_GET | REGISTRY_METHOD_HEAD | REGISTRY_METHOD_POST | REGISTRY_METHOD_PUT | \
-         REGISTRY_METHOD_PATCH | REGISTRY_METHOD_DELETE)
+         REGISTRY_METHOD_PATCH | REGISTRY_METHOD_DELETE | REGISTRY_METHOD_OPTIONS)
 
 /* ---- Definitions as parsed (the public struct first, then what the loader needs) ---------- */
 
@@ -86,6 +86,7 @@ typedef struct RightDef {
         char *group;
         char *service;
         RefList purposes;
+        char *default_purpose;
 } RightDef;
 
 typedef struct FingerprintEntry {
@@ -137,7 +138,16 @@ struct Registry {
 
 enum { INSTANCE_ID, INSTANCE_NAME, INSTANCE_SCHEMAS, INSTANCE_SCHEMA_BASE, INSTANCE_FORMATS };
 enum { MEMBER_NAME };
-enum { SUB_NAME, SUB_ROLES, SUB_TLS_CN, SUB_FINGERPRINT, SUB_ADAPTER_KEY, SUB_CONSENT_JWK, SUB_SOAP_SIGNED };
+enum {
+        SUB_NAME,
+        SUB_ROLES,
+        SUB_TLS_CN,
+        SUB_FINGERPRINT,
+        SUB_ADAPTER_KEY,
+        SUB_CONSENT_JWK,
+        SUB_SOAP_SIGNED,
+        SUB_ERROR_FORMAT,
+};
 enum {
         SVC_TITLE,
         SVC_METHODS,
@@ -167,6 +177,7 @@ enum {
         RIGHT_LEGAL_REFERENCE,
         RIGHT_PURPOSES,
         RIGHT_FIELDS,
+        RIGHT_DEFAULT_PURPOSE,
 };
 
 /* How a type of section becomes a definition, and how that definition is freed. */

@@ -107,6 +107,17 @@ static int item_roles(const char *value, unsigned line, void *dst)
         return item_bits(value, dst, role_from_string);
 }
 
+static int item_error_format(const char *value, unsigned line, void *dst)
+{
+        if (streq(value, "xroad"))
+                *(RegistryErrorFormat *)dst = REGISTRY_ERRORS_XROAD;
+        else if (streq(value, "problem"))
+                *(RegistryErrorFormat *)dst = REGISTRY_ERRORS_PROBLEM;
+        else
+                return -EINVAL;
+        return 0;
+}
+
 /* "sha256:" then 64 hex digits, or 32 colon-separated pairs (as `openssl x509 -fingerprint` prints). */
 static int fingerprint_parse(const char *s, uint8_t ret[32])
 {
@@ -385,9 +396,11 @@ static const IniItem subsystem_items[] = {
                               "a public JWK as a JSON object with \"kty\" (no private part)" },
         [SUB_SOAP_SIGNED] = { "soap-signed-requests", ini_item_bool,
                               offsetof(SubsystemDef, pub.soap_signature_required), 0, "yes or no" },
+        [SUB_ERROR_FORMAT] = { "error-format", item_error_format, offsetof(SubsystemDef, pub.error_format), 0,
+                               "xroad or problem" },
 };
 
-#define EXPECT_METHODS "HTTP methods among GET, HEAD, POST, PUT, PATCH, DELETE"
+#define EXPECT_METHODS "HTTP methods among GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 #define EXPECT_PATHS "path patterns starting with '/' ('*' = one segment, a final '**' = any rest)"
 #define EXPECT_SCHEMA "a relative path such as population/citizen.response.json"
 #define EXPECT_SIZE "a size between 1 and 1GiB, such as 64KiB or 1MiB"
@@ -450,6 +463,8 @@ static const IniItem right_items[] = {
                              "a list of purpose codes" },
         [RIGHT_FIELDS] = { "fields", item_json_pointers, offsetof(RightDef, pub.fields), INI_ITEM_MULTI,
                            "JSON pointers such as /full_name (RFC 6901)" },
+        [RIGHT_DEFAULT_PURPOSE] = { "default-purpose", item_token, offsetof(RightDef, default_purpose), 0,
+                                    "one of the right's purposes" },
 };
 
 static void instance_free(void *p)
@@ -543,6 +558,7 @@ static void right_free(void *p)
         free(d->client);
         free(d->group);
         free(d->service);
+        free(d->default_purpose);
         ref_list_done(&d->purposes);
         free(d);
 }

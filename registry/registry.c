@@ -68,8 +68,10 @@ static const struct {
         unsigned bit;
         const char *name;
 } method_table[] = {
-        { REGISTRY_METHOD_GET, "GET" }, { REGISTRY_METHOD_HEAD, "HEAD" },   { REGISTRY_METHOD_POST, "POST" },
-        { REGISTRY_METHOD_PUT, "PUT" }, { REGISTRY_METHOD_PATCH, "PATCH" }, { REGISTRY_METHOD_DELETE, "DELETE" },
+        { REGISTRY_METHOD_GET, "GET" },         { REGISTRY_METHOD_HEAD, "HEAD" },
+        { REGISTRY_METHOD_POST, "POST" },       { REGISTRY_METHOD_PUT, "PUT" },
+        { REGISTRY_METHOD_PATCH, "PATCH" },     { REGISTRY_METHOD_DELETE, "DELETE" },
+        { REGISTRY_METHOD_OPTIONS, "OPTIONS" },
 };
 
 unsigned registry_method_from_string(const char *s)

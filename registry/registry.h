@@ -34,6 +34,7 @@ enum {
         REGISTRY_METHOD_PUT = 1U << 3,
         REGISTRY_METHOD_PATCH = 1U << 4,
         REGISTRY_METHOD_DELETE = 1U << 5,
+        REGISTRY_METHOD_OPTIONS = 1U << 6,
 };
 
 /* Roles a subsystem may hold. */
@@ -43,6 +44,12 @@ enum {
         REGISTRY_ROLE_CONSENT_AUTHORITY = 1U << 2,
         REGISTRY_ROLE_AUDITOR = 1U << 3,
 };
+
+/* The error format a client gets by default (docs/registry.md, "error-format"; docs/protocol.md). */
+typedef enum RegistryErrorFormat {
+        REGISTRY_ERRORS_XROAD = 0, /* the X-Road profile: {"type","message","detail"}, 400/500 */
+        REGISTRY_ERRORS_PROBLEM,   /* RFC 9457 problem+json with the xbus types */
+} RegistryErrorFormat;
 
 typedef enum RegistryBasis {
         REGISTRY_BASIS_STATUTE,
@@ -65,6 +72,7 @@ typedef struct RegistrySubsystem {
         char **adapter_keys;          /* CURVE public keys (Z85) of the adapters that may serve it, NULL-terminated */
         char *consent_jwk;            /* consent authority: public JWK (JSON text), or NULL */
         bool soap_signature_required; /* its SOAP requests must carry a valid XML signature */
+        RegistryErrorFormat error_format; /* the error format its requests get unless they ask otherwise */
 } RegistrySubsystem;
 
 typedef struct RegistryPurpose {
@@ -132,7 +140,8 @@ typedef struct RegistryRight {
         char *legal_reference; /* statute: the law and article; consent: may be NULL */
         const RegistryPurpose **purposes;
         size_t n_purposes;
-        char **fields; /* response fields (JSON pointers) the client may receive; NULL = all */
+        const RegistryPurpose *default_purpose; /* one of `purposes`, used when a request names none, or NULL */
+        char **fields;                          /* response fields (JSON pointers) the client may receive; NULL = all */
 } RegistryRight;
 
 typedef struct Registry Registry;

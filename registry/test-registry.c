@@ -551,7 +551,7 @@ static const struct {
           "t.conf:24: missing required key 'methods' in [right] section\n"
           "t.conf:27: invalid value 'FETCH' for 'methods': expected HTTP methods among GET, HEAD, "
           "POST, PUT, PATCH, "
-          "DELETE\n" },
+          "DELETE, OPTIONS\n" },
 
         /* Bad values. */
         { BASE SERVICE_HEAD "max-request-size = lots\n",
@@ -676,7 +676,7 @@ static const struct {
           "t.conf:24: missing required key 'methods' in [service] section\n"
           "t.conf:26: invalid value 'TRACE' for 'methods': expected HTTP methods among GET, HEAD, "
           "POST, PUT, "
-          "PATCH, DELETE\n" },
+          "PATCH, DELETE, OPTIONS\n" },
 
         /* Identities must be unique. */
         { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-cn = VN/GOV/A/app\n",

@@ -73,19 +73,104 @@ static bool method_ok(const char *m)
         return true;
 }
 
+/* Append "name: value" (nothing for an empty value), or with `value` NULL "name:", which removes a header
+ * curl would add itself. */
 static int add_header(struct curl_slist **l, const char *name, const char *value)
 {
-        char buf[2048];
+        _cleanup_free_ char *buf = NULL;
         struct curl_slist *n;
 
-        if (isempty(value))
+        if (value && !*value)
                 return 0;
-        if ((size_t)snprintf(buf, sizeof(buf), "%s: %s", name, value) >= sizeof(buf))
+        if (strlen(name) + (value ? strlen(value) : 0) > PROTO_MAX_HEADER_VALUE + 256)
                 return -E2BIG;
+        if (asprintf(&buf, "%s:%s%s", name, value ? " " : "", value ? value : "") < 0)
+                return -ENOMEM;
         n = curl_slist_append(*l, buf);
         if (!n)
                 return -ENOMEM;
         *l = n;
+        return 0;
+}
+
+/* Whether the client's header `name` is among the `n` passed on. */
+static bool passed_on(const AdapterRequest *req, const char *name)
+{
+        for (size_t i = 0; i < req->n_headers; i++)
+                if (strcasecmp(req->headers[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
+/*
+ * The headers of a bus that passes the client's on (req->has_headers): those, but the ones this
+ * forwarder sets itself or curl manages, then the forwarder's: the client the bus identified, the
+ * X-Road-Id it made up when the client sent none, the request id, the bus's subject and purpose; and
+ * curl's own Accept and Content-Type removed when the client sent none (none sent, none forwarded).
+ * Return: 0, -EINVAL (a value a header cannot carry), -E2BIG, -ENOMEM.
+ */
+static int passthrough_headers(const AdapterRequest *req, struct curl_slist **l)
+{
+        static const char *const own[] = { "X-Road-Client", "X-Road-Request-Id", "X-Road-Request-Hash",
+                                           "Host",          "Content-Length",    "Transfer-Encoding",
+                                           "Expect",        "Connection" };
+        const struct {
+                const char *name, *value;
+        } set[] = {
+                { "X-Road-Client", req->client },
+                { "X-Road-Id", passed_on(req, "X-Road-Id") ? NULL : req->xroad_id },
+                { "X-Road-Request-Id", req->request_id },
+                { "X-Bus-Subject", req->subject },
+                { "X-Bus-Purpose", req->purpose },
+        };
+        int r;
+
+        for (size_t i = 0; i < req->n_headers; i++) {
+                const AdapterHeader *hd = &req->headers[i];
+                bool skip = strncasecmp(hd->name, "X-Bus-", 6) == 0;
+
+                for (size_t k = 0; k < ELEMENTSOF(own) && !skip; k++)
+                        skip = strcasecmp(hd->name, own[k]) == 0;
+                if (skip)
+                        continue;
+                if (!header_value_ok(hd->value) || strchr(hd->name, ':'))
+                        return -EINVAL;
+                r = add_header(l, hd->name, hd->value);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(set); i++) {
+                if (!set[i].value)
+                        continue;
+                if (!header_value_ok(set[i].value))
+                        return -EINVAL;
+                r = add_header(l, set[i].name, set[i].value);
+                if (r < 0)
+                        return r;
+        }
+        if (!passed_on(req, "Accept") && (r = add_header(l, "Accept", NULL)) < 0)
+                return r;
+        if (!passed_on(req, "Content-Type") && (r = add_header(l, "Content-Type", NULL)) < 0)
+                return r;
+        return 0;
+}
+
+/* The headers of a bus that does not pass the client's on: the fixed set of the bus's facts. */
+static int fixed_headers(const AdapterRequest *req, struct curl_slist **l)
+{
+        const char *values[] = { req->subject, req->purpose, req->client,      req->xroad_id,
+                                 req->user_id, req->issue,   req->content_type };
+        static const char *const names[] = { "X-Bus-Subject", "X-Bus-Purpose", "X-Road-Client", "X-Road-Id",
+                                             "X-Road-UserId", "X-Road-Issue",  "Content-Type" };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(values); i++) {
+                if (values[i] && !header_value_ok(values[i]))
+                        return -EINVAL;
+                r = values[i] ? add_header(l, names[i], values[i]) : 0;
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -119,14 +204,17 @@ static int build_url(CURL *curl, const char *base, const AdapterRequest *req, ch
 {
         _cleanup_free_ char *url = NULL;
         char *subject = NULL;
-        const char *path = streq(req->path, "/") ? "" : req->path;
+        /* a bus that sends the path as the client wrote it (escapes kept): that one, X-Road's way */
+        const char *path = req->has_headers ? req->raw_path : streq(req->path, "/") ? "" : req->path;
         bool base_has_query = strchr(base, '?') != NULL;
-        size_t n;
+        size_t n, blen = strlen(base);
         int k;
 
-        if (req->path[0] != '/' || !url_part_ok(req->path, true) || path_has_dot_segment(req->path) ||
-            !url_part_ok(req->query, false))
+        if ((!req->has_headers && req->path[0] != '/') || (*path && *path != '/') || !url_part_ok(path, true) ||
+            path_has_dot_segment(path) || !url_part_ok(req->query, false))
                 return -EINVAL;
+        if (blen > 0 && base[blen - 1] == '/' && *path == '/')
+                path++; /* base ".../api/" and path "/x": no doubled slash */
         if (base_has_query && *path)
                 return -EINVAL; /* a path after a query would end up in the query */
         k = query_subject(req->query, req->subject);
@@ -167,20 +255,11 @@ int rest_forward(AdapterCurl *f, const char *base_url, const AdapterRequest *req
 {
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
         _cleanup_free_ char *url = NULL;
-        const char *values[] = { req->subject, req->purpose, req->client,      req->xroad_id,
-                                 req->user_id, req->issue,   req->content_type };
-        static const char *const names[] = { "X-Bus-Subject", "X-Bus-Purpose", "X-Road-Client", "X-Road-Id",
-                                             "X-Road-UserId", "X-Road-Issue",  "Content-Type" };
         char *ctype = NULL;
         long code = 0;
         CURL *c = f->curl;
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(values); i++)
-                if (values[i] && !header_value_ok(values[i])) {
-                        fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
-                        return 0;
-                }
         if (!method_ok(req->method)) {
                 fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
                 return 0;
@@ -197,14 +276,12 @@ int rest_forward(AdapterCurl *f, const char *base_url, const AdapterRequest *req
                 fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
                 return 0;
         }
-        for (size_t i = 0; i < ELEMENTSOF(values); i++) {
-                r = add_header(&headers, names[i], values[i]);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
-                        return 0;
-                }
+        r = req->has_headers ? passthrough_headers(req, &headers) : fixed_headers(req, &headers);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                fail(resp, 400, PROBLEM_BAD_REQUEST, "the request cannot be forwarded");
+                return 0;
         }
         /* no "Expect: 100-continue" round trip for bodies */
         {
@@ -231,22 +308,30 @@ int rest_forward(AdapterCurl *f, const char *base_url, const AdapterRequest *req
         if (r != 0)
                 return MIN(r, 0);
 
+        /* the provider's answer of any status is its own, passed on as it is (PR-REST 1.0.4 §4.4, §4.6) */
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 500 && code <= 599) {
-                fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider answered with an error");
-                return 0;
-        }
-        if (code < 200 || (code >= 300 && code < 400) || code > 599) {
+        if (code < 200 || code > 599) {
                 fail(resp, 502, PROBLEM_PROVIDER_ERROR, "the provider answered with an unexpected status");
                 return 0;
         }
         curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
+        if (req->has_headers)
+                resp->content_type[0] = 0; /* none sent, none added */
         if (ctype) {
                 if (strlen(ctype) >= sizeof(resp->content_type) || !header_value_ok(ctype)) {
                         fail(resp, 502, PROBLEM_RESPONSE_INVALID, "the provider's content type is invalid");
                         return 0;
                 }
                 strcpy(resp->content_type, ctype);
+        }
+        if (req->has_headers) {
+                r = adapter_curl_take_headers(f, resp);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        fail(resp, 502, PROBLEM_RESPONSE_INVALID, "the provider's header fields exceed the size limit");
+                        return 0;
+                }
         }
         resp->status = (int)code;
         resp->error = PROBLEM_NONE;

@@ -1,6 +1,7 @@
 /* adapter-curl.c: the libcurl handle an adapter keeps to call its backend */
 #include <errno.h>
 #include <limits.h>
+#include <strings.h>
 
 #include "runtime/adapter-curl.h"
 #include "util/log.h"
@@ -15,6 +16,7 @@ AdapterCurl *adapter_curl_free(AdapterCurl *h)
         free(h->cert_file);
         free(h->key_file);
         free(h->buf);
+        free(h->head);
         free(h);
         return NULL;
 }
@@ -90,6 +92,71 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
+/* Keep the header fields of the last response (a 1xx response comes before the final one). */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        AdapterCurl *h = userdata;
+        size_t n = size * nmemb;
+        char *b;
+
+        if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+                h->head_len = 0; /* a status line: a new response */
+                h->head_too_large = false;
+                return n;
+        }
+        if (h->head_too_large || h->head_len + n + 1 > ADAPTER_CURL_MAX_HEAD) {
+                h->head_too_large = true;
+                return n;
+        }
+        if (!h->head) {
+                h->head = malloc(ADAPTER_CURL_MAX_HEAD);
+                if (!h->head)
+                        return 0; /* aborts the transfer: out of memory */
+        }
+        b = h->head + h->head_len;
+        memcpy(b, data, n);
+        h->head_len += n;
+        h->head[h->head_len] = 0;
+        return n;
+}
+
+int adapter_curl_take_headers(AdapterCurl *h, AdapterResponse *resp)
+{
+        static const char *const skip[] = { "Content-Type", "Content-Length", "Transfer-Encoding", "Connection",
+                                            "Keep-Alive" };
+
+        if (h->head_too_large)
+                return -E2BIG;
+        for (char *line = h->head, *end; line && line < h->head + h->head_len; line = end) {
+                char *colon, *value, *eol;
+                bool skipped = false;
+                int r;
+
+                end = strchr(line, '\n');
+                end = end ? end + 1 : h->head + h->head_len;
+                eol = end;
+                while (eol > line && (eol[-1] == '\n' || eol[-1] == '\r'))
+                        eol--;
+                *eol = 0;
+                colon = strchr(line, ':');
+                if (!colon || colon == line || *line == ' ' || *line == '\t')
+                        continue;
+                *colon = 0;
+                for (value = colon + 1; *value == ' ' || *value == '\t'; value++)
+                        ;
+                for (char *t = value + strlen(value); t > value && (t[-1] == ' ' || t[-1] == '\t'); t--)
+                        t[-1] = 0;
+                for (size_t i = 0; i < ELEMENTSOF(skip); i++)
+                        skipped = skipped || strcasecmp(line, skip[i]) == 0;
+                if (skipped)
+                        continue;
+                r = adapter_response_add_header(resp, line, value);
+                if (r == -ENOMEM || r == -E2BIG)
+                        return r;
+        }
+        return 0;
+}
+
 void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *headers, uint64_t request_timeout_ms)
 {
         uint64_t timeout = h->o.timeout_ms;
@@ -104,6 +171,8 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
         h->len = 0;
         h->too_large = false;
+        h->head_len = 0;
+        h->head_too_large = false;
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -115,6 +184,8 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->o.max_response);
         if (h->ca_file)
                 curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);

@@ -24,6 +24,7 @@
 #include "util/macro.h"
 
 #define ADAPTER_CURL_MAX_URL 8192
+#define ADAPTER_CURL_MAX_HEAD (32 * 1024) /* bytes of a backend's response header fields */
 
 typedef struct AdapterCurlOptions {
         uint64_t timeout_ms;              /* cap per request; a smaller request timeout_ms applies */
@@ -40,6 +41,10 @@ typedef struct AdapterCurl {
         char *buf;
         size_t len, cap;
         bool too_large;
+        /* the response's header fields as received ("Name: value\r\n" lines of the final response) */
+        char *head;
+        size_t head_len;
+        bool head_too_large;
         char error[CURL_ERROR_SIZE]; /* curl's words for the last failure */
 } AdapterCurl;
 
@@ -82,6 +87,16 @@ void adapter_curl_prepare(AdapterCurl *h, const char *url, struct curl_slist *he
  * buf/len), 1 when `resp` is the error answer, or -ENOMEM.
  */
 int adapter_curl_perform(AdapterCurl *h, AdapterResponse *resp);
+
+/*
+ * adapter_curl_take_headers(): the final response's header fields into
+ * `resp` (adapter_response_add_header()), in order, but those the bus
+ * carries otherwise or that describe this hop (Content-Type,
+ * Content-Length, Transfer-Encoding, Connection, Keep-Alive); lines that
+ * are folded or not "name: value" are dropped. Return: 0, -E2BIG (over
+ * ADAPTER_CURL_MAX_HEAD or PROTO_MAX_HEADERS fields), -ENOMEM.
+ */
+int adapter_curl_take_headers(AdapterCurl *h, AdapterResponse *resp);
 
 /*
  * adapter_curl_take_body(): hand the received body over to the caller

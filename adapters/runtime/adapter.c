@@ -16,6 +16,7 @@
 
 #include "bus/proto.h"
 #include "crypto/keyfile.h"
+#include "runtime/adapter-internal.h"
 #include "runtime/adapter.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -460,52 +461,6 @@ static void io_pair_message(Io *io)
         msgs_close(msgs, n);
 }
 
-/* Parse the REQ meta into `req`; strings point into `meta`. Return: 0 or -EBADMSG. */
-static int meta_string(json_t *meta, const char *key, bool required, const char *dflt, const char **ret)
-{
-        json_t *v = json_object_get(meta, key);
-
-        if (!v) {
-                if (required)
-                        return -EBADMSG;
-                *ret = dflt;
-                return 0;
-        }
-        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-                return -EBADMSG;
-        *ret = json_string_value(v);
-        return 0;
-}
-
-static int meta_parse(json_t *meta, AdapterRequest *req)
-{
-        json_t *t;
-
-        if (!json_is_object(meta))
-                return -EBADMSG;
-        if (meta_string(meta, "service", true, NULL, &req->service) < 0 ||
-            meta_string(meta, "method", true, NULL, &req->method) < 0 ||
-            meta_string(meta, "path", false, "/", &req->path) < 0 ||
-            meta_string(meta, "query", false, "", &req->query) < 0 ||
-            meta_string(meta, "client", false, "", &req->client) < 0 ||
-            meta_string(meta, "subject", false, NULL, &req->subject) < 0 ||
-            meta_string(meta, "purpose", false, NULL, &req->purpose) < 0 ||
-            meta_string(meta, "user_id", false, "", &req->user_id) < 0 ||
-            meta_string(meta, "issue", false, "", &req->issue) < 0 ||
-            meta_string(meta, "xroad_id", false, "", &req->xroad_id) < 0 ||
-            meta_string(meta, "content_type", false, "", &req->content_type) < 0)
-                return -EBADMSG;
-        if (isempty(req->service) || isempty(req->method) || isempty(req->path))
-                return -EBADMSG;
-        t = json_object_get(meta, "timeout_ms");
-        if (t) {
-                if (!json_is_integer(t) || json_integer_value(t) < 0)
-                        return -EBADMSG;
-                req->timeout_ms = (uint64_t)json_integer_value(t);
-        }
-        return 0;
-}
-
 static bool serves(const Run *run, const char *service)
 {
         for (const char *const *s = run->opts->services; *s; s++)
@@ -516,8 +471,6 @@ static bool serves(const Run *run, const char *service)
 
 static bool content_type_valid(const char *s)
 {
-        if (isempty(s))
-                return false;
         for (; *s; s++)
                 if ((unsigned char)*s < 0x20 || *s == 0x7f)
                         return false;
@@ -529,6 +482,40 @@ static void free_body(void *data, void *hint)
         free(data);
 }
 
+static void response_headers_free(AdapterResponse *resp)
+{
+        for (size_t i = 0; i < resp->n_headers; i++) {
+                free((char *)resp->headers[i].name);
+                free((char *)resp->headers[i].value);
+        }
+        resp->headers = mfree(resp->headers);
+        resp->n_headers = 0;
+}
+
+int adapter_response_add_header(AdapterResponse *resp, const char *name, const char *value)
+{
+        AdapterHeader *a;
+        char *n, *v;
+
+        if (!proto_header_name_valid(name) || !proto_header_value_valid(value) || !utf8_valid(value, strlen(value)))
+                return -EINVAL;
+        if (resp->n_headers >= PROTO_MAX_HEADERS)
+                return -E2BIG;
+        a = reallocarray(resp->headers, resp->n_headers + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        resp->headers = a;
+        n = strdup(name);
+        v = strdup(value);
+        if (!n || !v) {
+                free(n);
+                free(v);
+                return -ENOMEM;
+        }
+        a[resp->n_headers++] = (AdapterHeader){ n, v };
+        return 0;
+}
+
 int adapter_response_error(AdapterResponse *resp, int status, ProblemType error, const char *detail)
 {
         json_t *j;
@@ -536,6 +523,7 @@ int adapter_response_error(AdapterResponse *resp, int status, ProblemType error,
 
         resp->body = mfree(resp->body);
         resp->body_size = 0;
+        response_headers_free(resp);
         resp->status = status;
         resp->error = error;
         snprintf(resp->detail, sizeof(resp->detail), "%s", strempty(detail));
@@ -561,17 +549,18 @@ static void response_fail(AdapterResponse *resp, int status, ProblemType error, 
 static void handler_reply(Worker *w, void *pair, zmq_msg_t *id, AdapterResponse *resp)
 {
         bool direct = w->run->opts->inline_handler; /* `pair` is then the DEALER */
-        _cleanup_(json_decrefp) json_t *meta = NULL;
         _cleanup_free_ char *text = NULL;
         zmq_msg_t body;
 
-        meta = json_pack("{s:i,s:s}", "status", resp->status, "content_type", resp->content_type);
-        if (meta && resp->error) {
-                json_object_set_new(meta, "error", json_string(problem_name(resp->error)));
-                if (resp->detail[0])
-                        json_object_set_new(meta, "detail", json_string(resp->detail));
+        text = adapter_meta_reply(resp);
+        if (text && strlen(text) > PROTO_MAX_META) {
+                /* the bus would take it for a malformed answer: say what happened */
+                log_debug("adapter worker %u: REP meta of %zu bytes over the limit", w->index, strlen(text));
+                response_fail(resp, 502, PROBLEM_RESPONSE_INVALID, "the provider's headers exceed the size limit");
+                free(text);
+                text = adapter_meta_reply(resp);
         }
-        text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+        response_headers_free(resp);
         if (!text) {
                 log_debug("adapter worker %u: out of memory building REP, dropping", w->index);
                 resp->body = mfree(resp->body);
@@ -610,13 +599,14 @@ static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t 
 {
         Run *run = w->run;
         _cleanup_(json_decrefp) json_t *meta = NULL;
+        _cleanup_free_ AdapterHeader *headers = NULL;
         AdapterRequest req = {};
         AdapterResponse resp = {};
         json_error_t err;
         int r;
 
         meta = json_loadb(zmq_msg_data(meta_msg), zmq_msg_size(meta_msg), JSON_REJECT_DUPLICATES, &err);
-        if (!meta || meta_parse(meta, &req) < 0) {
+        if (!meta || adapter_meta_request(meta, &req, &headers) < 0) {
                 log_debug("adapter worker %u: REQ with invalid meta, ignoring", w->index);
                 return;
         }
@@ -1032,7 +1022,7 @@ static int ready_build(const Run *run, unsigned index, char **ret, size_t *ret_s
         text = json_dumps(j, JSON_COMPACT);
         if (!text)
                 return -ENOMEM;
-        if (strlen(text) > PROTO_MAX_META) {
+        if (strlen(text) > PROTO_MAX_READY) {
                 free(text);
                 return -E2BIG;
         }

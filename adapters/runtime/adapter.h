@@ -16,18 +16,31 @@
 #include "crypto/keyfile.h"
 #include "policy/problem.h"
 
+/* One HTTP header, as the bus carries them in order (proto.h "headers"). */
+typedef struct AdapterHeader {
+        const char *name, *value;
+} AdapterHeader;
+
 typedef struct AdapterRequest {
         const char *service;
         const char *method;
-        const char *path;  /* "/" at least */
-        const char *query; /* "" when none */
+        const char *path;     /* "/" at least: decoded, as the access rights matched it */
+        const char *raw_path; /* the service path as the client sent it (escapes kept); "" when the bus sent none */
+        const char *query;    /* "" when none */
         const char *client;
         const char *subject; /* NULL when none */
         const char *purpose; /* NULL when none */
         const char *user_id;
         const char *issue;
         const char *xroad_id;
+        const char *request_id;        /* X-Road-Request-Id ("" when none) */
+        const char *represented_party; /* X-Road-Represented-Party ("" when none) */
         const char *content_type;
+        /* The client's headers for the provider, in order, without the bus's deny-list; has_headers is
+         * false when the bus sent none (then forward the fixed set of before). */
+        const AdapterHeader *headers;
+        size_t n_headers;
+        bool has_headers;
         uint64_t timeout_ms;
         const uint8_t *body;
         size_t body_size;
@@ -35,11 +48,15 @@ typedef struct AdapterRequest {
 
 typedef struct AdapterResponse {
         int status;             /* HTTP status the provider answered */
-        char content_type[128]; /* default "application/json" */
+        char content_type[128]; /* default "application/json"; "" for none */
         ProblemType error;      /* PROBLEM_NONE, or the error (e.g. PROBLEM_PROVIDER_UNAVAILABLE) */
         char detail[256];       /* for errors: one line for the client, no internals */
         uint8_t *body;          /* malloc'd; the runtime frees it after sending */
         size_t body_size;
+        /* The provider's response headers for the client (adapter_response_add_header()), owned by
+         * the runtime; the bus drops its deny-list. */
+        AdapterHeader *headers;
+        size_t n_headers;
 } AdapterResponse;
 
 typedef struct AdapterHandler {
@@ -80,7 +97,8 @@ typedef struct AdapterOptions {
  * other strings are "" when absent. `timeout_ms` is 0 when the bus set none.
  *
  * The handler fills AdapterResponse: the runtime pre-sets status 0,
- * content_type "application/json", error NULL, detail "", body NULL. `error`
+ * content_type "application/json" ("" means the answer has none), error
+ * NULL, detail "", body NULL, no headers. `error`
  * must point to a string that outlives the call (a literal). A status
  * outside 100..599 is answered as 502 provider_error; a body larger than
  * ADAPTER_MAX_BODY_LIMIT as 502 response_invalid (programs bound their own
@@ -108,7 +126,7 @@ typedef struct AdapterOptions {
  * the previous ones before returning. On stop each worker finishes its
  * current request, sends its answer, then BYE.
  * Return: 0 on a clean stop, -EINVAL on bad options, -E2BIG when the READY
- * announcement exceeds PROTO_MAX_META, -EBUSY when already running, the
+ * announcement exceeds PROTO_MAX_READY, -EBUSY when already running, the
  * first worker_init() failure, or another -errno.
  */
 int adapter_run(const AdapterOptions *opts, const AdapterHandler *h, void *userdata);
@@ -126,5 +144,13 @@ void adapter_stop(void);
  * body is left empty).
  */
 int adapter_response_error(AdapterResponse *resp, int status, ProblemType error, const char *detail);
+
+/*
+ * adapter_response_add_header(): append a copy of the header `name`: `value`
+ * to `resp` (sent to the bus in order, at most PROTO_MAX_HEADERS; invalid
+ * names or values, with control characters, are refused). Return: 0,
+ * -EINVAL, -E2BIG, or -ENOMEM.
+ */
+int adapter_response_add_header(AdapterResponse *resp, const char *name, const char *value);
 
 #define ADAPTER_CURVE_KEY_LEN KEYFILE_CURVE_LEN /* Z85 text of a 32-byte key (crypto/keyfile.h) */

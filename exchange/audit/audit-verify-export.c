@@ -462,8 +462,9 @@ static const char *field_str(const json_t *o, const char *key)
 static int bundle_check_receipt(const char *jws, const json_t *entry, uint64_t seq, const AuditBundleOptions *o,
                                 AuditReport *rep)
 {
-        static const char *const fields[] = { "time",          "xroad_id", "client",  "service", "request_hash",
-                                              "response_hash", "subject",  "purpose", "basis" };
+        static const char *const fields[] = { "time",         "xroad_id",           "client",    "service",
+                                              "request_hash", "response_hash",      "subject",   "purpose",
+                                              "basis",        "xroad_request_hash", "request_id" };
         _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
         _cleanup_(json_decrefp) json_t *header = NULL, *payload = NULL;
         const char *typ;

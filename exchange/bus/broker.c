@@ -520,11 +520,13 @@ static void handle_reply(Broker *b, int index, Frames *f)
         request_untrack(b, req);
         proto_reply_parse(zmq_msg_data(&f->msg[4]), zmq_msg_size(&f->msg[4]), &rep);
         if (rep.error != PROBLEM_NONE) {
+                proto_reply_done(&rep);
                 request_fail(b, req, rep.error, "%s", rep.detail);
                 return;
         }
         req->status = rep.status;
         memcpy(req->content_type, rep.content_type, sizeof(req->content_type));
+        req->headers = TAKE_PTR(rep.headers); /* the submitter's from now on, even when failed below */
 
         size = zmq_msg_size(&f->msg[5]);
         if (size > req->max_response) {
@@ -861,6 +863,7 @@ int broker_submit(Broker *b, BusRequest *req)
 {
         req->response = NULL;
         req->response_size = 0;
+        req->headers = NULL;
         req->error = PROBLEM_NONE;
         req->detail[0] = 0;
         req->content_type[0] = 0;

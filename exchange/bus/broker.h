@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "crypto/keyfile.h"
 #include "policy/problem.h"
 #include "registry.h"
@@ -77,8 +79,10 @@ typedef struct BusRequest {
         int status;        /* HTTP status: the provider's, or the bus's on error */
         ProblemType error; /* PROBLEM_NONE, or the bus's error (the provider did not answer properly) */
         char detail[256];
-        char content_type[128];
-        void *response; /* malloc'd; the submitter frees it */
+        char content_type[128]; /* "" when the provider sent none */
+        json_t *headers;        /* the provider's response headers [[name, value], ...], or NULL; the
+                                 * submitter drops its reference */
+        void *response;         /* malloc'd; the submitter frees it */
         size_t response_size;
         /* broker private */
         uint64_t id;

@@ -28,7 +28,7 @@ int proto_ready_parse(const void *data, size_t size, ProtoReady *ret)
         json_t *svcs, *v;
         size_t i;
 
-        if (size > PROTO_MAX_META || !(j = json_loadb(data, size, JSON_REJECT_DUPLICATES, NULL)))
+        if (size > PROTO_MAX_READY || !(j = json_loadb(data, size, JSON_REJECT_DUPLICATES, NULL)))
                 return -EBADMSG;
         svcs = json_object_get(j, "services");
         if (!json_is_array(svcs) || json_array_size(svcs) == 0 || json_array_size(svcs) > PROTO_MAX_SERVICES)
@@ -75,6 +75,59 @@ static ProblemType bus_error_type(const char *s)
         }
 }
 
+bool proto_header_name_valid(const char *s)
+{
+        static const char tchar[] = "!#$%&'*+-.^_`|~";
+        size_t n = 0;
+
+        for (; s && s[n]; n++)
+                if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') ||
+                      strchr(tchar, s[n])))
+                        return false;
+        return n > 0 && n <= 256;
+}
+
+bool proto_header_value_valid(const char *s)
+{
+        size_t n = 0;
+
+        for (; s && s[n]; n++)
+                if (((unsigned char)s[n] < 0x20 && s[n] != '\t') || s[n] == 0x7f)
+                        return false;
+        return s && n <= PROTO_MAX_HEADER_VALUE;
+}
+
+/* The well-formed [name, value] pairs of `in` (a REP's "headers"), or NULL when there are none. */
+static json_t *headers_keep(const json_t *in)
+{
+        json_t *out, *pair;
+        size_t i;
+
+        if (!json_is_array(in) || json_array_size(in) == 0 || !(out = json_array()))
+                return NULL;
+        json_array_foreach(in, i, pair) {
+                const char *n = json_string_value(json_array_get(pair, 0)),
+                           *v = json_string_value(json_array_get(pair, 1));
+
+                if (json_array_size(out) >= PROTO_MAX_HEADERS)
+                        break;
+                if (json_array_size(pair) != 2 || !proto_header_name_valid(n) || !proto_header_value_valid(v) ||
+                    strlen(v) != json_string_length(json_array_get(pair, 1)))
+                        continue;
+                if (json_array_append(out, pair) < 0) {
+                        json_decref(out);
+                        return NULL;
+                }
+        }
+        return out;
+}
+
+void proto_reply_done(ProtoReply *r)
+{
+        json_decref(r->headers);
+        r->headers = NULL;
+}
+
 void proto_reply_parse(const void *data, size_t size, ProtoReply *ret)
 {
         _cleanup_(json_decrefp) json_t *meta = NULL;
@@ -103,8 +156,10 @@ void proto_reply_parse(const void *data, size_t size, ProtoReply *ret)
                 return;
         }
         v = json_object_get(meta, "content_type");
-        snprintf(ret->content_type, sizeof(ret->content_type), "%s",
-                 json_is_string(v) ? json_string_value(v) : "application/json");
+        if (!json_is_string(v) || !proto_header_value_valid(json_string_value(v)))
+                v = NULL;
+        snprintf(ret->content_type, sizeof(ret->content_type), "%s", v ? json_string_value(v) : "application/json");
+        ret->headers = headers_keep(json_object_get(meta, "headers"));
 }
 
 static bool frame_is(const ProtoFrame *f, const char *s)

@@ -87,6 +87,18 @@ static void test_reply(void)
         assert(r.error == PROBLEM_PROVIDER_ERROR && strstr(r.detail, "malformed"));
         reply("{\"status\":200,\"error\":\"access_denied\"}", &r); /* not a provider-side type: the answer */
         assert(r.error == PROBLEM_NONE && r.status == 200);
+
+        /* the provider's answer as it is: no content type, its headers (well-formed ones), a redirect */
+        reply("{\"status\":302,\"content_type\":\"\",\"headers\":[[\"Location\",\"/x\"],[\"ETag\",\"\\\"a\\\"\"],"
+              "[\"Bad Name\",\"v\"],[\"X-Ctl\",\"a\\nb\"],[\"X-Three\",\"a\",\"b\"],7,[\"Set-Cookie\",\"a=1\"]]}",
+              &r);
+        assert(r.error == PROBLEM_NONE && r.status == 302 && streq(r.content_type, "") &&
+               json_array_size(r.headers) == 3);
+        assert(streq(json_string_value(json_array_get(json_array_get(r.headers, 1), 1)), "\"a\""));
+        assert(streq(json_string_value(json_array_get(json_array_get(r.headers, 2), 0)), "Set-Cookie"));
+        proto_reply_done(&r);
+        assert(!r.headers && proto_header_name_valid("X-Road-Id") && !proto_header_name_valid("") &&
+               !proto_header_name_valid("a:b") && proto_header_value_valid("") && !proto_header_value_valid("a\rb"));
         printf("reply: ok\n");
 }
 

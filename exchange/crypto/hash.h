@@ -1,4 +1,4 @@
-/* hash.h: SHA-256, base64url and base64 helpers (OpenSSL underneath) */
+/* hash.h: SHA-256, SHA-512, base64url and base64 helpers (OpenSSL underneath) */
 #pragma once
 
 #include <stddef.h>
@@ -8,6 +8,8 @@
 
 #define HASH_SHA256_LEN 32
 #define HASH_SHA256_HEX_LEN 64
+#define HASH_SHA512_LEN 64
+#define HASH_SHA512_B64_LEN 88 /* padded base64 of a SHA-512 digest */
 
 /*
  * hash_sha256(): SHA-256 of `data` (NULL is fine when size is 0). Thread-safe;
@@ -18,6 +20,8 @@
 void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
 /* hash_sha256_hex(): the same digest as lower-case hex (HASH_SHA256_HEX_LEN + 1 bytes with the NUL). */
 void hash_sha256_hex(const void *data, size_t size, char *out);
+/* hash_sha512(): SHA-512 of `data`, as hash_sha256() (X-Road's request hash, PR-REST 1.0.4 §4.3). */
+void hash_sha512(const void *data, size_t size, uint8_t out[HASH_SHA512_LEN]);
 
 /* base64url without padding (RFC 4648 section 5). */
 static inline size_t b64url_encoded_len(size_t size)

@@ -51,7 +51,10 @@ int receipt_payload(const Receipt *r, char **ret)
             (k = add_string(o, "request_hash", r->request_hash, true)) < 0 ||
             (k = add_string(o, "response_hash", r->response_hash, true)) < 0 ||
             (k = add_string(o, "subject", r->subject, false)) < 0 ||
-            (k = add_string(o, "purpose", r->purpose, false)) < 0 || (k = add_string(o, "basis", r->basis, false)) < 0)
+            (k = add_string(o, "purpose", r->purpose, false)) < 0 ||
+            (k = add_string(o, "basis", r->basis, false)) < 0 ||
+            (k = add_string(o, "xroad_request_hash", r->xroad_request_hash, false)) < 0 ||
+            (k = add_string(o, "request_id", r->request_id, false)) < 0)
                 return k;
 
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -12,10 +12,33 @@
 
 #define OFF(f) offsetof(Config, f)
 
+/* INSTANCE/CLASS/MEMBER/CODE: four non-empty parts of letters, digits, '.', '_', ':' and '-'. */
+static int item_security_server(const char *value, unsigned line, void *dst)
+{
+        unsigned parts = 1;
+        size_t len = 0;
+
+        for (const char *c = value; *c; c++, len++) {
+                if (*c == '/') {
+                        if (len == 0 || c[1] == 0)
+                                return -EINVAL;
+                        parts++;
+                        len = (size_t)-1;
+                } else if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                             strchr("._:-", *c)))
+                        return -EINVAL;
+        }
+        if (parts != 4 || strlen(value) > 255)
+                return -EINVAL;
+        return ini_item_string(value, line, dst);
+}
+
 static const IniItem node_items[] = {
         { "state-dir", ini_item_string, OFF(state_dir), 0, "a folder" },
         { "registry", ini_item_string, OFF(registry), 0, "a registry folder, or 'embedded'" },
         { "name", ini_item_string, OFF(name), 0, "a node name" },
+        { "security-server", item_security_server, OFF(security_server), 0,
+          "an X-Road security server id INSTANCE/CLASS/MEMBER/CODE" },
 };
 static const IniItem http_items[] = {
         { "listen", ini_item_string, OFF(http_listen), 0, "HOST:PORT" },
@@ -238,6 +261,7 @@ Config *config_free(Config *c)
         free(c->state_dir);
         free(c->registry);
         free(c->name);
+        free(c->security_server);
         free(c->http_listen);
         free(c->tls_certificate);
         free(c->tls_key);

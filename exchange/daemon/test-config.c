@@ -80,6 +80,20 @@ int main(void)
         assert(!c->demo_pki);
         config_free(c);
 
+        /* the X-Road security server id: four parts, or the default (NULL) */
+        assert(load_text("[node]\nsecurity-server = EE/GOV/XBUS/node-1\n", &c, &errors) == 0);
+        assert(streq(c->security_server, "EE/GOV/XBUS/node-1"));
+        config_free(c);
+        assert(load_text("[node]\n", &c, &errors) == 0 && !c->security_server);
+        config_free(c);
+        for (size_t i = 0; i < 4; i++) {
+                static const char *const bad[] = { "EE/GOV/XBUS", "EE/GOV/XBUS/a/b", "EE//XBUS/a", "EE/GOV/X BUS/a" };
+                char text[128];
+                snprintf(text, sizeof(text), "[node]\nsecurity-server = %s\n", bad[i]);
+                assert(load_text(text, &c, &errors) == CONFIG_E_INVALID && strstr(errors, "security-server"));
+                errors = mfree(errors);
+        }
+
         /* "embedded" names the compiled-in registry */
         assert(load_text("[node]\nregistry = embedded\n", &c, &errors) == 0);
         assert(!c->registry);

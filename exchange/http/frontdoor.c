@@ -309,11 +309,11 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
         wire_identify(req, &pin, &id);
         path = evhttp_uridecode(raw_path, 0, &plen);
         if (!path || strlen(path) != plen) {
-                wire_problem(req, PROBLEM_BAD_REQUEST, "the path is malformed", NULL);
+                wire_api_problem(req, PROBLEM_BAD_REQUEST, "the path is malformed");
                 return;
         }
         if (evbuffer_get_length(in) > ENDPOINT_MAX_BODY) {
-                wire_problem(req, PROBLEM_PAYLOAD_TOO_LARGE, "the body is too large", NULL);
+                wire_api_problem(req, PROBLEM_PAYLOAD_TOO_LARGE, "the body is too large");
                 return;
         }
         {
@@ -337,12 +337,12 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
         if (r < 0) {
                 log_error_errno(r, "Endpoint \"%s\" failed: %m", ep->prefix);
                 free(resp.body);
-                wire_problem(req, PROBLEM_INTERNAL_ERROR, "the request could not be completed", NULL);
+                wire_api_problem(req, PROBLEM_INTERNAL_ERROR, "the request could not be completed");
                 return;
         }
         if (resp.problem) {
                 free(resp.body);
-                wire_problem(req, resp.problem, resp.detail, NULL);
+                wire_api_problem(req, resp.problem, resp.detail);
                 return;
         }
         evhttp_add_header(h, "Cache-Control", "no-store");
@@ -392,7 +392,7 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
                                 return;
                         }
                 }
-                wire_problem(req, PROBLEM_NOT_FOUND, "no such resource; exchanges use /r1/{service id}", NULL);
+                rest_handle_unknown(w, req, path);
         }
 }
 
@@ -546,8 +546,10 @@ static int worker_setup(FrontDoor *fd, Worker *w, unsigned index)
         evhttp_set_max_headers_size(w->http, (ev_ssize_t)o->max_header_size);
         evhttp_set_max_body_size(w->http, (ev_ssize_t)o->max_body_size);
         evhttp_set_timeout_tv(w->http, &tv);
-        evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
-                                                    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+        /* every method reaches the route table, which answers those it does not serve (libevent
+         * would answer them with an HTML page); no content type is made up for an answer */
+        evhttp_set_allowed_methods(w->http, 0xffff);
+        evhttp_set_default_content_type(w->http, NULL);
         return 0;
 }
 

@@ -40,14 +40,13 @@ HttpExchange *http_exchange_new(Worker *w, struct evhttp_request *req)
         return hx;
 }
 
-/* The exchange was answered: count it (a problem by its type's status: a SOAP Fault travels
- * as 500), free it, and let a stopping worker finish when it was the last. */
-static void http_exchange_done(HttpExchange *hx)
+/* The exchange was answered with `status`: count it, free it, and let a stopping worker finish when it was
+ * the last. */
+static void http_exchange_done(HttpExchange *hx, int status)
 {
         Worker *w = hx->worker;
-        const ExchangeOutcome *out = &hx->ex.out;
 
-        metrics_count(w->node, out->problem.type ? problem_status(out->problem.type) : out->status, hx->ex.start_usec);
+        metrics_count(w->node, status, hx->ex.start_usec);
         exchange_done(&hx->ex);
         free(hx);
         w->in_flight--;
@@ -55,8 +54,12 @@ static void http_exchange_done(HttpExchange *hx)
                 event_base_loopbreak(w->base);
 }
 
-/* The delivered answer: the provider's body with the receipt of its durable entry. */
-static void respond_delivered(HttpExchange *hx, const char *log_time)
+/*
+ * The provider's answer, whatever its status (PR-REST §4.6 category 1), with its headers but the
+ * deny-list and its content type (none when it sent none), the node's X-Road headers and, when
+ * delivered (2xx), the receipt of its durable entry. Return: the status sent.
+ */
+static int respond_answered(HttpExchange *hx, const char *log_time)
 {
         Exchange *ex = &hx->ex;
         struct evkeyvalq *h = evhttp_request_get_output_headers(hx->req);
@@ -68,23 +71,28 @@ static void respond_delivered(HttpExchange *hx, const char *log_time)
                         log_error_errno(r, "Signing the receipt for \"%s\" failed: %m", ex->req.xroad_id);
                         problem_set(&ex->out.problem, PROBLEM_INTERNAL_ERROR, "the receipt could not be signed");
                         ex->out.status = problem_status(PROBLEM_INTERNAL_ERROR);
-                        wire_problem(hx->req, ex->out.problem.type, ex->out.problem.detail, hx);
-                        return;
+                        return wire_refuse(hx->req, &ex->out.problem, hx);
                 }
                 evhttp_add_header(h, "X-Bus-Receipt", jws);
                 atomic_fetch_add(&ex->node->counters.delivered, 1);
                 free(jws);
         }
-        wire_exchange_headers(hx, h);
+        if (!ex->req.soap)
+                wire_provider_headers(ex->bus.headers, h);
+        else
+                evhttp_add_header(h, "Cache-Control", "no-store"); /* the node's own envelope */
+        wire_exchange_headers(hx, h, true);
         evhttp_add_header(h, "X-Bus-Log-Time", log_time);
-        wire_send(hx->req, ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : "application/json",
-                  ex->bus.response, ex->bus.response_size);
+        wire_send(hx->req, ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : NULL, ex->bus.response,
+                  ex->bus.response_size);
+        return ex->out.status;
 }
 
 /* The final outcome goes out: a problem, or the provider's answer. */
 static void http_exchange_respond(HttpExchange *hx)
 {
         Exchange *ex = &hx->ex;
+        int status;
 
         if (ex->logged) {
                 char seq[32], t[RFC3339_MAX];
@@ -92,13 +100,13 @@ static void http_exchange_respond(HttpExchange *hx)
                 snprintf(seq, sizeof(seq), "%" PRIu64, ex->log.seq);
                 evhttp_add_header(evhttp_request_get_output_headers(hx->req), "X-Bus-Log-Seq", seq);
                 if (ex->out.problem.type == PROBLEM_NONE) {
-                        respond_delivered(hx, format_rfc3339(ex->log.time_usec, t));
-                        http_exchange_done(hx);
+                        status = respond_answered(hx, format_rfc3339(ex->log.time_usec, t));
+                        http_exchange_done(hx, status);
                         return;
                 }
         }
-        wire_problem(hx->req, ex->out.problem.type, ex->out.problem.detail, hx);
-        http_exchange_done(hx);
+        status = wire_refuse(hx->req, &ex->out.problem, hx);
+        http_exchange_done(hx, status);
 }
 
 static void http_exchange_log(HttpExchange *hx)

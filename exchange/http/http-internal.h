@@ -95,6 +95,8 @@ void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata);
 /* --- rest.c, soap-front.c --- */
 
 void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path);
+/* rest_handle_unknown(): the answer to a path that is no exchange (Client.InvalidProtocolVersion for /rN/). */
+void rest_handle_unknown(Worker *w, struct evhttp_request *req, const char *path);
 void soap_front_handle(Worker *w, struct evhttp_request *req);
 
 /* --- metrics.c --- */
@@ -133,10 +135,29 @@ void wire_identify(struct evhttp_request *req, PolicyInput *pin, WireIdentity *i
 const char *wire_header_once(struct evkeyvalq *h, const char *name, bool *dup);
 /* wire_valid_text(): printable text (UTF-8, no control characters), 1..max bytes. */
 bool wire_valid_text(const char *s, size_t max);
-/* wire_problem(): answer `req` with a problem (a SOAP Fault for a SOAP exchange); `hx` may be NULL. */
-void wire_problem(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx);
-/* wire_exchange_headers(): the X-Road response headers of an exchange (id, service, request hash). */
-void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h);
+/*
+ * wire_refuse(): answer `req` with the problem *p: a SOAP Fault for a SOAP
+ * exchange; else in the format the client asks for with Accept
+ * (xroad_error_format()), or its registry's error-format: the X-Road profile
+ * ({"type","message","detail"} or <error>, status 400 or 500 by the code's
+ * prefix) or problem+json (the type's own status). X-Road-Error carries the
+ * X-Road code either way. `hx` may be NULL (no exchange yet).
+ * Return: the HTTP status sent.
+ */
+int wire_refuse(struct evhttp_request *req, const Problem *p, const HttpExchange *hx);
+/* wire_problem(): wire_refuse() for a problem of `type` with `detail`. Return: the status sent. */
+int wire_problem(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx);
+/* wire_api_problem(): problem+json whatever the client asks: the node's own APIs (node/endpoint.h). */
+void wire_api_problem(struct evhttp_request *req, ProblemType type, const char *detail);
+/*
+ * wire_exchange_headers(): the X-Road response headers of an exchange:
+ * X-Road-Id, X-Road-Client and X-Road-Service (as far as decided, each part
+ * escaped), X-Road-Request-Id, and with `answered` (the provider's answer)
+ * X-Road-Request-Hash.
+ */
+void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h, bool answered);
+/* wire_provider_headers(): the provider's response headers (proto.h REP "headers") but the deny-list. */
+void wire_provider_headers(const json_t *headers, struct evkeyvalq *h);
 /* wire_send(): a reply with `body` (may be NULL) of `size` bytes and `content_type`. */
 void wire_send(struct evhttp_request *req, int status, const char *content_type, const void *body, size_t size);
 

@@ -12,7 +12,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "crypto/uuid.h"
 #include "http/http-internal.h"
+#include "http/xroad.h"
 
 static int ssl_facts_index = -1;
 
@@ -51,6 +53,8 @@ const char *wire_method(enum evhttp_cmd_type cmd)
                 return "DELETE";
         case EVHTTP_REQ_HEAD:
                 return "HEAD";
+        case EVHTTP_REQ_OPTIONS:
+                return "OPTIONS";
         default:
                 return NULL;
         }
@@ -217,16 +221,40 @@ bool wire_valid_text(const char *s, size_t max)
         return true;
 }
 
-void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h)
+/* `id` written back part by part as X-Road writes identifiers (xroad_id_encode()). */
+static void add_id_header(struct evkeyvalq *h, const char *name, const char *id)
+{
+        char buf[3 * 256 + 1];
+
+        if (id && xroad_id_encode(id, buf, sizeof(buf)) == 0)
+                evhttp_add_header(h, name, buf);
+}
+
+void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h, bool answered)
 {
         const Exchange *ex = &hx->ex;
 
         evhttp_add_header(h, "X-Road-Id", ex->req.xroad_id);
-        if (ex->decision.service)
-                evhttp_add_header(h, "X-Road-Service", ex->decision.service->id);
-        if (ex->req.request_hash[0])
-                evhttp_add_header(h, "X-Road-Request-Hash", ex->req.request_hash);
-        evhttp_add_header(h, "Cache-Control", "no-store");
+        add_id_header(h, "X-Road-Client", ex->decision.client ? ex->decision.client->id : NULL);
+        add_id_header(h, "X-Road-Service", ex->decision.service ? ex->decision.service->id : NULL);
+        if (ex->req.request_id[0])
+                evhttp_add_header(h, "X-Road-Request-Id", ex->req.request_id);
+        /* the hash ties the provider's answer to what was asked: not on the node's refusals (PR-REST §4.3) */
+        if (answered && ex->req.xroad_hash[0])
+                evhttp_add_header(h, "X-Road-Request-Hash", ex->req.xroad_hash);
+}
+
+void wire_provider_headers(const json_t *headers, struct evkeyvalq *h)
+{
+        const json_t *pair;
+        size_t i;
+
+        json_array_foreach(headers, i, pair) {
+                const char *n = json_string_value(json_array_get(pair, 0)),
+                           *v = json_string_value(json_array_get(pair, 1));
+                if (n && v && xroad_header_to_client(n))
+                        evhttp_add_header(h, n, v); /* refuses a value libevent could not send */
+        }
 }
 
 void wire_send(struct evhttp_request *req, int status, const char *content_type, const void *body, size_t size)
@@ -242,42 +270,120 @@ void wire_send(struct evhttp_request *req, int status, const char *content_type,
                 evbuffer_free(buf);
 }
 
-static void send_fault(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx)
+static int send_fault(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx)
 {
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         char *body = NULL;
         size_t size = 0;
 
         evhttp_add_header(h, "X-Road-Error", problem_name(type));
-        wire_exchange_headers(hx, h);
+        wire_exchange_headers(hx, h, false);
+        evhttp_add_header(h, "Cache-Control", "no-store");
         if (soap_fault_build(type, detail, hx->ex.req.xroad_id, hx->ex.req.soap_req, &body, &size) < 0)
                 size = 0;
         wire_send(req, SOAP_FAULT_HTTP_STATUS, "text/xml; charset=utf-8", body, size);
         free(body);
+        return SOAP_FAULT_HTTP_STATUS;
 }
 
-void wire_problem(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx)
+/* The error format `req` asks for (its Accept headers), else its client's registry setting. */
+static XroadErrorFormat error_format(struct evhttp_request *req, const HttpExchange *hx, char *media)
+{
+        const char *accept[8];
+        struct evkeyval *kv;
+        size_t n = 0;
+        XroadErrorFormat f;
+
+        TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+                if (strcasecmp(kv->key, "Accept") == 0 && n < ELEMENTSOF(accept))
+                        accept[n++] = kv->value;
+        f = xroad_error_format(accept, n, media);
+        if (f != XROAD_ERRORS_PROBLEM && hx && hx->ex.decision.client &&
+            hx->ex.decision.client->error_format == REGISTRY_ERRORS_PROBLEM)
+                f = XROAD_ERRORS_PROBLEM;
+        return f;
+}
+
+/* The X-Road error's message: the problem's detail, and for a payload refused by its schema the first error. */
+static void xroad_message(const Problem *p, const json_t *errors, char *out, size_t size)
+{
+        const json_t *first = json_array_get(errors, 0);
+        const char *where = json_string_value(json_object_get(first, "instance")),
+                   *what = json_string_value(json_object_get(first, "message"));
+
+        if (first && where && what)
+                snprintf(out, size, "%s; first error at '%s': %s", p->detail, where, what);
+        else
+                snprintf(out, size, "%s", p->detail[0] ? p->detail : problem_info(p->type)->title);
+}
+
+static void send_body(struct evhttp_request *req, int status, const char *reason, const char *content_type,
+                      const char *body)
+{
+        struct evbuffer *buf = evbuffer_new();
+
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
+        if (buf && body)
+                evbuffer_add(buf, body, strlen(body));
+        evhttp_send_reply(req, status, reason, buf);
+        if (buf)
+                evbuffer_free(buf);
+}
+
+int wire_refuse(struct evhttp_request *req, const Problem *p, const HttpExchange *hx)
 {
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-        const ProblemInfo *p = problem_info(type);
-        char *body;
+        const ProblemInfo *info = problem_info(p->type);
+        const char *code = problem_xroad_code(p);
+        char media[XROAD_ERROR_MEDIA_MAX + 1], ctype[XROAD_ERROR_MEDIA_MAX + 16], id[UUID_STRING_LEN + 1];
+        char message[1024];
+        _cleanup_free_ char *body = NULL;
+        XroadErrorFormat f;
+        int status;
 
-        if (hx && hx->ex.req.soap) {
-                send_fault(req, type, detail, hx);
-                return;
-        }
-        body = problem_render(type, detail, NULL, hx ? hx->ex.req.xroad_id : NULL, hx ? hx->ex.out.errors : NULL);
-        evhttp_add_header(h, "X-Road-Error", p->name);
+        if (hx && hx->ex.req.soap)
+                return send_fault(req, p->type, p->detail, hx);
+        f = error_format(req, hx, media);
+        evhttp_add_header(h, "X-Road-Error", code);
         if (hx)
-                wire_exchange_headers(hx, h);
-        evhttp_add_header(h, "Content-Type", "application/problem+json");
-        {
-                struct evbuffer *buf = evbuffer_new();
-                if (buf && body)
-                        evbuffer_add(buf, body, strlen(body));
-                evhttp_send_reply(req, p->status, p->title, buf);
-                if (buf)
-                        evbuffer_free(buf);
+                wire_exchange_headers(hx, h, false);
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        if (p->type == PROBLEM_BUS_BUSY && !evhttp_find_header(h, "Retry-After"))
+                evhttp_add_header(h, "Retry-After", "1");
+        if (f == XROAD_ERRORS_PROBLEM) {
+                body = problem_render(p->type, p->detail, NULL, hx ? hx->ex.req.xroad_id : NULL, code,
+                                      hx ? hx->ex.out.errors : NULL);
+                send_body(req, info->status, info->title, "application/problem+json", body);
+                return info->status;
         }
-        free(body);
+        /* the X-Road profile: the detail is the refusal's id, which its log entry holds too */
+        if (hx && hx->ex.error_id[0])
+                snprintf(id, sizeof(id), "%s", hx->ex.error_id);
+        else
+                uuid_random(id);
+        xroad_message(p, hx ? hx->ex.out.errors : NULL, message, sizeof(message));
+        body = problem_render_xroad(code, message, id, f == XROAD_ERRORS_XML);
+        snprintf(ctype, sizeof(ctype), "%s;charset=utf-8", f == XROAD_ERRORS_XML ? media : "application/json");
+        status = problem_code_status(code);
+        send_body(req, status, NULL, ctype, body);
+        return status;
+}
+
+int wire_problem(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx)
+{
+        Problem p = {};
+
+        problem_set(&p, type, "%s", detail ? detail : "");
+        return wire_refuse(req, &p, hx);
+}
+
+void wire_api_problem(struct evhttp_request *req, ProblemType type, const char *detail)
+{
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        const ProblemInfo *info = problem_info(type);
+        _cleanup_free_ char *body = problem_render(type, detail, NULL, NULL, info->xroad, NULL);
+
+        evhttp_add_header(h, "X-Road-Error", info->xroad);
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        send_body(req, info->status, info->title, "application/problem+json", body);
 }

@@ -87,6 +87,17 @@ int exlog_entry_write(const ExlogEntry *e, FILE *f)
         put_string(f, e->query_hash);
         put_key(f, "revealed_subject", false);
         put_string(f, refused ? NULL : e->revealed_subject);
+        /* added for the X-Road profile (issue 11) */
+        put_key(f, "xroad_request_hash", false);
+        put_string(f, e->xroad_request_hash);
+        put_key(f, "request_id", false);
+        put_string(f, e->request_id);
+        put_key(f, "represented_party", false);
+        put_string(f, e->represented_party);
+        put_key(f, "purpose_default", false);
+        fputs(e->purpose_default ? "true" : "false", f);
+        put_key(f, "error_id", false);
+        put_string(f, e->error_id);
         fputc('}', f);
         return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }

@@ -35,8 +35,13 @@ typedef struct ExlogEntry {
         const char *response_hash;
         uint64_t response_size;
         uint64_t duration_us;
-        const char *query_hash;       /* hex SHA-256 of the raw query string, NULL when none */
-        const char *revealed_subject; /* pseudonym of a person the answer names (response-subject) */
+        const char *query_hash;         /* hex SHA-256 of the raw query string, NULL when none */
+        const char *revealed_subject;   /* pseudonym of a person the answer names (response-subject) */
+        const char *xroad_request_hash; /* X-Road-Request-Hash (base64 SHA-512 over what the client sent) */
+        const char *request_id;         /* X-Road-Request-Id, the node's id of the request */
+        const char *represented_party;  /* X-Road-Represented-Party as sent */
+        bool purpose_default;           /* `purpose` is the right's default: the request named none */
+        const char *error_id;           /* a refusal's id, the X-Road error body's "detail" */
         /* > 0: the consent was refused at commit with this reason (consent.h CONSENT_E_*): the
          * entry records a refusal (deny, 403, consent_invalid, the reason, no response) */
         int consent_refusal;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus/proto.h"
 #include "crypto/receipt.h"
 #include "crypto/uuid.h"
 #include "node/exchange.h"
@@ -30,10 +31,13 @@ void exchange_done(Exchange *ex)
         free(ex->req.purpose);
         free(ex->req.subject);
         free(ex->req.consent);
+        free(ex->req.represented_party);
+        json_decref(ex->req.headers);
         soap_request_free(ex->req.soap_req);
         json_decref(ex->out.errors);
         free(ex->meta);
         free(ex->bus.response);
+        json_decref(ex->bus.headers);
         free(ex->log_body);
         *ex = (Exchange){};
 }
@@ -62,6 +66,12 @@ void exchange_take_body(Exchange *ex, const uint8_t *body, size_t size)
 void exchange_new_id(Exchange *ex)
 {
         uuid_random(ex->req.xroad_id);
+        ex->req.xroad_id_generated = true;
+}
+
+const char *exchange_purpose(const Exchange *ex)
+{
+        return ex->decision.purpose ? ex->decision.purpose : ex->req.purpose;
 }
 
 /* --- decide ------------------------------------------------------------------ */
@@ -78,7 +88,7 @@ static void check_consent(Exchange *ex)
                         .subject_pseudonym = ex->subject,
                         .client = ex->decision.client,
                         .service = ex->decision.service,
-                        .purpose = ex->req.purpose,
+                        .purpose = exchange_purpose(ex),
                         .now_usec = now_usec(CLOCK_REALTIME),
                 };
                 c = consent_check(node->consents, ex->registry, &q, ex->consent_id);
@@ -164,19 +174,26 @@ static char *render_meta(const Exchange *ex)
                 const char *key, *value;
         } optional[] = {
                 { "subject", ex->decision.subject[0] ? ex->decision.subject : NULL },
-                { "purpose", q->purpose },
+                { "purpose", exchange_purpose(ex) },
                 { "user_id", q->user_id },
                 { "issue", q->issue },
                 { "xroad_id", q->xroad_id },
                 { "content_type", q->content_type[0] ? q->content_type : NULL },
+                { "raw_path", q->raw_path },
+                { "request_id", q->request_id[0] ? q->request_id : NULL },
+                { "represented_party", q->represented_party },
         };
         char *text = NULL;
 
         for (size_t i = 0; m && i < ELEMENTSOF(optional); i++)
                 if (optional[i].value && json_object_set_new(m, optional[i].key, json_string(optional[i].value)) < 0)
                         goto out;
+        if (m && q->headers && json_object_set(m, "headers", q->headers) < 0)
+                goto out;
         if (m && json_object_set_new(m, "timeout_ms", json_integer((json_int_t)svc->timeout_ms)) == 0)
                 text = json_dumps(m, JSON_COMPACT);
+        if (text && strlen(text) > PROTO_MAX_META)
+                text = mfree(text); /* the adapter would drop it: refuse it here */
 out:
         json_decref(m);
         return text;
@@ -347,7 +364,7 @@ static void entry_fill(Exchange *ex)
                 .user_id = q->user_id,
                 .issue = q->issue,
                 .subject = ex->subject[0] ? ex->subject : NULL,
-                .purpose = q->purpose,
+                .purpose = exchange_purpose(ex),
                 .basis = d->basis,
                 .right = d->right ? d->right->id : NULL,
                 .legal_reference = d->right ? d->right->legal_reference : NULL,
@@ -366,6 +383,11 @@ static void entry_fill(Exchange *ex)
                 .duration_us = now_usec(CLOCK_MONOTONIC) - ex->start_usec,
                 .query_hash = ex->query_hash[0] ? ex->query_hash : NULL,
                 .revealed_subject = ex->revealed[0] ? ex->revealed : NULL,
+                .xroad_request_hash = q->xroad_hash[0] ? q->xroad_hash : NULL,
+                .request_id = q->request_id[0] ? q->request_id : NULL,
+                .represented_party = q->represented_party,
+                .purpose_default = d->purpose_default,
+                .error_id = ex->error_id[0] ? ex->error_id : NULL,
         };
 }
 
@@ -376,6 +398,8 @@ int exchange_log(Exchange *ex, Mailbox *reply_to, int kind)
 
         if (ex->req.query[0])
                 hash_sha256_hex(ex->req.query, strlen(ex->req.query), ex->query_hash);
+        if (ex->out.problem.type != PROBLEM_NONE && !ex->error_id[0])
+                uuid_random(ex->error_id); /* the refusal's id: the X-Road error's detail, and in the entry */
         entry_fill(ex);
         ex->log_body = exlog_entry_render(&ex->entry);
         if (ex->log_body) {
@@ -448,8 +472,10 @@ int exchange_receipt(const Exchange *ex, const char *time, char **ret_jws)
                 .request_hash = ex->req.request_hash,
                 .response_hash = ex->response_hash,
                 .subject = ex->subject[0] ? ex->subject : NULL,
-                .purpose = ex->req.purpose,
+                .purpose = exchange_purpose(ex),
                 .basis = ex->decision.basis,
+                .xroad_request_hash = ex->req.xroad_hash[0] ? ex->req.xroad_hash : NULL,
+                .request_id = ex->req.request_id[0] ? ex->req.request_id : NULL,
         };
 
         return receipt_sign(ex->node->signer, &rc, ret_jws);

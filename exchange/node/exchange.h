@@ -38,6 +38,7 @@
 #include "bus/broker.h"
 #include "consent/consent.h"
 #include "crypto/hash.h"
+#include "crypto/uuid.h"
 #include "crypto/pseudonym.h"
 #include "log/exlog-entry.h"
 #include "log/exlog.h"
@@ -46,7 +47,7 @@
 #include "policy/problem.h"
 #include "soap/soap.h"
 
-#define EXCHANGE_ID_MAX 128   /* X-Road-Id */
+#define EXCHANGE_ID_MAX 255   /* X-Road-Id: printable UTF-8, 1..255 bytes */
 #define EXCHANGE_TEXT_MAX 256 /* X-Road-UserId, X-Road-Issue */
 #define EXCHANGE_CONSENT_MAX 8192
 #define EXCHANGE_QUERY_MAX 2047 /* the query string */
@@ -57,13 +58,18 @@ typedef struct ExchangeRequest {
         bool soap;             /* a SOAP 1.1 exchange on POST / */
         SoapRequest *soap_req; /* the parsed envelope (SOAP), owns its payload */
         char xroad_id[EXCHANGE_ID_MAX + 2];
+        bool xroad_id_generated;              /* the client sent none: the node made xroad_id up */
+        char request_id[UUID_STRING_LEN + 1]; /* X-Road-Request-Id: the node's own id of this request */
         /* Header values as sent when well-formed (the log records them), else NULL. */
-        char *user_id, *issue, *purpose, *subject, *consent;
+        char *user_id, *issue, *purpose, *subject, *consent, *represented_party;
         char content_type[129]; /* of the request body, for the adapter */
         char query[EXCHANGE_QUERY_MAX + 1];
-        const uint8_t *body; /* borrowed from the transport, alive until the answer is sent */
+        const char *raw_path; /* REST: the service path as sent (escapes kept), borrowed like body; or NULL */
+        json_t *headers;      /* REST: the client's headers for the provider, [[name, value], ...] (owned), or NULL */
+        const uint8_t *body;  /* borrowed from the transport, alive until the answer is sent */
         size_t body_size;
-        char request_hash[HASH_SHA256_HEX_LEN + 1];
+        char request_hash[HASH_SHA256_HEX_LEN + 1]; /* hex SHA-256 of the body */
+        char xroad_hash[HASH_SHA512_B64_LEN + 1];   /* X-Road-Request-Hash over what the client sent, or "" */
 } ExchangeRequest;
 
 /* The outcome: one value, written by the stage that decides it. */
@@ -84,6 +90,7 @@ typedef struct Exchange {
         char subject[PSEUDONYM_HEX_LEN + 1];  /* the subject's pseudonym, "" when none */
         char revealed[PSEUDONYM_HEX_LEN + 1]; /* pseudonym of the person the answer names (response-subject) */
         char consent_id[CONSENT_ID_MAX];      /* the consent used (never an artefact's text) */
+        char error_id[UUID_STRING_LEN + 1];   /* a refusal's id: the X-Road error's detail, in the log; or "" */
         char *meta;                           /* the adapter's meta frame */
         BusRequest bus;                       /* to the adapter and back; bus.response is owned */
         char response_hash[HASH_SHA256_HEX_LEN + 1];
@@ -111,6 +118,10 @@ void exchange_take_body(Exchange *ex, const uint8_t *body, size_t size);
 
 /* exchange_new_id(): a random UUID v4 as X-Road-Id, for requests that bring none. */
 void exchange_new_id(Exchange *ex);
+
+/* exchange_purpose(): the purpose the exchange is for: the decision's (X-Bus-Purpose or the right's
+ * default), else X-Bus-Purpose as sent, or NULL. */
+const char *exchange_purpose(const Exchange *ex);
 
 /*
  * exchange_decide(): the checks every exchange goes through, in order (see

@@ -146,12 +146,34 @@ static void test_answer(void)
 }
 
 /* Every field of the entry, in order, or NULL: a partial entry must never be logged. */
-static const char *const entry_keys[] = { "xroad_id",     "client",       "service",         "method",
-                                          "path",         "user_id",      "issue",           "subject",
-                                          "purpose",      "basis",        "right",           "legal_reference",
-                                          "consent",      "decision",     "status",          "error",
-                                          "request_hash", "request_size", "response_hash",   "response_size",
-                                          "duration_us",  "query_hash",   "revealed_subject" };
+static const char *const entry_keys[] = { "xroad_id",
+                                          "client",
+                                          "service",
+                                          "method",
+                                          "path",
+                                          "user_id",
+                                          "issue",
+                                          "subject",
+                                          "purpose",
+                                          "basis",
+                                          "right",
+                                          "legal_reference",
+                                          "consent",
+                                          "decision",
+                                          "status",
+                                          "error",
+                                          "request_hash",
+                                          "request_size",
+                                          "response_hash",
+                                          "response_size",
+                                          "duration_us",
+                                          "query_hash",
+                                          "revealed_subject",
+                                          "xroad_request_hash",
+                                          "request_id",
+                                          "represented_party",
+                                          "purpose_default",
+                                          "error_id" };
 
 static bool entry_complete(const char *text)
 {

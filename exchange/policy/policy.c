@@ -35,6 +35,11 @@ static int split_service(const char *r1, PolicyDecision *d)
         const char *p = r1;
         size_t n = 0;
 
+        /* a URI is visible ASCII: a raw space, control or non-ASCII byte is no URI (RFC 3986 §2) */
+        for (const char *c = r1; *c; c++)
+                if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+                        return -1;
+
         for (int i = 0; i < 5; i++) {
                 size_t len = strcspn(p, "/");
                 char seg[256];
@@ -58,6 +63,19 @@ static int split_service(const char *r1, PolicyDecision *d)
         return 0;
 }
 
+/* Whether the subsystem offering `service_id` ("I/C/M/S/code") is registered. */
+static bool provider_known(const Registry *reg, const char *service_id)
+{
+        const char *last = strrchr(service_id, '/');
+        char owner[256];
+
+        if (!last || (size_t)(last - service_id) >= sizeof(owner))
+                return false;
+        memcpy(owner, service_id, (size_t)(last - service_id));
+        owner[last - service_id] = 0;
+        return registry_subsystem_lookup(reg, owner) != NULL;
+}
+
 int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
         unsigned method;
@@ -68,29 +86,42 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
         /* 1. identity: a trusted, registered certificate, named by X-Road-Client */
         if (in->r1_path && split_service(in->r1_path, d) < 0)
                 snprintf(d->service_id, sizeof(d->service_id), "%.200s", in->r1_path);
-        if (!in->cert_present)
-                return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
-        if (!in->cert_trusted)
-                return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "the client certificate is not issued by a trusted CA");
+        if (!in->cert_present) {
+                problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
+                return problem_refine(p, XROAD_SSL_AUTHENTICATION_FAILED);
+        }
+        if (!in->cert_trusted) {
+                problem_set(p, PROBLEM_CLIENT_UNKNOWN, "the client certificate is not issued by a trusted CA");
+                return problem_refine(p, XROAD_SSL_AUTHENTICATION_FAILED);
+        }
         d->client = registry_subsystem_by_cert(reg, in->cert_fingerprint, in->cert_cn);
         if (!d->client)
                 return problem_set(p, PROBLEM_CLIENT_UNKNOWN,
                                    "the client certificate does not belong to a registered subsystem");
-        if (!in->client_header)
-                return problem_set(p, PROBLEM_BAD_REQUEST, "the X-Road-Client header is required");
-        if (!streq(in->client_header, d->client->id))
-                return problem_set(p, PROBLEM_CLIENT_MISMATCH,
-                                   "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'",
-                                   in->client_header, d->client->id);
+        if (!in->client_header) {
+                problem_set(p, PROBLEM_BAD_REQUEST, "the X-Road-Client header is required");
+                return problem_refine(p, XROAD_INVALID_CLIENT_IDENTIFIER);
+        }
+        if (!streq(in->client_header, d->client->id)) {
+                /* X-Road tells a client that names another registered subsystem from one that names none */
+                problem_set(p, PROBLEM_CLIENT_MISMATCH,
+                            "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'", in->client_header,
+                            d->client->id);
+                return problem_refine(p, registry_subsystem_lookup(reg, in->client_header)
+                                                 ? XROAD_SSL_AUTHENTICATION_FAILED
+                                                 : XROAD_UNKNOWN_MEMBER);
+        }
 
         /* 2. the service */
         if (!in->r1_path || split_service(in->r1_path, d) < 0)
                 return problem_set(p, PROBLEM_BAD_REQUEST,
                                    "the path must be /r1/{instance}/{class}/{member}/{subsystem}/{service}[/{path}]");
         d->service = registry_service_lookup(reg, d->service_id);
-        if (!d->service)
-                return problem_set(p, PROBLEM_SERVICE_UNKNOWN, "no service '%s' in instance %s", d->service_id,
-                                   registry_instance(reg));
+        if (!d->service) {
+                problem_set(p, PROBLEM_SERVICE_UNKNOWN, "no service '%s' in instance %s", d->service_id,
+                            registry_instance(reg));
+                return provider_known(reg, d->service_id) ? 1 : problem_refine(p, XROAD_UNKNOWN_MEMBER);
+        }
         method = registry_method_from_string(in->method);
         if (!method || !(d->service->methods & method))
                 return problem_set(p, PROBLEM_METHOD_NOT_ALLOWED, "service '%s' does not offer %s", d->service->id,
@@ -126,17 +157,24 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
                                    d->service->id,
                                    d->service->subject.source != REGISTRY_SUBJECT_HEADER ? " or where the registry says"
                                                                                          : "");
+        /* without X-Bus-Purpose, the right's default purpose (a plain X-Road call), logged as such */
+        d->purpose = in->purpose;
+        if (!d->purpose && d->right->default_purpose) {
+                d->purpose = d->right->default_purpose->code;
+                d->purpose_default = true;
+        }
         if (d->right->n_purposes > 0) {
-                if (!in->purpose)
-                        return problem_set(p, PROBLEM_PURPOSE_INVALID, "X-Bus-Purpose is required for '%s'",
+                if (!d->purpose)
+                        return problem_set(p, PROBLEM_PURPOSE_INVALID,
+                                           "X-Bus-Purpose is required for '%s': the access right names no default "
+                                           "purpose",
                                            d->service->id);
-                if (!registry_purpose_lookup(reg, in->purpose))
-                        return problem_set(p, PROBLEM_PURPOSE_INVALID, "purpose '%.64s' is not registered",
-                                           in->purpose);
-                if (!registry_right_allows_purpose(d->right, in->purpose))
+                if (!registry_purpose_lookup(reg, d->purpose))
+                        return problem_set(p, PROBLEM_PURPOSE_INVALID, "purpose '%.64s' is not registered", d->purpose);
+                if (!registry_right_allows_purpose(d->right, d->purpose))
                         return problem_set(p, PROBLEM_PURPOSE_INVALID,
                                            "your access right on '%s' does not allow purpose '%.64s'", d->service->id,
-                                           in->purpose);
+                                           d->purpose);
         }
         if (d->right->basis == REGISTRY_BASIS_CONSENT && !in->consent)
                 return problem_set(p, PROBLEM_CONSENT_REQUIRED,

@@ -16,13 +16,14 @@
 #include "registry.h"
 
 #define POLICY_MAX_PURPOSE 64
+#define POLICY_MAX_PATH 8191 /* bytes of a decoded service path */
 
 typedef struct PolicyInput {
         bool cert_present;               /* the TLS client sent a certificate */
         bool cert_trusted;               /* ... and it chains to a trusted client CA */
         const uint8_t *cert_fingerprint; /* SHA-256 of the DER certificate (32 bytes) or NULL */
         const char *cert_cn;             /* subject CN or NULL */
-        const char *client_header;       /* X-Road-Client, or NULL */
+        const char *client_header;       /* X-Road-Client, decoded (the subsystem id), or NULL */
         const char *method;              /* "GET", ... */
         const char *r1_path; /* the URL path after "/r1/", as sent (percent-encoded): "VN/GOV/BCA/population/citizen/x" */
         const char *query;   /* the raw query string, or NULL */
@@ -40,9 +41,12 @@ typedef struct PolicyDecision {
         const RegistryRight *right;      /* set when a right matched */
         char service_id[256];            /* as requested (even when unknown), for the log */
         const char *path;                /* the service path ("/" at least), points into decision */
-        char path_buf[1024];
+        char path_buf[POLICY_MAX_PATH + 1];
         char subject[SUBJECT_MAX + 1]; /* the data subject the bus decided on (subject.h), "" when none */
         const char *basis;             /* "statute" / "consent" / NULL */
+        const char *purpose;           /* the purpose the exchange is for: X-Bus-Purpose, or the right's
+                                        * default-purpose (static in the registry), or NULL */
+        bool purpose_default;          /* `purpose` is the right's default: the request named none */
         bool needs_consent;            /* allowed so far; the consent presented must be checked (consent/) */
 } PolicyDecision;
 

@@ -3,9 +3,11 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/problem.h"
+#include "util/utf8.h"
 
 /* name, status (problem+json), title, X-Road code (the X-Road profile: status 400 for Client.*, 500 for Server.*;
  * the spec's CamelCase spelling, PR-REST 1.0.4 §4.6; docs/protocol.md has the table) */
@@ -56,6 +58,15 @@ static const ProblemInfo table[_PROBLEM_TYPE_MAX] = {
         [PROBLEM_INTERNAL_ERROR] = { "internal_error", 500, "Internal error", "Server.ClientProxy.InternalError" },
 };
 
+/* The refinements (ProblemXroad): the codes X-Road uses where one xbus type covers several situations. */
+static const char *const xroad_refined[_XROAD_CODE_MAX] = {
+        [XROAD_INVALID_CLIENT_IDENTIFIER] = "Client.InvalidClientIdentifier",
+        [XROAD_INVALID_PROTOCOL_VERSION] = "Client.InvalidProtocolVersion",
+        [XROAD_SSL_AUTHENTICATION_FAILED] = "Server.ClientProxy.SslAuthenticationFailed",
+        [XROAD_UNKNOWN_MEMBER] = "Server.ClientProxy.UnknownMember",
+        [XROAD_INVALID_SECURITY_SERVER] = "Server.ClientProxy.InvalidSecurityServer",
+};
+
 const ProblemInfo *problem_info(ProblemType t)
 {
         if (t <= PROBLEM_NONE || t >= _PROBLEM_TYPE_MAX || !table[t].name)
@@ -63,9 +74,27 @@ const ProblemInfo *problem_info(ProblemType t)
         return &table[t];
 }
 
+int problem_code_status(const char *code)
+{
+        return code && strncmp(code, "Client.", 7) == 0 ? 400 : 500;
+}
+
 int problem_xroad_status(ProblemType t)
 {
-        return strncmp(problem_info(t)->xroad, "Client.", 7) == 0 ? 400 : 500;
+        return problem_code_status(problem_info(t)->xroad);
+}
+
+const char *problem_xroad_code(const Problem *p)
+{
+        if (p->xroad > XROAD_CODE_OF_TYPE && p->xroad < _XROAD_CODE_MAX && xroad_refined[p->xroad])
+                return xroad_refined[p->xroad];
+        return problem_info(p->type)->xroad;
+}
+
+int problem_refine(Problem *p, ProblemXroad x)
+{
+        p->xroad = x;
+        return 1;
 }
 
 int problem_from_name(const char *name, ProblemType *ret)
@@ -85,6 +114,7 @@ int problem_set(Problem *p, ProblemType type, const char *fmt, ...)
         va_list ap;
 
         p->type = type;
+        p->xroad = XROAD_CODE_OF_TYPE;
         va_start(ap, fmt);
         vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
         va_end(ap);
@@ -99,7 +129,8 @@ static int set_optional(json_t *j, const char *key, const char *value)
         return v ? json_object_set_new(j, key, v) : 0;
 }
 
-char *problem_render(ProblemType t, const char *detail, const char *instance, const char *xroad_id, json_t *errors)
+char *problem_render(ProblemType t, const char *detail, const char *instance, const char *xroad_id,
+                     const char *xroad_code, json_t *errors)
 {
         const ProblemInfo *p = problem_info(t);
         json_t *j;
@@ -117,7 +148,8 @@ char *problem_render(ProblemType t, const char *detail, const char *instance, co
                 if (json_object_set_new(j, "detail", d ? d : json_string("(detail not printable)")) < 0)
                         goto oom;
         }
-        if (set_optional(j, "instance", instance) < 0 || set_optional(j, "xroad_id", xroad_id) < 0)
+        if (set_optional(j, "instance", instance) < 0 || set_optional(j, "xroad_id", xroad_id) < 0 ||
+            set_optional(j, "xroad_code", xroad_code) < 0)
                 goto oom;
         if (errors && json_object_set(j, "errors", errors) < 0)
                 goto oom;
@@ -127,4 +159,72 @@ char *problem_render(ProblemType t, const char *detail, const char *instance, co
 oom:
         json_decref(j);
         return NULL;
+}
+
+/* Text for an XML element: the five special characters escaped (the text is valid UTF-8). */
+static void put_xml_text(FILE *f, const char *s)
+{
+        for (; *s; s++)
+                switch (*s) {
+                case '&':
+                        fputs("&amp;", f);
+                        break;
+                case '<':
+                        fputs("&lt;", f);
+                        break;
+                case '>':
+                        fputs("&gt;", f);
+                        break;
+                case '"':
+                        fputs("&quot;", f);
+                        break;
+                case '\'':
+                        fputs("&apos;", f);
+                        break;
+                default:
+                        fputc(*s, f);
+                }
+}
+
+/* Printable UTF-8 (tabs allowed): what an X-Road error body may carry as it is. */
+static bool text_ok(const char *s)
+{
+        for (const char *c = s; *c; c++)
+                if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+                        return false;
+        return utf8_valid(s, strlen(s));
+}
+
+char *problem_render_xroad(const char *code, const char *message, const char *detail, bool xml)
+{
+        const char *fields[3][2] = { { "type", code }, { "message", message }, { "detail", detail } };
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (!fields[i][1] || !text_ok(fields[i][1]))
+                        fields[i][1] = "(not printable)";
+        if (!xml) {
+                json_t *j = json_pack("{s:s,s:s,s:s}", "type", fields[0][1], "message", fields[1][1], "detail",
+                                      fields[2][1]);
+                text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+                json_decref(j);
+                return text;
+        }
+        f = open_memstream(&text, &size);
+        if (!f)
+                return NULL;
+        fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<error>", f);
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                fprintf(f, "<%s>", fields[i][0]);
+                put_xml_text(f, fields[i][1]);
+                fprintf(f, "</%s>", fields[i][0]);
+        }
+        fputs("</error>\n", f);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
 }

@@ -1,15 +1,24 @@
-/* problem.h: the bus's error vocabulary (RFC 9457 problem types)
+/* problem.h: the bus's error vocabulary (RFC 9457 problem types) and its X-Road codes
  *
  * Every refusal carries one stable type from this enum; clients branch on its
  * name. The table in problem.c is the single source for the name, the HTTP
- * status and the title (docs/protocol.md lists it). Code names a type by its
- * enum value, so a misspelt type does not compile; only outside input (an
- * adapter's frame, a provider's SOAP Fault) is looked up by name, with
- * problem_from_name(), and an unknown name is the caller's to handle.
+ * status, the title and the X-Road error code (docs/protocol.md lists it).
+ * Code names a type by its enum value, so a misspelt type does not compile;
+ * only outside input (an adapter's frame, a provider's SOAP Fault) is looked
+ * up by name, with problem_from_name(), and an unknown name is the caller's
+ * to handle.
+ *
+ * Two profiles render a problem (exchange/http/wire.c chooses): the X-Road
+ * profile, {"type","message","detail"} or <error>, whose status follows the
+ * code's prefix (400 for Client.*, 500 otherwise), and RFC 9457
+ * problem+json with the xbus type and the table's status. Where X-Road tells
+ * apart situations that share one xbus type (no certificate, or an
+ * unregistered one), a Problem carries a ProblemXroad refinement.
  */
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "util/macro.h"
 
@@ -63,26 +72,61 @@ static inline int problem_status(ProblemType t)
 /* problem_xroad_status(): the HTTP status of the X-Road profile: 400 for a Client.* code, 500 otherwise. */
 int problem_xroad_status(ProblemType t);
 
+/* X-Road codes more precise than a type's own, for the situations X-Road tells apart (one table in problem.c). */
+typedef enum ProblemXroad {
+        XROAD_CODE_OF_TYPE = 0,          /* the type's own code (ProblemInfo.xroad) */
+        XROAD_INVALID_CLIENT_IDENTIFIER, /* Client.InvalidClientIdentifier: X-Road-Client missing or malformed */
+        XROAD_INVALID_PROTOCOL_VERSION,  /* Client.InvalidProtocolVersion: /rN/ other than /r1/ */
+        XROAD_SSL_AUTHENTICATION_FAILED, /* Server.ClientProxy.SslAuthenticationFailed: no or untrusted
+                                          * certificate, or X-Road-Client names another registered subsystem */
+        XROAD_UNKNOWN_MEMBER,            /* Server.ClientProxy.UnknownMember: X-Road-Client, or the service's
+                                          * provider, is not registered */
+        XROAD_INVALID_SECURITY_SERVER,   /* Server.ClientProxy.InvalidSecurityServer: X-Road-Security-Server
+                                          * names another node */
+        _XROAD_CODE_MAX,
+} ProblemXroad;
+
 /* problem_from_name(): the type whose name is `name` (outside input). Return: 0, or -EINVAL. */
 int problem_from_name(const char *name, ProblemType *ret);
 
 /* The outcome of a stage: a type and a detail for the client (names no internals). */
 typedef struct Problem {
         ProblemType type;
+        ProblemXroad xroad; /* XROAD_CODE_OF_TYPE, or a more precise X-Road code */
         char detail[320];
 } Problem;
 
 /*
  * problem_set(): record `type` with a formatted detail in *p, replacing what
- * was there. Return: 1, for `return problem_set(...)` in functions that
- * answer 0 (allowed) or 1 (refused).
+ * was there (the X-Road code goes back to the type's). Return: 1, for
+ * `return problem_set(...)` in functions that answer 0 (allowed) or 1
+ * (refused).
  */
 int problem_set(Problem *p, ProblemType type, const char *fmt, ...) _printf_(3, 4);
 
+/* problem_refine(): give *p the more precise X-Road code `x`. Return: 1, as problem_set(). */
+int problem_refine(Problem *p, ProblemXroad x);
+
+/* problem_xroad_code(): the X-Road code of *p: its refinement, else its type's (static). */
+const char *problem_xroad_code(const Problem *p);
+
+/* problem_code_status(): the X-Road profile's status of `code`: 400 for Client.*, 500 otherwise. */
+int problem_code_status(const char *code);
+
 /*
  * problem_render(): the application/problem+json body
- * {"type","title","status","detail","instance"} plus "xroad_id" when given and
- * "errors" (a JSON array of {"instance","keyword","message"}, borrowed) when
- * given, as request_invalid uses. Return: malloc'd text, or NULL on OOM.
+ * {"type","title","status","detail","instance"} plus "xroad_id" and
+ * "xroad_code" when given and "errors" (a JSON array of
+ * {"instance","keyword","message"}, borrowed) when given, as
+ * request_invalid uses. Return: malloc'd text, or NULL on OOM.
  */
-char *problem_render(ProblemType t, const char *detail, const char *instance, const char *xroad_id, json_t *errors);
+char *problem_render(ProblemType t, const char *detail, const char *instance, const char *xroad_id,
+                     const char *xroad_code, json_t *errors);
+
+/*
+ * problem_render_xroad(): the X-Road profile's error body (PR-REST 1.0.4
+ * §4.6): {"type":code,"message":message,"detail":detail}, or with `xml`
+ * <error><type/><message/><detail/></error>. A message that is not valid
+ * UTF-8 is replaced by a fixed text. Return: malloc'd text, or NULL on OOM.
+ */
+char *problem_render_xroad(const char *code, const char *message, const char *detail, bool xml);

@@ -132,7 +132,7 @@ int main(void)
         for (ProblemType t = PROBLEM_NONE + 1; t < _PROBLEM_TYPE_MAX; t++) {
                 const ProblemInfo *i = problem_info(t);
                 ProblemType back = PROBLEM_NONE;
-                char *s = problem_render(t, "d\"x", "/r1/x", "id-1", NULL);
+                char *s = problem_render(t, "d\"x", "/r1/x", "id-1", i->xroad, NULL);
                 assert(i->name && i->title && i->status >= 400 && i->status <= 599);
                 /* every type has an X-Road code with an origin prefix, and the profile's status follows it */
                 assert(i->xroad &&
