@@ -43,6 +43,23 @@ int cli_exchange_client_files(const char *state_dir, const char *client, char **
         return 0;
 }
 
+/* A refusal's xbus type: the problem+json body's "type" into `buf`, or NULL when the answer is no problem. */
+static const char *problem_type(const CliHttpResponse *resp, char *buf, size_t size)
+{
+        const char *ct = cli_http_response_header(resp, "Content-Type");
+        json_t *j;
+        const char *type;
+
+        if (!cli_http_response_header(resp, "X-Road-Error") || !ct || strncmp(ct, "application/problem+json", 24) != 0)
+                return NULL;
+        j = json_loadb(resp->body, resp->body_size, 0, NULL);
+        type = json_string_value(json_object_get(j, "type"));
+        if (type)
+                snprintf(buf, size, "%s", type);
+        json_decref(j);
+        return type ? buf : NULL;
+}
+
 void cli_exchange_result_done(CliExchangeResult *r)
 {
         if (!r)
@@ -218,7 +235,8 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
         ADD_HEADER(h_consent, "X-Bus-Consent", x->consent);
         ADD_HEADER(h_ct, "Content-Type", x->content_type ? x->content_type : (x->body ? "application/json" : NULL));
 #undef ADD_HEADER
-        headers[nh++] = "Accept: application/json";
+        /* xbus's own tool shows the xbus problem types: problem+json (the X-Road profile is the default) */
+        headers[nh++] = "Accept: application/problem+json, application/json";
         headers[nh] = NULL;
 
         r = cli_http_request(&(CliHttpRequest){ .url = res.url,
@@ -240,11 +258,13 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                 return r;
         }
 
-        res.error = cli_http_response_header(res.response, "X-Road-Error");
+        res.error = problem_type(res.response, res.problem, sizeof(res.problem));
         res.answered_id = cli_http_response_header(res.response, "X-Road-Id");
         v = cli_http_response_header(res.response, "X-Bus-Log-Seq");
         res.has_log_seq = v && cli_parse_seq(v, &res.log_seq) == 0;
         check_receipt(x, &res);
         *ret = res;
+        if (ret->error)
+                ret->error = ret->problem; /* its own copy, not the local one */
         return 0;
 }

@@ -47,7 +47,8 @@ typedef struct CliExchangeResult {
         char *service;           /* the service id asked for */
         char xroad_id[37];       /* the X-Road-Id sent */
         char request_hash[65];   /* hex SHA-256 of the body sent */
-        const char *error;       /* X-Road-Error (borrowed from response), or NULL */
+        const char *error;       /* the xbus problem type of a refusal (points into problem), or NULL */
+        char problem[64];        /* the problem+json body's "type" */
         const char *answered_id; /* X-Road-Id answered (borrowed), or NULL */
         bool has_log_seq;        /* X-Bus-Log-Seq was present and a number */
         uint64_t log_seq;

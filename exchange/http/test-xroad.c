@@ -113,8 +113,7 @@ static void test_accept(void)
         assert(accept1("text/xml, application/xml, application/json", media) == XROAD_ERRORS_XML &&
                streq(media, "text/xml"));
         assert(accept1("text/*", media) == XROAD_ERRORS_XML && streq(media, "text/xml"));
-        assert(accept1("application/json;q=1, TEXT/XML;q=0.1", media) == XROAD_ERRORS_XML &&
-               streq(media, "text/xml"));
+        assert(accept1("application/json;q=1, TEXT/XML;q=0.1", media) == XROAD_ERRORS_XML && streq(media, "text/xml"));
         /* problem+json is looked for first, anywhere */
         assert(accept1("application/problem+json", media) == XROAD_ERRORS_PROBLEM);
         assert(accept1("application/xml, application/problem+json;q=0.1", media) == XROAD_ERRORS_PROBLEM);
@@ -127,11 +126,22 @@ static void test_accept(void)
 /* PR-REST 1.0.4 §4.3 (filtered headers) and the contract's deny-lists. */
 static void test_headers(void)
 {
-        static const char *const filtered[] = { "Connection", "keep-alive", "Proxy-Authenticate",
-                                                "Proxy-Authorization", "TE", "trailer", "Transfer-Encoding",
-                                                "Upgrade", "host", "User-Agent", "Server", "Content-Length", "Expect" };
-        static const char *const passed[] = { "Accept", "Authorization", "Cookie", "Cache-Control", "If-None-Match",
-                                              "X-Custom", "X-Road-UserId", "X-Road-Id", "Content-Type" };
+        static const char *const filtered[] = { "Connection",
+                                                "keep-alive",
+                                                "Proxy-Authenticate",
+                                                "Proxy-Authorization",
+                                                "TE",
+                                                "trailer",
+                                                "Transfer-Encoding",
+                                                "Upgrade",
+                                                "host",
+                                                "User-Agent",
+                                                "Server",
+                                                "Content-Length",
+                                                "Expect" };
+        static const char *const passed[] = { "Accept",        "Authorization", "Cookie",
+                                              "Cache-Control", "If-None-Match", "X-Custom",
+                                              "X-Road-UserId", "X-Road-Id",     "Content-Type" };
 
         for (size_t i = 0; i < ELEMENTSOF(filtered); i++)
                 assert(xroad_header_filtered(filtered[i]) && !xroad_header_to_provider(filtered[i]) &&

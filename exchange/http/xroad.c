@@ -98,8 +98,19 @@ static bool has_prefix(const char *name, const char *prefix)
 bool xroad_header_filtered(const char *name)
 {
         static const char *const filtered[] = {
-                "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE",     "Trailer",
-                "Transfer-Encoding", "Upgrade", "Host", "User-Agent", "Server", "Content-Length", "Expect",
+                "Connection",
+                "Keep-Alive",
+                "Proxy-Authenticate",
+                "Proxy-Authorization",
+                "TE",
+                "Trailer",
+                "Transfer-Encoding",
+                "Upgrade",
+                "Host",
+                "User-Agent",
+                "Server",
+                "Content-Length",
+                "Expect",
         };
 
         return name_in(name, filtered, ELEMENTSOF(filtered));

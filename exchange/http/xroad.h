@@ -21,9 +21,9 @@
 
 #include "crypto/hash.h"
 
-#define XROAD_ID_MAX 255          /* bytes of a decoded identifier header */
+#define XROAD_ID_MAX 255                   /* bytes of a decoded identifier header */
 #define XROAD_HASH_LEN HASH_SHA512_B64_LEN /* base64 of a SHA-512 digest, padded */
-#define XROAD_ERROR_MEDIA_MAX 32  /* "application/xml" and the like */
+#define XROAD_ERROR_MEDIA_MAX 32           /* "application/xml" and the like */
 
 /*
  * xroad_id_decode(): split `value` on its literal '/' into `min_parts` to
@@ -92,13 +92,13 @@ typedef struct XroadHeader {
 
 /* What X-Road-Request-Hash covers (all borrowed). */
 typedef struct XroadHashInput {
-        const char *method;          /* "GET", ... */
-        const char *target;          /* the request target as received: raw path and "?" query */
-        const XroadHeader *headers;  /* in the order received */
+        const char *method;         /* "GET", ... */
+        const char *target;         /* the request target as received: raw path and "?" query */
+        const XroadHeader *headers; /* in the order received */
         size_t n_headers;
-        const char *request_id;      /* the node's X-Road-Request-Id */
-        const char *generated_id;    /* the X-Road-Id the node made up, NULL when the client sent one */
-        const void *body;            /* NULL or empty: no body */
+        const char *request_id;   /* the node's X-Road-Request-Id */
+        const char *generated_id; /* the X-Road-Id the node made up, NULL when the client sent one */
+        const void *body;         /* NULL or empty: no body */
         size_t body_size;
 } XroadHashInput;
 

@@ -238,7 +238,8 @@ def race(consent, what, n=32):
     with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
         results = list(pool.map(lambda _: land(consent), range(n)))
     ok = [r for r in results if r.status == 200]
-    exhausted = [r for r in results if r.status == 403 and r.header("x-road-error") == "consent_invalid"
+    exhausted = [r for r in results if r.status == 403 and r.json().get("type") == "consent_invalid"
+                 and r.header("x-road-error") == "Server.ServerProxy.AccessDenied"
                  and r.json().get("detail", "").endswith(": exhausted")]
     t.eq((len(ok), len(exhausted)), (1, n - 1), "%s: %d concurrent requests, exactly one success" % (what, n))
     t.ok(all(r.header("x-bus-receipt") is None and r.body.find(b"parcels") < 0 for r in exhausted),
