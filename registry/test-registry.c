@@ -253,6 +253,10 @@ static void check_sample(Registry *r)
                                  &right) == 0);
         CHECK(right->fields && streq(right->fields[0], "/id") && streq(right->fields[4], "/nationality") &&
               !right->fields[5]);
+        /* plain X-Road calls: immigration's one purpose is its default; the ministry's rights have none */
+        CHECK(right->default_purpose && streq(right->default_purpose->code, "immigration-control"));
+        CHECK(registry_authorize(r, sub(r, BYT), svc(r, POPULATION), REGISTRY_METHOD_GET, "/", &right) == 0);
+        CHECK(!right->default_purpose && sub(r, BYT)->error_format == REGISTRY_ERRORS_XROAD);
 
         CHECK(registry_authorize(r, sub(r, VCB), svc(r, "VN/GOV/BTP/judicial-records/criminal-record"),
                                  REGISTRY_METHOD_GET, "/", &right) == 0);
@@ -437,6 +441,15 @@ static const struct {
         { BASE, NULL },
         { BASE RIGHT_HEAD, NULL }, /* consent needs no legal reference */
         { BASE RIGHT_HEAD "purposes = p1\npaths = /items/*\nfields = /a, /b~0c/~1d\n", NULL },
+        { BASE RIGHT_HEAD "purposes = p1\ndefault-purpose = p1\n", NULL },
+        /* a default purpose is one of the right's purposes */
+        { BASE RIGHT_HEAD "purposes = p1\ndefault-purpose = p2\n",
+          "t.conf:30: right 'r': default-purpose 'p2' is not one of its purposes\n" },
+        { BASE RIGHT_HEAD "default-purpose = p1\n",
+          "t.conf:29: right 'r': default-purpose 'p1' is not one of its purposes\n" },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\nerror-format = problem\n", NULL },
+        { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\nerror-format = html\n",
+          "t.conf:27: invalid value 'html' for 'error-format': expected xroad or problem\n" },
         { BASE SERVICE_HEAD "timeout = 500ms\nmax-request-size = 1GiB\nmax-response-size = 1\n", NULL },
         { BASE "[subsystem VN/GOV/A/p2]\nname = x\nroles = provider, client\n"
                "adapter-key = rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n"

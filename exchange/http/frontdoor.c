@@ -353,6 +353,39 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
 
 /* --- the route table --------------------------------------------------- */
 
+/*
+ * [http] max-header-size and max-body-size. libevent is given twice as much (transport_ceiling()), so
+ * that a request over a limit reaches the route table and gets a complete answer in the format the
+ * client asked for (an X-Road error by default), not libevent's HTML page; beyond twice the limit
+ * libevent answers itself. Return: false when `req` was refused.
+ */
+static bool transport_limits(Worker *w, struct evhttp_request *req)
+{
+        const FrontDoorOptions *o = &w->fd->opts;
+        size_t body = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+        char detail[128];
+
+        if (wire_head_size(req) > o->max_header_size) {
+                snprintf(detail, sizeof(detail), "the request line and header fields exceed %zu bytes",
+                         o->max_header_size);
+                wire_problem(req, PROBLEM_BAD_REQUEST, detail, NULL);
+                return false;
+        }
+        if (body > o->max_body_size) {
+                snprintf(detail, sizeof(detail), "the body is %zu bytes; the node accepts at most %zu", body,
+                         o->max_body_size);
+                wire_problem(req, PROBLEM_PAYLOAD_TOO_LARGE, detail, NULL);
+                return false;
+        }
+        return true;
+}
+
+/* What libevent may read of a request whose limit is `limit`: twice that (transport_limits()). */
+static size_t transport_ceiling(size_t limit)
+{
+        return limit > SIZE_MAX / 4 ? limit : 2 * limit;
+}
+
 /* The route table: every request of every connection starts here, on its worker. */
 static void worker_on_request(struct evhttp_request *req, void *userdata)
 {
@@ -371,6 +404,8 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
                 wire_problem(req, PROBLEM_BAD_REQUEST, "the request line could not be parsed", NULL);
                 return;
         }
+        if (!transport_limits(w, req))
+                return;
         if (strncmp(path, "/r1/", 4) == 0 || (streq(path, "/") && evhttp_request_get_command(req) == EVHTTP_REQ_POST)) {
                 if (w->stopping) {
                         wire_problem(req, PROBLEM_BUS_BUSY, "the node is shutting down", NULL);
@@ -543,8 +578,8 @@ static int worker_setup(FrontDoor *fd, Worker *w, unsigned index)
                 return -ENOMEM;
         evhttp_set_bevcb(w->http, worker_bevcb, w);
         evhttp_set_gencb(w->http, worker_on_request, w);
-        evhttp_set_max_headers_size(w->http, (ev_ssize_t)o->max_header_size);
-        evhttp_set_max_body_size(w->http, (ev_ssize_t)o->max_body_size);
+        evhttp_set_max_headers_size(w->http, (ev_ssize_t)transport_ceiling(o->max_header_size));
+        evhttp_set_max_body_size(w->http, (ev_ssize_t)transport_ceiling(o->max_body_size));
         evhttp_set_timeout_tv(w->http, &tv);
         /* every method reaches the route table, which answers those it does not serve (libevent
          * would answer them with an HTML page); no content type is made up for an answer */

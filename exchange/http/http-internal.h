@@ -168,6 +168,7 @@ typedef struct WireScan {
         bool cr;      /* the last byte was a CR */
         size_t line;  /* bytes of the current line so far */
         size_t lines; /* lines ended: the request line, then one per header field */
+        size_t size;  /* bytes of the head so far, line ends included */
 } WireScan;
 
 /* wire_scan_feed(): scan `n` more bytes of a connection's input (pure: the fuzz target drives it). */
@@ -180,6 +181,8 @@ int wire_watch(struct bufferevent *bev);
  * every request, first thing. A connection without wire_watch() is never clean.
  */
 bool wire_head_clean(struct evhttp_request *req);
+/* wire_head_size(): the size in bytes of the head of the request wire_head_clean() last checked on its connection. */
+size_t wire_head_size(struct evhttp_request *req);
 
 /* wire_init(): once, before workers start (the SSL ex-data slot of wire_identify()). */
 void wire_init(void);

@@ -22,6 +22,7 @@ static int ssl_facts_index = -1;
  * wire_watch()), and the client certificate's facts, read at its first request. */
 typedef struct ConnFacts {
         WireScan scan;
+        size_t head_size; /* of the request last checked */
         bool known, present, trusted, has_fp, has_cn;
         uint8_t fp[32];
         char cn[256];
@@ -96,6 +97,7 @@ void wire_scan_feed(WireScan *s, const uint8_t *p, size_t n)
         for (size_t i = 0; i < n && !s->done; i++) {
                 uint8_t c = p[i];
 
+                s->size++;
                 if (s->cr && c != '\n')
                         s->bad = true; /* a CR only ends a line */
                 s->cr = c == '\r';
@@ -163,10 +165,21 @@ bool wire_head_clean(struct evhttp_request *req)
                 fields++;
         /* one field per line after the request line: more would be trailer fields merged in */
         clean = f->scan.done && !f->scan.bad && fields + 1 == f->scan.lines;
+        f->head_size = f->scan.size;
         /* the next request's bytes may be here already (pipelining) */
         f->scan = (WireScan){};
         scan_range(&f->scan, bufferevent_get_input(bev), 0, evbuffer_get_length(bufferevent_get_input(bev)));
         return clean;
+}
+
+size_t wire_head_size(struct evhttp_request *req)
+{
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        ConnFacts *f = ssl ? SSL_get_ex_data(ssl, ssl_facts_index) : NULL;
+
+        return f ? f->head_size : 0;
 }
 
 void wire_identify(struct evhttp_request *req, PolicyInput *pin, WireIdentity *id)

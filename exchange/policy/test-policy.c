@@ -9,6 +9,7 @@
 
 static Registry *reg;
 static PolicyDecision d; /* of the last decide() */
+static const char *code; /* the X-Road code of the last decide()'s problem */
 
 static const char *decide(const char *client_cn, const char *header, const char *method, const char *path,
                           const char *subject, const char *purpose, const char *consent, size_t body)
@@ -32,6 +33,7 @@ static const char *decide(const char *client_cn, const char *header, const char 
         p = (Problem){};
         r = policy_decide(reg, &in, &d, &p);
         assert((r == 0) == (p.type == PROBLEM_NONE));
+        code = p.type ? problem_xroad_code(&p) : NULL;
         if (p.type)
                 printf("  %-18s %s\n", problem_name(p.type), p.detail);
         return p.type ? problem_name(p.type) : "allow";
@@ -63,11 +65,26 @@ int main(void)
                             0),
                      "client_unknown"));
         assert(streq(decide(BYT, NULL, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0), "bad_request"));
+        assert(streq(code, "Client.InvalidClientIdentifier"));
         assert(streq(decide(BYT, HN, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0), "client_mismatch"));
+        /* X-Road tells apart what the xbus types share (PR-REST 1.0.4 §4.6; docs/protocol.md) */
+        assert(streq(code, "Server.ClientProxy.SslAuthenticationFailed"));
+        assert(streq(decide(BYT, "VN/GOV/NOPE/x", "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 0),
+                     "client_mismatch") &&
+               streq(code, "Server.ClientProxy.UnknownMember"));
+        assert(streq(decide(NULL, BYT, "GET", CITIZEN, ID, NULL, NULL, 0), "client_unknown") &&
+               streq(code, "Server.ClientProxy.SslAuthenticationFailed"));
+        assert(streq(decide("VN/GOV/NOPE/x", "VN/GOV/NOPE/x", "GET", CITIZEN, ID, NULL, NULL, 0), "client_unknown") &&
+               streq(code, "Server.ClientProxy.UnknownMember"));
 
         /* service */
         assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/population/nope", ID, "health-insurance-enrolment", NULL, 0),
                      "service_unknown"));
+        assert(streq(code, "Server.ServerProxy.UnknownService"));
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/ghost/nope", ID, NULL, NULL, 0), "service_unknown") &&
+               streq(code, "Server.ClientProxy.UnknownMember")); /* the provider is not registered */
+        assert(streq(decide(BYT, BYT, "GET", "VN/GOV/BCA/popul\xc3\xa4tion/citizen", ID, NULL, NULL, 0),
+                     "bad_request"));
         assert(streq(decide(BYT, BYT, "GET", "XX/GOV/BCA/population/citizen", ID, "health-insurance-enrolment", NULL,
                             0),
                      "service_unknown"));
@@ -84,6 +101,22 @@ int main(void)
                      "subject_required"));
         assert(streq(decide(BYT, BYT, "GET", CITIZEN, "00 1", "health-insurance-enrolment", NULL, 0), "bad_request"));
         assert(streq(decide(BYT, BYT, "GET", CITIZEN, ID, NULL, NULL, 0), "purpose_invalid"));
+        assert(strstr(problem_xroad_code(&(Problem){ .type = PROBLEM_PURPOSE_INVALID }), "AccessDenied"));
+        /* a right's default purpose serves a request that names none (a plain X-Road call), and says so */
+        assert(streq(decide("VN/GOV/BCA/immigration", "VN/GOV/BCA/immigration", "GET", CITIZEN "/" ID, NULL, NULL, NULL,
+                            0),
+                     "allow"));
+        assert(streq(d.purpose, "immigration-control") && d.purpose_default && streq(d.subject, ID));
+        assert(streq(decide("VN/GOV/BCA/immigration", "VN/GOV/BCA/immigration", "GET", CITIZEN "/" ID, NULL,
+                            "immigration-control", NULL, 0),
+                     "allow"));
+        assert(!d.purpose_default);
+        assert(streq(decide("VN/GOV/BCA/immigration", "VN/GOV/BCA/immigration", "GET", CITIZEN "/" ID, NULL,
+                            "background-check", NULL, 0),
+                     "purpose_invalid")); /* a default does not widen the right */
+        assert(streq(decide(HN, HN, "GET", "VN/GOV/BKHDT/business-registry/enterprise/0100000001", NULL, NULL, NULL, 0),
+                     "allow"));
+        assert(streq(d.purpose, "public-service-delivery") && d.purpose_default);
         assert(streq(decide(BYT, BYT, "GET", CITIZEN, ID, "no-such-purpose", NULL, 0), "purpose_invalid"));
         assert(streq(decide(BYT, BYT, "GET", CITIZEN, ID, "tax-administration", NULL, 0), "purpose_invalid"));
         assert(streq(decide(HN, HN, "GET", LAND, ID, "public-service-delivery", NULL, 0), "consent_required"));
@@ -145,6 +178,22 @@ int main(void)
                 for (ProblemType u = PROBLEM_NONE + 1; u < t; u++)
                         assert(!streq(problem_name(u), i->name));
                 free(s);
+        }
+        /* the X-Road profile's bodies (PR-REST 1.0.4 §4.6): exactly type, message, detail; XML escaped */
+        {
+                char *j = problem_render_xroad("Client.BadRequest", "a \"b\" <c> & d", "id-1", false);
+                char *x = problem_render_xroad("Client.BadRequest", "a \"b\" <c> & d", "id-1", true);
+                char *n = problem_render_xroad("Client.BadRequest", "bad \x01 byte", "id-1", false);
+                assert(j && streq(j, "{\"type\":\"Client.BadRequest\",\"message\":\"a \\\"b\\\" <c> & d\","
+                                     "\"detail\":\"id-1\"}"));
+                assert(x && strstr(x, "<error><type>Client.BadRequest</type><message>a &quot;b&quot; &lt;c&gt; &amp; "
+                                      "d</message><detail>id-1</detail></error>"));
+                assert(n && strstr(n, "(not printable)"));
+                free(j);
+                free(x);
+                free(n);
+                assert(problem_code_status("Client.InvalidBody") == 400 &&
+                       problem_code_status("Server.ClientProxy.Busy") == 500);
         }
         /* outside input: an unknown name is refused, not mapped; no type is an internal error, never a success */
         {
