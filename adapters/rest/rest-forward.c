@@ -344,8 +344,9 @@ static void rest_help(void)
         printf("Usage: xbus-adapter-rest --route SERVICE=URL [--route ...] [OPTIONS]\n"
                "Answer bus services by forwarding each request to an HTTP backend.\n"
                "A request goes to URL + path + \"?\" + query + \"&subject=\" + SUBJECT (parts that are\n"
-               "empty are left out), with the subject also in the X-Bus-Subject header. A query that\n"
-               "names \"subject\" otherwise is refused.\n\n" ADAPTER_CLI_HELP_BUS
+               "empty are left out), with the subject also in the X-Bus-Subject header, the client's\n"
+               "headers but the bus's deny-list, and the backend's answer of any status comes back\n"
+               "with its headers. A query that names \"subject\" otherwise is refused.\n\n" ADAPTER_CLI_HELP_BUS
                "  --route SERVICE=URL       serve SERVICE from URL (http or https; repeatable, at most %d)\n"
                "  --workers N               worker connections, each with its own HTTP connection (default 4)\n"
                "  --timeout MS              cap on one backend call (default %d); a smaller request\n"
