@@ -116,7 +116,9 @@ def over(i):
         r = small.request(BYT, "GET", "/r1/" + CITIZEN, timeout=10,
                           headers={"X-Road-Client": BYT, "X-Bus-Subject": subject, "X-Bus-Purpose": P,
                                    "Accept": "application/problem+json"})
-        kind = "busy" if (r.status == 503 and r.header("x-road-error") == "bus_busy" and
+        # X-Road-Error is the X-Road code in both error formats (issue 11); the xbus type is the body's
+        kind = "busy" if (r.status == 503 and r.json().get("type") == "bus_busy" and
+                          r.header("x-road-error") == "Server.ClientProxy.Busy" and
                           r.header("retry-after") == "1") else "status %d" % r.status
     except (socket.timeout, TimeoutError):
         kind = "timeout"

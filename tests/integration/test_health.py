@@ -34,7 +34,8 @@ refused, began = 0, time.time()
 for i in range(3000):
     r = node.request(BYT, "GET", "/r1/" + CITIZEN, headers={"X-Road-Client": BYT,
                                                             "Accept": "application/problem+json"})
-    if r.status == 503 and r.header("x-road-error") == "log_unavailable":
+    if r.status == 503 and r.json().get("type") == "log_unavailable" and \
+            r.header("x-road-error") == "Server.ClientProxy.LoggingFailed":  # the X-Road code (issue 11)
         refused += 1
         if refused >= 1000:
             break
