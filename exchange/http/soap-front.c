@@ -59,7 +59,7 @@ static void read_header(Exchange *ex, PolicyInput *pin, Problem *form)
         else {
                 exchange_new_id(ex);
                 problem_set(form, PROBLEM_BAD_REQUEST,
-                            "xroad:id must be 1 to 128 letters, digits, '.', '_', ':' or '-'");
+                            "xroad:id must be 1 to 255 letters, digits, '.', '_', ':' or '-'");
         }
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 if (fields[i] && fields[i][0] && exchange_set_text(to[i], fields[i]) < 0 && !form->type)

@@ -3,13 +3,15 @@
  * The input is "PATH\nQUERY\nX-BUS-SUBJECT\nX-ROAD-CLIENT\nBODY" (missing parts are absent). The
  * decision runs on the sample registry and on one whose services carry the subject in a path
  * template, a query parameter and the body; the whole input is also a connection's bytes for the
- * header scan, fed at once and byte by byte (the two must agree).
+ * header scan, fed at once and byte by byte (the two must agree). The X-Road header parsers
+ * (http/xroad.h) read X-ROAD-CLIENT as an identifier header and QUERY as an Accept value.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/http-internal.h"
+#include "http/xroad.h"
 #include "policy/policy.h"
 
 static const char places_text[] = "[instance]\nid = VN\nname = T\n[member VN/GOV/A]\nname = A\n"
@@ -82,6 +84,21 @@ static void decide(const Registry *reg, const char *cn, const char *method, cons
                 abort();
 }
 
+/* The X-Road header parsers: what they accept is what they promise. */
+static void xroad_headers(const char *client, const char *accept)
+{
+        char out[XROAD_ID_MAX + 1], again[3 * XROAD_ID_MAX + 1], media[XROAD_ERROR_MEDIA_MAX + 1] = "";
+        int n = xroad_id_decode(client, 1, 4, out, sizeof(out));
+
+        if (n > 0 && (n > 4 || strlen(out) > XROAD_ID_MAX || xroad_id_encode(out, again, sizeof(again)) < 0))
+                abort();
+        if (n > 0 && n <= 2 && !xroad_represented_party_valid(client))
+                abort();
+        if (xroad_error_format(&accept, 1, media) == XROAD_ERRORS_XML && !streq(media, "text/xml") &&
+            !streq(media, "application/xml"))
+                abort();
+}
+
 static void scan(const uint8_t *data, size_t size)
 {
         WireScan all = {}, bytes = {};
@@ -125,6 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 .body = *body ? body : NULL,
                 .body_size = strlen(body),
         };
+        if (client && query)
+                xroad_headers(client, query);
         decide(sample, "VN/GOV/BYT/health-services", "GET", &in);
         decide(places, "VN/GOV/A/app", "GET", &in);
         decide(places, "VN/GOV/A/app", "POST", &in);
