@@ -278,6 +278,34 @@ static void test_new_id(void)
         /* a random UUID v4: version and variant nibbles, and no two alike */
         assert(strlen(a.req.xroad_id) == 36 && a.req.xroad_id[14] == '4' && strchr("89ab", a.req.xroad_id[19]));
         assert(!streq(a.req.xroad_id, b.req.xroad_id));
+        assert(a.req.xroad_id_generated); /* so the request hash covers it (PR-REST 1.0.4 §4.3) */
+}
+
+/* The X-Road fields of the entry: the request hash and id, the represented party, a default purpose, a refusal's id. */
+static void test_entry_xroad(void)
+{
+        ExlogEntry e = { .xroad_id = "t-2",
+                         .method = "GET",
+                         .purpose = "immigration-control",
+                         .purpose_default = true,
+                         .status = 403,
+                         .error = PROBLEM_ACCESS_DENIED,
+                         .xroad_request_hash = "svaIWYaT==",
+                         .request_id = "f92591a3-6bf0-49b1-987b-0dd78c034cc3",
+                         .represented_party = "COM/12345",
+                         .error_id = "0a3c5b1e-7f3d-4c56-9a1e-2b6f0f9a8c11" };
+        _cleanup_free_ char *text = exlog_entry_render(&e);
+        json_t *j = json_loads(text, 0, NULL);
+
+        assert(j && entry_complete(text));
+        assert(json_is_true(json_object_get(j, "purpose_default")));
+        assert(streq(json_string_value(json_object_get(j, "xroad_request_hash")), "svaIWYaT=="));
+        assert(streq(json_string_value(json_object_get(j, "request_id")), e.request_id));
+        assert(streq(json_string_value(json_object_get(j, "represented_party")), "COM/12345"));
+        assert(streq(json_string_value(json_object_get(j, "error_id")), e.error_id));
+        /* the fields of before come first, in their order: older readers see the same entry */
+        assert(strstr(text, "\"revealed_subject\":null,\"xroad_request_hash\""));
+        json_decref(j);
 }
 
 int main(void)
@@ -292,6 +320,7 @@ int main(void)
         test_entry_escaping();
         test_text_out_of_memory();
         test_new_id();
+        test_entry_xroad();
         registry_unref(node.registry);
         pthread_mutex_destroy(&node.registry_lock);
         printf("exchange: ok\n");
