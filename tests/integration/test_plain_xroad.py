@@ -51,6 +51,12 @@ p = receipt_payload(r.header("x-bus-receipt")) if r.header("x-bus-receipt") else
 t.eq(p.get("purpose"), "immigration-control", "the receipt names the default purpose")
 seq_ok = int(r.header("x-bus-log-seq") or -1)
 
+# the GovStack name of X-Road-Client; a represented party, logged as sent
+r = node.request(IMMIGRATION, "GET", "/r1/" + CITIZEN + "/" + subject,
+                 headers={"X-GovStack-Client": IMMIGRATION, "X-Road-Represented-Party": "COM/1234%2F5", "Accept": None})
+t.eq((r.status, r.header("x-road-client")), (200, IMMIGRATION), "X-GovStack-Client when X-Road-Client is absent")
+seq_party = int(r.header("x-bus-log-seq") or -1)
+
 # non-personal, the right's default purpose
 r = plain(HN, ENTERPRISE + "/0100000001")
 t.ok(r.status in (200, 404) and r.header("x-road-error") is None,
@@ -75,6 +81,7 @@ entries = node.log_entries()
 e = entries.get(seq_ok, {})
 t.eq((e.get("purpose"), e.get("purpose_default")), ("immigration-control", True), "logged as the default purpose")
 t.eq(e.get("xroad_request_hash"), p.get("xroad_request_hash"), "the entry and the receipt hold the same request hash")
+t.eq(entries.get(seq_party, {}).get("represented_party"), "COM/1234%2F5", "X-Road-Represented-Party is logged")
 seq_denied = int(denied.header("x-bus-log-seq") or -1)
 t.eq(entries.get(seq_denied, {}).get("error_id"), body_vcb.get("detail"), "the refusal's detail is its entry's error_id")
 t.ok(e.get("subject") and subject not in e["subject"], "logged under the subject's pseudonym")
