@@ -76,6 +76,29 @@ static bool provider_known(const Registry *reg, const char *service_id)
         return registry_subsystem_lookup(reg, owner) != NULL;
 }
 
+/* The purpose: X-Bus-Purpose, or without it the right's default (a plain X-Road call, logged as such). */
+static int decide_purpose(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
+{
+        d->purpose = in->purpose;
+        if (!d->purpose && d->right->default_purpose) {
+                d->purpose = d->right->default_purpose->code;
+                d->purpose_default = true;
+        }
+        if (d->right->n_purposes == 0)
+                return 0;
+        if (!d->purpose)
+                return problem_set(p, PROBLEM_PURPOSE_INVALID,
+                                   "X-Bus-Purpose is required for '%s': the access right names no default purpose",
+                                   d->service->id);
+        if (!registry_purpose_lookup(reg, d->purpose))
+                return problem_set(p, PROBLEM_PURPOSE_INVALID, "purpose '%.64s' is not registered", d->purpose);
+        if (!registry_right_allows_purpose(d->right, d->purpose))
+                return problem_set(p, PROBLEM_PURPOSE_INVALID,
+                                   "your access right on '%s' does not allow purpose '%.64s'", d->service->id,
+                                   d->purpose);
+        return 0;
+}
+
 int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
         unsigned method;
@@ -157,25 +180,8 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
                                    d->service->id,
                                    d->service->subject.source != REGISTRY_SUBJECT_HEADER ? " or where the registry says"
                                                                                          : "");
-        /* without X-Bus-Purpose, the right's default purpose (a plain X-Road call), logged as such */
-        d->purpose = in->purpose;
-        if (!d->purpose && d->right->default_purpose) {
-                d->purpose = d->right->default_purpose->code;
-                d->purpose_default = true;
-        }
-        if (d->right->n_purposes > 0) {
-                if (!d->purpose)
-                        return problem_set(p, PROBLEM_PURPOSE_INVALID,
-                                           "X-Bus-Purpose is required for '%s': the access right names no default "
-                                           "purpose",
-                                           d->service->id);
-                if (!registry_purpose_lookup(reg, d->purpose))
-                        return problem_set(p, PROBLEM_PURPOSE_INVALID, "purpose '%.64s' is not registered", d->purpose);
-                if (!registry_right_allows_purpose(d->right, d->purpose))
-                        return problem_set(p, PROBLEM_PURPOSE_INVALID,
-                                           "your access right on '%s' does not allow purpose '%.64s'", d->service->id,
-                                           d->purpose);
-        }
+        if (decide_purpose(reg, in, d, p) != 0)
+                return 1;
         if (d->right->basis == REGISTRY_BASIS_CONSENT && !in->consent)
                 return problem_set(p, PROBLEM_CONSENT_REQUIRED,
                                    "access to '%s' by '%s' is based on the data subject's consent: present it in "
