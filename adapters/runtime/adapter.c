@@ -493,7 +493,9 @@ static int meta_parse(json_t *meta, AdapterRequest *req)
             meta_string(meta, "user_id", false, "", &req->user_id) < 0 ||
             meta_string(meta, "issue", false, "", &req->issue) < 0 ||
             meta_string(meta, "xroad_id", false, "", &req->xroad_id) < 0 ||
-            meta_string(meta, "content_type", false, "", &req->content_type) < 0)
+            meta_string(meta, "content_type", false, "", &req->content_type) < 0 ||
+            meta_string(meta, "represented_party", false, "", &req->represented_party) < 0 ||
+            meta_string(meta, "soap_action", false, NULL, &req->soap_action) < 0)
                 return -EBADMSG;
         if (isempty(req->service) || isempty(req->method) || isempty(req->path))
                 return -EBADMSG;

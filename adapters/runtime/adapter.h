@@ -28,6 +28,8 @@ typedef struct AdapterRequest {
         const char *issue;
         const char *xroad_id;
         const char *content_type;
+        const char *represented_party; /* "[class/]code" (X-Road's third-party representation), "" when none */
+        const char *soap_action;       /* SOAP: the client's SOAPAction, NULL when it sent none */
         uint64_t timeout_ms;
         const uint8_t *body;
         size_t body_size;

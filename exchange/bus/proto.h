@@ -24,7 +24,8 @@
  *   bus -> adapter
  *     REQ    <id:8> <json> <body>   {"service","method","path","query","client",
  *                                    "subject","purpose","user_id","issue",
- *                                    "xroad_id","content_type","timeout_ms"}
+ *                                    "xroad_id","content_type","represented_party",
+ *                                    "soap_action","timeout_ms"}
  *                                    (absent optional fields are omitted)
  *     HB                            heartbeat
  *     UNKNOWN                       "I do not know you" (the bus restarted): send READY again

@@ -1,4 +1,4 @@
-/* hash.h: SHA-256, base64url and base64 helpers (OpenSSL underneath) */
+/* hash.h: SHA-256, SHA-512, base64url and base64 helpers (OpenSSL underneath) */
 #pragma once
 
 #include <stddef.h>
@@ -18,6 +18,14 @@
 void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
 /* hash_sha256_hex(): the same digest as lower-case hex (HASH_SHA256_HEX_LEN + 1 bytes with the NUL). */
 void hash_sha256_hex(const void *data, size_t size, char *out);
+
+#define HASH_SHA512_LEN 64
+#define HASH_SHA512_B64_LEN 88
+
+/* hash_sha512(): SHA-512 of `data`, as hash_sha256() (the X-Road request hashes, PR-MESS §2.2, PR-REST §4.3). */
+void hash_sha512(const void *data, size_t size, uint8_t out[HASH_SHA512_LEN]);
+/* hash_sha512_b64(): the same digest in base64 (HASH_SHA512_B64_LEN chars and a NUL). */
+void hash_sha512_b64(const void *data, size_t size, char out[HASH_SHA512_B64_LEN + 1]);
 
 /* base64url without padding (RFC 4648 section 5). */
 static inline size_t b64url_encoded_len(size_t size)

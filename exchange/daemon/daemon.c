@@ -354,6 +354,8 @@ int daemon_start(Daemon **ret, const Config *c)
         d->node.soap_signer = d->soap_signer;
         d->node.soap_trust = d->soap_trust;
         d->node.log_vkey = d->log_vkey;
+        d->node.name = c->name;
+        d->node.security_server = c->security_server;
         pthread_mutex_init(&d->node.registry_lock, NULL);
         d->node_lock = true;
         r = node_open(d);

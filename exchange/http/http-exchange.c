@@ -40,19 +40,26 @@ HttpExchange *http_exchange_new(Worker *w, struct evhttp_request *req)
         return hx;
 }
 
-/* The exchange was answered: count it (a problem by its type's status: a SOAP Fault travels
- * as 500), free it, and let a stopping worker finish when it was the last. */
-static void http_exchange_done(HttpExchange *hx)
+void http_exchange_abandon(HttpExchange *hx)
 {
         Worker *w = hx->worker;
-        const ExchangeOutcome *out = &hx->ex.out;
 
-        metrics_count(w->node, out->problem.type ? problem_status(out->problem.type) : out->status, hx->ex.start_usec);
         exchange_done(&hx->ex);
         free(hx);
         w->in_flight--;
         if (w->stopping && w->in_flight == 0)
                 event_base_loopbreak(w->base);
+}
+
+/* The exchange was answered: count it (a problem by its type's status, whatever the transport
+ * sent: a SOAP Fault travels as 200), free it, and let a stopping worker finish when it was the last. */
+static void http_exchange_done(HttpExchange *hx)
+{
+        const ExchangeOutcome *out = &hx->ex.out;
+
+        metrics_count(hx->worker->node, out->problem.type ? problem_status(out->problem.type) : out->status,
+                      hx->ex.start_usec);
+        http_exchange_abandon(hx);
 }
 
 /* The delivered answer: the provider's body with the receipt of its durable entry. */
@@ -77,8 +84,10 @@ static void respond_delivered(HttpExchange *hx, const char *log_time)
         }
         wire_exchange_headers(hx, h);
         evhttp_add_header(h, "X-Bus-Log-Time", log_time);
-        wire_send(hx->req, ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : "application/json",
-                  ex->bus.response, ex->bus.response_size);
+        /* X-Road's SOAP answers, a provider's relayed Fault included, travel with HTTP 200 */
+        wire_send(hx->req, ex->req.soap ? 200 : ex->out.status,
+                  ex->bus.content_type[0] ? ex->bus.content_type : "application/json", ex->bus.response,
+                  ex->bus.response_size);
 }
 
 /* The final outcome goes out: a problem, or the provider's answer. */

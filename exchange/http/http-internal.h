@@ -89,6 +89,8 @@ typedef struct HttpExchange {
 HttpExchange *http_exchange_new(Worker *w, struct evhttp_request *req);
 /* http_exchange_run(): decide, then route (allowed) or log (refused); the rest follows from the mailbox. */
 void http_exchange_run(HttpExchange *hx, const PolicyInput *pin, const Problem *form);
+/* http_exchange_abandon(): free `hx` unanswered by it (the caller answered: a metaservice call, not logged). */
+void http_exchange_abandon(HttpExchange *hx);
 /* http_exchange_on_mailbox(): the worker's mailbox callback (bus answers and log records). */
 void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata);
 
@@ -135,6 +137,8 @@ const char *wire_header_once(struct evkeyvalq *h, const char *name, bool *dup);
 bool wire_valid_text(const char *s, size_t max);
 /* wire_problem(): answer `req` with a problem (a SOAP Fault for a SOAP exchange); `hx` may be NULL. */
 void wire_problem(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx);
+/* wire_fault(): answer `req` with the X-Road SOAP Fault of `p` (soap_fault_code()); `hx` may be NULL. */
+void wire_fault(struct evhttp_request *req, const Problem *p, const HttpExchange *hx);
 /* wire_exchange_headers(): the X-Road response headers of an exchange (id, service, request hash). */
 void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h);
 /* wire_send(): a reply with `body` (may be NULL) of `size` bytes and `content_type`. */

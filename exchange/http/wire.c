@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "crypto/uuid.h"
 #include "http/http-internal.h"
 
 static int ssl_facts_index = -1;
@@ -242,17 +243,23 @@ void wire_send(struct evhttp_request *req, int status, const char *content_type,
                 evbuffer_free(buf);
 }
 
-static void send_fault(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx)
+void wire_fault(struct evhttp_request *req, const Problem *p, const HttpExchange *hx)
 {
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        const char *code = soap_fault_code(p);
+        char uuid[UUID_STRING_LEN + 1];
         char *body = NULL;
         size_t size = 0;
 
-        evhttp_add_header(h, "X-Road-Error", problem_name(type));
-        wire_exchange_headers(hx, h);
-        if (soap_fault_build(type, detail, hx->ex.req.xroad_id, hx->ex.req.soap_req, &body, &size) < 0)
+        /* X-Road's fault (PR-MESS §2.5): the code, the message, a fresh UUID as the detail; HTTP 200 */
+        uuid_random(uuid);
+        evhttp_add_header(h, "X-Road-Error", code);
+        if (hx)
+                wire_exchange_headers(hx, h);
+        evhttp_add_header(h, "SOAPAction", "");
+        if (soap_fault_build(code, p->detail[0] ? p->detail : problem_info(p->type)->title, uuid, &body, &size) < 0)
                 size = 0;
-        wire_send(req, SOAP_FAULT_HTTP_STATUS, "text/xml; charset=utf-8", body, size);
+        wire_send(req, SOAP_FAULT_HTTP_STATUS, "text/xml;charset=utf-8", body, size);
         free(body);
 }
 
@@ -263,7 +270,11 @@ void wire_problem(struct evhttp_request *req, ProblemType type, const char *deta
         char *body;
 
         if (hx && hx->ex.req.soap) {
-                send_fault(req, type, detail, hx);
+                /* the exchange's own outcome carries the finer X-Road code, when it is this one */
+                Problem fault = hx->ex.out.problem;
+                if (fault.type != type)
+                        problem_set(&fault, type, "%s", strempty(detail));
+                wire_fault(req, &fault, hx);
                 return;
         }
         body = problem_render(type, detail, NULL, hx ? hx->ex.req.xroad_id : NULL, hx ? hx->ex.out.errors : NULL);

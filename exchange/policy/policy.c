@@ -58,16 +58,8 @@ static int split_service(const char *r1, PolicyDecision *d)
         return 0;
 }
 
-int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
+int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
-        unsigned method;
-        int r;
-
-        *d = (PolicyDecision){ .path = "/" };
-
-        /* 1. identity: a trusted, registered certificate, named by X-Road-Client */
-        if (in->r1_path && split_service(in->r1_path, d) < 0)
-                snprintf(d->service_id, sizeof(d->service_id), "%.200s", in->r1_path);
         if (!in->cert_present)
                 return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
         if (!in->cert_trusted)
@@ -78,10 +70,30 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
                                    "the client certificate does not belong to a registered subsystem");
         if (!in->client_header)
                 return problem_set(p, PROBLEM_BAD_REQUEST, "the X-Road-Client header is required");
-        if (!streq(in->client_header, d->client->id))
+        if (!streq(in->client_header, d->client->id)) {
+                /* X-Road's UnknownMember: the client named is not registered at all */
+                if (!registry_subsystem_lookup(reg, in->client_header))
+                        return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "X-Road-Client '%.255s' is not registered",
+                                           in->client_header);
                 return problem_set(p, PROBLEM_CLIENT_MISMATCH,
                                    "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'",
                                    in->client_header, d->client->id);
+        }
+        return 0;
+}
+
+int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
+{
+        unsigned method;
+        int r;
+
+        *d = (PolicyDecision){ .path = "/" };
+
+        /* 1. identity: a trusted, registered certificate, named by X-Road-Client */
+        if (in->r1_path && split_service(in->r1_path, d) < 0)
+                snprintf(d->service_id, sizeof(d->service_id), "%.200s", in->r1_path);
+        if (policy_identify(reg, in, d, p) != 0)
+                return 1;
 
         /* 2. the service */
         if (!in->r1_path || split_service(in->r1_path, d) < 0)

@@ -85,10 +85,28 @@ int problem_set(Problem *p, ProblemType type, const char *fmt, ...)
         va_list ap;
 
         p->type = type;
+        p->xroad = NULL;
         va_start(ap, fmt);
         vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
         va_end(ap);
         return 1;
+}
+
+int problem_set_code(Problem *p, ProblemType type, const char *xroad, const char *fmt, ...)
+{
+        va_list ap;
+
+        p->type = type;
+        p->xroad = xroad;
+        va_start(ap, fmt);
+        vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+        va_end(ap);
+        return 1;
+}
+
+const char *problem_xroad_code(const Problem *p)
+{
+        return p->xroad ? p->xroad : problem_info(p->type)->xroad;
 }
 
 /* Set `key` to `value` when it is given and valid UTF-8 (it comes from the request). */

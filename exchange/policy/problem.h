@@ -69,6 +69,9 @@ int problem_from_name(const char *name, ProblemType *ret);
 /* The outcome of a stage: a type and a detail for the client (names no internals). */
 typedef struct Problem {
         ProblemType type;
+        /* an X-Road code finer than the type's (static storage: SOAP's "Client.MissingHeader",
+         * ...), or NULL: the table's; problem_set() clears it, problem_set_code() sets it */
+        const char *xroad;
         char detail[320];
 } Problem;
 
@@ -78,6 +81,12 @@ typedef struct Problem {
  * answer 0 (allowed) or 1 (refused).
  */
 int problem_set(Problem *p, ProblemType type, const char *fmt, ...) _printf_(3, 4);
+
+/* problem_set_code(): problem_set() with the finer X-Road code `xroad` (static storage, may be NULL). Return: 1. */
+int problem_set_code(Problem *p, ProblemType type, const char *xroad, const char *fmt, ...) _printf_(4, 5);
+
+/* problem_xroad_code(): the X-Road code of `p`: its own finer one, else its type's. Static storage. */
+const char *problem_xroad_code(const Problem *p);
 
 /*
  * problem_render(): the application/problem+json body
