@@ -124,8 +124,8 @@ xmlNode *soap_copy_standalone(xmlNode *node, xmlDoc *doc)
 
 /* --- the X-Road header ---------------------------------------------------------- */
 
-int soap_add_identifier(SoapEnvelope *e, xmlNode *parent, const char *name, const char *object_type,
-                        const char *value, const char *version)
+int soap_add_identifier(SoapEnvelope *e, xmlNode *parent, const char *name, const char *object_type, const char *value,
+                        const char *version)
 {
         static const char *const base[] = { "xRoadInstance", "memberClass", "memberCode" };
         char buf[SOAP_MAX_IDENTIFIER + 1], *parts[5], *save = NULL;
@@ -263,9 +263,8 @@ static bool header_consistent(xmlNode *header, const SoapRequest *req)
                 const char *name, *want;
                 bool identifier;
         } fields[] = {
-                { "client", req->client, true },     { "service", req->service, true },
-                { "id", req->id, false },            { "userId", req->user_id, false },
-                { "issue", req->issue, false },
+                { "client", req->client, true },   { "service", req->service, true }, { "id", req->id, false },
+                { "userId", req->user_id, false }, { "issue", req->issue, false },
         };
         bool seen[ELEMENTSOF(fields)] = {};
 
@@ -325,7 +324,8 @@ static int answer_read(const SoapRequest *req, const char *answer, size_t size, 
                 return k;
         if (k > 0)
                 return parsed.type == PROBLEM_PAYLOAD_TOO_LARGE
-                               ? soap_refuse(p, PROBLEM_RESPONSE_INVALID, "the provider's answer exceeds the size limit")
+                               ? soap_refuse(p, PROBLEM_RESPONSE_INVALID,
+                                             "the provider's answer exceeds the size limit")
                                : soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, SOAP_X_ANSWER_INVALID_XML,
                                                   "the provider's answer is not acceptable XML");
         k = answer_payload(xmlDocGetRootElement(*ret_doc), req, ret_payload, p);
@@ -479,8 +479,8 @@ static bool id_ok(const char *id)
 int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, const SoapWrapHeader *h, char **ret,
                        size_t *ret_size)
 {
-        static const SoapField order[] = { SOAP_FIELD_CLIENT,   SOAP_FIELD_SERVICE,          SOAP_FIELD_ID,
-                                           SOAP_FIELD_USER_ID,  SOAP_FIELD_ISSUE,            SOAP_FIELD_PROTOCOL_VERSION,
+        static const SoapField order[] = { SOAP_FIELD_CLIENT,           SOAP_FIELD_SERVICE, SOAP_FIELD_ID,
+                                           SOAP_FIELD_USER_ID,          SOAP_FIELD_ISSUE,   SOAP_FIELD_PROTOCOL_VERSION,
                                            SOAP_FIELD_REPRESENTED_PARTY };
         _cleanup_free_ SoapRequest *hdr = NULL;
         xmlDocPtr pdoc = NULL;

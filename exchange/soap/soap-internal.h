@@ -39,8 +39,8 @@ int soap_split_envelope(xmlDoc *doc, xmlNode **ret_header, xmlNode **ret_body, P
  * service, its serviceVersion (`version`, may be NULL). Return: 0, SOAP_E_REFUSED
  * (*p: Client.InvalidXml).
  */
-int soap_read_identifier(xmlNode *n, const char *types, char *out, size_t out_size, char *version,
-                         size_t version_size, Problem *p);
+int soap_read_identifier(xmlNode *n, const char *types, char *out, size_t out_size, char *version, size_t version_size,
+                         Problem *p);
 
 /* --- writing (soap-envelope.c) --- */
 
@@ -70,8 +70,8 @@ int soap_add_text(xmlNode *parent, xmlNsPtr ns, const char *name, const char *va
  * three parts is a MEMBER, a service of four has no subsystem), with
  * id:serviceVersion `version` (NULL/"": none). Return: 0, -EINVAL, -ENOMEM.
  */
-int soap_add_identifier(SoapEnvelope *e, xmlNode *parent, const char *name, const char *object_type,
-                        const char *value, const char *version);
+int soap_add_identifier(SoapEnvelope *e, xmlNode *parent, const char *name, const char *object_type, const char *value,
+                        const char *version);
 
 /*
  * soap_echo_header(): the X-Road fields of `req` into e->header, in the order

@@ -73,8 +73,8 @@ int soap_meta_wsdl_read(const SoapRequest *req, char code[65], char version[65],
         xmlNode *c = soap_first_element(req->body_payload);
 
         version[0] = 0;
-        if (!soap_node_is(req->body_payload, SOAP_NS_XROAD, "getWsdl") || !soap_node_is(c, SOAP_NS_XROAD, "serviceCode") ||
-            soap_simple_text(c, code, 64) < 0 || strchr(code, '/'))
+        if (!soap_node_is(req->body_payload, SOAP_NS_XROAD, "getWsdl") ||
+            !soap_node_is(c, SOAP_NS_XROAD, "serviceCode") || soap_simple_text(c, code, 64) < 0 || strchr(code, '/'))
                 return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_REQUEST,
                                         "getWsdl needs xroad:serviceCode in its body");
         c = soap_next_element(c);
@@ -131,8 +131,9 @@ int soap_meta_wsdl_build(const SoapRequest *req, const RegistryService *svc, con
         if (k < 0)
                 goto finish;
 
+        /* a fresh UUID cannot occur in the parts */
         uuid_random(cid);
-        snprintf(boundary, sizeof(boundary), "xbus-%.30s", cid + 6);
+        snprintf(boundary, sizeof(boundary), "xbus-%s", cid);
         uuid_random(cid);
         k = -ENOMEM;
         if (asprintf(&ctype, "multipart/related; type=\"text/xml\"; charset=UTF-8; boundary=%s", boundary) < 0) {
@@ -191,8 +192,9 @@ static const char *attribute(xmlNode *n, const char *name)
  */
 static int xsd_open(const void *compiled, const char *want, Xsd *x)
 {
-        static const SoapLimits limits = { .max_size = MIB(4), .max_depth = 64, .max_nodes = 1000000,
-                                           .max_text = MIB(1) };
+        static const SoapLimits limits = {
+                .max_size = MIB(4), .max_depth = 64, .max_nodes = 1000000, .max_text = MIB(1)
+        };
         const char *src;
         size_t size;
         int k;
