@@ -14,12 +14,13 @@
  * algorithm up in the provider store (with its lock) on every call, which
  * the Merkle tree and the request digests would pay per hash.
  */
-static EVP_MD *sha256_md;
+static EVP_MD *sha256_md, *sha512_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
 static void sha256_fetch(void)
 {
         sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+        sha512_md = EVP_MD_fetch(NULL, "SHA2-512", NULL);
 }
 
 void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN])
@@ -40,9 +41,12 @@ void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN])
 
 void hash_sha512(const void *data, size_t size, uint8_t out[HASH_SHA512_LEN])
 {
-        /* X-Road's request hashes: rarer than the log's, so no cached fetch; the same abort as above */
-        if (!EVP_Digest(data, size, out, NULL, EVP_sha512(), NULL))
-                abort();
+        const EVP_MD *md;
+
+        pthread_once(&sha256_once, sha256_fetch);
+        md = sha512_md ? sha512_md : EVP_sha512();
+        if (!EVP_Digest(data, size, out, NULL, md, NULL))
+                abort(); /* as hash_sha256() */
 }
 
 void hash_sha512_b64(const void *data, size_t size, char out[HASH_SHA512_B64_LEN + 1])

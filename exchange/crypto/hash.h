@@ -8,6 +8,8 @@
 
 #define HASH_SHA256_LEN 32
 #define HASH_SHA256_HEX_LEN 64
+#define HASH_SHA512_LEN 64
+#define HASH_SHA512_B64_LEN 88 /* padded base64 of a SHA-512 digest */
 
 /*
  * hash_sha256(): SHA-256 of `data` (NULL is fine when size is 0). Thread-safe;
@@ -18,13 +20,9 @@
 void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
 /* hash_sha256_hex(): the same digest as lower-case hex (HASH_SHA256_HEX_LEN + 1 bytes with the NUL). */
 void hash_sha256_hex(const void *data, size_t size, char *out);
-
-#define HASH_SHA512_LEN 64
-#define HASH_SHA512_B64_LEN 88
-
-/* hash_sha512(): SHA-512 of `data`, as hash_sha256() (the X-Road request hashes, PR-MESS §2.2, PR-REST §4.3). */
+/* hash_sha512(): SHA-512 of `data`, as hash_sha256() (X-Road's request hash, PR-REST 1.0.4 §4.3). */
 void hash_sha512(const void *data, size_t size, uint8_t out[HASH_SHA512_LEN]);
-/* hash_sha512_b64(): the same digest in base64 (HASH_SHA512_B64_LEN chars and a NUL). */
+/* hash_sha512_b64(): the same digest in base64 (HASH_SHA512_B64_LEN chars and a NUL): SOAP's requestHash. */
 void hash_sha512_b64(const void *data, size_t size, char out[HASH_SHA512_B64_LEN + 1]);
 
 /* base64url without padding (RFC 4648 section 5). */

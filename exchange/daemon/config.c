@@ -12,11 +12,32 @@
 
 #define OFF(f) offsetof(Config, f)
 
+/* INSTANCE/CLASS/MEMBER/CODE: four non-empty parts of letters, digits, '.', '_', ':' and '-'. */
+static int item_security_server(const char *value, unsigned line, void *dst)
+{
+        unsigned parts = 1;
+        size_t len = 0;
+
+        for (const char *c = value; *c; c++, len++) {
+                if (*c == '/') {
+                        if (len == 0 || c[1] == 0)
+                                return -EINVAL;
+                        parts++;
+                        len = (size_t)-1;
+                } else if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                             strchr("._:-", *c)))
+                        return -EINVAL;
+        }
+        if (parts != 4 || strlen(value) > 255)
+                return -EINVAL;
+        return ini_item_string(value, line, dst);
+}
+
 static const IniItem node_items[] = {
         { "state-dir", ini_item_string, OFF(state_dir), 0, "a folder" },
         { "registry", ini_item_string, OFF(registry), 0, "a registry folder, or 'embedded'" },
         { "name", ini_item_string, OFF(name), 0, "a node name" },
-        { "security-server", ini_item_string, OFF(security_server), 0,
+        { "security-server", item_security_server, OFF(security_server), 0,
           "an X-Road security server id INSTANCE/CLASS/MEMBER/CODE" },
 };
 static const IniItem http_items[] = {
@@ -121,26 +142,6 @@ static int resolve(char **field, const char *base)
         return 0;
 }
 
-/* An X-Road security server id: four non-empty parts without white space or control characters. */
-static bool security_server_valid(const char *s)
-{
-        size_t parts = 1, len = 0;
-
-        for (; *s; s++) {
-                if ((unsigned char)*s <= ' ' || *s == 0x7f)
-                        return false;
-                if (*s != '/') {
-                        len++;
-                        continue;
-                }
-                if (len == 0)
-                        return false;
-                parts++;
-                len = 0;
-        }
-        return parts == 4 && len > 0;
-}
-
 int config_load(Config **ret, const char *path, char **ret_errors)
 {
         IniErrors errors = {};
@@ -186,9 +187,6 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 ini_errors_add(&errors, path, p.state[1].lines[1], "threads must be between 1 and 64");
         if (c->adapters_liveness > 100)
                 ini_errors_add(&errors, path, p.state[3].lines[2], "liveness must be between 1 and 100");
-        if (c->security_server && !security_server_valid(c->security_server))
-                ini_errors_add(&errors, path, p.state[0].lines[3],
-                               "security-server must be INSTANCE/CLASS/MEMBER/CODE, four non-empty parts");
         if (c->registry && streq(c->registry, "embedded"))
                 c->registry = mfree(c->registry);
 

@@ -17,7 +17,8 @@ typedef struct Config {
         char *state_dir;       /* default "state" */
         char *registry;        /* registry folder, or NULL for the embedded sample */
         char *name;            /* node name (log origin), default "xbus.local" */
-        char *security_server; /* this node's X-Road server id, NULL: <registry instance>/GOV/XBUS/<name> */
+        char *security_server; /* the X-Road security server id this node answers to (X-Road-Security-Server),
+                                * or NULL: <registry instance>/GOV/XBUS/<name> */
         /* [http] */
         char *http_listen;           /* default "127.0.0.1:8443" */
         size_t http_threads;         /* default 2 */

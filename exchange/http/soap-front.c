@@ -64,14 +64,14 @@ static int check_http(struct evhttp_request *req, Exchange *ex, Problem *form)
                 n--;
         if (ct && ((n == 17 && strncasecmp(ct, "multipart/related", n) == 0) ||
                    (n == 19 && strncasecmp(ct, "application/xop+xml", n) == 0)))
-                return problem_set_code(form, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_CONTENT_TYPE,
+                return soap_refuse_code(form, PROBLEM_BAD_REQUEST, XROAD_INVALID_CONTENT_TYPE,
                                         "SOAP attachments (multipart/related, MTOM) are not accepted: send one "
                                         "text/xml envelope");
         if (!ct || n != 8 || strncasecmp(ct, "text/xml", 8) != 0)
-                return problem_set_code(form, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_CONTENT_TYPE,
+                return soap_refuse_code(form, PROBLEM_BAD_REQUEST, XROAD_INVALID_CONTENT_TYPE,
                                         "a SOAP request is text/xml");
         if (action && !soap_action_valid(action))
-                return problem_set_code(form, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_SOAP_ACTION,
+                return soap_refuse_code(form, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP_ACTION,
                                         "SOAPAction must be empty or a quoted URI");
         if (action && exchange_set_text(&ex->req.soap_action, action) < 0)
                 return problem_set(form, PROBLEM_BUS_BUSY, "the node is out of memory; retry later");
@@ -106,7 +106,7 @@ static int check_security_server(const Node *node, const Registry *reg, const So
 
         if (!s->security_server[0] || streq(s->security_server, node_security_server(node, reg, own, sizeof(own))))
                 return 0;
-        return problem_set_code(form, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_SECURITY_SERVER,
+        return soap_refuse_code(form, PROBLEM_BAD_REQUEST, XROAD_INVALID_SECURITY_SERVER,
                                 "xroad:securityServer '%s' is not this node ('%s')", s->security_server, own);
 }
 
@@ -122,7 +122,7 @@ static void read_header(Exchange *ex, PolicyInput *pin, Problem *form)
                 snprintf(ex->req.xroad_id, sizeof(ex->req.xroad_id), "%s", s->id);
         else {
                 exchange_new_id(ex);
-                problem_set_code(form, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                soap_refuse_code(form, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                  "xroad:id must be printable text of 1 to %d bytes", EXCHANGE_ID_MAX);
         }
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
@@ -179,7 +179,7 @@ static int meta_wsdl(const Registry *reg, const SoapRequest *s, const char *prov
         if (!svc)
                 return problem_set(p, PROBLEM_SERVICE_UNKNOWN, "no service '%s'", id);
         if (!svc->request_xsd)
-                return problem_set_code(p, PROBLEM_SERVICE_UNKNOWN, SOAP_X_SERVICE_TYPE,
+                return soap_refuse_code(p, PROBLEM_SERVICE_UNKNOWN, XROAD_SERVICE_TYPE,
                                         "service '%s' is not offered over SOAP: it has no WSDL", id);
         k = soap_meta_wsdl_build(s, svc, code, version, ret, ret_size, ret_type);
         if (k < 0)
@@ -259,7 +259,7 @@ void soap_front_handle(Worker *w, struct evhttp_request *req)
 
         if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
                 /* not an exchange: nothing to log */
-                problem_set_code(&form, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_HTTP_METHOD,
+                soap_refuse_code(&form, PROBLEM_BAD_REQUEST, XROAD_INVALID_HTTP_METHOD,
                                  "X-Road SOAP requests are POSTed to /");
                 wire_fault(req, &form, NULL);
                 return;
@@ -274,6 +274,8 @@ void soap_front_handle(Worker *w, struct evhttp_request *req)
         wire_identify(req, &pin, &id);
         size = evbuffer_get_length(in);
         exchange_take_body(ex, size ? evbuffer_pullup(in, -1) : NULL, size);
+        /* X-Road's request hash of a SOAP request: base64 SHA-512 of the message as sent (PR-MESS §2.2) */
+        hash_sha512_b64(ex->req.body, ex->req.body_size, ex->req.xroad_hash);
 
         if (check_http(req, ex, &form) != 0) {
                 refuse_unreadable(hx, &pin, NULL, 1, &form);

@@ -103,7 +103,7 @@ static void check_payload(Exchange *ex)
 
         if (ex->req.soap) {
                 if (!svc->request_xsd)
-                        problem_set_code(&ex->out.problem, PROBLEM_SERVICE_UNKNOWN, SOAP_X_SERVICE_TYPE,
+                        soap_refuse_code(&ex->out.problem, PROBLEM_SERVICE_UNKNOWN, XROAD_SERVICE_TYPE,
                                          "service '%s' is not offered over SOAP", svc->id);
                 else if (soap_request_validate(ex->req.soap_req, svc->request_xsd, &ex->out.problem) < 0)
                         problem_set(&ex->out.problem, PROBLEM_REQUEST_INVALID,

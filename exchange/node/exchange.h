@@ -46,7 +46,7 @@
 #include "policy/problem.h"
 #include "soap/soap.h"
 
-#define EXCHANGE_ID_MAX 255   /* X-Road-Id, xroad:id (X-Road keeps 255) */
+#define EXCHANGE_ID_MAX 255   /* X-Road-Id: printable UTF-8, 1..255 bytes */
 #define EXCHANGE_TEXT_MAX 256 /* X-Road-UserId, X-Road-Issue */
 #define EXCHANGE_CONSENT_MAX 8192
 #define EXCHANGE_QUERY_MAX 2047 /* the query string */
@@ -58,14 +58,14 @@ typedef struct ExchangeRequest {
         SoapRequest *soap_req; /* the parsed envelope (SOAP), owns its payload */
         char xroad_id[EXCHANGE_ID_MAX + 2];
         /* Header values as sent when well-formed (the log records them), else NULL. */
-        char *user_id, *issue, *purpose, *subject, *consent;
-        char *represented_party; /* X-Road's represented party, "[class/]code", or NULL */
-        char *soap_action;       /* SOAP: the SOAPAction header to pass on, or NULL */
-        char content_type[129];  /* of the request body, for the adapter */
+        char *user_id, *issue, *purpose, *subject, *consent, *represented_party;
+        char *soap_action;      /* SOAP: the SOAPAction header to pass on, or NULL */
+        char content_type[129]; /* of the request body, for the adapter */
         char query[EXCHANGE_QUERY_MAX + 1];
         const uint8_t *body; /* borrowed from the transport, alive until the answer is sent */
         size_t body_size;
-        char request_hash[HASH_SHA256_HEX_LEN + 1];
+        char request_hash[HASH_SHA256_HEX_LEN + 1]; /* hex SHA-256 of the body */
+        char xroad_hash[HASH_SHA512_B64_LEN + 1];   /* X-Road-Request-Hash over what the client sent, or "" */
 } ExchangeRequest;
 
 /* The outcome: one value, written by the stage that decides it. */

@@ -42,8 +42,9 @@ typedef struct Node {
         const SoapSigner *soap_signer; /* signs SOAP answers (node key and certificate), or NULL */
         const SoapTrust *soap_trust;   /* CAs trusted for signed SOAP requests, or NULL */
         const char *log_vkey;          /* the checkpoints' verifier key (C2SP vkey), or NULL */
-        const char *name;              /* [node] name */
-        const char *security_server;   /* [node] security-server, or NULL (node_security_server()) */
+        const char *name;              /* the node's name ([node] name) */
+        const char *security_server;   /* its X-Road security server id ([node] security-server), or NULL:
+                                        * <registry instance>/GOV/XBUS/<name> */
         NodeCounters counters;
         atomic_uint connections;
 } Node;

@@ -60,24 +60,30 @@ static int split_service(const char *r1, PolicyDecision *d)
 
 int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
-        if (!in->cert_present)
-                return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
-        if (!in->cert_trusted)
-                return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "the client certificate is not issued by a trusted CA");
+        if (!in->cert_present) {
+                problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
+                return problem_refine(p, XROAD_SSL_AUTHENTICATION_FAILED);
+        }
+        if (!in->cert_trusted) {
+                problem_set(p, PROBLEM_CLIENT_UNKNOWN, "the client certificate is not issued by a trusted CA");
+                return problem_refine(p, XROAD_SSL_AUTHENTICATION_FAILED);
+        }
         d->client = registry_subsystem_by_cert(reg, in->cert_fingerprint, in->cert_cn);
         if (!d->client)
                 return problem_set(p, PROBLEM_CLIENT_UNKNOWN,
                                    "the client certificate does not belong to a registered subsystem");
-        if (!in->client_header)
-                return problem_set(p, PROBLEM_BAD_REQUEST, "the X-Road-Client header is required");
+        if (!in->client_header) {
+                problem_set(p, PROBLEM_BAD_REQUEST, "the X-Road-Client header is required");
+                return problem_refine(p, XROAD_INVALID_CLIENT_IDENTIFIER);
+        }
         if (!streq(in->client_header, d->client->id)) {
-                /* X-Road's UnknownMember: the client named is not registered at all */
-                if (!registry_subsystem_lookup(reg, in->client_header))
-                        return problem_set(p, PROBLEM_CLIENT_UNKNOWN, "X-Road-Client '%.255s' is not registered",
-                                           in->client_header);
-                return problem_set(p, PROBLEM_CLIENT_MISMATCH,
-                                   "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'",
-                                   in->client_header, d->client->id);
+                /* X-Road tells a client that names another registered subsystem from one that names none */
+                problem_set(p, PROBLEM_CLIENT_MISMATCH,
+                            "X-Road-Client '%.255s' does not match the certificate's subsystem '%s'", in->client_header,
+                            d->client->id);
+                return problem_refine(p, registry_subsystem_lookup(reg, in->client_header)
+                                                 ? XROAD_SSL_AUTHENTICATION_FAILED
+                                                 : XROAD_UNKNOWN_MEMBER);
         }
         return 0;
 }

@@ -58,7 +58,7 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
  * registered certificate that X-Road-Client names, into d->client (the rest
  * of *d untouched). The metaservices, open to every registered client, check
  * only this. Return: 0, 1 when refused (*p: client_unknown, client_mismatch,
- * bad_request).
+ * bad_request, with X-Road's more precise code).
  */
 int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p);
 

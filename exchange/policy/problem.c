@@ -56,6 +56,33 @@ static const ProblemInfo table[_PROBLEM_TYPE_MAX] = {
         [PROBLEM_INTERNAL_ERROR] = { "internal_error", 500, "Internal error", "Server.ClientProxy.InternalError" },
 };
 
+/* The refinements (ProblemXroad): the codes X-Road uses where one xbus type covers several situations. */
+static const char *const xroad_refined[_XROAD_CODE_MAX] = {
+        [XROAD_INVALID_CLIENT_IDENTIFIER] = "Client.InvalidClientIdentifier",
+        [XROAD_INVALID_PROTOCOL_VERSION] = "Client.InvalidProtocolVersion",
+        [XROAD_SSL_AUTHENTICATION_FAILED] = "Server.ClientProxy.SslAuthenticationFailed",
+        [XROAD_UNKNOWN_MEMBER] = "Server.ClientProxy.UnknownMember",
+        [XROAD_INVALID_SECURITY_SERVER] = "Server.ClientProxy.InvalidSecurityServer",
+        [XROAD_INVALID_HTTP_METHOD] = "Client.InvalidHttpMethod",
+        [XROAD_INVALID_CONTENT_TYPE] = "Client.InvalidContentType",
+        [XROAD_INVALID_SOAP_ACTION] = "Client.InvalidSoapAction",
+        [XROAD_INVALID_XML] = "Client.InvalidXml",
+        [XROAD_INVALID_SOAP] = "Client.InvalidSoap",
+        [XROAD_MISSING_HEADER] = "Client.MissingHeader",
+        [XROAD_MISSING_HEADER_FIELD] = "Client.MissingHeaderField",
+        [XROAD_DUPLICATE_HEADER_FIELD] = "Client.DuplicateHeaderField",
+        [XROAD_MISSING_BODY] = "Client.MissingBody",
+        [XROAD_INVALID_BODY] = "Client.InvalidBody",
+        [XROAD_INCONSISTENT_HEADERS] = "Client.InconsistentHeaders",
+        [XROAD_SERVICE_TYPE] = "Server.ServerProxy.ServiceType",
+        [XROAD_INVALID_REQUEST] = "Server.ServerProxy.InvalidRequest",
+        [XROAD_SERVICE_FAILED_INVALID_XML] = "Server.ServerProxy.ServiceFailed.InvalidXml",
+        [XROAD_SERVICE_FAILED_INVALID_SOAP] = "Server.ServerProxy.ServiceFailed.InvalidSoap",
+        [XROAD_SERVICE_FAILED_INCONSISTENT] = "Server.ServerProxy.ServiceFailed.InconsistentResponse",
+        [XROAD_SERVICE_FAILED_NETWORK_ERROR] = "Server.ServerProxy.ServiceFailed.NetworkError",
+        [XROAD_SERVICE_FAILED_IO_ERROR] = "Server.ServerProxy.ServiceFailed.IOError",
+};
+
 const ProblemInfo *problem_info(ProblemType t)
 {
         if (t <= PROBLEM_NONE || t >= _PROBLEM_TYPE_MAX || !table[t].name)
@@ -66,6 +93,19 @@ const ProblemInfo *problem_info(ProblemType t)
 int problem_xroad_status(ProblemType t)
 {
         return strncmp(problem_info(t)->xroad, "Client.", 7) == 0 ? 400 : 500;
+}
+
+const char *problem_xroad_code(const Problem *p)
+{
+        if (p->xroad > XROAD_CODE_OF_TYPE && p->xroad < _XROAD_CODE_MAX && xroad_refined[p->xroad])
+                return xroad_refined[p->xroad];
+        return problem_info(p->type)->xroad;
+}
+
+int problem_refine(Problem *p, ProblemXroad x)
+{
+        p->xroad = x;
+        return 1;
 }
 
 int problem_from_name(const char *name, ProblemType *ret)
@@ -85,28 +125,11 @@ int problem_set(Problem *p, ProblemType type, const char *fmt, ...)
         va_list ap;
 
         p->type = type;
-        p->xroad = NULL;
+        p->xroad = XROAD_CODE_OF_TYPE;
         va_start(ap, fmt);
         vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
         va_end(ap);
         return 1;
-}
-
-int problem_set_code(Problem *p, ProblemType type, const char *xroad, const char *fmt, ...)
-{
-        va_list ap;
-
-        p->type = type;
-        p->xroad = xroad;
-        va_start(ap, fmt);
-        vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
-        va_end(ap);
-        return 1;
-}
-
-const char *problem_xroad_code(const Problem *p)
-{
-        return p->xroad ? p->xroad : problem_info(p->type)->xroad;
 }
 
 /* Set `key` to `value` when it is given and valid UTF-8 (it comes from the request). */

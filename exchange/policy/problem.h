@@ -63,29 +63,61 @@ static inline int problem_status(ProblemType t)
 /* problem_xroad_status(): the HTTP status of the X-Road profile: 400 for a Client.* code, 500 otherwise. */
 int problem_xroad_status(ProblemType t);
 
+/* X-Road codes more precise than a type's own, for the situations X-Road tells apart (one table in problem.c). */
+typedef enum ProblemXroad {
+        XROAD_CODE_OF_TYPE = 0,          /* the type's own code (ProblemInfo.xroad) */
+        XROAD_INVALID_CLIENT_IDENTIFIER, /* Client.InvalidClientIdentifier: X-Road-Client missing or malformed */
+        XROAD_INVALID_PROTOCOL_VERSION,  /* Client.InvalidProtocolVersion: /rN/ other than /r1/ */
+        XROAD_SSL_AUTHENTICATION_FAILED, /* Server.ClientProxy.SslAuthenticationFailed: no or untrusted
+                                          * certificate, or X-Road-Client names another registered subsystem */
+        XROAD_UNKNOWN_MEMBER,            /* Server.ClientProxy.UnknownMember: X-Road-Client, or the service's
+                                          * provider, is not registered */
+        XROAD_INVALID_SECURITY_SERVER,   /* Server.ClientProxy.InvalidSecurityServer: X-Road-Security-Server
+                                          * names another node */
+        /* SOAP (PR-MESS §2, X-Road's SOAP parser and proxies; soap.h says when) */
+        XROAD_INVALID_HTTP_METHOD,          /* Client.InvalidHttpMethod */
+        XROAD_INVALID_CONTENT_TYPE,         /* Client.InvalidContentType */
+        XROAD_INVALID_SOAP_ACTION,          /* Client.InvalidSoapAction */
+        XROAD_INVALID_XML,                  /* Client.InvalidXml */
+        XROAD_INVALID_SOAP,                 /* Client.InvalidSoap */
+        XROAD_MISSING_HEADER,               /* Client.MissingHeader */
+        XROAD_MISSING_HEADER_FIELD,         /* Client.MissingHeaderField */
+        XROAD_DUPLICATE_HEADER_FIELD,       /* Client.DuplicateHeaderField */
+        XROAD_MISSING_BODY,                 /* Client.MissingBody */
+        XROAD_INVALID_BODY,                 /* Client.InvalidBody */
+        XROAD_INCONSISTENT_HEADERS,         /* Client.InconsistentHeaders: the Body's element is not the service's */
+        XROAD_SERVICE_TYPE,                 /* Server.ServerProxy.ServiceType: a REST service called over SOAP */
+        XROAD_INVALID_REQUEST,              /* Server.ServerProxy.InvalidRequest: a metaservice's malformed request */
+        XROAD_SERVICE_FAILED_INVALID_XML,   /* Server.ServerProxy.ServiceFailed.InvalidXml */
+        XROAD_SERVICE_FAILED_INVALID_SOAP,  /* Server.ServerProxy.ServiceFailed.InvalidSoap */
+        XROAD_SERVICE_FAILED_INCONSISTENT,  /* Server.ServerProxy.ServiceFailed.InconsistentResponse */
+        XROAD_SERVICE_FAILED_NETWORK_ERROR, /* Server.ServerProxy.ServiceFailed.NetworkError */
+        XROAD_SERVICE_FAILED_IO_ERROR,      /* Server.ServerProxy.ServiceFailed.IOError */
+        _XROAD_CODE_MAX,
+} ProblemXroad;
+
 /* problem_from_name(): the type whose name is `name` (outside input). Return: 0, or -EINVAL. */
 int problem_from_name(const char *name, ProblemType *ret);
 
 /* The outcome of a stage: a type and a detail for the client (names no internals). */
 typedef struct Problem {
         ProblemType type;
-        /* an X-Road code finer than the type's (static storage: SOAP's "Client.MissingHeader",
-         * ...), or NULL: the table's; problem_set() clears it, problem_set_code() sets it */
-        const char *xroad;
+        ProblemXroad xroad; /* XROAD_CODE_OF_TYPE, or a more precise X-Road code */
         char detail[320];
 } Problem;
 
 /*
  * problem_set(): record `type` with a formatted detail in *p, replacing what
- * was there. Return: 1, for `return problem_set(...)` in functions that
- * answer 0 (allowed) or 1 (refused).
+ * was there (the X-Road code goes back to the type's). Return: 1, for
+ * `return problem_set(...)` in functions that answer 0 (allowed) or 1
+ * (refused).
  */
 int problem_set(Problem *p, ProblemType type, const char *fmt, ...) _printf_(3, 4);
 
-/* problem_set_code(): problem_set() with the finer X-Road code `xroad` (static storage, may be NULL). Return: 1. */
-int problem_set_code(Problem *p, ProblemType type, const char *xroad, const char *fmt, ...) _printf_(4, 5);
+/* problem_refine(): give *p the more precise X-Road code `x`. Return: 1, as problem_set(). */
+int problem_refine(Problem *p, ProblemXroad x);
 
-/* problem_xroad_code(): the X-Road code of `p`: its own finer one, else its type's. Static storage. */
+/* problem_xroad_code(): the X-Road code of *p: its refinement, else its type's (static). */
 const char *problem_xroad_code(const Problem *p);
 
 /*

@@ -293,7 +293,7 @@ static int answer_payload(xmlNode *root, const SoapRequest *req, xmlNode **ret_p
         xmlNode *header, *body, *payload;
 
         if (soap_node_is(root, SOAP_NS_ENV12, "Envelope"))
-                return soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, SOAP_X_ANSWER_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, XROAD_SERVICE_FAILED_INVALID_SOAP,
                                         "the provider answered in SOAP 1.2");
         if (!soap_node_is(root, SOAP_NS_ENV, "Envelope")) {
                 *ret_payload = root;
@@ -301,12 +301,12 @@ static int answer_payload(xmlNode *root, const SoapRequest *req, xmlNode **ret_p
         }
         if (soap_split_envelope(root->doc, &header, &body, NULL) != 0 || !body || !soap_only_elements(body) ||
             !(payload = soap_first_element(body)) || soap_next_element(payload))
-                return soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, SOAP_X_ANSWER_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, XROAD_SERVICE_FAILED_INVALID_SOAP,
                                         "the provider's answer is not a SOAP envelope with one Body element");
         if (soap_node_is(payload, SOAP_NS_ENV, "Fault"))
                 return SOAP_E_FAULT;
         if (!header_consistent(header, req))
-                return soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, SOAP_X_ANSWER_INCONSISTENT,
+                return soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, XROAD_SERVICE_FAILED_INCONSISTENT,
                                         "the provider's answer does not echo the request's X-Road header");
         *ret_payload = payload;
         return 0;
@@ -326,13 +326,13 @@ static int answer_read(const SoapRequest *req, const char *answer, size_t size, 
                 return parsed.type == PROBLEM_PAYLOAD_TOO_LARGE
                                ? soap_refuse(p, PROBLEM_RESPONSE_INVALID,
                                              "the provider's answer exceeds the size limit")
-                               : soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, SOAP_X_ANSWER_INVALID_XML,
+                               : soap_refuse_code(p, PROBLEM_RESPONSE_INVALID, XROAD_SERVICE_FAILED_INVALID_XML,
                                                   "the provider's answer is not acceptable XML");
         k = answer_payload(xmlDocGetRootElement(*ret_doc), req, ret_payload, p);
         if (k != 0)
                 return k;
         if (o->status && (o->status < 200 || o->status > 299))
-                return soap_refuse_code(p, PROBLEM_PROVIDER_ERROR, SOAP_X_ANSWER_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_PROVIDER_ERROR, XROAD_SERVICE_FAILED_INVALID_SOAP,
                                         "the provider answered %d without a SOAP Fault", o->status);
         if (o->schema) {
                 k = xsd_validate_element(o->schema, *ret_payload, NULL);
@@ -392,19 +392,18 @@ const char *soap_fault_code(const Problem *p)
         /* the provider's failures, as X-Road's server proxy nests them (PR-MESS Annex D.1) */
         static const struct {
                 ProblemType type;
-                const char *code;
+                ProblemXroad code;
         } soap_codes[] = {
-                { PROBLEM_PROVIDER_UNAVAILABLE, "Server.ServerProxy.ServiceFailed.NetworkError" },
-                { PROBLEM_PROVIDER_TIMEOUT, "Server.ServerProxy.ServiceFailed.IOError" },
-                { PROBLEM_PROVIDER_ERROR, SOAP_X_ANSWER_INVALID_SOAP },
+                { PROBLEM_PROVIDER_UNAVAILABLE, XROAD_SERVICE_FAILED_NETWORK_ERROR },
+                { PROBLEM_PROVIDER_TIMEOUT, XROAD_SERVICE_FAILED_IO_ERROR },
+                { PROBLEM_PROVIDER_ERROR, XROAD_SERVICE_FAILED_INVALID_SOAP },
         };
+        Problem refined = *p;
 
-        if (p->xroad)
-                return p->xroad;
-        for (size_t i = 0; i < ELEMENTSOF(soap_codes); i++)
+        for (size_t i = 0; p->xroad == XROAD_CODE_OF_TYPE && i < ELEMENTSOF(soap_codes); i++)
                 if (soap_codes[i].type == p->type)
-                        return soap_codes[i].code;
-        return problem_info(p->type)->xroad;
+                        refined.xroad = soap_codes[i].code;
+        return problem_xroad_code(&refined);
 }
 
 /* An unqualified element with `text` (may be ""; escaped when written). Return: it, NULL on OOM. */

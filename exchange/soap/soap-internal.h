@@ -28,7 +28,7 @@ int soap_simple_text(xmlNode *n, char *out, size_t max);
 /*
  * soap_split_envelope(): `doc` is a SOAP 1.1 Envelope = [Header] [Body] and
  * nothing else; *ret_header and *ret_body are NULL when absent. On refusal
- * *p says why, with SOAP_X_INVALID_SOAP. Return: 0, SOAP_E_REFUSED.
+ * *p says why, with XROAD_INVALID_SOAP. Return: 0, SOAP_E_REFUSED.
  */
 int soap_split_envelope(xmlDoc *doc, xmlNode **ret_header, xmlNode **ret_body, Problem *p);
 

@@ -75,17 +75,17 @@ int soap_meta_wsdl_read(const SoapRequest *req, char code[65], char version[65],
         version[0] = 0;
         if (!soap_node_is(req->body_payload, SOAP_NS_XROAD, "getWsdl") ||
             !soap_node_is(c, SOAP_NS_XROAD, "serviceCode") || soap_simple_text(c, code, 64) < 0 || strchr(code, '/'))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_REQUEST,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_REQUEST,
                                         "getWsdl needs xroad:serviceCode in its body");
         c = soap_next_element(c);
         if (soap_node_is(c, SOAP_NS_XROAD, "serviceVersion")) {
                 if (soap_simple_text(c, version, 64) < 0)
-                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_REQUEST,
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_REQUEST,
                                                 "xroad:serviceVersion is malformed");
                 c = soap_next_element(c);
         }
         if (c)
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_REQUEST,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_REQUEST,
                                         "getWsdl holds only xroad:serviceCode and xroad:serviceVersion");
         return 0;
 }

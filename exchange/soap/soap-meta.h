@@ -56,7 +56,7 @@ int soap_meta_list_build(const SoapRequest *req, bool allowed, const RegistrySer
 
 /*
  * soap_meta_wsdl_read(): the xroad:serviceCode (and optional xroad:serviceVersion, "" when absent)
- * of a getWsdl request's body. On SOAP_E_REFUSED *p is bad_request with SOAP_X_INVALID_REQUEST.
+ * of a getWsdl request's body. On SOAP_E_REFUSED *p is bad_request with XROAD_INVALID_REQUEST.
  * Return: 0, SOAP_E_REFUSED.
  */
 int soap_meta_wsdl_read(const SoapRequest *req, char code[65], char version[65], Problem *p);

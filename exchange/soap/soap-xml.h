@@ -81,8 +81,8 @@ int soap_xml_parse(const char *data, size_t size, const SoapLimits *l, xmlDoc **
 
 /* soap_refuse(): set *p (when not NULL) to `type` and the formatted detail. Return: SOAP_E_REFUSED. */
 int soap_refuse(Problem *p, ProblemType type, const char *fmt, ...) _printf_(3, 4);
-/* soap_refuse_code(): soap_refuse() with the finer X-Road code `code` (static storage; soap.h lists them). */
-int soap_refuse_code(Problem *p, ProblemType type, const char *code, const char *fmt, ...) _printf_(4, 5);
+/* soap_refuse_code(): soap_refuse() with the more precise X-Road code `code` (policy/problem.h). */
+int soap_refuse_code(Problem *p, ProblemType type, ProblemXroad code, const char *fmt, ...) _printf_(4, 5);
 
 /* soap_node_is(): `n` is an element named `name` in namespace `ns`. */
 bool soap_node_is(const xmlNode *n, const char *ns, const char *name);

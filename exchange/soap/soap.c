@@ -120,10 +120,10 @@ int soap_read_identifier(xmlNode *n, const char *types, char *out, size_t out_si
 
         xmlFree(ot);
         if (!s)
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                         "xroad:%s must have id:objectType %s", (const char *)n->name, types);
         if (!soap_only_elements(n))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                         "an X-Road identifier has text outside its parts");
         out[0] = 0;
         if (version)
@@ -135,27 +135,27 @@ int soap_read_identifier(xmlNode *n, const char *types, char *out, size_t out_si
                 if (!soap_node_is(c, SOAP_NS_ID, s->parts[i])) {
                         if (s->optional & (1U << i))
                                 continue;
-                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                                 "an X-Road identifier part is missing or out of order");
                 }
                 if (soap_simple_text(c, v, 65) < 0 || !id_part_ok(v))
-                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                                 "an X-Road identifier part is malformed");
                 c = soap_next_element(c);
                 if (last_version) {
                         if (!version || strlen(v) >= version_size)
-                                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                                         "id:serviceVersion is malformed");
                         strcpy(version, v);
                         continue;
                 }
                 if (len + strlen(v) + 2 > out_size)
-                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                                 "an X-Road identifier is too long");
                 len += (size_t)snprintf(out + len, out_size - len, "%s%s", len ? "/" : "", v);
         }
         if (c)
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                         "an X-Road identifier has unexpected parts");
         return 0;
 }
@@ -168,13 +168,13 @@ int soap_split_envelope(xmlDoc *doc, xmlNode **ret_header, xmlNode **ret_body, P
 
         *ret_header = *ret_body = NULL;
         if (soap_node_is(env, SOAP_NS_ENV12, "Envelope"))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
                                         "SOAP 1.2 is not supported: use SOAP 1.1");
         if (!soap_node_is(env, SOAP_NS_ENV, "Envelope"))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
                                         "the document is not a SOAP 1.1 Envelope");
         if (!soap_only_elements(env))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
                                         "the Envelope has text outside its Header and Body");
         c = soap_first_element(env);
         if (soap_node_is(c, SOAP_NS_ENV, "Header")) {
@@ -186,7 +186,7 @@ int soap_split_envelope(xmlDoc *doc, xmlNode **ret_header, xmlNode **ret_body, P
                 c = soap_next_element(c);
         }
         if (c)
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
                                         *ret_body ? "the Envelope has elements after its Body"
                                                   : "the Envelope holds an element other than a Header and a Body");
         return 0;
@@ -272,7 +272,7 @@ static int read_represented_party(SoapRequest *r, xmlNode *n, Problem *p)
         snprintf(r->represented_party, sizeof(r->represented_party), "%s%s%s", class, class[0] ? "/" : "", code);
         return 0;
 bad:
-        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                 "repr:representedParty must be [repr:partyClass] repr:partyCode, each 1..64 "
                                 "printable characters (no '/' in the class)");
 }
@@ -283,7 +283,7 @@ static int read_text(xmlNode *n, char *out, size_t max, Problem *p)
         if (soap_simple_text(n, out, max) == 0)
                 return 0;
         out[0] = 0;
-        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                 "xroad:%s must be printable text of 1..%zu bytes", (const char *)n->name, max);
 }
 
@@ -305,7 +305,7 @@ static int read_field(SoapRequest *r, unsigned kind, xmlNode *n, Problem *p)
                 /* PR-MESS §2.2: 4.0; minor versions of 4 are compatible, and X-Road accepts any "4." */
                 if (soap_simple_text(n, r->protocol_version, sizeof(r->protocol_version) - 1) < 0 ||
                     !strneq(r->protocol_version, "4.", 2))
-                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_PROTOCOL_VERSION,
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_PROTOCOL_VERSION,
                                                 "xroad:protocolVersion must be 4.x");
                 return 0;
         case SOAP_FIELD_SECURITY_SERVER:
@@ -343,7 +343,7 @@ static int read_field(SoapRequest *r, unsigned kind, xmlNode *n, Problem *p)
 static int read_header(SoapRequest *r, xmlNode *header, bool seen[_HDR_MAX], Problem *p)
 {
         if (!soap_only_elements(header))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_SOAP,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
                                         "the Header has text outside its elements");
         for (xmlNode *h = soap_first_element(header); h; h = soap_next_element(h)) {
                 const char *ns = h->ns && h->ns->href ? (const char *)h->ns->href : "";
@@ -355,7 +355,7 @@ static int read_header(SoapRequest *r, xmlNode *header, bool seen[_HDR_MAX], Pro
                                 known = &header_elements[i];
                 if (!known) {
                         if (streq(ns, SOAP_NS_XROAD) || streq(ns, SOAP_NS_XBUS))
-                                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_XML,
+                                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
                                                         "the Header has an %s element this bus does not understand",
                                                         streq(ns, SOAP_NS_XBUS) ? "xbus" : "X-Road");
                         if (must_understand(h))
@@ -365,7 +365,7 @@ static int read_header(SoapRequest *r, xmlNode *header, bool seen[_HDR_MAX], Pro
                         continue;
                 }
                 if (seen[known->kind])
-                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_DUPLICATE_HEADER_FIELD,
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_DUPLICATE_HEADER_FIELD,
                                                 "the header element %s is repeated", known->name);
                 k = read_field(r, known->kind, h, p);
                 if (k != 0)
@@ -385,19 +385,19 @@ static int read_body(SoapRequest *r, Problem *p)
         const char *code = soap_request_service_code(r);
 
         if (!r->body)
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_MISSING_BODY, "the Envelope has no Body");
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_MISSING_BODY, "the Envelope has no Body");
         if (!soap_only_elements(r->body))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_BODY,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_BODY,
                                         "the Body has text outside its payload element");
         r->body_payload = soap_first_element(r->body);
         if (!r->body_payload || soap_next_element(r->body_payload))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_BODY,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_BODY,
                                         "the Body must hold exactly one payload element");
         if (soap_node_is(r->body_payload, SOAP_NS_ENV, "Fault"))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INVALID_BODY, "a request cannot be a Fault");
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_BODY, "a request cannot be a Fault");
         /* X-Road checks that the name begins with the service code; the service's XSD checks the rest */
         if (!strneq((const char *)r->body_payload->name, code, strlen(code)))
-                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, SOAP_X_INCONSISTENT_HEADERS,
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INCONSISTENT_HEADERS,
                                         "the Body's element must be named after the service code '%s'", code);
         return 0;
 }
@@ -469,7 +469,7 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
                 return k;
         if (k > 0) {
                 if (why.type == PROBLEM_BAD_REQUEST)
-                        why.xroad = SOAP_X_INVALID_XML;
+                        why.xroad = XROAD_INVALID_XML;
                 if (ret_problem)
                         *ret_problem = why;
                 return k;
@@ -480,7 +480,7 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
         if (k != 0)
                 goto refused;
         if (!r->header) {
-                k = soap_refuse_code(&why, PROBLEM_BAD_REQUEST, SOAP_X_MISSING_HEADER,
+                k = soap_refuse_code(&why, PROBLEM_BAD_REQUEST, XROAD_MISSING_HEADER,
                                      "the Envelope has no Header: the X-Road header is required");
                 goto refused;
         }
@@ -492,7 +492,7 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
         r->signed_request = seen[HDR_SIGNATURE];
         for (size_t i = 0; i < ELEMENTSOF(required); i++)
                 if (!seen[required[i].field]) {
-                        k = soap_refuse_code(&why, PROBLEM_BAD_REQUEST, SOAP_X_MISSING_HEADER_FIELD,
+                        k = soap_refuse_code(&why, PROBLEM_BAD_REQUEST, XROAD_MISSING_HEADER_FIELD,
                                              "the Header has no %s", required[i].name);
                         goto refused;
                 }

@@ -29,7 +29,7 @@
  *   which are refused. Body: exactly one element, whose local name begins with
  *   the service code (the doc/literal wrapped convention: `citizen` for
  *   serviceCode `citizen`; X-Road checks the prefix, and so does the bus).
- * Each refusal carries the X-Road code of PR-MESS (SOAP_X_*, in Problem.xroad).
+ * Each refusal carries X-Road's own code (PR-MESS; Problem.xroad, policy/problem.h).
  *
  * Caveats: call soap_global_init() once from the main thread before any other
  * soap_* function and before threads start. Afterwards every function here is
@@ -56,26 +56,6 @@
 #define SOAP_MAX_SUBJECT 64
 #define SOAP_MAX_PURPOSE 64
 #define SOAP_MAX_CONSENT 8192
-
-/* X-Road's fault codes (PR-MESS §2.5, the X-Road 7 implementation) the SOAP profile adds to problem.c's table. */
-#define SOAP_X_INVALID_HTTP_METHOD "Client.InvalidHttpMethod"
-#define SOAP_X_INVALID_CONTENT_TYPE "Client.InvalidContentType"
-#define SOAP_X_INVALID_SOAP_ACTION "Client.InvalidSoapAction"
-#define SOAP_X_INVALID_XML "Client.InvalidXml"
-#define SOAP_X_INVALID_SOAP "Client.InvalidSoap"
-#define SOAP_X_MISSING_HEADER "Client.MissingHeader"
-#define SOAP_X_MISSING_HEADER_FIELD "Client.MissingHeaderField"
-#define SOAP_X_DUPLICATE_HEADER_FIELD "Client.DuplicateHeaderField"
-#define SOAP_X_MISSING_BODY "Client.MissingBody"
-#define SOAP_X_INVALID_BODY "Client.InvalidBody"
-#define SOAP_X_INCONSISTENT_HEADERS "Client.InconsistentHeaders"
-#define SOAP_X_INVALID_PROTOCOL_VERSION "Client.InvalidProtocolVersion"
-#define SOAP_X_INVALID_SECURITY_SERVER "Server.ClientProxy.InvalidSecurityServer"
-#define SOAP_X_SERVICE_TYPE "Server.ServerProxy.ServiceType"
-#define SOAP_X_INVALID_REQUEST "Server.ServerProxy.InvalidRequest"
-#define SOAP_X_ANSWER_INVALID_XML "Server.ServerProxy.ServiceFailed.InvalidXml"
-#define SOAP_X_ANSWER_INVALID_SOAP "Server.ServerProxy.ServiceFailed.InvalidSoap"
-#define SOAP_X_ANSWER_INCONSISTENT "Server.ServerProxy.ServiceFailed.InconsistentResponse"
 
 /* The X-Road header fields a request carries, recorded in the order sent (the answer echoes them so). */
 typedef enum SoapField {

@@ -141,59 +141,59 @@ static void test_parse_good(void)
 
 typedef struct Mutation {
         const char *from, *to;
-        const char *why;  /* a word of the expected detail */
-        const char *code; /* the X-Road code, NULL: the type's own (Client.BadRequest) */
+        const char *why;   /* a word of the expected detail */
+        ProblemXroad code; /* the X-Road code (XROAD_CODE_OF_TYPE: the type's own, Client.BadRequest) */
 } Mutation;
 
 static void test_parse_refusals(void)
 {
         static const Mutation m[] = {
-                { "<SOAP-ENV:Header>", "<SOAP-ENV:Headers>", "well-formed", SOAP_X_INVALID_XML },
+                { "<SOAP-ENV:Header>", "<SOAP-ENV:Headers>", "well-formed", XROAD_INVALID_XML },
                 { "http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope", "1.2",
-                  SOAP_X_INVALID_SOAP },
-                { "id:objectType=\"SUBSYSTEM\"", "id:objectType=\"SERVICE\"", "objectType", SOAP_X_INVALID_XML },
-                { "id:objectType=\"SERVICE\"", "", "objectType", SOAP_X_INVALID_XML },
-                { "<id:memberClass>GOV</id:memberClass>", "", "identifier", SOAP_X_INVALID_XML },
+                  XROAD_INVALID_SOAP },
+                { "id:objectType=\"SUBSYSTEM\"", "id:objectType=\"SERVICE\"", "objectType", XROAD_INVALID_XML },
+                { "id:objectType=\"SERVICE\"", "", "objectType", XROAD_INVALID_XML },
+                { "<id:memberClass>GOV</id:memberClass>", "", "identifier", XROAD_INVALID_XML },
                 { "<id:memberCode>BYT</id:memberCode>", "<id:memberCode>B/YT</id:memberCode>", "identifier",
-                  SOAP_X_INVALID_XML },
+                  XROAD_INVALID_XML },
                 { "<id:serviceCode>citizen</id:serviceCode>", "<id:serviceCode>citizen</id:serviceCode><id:x>1</id:x>",
-                  "unexpected", SOAP_X_INVALID_XML },
-                { "<xroad:id>4894e35d", "<xroad:id>48&#9;94", "xroad:id", SOAP_X_INVALID_XML },
-                { "<xroad:protocolVersion>4.0", "<xroad:protocolVersion>3.1", "4.x", SOAP_X_INVALID_PROTOCOL_VERSION },
-                { "<xroad:protocolVersion>4.0", "<xroad:protocolVersion>5.0", "4.x", SOAP_X_INVALID_PROTOCOL_VERSION },
+                  "unexpected", XROAD_INVALID_XML },
+                { "<xroad:id>4894e35d", "<xroad:id>48&#9;94", "xroad:id", XROAD_INVALID_XML },
+                { "<xroad:protocolVersion>4.0", "<xroad:protocolVersion>3.1", "4.x", XROAD_INVALID_PROTOCOL_VERSION },
+                { "<xroad:protocolVersion>4.0", "<xroad:protocolVersion>5.0", "4.x", XROAD_INVALID_PROTOCOL_VERSION },
                 { "<xroad:protocolVersion>4.0</xroad:protocolVersion>", "", "protocolVersion",
-                  SOAP_X_MISSING_HEADER_FIELD },
+                  XROAD_MISSING_HEADER_FIELD },
                 { "<xroad:id>4894e35d-bf0f-44a6-867a-8e51f1daa7e0</xroad:id>", "", "xroad:id",
-                  SOAP_X_MISSING_HEADER_FIELD },
+                  XROAD_MISSING_HEADER_FIELD },
                 { "<xroad:userId>VN-officer-17</xroad:userId>",
                   "<xroad:userId>VN-officer-17</xroad:userId><xroad:userId>x</xroad:userId>", "repeated",
-                  SOAP_X_DUPLICATE_HEADER_FIELD },
-                { "<xroad:issue>HS-2026/118", "<xroad:issue>HS-2026/118&#10;", "issue", SOAP_X_INVALID_XML },
+                  XROAD_DUPLICATE_HEADER_FIELD },
+                { "<xroad:issue>HS-2026/118", "<xroad:issue>HS-2026/118&#10;", "issue", XROAD_INVALID_XML },
                 { "<xroad:issue>HS-2026/118</xroad:issue>", "<xroad:issue><b>x</b></xroad:issue>", "issue",
-                  SOAP_X_INVALID_XML },
+                  XROAD_INVALID_XML },
                 { "<xroad:issue>HS-2026/118</xroad:issue>", "<xroad:securityServer/>", "objectType",
-                  SOAP_X_INVALID_XML },
+                  XROAD_INVALID_XML },
                 { "<xroad:issue>HS-2026/118</xroad:issue>", "<xroad:centralService/>", "understand",
-                  SOAP_X_INVALID_XML },
+                  XROAD_INVALID_XML },
                 { "<xroad:issue>HS-2026/118</xroad:issue>",
                   "<r:representedParty xmlns:r=\"http://x-road.eu/xsd/representation.xsd\"><r:partyClass>A/B"
                   "</r:partyClass><r:partyCode>1</r:partyCode></r:representedParty>",
-                  "representedParty", SOAP_X_INVALID_XML },
-                { "<xbus:subject>001090000001", "<xbus:subject>0010 90000001", "subject", NULL },
-                { "<xbus:purpose>", "<xbus:nonsense/><xbus:purpose>", "understand", SOAP_X_INVALID_XML },
+                  "representedParty", XROAD_INVALID_XML },
+                { "<xbus:subject>001090000001", "<xbus:subject>0010 90000001", "subject", XROAD_CODE_OF_TYPE },
+                { "<xbus:purpose>", "<xbus:nonsense/><xbus:purpose>", "understand", XROAD_INVALID_XML },
                 { "<xroad:issue>", "<o:Must xmlns:o=\"urn:o\" SOAP-ENV:mustUnderstand=\"1\"/><xroad:issue>",
-                  "mustUnderstand", NULL },
-                { "<pop:citizen/>", "", "exactly one", SOAP_X_INVALID_BODY },
-                { "<pop:citizen/>", "<pop:citizen/><pop:citizen/>", "exactly one", SOAP_X_INVALID_BODY },
-                { "<pop:citizen/>", "text<pop:citizen/>", "text", SOAP_X_INVALID_BODY },
-                { "<pop:citizen/>", "<SOAP-ENV:Fault/>", "Fault", SOAP_X_INVALID_BODY },
-                { "<pop:citizen/>", "<pop:getCitizen/>", "service code", SOAP_X_INCONSISTENT_HEADERS },
-                { "<SOAP-ENV:Body>\n    <pop:citizen/>\n  </SOAP-ENV:Body>", "", "no Body", SOAP_X_MISSING_BODY },
-                { "<SOAP-ENV:Header>", "<SOAP-ENV:Header/><SOAP-ENV:Headers>", "well-formed", SOAP_X_INVALID_XML },
-                { "</SOAP-ENV:Body>", "</SOAP-ENV:Body><SOAP-ENV:Body/>", "after", SOAP_X_INVALID_SOAP },
-                { "</SOAP-ENV:Body>", "</SOAP-ENV:Body><x/>", "after", SOAP_X_INVALID_SOAP },
-                { "<SOAP-ENV:Header>", "junk<SOAP-ENV:Header>", "text", SOAP_X_INVALID_SOAP },
-                { "</SOAP-ENV:Envelope>", "", "well-formed", SOAP_X_INVALID_XML },
+                  "mustUnderstand", XROAD_CODE_OF_TYPE },
+                { "<pop:citizen/>", "", "exactly one", XROAD_INVALID_BODY },
+                { "<pop:citizen/>", "<pop:citizen/><pop:citizen/>", "exactly one", XROAD_INVALID_BODY },
+                { "<pop:citizen/>", "text<pop:citizen/>", "text", XROAD_INVALID_BODY },
+                { "<pop:citizen/>", "<SOAP-ENV:Fault/>", "Fault", XROAD_INVALID_BODY },
+                { "<pop:citizen/>", "<pop:getCitizen/>", "service code", XROAD_INCONSISTENT_HEADERS },
+                { "<SOAP-ENV:Body>\n    <pop:citizen/>\n  </SOAP-ENV:Body>", "", "no Body", XROAD_MISSING_BODY },
+                { "<SOAP-ENV:Header>", "<SOAP-ENV:Header/><SOAP-ENV:Headers>", "well-formed", XROAD_INVALID_XML },
+                { "</SOAP-ENV:Body>", "</SOAP-ENV:Body><SOAP-ENV:Body/>", "after", XROAD_INVALID_SOAP },
+                { "</SOAP-ENV:Body>", "</SOAP-ENV:Body><x/>", "after", XROAD_INVALID_SOAP },
+                { "<SOAP-ENV:Header>", "junk<SOAP-ENV:Header>", "text", XROAD_INVALID_SOAP },
+                { "</SOAP-ENV:Envelope>", "", "well-formed", XROAD_INVALID_XML },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(m); i++) {
@@ -203,14 +203,13 @@ static void test_parse_refusals(void)
                 int k = parse(t, &r, &why);
 
                 if (k != SOAP_E_REFUSED || !streq(problem_name(why.type), "bad_request") ||
-                    !strstr(why.detail, m[i].why) ||
-                    !streq(problem_xroad_code(&why), m[i].code ? m[i].code : "Client.BadRequest"))
+                    !strstr(why.detail, m[i].why) || why.xroad != m[i].code)
                         fprintf(stderr, "mutation %zu: k=%d type=%s code=%s detail=%s\n", i, k, problem_name(why.type),
                                 problem_xroad_code(&why), why.detail);
                 assert(k == SOAP_E_REFUSED && !r);
                 assert(streq(problem_name(why.type), "bad_request"));
                 assert(strstr(why.detail, m[i].why));
-                assert(streq(problem_xroad_code(&why), m[i].code ? m[i].code : "Client.BadRequest"));
+                assert(why.xroad == m[i].code);
         }
 
         /* a header consent too long; a subject too long */
@@ -243,7 +242,7 @@ static void test_parse_refusals(void)
 
                 assert(asprintf(&t, "%.*s%s", (int)(h0 - citizen), citizen, h1 + strlen("</SOAP-ENV:Header>")) > 0);
                 assert(parse(t, &r, &why) == SOAP_E_REFUSED);
-                assert(streq(problem_xroad_code(&why), SOAP_X_MISSING_HEADER));
+                assert(why.xroad == XROAD_MISSING_HEADER);
         }
 
         /* a refusal after xroad:id hands back the partial request, for the log */
@@ -359,10 +358,11 @@ static void test_fault(void)
         assert(streq(soap_fault_code(&p), "Server.ServerProxy.ServiceFailed.IOError"));
         problem_set(&p, PROBLEM_SERVICE_UNKNOWN, "x");
         assert(streq(soap_fault_code(&p), "Server.ServerProxy.UnknownService"));
-        problem_set_code(&p, PROBLEM_SERVICE_UNKNOWN, SOAP_X_SERVICE_TYPE, "x");
-        assert(streq(soap_fault_code(&p), SOAP_X_SERVICE_TYPE));
+        problem_set(&p, PROBLEM_SERVICE_UNKNOWN, "x");
+        problem_refine(&p, XROAD_SERVICE_TYPE);
+        assert(streq(soap_fault_code(&p), "Server.ServerProxy.ServiceType"));
         problem_set(&p, PROBLEM_ACCESS_DENIED, "x");
-        assert(streq(soap_fault_code(&p), "Server.ServerProxy.AccessDenied") && !p.xroad);
+        assert(streq(soap_fault_code(&p), "Server.ServerProxy.AccessDenied") && p.xroad == XROAD_CODE_OF_TYPE);
 }
 
 static const char citizen_payload[] =
@@ -473,7 +473,7 @@ static void test_schemas_and_response(void)
                 assert(asprintf(&forged, "%.*s5894e35d%s", (int)(at - out), out, at + 8) > 0);
                 assert(soap_response_build(r, forged, strlen(forged), NULL, &none, &n, &why) == SOAP_E_REFUSED);
                 assert(streq(problem_name(why.type), "response_invalid") &&
-                       streq(problem_xroad_code(&why), SOAP_X_ANSWER_INCONSISTENT));
+                       why.xroad == XROAD_SERVICE_FAILED_INCONSISTENT);
                 /* the provider's Fault: to be relayed as it is, whatever the status */
                 assert(soap_fault_build("Server.Foo", "no", NULL, &fault, &n) == 0);
                 assert(soap_response_build(r, fault, n, &(SoapResponseOptions){ .status = 500 }, &none, &n, &why) ==
@@ -493,13 +493,13 @@ static void test_schemas_and_response(void)
                 } bad[] = {
                         { "<pop:citizenResponse xmlns:pop=\"https://schemas.xbus.gov.vn/soap/population/citizen\"/>",
                           "Server.ServerProxy.ServiceFailed.InvalidResponse" },
-                        { "{\"id\":\"001090000001\"}", SOAP_X_ANSWER_INVALID_XML },
-                        { "<!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>", SOAP_X_ANSWER_INVALID_XML },
+                        { "{\"id\":\"001090000001\"}", "Server.ServerProxy.ServiceFailed.InvalidXml" },
+                        { "<!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>", "Server.ServerProxy.ServiceFailed.InvalidXml" },
                         { "<e:Envelope xmlns:e=\"http://schemas.xmlsoap.org/soap/envelope/\"><e:Body/></e:Envelope>",
-                          SOAP_X_ANSWER_INVALID_SOAP },
+                          "Server.ServerProxy.ServiceFailed.InvalidSoap" },
                         { "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Body/></e:Envelope>",
-                          SOAP_X_ANSWER_INVALID_SOAP },
-                        { "", SOAP_X_ANSWER_INVALID_XML },
+                          "Server.ServerProxy.ServiceFailed.InvalidSoap" },
+                        { "", "Server.ServerProxy.ServiceFailed.InvalidXml" },
                 };
                 for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                         why = (Problem){};

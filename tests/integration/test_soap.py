@@ -142,7 +142,7 @@ cases = [
                      .replace("<id:serviceCode>citizen</id:serviceCode>", "<id:serviceCode>card</id:serviceCode>")
                      .replace("<pop:citizen/>", "<pop:card/>"),
      "service_unknown", "a service without a SOAP rendering", "Server.ServerProxy.ServiceType"),
-    (None, as_hn(plain), "client_unknown", "no client certificate"),
+    (None, as_hn(plain), "client_unknown", "no client certificate", "Server.ClientProxy.SslAuthenticationFailed"),
     (HN, "<notsoap/>", "bad_request", "not a SOAP envelope", "Client.InvalidSoap"),
     (HN, as_hn(plain).replace("<pop:citizen/>", "<pop:getCitizen/>"), "bad_request",
      "a Body element not named after the service code", "Client.InconsistentHeaders"),
