@@ -251,8 +251,12 @@ void wire_fault(struct evhttp_request *req, const Problem *p, const HttpExchange
         char *body = NULL;
         size_t size = 0;
 
-        /* X-Road's fault (PR-MESS §2.5): the code, the message, a fresh UUID as the detail; HTTP 200 */
-        uuid_random(uuid);
+        /* X-Road's fault (PR-MESS §2.5): the code, the message, the refusal's id (a fresh UUID) as the
+         * detail; HTTP 200 */
+        if (hx && hx->ex.error_id[0])
+                snprintf(uuid, sizeof(uuid), "%s", hx->ex.error_id);
+        else
+                uuid_random(uuid);
         evhttp_add_header(h, "X-Road-Error", code);
         if (hx)
                 wire_exchange_headers(hx, h);

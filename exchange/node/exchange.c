@@ -264,7 +264,7 @@ static void answer_soap(Exchange *ex)
                     why.detail[0] ? why.detail : "it could not be built");
         if (r < 0)
                 problem_set(&ex->out.problem, PROBLEM_INTERNAL_ERROR,
-                            "the provider's answer was withheld: it could not be signed");
+                            "the provider's answer was withheld: it could not be built or signed");
         else
                 ex->out.problem = why;
         ex->out.status = problem_status(ex->out.problem.type);

@@ -38,6 +38,7 @@
 #include "bus/broker.h"
 #include "consent/consent.h"
 #include "crypto/hash.h"
+#include "crypto/uuid.h"
 #include "crypto/pseudonym.h"
 #include "log/exlog-entry.h"
 #include "log/exlog.h"
@@ -86,6 +87,7 @@ typedef struct Exchange {
         char subject[PSEUDONYM_HEX_LEN + 1];  /* the subject's pseudonym, "" when none */
         char revealed[PSEUDONYM_HEX_LEN + 1]; /* pseudonym of the person the answer names (response-subject) */
         char consent_id[CONSENT_ID_MAX];      /* the consent used (never an artefact's text) */
+        char error_id[UUID_STRING_LEN + 1];   /* a refusal's id: the X-Road error's detail, in the log; or "" */
         char *meta;                           /* the adapter's meta frame */
         BusRequest bus;                       /* to the adapter and back; bus.response is owned */
         char response_hash[HASH_SHA256_HEX_LEN + 1];
