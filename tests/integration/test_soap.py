@@ -181,6 +181,54 @@ for name, stage, want in manifest:
     if r.header("x-bus-log-seq"):
         logged[int(r.header("x-bus-log-seq"))] = {want} | ({"client_unknown"} if stage == "verify" else set())
 
+# the X-Road profile at the door: the method, the media type (attachments refused), SOAPAction, 4.x
+r = node.request(HN, "GET", "/")
+t.ok(is_fault(r, "Client.InvalidHttpMethod") and r.header("x-bus-log-seq") is None,
+     "GET /: Client.InvalidHttpMethod, not an exchange", r)
+r = node.request(HN, "POST", "/", headers={"Content-Type": 'multipart/related; type="text/xml"; boundary=b'},
+                 body=b"--b\r\nContent-Type: text/xml\r\n\r\n" + as_hn(plain).encode() + b"\r\n--b--\r\n")
+t.ok(is_fault(r, "Client.InvalidContentType") and b"attachments" in r.body, "SwA is refused: Client.InvalidContentType", r)
+r = node.request(HN, "POST", "/", headers={"Content-Type": "text/xml", "SOAPAction": "urn:unquoted"},
+                 body=as_hn(plain))
+t.ok(is_fault(r, "Client.InvalidSoapAction"), "an unquoted SOAPAction: Client.InvalidSoapAction", r)
+r = soap(HN, as_hn(plain).replace("<xroad:protocolVersion>4.0<", "<xroad:protocolVersion>4.1<"))
+t.ok(r.status == 200 and b"<xroad:protocolVersion>4.1</xroad:protocolVersion>" in r.body and b"Fault" not in r.body,
+     "protocolVersion 4.1 is accepted and echoed", r)
+own = ("<xroad:securityServer id:objectType=\"SERVER\"><id:xRoadInstance>VN</id:xRoadInstance><id:memberClass>GOV"
+       "</id:memberClass><id:memberCode>XBUS</id:memberCode><id:serverCode>%s</id:serverCode></xroad:securityServer>")
+r = soap(HN, as_hn(plain).replace("</SOAP-ENV:Header>", own % "xbus.local" + "</SOAP-ENV:Header>"))
+t.ok(r.status == 200 and b"Fault" not in r.body, "xroad:securityServer naming this node", r)
+r = soap(HN, as_hn(plain).replace("</SOAP-ENV:Header>", own % "elsewhere" + "</SOAP-ENV:Header>"))
+t.ok(is_fault(r, "Server.ClientProxy.InvalidSecurityServer"), "xroad:securityServer naming another node", r)
+logged[int(r.header("x-bus-log-seq"))] = "bad_request"
+
+
+# the SOAP metaservices (PR-META): answered by the node for any registered client
+def meta(client, code, body):
+    xml = as_hn(plain).replace("<id:serviceCode>citizen</id:serviceCode>", "<id:serviceCode>%s</id:serviceCode>" % code)
+    if client == "VN/COM/VCB/kyc":
+        xml = xml.replace("<id:memberClass>GOV</id:memberClass>\n      <id:memberCode>HN-UBND",
+                          "<id:memberClass>COM</id:memberClass>\n      <id:memberCode>VCB", 1).replace("one-stop-shop",
+                                                                                                     "kyc", 1)
+    xml = re.sub(r"<xbus:(subject|purpose)>[^<]*</xbus:(subject|purpose)>", "", xml)
+    return soap(client, xml.replace("<pop:citizen/>", body))
+
+
+r = meta(HN, "listMethods", "<xroad:listMethods/>")
+t.ok(r.status == 200 and b"<xroad:listMethodsResponse>" in r.body and b"<id:serviceCode>citizen</id:serviceCode>" in r.body
+     and b"<xroad:requestHash" in r.body, "listMethods lists the population subsystem's SOAP service", r)
+r = meta("VN/COM/VCB/kyc", "allowedMethods", "<xroad:allowedMethods/>")
+t.ok(r.status == 200 and b"<xroad:allowedMethodsResponse/>" in r.body, "allowedMethods: none for a client without a right",
+     r)
+r = meta(HN, "getWsdl", "<xroad:getWsdl><xroad:serviceCode>citizen</xroad:serviceCode></xroad:getWsdl>")
+t.ok(r.status == 200 and r.header("content-type").startswith("multipart/related") and
+     b"<xroad:getWsdlResponse>" in r.body and b"wsdl:definitions" in r.body and
+     b'location="http://example.org/xroad-endpoint"' in r.body, "getWsdl: the SOAP answer and the WSDL", r)
+r = meta(HN, "getWsdl", "<xroad:getWsdl><xroad:serviceCode>birth-record</xroad:serviceCode></xroad:getWsdl>")
+t.ok(is_fault(r, "Server.ServerProxy.UnknownService"), "getWsdl of a service of another subsystem: unknown", r)
+r = meta(HN, "getWsdl", "<xroad:getWsdl/>")
+t.ok(is_fault(r, "Server.ServerProxy.InvalidRequest"), "getWsdl without serviceCode", r)
+
 t.eq(node.call(HN, "VN/GOV/BCA/population/citizen", subject=subject, purpose="public-service-delivery").status, 200,
      "REST still served after the attacks")
 
