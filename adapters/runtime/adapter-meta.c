@@ -72,7 +72,8 @@ static int meta_fields(json_t *meta, AdapterRequest *req)
             meta_string(meta, "xroad_id", false, "", &req->xroad_id) < 0 ||
             meta_string(meta, "request_id", false, "", &req->request_id) < 0 ||
             meta_string(meta, "represented_party", false, "", &req->represented_party) < 0 ||
-            meta_string(meta, "content_type", false, "", &req->content_type) < 0)
+            meta_string(meta, "content_type", false, "", &req->content_type) < 0 ||
+            meta_string(meta, "soap_action", false, NULL, &req->soap_action) < 0)
                 return -EBADMSG;
         if (isempty(req->service) || isempty(req->method) || isempty(req->path))
                 return -EBADMSG;

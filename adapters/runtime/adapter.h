@@ -36,6 +36,7 @@ typedef struct AdapterRequest {
         const char *request_id;        /* X-Road-Request-Id ("" when none) */
         const char *represented_party; /* X-Road-Represented-Party ("" when none) */
         const char *content_type;
+        const char *soap_action; /* SOAP: the client's SOAPAction, NULL when it sent none */
         /* The client's headers for the provider, in order, without the bus's deny-list; has_headers is
          * false when the bus sent none (then forward the fixed set of before). */
         const AdapterHeader *headers;

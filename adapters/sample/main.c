@@ -155,7 +155,20 @@ static int handle(void *userdata, void *state, const AdapterRequest *req, Adapte
         if (a.detail)
                 snprintf(resp->detail, sizeof(resp->detail), "%s", a.detail);
         /* A SOAP exchange (the bus passes the Body's payload as text/xml): answer with the
-         * service's XML rendering of the same record. */
+         * service's XML rendering of the same record, or with this provider's own SOAP Fault,
+         * which the node relays to the client unchanged. */
+        if (a.status != 200 && req->content_type && strneq(req->content_type, "text/xml", 8)) {
+                char *xml = NULL;
+                size_t xml_size = 0;
+                r = sample_soap_fault(a.error ? a.error : PROBLEM_PROVIDER_ERROR, a.detail, &xml, &xml_size);
+                free(a.body);
+                if (r < 0)
+                        return r;
+                resp->body = (uint8_t *)xml;
+                resp->body_size = xml_size;
+                snprintf(resp->content_type, sizeof(resp->content_type), "text/xml");
+                return 0;
+        }
         if (a.status == 200 && req->content_type && strneq(req->content_type, "text/xml", 8)) {
                 char *xml = NULL;
                 size_t xml_size = 0;

@@ -18,8 +18,8 @@ typedef struct Rendering {
 } Rendering;
 
 static const Rendering renderings[] = {
-        { "VN/GOV/BCA/population/citizen", SAMPLE_SOAP_NS_CITIZEN, "pop", "getCitizen", "citizen" },
-        { "VN/GOV/BTC/tax/tax-status", SAMPLE_SOAP_NS_TAX_STATUS, "tax", "getTaxStatus", "taxStatus" },
+        { "VN/GOV/BCA/population/citizen", SAMPLE_SOAP_NS_CITIZEN, "pop", "citizen", "citizenResponse" },
+        { "VN/GOV/BTC/tax/tax-status", SAMPLE_SOAP_NS_TAX_STATUS, "tax", "tax-status", "tax-statusResponse" },
 };
 
 static const Rendering *rendering_find(const char *service)
@@ -122,11 +122,19 @@ finish:
         return r;
 }
 
-static int fault(ProblemType type, const char *detail, const SoapRequest *req, char **ret, size_t *ret_size,
-                 int *ret_status)
+int sample_soap_fault(ProblemType type, const char *detail, char **ret, size_t *ret_size)
 {
-        *ret_status = SOAP_FAULT_HTTP_STATUS;
-        return soap_fault_build(type, detail, req ? req->id : NULL, req, ret, ret_size);
+        const ProblemInfo *p = problem_info(type);
+        char code[64];
+
+        snprintf(code, sizeof(code), "%s.%s", p->status < 500 ? "Client" : "Server", p->name);
+        return soap_fault_build(code, detail ? detail : p->title, NULL, ret, ret_size);
+}
+
+static int fault(ProblemType type, const char *detail, char **ret, size_t *ret_size, int *ret_status)
+{
+        *ret_status = 500;
+        return sample_soap_fault(type, detail, ret, ret_size);
 }
 
 int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **ret, size_t *ret_size, int *ret_status)
@@ -144,14 +152,13 @@ int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **r
         if (k < 0)
                 return k;
         if (k > 0)
-                return fault(why.type, why.detail, partial, ret, ret_size, ret_status);
+                return fault(why.type, why.detail, ret, ret_size, ret_status);
         rd = rendering_find(req->service);
         if (!rd)
-                return fault(PROBLEM_SERVICE_UNKNOWN, "this service has no SOAP rendering", req, ret, ret_size,
-                             ret_status);
+                return fault(PROBLEM_SERVICE_UNKNOWN, "this service has no SOAP rendering", ret, ret_size, ret_status);
         if (!soap_node_is(req->body_payload, rd->ns, rd->request) || req->body_payload->children)
-                return fault(PROBLEM_BAD_REQUEST, "the Body must be the service's empty request element", req, ret,
-                             ret_size, ret_status);
+                return fault(PROBLEM_BAD_REQUEST, "the Body must be the service's empty request element", ret, ret_size,
+                             ret_status);
 
         k = sample_service_answer(r,
                                   &(SampleRequest){ .service = req->service,
@@ -162,7 +169,7 @@ int sample_soap_answer(DatasetReader *r, const char *data, size_t size, char **r
         if (k < 0)
                 return k;
         if (a.status != 200) {
-                k = fault(a.error ? a.error : PROBLEM_PROVIDER_ERROR, a.detail, req, ret, ret_size, ret_status);
+                k = fault(a.error ? a.error : PROBLEM_PROVIDER_ERROR, a.detail, ret, ret_size, ret_status);
                 sample_answer_done(&a);
                 return k;
         }

@@ -6,16 +6,24 @@
  * nest, null members are left out. xbus-sample-backend serves them on
  * POST /soap (the soap adapter's test and demo backend).
  *
- *   request   SOAP 1.1 envelope, X-Road 4.0 header, the subject in
- *             xbus:subject, Body <pop:getCitizen/> or <tax:getTaxStatus/>
- *   answer    200 and the envelope with the rendering in its Body, or a
- *             SOAP Fault (HTTP 500) with the stable type: bad_request,
- *             not_found, service_unknown, payload_too_large
+ * The doc/literal wrapped convention of X-Road (PR-MESS §2.3, §3.2): the
+ * request's Body element is named after the service code, the answer's is
+ * that name and "Response": <pop:citizen/> and <pop:citizenResponse>,
+ * <tax:tax-status/> and <tax:tax-statusResponse>.
+ *
+ *   request   SOAP 1.1 envelope, X-Road 4.x header, the subject in
+ *             xbus:subject, Body <pop:citizen/> or <tax:tax-status/>
+ *   answer    200 and the envelope with the rendering in its Body, or this
+ *             provider's own SOAP Fault (HTTP 500): faultcode
+ *             "Client.TYPE" or "Server.TYPE" with the sample's error
+ *             (bad_request, not_found, service_unknown, payload_too_large),
+ *             faultstring the detail (sample_soap_fault())
  */
 #pragma once
 
 #include <stddef.h>
 
+#include "policy/problem.h"
 #include "sample/dataset.h"
 
 #define SAMPLE_SOAP_NS_CITIZEN "https://schemas.xbus.gov.vn/soap/population/citizen"
@@ -28,6 +36,13 @@
  * -ENOENT (no rendering for the service), -EINVAL (not a JSON object), -ENOMEM.
  */
 int sample_soap_render(const char *service, const char *json, size_t size, char **ret, size_t *ret_size);
+
+/*
+ * sample_soap_fault(): this provider's own Fault for the sample's error `type`
+ * (X-Road's form, soap_fault_build(), with the code above). Return: 0 with
+ * *ret (malloc'd), -ENOMEM.
+ */
+int sample_soap_fault(ProblemType type, const char *detail, char **ret, size_t *ret_size);
 
 /*
  * sample_soap_answer(): answer the SOAP request `data` from the dataset

@@ -1,20 +1,18 @@
-/* soap-forward.h: forward one adapter request to a SOAP backend (libcurl) and map the outcome
+/* soap-forward.h: forward one adapter request to a SOAP backend (libcurl) and pass its answer back
  *
  * The bus routes a SOAP exchange with the request's Body payload as the
  * body (SoapRequest.payload_xml). The forwarder wraps it in a SOAP 1.1
- * envelope with the X-Road 4.0 header (client, service, id, userId, issue)
- * and the xbus subject and purpose (soap_envelope_wrap()), POSTs it to the
- * route's URL (Content-Type text/xml, SOAPAction ""), parses the answer with
- * the hardened parser and returns the Body's payload.
+ * envelope with the X-Road 4.0 header (client, service, id, userId, issue,
+ * representedParty) and the xbus subject and purpose the bus decided
+ * (soap_envelope_wrap()), POSTs it to the route's URL (Content-Type text/xml
+ * and the client's SOAPAction, or ""; no other header: PR-MESS §2.2) and
+ * passes the backend's answer, whatever its status, back to the bus as it
+ * is. The node reads it (soap_response_build()): a Fault is relayed to the
+ * client unchanged, an answer's X-Road header must echo the request's, and
+ * its payload is checked against the service's response XSD.
  *
- * Outcomes (AdapterResponse), as the REST adapter's where they can be:
- *   2xx with an envelope         200, text/xml, the Body payload alone
- *   a SOAP Fault (any status)    its xbus type when it names a known problem
- *                                type (e.g. 404 not_found, passed through),
- *                                else 502 provider_error; never its text
- *                                beyond the faultstring's first 255 bytes
- *   an answer that is not SOAP   502 provider_error
- *   5xx without a Fault, 1xx/3xx 502 provider_error
+ * Outcomes (AdapterResponse):
+ *   any answer of the backend    its status, text/xml, its bytes
  *   connect/resolve/TLS fails    503 provider_unavailable
  *   timeout                      504 provider_timeout
  *   body over max_response       502 response_invalid

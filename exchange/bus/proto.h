@@ -35,7 +35,7 @@
  *                                    "subject","purpose","user_id","issue",
  *                                    "xroad_id","content_type","raw_path",
  *                                    "request_id","represented_party","headers",
- *                                    "timeout_ms"}
+ *                                    "soap_action","timeout_ms"}
  *                                    (absent optional fields are omitted).
  *                                    "path" is the service path decoded (what the
  *                                    access rights matched), "raw_path" the same as
@@ -45,7 +45,8 @@
  *                                    X-Road-Request-Id; "headers" the client's request
  *                                    headers in order, [[name, value], ...], without
  *                                    the deny-list (hop-by-hop, X-Bus-*, the ones the
- *                                    node sets: docs/protocol.md, "Passthrough")
+ *                                    node sets: docs/protocol.md, "Passthrough");
+ *                                    "soap_action" the SOAP client's SOAPAction
  *     HB                            heartbeat
  *     UNKNOWN                       "I do not know you" (the bus restarted): send READY again
  *     REFUSED <json>                READY named services this adapter's key may not serve:

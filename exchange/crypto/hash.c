@@ -49,6 +49,14 @@ void hash_sha512(const void *data, size_t size, uint8_t out[HASH_SHA512_LEN])
                 abort(); /* as hash_sha256() */
 }
 
+void hash_sha512_b64(const void *data, size_t size, char out[HASH_SHA512_B64_LEN + 1])
+{
+        uint8_t d[HASH_SHA512_LEN];
+
+        hash_sha512(data, size, d);
+        b64_encode(d, sizeof(d), out);
+}
+
 void hash_sha256_hex(const void *data, size_t size, char *out)
 {
         uint8_t digest[HASH_SHA256_LEN];

@@ -22,6 +22,8 @@ void hash_sha256(const void *data, size_t size, uint8_t out[HASH_SHA256_LEN]);
 void hash_sha256_hex(const void *data, size_t size, char *out);
 /* hash_sha512(): SHA-512 of `data`, as hash_sha256() (X-Road's request hash, PR-REST 1.0.4 §4.3). */
 void hash_sha512(const void *data, size_t size, uint8_t out[HASH_SHA512_LEN]);
+/* hash_sha512_b64(): the same digest in base64 (HASH_SHA512_B64_LEN chars and a NUL): SOAP's requestHash. */
+void hash_sha512_b64(const void *data, size_t size, char out[HASH_SHA512_B64_LEN + 1]);
 
 /* base64url without padding (RFC 4648 section 5). */
 static inline size_t b64url_encoded_len(size_t size)

@@ -3,7 +3,7 @@
  * Each worker thread has its own event base, evhttp and listening socket
  * (SO_REUSEPORT: the kernel spreads connections) and its own mailbox, and
  * serves every request of the connections it accepted (worker_on_request(),
- * the route table): /r1/... and POST / are exchanges (rest.c, soap-front.c,
+ * the route table): /r1/... and / (SOAP) are exchanges (rest.c, soap-front.c,
  * driven by http-exchange.c), /health and /metrics are metrics.c's, and the
  * node's other APIs are plug-ins (node/endpoint.h) the daemon lists.
  */
@@ -406,7 +406,7 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
         }
         if (!transport_limits(w, req))
                 return;
-        if (strncmp(path, "/r1/", 4) == 0 || (streq(path, "/") && evhttp_request_get_command(req) == EVHTTP_REQ_POST)) {
+        if (strncmp(path, "/r1/", 4) == 0 || streq(path, "/")) {
                 if (w->stopping) {
                         wire_problem(req, PROBLEM_BUS_BUSY, "the node is shutting down", NULL);
                         return;

@@ -40,18 +40,24 @@ HttpExchange *http_exchange_new(Worker *w, struct evhttp_request *req)
         return hx;
 }
 
-/* The exchange was answered with `status`: count it, free it, and let a stopping worker finish when it was
- * the last. */
-static void http_exchange_done(HttpExchange *hx, int status)
+/* Free `hx` without counting it (the caller answered and counted), and let a stopping worker finish when it
+ * was the last. */
+void http_exchange_abandon(HttpExchange *hx)
 {
         Worker *w = hx->worker;
 
-        metrics_count(w->node, status, hx->ex.start_usec);
         exchange_done(&hx->ex);
         free(hx);
         w->in_flight--;
         if (w->stopping && w->in_flight == 0)
                 event_base_loopbreak(w->base);
+}
+
+/* The exchange was answered with `status` (what went on the wire): count it and free it. */
+static void http_exchange_done(HttpExchange *hx, int status)
+{
+        metrics_count(hx->worker->node, status, hx->ex.start_usec);
+        http_exchange_abandon(hx);
 }
 
 /*
@@ -83,9 +89,10 @@ static int respond_answered(HttpExchange *hx, const char *log_time)
                 evhttp_add_header(h, "Cache-Control", "no-store"); /* the node's own envelope */
         wire_exchange_headers(hx, h, true);
         evhttp_add_header(h, "X-Bus-Log-Time", log_time);
-        wire_send(hx->req, ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : NULL, ex->bus.response,
-                  ex->bus.response_size);
-        return ex->out.status;
+        /* X-Road's SOAP answers, a provider's relayed Fault included, travel with HTTP 200 */
+        wire_send(hx->req, ex->req.soap ? 200 : ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : NULL,
+                  ex->bus.response, ex->bus.response_size);
+        return ex->req.soap ? 200 : ex->out.status;
 }
 
 /* The final outcome goes out: a problem, or the provider's answer. */

@@ -89,6 +89,8 @@ typedef struct HttpExchange {
 HttpExchange *http_exchange_new(Worker *w, struct evhttp_request *req);
 /* http_exchange_run(): decide, then route (allowed) or log (refused); the rest follows from the mailbox. */
 void http_exchange_run(HttpExchange *hx, const PolicyInput *pin, const Problem *form);
+/* http_exchange_abandon(): free `hx` unanswered by it (the caller answered: a metaservice call, not logged). */
+void http_exchange_abandon(HttpExchange *hx);
 /* http_exchange_on_mailbox(): the worker's mailbox callback (bus answers and log records). */
 void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata);
 
@@ -147,6 +149,8 @@ bool wire_valid_text(const char *s, size_t max);
 int wire_refuse(struct evhttp_request *req, const Problem *p, const HttpExchange *hx);
 /* wire_problem(): wire_refuse() for a problem of `type` with `detail`. Return: the status sent. */
 int wire_problem(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx);
+/* wire_fault(): answer `req` with the X-Road SOAP Fault of `p` (soap_fault_code()); `hx` may be NULL. */
+int wire_fault(struct evhttp_request *req, const Problem *p, const HttpExchange *hx);
 /* wire_api_problem(): problem+json whatever the client asks: the node's own APIs (node/endpoint.h). */
 void wire_api_problem(struct evhttp_request *req, ProblemType type, const char *detail);
 /*

@@ -283,18 +283,28 @@ void wire_send(struct evhttp_request *req, int status, const char *content_type,
                 evbuffer_free(buf);
 }
 
-static int send_fault(struct evhttp_request *req, ProblemType type, const char *detail, const HttpExchange *hx)
+int wire_fault(struct evhttp_request *req, const Problem *p, const HttpExchange *hx)
 {
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        const char *code = soap_fault_code(p);
+        char uuid[UUID_STRING_LEN + 1];
         char *body = NULL;
         size_t size = 0;
 
-        evhttp_add_header(h, "X-Road-Error", problem_name(type));
-        wire_exchange_headers(hx, h, false);
+        /* X-Road's fault (PR-MESS §2.5): the code, the message, the refusal's id (a fresh UUID) as the
+         * detail; HTTP 200 */
+        if (hx && hx->ex.error_id[0])
+                snprintf(uuid, sizeof(uuid), "%s", hx->ex.error_id);
+        else
+                uuid_random(uuid);
+        evhttp_add_header(h, "X-Road-Error", code);
+        if (hx)
+                wire_exchange_headers(hx, h, false);
         evhttp_add_header(h, "Cache-Control", "no-store");
-        if (soap_fault_build(type, detail, hx->ex.req.xroad_id, hx->ex.req.soap_req, &body, &size) < 0)
+        evhttp_add_header(h, "SOAPAction", "");
+        if (soap_fault_build(code, p->detail[0] ? p->detail : problem_info(p->type)->title, uuid, &body, &size) < 0)
                 size = 0;
-        wire_send(req, SOAP_FAULT_HTTP_STATUS, "text/xml; charset=utf-8", body, size);
+        wire_send(req, SOAP_FAULT_HTTP_STATUS, "text/xml;charset=utf-8", body, size);
         free(body);
         return SOAP_FAULT_HTTP_STATUS;
 }
@@ -355,7 +365,7 @@ int wire_refuse(struct evhttp_request *req, const Problem *p, const HttpExchange
         int status;
 
         if (hx && hx->ex.req.soap)
-                return send_fault(req, p->type, p->detail, hx);
+                return wire_fault(req, p, hx);
         f = error_format(req, hx, media);
         evhttp_add_header(h, "X-Road-Error", code);
         if (hx)

@@ -33,6 +33,7 @@ void exchange_done(Exchange *ex)
         free(ex->req.consent);
         free(ex->req.represented_party);
         json_decref(ex->req.headers);
+        free(ex->req.soap_action);
         soap_request_free(ex->req.soap_req);
         json_decref(ex->out.errors);
         free(ex->meta);
@@ -111,8 +112,8 @@ static void check_payload(Exchange *ex)
 
         if (ex->req.soap) {
                 if (!svc->request_xsd)
-                        problem_set(&ex->out.problem, PROBLEM_SERVICE_UNKNOWN, "service '%s' is not offered over SOAP",
-                                    svc->id);
+                        soap_refuse_code(&ex->out.problem, PROBLEM_SERVICE_UNKNOWN, XROAD_SERVICE_TYPE,
+                                         "service '%s' is not offered over SOAP", svc->id);
                 else if (soap_request_validate(ex->req.soap_req, svc->request_xsd, &ex->out.problem) < 0)
                         problem_set(&ex->out.problem, PROBLEM_REQUEST_INVALID,
                                     "the payload does not match the service's XSD");
@@ -182,6 +183,7 @@ static char *render_meta(const Exchange *ex)
                 { "raw_path", q->raw_path },
                 { "request_id", q->request_id[0] ? q->request_id : NULL },
                 { "represented_party", q->represented_party },
+                { "soap_action", q->soap_action },
         };
         char *text = NULL;
 
@@ -241,43 +243,46 @@ static void answer_hash(Exchange *ex)
 }
 
 /*
- * The provider's SOAP payload: checked against the service's response XSD and
- * wrapped in the answer envelope, signed by the node, before the log entry is
- * written, so that the logged hash is that of the exact bytes delivered.
+ * The provider's SOAP answer: its payload checked against the service's
+ * response XSD and wrapped in the answer envelope (signed by the node when
+ * the request was signed) before the log entry is written, so that the
+ * logged hash is that of the exact bytes delivered; or the provider's own
+ * Fault, relayed unchanged as X-Road does.
  */
 static void answer_soap(Exchange *ex)
 {
+        const SoapRequest *sr = ex->req.soap_req;
+        const RegistryService *svc = ex->decision.service;
         Problem why = {};
         char *env = NULL;
         size_t size = 0;
         int r;
 
         ex->out.status = ex->bus.status;
-        if (ex->out.status < 200 || ex->out.status >= 300) {
-                /* the provider's own refusal, told to a SOAP client as a Fault */
-                problem_set(&ex->out.problem, ex->out.status == 404 ? PROBLEM_NOT_FOUND : PROBLEM_PROVIDER_ERROR,
-                            "the provider answered %d", ex->out.status);
-                answer_withhold(ex);
-                return;
-        }
-        r = soap_response_build(ex->req.soap_req, ex->bus.response, ex->bus.response_size,
-                                &(SoapResponseOptions){ .schema = ex->decision.service->response_xsd,
-                                                        .signer = ex->node->soap_signer },
+        r = soap_response_build(sr, ex->bus.response, ex->bus.response_size,
+                                &(SoapResponseOptions){ .limits = &(SoapLimits){ .max_size = svc->max_response_size },
+                                                        .schema = svc->response_xsd,
+                                                        .signer = sr->signed_request ? ex->node->soap_signer : NULL,
+                                                        .status = ex->bus.status },
                                 &env, &size, &why);
-        if (r == 0) {
-                free(ex->bus.response);
-                ex->bus.response = env;
-                ex->bus.response_size = size;
-                snprintf(ex->bus.content_type, sizeof(ex->bus.content_type), "text/xml; charset=utf-8");
+        if (r == 0 || r == SOAP_E_FAULT) {
+                if (r == 0) {
+                        free(ex->bus.response);
+                        ex->bus.response = env;
+                        ex->bus.response_size = size;
+                }
+                snprintf(ex->bus.content_type, sizeof(ex->bus.content_type), "text/xml;charset=utf-8");
                 answer_hash(ex);
                 return;
         }
-        log_warning("SOAP answer of \"%s\" for \"%s\" withheld: %s", ex->decision.service->id, ex->req.xroad_id,
+        log_warning("SOAP answer of \"%s\" for \"%s\" withheld: %s", svc->id, ex->req.xroad_id,
                     why.detail[0] ? why.detail : "it could not be built");
-        problem_set(&ex->out.problem, r < 0 ? PROBLEM_INTERNAL_ERROR : PROBLEM_RESPONSE_INVALID,
-                    "the provider's answer was withheld: %s",
-                    r < 0 ? "it could not be signed" : "it does not match the service's XSD");
-        ex->out.status = 502;
+        if (r < 0)
+                problem_set(&ex->out.problem, PROBLEM_INTERNAL_ERROR,
+                            "the provider's answer was withheld: it could not be built or signed");
+        else
+                ex->out.problem = why;
+        ex->out.status = problem_status(ex->out.problem.type);
         answer_withhold(ex);
 }
 

@@ -62,6 +62,7 @@ typedef struct ExchangeRequest {
         char request_id[UUID_STRING_LEN + 1]; /* X-Road-Request-Id: the node's own id of this request */
         /* Header values as sent when well-formed (the log records them), else NULL. */
         char *user_id, *issue, *purpose, *subject, *consent, *represented_party;
+        char *soap_action;      /* SOAP: the SOAPAction header to pass on, or NULL */
         char content_type[129]; /* of the request body, for the adapter */
         char query[EXCHANGE_QUERY_MAX + 1];
         const char *raw_path; /* REST: the service path as sent (escapes kept), borrowed like body; or NULL */

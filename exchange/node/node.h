@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "bus/broker.h"
 #include "crypto/pseudonym.h"
@@ -57,6 +58,20 @@ static inline Registry *node_registry(Node *n)
         r = registry_ref(n->registry);
         pthread_mutex_unlock(&n->registry_lock);
         return r;
+}
+
+/*
+ * node_security_server(): this node's X-Road security server id, which a
+ * client's X-Road-Security-Server or xroad:securityServer must name: the
+ * configured one, or <instance of `reg`>/GOV/XBUS/<node name>. Return: buf.
+ */
+static inline const char *node_security_server(const Node *n, const Registry *reg, char *buf, size_t size)
+{
+        if (n->security_server)
+                snprintf(buf, size, "%s", n->security_server);
+        else
+                snprintf(buf, size, "%s/GOV/XBUS/%s", registry_instance(reg), n->name ? n->name : "xbus.local");
+        return buf;
 }
 
 /* node_registry_swap(): install `r` (takes the caller's reference), drop the old one. */

@@ -99,16 +99,8 @@ static int decide_purpose(const Registry *reg, const PolicyInput *in, PolicyDeci
         return 0;
 }
 
-int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
+int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
-        unsigned method;
-        int r;
-
-        *d = (PolicyDecision){ .path = "/" };
-
-        /* 1. identity: a trusted, registered certificate, named by X-Road-Client */
-        if (in->r1_path && split_service(in->r1_path, d) < 0)
-                snprintf(d->service_id, sizeof(d->service_id), "%.200s", in->r1_path);
         if (!in->cert_present) {
                 problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
                 return problem_refine(p, XROAD_SSL_AUTHENTICATION_FAILED);
@@ -134,6 +126,21 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
                                                  ? XROAD_SSL_AUTHENTICATION_FAILED
                                                  : XROAD_UNKNOWN_MEMBER);
         }
+        return 0;
+}
+
+int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
+{
+        unsigned method;
+        int r;
+
+        *d = (PolicyDecision){ .path = "/" };
+
+        /* 1. identity: a trusted, registered certificate, named by X-Road-Client */
+        if (in->r1_path && split_service(in->r1_path, d) < 0)
+                snprintf(d->service_id, sizeof(d->service_id), "%.200s", in->r1_path);
+        if (policy_identify(reg, in, d, p) != 0)
+                return 1;
 
         /* 2. the service */
         if (!in->r1_path || split_service(in->r1_path, d) < 0)

@@ -57,5 +57,14 @@ typedef struct PolicyDecision {
  */
 int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p);
 
+/*
+ * policy_identify(): step 1 of policy_decide(): the client, a trusted and
+ * registered certificate that X-Road-Client names, into d->client (the rest
+ * of *d untouched). The metaservices, open to every registered client, check
+ * only this. Return: 0, 1 when refused (*p: client_unknown, client_mismatch,
+ * bad_request, with X-Road's more precise code).
+ */
+int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p);
+
 /* policy_valid_token(): header tokens like X-Road-Id ([A-Za-z0-9._:-], 1..max). */
 bool policy_valid_token(const char *s, size_t max);

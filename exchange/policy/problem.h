@@ -83,6 +83,25 @@ typedef enum ProblemXroad {
                                           * provider, is not registered */
         XROAD_INVALID_SECURITY_SERVER,   /* Server.ClientProxy.InvalidSecurityServer: X-Road-Security-Server
                                           * names another node */
+        /* SOAP (PR-MESS §2, X-Road's SOAP parser and proxies; soap.h says when) */
+        XROAD_INVALID_HTTP_METHOD,          /* Client.InvalidHttpMethod */
+        XROAD_INVALID_CONTENT_TYPE,         /* Client.InvalidContentType */
+        XROAD_INVALID_SOAP_ACTION,          /* Client.InvalidSoapAction */
+        XROAD_INVALID_XML,                  /* Client.InvalidXml */
+        XROAD_INVALID_SOAP,                 /* Client.InvalidSoap */
+        XROAD_MISSING_HEADER,               /* Client.MissingHeader */
+        XROAD_MISSING_HEADER_FIELD,         /* Client.MissingHeaderField */
+        XROAD_DUPLICATE_HEADER_FIELD,       /* Client.DuplicateHeaderField */
+        XROAD_MISSING_BODY,                 /* Client.MissingBody */
+        XROAD_INVALID_BODY,                 /* Client.InvalidBody */
+        XROAD_INCONSISTENT_HEADERS,         /* Client.InconsistentHeaders: the Body's element is not the service's */
+        XROAD_SERVICE_TYPE,                 /* Server.ServerProxy.ServiceType: a REST service called over SOAP */
+        XROAD_INVALID_REQUEST,              /* Server.ServerProxy.InvalidRequest: a metaservice's malformed request */
+        XROAD_SERVICE_FAILED_INVALID_XML,   /* Server.ServerProxy.ServiceFailed.InvalidXml */
+        XROAD_SERVICE_FAILED_INVALID_SOAP,  /* Server.ServerProxy.ServiceFailed.InvalidSoap */
+        XROAD_SERVICE_FAILED_INCONSISTENT,  /* Server.ServerProxy.ServiceFailed.InconsistentResponse */
+        XROAD_SERVICE_FAILED_NETWORK_ERROR, /* Server.ServerProxy.ServiceFailed.NetworkError */
+        XROAD_SERVICE_FAILED_IO_ERROR,      /* Server.ServerProxy.ServiceFailed.IOError */
         _XROAD_CODE_MAX,
 } ProblemXroad;
 

@@ -79,6 +79,21 @@ int soap_refuse(Problem *p, ProblemType type, const char *fmt, ...)
 
         if (p) {
                 p->type = type;
+                p->xroad = XROAD_CODE_OF_TYPE;
+                va_start(ap, fmt);
+                vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+                va_end(ap);
+        }
+        return SOAP_E_REFUSED;
+}
+
+int soap_refuse_code(Problem *p, ProblemType type, ProblemXroad code, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (p) {
+                p->type = type;
+                p->xroad = code;
                 va_start(ap, fmt);
                 vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
                 va_end(ap);

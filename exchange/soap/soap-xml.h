@@ -31,14 +31,15 @@
 #define SOAP_NS_ENV12 "http://www.w3.org/2003/05/soap-envelope"
 #define SOAP_NS_XROAD "http://x-road.eu/xsd/xroad.xsd"
 #define SOAP_NS_ID "http://x-road.eu/xsd/identifiers"
+#define SOAP_NS_REPR "http://x-road.eu/xsd/representation.xsd" /* PR-THIRDPARTY */
 #define SOAP_NS_XBUS "https://schemas.xbus.gov.vn/soap/header"
 #define SOAP_NS_WSU "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 #define SOAP_NS_DSIG "http://www.w3.org/2000/09/xmldsig#"
 
-#define SOAP_PROTOCOL_VERSION "4.0"
+#define SOAP_PROTOCOL_VERSION "4.0" /* what the bus writes; it accepts any 4.x (PR-MESS §2.2) */
 #define SOAP_CONTENT_TYPE "text/xml; charset=utf-8"
-/* WS-I Basic Profile R1126: a Fault travels with HTTP 500, whatever its type. */
-#define SOAP_FAULT_HTTP_STATUS 500
+/* X-Road (PR-MESS §2.5, its proxies): a Fault travels with HTTP 200, whatever its code. */
+#define SOAP_FAULT_HTTP_STATUS 200
 
 /* The one positive result: refused; the Problem says which type (policy/problem.h) and why. */
 #define SOAP_E_REFUSED 1
@@ -80,6 +81,8 @@ int soap_xml_parse(const char *data, size_t size, const SoapLimits *l, xmlDoc **
 
 /* soap_refuse(): set *p (when not NULL) to `type` and the formatted detail. Return: SOAP_E_REFUSED. */
 int soap_refuse(Problem *p, ProblemType type, const char *fmt, ...) _printf_(3, 4);
+/* soap_refuse_code(): soap_refuse() with the more precise X-Road code `code` (policy/problem.h). */
+int soap_refuse_code(Problem *p, ProblemType type, ProblemXroad code, const char *fmt, ...) _printf_(4, 5);
 
 /* soap_node_is(): `n` is an element named `name` in namespace `ns`. */
 bool soap_node_is(const xmlNode *n, const char *ns, const char *name);

@@ -1,16 +1,15 @@
-/* soap.c: SOAP 1.1 envelopes: the X-Road header profile, requests, responses and faults */
+/* soap.c: SOAP 1.1 requests: the envelope, the X-Road header profile, the Body, validation and signatures */
 #include <errno.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlsave.h>
-#include <openssl/evp.h>
 
 #include "crypto/hash.h"
 #include "policy/problem.h"
 #include "soap/soap-dsig.h"
+#include "soap/soap-internal.h"
 #include "soap/soap.h"
 
 static bool is_blank(const xmlChar *s)
@@ -21,8 +20,7 @@ static bool is_blank(const xmlChar *s)
         return true;
 }
 
-/* Only elements, white space and comments among `parent`'s children. */
-static bool only_elements(xmlNode *parent)
+bool soap_only_elements(xmlNode *parent)
 {
         for (xmlNode *c = parent->children; c; c = c->next) {
                 if (c->type == XML_ELEMENT_NODE || c->type == XML_COMMENT_NODE)
@@ -34,11 +32,7 @@ static bool only_elements(xmlNode *parent)
         return true;
 }
 
-/*
- * The text of a simple element: text (and CDATA) children only, 1..max bytes,
- * no control characters (libxml2 has checked the UTF-8). Return: 0, -EINVAL.
- */
-static int simple_text(xmlNode *n, char *out, size_t max)
+int soap_simple_text(xmlNode *n, char *out, size_t max)
 {
         size_t len = 0;
 
@@ -78,65 +72,127 @@ static bool token_ok(const char *s, size_t max, bool allow_colon_dot)
         return true;
 }
 
+/* --- the X-Road identifiers (PR-MESS §2.1, Annex A) ------------------------- */
+
+/* The parts of one object type, in order; a part may be optional (a member-level service has no subsystem). */
+typedef struct IdShape {
+        const char *object_type;
+        const char *parts[6];
+        unsigned optional; /* bit i: parts[i] may be left out */
+        bool versioned;    /* the last part is serviceVersion, kept apart */
+} IdShape;
+
+static const IdShape shapes[] = {
+        { "SUBSYSTEM", { "xRoadInstance", "memberClass", "memberCode", "subsystemCode" }, 0, false },
+        { "MEMBER", { "xRoadInstance", "memberClass", "memberCode" }, 0, false },
+        { "SERVICE",
+          { "xRoadInstance", "memberClass", "memberCode", "subsystemCode", "serviceCode", "serviceVersion" },
+          1U << 3 | 1U << 5,
+          true },
+        { "SERVER", { "xRoadInstance", "memberClass", "memberCode", "serverCode" }, 0, false },
+};
+
 /* An identifier part (instance, class, member, subsystem, service code): no '/', 1..64. */
 static bool id_part_ok(const char *s)
 {
         return token_ok(s, 64, true);
 }
 
-/* --- the X-Road identifiers ------------------------------------------------ */
+static const IdShape *shape_of(const char *object_type, const char *types)
+{
+        for (size_t i = 0; object_type && i < ELEMENTSOF(shapes); i++) {
+                size_t n = strlen(shapes[i].object_type);
+                const char *at = strstr(types, shapes[i].object_type);
 
-static const char *const client_parts[] = { "xRoadInstance", "memberClass", "memberCode", "subsystemCode" };
-static const char *const service_parts[] = { "xRoadInstance", "memberClass", "memberCode", "subsystemCode",
-                                             "serviceCode" };
+                if (streq(object_type, shapes[i].object_type) && at && (at[n] == 0 || at[n] == '|'))
+                        return &shapes[i];
+        }
+        return NULL;
+}
 
-/* <xroad:client id:objectType="SUBSYSTEM"> or <xroad:service id:objectType="SERVICE"> into "a/b/c/...". */
-static int read_identifier(xmlNode *n, const char *object_type, const char *const *parts, size_t n_parts, char *out,
-                           size_t out_size, char *version, size_t version_size, const char **why)
+int soap_read_identifier(xmlNode *n, const char *types, char *out, size_t out_size, char *version, size_t version_size,
+                         Problem *p)
 {
         xmlChar *ot = xmlGetNsProp(n, (const xmlChar *)"objectType", (const xmlChar *)SOAP_NS_ID);
+        const IdShape *s = shape_of((const char *)ot, types);
         xmlNode *c = soap_first_element(n);
         size_t len = 0;
 
-        if (!ot || !streq((const char *)ot, object_type)) {
-                xmlFree(ot);
-                *why = streq(object_type, "SUBSYSTEM") ? "xroad:client must have id:objectType=\"SUBSYSTEM\""
-                                                       : "xroad:service must have id:objectType=\"SERVICE\"";
-                return -EINVAL;
-        }
         xmlFree(ot);
-        if (!only_elements(n)) {
-                *why = "an X-Road identifier has text outside its parts";
-                return -EINVAL;
-        }
-        for (size_t i = 0; i < n_parts; i++, c = soap_next_element(c)) {
+        if (!s)
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                        "xroad:%s must have id:objectType %s", (const char *)n->name, types);
+        if (!soap_only_elements(n))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                        "an X-Road identifier has text outside its parts");
+        out[0] = 0;
+        if (version)
+                version[0] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(s->parts) && s->parts[i]; i++) {
+                bool last_version = s->versioned && (i + 1 == ELEMENTSOF(s->parts) || !s->parts[i + 1]);
                 char v[66];
 
-                if (!soap_node_is(c, SOAP_NS_ID, parts[i]) || simple_text(c, v, 65) < 0 || !id_part_ok(v)) {
-                        *why = "an X-Road identifier part is missing, out of order or malformed";
-                        return -EINVAL;
+                if (!soap_node_is(c, SOAP_NS_ID, s->parts[i])) {
+                        if (s->optional & (1U << i))
+                                continue;
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                                "an X-Road identifier part is missing or out of order");
                 }
-                if (len + strlen(v) + 2 > out_size) {
-                        *why = "an X-Road identifier is too long";
-                        return -EINVAL;
-                }
-                len += (size_t)snprintf(out + len, out_size - len, "%s%s", i ? "/" : "", v);
-        }
-        if (version && c && soap_node_is(c, SOAP_NS_ID, "serviceVersion")) {
-                if (simple_text(c, version, version_size - 1) < 0 || !id_part_ok(version)) {
-                        *why = "id:serviceVersion is malformed";
-                        return -EINVAL;
-                }
+                if (soap_simple_text(c, v, 65) < 0 || !id_part_ok(v))
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                                "an X-Road identifier part is malformed");
                 c = soap_next_element(c);
+                if (last_version) {
+                        if (!version || strlen(v) >= version_size)
+                                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                                        "id:serviceVersion is malformed");
+                        strcpy(version, v);
+                        continue;
+                }
+                if (len + strlen(v) + 2 > out_size)
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                                "an X-Road identifier is too long");
+                len += (size_t)snprintf(out + len, out_size - len, "%s%s", len ? "/" : "", v);
         }
-        if (c) {
-                *why = "an X-Road identifier has unexpected parts";
-                return -EINVAL;
-        }
+        if (c)
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                        "an X-Road identifier has unexpected parts");
         return 0;
 }
 
-/* --- requests ------------------------------------------------------------------ */
+/* --- the envelope ------------------------------------------------------------ */
+
+int soap_split_envelope(xmlDoc *doc, xmlNode **ret_header, xmlNode **ret_body, Problem *p)
+{
+        xmlNode *env = xmlDocGetRootElement(doc), *c;
+
+        *ret_header = *ret_body = NULL;
+        if (soap_node_is(env, SOAP_NS_ENV12, "Envelope"))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
+                                        "SOAP 1.2 is not supported: use SOAP 1.1");
+        if (!soap_node_is(env, SOAP_NS_ENV, "Envelope"))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
+                                        "the document is not a SOAP 1.1 Envelope");
+        if (!soap_only_elements(env))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
+                                        "the Envelope has text outside its Header and Body");
+        c = soap_first_element(env);
+        if (soap_node_is(c, SOAP_NS_ENV, "Header")) {
+                *ret_header = c;
+                c = soap_next_element(c);
+        }
+        if (soap_node_is(c, SOAP_NS_ENV, "Body")) {
+                *ret_body = c;
+                c = soap_next_element(c);
+        }
+        if (c)
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
+                                        *ret_body ? "the Envelope has elements after its Body"
+                                                  : "the Envelope holds an element other than a Header and a Body");
+        return 0;
+}
+
+/* --- the header -------------------------------------------------------------- */
 
 SoapRequest *soap_request_free(SoapRequest *r)
 {
@@ -150,7 +206,14 @@ SoapRequest *soap_request_free(SoapRequest *r)
         return NULL;
 }
 
-static int must_understand(xmlNode *n)
+const char *soap_request_service_code(const SoapRequest *r)
+{
+        const char *slash = strrchr(r->service, '/');
+
+        return slash ? slash + 1 : r->service;
+}
+
+static bool must_understand(xmlNode *n)
 {
         xmlChar *mu = xmlGetNsProp(n, (const xmlChar *)"mustUnderstand", (const xmlChar *)SOAP_NS_ENV);
         bool yes = mu && (streq((const char *)mu, "1") || streq((const char *)mu, "true"));
@@ -159,14 +222,190 @@ static int must_understand(xmlNode *n)
         return yes;
 }
 
-/*
- * Serialise `node` on its own: a copy in a new document, with every namespace
- * in scope declared on it (QNames in content keep their meaning).
- */
+/* The header elements the profile knows: the X-Road fields, then the xbus extension and the signature. */
+enum {
+        HDR_SUBJECT = _SOAP_FIELD_MAX,
+        HDR_PURPOSE,
+        HDR_CONSENT,
+        HDR_SIGNATURE,
+        HDR_IGNORED, /* xroad:requestHash in a request: an answer's field, ignored */
+        _HDR_MAX,
+};
+
+typedef struct HeaderElement {
+        const char *ns, *name;
+        unsigned kind; /* SoapField or HDR_* */
+} HeaderElement;
+
+static const HeaderElement header_elements[] = {
+        { SOAP_NS_XROAD, "client", SOAP_FIELD_CLIENT },
+        { SOAP_NS_XROAD, "service", SOAP_FIELD_SERVICE },
+        { SOAP_NS_XROAD, "id", SOAP_FIELD_ID },
+        { SOAP_NS_XROAD, "userId", SOAP_FIELD_USER_ID },
+        { SOAP_NS_XROAD, "issue", SOAP_FIELD_ISSUE },
+        { SOAP_NS_XROAD, "protocolVersion", SOAP_FIELD_PROTOCOL_VERSION },
+        { SOAP_NS_XROAD, "securityServer", SOAP_FIELD_SECURITY_SERVER },
+        { SOAP_NS_REPR, "representedParty", SOAP_FIELD_REPRESENTED_PARTY },
+        { SOAP_NS_XROAD, "requestHash", HDR_IGNORED },
+        { SOAP_NS_XBUS, "subject", HDR_SUBJECT },
+        { SOAP_NS_XBUS, "purpose", HDR_PURPOSE },
+        { SOAP_NS_XBUS, "consent", HDR_CONSENT },
+        { SOAP_NS_DSIG, "Signature", HDR_SIGNATURE },
+};
+
+/* repr:representedParty: [repr:partyClass] repr:partyCode (PR-THIRDPARTY §2.2) into "[class/]code". */
+static int read_represented_party(SoapRequest *r, xmlNode *n, Problem *p)
+{
+        char class[SOAP_MAX_PARTY + 1] = "", code[SOAP_MAX_PARTY + 1];
+        xmlNode *c = soap_first_element(n);
+
+        if (!soap_only_elements(n))
+                goto bad;
+        if (soap_node_is(c, SOAP_NS_REPR, "partyClass")) {
+                if (soap_simple_text(c, class, SOAP_MAX_PARTY) < 0 || strchr(class, '/'))
+                        goto bad;
+                c = soap_next_element(c);
+        }
+        if (!soap_node_is(c, SOAP_NS_REPR, "partyCode") || soap_simple_text(c, code, SOAP_MAX_PARTY) < 0 ||
+            soap_next_element(c))
+                goto bad;
+        snprintf(r->represented_party, sizeof(r->represented_party), "%s%s%s", class, class[0] ? "/" : "", code);
+        return 0;
+bad:
+        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                "repr:representedParty must be [repr:partyClass] repr:partyCode, each 1..64 "
+                                "printable characters (no '/' in the class)");
+}
+
+/* A simple text header element into `out` (max + 1 bytes), or a refusal naming it. */
+static int read_text(xmlNode *n, char *out, size_t max, Problem *p)
+{
+        if (soap_simple_text(n, out, max) == 0)
+                return 0;
+        out[0] = 0;
+        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                "xroad:%s must be printable text of 1..%zu bytes", (const char *)n->name, max);
+}
+
+static int read_field(SoapRequest *r, unsigned kind, xmlNode *n, Problem *p)
+{
+        switch (kind) {
+        case SOAP_FIELD_CLIENT:
+                return soap_read_identifier(n, "SUBSYSTEM|MEMBER", r->client, sizeof(r->client), NULL, 0, p);
+        case SOAP_FIELD_SERVICE:
+                return soap_read_identifier(n, "SERVICE", r->service, sizeof(r->service), r->service_version,
+                                            sizeof(r->service_version), p);
+        case SOAP_FIELD_ID:
+                return read_text(n, r->id, SOAP_MAX_ID, p);
+        case SOAP_FIELD_USER_ID:
+                return read_text(n, r->user_id, SOAP_MAX_TEXT_HEADER, p);
+        case SOAP_FIELD_ISSUE:
+                return read_text(n, r->issue, SOAP_MAX_TEXT_HEADER, p);
+        case SOAP_FIELD_PROTOCOL_VERSION:
+                /* PR-MESS §2.2: 4.0; minor versions of 4 are compatible, and X-Road accepts any "4." */
+                if (soap_simple_text(n, r->protocol_version, sizeof(r->protocol_version) - 1) < 0 ||
+                    !strneq(r->protocol_version, "4.", 2))
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_PROTOCOL_VERSION,
+                                                "xroad:protocolVersion must be 4.x");
+                return 0;
+        case SOAP_FIELD_SECURITY_SERVER:
+                return soap_read_identifier(n, "SERVER", r->security_server, sizeof(r->security_server), NULL, 0, p);
+        case SOAP_FIELD_REPRESENTED_PARTY:
+                return read_represented_party(r, n, p);
+        case HDR_SUBJECT:
+                if (soap_simple_text(n, r->subject, SOAP_MAX_SUBJECT) < 0 ||
+                    !token_ok(r->subject, SOAP_MAX_SUBJECT, false) || strchr(r->subject, '_'))
+                        return soap_refuse(p, PROBLEM_BAD_REQUEST,
+                                           "xbus:subject must be 1..64 characters of [0-9A-Za-z-]");
+                return 0;
+        case HDR_PURPOSE:
+                if (soap_simple_text(n, r->purpose, SOAP_MAX_PURPOSE) < 0 ||
+                    !token_ok(r->purpose, SOAP_MAX_PURPOSE, true))
+                        return soap_refuse(p, PROBLEM_BAD_REQUEST,
+                                           "xbus:purpose must be 1..64 characters of [A-Za-z0-9._:-]");
+                return 0;
+        case HDR_CONSENT:
+                r->consent = malloc(SOAP_MAX_CONSENT + 1);
+                if (!r->consent)
+                        return -ENOMEM;
+                if (soap_simple_text(n, r->consent, SOAP_MAX_CONSENT) < 0) {
+                        r->consent = mfree(r->consent);
+                        return soap_refuse(p, PROBLEM_BAD_REQUEST,
+                                           "xbus:consent must be printable text of 1..8192 bytes");
+                }
+                return 0;
+        default: /* the signature is checked later; requestHash is ignored */
+                return 0;
+        }
+}
+
+/* The header elements into r, each at most once; the X-Road fields' order into r->order. */
+static int read_header(SoapRequest *r, xmlNode *header, bool seen[_HDR_MAX], Problem *p)
+{
+        if (!soap_only_elements(header))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP,
+                                        "the Header has text outside its elements");
+        for (xmlNode *h = soap_first_element(header); h; h = soap_next_element(h)) {
+                const char *ns = h->ns && h->ns->href ? (const char *)h->ns->href : "";
+                const HeaderElement *known = NULL;
+                int k;
+
+                for (size_t i = 0; i < ELEMENTSOF(header_elements) && !known; i++)
+                        if (streq(ns, header_elements[i].ns) && streq((const char *)h->name, header_elements[i].name))
+                                known = &header_elements[i];
+                if (!known) {
+                        if (streq(ns, SOAP_NS_XROAD) || streq(ns, SOAP_NS_XBUS))
+                                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_XML,
+                                                        "the Header has an %s element this bus does not understand",
+                                                        streq(ns, SOAP_NS_XBUS) ? "xbus" : "X-Road");
+                        if (must_understand(h))
+                                return soap_refuse(p, PROBLEM_BAD_REQUEST,
+                                                   "the Header has a mustUnderstand element this bus does not "
+                                                   "understand");
+                        continue;
+                }
+                if (seen[known->kind])
+                        return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_DUPLICATE_HEADER_FIELD,
+                                                "the header element %s is repeated", known->name);
+                k = read_field(r, known->kind, h, p);
+                if (k != 0)
+                        return k;
+                seen[known->kind] = true;
+                if (known->kind < _SOAP_FIELD_MAX)
+                        r->order[r->n_order++] = known->kind;
+        }
+        return 0;
+}
+
+/* --- the body ------------------------------------------------------------------ */
+
+/* The Body's one element, named after the service code (doc/literal wrapped, PR-MESS §2.3, §3.2). */
+static int read_body(SoapRequest *r, Problem *p)
+{
+        const char *code = soap_request_service_code(r);
+
+        if (!r->body)
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_MISSING_BODY, "the Envelope has no Body");
+        if (!soap_only_elements(r->body))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_BODY,
+                                        "the Body has text outside its payload element");
+        r->body_payload = soap_first_element(r->body);
+        if (!r->body_payload || soap_next_element(r->body_payload))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_BODY,
+                                        "the Body must hold exactly one payload element");
+        if (soap_node_is(r->body_payload, SOAP_NS_ENV, "Fault"))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INVALID_BODY, "a request cannot be a Fault");
+        /* X-Road checks that the name begins with the service code; the service's XSD checks the rest */
+        if (!strneq((const char *)r->body_payload->name, code, strlen(code)))
+                return soap_refuse_code(p, PROBLEM_BAD_REQUEST, XROAD_INCONSISTENT_HEADERS,
+                                        "the Body's element must be named after the service code '%s'", code);
+        return 0;
+}
+
+/* Serialise `node` on its own, with every namespace in scope declared on it. */
 static int serialize_standalone(xmlNode *node, char **ret, size_t *ret_size)
 {
         xmlDocPtr d = xmlNewDoc((const xmlChar *)"1.0");
-        xmlNsPtr *inscope = NULL;
         xmlBufferPtr buf = NULL;
         xmlNode *copy;
         char *text;
@@ -174,19 +413,10 @@ static int serialize_standalone(xmlNode *node, char **ret, size_t *ret_size)
 
         if (!d)
                 return -ENOMEM;
-        copy = xmlDocCopyNode(node, d, 1);
+        copy = soap_copy_standalone(node, d);
         if (!copy)
                 goto finish;
         xmlDocSetRootElement(d, copy);
-        inscope = xmlGetNsList(node->doc, node);
-        for (xmlNsPtr *ns = inscope; ns && *ns; ns++) {
-                bool declared = false;
-                for (xmlNsPtr have = copy->nsDef; have; have = have->next)
-                        if (xmlStrEqual(have->prefix, (*ns)->prefix))
-                                declared = true;
-                if (!declared && !xmlNewNs(copy, (*ns)->href, (*ns)->prefix))
-                        goto finish;
-        }
         buf = xmlBufferCreate();
         if (!buf)
                 goto finish;
@@ -204,164 +434,27 @@ static int serialize_standalone(xmlNode *node, char **ret, size_t *ret_size)
 finish:
         if (buf)
                 xmlBufferFree(buf);
-        xmlFree(inscope);
         xmlFreeDoc(d);
         return r;
 }
 
-/* Envelope = [Header] Body. Return: 0, or -EINVAL with *why. */
-static int split_envelope(xmlDoc *doc, xmlNode **ret_header, xmlNode **ret_body, const char **why)
-{
-        xmlNode *env = xmlDocGetRootElement(doc), *c;
-
-        *ret_header = *ret_body = NULL;
-        if (soap_node_is(env, SOAP_NS_ENV12, "Envelope")) {
-                *why = "SOAP 1.2 is not supported: use SOAP 1.1";
-                return -EINVAL;
-        }
-        if (!soap_node_is(env, SOAP_NS_ENV, "Envelope")) {
-                *why = "the document is not a SOAP 1.1 Envelope";
-                return -EINVAL;
-        }
-        if (!only_elements(env)) {
-                *why = "the Envelope has text outside its Header and Body";
-                return -EINVAL;
-        }
-        c = soap_first_element(env);
-        if (soap_node_is(c, SOAP_NS_ENV, "Header")) {
-                *ret_header = c;
-                c = soap_next_element(c);
-        }
-        if (!soap_node_is(c, SOAP_NS_ENV, "Body")) {
-                *why = "the Envelope has no Body after its Header";
-                return -EINVAL;
-        }
-        *ret_body = c;
-        if (soap_next_element(c)) {
-                *why = "the Envelope has elements after its Body";
-                return -EINVAL;
-        }
-        return 0;
-}
-
-typedef struct Seen {
-        bool client, service, id, user_id, issue, version, subject, purpose, consent, signature;
-} Seen;
-
-static int read_header(SoapRequest *r, xmlNode *header, Seen *seen, const char **why)
-{
-        if (!only_elements(header)) {
-                *why = "the Header has text outside its elements";
-                return -EINVAL;
-        }
-        for (xmlNode *h = soap_first_element(header); h; h = soap_next_element(h)) {
-                const char *ns = h->ns && h->ns->href ? (const char *)h->ns->href : "";
-                const char *name = (const char *)h->name;
-                bool *flag = NULL;
-                int k = 0;
-
-                if (streq(ns, SOAP_NS_XROAD)) {
-                        if (streq(name, "client")) {
-                                flag = &seen->client;
-                                if (!*flag)
-                                        k = read_identifier(h, "SUBSYSTEM", client_parts, ELEMENTSOF(client_parts),
-                                                            r->client, sizeof(r->client), NULL, 0, why);
-                        } else if (streq(name, "service")) {
-                                flag = &seen->service;
-                                if (!*flag)
-                                        k = read_identifier(h, "SERVICE", service_parts, ELEMENTSOF(service_parts),
-                                                            r->service, sizeof(r->service), r->service_version,
-                                                            sizeof(r->service_version), why);
-                        } else if (streq(name, "id")) {
-                                flag = &seen->id;
-                                if (!*flag && (simple_text(h, r->id, SOAP_MAX_ID + 1) < 0 ||
-                                               !token_ok(r->id, SOAP_MAX_ID, true))) {
-                                        r->id[0] = 0;
-                                        *why = "xroad:id must be 1..128 characters of [A-Za-z0-9._:-]";
-                                        k = -EINVAL;
-                                }
-                        } else if (streq(name, "userId")) {
-                                flag = &seen->user_id;
-                                if (!*flag && simple_text(h, r->user_id, SOAP_MAX_TEXT_HEADER) < 0) {
-                                        *why = "xroad:userId must be printable text of 1..256 bytes";
-                                        k = -EINVAL;
-                                }
-                        } else if (streq(name, "issue")) {
-                                flag = &seen->issue;
-                                if (!*flag && simple_text(h, r->issue, SOAP_MAX_TEXT_HEADER) < 0) {
-                                        *why = "xroad:issue must be printable text of 1..256 bytes";
-                                        k = -EINVAL;
-                                }
-                        } else if (streq(name, "protocolVersion")) {
-                                flag = &seen->version;
-                                if (!*flag &&
-                                    (simple_text(h, r->protocol_version, sizeof(r->protocol_version) - 1) < 0 ||
-                                     !streq(r->protocol_version, SOAP_PROTOCOL_VERSION))) {
-                                        *why = "xroad:protocolVersion must be 4.0";
-                                        k = -EINVAL;
-                                }
-                        } else {
-                                *why = "the Header has an X-Road element this bus does not understand";
-                                return -EINVAL;
-                        }
-                } else if (streq(ns, SOAP_NS_XBUS)) {
-                        if (streq(name, "subject")) {
-                                flag = &seen->subject;
-                                if (!*flag &&
-                                    (simple_text(h, r->subject, SOAP_MAX_SUBJECT) < 0 ||
-                                     !token_ok(r->subject, SOAP_MAX_SUBJECT, false) || strchr(r->subject, '_'))) {
-                                        *why = "xbus:subject must be 1..64 characters of [0-9A-Za-z-]";
-                                        k = -EINVAL;
-                                }
-                        } else if (streq(name, "purpose")) {
-                                flag = &seen->purpose;
-                                if (!*flag && (simple_text(h, r->purpose, SOAP_MAX_PURPOSE) < 0 ||
-                                               !token_ok(r->purpose, SOAP_MAX_PURPOSE, true))) {
-                                        *why = "xbus:purpose must be 1..64 characters of [A-Za-z0-9._:-]";
-                                        k = -EINVAL;
-                                }
-                        } else if (streq(name, "consent")) {
-                                flag = &seen->consent;
-                                if (!*flag) {
-                                        r->consent = malloc(SOAP_MAX_CONSENT + 1);
-                                        if (!r->consent)
-                                                return -ENOMEM;
-                                        if (simple_text(h, r->consent, SOAP_MAX_CONSENT) < 0) {
-                                                r->consent = mfree(r->consent);
-                                                *why = "xbus:consent must be printable text of 1..8192 bytes";
-                                                k = -EINVAL;
-                                        }
-                                }
-                        } else {
-                                *why = "the Header has an xbus element this bus does not understand";
-                                return -EINVAL;
-                        }
-                } else if (streq(ns, SOAP_NS_DSIG) && streq(name, "Signature")) {
-                        flag = &seen->signature;
-                } else if (must_understand(h)) {
-                        *why = "the Header has a mustUnderstand element this bus does not understand";
-                        return -EINVAL;
-                }
-                if (k == -ENOMEM)
-                        return k;
-                if (flag && *flag) {
-                        *why = "an X-Road, xbus or Signature header element is repeated";
-                        return -EINVAL;
-                }
-                if (k < 0)
-                        return k;
-                if (flag)
-                        *flag = true;
-        }
-        return 0;
-}
+/* --- requests ------------------------------------------------------------------ */
 
 int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapRequest **ret, SoapRequest **ret_partial,
                        Problem *ret_problem)
 {
+        static const struct {
+                SoapField field;
+                const char *name;
+        } required[] = {
+                { SOAP_FIELD_CLIENT, "xroad:client" },
+                { SOAP_FIELD_SERVICE, "xroad:service" },
+                { SOAP_FIELD_ID, "xroad:id" },
+                { SOAP_FIELD_PROTOCOL_VERSION, "xroad:protocolVersion" },
+        };
         _cleanup_(soap_request_freep) SoapRequest *r = NULL;
-        const char *why = NULL;
-        Seen seen = {};
+        bool seen[_HDR_MAX] = {};
+        Problem why = {};
         int k;
 
         if (ret_partial)
@@ -371,44 +464,41 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        k = soap_xml_parse(data, size, l, &r->doc, ret_problem);
-        if (k != 0)
+        k = soap_xml_parse(data, size, l, &r->doc, &why);
+        if (k < 0)
                 return k;
-        hash_sha256_hex(data, size, r->request_hash);
+        if (k > 0) {
+                if (why.type == PROBLEM_BAD_REQUEST)
+                        why.xroad = XROAD_INVALID_XML;
+                if (ret_problem)
+                        *ret_problem = why;
+                return k;
+        }
+        hash_sha512_b64(data, size, r->request_hash);
 
-        if (split_envelope(r->doc, &r->header, &r->body, &why) < 0)
+        k = soap_split_envelope(r->doc, &r->header, &r->body, &why);
+        if (k != 0)
                 goto refused;
         if (!r->header) {
-                why = "the Envelope has no Header: the X-Road header is required";
+                k = soap_refuse_code(&why, PROBLEM_BAD_REQUEST, XROAD_MISSING_HEADER,
+                                     "the Envelope has no Header: the X-Road header is required");
                 goto refused;
         }
-        k = read_header(r, r->header, &seen, &why);
-        if (k == -ENOMEM)
-                return k;
+        k = read_header(r, r->header, seen, &why);
         if (k < 0)
+                return k;
+        if (k > 0)
                 goto refused;
-        r->signed_request = seen.signature;
-        if (!seen.client || !seen.service || !seen.id || !seen.version) {
-                why = "the Header needs xroad:client, xroad:service, xroad:id and xroad:protocolVersion";
+        r->signed_request = seen[HDR_SIGNATURE];
+        for (size_t i = 0; i < ELEMENTSOF(required); i++)
+                if (!seen[required[i].field]) {
+                        k = soap_refuse_code(&why, PROBLEM_BAD_REQUEST, XROAD_MISSING_HEADER_FIELD,
+                                             "the Header has no %s", required[i].name);
+                        goto refused;
+                }
+        k = read_body(r, &why);
+        if (k != 0)
                 goto refused;
-        }
-        if (!only_elements(r->body)) {
-                why = "the Body has text outside its payload element";
-                goto refused;
-        }
-        r->body_payload = soap_first_element(r->body);
-        if (!r->body_payload) {
-                why = "the Body has no payload element";
-                goto refused;
-        }
-        if (soap_next_element(r->body_payload)) {
-                why = "the Body has more than one payload element";
-                goto refused;
-        }
-        if (soap_node_is(r->body_payload, SOAP_NS_ENV, "Fault")) {
-                why = "a request cannot be a Fault";
-                goto refused;
-        }
         k = serialize_standalone(r->body_payload, &r->payload_xml, &r->payload_size);
         if (k < 0)
                 return k;
@@ -418,7 +508,9 @@ int soap_request_parse(const char *data, size_t size, const SoapLimits *l, SoapR
 refused:
         if (ret_partial && r->id[0])
                 *ret_partial = TAKE_PTR(r);
-        return soap_refuse(ret_problem, PROBLEM_BAD_REQUEST, "%s", why);
+        if (ret_problem)
+                *ret_problem = why;
+        return SOAP_E_REFUSED;
 }
 
 int soap_request_validate(const SoapRequest *r, const XsdSchema *schema, Problem *ret_problem)
@@ -459,407 +551,4 @@ int soap_request_verify(const SoapRequest *r, const SoapTrust *t, SoapSignerInfo
         if (ret_info)
                 *ret_info = info;
         return 0;
-}
-
-/* --- building envelopes ------------------------------------------------------ */
-
-typedef struct Envelope {
-        xmlDocPtr doc;
-        xmlNode *env, *header, *body;
-        xmlNsPtr soap, xroad, id, xbus, wsu;
-} Envelope;
-
-static void envelope_done(Envelope *e)
-{
-        if (e->doc)
-                xmlFreeDoc(e->doc);
-        *e = (Envelope){};
-}
-
-static int envelope_new(Envelope *e, bool with_header)
-{
-        *e = (Envelope){};
-        e->doc = xmlNewDoc((const xmlChar *)"1.0");
-        if (!e->doc)
-                return -ENOMEM;
-        e->env = xmlNewDocNode(e->doc, NULL, (const xmlChar *)"Envelope", NULL);
-        if (!e->env)
-                return -ENOMEM;
-        xmlDocSetRootElement(e->doc, e->env);
-        e->soap = xmlNewNs(e->env, (const xmlChar *)SOAP_NS_ENV, (const xmlChar *)"SOAP-ENV");
-        e->xroad = xmlNewNs(e->env, (const xmlChar *)SOAP_NS_XROAD, (const xmlChar *)"xroad");
-        e->id = xmlNewNs(e->env, (const xmlChar *)SOAP_NS_ID, (const xmlChar *)"id");
-        e->xbus = xmlNewNs(e->env, (const xmlChar *)SOAP_NS_XBUS, (const xmlChar *)"xbus");
-        e->wsu = xmlNewNs(e->env, (const xmlChar *)SOAP_NS_WSU, (const xmlChar *)"wsu");
-        if (!e->soap || !e->xroad || !e->id || !e->xbus || !e->wsu)
-                return -ENOMEM;
-        xmlSetNs(e->env, e->soap);
-        if (with_header) {
-                e->header = xmlNewChild(e->env, e->soap, (const xmlChar *)"Header", NULL);
-                if (!e->header)
-                        return -ENOMEM;
-        }
-        e->body = xmlNewChild(e->env, e->soap, (const xmlChar *)"Body", NULL);
-        return e->body ? 0 : -ENOMEM;
-}
-
-/* A child with text content (escaped by libxml2); NULL/"" values are left out. */
-static xmlNode *add_element(xmlNode *parent, xmlNsPtr ns, const char *name)
-{
-        /* not xmlNewChild(): with a NULL ns it would inherit the parent's namespace */
-        xmlNode *n = xmlNewDocNode(parent->doc, ns, (const xmlChar *)name, NULL);
-
-        if (n && !xmlAddChild(parent, n)) {
-                xmlFreeNode(n);
-                return NULL;
-        }
-        return n;
-}
-
-static int add_text(xmlNode *parent, xmlNsPtr ns, const char *name, const char *value)
-{
-        xmlNode *n, *t;
-
-        if (isempty(value))
-                return 0;
-        n = add_element(parent, ns, name);
-        if (!n)
-                return -ENOMEM;
-        t = xmlNewDocText(parent->doc, (const xmlChar *)value); /* escaped when serialised */
-        if (!t || !xmlAddChild(n, t)) {
-                if (t)
-                        xmlFreeNode(t);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-/* "a/b/c/d[/e]" as X-Road identifier parts. Return: 0, -EINVAL (malformed), -ENOMEM. */
-static int add_identifier(Envelope *e, const char *name, const char *object_type, const char *value,
-                          const char *const *parts, size_t n_parts, const char *version)
-{
-        char buf[SOAP_MAX_IDENTIFIER + 1], *p = buf, *save = NULL;
-        xmlNode *n;
-        size_t i = 0;
-
-        if (isempty(value) || strlen(value) > SOAP_MAX_IDENTIFIER)
-                return -EINVAL;
-        strcpy(buf, value);
-        n = xmlNewChild(e->header, e->xroad, (const xmlChar *)name, NULL);
-        if (!n || !xmlNewNsProp(n, e->id, (const xmlChar *)"objectType", (const xmlChar *)object_type))
-                return -ENOMEM;
-        for (char *tok = strtok_r(p, "/", &save); tok; tok = strtok_r(NULL, "/", &save), i++) {
-                if (i >= n_parts || !id_part_ok(tok))
-                        return -EINVAL;
-                if (add_text(n, e->id, parts[i], tok) < 0)
-                        return -ENOMEM;
-        }
-        if (i != n_parts)
-                return -EINVAL;
-        return add_text(n, e->id, "serviceVersion", version);
-}
-
-static int envelope_dump(Envelope *e, char **ret, size_t *ret_size)
-{
-        xmlChar *mem = NULL;
-        int len = 0;
-        char *text;
-
-        xmlDocDumpMemoryEnc(e->doc, &mem, &len, "UTF-8");
-        if (!mem || len < 0) {
-                xmlFree(mem);
-                return -ENOMEM;
-        }
-        text = malloc((size_t)len + 1);
-        if (!text) {
-                xmlFree(mem);
-                return -ENOMEM;
-        }
-        memcpy(text, mem, (size_t)len);
-        text[len] = 0;
-        xmlFree(mem);
-        *ret = text;
-        if (ret_size)
-                *ret_size = (size_t)len;
-        return 0;
-}
-
-static int echo_header(Envelope *e, const SoapRequest *req)
-{
-        int k;
-
-        k = add_identifier(e, "client", "SUBSYSTEM", req->client, client_parts, ELEMENTSOF(client_parts), NULL);
-        if (k >= 0)
-                k = add_identifier(e, "service", "SERVICE", req->service, service_parts, ELEMENTSOF(service_parts),
-                                   req->service_version);
-        if (k >= 0)
-                k = add_text(e->header, e->xroad, "id", req->id);
-        if (k >= 0)
-                k = add_text(e->header, e->xroad, "userId", req->user_id);
-        if (k >= 0)
-                k = add_text(e->header, e->xroad, "issue", req->issue);
-        if (k >= 0)
-                k = add_text(e->header, e->xroad, "protocolVersion", SOAP_PROTOCOL_VERSION);
-        return k;
-}
-
-/* A request whose client or service could not be read echoes what it has. */
-static int echo_header_partial(Envelope *e, const SoapRequest *req)
-{
-        int k = 0;
-
-        if (req->client[0])
-                k = add_identifier(e, "client", "SUBSYSTEM", req->client, client_parts, ELEMENTSOF(client_parts), NULL);
-        if (k >= 0 && req->service[0])
-                k = add_identifier(e, "service", "SERVICE", req->service, service_parts, ELEMENTSOF(service_parts),
-                                   req->service_version);
-        if (k == -EINVAL)
-                k = 0;
-        if (k >= 0)
-                k = add_text(e->header, e->xroad, "id", req->id);
-        if (k >= 0)
-                k = add_text(e->header, e->xroad, "protocolVersion", SOAP_PROTOCOL_VERSION);
-        return k;
-}
-
-int soap_response_build(const SoapRequest *req, const char *payload, size_t size, const SoapResponseOptions *o,
-                        char **ret, size_t *ret_size, Problem *ret_problem)
-{
-        SoapResponseOptions opts = o ? *o : (SoapResponseOptions){};
-        xmlDocPtr pdoc = NULL;
-        Envelope e = {};
-        xmlNode *root, *copy, *hash;
-        Problem parsed = {};
-        uint8_t digest[HASH_SHA256_LEN];
-        unsigned char b64[64];
-        int k;
-
-        if (!req || !ret)
-                return -EINVAL;
-        k = soap_xml_parse(payload, size, opts.limits, &pdoc, &parsed);
-        if (k < 0)
-                return k;
-        if (k > 0)
-                return soap_refuse(ret_problem, PROBLEM_RESPONSE_INVALID, "%s",
-                                   parsed.type == PROBLEM_PAYLOAD_TOO_LARGE
-                                           ? "the provider's answer exceeds the size limit"
-                                           : "the provider's answer is not acceptable XML");
-        root = xmlDocGetRootElement(pdoc);
-        if (!root || soap_node_is(root, SOAP_NS_ENV, "Envelope")) {
-                xmlFreeDoc(pdoc);
-                return soap_refuse(ret_problem, PROBLEM_RESPONSE_INVALID,
-                                   "the provider's answer is not a payload element");
-        }
-        if (opts.schema) {
-                k = xsd_validate_element(opts.schema, root, NULL);
-                if (k != 0) {
-                        xmlFreeDoc(pdoc);
-                        if (k < 0)
-                                return k;
-                        return soap_refuse(ret_problem, PROBLEM_RESPONSE_INVALID,
-                                           "the provider's answer does not match the service's response schema");
-                }
-        }
-
-        k = envelope_new(&e, true);
-        if (k < 0)
-                goto finish;
-        k = echo_header(&e, req); /* a request that passed soap_request_parse() always echoes */
-        if (k < 0)
-                goto finish;
-        /* X-Road's requestHash binds the answer to the exact request bytes */
-        if (hex_decode(req->request_hash, digest, sizeof(digest)) < 0) {
-                k = -EINVAL;
-                goto finish;
-        }
-        EVP_EncodeBlock(b64, digest, sizeof(digest));
-        k = add_text(e.header, e.xroad, "requestHash", (const char *)b64);
-        hash = e.header->last;
-        if (k < 0 || !xmlNewProp(hash, (const xmlChar *)"algorithmId",
-                                 (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#sha256")) {
-                k = -ENOMEM;
-                goto finish;
-        }
-        copy = xmlDocCopyNode(root, e.doc, 1);
-        if (!copy || !xmlAddChild(e.body, copy)) {
-                if (copy)
-                        xmlFreeNode(copy);
-                k = -ENOMEM;
-                goto finish;
-        }
-        if (opts.signer) {
-                k = soap_dsig_sign(opts.signer, e.doc, e.header, e.body);
-                if (k < 0)
-                        goto finish;
-        }
-        k = envelope_dump(&e, ret, ret_size);
-finish:
-        xmlFreeDoc(pdoc);
-        envelope_done(&e);
-        return k;
-}
-
-/* --- faults ---------------------------------------------------------------------- */
-
-int soap_fault_build(ProblemType type, const char *detail, const char *xroad_id, const SoapRequest *req, char **ret,
-                     size_t *ret_size)
-{
-        const ProblemInfo *p = problem_info(type);
-        char code[96], status[8];
-        xmlNode *fault, *det, *prob;
-        Envelope e = {};
-        int k;
-
-        k = envelope_new(&e, req != NULL);
-        if (k < 0)
-                goto finish;
-        if (req) {
-                k = echo_header_partial(&e, req);
-                if (k < 0)
-                        goto finish;
-        }
-        snprintf(code, sizeof(code), "SOAP-ENV:%s.%s", p->status >= 400 && p->status < 500 ? "Client" : "Server",
-                 p->name);
-        snprintf(status, sizeof(status), "%d", p->status);
-        k = -ENOMEM;
-        fault = xmlNewChild(e.body, e.soap, (const xmlChar *)"Fault", NULL);
-        if (!fault)
-                goto finish;
-        /* faultcode, faultstring and detail are unqualified (SOAP 1.1, section 4.4) */
-        if (add_text(fault, NULL, "faultcode", code) < 0 || add_text(fault, NULL, "faultstring", p->title) < 0)
-                goto finish;
-        det = add_element(fault, NULL, "detail");
-        prob = det ? add_element(det, e.xbus, "problem") : NULL;
-        if (!prob || add_text(prob, e.xbus, "type", p->name) < 0 || add_text(prob, e.xbus, "status", status) < 0)
-                goto finish;
-        if (detail) {
-                /* control characters cannot travel in XML 1.0: replace them */
-                _cleanup_free_ char *clean = strndup(detail, 1024);
-                if (!clean)
-                        goto finish;
-                for (char *c = clean; *c; c++)
-                        if ((unsigned char)*c < 0x20)
-                                *c = ' ';
-                if (!xmlCheckUTF8((const xmlChar *)clean))
-                        strcpy(clean, "(detail not printable)");
-                if (add_text(prob, e.xbus, "detail", clean) < 0)
-                        goto finish;
-        }
-        if (xroad_id && token_ok(xroad_id, SOAP_MAX_ID, true) && add_text(prob, e.xbus, "xroadId", xroad_id) < 0)
-                goto finish;
-        k = envelope_dump(&e, ret, ret_size);
-finish:
-        envelope_done(&e);
-        return k;
-}
-
-bool soap_fault_read(xmlDoc *doc, Problem *ret_problem)
-{
-        xmlNode *header, *body, *fault, *c;
-        const char *why;
-        ProblemType type = PROBLEM_PROVIDER_ERROR;
-        char code[128] = "", detail[256] = "the provider answered with a SOAP Fault";
-
-        if (!doc || split_envelope(doc, &header, &body, &why) < 0)
-                return false;
-        fault = soap_first_element(body);
-        if (!soap_node_is(fault, SOAP_NS_ENV, "Fault"))
-                return false;
-        for (c = soap_first_element(fault); c; c = soap_next_element(c)) {
-                if (c->ns)
-                        continue;
-                if (streq((const char *)c->name, "faultcode")) {
-                        if (simple_text(c, code, sizeof(code) - 1) < 0)
-                                code[0] = 0;
-                } else if (streq((const char *)c->name, "faultstring")) {
-                        char s[256];
-                        if (simple_text(c, s, sizeof(s) - 1) == 0)
-                                snprintf(detail, sizeof(detail), "%s", s);
-                } else if (streq((const char *)c->name, "detail")) {
-                        xmlNode *prob = soap_first_element(c);
-                        if (soap_node_is(prob, SOAP_NS_XBUS, "problem"))
-                                for (xmlNode *t = soap_first_element(prob); t; t = soap_next_element(t)) {
-                                        char v[64];
-                                        if (!soap_node_is(t, SOAP_NS_XBUS, "type") ||
-                                            simple_text(t, v, sizeof(v) - 1) < 0)
-                                                continue;
-                                        (void)problem_from_name(v, &type);
-                                }
-                }
-        }
-        if (type == PROBLEM_PROVIDER_ERROR && code[0]) {
-                /* "prefix:Client.type" */
-                const char *dot = strrchr(code, '.');
-                if (dot)
-                        (void)problem_from_name(dot + 1, &type);
-        }
-        if (ret_problem)
-                soap_refuse(ret_problem, type, "%s", detail);
-        return true;
-}
-
-int soap_envelope_payload(xmlDoc *doc, char **ret, size_t *ret_size)
-{
-        xmlNode *header, *body, *payload;
-        const char *why;
-
-        if (!doc || split_envelope(doc, &header, &body, &why) < 0 || !only_elements(body))
-                return -EBADMSG;
-        payload = soap_first_element(body);
-        if (!payload || soap_next_element(payload) || soap_node_is(payload, SOAP_NS_ENV, "Fault"))
-                return -EBADMSG;
-        return serialize_standalone(payload, ret, ret_size);
-}
-
-int soap_envelope_wrap(const char *payload, size_t size, const SoapLimits *l, const char *client, const char *service,
-                       const char *id, const char *user_id, const char *issue, const char *subject, const char *purpose,
-                       char **ret, size_t *ret_size)
-{
-        xmlDocPtr pdoc = NULL;
-        xmlNode *root, *copy;
-        Envelope e = {};
-        int k;
-
-        if (!ret || isempty(id) || !token_ok(id, SOAP_MAX_ID, true))
-                return -EINVAL;
-        k = soap_xml_parse(payload, size, l, &pdoc, NULL);
-        if (k != 0)
-                return k < 0 ? k : -EINVAL;
-        root = xmlDocGetRootElement(pdoc);
-        k = envelope_new(&e, true);
-        if (k < 0)
-                goto finish;
-        {
-                SoapRequest hdr = {};
-                if (strlen(client) >= sizeof(hdr.client) || strlen(service) >= sizeof(hdr.service) ||
-                    strlen(id) >= sizeof(hdr.id) || (user_id && strlen(user_id) >= sizeof(hdr.user_id)) ||
-                    (issue && strlen(issue) >= sizeof(hdr.issue))) {
-                        k = -EINVAL;
-                        goto finish;
-                }
-                strcpy(hdr.client, client);
-                strcpy(hdr.service, service);
-                strcpy(hdr.id, id);
-                strcpy(hdr.user_id, strempty(user_id));
-                strcpy(hdr.issue, strempty(issue));
-                k = echo_header(&e, &hdr);
-        }
-        if (k >= 0)
-                k = add_text(e.header, e.xbus, "subject", subject);
-        if (k >= 0)
-                k = add_text(e.header, e.xbus, "purpose", purpose);
-        if (k < 0)
-                goto finish;
-        copy = xmlDocCopyNode(root, e.doc, 1);
-        if (!copy || !xmlAddChild(e.body, copy)) {
-                if (copy)
-                        xmlFreeNode(copy);
-                k = -ENOMEM;
-                goto finish;
-        }
-        k = envelope_dump(&e, ret, ret_size);
-finish:
-        xmlFreeDoc(pdoc);
-        envelope_done(&e);
-        return k;
 }

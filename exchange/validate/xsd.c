@@ -12,6 +12,8 @@
 struct XsdSchema {
         xmlSchemaPtr schema;
         XsdLimits limits;
+        char *source; /* the bytes compiled (xsd_schema_source()) */
+        size_t source_size;
 };
 
 static void xml_doc_freep(xmlDocPtr *d)
@@ -203,6 +205,7 @@ XsdSchema *xsd_schema_free(XsdSchema *s)
                 return NULL;
         if (s->schema)
                 xmlSchemaFree(s->schema);
+        free(s->source);
         free(s);
         return NULL;
 }
@@ -253,8 +256,20 @@ int xsd_schema_new(XsdSchema **ret, const char *data, size_t size, const char *b
                 return r;
         }
         free(col.first);
+        s->source = malloc(size + 1);
+        if (!s->source)
+                return -ENOMEM;
+        memcpy(s->source, data, size);
+        s->source[size] = 0;
+        s->source_size = size;
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+const char *xsd_schema_source(const XsdSchema *s, size_t *ret_size)
+{
+        *ret_size = s->source_size;
+        return s->source;
 }
 
 static int run_validation(const XsdSchema *s, xmlDocPtr doc, xmlNode *element, XsdErrors *errs)

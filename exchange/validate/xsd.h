@@ -74,6 +74,12 @@ void xsd_errors_clear(XsdErrors *errs);
 int xsd_schema_new(XsdSchema **ret, const char *data, size_t size, const char *base_path, const XsdLimits *limits,
                    char **ret_error);
 
+/*
+ * xsd_schema_source(): the bytes `s` was compiled from, NUL-terminated (a
+ * document describing the service, a WSDL, quotes them). Owned by `s`.
+ */
+const char *xsd_schema_source(const XsdSchema *s, size_t *ret_size);
+
 /* xsd_schema_free(): NULL in, NULL out. */
 XsdSchema *xsd_schema_free(XsdSchema *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(XsdSchema *, xsd_schema_free);

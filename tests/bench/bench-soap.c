@@ -56,9 +56,9 @@ int main(int argc, char **argv)
 {
         const char *fixtures = getenv("XBUS_SOAP_FIXTURES");
         static const char payload[] =
-                "<pop:citizen xmlns:pop=\"https://schemas.xbus.gov.vn/soap/population/citizen\">"
+                "<pop:citizenResponse xmlns:pop=\"https://schemas.xbus.gov.vn/soap/population/citizen\">"
                 "<pop:id>001090000001</pop:id><pop:full_name>Nguyễn Văn An</pop:full_name>"
-                "<pop:birth_date>1990-08-06</pop:birth_date><pop:sex>male</pop:sex></pop:citizen>";
+                "<pop:birth_date>1990-08-06</pop:birth_date><pop:sex>male</pop:sex></pop:citizenResponse>";
         unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 2000;
         char *req, *key, *cert, *ca, *out = NULL;
         size_t req_n, key_n, cert_n, ca_n, out_n = 0;

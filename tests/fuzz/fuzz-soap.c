@@ -1,4 +1,4 @@
-/* fuzz-soap.c: the SOAP request path (hardened parse, profile, signature check, fault) on arbitrary input */
+/* fuzz-soap.c: the SOAP request path (hardened parse, profile, signature check, answer, fault) on arbitrary input */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,15 +49,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         if (soap_request_verify(r, t, &info, &why) == 0)
                                 abort(); /* nothing outside the fuzz CA's key can verify */
                 }
-                /* echo the payload as an answer, unsigned */
+                /* echo the payload as an answer, unsigned, and the request itself as a provider's envelope */
                 if (soap_response_build(r, r->payload_xml, r->payload_size, &(SoapResponseOptions){ .limits = &l },
                                         &out, &out_size, &why) == 0)
+                        free(out);
+                out = NULL;
+                if (soap_response_build(r, (const char *)data, size, &(SoapResponseOptions){ .limits = &l }, &out,
+                                        &out_size, &why) == 0)
                         free(out);
                 out = NULL;
         } else if (k == SOAP_E_REFUSED) {
                 if (why.type == PROBLEM_NONE)
                         abort(); /* a refusal always says which type */
-                if (soap_fault_build(why.type, why.detail, partial ? partial->id : NULL, partial, &out, &out_size) == 0)
+                if (soap_fault_build(soap_fault_code(&why), why.detail, partial ? partial->id : NULL, &out,
+                                     &out_size) == 0)
                         free(out);
         }
         soap_request_free(r);

@@ -132,11 +132,11 @@ def main():
     secret = os.path.join(OUT, 'secret.txt')
     # --- parse stage: DTDs, entities, limits, structure
     add('xxe-file.xml', doctype('<!DOCTYPE e [<!ENTITY xxe SYSTEM "file://%s">]>' % secret)
-        .replace('<pop:getCitizen/>', '<pop:getCitizen>&xxe;</pop:getCitizen>'), 'parse', 'bad_request')
+        .replace('<pop:citizen/>', '<pop:citizen>&xxe;</pop:citizen>'), 'parse', 'bad_request')
     add('xxe-etc-passwd.xml', doctype('<!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')
         .replace('<xroad:issue>HS-2026/118', '<xroad:issue>&xxe;'), 'parse', 'bad_request')
     add('xxe-network.xml', doctype('<!DOCTYPE e [<!ENTITY xxe SYSTEM "http://127.0.0.1:9/xxe">]>')
-        .replace('<pop:getCitizen/>', '<pop:getCitizen>&xxe;</pop:getCitizen>'), 'parse', 'bad_request')
+        .replace('<pop:citizen/>', '<pop:citizen>&xxe;</pop:citizen>'), 'parse', 'bad_request')
     add('xxe-parameter-entity.xml',
         doctype('<!DOCTYPE e [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>'),
         'parse', 'bad_request')
@@ -144,27 +144,27 @@ def main():
     laughs = ['<!ENTITY lol "lol">'] + ['<!ENTITY lol%d "%s">' % (i, ('&lol%s;' % ('' if i == 1 else i - 1)) * 10)
                                        for i in range(1, 10)]
     add('billion-laughs.xml', doctype('<!DOCTYPE e [%s]>' % ''.join(laughs))
-        .replace('<pop:getCitizen/>', '<pop:getCitizen>&lol9;</pop:getCitizen>'), 'parse', 'bad_request')
-    add('undeclared-entity.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen>&foo;</pop:getCitizen>'),
+        .replace('<pop:citizen/>', '<pop:citizen>&lol9;</pop:citizen>'), 'parse', 'bad_request')
+    add('undeclared-entity.xml', plain.replace('<pop:citizen/>', '<pop:citizen>&foo;</pop:citizen>'),
         'parse', 'bad_request')
-    add('deep-nesting.xml', plain.replace('<pop:getCitizen/>', '<a>' * 5000 + '</a>' * 5000), 'parse',
+    add('deep-nesting.xml', plain.replace('<pop:citizen/>', '<a>' * 5000 + '</a>' * 5000), 'parse',
         'bad_request')
-    add('huge-text.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen>%s</pop:getCitizen>' % ('A' * 200000)),
+    add('huge-text.xml', plain.replace('<pop:citizen/>', '<pop:citizen>%s</pop:citizen>' % ('A' * 200000)),
         'parse', 'bad_request')
-    add('huge-attribute.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen a="%s"/>' % ('A' * 100000)),
+    add('huge-attribute.xml', plain.replace('<pop:citizen/>', '<pop:citizen a="%s"/>' % ('A' * 100000)),
         'parse', 'bad_request')
-    add('many-nodes.xml', plain.replace('<pop:getCitizen/>', '<pop:getCitizen>%s</pop:getCitizen>' % ('<x/>' * 30000)),
+    add('many-nodes.xml', plain.replace('<pop:citizen/>', '<pop:citizen>%s</pop:citizen>' % ('<x/>' * 30000)),
         'parse', 'bad_request')
-    add('processing-instruction.xml', plain.replace('<pop:getCitizen/>', '<?evil data?><pop:getCitizen/>'),
+    add('processing-instruction.xml', plain.replace('<pop:citizen/>', '<?evil data?><pop:citizen/>'),
         'parse', 'bad_request')
     add('soap12.xml', plain.replace(ENV, 'http://www.w3.org/2003/05/soap-envelope'), 'parse', 'bad_request')
     add('wrapping-second-body.xml', signed.replace('</SOAP-ENV:Envelope>',
-        '<SOAP-ENV:Body><pop:getCitizen>forged</pop:getCitizen></SOAP-ENV:Body>\n</SOAP-ENV:Envelope>'),
+        '<SOAP-ENV:Body><pop:citizen>forged</pop:citizen></SOAP-ENV:Body>\n</SOAP-ENV:Envelope>'),
         'parse', 'bad_request')
     # --- validate stage: XInclude is never processed, and the XSD refuses it
-    add('xinclude.xml', plain.replace('<pop:getCitizen/>',
-        '<pop:getCitizen xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file://%s" parse="text"/>'
-        '</pop:getCitizen>' % secret), 'validate', 'request_invalid')
+    add('xinclude.xml', plain.replace('<pop:citizen/>',
+        '<pop:citizen xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file://%s" parse="text"/>'
+        '</pop:citizen>' % secret), 'validate', 'request_invalid')
 
     # --- verify stage: signatures outside the profile, wrapping, keys
     def ref_uri(new):
@@ -212,7 +212,7 @@ def main():
     out = os.path.join(ATT, 'wrong-signer.xml')
     sign(tmpl, os.path.join(PKI, 'other-client.key'), os.path.join(PKI, 'other-client.crt'), out)
     attacks.append(('wrong-signer.xml', 'verify', 'client_mismatch'))
-    add('tampered-body.xml', signed.replace('<pop:getCitizen/>', '<pop:getCitizen><pop:x>1</pop:x></pop:getCitizen>'),
+    add('tampered-body.xml', signed.replace('<pop:citizen/>', '<pop:citizen><pop:x>1</pop:x></pop:citizen>'),
         'verify', 'bad_request')
     add('hmac-sha1-truncated.xml', signed.replace('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>',
         'http://www.w3.org/2000/09/xmldsig#hmac-sha1"><ds:HMACOutputLength>0</ds:HMACOutputLength>'
@@ -221,15 +221,15 @@ def main():
     b0 = signed.index('<SOAP-ENV:Body wsu:Id="body">')
     b1 = signed.index('</SOAP-ENV:Body>') + len('</SOAP-ENV:Body>')
     orig_body = signed[b0:b1]
-    forged = '<SOAP-ENV:Body><pop:getCitizen><pop:forged>1</pop:forged></pop:getCitizen></SOAP-ENV:Body>'
+    forged = '<SOAP-ENV:Body><pop:citizen><pop:forged>1</pop:forged></pop:citizen></SOAP-ENV:Body>'
     forged_id = forged.replace('<SOAP-ENV:Body>', '<SOAP-ENV:Body wsu:Id="body">')
     wrapper = '<w:Wrapper xmlns:w="urn:attacker">%s</w:Wrapper>\n  </SOAP-ENV:Header>' % orig_body
     moved = signed[:b0] + forged + signed[b1:]
     add('wrapping-moved-body.xml', moved.replace('</SOAP-ENV:Header>', wrapper), 'verify', 'bad_request')
     moved = signed[:b0] + forged_id + signed[b1:]
     add('wrapping-moved-body-same-id.xml', moved.replace('</SOAP-ENV:Header>', wrapper), 'verify', 'bad_request')
-    add('wrapping-body-in-payload.xml', signed[:b0] + forged.replace('</pop:getCitizen>', orig_body +
-        '</pop:getCitizen>') + signed[b1:], 'verify', 'bad_request')
+    add('wrapping-body-in-payload.xml', signed[:b0] + forged.replace('</pop:citizen>', orig_body +
+        '</pop:citizen>') + signed[b1:], 'verify', 'bad_request')
     add('duplicate-ids.xml', signed.replace('</SOAP-ENV:Header>',
         '<w:Note xmlns:w="urn:attacker" wsu:Id="body">x</w:Note>\n  </SOAP-ENV:Header>'), 'verify', 'bad_request')
     add('duplicate-xml-id.xml', signed.replace('</SOAP-ENV:Header>',
@@ -238,8 +238,8 @@ def main():
     s1 = signed.index('</ds:Signature>') + len('</ds:Signature>')
     add('two-signatures.xml', signed.replace('</SOAP-ENV:Header>', signed[s0:s1] + '\n  </SOAP-ENV:Header>'),
         'parse', 'bad_request')
-    add('signature-in-body.xml', (signed[:s0] + signed[s1:]).replace('<pop:getCitizen/>',
-        '<pop:getCitizen>%s</pop:getCitizen>' % signed[s0:s1]), 'verify', 'bad_request')
+    add('signature-in-body.xml', (signed[:s0] + signed[s1:]).replace('<pop:citizen/>',
+        '<pop:citizen>%s</pop:citizen>' % signed[s0:s1]), 'verify', 'bad_request')
     add('unsigned.xml', plain, 'verify', 'bad_request')
 
     with open(os.path.join(ATT, 'manifest.txt'), 'w') as f:
