@@ -163,6 +163,9 @@ def registry_text(extra_services="", extra_rights="", extra_subsystems="", right
         out += ["[subsystem %s]" % s, "name = %s" % name, "roles = %s" % role]
         if role == "client":
             out.append("tls-cn = %s" % s)
+        else:
+            # the adapters authenticate with the key pair the node's demo PKI makes (docs/adapters.md)
+            out.append("adapter-key = @state:pki/adapters/sample.pub")
         out.append("")
     out.append(extra_subsystems)
     svc = {
@@ -826,6 +829,7 @@ class World:
             cmd = [harness.binary("xbus-adapter-" + kind), "--bus", "tcp://127.0.0.1:%d" % self.node.aport]
             for r in routes[kind]:
                 cmd += ["--route", r]
+            cmd += harness.curve_args(self.node)
             cmd += args[kind]
             log = open(os.path.join(self.tmp, "adapter-%s.log" % kind), "ab")
             p = subprocess.Popen(cmd, stdout=log, stderr=log)
