@@ -88,9 +88,15 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
                 return problem_set(p, PROBLEM_BAD_REQUEST,
                                    "the path must be /r1/{instance}/{class}/{member}/{subsystem}/{service}[/{path}]");
         d->service = registry_service_lookup(reg, d->service_id);
+        if (!d->service && in->metaservices) {
+                const RegistryService *m = registry_metaservice_lookup(reg, d->service_id);
+                d->service = m && (m->meta & in->metaservices) ? m : NULL;
+        }
         if (!d->service)
                 return problem_set(p, PROBLEM_SERVICE_UNKNOWN, "no service '%s' in instance %s", d->service_id,
                                    registry_instance(reg));
+        if (d->service->meta)
+                return 0;
         method = registry_method_from_string(in->method);
         if (!method || !(d->service->methods & method))
                 return problem_set(p, PROBLEM_METHOD_NOT_ALLOWED, "service '%s' does not offer %s", d->service->id,
