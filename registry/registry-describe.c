@@ -223,15 +223,15 @@ static bool keyword_in(const char *k, const char *const *list)
 static json_t *bundle_copy(Generator *g, json_t *node, const char *base, const char *key)
 {
         static const char *const data[] = { "const", "enum", "default", "examples", "example", NULL };
-        static const char *const maps[] = { "properties", "patternProperties", "$defs", "definitions",
-                                            "dependentSchemas", NULL };
+        static const char *const maps[] = { "properties",  "patternProperties", "$defs",
+                                            "definitions", "dependentSchemas",  NULL };
         const char *k;
         json_t *v, *out;
         size_t i;
 
         if (json_is_array(node)) {
                 out = json_array();
-                json_array_foreach (node, i, v)
+                json_array_foreach(node, i, v)
                         if (!out || json_array_append_new(out, bundle_copy(g, v, base, key)) < 0)
                                 goto oom;
                 return out;
@@ -239,7 +239,7 @@ static json_t *bundle_copy(Generator *g, json_t *node, const char *base, const c
         if (!json_is_object(node))
                 return json_incref(node);
         out = json_object();
-        json_object_foreach (node, k, v) {
+        json_object_foreach(node, k, v) {
                 json_t *c;
 
                 if (!out)
@@ -255,7 +255,7 @@ static json_t *bundle_copy(Generator *g, json_t *node, const char *base, const c
                         json_t *sub;
 
                         c = json_object();
-                        json_object_foreach (v, name, sub)
+                        json_object_foreach(v, name, sub)
                                 if (!c || json_object_set_new(c, name, bundle_copy(g, sub, base, key)) < 0)
                                         break;
                 } else
@@ -297,9 +297,9 @@ static json_t *describe_schema(Generator *g, RegistryParameterPlace in, const ch
 static int add_parameter(Generator *g, json_t *list, const char *in, const char *name, bool required,
                          const char *description, json_t *schema)
 {
-        json_t *p = schema ? json_pack("{s:s,s:s,s:b,s:o}", "name", name, "in", in, "required", required, "schema",
-                                       schema)
-                           : NULL;
+        json_t *p =
+                schema ? json_pack("{s:s,s:s,s:b,s:o}", "name", name, "in", in, "required", required, "schema", schema)
+                       : NULL;
 
         if (p && description && json_object_set_new(p, "description", json_string(description)) < 0)
                 json_decref(p), p = NULL;
@@ -427,9 +427,9 @@ static int add_path(Generator *g, json_t *paths, const char *pattern, const char
                 json_decref(params);
                 return 0;
         }
-        if (rest && json_object_set_new(item, "description",
-                                        json_sprintf("This path and every path below it (the registry's %s)",
-                                                     pattern)) < 0)
+        if (rest &&
+            json_object_set_new(item, "description",
+                                json_sprintf("This path and every path below it (the registry's %s)", pattern)) < 0)
                 goto oom;
         if (json_array_size(params) && json_object_set(item, "parameters", params) < 0)
                 goto oom;
@@ -478,8 +478,8 @@ static char *schema_ref(Generator *g, const char *rel)
 static json_t *generate(Generator *g)
 {
         const RegistryService *svc = g->svc;
-        _cleanup_free_ char *request = schema_ref(g, svc->request_schema), *response = schema_ref(g,
-                                                                                               svc->response_schema);
+        _cleanup_free_ char *request = schema_ref(g, svc->request_schema),
+                            *response = schema_ref(g, svc->response_schema);
         json_t *doc, *paths = json_object();
 
         doc = json_pack("{s:s,s:{s:s,s:s,s:s+},s:[{s:s+}],s:o}", "openapi", "3.1.0", "info", "title", svc->title,

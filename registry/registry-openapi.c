@@ -293,12 +293,12 @@ static int json_reduce_servers(json_t *node, const YamlPlace *at)
                 return 0;
         if (json_is_array(node)) {
                 YamlPlace item = { .up = at };
-                json_array_foreach (node, i, v)
+                json_array_foreach(node, i, v)
                         if (json_reduce_servers(v, &item) < 0)
                                 return -ENOMEM;
                 return 0;
         }
-        json_object_foreach (node, k, v) {
+        json_object_foreach(node, k, v) {
                 YamlPlace member = { .key = k, .up = at };
                 if (json_is_string(v) && place_is_server_url(&member)) {
                         char *text = url_reduced(json_string_value(v));
@@ -314,9 +314,9 @@ static int json_reduce_servers(json_t *node, const YamlPlace *at)
 
 /* ---- The check ----------------------------------------------------------------------------------- */
 
-#define report(l, d, ...)                                                                                     \
-        ini_errors_add(&(l)->errors, (d)->sec.file, (d)->sec.lines[SVC_OPENAPI], "service '%s': openapi '%s': " \
-                       __VA_ARGS__)
+#define report(l, d, ...)                                                        \
+        ini_errors_add(&(l)->errors, (d)->sec.file, (d)->sec.lines[SVC_OPENAPI], \
+                       "service '%s': openapi '%s': " __VA_ARGS__)
 
 /* A template as a pattern into `out` (as long as `t`): "{id}" becomes "*". False when a parameter is not a
  * whole segment. */
@@ -387,7 +387,7 @@ static void check_document(Loader *l, ServiceDef *d, json_t *doc)
                 report(l, d, "'paths' must list the service's paths", d->pub.id, d->pub.openapi);
                 return;
         }
-        json_object_foreach (paths, template, item)
+        json_object_foreach(paths, template, item)
                 check_path(l, d, template, item);
 }
 

@@ -73,8 +73,8 @@ static int entry_fill(MetaserviceEntry *e, const Registry *reg, const RegistrySu
         return listed;
 }
 
-int metaservice_list(const Registry *reg, const RegistrySubsystem *provider, const RegistrySubsystem *client,
-                     bool soap, MetaserviceList *ret)
+int metaservice_list(const Registry *reg, const RegistrySubsystem *provider, const RegistrySubsystem *client, bool soap,
+                     MetaserviceList *ret)
 {
         const RegistryService *const *services;
         size_t n = registry_services(reg, &services);

@@ -58,8 +58,8 @@ typedef struct MetaserviceList {
  * services offered over SOAP. Endpoints are distinct. Free with
  * metaservice_list_done(). Return: 0, -ENOMEM.
  */
-int metaservice_list(const Registry *reg, const RegistrySubsystem *provider, const RegistrySubsystem *client,
-                     bool soap, MetaserviceList *ret);
+int metaservice_list(const Registry *reg, const RegistrySubsystem *provider, const RegistrySubsystem *client, bool soap,
+                     MetaserviceList *ret);
 void metaservice_list_done(MetaserviceList *l);
 
 /* What a metaservice answers: a body, or the problem that refuses it. */

@@ -36,7 +36,7 @@ static int refuse(const RegistryParameter *prm, RegistryParameterPlace in, const
                 errors = json_pack("[{s:s,s:s,s:s}]", "instance", "", "keyword", "", "message", why);
         if (!errors)
                 return -ENOMEM;
-        json_array_foreach (errors, i, e)
+        json_array_foreach(errors, i, e)
                 if (json_object_set_new(e, "in", json_string(places[in])) < 0 ||
                     json_object_set_new(e, "parameter", json_string(name)) < 0) {
                         json_decref(errors);
