@@ -21,6 +21,113 @@
 /* The subject as policy/subject.c accepts it (subject_valid()), for the description. */
 #define SUBJECT_PATTERN "^[0-9A-Za-z-]{1,64}$"
 
+/* ---- The parameter key ------------------------------------------------------------------------- */
+
+/* The next word of `*s` (blanks separate words): its start and length; *s moves past it. */
+static const char *next_word(const char **s, size_t *ret_len)
+{
+        const char *w = *s + strspn(*s, " \t");
+
+        *ret_len = strcspn(w, " \t");
+        *s = w + *ret_len;
+        return *ret_len ? w : NULL;
+}
+
+/* A parameter's schema: an inline JSON Schema object, or a schema file with an optional "#/pointer". */
+static bool parameter_schema_valid(const char *s)
+{
+        _cleanup_free_ char *file = strndup(s, strcspn(s, "#"));
+        const char *frag = s + strcspn(s, "#");
+        json_t *j;
+        bool ok;
+
+        if (s[0] == '{') {
+                j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+                ok = json_is_object(j);
+                json_decref(j);
+                return ok;
+        }
+        return file && registry_schema_path_valid(file) && !strpbrk(s, " \t") &&
+               (!*frag || !frag[1] || registry_json_pointer_valid(frag + 1));
+}
+
+/* Append `p` to the list (taking its strings). Return: 0, -E2BIG, -ENOMEM. */
+static int parameter_list_append(ParameterList *l, const RegistryParameter *p, unsigned line)
+{
+        RegistryParameter *items;
+        unsigned *lines;
+
+        if (l->n >= INI_LIST_MAX)
+                return -E2BIG;
+        items = reallocarray(l->items, l->n + 1, sizeof(*items));
+        if (!items)
+                return -ENOMEM;
+        l->items = items;
+        lines = reallocarray(l->lines, l->n + 1, sizeof(*lines));
+        if (!lines)
+                return -ENOMEM;
+        l->lines = lines;
+        l->items[l->n] = *p;
+        l->lines[l->n++] = line;
+        return 0;
+}
+
+int registry_item_parameter(const char *value, unsigned line, void *dst)
+{
+        static const char *const places[] = { [REGISTRY_PARAMETER_PATH] = "path", [REGISTRY_PARAMETER_QUERY] = "query" };
+        RegistryParameter p = {};
+        const char *at = value, *w, *name, *rest;
+        size_t n, name_len;
+        unsigned k;
+        int r;
+
+        w = next_word(&at, &n);
+        for (k = 0; w && k < ELEMENTSOF(places) && !(strlen(places[k]) == n && strneq(w, places[k], n)); k++)
+                ;
+        name = next_word(&at, &name_len);
+        if (!w || k == ELEMENTSOF(places) || !name)
+                return -EINVAL;
+        rest = at;
+        w = next_word(&rest, &n);
+        if (w && n == 8 && strneq(w, "required", 8)) {
+                if (k == REGISTRY_PARAMETER_PATH)
+                        return -EINVAL; /* a path parameter always is */
+                p.required = true;
+                at = rest;
+        }
+        at += strspn(at, " \t");
+        if (*at && !parameter_schema_valid(at))
+                return -EINVAL;
+        p.in = k;
+        p.required = p.required || k == REGISTRY_PARAMETER_PATH;
+        p.name = strndup(name, name_len);
+        if (!p.name)
+                return -ENOMEM;
+        if (!registry_token_valid(p.name)) {
+                free(p.name);
+                return -EINVAL;
+        }
+        p.schema = *at ? strdup(at) : NULL;
+        r = *at && !p.schema ? -ENOMEM : parameter_list_append(dst, &p, line);
+        if (r < 0) {
+                free(p.name);
+                free(p.schema);
+        }
+        return r;
+}
+
+void registry_parameters_done(ParameterList *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].name);
+                free(l->items[i].schema);
+                json_schema_free(l->items[i].validator);
+        }
+        free(l->items);
+        free(l->lines);
+        *l = (ParameterList){};
+}
+
 /* ---- Checks, before schemas are read --------------------------------------------------------- */
 
 /* Whether some path of the service has the segment "{name}". */
@@ -297,12 +404,10 @@ static json_t *describe_schema(Generator *g, RegistryParameterPlace in, const ch
 static int add_parameter(Generator *g, json_t *list, const char *in, const char *name, bool required,
                          const char *description, json_t *schema)
 {
-        json_t *p =
-                schema ? json_pack("{s:s,s:s,s:b,s:o}", "name", name, "in", in, "required", required, "schema", schema)
-                       : NULL;
+        json_t *p = schema ? json_pack("{s:s,s:s,s:b,s:o,s:s*}", "name", name, "in", in, "required", required, "schema",
+                                       schema, "description", description)
+                           : NULL;
 
-        if (p && description && json_object_set_new(p, "description", json_string(description)) < 0)
-                json_decref(p), p = NULL;
         return json_array_append_new(list, p) < 0 ? (g->error = -ENOMEM) : 0;
 }
 
@@ -388,26 +493,29 @@ static int path_template(Generator *g, const char *pattern, json_t *list, char *
 static json_t *operation(Generator *g, unsigned method, const char *request, const char *response)
 {
         bool body = method & (REGISTRY_METHOD_POST | REGISTRY_METHOD_PUT | REGISTRY_METHOD_PATCH);
-        json_t *op, *ok;
+        json_t *content = NULL, *request_body = NULL, *op;
 
-        ok = json_pack("{s:s}", "description", "The provider's answer");
-        if (ok && response && method != REGISTRY_METHOD_HEAD &&
-            json_object_set_new(ok, "content",
-                                json_pack("{s:{s:{s:s}}}", "application/json", "schema", "$ref", response)) < 0)
-                json_decref(ok), ok = NULL;
-        op = json_pack("{s:{s:o,s:{s:s}}}", "responses", "200", ok, "default", "description",
+        /* "o*" leaves out a NULL; a part that should be there and is not is out of memory */
+        if (response && method != REGISTRY_METHOD_HEAD &&
+            !(content = json_pack("{s:{s:{s:s}}}", "application/json", "schema", "$ref", response)))
+                goto oom;
+        if (body && request)
+                request_body = json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", true, "content", "application/json",
+                                         "schema", "$ref", request);
+        else if (body)
+                request_body = json_pack("{s:{s:{}}}", "content", "*/*");
+        if (body && !request_body) {
+                json_decref(content);
+                goto oom;
+        }
+        op = json_pack("{s:o*,s:{s:{s:s,s:o*},s:{s:s}}}", "requestBody", request_body, "responses", "200",
+                       "description", "The provider's answer", "content", content, "default", "description",
                        "An error: the bus's own (X-Road-Error set), or the provider's");
-        if (op && body && request &&
-            json_object_set_new(op, "requestBody",
-                                json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", true, "content", "application/json",
-                                          "schema", "$ref", request)) < 0)
-                json_decref(op), op = NULL;
-        if (op && body && !request &&
-            json_object_set_new(op, "requestBody", json_pack("{s:{s:{}}}", "content", "*/*")) < 0)
-                json_decref(op), op = NULL;
-        if (!op)
-                g->error = -ENOMEM;
-        return op;
+        if (op)
+                return op;
+oom:
+        g->error = -ENOMEM;
+        return NULL;
 }
 
 /* The path item of `pattern` in `paths` (a template already there is kept: the same operations). */

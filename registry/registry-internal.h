@@ -287,6 +287,13 @@ int registry_schemas_compile(Loader *l);
 
 /* ---- registry-describe.c: declared parameters, and the OpenAPI description of each service ---- */
 
+/*
+ * The IniItem parser of a service's "parameter" key: "path NAME [SCHEMA]" or "query NAME
+ * [required] [SCHEMA]", appended to the ParameterList at `dst`. Return: 0, -EINVAL, -E2BIG, -ENOMEM.
+ */
+int registry_item_parameter(const char *value, unsigned line, void *dst);
+/* Free what a ParameterList holds (the compiled schemas too); it is empty afterwards. */
+void registry_parameters_done(ParameterList *l);
 /* Check a service's paths, parameters and code against each other (before schemas are read). */
 void registry_describe_check(Loader *l, ServiceDef *d);
 /*

@@ -275,100 +275,6 @@ static int item_subject(const char *value, unsigned line, void *dst)
         return 0;
 }
 
-/* The next word of `*s` (blanks separate words): its start and length; *s moves past it. */
-static const char *next_word(const char **s, size_t *ret_len)
-{
-        const char *w = *s + strspn(*s, " \t");
-
-        *ret_len = strcspn(w, " \t");
-        *s = w + *ret_len;
-        return *ret_len ? w : NULL;
-}
-
-/* A parameter's schema: an inline JSON Schema object, or a schema file with an optional "#/pointer". */
-static bool parameter_schema_valid(const char *s)
-{
-        _cleanup_free_ char *file = strndup(s, strcspn(s, "#"));
-        const char *frag = s + strcspn(s, "#");
-        json_t *j;
-        bool ok;
-
-        if (s[0] == '{') {
-                j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
-                ok = json_is_object(j);
-                json_decref(j);
-                return ok;
-        }
-        return file && registry_schema_path_valid(file) && !strpbrk(s, " \t") &&
-               (!*frag || !frag[1] || registry_json_pointer_valid(frag + 1));
-}
-
-/* Append `p` to the list (taking its strings). Return: 0, -E2BIG, -ENOMEM. */
-static int parameter_list_append(ParameterList *l, const RegistryParameter *p, unsigned line)
-{
-        RegistryParameter *items;
-        unsigned *lines;
-
-        if (l->n >= INI_LIST_MAX)
-                return -E2BIG;
-        items = reallocarray(l->items, l->n + 1, sizeof(*items));
-        if (!items)
-                return -ENOMEM;
-        l->items = items;
-        lines = reallocarray(l->lines, l->n + 1, sizeof(*lines));
-        if (!lines)
-                return -ENOMEM;
-        l->lines = lines;
-        l->items[l->n] = *p;
-        l->lines[l->n++] = line;
-        return 0;
-}
-
-/* "path NAME [SCHEMA]" or "query NAME [required] [SCHEMA]", appended to the service's ParameterList. */
-static int item_parameter(const char *value, unsigned line, void *dst)
-{
-        static const char *const places[] = { [REGISTRY_PARAMETER_PATH] = "path", [REGISTRY_PARAMETER_QUERY] = "query" };
-        RegistryParameter p = {};
-        const char *at = value, *w, *name, *rest;
-        size_t n, name_len;
-        unsigned k;
-        int r;
-
-        w = next_word(&at, &n);
-        for (k = 0; w && k < ELEMENTSOF(places) && !(strlen(places[k]) == n && strneq(w, places[k], n)); k++)
-                ;
-        name = next_word(&at, &name_len);
-        if (!w || k == ELEMENTSOF(places) || !name)
-                return -EINVAL;
-        rest = at;
-        w = next_word(&rest, &n);
-        if (w && n == 8 && strneq(w, "required", 8)) {
-                if (k == REGISTRY_PARAMETER_PATH)
-                        return -EINVAL; /* a path parameter always is */
-                p.required = true;
-                at = rest;
-        }
-        at += strspn(at, " \t");
-        if (*at && !parameter_schema_valid(at))
-                return -EINVAL;
-        p.in = k;
-        p.required = p.required || k == REGISTRY_PARAMETER_PATH;
-        p.name = strndup(name, name_len);
-        if (!p.name)
-                return -ENOMEM;
-        if (!registry_token_valid(p.name)) {
-                free(p.name);
-                return -EINVAL;
-        }
-        p.schema = *at ? strdup(at) : NULL;
-        r = *at && !p.schema ? -ENOMEM : parameter_list_append(dst, &p, line);
-        if (r < 0) {
-                free(p.name);
-                free(p.schema);
-        }
-        return r;
-}
-
 static int item_schema(const char *value, unsigned line, void *dst)
 {
         if (!registry_schema_path_valid(value))
@@ -515,7 +421,7 @@ static const IniItem service_items[] = {
                           "header, path /TEMPLATE with one {subject} segment, query NAME, or body /JSON/POINTER" },
         [SVC_RESPONSE_SUBJECT] = { "response-subject", item_json_pointer, offsetof(ServiceDef, pub.response_subject), 0,
                                    "a JSON pointer such as /owner/id (RFC 6901)" },
-        [SVC_PARAMETER] = { "parameter", item_parameter, offsetof(ServiceDef, params), INI_ITEM_MULTI,
+        [SVC_PARAMETER] = { "parameter", registry_item_parameter, offsetof(ServiceDef, params), INI_ITEM_MULTI,
                             "path NAME [SCHEMA] or query NAME [required] [SCHEMA], where SCHEMA is a schema file "
                             "(with an optional #/pointer) or an inline JSON Schema object" },
         [SVC_OPENAPI] = { "openapi", item_schema, offsetof(ServiceDef, pub.openapi), 0,
@@ -606,13 +512,7 @@ static void service_free(void *p)
         free(d->pub.soap_response_schema);
         xsd_schema_free(d->pub.request_xsd);
         xsd_schema_free(d->pub.response_xsd);
-        for (size_t i = 0; i < d->params.n; i++) {
-                free(d->params.items[i].name);
-                free(d->params.items[i].schema);
-                json_schema_free(d->params.items[i].validator);
-        }
-        free(d->params.items);
-        free(d->params.lines);
+        registry_parameters_done(&d->params);
         free(d->pub.openapi);
         free(d->pub.description);
         free(d);

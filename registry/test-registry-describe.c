@@ -24,33 +24,33 @@ static unsigned n_checks;
                 }                                                                             \
         } while (0)
 
-#define BASE                                                                                              \
-        "[instance]\nid = EE\nname = T\nschemas = schemas\nschema-base-uri = https://schemas.test.invalid/\n" \
+#define BASE                                                                                                      \
+        "[instance]\nid = EE\nname = T\nschemas = schemas\nschema-base-uri = https://schemas.test.invalid/\n"     \
         "[member EE/GOV/1]\nname = Provider\n[member EE/GOV/2]\nname = Client\n[member EE/COM/3]\nname = Loner\n" \
-        "[subsystem EE/GOV/1/reg]\nname = Registry\nroles = provider\n"                                       \
+        "[subsystem EE/GOV/1/reg]\nname = Registry\nroles = provider\n"                                           \
         "[subsystem EE/GOV/2/app]\nname = App\nroles = client\ntls-cn = app\n"
 
-#define PETS                                                                                                      \
+#define PETS                                                                                                                           \
         "[service EE/GOV/1/reg/pets]\ntitle = Pets\nmethods = GET, POST\npaths = /pets, /pets/*\npersonal-data = no\nadapter = rest\n" \
         "request-schema = pets/pet.request.json\nresponse-schema = pets/pet.response.json\n"
 
-#define VEHICLES                                                                              \
-        "[service EE/GOV/1/reg/vehicles]\ntitle = Vehicles\nmethods = GET\n"                  \
-        "paths = /vehicles/{plate}, /vehicles/{plate}/owners/**\npersonal-data = no\nadapter = rest\n"        \
-        "parameter = path plate common/defs.json#/$defs/plate\n"                              \
-        "parameter = query limit {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100}\n" \
-        "parameter = query lang required\n"                                                   \
+#define VEHICLES                                                                                       \
+        "[service EE/GOV/1/reg/vehicles]\ntitle = Vehicles\nmethods = GET\n"                           \
+        "paths = /vehicles/{plate}, /vehicles/{plate}/owners/**\npersonal-data = no\nadapter = rest\n" \
+        "parameter = path plate common/defs.json#/$defs/plate\n"                                       \
+        "parameter = query limit {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100}\n"          \
+        "parameter = query lang required\n"                                                            \
         "response-schema = vehicles/vehicle.response.json\n"
 
-#define CITIZEN                                                                                              \
+#define CITIZEN                                                                                                                \
         "[service EE/GOV/1/reg/citizen]\ntitle = Citizen\nmethods = GET\npaths = /, /*\npersonal-data = yes\nadapter = rest\n" \
         "subject = path /{subject}\n"
 
-#define OWN_YAML                                                                                                 \
+#define OWN_YAML                                                                                                         \
         "[service EE/GOV/1/reg/own]\ntitle = Own\nmethods = GET\npaths = /items/*\npersonal-data = no\nadapter = rest\n" \
         "openapi = own/own.openapi.yaml\n"
 
-#define OWN_JSON                                                                                                 \
+#define OWN_JSON                                                                                                                  \
         "[service EE/GOV/1/reg/ownjson]\ntitle = Own JSON\nmethods = GET\npaths = /items/*\npersonal-data = no\nadapter = rest\n" \
         "openapi = own/own.openapi.json\n"
 
@@ -192,7 +192,8 @@ static void check_vehicles(const Registry *r)
         CHECK(streq(str_at(p, "name"), "plate") && streq(str_at(p, "in"), "path") && at(p, "required") == json_true());
         CHECK(streq(str_at(p, "schema|$ref"), "#/components/schemas/common.defs/$defs/plate"));
         p = at(item, "parameters|1");
-        CHECK(streq(str_at(p, "name"), "limit") && streq(str_at(p, "in"), "query") && at(p, "required") == json_false());
+        CHECK(streq(str_at(p, "name"), "limit") && streq(str_at(p, "in"), "query") &&
+              at(p, "required") == json_false());
         CHECK(json_integer_value(at(p, "schema|maximum")) == 100);
         p = at(item, "parameters|2");
         CHECK(streq(str_at(p, "name"), "lang") && at(p, "required") == json_true() &&
@@ -329,7 +330,8 @@ static const struct {
         { "[service EE/GOV/1/reg/listMethods]\ntitle = S\nmethods = GET\npersonal-data = no\nadapter = rest\n",
           "the code 'listMethods' is reserved for the X-Road metaservice" },
         { SVC "paths = /items/*\nopenapi = own/none.yaml\n", "cannot read schema file" },
-        { SVC "paths = /other\nopenapi = own/own.openapi.yaml\n", "path '/items/{id}' is not among the service's paths" },
+        { SVC "paths = /other\nopenapi = own/own.openapi.yaml\n",
+          "path '/items/{id}' is not among the service's paths" },
         { "[service EE/GOV/1/reg/s]\ntitle = S\nmethods = POST\npersonal-data = no\nadapter = rest\npaths = /**\n"
           "openapi = own/own.openapi.json\n",
           "path '/items/{id}' has GET, which the service does not offer" },

@@ -331,9 +331,7 @@ static int client_json(void *userdata, const RegistryMember *m, const RegistrySu
                 json_decref(id);
                 return -ENOMEM;
         }
-        e = json_pack("{s:o,s:s}", "id", id, "name", m->name);
-        if (e && s && json_object_set_new(e, "subsystem_name", json_string(s->name)) < 0)
-                json_decref(e), e = NULL;
+        e = json_pack("{s:o,s:s,s:s*}", "id", id, "name", m->name, "subsystem_name", s ? s->name : NULL);
         return json_array_append_new(userdata, e);
 }
 

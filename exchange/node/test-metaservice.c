@@ -12,25 +12,25 @@
 #include "tests/support/test-util.h"
 #include "util/macro.h"
 
-#define REGISTRY                                                                                                  \
-        "[instance]\nid = EE\nname = T\n"                                                                         \
+#define REGISTRY                                                                                                      \
+        "[instance]\nid = EE\nname = T\n"                                                                             \
         "[member EE/GOV/1]\nname = Provider & Co\n[member EE/GOV/2]\nname = Client\n[member EE/ORG/3]\nname = Lone\n" \
-        "[subsystem EE/GOV/1/reg]\nname = Registry\nroles = provider\n"                                             \
-        "[subsystem EE/GOV/2/app]\nname = App\nroles = client\ntls-cn = app\n"                                      \
-        "[subsystem EE/GOV/2/other]\nname = Other\nroles = client\ntls-cn = other\n"                                \
-        "[subsystem EE/GOV/2/none]\nname = None\nroles = client\ntls-cn = none\n"                                   \
-        "[service EE/GOV/1/reg/pets]\ntitle = Pets\nmethods = GET, POST\npaths = /pets, /pets/{id}\n"               \
-        "personal-data = no\nadapter = rest\n"                                                                    \
-        "[service EE/GOV/1/reg/echo]\ntitle = Echo\nmethods = GET, DELETE\npersonal-data = no\nadapter = rest\n"    \
-        "[group g]\ntitle = G\nmembers = EE/GOV/2/app, EE/GOV/2/other\n"                                          \
-        "[purpose p]\ntitle = P\n"                                                                                \
-        "[right app-pets]\nclient = EE/GOV/2/app\nservice = EE/GOV/1/reg/pets\nmethods = GET, POST\n"               \
-        "basis = statute\nlegal-reference = L\npurposes = p\n"                                                    \
-        "[right other-pets]\nclient = EE/GOV/2/other\nservice = EE/GOV/1/reg/pets\nmethods = GET\npaths = /pets/*\n" \
-        "basis = statute\nlegal-reference = L\npurposes = p\n"                                                    \
-        "[right g-echo]\ngroup = g\nservice = EE/GOV/1/reg/echo\nmethods = GET\npaths = /v1/public/**\n"           \
-        "basis = statute\nlegal-reference = L\npurposes = p\n"                                                    \
-        "[right other-echo]\nclient = EE/GOV/2/other\nservice = EE/GOV/1/reg/echo\nmethods = DELETE, GET\n"        \
+        "[subsystem EE/GOV/1/reg]\nname = Registry\nroles = provider\n"                                               \
+        "[subsystem EE/GOV/2/app]\nname = App\nroles = client\ntls-cn = app\n"                                        \
+        "[subsystem EE/GOV/2/other]\nname = Other\nroles = client\ntls-cn = other\n"                                  \
+        "[subsystem EE/GOV/2/none]\nname = None\nroles = client\ntls-cn = none\n"                                     \
+        "[service EE/GOV/1/reg/pets]\ntitle = Pets\nmethods = GET, POST\npaths = /pets, /pets/{id}\n"                 \
+        "personal-data = no\nadapter = rest\n"                                                                        \
+        "[service EE/GOV/1/reg/echo]\ntitle = Echo\nmethods = GET, DELETE\npersonal-data = no\nadapter = rest\n"      \
+        "[group g]\ntitle = G\nmembers = EE/GOV/2/app, EE/GOV/2/other\n"                                              \
+        "[purpose p]\ntitle = P\n"                                                                                    \
+        "[right app-pets]\nclient = EE/GOV/2/app\nservice = EE/GOV/1/reg/pets\nmethods = GET, POST\n"                 \
+        "basis = statute\nlegal-reference = L\npurposes = p\n"                                                        \
+        "[right other-pets]\nclient = EE/GOV/2/other\nservice = EE/GOV/1/reg/pets\nmethods = GET\npaths = /pets/*\n"  \
+        "basis = statute\nlegal-reference = L\npurposes = p\n"                                                        \
+        "[right g-echo]\ngroup = g\nservice = EE/GOV/1/reg/echo\nmethods = GET\npaths = /v1/public/**\n"              \
+        "basis = statute\nlegal-reference = L\npurposes = p\n"                                                        \
+        "[right other-echo]\nclient = EE/GOV/2/other\nservice = EE/GOV/1/reg/echo\nmethods = DELETE, GET\n"           \
         "paths = /v1/x/*\nbasis = statute\nlegal-reference = L\npurposes = p\n"
 
 static Registry *reg;
@@ -70,8 +70,7 @@ static void check_list(const RegistrySubsystem *client, const char *pets, const 
         assert(metaservice_list(reg, sub("EE/GOV/1/reg"), client, false, &l) == 0);
         p = endpoints(&l, "EE/GOV/1/reg/pets");
         e = endpoints(&l, "EE/GOV/1/reg/echo");
-        if (!streq(strempty(p), strempty(pets)) || !streq(strempty(e), strempty(echo)) || !p != !pets ||
-            !e != !echo) {
+        if (!streq(strempty(p), strempty(pets)) || !streq(strempty(e), strempty(echo)) || !p != !pets || !e != !echo) {
                 fprintf(stderr, "as %s: pets '%s' echo '%s'\n", client ? client->id : "-", strempty(p), strempty(e));
                 assert(false);
         }
@@ -116,7 +115,7 @@ static void test_rest_answers(void)
         assert(streq(a.content_type, "application/json;charset=utf-8"));
         assert(json_array_size(json_object_get(doc, "service")) == 2);
         e = json_array_get(json_object_get(doc, "service"), 1); /* by id: echo, pets */
-        json_object_foreach (e, k, v)
+        json_object_foreach(e, k, v)
                 n_keys++;
         assert(n_keys == 8 && streq(json_string_value(json_object_get(e, "object_type")), "SERVICE"));
         assert(streq(json_string_value(json_object_get(e, "xroad_instance")), "EE"));
@@ -139,11 +138,11 @@ static void test_rest_answers(void)
         /* getOpenAPI: ?serviceCode= (any case, decoded) names a service of the subsystem */
         assert(metaservice_check(reg, registry_metaservice_lookup(reg, "EE/GOV/1/reg/getOpenAPI"), NULL, &p) == 1 &&
                p.type == PROBLEM_METASERVICE_INVALID);
-        assert(metaservice_check(reg, registry_metaservice_lookup(reg, "EE/GOV/1/reg/getOpenAPI"), "serviceCode=", &p) ==
-                       1 &&
-               p.type == PROBLEM_METASERVICE_INVALID);
         assert(metaservice_check(reg, registry_metaservice_lookup(reg, "EE/GOV/1/reg/getOpenAPI"),
-                                 "serviceCode=nope", &p) == 1 &&
+                                 "serviceCode=", &p) == 1 &&
+               p.type == PROBLEM_METASERVICE_INVALID);
+        assert(metaservice_check(reg, registry_metaservice_lookup(reg, "EE/GOV/1/reg/getOpenAPI"), "serviceCode=nope",
+                                 &p) == 1 &&
                p.type == PROBLEM_SERVICE_UNKNOWN);
         assert(metaservice_check(reg, registry_metaservice_lookup(reg, "EE/GOV/2/app/getOpenAPI"), "serviceCode=pets",
                                  &p) == 1 &&
@@ -164,8 +163,12 @@ static void test_rest_answers(void)
 
 static EndpointResponse list_clients(const char *method, const char *client, const char *query, const char *accept)
 {
-        EndpointRequest req = { .registry = reg, .client = client ? sub(client) : NULL, .method = method,
-                                .path = "/listClients", .query = query, .accept = accept };
+        EndpointRequest req = { .registry = reg,
+                                .client = client ? sub(client) : NULL,
+                                .method = method,
+                                .path = "/listClients",
+                                .query = query,
+                                .accept = accept };
         EndpointResponse resp = {};
 
         assert(metaservice_list_clients_endpoint.handler(&req, &resp) == 0);
@@ -186,11 +189,11 @@ static void test_list_clients(void)
         assert(r.status == 200 && r.problem == PROBLEM_NONE && streq(r.content_type, "text/xml;charset=utf-8"));
         doc = xmlReadMemory(r.body, (int)r.body_size, NULL, NULL, XML_PARSE_NONET);
         root = xmlDocGetRootElement(doc);
-        assert(streq((const char *)root->name, "clientList") && streq((const char *)root->ns->href,
-                                                                        "http://x-road.eu/xsd/xroad.xsd"));
+        assert(streq((const char *)root->name, "clientList") &&
+               streq((const char *)root->ns->href, "http://x-road.eu/xsd/xroad.xsd"));
         for (m = xmlFirstElementChild(root); m; m = xmlNextElementSibling(m))
                 n++;
-        assert(n == 7); /* 3 members, 4 subsystems */
+        assert(n == 7);                                        /* 3 members, 4 subsystems */
         m = xmlNextElementSibling(xmlFirstElementChild(root)); /* EE/GOV/1/reg after EE/GOV/1 */
         id = xmlFirstElementChild(m);
         assert(streq((const char *)id->name, "id"));

@@ -58,6 +58,16 @@ static int split_service(const char *r1, PolicyDecision *d)
         return 0;
 }
 
+/* The service `id` names: a registered one, or a metaservice the transport answers for this request. */
+static const RegistryService *service_resolve(const Registry *reg, const PolicyInput *in, const char *id)
+{
+        const RegistryService *s = registry_service_lookup(reg, id);
+
+        if (!s && in->metaservices)
+                s = registry_metaservice_lookup(reg, id);
+        return s && (!s->meta || (s->meta & in->metaservices)) ? s : NULL;
+}
+
 int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
         unsigned method;
@@ -87,11 +97,7 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
         if (!in->r1_path || split_service(in->r1_path, d) < 0)
                 return problem_set(p, PROBLEM_BAD_REQUEST,
                                    "the path must be /r1/{instance}/{class}/{member}/{subsystem}/{service}[/{path}]");
-        d->service = registry_service_lookup(reg, d->service_id);
-        if (!d->service && in->metaservices) {
-                const RegistryService *m = registry_metaservice_lookup(reg, d->service_id);
-                d->service = m && (m->meta & in->metaservices) ? m : NULL;
-        }
+        d->service = service_resolve(reg, in, d->service_id);
         if (!d->service)
                 return problem_set(p, PROBLEM_SERVICE_UNKNOWN, "no service '%s' in instance %s", d->service_id,
                                    registry_instance(reg));

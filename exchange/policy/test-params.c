@@ -54,7 +54,8 @@ static void test_text(void)
         assert(payload_validate_text(flag, "true", &errors) == 0 && payload_validate_text(flag, "yes", &errors) == 1);
         json_decref(errors);
         errors = NULL;
-        assert(payload_validate_text(anything, "null", &errors) == 0 && payload_validate_text(anything, "", &errors) == 0);
+        assert(payload_validate_text(anything, "null", &errors) == 0 &&
+               payload_validate_text(anything, "", &errors) == 0);
         assert(payload_validate_text(anything, "\xff", &errors) == 1); /* not UTF-8 */
         json_decref(errors);
 
@@ -65,8 +66,8 @@ static void test_text(void)
 }
 
 /* The refusal's problem and its first error's place. */
-static void refused(const RegistryService *svc, const char *path, const char *query, const char *in,
-                    const char *name, const char *detail)
+static void refused(const RegistryService *svc, const char *path, const char *query, const char *in, const char *name,
+                    const char *detail)
 {
         json_t *errors = NULL, *e;
         Problem p = {};
@@ -107,17 +108,19 @@ static void test_check(void)
                   compile("{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100}") },
                 { REGISTRY_PARAMETER_QUERY, "lang", true, NULL, NULL },
         };
-        RegistryService svc = { .id = "EE/GOV/1/reg/vehicles", .paths = paths, .parameters = params,
-                                .n_parameters = 3, .personal_data = true,
+        RegistryService svc = { .id = "EE/GOV/1/reg/vehicles",
+                                .paths = paths,
+                                .parameters = params,
+                                .n_parameters = 3,
+                                .personal_data = true,
                                 .subject = { REGISTRY_SUBJECT_QUERY, "person", 0 } };
-        RegistryService plain = { .id = "EE/GOV/1/reg/plain", .paths = paths, .parameters = params,
-                                  .n_parameters = 1 };
+        RegistryService plain = { .id = "EE/GOV/1/reg/plain", .paths = paths, .parameters = params, .n_parameters = 1 };
 
         /* path segments: the first path that matches names them */
         accepted(&svc, "/vehicles/29A-12345", "lang=vi");
         accepted(&svc, "/vehicles/29A-12345/owners/x/y", "lang=vi");
-        accepted(&svc, "/free/whatever", "lang=vi");                /* {any} has no declared schema */
-        accepted(&svc, "/elsewhere", "lang=vi");                    /* refused elsewhere (no path matches) */
+        accepted(&svc, "/free/whatever", "lang=vi"); /* {any} has no declared schema */
+        accepted(&svc, "/elsewhere", "lang=vi");     /* refused elsewhere (no path matches) */
         refused(&svc, "/vehicles/29A-1234", "lang=vi", "path", "plate", "does not match its schema");
         refused(&svc, "/vehicles/drop table/owners", "lang=vi", "path", "plate", "does not match its schema");
 
@@ -125,14 +128,15 @@ static void test_check(void)
         accepted(&svc, "/vehicles/29A-12345", "lang=vi&limit=10");
         accepted(&svc, "/vehicles/29A-12345", "LIMIT=1&Lang=en&&");
         accepted(&svc, "/vehicles/29A-12345", "li%6Dit=%31%30&lang=a+b");
-        accepted(&svc, "/vehicles/29A-12345", "lang&person=001");   /* the subject's parameter is known */
+        accepted(&svc, "/vehicles/29A-12345", "lang&person=001"); /* the subject's parameter is known */
         refused(&svc, "/vehicles/29A-12345", "lang=vi&limit=0", "query", "limit", "does not match its schema");
         refused(&svc, "/vehicles/29A-12345", "lang=vi&limit=ten", "query", "limit", "does not match its schema");
         refused(&svc, "/vehicles/29A-12345", "lang=vi&limit", "query", "limit", "does not match its schema");
         refused(&svc, "/vehicles/29A-12345", "lang=vi&limit=1&limit=2", "query", "limit", "is given twice");
         refused(&svc, "/vehicles/29A-12345", "lang=vi&Lang=en", "query", "Lang", "is given twice");
         refused(&svc, "/vehicles/29A-12345", "lang=vi&person=1&person=2", "query", "person", "is given twice");
-        refused(&svc, "/vehicles/29A-12345", "lang=vi&debug=1", "query", "debug", "is not in the service's description");
+        refused(&svc, "/vehicles/29A-12345", "lang=vi&debug=1", "query", "debug",
+                "is not in the service's description");
         refused(&svc, "/vehicles/29A-12345", "limit=5", "query", "lang", "is required");
         refused(&svc, "/vehicles/29A-12345", NULL, "query", "lang", "is required");
         refused(&svc, "/vehicles/29A-12345", "lang=%zz", "query", "?", "is not percent-encoded correctly");
