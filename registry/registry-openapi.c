@@ -45,18 +45,23 @@ typedef struct YamlPlace {
         const struct YamlPlace *up;
 } YamlPlace;
 
-/* "https://backend.internal:8443/petstore?x" -> "/petstore"; NULL when it stays (relative, or with {variables}). */
-static char *url_reduced(const char *url)
+/*
+ * "https://backend.internal:8443/petstore?x" -> "/petstore" in *ret (malloc'd). Return: 1 reduced,
+ * 0 when the URL stays as it is (relative, or with {variables}: *ret NULL), -ENOMEM.
+ */
+static int url_reduced(const char *url, char **ret)
 {
         const char *p = strstr(url, "://");
         size_t n;
 
+        *ret = NULL;
         if (!p || strchr(url, '{') || strcspn(url, "/?#") < (size_t)(p - url))
-                return NULL;
+                return 0;
         p += 3;
         p += strcspn(p, "/?#");
         n = strcspn(p, "?#");
-        return n ? strndup(p, n) : strdup("/");
+        *ret = n ? strndup(p, n) : strdup("/");
+        return *ret ? 1 : -ENOMEM;
 }
 
 /* Whether a string at `at` is the url of a server ("servers": [{"url": ...}]), at any depth. */
@@ -111,6 +116,27 @@ static json_t *yaml_scalar(const yaml_event_t *e)
 }
 
 static json_t *yaml_node(YamlReader *r, yaml_event_t *e, const YamlPlace *at);
+
+/* The url scalar `e` of a server: replaced by its path when it names a host. Return: 0, -ENOMEM (r->error). */
+static int yaml_splice_add(YamlReader *r, const yaml_event_t *e, const char *url)
+{
+        Splice *s;
+        char *text;
+        int k = url_reduced(url, &text);
+
+        if (k < 0)
+                return r->error = k;
+        if (k == 0)
+                return 0;
+        s = reallocarray(r->splices, r->n_splices + 1, sizeof(Splice));
+        if (!s) {
+                free(text);
+                return r->error = -ENOMEM;
+        }
+        r->splices = s;
+        s[r->n_splices++] = (Splice){ e->start_mark.index, e->end_mark.index, text };
+        return 0;
+}
 
 /* The items of a sequence whose start event was just read. */
 static json_t *yaml_sequence(YamlReader *r, const YamlPlace *at)
@@ -175,14 +201,10 @@ static json_t *yaml_node(YamlReader *r, yaml_event_t *e, const YamlPlace *at)
                 yaml_fail(r, "too many or too deeply nested nodes", &e->start_mark);
         else if (e->type == YAML_SCALAR_EVENT) {
                 j = yaml_scalar(e);
-                if (j && json_is_string(j) && place_is_server_url(at)) {
-                        char *text = url_reduced(json_string_value(j));
-                        Splice *s = text ? reallocarray(r->splices, r->n_splices + 1, sizeof(Splice)) : NULL;
-                        if (s) {
-                                r->splices = s;
-                                s[r->n_splices++] = (Splice){ e->start_mark.index, e->end_mark.index, text };
-                        } else
-                                free(text);
+                if (j && json_is_string(j) && place_is_server_url(at) &&
+                    yaml_splice_add(r, e, json_string_value(j)) < 0) {
+                        json_decref(j);
+                        j = NULL;
                 }
         } else if (e->type == YAML_SEQUENCE_START_EVENT || e->type == YAML_MAPPING_START_EVENT) {
                 r->depth++;
@@ -301,8 +323,10 @@ static int json_reduce_servers(json_t *node, const YamlPlace *at)
         json_object_foreach(node, k, v) {
                 YamlPlace member = { .key = k, .up = at };
                 if (json_is_string(v) && place_is_server_url(&member)) {
-                        char *text = url_reduced(json_string_value(v));
-                        int r = text ? json_object_set_new(node, k, json_string(text)) : 0;
+                        char *text;
+                        int r = url_reduced(json_string_value(v), &text);
+                        if (r > 0)
+                                r = json_object_set_new(node, k, json_string(text)) < 0 ? -ENOMEM : 0;
                         free(text);
                         if (r < 0)
                                 return -ENOMEM;
@@ -398,6 +422,7 @@ int registry_openapi_load(Loader *l, const SchemaSource *src, ServiceDef *d)
         const char *data;
         size_t size = 0, skip;
         json_t *doc;
+        bool json;
         int k;
 
         k = registry_schema_file(src, d->pub.openapi, &data, &size, &text, &why);
@@ -405,8 +430,10 @@ int registry_openapi_load(Loader *l, const SchemaSource *src, ServiceDef *d)
                 report(l, d, "%s", d->pub.id, d->pub.openapi, why ? why : strerror(-k));
                 return k == -ENOMEM ? k : 0;
         }
-        skip = strspn(data, " \t\r\n");
-        if (skip < size && data[skip] == '{') {
+        for (skip = 0; skip < size && strchr(" \t\r\n", data[skip]) && data[skip]; skip++)
+                ;
+        json = skip < size && data[skip] == '{';
+        if (json) {
                 json_error_t err;
                 doc = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
                 if (!doc)
@@ -417,7 +444,7 @@ int registry_openapi_load(Loader *l, const SchemaSource *src, ServiceDef *d)
                 check_document(l, d, doc);
         else if (!r.error)
                 report(l, d, "%s", d->pub.id, d->pub.openapi, r.why ? r.why : "not an object");
-        if (doc && data[skip] == '{') {
+        if (doc && json) {
                 d->pub.description_type = "application/json";
                 if (json_reduce_servers(doc, NULL) == 0 &&
                     (d->pub.description = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
