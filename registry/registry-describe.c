@@ -543,11 +543,11 @@ static int add_path(Generator *g, json_t *paths, const char *pattern, const char
                 goto oom;
         json_decref(params);
         params = NULL;
-        for (unsigned m = 1; m <= REGISTRY_METHOD_DELETE; m <<= 1) {
+        for (unsigned m = 1; m != 0; m <<= 1) {
                 const char *name = registry_method_to_string(m);
                 char lower[8] = "";
 
-                if (!(g->svc->methods & m))
+                if (!(g->svc->methods & m) || !name)
                         continue;
                 for (size_t i = 0; name[i] && i < sizeof(lower) - 1; i++)
                         lower[i] = (char)(name[i] | 0x20);

@@ -529,7 +529,7 @@ int registry_subsystem_ptr_compare(const void *a, const void *b)
         return strcmp((*x)->id, (*y)->id);
 }
 
-bool registry_right_applies(const RegistryRight *right, const RegistrySubsystem *client)
+static bool right_applies(const RegistryRight *right, const RegistrySubsystem *client)
 {
         if (right->client)
                 return streq(right->client->id, client->id);
@@ -550,11 +550,26 @@ static bool patterns_match(char *const *patterns, const char *path)
         return false;
 }
 
+/* The index of the first right on the service `id` in rights_by_service (the lower bound). */
+static size_t rights_first(const Registry *r, const char *id)
+{
+        size_t lo = 0, hi = r->defs[T_RIGHT].n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (strcmp(r->rights_by_service[mid]->service->id, id) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
 int registry_authorize(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
                        unsigned method, const char *path, const RegistryRight **ret_right)
 {
         const RegistryService *svc;
-        size_t lo = 0, hi;
         int best = REGISTRY_E_NO_RIGHT;
 
         if (!r || !client || !client->id || !service || !service->id)
@@ -570,21 +585,11 @@ int registry_authorize(const Registry *r, const RegistrySubsystem *client, const
         if (!svc)
                 return REGISTRY_E_NO_RIGHT;
 
-        /* Lower bound of the service's rights in rights_by_service. */
-        hi = r->defs[T_RIGHT].n;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (strcmp(r->rights_by_service[mid]->service->id, svc->id) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-
-        for (size_t i = lo; i < r->defs[T_RIGHT].n && streq(r->rights_by_service[i]->service->id, svc->id); i++) {
+        for (size_t i = rights_first(r, svc->id);
+             i < r->defs[T_RIGHT].n && streq(r->rights_by_service[i]->service->id, svc->id); i++) {
                 const RegistryRight *right = r->rights_by_service[i];
 
-                if (!registry_right_applies(right, client))
+                if (!right_applies(right, client))
                         continue;
                 if (!(right->methods & svc->methods & method)) {
                         best = MAX(best, REGISTRY_E_METHOD);
@@ -611,6 +616,25 @@ bool registry_right_allows_purpose(const RegistryRight *right, const char *purpo
                 if (streq(right->purposes[i]->code, purpose))
                         return true;
         return false;
+}
+
+ssize_t registry_client_rights(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
+                               const RegistryRight ***ret)
+{
+        const RegistryRight **list = NULL;
+        size_t n = 0;
+
+        *ret = NULL;
+        for (size_t i = rights_first(r, service->id);
+             i < r->defs[T_RIGHT].n && streq(r->rights_by_service[i]->service->id, service->id); i++) {
+                if (!right_applies(r->rights_by_service[i], client))
+                        continue;
+                if (!list && !(list = calloc(r->defs[T_RIGHT].n, sizeof(*list))))
+                        return -ENOMEM;
+                list[n++] = r->rights_by_service[i];
+        }
+        *ret = list;
+        return (ssize_t)n;
 }
 
 size_t registry_members(const Registry *r, const RegistryMember *const **ret)
@@ -641,4 +665,43 @@ size_t registry_purposes(const Registry *r, const RegistryPurpose *const **ret)
 {
         *ret = r ? r->purposes : NULL;
         return r ? r->defs[T_PURPOSE].n : 0;
+}
+
+/* --- listings, for the metaservices -------------------------------------------------------------- */
+
+/* Whether `client` holds any right on `svc` (directly or through a group), whatever its methods and paths. */
+static bool has_any_right(const Registry *r, const RegistrySubsystem *client, const RegistryService *svc)
+{
+        for (size_t i = rights_first(r, svc->id);
+             i < r->defs[T_RIGHT].n && streq(r->rights_by_service[i]->service->id, svc->id); i++)
+                if (right_applies(r->rights_by_service[i], client))
+                        return true;
+        return false;
+}
+
+ssize_t registry_service_list(const Registry *r, const char *provider, const RegistrySubsystem *client, unsigned flags,
+                              const RegistryService ***ret)
+{
+        const RegistryService **list = NULL;
+        size_t n = 0;
+
+        *ret = NULL;
+        for (size_t i = 0; r && provider && i < r->defs[T_SERVICE].n; i++) {
+                const RegistryService *svc = r->services[i];
+
+                if (!svc->owner || !streq(svc->owner->id, provider))
+                        continue;
+                if ((flags & REGISTRY_LIST_SOAP) && !svc->soap_request_schema)
+                        continue;
+                if (client && !has_any_right(r, client, svc))
+                        continue;
+                if (!list) {
+                        list = calloc(r->defs[T_SERVICE].n, sizeof(*list));
+                        if (!list)
+                                return -ENOMEM;
+                }
+                list[n++] = svc;
+        }
+        *ret = list;
+        return (ssize_t)n;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/embedded.h"
 
@@ -270,8 +271,13 @@ int registry_authorize(const Registry *r, const RegistrySubsystem *client, const
  */
 bool registry_right_allows_purpose(const RegistryRight *right, const char *purpose);
 
-/* registry_right_applies(): whether `right` is given to `client`, directly or through a group it is in. */
-bool registry_right_applies(const RegistryRight *right, const RegistrySubsystem *client);
+/*
+ * registry_client_rights(): the rights `client` holds on `service`, directly or through a
+ * group, by right id. *ret is a malloc'd array of pointers into `r` (free() it), NULL when
+ * there is none. Return: the count, or -ENOMEM.
+ */
+ssize_t registry_client_rights(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
+                               const RegistryRight ***ret);
 
 /*
  * registry_path_match(): "/a/b" against a pattern ("*" or "{NAME}" one non-empty
@@ -310,6 +316,22 @@ const char *registry_basis_to_string(RegistryBasis b);
  */
 bool registry_adapter_key_known(const Registry *r, const char *key);
 bool registry_adapter_may_serve(const Registry *r, const char *key, const char *service);
+
+/* What registry_service_list() keeps (bits). */
+enum {
+        REGISTRY_LIST_SOAP = 1U << 0, /* only services offered over SOAP (soap-request-schema) */
+};
+
+/*
+ * registry_service_list(): the services of the provider subsystem `provider` (an id), sorted
+ * by id, as the metaservices list them: with `client` (may be NULL) only those it holds a
+ * right on, directly or through a group, for any method or path (allowedMethods); `flags`
+ * REGISTRY_LIST_*. *ret is a malloc'd array of pointers into `r` (free() it; the services
+ * live while `r` is referenced), NULL when the list is empty.
+ * Return: the count, or -ENOMEM.
+ */
+ssize_t registry_service_list(const Registry *r, const char *provider, const RegistrySubsystem *client, unsigned flags,
+                              const RegistryService ***ret);
 
 /* Iteration, for the CLI and the demo: arrays sorted by id, valid while referenced. */
 size_t registry_members(const Registry *r, const RegistryMember *const **ret);

@@ -204,7 +204,7 @@ static int route_metaservice(Exchange *ex)
 {
         MetaserviceAnswer a;
         int r = metaservice_answer(ex->registry, ex->decision.service, ex->decision.client,
-                                   ex->req.query[0] ? ex->req.query : NULL, ex->req.soap, &a);
+                                   ex->req.query[0] ? ex->req.query : NULL, &a);
 
         ex->bus = (BusRequest){ .service = ex->decision.service->id, .status = 200 };
         if (r < 0 || a.problem.type != PROBLEM_NONE) {

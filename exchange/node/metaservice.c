@@ -31,73 +31,71 @@ static int entry_add(MetaserviceEntry *e, unsigned method, const char *path)
         return 0;
 }
 
+/* Whether the single bit `m` is a method of `methods` (whatever methods the registry knows). */
+static bool has_method(unsigned methods, unsigned m)
+{
+        return (methods & m) && registry_method_to_string(m);
+}
+
 /* The endpoints `right` covers on its service: a service path it covers, or its own path where narrower. */
 static int entry_add_right(MetaserviceEntry *e, const RegistryRight *right)
 {
         const RegistryService *svc = e->service;
 
         for (char **sp = svc->paths; sp && *sp; sp++)
-                for (char **rp = right->paths; rp && *rp; rp++)
-                        for (unsigned m = 1; m <= REGISTRY_METHOD_DELETE; m <<= 1) {
-                                const char *path = registry_pattern_covers(*rp, *sp)   ? *sp
-                                                   : registry_pattern_covers(*sp, *rp) ? *rp
-                                                                                       : NULL;
-                                if ((right->methods & svc->methods & m) && path && entry_add(e, m, path) < 0)
+                for (char **rp = right->paths; rp && *rp; rp++) {
+                        const char *path = registry_pattern_covers(*rp, *sp)   ? *sp
+                                           : registry_pattern_covers(*sp, *rp) ? *rp
+                                                                               : NULL;
+                        for (unsigned m = 1; path && m != 0; m <<= 1)
+                                if (has_method(right->methods & svc->methods, m) && entry_add(e, m, path) < 0)
                                         return -ENOMEM;
-                        }
+                }
         return 0;
 }
 
-/* The endpoints of e->service: all of them, or those `client`'s rights cover. Return: 1 listed, 0 not, -ENOMEM. */
+/* The endpoints of e->service: all of them, or those `client`'s rights cover. Return: 0, -ENOMEM. */
 static int entry_fill(MetaserviceEntry *e, const Registry *reg, const RegistrySubsystem *client)
 {
         const RegistryService *svc = e->service;
-        const RegistryRight *const *rights;
-        size_t n = registry_rights(reg, &rights);
-        bool listed = false;
+        const RegistryRight **rights = NULL;
+        ssize_t n;
+        int r = 0;
 
         if (!client) {
                 for (char **sp = svc->paths; sp && *sp; sp++)
-                        for (unsigned m = 1; m <= REGISTRY_METHOD_DELETE; m <<= 1)
-                                if ((svc->methods & m) && entry_add(e, m, *sp) < 0)
+                        for (unsigned m = 1; m != 0; m <<= 1)
+                                if (has_method(svc->methods, m) && entry_add(e, m, *sp) < 0)
                                         return -ENOMEM;
-                return 1;
+                return 0;
         }
-        /* a right with no endpoint in common with the service still lists it (PR-MREST 4) */
-        for (size_t i = 0; i < n; i++)
-                if (streq(rights[i]->service->id, svc->id) && registry_right_applies(rights[i], client)) {
-                        listed = true;
-                        if (entry_add_right(e, rights[i]) < 0)
-                                return -ENOMEM;
-                }
-        return listed;
+        n = registry_client_rights(reg, client, svc, &rights);
+        for (ssize_t i = 0; r == 0 && i < n; i++)
+                r = entry_add_right(e, rights[i]);
+        free(rights);
+        return n < 0 ? (int)n : r;
 }
 
 int metaservice_list(const Registry *reg, const RegistrySubsystem *provider, const RegistrySubsystem *client, bool soap,
                      MetaserviceList *ret)
 {
-        const RegistryService *const *services;
-        size_t n = registry_services(reg, &services);
+        const RegistryService **services = NULL;
         MetaserviceList l = {};
+        ssize_t n;
+        int r = 0;
 
-        for (size_t i = 0; i < n; i++) {
-                const RegistryService *svc = services[i];
-                MetaserviceEntry e = { .service = svc }, *a;
-                int r;
-
-                if (svc->owner != provider || (soap && !svc->request_xsd))
-                        continue;
-                r = entry_fill(&e, reg, client);
-                a = r > 0 ? reallocarray(l.entries, l.n + 1, sizeof(*a)) : NULL;
-                if (!a) {
-                        free(e.endpoints);
-                        if (r == 0)
-                                continue;
-                        metaservice_list_done(&l);
-                        return -ENOMEM;
-                }
-                l.entries = a;
-                l.entries[l.n++] = e;
+        /* which services: the selection the SOAP metaservices make too (registry_service_list()) */
+        n = registry_service_list(reg, provider->id, client, soap ? REGISTRY_LIST_SOAP : 0, &services);
+        if (n > 0 && !(l.entries = calloc((size_t)n, sizeof(MetaserviceEntry))))
+                n = -ENOMEM;
+        for (ssize_t i = 0; r == 0 && i < n; i++) {
+                l.entries[l.n] = (MetaserviceEntry){ .service = services[i] };
+                r = entry_fill(&l.entries[l.n++], reg, client);
+        }
+        free(services);
+        if (n < 0 || r < 0) {
+                metaservice_list_done(&l);
+                return n < 0 ? (int)n : r;
         }
         *ret = l;
         return 0;
@@ -256,15 +254,11 @@ int metaservice_check(const Registry *reg, const RegistryService *meta, const ch
 }
 
 int metaservice_answer(const Registry *reg, const RegistryService *meta, const RegistrySubsystem *client,
-                       const char *query, bool soap, MetaserviceAnswer *ret)
+                       const char *query, MetaserviceAnswer *ret)
 {
         const RegistryService *svc;
 
         *ret = (MetaserviceAnswer){};
-        if (soap) {
-                problem_set(&ret->problem, PROBLEM_SERVICE_UNKNOWN, "'%s' is not answered over SOAP", meta->id);
-                return 0;
-        }
         if (meta->meta == REGISTRY_META_LIST_METHODS || meta->meta == REGISTRY_META_ALLOWED_METHODS)
                 return answer_services(reg, meta, client, ret);
         if (meta->meta != REGISTRY_META_GET_OPENAPI) {

@@ -17,8 +17,9 @@
  * registered client), answered here instead of by an adapter
  * (exchange_route()), then logged and answered with the X-Road response
  * headers and a receipt like a provider's answer. SOAP asks listMethods and
- * allowedMethods in an envelope: metaservice_list() is the listing both
- * transports share.
+ * allowedMethods in an envelope: metaservice_list() lists what both
+ * transports list, on registry_service_list(), the selection the SOAP
+ * metaservices make.
  *
  * Everything here is pure over a loaded registry: no I/O, and every pointer
  * handed out borrows from it.
@@ -80,13 +81,14 @@ typedef struct MetaserviceAnswer {
 int metaservice_check(const Registry *reg, const RegistryService *meta, const char *query, Problem *p);
 
 /*
- * metaservice_answer(): the answer of an allowed request for `meta` by `client`
- * (REST: JSON, PR-MREST Annex B; getOpenAPI: the service's description in its
- * own syntax). SOAP answers are the SOAP front's (not here yet: a problem).
- * Return: 0 (*ret filled), -ENOMEM.
+ * metaservice_answer(): the REST answer of an allowed request for `meta` by
+ * `client` with the raw query `query` (NULL: none): listMethods and
+ * allowedMethods as JSON (PR-MREST Annex B), getOpenAPI the service's
+ * description in its own syntax. Return: 0 (*ret filled: a body, or a
+ * problem), -ENOMEM.
  */
 int metaservice_answer(const Registry *reg, const RegistryService *meta, const RegistrySubsystem *client,
-                       const char *query, bool soap, MetaserviceAnswer *ret);
+                       const char *query, MetaserviceAnswer *ret);
 
 /*
  * GET /listClients (and /r1/listClients, the GovStack IM path): the front door
