@@ -163,8 +163,7 @@ def registry_text(extra_services="", extra_rights="", extra_subsystems="", right
         out += ["[subsystem %s]" % s, "name = %s" % name, "roles = %s" % role]
         if role == "client":
             out.append("tls-cn = %s" % s)
-        else:
-            # the adapters authenticate with the key pair the node's demo PKI makes (docs/adapters.md)
+        else:   # the adapters connect with the demo PKI's key pair "sample" (docs/registry.md adapter-key)
             out.append("adapter-key = @state:pki/adapters/sample.pub")
         out.append("")
     out.append(extra_subsystems)
@@ -829,8 +828,7 @@ class World:
             cmd = [harness.binary("xbus-adapter-" + kind), "--bus", "tcp://127.0.0.1:%d" % self.node.aport]
             for r in routes[kind]:
                 cmd += ["--route", r]
-            cmd += harness.curve_args(self.node)
-            cmd += args[kind]
+            cmd += args[kind] + harness.curve_args(self.node)
             log = open(os.path.join(self.tmp, "adapter-%s.log" % kind), "ab")
             p = subprocess.Popen(cmd, stdout=log, stderr=log)
             harness._processes.append(p)
