@@ -369,12 +369,12 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
                              "a header holds a control character, is folded, or trails the body", NULL);
                 return;
         }
-        if (!path) {
-                wire_problem(req, PROBLEM_BAD_REQUEST, "the request line could not be parsed", NULL);
+        if (path && (streq(path, "/listClients") || streq(path, "/r1/listClients"))) { /* the X-Road directory */
+                handle_endpoint(w, req, &metaservice_list_clients_endpoint, path);
                 return;
         }
-        if (streq(path, "/listClients") || streq(path, "/r1/listClients")) { /* the X-Road directory */
-                handle_endpoint(w, req, &metaservice_list_clients_endpoint, path);
+        if (!path) {
+                wire_problem(req, PROBLEM_BAD_REQUEST, "the request line could not be parsed", NULL);
                 return;
         }
         if (strncmp(path, "/r1/", 4) == 0 || (streq(path, "/") && evhttp_request_get_command(req) == EVHTTP_REQ_POST)) {
