@@ -388,7 +388,7 @@ const RegistryService *registry_service_lookup(const Registry *r, const char *id
         return d ? &d->pub : NULL;
 }
 
-/* The metaservices, by bit; `order` is the index of each one in Registry.metaservices' groups. */
+/* The metaservices: a subsystem's group in Registry.metaservices holds them in this order. */
 static const struct {
         RegistryMetaservice bit;
         const char *name;
@@ -430,7 +430,8 @@ int registry_metaservices_build(Registry *r)
                         m->meta = metaservice_table[k].bit;
                         m->owner = sub;
                         m->methods = REGISTRY_METHOD_GET;
-                        m->timeout_ms = 10000;
+                        m->timeout_ms = 10000; /* a service's defaults (answered by the node itself) */
+                        m->max_request_size = m->max_response_size = MIB(1);
                         if (asprintf(&m->id, "%s/%s", sub->id, metaservice_table[k].name) < 0) {
                                 m->id = NULL;
                                 return -ENOMEM;
