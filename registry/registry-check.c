@@ -302,6 +302,7 @@ static int check_services(Loader *l, const char *instance)
                 if (!d->pub.paths && !(d->pub.paths = strv_copy((char *const[]){ "/**", NULL })))
                         return -ENOMEM;
                 check_subject(l, d);
+                registry_describe_check(l, d);
 
                 if (!check_xroad_id(l, &d->sec, "service", d->pub.id, 5, instance))
                         continue;
@@ -495,14 +496,18 @@ int registry_finish(Registry *r)
 {
         DefVec *v;
 
+        r->members = calloc(MAX(r->defs[T_MEMBER].n, 1U), sizeof(RegistryMember *));
         r->subsystems = calloc(MAX(r->defs[T_SUBSYSTEM].n, 1U), sizeof(RegistrySubsystem *));
         r->services = calloc(MAX(r->defs[T_SERVICE].n, 1U), sizeof(RegistryService *));
         r->rights = calloc(MAX(r->defs[T_RIGHT].n, 1U), sizeof(RegistryRight *));
         r->rights_by_service = calloc(MAX(r->defs[T_RIGHT].n, 1U), sizeof(RegistryRight *));
         r->purposes = calloc(MAX(r->defs[T_PURPOSE].n, 1U), sizeof(RegistryPurpose *));
-        if (!r->subsystems || !r->services || !r->rights || !r->rights_by_service || !r->purposes)
+        if (!r->members || !r->subsystems || !r->services || !r->rights || !r->rights_by_service || !r->purposes)
                 return -ENOMEM;
 
+        v = &r->defs[T_MEMBER];
+        for (size_t i = 0; i < v->n; i++)
+                r->members[i] = &((MemberDef *)v->items[i])->pub;
         v = &r->defs[T_SUBSYSTEM];
         for (size_t i = 0; i < v->n; i++)
                 r->subsystems[i] = &((SubsystemDef *)v->items[i])->pub;
@@ -516,5 +521,5 @@ int registry_finish(Registry *r)
         for (size_t i = 0; i < v->n; i++)
                 r->rights[i] = r->rights_by_service[i] = &((RightDef *)v->items[i])->pub;
         qsort(r->rights_by_service, v->n, sizeof(RegistryRight *), right_by_service_compare);
-        return 0;
+        return registry_metaservices_build(r);
 }

@@ -5,8 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "registry.h"
 #include "util/ini.h"
+#include "validate/jsonschema.h"
 #include "util/macro.h"
 
 #define REGISTRY_FILES_MAX 1024U    /* files in one registry */
@@ -16,6 +19,7 @@
 #define REGISTRY_SCHEMA_PATH_MAX 255U
 #define REGISTRY_TIMEOUT_MAX_MS (10U * 60U * 1000U)
 #define REGISTRY_MESSAGE_SIZE_MAX MIB(1024)
+#define REGISTRY_METASERVICES 4U /* the bits of RegistryMetaservice */
 
 #define REGISTRY_METHODS_ALL                                                                       \
         (REGISTRY_METHOD_GET | REGISTRY_METHOD_HEAD | REGISTRY_METHOD_POST | REGISTRY_METHOD_PUT | \
@@ -59,10 +63,18 @@ typedef struct SubsystemDef {
         RefList keys; /* adapter-key values as given: keys and references */
 } SubsystemDef;
 
+/* The parameters a service declares, with the line of each (pub.parameters is the same array). */
+typedef struct ParameterList {
+        RegistryParameter *items;
+        unsigned *lines;
+        size_t n;
+} ParameterList;
+
 typedef struct ServiceDef {
         RegistryService pub;
         IniSection sec;
         size_t seq;
+        ParameterList params;
 } ServiceDef;
 
 typedef struct GroupDef {
@@ -118,6 +130,7 @@ struct Registry {
         DefVec defs[_T_MAX];
 
         /* Views built once everything checked out. */
+        const RegistryMember **members;
         const RegistrySubsystem **subsystems;
         const RegistryService **services;
         const RegistryRight **rights;
@@ -127,6 +140,7 @@ struct Registry {
         size_t n_fingerprints;
         const RegistrySubsystem **by_cn; /* subsystems with a tls-cn, sorted by it */
         size_t n_by_cn;
+        RegistryService *metaservices; /* REGISTRY_METASERVICES per subsystem, in the order of `subsystems` */
 };
 
 /* ---- Section items: indexes into IniSection.lines, for checks that point at a key ----------- */
@@ -164,6 +178,8 @@ enum {
         SVC_SOAP_RESPONSE_SCHEMA,
         SVC_SUBJECT,
         SVC_RESPONSE_SUBJECT,
+        SVC_PARAMETER,
+        SVC_OPENAPI,
 };
 enum { GROUP_TITLE, GROUP_MEMBERS };
 enum { PURPOSE_TITLE, PURPOSE_DESCRIPTION };
@@ -241,6 +257,8 @@ bool registry_json_pointer_valid(const char *s);
 bool registry_schema_path_valid(const char *s);
 /* qsort()/bsearch() order of RegistrySubsystem pointers, by id. */
 int registry_subsystem_ptr_compare(const void *a, const void *b);
+/* Build the metaservices of every subsystem (registry_metaservice_lookup()). Return: 0 or -ENOMEM. */
+int registry_metaservices_build(Registry *r);
 
 /* ---- registry-check.c: cross-checks once every file is parsed ------------------------------ */
 
@@ -255,8 +273,53 @@ int registry_finish(Registry *r);
 
 /* ---- registry-schemas.c: JSON Schema and XSD files of the services ------------------------- */
 
+/* Where a registry's schema files are, and the base URI their $ids and $refs use. */
+typedef struct SchemaSource {
+        char *root; /* normalised folder (embedded: a path prefix) */
+        bool embedded;
+        const char *base_uri;
+} SchemaSource;
+
+/*
+ * registry_schema_file(): the bytes of the file `rel` (no ".." allowed) under the schema root:
+ * *ret_data points into the embedded copy or into *ret_text (read; the caller frees it).
+ * Return: 0, or -errno with *ret_why (a message; the caller frees it).
+ */
+int registry_schema_file(const SchemaSource *src, const char *rel, const char **ret_data, size_t *ret_size,
+                         char **ret_text, char **ret_why);
+/* registry_schema_read(): the JSON document `rel` under the schema root, or NULL with *ret_why. */
+json_t *registry_schema_read(const SchemaSource *src, const char *rel, char **ret_why);
+
 /*
  * Compile every schema the services name, found from l->dir. Errors go to
  * l->errors with the service's file and line. Return: 0 or -ENOMEM.
  */
 int registry_schemas_compile(Loader *l);
+
+/* ---- registry-describe.c: declared parameters, and the OpenAPI description of each service ---- */
+
+/*
+ * The IniItem parser of a service's "parameter" key: "path NAME [SCHEMA]" or "query NAME
+ * [required] [SCHEMA]", appended to the ParameterList at `dst`. Return: 0, -EINVAL, -E2BIG, -ENOMEM.
+ */
+int registry_item_parameter(const char *value, unsigned line, void *dst);
+/* Free what a ParameterList holds (the compiled schemas too); it is empty afterwards. */
+void registry_parameters_done(ParameterList *l);
+/* Check a service's paths, parameters and code against each other (before schemas are read). */
+void registry_describe_check(Loader *l, ServiceDef *d);
+/*
+ * Compile the service's parameter schemas and make its description: the provider's OpenAPI
+ * document (registry-openapi.c), or one generated from the entry. Errors go to l->errors.
+ * Return: 0 or -ENOMEM.
+ */
+int registry_describe_compile(Loader *l, const SchemaSource *src, const JsonSchemaOptions *opts, ServiceDef *d);
+
+/* ---- registry-openapi.c: the provider's own OpenAPI document ---------------------------------- */
+
+/*
+ * Read the document the service's `openapi` key names (JSON or YAML), check it (OpenAPI 3.0 or
+ * 3.1, info, paths that the service serves with its methods), reduce every servers[].url to its
+ * path, and keep it as the service's description in its own syntax. Errors go to l->errors.
+ * Return: 0 or -ENOMEM.
+ */
+int registry_openapi_load(Loader *l, const SchemaSource *src, ServiceDef *d);

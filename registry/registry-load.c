@@ -434,6 +434,11 @@ static const IniItem service_items[] = {
                           "header, path /TEMPLATE with one {subject} segment, query NAME, or body /JSON/POINTER" },
         [SVC_RESPONSE_SUBJECT] = { "response-subject", item_json_pointer, offsetof(ServiceDef, pub.response_subject), 0,
                                    "a JSON pointer such as /owner/id (RFC 6901)" },
+        [SVC_PARAMETER] = { "parameter", registry_item_parameter, offsetof(ServiceDef, params), INI_ITEM_MULTI,
+                            "path NAME [SCHEMA] or query NAME [required] [SCHEMA], where SCHEMA is a schema file "
+                            "(with an optional #/pointer) or an inline JSON Schema object" },
+        [SVC_OPENAPI] = { "openapi", item_schema, offsetof(ServiceDef, pub.openapi), 0,
+                          "a relative path such as population/citizen.openapi.yaml" },
 };
 
 static const IniItem group_items[] = {
@@ -522,6 +527,9 @@ static void service_free(void *p)
         free(d->pub.soap_response_schema);
         xsd_schema_free(d->pub.request_xsd);
         xsd_schema_free(d->pub.response_xsd);
+        registry_parameters_done(&d->params);
+        free(d->pub.openapi);
+        free(d->pub.description);
         free(d);
 }
 

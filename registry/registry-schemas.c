@@ -16,12 +16,6 @@
 #define SCHEMA_FILE_MAX MIB(4)
 #define DEFAULT_SCHEMA_BASE_URI "https://schemas.xbus.invalid/"
 
-typedef struct SchemaSource {
-        char *root; /* normalised folder (embedded: a path prefix) */
-        bool embedded;
-        const char *base_uri;
-} SchemaSource;
-
 /* Join and normalise "a/b" + "../c" -> "a/c"; refuses to climb above the start of a relative path. */
 static char *path_join_normalize(const char *a, const char *b)
 {
@@ -85,26 +79,33 @@ static int schema_text(const SchemaSource *src, const char *path, const char **r
         return 0;
 }
 
-/* Read the JSON document `rel` (no ".." allowed) under the schema root. */
-static json_t *schema_read(const SchemaSource *src, const char *rel, char **ret_why)
+int registry_schema_file(const SchemaSource *src, const char *rel, const char **ret_data, size_t *ret_size,
+                         char **ret_text, char **ret_why)
 {
-        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        *ret_why = NULL;
+        if (!registry_schema_path_valid(rel) || strstr(rel, ".."))
+                return error_set(ret_why, -EINVAL, "'%s' is not a path inside the schema folder", rel);
+        path = path_join_normalize(src->root, rel);
+        if (!path)
+                return -ENOMEM;
+        return schema_text(src, path, ret_data, ret_size, ret_text, ret_why);
+}
+
+json_t *registry_schema_read(const SchemaSource *src, const char *rel, char **ret_why)
+{
+        _cleanup_free_ char *text = NULL;
         json_error_t err;
         const char *data;
         size_t size = 0;
         json_t *doc;
 
-        *ret_why = NULL;
-        if (!registry_schema_path_valid(rel) || strstr(rel, "..")) {
-                error_set(ret_why, 0, "'%s' is not a path inside the schema folder", rel);
-                return NULL;
-        }
-        path = path_join_normalize(src->root, rel);
-        if (!path || schema_text(src, path, &data, &size, &text, ret_why) < 0)
+        if (registry_schema_file(src, rel, &data, &size, &text, ret_why) < 0)
                 return NULL;
         doc = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
         if (!doc)
-                error_set(ret_why, 0, "schema file '%s' is not JSON: line %d: %s", path, err.line, err.text);
+                error_set(ret_why, 0, "schema file '%s' is not JSON: line %d: %s", rel, err.line, err.text);
         return doc;
 }
 
@@ -116,7 +117,7 @@ static json_t *schema_resolve(const char *uri, void *userdata)
 
         if (strncmp(uri, src->base_uri, n) != 0)
                 return NULL; /* never the network */
-        return schema_read(src, uri + n, &why);
+        return registry_schema_read(src, uri + n, &why);
 }
 
 /* An XSD (for SOAP payloads): read as text and compiled; includes resolve next to it (folders only). */
@@ -154,7 +155,7 @@ static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptio
 
         if (!rel)
                 return 0;
-        doc = schema_read(src, rel, &why);
+        doc = registry_schema_read(src, rel, &why);
         if (!doc) {
                 ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "%s", why ? why : "out of memory");
                 return 0;
@@ -227,7 +228,8 @@ int registry_schemas_compile(Loader *l)
                     (k = compile_xsd(l, &src, d, SVC_SOAP_REQUEST_SCHEMA, d->pub.soap_request_schema,
                                      &d->pub.request_xsd)) < 0 ||
                     (k = compile_xsd(l, &src, d, SVC_SOAP_RESPONSE_SCHEMA, d->pub.soap_response_schema,
-                                     &d->pub.response_xsd)) < 0)
+                                     &d->pub.response_xsd)) < 0 ||
+                    (k = registry_describe_compile(l, &src, &opts, d)) < 0)
                         return k;
         }
         return 0;

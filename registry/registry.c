@@ -1,7 +1,9 @@
 /* registry.c: the loaded registry: lookups, authorisation, and the grammar of identifiers and paths */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "registry-internal.h"
 
@@ -137,6 +139,24 @@ static bool segment_unsafe(const char *s, size_t n)
         return dots <= 2;
 }
 
+bool registry_pattern_segment_name(const char *seg, size_t len, const char **ret_name, size_t *ret_len)
+{
+        if (len < 3 || seg[0] != '{' || seg[len - 1] != '}' || !segment_valid(seg + 1, len - 2))
+                return false;
+        *ret_name = seg + 1;
+        *ret_len = len - 2;
+        return true;
+}
+
+/* Whether a pattern segment matches any one segment: "*" or "{NAME}". */
+static bool segment_any(const char *seg, size_t len)
+{
+        const char *name;
+        size_t n;
+
+        return (len == 1 && seg[0] == '*') || registry_pattern_segment_name(seg, len, &name, &n);
+}
+
 bool registry_path_match(const char *pattern, const char *path)
 {
         const char *p, *s;
@@ -169,9 +189,33 @@ bool registry_path_match(const char *pattern, const char *path)
                         return false;
                 if (!has_p || !has_s)
                         return !has_p && !has_s;
-                if (pl == 1 && ps[0] == '*')
+                if (segment_any(ps, pl))
                         continue;
                 if (pl != sl || memcmp(ps, ss, pl) != 0)
+                        return false;
+        }
+}
+
+bool registry_pattern_covers(const char *outer, const char *inner)
+{
+        const char *o = outer + 1, *i = inner + 1;
+
+        if (outer[0] != '/' || inner[0] != '/')
+                return false;
+        for (;;) {
+                const char *os = NULL, *is = NULL;
+                size_t ol = 0, il = 0;
+                bool has_o = next_segment(&o, &os, &ol), has_i = next_segment(&i, &is, &il);
+
+                if (has_o && ol == 2 && memcmp(os, "**", 2) == 0)
+                        return true; /* any rest, "**" included */
+                if (!has_o || !has_i)
+                        return !has_o && !has_i;
+                if (il == 2 && memcmp(is, "**", 2) == 0)
+                        return false; /* only "**" covers "**" */
+                if (segment_any(os, ol))
+                        continue;
+                if (segment_any(is, il) || ol != il || memcmp(os, is, ol) != 0)
                         return false;
         }
 }
@@ -179,11 +223,11 @@ bool registry_path_match(const char *pattern, const char *path)
 static bool is_pattern_char(char c)
 {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               strchr("-._~!$&'()+;=:@*{}", c);
+               strchr("-._~!$&'()+;=:@*", c);
 }
 
-/* A path pattern: "/" or "/seg/seg..." with no empty, "." or ".." segment and '*' only as "*" or a final
- * "**". */
+/* A path pattern: "/" or "/seg/seg..." with no empty, "." or ".." segment, '*' only as "*" or a final
+ * "**", and braces only around a whole segment "{NAME}". */
 bool registry_pattern_valid(const char *pattern)
 {
         const char *p, *seg;
@@ -197,9 +241,12 @@ bool registry_pattern_valid(const char *pattern)
                 return false;
         p = pattern + 1;
         while (next_segment(&p, &seg, &len)) {
+                const char *name;
+                size_t n;
+
                 if (segment_unsafe(seg, len))
                         return false;
-                for (size_t i = 0; i < len; i++)
+                for (size_t i = 0; i < len && !registry_pattern_segment_name(seg, len, &name, &n); i++)
                         if (!is_pattern_char(seg[i]))
                                 return false;
                 if (memchr(seg, '*', len)) {
@@ -257,6 +304,10 @@ Registry *registry_free(Registry *r)
         for (size_t i = 0; i < r->n_files; i++)
                 free(r->files[i]);
         free(r->files);
+        for (size_t i = 0; r->metaservices && i < r->defs[T_SUBSYSTEM].n * REGISTRY_METASERVICES; i++)
+                free(r->metaservices[i].id);
+        free(r->metaservices);
+        free(r->members);
         free(r->subsystems);
         free(r->services);
         free(r->rights);
@@ -292,26 +343,33 @@ const char *registry_instance(const Registry *r)
         return d->id;
 }
 
-/* Binary search of a sorted DefVec by id. */
-static void *def_lookup(const Registry *r, size_t type, const char *id)
+/* Binary search of a sorted DefVec by id. Return: the index, or -1. */
+static ssize_t def_index(const Registry *r, size_t type, const char *id)
 {
         const DefVec *v = &r->defs[type];
         size_t lo = 0, hi = v->n;
 
         if (!id)
-                return NULL;
+                return -1;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 int c = strcmp(id, strempty(def_id(type, v->items[mid])));
 
                 if (c == 0)
-                        return v->items[mid];
+                        return (ssize_t)mid;
                 if (c < 0)
                         hi = mid;
                 else
                         lo = mid + 1;
         }
-        return NULL;
+        return -1;
+}
+
+static void *def_lookup(const Registry *r, size_t type, const char *id)
+{
+        ssize_t i = def_index(r, type, id);
+
+        return i < 0 ? NULL : r->defs[type].items[i];
 }
 
 const RegistryMember *registry_member_lookup(const Registry *r, const char *id)
@@ -330,6 +388,79 @@ const RegistryService *registry_service_lookup(const Registry *r, const char *id
 {
         ServiceDef *d = r ? def_lookup(r, T_SERVICE, id) : NULL;
         return d ? &d->pub : NULL;
+}
+
+/* The metaservices: a subsystem's group in Registry.metaservices holds them in this order. */
+static const struct {
+        RegistryMetaservice bit;
+        const char *name;
+} metaservice_table[REGISTRY_METASERVICES] = {
+        { REGISTRY_META_LIST_METHODS, "listMethods" },
+        { REGISTRY_META_ALLOWED_METHODS, "allowedMethods" },
+        { REGISTRY_META_GET_OPENAPI, "getOpenAPI" },
+        { REGISTRY_META_GET_WSDL, "getWsdl" },
+};
+
+RegistryMetaservice registry_metaservice_from_code(const char *code)
+{
+        for (size_t i = 0; code && i < ELEMENTSOF(metaservice_table); i++)
+                if (streq(metaservice_table[i].name, code))
+                        return metaservice_table[i].bit;
+        return REGISTRY_META_NONE;
+}
+
+const char *registry_metaservice_name(RegistryMetaservice m)
+{
+        for (size_t i = 0; i < ELEMENTSOF(metaservice_table); i++)
+                if (metaservice_table[i].bit == m)
+                        return metaservice_table[i].name;
+        return NULL;
+}
+
+int registry_metaservices_build(Registry *r)
+{
+        size_t n = r->defs[T_SUBSYSTEM].n;
+
+        r->metaservices = calloc(MAX(n, 1U) * REGISTRY_METASERVICES, sizeof(RegistryService));
+        if (!r->metaservices)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < REGISTRY_METASERVICES; k++) {
+                        RegistryService *m = &r->metaservices[i * REGISTRY_METASERVICES + k];
+                        const RegistrySubsystem *sub = r->subsystems[i];
+
+                        m->meta = metaservice_table[k].bit;
+                        m->owner = sub;
+                        m->methods = REGISTRY_METHOD_GET;
+                        m->timeout_ms = 10000; /* a service's defaults (answered by the node itself) */
+                        m->max_request_size = m->max_response_size = MIB(1);
+                        if (asprintf(&m->id, "%s/%s", sub->id, metaservice_table[k].name) < 0) {
+                                m->id = NULL;
+                                return -ENOMEM;
+                        }
+                        m->code = strrchr(m->id, '/') + 1;
+                        m->title = (char *)metaservice_table[k].name;
+                }
+        return 0;
+}
+
+const RegistryService *registry_metaservice_lookup(const Registry *r, const char *id)
+{
+        const char *slash = id ? strrchr(id, '/') : NULL;
+        RegistryMetaservice m = slash ? registry_metaservice_from_code(slash + 1) : REGISTRY_META_NONE;
+        _cleanup_free_ char *sub = NULL;
+        size_t k = 0;
+        ssize_t i;
+
+        if (!r || !r->metaservices || m == REGISTRY_META_NONE || !(sub = strndup(id, (size_t)(slash - id))))
+                return NULL;
+        /* the subsystems' view is in the order of their definitions */
+        i = def_index(r, T_SUBSYSTEM, sub);
+        if (i < 0)
+                return NULL;
+        while (metaservice_table[k].bit != m)
+                k++;
+        return &r->metaservices[(size_t)i * REGISTRY_METASERVICES + k];
 }
 
 bool registry_adapter_key_known(const Registry *r, const char *key)
@@ -488,6 +619,31 @@ bool registry_right_allows_purpose(const RegistryRight *right, const char *purpo
                 if (streq(right->purposes[i]->code, purpose))
                         return true;
         return false;
+}
+
+ssize_t registry_client_rights(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
+                               const RegistryRight ***ret)
+{
+        const RegistryRight **list = NULL;
+        size_t n = 0;
+
+        *ret = NULL;
+        for (size_t i = rights_first(r, service->id);
+             i < r->defs[T_RIGHT].n && streq(r->rights_by_service[i]->service->id, service->id); i++) {
+                if (!right_applies(r->rights_by_service[i], client))
+                        continue;
+                if (!list && !(list = calloc(r->defs[T_RIGHT].n, sizeof(*list))))
+                        return -ENOMEM;
+                list[n++] = r->rights_by_service[i];
+        }
+        *ret = list;
+        return (ssize_t)n;
+}
+
+size_t registry_members(const Registry *r, const RegistryMember *const **ret)
+{
+        *ret = r ? r->members : NULL;
+        return r ? r->defs[T_MEMBER].n : 0;
 }
 
 size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **ret)

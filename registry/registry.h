@@ -97,6 +97,33 @@ typedef struct RegistrySubjectPlace {
         unsigned segment; /* path: which segment of the path is the subject (0 = the first) */
 } RegistrySubjectPlace;
 
+/*
+ * The X-Road metaservices (PR-MREST, PR-META): every subsystem answers them under its own id,
+ * as services of its own ("VN/GOV/BCA/population/listMethods"), which is why no registered
+ * service may take their codes. Bits, so that a transport can say which ones it serves.
+ */
+typedef enum RegistryMetaservice {
+        REGISTRY_META_NONE = 0,
+        REGISTRY_META_LIST_METHODS = 1U << 0,    /* listMethods: the subsystem's services */
+        REGISTRY_META_ALLOWED_METHODS = 1U << 1, /* allowedMethods: those the caller may call */
+        REGISTRY_META_GET_OPENAPI = 1U << 2,     /* getOpenAPI?serviceCode=: a service's OpenAPI description */
+        REGISTRY_META_GET_WSDL = 1U << 3,        /* getWsdl (SOAP) */
+} RegistryMetaservice;
+
+/* Where a declared request parameter is (docs/registry.md, "parameter"). */
+typedef enum RegistryParameterPlace {
+        REGISTRY_PARAMETER_PATH,  /* a {NAME} segment of the service's paths */
+        REGISTRY_PARAMETER_QUERY, /* a query parameter */
+} RegistryParameterPlace;
+
+typedef struct RegistryParameter {
+        RegistryParameterPlace in;
+        char *name;
+        bool required;   /* a path parameter always is */
+        char *schema;    /* as written: a schema file[#JSON pointer] or an inline JSON Schema; NULL: any string */
+        void *validator; /* compiled (validate/jsonschema.h), or NULL: any string, or not compiled */
+} RegistryParameter;
+
 typedef struct RegistryService {
         char *id;   /* "VN/GOV/BCA/population/citizen" */
         char *code; /* last segment: "citizen" */
@@ -121,6 +148,14 @@ typedef struct RegistryService {
         char *soap_response_schema;
         void *request_xsd; /* compiled XSDs (validate/xsd.h), or NULL */
         void *response_xsd;
+        RegistryParameter *parameters; /* declared path and query parameters, in the order written */
+        size_t n_parameters;
+        char *openapi;     /* the provider's OpenAPI document, relative to the schema root, or NULL */
+        char *description; /* what getOpenAPI serves: that document (servers reduced to their path), or
+                                       * one generated from this entry; NULL when schemas were not loaded */
+        size_t description_size;
+        const char *description_type; /* its media type (static storage) */
+        RegistryMetaservice meta;     /* a metaservice (registry_metaservice_lookup()), else REGISTRY_META_NONE */
 } RegistryService;
 
 typedef struct RegistryGroup {
@@ -205,6 +240,18 @@ const RegistryPurpose *registry_purpose_lookup(const Registry *r, const char *co
 const RegistryGroup *registry_group_lookup(const Registry *r, const char *id);
 
 /*
+ * registry_metaservice_lookup(): the metaservice `id` names ("SUBSYSTEM-ID/listMethods", ...):
+ * a RegistryService with `meta` set, `owner` the subsystem, methods GET, no schema, right or
+ * subject. Never in registry_services(), and registry_authorize() knows no right on it (the
+ * metaservices are open to every registered client). NULL when the subsystem or the code is unknown.
+ * registry_metaservice_from_code(): the metaservice a service code names, or REGISTRY_META_NONE.
+ * registry_metaservice_name(): the code of one metaservice bit ("listMethods"), NULL otherwise.
+ */
+const RegistryService *registry_metaservice_lookup(const Registry *r, const char *id);
+RegistryMetaservice registry_metaservice_from_code(const char *code);
+const char *registry_metaservice_name(RegistryMetaservice m);
+
+/*
  * registry_subsystem_by_cert(): the subsystem a verified TLS client
  * certificate identifies: first by pinned fingerprint, then by subject CN
  * (`cn` may be NULL). NULL when none matches.
@@ -234,12 +281,33 @@ int registry_authorize(const Registry *r, const RegistrySubsystem *client, const
 bool registry_right_allows_purpose(const RegistryRight *right, const char *purpose);
 
 /*
- * registry_path_match(): "/a/b" against a pattern ("*" one non-empty segment,
- * a final "**" zero or more segments; other segments compare exactly). An
- * empty path is "/", a trailing "/" is ignored. A path with an empty, "." or
+ * registry_client_rights(): the rights `client` holds on `service`, directly or through a
+ * group, by right id. *ret is a malloc'd array of pointers into `r` (free() it), NULL when
+ * there is none. Return: the count, or -ENOMEM.
+ */
+ssize_t registry_client_rights(const Registry *r, const RegistrySubsystem *client, const RegistryService *service,
+                               const RegistryRight ***ret);
+
+/*
+ * registry_path_match(): "/a/b" against a pattern ("*" or "{NAME}" one non-empty
+ * segment, a final "**" zero or more segments; other segments compare exactly).
+ * An empty path is "/", a trailing "/" is ignored. A path with an empty, "." or
  * ".." segment (also as %2e) never matches.
  */
 bool registry_path_match(const char *pattern, const char *path);
+
+/*
+ * registry_pattern_covers(): whether every path `inner` matches, `outer` matches too
+ * (both patterns; "{NAME}" is "*").
+ */
+bool registry_pattern_covers(const char *outer, const char *inner);
+
+/*
+ * registry_pattern_segment_name(): whether the segment of `len` bytes at `seg` is
+ * a path parameter "{NAME}" (NAME an identifier segment); *ret_name points at NAME
+ * and *ret_len is its length.
+ */
+bool registry_pattern_segment_name(const char *seg, size_t len, const char **ret_name, size_t *ret_len);
 
 /*
  * registry_method_from_string(): "GET" -> REGISTRY_METHOD_GET, 0 when unknown
@@ -275,6 +343,7 @@ ssize_t registry_service_list(const Registry *r, const char *provider, const Reg
                               const RegistryService ***ret);
 
 /* Iteration, for the CLI and the demo: arrays sorted by id, valid while referenced. */
+size_t registry_members(const Registry *r, const RegistryMember *const **ret);
 size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **ret);
 size_t registry_services(const Registry *r, const RegistryService *const **ret);
 size_t registry_rights(const Registry *r, const RegistryRight *const **ret);

@@ -170,7 +170,10 @@ static void check_sample(Registry *r)
         CHECK(streq(v->request_schema, "tax/tax-obligation-check.request.json"));
         CHECK(v->timeout_ms == 15000 && v->max_request_size == KIB(64));
         v = svc(r, "VN/GOV/BKHDT/business-registry/enterprise");
-        CHECK(!v->personal_data && streq(v->paths[0], "/*"));
+        /* its path names the enterprise code, which has a schema (registry "parameter") */
+        CHECK(!v->personal_data && streq(v->paths[0], "/{code}") && !v->paths[1]);
+        CHECK(v->n_parameters == 1 && v->parameters[0].in == REGISTRY_PARAMETER_PATH &&
+              streq(v->parameters[0].name, "code") && v->parameters[0].required && v->parameters[0].validator);
         v = svc(r, "VN/GOV/BTP/judicial-records/criminal-record");
         CHECK(v->timeout_ms == 10000); /* the default */
         CHECK(!registry_service_lookup(r, "VN/GOV/BCA/population"));

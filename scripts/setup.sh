@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
     build-essential meson ninja-build pkg-config python3
     libssl-dev libevent-dev libzmq3-dev liblmdb-dev libjansson-dev libjose-dev
-    libxml2-dev libxmlsec1-dev libcurl4-openssl-dev libpcre2-dev
+    libxml2-dev libxmlsec1-dev libcurl4-openssl-dev libpcre2-dev libyaml-dev
     openssl curl xmlsec1 jose lmdb-utils nginx-light
     scdoc man-db
 )

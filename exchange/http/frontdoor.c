@@ -29,6 +29,7 @@
 
 #include "http/frontdoor.h"
 #include "http/http-internal.h"
+#include "node/metaservice.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -328,6 +329,7 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
                         .body = evbuffer_get_length(in) ? evbuffer_pullup(in, -1) : (const uint8_t *)"",
                         .body_size = evbuffer_get_length(in),
                         .content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type"),
+                        .accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept"),
                 };
                 er.method = wire_method(evhttp_request_get_command(req));
                 if (!er.method)
@@ -398,6 +400,10 @@ static void worker_on_request(struct evhttp_request *req, void *userdata)
         if (!wire_head_clean(req)) {
                 wire_problem(req, PROBLEM_BAD_REQUEST,
                              "a header holds a control character, is folded, or trails the body", NULL);
+                return;
+        }
+        if (path && (streq(path, "/listClients") || streq(path, "/r1/listClients"))) { /* the X-Road directory */
+                handle_endpoint(w, req, &metaservice_list_clients_endpoint, path);
                 return;
         }
         if (!path) {

@@ -254,6 +254,10 @@ void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path)
         pin.consent = ex->req.consent;
         pin.body = ex->req.body;
         pin.body_size = ex->req.body_size;
+        /* the REST metaservices are GETs (PR-MREST 4): another method names an unknown service */
+        if (streq(ex->req.method, "GET"))
+                pin.metaservices =
+                        REGISTRY_META_LIST_METHODS | REGISTRY_META_ALLOWED_METHODS | REGISTRY_META_GET_OPENAPI;
 
         query = uri ? evhttp_uri_get_query(uri) : NULL;
         if (query && strlen(query) <= EXCHANGE_QUERY_MAX)

@@ -32,6 +32,7 @@ typedef struct EndpointRequest {
         const uint8_t *body;
         size_t body_size;
         const char *content_type; /* or NULL */
+        const char *accept;       /* the Accept header, or NULL */
 } EndpointRequest;
 
 typedef struct EndpointResponse {

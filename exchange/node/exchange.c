@@ -7,6 +7,8 @@
 #include "crypto/receipt.h"
 #include "crypto/uuid.h"
 #include "node/exchange.h"
+#include "node/metaservice.h"
+#include "policy/params.h"
 #include "policy/minimise.h"
 #include "policy/subject.h"
 #include "util/log.h"
@@ -104,12 +106,27 @@ static void check_consent(Exchange *ex)
                 problem_set(&ex->out.problem, PROBLEM_CONSENT_INVALID, "the consent could not be checked");
 }
 
+/* The path and query parameters the service declares (policy/params.h). Return: whether they refuse it. */
+static bool check_parameters(Exchange *ex)
+{
+        int v = params_check(ex->decision.service, ex->decision.path, ex->req.query[0] ? ex->req.query : NULL,
+                             &ex->out.errors, &ex->out.problem);
+
+        if (v < 0)
+                problem_set(&ex->out.problem, PROBLEM_BUS_BUSY, "the node is out of memory; retry later");
+        return v != 0;
+}
+
 /* The request's payload, before anything reaches the provider. */
 static void check_payload(Exchange *ex)
 {
         const RegistryService *svc = ex->decision.service;
         int v;
 
+        if (svc->meta) {
+                metaservice_check(ex->registry, svc, ex->req.query[0] ? ex->req.query : NULL, &ex->out.problem);
+                return;
+        }
         if (ex->req.soap) {
                 if (!svc->request_xsd)
                         soap_refuse_code(&ex->out.problem, PROBLEM_SERVICE_UNKNOWN, XROAD_SERVICE_TYPE,
@@ -119,7 +136,7 @@ static void check_payload(Exchange *ex)
                                     "the payload does not match the service's XSD");
                 return;
         }
-        if (!svc->request_validator)
+        if (check_parameters(ex) || !svc->request_validator)
                 return;
         v = payload_validate(svc->request_validator, ex->req.body, ex->req.body_size, &ex->out.errors, NULL);
         if (v != 0)
@@ -201,10 +218,33 @@ out:
         return text;
 }
 
+/* A metaservice is answered by the node itself (node/metaservice.h), and its answer then taken as a provider's. */
+static int route_metaservice(Exchange *ex)
+{
+        MetaserviceAnswer a;
+        int r = metaservice_answer(ex->registry, ex->decision.service, ex->decision.client,
+                                   ex->req.query[0] ? ex->req.query : NULL, &a);
+
+        ex->bus = (BusRequest){ .service = ex->decision.service->id, .status = 200 };
+        if (r < 0 || a.problem.type != PROBLEM_NONE) {
+                ex->bus.error = r < 0 ? PROBLEM_BUS_BUSY : a.problem.type;
+                snprintf(ex->bus.detail, sizeof(ex->bus.detail), "%s",
+                         r < 0 ? "the node is out of memory; retry later" : a.problem.detail);
+                return 1;
+        }
+        ex->bus.response = a.body;
+        ex->bus.response_size = a.size;
+        snprintf(ex->bus.content_type, sizeof(ex->bus.content_type), "%s", a.content_type);
+        return 1;
+}
+
 int exchange_route(Exchange *ex, Mailbox *reply_to, int kind)
 {
         const RegistryService *svc = ex->decision.service;
         int r;
+
+        if (svc->meta)
+                return route_metaservice(ex);
 
         ex->meta = render_meta(ex);
         ex->bus = (BusRequest){

@@ -8,7 +8,8 @@
  *   exchange_init()         a fresh exchange under the current registry
  *   exchange_decide()       identity, service, access right, legal basis (policy.c),
  *                           the subject's pseudonym, the consent presented, the
- *                           request payload (JSON Schema or XSD); refused -> log
+ *                           declared path and query parameters, the request payload
+ *                           (JSON Schema or XSD); refused -> log
  *   exchange_route()        allowed: to the provider's adapter (broker); the answer
  *                           comes back on the transport's mailbox as ex->bus
  *   exchange_take_answer()  the adapter's answer or the bus's error: response schema,
@@ -135,8 +136,10 @@ int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form);
 
 /*
  * exchange_route(): hand the allowed exchange to the broker; ex->bus comes
- * back on `reply_to` as a MailboxItem of `kind`. Return: 0 routed, 1 refused
- * right away (the bus is saturated: ex->out set; take the answer and log it).
+ * back on `reply_to` as a MailboxItem of `kind`. A metaservice is answered
+ * here instead (node/metaservice.h). Return: 0 routed, 1 answered right away
+ * (a metaservice's answer, or the bus is saturated: ex->bus holds the answer
+ * or the error; take the answer and log it).
  */
 int exchange_route(Exchange *ex, Mailbox *reply_to, int kind);
 

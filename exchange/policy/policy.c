@@ -129,6 +129,16 @@ int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *
         return 0;
 }
 
+/* The service `id` names: a registered one, or a metaservice the transport answers for this request. */
+static const RegistryService *service_resolve(const Registry *reg, const PolicyInput *in, const char *id)
+{
+        const RegistryService *s = registry_service_lookup(reg, id);
+
+        if (!s && in->metaservices)
+                s = registry_metaservice_lookup(reg, id);
+        return s && (!s->meta || (s->meta & in->metaservices)) ? s : NULL;
+}
+
 int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
         unsigned method;
@@ -146,12 +156,14 @@ int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d,
         if (!in->r1_path || split_service(in->r1_path, d) < 0)
                 return problem_set(p, PROBLEM_BAD_REQUEST,
                                    "the path must be /r1/{instance}/{class}/{member}/{subsystem}/{service}[/{path}]");
-        d->service = registry_service_lookup(reg, d->service_id);
+        d->service = service_resolve(reg, in, d->service_id);
         if (!d->service) {
                 problem_set(p, PROBLEM_SERVICE_UNKNOWN, "no service '%s' in instance %s", d->service_id,
                             registry_instance(reg));
                 return provider_known(reg, d->service_id) ? 1 : problem_refine(p, XROAD_UNKNOWN_MEMBER);
         }
+        if (d->service->meta)
+                return 0;
         method = registry_method_from_string(in->method);
         if (!method || !(d->service->methods & method))
                 return problem_set(p, PROBLEM_METHOD_NOT_ALLOWED, "service '%s' does not offer %s", d->service->id,

@@ -32,6 +32,7 @@ typedef struct PolicyInput {
         const char *consent; /* X-Bus-Consent or NULL */
         const void *body;    /* the REST body, where a service may carry the subject (NULL for SOAP) */
         size_t body_size;
+        unsigned metaservices; /* RegistryMetaservice bits the transport answers for this request, 0: none */
 } PolicyInput;
 
 /* The facts the decision established, as far as it got; the refusal itself is a Problem. */
@@ -53,7 +54,10 @@ typedef struct PolicyDecision {
 /*
  * policy_decide(): fill *d with what could be established, in order. Return: 0
  * when allowed (*p untouched), 1 when refused (*p says which type and why).
- * Never fails otherwise.
+ * Never fails otherwise. A metaservice the transport answers (in->metaservices)
+ * that the service id names is allowed to every identified client once the
+ * service is resolved (d->service->meta set, no right, no subject, no purpose:
+ * PR-MREST 4, the metaservices skip the access check).
  */
 int policy_decide(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p);
 

@@ -161,6 +161,31 @@ int main(void)
         assert(streq(decide(BYT, BYT, "GET", CITIZEN, ID, "health-insurance-enrolment", NULL, 1U << 30),
                      "payload_too_large"));
 
+        /* metaservices: resolved only when the transport answers them, open to every identified client */
+        {
+                static Problem p;
+                PolicyInput in = { .cert_present = true,
+                                   .cert_trusted = true,
+                                   .cert_cn = VCB,
+                                   .client_header = VCB,
+                                   .method = "GET",
+                                   .r1_path = "VN/GOV/BCA/population/listMethods" };
+
+                assert(policy_decide(reg, &in, &d, &p) == 1 && p.type == PROBLEM_SERVICE_UNKNOWN);
+                in.metaservices = REGISTRY_META_LIST_METHODS | REGISTRY_META_ALLOWED_METHODS;
+                p = (Problem){};
+                assert(policy_decide(reg, &in, &d, &p) == 0 && d.service->meta == REGISTRY_META_LIST_METHODS);
+                assert(!d.right && !d.basis && !d.subject[0] && !d.needs_consent &&
+                       streq(d.service_id, "VN/GOV/BCA/population/listMethods"));
+                in.r1_path = "VN/GOV/BCA/population/getOpenAPI"; /* not among those answered */
+                assert(policy_decide(reg, &in, &d, &p) == 1 && p.type == PROBLEM_SERVICE_UNKNOWN);
+                in.r1_path = "VN/GOV/NONE/x/listMethods";
+                assert(policy_decide(reg, &in, &d, &p) == 1 && p.type == PROBLEM_SERVICE_UNKNOWN);
+                in.r1_path = "VN/GOV/BCA/population/allowedMethods";
+                in.client_header = BYT; /* identity still comes first */
+                assert(policy_decide(reg, &in, &d, &p) == 1 && p.type == PROBLEM_CLIENT_MISMATCH);
+        }
+
         /* every problem type has a name, a status and a title, renders as JSON, and is found by its name */
         for (ProblemType t = PROBLEM_NONE + 1; t < _PROBLEM_TYPE_MAX; t++) {
                 const ProblemInfo *i = problem_info(t);

@@ -158,6 +158,11 @@ char *uri_resolve(const char *base, const char *ref)
         return out;
 }
 
+char *json_schema_uri_resolve(const char *base, const char *ref)
+{
+        return uri_resolve(base, ref);
+}
+
 /* Splits "doc#frag" in place: returns the fragment (NULL when none) and cuts `uri` at '#'. */
 char *uri_split_fragment(char *uri)
 {

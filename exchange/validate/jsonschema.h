@@ -193,6 +193,13 @@ int json_schema_validate(const JsonSchema *s, const json_t *instance, JsonSchema
 JsonSchemaDialect json_schema_dialect(const JsonSchema *s);
 
 /*
+ * json_schema_uri_resolve(): `ref` resolved against the absolute URI `base` (RFC 3986), as the
+ * compiler resolves `$ref` and `$id`: the reference keeps its fragment, if any. Return: a
+ * malloc()ed URI, or NULL (out of memory).
+ */
+char *json_schema_uri_resolve(const char *base, const char *ref);
+
+/*
  * json_schema_format_from_name(): the JsonSchemaFormat bit for a format name
  * ("date-time", ...), or 0 when the name is not one this module can assert.
  * Registry files name the formats they enable this way.
