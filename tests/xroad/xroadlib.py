@@ -174,7 +174,7 @@ def registry_text(extra_services="", extra_rights="", extra_subsystems="", right
         "down": ["timeout = 5s"],
         "citizen": ["soap-request-schema = soap/citizen.request.xsd",
                     "soap-response-schema = soap/citizen.response.xsd"],
-        "citizen-down": ["soap-request-schema = soap/citizen.request.xsd",
+        "citizen-down": ["soap-request-schema = soap/citizen-down.request.xsd",
                          "soap-response-schema = soap/citizen.response.xsd", "timeout = 5s"],
     }
     for code, (methods, paths, kind) in SERVICES.items():
@@ -870,6 +870,9 @@ def write_schemas(folder):
         f.write(CITIZEN_REQUEST_XSD)
     with open(os.path.join(folder, "soap", "citizen.response.xsd"), "w") as f:
         f.write(CITIZEN_RESPONSE_XSD)
+    # citizen-down's own request element (PR-MESS §2.3: the Body's element is named by the service code)
+    with open(os.path.join(folder, "soap", "citizen-down.request.xsd"), "w") as f:
+        f.write(CITIZEN_REQUEST_XSD.replace('name="citizen"', 'name="citizen-down"'))
 
 
 def start_world(suite, **kw):
