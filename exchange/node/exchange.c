@@ -395,6 +395,32 @@ void exchange_take_answer(Exchange *ex)
 
 /* --- the log --------------------------------------------------------------- */
 
+/*
+ * The service path as the log keeps it: a segment that is the data subject (a path-carried
+ * subject, docs/registry.md "subject") is written {subject}, so that the log holds no personal id;
+ * the entry's "subject" has its pseudonym. Return: `d->path`, or `buf` when a segment was replaced.
+ */
+static const char *logged_path(const PolicyDecision *d, char *buf, size_t size)
+{
+        size_t n = strlen(d->subject), out = 0;
+        bool replaced = false;
+
+        if (n == 0 || !strstr(d->path, d->subject))
+                return d->path;
+        for (const char *p = d->path; *p && out + 1 < size;) {
+                const char *end = strchrnul(p + 1, '/');
+                if (*p == '/' && (size_t)(end - p - 1) == n && strneq(p + 1, d->subject, n)) {
+                        out += (size_t)snprintf(buf + out, size - out, "/{subject}");
+                        replaced = true;
+                } else
+                        out += (size_t)snprintf(buf + out, size - out, "%.*s", (int)(end - p), p);
+                p = end;
+        }
+        if (out + 1 >= size)
+                return "/{subject}"; /* too long to keep whole: never the personal id */
+        return replaced ? buf : d->path;
+}
+
 static void entry_fill(Exchange *ex)
 {
         const PolicyDecision *d = &ex->decision;
@@ -405,7 +431,7 @@ static void entry_fill(Exchange *ex)
                 .client = d->client ? d->client->id : NULL,
                 .service = d->service_id[0] ? d->service_id : NULL,
                 .method = q->method,
-                .path = d->service ? d->path : NULL,
+                .path = d->service ? logged_path(d, ex->logged_path, sizeof(ex->logged_path)) : NULL,
                 .user_id = q->user_id,
                 .issue = q->issue,
                 .subject = ex->subject[0] ? ex->subject : NULL,

@@ -98,6 +98,7 @@ typedef struct Exchange {
         char response_hash[HASH_SHA256_HEX_LEN + 1];
         char query_hash[HASH_SHA256_HEX_LEN + 1];
         ExlogEntry entry;
+        char logged_path[POLICY_MAX_PATH + 16]; /* the path as logged, when it names the subject */
         char *log_body;
         ExlogRecord log;
         ExchangeOutcome out;

@@ -157,6 +157,9 @@ r = call(BYT, CITIZEN + "/" + alice, purpose=P_BYT)
 t.ok(r.status == 200 and r.json().get("id") == alice, "GET .../citizen/{id} without xbus headers: served", repr(r))
 t.ok(entry(r) is not None and entry(r).get("subject") == history(alice)["subject_pseudonym"],
      "logged under the subject from the path")
+t.ok(entry(r) is not None and entry(r).get("path") == "/{subject}" and alice not in json.dumps(entry(r)),
+     "the log keeps the path without the personal id (/{subject}); only the pseudonym names the person",
+     repr(entry(r)))
 r = call(BYT, CITIZEN + "/" + alice, subject=alice, purpose=P_BYT)
 t.eq(r.status, 200, "path and X-Bus-Subject agreeing: served")
 r = call(BYT, CITIZEN + "/" + bob, subject=alice, purpose=P_BYT)
