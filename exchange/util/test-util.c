@@ -1,4 +1,4 @@
-/* test-util.c: the shared helpers (bytes, parse, strv, error, lmdb-util, mailbox, log) */
+/* test-util.c: the shared helpers (bytes, parse, strv, error, lmdb-util, mailbox); the log is test-log.c */
 #include <assert.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +9,6 @@
 #include "util/bytes.h"
 #include "util/error.h"
 #include "util/lmdb-util.h"
-#include "util/log.h"
 #include "util/mailbox.h"
 #include "util/parse.h"
 #include "util/strv.h"
@@ -167,82 +166,6 @@ static void test_mailbox_null(void)
         close(keep);
 }
 
-static void test_log_ratelimit(void)
-{
-        LogRatelimit rl = {};
-        uint64_t t0 = 1000;
-        unsigned suppressed = 99;
-
-        /* a burst goes through, the rest is counted */
-        for (unsigned i = 0; i < LOG_RATELIMIT_BURST; i++) {
-                assert(log_ratelimit_check(&rl, t0 + i, &suppressed));
-                assert(suppressed == 0);
-        }
-        for (unsigned i = 0; i < 5293; i++)
-                assert(!log_ratelimit_check(&rl, t0 + LOG_RATELIMIT_INTERVAL_USEC - 1, &suppressed));
-        assert(rl.suppressed == 5293);
-        /* the next interval: the count is handed over once, then a fresh burst */
-        assert(log_ratelimit_check(&rl, t0 + LOG_RATELIMIT_INTERVAL_USEC, &suppressed) && suppressed == 5293);
-        assert(log_ratelimit_check(&rl, t0 + LOG_RATELIMIT_INTERVAL_USEC + 1, &suppressed) && suppressed == 0);
-        assert(rl.suppressed == 0);
-        /* a quiet template reports nothing */
-        rl = (LogRatelimit){};
-        assert(log_ratelimit_check(&rl, 5, &suppressed) && suppressed == 0);
-        assert(log_ratelimit_check(&rl, 5 + 3 * LOG_RATELIMIT_INTERVAL_USEC, &suppressed) && suppressed == 0);
-}
-
-static void test_log_format(void)
-{
-        char buf[128], big[4000], want[128];
-        size_t n;
-
-        log_set_ident("test-util");
-        /* 1700000000.123456 s: 2023-11-14T22:13:20.123Z */
-        n = log_format(buf, sizeof(buf), 1700000000123456ULL, LOG_LEVEL_WARNING, "disk \"x\" full");
-        snprintf(want, sizeof(want), "2023-11-14T22:13:20.123Z test-util[%d]: warning: disk \"x\" full\n",
-                 (int)getpid());
-        assert(streq(buf, want) && n == strlen(want));
-        /* too long: cut, still one line */
-        memset(big, 'a', sizeof(big) - 1);
-        big[sizeof(big) - 1] = 0;
-        n = log_format(buf, sizeof(buf), 0, LOG_LEVEL_ERR, big);
-        assert(n == sizeof(buf) - 1 && buf[n - 1] == '\n' && !strchr(buf, '\n')[1]);
-        assert(strneq(buf, "1970-01-01T00:00:00.000Z test-util[", 35));
-}
-
-/* A storm of one error gives LOG_RATELIMIT_BURST lines on stderr; another message still goes out. */
-static void test_log_storm(void)
-{
-        char path[] = "/tmp/xbus-test-log-XXXXXX", text[16384];
-        int fd = mkstemp(path), saved = dup(2), lines = 0;
-        ssize_t n;
-
-        assert(fd >= 0 && saved >= 0);
-        assert(dup2(fd, 2) == 2);
-        for (int i = 0; i < 5300; i++)
-                log_error_errno(ENOSPC, "Exchange log write failed for \"%d\": %m", i);
-        log_warning("another message");
-        log_flush_suppressed(false); /* the interval has not ended: nothing yet */
-        assert(dup2(saved, 2) == 2);
-        n = pread(fd, text, sizeof(text) - 1, 0);
-        assert(n > 0);
-        text[n] = 0;
-        for (char *p = text; (p = strchr(p, '\n')); p++)
-                lines++;
-        assert(lines == (int)LOG_RATELIMIT_BURST + 1);
-        assert(strstr(text, ": error: Exchange log write failed for \"0\": No space left on device\n"));
-        assert(strstr(text, ": warning: another message\n"));
-        assert(dup2(fd, 2) == 2);
-        log_flush_suppressed(true); /* at exit: everything held back is reported */
-        assert(dup2(saved, 2) == 2);
-        n = pread(fd, text, sizeof(text) - 1, 0);
-        text[n] = 0;
-        assert(strstr(text, ": error: suppressed 5290 similar messages (\"Exchange log write failed for"));
-        close(saved);
-        close(fd);
-        unlink(path);
-}
-
 int main(void)
 {
         test_be64();
@@ -253,9 +176,6 @@ int main(void)
         test_error();
         test_lmdb();
         test_mailbox_null();
-        test_log_ratelimit();
-        test_log_format();
-        test_log_storm();
         printf("util: ok\n");
         return 0;
 }
