@@ -57,7 +57,7 @@ static int item_token(const char *value, unsigned line, void *dst)
         return ini_item_string(value, line, dst);
 }
 
-static unsigned role_from_string(const char *s)
+unsigned registry_role_from_string(const char *s)
 {
         static const struct {
                 const char *name;
@@ -67,6 +67,7 @@ static unsigned role_from_string(const char *s)
                 { "provider", REGISTRY_ROLE_PROVIDER },
                 { "consent-authority", REGISTRY_ROLE_CONSENT_AUTHORITY },
                 { "auditor", REGISTRY_ROLE_AUDITOR },
+                { "monitor", REGISTRY_ROLE_MONITOR },
         };
 
         for (size_t k = 0; k < ELEMENTSOF(table); k++)
@@ -104,7 +105,7 @@ static int item_methods(const char *value, unsigned line, void *dst)
 
 static int item_roles(const char *value, unsigned line, void *dst)
 {
-        return item_bits(value, dst, role_from_string);
+        return item_bits(value, dst, registry_role_from_string);
 }
 
 static int item_error_format(const char *value, unsigned line, void *dst)
@@ -385,7 +386,7 @@ static const IniItem member_items[] = {
 static const IniItem subsystem_items[] = {
         [SUB_NAME] = { "name", ini_item_string, offsetof(SubsystemDef, pub.name), INI_ITEM_REQUIRED, EXPECT_TEXT },
         [SUB_ROLES] = { "roles", item_roles, offsetof(SubsystemDef, pub.roles), INI_ITEM_REQUIRED,
-                        "roles among client, provider, consent-authority, auditor" },
+                        "roles among client, provider, consent-authority, auditor, monitor" },
         [SUB_TLS_CN] = { "tls-cn", item_cn, offsetof(SubsystemDef, pub.tls_cn), 0,
                          "a certificate common name of at most 64 bytes" },
         [SUB_FINGERPRINT] = { "tls-fingerprint", item_fingerprints, offsetof(SubsystemDef, fps), INI_ITEM_MULTI,

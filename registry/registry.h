@@ -44,6 +44,7 @@ enum {
         REGISTRY_ROLE_PROVIDER = 1U << 1,
         REGISTRY_ROLE_CONSENT_AUTHORITY = 1U << 2,
         REGISTRY_ROLE_AUDITOR = 1U << 3,
+        REGISTRY_ROLE_MONITOR = 1U << 4, /* may read /metrics and /health where xbusd.conf says so */
 };
 
 /* The error format a client gets by default (docs/registry.md, "error-format"; docs/protocol.md). */
@@ -348,3 +349,46 @@ size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **r
 size_t registry_services(const Registry *r, const RegistryService *const **ret);
 size_t registry_rights(const Registry *r, const RegistryRight *const **ret);
 size_t registry_purposes(const Registry *r, const RegistryPurpose *const **ret);
+
+/* registry_role_from_string(): "client" -> REGISTRY_ROLE_CLIENT, ...; 0 when unknown. */
+unsigned registry_role_from_string(const char *s);
+
+/*
+ * What a reload changed (registry-diff.c), per kind of definition: the ids
+ * added, removed, and changed (a definition with the same id whose keys or
+ * values differ, in any order; what files it names, schemas and key files,
+ * are not read again). The lists are malloc'd NULL-terminated strvs, sorted.
+ */
+typedef enum RegistryKind {
+        REGISTRY_KIND_INSTANCE,
+        REGISTRY_KIND_MEMBER,
+        REGISTRY_KIND_SUBSYSTEM,
+        REGISTRY_KIND_SERVICE,
+        REGISTRY_KIND_GROUP,
+        REGISTRY_KIND_PURPOSE,
+        REGISTRY_KIND_RIGHT,
+        _REGISTRY_KIND_MAX,
+} RegistryKind;
+
+typedef struct RegistryChanges {
+        char **added, **removed, **changed;
+} RegistryChanges;
+
+typedef struct RegistryDiff {
+        RegistryChanges kinds[_REGISTRY_KIND_MAX];
+        size_t n; /* ids listed in all */
+} RegistryDiff;
+
+/* registry_diff(): what changed from `old` to `new` into *ret (release with registry_diff_done()). Return: 0, -ENOMEM. */
+int registry_diff(const Registry *old, const Registry *new, RegistryDiff *ret);
+void registry_diff_done(RegistryDiff *d);
+/* registry_kind_name(): "instance", "members", "subsystems", "services", "groups", "purposes", "rights" (static). */
+const char *registry_kind_name(RegistryKind k);
+
+/*
+ * registry_version(): a digest of every definition (its kind, id, keys and
+ * values): the same for registries that define the same things, whatever
+ * their files, comments or key order; different (but for a 2^-64 chance)
+ * otherwise. Shown as 16 hex digits in the log and the metrics.
+ */
+uint64_t registry_version(const Registry *r);

@@ -632,7 +632,7 @@ static const struct {
           "t.conf:24: missing required key 'roles' in [subsystem] section\n"
           "t.conf:26: invalid value 'client, admin' for 'roles': expected roles among client, "
           "provider, "
-          "consent-authority, auditor\n" },
+          "consent-authority, auditor, monitor\n" },
         { BASE "[subsystem VN/GOV/A/x]\nname = x\nroles = client\ntls-fingerprint = sha256:abcd\n",
           "t.conf:27: invalid value 'sha256:abcd' for 'tls-fingerprint': expected sha256: followed by "
           "64 hex "
@@ -686,7 +686,7 @@ static const struct {
                "[right r]\nclient = VN/GOV/A/p\nservice = VN/GOV/A/p/s\nmethods = GET\nbasis = consent\n",
           "t.conf:24: missing required key 'roles' in [subsystem] section\n"
           "t.conf:26: invalid value 'seller' for 'roles': expected roles among client, provider, "
-          "consent-authority, auditor\n" },
+          "consent-authority, auditor, monitor\n" },
         { BASE "[service VN/GOV/A/db/s2]\ntitle = S2\nmethods = TRACE\npersonal-data = no\nadapter = sample\n"
                "[right r]\nclient = VN/GOV/A/app\nservice = VN/GOV/A/db/s2\nmethods = GET\nbasis = consent\n",
           "t.conf:24: missing required key 'methods' in [service] section\n"

@@ -613,6 +613,24 @@ int ini_item_strv(const char *value, unsigned line, void *dst)
         return 0;
 }
 
+/* A well-mixed 64-bit hash of one "key = value" pair (FNV-1a, then the murmur3 finaliser): summed into
+ * IniSection.digest, so that the order of the keys does not matter. */
+static uint64_t pair_hash(const char *key, const char *value)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (const char *p = key; *p; p++)
+                h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+        h = (h ^ 0xff) * 0x100000001b3ULL; /* a separator no key holds */
+        for (const char *p = value; *p; p++)
+                h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53ULL;
+        return h ^ (h >> 33);
+}
+
 int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void *object, unsigned line, const char *key,
                       const char *value, IniErrors *errors)
 {
@@ -646,6 +664,7 @@ int ini_section_apply(IniSection *s, const IniItem *items, size_t n_items, void 
         }
         s->seen |= UINT64_C(1) << i;
         s->lines[i] = line;
+        s->digest += pair_hash(key, value);
         return 0;
 }
 

@@ -168,6 +168,7 @@ typedef struct IniSection {
         unsigned line;                 /* of the header */
         uint64_t seen;                 /* bit i: items[i] was given */
         unsigned lines[INI_ITEMS_MAX]; /* line where items[i] was (last) given */
+        uint64_t digest; /* of the "key = value" pairs applied, in any order: equal sections, equal digests */
 } IniSection;
 
 /*
