@@ -15,7 +15,7 @@
 const char *registry_kind_name(RegistryKind k)
 {
         static const char *const names[_REGISTRY_KIND_MAX] = {
-                [REGISTRY_KIND_INSTANCE] = "instance", [REGISTRY_KIND_MEMBER] = "members",
+                [REGISTRY_KIND_INSTANCE] = "instance",    [REGISTRY_KIND_MEMBER] = "members",
                 [REGISTRY_KIND_SUBSYSTEM] = "subsystems", [REGISTRY_KIND_SERVICE] = "services",
                 [REGISTRY_KIND_GROUP] = "groups",         [REGISTRY_KIND_PURPOSE] = "purposes",
                 [REGISTRY_KIND_RIGHT] = "rights",

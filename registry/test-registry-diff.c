@@ -13,7 +13,7 @@
 #define MEMBER "[member VN/GOV/A]\nname = A\n"
 #define PROVIDER "[subsystem VN/GOV/A/db]\nname = A db\nroles = provider\n"
 #define CLIENT "[subsystem VN/GOV/A/app]\nname = A app\nroles = client\ntls-cn = VN/GOV/A/app\n"
-#define SERVICE                                                                                      \
+#define SERVICE                                                                                    \
         "[service VN/GOV/A/db/people]\ntitle = People\nmethods = GET, POST\npaths = /, /items/*\n" \
         "personal-data = yes\nadapter = sample\n"
 #define PURPOSE "[purpose p1]\ntitle = P1\n"
@@ -50,9 +50,10 @@ static void test_same(void)
 {
         /* the same definitions in other files, another order, keys reordered, comments: nothing changed */
         Registry *a = load(INSTANCE MEMBER PROVIDER CLIENT SERVICE PURPOSE GROUP RIGHT, NULL);
-        Registry *b = load("# the people register\n" RIGHT GROUP PURPOSE,
-                           "[subsystem VN/GOV/A/app]\ntls-cn = VN/GOV/A/app\nroles = client\nname = A app\n" SERVICE
-                                   MEMBER INSTANCE PROVIDER);
+        Registry *b =
+                load("# the people register\n" RIGHT GROUP PURPOSE,
+                     "[subsystem VN/GOV/A/app]\ntls-cn = VN/GOV/A/app\nroles = client\nname = A app\n" SERVICE MEMBER
+                             INSTANCE PROVIDER);
         RegistryDiff d;
 
         assert(registry_diff(a, b, &d) == 0);
