@@ -195,8 +195,8 @@ bool series_table_get(const SeriesTable *t, size_t slot, const char **ret_values
 }
 
 const uint64_t series_bucket_usec[SERIES_BUCKETS] = {
-        50,      100,     250,     500,      1000,     2500,     5000,      10000,     25000,
-        50000,   100000,  250000,  500000,   1000000,  2500000,  5000000,   10000000,  30000000,
+        50,    100,    250,    500,    1000,    2500,    5000,    10000,    25000,
+        50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, 30000000,
 };
 
 void series_histogram_observe(SeriesHistogram *h, uint64_t usec)

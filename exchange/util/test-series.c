@@ -72,8 +72,7 @@ static void *adder(void *userdata)
 
         for (int i = 0; i < ROUNDS; i++) {
                 snprintf(b, sizeof(b), "%d", i % 50); /* 50 label sets against a cap of 40 */
-                assert(series_table_add(t, (const char *[]){ "svc", b }, (const char *[]){ "overflow", "-" }, 1) >=
-                       0);
+                assert(series_table_add(t, (const char *[]){ "svc", b }, (const char *[]){ "overflow", "-" }, 1) >= 0);
         }
         return NULL;
 }
