@@ -186,24 +186,37 @@ static int strcmp_ptr(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Count one live instance of `service` in the roster (added, sorted, on its first announcement). */
-static void roster_count(Broker *b, const char *service)
+/* Where `service` is in the sorted roster (true), or where it would go (false). Under roster_lock. */
+static bool roster_search(const Broker *b, const char *service, size_t *ret_index)
 {
         size_t lo = 0, hi = b->n_roster;
-        struct RosterEntry *n;
-        char *copy;
 
         while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
                 int c = strcmp(service, b->roster[mid].service);
                 if (c == 0) {
-                        b->roster[mid].live++;
-                        return;
+                        *ret_index = mid;
+                        return true;
                 }
                 if (c < 0)
                         hi = mid;
                 else
                         lo = mid + 1;
+        }
+        *ret_index = lo;
+        return false;
+}
+
+/* Count one live instance of `service` in the roster (added, sorted, on its first announcement). */
+static void roster_count(Broker *b, const char *service)
+{
+        struct RosterEntry *n;
+        size_t lo;
+        char *copy;
+
+        if (roster_search(b, service, &lo)) {
+                b->roster[lo].live++;
+                return;
         }
         if (b->n_roster >= ROSTER_MAX)
                 return; /* announced names are the adapters' to choose: bounded */
@@ -923,4 +936,16 @@ int broker_unserved(Broker *b, char ***ret)
                 return -ENOMEM;
         *ret = l;
         return 0;
+}
+
+unsigned broker_service_adapters(Broker *b, const char *service)
+{
+        unsigned live = 0;
+        size_t i;
+
+        pthread_mutex_lock(&b->roster_lock);
+        if (roster_search(b, service, &i))
+                live = b->roster[i].live;
+        pthread_mutex_unlock(&b->roster_lock);
+        return live;
 }

@@ -115,3 +115,5 @@ void broker_set_registry(Broker *b, Registry *r);
  * Return: 0 or -ENOMEM.
  */
 int broker_unserved(Broker *b, char ***ret);
+/* broker_service_adapters(): the live adapter instances serving `service` (as of the last change). Thread-safe. */
+unsigned broker_service_adapters(Broker *b, const char *service);

@@ -31,11 +31,27 @@ static bool security_server_valid(const char *value)
         return parts == 4 && strlen(value) <= 255;
 }
 
+static int item_log_format(const char *value, unsigned line, void *dst)
+{
+        int f = log_format_from_string(value);
+
+        if (f < 0)
+                return f;
+        *(LogFormat *)dst = f;
+        return 0;
+}
+
+static int item_access(const char *value, unsigned line, void *dst)
+{
+        return access_list_parse(dst, value);
+}
+
 static const IniItem node_items[] = {
         { "state-dir", ini_item_string, OFF(state_dir), 0, "a folder" },
         { "registry", ini_item_string, OFF(registry), 0, "a registry folder, or 'embedded'" },
         { "name", ini_item_string, OFF(name), 0, "a node name" },
         { "security-server", ini_item_string, OFF(security_server), 0, "INSTANCE/CLASS/MEMBER/CODE" },
+        { "log-format", item_log_format, OFF(log_format), 0, "auto, text, json or journal" },
 };
 static const IniItem http_items[] = {
         { "listen", ini_item_string, OFF(http_listen), 0, "HOST:PORT" },
@@ -72,14 +88,25 @@ static const IniItem keys_items[] = {
         { "curve-key", ini_item_string, OFF(curve_key), 0, "a file holding a CURVE secret key (Z85)" },
 };
 
+#define EXPECT_ACCESS "loopback, networks such as 10.0.0.0/8 or 2001:db8::/32, or role:NAME, in a list"
+static const IniItem metrics_items[] = {
+        { "allow", item_access, OFF(metrics_allow), 0, EXPECT_ACCESS },
+        { "health-allow", item_access, OFF(health_allow), 0, EXPECT_ACCESS },
+        { "max-series", ini_item_size, OFF(metrics_max_series), 0, "a number of series (1..1000000)" },
+};
+
 static const struct {
         const char *name;
         const IniItem *items;
         size_t n;
 } sections[] = {
-        { "node", node_items, ELEMENTSOF(node_items) }, { "http", http_items, ELEMENTSOF(http_items) },
-        { "tls", tls_items, ELEMENTSOF(tls_items) },    { "adapters", adapters_items, ELEMENTSOF(adapters_items) },
-        { "log", log_items, ELEMENTSOF(log_items) },    { "keys", keys_items, ELEMENTSOF(keys_items) },
+        { "node", node_items, ELEMENTSOF(node_items) },
+        { "http", http_items, ELEMENTSOF(http_items) },
+        { "tls", tls_items, ELEMENTSOF(tls_items) },
+        { "adapters", adapters_items, ELEMENTSOF(adapters_items) },
+        { "log", log_items, ELEMENTSOF(log_items) },
+        { "keys", keys_items, ELEMENTSOF(keys_items) },
+        { "metrics", metrics_items, ELEMENTSOF(metrics_items) },
 };
 
 typedef struct Parse {
@@ -188,6 +215,8 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 ini_errors_add(&errors, path, p.state[0].lines[3],
                                "security-server must be INSTANCE/CLASS/MEMBER/CODE (letters, digits, '.', '_', ':', "
                                "'-')");
+        if (c->metrics_max_series > 1000000)
+                ini_errors_add(&errors, path, p.state[6].lines[2], "max-series must be between 1 and 1000000");
         if (c->registry && streq(c->registry, "embedded"))
                 c->registry = mfree(c->registry);
 
@@ -229,6 +258,12 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 c->log_queue = 65536;
         if (!c->log_checkpoint_interval_ms)
                 c->log_checkpoint_interval_ms = 10000;
+        if (!c->metrics_max_series)
+                c->metrics_max_series = 2000;
+        if (access_list_empty(&c->metrics_allow))
+                c->metrics_allow = access_list_loopback;
+        if (access_list_empty(&c->health_allow))
+                c->health_allow = access_list_loopback;
         r = 0;
         r = r ?: set_default(&c->state_dir, "state");
         r = r ?: set_default(&c->name, "xbus.local");

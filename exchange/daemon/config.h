@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/access.h"
+#include "util/log.h"
+
 typedef struct Config {
         /* [node] */
         char *state_dir;       /* default "state" */
@@ -19,6 +22,7 @@ typedef struct Config {
         char *name;            /* node name (log origin), default "xbus.local" */
         char *security_server; /* the X-Road security server id this node answers to (X-Road-Security-Server),
                                 * or NULL: <registry instance>/GOV/XBUS/<name> */
+        LogFormat log_format;  /* the operational log's; default auto */
         /* [http] */
         char *http_listen;           /* default "127.0.0.1:8443" */
         size_t http_threads;         /* default 2 */
@@ -49,6 +53,10 @@ typedef struct Config {
         char *log_key; /* Ed25519 checkpoint key (PEM), and its public half */
         char *log_public_key;
         char *curve_key; /* the adapter endpoint's CURVE secret key (Z85) */
+        /* [metrics] */
+        AccessList metrics_allow;  /* who may read /metrics; default loopback */
+        AccessList health_allow;   /* who may read /health; default loopback */
+        size_t metrics_max_series; /* series of xbus_exchanges_total before overflow; default 2000 */
 
         char *path;    /* the file this came from, or NULL */
         bool demo_pki; /* some key or certificate comes from the demo PKI */

@@ -1,5 +1,6 @@
 /* daemon.c: node start and stop, in dependency order, and registry reloads */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@
 #include "util/ini.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/strv.h"
+#include "util/time-util.h"
+#include "xbus-config.h"
 
 /* The files a node uses: configured, or the demo PKI's under <state-dir>/pki. */
 typedef struct DaemonPaths {
@@ -43,6 +47,7 @@ struct Daemon {
         AuditApi audit_api;
         Endpoint endpoints[2];
         FrontDoor *frontdoor;
+        uint64_t started_usec; /* CLOCK_MONOTONIC, once the node serves (0 before) */
 };
 
 int daemon_load_registry(const Config *c, const char *state_dir, Registry **ret)
@@ -312,7 +317,9 @@ static int frontdoor_open(Daemon *d)
                                                .tls_key = d->paths.key,
                                                .client_ca = d->paths.ca,
                                                .endpoints = d->endpoints,
-                                               .n_endpoints = ELEMENTSOF(d->endpoints) },
+                                               .n_endpoints = ELEMENTSOF(d->endpoints),
+                                               .metrics_access = &c->metrics_allow,
+                                               .health_access = &c->health_allow },
                           n, &error);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the front door: %s", error ? error : strerror(-r));
@@ -358,16 +365,24 @@ int daemon_start(Daemon **ret, const Config *c)
         d->node.security_server = c->security_server;
         pthread_mutex_init(&d->node.registry_lock, NULL);
         d->node_lock = true;
+        atomic_store(&d->node.registry_loaded_usec, now_usec(CLOCK_REALTIME));
+        d->node.exchange_series_max = c->metrics_max_series;
+        r = series_table_new(&d->node.exchanges, 4, c->metrics_max_series, NODE_OVERFLOW_SERIES);
+        if (r < 0) {
+                log_error_errno(r, "Cannot make the table of metric series: %m");
+                goto fail;
+        }
         r = node_open(d);
         if (r == 0)
                 r = frontdoor_open(d);
         if (r < 0)
                 goto fail;
-        log_info("Ready: https://%s (port %d), adapters on %s (CURVE key %s), registry %s (instance %s), state in "
-                 "\"%s\", %llu log entries.",
-                 c->http_listen, frontdoor_port(d->frontdoor), c->adapters_listen, d->curve_public,
-                 c->registry ? c->registry : "embedded", registry_instance(d->node.registry), c->state_dir,
-                 (unsigned long long)exlog_size(d->node.log));
+        d->started_usec = now_usec(CLOCK_MONOTONIC);
+        log_info("xbusd %s started: https://%s (port %d), adapters on %s (CURVE key %s), registry %s (instance %s, "
+                 "version %016" PRIx64 "), state in \"%s\", %llu log entries.",
+                 XBUS_VERSION, c->http_listen, frontdoor_port(d->frontdoor), c->adapters_listen, d->curve_public,
+                 c->registry ? c->registry : "embedded", registry_instance(d->node.registry),
+                 registry_version(d->node.registry), c->state_dir, (unsigned long long)exlog_size(d->node.log));
         *ret = d;
         return 0;
 fail:
@@ -375,8 +390,60 @@ fail:
         return r;
 }
 
+/* "a, b, c", or the first ones and "and N more" when that would not fit in `size`. */
+static const char *ids_join(char *const *ids, char *buf, size_t size)
+{
+        size_t n = 0, k = 0, total = strv_length(ids);
+
+        buf[0] = 0;
+        for (; ids && ids[k]; k++) {
+                size_t len = strlen(ids[k]);
+                if (n + len + 2 + 32 >= size)
+                        break;
+                n += (size_t)snprintf(buf + n, size - n, "%s%s", k ? ", " : "", ids[k]);
+        }
+        if (k < total)
+                snprintf(buf + n, size - n, "%sand %zu more", k ? ", " : "", total - k);
+        return buf;
+}
+
+/* A reload's log: one line with the version and a count per kind, then one line per kind that changed. */
+static void reload_log(const Registry *old, const Registry *fresh)
+{
+        RegistryDiff diff;
+        char summary[512] = "", lists[3][600];
+        size_t n = 0;
+
+        if (registry_diff(old, fresh, &diff) < 0) {
+                log_info("Registry reloaded (instance %s, version %016" PRIx64 ").", registry_instance(fresh),
+                         registry_version(fresh));
+                return;
+        }
+        for (RegistryKind k = 0; k < _REGISTRY_KIND_MAX; k++) {
+                const RegistryChanges *c = &diff.kinds[k];
+                if ((c->added || c->removed || c->changed) && n < sizeof(summary))
+                        n += (size_t)snprintf(summary + n, sizeof(summary) - n,
+                                              "%s%s %zu added, %zu removed, %zu changed", n ? "; " : "",
+                                              registry_kind_name(k), strv_length(c->added), strv_length(c->removed),
+                                              strv_length(c->changed));
+        }
+        log_info("Registry reloaded (instance %s, version %016" PRIx64 ", was %016" PRIx64 "): %s.",
+                 registry_instance(fresh), registry_version(fresh), registry_version(old),
+                 diff.n ? summary : "nothing changed");
+        for (RegistryKind k = 0; k < _REGISTRY_KIND_MAX; k++) {
+                const RegistryChanges *c = &diff.kinds[k];
+                if (c->added || c->removed || c->changed)
+                        log_info("Registry %s: added: %s; removed: %s; changed: %s.", registry_kind_name(k),
+                                 c->added ? ids_join(c->added, lists[0], sizeof(lists[0])) : "none",
+                                 c->removed ? ids_join(c->removed, lists[1], sizeof(lists[1])) : "none",
+                                 c->changed ? ids_join(c->changed, lists[2], sizeof(lists[2])) : "none");
+        }
+        registry_diff_done(&diff);
+}
+
 int daemon_reload(Daemon *d)
 {
+        _cleanup_(registry_unrefp) Registry *old = node_registry(&d->node);
         Registry *fresh = NULL;
 
         if (daemon_load_registry(d->config, d->config->state_dir, &fresh) < 0) {
@@ -387,7 +454,7 @@ int daemon_reload(Daemon *d)
         broker_set_registry(d->node.broker, fresh); /* whose adapter keys may serve what */
         node_registry_swap(&d->node, fresh);
         atomic_fetch_add(&d->node.counters.reloads, 1);
-        log_info("Registry reloaded (instance %s).", registry_instance(fresh));
+        reload_log(old, fresh);
         return 0;
 }
 
@@ -400,9 +467,14 @@ Daemon *daemon_stop(Daemon *d)
         n = &d->node;
         d->frontdoor = frontdoor_free(d->frontdoor);
         n->broker = broker_free(n->broker);
+        if (d->started_usec) /* the requests in flight are answered: the last line of a node that served */
+                log_info("xbusd %s stopped after %" PRIu64 " s: %" PRIu64 " requests, %llu log entries.", XBUS_VERSION,
+                         (uint64_t)((now_usec(CLOCK_MONOTONIC) - d->started_usec) / USEC_PER_SEC),
+                         (uint64_t)atomic_load(&n->counters.requests), (unsigned long long)exlog_size(n->log));
         n->log = exlog_close(n->log);
         n->consents = consent_store_free(n->consents); /* after the writer, which counts consent uses */
         n->registry = registry_unref(n->registry);
+        n->exchanges = series_table_free(n->exchanges);
         if (d->node_lock)
                 pthread_mutex_destroy(&n->registry_lock);
         signer_free(d->signer);

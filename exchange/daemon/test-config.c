@@ -52,6 +52,9 @@ int main(void)
         assert(c->http_max_connections == 4096 && c->http_max_connections_per_client == 256);
         assert(c->http_handshake_timeout_ms == 5000 && c->http_request_timeout_ms == 10000);
         assert(c->demo_pki);
+        assert(c->log_format == LOG_FORMAT_AUTO && c->metrics_max_series == 2000);
+        assert(c->metrics_allow.loopback && !c->metrics_allow.roles && c->metrics_allow.n_networks == 0);
+        assert(c->health_allow.loopback && !c->health_allow.roles && c->health_allow.n_networks == 0);
         config_free(c);
 
         /* every key, relative paths resolved against the file's folder */
@@ -93,6 +96,19 @@ int main(void)
                 assert(load_text(text, &c, &errors) == CONFIG_E_INVALID && strstr(errors, "security-server"));
                 errors = mfree(errors);
         }
+        /* the operational log and the metrics (issue 12) */
+        assert(load_text("[node]\nlog-format = json\n[metrics]\nallow = 10.0.0.0/8, role:monitor\n"
+                         "health-allow = loopback 192.0.2.1\nmax-series = 50\n",
+                         &c, &errors) == 0);
+        assert(c->log_format == LOG_FORMAT_JSON && c->metrics_max_series == 50);
+        assert(!c->metrics_allow.loopback && c->metrics_allow.n_networks == 1 && c->metrics_allow.roles);
+        assert(c->health_allow.loopback && c->health_allow.n_networks == 1 && !c->health_allow.roles);
+        config_free(c);
+        refused("[node]\nlog-format = xml\n",
+                "xbusd.conf:2: invalid value 'xml' for 'log-format': expected auto, text");
+        refused("[metrics]\nallow = everyone\n", "xbusd.conf:2: invalid value 'everyone' for 'allow'");
+        refused("[metrics]\nhealth-allow = role:root\n", "xbusd.conf:2: invalid value 'role:root'");
+        refused("[metrics]\nmax-series = 2000000\n", "max-series must be between 1 and 1000000");
 
         /* "embedded" names the compiled-in registry */
         assert(load_text("[node]\nregistry = embedded\n", &c, &errors) == 0);

@@ -158,6 +158,8 @@ int main(int argc, char **argv)
                 return r;
         if (load_config(&a, &c) < 0)
                 return EXIT_FAILURE;
+        if (c->log_format != LOG_FORMAT_AUTO) /* else $XBUS_LOG_FORMAT, or the journal under systemd */
+                log_set_format(c->log_format);
         if (a.test_config) {
                 r = daemon_test_config(c);
                 config_free(c);
@@ -189,7 +191,7 @@ int main(int argc, char **argv)
                         notify_warn(notify_send("READY=1"));
                         continue;
                 }
-                log_info("Stopping on signal %d: finishing requests in flight.", sig);
+                log_debug("Stopping on signal %d: finishing requests in flight.", sig);
                 break;
         }
         notify_warn(notify_send("STOPPING=1"));

@@ -11,6 +11,8 @@
 #include "util/parse.h"
 #include "util/strv.h"
 
+const AccessList access_list_loopback = { .loopback = true };
+
 /* One "ADDRESS[/BITS]" item. Return: 0 or -EINVAL. */
 static int network_parse(const char *item, AccessNetwork *ret)
 {

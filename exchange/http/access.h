@@ -33,6 +33,9 @@ typedef struct AccessList {
         AccessNetwork networks[ACCESS_NETWORKS_MAX];
 } AccessList;
 
+/* Loopback only: the default. */
+extern const AccessList access_list_loopback;
+
 /* access_list_parse(): the rules in `value` (separated by commas or spaces) into *ret.
  * Return: 0, -EINVAL (an item that is none of the above, or none at all), -E2BIG, -ENOMEM. */
 int access_list_parse(AccessList *ret, const char *value);

@@ -565,7 +565,13 @@ static int worker_setup(FrontDoor *fd, Worker *w, unsigned index)
                        rq = timeval_ms(o->request_timeout_ms);
         int r;
 
-        *w = (Worker){ .fd = fd, .node = fd->node, .conns = &fd->conns, .index = index, .mailbox = MAILBOX_NULL };
+        *w = (Worker){ .fd = fd,
+                       .node = fd->node,
+                       .conns = &fd->conns,
+                       .index = index,
+                       .mailbox = MAILBOX_NULL,
+                       .metrics_access = o->metrics_access ?: &access_list_loopback,
+                       .health_access = o->health_access ?: &access_list_loopback };
         TAILQ_INIT(&w->anonymous);
         r = mailbox_init(&w->mailbox, 0);
         if (r < 0)

@@ -8,6 +8,7 @@
  *   POST /      the X-Road SOAP exchange
  *   /health     200 when the node can serve, else 503 with the reasons (no client certificate needed)
  *   /metrics    Prometheus text format
+ *   (both to the peers their access lists admit: loopback by default, http/access.h)
  *   the prefixes of the endpoints in FrontDoorOptions (node/endpoint.h)
  * http-internal.h is the map of the pieces.
  */
@@ -15,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "http/access.h"
 #include "node/endpoint.h"
 #include "node/node.h"
 
@@ -34,6 +36,8 @@ typedef struct FrontDoorOptions {
         unsigned max_connections_per_client; /* per client address (IPv6: per /64) */
         unsigned handshake_timeout_ms;       /* the TLS handshake, from accept */
         unsigned request_timeout_ms;         /* one request, header and body, from its first byte */
+        /* who may read /metrics and /health (borrowed); NULL: loopback only */
+        const AccessList *metrics_access, *health_access;
 } FrontDoorOptions;
 
 typedef struct FrontDoor FrontDoor;

@@ -56,7 +56,7 @@ void http_exchange_abandon(HttpExchange *hx)
 /* The exchange was answered with `status` (what went on the wire): count it and free it. */
 static void http_exchange_done(HttpExchange *hx, int status)
 {
-        metrics_count(hx->worker->node, status, hx->ex.start_usec);
+        metrics_exchange_done(hx->worker->node, &hx->ex, status);
         http_exchange_abandon(hx);
 }
 
@@ -118,6 +118,7 @@ static void http_exchange_respond(HttpExchange *hx)
 
 static void http_exchange_log(HttpExchange *hx)
 {
+        hx->ex.t.log_sent = now_usec(CLOCK_MONOTONIC);
         if (exchange_log(&hx->ex, &hx->worker->mailbox, ITEM_LOG) != 0)
                 http_exchange_respond(hx); /* not logged: answered at once, as not performed */
 }
@@ -125,8 +126,10 @@ static void http_exchange_log(HttpExchange *hx)
 void http_exchange_run(HttpExchange *hx, const PolicyInput *pin, const Problem *form)
 {
         Exchange *ex = &hx->ex;
+        int r = exchange_decide(ex, pin, form);
 
-        if (exchange_decide(ex, pin, form) != 0) {
+        ex->t.decided = now_usec(CLOCK_MONOTONIC);
+        if (r != 0) {
                 http_exchange_log(hx);
                 return;
         }
@@ -145,10 +148,12 @@ void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata)
                 MailboxItem *next = it->next;
                 if (it->kind == ITEM_BUS) {
                         HttpExchange *hx = container_of(it, HttpExchange, ex.bus);
+                        hx->ex.t.answered = now_usec(CLOCK_MONOTONIC);
                         exchange_take_answer(&hx->ex);
                         http_exchange_log(hx);
                 } else if (it->kind == ITEM_LOG) {
                         HttpExchange *hx = container_of(it, HttpExchange, ex.log);
+                        hx->ex.t.logged = now_usec(CLOCK_MONOTONIC);
                         exchange_logged(&hx->ex);
                         http_exchange_respond(hx);
                 }

@@ -7,7 +7,7 @@
  *   soap-front.c     the X-Road SOAP intake (POST /)
  *   wire.c           what goes on the wire: problems and faults, headers, TLS facts, and the
  *                    scan of request heads (control bytes libevent would cut at)
- *   metrics.c        /health, /metrics, and the counters they read
+ *   metrics.c        /health, /metrics, who may read them (access.h), and the counts they show
  *
  * Everything here runs on one worker thread: a Worker and the exchanges it
  * accepted are touched by that thread only (the broker and the log writer
@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "http/access.h"
 #include "node/endpoint.h"
 #include "node/exchange.h"
 #include "util/mailbox.h"
@@ -73,7 +74,8 @@ typedef struct Worker {
         TAILQ_HEAD(ConnList, Conn) anonymous; /* no TLS yet, or no trusted client certificate: oldest first */
         const struct timeval *handshake_timeout, *request_timeout; /* libevent common timeouts */
         bool stopping;
-        unsigned in_flight; /* exchanges accepted and not yet answered */
+        unsigned in_flight;                               /* exchanges accepted and not yet answered */
+        const AccessList *metrics_access, *health_access; /* who may read /metrics, /health */
 } Worker;
 
 /* One exchange in flight: the request it answers, around the node's Exchange. */
@@ -118,7 +120,10 @@ typedef struct HealthFacts {
 int metrics_health_render(const HealthFacts *f, char **ret_body);
 void metrics_handle_health(Worker *w, struct evhttp_request *req);
 void metrics_handle_metrics(Worker *w, struct evhttp_request *req);
-/* metrics_count(): one answer of `status`, `start_usec` (CLOCK_MONOTONIC) ago. */
+/* metrics_exchange_done(): count an exchange answered with `status`: its series, its stages' durations. */
+void metrics_exchange_done(Node *node, const Exchange *ex, int status);
+/* metrics_count(): a request answered outside an exchange (a SOAP metaservice call, not logged): its
+ * status class and its total time, `start_usec` (CLOCK_MONOTONIC) ago. */
 void metrics_count(Node *node, int status, uint64_t start_usec);
 
 /* --- wire.c --- */

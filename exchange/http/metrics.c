@@ -1,4 +1,4 @@
-/* metrics.c: /health and /metrics (Prometheus text format), and the counters they read */
+/* metrics.c: /health and /metrics (Prometheus text format), who may read them, and the counts they show */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,17 +19,81 @@ static const char *const cut_names[_CONN_CUT_MAX] = {
         [CONN_CUT_NODE_LIMIT] = "node_limit",
 };
 
-void metrics_count(Node *node, int status, uint64_t start)
-{
-        uint64_t us = now_usec(CLOCK_MONOTONIC) - start;
-        unsigned b = 0;
+static const char *const stage_names[_NODE_STAGE_MAX] = {
+        [NODE_STAGE_DECISION] = "decision",
+        [NODE_STAGE_PROVIDER] = "provider",
+        [NODE_STAGE_LOG_COMMIT] = "log_commit",
+        [NODE_STAGE_TOTAL] = "total",
+};
 
+static const char *const class_names[] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+
+/* --- counting ---------------------------------------------------------------
+ *
+ * Once per exchange, on its worker, when it was answered: the stage
+ * histograms (atomics) and the series of xbus_exchanges_total (util/series.h:
+ * no lock unless the label set is new). The labels come from the registry
+ * (the service and the client's member as resolved, never as sent) and from
+ * two small vocabularies (outcome, class), so the overflow series, which
+ * keep the outcome and the class, are at most NODE_OVERFLOW_SERIES.
+ */
+
+void metrics_count(Node *node, int status, uint64_t start_usec)
+{
         if (status >= 100 && status < 600)
                 atomic_fetch_add(&node->counters.by_status[status / 100], 1);
-        /* bucket 0: <= 250 us; bucket k: <= 250 us * 2^k */
-        while (b < 15 && us > (250ULL << b))
-                b++;
-        atomic_fetch_add(&node->counters.latency_buckets[b], 1);
+        series_histogram_observe(&node->counters.stages[NODE_STAGE_TOTAL], now_usec(CLOCK_MONOTONIC) - start_usec);
+}
+
+void metrics_exchange_done(Node *node, const Exchange *ex, int status)
+{
+        NodeCounters *c = &node->counters;
+        const ExchangeTimes *t = &ex->t;
+        const RegistrySubsystem *client = ex->decision.client;
+        const char *class = class_names[status >= 100 && status < 600 ? status / 100 : 0];
+        const char *outcome = ex->out.problem.type ? problem_name(ex->out.problem.type) : "ok";
+
+        metrics_count(node, status, ex->start_usec);
+        if (t->decided)
+                series_histogram_observe(&c->stages[NODE_STAGE_DECISION], t->decided - ex->start_usec);
+        if (t->decided && t->answered)
+                series_histogram_observe(&c->stages[NODE_STAGE_PROVIDER], t->answered - t->decided);
+        if (t->log_sent && t->logged)
+                series_histogram_observe(&c->stages[NODE_STAGE_LOG_COMMIT], t->logged - t->log_sent);
+        if (node->exchanges)
+                (void)series_table_add(node->exchanges,
+                                       (const char *[]){ ex->decision.service ? ex->decision.service->id : "none",
+                                                         client && client->member ? client->member->id : "none",
+                                                         outcome, class },
+                                       (const char *[]){ "overflow", "overflow", outcome, class }, 1);
+}
+
+/* --- who may ask ----------------------------------------------------------- */
+
+/* Whether `req` may read what `l` guards; refused: answered 403 access_denied. */
+static bool metrics_admit(Worker *w, struct evhttp_request *req, const AccessList *l)
+{
+        struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+        const struct sockaddr *peer = evcon ? evhttp_connection_get_addr(evcon) : NULL;
+        unsigned roles = 0;
+
+        if (l->roles) {
+                _cleanup_(registry_unrefp) Registry *reg = node_registry(w->node);
+                const RegistrySubsystem *s;
+                PolicyInput pin = {};
+                WireIdentity id;
+
+                wire_identify(req, &pin, &id);
+                s = pin.cert_present && pin.cert_trusted
+                            ? registry_subsystem_by_cert(reg, pin.cert_fingerprint, pin.cert_cn)
+                            : NULL;
+                roles = s ? s->roles : 0;
+        }
+        if (access_list_allows(l, peer, roles))
+                return true;
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+        wire_problem(req, PROBLEM_ACCESS_DENIED, "not open to this client (xbusd.conf [metrics])", NULL);
+        return false;
 }
 
 /* One reason for a 503, into `reasons`. Return: 0 or -ENOMEM. */
@@ -86,6 +150,8 @@ void metrics_handle_health(Worker *w, struct evhttp_request *req)
         BrokerStats bs;
         int status;
 
+        if (!metrics_admit(w, req, w->health_access))
+                return;
         broker_stats(node->broker, &bs);
         status = broker_unserved(node->broker, &unserved);
         if (status == 0)
@@ -104,48 +170,77 @@ void metrics_handle_health(Worker *w, struct evhttp_request *req)
         wire_send(req, status, "application/json", body, strlen(body));
 }
 
-void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
+/* --- /metrics ---------------------------------------------------------------- */
+
+#define COUNTER(buf, name, help, v)                                                                           \
+        evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %" PRIu64 "\n", \
+                            (uint64_t)(v))
+#define GAUGE(buf, name, help, v)                                                                           \
+        evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %" PRIu64 "\n", \
+                            (uint64_t)(v))
+
+/* A label value in the exposition format (backslash, double quote and newline escaped). */
+static void put_label(struct evbuffer *buf, const char *name, const char *value, bool first)
+{
+        evbuffer_add_printf(buf, "%s%s=\"", first ? "" : ",", name);
+        for (const char *p = value; *p; p++) {
+                if (*p == '\\' || *p == '"')
+                        evbuffer_add_printf(buf, "\\%c", *p);
+                else if (*p == '\n')
+                        evbuffer_add(buf, "\\n", 2);
+                else
+                        evbuffer_add(buf, p, 1);
+        }
+        evbuffer_add(buf, "\"", 1);
+}
+
+/* Microseconds as seconds, shortest form ("0.00025", "2.5", "30"). */
+static const char *seconds(uint64_t usec, char buf[32])
+{
+        int n = snprintf(buf, 32, "%" PRIu64 ".%06" PRIu64, usec / 1000000, usec % 1000000);
+
+        while (n > 0 && buf[n - 1] == '0')
+                buf[--n] = 0;
+        if (n > 0 && buf[n - 1] == '.')
+                buf[--n] = 0;
+        return buf;
+}
+
+/* The node's fixed counters: requests, log, registry reloads, adapters, connections. */
+static void render_counters(Worker *w, struct evbuffer *buf)
 {
         Node *node = w->node;
         NodeCounters *c = &node->counters;
-        struct evbuffer *buf = evbuffer_new();
         BrokerStats bs;
         ExlogStats ls;
-        uint64_t cum = 0;
 
         broker_stats(node->broker, &bs);
         exlog_stats(node->log, &ls);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
-#define COUNTER(name, help, v)                                                                                \
-        evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %" PRIu64 "\n", \
-                            (uint64_t)(v))
-#define GAUGE(name, help, v)                                                                                \
-        evbuffer_add_printf(buf, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %" PRIu64 "\n", \
-                            (uint64_t)(v))
-        COUNTER("xbus_requests_total", "Exchange requests received on /r1.", atomic_load(&c->requests));
-        COUNTER("xbus_requests_allowed_total", "Requests that passed every check and were routed.",
+        COUNTER(buf, "xbus_requests_total", "Exchange requests received on /r1.", atomic_load(&c->requests));
+        COUNTER(buf, "xbus_requests_allowed_total", "Requests that passed every check and were routed.",
                 atomic_load(&c->allowed));
-        COUNTER("xbus_requests_refused_total", "Requests refused by the bus.", atomic_load(&c->refused));
-        COUNTER("xbus_receipts_total", "Responses delivered with a signed receipt.", atomic_load(&c->delivered));
-        COUNTER("xbus_log_failures_total", "Exchanges withheld because the log write failed.",
+        COUNTER(buf, "xbus_requests_refused_total", "Requests refused by the bus.", atomic_load(&c->refused));
+        COUNTER(buf, "xbus_receipts_total", "Responses delivered with a signed receipt.", atomic_load(&c->delivered));
+        COUNTER(buf, "xbus_log_failures_total", "Exchanges withheld because the log write failed.",
                 atomic_load(&c->log_failures));
-        COUNTER("xbus_log_entries_total", "Entries in the exchange log.", ls.entries);
-        COUNTER("xbus_log_batches_total", "Group-commit transactions.", ls.batches);
-        GAUGE("xbus_log_max_batch", "Largest group commit seen.", ls.max_batch_seen);
-        COUNTER("xbus_registry_reloads_total", "Successful registry reloads.", atomic_load(&c->reloads));
-        COUNTER("xbus_registry_reload_failures_total", "Refused registry reloads.", atomic_load(&c->reload_failures));
-        GAUGE("xbus_adapters", "Live adapter instances.", bs.adapters);
-        GAUGE("xbus_provider_in_flight", "Requests waiting for an adapter.", bs.in_flight);
-        COUNTER("xbus_provider_requests_total", "Requests routed to adapters.", bs.requests);
-        COUNTER("xbus_provider_timeouts_total", "Requests the provider did not answer in time.", bs.timeouts);
-        GAUGE("xbus_connections", "Open client connections.", atomic_load(&node->connections));
+        COUNTER(buf, "xbus_log_entries_total", "Entries in the exchange log.", ls.entries);
+        COUNTER(buf, "xbus_log_batches_total", "Group-commit transactions.", ls.batches);
+        GAUGE(buf, "xbus_log_max_batch", "Largest group commit seen.", ls.max_batch_seen);
+        COUNTER(buf, "xbus_registry_reloads_total", "Successful registry reloads.", atomic_load(&c->reloads));
+        COUNTER(buf, "xbus_registry_reload_failures_total", "Refused registry reloads.",
+                atomic_load(&c->reload_failures));
+        GAUGE(buf, "xbus_adapters", "Live adapter instances.", bs.adapters);
+        GAUGE(buf, "xbus_provider_in_flight", "Requests waiting for an adapter.", bs.in_flight);
+        COUNTER(buf, "xbus_provider_requests_total", "Requests routed to adapters.", bs.requests);
+        COUNTER(buf, "xbus_provider_timeouts_total", "Requests the provider did not answer in time.", bs.timeouts);
+        GAUGE(buf, "xbus_connections", "Open client connections.", atomic_load(&node->connections));
         /* adapter authentication: refused connections, announcements and services, by reason */
         evbuffer_add_printf(buf, "# HELP xbus_adapter_refusals_total Adapter connections and services refused.\n"
                                  "# TYPE xbus_adapter_refusals_total counter\n");
         for (int i = 0; i < _BROKER_REFUSED_MAX; i++)
                 evbuffer_add_printf(buf, "xbus_adapter_refusals_total{reason=\"%s\"} %" PRIu64 "\n",
                                     broker_refusal_name(i), bs.refusals[i]);
-        COUNTER("xbus_connections_shed_total", "Requests answered bus_busy for coming over max-connections.",
+        COUNTER(buf, "xbus_connections_shed_total", "Requests answered bus_busy for coming over max-connections.",
                 atomic_load(&w->conns->shed));
         evbuffer_add_printf(buf, "# HELP xbus_connections_closed_total Connections the node closed, by reason.\n"
                                  "# TYPE xbus_connections_closed_total counter\n");
@@ -157,16 +252,112 @@ void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
         for (int i = 1; i <= 5; i++)
                 evbuffer_add_printf(buf, "xbus_responses_total{class=\"%dxx\"} %" PRIu64 "\n", i,
                                     (uint64_t)atomic_load(&c->by_status[i]));
-        evbuffer_add_printf(buf, "# HELP xbus_request_duration_seconds Time from request to response.\n"
-                                 "# TYPE xbus_request_duration_seconds histogram\n");
-        for (int b = 0; b < 16; b++) {
-                cum += atomic_load(&c->latency_buckets[b]);
-                if (b < 15)
-                        evbuffer_add_printf(buf, "xbus_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-                                            (250.0 * (1 << b)) / 1e6, cum);
+}
+
+/* xbus_exchanges_total{service,client,outcome,class}, and how full its table is. */
+static void render_exchanges(Node *node, struct evbuffer *buf)
+{
+        static const char *const labels[] = { "service", "client", "outcome", "class" };
+        SeriesTable *t = node->exchanges;
+
+        if (!t)
+                return;
+        evbuffer_add_printf(buf, "# HELP xbus_exchanges_total Exchanges answered, by service, client member, "
+                                 "outcome (ok or the problem type) and status class; past [metrics] max-series, "
+                                 "new label sets count under service and client \"overflow\".\n"
+                                 "# TYPE xbus_exchanges_total counter\n");
+        for (size_t i = 0; i < series_table_slots(t); i++) {
+                const char *v[ELEMENTSOF(labels)];
+                uint64_t count;
+
+                if (!series_table_get(t, i, v, &count))
+                        continue;
+                evbuffer_add(buf, "xbus_exchanges_total{", 21);
+                for (size_t k = 0; k < ELEMENTSOF(labels); k++)
+                        put_label(buf, labels[k], v[k], k == 0);
+                evbuffer_add_printf(buf, "} %" PRIu64 "\n", count);
         }
-        evbuffer_add_printf(buf, "xbus_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
-        evbuffer_add_printf(buf, "xbus_request_duration_seconds_count %" PRIu64 "\n", cum);
+        GAUGE(buf, "xbus_exchange_series", "Series of xbus_exchanges_total, overflow series included.",
+              series_table_size(t));
+        GAUGE(buf, "xbus_exchange_series_limit", "[metrics] max-series.", node->exchange_series_max);
+}
+
+/* xbus_exchange_duration_seconds{stage}: one histogram per stage, with _sum and _count. */
+static void render_stages(Node *node, struct evbuffer *buf)
+{
+        char s[32];
+
+        evbuffer_add_printf(buf, "# HELP xbus_exchange_duration_seconds Time an exchange spent in each stage: decision "
+                                 "(checks), provider (adapter), log_commit (durable log entry), total.\n"
+                                 "# TYPE xbus_exchange_duration_seconds histogram\n");
+        for (int st = 0; st < _NODE_STAGE_MAX; st++) {
+                uint64_t cum[SERIES_BUCKETS + 1], sum;
+
+                series_histogram_read(&node->counters.stages[st], cum, &sum);
+                for (int b = 0; b < SERIES_BUCKETS; b++)
+                        evbuffer_add_printf(buf,
+                                            "xbus_exchange_duration_seconds_bucket{stage=\"%s\",le=\"%s\"} %" PRIu64
+                                            "\n",
+                                            stage_names[st], seconds(series_bucket_usec[b], s), cum[b]);
+                evbuffer_add_printf(buf,
+                                    "xbus_exchange_duration_seconds_bucket{stage=\"%s\",le=\"+Inf\"} %" PRIu64 "\n"
+                                    "xbus_exchange_duration_seconds_sum{stage=\"%s\"} %s\n"
+                                    "xbus_exchange_duration_seconds_count{stage=\"%s\"} %" PRIu64 "\n",
+                                    stage_names[st], cum[SERIES_BUCKETS], stage_names[st], seconds(sum, s),
+                                    stage_names[st], cum[SERIES_BUCKETS]);
+        }
+}
+
+/* The registry in force (instance, version, age) and the live adapters of each of its services. */
+static void render_registry(Node *node, struct evbuffer *buf)
+{
+        _cleanup_(registry_unrefp) Registry *reg = node_registry(node);
+        const RegistryService *const *services;
+        uint64_t loaded = atomic_load(&node->registry_loaded_usec), now = now_usec(CLOCK_REALTIME);
+        size_t n = reg ? registry_services(reg, &services) : 0;
+        char s[32];
+
+        if (!reg)
+                return;
+        evbuffer_add_printf(buf, "# HELP xbus_registry_info The registry in force: its instance and version (a "
+                                 "digest of its definitions).\n# TYPE xbus_registry_info gauge\nxbus_registry_info{");
+        put_label(buf, "instance", registry_instance(reg), true);
+        evbuffer_add_printf(buf, ",version=\"%016" PRIx64 "\"} 1\n", registry_version(reg));
+        evbuffer_add_printf(buf,
+                            "# HELP xbus_registry_loaded_timestamp_seconds When the registry in force was "
+                            "loaded (Unix time).\n# TYPE xbus_registry_loaded_timestamp_seconds gauge\n"
+                            "xbus_registry_loaded_timestamp_seconds %s\n",
+                            seconds(loaded, s));
+        evbuffer_add_printf(buf,
+                            "# HELP xbus_registry_age_seconds Seconds since the registry in force was loaded.\n"
+                            "# TYPE xbus_registry_age_seconds gauge\nxbus_registry_age_seconds %s\n",
+                            seconds(now > loaded ? now - loaded : 0, s));
+        evbuffer_add_printf(buf, "# HELP xbus_service_adapters Live adapter instances serving each service of the "
+                                 "registry (0: none).\n# TYPE xbus_service_adapters gauge\n");
+        for (size_t i = 0; i < n; i++) {
+                evbuffer_add(buf, "xbus_service_adapters{", 22);
+                put_label(buf, "service", services[i]->id, true);
+                evbuffer_add_printf(buf, "} %u\n", broker_service_adapters(node->broker, services[i]->id));
+        }
+}
+
+void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
+{
+        struct evbuffer *buf;
+
+        if (!metrics_admit(w, req, w->metrics_access))
+                return;
+        buf = evbuffer_new();
+        if (!buf) {
+                wire_problem(req, PROBLEM_INTERNAL_ERROR, "out of memory", NULL);
+                return;
+        }
+        render_counters(w, buf);
+        render_exchanges(w->node, buf);
+        render_stages(w->node, buf);
+        render_registry(w->node, buf);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
         evhttp_send_reply(req, 200, "OK", buf);
         evbuffer_free(buf);
 }

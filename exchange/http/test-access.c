@@ -32,7 +32,7 @@ static void test_parse(void)
         assert(l.networks[2].bits == 32);
         assert(!access_list_empty(&l) && access_list_empty(&(AccessList){}));
         /* what is refused */
-        const char *bad[] = { "", " , ", "localhost", "10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/08",
+        const char *bad[] = { "",      " , ",       "localhost",  "10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/08",
                               "role:", "role:root", "10.0.0.300", "all" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 assert(access_list_parse(&l, bad[i]) == -EINVAL);

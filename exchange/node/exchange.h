@@ -81,6 +81,15 @@ typedef struct ExchangeOutcome {
         json_t *errors;  /* request_invalid: the schema errors for the client, or NULL */
 } ExchangeOutcome;
 
+/* When the stages ended (CLOCK_MONOTONIC usec; 0: not reached), written by the transport that drives
+ * them: the stage durations of /metrics (metrics.c). */
+typedef struct ExchangeTimes {
+        uint64_t decided;  /* exchange_decide() returned */
+        uint64_t answered; /* the bus's answer came back (a routed exchange) */
+        uint64_t log_sent; /* exchange_log() was called */
+        uint64_t logged;   /* the log writer's record came back */
+} ExchangeTimes;
+
 typedef struct Exchange {
         Node *node;
         Registry *registry; /* the registry this exchange is decided under (own reference) */
@@ -102,6 +111,7 @@ typedef struct Exchange {
         char *log_body;
         ExlogRecord log;
         ExchangeOutcome out;
+        ExchangeTimes t;
 } Exchange;
 
 /* exchange_init(): a fresh exchange of `node`, under its current registry, started now. */

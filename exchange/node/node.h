@@ -19,6 +19,20 @@
 #include "log/exlog.h"
 #include "soap/soap-dsig.h"
 #include "registry.h"
+#include "util/series.h"
+#include "util/time-util.h"
+
+/* The stages of an exchange whose durations /metrics shows (xbus_exchange_duration_seconds{stage}). */
+typedef enum NodeStage {
+        NODE_STAGE_DECISION,   /* from the request to the decision (policy, consent, payload) */
+        NODE_STAGE_PROVIDER,   /* from the decision to the adapter's answer (routed exchanges only) */
+        NODE_STAGE_LOG_COMMIT, /* from the entry to the log writer to its durable commit */
+        NODE_STAGE_TOTAL,      /* from the request to the answer */
+        _NODE_STAGE_MAX,
+} NodeStage;
+
+/* The overflow series of Node.exchanges: every outcome (the problem types and "ok") by every class. */
+#define NODE_OVERFLOW_SERIES ((size_t)_PROBLEM_TYPE_MAX * 6)
 
 typedef struct NodeCounters {
         atomic_uint_fast64_t requests;  /* /r1 requests decided */
@@ -27,8 +41,8 @@ typedef struct NodeCounters {
         atomic_uint_fast64_t delivered; /* answered with a receipt */
         atomic_uint_fast64_t log_failures;
         atomic_uint_fast64_t reloads, reload_failures;
-        atomic_uint_fast64_t latency_buckets[16]; /* <=0.25ms, <=0.5, 1, 2, 4, ... ms (powers of two) */
-        atomic_uint_fast64_t by_status[6];        /* 1xx..5xx, index status/100 */
+        atomic_uint_fast64_t by_status[6]; /* 1xx..5xx, index status/100 */
+        SeriesHistogram stages[_NODE_STAGE_MAX];
 } NodeCounters;
 
 typedef struct Node {
@@ -47,6 +61,9 @@ typedef struct Node {
                                         * <registry instance>/GOV/XBUS/<name> */
         NodeCounters counters;
         atomic_uint connections;
+        SeriesTable *exchanges;                    /* by service, client member, outcome, class; or NULL */
+        size_t exchange_series_max;                /* its cap ([metrics] max-series) */
+        atomic_uint_fast64_t registry_loaded_usec; /* CLOCK_REALTIME: when the registry in force was loaded */
 } Node;
 
 /* node_registry(): a new reference to the current registry. */
@@ -79,6 +96,7 @@ static inline void node_registry_swap(Node *n, Registry *r)
 {
         Registry *old;
 
+        atomic_store(&n->registry_loaded_usec, now_usec(CLOCK_REALTIME));
         pthread_mutex_lock(&n->registry_lock);
         old = n->registry;
         n->registry = r;

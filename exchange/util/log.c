@@ -290,7 +290,7 @@ size_t log_format(char *buf, size_t size, LogFormat f, const LogLine *l)
         else {
                 comp = component(l->file, &clen);
                 out_time(&o, l->realtime_usec);
-                out_printf(&o, " %s[%d]: %.*s: %s: ", ident, (int)getpid(), (int)clen, comp, level_name(l->level));
+                out_printf(&o, " %s/%.*s[%d]: %s: ", ident, (int)clen, comp, (int)getpid(), level_name(l->level));
                 o.end -= 1;
                 out_put(&o, l->message, MIN(strlen(l->message), out_room(&o)));
                 o.end += 1;

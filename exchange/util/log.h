@@ -3,7 +3,7 @@
  * One event, one line, written with one write(2) (or one datagram), in the
  * format log_set_format() chose:
  *
- *   text     2026-11-22T08:01:02.123Z xbusd[4242]: node: error: Exchange log write failed for "...": No space left on device
+ *   text     2026-11-22T08:01:02.123Z xbusd/node[4242]: error: Exchange log write failed for "...": No space left on device
  *   json     {"time":"2026-11-22T08:01:02.123Z","level":"error","program":"xbusd","pid":4242,"component":"node",
  *            "message":"Exchange log write failed for \"...\": No space left on device","errno":28}
  *   journal  the journal's native protocol (systemd.journal-fields(7)): one datagram to
@@ -15,7 +15,9 @@
  *
  * The time is UTC (RFC 3339, milliseconds). The component is the source folder
  * of the call site (daemon, http, node, bus; runtime, rest, sample in the
- * adapters). log_format() is the one place that shapes a line.
+ * adapters); in text it follows the program as in postfix's "postfix/smtpd[pid]",
+ * so that "program[pid]: level: " stays one pattern. log_format() is the one
+ * place that shapes a line.
  *
  * Rate limit: warnings and errors are limited per message template (the
  * format string, so per call site): at most LOG_RATELIMIT_BURST lines in

@@ -35,13 +35,13 @@ static void test_text(void)
 
         log_set_ident("test-log");
         n = log_format(buf, sizeof(buf), LOG_FORMAT_TEXT, &l);
-        snprintf(want, sizeof(want), "2023-11-14T22:13:20.123Z test-log[%d]: node: warning: disk \"x\" full\n",
+        snprintf(want, sizeof(want), "2023-11-14T22:13:20.123Z test-log/node[%d]: warning: disk \"x\" full\n",
                  (int)getpid());
         assert(streq(buf, want) && n == strlen(want));
         /* a file without a folder: "-" */
         l.file = "main.c";
         log_format(buf, sizeof(buf), LOG_FORMAT_TEXT, &l);
-        assert(strstr(buf, "]: -: warning: "));
+        assert(strstr(buf, " test-log/-["));
         /* too long: cut, still one line */
         memset(big, 'a', sizeof(big) - 1);
         big[sizeof(big) - 1] = 0;
@@ -49,7 +49,7 @@ static void test_text(void)
         l.realtime_usec = 0;
         n = log_format(buf, sizeof(buf), LOG_FORMAT_TEXT, &l);
         assert(n == sizeof(buf) - 1 && buf[n - 1] == '\n' && !strchr(buf, '\n')[1]);
-        assert(strneq(buf, "1970-01-01T00:00:00.000Z test-log[", 34));
+        assert(strneq(buf, "1970-01-01T00:00:00.000Z test-log/node[", 39));
 }
 
 static json_t *parse_line(const char *buf, size_t n)
@@ -215,7 +215,7 @@ static void test_journal_socket(void)
         n = pread(fd, text, sizeof(text) - 1, 0);
         assert(n > 0);
         text[n] = 0;
-        assert(strstr(text, ": util: info: still here\n"));
+        assert(strstr(text, " test-log/util[") && strstr(text, "]: info: still here\n"));
         log_set_format(LOG_FORMAT_TEXT);
         log_set_journal_socket(LOG_JOURNAL_SOCKET);
         close(saved);
