@@ -58,7 +58,13 @@ int daemon_load_registry(const Config *c, const char *state_dir, Registry **ret)
 
         r = registry_load_node(ret, c->registry, state_dir, &errors);
         if (r == REGISTRY_E_INVALID) {
-                fprintf(stderr, "%s", strempty(errors));
+                if (log_get_format() == LOG_FORMAT_TEXT)
+                        fprintf(stderr, "%s", strempty(errors)); /* as --test-config prints them */
+                else /* one event each, rate-limited as one message; --test-config lists them all */
+                        for (char *p = errors, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+                                nl = strchr(p, '\n');
+                                log_error("Registry error: %.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+                        }
                 log_error("Registry \"%s\" is invalid.", name);
                 return -EINVAL;
         }

@@ -158,13 +158,13 @@ int main(int argc, char **argv)
                 return r;
         if (load_config(&a, &c) < 0)
                 return EXIT_FAILURE;
-        if (c->log_format != LOG_FORMAT_AUTO) /* else $XBUS_LOG_FORMAT, or the journal under systemd */
-                log_set_format(c->log_format);
         if (a.test_config) {
                 r = daemon_test_config(c);
                 config_free(c);
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         }
+        if (c->log_format != LOG_FORMAT_AUTO) /* else $XBUS_LOG_FORMAT, or the journal under systemd */
+                log_set_format(c->log_format);
 
         /* Signals go to the main thread only: block them before any thread starts. */
         sigemptyset(&sigs);

@@ -532,3 +532,40 @@ def close_all(socks):
             s.close()
         except OSError:
             pass
+
+
+# --- metrics and their access (issue 12: test_metrics.py) ---
+
+def request_from(node, path, source="127.0.0.1", subsystem=None, cert=None, host="127.0.0.1"):
+    """GET `path` on `host` from the local address `source` (any 127.0.0.0/8 address is this machine too),
+    with the client certificate of `subsystem` (or `cert`) when given."""
+    ctx = node.context(subsystem, cert)
+    ctx.check_hostname = host == "127.0.0.1"  # the demo certificate names loopback only
+    conn = http.client.HTTPSConnection(host, node.port, context=ctx, timeout=15, source_address=(source, 0))
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        conn.close()
+
+
+def parse_metrics(text):
+    """The samples of a Prometheus text exposition as [(name, {label: value}, float)]."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
+        if not m:
+            raise ValueError("not a sample line: %r" % line)
+        labels = dict((k, v.encode().decode("unicode_escape"))
+                      for k, v in re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out.append((m.group(1), labels, float(m.group(3))))
+    return out
+
+
+def sample(samples, name, **labels):
+    """The value of the one sample `name` whose labels include `labels`, or None."""
+    hits = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in labels.items())]
+    return hits[0] if len(hits) == 1 else None
