@@ -131,7 +131,7 @@ def check_units(destdir):
 def config_keys():
     """{section: [key, ...]} from the IniItem tables of config.c."""
     src = read(os.path.join(ROOT, "exchange", "daemon", "config.c"))
-    return {m.group(1): re.findall(r'\{ "([a-z-]+)", ini_item_', m.group(2))
+    return {m.group(1): re.findall(r'\{ "([a-z-]+)", \w+, OFF\(', m.group(2))
             for m in re.finditer(r"static const IniItem (\w+)_items\[\] = \{(.*?)\n\};", src, re.S)}
 
 
