@@ -76,8 +76,8 @@ routed = 4
 
 text, m = scrape(node, subsystem=MON)
 
-# promtool, the Prometheus project's own checker (Debian's prometheus package; scripts/setup.sh installs it)
-if t.ok(PROMTOOL is not None, "promtool is installed (scripts/setup.sh installs it)"):
+# promtool, the Prometheus project's own checker (Debian's prometheus package; scripts/test.sh installs it)
+if t.ok(PROMTOOL is not None, "promtool is installed (scripts/test.sh installs it)"):
     res = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
     t.ok(res.returncode == 0 and not res.stdout.strip() and not res.stderr.strip(),
          "promtool check metrics accepts /metrics after traffic", res.stdout + res.stderr)
