@@ -92,7 +92,7 @@ static bool metrics_admit(Worker *w, struct evhttp_request *req, const AccessLis
         if (access_list_allows(l, peer, roles))
                 return true;
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-        wire_problem(req, PROBLEM_ACCESS_DENIED, "not open to this client (xbusd.conf [metrics])", NULL);
+        wire_api_problem(req, PROBLEM_ACCESS_DENIED, "not open to this client (xbusd.conf [metrics])");
         return false;
 }
 
@@ -349,7 +349,7 @@ void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
                 return;
         buf = evbuffer_new();
         if (!buf) {
-                wire_problem(req, PROBLEM_INTERNAL_ERROR, "out of memory", NULL);
+                wire_api_problem(req, PROBLEM_INTERNAL_ERROR, "out of memory");
                 return;
         }
         render_counters(w, buf);
