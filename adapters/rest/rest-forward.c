@@ -38,8 +38,10 @@ static bool url_part_ok(const char *s, bool path)
 /* Dot segments ("/./", "/../", also percent-encoded) would leave the route's prefix. */
 static bool path_has_dot_segment(const char *path)
 {
-        for (const char *seg = path; seg;) {
-                const char *end = strchr(++seg, '/'); /* seg: after the '/' */
+        for (const char *seg = path;;) {
+                if (*seg == '/')
+                        seg++;
+                const char *end = strchr(seg, '/');
                 size_t n = end ? (size_t)(end - seg) : strlen(seg), dots = 0, i = 0;
                 bool other = false;
 
@@ -56,9 +58,10 @@ static bool path_has_dot_segment(const char *path)
                 }
                 if (!other && (dots == 1 || dots == 2))
                         return true;
+                if (!end)
+                        return false;
                 seg = end;
         }
-        return false;
 }
 
 static bool method_ok(const char *m)

@@ -301,6 +301,17 @@ static void forward(AdapterCurl *f, const char *url, const AdapterRequest *req, 
         assert(rest_forward(f, url, req, resp) == 0);
 }
 
+/* the body and the headers an answer holds */
+static void response_free(AdapterResponse *resp)
+{
+        for (size_t i = 0; i < resp->n_headers; i++) {
+                free((char *)resp->headers[i].name);
+                free((char *)resp->headers[i].value);
+        }
+        free(resp->headers);
+        free(resp->body);
+}
+
 static void expect_error(AdapterCurl *f, const char *url, const AdapterRequest *req, int status, const char *error)
 {
         AdapterResponse resp;
@@ -517,7 +528,7 @@ int main(void)
                 assert(!json_object_get(j, "consent") && !json_object_get(j, "accept") &&
                        !json_string_value(json_object_get(j, "content_type")));
                 json_decref(j);
-                free(resp.body);
+                response_free(&resp);
 
                 /* the provider's headers come back, in order, and its redirect with its Location */
                 snprintf(url, sizeof(url), "%s/headers", base);

@@ -131,7 +131,9 @@ static void test_rest_answers(void)
 
         /* allowedMethods: a client without rights gets an empty list */
         doc = answer_json("EE/GOV/1/reg/allowedMethods", "EE/GOV/2/none", NULL, &a);
-        assert(json_equal(doc, json_pack("{s:[]}", "service")));
+        v = json_pack("{s:[]}", "service");
+        assert(json_equal(doc, v));
+        json_decref(v);
         json_decref(doc);
         free(a.body);
 
@@ -180,6 +182,7 @@ static void test_list_clients(void)
         xmlDoc *doc;
         xmlNode *root, *m, *id;
         json_t *j, *e;
+        xmlChar *text;
         size_t n = 0;
 
         assert(streq(metaservice_list_clients_endpoint.prefix, "/listClients"));
@@ -196,10 +199,13 @@ static void test_list_clients(void)
         m = xmlNextElementSibling(xmlFirstElementChild(root)); /* EE/GOV/1/reg after EE/GOV/1 */
         id = xmlFirstElementChild(m);
         assert(streq((const char *)id->name, "id"));
-        assert(streq((const char *)xmlGetNsProp(id, BAD_CAST "objectType", BAD_CAST "http://x-road.eu/xsd/identifiers"),
-                     "SUBSYSTEM"));
+        text = xmlGetNsProp(id, BAD_CAST "objectType", BAD_CAST "http://x-road.eu/xsd/identifiers");
+        assert(text && streq((const char *)text, "SUBSYSTEM"));
+        xmlFree(text);
         assert(streq((const char *)xmlLastElementChild(id)->name, "subsystemCode"));
-        assert(streq((const char *)xmlNodeGetContent(xmlNextElementSibling(id)), "Provider & Co"));
+        text = xmlNodeGetContent(xmlNextElementSibling(id));
+        assert(text && streq((const char *)text, "Provider & Co"));
+        xmlFree(text);
         xmlFreeDoc(doc);
         free(r.body);
 

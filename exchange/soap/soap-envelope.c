@@ -425,6 +425,7 @@ static xmlNode *add_text_element(xmlNode *parent, const char *name, const char *
 int soap_fault_build(const char *code, const char *message, const char *detail, char **ret, size_t *ret_size)
 {
         _cleanup_free_ char *clean = strndup(strempty(message), 1024);
+        const char *shown = clean;
         SoapEnvelope e = {};
         xmlNode *fault, *det;
         int k;
@@ -436,7 +437,7 @@ int soap_fault_build(const char *code, const char *message, const char *detail, 
                 if ((unsigned char)*c < 0x20)
                         *c = ' ';
         if (!xmlCheckUTF8((const xmlChar *)clean))
-                strcpy(clean, "(message not printable)");
+                shown = "(message not printable)";
         k = soap_envelope_new(&e, false);
         if (k < 0)
                 goto finish;
@@ -446,7 +447,7 @@ int soap_fault_build(const char *code, const char *message, const char *detail, 
                 goto finish;
         /* faultcode, faultstring, faultactor and detail are unqualified (SOAP 1.1 §4.4); the
          * faultcode is X-Road's dotted code as plain text, as X-Road writes it */
-        if (!add_text_element(fault, "faultcode", code) || !add_text_element(fault, "faultstring", clean) ||
+        if (!add_text_element(fault, "faultcode", code) || !add_text_element(fault, "faultstring", shown) ||
             !add_text_element(fault, "faultactor", ""))
                 goto finish;
         if (detail) {
