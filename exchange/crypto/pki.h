@@ -11,6 +11,11 @@
  *   authorities/<name>.key .jwk  an ES256 consent-artefact key per consent authority
  *   node-curve.key .pub          the adapter endpoint's CURVE key pair (Z85), pki_curve_ensure()
  *   adapters/<name>.key .pub     an adapter's CURVE key pair (the demo's: "sample"), pki_curve_ensure()
+ *   issued.txt                   the index of the certificates issued here (node, clients), pki-ca.h
+ *   ca.crl                       the CRL, once `xbus pki revoke` made one (pki-ca.h)
+ *
+ * The folder is a CA folder (pki-ca.h): `xbus pki` issues, revokes and renews
+ * with the demo CA too, and holds the same lock while it does.
  */
 #pragma once
 
@@ -37,7 +42,8 @@
  * starting with '.' (-EINVAL); at most 10000 of each (-E2BIG); two ids that
  * map to one <name> are refused (-EINVAL), and so is an existing client
  * certificate whose CN is another id (-EEXIST).
- * Not safe against a concurrent call on the same folder (-EEXIST, no damage).
+ * Each certificate issued is recorded in issued.txt. The folder is locked
+ * (flock) while this runs, against `xbus pki` and another call.
  * Return: 0 or -errno; on failure *ret_error (if ret_error is not NULL) gets
  * a malloc'd message naming the file; it is not written on success.
  */

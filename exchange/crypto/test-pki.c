@@ -1,4 +1,5 @@
-/* test-pki.c: the demo PKI layout, idempotence, modes, openssl verify, recreation, refusals */
+/* test-pki.c: the demo PKI (layout, idempotence, modes, openssl verify, recreation, refusals) and CAs (issue, revoke, CRL, renew) */
+#include <ctype.h>
 #include <dirent.h>
 
 #include <openssl/pem.h>
@@ -6,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/hash.h"
+#include "crypto/pki-ca.h"
 #include "crypto/pki.h"
 #include "crypto/pseudonym.h"
 #include "crypto/signer.h"
@@ -31,6 +33,7 @@ static const Expect layout[] = {
         { "node.key", 0600 },
         { "signing.key", 0600 },
         { "signing.jwk", 0644 },
+        { "issued.txt", 0644 },
         { "log.key", 0600 },
         { "log.pub", 0644 },
         { "pseudonym.key", 0600 },
@@ -118,16 +121,19 @@ static const FileState *snap_find(const Snapshot *s, const char *name)
         return NULL;
 }
 
-/* Every file of `a` is in `b`, unchanged (same inode, time, mode, content), except `changed`. */
+/* Every file of `a` is in `b`, unchanged (same inode, time, mode, content), except `changed` and, when a
+ * certificate was issued, the index that records it. */
 static void snap_same(const Snapshot *a, const Snapshot *b, const char *changed)
 {
+        bool issued = changed && strstr(changed, ".crt") && !streq(changed, "ca.crt");
+
         assert(a->n == b->n);
         for (size_t i = 0; i < a->n; i++) {
                 const FileState *x = &a->f[i], *y = snap_find(b, x->name);
 
                 assert(y);
                 assert(x->mode == y->mode);
-                if (changed && streq(x->name, changed))
+                if ((changed && streq(x->name, changed)) || (issued && streq(x->name, "issued.txt")))
                         continue;
                 if (S_ISDIR(x->mode))
                         continue;
@@ -584,6 +590,268 @@ static void test_umask(void)
         printf("umask 000 and 077: modes unchanged: ok\n");
 }
 
+/* --- a CA the operator names (pki-ca.h) -------------------------------------------------------- */
+
+static bool file_has(const char *path, const char *text)
+{
+        _cleanup_free_ char *data = test_read_file(path, NULL);
+
+        return data && strstr(data, text);
+}
+
+/* openssl verify against `ca`, with the CRL when `crl` is given. */
+static int verify_with(const char *ca, const char *crl, const char *cert, const char *purpose)
+{
+        if (crl)
+                return test_run((char *const[]){ "openssl", "verify", "-crl_check", "-CRLfile", (char *)crl, "-CAfile",
+                                                 (char *)ca, "-purpose", (char *)purpose, (char *)cert, NULL });
+        return test_run((char *const[]){ "openssl", "verify", "-CAfile", (char *)ca, "-purpose", (char *)purpose,
+                                         (char *)cert, NULL });
+}
+
+static X509 *load_cert_at(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        X509 *x;
+
+        assert(f);
+        x = PEM_read_X509(f, NULL, NULL, NULL);
+        fclose(f);
+        assert(x);
+        return x;
+}
+
+static const PkiIssued *find_issued(const PkiIssued *v, size_t n, const char *serial)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(v[i].serial, serial))
+                        return &v[i];
+        return NULL;
+}
+
+static void test_ca_issue_revoke(void)
+{
+        _cleanup_free_ char *req = test_tmpdir("pki-req"), *out = test_tmpdir("pki-out");
+        _cleanup_free_ char *ca_crt = p("ca.crt"), *crl = p("ca.crl"), *csr = NULL, *key = NULL, *cert = NULL;
+        _cleanup_free_ char *node_dir = NULL, *node_crt = NULL, *other = p("clients/VN_COM_0101234567_erp.crt");
+        _cleanup_free_ PkiIssued *v = NULL;
+        const char *dns[] = { "xbus.example.org", "*.bus.example.org", NULL }, *addrs[] = { "10.0.0.1", "::2", NULL };
+        PkiCa *ca = NULL;
+        PkiIssued e, node;
+        PkiCaInfo info;
+        char *error = NULL;
+        struct stat st;
+        size_t n = 0, count = 0;
+        X509 *x;
+        int days, secs;
+
+        assert(pki_ca_open(&ca, dir, NULL, NULL, &error) == 0 && !error);
+
+        /* the client's side: a key (0600) and a request; never replaced */
+        assert(pki_request_new(req, "VN/GOV/NEW/app", PKI_KIND_CLIENT, NULL, &csr, &key, &error) == 0 && !error);
+        assert(stat(key, &st) == 0 && (st.st_mode & 07777) == 0600);
+        assert(test_run((char *const[]){ "openssl", "req", "-verify", "-noout", "-in", csr, NULL }) == 0);
+        assert(pki_request_new(req, "VN/GOV/NEW/app", PKI_KIND_CLIENT, NULL, NULL, NULL, &error) == -EEXIST);
+        assert(error && strstr(error, "never replaced"));
+        error = mfree(error);
+        assert(pki_request_new(req, "bad name", PKI_KIND_CLIENT, NULL, NULL, NULL, NULL) == -EINVAL);
+
+        /* the CA's side: a certificate for the request, recorded */
+        assert(asprintf(&cert, "%s/app.crt", out) > 0);
+        assert(pki_ca_issue(ca, &(PkiIssue){ .kind = PKI_KIND_CLIENT }, csr, cert, &e, &error) == 0 && !error);
+        assert(streq(e.name, "VN/GOV/NEW/app") && e.kind == PKI_KIND_CLIENT && !e.revoked);
+        assert(verify_with(ca_crt, NULL, cert, "sslclient") == 0);
+        assert(verify_with(ca_crt, NULL, cert, "sslserver") != 0);
+        assert(test_run((char *const[]){ "sh", "-c",
+                                         "test \"$(openssl x509 -noout -pubkey -in \"$0\")\" = "
+                                         "\"$(openssl pkey -pubout -in \"$1\")\"",
+                                         cert, key, NULL }) == 0);
+        x = load_cert_at(cert);
+        assert(ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) == 1 && (days == 825 || days == 824));
+        X509_free(x);
+        assert(pki_ca_issue(ca, &(PkiIssue){ .kind = PKI_KIND_CLIENT }, csr, cert, NULL, &error) == -EEXIST);
+        error = mfree(error);
+        /* refused: names a client cannot have, a node name that is no host, a tampered request */
+        assert(pki_ca_issue(ca, &(PkiIssue){ .kind = PKI_KIND_CLIENT, .dns = dns }, csr, "/tmp/x.crt", NULL, NULL) ==
+               -EINVAL);
+        assert(pki_ca_issue(ca, &(PkiIssue){ .kind = PKI_KIND_NODE, .name = "no_host" }, csr, "/tmp/x.crt", NULL,
+                            NULL) == -EINVAL);
+        {
+                _cleanup_free_ char *text = test_read_file(csr, NULL), *bad = NULL;
+                char *body = strchr(text, '\n') + 20;
+
+                *body = *body == 'A' ? 'B' : 'A';
+                assert(asprintf(&bad, "%s/bad.csr", req) > 0);
+                test_write_file(bad, text, strlen(text), 0644);
+                assert(pki_ca_issue(ca, &(PkiIssue){ .kind = PKI_KIND_CLIENT }, bad, "/tmp/x.crt", NULL, &error) < 0);
+                error = mfree(error);
+        }
+
+        /* a node with its own names, key and certificate made at once */
+        assert(asprintf(&node_dir, "%s/node", out) > 0 && asprintf(&node_crt, "%s/xbus.example.org.crt", node_dir) > 0);
+        assert(pki_ca_issue_new_key(ca,
+                                    &(PkiIssue){ .kind = PKI_KIND_NODE,
+                                                 .name = "xbus.example.org",
+                                                 .dns = dns,
+                                                 .addrs = addrs,
+                                                 .days = 30 },
+                                    node_dir, &node, &error) == 0);
+        x = load_cert_at(node_crt);
+        assert(X509_check_host(x, "xbus.example.org", 0, 0, NULL) == 1);
+        assert(X509_check_host(x, "a.bus.example.org", 0, 0, NULL) == 1);
+        assert(X509_check_ip_asc(x, "10.0.0.1", 0) == 1 && X509_check_ip_asc(x, "::2", 0) == 1);
+        assert(X509_check_host(x, "localhost", 0, 0, NULL) == 0);
+        assert(ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) == 1 && (days == 30 || days == 29));
+        X509_free(x);
+        assert(verify_with(ca_crt, NULL, node_crt, "sslserver") == 0);
+
+        /* the index lists the demo's certificates and these */
+        assert(pki_ca_list(ca, &v, &n, &error) == 0);
+        assert(find_issued(v, n, e.serial) && find_issued(v, n, node.serial));
+        assert(find_issued(v, n, node.serial)->kind == PKI_KIND_NODE);
+        v = mfree(v);
+
+        /* revoke by name: the CRL says so, and only for it */
+        assert(pki_ca_revoke(ca, "VN/GOV/NEW/app", PKI_REASON_KEY_COMPROMISE, 0, &count, &error) == 0 && count == 1);
+        assert(test_run((char *const[]){ "openssl", "crl", "-noout", "-CAfile", ca_crt, "-in", crl, NULL }) == 0);
+        assert(verify_with(ca_crt, crl, cert, "sslclient") != 0);
+        assert(verify_with(ca_crt, crl, other, "sslclient") == 0);
+        assert(verify_with(ca_crt, NULL, cert, "sslclient") == 0); /* only the CRL knows */
+        assert(pki_ca_list(ca, &v, &n, &error) == 0);
+        assert(find_issued(v, n, e.serial)->revoked &&
+               find_issued(v, n, e.serial)->reason == PKI_REASON_KEY_COMPROMISE);
+        assert(!find_issued(v, n, node.serial)->revoked);
+        v = mfree(v);
+        assert(pki_ca_revoke(ca, "VN/GOV/NEW/app", PKI_REASON_KEY_COMPROMISE, 0, NULL, &error) == -ENOENT);
+        assert(error && strstr(error, "revoked already"));
+        error = mfree(error);
+        assert(pki_ca_revoke(ca, "VN/GOV/NO/such", 0, 0, NULL, NULL) == -ENOENT);
+        /* by serial, in any case; a new CRL with both */
+        for (char *c = node.serial; *c; c++)
+                *c = (char)tolower(*c);
+        assert(pki_ca_revoke(ca, node.serial, PKI_REASON_SUPERSEDED, 7, NULL, &error) == 0);
+        assert(verify_with(ca_crt, crl, node_crt, "sslserver") != 0 &&
+               verify_with(ca_crt, crl, cert, "sslclient") != 0);
+        assert(pki_ca_describe(ca, &info, &error) == 0 && info.crl_entries == 2 && streq(info.subject, "xbus demo CA"));
+        assert(info.crl_next > time(NULL) + 6 * 86400 && info.crl_next <= time(NULL) + 7 * 86400 + 60);
+        assert(pki_ca_crl(ca, 120, &error) == 0);
+        assert(pki_ca_describe(ca, &info, &error) == 0 && info.crl_entries == 2);
+        assert(info.crl_next > time(NULL) + 119 * 86400);
+        ca = pki_ca_free(ca);
+        test_rm_rf(req);
+        test_rm_rf(out);
+        printf("request, issue (client, node with names), list, revoke (name, serial), CRL: ok\n");
+}
+
+static void test_ca_renew(void)
+{
+        _cleanup_free_ char *crt = p("clients/VN_GOV_HN-UBND_one-stop-shop.crt"), *ca_crt = p("ca.crt");
+        _cleanup_free_ char *other = test_tmpdir("pki-other"), *copy = NULL, *foreign = NULL;
+        _cleanup_free_ PkiIssued *v = NULL;
+        X509 *before = load_cert_at(crt), *after;
+        PkiIssued e;
+        PkiCa *ca = NULL;
+        char *error = NULL, cn[128];
+        size_t n;
+        int days, secs;
+
+        assert(pki_ca_open(&ca, dir, NULL, NULL, NULL) == 0);
+        assert(asprintf(&copy, "%s/renewed.crt", other) > 0);
+        assert(pki_ca_renew(ca, crt, copy, 10, &e, &error) == 0); /* to another file */
+        assert(pki_ca_renew(ca, crt, NULL, 40, &e, &error) == 0); /* in place */
+        after = load_cert_at(crt);
+        assert(ASN1_INTEGER_cmp(X509_get0_serialNumber(before), X509_get0_serialNumber(after)) != 0);
+        assert(EVP_PKEY_eq(X509_get0_pubkey(before), X509_get0_pubkey(after)) == 1);
+        assert(X509_NAME_cmp(X509_get_subject_name(before), X509_get_subject_name(after)) == 0);
+        cn_of(after, true, cn, sizeof(cn));
+        assert(streq(cn, CLIENT_A) && streq(e.name, CLIENT_A) && e.kind == PKI_KIND_CLIENT);
+        assert(X509_get_extended_key_usage(after) & XKU_SSL_CLIENT);
+        assert(ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(after)) == 1 && (days == 40 || days == 39));
+        assert(verify_with(ca_crt, NULL, crt, "sslclient") == 0);
+        assert(pki_ca_list(ca, &v, &n, NULL) == 0 && find_issued(v, n, e.serial));
+        X509_free(before);
+        X509_free(after);
+        ca = pki_ca_free(ca);
+
+        /* another CA's certificate is not renewed */
+        assert(asprintf(&foreign, "%s/pki/node.crt", other) > 0);
+        {
+                _cleanup_free_ char *pki2 = NULL;
+
+                assert(asprintf(&pki2, "%s/pki", other) > 0);
+                assert(pki_demo_ensure(pki2, NULL, 0, NULL, 0, NULL) == 0);
+        }
+        assert(pki_ca_open(&ca, dir, NULL, NULL, NULL) == 0);
+        assert(pki_ca_renew(ca, foreign, NULL, 0, NULL, &error) == -EINVAL);
+        assert(error && strstr(error, "not issued by this CA"));
+        error = mfree(error);
+        ca = pki_ca_free(ca);
+        test_rm_rf(other);
+        printf("renew (same key and subject, new serial and validity; not another CA's): ok\n");
+}
+
+/* An organisation's CA made with the openssl command, named by path; its folder keeps the index and CRL. */
+static void test_ca_by_path(void)
+{
+        _cleanup_free_ char *org = test_tmpdir("pki-org"), *ca_dir = NULL, *key = NULL, *crt = NULL, *out = NULL;
+        _cleanup_free_ char *issued = NULL, *index = NULL;
+        PkiCa *ca = NULL;
+        char *error = NULL;
+
+        assert(asprintf(&key, "%s/org-ca.key", org) > 0 && asprintf(&crt, "%s/org-ca.crt", org) > 0);
+        assert(asprintf(&ca_dir, "%s/ca", org) > 0 && asprintf(&out, "%s/clients", org) > 0);
+        assert(test_run((char *const[]){ "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                         "-out", crt, "-days", "30", "-subj", "/O=Org/CN=Org Issuing CA", NULL }) == 0);
+        assert(chmod(key, 0644) == 0);
+        assert(pki_ca_open(&ca, ca_dir, crt, key, &error) == 0);
+        assert(pki_ca_issue_new_key(ca, &(PkiIssue){ .kind = PKI_KIND_CLIENT, .name = "VN/GOV/ORG/app" }, out, NULL,
+                                    &error) == -EPERM);
+        assert(error && strstr(error, "org-ca.key") && strstr(error, "group or others"));
+        error = mfree(error);
+        assert(chmod(key, 0600) == 0);
+        ca = pki_ca_free(ca);
+        assert(pki_ca_open(&ca, ca_dir, crt, key, &error) == 0);
+        assert(pki_ca_issue_new_key(ca, &(PkiIssue){ .kind = PKI_KIND_CLIENT, .name = "VN/GOV/ORG/app" }, out, NULL,
+                                    &error) == 0);
+        assert(asprintf(&issued, "%s/VN_GOV_ORG_app.crt", out) > 0 && asprintf(&index, "%s/issued.txt", ca_dir) > 0);
+        assert(verify_with(crt, NULL, issued, "sslclient") == 0);
+        assert(file_has(index, " client VN/GOV/ORG/app\n"));
+        {
+                X509 *x = load_cert_at(issued);
+                char o[64];
+
+                assert(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_organizationName, o, sizeof(o)) > 0);
+                assert(streq(o, "Org"));
+                X509_free(x);
+        }
+        ca = pki_ca_free(ca);
+
+        /* not a CA: refused */
+        assert(pki_ca_open(&ca, ca_dir, issued, key, &error) == -EINVAL);
+        assert(error && strstr(error, "not a CA certificate"));
+        error = mfree(error);
+
+        /* the index: a line cut short by a crash is left out; a damaged one is an error */
+        {
+                _cleanup_free_ char *text = test_read_file(index, NULL), *cut = NULL;
+                PkiIssued *v = NULL;
+                size_t n = 0;
+
+                assert(asprintf(&cut, "%sV 0123 2030-01-01T00:00:00Z - - client VN/GO", text) > 0);
+                test_write_file(index, cut, strlen(cut), 0644);
+                assert(pki_ca_open(&ca, ca_dir, crt, key, NULL) == 0);
+                assert(pki_ca_list(ca, &v, &n, NULL) == 0 && n == 1 && streq(v[0].name, "VN/GOV/ORG/app"));
+                free(v);
+                test_write_file(index, "V zz\n", 5, 0644);
+                assert(pki_ca_list(ca, &v, &n, &error) == -EBADMSG);
+                assert(error && strstr(error, "issued.txt:1"));
+                error = mfree(error);
+                ca = pki_ca_free(ca);
+        }
+        test_rm_rf(org);
+        printf("an organisation's CA by path (key mode checked, its O kept), index damage: ok\n");
+}
+
 int main(void)
 {
         dir = test_tmpdir("pki");
@@ -595,6 +863,9 @@ int main(void)
         test_refusals();
         test_ids();
         test_umask();
+        test_ca_issue_revoke();
+        test_ca_renew();
+        test_ca_by_path();
 
         test_rm_rf(dir);
         free(dir);
