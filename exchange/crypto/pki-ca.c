@@ -67,8 +67,10 @@ static const struct {
         PkiReason reason;
         const char *name;
 } reasons[] = {
-        { PKI_REASON_UNSPECIFIED, "unspecified" },      { PKI_REASON_KEY_COMPROMISE, "keyCompromise" },
-        { PKI_REASON_AFFILIATION_CHANGED, "affiliationChanged" }, { PKI_REASON_SUPERSEDED, "superseded" },
+        { PKI_REASON_UNSPECIFIED, "unspecified" },
+        { PKI_REASON_KEY_COMPROMISE, "keyCompromise" },
+        { PKI_REASON_AFFILIATION_CHANGED, "affiliationChanged" },
+        { PKI_REASON_SUPERSEDED, "superseded" },
         { PKI_REASON_CESSATION, "cessationOfOperation" },
 };
 
@@ -163,8 +165,8 @@ static int san_build(Pki *p, const PkiIssue *w, const char *name, char *out, siz
                 n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%sIP:%s", n ? "," : "", *a);
         }
         if (n == 0 && w->kind == PKI_KIND_NODE)
-                n = (size_t)snprintf(out, size, streq(name, "localhost") ? "DNS:localhost,IP:127.0.0.1,IP:::1" : "DNS:%s",
-                                     name);
+                n = (size_t)snprintf(out, size,
+                                     streq(name, "localhost") ? "DNS:localhost,IP:127.0.0.1,IP:::1" : "DNS:%s", name);
         return n < size ? 0 : pki_fail(p, -E2BIG, NULL, "too many names");
 }
 
@@ -767,8 +769,7 @@ static int revoke_matching(PkiCa *ca, const char *what, PkiReason reason, unsign
         return r;
 }
 
-int pki_ca_revoke(PkiCa *ca, const char *what, PkiReason reason, unsigned crl_days, size_t *ret_count,
-                  char **ret_error)
+int pki_ca_revoke(PkiCa *ca, const char *what, PkiReason reason, unsigned crl_days, size_t *ret_count, char **ret_error)
 {
         char *error;
         int r;
@@ -864,8 +865,8 @@ static int request_new(Pki *p, const char *name, PkiKind kind, const char *key_p
         int r = 0;
 
         if (kind < 0 || kind >= _PKI_KIND_MAX || !name_valid(kind, name))
-                return pki_fail(p, -EINVAL, NULL, "\"%.80s\" is not a valid name for a %s certificate",
-                                strempty(name), strempty(pki_kind_to_string(kind)));
+                return pki_fail(p, -EINVAL, NULL, "\"%.80s\" is not a valid name for a %s certificate", strempty(name),
+                                strempty(pki_kind_to_string(kind)));
         dfd = pki_dir_open_private(p, AT_FDCWD, p->dir, NULL);
         if (dfd < 0)
                 return dfd;

@@ -150,10 +150,10 @@ int pki_ca_list(PkiCa *ca, PkiIssued **ret, size_t *ret_n, char **ret_error);
 
 /* What pki_ca_describe() tells. */
 typedef struct PkiCaInfo {
-        char subject[256];      /* the CA's commonName */
-        int64_t not_after;      /* the CA certificate's */
-        int64_t crl_next;       /* the CRL's nextUpdate, or 0 without a CRL */
-        size_t crl_entries;     /* the certificates it lists */
+        char subject[256];  /* the CA's commonName */
+        int64_t not_after;  /* the CA certificate's */
+        int64_t crl_next;   /* the CRL's nextUpdate, or 0 without a CRL */
+        size_t crl_entries; /* the certificates it lists */
 } PkiCaInfo;
 
 /* pki_ca_describe(): the CA's name and expiry, and its CRL's next update. Return: 0 or -errno. */

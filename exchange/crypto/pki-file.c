@@ -37,8 +37,7 @@ int pki_fail(Pki *p, int r, const Loc *l, const char *fmt, ...)
         va_end(ap);
 
         if (asprintf(p->ret_error, "%s%s%s%s: %s", l && l->dir ? l->dir : p->dir, l ? "/" : "", l ? l->sub : "",
-                     l ? l->name : "",
-                     msg ? msg : strerror(r < 0 ? -r : r)) < 0)
+                     l ? l->name : "", msg ? msg : strerror(r < 0 ? -r : r)) < 0)
                 *p->ret_error = NULL;
         return r;
 }
@@ -446,8 +445,8 @@ int pki_cert_make(EVP_PKEY *key, const char *cn, CertKind kind, unsigned days, c
         if (r < 0)
                 return r;
         /* the organisation of the CA (the demo's is "xbus demo") */
-        if (issuer && X509_NAME_get_text_by_NID(X509_get_subject_name(issuer), NID_organizationName, org,
-                                                sizeof(org)) <= 0)
+        if (issuer &&
+            X509_NAME_get_text_by_NID(X509_get_subject_name(issuer), NID_organizationName, org, sizeof(org)) <= 0)
                 org[0] = 0;
         name = X509_get_subject_name(x);
         if ((org[0] && !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0)) ||

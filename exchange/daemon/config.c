@@ -68,6 +68,7 @@ static const IniItem tls_items[] = {
         { "certificate", ini_item_string, OFF(tls_certificate), 0, "a PEM file" },
         { "key", ini_item_string, OFF(tls_key), 0, "a PEM file" },
         { "client-ca", ini_item_string, OFF(tls_client_ca), 0, "a PEM file" },
+        { "client-crl", ini_item_string, OFF(tls_client_crl), 0, "a PEM file of CRLs" },
 };
 static const IniItem adapters_items[] = {
         { "listen", ini_item_string, OFF(adapters_listen), 0, "a ZeroMQ endpoint such as tcp://127.0.0.1:5560" },
@@ -274,6 +275,7 @@ int config_load(Config **ret, const char *path, char **ret_errors)
         r = r ?: resolve(&c->tls_certificate, base);
         r = r ?: resolve(&c->tls_key, base);
         r = r ?: resolve(&c->tls_client_ca, base);
+        r = r ?: resolve(&c->tls_client_crl, base);
         r = r ?: resolve(&c->signing_key, base);
         r = r ?: resolve(&c->pseudonym_key, base);
         r = r ?: resolve(&c->log_key, base);
@@ -302,6 +304,7 @@ Config *config_free(Config *c)
         free(c->tls_certificate);
         free(c->tls_key);
         free(c->tls_client_ca);
+        free(c->tls_client_crl);
         free(c->adapters_listen);
         free(c->curve_key);
         free(c->signing_key);

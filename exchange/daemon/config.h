@@ -38,6 +38,7 @@ typedef struct Config {
         char *tls_certificate;
         char *tls_key;
         char *tls_client_ca;
+        char *tls_client_crl; /* NULL: the demo PKI's ca.crl when client_ca is the demo's, else none */
         /* [adapters] */
         char *adapters_listen;          /* default "tcp://127.0.0.1:5560" */
         uint64_t adapters_heartbeat_ms; /* default 1 s */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -29,7 +30,13 @@
 /* The files a node uses: configured, or the demo PKI's under <state-dir>/pki. */
 typedef struct DaemonPaths {
         char *cert, *key, *ca, *signing, *pseudonym, *log_key, *log_pub, *log_dir, *curve;
+        char *crl;         /* the client CRLs, or NULL */
+        bool crl_optional; /* the demo PKI's, which exists once a certificate was revoked */
 } DaemonPaths;
+
+/* A certificate the node uses or trusts this close to its expiry is warned about, once a day. */
+#define CERT_WARN_S (30 * 86400)
+#define CERT_CHECK_EVERY_S 86400
 
 struct Daemon {
         const Config *config;
@@ -48,6 +55,7 @@ struct Daemon {
         Endpoint endpoints[2];
         FrontDoor *frontdoor;
         uint64_t started_usec; /* CLOCK_MONOTONIC, once the node serves (0 before) */
+        time_t next_cert_check;
 };
 
 int daemon_load_registry(const Config *c, const char *state_dir, Registry **ret)
@@ -79,7 +87,7 @@ int daemon_test_config(const Config *c)
         const RegistrySubsystem *const *s;
         const RegistryService *const *v;
         const RegistryRight *const *rr;
-        const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca,  c->signing_key,
+        const char *files[] = { c->tls_certificate, c->tls_key, c->tls_client_ca,  c->tls_client_crl, c->signing_key,
                                 c->pseudonym_key,   c->log_key, c->log_public_key, c->curve_key };
         _cleanup_free_ char *pki = config_pki_dir(c);
         /* before the first start there is no demo PKI, nor the key files it makes: references are checked for form */
@@ -125,7 +133,7 @@ static int ensure_demo_pki(const Config *c, const Registry *reg)
         }
         r = pki_demo_ensure(dir, clients, nc, auths, na, &error);
         if (r < 0)
-                return log_error_errno(r, "Demo PKI in \"%s\" could not be created: %s", dir,
+                return log_error_errno(r, "Demo PKI in \"%s\" could not be completed: %s", dir,
                                        error ? error : strerror(-r));
         return 0;
 }
@@ -172,6 +180,13 @@ static int paths_resolve(const Config *c, DaemonPaths *p)
         p->curve = pki_path(c, c->curve_key, "node-curve.key");
         if (asprintf(&p->log_dir, "%s/log", c->state_dir) < 0)
                 p->log_dir = NULL;
+        /* the demo PKI's CRL once `xbus pki revoke` made one: with the demo client CA only */
+        p->crl_optional = !c->tls_client_crl && !c->tls_client_ca;
+        if (c->tls_client_crl || p->crl_optional) {
+                p->crl = pki_path(c, c->tls_client_crl, "ca.crl");
+                if (!p->crl)
+                        return log_error_errno(ENOMEM, "Out of memory.");
+        }
         if (!p->cert || !p->key || !p->ca || !p->signing || !p->pseudonym || !p->log_key || !p->log_pub ||
             !p->log_dir || !p->curve)
                 return log_error_errno(ENOMEM, "Out of memory.");
@@ -181,7 +196,7 @@ static int paths_resolve(const Config *c, DaemonPaths *p)
 static void paths_done(DaemonPaths *p)
 {
         char **all[] = { &p->cert,    &p->key,     &p->ca,      &p->signing, &p->pseudonym,
-                         &p->log_key, &p->log_pub, &p->log_dir, &p->curve };
+                         &p->log_key, &p->log_pub, &p->log_dir, &p->curve,   &p->crl };
 
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 *all[i] = mfree(*all[i]);
@@ -322,6 +337,8 @@ static int frontdoor_open(Daemon *d)
                                                .tls_cert = d->paths.cert,
                                                .tls_key = d->paths.key,
                                                .client_ca = d->paths.ca,
+                                               .client_crl = d->paths.crl,
+                                               .client_crl_optional = d->paths.crl_optional,
                                                .endpoints = d->endpoints,
                                                .n_endpoints = ELEMENTSOF(d->endpoints),
                                                .metrics_access = &c->metrics_allow,
@@ -330,6 +347,48 @@ static int frontdoor_open(Daemon *d)
         if (r < 0)
                 return log_error_errno(r, "Cannot start the front door: %s", error ? error : strerror(-r));
         return 0;
+}
+
+/* Warn about each certificate the node uses or trusts, and each CRL, within CERT_WARN_S of its end. */
+static void certificates_check(Daemon *d)
+{
+        static const char *const what[][2] = {
+                { "node", "The node's TLS certificate" },
+                { "client_ca", "The client CA certificate" },
+                { "client_crl", "The client CRL issued by" },
+        };
+        FrontDoorCert certs[FRONTDOOR_CERTS_MAX];
+        size_t n = frontdoor_certificates(d->frontdoor, certs, ELEMENTSOF(certs));
+        time_t now = time(NULL);
+
+        d->next_cert_check = now + CERT_CHECK_EVERY_S;
+        for (size_t i = 0; i < n; i++) {
+                int64_t left = certs[i].not_after - (int64_t)now;
+                const char *role = certs[i].role;
+                char until[32];
+                struct tm tm;
+                time_t t = (time_t)certs[i].not_after;
+
+                if (left >= CERT_WARN_S)
+                        continue;
+                for (size_t k = 0; k < ELEMENTSOF(what); k++)
+                        if (streq(certs[i].role, what[k][0]))
+                                role = what[k][1];
+                if (!gmtime_r(&t, &tm) || !strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm))
+                        snprintf(until, sizeof(until), "?");
+                log_warning("%s \"%s\" %s %s (%lld days): %s, then reload (docs/operations.md, \"Certificates\").",
+                            role, certs[i].subject,
+                            streq(certs[i].role, "client_crl") ? "needs its next update by" : "expires", until,
+                            (long long)(left / 86400),
+                            streq(certs[i].role, "client_crl") ? "sign a new one (xbus pki crl)"
+                                                               : "renew it (xbus pki renew)");
+        }
+}
+
+void daemon_tick(Daemon *d)
+{
+        if (time(NULL) >= d->next_cert_check)
+                certificates_check(d);
 }
 
 int daemon_start(Daemon **ret, const Config *c)
@@ -389,6 +448,9 @@ int daemon_start(Daemon **ret, const Config *c)
                  XBUS_VERSION, c->http_listen, frontdoor_port(d->frontdoor), c->adapters_listen, d->curve_public,
                  c->registry ? c->registry : "embedded", registry_instance(d->node.registry),
                  registry_version(d->node.registry), c->state_dir, (unsigned long long)exlog_size(d->node.log));
+        if (d->paths.crl && access(d->paths.crl, F_OK) == 0)
+                log_info("Client certificates are checked against the CRLs in \"%s\".", d->paths.crl);
+        certificates_check(d);
         *ret = d;
         return 0;
 fail:
@@ -450,17 +512,32 @@ static void reload_log(const Registry *old, const Registry *fresh)
 int daemon_reload(Daemon *d)
 {
         _cleanup_(registry_unrefp) Registry *old = node_registry(&d->node);
+        _cleanup_free_ char *error = NULL;
         Registry *fresh = NULL;
+        int r;
 
         if (daemon_load_registry(d->config, d->config->state_dir, &fresh) < 0) {
                 atomic_fetch_add(&d->node.counters.reload_failures, 1);
                 log_warning("Registry reload refused; the previous registry keeps serving.");
                 return -EINVAL;
         }
+        /* the demo PKI issues certificates for the subsystems the new registry adds (logged if it cannot) */
+        if (d->config->demo_pki)
+                (void)ensure_demo_pki(d->config, fresh);
         broker_set_registry(d->node.broker, fresh); /* whose adapter keys may serve what */
         node_registry_swap(&d->node, fresh);
         atomic_fetch_add(&d->node.counters.reloads, 1);
         reload_log(old, fresh);
+
+        /* the certificate, key, client CAs and CRLs, read again: a revoked client is refused from now on */
+        r = frontdoor_reload_tls(d->frontdoor, &error);
+        if (r < 0)
+                log_warning("TLS not reloaded, the previous certificate, client CAs and CRLs stay in use: %s",
+                            error ? error : strerror(-r));
+        else
+                log_info("TLS reloaded (certificate, client CAs%s).",
+                         d->paths.crl && access(d->paths.crl, F_OK) == 0 ? ", CRLs" : "");
+        certificates_check(d);
         return 0;
 }
 

@@ -30,8 +30,15 @@ int daemon_test_config(const Config *c);
 int daemon_start(Daemon **ret, const Config *c);
 
 /* daemon_reload(): load the registry again and swap it in whole; a bad one is refused and the old one
- * keeps serving. Return: 0 or -errno (logged, counted). */
+ * keeps serving. With the demo PKI, certificates are issued for the subsystems it adds. Then the TLS
+ * files (certificate, key, client CAs, CRLs) are read again and swapped in whole (a bad set is refused,
+ * logged, and the old one stays); certificates near their expiry are warned about.
+ * Return: 0 or -errno (logged, counted). */
 int daemon_reload(Daemon *d);
+
+/* daemon_tick(): call now and then (xbusd's main loop, every 10 s): once a day, warn about the
+ * certificates the node uses or trusts that expire within 30 days (and about CRLs due). */
+void daemon_tick(Daemon *d);
 
 /* daemon_stop(): finish the requests in flight, stop every thread, close. NULL in, NULL out. */
 Daemon *daemon_stop(Daemon *d);

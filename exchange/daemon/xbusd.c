@@ -2,8 +2,10 @@
  *
  * The command line and the configuration, then daemon_start() (daemon.c: the
  * start-up order). Then the main thread only waits for signals (and every
- * 10 s reports rate-limited log messages, util/log.h): SIGHUP
- * reloads the registry (a bad one is refused and the old one keeps serving),
+ * 10 s reports rate-limited log messages, util/log.h, and once a day warns
+ * about certificates near their expiry, daemon_tick()): SIGHUP
+ * reloads the registry (a bad one is refused and the old one keeps serving)
+ * and the TLS files (certificate, client CAs, CRLs),
  * SIGTERM/SIGINT stop the node after the requests in flight are answered and
  * logged. Under systemd (Type=notify) each of these steps is told to the
  * service manager: READY=1 once the node serves, RELOADING=1 then READY=1
@@ -183,6 +185,7 @@ int main(int argc, char **argv)
                 int sig = sigtimedwait(&sigs, NULL, &(struct timespec){ 10, 0 });
                 if (sig < 0) {
                         log_flush_suppressed(false); /* the counts of a storm of messages that has ended */
+                        daemon_tick(d);
                         continue;
                 }
                 if (sig == SIGHUP) {

@@ -27,6 +27,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "http/frontdoor-tls.h"
 #include "http/frontdoor.h"
 #include "http/http-internal.h"
 #include "node/metaservice.h"
@@ -40,7 +41,10 @@ struct FrontDoor {
         FrontDoorOptions opts;
         Node *node;
         ConnShared conns;
-        SSL_CTX *ssl;
+        /* TLS: the current context, swapped whole by frontdoor_reload_tls() */
+        pthread_mutex_t tls_lock;
+        FrontdoorTls *tls;
+        atomic_uint tls_generation; /* tls->generation, read without the lock */
         Worker *workers;
         unsigned n_workers;
         int port;
@@ -82,8 +86,9 @@ struct Conn {
         struct bufferevent *bev;
         struct event *timer; /* admission, then the deadline that runs */
         struct evbuffer_cb_entry *input_cb;
-        TAILQ_ENTRY(Conn) anon; /* in w->anonymous while `anonymous` */
-        unsigned slot;          /* its counter in conns->clients, or UINT_MAX */
+        TAILQ_ENTRY(Conn) anon;  /* in w->anonymous while `anonymous` */
+        unsigned slot;           /* its counter in conns->clients, or UINT_MAX */
+        unsigned tls_generation; /* the TLS context it was made with */
         bool counted, admitted, anonymous, tls_done, shed, cut;
 };
 
@@ -225,6 +230,89 @@ static void ssl_on_info(const SSL *ssl, int where, int ret)
         event_add(c->timer, c->w->request_timeout);
 }
 
+/* Client certificates are verified by OpenSSL, but a failure does not abort
+ * the handshake: the request is then refused at the HTTP layer with a
+ * problem+json answer and an exchange log entry, which a TLS alert could not
+ * give the client or the auditors. */
+static int verify_accept(int preverify_ok, X509_STORE_CTX *ctx)
+{
+        return 1;
+}
+
+/* --- TLS ------------------------------------------------------------------
+ *
+ * Why: a reload (SIGHUP) must change what the front door trusts (a revoked
+ * client, a renewed node certificate) while workers accept and serve. The
+ * context is built whole (frontdoor-tls.c) and swapped under tls_lock; a
+ * worker takes a reference to the current one for each new connection, and
+ * OpenSSL keeps a context alive for the connections made from it, so the
+ * old one goes when its last connection does. A connection made before a
+ * reload has its client certificate verified again against the new context
+ * at its next request: a keep-alive connection cannot outlive its client's
+ * revocation.
+ */
+
+/* The current context (a new reference), or NULL. */
+static FrontdoorTls *tls_current(FrontDoor *fd)
+{
+        FrontdoorTls *t;
+
+        pthread_mutex_lock(&fd->tls_lock);
+        t = frontdoor_tls_ref(fd->tls);
+        pthread_mutex_unlock(&fd->tls_lock);
+        return t;
+}
+
+/* The connection's client certificate against the current trust, once per reload. Return: false when it no
+ * longer verifies and the request was answered here (client_unknown, connection closed). */
+static bool conn_trust_current(FrontDoor *fd, Conn *c, struct evhttp_request *req)
+{
+        FrontdoorTls *t;
+        bool ok;
+
+        if (c->tls_generation == atomic_load(&fd->tls_generation))
+                return true;
+        t = tls_current(fd);
+        ok = !t || frontdoor_tls_verify(t, bufferevent_openssl_get_ssl(c->bev));
+        c->tls_generation = t ? t->generation : c->tls_generation;
+        frontdoor_tls_unref(t);
+        if (ok)
+                return true;
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        wire_problem(req, PROBLEM_CLIENT_UNKNOWN,
+                     "the client certificate is no longer trusted (revoked, or its CA removed); connect again", NULL);
+        return false;
+}
+
+int frontdoor_reload_tls(FrontDoor *fd, char **ret_error)
+{
+        FrontdoorTls *t = NULL, *old;
+        int r;
+
+        r = frontdoor_tls_new(&t, &fd->opts, verify_accept, ssl_on_info, ret_error);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&fd->tls_lock);
+        old = fd->tls;
+        t->generation = old ? old->generation + 1 : 0;
+        fd->tls = t;
+        atomic_store(&fd->tls_generation, t->generation);
+        pthread_mutex_unlock(&fd->tls_lock);
+        frontdoor_tls_unref(old);
+        return 0;
+}
+
+size_t frontdoor_certificates(FrontDoor *fd, FrontDoorCert *out, size_t max)
+{
+        FrontdoorTls *t = tls_current(fd);
+        size_t n = t ? MIN(max, t->n_certs) : 0;
+
+        if (n)
+                memcpy(out, t->certs, n * sizeof(*out));
+        frontdoor_tls_unref(t);
+        return n;
+}
+
 /* A request is complete: its deadline stops (and the next one's starts if it has begun already).
  * Return: false when the connection is over the limit and was answered 503 here. */
 static bool conn_request_done(Worker *w, struct evhttp_request *req)
@@ -232,6 +320,8 @@ static bool conn_request_done(Worker *w, struct evhttp_request *req)
         Conn *c = conn_of(req);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
+        if (c && !c->shed && !conn_trust_current(w->fd, c, req))
+                return false;
         if (c && !c->shed) {
                 event_del(c->timer);
                 if (evbuffer_get_length(bufferevent_get_input(c->bev)))
@@ -250,7 +340,11 @@ static struct bufferevent *worker_bevcb(struct event_base *base, void *userdata)
         Worker *w = userdata;
         Conn *c = calloc(1, sizeof(*c));
         struct bufferevent *bev = NULL;
-        SSL *ssl = c ? SSL_new(w->fd->ssl) : NULL;
+        FrontdoorTls *t = c ? tls_current(w->fd) : NULL;
+        SSL *ssl = t ? SSL_new(t->ctx) : NULL; /* the SSL keeps the context alive, not us */
+        unsigned generation = t ? t->generation : 0;
+
+        frontdoor_tls_unref(t);
 
         if (ssl)
                 bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -266,7 +360,11 @@ static struct bufferevent *worker_bevcb(struct event_base *base, void *userdata)
                 free(c);
                 return NULL;
         }
-        *c = (Conn){ .w = w, .bev = bev, .slot = UINT_MAX, .timer = event_new(base, -1, 0, conn_on_timer, c) };
+        *c = (Conn){ .w = w,
+                     .bev = bev,
+                     .slot = UINT_MAX,
+                     .tls_generation = generation,
+                     .timer = event_new(base, -1, 0, conn_on_timer, c) };
         c->input_cb = c->timer ? evbuffer_add_cb(bufferevent_get_input(bev), conn_on_input, c) : NULL;
         if (!c->input_cb) { /* out of memory: without a Conn, conn_request_done() answers 503 */
                 if (c->timer)
@@ -277,15 +375,6 @@ static struct bufferevent *worker_bevcb(struct event_base *base, void *userdata)
         SSL_set_ex_data(ssl, ssl_conn_index, c);
         event_active(c->timer, EV_TIMEOUT, 0);
         return bev;
-}
-
-/* Client certificates are verified by OpenSSL, but a failure does not abort
- * the handshake: the request is then refused at the HTTP layer with a
- * problem+json answer and an exchange log entry, which a TLS alert could not
- * give the client or the auditors. */
-static int verify_accept(int preverify_ok, X509_STORE_CTX *ctx)
-{
-        return 1;
 }
 
 /* --- the node's other APIs ----------------------------------------------- */
@@ -518,39 +607,6 @@ static int listen_socket(const struct sockaddr_storage *ss, socklen_t len)
         return fd;
 }
 
-static int ssl_setup(FrontDoor *fd, char **ret_error)
-{
-        const FrontDoorOptions *o = &fd->opts;
-        static const unsigned char sid[] = "xbusd";
-        unsigned long e;
-        char ebuf[256];
-
-        fd->ssl = SSL_CTX_new(TLS_server_method());
-        if (!fd->ssl)
-                return error_set(ret_error, -ENOMEM, "cannot create the TLS context");
-        SSL_CTX_set_min_proto_version(fd->ssl, TLS1_2_VERSION);
-        SSL_CTX_set_options(fd->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-        SSL_CTX_set_session_id_context(fd->ssl, sid, sizeof(sid) - 1);
-        if (SSL_CTX_use_certificate_chain_file(fd->ssl, o->tls_cert) != 1)
-                goto ssl_fail;
-        if (SSL_CTX_use_PrivateKey_file(fd->ssl, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
-            SSL_CTX_check_private_key(fd->ssl) != 1)
-                goto ssl_fail;
-        if (SSL_CTX_load_verify_locations(fd->ssl, o->client_ca, NULL) != 1)
-                goto ssl_fail;
-        SSL_CTX_set_client_CA_list(fd->ssl, SSL_load_client_CA_file(o->client_ca));
-        SSL_CTX_set_verify(fd->ssl, SSL_VERIFY_PEER, verify_accept);
-        SSL_CTX_set_verify_depth(fd->ssl, 4);
-        SSL_CTX_set_info_callback(fd->ssl, ssl_on_info);
-        return 0;
-ssl_fail:
-        e = ERR_get_error();
-        ERR_error_string_n(e, ebuf, sizeof(ebuf));
-        ERR_clear_error();
-        return error_set(ret_error, -EINVAL, "TLS setup failed (cert \"%s\", key \"%s\", client CA \"%s\"): %s",
-                         o->tls_cert, o->tls_key, o->client_ca, ebuf);
-}
-
 static struct timeval timeval_ms(unsigned ms)
 {
         return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
@@ -625,7 +681,8 @@ int frontdoor_new(FrontDoor **ret, const FrontDoorOptions *opts, Node *node, cha
         if (getrandom(&fd->conns.client_key, sizeof(fd->conns.client_key), 0) != sizeof(fd->conns.client_key))
                 fd->conns.client_key = now_usec(CLOCK_MONOTONIC) ^ (uint64_t)getpid() << 32;
         fd->n_workers = opts->threads ? opts->threads : 1;
-        r = ssl_setup(fd, ret_error);
+        pthread_mutex_init(&fd->tls_lock, NULL);
+        r = frontdoor_reload_tls(fd, ret_error);
         if (r < 0)
                 goto fail;
         fd->workers = calloc(fd->n_workers, sizeof(Worker));
@@ -720,8 +777,8 @@ FrontDoor *frontdoor_free(FrontDoor *fd)
                 mailbox_deinit(&w->mailbox);
         }
         free(fd->workers);
-        if (fd->ssl)
-                SSL_CTX_free(fd->ssl);
+        frontdoor_tls_unref(fd->tls);
+        pthread_mutex_destroy(&fd->tls_lock);
         free(fd);
         return NULL;
 }

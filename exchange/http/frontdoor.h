@@ -14,7 +14,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/access.h"
 #include "node/endpoint.h"
@@ -30,6 +32,8 @@ typedef struct FrontDoorOptions {
         const char *tls_cert;     /* PEM paths */
         const char *tls_key;
         const char *client_ca;     /* CAs whose client certificates are trusted */
+        const char *client_crl;    /* CRLs of those CAs (PEM), checked for every client certificate; or NULL */
+        bool client_crl_optional;  /* a missing client_crl file means no CRL yet (the demo PKI's) */
         const Endpoint *endpoints; /* the node's other APIs, by path prefix (borrowed) */
         size_t n_endpoints;
         /* what one connection may hold (frontdoor.c, "connections"); 0: no cap, 5 s, 10 s */
@@ -58,3 +62,27 @@ FrontDoor *frontdoor_free(FrontDoor *fd);
 
 /* frontdoor_port(): the bound port (useful with port 0). */
 int frontdoor_port(const FrontDoor *fd);
+
+/*
+ * frontdoor_reload_tls(): read the certificate, key, client CAs and CRLs
+ * again (the same paths) into a new TLS context and swap it in whole while
+ * the workers run: new connections use it at once; a connection made before
+ * has its client certificate checked again against it at its next request
+ * (one that no longer verifies, revoked for instance, is answered
+ * client_unknown and closed); sessions of the old context do not resume.
+ * Nothing changes when anything is wrong (*ret_error says what).
+ * Return: 0 or -errno.
+ */
+int frontdoor_reload_tls(FrontDoor *fd, char **ret_error);
+
+/* A certificate the node uses or trusts, or a CRL, and when it expires. */
+typedef struct FrontDoorCert {
+        char role[16];     /* "node", "client_ca" or "client_crl" */
+        char subject[64];  /* its commonName (a CRL: its issuer's) */
+        int64_t not_after; /* seconds since the epoch (a CRL: its nextUpdate) */
+} FrontDoorCert;
+#define FRONTDOOR_CERTS_MAX 64
+
+/* frontdoor_certificates(): those of the current TLS context, at most `max`, into `out`. Thread-safe.
+ * Return: how many. */
+size_t frontdoor_certificates(FrontDoor *fd, FrontDoorCert *out, size_t max);

@@ -3,10 +3,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "http/frontdoor.h"
 #include "http/http-internal.h"
 #include "util/strv.h"
 #include "util/time-util.h"
@@ -341,6 +343,25 @@ static void render_registry(Node *node, struct evbuffer *buf)
         }
 }
 
+/* xbus_certificate_expiry_seconds{certificate,subject}: the node's certificate, each client CA and each CRL's next
+ * update, as the front door's current TLS context has them (frontdoor_certificates()). */
+static void render_certificates(Worker *w, struct evbuffer *buf)
+{
+        FrontDoorCert certs[FRONTDOOR_CERTS_MAX];
+        size_t n = frontdoor_certificates(w->fd, certs, ELEMENTSOF(certs));
+        int64_t now = (int64_t)time(NULL);
+
+        evbuffer_add_printf(buf, "# HELP xbus_certificate_expiry_seconds Seconds until a certificate the node uses or "
+                                 "trusts expires (a CRL: until its next update).\n"
+                                 "# TYPE xbus_certificate_expiry_seconds gauge\n");
+        for (size_t i = 0; i < n; i++) {
+                evbuffer_add(buf, "xbus_certificate_expiry_seconds{", 32);
+                put_label(buf, "certificate", certs[i].role, true);
+                put_label(buf, "subject", certs[i].subject, false);
+                evbuffer_add_printf(buf, "} %lld\n", (long long)(certs[i].not_after - now));
+        }
+}
+
 void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
 {
         struct evbuffer *buf;
@@ -356,6 +377,7 @@ void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
         render_exchanges(w->node, buf);
         render_stages(w->node, buf);
         render_registry(w->node, buf);
+        render_certificates(w, buf);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
         evhttp_send_reply(req, 200, "OK", buf);
