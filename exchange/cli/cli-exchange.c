@@ -191,7 +191,16 @@ int cli_exchange_call(const CliExchange *x, CliExchangeResult *ret, char **ret_e
                                  x->base_url);
         }
 
-        r = cli_exchange_client_files(x->state_dir, x->client, &cert, &key);
+        if (x->cert_file || x->key_file) {
+                cert = x->cert_file ? strdup(x->cert_file) : NULL;
+                key = x->key_file ? strdup(x->key_file) : NULL;
+                r = cert && key ? 0 : -ENOMEM;
+                if (!x->cert_file || !x->key_file) {
+                        cli_exchange_result_done(&res);
+                        return error_set(ret_error, -EINVAL, "--cert and --cert-key go together");
+                }
+        } else
+                r = cli_exchange_client_files(x->state_dir, x->client, &cert, &key);
         if (r >= 0 && asprintf(&ca, "%s/pki/ca.crt", x->state_dir) < 0) {
                 ca = NULL;
                 r = -ENOMEM;

@@ -1,7 +1,8 @@
 /* cli-exchange.h: one X-Road REST exchange as a client system makes it (used by `call` and `demo`)
  *
  * The client authenticates with its demo certificate and key from the node's
- * state folder (STATE/pki/clients/<id with '/' as '_'>.crt and .key) and
+ * state folder (STATE/pki/clients/<id with '/' as '_'>.crt and .key), or
+ * the certificate and key files it names (cert_file, key_file), and
  * trusts STATE/pki/ca.crt for the node. The request carries X-Road-Client,
  * a fresh X-Road-Id (UUID v4) and, when given, X-Road-UserId, X-Road-Issue,
  * X-Bus-Subject, X-Bus-Purpose and X-Bus-Consent. A 2xx answer must carry an
@@ -22,6 +23,8 @@ typedef struct CliExchange {
         const char *state_dir; /* holds pki/ */
         const char *base_url;  /* "https://127.0.0.1:8443" */
         const char *client;    /* subsystem id, e.g. "VN/GOV/BYT/health-services" */
+        const char *cert_file; /* the client's certificate and key (PEM); NULL: the demo's in STATE/pki/clients */
+        const char *key_file;
         const char *method;    /* NULL: GET, or POST when there is a body */
         const char *target;    /* SERVICE[/path][?query] (cli-target.h) */
         const char *subject;   /* X-Bus-Subject, or NULL */

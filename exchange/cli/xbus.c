@@ -25,6 +25,7 @@
 #include "cli/cli-http.h"
 #include "cli/cli-log.h"
 #include "cli/cli-node.h"
+#include "cli/cli-pki.h"
 #include "cli/cli-table.h"
 #include "crypto/keyfile.h"
 #include "crypto/pki.h"
@@ -243,6 +244,9 @@ static const CliOption call_options[] = {
         CLI_STRING('u', "url", "URL", "the node (default " CLI_NODE_DEFAULT_URL ")", CallArgs, x.base_url),
         CLI_STRING('c', "client", "ID", "client subsystem, e.g. VN/GOV/BYT/health-services (required)", CallArgs,
                    x.client),
+        CLI_STRING(0, "cert", "FILE", "the client's certificate (default: its demo one, STATE/pki/clients/)", CallArgs,
+                   x.cert_file),
+        CLI_STRING(0, "cert-key", "FILE", "the certificate's private key", CallArgs, x.key_file),
         CLI_STRING('X', "request", "METHOD", "HTTP method (default GET, or POST with --data)", CallArgs, x.method),
         CLI_STRING('X', "method", "METHOD", NULL, CallArgs, x.method),
         CLI_STRING(0, "subject", "ID", "X-Bus-Subject: the data subject's personal id", CallArgs, x.subject),
@@ -825,7 +829,7 @@ static const CliCommand adapter_command = {
 
 static const CliCommand *const commands[] = {
         &call_command,    &log_command,     &up_command,      &down_command,      &demo_command,
-        &consent_command, &subject_command, &adapter_command, &cli_audit_command,
+        &consent_command, &subject_command, &adapter_command, &cli_pki_command,   &cli_audit_command,
 };
 
 static void help(void)

@@ -569,3 +569,30 @@ def sample(samples, name, **labels):
     """The value of the one sample `name` whose labels include `labels`, or None."""
     hits = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in labels.items())]
     return hits[0] if len(hits) == 1 else None
+
+
+# --- certificates and the quick start (issue 12: test_pki.py, test_quickstart.py) ---
+
+def xbus_cli(*args, timeout=120, env=None):
+    """Run the xbus program; the CompletedProcess (text)."""
+    return subprocess.run([binary("xbus")] + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def wait_reloads(node, n, timeout=20):
+    """Wait until the node has counted `n` successful reloads (SIGHUP); the metrics then."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = node.metrics()
+        if m.get("xbus_registry_reloads_total", 0) >= n:
+            return m
+        time.sleep(0.05)
+    raise RuntimeError("xbusd did not reload %d times; log:\n%s" % (n, node.read_log()))
+
+
+def write_fragment(regdir, name, text):
+    """A registry fragment (a *.conf file) added to a registry folder."""
+    path = os.path.join(regdir, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
