@@ -12,6 +12,7 @@
 #include "cli/cli-exchange.h"
 #include "cli/cli-http.h"
 #include "cli/cli-log.h"
+#include "cli/cli-node-state.h"
 #include "cli/cli-node.h"
 #include "cli/cli-receipt.h"
 #include "cli/cli-table.h"
@@ -34,6 +35,7 @@ typedef struct Api {
         const char *auditor;
         const char *cert, *key, *ca; /* as given, or NULL */
         char *cert_path, *key_path, *ca_path;
+        char *url_found; /* without --url: the state file's, or the default (cli-node-state.h) */
 } Api;
 
 static void api_done(Api *a)
@@ -41,6 +43,7 @@ static void api_done(Api *a)
         free(a->cert_path);
         free(a->key_path);
         free(a->ca_path);
+        free(a->url_found);
 }
 
 static int api_prepare(Api *a, char **err)
@@ -58,6 +61,11 @@ static int api_prepare(Api *a, char **err)
                 r = cli_exchange_client_files(a->state, a->auditor, &a->cert_path, &a->key_path);
                 if (r < 0)
                         return error_set(err, r, "no certificate for auditor \"%s\"", a->auditor);
+        }
+        if (!a->url) {
+                a->url = a->url_found = cli_node_url(a->state, NULL);
+                if (!a->url)
+                        return -ENOMEM;
         }
         if (a->ca)
                 a->ca_path = strdup(a->ca);
@@ -154,7 +162,8 @@ static int query_add(char **q, const char *name, const char *value)
 static const CliOption api_options[] = {
         CLI_STRING('s', "state", "DIR", "state folder of the node (default ./state): demo certificates and CA", Api,
                    state),
-        CLI_STRING('u', "url", "URL", "the node (default " CLI_NODE_DEFAULT_URL ")", Api, url),
+        CLI_STRING('u', "url", "URL", "the node (default: where `xbus up` started it, else " CLI_NODE_DEFAULT_URL ")",
+                   Api, url),
         CLI_STRING('a', "auditor", "ID",
                    "auditor subsystem whose demo certificate is used (default " CLI_AUDIT_DEFAULT_AUDITOR ")", Api,
                    auditor),
@@ -167,9 +176,7 @@ static const CliOption api_options[] = {
 
 static Api api_defaults(void)
 {
-        return (Api){ .state = CLI_NODE_DEFAULT_STATE,
-                      .url = CLI_NODE_DEFAULT_URL,
-                      .auditor = CLI_AUDIT_DEFAULT_AUDITOR };
+        return (Api){ .state = CLI_NODE_DEFAULT_STATE, .auditor = CLI_AUDIT_DEFAULT_AUDITOR };
 }
 
 /* --- query ------------------------------------------------------------------ */

@@ -403,9 +403,8 @@ static unsigned consent_story(FILE *f, const char *state, const char *url, const
 int cli_demo_run(const CliDemoOptions *o, char **ret_error)
 {
         const char *state = o->state_dir ? o->state_dir : CLI_NODE_DEFAULT_STATE;
-        const char *url = o->url ? o->url : CLI_NODE_DEFAULT_URL;
         FILE *f = o->out ? o->out : stdout;
-        _cleanup_free_ char *listen = NULL, *error = NULL;
+        _cleanup_free_ char *listen = NULL, *error = NULL, *url = NULL;
         StepResult results[N_STEPS] = {};
         CliNodeInfo info = {};
         char subject[13];
@@ -413,11 +412,11 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
         bool log_ok, consent_ok[N_CONSENT_STEPS];
         int r;
 
-        r = cli_node_listen_from_url(url, &listen);
+        r = o->url ? cli_node_listen_from_url(o->url, &listen) : 0;
         if (r < 0)
                 return error_set(ret_error, r,
-                                 r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", url);
-        fprintf(f, "xbus demo: state in %s, node at %s\n", state, url);
+                                 r == -ENOMEM ? "out of memory" : "the URL \"%s\" is not https://HOST:PORT", o->url);
+        fprintf(f, "xbus demo: state in %s\n", state);
         r = cli_node_up(&(CliNodeOptions){ .state_dir = state,
                                            .listen = listen,
                                            .adapters = o->adapters,
@@ -425,7 +424,9 @@ int cli_demo_run(const CliDemoOptions *o, char **ret_error)
                         &info, ret_error);
         if (r != 0)
                 return r;
+        url = TAKE_PTR(info.url);
         cli_node_info_done(&info);
+        fprintf(f, "xbus demo: the node at %s\n", url);
 
         r = cli_node_subject_id(state, 0, subject, &error);
         if (r < 0) {

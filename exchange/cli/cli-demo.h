@@ -19,13 +19,14 @@ enum { CLI_DEMO_E_UNEXPECTED = 1 };
 
 typedef struct CliDemoOptions {
         const char *state_dir; /* NULL: CLI_NODE_DEFAULT_STATE */
-        const char *url;       /* NULL: CLI_NODE_DEFAULT_URL */
+        const char *url;       /* NULL: the node `xbus up` started (STATE/node.json), else as `xbus up` starts one */
         const char *adapters;  /* used only when the node must be started; NULL: default */
         FILE *out;             /* the story (stdout) */
 } CliDemoOptions;
 
 /*
- * cli_demo_run(): start the node if nothing answers at the URL (as `xbus up`),
+ * cli_demo_run(): start the node if nothing answers at the URL (as `xbus up`, on free ports
+ * when the default ones are taken and no URL is given),
  * run the scenario and print it. On a failure to run at all, *ret_error
  * (if given) is a malloc'd reason.
  * Return: 0 (every step as expected), CLI_DEMO_E_UNEXPECTED, -errno, or a

@@ -25,14 +25,14 @@ typedef struct CliExchange {
         const char *client;    /* subsystem id, e.g. "VN/GOV/BYT/health-services" */
         const char *cert_file; /* the client's certificate and key (PEM); NULL: the demo's in STATE/pki/clients */
         const char *key_file;
-        const char *method;    /* NULL: GET, or POST when there is a body */
-        const char *target;    /* SERVICE[/path][?query] (cli-target.h) */
-        const char *subject;   /* X-Bus-Subject, or NULL */
-        const char *purpose;   /* X-Bus-Purpose, or NULL */
-        const char *consent;   /* X-Bus-Consent, or NULL */
-        const char *user_id;   /* X-Road-UserId, or NULL */
-        const char *issue;     /* X-Road-Issue, or NULL */
-        const void *body;      /* or NULL */
+        const char *method;  /* NULL: GET, or POST when there is a body */
+        const char *target;  /* SERVICE[/path][?query] (cli-target.h) */
+        const char *subject; /* X-Bus-Subject, or NULL */
+        const char *purpose; /* X-Bus-Purpose, or NULL */
+        const char *consent; /* X-Bus-Consent, or NULL */
+        const char *user_id; /* X-Road-UserId, or NULL */
+        const char *issue;   /* X-Road-Issue, or NULL */
+        const void *body;    /* or NULL */
         size_t body_size;
         const char *content_type; /* NULL: "application/json" when there is a body */
         unsigned timeout_ms;      /* 0: CLI_HTTP_DEFAULT_TIMEOUT_MS */

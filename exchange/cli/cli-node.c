@@ -17,6 +17,7 @@
 
 #include "cli/cli-http.h"
 #include "cli/cli-common.h"
+#include "cli/cli-node-state.h"
 #include "cli/cli-node.h"
 #include "cli/cli-table.h"
 #include "util/macro.h"
@@ -567,6 +568,7 @@ void cli_node_info_done(CliNodeInfo *i)
         if (!i)
                 return;
         free(i->url);
+        free(i->adapters_endpoint);
         *i = (CliNodeInfo){};
 }
 
@@ -597,77 +599,179 @@ static int curve_keys_wait(const char *state, const Started *daemon, uint64_t de
         return 0;
 }
 
-int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
+/* Where the node is, or is to be started (up_locate()). */
+typedef struct UpPlan {
+        const char *state;
+        char *listen, *url, *adapters; /* malloc'd */
+        bool running;                  /* a node of this state folder answers at url */
+        bool starting;                 /* xbusd of this state folder is starting (its pid file) */
+        unsigned adapters_seen;        /* as its /health said */
+} UpPlan;
+
+static void up_plan_done(UpPlan *p)
 {
-        const char *state = o->state_dir ? o->state_dir : CLI_NODE_DEFAULT_STATE;
+        free(p->listen);
+        free(p->url);
+        free(p->adapters);
+        *p = (UpPlan){};
+}
+
+/* The node of this state folder answers at `url`: record it. */
+static bool up_answers(UpPlan *p, const char *url)
+{
+        _cleanup_free_ char *error = NULL;
+        int r = cli_node_health(url, p->state, HEALTH_TIMEOUT_MS, &p->adapters_seen, &error);
+
+        /* unhealthy: it may lack the adapter started below */
+        return r == 0 || r == CLI_NODE_E_UNHEALTHY;
+}
+
+/* "HOST:PORT" again with another port. */
+static int with_port(const char *host, unsigned port, const char *scheme, char **ret)
+{
+        return asprintf(ret, "%s%s:%u", scheme, host, port) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * The HTTPS address: a node of this state folder that answers there is
+ * reused; a free port is used; a default port (o->listen NULL) that another
+ * program holds is moved to a free one, and a port given is not.
+ */
+static int up_listen(const CliNodeOptions *o, UpPlan *p, char **ret_error)
+{
         const char *listen = o->listen ? o->listen : CLI_NODE_DEFAULT_LISTEN;
-        const char *adapters_ep = o->adapters ? o->adapters : CLI_NODE_DEFAULT_ADAPTERS;
-        uint64_t people = o->people ? o->people : CLI_NODE_DEFAULT_PEOPLE;
-        unsigned wait_ms = o->wait_ms ? o->wait_ms : CLI_NODE_UP_WAIT_MS;
-        _cleanup_free_ char *url = NULL, *error = NULL, *sample_dir = NULL, *server = NULL, *secret = NULL;
-        Started daemon = {}, adapter = {};
-        char people_text[32];
-        unsigned adapters = 0;
-        bool daemon_up = false;
-        uint64_t deadline;
+        _cleanup_free_ char *host = NULL, *moved = NULL;
+        unsigned port, other;
+        int r, is_free;
+
+        if (cli_node_url_from_listen(listen, &p->url) < 0 || cli_split_endpoint(listen, &host, &port) < 0)
+                return error_set(ret_error, -EINVAL, "the listen address \"%s\" is not HOST:PORT", listen);
+        p->listen = strdup(listen);
+        if (!p->listen)
+                return error_set(ret_error, -ENOMEM, "out of memory");
+        is_free = cli_port_free(host, port);
+        if (is_free < 0)
+                return error_set(ret_error, is_free, "cannot listen on %s: %s", listen, strerror(-is_free));
+        if (program_running(p->state, &daemon_program)) {
+                p->starting = true;
+                progress(o, "xbusd of %s is starting; waiting for it", p->state);
+                return 0;
+        }
+        if (is_free)
+                return 0;
+        if (up_answers(p, p->url)) {
+                p->running = true;
+                progress(o, "a node already answers at %s (%u adapter%s); reusing it", p->url, p->adapters_seen,
+                         p->adapters_seen == 1 ? "" : "s");
+                return 0;
+        }
+        if (o->listen)
+                return error_set(ret_error, CLI_NODE_E_TAKEN,
+                                 "port %u (%s) is taken by another program, which is not the xbus node of \"%s\": "
+                                 "give another port (--port N, or XBUS_PORT=N), or none to have a free one picked",
+                                 port, listen, p->state);
+        r = cli_port_pick(host, port, 0, &other);
+        if (r < 0)
+                return error_set(ret_error, r, "port %u is taken and no other is free: %s", port, strerror(-r));
+        progress(o, "port %u is taken by another program: the node listens on port %u instead", port, other);
+        free(p->listen);
+        free(p->url);
+        p->url = NULL;
+        p->listen = NULL;
+        if (with_port(host, other, "", &p->listen) < 0 || cli_node_url_from_listen(p->listen, &p->url) < 0)
+                return error_set(ret_error, -ENOMEM, "out of memory");
+        return 0;
+}
+
+/* The adapter endpoint of a node to start: as given, or the default moved to a free port when taken. */
+static int up_adapters(const CliNodeOptions *o, UpPlan *p, char **ret_error)
+{
+        const char *ep = o->adapters ? o->adapters : CLI_NODE_DEFAULT_ADAPTERS;
+        _cleanup_free_ char *host = NULL, *hp = NULL;
+        unsigned port, other, https = 0;
         int r;
 
-        if (people > CLI_NODE_MAX_PEOPLE)
-                return error_set(ret_error, -EINVAL, "--people must be 1..%llu",
-                                 (unsigned long long)CLI_NODE_MAX_PEOPLE);
-        if (isempty(adapters_ep) || strlen(adapters_ep) > 256 || !strstr(adapters_ep, "://") ||
-            strpbrk(adapters_ep, " \t\r\n"))
-                return error_set(ret_error, -EINVAL,
-                                 "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)", adapters_ep);
-        r = cli_node_url_from_listen(listen, &url);
-        if (r == -ENOMEM)
-                return error_set(ret_error, r, "out of memory");
-        if (r < 0)
-                return error_set(ret_error, r, "the listen address \"%s\" is not HOST:PORT", listen);
-        if (mkdir(state, 0700) < 0 && errno != EEXIST)
-                return error_set(ret_error, -errno, "cannot create the state folder \"%s\": %m", state);
-        if (asprintf(&sample_dir, "%s/sample", state) < 0)
+        p->adapters = strdup(ep);
+        if (!p->adapters)
                 return error_set(ret_error, -ENOMEM, "out of memory");
-        snprintf(people_text, sizeof(people_text), "%" PRIu64, people);
+        if (p->running || p->starting || cli_split_endpoint(ep, &host, &port) < 0)
+                return 0; /* another transport than tcp:// is xbusd's to check */
+        r = cli_port_free(host, port);
+        if (r != 0)
+                return 0; /* free, or xbusd says why it cannot bind */
+        if (o->adapters)
+                return error_set(ret_error, CLI_NODE_E_TAKEN,
+                                 "port %u (%s) is taken by another program: give another one (--adapters-port N, or "
+                                 "XBUS_ADAPTERS_PORT=N), or none to have a free one picked",
+                                 port, ep);
+        if (cli_split_endpoint(p->listen, &hp, &https) < 0)
+                https = 0;
+        r = cli_port_pick(host, port, https, &other);
+        if (r < 0)
+                return error_set(ret_error, r, "port %u is taken and no other is free: %s", port, strerror(-r));
+        progress(o, "port %u is taken by another program: adapters connect on port %u instead", port, other);
+        free(p->adapters);
+        p->adapters = NULL;
+        return with_port(host, other, "tcp://", &p->adapters) < 0 ? error_set(ret_error, -ENOMEM, "out of memory") : 0;
+}
 
-        r = cli_node_health(url, state, HEALTH_TIMEOUT_MS, &adapters, &error);
-        if (r == 0 || r == CLI_NODE_E_UNHEALTHY) { /* unhealthy: it may lack the adapter started below */
-                daemon_up = true;
-                progress(o, "a node already answers at %s (%u adapter%s); reusing it", url, adapters,
-                         adapters == 1 ? "" : "s");
-        } else if (r == CLI_NODE_E_DOWN) {
-                if (program_running(state, &daemon_program))
-                        progress(o, "xbusd of %s is starting; waiting for it", state);
-                else {
-                        char *args[] = { "--state-dir", (char *)state,       "--listen", (char *)listen,
-                                         "--adapters",  (char *)adapters_ep, NULL };
-                        r = start_program(o, state, &daemon_program, args, NULL, &daemon, ret_error);
-                        if (r < 0)
-                                return r;
+/* Where the node is or will be: the one the state file names if it answers, else up_listen() and up_adapters(). */
+static int up_locate(const CliNodeOptions *o, UpPlan *p, char **ret_error)
+{
+        CliNodeState recorded = {};
+        int r;
+
+        if (!o->listen && cli_node_state_read(p->state, &recorded) == 0) {
+                if (up_answers(p, recorded.url)) {
+                        p->running = true;
+                        p->url = TAKE_PTR(recorded.url);
+                        p->adapters = o->adapters ? strdup(o->adapters) : TAKE_PTR(recorded.adapters);
+                        cli_node_state_done(&recorded);
+                        progress(o, "the node of %s answers at %s (%u adapter%s); reusing it", p->state, p->url,
+                                 p->adapters_seen, p->adapters_seen == 1 ? "" : "s");
+                        r = cli_node_listen_from_url(p->url, &p->listen);
+                        return r < 0 || !p->adapters ? error_set(ret_error, -ENOMEM, "out of memory") : 0;
                 }
-        } else {
-                if (ret_error)
-                        *ret_error = TAKE_PTR(error);
-                return r;
+                cli_node_state_done(&recorded);
+                cli_node_state_remove(p->state); /* a node that is gone */
         }
+        r = up_listen(o, p, ret_error);
+        return r < 0 || r > 0 ? r : up_adapters(o, p, ret_error);
+}
 
-        deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)wait_ms * USEC_PER_MSEC;
-        if (!(daemon_up && adapters > 0) && !program_running(state, &adapter_program)) {
-                char *args[] = { "--bus", (char *)adapters_ep, "--data", sample_dir, "--people", people_text, NULL };
-                char *keys[] = { "--curve-server-key-file", NULL, "--curve-secret-key-file", NULL, NULL };
+/* Start xbusd as the plan says, with the configuration, state folder and registry of `o`. */
+static int up_start_daemon(const CliNodeOptions *o, const UpPlan *p, Started *ret, char **ret_error)
+{
+        char *args[16];
+        size_t n = 0;
 
-                r = curve_keys_wait(state, &daemon, deadline, &server, &secret, ret_error);
-                if (r < 0)
-                        goto fail;
-                keys[1] = server;
-                keys[3] = secret;
-                r = r == 0 ? start_program(o, state, &adapter_program, args, keys, &adapter, ret_error) : 0;
-                if (r < 0)
-                        goto fail;
+        if (o->config) {
+                args[n++] = "--config";
+                args[n++] = (char *)o->config;
         }
+        if (o->registry) {
+                args[n++] = "--registry";
+                args[n++] = (char *)o->registry;
+        }
+        args[n++] = "--state-dir";
+        args[n++] = (char *)p->state;
+        args[n++] = "--listen";
+        args[n++] = p->listen;
+        args[n++] = "--adapters";
+        args[n++] = p->adapters;
+        args[n] = NULL;
+        return start_program(o, p->state, &daemon_program, args, NULL, ret, ret_error);
+}
+
+/* Until the node is ready (with an adapter, unless none is wanted), or a started program exits, or the time is up. */
+static int up_wait(const CliNodeOptions *o, UpPlan *p, Started *daemon, Started *adapter, uint64_t deadline,
+                   unsigned wait_ms, char **ret_error)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
 
         for (;;) {
-                Started *all[] = { &daemon, &adapter };
+                Started *all[] = { daemon, adapter };
                 for (size_t i = 0; i < ELEMENTSOF(all); i++) {
                         int status;
                         if (all[i]->program && waitpid(all[i]->pid, &status, WNOHANG) == all[i]->pid) {
@@ -679,41 +783,91 @@ int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
                                 unlink(all[i]->pidfile);
                                 *all[i] = (Started){ .pidfile = all[i]->pidfile, .logfile = all[i]->logfile };
                                 started_done(all[i]);
-                                goto fail;
+                                return r;
                         }
                 }
                 error = mfree(error);
-                r = cli_node_health(url, state, HEALTH_TIMEOUT_MS, &adapters, &error);
-                if (r == 0 && adapters > 0)
-                        break;
-                if (r < 0 && r != -ENOMEM) {
-                        /* keep trying: the node may still be starting */
-                } else if (r == -ENOMEM) {
-                        r = error_set(ret_error, r, "out of memory");
-                        goto fail;
-                }
-                if (now_usec(CLOCK_MONOTONIC) >= deadline) {
-                        r = error_set(ret_error, CLI_NODE_E_TIMEOUT,
-                                      "the node was not ready within %u s: %s (see %s/xbusd.log and "
-                                      "%s/adapter-sample.log)",
-                                      wait_ms / 1000,
-                                      r == 0 ? "it answers /health but reports no adapter" : strempty(error), state,
-                                      state);
-                        goto fail;
-                }
+                r = cli_node_health(p->url, p->state, HEALTH_TIMEOUT_MS, &p->adapters_seen, &error);
+                if ((r == 0 && p->adapters_seen > 0) || (o->no_sample && (r == 0 || r == CLI_NODE_E_UNHEALTHY)))
+                        return 0;
+                if (r == -ENOMEM)
+                        return error_set(ret_error, r, "out of memory");
+                /* otherwise keep trying: the node may still be starting */
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
+                        return error_set(ret_error, CLI_NODE_E_TIMEOUT,
+                                         "the node was not ready within %u s: %s (see %s/xbusd.log and "
+                                         "%s/adapter-sample.log)",
+                                         wait_ms / 1000,
+                                         r == 0 ? "it answers /health but reports no adapter" : strempty(error),
+                                         p->state, p->state);
                 usleep(POLL_INTERVAL_MS * 1000);
         }
+}
 
-        progress(o, "the node at %s is ready (%u adapter%s)", url, adapters, adapters == 1 ? "" : "s");
+int cli_node_up(const CliNodeOptions *o, CliNodeInfo *ret, char **ret_error)
+{
+        uint64_t people = o->people ? o->people : CLI_NODE_DEFAULT_PEOPLE;
+        unsigned wait_ms = o->wait_ms ? o->wait_ms : CLI_NODE_UP_WAIT_MS;
+        _cleanup_free_ char *sample_dir = NULL, *server = NULL, *secret = NULL;
+        UpPlan p = { .state = o->state_dir ? o->state_dir : CLI_NODE_DEFAULT_STATE };
+        Started daemon = {}, adapter = {};
+        char people_text[32];
+        uint64_t deadline;
+        int r;
+
+        if (people > CLI_NODE_MAX_PEOPLE)
+                return error_set(ret_error, -EINVAL, "--people must be 1..%llu",
+                                 (unsigned long long)CLI_NODE_MAX_PEOPLE);
+        if (o->adapters && (isempty(o->adapters) || strlen(o->adapters) > 256 || !strstr(o->adapters, "://") ||
+                            strpbrk(o->adapters, " \t\r\n")))
+                return error_set(ret_error, -EINVAL,
+                                 "the adapter endpoint \"%s\" is not a ZeroMQ endpoint (tcp://HOST:PORT)", o->adapters);
+        if (mkdir(p.state, 0700) < 0 && errno != EEXIST)
+                return error_set(ret_error, -errno, "cannot create the state folder \"%s\": %m", p.state);
+        if (asprintf(&sample_dir, "%s/sample", p.state) < 0)
+                return error_set(ret_error, -ENOMEM, "out of memory");
+        snprintf(people_text, sizeof(people_text), "%" PRIu64, people);
+
+        r = up_locate(o, &p, ret_error);
+        if (r == 0 && !p.running && !p.starting)
+                r = up_start_daemon(o, &p, &daemon, ret_error);
+        if (r != 0) {
+                up_plan_done(&p);
+                return r;
+        }
+
+        deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t)wait_ms * USEC_PER_MSEC;
+        if (!o->no_sample && !(p.running && p.adapters_seen > 0) && !program_running(p.state, &adapter_program)) {
+                char *args[] = { "--bus", p.adapters, "--data", sample_dir, "--people", people_text, NULL };
+                char *keys[] = { "--curve-server-key-file", NULL, "--curve-secret-key-file", NULL, NULL };
+
+                r = curve_keys_wait(p.state, &daemon, deadline, &server, &secret, ret_error);
+                if (r < 0)
+                        goto fail;
+                keys[1] = server;
+                keys[3] = secret;
+                r = r == 0 ? start_program(o, p.state, &adapter_program, args, keys, &adapter, ret_error) : 0;
+                if (r < 0)
+                        goto fail;
+        }
+        r = up_wait(o, &p, &daemon, &adapter, deadline, wait_ms, ret_error);
+        if (r != 0)
+                goto fail;
+        if (cli_node_state_write(p.state, p.url, p.adapters) < 0)
+                progress(o, "(could not write %s/%s: other commands will need --url)", p.state, CLI_NODE_STATE_FILE);
+
+        progress(o, "the node at %s is ready (%u adapter%s)", p.url, p.adapters_seen, p.adapters_seen == 1 ? "" : "s");
         *ret = (CliNodeInfo){
-                .url = TAKE_PTR(url),
-                .reused = daemon_up,
+                .url = TAKE_PTR(p.url),
+                .adapters_endpoint = TAKE_PTR(p.adapters),
+                .reused = p.running,
                 .started_daemon = daemon.program != NULL,
                 .started_adapter = adapter.program != NULL,
-                .adapters = adapters,
+                .adapters = p.adapters_seen,
         };
         started_done(&daemon);
         started_done(&adapter);
+        up_plan_done(&p);
         return 0;
 
 fail:
@@ -721,6 +875,7 @@ fail:
         stop_started(o, &daemon);
         started_done(&daemon);
         started_done(&adapter);
+        up_plan_done(&p);
         return r;
 }
 
@@ -772,6 +927,7 @@ int cli_node_down(const char *state_dir, FILE *out, char **ret_error)
                                          (long)pid);
                 unlink(pidfile);
         }
+        cli_node_state_remove(state);
         if (!any && out)
                 fprintf(out, "nothing to stop: no pid files in %s\n", state);
         return 0;

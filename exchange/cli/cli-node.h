@@ -2,13 +2,17 @@
  *
  * `up` reuses a node that already answers /health at the URL (its
  * certificate must chain to STATE/pki/ca.crt: a node of another state
- * folder is refused, not reused), or starts `xbusd` and
+ * folder is refused, not reused), or at the URL the state file names
+ * (cli-node-state.h), or starts `xbusd` and
  * `xbus-adapter-sample`, both taken from the folder of the running `xbus`
  * binary (/proc/self/exe), each in its own session with stdout and stderr
  * appended to STATE/xbusd.log and STATE/adapter-sample.log and its pid in
  * STATE/xbusd.pid and STATE/adapter-sample.pid. It then waits (bounded) until
  * /health reports at least one adapter. When the wait fails, what this call
- * started is stopped again.
+ * started is stopped again. Ports: a default port (8443, 5560) that
+ * another program holds is moved to a free one (said on `progress`); a
+ * port given is used as is, and a taken one is CLI_NODE_E_TAKEN. Where the
+ * node listens is written to STATE/node.json, which `down` removes.
  *
  * `down` stops what the pid files name, after checking that each pid is
  * still the program it should be (a recycled pid is left alone): SIGTERM,
@@ -42,20 +46,25 @@ enum {
         CLI_NODE_E_EXITED,   /* a started program exited */
         /* a node of this state folder answers /health with 503 (its reasons in *ret_error) */
         CLI_NODE_E_UNHEALTHY,
+        CLI_NODE_E_TAKEN, /* a port given is taken by another program */
 };
 
 typedef struct CliNodeOptions {
         const char *state_dir; /* NULL: CLI_NODE_DEFAULT_STATE */
-        const char *listen;    /* HOST:PORT; NULL: CLI_NODE_DEFAULT_LISTEN */
-        const char *adapters;  /* ZeroMQ endpoint; NULL: CLI_NODE_DEFAULT_ADAPTERS */
+        const char *listen;    /* HOST:PORT, used as is; NULL: CLI_NODE_DEFAULT_LISTEN, or a free port when taken */
+        const char *adapters;  /* ZeroMQ endpoint, likewise; NULL: CLI_NODE_DEFAULT_ADAPTERS or a free port */
+        const char *config;    /* xbusd's configuration file (--config), or NULL */
+        const char *registry;  /* a registry folder for xbusd (--registry), or NULL */
+        bool no_sample;        /* start no sample adapter; ready once the node answers */
         uint64_t people;       /* 0: CLI_NODE_DEFAULT_PEOPLE */
         unsigned wait_ms;      /* 0: CLI_NODE_UP_WAIT_MS */
         FILE *progress;        /* one line per step, or NULL */
 } CliNodeOptions;
 
 typedef struct CliNodeInfo {
-        char *url;   /* "https://127.0.0.1:8443" */
-        bool reused; /* the node was already running */
+        char *url;               /* "https://127.0.0.1:8443" */
+        char *adapters_endpoint; /* "tcp://127.0.0.1:5560" */
+        bool reused;             /* the node was already running */
         bool started_daemon, started_adapter;
         unsigned adapters; /* as /health last reported */
 } CliNodeInfo;

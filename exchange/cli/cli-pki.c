@@ -256,10 +256,10 @@ static int cmd_list(const CliCommand *c, int argc, char **argv)
                 printf("CRL: none yet (xbus pki revoke makes one)\n");
         printf("\n%-7s %-32s %-7s %-22s %s\n", "STATUS", "SERIAL", "KIND", "VALID UNTIL", "NAME");
         for (size_t i = 0; i < n; i++) {
-                const char *status = v[i].revoked                                           ? "revoked"
-                                     : v[i].not_after <= now                                ? "expired"
+                const char *status = v[i].revoked                                        ? "revoked"
+                                     : v[i].not_after <= now                             ? "expired"
                                      : v[i].not_after - now < CLI_PKI_RENEW_DAYS * 86400 ? "renew"
-                                                                                            : "valid";
+                                                                                         : "valid";
                 _cleanup_free_ char *name = cli_sanitize(v[i].name, 64);
 
                 time_text(v[i].not_after, t);
@@ -375,19 +375,19 @@ static int cmd_renew(const CliCommand *c, int argc, char **argv)
 static const CliOption ca_options[] = {
         CLI_STRING('s', "state", "DIR", "the demo CA of this state folder: STATE/pki (default ./state)", PkiArgs,
                    state),
-        CLI_STRING(0, "ca", "DIR", "another CA folder (its index and CRL; ca.crt and ca.key unless named)", PkiArgs, ca),
+        CLI_STRING(0, "ca", "DIR", "another CA folder (its index and CRL; ca.crt and ca.key unless named)", PkiArgs,
+                   ca),
         CLI_STRING(0, "ca-cert", "FILE", "the CA certificate (PEM), e.g. an organisation's", PkiArgs, ca_cert),
         CLI_STRING(0, "ca-key", "FILE", "its private key (unencrypted PEM, mode 0600)", PkiArgs, ca_key),
         {},
 };
 
-#define KIND_OPTION \
-        CLI_STRING('k', "kind", "KIND", "client (default), node or adapter", PkiArgs, kind)
+#define KIND_OPTION CLI_STRING('k', "kind", "KIND", "client (default), node or adapter", PkiArgs, kind)
 #define DAYS_HELP "validity in days (default 825, at most " STRINGIFY(CLI_PKI_DAYS_MAX) ")"
-#define CRL_DAYS_OPTION                                                                                            \
-        {                                                                                                          \
-                OPT_CRL_DAYS, "crl-days", "N", "the CRL's validity: its next update in N days (default " STRINGIFY( \
-                        PKI_CRL_DAYS) ")"                                                                           \
+#define CRL_DAYS_OPTION                                                                                       \
+        {                                                                                                     \
+                OPT_CRL_DAYS, "crl-days", "N",                                                                \
+                        "the CRL's validity: its next update in N days (default " STRINGIFY(PKI_CRL_DAYS) ")" \
         }
 
 static const CliOption request_options[] = {

@@ -24,6 +24,7 @@
 #include "cli/cli-exchange.h"
 #include "cli/cli-http.h"
 #include "cli/cli-log.h"
+#include "cli/cli-node-state.h"
 #include "cli/cli-node.h"
 #include "cli/cli-pki.h"
 #include "cli/cli-table.h"
@@ -42,6 +43,8 @@ enum {
         OPT_SERVICE = CLI_OPTION_LONG,
         OPT_CATEGORY,
         OPT_MAX_USES,
+        OPT_PORT,
+        OPT_ADAPTERS_PORT,
 };
 
 /* xbus itself, for the messages of main() ("xbus: which command? (see xbus --help)") */
@@ -200,8 +203,8 @@ static void print_receipt(const CliExchangeResult *res, bool verbose)
 
 static int cmd_call(const CliCommand *c, int argc, char **argv)
 {
-        CallArgs a = { .x = { .state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL } };
-        _cleanup_free_ char *data = NULL, *error = NULL;
+        CallArgs a = { .x = { .state_dir = CLI_NODE_DEFAULT_STATE } };
+        _cleanup_free_ char *data = NULL, *error = NULL, *url = NULL;
         CliExchangeResult res = {};
         size_t data_size = 0;
         int r, ret;
@@ -214,6 +217,9 @@ static int cmd_call(const CliCommand *c, int argc, char **argv)
         if (!a.x.client)
                 return cli_command_usage_error(c, "--client is required");
         a.x.target = argv[0];
+        a.x.base_url = url = cli_node_url(a.x.state_dir, a.x.base_url);
+        if (!url)
+                return failure(c, NULL);
         if (a.data) {
                 r = read_data(a.data, &data, &data_size, &error);
                 if (r == -E2BIG)
@@ -241,7 +247,8 @@ static int cmd_call(const CliCommand *c, int argc, char **argv)
 
 static const CliOption call_options[] = {
         CLI_STRING('s', "state", "DIR", "state folder of the node (default ./state)", CallArgs, x.state_dir),
-        CLI_STRING('u', "url", "URL", "the node (default " CLI_NODE_DEFAULT_URL ")", CallArgs, x.base_url),
+        CLI_STRING('u', "url", "URL", "the node (default: where `xbus up` started it, else " CLI_NODE_DEFAULT_URL ")",
+                   CallArgs, x.base_url),
         CLI_STRING('c', "client", "ID", "client subsystem, e.g. VN/GOV/BYT/health-services (required)", CallArgs,
                    x.client),
         CLI_STRING(0, "cert", "FILE", "the client's certificate (default: its demo one, STATE/pki/clients/)", CallArgs,
@@ -409,49 +416,74 @@ static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, con
         print_xbus(f, state_q, url, "down", false, NULL);
 }
 
+typedef struct UpArgs {
+        CliUpRequest u;
+        CliNodeOptions o;
+} UpArgs;
+
 static int up_option(const CliCommand *c, int key, const char *arg, void *userdata)
 {
-        CliNodeOptions *o = userdata;
+        UpArgs *a = userdata;
         _cleanup_free_ char *url = NULL;
+        uint64_t v;
 
-        if (key == 'l') {
+        switch (key) {
+        case 'l':
                 if (cli_node_url_from_listen(arg, &url) < 0)
                         return cli_command_usage_error(c, "--listen wants HOST:PORT, not \"%s\"", arg);
-                o->listen = arg;
-        } else if (parse_u64(arg, 1, CLI_NODE_MAX_PEOPLE, &o->people) < 0) /* --people */
-                return cli_command_usage_error(c, "--people must be a number from 1 to %llu",
-                                               (unsigned long long)CLI_NODE_MAX_PEOPLE);
+                a->u.listen = arg;
+                break;
+        case OPT_PORT:
+        case OPT_ADAPTERS_PORT:
+                if (parse_u64(arg, 1, 65535, &v) < 0)
+                        return cli_command_usage_error(c, "--%sport wants a port number (1..65535)",
+                                                       key == OPT_PORT ? "" : "adapters-");
+                *(key == OPT_PORT ? &a->u.port : &a->u.adapters_port) = (unsigned)v;
+                break;
+        default: /* --people */
+                if (parse_u64(arg, 1, CLI_NODE_MAX_PEOPLE, &a->o.people) < 0)
+                        return cli_command_usage_error(c, "--people must be a number from 1 to %llu",
+                                                       (unsigned long long)CLI_NODE_MAX_PEOPLE);
+        }
         return 0;
 }
 
 static int cmd_up(const CliCommand *c, int argc, char **argv)
 {
-        CliNodeOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .progress = stdout };
+        UpArgs a = { .o = { .progress = stdout } };
+        CliNodeOptions *o = &a.o;
         _cleanup_free_ char *error = NULL;
         CliNodeInfo info = {};
         char subject[13];
         int r;
 
-        r = cli_command_parse(c, &argc, &argv, up_option, &o);
+        r = cli_command_parse(c, &argc, &argv, up_option, &a);
         if (r != CLI_CONTINUE)
                 return r;
-        if (isempty(o.state_dir))
+        if (a.u.state && isempty(a.u.state))
                 return cli_command_usage_error(c, "--state is empty");
-
-        r = cli_node_up(&o, &info, &error);
+        r = cli_up_resolve(&a.u, o, &error);
+        if (r == 0)
+                r = cli_node_up(o, &info, &error);
+        if (r != 0) {
+                cli_up_request_done(&a.u);
+                return r == -EINVAL ? cli_command_usage_error(c, "%s", strempty(error)) : failure(c, error);
+        }
         if (r == -EINVAL)
                 return cli_command_usage_error(c, "%s", strempty(error));
         if (r != 0)
                 return failure(c, error);
         error = mfree(error);
-        r = cli_node_subject_id(o.state_dir, o.people, subject, &error);
+        r = o->no_sample ? -ENOENT : cli_node_subject_id(o->state_dir, o->people, subject, &error);
         if (r < 0) {
-                fprintf(stderr, "xbus up: %s; showing the demo citizen %s instead\n", strempty(error),
-                        CLI_NODE_DEMO_SUBJECT);
+                if (!o->no_sample)
+                        fprintf(stderr, "xbus up: %s; showing the demo citizen %s instead\n", strempty(error),
+                                CLI_NODE_DEMO_SUBJECT);
                 memcpy(subject, CLI_NODE_DEMO_SUBJECT, sizeof(subject));
         }
-        print_howto(stdout, o.state_dir, &info, subject);
+        print_howto(stdout, o->state_dir, &info, subject);
         cli_node_info_done(&info);
+        cli_up_request_done(&a.u);
         return EXIT_SUCCESS;
 }
 
@@ -460,12 +492,21 @@ static int cmd_up(const CliCommand *c, int argc, char **argv)
 
 static const CliOption up_options[] = {
         CLI_STRING('s', "state", "DIR",
-                   "state folder (default ./state): log, demo PKI, sample dataset,\n"
-                   "xbusd.log, adapter-sample.log, xbusd.pid, adapter-sample.pid",
-                   CliNodeOptions, state_dir),
-        { 'l', "listen", "HOST:PORT", "HTTPS address (default " CLI_NODE_DEFAULT_LISTEN ")" },
-        CLI_STRING('a', "adapters", "EP", "ZeroMQ endpoint for adapters (default " CLI_NODE_DEFAULT_ADAPTERS ")",
-                   CliNodeOptions, adapters),
+                   "state folder (default ./state, or the configuration's): log, demo PKI,\n"
+                   "sample dataset, xbusd.log, adapter-sample.log, the pid files, node.json",
+                   UpArgs, u.state),
+        { OPT_PORT, "port", "N", "HTTPS port on 127.0.0.1 (or " CLI_ENV_PORT "=N; default 8443, or a free one)" },
+        { OPT_ADAPTERS_PORT, "adapters-port", "N",
+          "port for adapters on 127.0.0.1 (or " CLI_ENV_ADAPTERS_PORT "=N; default 5560, or a free one)" },
+        { 'l', "listen", "HOST:PORT", "HTTPS address (instead of --port)" },
+        CLI_STRING('a', "adapters", "EP", "ZeroMQ endpoint for adapters (instead of --adapters-port)", UpArgs,
+                   u.adapters),
+        CLI_STRING('c', "config", "FILE", "xbusd's configuration (on the demo PKI; docs/configuration.md)", UpArgs,
+                   u.config),
+        CLI_STRING('r', "registry", "DIR", "a registry folder (instead of the configuration's or the sample)", UpArgs,
+                   o.registry),
+        CLI_FLAG(0, "no-sample", "start no sample adapter (a registry without the sample databases)", UpArgs,
+                 o.no_sample),
         { 'p', "people", "N", "people in the sample dataset (" UP_PEOPLE_HELP ")" },
         {},
 };
@@ -475,14 +516,19 @@ static const CliCommand up_command = {
         .summary = "start a local node and the sample adapter (or reuse a running one)",
         .description = "Start a local node for trying things out: xbusd and the sample adapter "
                        "(xbus-adapter-sample),\n"
-                       "both from the folder of this program, in the background. A node that already answers at "
-                       "the\n"
-                       "address is reused. Waits (at most " UP_WAIT_S " s) until the node reports an adapter, then "
+                       "both from the folder of this program, in the background. A node of the state folder that "
+                       "already\n"
+                       "answers is reused. A default port that another program holds is replaced by a free one "
+                       "(said,\n"
+                       "and recorded in STATE/node.json, where call, demo, consent, subject and audit find it); a "
+                       "port\n"
+                       "given is used as is. Waits (at most " UP_WAIT_S " s) until the node reports an adapter, then "
                        "prints what to try.\n",
         .options = up_options,
-        .epilogue = "Example:\n"
-                    "  xbus up --state /tmp/xbus-state --listen 127.0.0.1:18443 --adapters "
-                    "tcp://127.0.0.1:15560\n",
+        .epilogue = "Examples:\n"
+                    "  xbus up --state /tmp/xbus-state --port 18443 --adapters-port 15560\n"
+                    "  XBUS_PORT=18443 xbus up\n"
+                    "  xbus up --config my-node.conf --registry my-registry\n",
         .run = cmd_up,
 };
 
@@ -536,14 +582,25 @@ static int demo_option(const CliCommand *c, int key, const char *arg, void *user
 
 static int cmd_demo(const CliCommand *c, int argc, char **argv)
 {
-        CliDemoOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .url = CLI_NODE_DEFAULT_URL, .out = stdout };
-        _cleanup_free_ char *error = NULL;
+        CliDemoOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .out = stdout };
+        _cleanup_free_ char *error = NULL, *url = NULL;
+        CliUpRequest u = {};
+        CliNodeOptions n = {};
         int r;
 
         r = cli_command_parse(c, &argc, &argv, demo_option, &o);
         if (r != CLI_CONTINUE)
                 return r;
-        r = cli_demo_run(&o, &error);
+        /* XBUS_PORT and XBUS_ADAPTERS_PORT, as for `xbus up` */
+        u = (CliUpRequest){ .state = o.state_dir, .adapters = o.adapters };
+        r = o.url ? 0 : cli_up_resolve(&u, &n, &error);
+        if (r == 0 && n.listen && cli_node_url_from_listen(n.listen, &url) == 0)
+                o.url = url;
+        if (r == 0 && n.adapters)
+                o.adapters = n.adapters;
+        if (r == 0)
+                r = cli_demo_run(&o, &error);
+        cli_up_request_done(&u);
         if (r == CLI_DEMO_E_UNEXPECTED)
                 return EXIT_FAILURE;
         if (r != 0)
@@ -553,7 +610,9 @@ static int cmd_demo(const CliCommand *c, int argc, char **argv)
 
 static const CliOption demo_options[] = {
         CLI_STRING('s', "state", "DIR", "state folder (default ./state)", CliDemoOptions, state_dir),
-        { 'u', "url", "URL", "the node (default " CLI_NODE_DEFAULT_URL "); its HOST:PORT is used when starting it" },
+        { 'u', "url", "URL",
+          "the node (default: where `xbus up` started it, else as `xbus up` starts one);\n"
+          "its HOST:PORT is used when starting it" },
         CLI_STRING('a', "adapters", "EP",
                    "ZeroMQ endpoint when the node has to be started (default " CLI_NODE_DEFAULT_ADAPTERS ")",
                    CliDemoOptions, adapters),
@@ -661,14 +720,17 @@ static int consent_parse(const CliCommand *c, int *argc, char ***argv, const cha
 static int cmd_consent(const CliCommand *c, int argc, char **argv)
 {
         static const char *const subs[] = { "grant", "revoke", "show", "list", NULL };
-        ConsentArgs a = { .t = { .state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL } };
-        _cleanup_free_ char *error = NULL;
+        ConsentArgs a = { .t = { .state_dir = CLI_NODE_DEFAULT_STATE } };
+        _cleanup_free_ char *error = NULL, *url = NULL;
         const char *sub;
         int r;
 
         r = consent_parse(c, &argc, &argv, subs, "grant, revoke, show or list?", &a, &sub);
         if (r != CLI_CONTINUE)
                 return r;
+        a.t.base_url = url = cli_node_url(a.t.state_dir, a.t.base_url);
+        if (!url)
+                return failure(c, NULL);
         if (streq(sub, "grant") || streq(sub, "list")) {
                 if (argc > 0)
                         return cli_command_usage_error(c, "unexpected argument \"%s\"", argv[0]);
@@ -688,11 +750,12 @@ static int cmd_consent(const CliCommand *c, int argc, char **argv)
 }
 
 /* consent and subject: --state, --url, --authority */
-#define CONSENT_TARGET_OPTIONS(who)                                                                                    \
-        CLI_STRING('s', "state", "DIR", "state folder of the node (default ./state)", ConsentArgs, t.state_dir),       \
-                CLI_STRING('u', "url", "URL", "the node (default " CLI_NODE_DEFAULT_URL ")", ConsentArgs, t.base_url), \
-                CLI_STRING('A', "authority", "ID",                                                                     \
-                           "the consent authority " who " (default " CLI_CONSENT_DEFAULT_AUTHORITY ")", ConsentArgs,   \
+#define CONSENT_TARGET_OPTIONS(who)                                                                                  \
+        CLI_STRING('s', "state", "DIR", "state folder of the node (default ./state)", ConsentArgs, t.state_dir),     \
+                CLI_STRING('u', "url", "URL", "the node (default: where `xbus up` started it)", ConsentArgs,         \
+                           t.base_url),                                                                              \
+                CLI_STRING('A', "authority", "ID",                                                                   \
+                           "the consent authority " who " (default " CLI_CONSENT_DEFAULT_AUTHORITY ")", ConsentArgs, \
                            t.authority)
 
 static const CliOption consent_options[] = {
@@ -733,16 +796,17 @@ static const CliCommand consent_command = {
 static int cmd_subject(const CliCommand *c, int argc, char **argv)
 {
         static const char *const subs[] = { "accesses", NULL };
-        ConsentArgs a = { .t = { .state_dir = CLI_NODE_DEFAULT_STATE, .base_url = CLI_NODE_DEFAULT_URL },
-                          .limit = 50,
-                          .cursor = UINT64_MAX };
-        _cleanup_free_ char *error = NULL;
+        ConsentArgs a = { .t = { .state_dir = CLI_NODE_DEFAULT_STATE }, .limit = 50, .cursor = UINT64_MAX };
+        _cleanup_free_ char *error = NULL, *url = NULL;
         const char *sub;
         int r;
 
         r = consent_parse(c, &argc, &argv, subs, "accesses?", &a, &sub);
         if (r != CLI_CONTINUE)
                 return r;
+        a.t.base_url = url = cli_node_url(a.t.state_dir, a.t.base_url);
+        if (!url)
+                return failure(c, NULL);
         if (argc != 1)
                 return cli_command_usage_error(c, "accesses needs one PERSONAL-ID");
         r = cli_subject_accesses(&a.t, argv[0], (unsigned)a.limit, a.cursor, stdout, NULL, &error);
@@ -828,8 +892,8 @@ static const CliCommand adapter_command = {
 /* --- main ---------------------------------------------------------------- */
 
 static const CliCommand *const commands[] = {
-        &call_command,    &log_command,     &up_command,      &down_command,      &demo_command,
-        &consent_command, &subject_command, &adapter_command, &cli_pki_command,   &cli_audit_command,
+        &call_command,    &log_command,     &up_command,      &down_command,    &demo_command,
+        &consent_command, &subject_command, &adapter_command, &cli_pki_command, &cli_audit_command,
 };
 
 static void help(void)

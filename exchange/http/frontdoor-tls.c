@@ -159,7 +159,7 @@ static int ctx_setup(FrontdoorTls *t, const FrontDoorOptions *o, SSL_verify_cb v
                      void (*info)(const SSL *, int, int), char **ret_error)
 {
         static const unsigned char sid[] = "xbusd";
-        STACK_OF(X509_NAME) *names;
+        STACK_OF(X509_NAME) * names;
         char ebuf[256];
 
         t->ctx = SSL_CTX_new(TLS_server_method());
