@@ -53,6 +53,7 @@ typedef struct MemberDef {
         RegistryMember pub;
         IniSection sec;
         size_t seq;
+        char *schemas; /* its services' schema folder, relative to the folder of its file; or NULL */
 } MemberDef;
 
 typedef struct SubsystemDef {
@@ -75,6 +76,7 @@ typedef struct ServiceDef {
         IniSection sec;
         size_t seq;
         ParameterList params;
+        char *schemas; /* its schema folder, relative to the folder of its file; or NULL (its member's) */
 } ServiceDef;
 
 typedef struct GroupDef {
@@ -151,7 +153,7 @@ struct Registry {
 #define REGISTRY_KEY_REF "@state:" /* adapter-key = @state:PATH: the key in PATH under the node's state folder */
 
 enum { INSTANCE_ID, INSTANCE_NAME, INSTANCE_SCHEMAS, INSTANCE_SCHEMA_BASE, INSTANCE_FORMATS };
-enum { MEMBER_NAME };
+enum { MEMBER_NAME, MEMBER_SCHEMAS };
 enum {
         SUB_NAME,
         SUB_ROLES,
@@ -180,6 +182,7 @@ enum {
         SVC_RESPONSE_SUBJECT,
         SVC_PARAMETER,
         SVC_OPENAPI,
+        SVC_SCHEMAS,
 };
 enum { GROUP_TITLE, GROUP_MEMBERS };
 enum { PURPOSE_TITLE, PURPOSE_DESCRIPTION };
@@ -275,13 +278,15 @@ int registry_finish(Registry *r);
 
 /* Where a registry's schema files are, and the base URI their $ids and $refs use. */
 typedef struct SchemaSource {
-        char *root; /* normalised folder (embedded: a path prefix) */
+        const char *root;     /* normalised folder (embedded: a path prefix) */
+        const char *fallback; /* the instance's folder, searched second when `root` is a provider's; or NULL */
         bool embedded;
         const char *base_uri;
 } SchemaSource;
 
 /*
- * registry_schema_file(): the bytes of the file `rel` (no ".." allowed) under the schema root:
+ * registry_schema_file(): the bytes of the file `rel` (no ".." allowed) under the schema root (a
+ * provider's folder, then the instance's):
  * *ret_data points into the embedded copy or into *ret_text (read; the caller frees it).
  * Return: 0, or -errno with *ret_why (a message; the caller frees it).
  */

@@ -379,8 +379,10 @@ static const IniItem instance_items[] = {
                                "a list of formats such as date, date-time, email, uuid, ipv4, ipv6, uri" },
 };
 
+#define EXPECT_SCHEMA_FOLDER "a folder, relative to the folder of this file (or absolute)"
 static const IniItem member_items[] = {
         [MEMBER_NAME] = { "name", ini_item_string, offsetof(MemberDef, pub.name), INI_ITEM_REQUIRED, EXPECT_TEXT },
+        [MEMBER_SCHEMAS] = { "schemas", ini_item_string, offsetof(MemberDef, schemas), 0, EXPECT_SCHEMA_FOLDER },
 };
 
 static const IniItem subsystem_items[] = {
@@ -440,6 +442,7 @@ static const IniItem service_items[] = {
                             "(with an optional #/pointer) or an inline JSON Schema object" },
         [SVC_OPENAPI] = { "openapi", item_schema, offsetof(ServiceDef, pub.openapi), 0,
                           "a relative path such as population/citizen.openapi.yaml" },
+        [SVC_SCHEMAS] = { "schemas", ini_item_string, offsetof(ServiceDef, schemas), 0, EXPECT_SCHEMA_FOLDER },
 };
 
 static const IniItem group_items[] = {
@@ -491,6 +494,7 @@ static void member_free(void *p)
 
         free(d->pub.id);
         free(d->pub.name);
+        free(d->schemas);
         free(d);
 }
 
@@ -531,6 +535,7 @@ static void service_free(void *p)
         registry_parameters_done(&d->params);
         free(d->pub.openapi);
         free(d->pub.description);
+        free(d->schemas);
         free(d);
 }
 

@@ -1,8 +1,10 @@
 /* registry-schemas.c: find, read and compile the JSON Schema and XSD files the services name */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -79,6 +81,33 @@ static int schema_text(const SchemaSource *src, const char *path, const char **r
         return 0;
 }
 
+/* The file `rel` of the schema folder or, when a provider's has none such, of the instance's: as schema_text(),
+ * and *ret_path (malloc'd) the file read, or the provider's when neither has it. */
+static int schema_find(const SchemaSource *src, const char *rel, const char **ret_data, size_t *ret_size,
+                       char **ret_text, char **ret_path, char **ret_why)
+{
+        _cleanup_free_ char *second = NULL, *why = NULL;
+        int k;
+
+        *ret_path = path_join_normalize(src->root, rel);
+        if (!*ret_path)
+                return -ENOMEM;
+        k = schema_text(src, *ret_path, ret_data, ret_size, ret_text, ret_why);
+        if (k != -ENOENT || !src->fallback)
+                return k;
+        second = path_join_normalize(src->fallback, rel);
+        if (!second)
+                return -ENOMEM;
+        k = schema_text(src, second, ret_data, ret_size, ret_text, &why);
+        if (k == -ENOENT) /* the provider's file is the one to blame */
+                return k;
+        free(*ret_path);
+        free(*ret_why);
+        *ret_path = TAKE_PTR(second);
+        *ret_why = TAKE_PTR(why);
+        return k;
+}
+
 int registry_schema_file(const SchemaSource *src, const char *rel, const char **ret_data, size_t *ret_size,
                          char **ret_text, char **ret_why)
 {
@@ -87,10 +116,7 @@ int registry_schema_file(const SchemaSource *src, const char *rel, const char **
         *ret_why = NULL;
         if (!registry_schema_path_valid(rel) || strstr(rel, ".."))
                 return error_set(ret_why, -EINVAL, "'%s' is not a path inside the schema folder", rel);
-        path = path_join_normalize(src->root, rel);
-        if (!path)
-                return -ENOMEM;
-        return schema_text(src, path, ret_data, ret_size, ret_text, ret_why);
+        return schema_find(src, rel, ret_data, ret_size, ret_text, &path, ret_why);
 }
 
 json_t *registry_schema_read(const SchemaSource *src, const char *rel, char **ret_why)
@@ -130,10 +156,10 @@ static int compile_xsd(Loader *l, const SchemaSource *src, ServiceDef *d, unsign
 
         if (!rel)
                 return 0;
-        path = path_join_normalize(src->root, rel);
-        if (!path)
-                return -ENOMEM;
-        if (schema_text(src, path, &data, &size, &text, &why) < 0) {
+        k = schema_find(src, rel, &data, &size, &text, &path, &why);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0) {
                 ini_errors_add(&l->errors, d->sec.file, d->sec.lines[item], "%s", why ? why : "out of memory");
                 return 0;
         }
@@ -175,6 +201,62 @@ static int compile_one(Loader *l, const SchemaSource *src, const JsonSchemaOptio
         return 0;
 }
 
+/* `rel` (a `schemas = DIR` key) against the folder of `file`, the registry fragment that says it. */
+static char *folder_of_key(const char *file, const char *rel)
+{
+        _cleanup_free_ char *copy = strdup(file);
+
+        return copy ? path_join_normalize(rel[0] == '/' ? "/" : dirname(copy), rel) : NULL;
+}
+
+/* The schema folder of the service `d` when it, or its provider's member, names one: *ret (malloc'd), else NULL.
+ * Return: 0 or -ENOMEM. */
+static int provider_root(const ServiceDef *d, char **ret)
+{
+        const MemberDef *m = d->pub.owner && d->pub.owner->member
+                                     ? container_of(d->pub.owner->member, const MemberDef, pub)
+                                     : NULL;
+
+        *ret = NULL;
+        if (d->schemas)
+                *ret = folder_of_key(d->sec.file, d->schemas);
+        else if (m && m->schemas)
+                *ret = folder_of_key(m->sec.file, m->schemas);
+        else
+                return 0;
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Each `schemas = DIR` of a member or service names a folder (reported at its line otherwise). */
+static int provider_roots_check(Loader *l)
+{
+        static const size_t types[] = { T_MEMBER, T_SERVICE };
+
+        for (size_t k = 0; k < ELEMENTSOF(types); k++) {
+                size_t t = types[k];
+                const DefVec *v = &l->r->defs[t];
+
+                for (size_t i = 0; i < v->n; i++) {
+                        const IniSection *sec = def_sec(t, v->items[i]);
+                        const char *rel = t == T_MEMBER ? ((MemberDef *)v->items[i])->schemas
+                                                        : ((ServiceDef *)v->items[i])->schemas;
+                        _cleanup_free_ char *root = NULL;
+                        struct stat st;
+
+                        if (!rel)
+                                continue;
+                        root = folder_of_key(sec->file, rel);
+                        if (!root)
+                                return -ENOMEM;
+                        if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+                                ini_errors_add(&l->errors, sec->file,
+                                               sec->lines[t == T_MEMBER ? MEMBER_SCHEMAS : SVC_SCHEMAS],
+                                               "schema folder '%s' (%s) is not a folder", rel, root);
+                }
+        }
+        return 0;
+}
+
 /*
  * Compile every request and response schema the services name. A schema
  * that does not load, or uses a keyword the validator does not implement,
@@ -188,7 +270,7 @@ int registry_schemas_compile(Loader *l)
         DefVec *v = &l->r->defs[T_SERVICE];
         JsonSchemaOptions opts = {};
         _cleanup_free_ char *root = NULL;
-        SchemaSource src;
+        SchemaSource src = {};
         int k;
 
         if (!l->dir || !inst)
@@ -212,24 +294,33 @@ int registry_schemas_compile(Loader *l)
                 root = path_join_normalize(l->dir, inst->schemas ? inst->schemas : "schemas");
         if (!root)
                 return -ENOMEM;
-        src.root = root;
         src.embedded = l->embedded;
         opts.resolver = schema_resolve;
-        opts.userdata = &src;
+        if (!l->embedded && (k = provider_roots_check(l)) < 0)
+                return k;
 
         for (size_t i = 0; i < v->n; i++) {
                 ServiceDef *d = v->items[i];
+                _cleanup_free_ char *own = NULL;
+                SchemaSource s = src;
+                JsonSchemaOptions o = opts;
 
+                /* a provider's folder first, then the instance's (docs/schemas.md) */
+                if ((k = provider_root(d, &own)) < 0)
+                        return k;
+                s.root = own ? own : root;
+                s.fallback = own ? root : NULL;
+                o.userdata = &s;
                 /* each one only when the service names it */
-                if ((k = compile_one(l, &src, &opts, d, SVC_REQUEST_SCHEMA, d->pub.request_schema,
+                if ((k = compile_one(l, &s, &o, d, SVC_REQUEST_SCHEMA, d->pub.request_schema,
                                      &d->pub.request_validator)) < 0 ||
-                    (k = compile_one(l, &src, &opts, d, SVC_RESPONSE_SCHEMA, d->pub.response_schema,
+                    (k = compile_one(l, &s, &o, d, SVC_RESPONSE_SCHEMA, d->pub.response_schema,
                                      &d->pub.response_validator)) < 0 ||
-                    (k = compile_xsd(l, &src, d, SVC_SOAP_REQUEST_SCHEMA, d->pub.soap_request_schema,
+                    (k = compile_xsd(l, &s, d, SVC_SOAP_REQUEST_SCHEMA, d->pub.soap_request_schema,
                                      &d->pub.request_xsd)) < 0 ||
-                    (k = compile_xsd(l, &src, d, SVC_SOAP_RESPONSE_SCHEMA, d->pub.soap_response_schema,
+                    (k = compile_xsd(l, &s, d, SVC_SOAP_RESPONSE_SCHEMA, d->pub.soap_response_schema,
                                      &d->pub.response_xsd)) < 0 ||
-                    (k = registry_describe_compile(l, &src, &opts, d)) < 0)
+                    (k = registry_describe_compile(l, &s, &o, d)) < 0)
                         return k;
         }
         return 0;

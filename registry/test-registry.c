@@ -7,9 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <zmq.h>
 
 #include "registry.h"
+#include "validate/jsonschema.h"
 #include "util/macro.h"
 
 static unsigned n_checks;
@@ -1149,6 +1151,103 @@ static void test_limits(void)
         text = mfree(text);
 }
 
+/* A file under `dir`, its folders made. */
+static void put(const char *dir, const char *name, const char *text)
+{
+        char path[512];
+
+        for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+                snprintf(path, sizeof(path), "%s/%.*s", dir, (int)(slash - name), name);
+                (void)mkdir(path, 0700);
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        write_file(path, text);
+}
+
+static int validate_text(const void *validator, const char *json)
+{
+        json_t *j = json_loads(json, JSON_DECODE_ANY, NULL);
+        int r;
+
+        assert(j);
+        r = json_schema_validate(validator, j, NULL);
+        json_decref(j);
+        return r;
+}
+
+#define SCHEMA_HEAD "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", "
+#define PROVIDER(member, sub, extra)                                                           \
+        "[member " member "]\nname = M\n" extra "\n[subsystem " member "/" sub "]\nname = S\n" \
+        "roles = provider\n"
+#define SERVICE(id, extra) "[service " id "]\ntitle = T\nmethods = GET\npersonal-data = no\nadapter = rest\n" extra "\n"
+
+/*
+ * Schema folders per provider: a member's or a service's `schemas = DIR`
+ * (relative to its fragment's folder) is searched first, then the
+ * instance's; the same relative name means each provider's own file; a
+ * missing folder or file is an error at its line.
+ */
+static void test_provider_schemas(void)
+{
+        char tmpl[] = "/tmp/test-registry-schemas-XXXXXX";
+        char *dir = mkdtemp(tmpl), *errors = NULL, cmd[600];
+        Registry *r = NULL;
+        const RegistryService *v;
+
+        assert(dir);
+        put(dir, "reg/00-instance.conf", "[instance]\nid = VN\nname = T\nschemas = ../shared\n");
+        put(dir, "shared/common/plate.json", SCHEMA_HEAD "\"type\": \"string\", \"pattern\": \"^[0-9]{2}[A-Z]\"}");
+        put(dir, "shared/x.json", SCHEMA_HEAD "\"type\": \"integer\"}");
+        /* a provider of the sample's kind: the instance's folder */
+        put(dir, "reg/10-a.conf", PROVIDER("VN/GOV/A", "db", "") SERVICE("VN/GOV/A/db/x", "response-schema = x.json"));
+        /* a new provider, its schemas beside its fragment, one service with a folder of its own */
+        put(dir, "reg/70-vehicles.conf",
+            PROVIDER("VN/GOV/V", "reg", "schemas = vehicles-schemas")
+                    SERVICE("VN/GOV/V/reg/vehicle", "response-schema = vehicle.json")
+                            SERVICE("VN/GOV/V/reg/x", "response-schema = x.json")
+                                    SERVICE("VN/GOV/V/reg/owner", "schemas = owner-schemas\nresponse-schema = x.json"));
+        put(dir, "reg/vehicles-schemas/vehicle.json",
+            SCHEMA_HEAD "\"type\": \"object\", \"required\": [\"plate\"], \"properties\": {\"plate\": {\"$ref\": "
+                        "\"common/plate.json\"}}}");
+        put(dir, "reg/vehicles-schemas/x.json", SCHEMA_HEAD "\"type\": \"string\"}");
+        put(dir, "reg/owner-schemas/x.json", SCHEMA_HEAD "\"type\": \"boolean\"}");
+        snprintf(cmd, sizeof(cmd), "%s/reg", dir);
+        CHECK(registry_load_dir(&r, cmd, &errors) == 0);
+        if (errors)
+                fprintf(stderr, "%s", errors);
+        CHECK(!errors && r);
+        /* one name, each provider's own file; a $ref found in the instance's folder */
+        v = registry_service_lookup(r, "VN/GOV/A/db/x");
+        CHECK(v && validate_text(v->response_validator, "7") == 0 &&
+              validate_text(v->response_validator, "\"a\"") != 0);
+        v = registry_service_lookup(r, "VN/GOV/V/reg/x");
+        CHECK(v && validate_text(v->response_validator, "\"a\"") == 0 &&
+              validate_text(v->response_validator, "7") != 0);
+        v = registry_service_lookup(r, "VN/GOV/V/reg/owner");
+        CHECK(v && validate_text(v->response_validator, "true") == 0 &&
+              validate_text(v->response_validator, "\"a\"") != 0);
+        v = registry_service_lookup(r, "VN/GOV/V/reg/vehicle");
+        CHECK(v && validate_text(v->response_validator, "{\"plate\": \"29A12345\"}") == 0);
+        CHECK(validate_text(v->response_validator, "{\"plate\": \"x\"}") != 0);
+        r = registry_unref(r);
+
+        /* a file in neither folder: blamed on the provider's; a folder that is not there: at its line */
+        put(dir, "reg/70-vehicles.conf",
+            PROVIDER("VN/GOV/V", "reg", "schemas = vehicles-schemas")
+                    SERVICE("VN/GOV/V/reg/vehicle", "response-schema = nothing.json")
+                            SERVICE("VN/GOV/V/reg/owner", "schemas = no-such-folder\nresponse-schema = x.json"));
+        CHECK(registry_load_dir(&r, cmd, &errors) == REGISTRY_E_INVALID);
+        CHECK(errors && strstr(errors, "70-vehicles.conf:18: schema folder 'no-such-folder'") &&
+              strstr(errors, "/reg/no-such-folder) is not a folder"));
+        CHECK(strstr(errors, "70-vehicles.conf:12: cannot read schema file") &&
+              strstr(errors, "/reg/vehicles-schemas/nothing.json"));
+        errors = mfree(errors);
+        CHECK(!r);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
         test_path_match();
@@ -1161,6 +1260,7 @@ int main(void)
         test_docs_example();
         test_sample_docs();
         test_limits();
+        test_provider_schemas();
         printf("test-registry: %u checks passed (%zu broken-registry cases)\n", n_checks, ELEMENTSOF(broken));
         return 0;
 }
