@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +11,211 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cli/cli-http.h"
 #include "cli/cli-node-state.h"
-#include "cli/cli-node.h"
+#include "cli/cli-table.h"
 #include "daemon/config.h"
 #include "util/error.h"
 #include "util/macro.h"
 #include "util/parse.h"
 
 #define STATE_FILE_MAX 4096
+
+/* --- addresses and /health ----------------------------------------------- */
+
+static bool host_chars_ok(const char *h, size_t n, bool bracketed)
+{
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = h[i];
+                bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+                if (bracketed)
+                        ok = ok || c == ':' || c == '.';
+                else
+                        ok = ok || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+/* Split "HOST:PORT" / "[V6]:PORT"; *host points into a copy kept in *buf. */
+static int split_hostport(const char *s, char **buf, const char **host, bool *bracketed, unsigned *port)
+{
+        char *copy, *colon;
+        uint64_t v;
+
+        if (isempty(s) || strlen(s) > 300)
+                return -EINVAL;
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        colon = strrchr(copy, ':');
+        if (!colon || parse_u64(colon + 1, 1, 65535, &v) < 0) {
+                free(copy);
+                return -EINVAL;
+        }
+        *port = (unsigned)v;
+        *colon = 0;
+        *bracketed = copy[0] == '[';
+        if (*bracketed) {
+                size_t n = strlen(copy);
+                if (n < 3 || copy[n - 1] != ']' || !host_chars_ok(copy + 1, n - 2, true)) {
+                        free(copy);
+                        return -EINVAL;
+                }
+        } else if (copy[0] && !host_chars_ok(copy, strlen(copy), false)) {
+                free(copy);
+                return -EINVAL;
+        }
+        *host = copy;
+        *buf = copy;
+        return 0;
+}
+
+int cli_node_url_from_listen(const char *listen, char **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        const char *host;
+        bool bracketed;
+        unsigned port;
+        int r;
+
+        r = split_hostport(listen, &buf, &host, &bracketed, &port);
+        if (r < 0)
+                return r;
+        if (!*host || streq(host, "0.0.0.0"))
+                host = "127.0.0.1";
+        else if (streq(host, "[::]"))
+                host = "[::1]";
+        if (asprintf(ret, "https://%s:%u", host, port) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int cli_node_listen_from_url(const char *url, char **ret)
+{
+        _cleanup_free_ char *hostport = NULL;
+        const char *p, *end;
+        size_t n;
+
+        if (!url || strncmp(url, "https://", 8) != 0)
+                return -EINVAL;
+        p = url + 8;
+        end = p + strcspn(p, "/?#");
+        if (*end == '?' || *end == '#' || (*end == '/' && end[1]))
+                return -EINVAL; /* a base URL: no path, query or fragment */
+        n = (size_t)(end - p);
+        if (n == 0 || n > 300 || memchr(p, '@', n))
+                return -EINVAL;
+        hostport = strndup(p, n);
+        if (!hostport)
+                return -ENOMEM;
+        /* no port: 443 */
+        if (hostport[n - 1] == ']' || !strchr(hostport, ':')) {
+                char *with;
+                if (asprintf(&with, "%s:443", hostport) < 0)
+                        return -ENOMEM;
+                free(hostport);
+                hostport = with;
+        }
+        {
+                _cleanup_free_ char *buf = NULL;
+                const char *host;
+                bool bracketed;
+                unsigned port;
+                int r = split_hostport(hostport, &buf, &host, &bracketed, &port);
+                if (r < 0)
+                        return r;
+                if (!*host)
+                        return -EINVAL;
+        }
+        *ret = TAKE_PTR(hostport);
+        return 0;
+}
+
+int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters)
+{
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_t *a;
+        const char *status;
+
+        if (!body || size > 4096)
+                return -EINVAL;
+        j = json_loadb(body, size, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(j))
+                return -EINVAL;
+        status = json_string_value(json_object_get(j, "status"));
+        a = json_object_get(j, "adapters");
+        if (!status || !(streq(status, "ok") || streq(status, "unavailable")) || !json_is_integer(a) ||
+            json_integer_value(a) < 0 || json_integer_value(a) > UINT_MAX)
+                return -EINVAL;
+        *ret_adapters = (unsigned)json_integer_value(a);
+        return streq(status, "ok") ? 0 : 1;
+}
+
+static char *state_file(const char *state_dir, const char *name)
+{
+        char *p;
+
+        if (asprintf(&p, "%s/%s", state_dir, name) < 0)
+                return NULL;
+        return p;
+}
+
+int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
+                    char **ret_error)
+{
+        _cleanup_free_ char *ca = NULL, *health = NULL, *error = NULL;
+        _cleanup_(cli_http_response_freep) CliHttpResponse *resp = NULL;
+        size_t n;
+        bool have_ca;
+        int r;
+
+        if (isempty(url) || isempty(state_dir))
+                return error_set(ret_error, -EINVAL, "no URL or state folder");
+        ca = state_file(state_dir, "pki/ca.crt");
+        n = strlen(url);
+        while (n > 0 && url[n - 1] == '/')
+                n--;
+        if (!ca || asprintf(&health, "%.*s/health", (int)n, url) < 0)
+                return error_set(ret_error, -ENOMEM, "out of memory");
+        have_ca = access(ca, R_OK) == 0;
+
+        r = cli_http_request(&(CliHttpRequest){ .url = health,
+                                                .ca_file = have_ca ? ca : NULL,
+                                                .insecure = !have_ca,
+                                                .timeout_ms = timeout_ms },
+                             &resp, &error);
+        if (r == CLI_HTTP_E_CONNECT)
+                return error_set(ret_error, CLI_NODE_E_DOWN, "nothing answers at %s", url);
+        if (r == CLI_HTTP_E_TLS)
+                return error_set(ret_error, CLI_NODE_E_FOREIGN,
+                                 "%s answers, but its certificate is not from \"%s\" (a node of another state "
+                                 "folder?): %s",
+                                 url, ca, strempty(error));
+        if (r < 0)
+                return error_set(ret_error, r, "%s", error ? error : strerror(-r));
+        if (r > 0)
+                return error_set(ret_error, CLI_NODE_E_FOREIGN, "%s does not answer /health properly: %s", url,
+                                 strempty(error));
+        if (!have_ca)
+                return error_set(ret_error, CLI_NODE_E_FOREIGN,
+                                 "something answers at %s, but \"%s\" does not exist: not a node of this state "
+                                 "folder",
+                                 url, ca);
+        r = cli_health_parse(resp->body, resp->body_size, ret_adapters);
+        if (r == 1 && resp->status == 503)
+                return error_set(ret_error, CLI_NODE_E_UNHEALTHY, "%s is unavailable: %.*s", url,
+                                 (int)MIN(resp->body_size, 1024U), resp->body);
+        if (resp->status != 200 || r != 0)
+                return error_set(ret_error, CLI_NODE_E_FOREIGN, "%s answers /health with %ld, not as an xbus node", url,
+                                 resp->status);
+        return 0;
+}
+
+/* --- the state file ------------------------------------------------------ */
 
 static char *state_path(const char *state_dir)
 {
@@ -217,7 +415,7 @@ static int up_port(CliUpRequest *u, unsigned port, const char *env, const char *
         return 0;
 }
 
-static int up_config(CliUpRequest *u, CliNodeOptions *o, char **ret_error)
+static int up_config(CliUpRequest *u, char **ret_error)
 {
         _cleanup_free_ char *errors = NULL;
         Config *c = NULL;
@@ -238,33 +436,32 @@ static int up_config(CliUpRequest *u, CliNodeOptions *o, char **ret_error)
                                  u->config);
         }
         r = 0;
-        if (!o->state_dir && !(o->state_dir = u->owned[0] = strdup(c->state_dir)))
+        if (!u->state_dir && !(u->state_dir = u->owned[0] = strdup(c->state_dir)))
                 r = -ENOMEM;
-        if (!o->listen && !streq(c->http_listen, CLI_NODE_DEFAULT_LISTEN) &&
-            !(o->listen = u->owned[1] = strdup(c->http_listen)))
+        if (!u->listen_given && !streq(c->http_listen, CLI_NODE_DEFAULT_LISTEN) &&
+            !(u->listen_given = u->owned[1] = strdup(c->http_listen)))
                 r = -ENOMEM;
-        if (!o->adapters && !streq(c->adapters_listen, CLI_NODE_DEFAULT_ADAPTERS) &&
-            !(o->adapters = u->owned[2] = strdup(c->adapters_listen)))
+        if (!u->adapters_given && !streq(c->adapters_listen, CLI_NODE_DEFAULT_ADAPTERS) &&
+            !(u->adapters_given = u->owned[2] = strdup(c->adapters_listen)))
                 r = -ENOMEM;
         config_free(c);
         return r;
 }
 
-int cli_up_resolve(CliUpRequest *u, CliNodeOptions *o, char **ret_error)
+int cli_up_resolve(CliUpRequest *u, char **ret_error)
 {
         int r;
 
-        o->state_dir = u->state;
-        o->listen = u->listen;
-        o->adapters = u->adapters;
-        o->config = u->config;
-        r = up_port(u, u->port, CLI_ENV_PORT, u->listen, "", 1, &o->listen, ret_error);
+        u->state_dir = u->state;
+        u->listen_given = u->listen;
+        u->adapters_given = u->adapters;
+        r = up_port(u, u->port, CLI_ENV_PORT, u->listen, "", 1, &u->listen_given, ret_error);
         if (r == 0)
-                r = up_port(u, u->adapters_port, CLI_ENV_ADAPTERS_PORT, u->adapters, "tcp://", 2, &o->adapters,
+                r = up_port(u, u->adapters_port, CLI_ENV_ADAPTERS_PORT, u->adapters, "tcp://", 2, &u->adapters_given,
                             ret_error);
         if (r == 0 && u->config)
-                r = up_config(u, o, ret_error);
-        if (r == 0 && !o->state_dir)
-                o->state_dir = CLI_NODE_DEFAULT_STATE;
+                r = up_config(u, ret_error);
+        if (r == 0 && !u->state_dir)
+                u->state_dir = CLI_NODE_DEFAULT_STATE;
         return r;
 }

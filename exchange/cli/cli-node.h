@@ -24,10 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CLI_NODE_DEFAULT_STATE "state"
-#define CLI_NODE_DEFAULT_LISTEN "127.0.0.1:8443"
-#define CLI_NODE_DEFAULT_URL "https://127.0.0.1:8443"
-#define CLI_NODE_DEFAULT_ADAPTERS "tcp://127.0.0.1:5560"
+#include "cli/cli-node-state.h" /* the default addresses, the URL and /health, the CLI_NODE_E_* codes */
+
 /* plain literals where `xbus up --help` quotes them (STRINGIFY) */
 #define CLI_NODE_DEFAULT_PEOPLE 10000
 #define CLI_NODE_MAX_PEOPLE 1000000
@@ -37,17 +35,6 @@
 #define CLI_NODE_DOWN_WAIT_MS (CLI_NODE_DOWN_WAIT_S * 1000U)
 /* Person 0 of the sample dataset, the same for every seed (adapters/sample/dataset.h). */
 #define CLI_NODE_DEMO_SUBJECT "001090000001"
-
-/* Positive codes. */
-enum {
-        CLI_NODE_E_DOWN = 1, /* nothing answers at the URL */
-        CLI_NODE_E_FOREIGN,  /* something answers, but not a node of this state folder */
-        CLI_NODE_E_TIMEOUT,  /* started, but not ready in time */
-        CLI_NODE_E_EXITED,   /* a started program exited */
-        /* a node of this state folder answers /health with 503 (its reasons in *ret_error) */
-        CLI_NODE_E_UNHEALTHY,
-        CLI_NODE_E_TAKEN, /* a port given is taken by another program */
-};
 
 typedef struct CliNodeOptions {
         const char *state_dir; /* NULL: CLI_NODE_DEFAULT_STATE */
@@ -68,34 +55,6 @@ typedef struct CliNodeInfo {
         bool started_daemon, started_adapter;
         unsigned adapters; /* as /health last reported */
 } CliNodeInfo;
-
-/*
- * cli_node_url_from_listen(): "HOST:PORT" -> "https://HOST:PORT"; a wildcard
- * host (0.0.0.0, [::], empty) becomes the loopback address of its family.
- * Return: 0 with *ret (malloc'd), -EINVAL (not HOST:PORT with a port 1..65535), -ENOMEM.
- */
-int cli_node_url_from_listen(const char *listen, char **ret);
-
-/*
- * cli_node_listen_from_url(): "https://HOST:PORT[/]" -> "HOST:PORT" (the port
- * defaults to 443). Return: 0 with *ret (malloc'd), -EINVAL, -ENOMEM.
- */
-int cli_node_listen_from_url(const char *url, char **ret);
-
-/*
- * cli_health_parse(): the /health answer {"status":"ok","adapters":N,...}.
- * Return: 0 with *ret_adapters, 1 with it for "status":"unavailable", -EINVAL (not that shape).
- */
-int cli_health_parse(const char *body, size_t size, unsigned *ret_adapters);
-
-/*
- * cli_node_health(): ask /health at `url`, trusting STATE/pki/ca.crt (when
- * it does not exist yet, only whether anything answers is found out, and an
- * answer counts as CLI_NODE_E_FOREIGN). *ret_error as elsewhere.
- * Return: 0 with *ret_adapters, CLI_NODE_E_DOWN, CLI_NODE_E_FOREIGN, CLI_NODE_E_UNHEALTHY, -errno.
- */
-int cli_node_health(const char *url, const char *state_dir, unsigned timeout_ms, unsigned *ret_adapters,
-                    char **ret_error);
 
 /*
  * cli_node_up(): see above. *ret (release with cli_node_info_done()) is

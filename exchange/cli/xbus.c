@@ -462,7 +462,11 @@ static int cmd_up(const CliCommand *c, int argc, char **argv)
                 return r;
         if (a.u.state && isempty(a.u.state))
                 return cli_command_usage_error(c, "--state is empty");
-        r = cli_up_resolve(&a.u, o, &error);
+        r = cli_up_resolve(&a.u, &error);
+        o->state_dir = a.u.state_dir;
+        o->listen = a.u.listen_given;
+        o->adapters = a.u.adapters_given;
+        o->config = a.u.config;
         if (r == 0)
                 r = cli_node_up(o, &info, &error);
         if (r != 0) {
@@ -585,7 +589,6 @@ static int cmd_demo(const CliCommand *c, int argc, char **argv)
         CliDemoOptions o = { .state_dir = CLI_NODE_DEFAULT_STATE, .out = stdout };
         _cleanup_free_ char *error = NULL, *url = NULL;
         CliUpRequest u = {};
-        CliNodeOptions n = {};
         int r;
 
         r = cli_command_parse(c, &argc, &argv, demo_option, &o);
@@ -593,11 +596,11 @@ static int cmd_demo(const CliCommand *c, int argc, char **argv)
                 return r;
         /* XBUS_PORT and XBUS_ADAPTERS_PORT, as for `xbus up` */
         u = (CliUpRequest){ .state = o.state_dir, .adapters = o.adapters };
-        r = o.url ? 0 : cli_up_resolve(&u, &n, &error);
-        if (r == 0 && n.listen && cli_node_url_from_listen(n.listen, &url) == 0)
+        r = o.url ? 0 : cli_up_resolve(&u, &error);
+        if (r == 0 && u.listen_given && cli_node_url_from_listen(u.listen_given, &url) == 0)
                 o.url = url;
-        if (r == 0 && n.adapters)
-                o.adapters = n.adapters;
+        if (r == 0 && u.adapters_given)
+                o.adapters = u.adapters_given;
         if (r == 0)
                 r = cli_demo_run(&o, &error);
         cli_up_request_done(&u);

@@ -155,7 +155,7 @@ static void certs_note(FrontdoorTls *t)
         }
 }
 
-static int ctx_setup(FrontdoorTls *t, const FrontDoorOptions *o, SSL_verify_cb verify,
+static int ctx_setup(FrontdoorTls *t, const FrontdoorTlsFiles *o, SSL_verify_cb verify,
                      void (*info)(const SSL *, int, int), char **ret_error)
 {
         static const unsigned char sid[] = "xbusd";
@@ -168,11 +168,11 @@ static int ctx_setup(FrontdoorTls *t, const FrontDoorOptions *o, SSL_verify_cb v
         SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
         SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
         SSL_CTX_set_session_id_context(t->ctx, sid, sizeof(sid) - 1);
-        if (SSL_CTX_use_certificate_chain_file(t->ctx, o->tls_cert) != 1 ||
-            SSL_CTX_use_PrivateKey_file(t->ctx, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        if (SSL_CTX_use_certificate_chain_file(t->ctx, o->cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(t->ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
             SSL_CTX_check_private_key(t->ctx) != 1 || SSL_CTX_load_verify_locations(t->ctx, o->client_ca, NULL) != 1)
                 return error_set(ret_error, -EINVAL, "TLS setup failed (cert \"%s\", key \"%s\", client CA \"%s\"): %s",
-                                 o->tls_cert, o->tls_key, o->client_ca, ssl_error(ebuf, sizeof(ebuf)));
+                                 o->cert, o->key, o->client_ca, ssl_error(ebuf, sizeof(ebuf)));
         names = SSL_load_client_CA_file(o->client_ca);
         if (names)
                 SSL_CTX_set_client_CA_list(t->ctx, names);
@@ -180,12 +180,12 @@ static int ctx_setup(FrontdoorTls *t, const FrontDoorOptions *o, SSL_verify_cb v
         SSL_CTX_set_verify_depth(t->ctx, 4);
         SSL_CTX_set_info_callback(t->ctx, info);
         certs_note(t);
-        if (o->client_crl && !(o->client_crl_optional && access(o->client_crl, F_OK) < 0 && errno == ENOENT))
+        if (o->client_crl && !(o->crl_optional && access(o->client_crl, F_OK) < 0 && errno == ENOENT))
                 return crls_load(t, o->client_crl, ret_error);
         return 0;
 }
 
-int frontdoor_tls_new(FrontdoorTls **ret, const FrontDoorOptions *o, SSL_verify_cb verify,
+int frontdoor_tls_new(FrontdoorTls **ret, const FrontdoorTlsFiles *o, SSL_verify_cb verify,
                       void (*info)(const SSL *ssl, int where, int ret), char **ret_error)
 {
         FrontdoorTls *t = calloc(1, sizeof(*t));

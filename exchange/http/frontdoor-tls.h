@@ -18,10 +18,26 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
-#include "http/frontdoor.h"
+/* A certificate the node uses or trusts, or a CRL, and when it expires. */
+typedef struct FrontDoorCert {
+        char role[16];     /* "node", "client_ca" or "client_crl" */
+        char subject[64];  /* its commonName (a CRL: its issuer's) */
+        int64_t not_after; /* seconds since the epoch (a CRL: its nextUpdate) */
+} FrontDoorCert;
+#define FRONTDOOR_CERTS_MAX 64
+
+/* The files a context is built from (FrontDoorOptions' TLS part). */
+typedef struct FrontdoorTlsFiles {
+        const char *cert, *key; /* PEM */
+        const char *client_ca;  /* CAs whose client certificates are trusted */
+        const char *client_crl; /* their CRLs, or NULL */
+        bool crl_optional;      /* a missing client_crl file means no CRL yet */
+} FrontdoorTlsFiles;
 
 typedef struct FrontdoorTls {
         atomic_uint n_ref;
@@ -33,12 +49,12 @@ typedef struct FrontdoorTls {
 } FrontdoorTls;
 
 /*
- * frontdoor_tls_new(): a context from o->tls_cert, tls_key, client_ca and
- * client_crl, with `verify` and `info` as its callbacks.
+ * frontdoor_tls_new(): a context from the files `f` names, with `verify` and
+ * `info` as its callbacks.
  * Return: 0 with *ret (one reference), or -errno with *ret_error naming the
  * file and the cause.
  */
-int frontdoor_tls_new(FrontdoorTls **ret, const FrontDoorOptions *o, SSL_verify_cb verify,
+int frontdoor_tls_new(FrontdoorTls **ret, const FrontdoorTlsFiles *f, SSL_verify_cb verify,
                       void (*info)(const SSL *ssl, int where, int ret), char **ret_error);
 FrontdoorTls *frontdoor_tls_ref(FrontdoorTls *t);
 FrontdoorTls *frontdoor_tls_unref(FrontdoorTls *t); /* NULL in, NULL out */

@@ -27,7 +27,6 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
-#include "http/frontdoor-tls.h"
 #include "http/frontdoor.h"
 #include "http/http-internal.h"
 #include "node/metaservice.h"
@@ -289,7 +288,13 @@ int frontdoor_reload_tls(FrontDoor *fd, char **ret_error)
         FrontdoorTls *t = NULL, *old;
         int r;
 
-        r = frontdoor_tls_new(&t, &fd->opts, verify_accept, ssl_on_info, ret_error);
+        r = frontdoor_tls_new(&t,
+                              &(FrontdoorTlsFiles){ .cert = fd->opts.tls_cert,
+                                                    .key = fd->opts.tls_key,
+                                                    .client_ca = fd->opts.client_ca,
+                                                    .client_crl = fd->opts.client_crl,
+                                                    .crl_optional = fd->opts.client_crl_optional },
+                              verify_accept, ssl_on_info, ret_error);
         if (r < 0)
                 return r;
         pthread_mutex_lock(&fd->tls_lock);

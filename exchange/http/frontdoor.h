@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "http/access.h"
+#include "http/frontdoor-tls.h" /* FrontDoorCert */
 #include "node/endpoint.h"
 #include "node/node.h"
 
@@ -74,14 +75,6 @@ int frontdoor_port(const FrontDoor *fd);
  * Return: 0 or -errno.
  */
 int frontdoor_reload_tls(FrontDoor *fd, char **ret_error);
-
-/* A certificate the node uses or trusts, or a CRL, and when it expires. */
-typedef struct FrontDoorCert {
-        char role[16];     /* "node", "client_ca" or "client_crl" */
-        char subject[64];  /* its commonName (a CRL: its issuer's) */
-        int64_t not_after; /* seconds since the epoch (a CRL: its nextUpdate) */
-} FrontDoorCert;
-#define FRONTDOOR_CERTS_MAX 64
 
 /* frontdoor_certificates(): those of the current TLS context, at most `max`, into `out`. Thread-safe.
  * Return: how many. */
