@@ -1,6 +1,7 @@
 /* http-internal.h: what the pieces of the front door share (workers, exchanges in flight, wire helpers)
  *
  *   frontdoor.c      TLS, worker threads, listeners, connections (limits, deadlines), the route table
+ *   frontdoor-tls.c  the TLS context (certificate, key, client CAs, CRLs), built whole, swapped on reload
  *   http-exchange.c  drives one exchange (node/exchange.h) on its worker: decide, route,
  *                    answer, log, respond
  *   rest.c           the X-Road REST intake (/r1/...)
