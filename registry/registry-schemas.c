@@ -213,9 +213,8 @@ static char *folder_of_key(const char *file, const char *rel)
  * Return: 0 or -ENOMEM. */
 static int provider_root(const ServiceDef *d, char **ret)
 {
-        const MemberDef *m = d->pub.owner && d->pub.owner->member
-                                     ? container_of(d->pub.owner->member, const MemberDef, pub)
-                                     : NULL;
+        const MemberDef *m =
+                d->pub.owner && d->pub.owner->member ? container_of(d->pub.owner->member, const MemberDef, pub) : NULL;
 
         *ret = NULL;
         if (d->schemas)

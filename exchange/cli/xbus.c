@@ -392,6 +392,9 @@ static void print_howto(FILE *f, const char *state, const CliNodeInfo *info, con
                                                       : "reused the running node")
                              : "started xbusd and the sample adapter");
         fprintf(f, "State (exchange log, demo PKI, sample dataset, logs, pid files) lives in %s/\n", state);
+        if (info->adapters_endpoint)
+                fprintf(f, "Adapters connect to %s (--bus) with the node's key %s/pki/node-curve.pub.\n",
+                        info->adapters_endpoint, state);
         fprintf(f, "The sample citizen below, %s, is the first person of the sample dataset.\n\n", subject);
         fprintf(f, "Try:\n");
         for (size_t i = 0; i < ELEMENTSOF(calls); i++) {
