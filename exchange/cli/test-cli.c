@@ -7,12 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli-command.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-log.h"
+#include "cli/cli-node-state.h"
 #include "cli/cli-node.h"
 #include "cli/cli-receipt.h"
 #include "cli/cli-table.h"
@@ -815,6 +819,128 @@ static int rm_rf(const char *path)
         return r;
 }
 
+/* --- where a node listens: the state file, ports, what `xbus up` was told (cli-node-state.h) --- */
+
+static void test_node_state(const char *dir)
+{
+        _cleanup_free_ char *state = NULL, *url = NULL, *host = NULL, *conf = NULL, *error = NULL;
+        CliNodeState s = {};
+        CliUpRequest u;
+        unsigned port = 0, picked = 0;
+        int fd, r;
+        FILE *f;
+
+        CHECK(asprintf(&state, "%s/state", dir) > 0 && mkdir(state, 0700) == 0);
+        /* endpoints */
+        CHECK(cli_split_endpoint("tcp://127.0.0.1:5560", &host, &port) == 0 && streq(host, "127.0.0.1") &&
+              port == 5560);
+        host = mfree(host);
+        CHECK(cli_split_endpoint("[::1]:8443", &host, &port) == 0 && streq(host, "[::1]") && port == 8443);
+        host = mfree(host);
+        CHECK(cli_split_endpoint("ipc:///tmp/x", &host, &port) == -EINVAL);
+        CHECK(cli_split_endpoint("tcp://h:0", &host, &port) == -EINVAL);
+
+        /* the state file: none, then written, read, and what commands use; a damaged one is ignored */
+        CHECK(cli_node_state_read(state, &s) == -ENOENT);
+        url = cli_node_url(state, NULL);
+        CHECK(url && streq(url, CLI_NODE_DEFAULT_URL));
+        url = mfree(url);
+        CHECK(cli_node_state_write(state, "https://127.0.0.1:8444", "tcp://127.0.0.1:5561") == 0);
+        CHECK(cli_node_state_read(state, &s) == 0 && streq(s.url, "https://127.0.0.1:8444") &&
+              streq(s.adapters, "tcp://127.0.0.1:5561"));
+        cli_node_state_done(&s);
+        url = cli_node_url(state, NULL);
+        CHECK(url && streq(url, "https://127.0.0.1:8444"));
+        url = mfree(url);
+        url = cli_node_url(state, "https://127.0.0.1:9999");
+        CHECK(url && streq(url, "https://127.0.0.1:9999")); /* --url wins */
+        url = mfree(url);
+        {
+                _cleanup_free_ char *path = NULL;
+
+                CHECK(asprintf(&path, "%s/node.json", state) > 0);
+                f = fopen(path, "we");
+                CHECK(f && fputs("{\"url\": \"ftp://x\", \"adapters\": \"tcp://a:1\"}\n", f) >= 0 && fclose(f) == 0);
+                CHECK(cli_node_state_read(state, &s) == -EINVAL);
+                url = cli_node_url(state, NULL);
+                CHECK(url && streq(url, CLI_NODE_DEFAULT_URL));
+                url = mfree(url);
+        }
+        cli_node_state_remove(state);
+        CHECK(cli_node_state_read(state, &s) == -ENOENT);
+
+        /* ports: a port that is listened on is taken; a pick skips it and what it must avoid */
+        r = cli_port_free("127.0.0.1", 0);
+        CHECK(r > 1);
+        port = (unsigned)r;
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        {
+                struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 1) == 0);
+        }
+        CHECK(cli_port_free("127.0.0.1", port) == 0);
+        CHECK(cli_port_free("localhost", port) == 0);
+        CHECK(cli_port_pick("127.0.0.1", port - 1, port + 1, &picked) == 0 && picked != port && picked != port + 1);
+        CHECK(cli_port_free("not-an-address", port) == -EINVAL);
+        close(fd);
+        CHECK(cli_port_free("127.0.0.1", port) == 1);
+
+        /* what `xbus up` was told: ports from options or the environment, a configuration's */
+        unsetenv(CLI_ENV_PORT);
+        unsetenv(CLI_ENV_ADAPTERS_PORT);
+        u = (CliUpRequest){};
+        CHECK(cli_up_resolve(&u, &error) == 0 && streq(u.state_dir, CLI_NODE_DEFAULT_STATE) && !u.listen_given &&
+              !u.adapters_given);
+        cli_up_request_done(&u);
+        u = (CliUpRequest){ .port = 9443, .adapters_port = 9560 };
+        CHECK(cli_up_resolve(&u, &error) == 0 && streq(u.listen_given, "127.0.0.1:9443") &&
+              streq(u.adapters_given, "tcp://127.0.0.1:9560"));
+        cli_up_request_done(&u);
+        setenv(CLI_ENV_PORT, "7443", 1);
+        u = (CliUpRequest){};
+        CHECK(cli_up_resolve(&u, &error) == 0 && streq(u.listen_given, "127.0.0.1:7443") && !u.adapters_given);
+        cli_up_request_done(&u);
+        u = (CliUpRequest){ .port = 9443 }; /* the option wins */
+        CHECK(cli_up_resolve(&u, &error) == 0 && streq(u.listen_given, "127.0.0.1:9443"));
+        cli_up_request_done(&u);
+        u = (CliUpRequest){ .listen = "127.0.0.1:1234" };
+        CHECK(cli_up_resolve(&u, &error) == 0 && streq(u.listen_given, "127.0.0.1:1234"));
+        cli_up_request_done(&u);
+        setenv(CLI_ENV_PORT, "http", 1);
+        u = (CliUpRequest){};
+        CHECK(cli_up_resolve(&u, &error) == -EINVAL && error && strstr(error, "XBUS_PORT must be a port number"));
+        error = mfree(error);
+        cli_up_request_done(&u);
+        unsetenv(CLI_ENV_PORT);
+        u = (CliUpRequest){ .listen = "127.0.0.1:1", .port = 2 };
+        CHECK(cli_up_resolve(&u, &error) == -EINVAL && error && strstr(error, "not both"));
+        error = mfree(error);
+        cli_up_request_done(&u);
+        /* a configuration: its state folder, its addresses unless they are the defaults */
+        CHECK(asprintf(&conf, "%s/node.conf", dir) > 0);
+        f = fopen(conf, "we");
+        CHECK(f &&
+              fputs("[node]\nstate-dir = /srv/xbus\n[http]\nlisten = 127.0.0.1:8443\n[adapters]\nlisten = "
+                    "tcp://127.0.0.1:6000\n",
+                    f) >= 0 &&
+              fclose(f) == 0);
+        u = (CliUpRequest){ .config = conf };
+        CHECK(cli_up_resolve(&u, &error) == 0 && streq(u.state_dir, "/srv/xbus") && !u.listen_given &&
+              streq(u.adapters_given, "tcp://127.0.0.1:6000"));
+        cli_up_request_done(&u);
+        u = (CliUpRequest){ .config = conf, .state = "mine" };
+        CHECK(cli_up_resolve(&u, &error) == 0 && streq(u.state_dir, "mine"));
+        cli_up_request_done(&u);
+        f = fopen(conf, "we");
+        CHECK(f && fputs("[tls]\ncertificate = /etc/ssl/x.crt\n", f) >= 0 && fclose(f) == 0);
+        u = (CliUpRequest){ .config = conf };
+        CHECK(cli_up_resolve(&u, &error) == -EINVAL && error && strstr(error, "demo PKI"));
+        error = mfree(error);
+        cli_up_request_done(&u);
+}
+
 int main(void)
 {
         char dir[] = "/tmp/xbus-test-cli-XXXXXX";
@@ -829,6 +955,7 @@ int main(void)
         test_exchange_refusals(dir);
         test_log(dir);
         test_command_table();
+        test_node_state(dir);
         rm_rf(dir);
         printf("test-cli: %u checks passed\n", n_checks);
         return 0;

@@ -122,7 +122,9 @@ static int crls_load(FrontdoorTls *t, const char *path, char **ret_error)
                         continue;
                 for (int j = 0; j < sk_X509_OBJECT_num(objs) && !found; j++) {
                         X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, j));
-                        found = crl && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)) == 0;
+                        /* by its key: two CAs may have one name (a rotation) */
+                        found = crl && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)) == 0 &&
+                                X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1;
                 }
                 if (!found) {
                         char who[64] = "?";
