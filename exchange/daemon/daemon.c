@@ -526,7 +526,6 @@ int daemon_reload(Daemon *d)
                 (void)ensure_demo_pki(d->config, fresh);
         broker_set_registry(d->node.broker, fresh); /* whose adapter keys may serve what */
         node_registry_swap(&d->node, fresh);
-        atomic_fetch_add(&d->node.counters.reloads, 1);
         reload_log(old, fresh);
 
         /* the certificate, key, client CAs and CRLs, read again: a revoked client is refused from now on */
@@ -538,6 +537,8 @@ int daemon_reload(Daemon *d)
                 log_info("TLS reloaded (certificate, client CAs%s).",
                          d->paths.crl && access(d->paths.crl, F_OK) == 0 ? ", CRLs" : "");
         certificates_check(d);
+        /* counted last: whoever waits for the count sees the whole reload, the TLS files included */
+        atomic_fetch_add(&d->node.counters.reloads, 1);
         return 0;
 }
 
