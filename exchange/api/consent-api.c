@@ -97,6 +97,12 @@ static int body_time(EndpointResponse *resp, json_t *body, const char *key, bool
         return 0;
 }
 
+/* A create or revoke is answered once the log made it durable (its commit did not sync: exlog_sync()). */
+static int api_durable(const EndpointRequest *req)
+{
+        return api(req)->log ? exlog_sync(api(req)->log) : 0;
+}
+
 static int api_create(const EndpointRequest *req, EndpointResponse *resp)
 {
         static const char *const known[] = { "subject", "grantee",    "services", "categories",
@@ -188,8 +194,12 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
                                         CONSENT_MAX_PER_SUBJECT);
         if (r == -EINVAL)
                 return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "the consent is malformed");
-        if (r < 0)
+        if (r == 0)
+                r = api_durable(req);
+        if (r < 0) {
+                consent_record_done(&rec);
                 return r;
+        }
         r = answer_record(resp, 201, &rec);
         consent_record_done(&rec);
         return r;
@@ -218,8 +228,12 @@ static int api_revoke(const EndpointRequest *req, EndpointResponse *resp, const 
         r = consent_revoke(api(req)->consents, id, req->client->id, now_usec(CLOCK_REALTIME), &rec);
         if (r == CONSENT_E_UNKNOWN || r == -EINVAL)
                 return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no consent \"%.160s\" issued by this authority", id);
-        if (r < 0)
+        if (r == 0)
+                r = api_durable(req);
+        if (r < 0) {
+                consent_record_done(&rec);
                 return r;
+        }
         r = answer_record(resp, 200, &rec);
         consent_record_done(&rec);
         return r;

@@ -14,7 +14,8 @@
  *                                                    by_subject index
  *
  * Writes (create, revoke) run on the HTTP worker in their own LMDB write
- * transaction; they serialize with the log writer's group commits.
+ * transaction; they serialize with the log writer's group commits, and are
+ * answered once exlog_sync() made them durable.
  */
 #pragma once
 

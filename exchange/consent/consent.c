@@ -362,6 +362,18 @@ static int record_parse(const void *data, size_t size, ConsentRecord *ret)
 
 /* --- the store ----------------------------------------------------------- */
 
+/* The store's databases in `txn`, created when missing. */
+static int txn_dbis(MDB_txn *txn, ConsentStore *s)
+{
+        int r = mdb_dbi_open(txn, "consents", MDB_CREATE, &s->records);
+
+        if (!r)
+                r = mdb_dbi_open(txn, "consent_subjects", MDB_CREATE, &s->subjects);
+        if (!r)
+                r = mdb_dbi_open(txn, "consent_uses", MDB_CREATE, &s->uses);
+        return lmdb_to_errno(r);
+}
+
 int consent_store_open(ConsentStore **ret, MDB_env *env)
 {
         _cleanup_(consent_store_freep) ConsentStore *s = NULL;
@@ -382,14 +394,10 @@ int consent_store_open(ConsentStore **ret, MDB_env *env)
         r = mdb_txn_begin(env, NULL, 0, &txn);
         if (r)
                 return lmdb_to_errno(r);
-        r = mdb_dbi_open(txn, "consents", MDB_CREATE, &s->records);
-        if (!r)
-                r = mdb_dbi_open(txn, "consent_subjects", MDB_CREATE, &s->subjects);
-        if (!r)
-                r = mdb_dbi_open(txn, "consent_uses", MDB_CREATE, &s->uses);
-        if (r) {
+        r = txn_dbis(txn, s);
+        if (r < 0) {
                 mdb_txn_abort(txn);
-                return lmdb_to_errno(r);
+                return r;
         }
         r = mdb_txn_commit(txn);
         if (r)
@@ -446,7 +454,8 @@ static int txn_get_record(ConsentStore *s, MDB_txn *txn, const char *id, Consent
         return 0;
 }
 
-static int txn_put_record(ConsentStore *s, MDB_txn *txn, const ConsentRecord *rec, bool index)
+/* Store `rec` (and index it under its subject); *ret_text (if not NULL) receives the stored text. */
+static int txn_put_record(ConsentStore *s, MDB_txn *txn, const ConsentRecord *rec, bool index, char **ret_text)
 {
         _cleanup_free_ char *text = record_serialize(rec);
         MDB_val k = { .mv_size = strlen(rec->id), .mv_data = rec->id }, v;
@@ -471,6 +480,8 @@ static int txn_put_record(ConsentStore *s, MDB_txn *txn, const ConsentRecord *re
                 if (r)
                         return lmdb_to_errno(r);
         }
+        if (ret_text)
+                *ret_text = TAKE_PTR(text);
         return 0;
 }
 
@@ -561,7 +572,7 @@ int consent_create(ConsentStore *s, const ConsentRecord *in, uint64_t now_usec, 
         if (r == 0 && n >= CONSENT_MAX_PER_SUBJECT)
                 r = -E2BIG;
         if (r == 0)
-                r = txn_put_record(s, txn, &rec, true);
+                r = txn_put_record(s, txn, &rec, true, NULL);
         if (r == 0)
                 r = lmdb_to_errno(mdb_txn_commit(TAKE_PTR(txn)));
         if (r < 0 || !ret)
@@ -621,7 +632,7 @@ int consent_revoke(ConsentStore *s, const char *id, const char *authority, uint6
         if (rec.status != CONSENT_STATUS_REVOKED) {
                 rec.status = CONSENT_STATUS_REVOKED;
                 rec.revoked_usec = now_usec;
-                r = txn_put_record(s, txn, &rec, false);
+                r = txn_put_record(s, txn, &rec, false, NULL);
                 if (r == 0)
                         r = lmdb_to_errno(mdb_txn_commit(TAKE_PTR(txn)));
         } else
@@ -1043,9 +1054,10 @@ int consent_check(ConsentStore *s, const Registry *reg, const ConsentQuery *q, c
         return r;
 }
 
-int consent_use(ConsentStore *s, MDB_txn *txn, const char *id, uint64_t now_usec)
+int consent_use(ConsentStore *s, MDB_txn *txn, const char *id, uint64_t now_usec, ConsentUse *ret)
 {
         ConsentRecord rec = {};
+        _cleanup_free_ char *text = NULL;
         bool fresh = false;
         int r;
 
@@ -1065,9 +1077,36 @@ int consent_use(ConsentStore *s, MDB_txn *txn, const char *id, uint64_t now_usec
                 rec.uses = 0;
         r = state_check(&rec, now_usec);
         if (r == 0 && fresh)
-                r = txn_put_record(s, txn, &rec, true);
+                r = txn_put_record(s, txn, &rec, true, ret ? &text : NULL);
         if (r == 0)
                 r = txn_put_uses(s, txn, id, rec.uses + 1);
+        if (r == 0 && ret)
+                *ret = (ConsentUse){ .uses = rec.uses + 1, .record = TAKE_PTR(text) };
         consent_record_done(&rec);
         return r;
+}
+
+int consent_use_replay(MDB_txn *txn, const char *id, uint64_t uses, const char *record, size_t record_size)
+{
+        ConsentStore s = {};
+        ConsentRecord rec = {};
+        int r;
+
+        if (!consent_valid_id(id))
+                return -EBADMSG;
+        r = txn_dbis(txn, &s);
+        if (r < 0)
+                return r;
+        if (record) {
+                r = record_parse(record, record_size, &rec);
+                if (r < 0 || !rec.id || !streq(rec.id, id)) {
+                        consent_record_done(&rec);
+                        return r < 0 ? r : -EBADMSG;
+                }
+                r = txn_put_record(&s, txn, &rec, true, NULL);
+                consent_record_done(&rec);
+                if (r < 0)
+                        return r;
+        }
+        return txn_put_uses(&s, txn, id, uses);
 }

@@ -17,7 +17,9 @@
  *
  * Storage: three named LMDB databases in the exchange log's environment
  * (exlog_env()), so that a use is counted in the same transaction as the
- * log entry that reports it:
+ * log entry that reports it; the log carries what consent_use() wrote in the
+ * entry's durable segment record and replays it after a crash (ConsentUse,
+ * consent_use_replay()):
  *   consents          id -> the record (JSON text, docs/consent.md)
  *   consent_subjects  pseudonym(32) || id -> "" (a subject's consents)
  *   consent_uses      id -> uses so far (8 bytes, big-endian)
@@ -26,8 +28,10 @@
  * consent_check() and the read functions use their own read-only
  * transactions; consent_create()/consent_revoke() their own write
  * transaction (they serialize with the log writer: rare administrative
- * operations); consent_use() runs inside the caller's (the log writer's)
- * write transaction.
+ * operations), which the log makes durable with its next base: the caller
+ * must call exlog_sync() before it reports the change as done;
+ * consent_use() runs inside the caller's (the log writer's) write
+ * transaction.
  */
 #pragma once
 
@@ -204,17 +208,33 @@ typedef struct ConsentQuery {
  */
 int consent_check(ConsentStore *s, const Registry *reg, const ConsentQuery *q, char ret_id[CONSENT_ID_MAX]);
 
+/* What consent_use() wrote, so that the log can carry it to its durable segment (exlog.c). */
+typedef struct ConsentUse {
+        uint64_t uses; /* the count after this use */
+        char *record;  /* the record this use stored (an artefact's first use), malloc'd; else NULL */
+} ConsentUse;
+
 /*
- * consent_use(): inside the log writer's transaction (ExlogRecord.hook):
- * re-check status, validity at `now_usec` and uses for `id` and count one
- * use. The first use of an artefact stores its record (from what
- * consent_check() remembered; an artefact checked long ago and forgotten,
- * see docs/consent.md, is refused as CONSENT_E_UNKNOWN).
+ * consent_use(): inside the log writer's transaction: re-check status,
+ * validity at `now_usec` and uses for `id` and count one use. The first use
+ * of an artefact stores its record (from what consent_check() remembered; an
+ * artefact checked long ago and forgotten, see docs/consent.md, is refused as
+ * CONSENT_E_UNKNOWN). On 0, *ret (if not NULL) says what was written (free
+ * ret->record).
  * Return: 0 counted; a CONSENT_E_* refusal (EXHAUSTED when another request
  * used it up first, REVOKED when revoked meanwhile, EXPIRED); -errno (the
  * whole transaction must fail).
  */
-int consent_use(ConsentStore *s, MDB_txn *txn, const char *id, uint64_t now_usec);
+int consent_use(ConsentStore *s, MDB_txn *txn, const char *id, uint64_t now_usec, ConsentUse *ret);
+
+/*
+ * consent_use_replay(): write again, in `txn` of the log's environment, what
+ * a consent_use() wrote (the use count of `id`, and the record it stored, if
+ * any, as the text ConsentUse.record held): the log's recovery replays its
+ * segment with it (the store need not be open).
+ * Return: 0, -EBADMSG (the id or record is not what consent_use() writes), -errno.
+ */
+int consent_use_replay(MDB_txn *txn, const char *id, uint64_t uses, const char *record, size_t record_size);
 
 /* consent_valid_id(): a record id (40 lower-case hex digits) or an artefact id "jws:<authority>:<jti>". */
 bool consent_valid_id(const char *id);

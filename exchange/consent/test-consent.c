@@ -159,7 +159,7 @@ static int use(const char *id, uint64_t at)
         int r;
 
         assert(mdb_txn_begin(exlog_env(xlog), NULL, 0, &txn) == 0);
-        r = consent_use(store, txn, id, at);
+        r = consent_use(store, txn, id, at, NULL);
         if (r == 0)
                 assert(mdb_txn_commit(txn) == 0);
         else
@@ -340,8 +340,8 @@ static void test_records(void)
                 in3.max_uses = 1;
                 create(&in3, id3);
                 assert(mdb_txn_begin(exlog_env(xlog), NULL, 0, &txn) == 0);
-                CHECK(consent_use(store, txn, id3, now) == 0);
-                CHECK(consent_use(store, txn, id3, now) == CONSENT_E_EXHAUSTED); /* same transaction */
+                CHECK(consent_use(store, txn, id3, now, NULL) == 0);
+                CHECK(consent_use(store, txn, id3, now, NULL) == CONSENT_E_EXHAUSTED); /* same transaction */
                 mdb_txn_abort(txn);
                 CHECK(check(id3) == 0);
         }

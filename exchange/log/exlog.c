@@ -1,14 +1,35 @@
-/* exlog.c: the exchange log writer (group commit into LMDB)
+/* exlog.c: the exchange log writer (group commit: one segment write and one fdatasync, LMDB behind)
  *
- * Why one writer thread: LMDB allows one write transaction at a time, and an
- * fsync costs the same for one entry as for a thousand. So every HTTP worker
- * hands its entries to this thread through a mailbox; the thread takes
- * whatever has queued up while the previous transaction was syncing, writes
- * it as one transaction, commits (fsync), and only then posts each record
- * back to its worker, which may now answer the client. Under load the batch
- * grows by itself, and throughput is bounded by bandwidth, not by fsyncs.
+ * Why one writer thread: an fdatasync costs the same for one entry as for a
+ * thousand, and LMDB allows one write transaction at a time. So every HTTP
+ * worker hands its entries to this thread through a mailbox; the thread takes
+ * whatever has queued up while the previous commit was syncing and commits it
+ * as one batch:
+ *
+ *   1. in one LMDB write transaction: assign sequence numbers and times, count
+ *      consent uses (consent_use(): the writer is the only one counting, so of
+ *      two racing single-use exchanges exactly one wins), store the entries,
+ *      the Merkle nodes and the subject index; meanwhile append each entry,
+ *      with what its consent use wrote, as a record to a buffer;
+ *   2. write the buffer to the segment file and fdatasync it once: the batch
+ *      is durable (segment.h): this is the commit, the only sync point on an
+ *      answer's path;
+ *   3. commit the LMDB transaction without a sync of its own (MDB_NOSYNC):
+ *      readers (the auditor API, `mdb_dump`, the consent checks) see the
+ *      entries before any answer leaves;
+ *   4. post each record back to its worker, which may now answer the client.
+ *
+ * LMDB is made durable behind the segments, about once a second
+ * (exlog-base.c): a syncer thread fdatasyncs data.mdb, and a BASE record in
+ * the segment then names that state; a read transaction keeps its pages from
+ * being reused until the next base is durable. After a crash, recovery puts
+ * LMDB back to the last base and replays the segment records that follow it.
+ * If the segment write or sync fails, nothing of the batch is kept (the file
+ * is cut back, the LMDB transaction aborted) and every record comes back
+ * failed: the exchange must not be acknowledged.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <pthread.h>
@@ -17,48 +38,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "crypto/hash.h"
-#include "log/exlog.h"
-#include "log/exlog-entry.h"
 #include "log/checkpoint.h"
-#include "log/merkle.h"
+#include "log/exlog-entry.h"
+#include "log/exlog-internal.h"
 #include "util/bytes.h"
 #include "util/lmdb-util.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 
-struct ExchangeLog {
-        MDB_env *env;
-        MDB_dbi entries;
-        MDB_dbi by_subject;
-        MDB_dbi tree;             /* complete Merkle nodes: level(1) || index(8, BE) -> hash(32) */
-        MDB_dbi checkpoints;      /* tree size (8, BE) -> signed note */
-        uint64_t checkpoint_size; /* writer thread only: size of the last checkpoint */
-        uint64_t checkpoint_due;  /* writer thread only: monotonic usec */
-        MerkleAppender merkle;    /* writer thread only: the right frontier */
-        Mailbox queue;
-        pthread_t thread;
-        bool thread_started;
-        atomic_bool stop;
-        ExlogOptions opts;
-        uint64_t next_seq;         /* writer thread only */
-        uint64_t last_time;        /* writer thread only */
-        atomic_uint_fast64_t size; /* committed entries */
-        atomic_uint_fast64_t batches, failures, max_batch_seen;
-        atomic_int last_result; /* of the last commit: 0 or -errno */
-        char *buf;              /* writer's serialisation buffer */
-        size_t buf_size;
-};
+#define SEGMENT_SIZE_DEFAULT MIB(64)
+#define BASE_INTERVAL_DEFAULT_MS 1000
 
-static void tree_key(uint8_t key[9], unsigned level, uint64_t index)
+void exlog_tree_key(uint8_t key[9], unsigned level, uint64_t index)
 {
         key[0] = (uint8_t)level;
         be64_put(key + 1, index);
 }
 
+int exlog_tree_get(void *userdata, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH_LEN])
+{
+        TreeRead *tr = userdata;
+        uint8_t key[9];
+        MDB_val k = { .mv_size = sizeof(key), .mv_data = key }, v;
+        int r;
+
+        exlog_tree_key(key, level, index);
+        r = mdb_get(tr->txn, tr->dbi, &k, &v);
+        if (r)
+                return lmdb_to_errno(r);
+        if (v.mv_size != MERKLE_HASH_LEN)
+                return -EBADMSG;
+        memcpy(out, v.mv_data, MERKLE_HASH_LEN);
+        return 0;
+}
+
 /* Store the Merkle nodes that leaf `entry` completes, in the entry's transaction. */
-static int tree_append(ExchangeLog *log, MDB_txn *txn, const void *entry, size_t size)
+static int tree_append(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const void *entry, size_t size)
 {
         MerkleNode nodes[MERKLE_MAX_LEVELS];
         uint8_t leaf[MERKLE_HASH_LEN], key[9];
@@ -68,14 +85,48 @@ static int tree_append(ExchangeLog *log, MDB_txn *txn, const void *entry, size_t
         r = merkle_leaf_hash(entry, size, leaf);
         if (r < 0)
                 return r;
-        r = merkle_appender_append(&log->merkle, leaf, nodes, &n);
+        r = merkle_appender_append(merkle, leaf, nodes, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 MDB_val k = { .mv_size = sizeof(key), .mv_data = key };
                 MDB_val v = { .mv_size = MERKLE_HASH_LEN, .mv_data = nodes[i].hash };
-                tree_key(key, nodes[i].level, nodes[i].index);
+                exlog_tree_key(key, nodes[i].level, nodes[i].index);
                 r = mdb_put(txn, log->tree, &k, &v, 0);
+                if (r)
+                        return lmdb_to_errno(r);
+        }
+        return 0;
+}
+
+int exlog_store_entry(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const EntryRecord *e)
+{
+        uint8_t key[8], skey[32 + 8];
+        MDB_val k, v;
+        int r;
+
+        be64_put(key, e->seq);
+        k = (MDB_val){ .mv_size = 8, .mv_data = key };
+        v = (MDB_val){ .mv_size = e->entry_len, .mv_data = (void *)e->entry };
+        r = mdb_put(txn, log->entries, &k, &v, MDB_APPEND);
+        if (r)
+                return lmdb_to_errno(r);
+        r = tree_append(log, txn, merkle, e->entry, e->entry_len);
+        if (r < 0)
+                return r;
+        /* index: pseudonym(32) || seq(8) -> empty, for "who read my data": the request's
+         * subject, and a person the delivered answer names */
+        for (int s = 0; s < 2; s++) {
+                const uint8_t *who = s == 0 ? (e->flags & ENTRY_SUBJECT ? e->subject : NULL)
+                                            : (e->flags & ENTRY_REVEALED ? e->revealed : NULL);
+
+                if (!who)
+                        continue;
+                memcpy(skey, who, 32);
+                memcpy(skey + 32, key, 8);
+                k = (MDB_val){ .mv_size = sizeof(skey), .mv_data = skey };
+                v = (MDB_val){ .mv_size = 0, .mv_data = (void *)"" };
+                r = mdb_put(txn, log->by_subject, &k, &v, 0);
                 if (r)
                         return lmdb_to_errno(r);
         }
@@ -90,7 +141,7 @@ int exlog_format_prefix(char *buf, size_t size, uint64_t seq, uint64_t time_usec
                         format_rfc3339(time_usec, t));
 }
 
-static int env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned flags)
+int exlog_env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned flags)
 {
         MDB_env *env;
         int r;
@@ -116,18 +167,43 @@ static bool body_valid(const char *b, size_t n)
         return b && n >= 2 && b[0] == '{' && b[n - 1] == '}';
 }
 
-/* Sign and store a checkpoint of the current tree (writer thread). Return: 0 or -errno. */
+/*
+ * Make the records in log->buf durable: one write to the segment, one
+ * fdatasync. Between commits the file may move on to a new segment.
+ * Return: 0, or -errno (then nothing of them is in the file).
+ */
+int exlog_segment_commit(ExchangeLog *log, bool may_rotate)
+{
+        int r;
+
+        if (may_rotate && log->seg.size >= log->opts.segment_size && log->seg.first_seq != log->next_seq) {
+                Segment next;
+
+                /* a failure leaves the old file in use: it is tried again at the next commit */
+                if (segment_create(&next, log->seg_dir, log->seg_dir_fd, log->next_seq) == 0) {
+                        segment_close(&log->seg);
+                        log->seg = next;
+                }
+        }
+        r = segment_append(&log->seg, log->buf.data, log->buf.size);
+        if (r == 0)
+                r = segment_sync(&log->seg);
+        return r;
+}
+
+/* Sign a checkpoint of the current tree, make it durable, store it (writer thread). Return: 0 or -errno. */
 static int checkpoint_make(ExchangeLog *log)
 {
         uint8_t root[MERKLE_HASH_LEN], key[8];
         char t[RFC3339_MAX], ext[RFC3339_MAX + 8];
         const char *exts[1] = { ext };
-        char *note = NULL;
+        _cleanup_free_ char *note = NULL;
         MDB_txn *txn;
         MDB_val k, v;
+        long at;
         int r;
 
-        if (!log->opts.checkpoints || log->next_seq == log->checkpoint_size)
+        if (!log->opts.checkpoints || log->next_seq == log->checkpoint_size || log->broken)
                 return 0;
         r = merkle_appender_root(&log->merkle, root);
         if (r < 0)
@@ -137,11 +213,20 @@ static int checkpoint_make(ExchangeLog *log)
                             exts, 1, &note);
         if (r != 0)
                 return r < 0 ? r : -EINVAL;
+        log->buf.size = 0;
+        at = segment_record_begin(&log->buf, SEGMENT_CHECKPOINT);
+        r = at < 0 ? (int)at : segment_put_u64(&log->buf, log->next_seq);
+        if (r >= 0)
+                r = segment_buf_put(&log->buf, note, strlen(note));
+        if (r >= 0)
+                r = segment_record_end(&log->buf, at);
+        if (r >= 0)
+                r = exlog_segment_commit(log, false);
+        if (r < 0)
+                return r;
         r = mdb_txn_begin(log->env, NULL, 0, &txn);
-        if (r) {
-                free(note);
-                return lmdb_to_errno(r);
-        }
+        if (r)
+                return lmdb_to_errno(r); /* durable in the segment: recovery stores it */
         be64_put(key, log->next_seq);
         k = (MDB_val){ .mv_size = 8, .mv_data = key };
         v = (MDB_val){ .mv_size = strlen(note), .mv_data = note };
@@ -150,7 +235,6 @@ static int checkpoint_make(ExchangeLog *log)
                 mdb_txn_abort(txn);
         else
                 r = mdb_txn_commit(txn);
-        free(note);
         if (r)
                 return lmdb_to_errno(r);
         log->checkpoint_size = log->next_seq;
@@ -167,112 +251,160 @@ static void checkpoint_maybe(ExchangeLog *log, bool force)
         log->checkpoint_due = now + (uint64_t)log->opts.checkpoint_interval_ms * USEC_PER_MSEC;
 }
 
-/* Write one batch (list of up to max_batch records) in one transaction. */
+/*
+ * Append the ENTRY record of `rec` (its entry: the prefix, then `body` without
+ * its opening brace) to log->buf, and describe it in *ret (pointing into the
+ * buffer: valid until the buffer grows again). Return: 0 or -errno.
+ */
+static int entry_record_build(ExchangeLog *log, const ExlogRecord *rec, const char *body, size_t body_size,
+                              const ConsentUse *use, EntryRecord *ret)
+{
+        SegmentBuf *b = &log->buf;
+        uint8_t flags = 0, subject[32], revealed[32], *p;
+        size_t id_len = rec->consent_id ? strlen(rec->consent_id) : 0,
+               rec_len = use && use->record ? strlen(use->record) : 0;
+        size_t entry_at, subject_at = 0, revealed_at = 0, consent_at = 0;
+        long at;
+        int r, plen;
+
+        if (rec->subject[0] && hex_decode(rec->subject, subject, 32) == 0)
+                flags |= ENTRY_SUBJECT;
+        /* a person named by an answer that was withheld is not indexed */
+        if (rec->consent_result == 0 && rec->revealed[0] && hex_decode(rec->revealed, revealed, 32) == 0)
+                flags |= ENTRY_REVEALED;
+        if (use && rec->consent_id && rec->consent_result == 0)
+                flags |= ENTRY_CONSENT;
+        if (id_len > UINT16_MAX || rec_len > UINT32_MAX)
+                return -E2BIG;
+        at = segment_record_begin(b, SEGMENT_ENTRY);
+        if (at < 0)
+                return (int)at;
+        if ((r = segment_put_u64(b, rec->seq)) < 0 || (r = segment_buf_put(b, &flags, 1)) < 0)
+                return r;
+        if (flags & ENTRY_SUBJECT) {
+                subject_at = b->size;
+                if ((r = segment_buf_put(b, subject, 32)) < 0)
+                        return r;
+        }
+        if (flags & ENTRY_REVEALED) {
+                revealed_at = b->size;
+                if ((r = segment_buf_put(b, revealed, 32)) < 0)
+                        return r;
+        }
+        if (flags & ENTRY_CONSENT) {
+                if ((r = segment_put_u16(b, (uint16_t)id_len)) < 0)
+                        return r;
+                consent_at = b->size;
+                if ((r = segment_buf_put(b, rec->consent_id, id_len)) < 0 || (r = segment_put_u64(b, use->uses)) < 0 ||
+                    (r = segment_put_u32(b, (uint32_t)rec_len)) < 0 ||
+                    (r = segment_buf_put(b, use->record, rec_len)) < 0)
+                        return r;
+        }
+        /* the entry: {"v":1,"seq":N,"time":"..." then "," and the caller's fields */
+        entry_at = b->size;
+        if ((r = segment_buf_reserve(b, 96 + body_size, &p)) < 0)
+                return r;
+        plen = exlog_format_prefix((char *)p, 96, rec->seq, rec->time_usec);
+        if (body_size > 2) {
+                p[plen] = ',';
+                memcpy(p + plen + 1, body + 1, body_size - 1);
+                plen += (int)body_size;
+        } else {
+                p[plen++] = '}';
+        }
+        b->size = entry_at + (size_t)plen;
+        if ((r = segment_record_end(b, at)) < 0)
+                return r;
+        *ret = (EntryRecord){
+                .seq = rec->seq,
+                .flags = flags,
+                .subject = flags & ENTRY_SUBJECT ? b->data + subject_at : NULL,
+                .revealed = flags & ENTRY_REVEALED ? b->data + revealed_at : NULL,
+                .consent_id = flags & ENTRY_CONSENT ? (const char *)b->data + consent_at : NULL,
+                .consent_id_len = id_len,
+                .entry = b->data + entry_at,
+                .entry_len = (size_t)plen,
+        };
+        return 0;
+}
+
+/* One record of a batch in `txn`: time and seq, the consent's use, the refusal variant, LMDB and the segment. */
+static int writer_record(ExchangeLog *log, MDB_txn *txn, ExlogRecord *rec, uint64_t seq, char **alt)
+{
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        ConsentUse use = { 0 };
+        const char *body = rec->body;
+        size_t body_size = rec->body_size;
+        EntryRecord e;
+        int r;
+
+        if (now < log->last_time)
+                now = log->last_time; /* time never goes backwards in the log */
+        log->last_time = now;
+        rec->seq = seq;
+        rec->time_usec = now;
+        rec->consent_result = 0;
+        if (rec->consent_id) {
+                r = consent_use(rec->consents, txn, rec->consent_id, now, &use);
+                if (r < 0)
+                        return r;
+                rec->consent_result = r;
+        }
+        if (rec->consent_result > 0) {
+                ExlogEntry refusal = *rec->entry;
+
+                refusal.consent_refusal = rec->consent_result;
+                free(*alt);
+                *alt = exlog_entry_render(&refusal);
+                body = *alt;
+                body_size = *alt ? strlen(*alt) : 0;
+                if (!body_valid(body, body_size))
+                        return -ENOMEM;
+        }
+        r = entry_record_build(log, rec, body, body_size, &use, &e);
+        free(use.record);
+        if (r < 0)
+                return r;
+        return exlog_store_entry(log, txn, &log->merkle, &e);
+}
+
+/* Write one batch (list of up to max_batch records): one LMDB transaction, one segment sync. */
 static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
 {
         MDB_txn *txn = NULL;
         MailboxItem *it;
         _cleanup_free_ char *alt = NULL; /* a refusal variant, rendered here (rare) */
         uint64_t seq0 = log->next_seq;
-        MerkleAppender merkle0 = log->merkle; /* to roll back if the transaction fails */
+        MerkleAppender merkle0 = log->merkle; /* to roll back if the commit fails */
         unsigned i;
         int r;
 
+        r = log->broken;
+        if (r < 0)
+                goto finish;
         r = mdb_txn_begin(log->env, NULL, 0, &txn);
         if (r) {
                 r = lmdb_to_errno(r);
                 goto finish;
         }
-        for (i = 0, it = first; i < n; i++, it = it->next) {
-                ExlogRecord *rec = (ExlogRecord *)it;
-                uint64_t now = now_usec(CLOCK_REALTIME);
-                uint8_t key[8], skey[32 + 8];
-                const char *body;
-                size_t body_size;
-                size_t need;
-                int plen;
-                MDB_val k, v;
-
-                if (now < log->last_time)
-                        now = log->last_time; /* time never goes backwards in the log */
-                log->last_time = now;
-                rec->seq = log->next_seq + i;
-                rec->time_usec = now;
-
-                rec->consent_result = 0;
-                body = rec->body;
-                body_size = rec->body_size;
-                if (rec->consent_id) {
-                        r = consent_use(rec->consents, txn, rec->consent_id, now);
-                        if (r < 0)
-                                goto finish;
-                        rec->consent_result = r;
-                }
-                if (rec->consent_result > 0) {
-                        ExlogEntry refusal = *rec->entry;
-
-                        refusal.consent_refusal = rec->consent_result;
-                        free(alt);
-                        alt = exlog_entry_render(&refusal);
-                        body = alt;
-                        body_size = alt ? strlen(alt) : 0;
-                        if (!body_valid(body, body_size)) {
-                                r = -ENOMEM;
-                                goto finish;
-                        }
-                }
-
-                need = 96 + body_size;
-                if (need > log->buf_size) {
-                        char *nb = realloc(log->buf, need);
-                        if (!nb) {
-                                r = -ENOMEM;
-                                goto finish;
-                        }
-                        log->buf = nb;
-                        log->buf_size = need;
-                }
-                plen = exlog_format_prefix(log->buf, log->buf_size, rec->seq, now);
-                if (body_size > 2) {
-                        /* "{...}" -> ",..." after the prefix */
-                        log->buf[plen] = ',';
-                        memcpy(log->buf + plen + 1, body + 1, body_size - 1);
-                        plen += (int)body_size;
-                } else {
-                        log->buf[plen++] = '}';
-                }
-
-                be64_put(key, rec->seq);
-                k = (MDB_val){ .mv_size = 8, .mv_data = key };
-                v = (MDB_val){ .mv_size = (size_t)plen, .mv_data = log->buf };
-                r = mdb_put(txn, log->entries, &k, &v, MDB_APPEND);
-                if (r) {
-                        r = lmdb_to_errno(r);
-                        goto finish;
-                }
-                r = tree_append(log, txn, log->buf, (size_t)plen);
-                if (r < 0)
-                        goto finish;
-                /* index: pseudonym(32) || seq(8) -> empty, for "who read my data": the request's
-                 * subject, and a person the delivered answer names */
-                for (int s = 0; s < 2; s++) {
-                        const char *who = s == 0 ? rec->subject : rec->consent_result > 0 ? "" : rec->revealed;
-
-                        if (!who[0] || hex_decode(who, skey, 32) < 0)
-                                continue;
-                        memcpy(skey + 32, key, 8);
-                        k = (MDB_val){ .mv_size = sizeof(skey), .mv_data = skey };
-                        v = (MDB_val){ .mv_size = 0, .mv_data = (void *)"" };
-                        r = mdb_put(txn, log->by_subject, &k, &v, 0);
-                        if (r) {
-                                r = lmdb_to_errno(r);
-                                goto finish;
-                        }
-                }
-        }
-        r = mdb_txn_commit(txn); /* fsync: after this the entries survive a crash */
+        log->buf.size = 0;
+        for (i = 0, it = first; i < n && r == 0; i++, it = it->next)
+                r = writer_record(log, txn, (ExlogRecord *)it, seq0 + i, &alt);
+        if (r == 0)
+                r = exlog_segment_commit(log, true); /* the commit: after this the entries survive a crash */
+        if (r < 0)
+                goto finish;
+        r = mdb_txn_commit(txn); /* no sync: the segment holds the batch */
         txn = NULL;
-        r = lmdb_to_errno(r);
+        if (r) {
+                /* Durable, so acknowledged; but LMDB lacks it: nothing more until a restart replays it. */
+                log->broken = lmdb_to_errno(r);
+                pthread_mutex_lock(&log->base.lock);
+                log->base.failed = true;
+                pthread_cond_broadcast(&log->base.cond);
+                pthread_mutex_unlock(&log->base.lock);
+        }
+        r = 0;
 
 finish:
         if (txn)
@@ -288,7 +420,7 @@ finish:
                 log->merkle = merkle0;
                 atomic_fetch_add(&log->failures, 1);
         }
-        atomic_store(&log->last_result, r);
+        atomic_store(&log->last_result, r < 0 ? r : log->broken);
         /* Hand every record back: durable, or failed (the exchange must not be acknowledged). */
         for (i = 0, it = first; i < n; i++) {
                 MailboxItem *next = it->next;
@@ -317,6 +449,7 @@ static void *writer_thread(void *userdata)
                                 break;
                         }
                         checkpoint_maybe(log, false);
+                        exlog_base_step(log);
                         mailbox_wait(&log->queue, 250);
                         continue;
                 }
@@ -333,79 +466,9 @@ static void *writer_thread(void *userdata)
                         list = rest;
                 }
                 checkpoint_maybe(log, false);
+                exlog_base_step(log);
         }
         return NULL;
-}
-
-typedef struct TreeRead {
-        MDB_txn *txn;
-        MDB_dbi dbi;
-} TreeRead;
-
-static int tree_get(void *userdata, unsigned level, uint64_t index, uint8_t out[MERKLE_HASH_LEN])
-{
-        TreeRead *tr = userdata;
-        uint8_t key[9];
-        MDB_val k = { .mv_size = sizeof(key), .mv_data = key }, v;
-        int r;
-
-        tree_key(key, level, index);
-        r = mdb_get(tr->txn, tr->dbi, &k, &v);
-        if (r)
-                return lmdb_to_errno(r);
-        if (v.mv_size != MERKLE_HASH_LEN)
-                return -EBADMSG;
-        memcpy(out, v.mv_data, MERKLE_HASH_LEN);
-        return 0;
-}
-
-static int log_recover(ExchangeLog *log)
-{
-        MDB_txn *txn;
-        MDB_cursor *c;
-        MDB_val k, v;
-        int r;
-
-        r = mdb_txn_begin(log->env, NULL, 0, &txn);
-        if (r)
-                return lmdb_to_errno(r);
-        r = mdb_dbi_open(txn, "entries", MDB_CREATE, &log->entries);
-        if (!r)
-                r = mdb_dbi_open(txn, "by_subject", MDB_CREATE, &log->by_subject);
-        if (!r)
-                r = mdb_dbi_open(txn, "tree", MDB_CREATE, &log->tree);
-        if (!r)
-                r = mdb_dbi_open(txn, "checkpoints", MDB_CREATE, &log->checkpoints);
-        if (r) {
-                mdb_txn_abort(txn);
-                return lmdb_to_errno(r);
-        }
-        log->next_seq = 0;
-        r = mdb_cursor_open(txn, log->entries, &c);
-        if (!r) {
-                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-                        log->next_seq = be64_get(k.mv_data) + 1;
-                mdb_cursor_close(c);
-        }
-        r = mdb_cursor_open(txn, log->checkpoints, &c);
-        if (!r) {
-                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-                        log->checkpoint_size = be64_get(k.mv_data);
-                mdb_cursor_close(c);
-        }
-        merkle_appender_init(&log->merkle);
-        if (log->next_seq > 0) {
-                TreeRead tr = { .txn = txn, .dbi = log->tree };
-                r = merkle_appender_init_from_store(&log->merkle, tree_get, &tr, log->next_seq);
-                if (r) {
-                        /* the tree does not cover the entries: the store is damaged */
-                        mdb_txn_abort(txn);
-                        return r < 0 ? r : -EBADMSG;
-                }
-        }
-        r = mdb_txn_commit(txn);
-        atomic_store(&log->size, log->next_seq);
-        return lmdb_to_errno(r);
 }
 
 int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
@@ -424,17 +487,33 @@ int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
                 .queue_capacity = opts && opts->queue_capacity ? opts->queue_capacity : 65536,
                 .checkpoints = opts ? opts->checkpoints : NULL,
                 .checkpoint_interval_ms = opts && opts->checkpoint_interval_ms ? opts->checkpoint_interval_ms : 10000,
+                .segment_size = opts && opts->segment_size ? opts->segment_size : SEGMENT_SIZE_DEFAULT,
+                .base_interval_ms = opts && opts->base_interval_ms ? opts->base_interval_ms : BASE_INTERVAL_DEFAULT_MS,
         };
         log->queue = MAILBOX_NULL;
+        log->seg = SEGMENT_NULL;
+        log->seg_dir_fd = -1;
+        log->data_fd = -1;
         r = mailbox_init(&log->queue, log->opts.queue_capacity);
         if (r < 0) {
                 free(log);
                 return r;
         }
-        r = env_open(&log->env, dir, log->opts.map_size, 0);
+        r = exlog_base_init(log);
         if (r < 0)
                 goto fail;
-        r = log_recover(log);
+        /* recovery and the first base are written with LMDB's own syncs; then only the segment syncs */
+        r = exlog_recover(log, dir);
+        if (r < 0)
+                goto fail;
+        r = exlog_base_make(log, false);
+        if (r < 0)
+                goto fail;
+        r = lmdb_to_errno(mdb_env_set_flags(log->env, MDB_NOSYNC, 1));
+        if (r < 0)
+                goto fail;
+        log->base.due = now_usec(CLOCK_MONOTONIC) + (uint64_t)log->opts.base_interval_ms * USEC_PER_MSEC;
+        r = exlog_base_start(log);
         if (r < 0)
                 goto fail;
         r = -pthread_create(&log->thread, NULL, writer_thread, log);
@@ -457,11 +536,22 @@ ExchangeLog *exlog_close(ExchangeLog *log)
                 atomic_store(&log->stop, true);
                 (void)!write(mailbox_fd(&log->queue), &one, sizeof(one));
                 pthread_join(log->thread, NULL);
+                /* the last base, marked clean: the next start has nothing to undo or replay */
+                exlog_base_stop(log);
+                if (!log->broken)
+                        (void)exlog_base_make(log, true);
         }
+        exlog_base_deinit(log);
+        segment_close(&log->seg);
+        segment_buf_done(&log->buf);
         if (log->env)
                 mdb_env_close(log->env);
+        if (log->data_fd >= 0)
+                close(log->data_fd);
+        if (log->seg_dir_fd >= 0)
+                close(log->seg_dir_fd);
+        free(log->seg_dir);
         mailbox_deinit(&log->queue);
-        free(log->buf);
         free(log);
         return NULL;
 }
@@ -494,259 +584,4 @@ void exlog_stats(ExchangeLog *log, ExlogStats *ret)
                 .failures = atomic_load(&log->failures),
                 .max_batch_seen = atomic_load(&log->max_batch_seen),
         };
-}
-
-struct ExlogReader {
-        MDB_env *env;
-        bool shared; /* the env belongs to an ExchangeLog */
-        MDB_dbi entries;
-        MDB_dbi tree;
-        MDB_dbi checkpoints;
-        MDB_dbi by_subject;
-};
-
-int exlog_reader_open(ExlogReader **ret, const char *dir)
-{
-        ExlogReader *r;
-        MDB_txn *txn;
-        int e;
-
-        r = calloc(1, sizeof(*r));
-        if (!r)
-                return -ENOMEM;
-        e = env_open(&r->env, dir, 0, MDB_RDONLY);
-        if (e < 0) {
-                free(r);
-                return e;
-        }
-        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-        if (!e) {
-                e = mdb_dbi_open(txn, "entries", 0, &r->entries);
-                if (!e)
-                        e = mdb_dbi_open(txn, "tree", 0, &r->tree);
-                if (!e)
-                        e = mdb_dbi_open(txn, "checkpoints", 0, &r->checkpoints);
-                if (!e)
-                        e = mdb_dbi_open(txn, "by_subject", 0, &r->by_subject);
-                /* commit, not abort: a handle opened in an aborted transaction is discarded */
-                if (e)
-                        mdb_txn_abort(txn);
-                else
-                        e = mdb_txn_commit(txn);
-        }
-        if (e) {
-                exlog_reader_close(r);
-                return lmdb_to_errno(e);
-        }
-        *ret = r;
-        return 0;
-}
-
-ExlogReader *exlog_reader_close(ExlogReader *r)
-{
-        if (!r)
-                return NULL;
-        if (r->env && !r->shared)
-                mdb_env_close(r->env);
-        free(r);
-        return NULL;
-}
-
-int exlog_reader_new(ExlogReader **ret, ExchangeLog *log)
-{
-        ExlogReader *r = calloc(1, sizeof(*r));
-
-        if (!r)
-                return -ENOMEM;
-        *r = (ExlogReader){ .env = log->env,
-                            .shared = true,
-                            .entries = log->entries,
-                            .tree = log->tree,
-                            .checkpoints = log->checkpoints,
-                            .by_subject = log->by_subject };
-        *ret = r;
-        return 0;
-}
-
-MDB_env *exlog_env(ExchangeLog *log)
-{
-        return log->env;
-}
-
-int exlog_reader_size(ExlogReader *r, uint64_t *ret)
-{
-        MDB_txn *txn;
-        MDB_cursor *c;
-        MDB_val k, v;
-        int e;
-
-        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-        if (e)
-                return lmdb_to_errno(e);
-        *ret = 0;
-        e = mdb_cursor_open(txn, r->entries, &c);
-        if (!e) {
-                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-                        *ret = be64_get(k.mv_data) + 1;
-                mdb_cursor_close(c);
-        }
-        mdb_txn_abort(txn);
-        return lmdb_to_errno(e);
-}
-
-int exlog_reader_get(ExlogReader *r, uint64_t seq, char **ret, size_t *ret_size)
-{
-        MDB_txn *txn;
-        MDB_val k, v;
-        uint8_t key[8];
-        char *copy;
-        int e;
-
-        be64_put(key, seq);
-        k = (MDB_val){ .mv_size = 8, .mv_data = key };
-        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-        if (e)
-                return lmdb_to_errno(e);
-        e = mdb_get(txn, r->entries, &k, &v);
-        if (e) {
-                mdb_txn_abort(txn);
-                return lmdb_to_errno(e);
-        }
-        /* LMDB memory is valid only inside the transaction: copy before ending it. */
-        copy = malloc(v.mv_size + 1);
-        if (copy) {
-                memcpy(copy, v.mv_data, v.mv_size);
-                copy[v.mv_size] = 0;
-        }
-        mdb_txn_abort(txn);
-        if (!copy)
-                return -ENOMEM;
-        *ret = copy;
-        if (ret_size)
-                *ret_size = v.mv_size;
-        return 0;
-}
-
-/* Run a tree read inside one read-only transaction (a consistent snapshot). */
-typedef enum { TREE_ROOT, TREE_INCLUSION, TREE_CONSISTENCY } TreeOp;
-
-static int reader_tree(ExlogReader *r, TreeOp op, uint64_t a, uint64_t b, uint8_t *root, uint8_t (*path)[32],
-                       size_t *len)
-{
-        TreeRead tr = { .dbi = r->tree };
-        uint64_t size;
-        int e;
-
-        e = exlog_reader_size(r, &size);
-        if (e < 0)
-                return e;
-        if ((op == TREE_ROOT ? a : b) > size)
-                return -ENOENT;
-        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &tr.txn);
-        if (e)
-                return lmdb_to_errno(e);
-        switch (op) {
-        case TREE_ROOT:
-                e = merkle_root(tree_get, &tr, a, root);
-                break;
-        case TREE_INCLUSION:
-                e = merkle_inclusion_proof(tree_get, &tr, a, b, path, len);
-                break;
-        case TREE_CONSISTENCY:
-                e = merkle_consistency_proof(tree_get, &tr, a, b, path, len);
-                break;
-        }
-        mdb_txn_abort(tr.txn);
-        return e;
-}
-
-int exlog_reader_root(ExlogReader *r, uint64_t size, uint8_t ret_root[32])
-{
-        return reader_tree(r, TREE_ROOT, size, 0, ret_root, NULL, NULL);
-}
-
-int exlog_reader_inclusion_proof(ExlogReader *r, uint64_t index, uint64_t size, uint8_t (*ret_path)[32],
-                                 size_t *ret_len)
-{
-        return reader_tree(r, TREE_INCLUSION, index, size, NULL, ret_path, ret_len);
-}
-
-int exlog_reader_consistency_proof(ExlogReader *r, uint64_t size1, uint64_t size2, uint8_t (*ret_path)[32],
-                                   size_t *ret_len)
-{
-        return reader_tree(r, TREE_CONSISTENCY, size1, size2, NULL, ret_path, ret_len);
-}
-
-int exlog_reader_checkpoint(ExlogReader *r, uint64_t size, char **ret, uint64_t *ret_size)
-{
-        MDB_txn *txn;
-        MDB_cursor *c;
-        MDB_val k, v;
-        uint8_t key[8];
-        char *copy = NULL;
-        int e;
-
-        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-        if (e)
-                return lmdb_to_errno(e);
-        e = mdb_cursor_open(txn, r->checkpoints, &c);
-        if (!e) {
-                if (size == 0)
-                        e = mdb_cursor_get(c, &k, &v, MDB_LAST);
-                else {
-                        be64_put(key, size);
-                        k = (MDB_val){ .mv_size = 8, .mv_data = key };
-                        e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-                }
-                if (!e && k.mv_size == 8) {
-                        copy = strndup(v.mv_data, v.mv_size);
-                        if (ret_size)
-                                *ret_size = be64_get(k.mv_data);
-                }
-                mdb_cursor_close(c);
-        }
-        mdb_txn_abort(txn);
-        if (e)
-                return lmdb_to_errno(e);
-        if (!copy)
-                return -ENOMEM;
-        *ret = copy;
-        return 0;
-}
-
-int exlog_reader_subject(ExlogReader *r, const uint8_t pseudonym[32], uint64_t before, uint64_t *out, size_t max,
-                         size_t *ret_n)
-{
-        uint8_t key[40];
-        MDB_txn *txn;
-        MDB_cursor *c;
-        MDB_val k, v;
-        size_t n = 0;
-        int e;
-
-        *ret_n = 0;
-        e = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
-        if (e)
-                return lmdb_to_errno(e);
-        e = mdb_cursor_open(txn, r->by_subject, &c);
-        if (e) {
-                mdb_txn_abort(txn);
-                return lmdb_to_errno(e);
-        }
-        /* position at the first key >= pseudonym||before, then walk backwards */
-        memcpy(key, pseudonym, 32);
-        be64_put(key + 32, before);
-        k = (MDB_val){ .mv_size = sizeof(key), .mv_data = key };
-        e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        e = e == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
-        while (e == 0 && n < max) {
-                if (k.mv_size != 40 || memcmp(k.mv_data, pseudonym, 32) != 0)
-                        break;
-                out[n++] = be64_get((const uint8_t *)k.mv_data + 32);
-                e = mdb_cursor_get(c, &k, &v, MDB_PREV);
-        }
-        mdb_cursor_close(c);
-        mdb_txn_abort(txn);
-        *ret_n = n;
-        return 0;
 }

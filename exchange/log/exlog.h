@@ -10,10 +10,13 @@
  * Those bytes are the entry: the Merkle leaf is SHA-256(0x00 || bytes), and
  * auditors receive them unchanged.
  *
- * Durability: records are appended by one writer thread in batches, one LMDB
- * transaction (and so one fsync) per batch. A record is posted back to its
- * reply_to mailbox only after its transaction committed (result 0) or failed
- * (result -errno: the caller must not acknowledge the exchange).
+ * Durability: records are appended by one writer thread in batches. A batch
+ * is written to the log's segment file and made durable with one fdatasync
+ * (segment.h), then stored in LMDB (visible to readers) without a sync of its
+ * own; LMDB is made durable behind the segments and caught up from them at
+ * start (exlog.c). A record is posted back to its reply_to mailbox only after
+ * its batch is durable and visible (result 0) or failed (result -errno: the
+ * caller must not acknowledge the exchange).
  */
 #pragma once
 
@@ -39,6 +42,8 @@ typedef struct ExlogOptions {
         unsigned checkpoint_interval_ms;     /* default 10 s; also one at close */
         unsigned max_batch;                  /* entries per transaction; default 1024 */
         size_t queue_capacity;               /* records waiting for the writer; default 65536 */
+        size_t segment_size;                 /* a segment file is full at this size; default 64 MiB */
+        unsigned base_interval_ms;           /* how often LMDB is made durable behind the segments; default 1 s */
 } ExlogOptions;
 
 typedef struct ExlogRecord {
@@ -110,9 +115,21 @@ int exlog_reader_new(ExlogReader **ret, ExchangeLog *log);
 /*
  * exlog_env(): the LMDB environment of an open log, for modules that keep
  * their own databases beside the entries (consents), so that their writes
- * can join the log's group-committed transactions. Owned by the log.
+ * can join the log's group-committed transactions. Owned by the log. Its
+ * commits do not sync (MDB_NOSYNC): a module that commits a transaction of
+ * its own must call exlog_sync() before it reports the change as done.
  */
 MDB_env *exlog_env(ExchangeLog *log);
+
+/*
+ * exlog_sync(): wait until everything committed to exlog_env() before the
+ * call is durable (the next base, exlog.c: about three syncs). Thread-safe;
+ * never from the writer thread.
+ * Return: 0, or -EIO (LMDB could not be made durable and will not be until
+ * the node restarts: entries stay durable through the segments, but other
+ * writes to the environment are not).
+ */
+int exlog_sync(ExchangeLog *log);
 ExlogReader *exlog_reader_close(ExlogReader *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ExlogReader *, exlog_reader_close);
 /* exlog_reader_size(): entries in the log now. Return: 0 or -errno. */

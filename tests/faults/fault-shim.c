@@ -20,10 +20,12 @@
  *   - a failed fsync drops the dirty pages: they stay different from the disk,
  *     and no later fsync writes them until they are written again ("lost").
  *
- * LMDB as the exchange log uses it (exchange/log/exlog.c: no MDB_WRITEMAP, no
- * MDB_NOSYNC) writes data pages with pwrite and lseek+writev on one
- * descriptor, calls fdatasync, then writes the meta page through a second
- * descriptor opened O_DSYNC; it maps the file read-only. A writable shared
+ * The exchange log (exchange/log/exlog.c) appends each group commit to a
+ * segment file with pwrite and makes it durable with fdatasync; LMDB, behind
+ * it (MDB_NOSYNC, no MDB_WRITEMAP), writes data and meta pages with pwrite and
+ * lseek+writev on one descriptor and is synced with fdatasync at each base;
+ * while it opens, before MDB_NOSYNC, it writes the meta page through a second
+ * descriptor opened O_DSYNC. It maps data.mdb read-only. A writable shared
  * mapping of a watched file (MDB_WRITEMAP) cannot be followed here: the shim
  * aborts the process with a message rather than test nothing.
  *
@@ -40,7 +42,11 @@
  *
  * Environment:
  *   XBUS_FAULT_FILES    ':'-separated paths; a file opened under a path equal
- *                       to one, or ending in '/' and one, is watched
+ *                       to one, or ending in '/' and one, is watched; a path
+ *                       that ends in '/' names a folder: every file opened
+ *                       directly in it is watched (the log's segment files)
+ *   XBUS_FAULT_PATH     the faults fire only on watched files whose path
+ *                       contains this text (without it: on all of them)
  *   XBUS_FAULT_JOURNAL  folder for the journals (without it: counting and EIO only)
  *   XBUS_FAULT_STATS    file the counts (fault-shim.h) are written to at exit
  *   XBUS_FAULT_CALL, XBUS_FAULT_ACTION, XBUS_FAULT_TRIGGER, XBUS_FAULT_AFTER,
@@ -98,6 +104,7 @@ enum {
 typedef struct Watched {
         dev_t dev;
         ino_t ino;
+        bool faulty;        /* XBUS_FAULT_PATH (or its absence) chooses it for the faults */
         int read_fd;        /* our own descriptor, to read a page before it changes */
         int journal_fd;     /* -1 without XBUS_FAULT_JOURNAL */
         char *journal_path; /* NULL without XBUS_FAULT_JOURNAL */
@@ -113,6 +120,7 @@ static struct {
         int call;  /* FAULT_* */
         bool kill; /* XBUS_FAULT_ACTION=kill */
         const char *trigger;
+        const char *fault_path;
         bool once;
         bool fired;
         bool lie;
@@ -164,6 +172,7 @@ static void configure(void)
         S.journal_dir = getenv("XBUS_FAULT_JOURNAL");
         S.stats_path = getenv("XBUS_FAULT_STATS");
         S.trigger = getenv("XBUS_FAULT_TRIGGER");
+        S.fault_path = getenv("XBUS_FAULT_PATH");
         S.once = (v = getenv("XBUS_FAULT_ONCE")) && strcmp(v, "1") == 0;
         S.lie = (v = getenv("XBUS_FAULT_LIE")) && strcmp(v, "1") == 0;
         S.after = (v = getenv("XBUS_FAULT_AFTER")) ? strtoull(v, NULL, 10) : 0;
@@ -192,6 +201,10 @@ static bool path_matches(const char *path)
 
                 if (strcmp(path, S.patterns[i]) == 0 ||
                     (n > m && path[n - m - 1] == '/' && strcmp(path + n - m, S.patterns[i]) == 0))
+                        return true;
+                /* a folder: the files directly in it */
+                if (m > 0 && S.patterns[i][m - 1] == '/' && n > m && strncmp(path, S.patterns[i], m) == 0 &&
+                    !strchr(path + m, '/'))
                         return true;
         }
         return false;
@@ -253,7 +266,10 @@ static void watch_fd(int fd, const char *path, int flags)
 
                 if (i == FILES_MAX)
                         die("more than %d watched files", FILES_MAX);
-                *w = (Watched){ .dev = st.st_dev, .ino = st.st_ino, .journal_fd = -1 };
+                *w = (Watched){ .dev = st.st_dev,
+                                .ino = st.st_ino,
+                                .journal_fd = -1,
+                                .faulty = !S.fault_path || strstr(path, S.fault_path) };
                 w->read_fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
                 if (w->read_fd < 0)
                         die("cannot read '%s': %m", path);
@@ -280,10 +296,12 @@ static Watched *watched(int fd, bool *ret_dsync)
  * Should this call (kind FAULT_FSYNC or FAULT_WRITE) fail? With XBUS_FAULT_ACTION=kill
  * the process dies here, before the call takes effect. Lock held.
  */
-static bool fault_fires(int kind, bool dsync)
+static bool fault_fires(const Watched *w, int kind, bool dsync)
 {
         bool match;
 
+        if (!w->faulty)
+                return false;
         switch (S.call) {
         case FAULT_FSYNC:
                 match = kind == FAULT_FSYNC;
@@ -404,7 +422,7 @@ static ssize_t watched_write(Watched *w, bool dsync, WriteKind kind, int fd, con
         for (int i = 0; i < iovcnt; i++)
                 len += iov[i].iov_len;
         pthread_mutex_lock(&S.lock);
-        if (fault_fires(FAULT_WRITE, dsync)) {
+        if (fault_fires(w, FAULT_WRITE, dsync)) {
                 pthread_mutex_unlock(&S.lock);
                 errno = EIO;
                 return -1;
@@ -458,7 +476,7 @@ static int watched_sync(Watched *w, int fd, bool data_only)
         int r, saved;
 
         pthread_mutex_lock(&S.lock);
-        if (fault_fires(FAULT_FSYNC, false)) {
+        if (fault_fires(w, FAULT_FSYNC, false)) {
                 /* the kernel marks the dirty pages clean although the disk never got them */
                 for (size_t i = 0; i < w->map.n_pages; i++)
                         if (!w->map.pages[i].lost) {

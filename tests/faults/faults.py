@@ -1,7 +1,8 @@
 """faults.py: xbusd with the fault shim under its exchange log, for the tests of tests/faults.
 
-The shim (fault-shim.c, LD_PRELOAD) watches the log's data file; after a kill -9,
-xbus-fault-restore gives the file back what a power loss would have left of it.
+The shim (fault-shim.c, LD_PRELOAD) watches the log's files (LMDB's data.mdb and the
+segment files); after a kill -9, xbus-fault-restore gives each file back what a power loss
+would have left of it.
 LD_PRELOAD cannot be combined with AddressSanitizer: these tests run in the
 normal build only (meson builds the shim only without sanitizers).
 """
@@ -24,7 +25,8 @@ def shim():
 
 
 class FaultNode(Node):
-    """A Node whose xbusd runs with the shim watching state/log/data.mdb. `fault` is the
+    """A Node whose xbusd runs with the shim watching state/log/data.mdb and the segment files in
+    state/log/segments/. `fault` is the
     shim's fault environment (XBUS_FAULT_CALL and friends, fault-shim.c) for the next start()."""
 
     def __init__(self, **kw):
@@ -36,8 +38,9 @@ class FaultNode(Node):
         shim()
 
     def start(self, wait=True):
-        env = dict(os.environ, LD_PRELOAD=shim(), XBUS_FAULT_FILES=os.path.join(self.state, "log", "data.mdb"),
-                   XBUS_FAULT_JOURNAL=self.journal)
+        log = os.path.join(self.state, "log")
+        env = dict(os.environ, LD_PRELOAD=shim(), XBUS_FAULT_JOURNAL=self.journal,
+                   XBUS_FAULT_FILES=os.path.join(log, "data.mdb") + ":" + os.path.join(log, "segments") + "/")
         env.update(self.fault)
         self.log = open(os.path.join(self.tmp, "xbusd.log"), "ab")
         self.proc = subprocess.Popen([binary("xbusd"), "--config", self.config], stdout=self.log, stderr=self.log,

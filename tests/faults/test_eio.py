@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """test_eio.py: when the disk under the exchange log fails, the node fails closed (issue 14).
 
-The fault shim (LD_PRELOAD, fault-shim.c) makes calls on the log's data file fail
-with EIO. One node, four phases, each ended by a simulated power loss (the file
-keeps only what reached the disk) and a restart:
+The fault shim (LD_PRELOAD, fault-shim.c) makes calls on the log's files (the
+segment files and LMDB's data.mdb) fail with EIO. One node, five phases, each
+ended by a simulated power loss (the files keep only what reached the disk)
+and a restart:
 
   A. fsync and fdatasync fail while a trigger file exists: every exchange asked
      meanwhile is refused (503 log_unavailable), none is answered, and /health
      answers 503 with the log's reason (the errno);
-  B. every write to the file fails while the trigger exists: the same;
-  C. under load, one write through the O_DSYNC descriptor (LMDB's meta page)
-     fails once;
+  B. every write to the files fails while the trigger exists: the same;
+  C. under load, one write to the segment fails once (before the segments:
+     the write of LMDB's meta page through its O_DSYNC descriptor, which LMDB
+     no longer does once open);
   D. under load, one fdatasync fails once; Linux then drops the dirty pages
-     (the shim models it), so a later successful fsync does not save them.
+     (the shim models it), so a later successful fsync does not save them;
+  E. under load, the fdatasync of data.mdb that makes a base fails once: no
+     later base is trusted, the entries stay durable in the segments, and the
+     power loss that follows is recovered from the last good base.
 
 After every phase `xbus audit verify` accepts the store, and at the end every
 response a client received with a receipt has its entry: no answer without a
@@ -107,9 +112,12 @@ def sticky(phase, kind):
     after_power_loss(phase)
 
 
-def once_under_load(phase, kind):
-    """Under load, one call of `kind` fails once; then the power goes."""
-    restart({"XBUS_FAULT_CALL": kind, "XBUS_FAULT_TRIGGER": node.trigger, "XBUS_FAULT_ONCE": "1"})
+def once_under_load(phase, kind, path=None):
+    """Under load, one call of `kind` (on the files whose path contains `path`) fails once; then the power goes."""
+    fault = {"XBUS_FAULT_CALL": kind, "XBUS_FAULT_TRIGGER": node.trigger, "XBUS_FAULT_ONCE": "1"}
+    if path:
+        fault["XBUS_FAULT_PATH"] = path
+    restart(fault)
     before = len(receipts)
     fired = []
 
@@ -132,8 +140,9 @@ def once_under_load(phase, kind):
 
 sticky("A", "fsync")
 sticky("B", "write")
-once_under_load("C", "dsync-write")
+once_under_load("C", "write", "/segments/")
 once_under_load("D", "fsync")
+once_under_load("E", "fsync", "data.mdb")
 
 t.eq(node.stop(), 0, "xbusd stops")
 entries = node.log_entries()

@@ -2,20 +2,25 @@
 """test_power_loss.py: a machine crash under load loses no acknowledged exchange (issue 14).
 
 kill -9 models a process crash only: the kernel keeps every write. Here the
-fault shim (LD_PRELOAD, fault-shim.c) watches the exchange log's data file and
-remembers the disk's bytes of every page written since the file was last made
+fault shim (LD_PRELOAD, fault-shim.c) watches the exchange log's files (the
+segment files, where each group commit is made durable with one fdatasync,
+and LMDB's data.mdb, written behind them and synced at each base) and
+remembers the disk's bytes of every page written since a file was last made
 durable; at each simulated power loss xbusd dies and xbus-fault-restore gives
-the file back those bytes, so it holds only what a power loss leaves.
+the files back those bytes, so they hold only what a power loss leaves.
 
 XBUS_POWER_LOSS_CYCLES cycles (default 12) while three clients load the node,
 the power goes in turn:
   - at a random moment (the test kills xbusd),
-  - at an fdatasync, before it runs (the batch's pages written, none durable),
-  - at the write of LMDB's meta page (O_DSYNC: the data durable, the commit not),
-  - at a data page write (a commit half written),
-and the file keeps either only what was durable or, in "torn" cycles, also a
+  - at a segment's fdatasync, before it runs (the batch written, not durable),
+  - at a segment write (a group commit half written),
+  - at the fdatasync of data.mdb that makes a base (exlog-base.c),
+  - at a data page write of LMDB (a commit behind the segments half written),
+and the files keep either only what was durable or, in "torn" cycles, also a
 random part of what was not (writeback that happened before the power went;
-the seed is printed). After each, `xbus audit verify` must accept the store.
+the seed is printed). (Before the segments, the points were LMDB's fdatasync,
+its O_DSYNC meta page write and a data page write: LMDB no longer syncs on an
+answer's path, and writes no meta page through O_DSYNC once open.) After each, `xbus audit verify` must accept the store.
 At the end every response a client received with a receipt has its entry
 (same X-Road-Id and response hash) and sequence numbers have no gaps.
 
@@ -38,9 +43,10 @@ PURPOSE = "health-insurance-enrolment"
 CYCLES = int(os.environ.get("XBUS_POWER_LOSS_CYCLES", "12"))
 SEED = int(os.environ.get("XBUS_POWER_LOSS_SEED", "14"))
 LOAD_SECONDS = 0.3
-# (where the power goes, the shim's call to die at, torn writeback)
-POINTS = [("at a random moment", None, False), ("at an fdatasync", "fsync", True),
-          ("at a meta page write", "dsync-write", False), ("at a data page write", "write", True)]
+# (where the power goes, the shim's call to die at, on which files, torn writeback)
+POINTS = [("at a random moment", None, None, False), ("at a segment fdatasync", "fsync", "/segments/", True),
+          ("at a segment write", "write", "/segments/", False), ("at a base's fdatasync", "fsync", "data.mdb", True),
+          ("at a data page write", "write", "data.mdb", True)]
 
 rng = random.Random(SEED)
 print("random choices from seed %d (XBUS_POWER_LOSS_SEED)" % SEED)
@@ -52,12 +58,12 @@ node.stop()
 
 failures, restored, at_point = [], [], 0
 for cycle in range(CYCLES):
-    where, call, torn = POINTS[cycle % len(POINTS)]
+    where, call, path, torn = POINTS[cycle % len(POINTS)]
     seed = rng.randrange(1 << 30) if torn else None
     node.fault = {}
     if call:
         node.fault = {"XBUS_FAULT_CALL": call, "XBUS_FAULT_ACTION": "kill", "XBUS_FAULT_TRIGGER": node.trigger,
-                      "XBUS_FAULT_AFTER": str(rng.randrange(4))}
+                      "XBUS_FAULT_AFTER": str(rng.randrange(4)), "XBUS_FAULT_PATH": path}
     node.start()
     rc, out = node.verify_store()
     if rc != 0:
