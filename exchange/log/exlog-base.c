@@ -37,8 +37,8 @@ int exlog_base_parse(const uint8_t *p, size_t n, BaseRecord *ret)
 
         if (segment_get_u64(&c, &b.next_seq) < 0 || segment_get_u64(&c, &b.txnid) < 0 ||
             segment_get_u64(&c, &b.pos_first) < 0 || segment_get_u64(&c, &b.pos_offset) < 0 ||
-            segment_get_u8(&c, &b.clean) < 0 || segment_get_u32(&c, &b.psize) < 0 || b.psize < 512 ||
-            b.psize > 65536 || segment_get_bytes(&c, 2 * (size_t)b.psize, &b.metas) < 0 || c.n != 0)
+            segment_get_u8(&c, &b.clean) < 0 || segment_get_u32(&c, &b.psize) < 0 || b.psize < 512 || b.psize > 65536 ||
+            segment_get_bytes(&c, 2 * (size_t)b.psize, &b.metas) < 0 || c.n != 0)
                 return -EBADMSG;
         *ret = b;
         return 0;

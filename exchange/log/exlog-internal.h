@@ -65,17 +65,17 @@ typedef struct ExlogBase {
         pthread_cond_t cond; /* the syncer waits for work, exlog_sync() for a durable base */
         pthread_t syncer;
         bool syncer_started;
-        bool initialised;  /* the lock and cond exist */
-        bool stop;         /* under lock */
-        BaseState state;   /* under lock */
-        bool wanted;       /* under lock: someone waits in exlog_sync() */
-        bool failed;       /* under lock: data.mdb could not be made durable: no base is trusted until restart */
-        uint64_t captured; /* under lock: bases begun */
-        uint64_t durable;  /* under lock: the number of the last base made durable */
-        MDB_txn *pin;      /* writer: read transaction on the durable base (LMDB reuses none of its pages) */
-        MDB_txn *pin_next; /* writer: the same on the base being made */
-        BaseRecord next;   /* writer: what was captured (next.metas points to metas) */
-        uint8_t *metas;    /* writer: 2 * psize bytes */
+        bool initialised;        /* the lock and cond exist */
+        bool stop;               /* under lock */
+        BaseState state;         /* under lock */
+        bool wanted;             /* under lock: someone waits in exlog_sync() */
+        bool failed;             /* under lock: data.mdb could not be made durable: no base is trusted until restart */
+        uint64_t captured;       /* under lock: bases begun */
+        uint64_t durable;        /* under lock: the number of the last base made durable */
+        MDB_txn *pin;            /* writer: read transaction on the durable base (LMDB reuses none of its pages) */
+        MDB_txn *pin_next;       /* writer: the same on the base being made */
+        BaseRecord next;         /* writer: what was captured (next.metas points to metas) */
+        uint8_t *metas;          /* writer: 2 * psize bytes */
         uint64_t removed_before; /* writer: segment files below this first seq are gone */
         uint64_t due;            /* writer: CLOCK_MONOTONIC usec of the next base */
 } ExlogBase;
@@ -84,11 +84,11 @@ struct ExchangeLog {
         MDB_env *env;
         MDB_dbi entries;
         MDB_dbi by_subject;
-        MDB_dbi tree;             /* complete Merkle nodes: level(1) || index(8, BE) -> hash(32) */
-        MDB_dbi checkpoints;      /* tree size (8, BE) -> signed note */
-        char *seg_dir;            /* <dir>/segments */
+        MDB_dbi tree;        /* complete Merkle nodes: level(1) || index(8, BE) -> hash(32) */
+        MDB_dbi checkpoints; /* tree size (8, BE) -> signed note */
+        char *seg_dir;       /* <dir>/segments */
         int seg_dir_fd;
-        int data_fd;               /* <dir>/data.mdb: its meta pages are read at each base, written back by recovery */
+        int data_fd;              /* <dir>/data.mdb: its meta pages are read at each base, written back by recovery */
         Segment seg;              /* writer thread only: the file appended to */
         SegmentBuf buf;           /* writer thread only: the records of one commit */
         uint64_t checkpoint_size; /* writer thread only: size of the last checkpoint */
@@ -99,9 +99,9 @@ struct ExchangeLog {
         bool thread_started;
         atomic_bool stop;
         ExlogOptions opts;
-        uint64_t next_seq;  /* writer thread only */
-        uint64_t last_time; /* writer thread only */
-        int broken;         /* writer thread only: LMDB could not take a durable commit: -errno, until restart */
+        uint64_t next_seq;         /* writer thread only */
+        uint64_t last_time;        /* writer thread only */
+        int broken;                /* writer thread only: LMDB could not take a durable commit: -errno, until restart */
         atomic_uint_fast64_t size; /* committed entries */
         atomic_uint_fast64_t batches, failures, max_batch_seen;
         atomic_int last_result; /* of the last commit: 0 or -errno */

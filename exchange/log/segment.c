@@ -39,8 +39,8 @@ static uint32_t crc_soft(uint32_t crc, const uint8_t *p, size_t n)
                 memcpy(&w, p, 8);
                 w = le64toh(w) ^ crc;
                 crc = crc_table[7][w & 0xff] ^ crc_table[6][(w >> 8) & 0xff] ^ crc_table[5][(w >> 16) & 0xff] ^
-                      crc_table[4][(w >> 24) & 0xff] ^ crc_table[3][(w >> 32) & 0xff] ^
-                      crc_table[2][(w >> 40) & 0xff] ^ crc_table[1][(w >> 48) & 0xff] ^ crc_table[0][w >> 56];
+                      crc_table[4][(w >> 24) & 0xff] ^ crc_table[3][(w >> 32) & 0xff] ^ crc_table[2][(w >> 40) & 0xff] ^
+                      crc_table[1][(w >> 48) & 0xff] ^ crc_table[0][w >> 56];
         }
         while (n--)
                 crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
@@ -234,7 +234,9 @@ int segment_create(Segment *s, const char *dir, int dir_fd, uint64_t first_seq)
                 segment_buf_done(&b);
                 return r;
         }
-        *s = (Segment){ .fd = fd, .dir = dir, .dir_fd = dir_fd, .first_seq = first_seq, .durable = b.size, .size = b.size };
+        *s = (Segment){
+                .fd = fd, .dir = dir, .dir_fd = dir_fd, .first_seq = first_seq, .durable = b.size, .size = b.size
+        };
         segment_buf_done(&b);
         return 0;
 }
@@ -255,7 +257,9 @@ int segment_open(Segment *s, const char *dir, int dir_fd, const char *name, uint
                 close(fd);
                 return r;
         }
-        *s = (Segment){ .fd = fd, .dir = dir, .dir_fd = dir_fd, .first_seq = first_seq, .durable = valid_end, .size = valid_end };
+        *s = (Segment){
+                .fd = fd, .dir = dir, .dir_fd = dir_fd, .first_seq = first_seq, .durable = valid_end, .size = valid_end
+        };
         return 0;
 }
 

@@ -36,9 +36,9 @@
 #include "util/macro.h"
 
 #define SEGMENT_VERSION 1
-#define SEGMENT_RECORD_HEADER 8            /* size + crc */
+#define SEGMENT_RECORD_HEADER 8               /* size + crc */
 #define SEGMENT_RECORD_MAX ((size_t)64 << 20) /* a body larger than this is damage, not a record */
-#define SEGMENT_NAME_LEN 20                /* 16 hex digits + ".seg" */
+#define SEGMENT_NAME_LEN 20                   /* 16 hex digits + ".seg" */
 
 enum {
         SEGMENT_HEADER = 1,     /* u32 version, u64 first seq */

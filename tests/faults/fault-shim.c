@@ -43,8 +43,9 @@
  * Environment:
  *   XBUS_FAULT_FILES    ':'-separated paths; a file opened under a path equal
  *                       to one, or ending in '/' and one, is watched; a path
- *                       that ends in '/' names a folder: every file opened
- *                       directly in it is watched (the log's segment files)
+ *                       that ends in '/' names a folder (a relative one: any
+ *                       folder of that name): every file opened directly in
+ *                       it is watched (the log's segment files)
  *   XBUS_FAULT_PATH     the faults fire only on watched files whose path
  *                       contains this text (without it: on all of them)
  *   XBUS_FAULT_JOURNAL  folder for the journals (without it: counting and EIO only)
@@ -203,9 +204,14 @@ static bool path_matches(const char *path)
                     (n > m && path[n - m - 1] == '/' && strcmp(path + n - m, S.patterns[i]) == 0))
                         return true;
                 /* a folder: the files directly in it */
-                if (m > 0 && S.patterns[i][m - 1] == '/' && n > m && strncmp(path, S.patterns[i], m) == 0 &&
-                    !strchr(path + m, '/'))
-                        return true;
+                if (m > 0 && S.patterns[i][m - 1] == '/') {
+                        const char *slash = strrchr(path, '/');
+                        size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+
+                        if (dir >= m && strncmp(path + dir - m, S.patterns[i], m) == 0 &&
+                            (dir == m || path[dir - m - 1] == '/' || S.patterns[i][0] == '/'))
+                                return true;
+                }
         }
         return false;
 }
