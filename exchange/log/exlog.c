@@ -180,7 +180,8 @@ int exlog_segment_commit(ExchangeLog *log, bool may_rotate)
                 Segment next;
 
                 /* a failure leaves the old file in use: it is tried again at the next commit */
-                if (segment_create(&next, log->seg_dir, log->seg_dir_fd, log->next_seq) == 0) {
+                if (segment_finish(&log->seg) == 0 &&
+                    segment_create(&next, log->seg_dir, log->seg_dir_fd, log->next_seq) == 0) {
                         segment_close(&log->seg);
                         log->seg = next;
                 }

@@ -234,9 +234,13 @@ int segment_create(Segment *s, const char *dir, int dir_fd, uint64_t first_seq)
                 segment_buf_done(&b);
                 return r;
         }
-        *s = (Segment){
-                .fd = fd, .dir = dir, .dir_fd = dir_fd, .first_seq = first_seq, .durable = b.size, .size = b.size
-        };
+        *s = (Segment){ .fd = fd,
+                        .dir = dir,
+                        .dir_fd = dir_fd,
+                        .first_seq = first_seq,
+                        .durable = b.size,
+                        .size = b.size,
+                        .allocated = b.size };
         segment_buf_done(&b);
         return 0;
 }
@@ -257,9 +261,13 @@ int segment_open(Segment *s, const char *dir, int dir_fd, const char *name, uint
                 close(fd);
                 return r;
         }
-        *s = (Segment){
-                .fd = fd, .dir = dir, .dir_fd = dir_fd, .first_seq = first_seq, .durable = valid_end, .size = valid_end
-        };
+        *s = (Segment){ .fd = fd,
+                        .dir = dir,
+                        .dir_fd = dir_fd,
+                        .first_seq = first_seq,
+                        .durable = valid_end,
+                        .size = valid_end,
+                        .allocated = valid_end };
         return 0;
 }
 
@@ -276,9 +284,35 @@ int segment_repair(Segment *s)
                 return 0;
         if (ftruncate(s->fd, (off_t)s->durable) < 0 || fdatasync(s->fd) < 0)
                 return -errno;
-        s->size = s->durable;
+        s->size = s->allocated = s->durable;
         s->repair = false;
         return 0;
+}
+
+int segment_finish(Segment *s)
+{
+        if (s->fd < 0 || s->repair || s->durable != s->size)
+                return -EBADF;
+        if (s->allocated == s->size)
+                return 0;
+        if (ftruncate(s->fd, (off_t)s->size) < 0 || fdatasync(s->fd) < 0)
+                return -errno;
+        s->allocated = s->size;
+        return 0;
+}
+
+/* Allocate space ahead for `n` more bytes (zeros until written); a file system without fallocate gets appends. */
+static void preallocate(Segment *s, size_t n)
+{
+        uint64_t want = MAX((uint64_t)n, SEGMENT_PREALLOC);
+
+        if (s->no_prealloc || s->size + n <= s->allocated)
+                return;
+        if (fallocate(s->fd, 0, (off_t)s->allocated, (off_t)want) < 0) {
+                s->no_prealloc = errno == EOPNOTSUPP || errno == ENOSYS;
+                return;
+        }
+        s->allocated += want;
 }
 
 int segment_append(Segment *s, const void *data, size_t n)
@@ -290,8 +324,10 @@ int segment_append(Segment *s, const void *data, size_t n)
         r = segment_repair(s);
         if (r < 0)
                 return r;
+        preallocate(s, n);
         r = write_all(s->fd, data, n, s->size);
         s->size += n;
+        s->allocated = MAX(s->allocated, s->size);
         if (r < 0) {
                 /* whatever part got written is cut off, now if the disk lets us, else before the next append */
                 s->repair = true;

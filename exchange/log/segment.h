@@ -39,6 +39,7 @@
 #define SEGMENT_RECORD_HEADER 8               /* size + crc */
 #define SEGMENT_RECORD_MAX ((size_t)64 << 20) /* a body larger than this is damage, not a record */
 #define SEGMENT_NAME_LEN 20                   /* 16 hex digits + ".seg" */
+#define SEGMENT_PREALLOC ((uint64_t)8 << 20)  /* space allocated ahead of the records, at a time */
 
 enum {
         SEGMENT_HEADER = 1,     /* u32 version, u64 first seq */
@@ -76,6 +77,8 @@ typedef struct Segment {
         uint64_t first_seq; /* from its name */
         uint64_t durable;   /* bytes made durable by the last successful segment_sync() */
         uint64_t size;      /* bytes written */
+        uint64_t allocated; /* the file's size: records end at `size`, zeros follow */
+        bool no_prealloc;   /* the file system cannot allocate ahead (fallocate): plain appends */
         bool repair;        /* a write or sync failed: cut the file back to `durable` (and sync) before appending */
 } Segment;
 
@@ -100,8 +103,19 @@ int segment_open(Segment *s, const char *dir, int dir_fd, const char *name, uint
 void segment_close(Segment *s);
 
 /*
+ * segment_finish(): before the next file begins: cut the space allocated
+ * ahead and sync, so that only the last file of a log ends in anything but
+ * whole records. Return: 0 or -errno.
+ */
+int segment_finish(Segment *s);
+
+/*
  * segment_append(): write `n` bytes of whole records at the end, not durable
- * yet. A failed write is cut off again (segment_repair()).
+ * yet. Space is allocated ahead (SEGMENT_PREALLOC at a time, fallocate), so
+ * that most appends overwrite allocated space and their fdatasync need not
+ * commit the file's size as well (on ext4: no journal commit; measured, one
+ * sync of an 800-byte append takes 2 to 3 times as long as one into
+ * allocated space). A failed write is cut off again (segment_repair()).
  * Return: 0 or -errno.
  */
 int segment_append(Segment *s, const void *data, size_t n);
