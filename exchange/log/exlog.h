@@ -123,8 +123,9 @@ MDB_env *exlog_env(ExchangeLog *log);
 
 /*
  * exlog_sync(): wait until everything committed to exlog_env() before the
- * call is durable (the next base, exlog.c: about three syncs). Thread-safe;
- * never from the writer thread.
+ * call is durable: the next base (exlog-base.c: the writer wakes, data.mdb
+ * and then the segment are synced; a few milliseconds, more when much is
+ * waiting to be written). Thread-safe; never from the writer thread.
  * Return: 0, or -EIO (LMDB could not be made durable and will not be until
  * the node restarts: entries stay durable through the segments, but other
  * writes to the environment are not).
