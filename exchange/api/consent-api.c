@@ -194,12 +194,10 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
                                         CONSENT_MAX_PER_SUBJECT);
         if (r == -EINVAL)
                 return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "the consent is malformed");
-        if (r == 0)
-                r = api_durable(req);
-        if (r < 0) {
+        if (r == 0 && (r = api_durable(req)) < 0)
                 consent_record_done(&rec);
+        if (r < 0)
                 return r;
-        }
         r = answer_record(resp, 201, &rec);
         consent_record_done(&rec);
         return r;
@@ -228,12 +226,10 @@ static int api_revoke(const EndpointRequest *req, EndpointResponse *resp, const 
         r = consent_revoke(api(req)->consents, id, req->client->id, now_usec(CLOCK_REALTIME), &rec);
         if (r == CONSENT_E_UNKNOWN || r == -EINVAL)
                 return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no consent \"%.160s\" issued by this authority", id);
-        if (r == 0)
-                r = api_durable(req);
-        if (r < 0) {
+        if (r == 0 && (r = api_durable(req)) < 0)
                 consent_record_done(&rec);
+        if (r < 0)
                 return r;
-        }
         r = answer_record(resp, 200, &rec);
         consent_record_done(&rec);
         return r;
