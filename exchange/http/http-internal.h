@@ -110,6 +110,7 @@ void soap_front_handle(Worker *w, struct evhttp_request *req);
 typedef struct HealthFacts {
         bool stopping;
         int log_result;           /* exlog_last_result() */
+        bool log_base_failed;     /* exlog_base_failed() */
         const Registry *registry; /* NULL: none */
         char *const *unserved;    /* broker_unserved(), NULL-terminated */
         unsigned adapters;

@@ -124,6 +124,10 @@ int metrics_health_render(const HealthFacts *f, char **ret_body)
                          strerror(-f->log_result));
                 r = health_reason(reasons, "log", NULL, detail);
         }
+        if (r == 0 && f->log_base_failed)
+                r = health_reason(reasons, "log", NULL,
+                                  "data.mdb could not be made durable: consent changes are refused until the node "
+                                  "restarts (exchanges stay durable in the segments)");
         if (r == 0 && (!f->registry || registry_services(f->registry, &services) == 0))
                 r = health_reason(reasons, "registry", NULL, "no registry with services is loaded");
         for (size_t i = 0; r == 0 && f->registry && f->unserved && f->unserved[i]; i++)
@@ -159,6 +163,7 @@ void metrics_handle_health(Worker *w, struct evhttp_request *req)
         if (status == 0)
                 status = metrics_health_render(&(HealthFacts){ .stopping = w->stopping,
                                                                .log_result = exlog_last_result(node->log),
+                                                               .log_base_failed = exlog_base_failed(node->log),
                                                                .registry = reg,
                                                                .unserved = unserved,
                                                                .adapters = bs.adapters,

@@ -54,6 +54,13 @@ static void test_log(void)
         assert(strstr(json_string_value(json_object_get(r, "detail")), strerror(ENOSPC)));
         assert(json_integer_value(json_object_get(j, "adapters")) == 1);
         json_decref(j);
+
+        /* a base that could not be made durable: the node says so until it restarts */
+        j = render(&(HealthFacts){ .registry = reg, .log_base_failed = true, .adapters = 1 }, 503);
+        r = only_reason(j);
+        assert(streq(json_string_value(json_object_get(r, "check")), "log"));
+        assert(strstr(json_string_value(json_object_get(r, "detail")), "data.mdb"));
+        json_decref(j);
 }
 
 static void test_registry(void)

@@ -577,6 +577,16 @@ int exlog_last_result(ExchangeLog *log)
         return atomic_load(&log->last_result);
 }
 
+bool exlog_base_failed(ExchangeLog *log)
+{
+        bool failed;
+
+        pthread_mutex_lock(&log->base.lock);
+        failed = log->base.failed;
+        pthread_mutex_unlock(&log->base.lock);
+        return failed;
+}
+
 void exlog_stats(ExchangeLog *log, ExlogStats *ret)
 {
         *ret = (ExlogStats){

@@ -98,6 +98,9 @@ typedef struct ExlogStats {
 void exlog_stats(ExchangeLog *log, ExlogStats *ret);
 /* exlog_last_result(): how the last commit ended: 0 (or none yet), or its -errno (/health). Thread-safe. */
 int exlog_last_result(ExchangeLog *log);
+/* exlog_base_failed(): whether data.mdb could not be made durable since the start: no new base
+ * until a restart, so consent changes (which wait for a base) fail (/health). Thread-safe. */
+bool exlog_base_failed(ExchangeLog *log);
 
 /*
  * Reading (another process, or the same one through its own reader): a

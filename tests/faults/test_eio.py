@@ -112,7 +112,7 @@ def sticky(phase, kind):
     after_power_loss(phase)
 
 
-def once_under_load(phase, kind, path=None):
+def once_under_load(phase, kind, path=None, health_says=None):
     """Under load, one call of `kind` (on the files whose path contains `path`) fails once; then the power goes."""
     fault = {"XBUS_FAULT_CALL": kind, "XBUS_FAULT_TRIGGER": node.trigger, "XBUS_FAULT_ONCE": "1"}
     if path:
@@ -126,7 +126,11 @@ def once_under_load(phase, kind, path=None):
         fired.append(wait_until("the fault to fire", lambda: not os.path.exists(node.trigger), timeout=30))
         time.sleep(0.3)
         fired.append(exchange(phase).status)
-        fired.append(health()[0])
+        status, body = health()
+        fired.append(status)
+        if health_says:
+            t.ok(status == 503 and any(health_says in x.get("detail", "") for x in log_reasons(body)),
+                 "%s: /health says why: 503, %s" % (phase, health_says), (status, body))
         node.power_loss()
 
     load.burst(3, 0.4, fault_then_power_loss)
@@ -142,7 +146,7 @@ sticky("A", "fsync")
 sticky("B", "write")
 once_under_load("C", "write", "/segments/")
 once_under_load("D", "fsync")
-once_under_load("E", "fsync", "data.mdb")
+once_under_load("E", "fsync", "data.mdb", health_says="data.mdb could not be made durable")
 
 t.eq(node.stop(), 0, "xbusd stops")
 entries = node.log_entries()
