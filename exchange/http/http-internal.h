@@ -169,6 +169,12 @@ void wire_api_problem(struct evhttp_request *req, ProblemType type, const char *
 void wire_exchange_headers(const HttpExchange *hx, struct evkeyvalq *h, bool answered);
 /* wire_provider_headers(): the provider's response headers (proto.h REP "headers") but the deny-list. */
 void wire_provider_headers(const json_t *headers, struct evkeyvalq *h);
+/*
+ * wire_reply(): evhttp_send_reply() (`reason`, `body` may be NULL; `body` stays the caller's), with
+ * the answer made one piece so it leaves as one TLS record in one write() (wire.c says why). Every
+ * answer of the front door goes through here.
+ */
+void wire_reply(struct evhttp_request *req, int status, const char *reason, struct evbuffer *body);
 /* wire_send(): a reply with `body` (may be NULL) of `size` bytes and `content_type`. */
 void wire_send(struct evhttp_request *req, int status, const char *content_type, const void *body, size_t size);
 

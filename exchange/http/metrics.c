@@ -385,6 +385,6 @@ void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
         render_certificates(w, buf);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
-        evhttp_send_reply(req, 200, "OK", buf);
+        wire_reply(req, 200, "OK", buf);
         evbuffer_free(buf);
 }

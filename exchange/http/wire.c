@@ -270,6 +270,34 @@ void wire_provider_headers(const json_t *headers, struct evkeyvalq *h)
         }
 }
 
+/*
+ * Why one piece: libevent's TLS bufferevent hands each chain of its output
+ * buffer to its own SSL_write(), and evhttp leaves the status line and
+ * headers in one or two chains and the body in another, so an answer left
+ * as 3 TLS records in 3 write()s. Nothing is written before the loop sees
+ * the socket writable, so the answer is still whole in the output buffer
+ * when evhttp_send_reply() returns: made contiguous up to the largest record
+ * (16 KiB), it leaves as one record in one write(). The copy is of the
+ * headers and a small body, far cheaper than a record and a system call.
+ */
+#define WIRE_RECORD_MAX 16384
+
+void wire_reply(struct evhttp_request *req, int status, const char *reason, struct evbuffer *body)
+{
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+        struct evbuffer *out;
+        size_t len;
+
+        evhttp_send_reply(req, status, reason, body);
+        if (!bev)
+                return;
+        out = bufferevent_get_output(bev);
+        len = evbuffer_get_length(out);
+        if (len > 0 && evbuffer_peek(out, (ev_ssize_t)MIN(len, (size_t)WIRE_RECORD_MAX), NULL, NULL, 0) > 1)
+                (void)evbuffer_pullup(out, (ev_ssize_t)MIN(len, (size_t)WIRE_RECORD_MAX)); /* else as it is */
+}
+
 void wire_send(struct evhttp_request *req, int status, const char *content_type, const void *body, size_t size)
 {
         struct evbuffer *buf = evbuffer_new();
@@ -278,7 +306,7 @@ void wire_send(struct evhttp_request *req, int status, const char *content_type,
                 evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
         if (buf && size)
                 evbuffer_add(buf, body, size);
-        evhttp_send_reply(req, status, NULL, buf);
+        wire_reply(req, status, NULL, buf);
         if (buf)
                 evbuffer_free(buf);
 }
@@ -348,7 +376,7 @@ static void send_body(struct evhttp_request *req, int status, const char *reason
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
         if (buf && body)
                 evbuffer_add(buf, body, strlen(body));
-        evhttp_send_reply(req, status, reason, buf);
+        wire_reply(req, status, reason, buf);
         if (buf)
                 evbuffer_free(buf);
 }
