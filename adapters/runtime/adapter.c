@@ -598,15 +598,12 @@ static void handler_request_frames(Worker *w, void *state, void *pair, uint64_t 
                                    zmq_msg_t *meta_msg, zmq_msg_t *body_msg)
 {
         Run *run = w->run;
-        _cleanup_(json_decrefp) json_t *meta = NULL;
-        _cleanup_free_ AdapterHeader *headers = NULL;
+        _cleanup_(adapter_meta_done) AdapterMeta meta = {};
         AdapterRequest req = {};
         AdapterResponse resp = {};
-        json_error_t err;
         int r;
 
-        meta = json_loadb(zmq_msg_data(meta_msg), zmq_msg_size(meta_msg), JSON_REJECT_DUPLICATES, &err);
-        if (!meta || adapter_meta_request(meta, &req, &headers) < 0) {
+        if (adapter_meta_request(zmq_msg_data(meta_msg), zmq_msg_size(meta_msg), &req, &meta) < 0) {
                 log_debug("adapter worker %u: REQ with invalid meta, ignoring", w->index);
                 return;
         }

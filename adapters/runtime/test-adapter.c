@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "bus/proto.h"
+#include "runtime/adapter-internal.h"
 #include "runtime/adapter.h"
 #include "util/macro.h"
 
@@ -813,9 +814,69 @@ static void test_curve(void)
         printf("curve: ok\n");
 }
 
+static bool same_text(const char *a, const char *b)
+{
+        return (!a && !b) || (a && b && streq(a, b));
+}
+
+/* Every mix of usual and odd fields: a REQ's meta read without a tree gives what jansson's tree gives. */
+static void test_meta_flat(void)
+{
+        static const char *const service[] = { "\"service\":\"VN/x\",", "\"service\":\"\",", "\"service\":5,", "" };
+        static const char *const method[] = { "\"method\":\"GET\",", "" };
+        static const char *const path[] = { "\"path\":\"/a\\u00e9\",", "\"path\":\"\",", "" };
+        static const char *const subject[] = { "\"subject\":\"001\",", "\"subject\":3,", "\"subject\":\"a\\u0000\",",
+                                               "" };
+        static const char *const timeout[] = { "\"timeout_ms\":5000,", "\"timeout_ms\":-1,", "\"timeout_ms\":\"5\",",
+                                               "\"timeout_ms\":1.5,", "" };
+        static const char *const headers[] = { "\"headers\":[[\"A\",\"b\"],[\"C\",\"\"]],", "\"headers\":[],",
+                                               "\"headers\":\"x\",", "\"headers\":[[\"A\"]],", "" };
+        size_t compared = 0;
+
+        for (size_t a = 0; a < ELEMENTSOF(service); a++)
+                for (size_t b = 0; b < ELEMENTSOF(method); b++)
+                        for (size_t c = 0; c < ELEMENTSOF(path); c++)
+                                for (size_t d = 0; d < ELEMENTSOF(subject); d++)
+                                        for (size_t e = 0; e < ELEMENTSOF(timeout); e++)
+                                                for (size_t f = 0; f < ELEMENTSOF(headers); f++) {
+                                                        char json[512];
+                                                        AdapterRequest x = {}, y = {};
+                                                        AdapterMeta mx, my;
+                                                        int n = snprintf(json, sizeof(json),
+                                                                         "{%s%s%s%s%s%s\"query\":\"q=1\"}", service[a],
+                                                                         method[b], path[c], subject[d], timeout[e],
+                                                                         headers[f]);
+                                                        int rx = adapter_meta_request(json, (size_t)n, &x, &mx),
+                                                            ry = adapter_meta_request_tree(json, (size_t)n, &y, &my);
+                                                        assert(rx == ry);
+                                                        if (rx == 0) {
+                                                                assert(same_text(x.service, y.service) &&
+                                                                       same_text(x.method, y.method) &&
+                                                                       same_text(x.path, y.path) &&
+                                                                       same_text(x.query, y.query) &&
+                                                                       same_text(x.subject, y.subject) &&
+                                                                       same_text(x.purpose, y.purpose) &&
+                                                                       same_text(x.raw_path, y.raw_path) &&
+                                                                       x.timeout_ms == y.timeout_ms &&
+                                                                       x.n_headers == y.n_headers &&
+                                                                       x.has_headers == y.has_headers);
+                                                                for (size_t k = 0; k < x.n_headers; k++)
+                                                                        assert(streq(x.headers[k].name,
+                                                                                     y.headers[k].name) &&
+                                                                               streq(x.headers[k].value,
+                                                                                     y.headers[k].value));
+                                                        }
+                                                        adapter_meta_done(&mx);
+                                                        adapter_meta_done(&my);
+                                                        compared++;
+                                                }
+        printf("meta, read without a tree: %zu mixes as jansson reads them\n", compared);
+}
+
 int main(void)
 {
         test_options();
+        test_meta_flat();
         test_protocol();
         test_workers_and_stop();
         test_refused();

@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "bus/proto.h"
+#include "util/jsontext.h"
 #include "util/macro.h"
 #include "util/strv.h"
 
@@ -128,7 +129,7 @@ void proto_reply_done(ProtoReply *r)
         r->headers = NULL;
 }
 
-void proto_reply_parse(const void *data, size_t size, ProtoReply *ret)
+void proto_reply_parse_tree(const void *data, size_t size, ProtoReply *ret)
 {
         _cleanup_(json_decrefp) json_t *meta = NULL;
         json_t *v;
@@ -160,6 +161,73 @@ void proto_reply_parse(const void *data, size_t size, ProtoReply *ret)
                 v = NULL;
         snprintf(ret->content_type, sizeof(ret->content_type), "%s", v ? json_string_value(v) : "application/json");
         ret->headers = headers_keep(json_object_get(meta, "headers"));
+}
+
+/* The member `key` of `f` if it is of `type`; *ok false when it is there with another type. */
+static const JsonTextMember *flat_member(const JsonTextFlat *f, const char *key, JsonTextType type, bool *ok)
+{
+        const JsonTextMember *m = jsontext_flat_get(f, key);
+
+        if (m && m->type != type)
+                *ok = false;
+        return m && m->type == type ? m : NULL;
+}
+
+/* The usual REP meta without a tree (util/jsontext.h), exactly as proto_reply_parse_tree() reads it.
+ * Return: 0, or -EBADMSG (another shape: read it with the tree). */
+static int reply_parse_flat(const void *data, size_t size, ProtoReply *ret)
+{
+        _cleanup_(jsontext_flat_done) JsonTextFlat f = {};
+        const JsonTextMember *error, *detail, *status, *type, *headers;
+        bool ok = true;
+
+        if (jsontext_flat_parse(data, size, &f) < 0)
+                return -EBADMSG;
+        error = flat_member(&f, "error", JSONTEXT_STRING, &ok);
+        detail = flat_member(&f, "detail", JSONTEXT_STRING, &ok);
+        status = flat_member(&f, "status", JSONTEXT_INTEGER, &ok);
+        type = flat_member(&f, "content_type", JSONTEXT_STRING, &ok);
+        headers = flat_member(&f, "headers", JSONTEXT_PAIRS, &ok);
+        if (!ok)
+                return -EBADMSG;
+        ret->error = bus_error_type(error ? error->string : NULL);
+        if (ret->error != PROBLEM_NONE) {
+                snprintf(ret->detail, sizeof(ret->detail), "%.200s",
+                         detail ? detail->string : "the provider reported a failure");
+                return 0;
+        }
+        ret->status = status ? (int)status->integer : 0; /* wrapped as the tree path wraps it */
+        if (ret->status < 200 || ret->status > 599 || !status || status->integer != ret->status) {
+                ret->error = PROBLEM_PROVIDER_ERROR;
+                snprintf(ret->detail, sizeof(ret->detail), "the adapter sent an answer without a valid status");
+                return 0;
+        }
+        snprintf(ret->content_type, sizeof(ret->content_type), "%s",
+                 type && proto_header_value_valid(type->string) ? type->string : "application/json");
+        if (headers && headers->n_pairs > 0) {
+                const char *n = headers->string;
+                ret->headers = json_array();
+                for (size_t i = 0; ret->headers && i < headers->n_pairs; i++) {
+                        const char *v = jsontext_pair_next(n), *next = jsontext_pair_next(v);
+                        if (json_array_size(ret->headers) >= PROTO_MAX_HEADERS)
+                                break;
+                        if (proto_header_name_valid(n) && proto_header_value_valid(v) &&
+                            json_array_append_new(ret->headers, json_pack("[s,s]", n, v)) < 0) {
+                                json_decref(ret->headers); /* as headers_keep(): none rather than some */
+                                ret->headers = NULL;
+                        }
+                        n = next;
+                }
+        }
+        return 0;
+}
+
+void proto_reply_parse(const void *data, size_t size, ProtoReply *ret)
+{
+        *ret = (ProtoReply){ .error = PROBLEM_PROVIDER_ERROR };
+        if (size <= PROTO_MAX_META && reply_parse_flat(data, size, ret) == 0)
+                return;
+        proto_reply_parse_tree(data, size, ret);
 }
 
 static bool frame_is(const ProtoFrame *f, const char *s)

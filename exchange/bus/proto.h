@@ -136,6 +136,13 @@ typedef struct ProtoReply {
  */
 void proto_reply_parse(const void *data, size_t size, ProtoReply *ret);
 void proto_reply_done(ProtoReply *r);
+/*
+ * proto_reply_parse_tree(): proto_reply_parse() read through a jansson tree
+ * whatever the text. proto_reply_parse() reads the usual meta without one
+ * (util/jsontext.h) and must give the same for every input: the fuzzer and
+ * test-proto.c compare the two.
+ */
+void proto_reply_parse_tree(const void *data, size_t size, ProtoReply *ret);
 
 /* proto_header_name_valid(): an RFC 9110 token of 1..256 bytes. */
 bool proto_header_name_valid(const char *s);

@@ -102,6 +102,44 @@ static void test_reply(void)
         printf("reply: ok\n");
 }
 
+/* Every mix of usual and odd members: read without a tree, a REP's meta gives what jansson's tree gives. */
+static void test_reply_flat(void)
+{
+        static const char *const status[] = { "\"status\":200,",     "\"status\":599,",   "\"status\":600,",
+                                              "\"status\":\"200\",", "\"status\":2.0e2,", "" };
+        static const char *const error[] = { "\"error\":\"provider_timeout\",", "\"error\":\"not_found\",",
+                                             "\"error\":3,", "" };
+        static const char *const detail[] = { "\"detail\":\"d\\u00e9\",", "\"detail\":7,", "" };
+        static const char *const type[] = { "\"content_type\":\"text/x\",", "\"content_type\":\"a\\u0001\",",
+                                            "\"content_type\":5,", "" };
+        static const char *const headers[] = { "\"headers\":[[\"ETag\",\"\\\"x\\\"\"]],", "\"headers\":[],",
+                                               "\"headers\":\"x\",",
+                                               "\"headers\":[[\"Bad Name\",\"v\"],[\"A\",\"b\"]],", "" };
+        size_t compared = 0;
+
+        for (size_t a = 0; a < ELEMENTSOF(status); a++)
+                for (size_t b = 0; b < ELEMENTSOF(error); b++)
+                        for (size_t c = 0; c < ELEMENTSOF(detail); c++)
+                                for (size_t d = 0; d < ELEMENTSOF(type); d++)
+                                        for (size_t e = 0; e < ELEMENTSOF(headers); e++) {
+                                                char json[512];
+                                                ProtoReply x, y;
+                                                int n = snprintf(json, sizeof(json), "{%s%s%s%s%s\"end\":0}", status[a],
+                                                                 error[b], detail[c], type[d], headers[e]);
+                                                proto_reply_parse(json, (size_t)n, &x);
+                                                proto_reply_parse_tree(json, (size_t)n, &y);
+                                                assert(x.error == y.error && x.status == y.status &&
+                                                       streq(x.detail, y.detail) &&
+                                                       streq(x.content_type, y.content_type) &&
+                                                       !x.headers == !y.headers &&
+                                                       (!x.headers || json_equal(x.headers, y.headers)));
+                                                proto_reply_done(&x);
+                                                proto_reply_done(&y);
+                                                compared++;
+                                        }
+        printf("reply, read without a tree: %zu mixes as jansson reads them\n", compared);
+}
+
 static void test_zap(void)
 {
         char pub[41], sec[41], key[KEYFILE_CURVE_LEN + 1];
@@ -128,6 +166,7 @@ int main(void)
 {
         test_ready();
         test_reply();
+        test_reply_flat();
         test_zap();
         return 0;
 }

@@ -11,6 +11,7 @@
 #include "policy/params.h"
 #include "policy/minimise.h"
 #include "policy/subject.h"
+#include "util/jsontext.h"
 #include "util/log.h"
 #include "util/time-util.h"
 #include "validate/payload.h"
@@ -181,16 +182,24 @@ int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form)
 
 /* --- route ----------------------------------------------------------------- */
 
-/* The adapter gets the facts it needs, and the subject in the clear (proto.h REQ). */
+/*
+ * The adapter gets the facts it needs, and the subject in the clear (proto.h REQ). Written
+ * directly (util/jsontext.h), as json_dumps() would write the same members: a value that is
+ * not UTF-8 fails it as it failed the tree. Return: the text (malloc'd), or NULL.
+ */
 static char *render_meta(const Exchange *ex)
 {
         const RegistryService *svc = ex->decision.service;
         const ExchangeRequest *q = &ex->req;
-        json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "service", svc->id, "method", q->method, "path",
-                              ex->decision.path, "query", q->query, "client", ex->decision.client->id);
         const struct {
                 const char *key, *value;
-        } optional[] = {
+        } fields[] = {
+                { "service", svc->id },
+                { "method", q->method },
+                { "path", ex->decision.path },
+                { "query", q->query },
+                { "client", ex->decision.client->id },
+                /* optional: left out when absent */
                 { "subject", ex->decision.subject[0] ? ex->decision.subject : NULL },
                 { "purpose", exchange_purpose(ex) },
                 { "user_id", q->user_id },
@@ -202,19 +211,34 @@ static char *render_meta(const Exchange *ex)
                 { "represented_party", q->represented_party },
                 { "soap_action", q->soap_action },
         };
-        char *text = NULL;
+        JsonText t = JSONTEXT_INIT;
+        const json_t *pair;
+        size_t i, len;
+        char *text;
 
-        for (size_t i = 0; m && i < ELEMENTSOF(optional); i++)
-                if (optional[i].value && json_object_set_new(m, optional[i].key, json_string(optional[i].value)) < 0)
-                        goto out;
-        if (m && q->headers && json_object_set(m, "headers", q->headers) < 0)
-                goto out;
-        if (m && json_object_set_new(m, "timeout_ms", json_integer((json_int_t)svc->timeout_ms)) == 0)
-                text = json_dumps(m, JSON_COMPACT);
-        if (text && strlen(text) > PROTO_MAX_META)
+        jsontext_raw(&t, "{", 1);
+        for (i = 0; i < ELEMENTSOF(fields); i++)
+                if (i < 5 || fields[i].value) {
+                        jsontext_key(&t, fields[i].key);
+                        jsontext_string(&t, fields[i].value); /* a required one NULL: fails */
+                }
+        if (q->headers) {
+                jsontext_key(&t, "headers");
+                jsontext_raw(&t, "[", 1);
+                json_array_foreach(q->headers, i, pair) {
+                        jsontext_raw(&t, i > 0 ? ",[" : "[", i > 0 ? 2 : 1);
+                        jsontext_string(&t, json_string_value(json_array_get(pair, 0)));
+                        jsontext_string(&t, json_string_value(json_array_get(pair, 1)));
+                        jsontext_raw(&t, "]", 1);
+                }
+                jsontext_raw(&t, "]", 1);
+        }
+        jsontext_key(&t, "timeout_ms");
+        jsontext_integer(&t, (int64_t)svc->timeout_ms);
+        jsontext_raw(&t, "}", 1);
+        text = jsontext_finish(&t, &len);
+        if (text && len > PROTO_MAX_META)
                 text = mfree(text); /* the adapter would drop it: refuse it here */
-out:
-        json_decref(m);
         return text;
 }
 
@@ -326,34 +350,42 @@ static void answer_soap(Exchange *ex)
         answer_withhold(ex);
 }
 
-/* A delivered answer that names another person (registry response-subject) is logged under that person too. */
-static void answer_reveals(Exchange *ex)
+/* A delivered answer that names another person (registry response-subject) is logged under that person too.
+ * `doc` is the answer as delivered when the caller has it parsed already (borrowed), else NULL. */
+static void answer_reveals(Exchange *ex, json_t *doc)
 {
         const char *ptr = ex->decision.service->response_subject;
-        json_t *doc = ptr ? json_loadb(ex->bus.response, ex->bus.response_size, 0, NULL) : NULL;
-        const char *id = doc ? json_string_value(minimise_pointer_get(doc, ptr)) : NULL;
+        json_t *parsed = ptr && !doc ? json_loadb(ex->bus.response, ex->bus.response_size, 0, NULL) : NULL;
+        const char *id = ptr && (doc ?: parsed) ? json_string_value(minimise_pointer_get(doc ?: parsed, ptr)) : NULL;
 
         if (subject_valid(id) && ex->node->pseudonyms &&
             pseudonym_compute(ex->node->pseudonyms, id, strlen(id), ex->revealed) < 0)
                 ex->revealed[0] = 0;
-        json_decref(doc);
+        json_decref(parsed);
 }
 
-/* Only successful answers are validated and minimised: a provider's error body is its own. */
+/*
+ * Only successful answers are validated and minimised: a provider's error body is its own. An
+ * answer passed on whole is not written again: the provider's bytes go out, and the tree the
+ * schema check read serves answer_reveals() too.
+ */
 static void answer_json(Exchange *ex)
 {
         const JsonSchema *schema = ex->decision.service->response_validator;
         char *const *fields = ex->decision.right ? ex->decision.right->fields : NULL;
-        json_t *errors = NULL, *doc = NULL;
+        bool want_doc = fields || ex->decision.service->response_subject;
+        _cleanup_(json_decrefp) json_t *doc = NULL;
+        json_t *errors = NULL;
         int r = 0;
 
         ex->out.status = ex->bus.status;
         if ((schema || fields) && ex->out.status >= 200 && ex->out.status < 300) {
-                r = payload_validate(schema, ex->bus.response, ex->bus.response_size, &errors, fields ? &doc : NULL);
-                if (r == 0 && doc) {
+                r = payload_validate(schema, ex->bus.response, ex->bus.response_size, &errors, want_doc ? &doc : NULL);
+                if (r == 0 && doc && fields) {
                         char *text = NULL;
                         r = minimise(doc, fields, &text) < 0 ? 1 : 0;
-                        json_decref(doc);
+                        json_decref(doc); /* the answer delivered is the minimised text */
+                        doc = NULL;
                         if (r == 0) {
                                 free(ex->bus.response);
                                 ex->bus.response = text;
@@ -378,7 +410,7 @@ static void answer_json(Exchange *ex)
         }
         answer_hash(ex);
         if (ex->out.status >= 200 && ex->out.status < 300)
-                answer_reveals(ex);
+                answer_reveals(ex, doc);
 }
 
 void exchange_take_answer(Exchange *ex)

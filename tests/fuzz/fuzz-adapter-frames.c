@@ -9,14 +9,15 @@
 /*
  * The first byte picks the parser: 'R' READY, 'P' a REP's meta frame, 'Z' a
  * ZAP request whose frames are the rest split at each 0xff byte. What a
- * parser accepts must hold its promises.
+ * parser accepts must hold its promises; a REP's meta read without a tree
+ * must be what jansson's tree gives.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         ProtoFrame frames[8];
         char key[KEYFILE_CURVE_LEN + 1];
         ProtoReady ready;
-        ProtoReply reply;
+        ProtoReply reply, tree;
         size_t n = 0, start = 1;
 
         if (size == 0)
@@ -41,6 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (!memchr(reply.detail, 0, sizeof(reply.detail)) ||
                     !memchr(reply.content_type, 0, sizeof(reply.content_type)))
                         abort();
+                /* read without a tree, it is what jansson's tree gives */
+                proto_reply_parse_tree(data + 1, size - 1, &tree);
+                if (reply.error != tree.error || reply.status != tree.status || !streq(reply.detail, tree.detail) ||
+                    !streq(reply.content_type, tree.content_type) || !reply.headers != !tree.headers ||
+                    (reply.headers && !json_equal(reply.headers, tree.headers)))
+                        abort();
+                proto_reply_done(&reply);
+                proto_reply_done(&tree);
                 break;
         case 'Z':
                 for (size_t i = 1; i <= size && n < ELEMENTSOF(frames); i++)
