@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -559,7 +560,8 @@ static void handle_reply(Broker *b, int index, Frames *f)
         request_finish(b, req);
 }
 
-static void handle_router(Broker *b, uint64_t now)
+/* Messages from adapters until a receive finds none, up to a budget. Return: true when the budget ran out. */
+static bool handle_router(Broker *b, uint64_t now)
 {
         for (unsigned budget = 0; budget < 4096; budget++) {
                 Frames f;
@@ -569,7 +571,7 @@ static void handle_router(Broker *b, uint64_t now)
                 int index;
 
                 if (frames_recv(b->router, &f) < 0)
-                        return;
+                        return false;
                 if (f.truncated || f.n < 3 || !frame_is(&f.msg[1], PROTO_VERSION) ||
                     zmq_msg_size(&f.msg[0]) > sizeof(b->adapters[0].id)) {
                         frames_close(&f);
@@ -603,6 +605,7 @@ static void handle_router(Broker *b, uint64_t now)
                         adapter_drop(b, index, "it said goodbye");
                 frames_close(&f);
         }
+        return true;
 }
 
 /* One ZAP request (RFC 27): admit a CURVE client whose key the registry lists; the key becomes its User-Id. */
@@ -682,8 +685,11 @@ static void registry_apply(Broker *b, Registry *fresh, uint64_t now)
         }
 }
 
-static void handle_timers(Broker *b, uint64_t now)
+/* Requests past their deadline, heartbeats due. Return: whether anything was sent on the ROUTER. */
+static bool handle_timers(Broker *b, uint64_t now)
 {
+        bool sent = false;
+
         while (b->heap_size > 0 && b->heap[0]->deadline <= now) {
                 BusRequest *req = b->heap[0];
                 uint64_t ms = req->timeout_ms;
@@ -701,49 +707,96 @@ static void handle_timers(Broker *b, uint64_t now)
                                 adapter_drop(b, (int)i, "no heartbeat");
                         else
                                 (void)send_frames(b, a->id, a->id_size, PROTO_HB, NULL, 0, NULL, 0, NULL, 0, 0);
+                        sent = true;
                 }
                 b->next_heartbeat = now + (uint64_t)b->opts.heartbeat_ms * USEC_PER_MSEC;
         }
+        return sent;
 }
 
+/* Whether `sock` has a message to read (ZMQ_EVENTS: the one reliable answer; its ZMQ_FD only signals change). */
+static bool socket_readable(void *sock)
+{
+        int ev = 0;
+        size_t sz = sizeof(ev);
+
+        return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &sz) == 0 && (ev & ZMQ_POLLIN);
+}
+
+static int socket_fd(void *sock)
+{
+        int fd = -1;
+        size_t sz = sizeof(fd);
+
+        return zmq_getsockopt(sock, ZMQ_FD, &fd, &sz) == 0 ? fd : -1;
+}
+
+/*
+ * The broker's loop. Why not zmq_poll(): it asks each ZeroMQ socket for its
+ * events before it sleeps and again after, and each ask costs libzmq a
+ * system call or two (a look at the socket's command pipe, a fork check):
+ * a dozen per round for the ROUTER, the ZAP handler and the monitor, most
+ * of the broker's system calls per exchange. Here the thread sleeps in one
+ * poll() on their descriptors (ZMQ_FD, which becomes readable when
+ * something happened to the socket) and the mailbox's eventfd, and asks a
+ * socket for its events only when its descriptor fired, or when this
+ * thread used the socket in the round: a send or receive may take in the
+ * signal of a message that is waiting, so the round after such a use looks
+ * again before sleeping. Everything the thread received in one wake-up is
+ * handled in that round: all submitted requests, up to 4096 adapter
+ * messages, the due timers.
+ */
 static void *broker_thread(void *userdata)
 {
         Broker *b = userdata;
+        struct pollfd fds[4] = {
+                { .fd = socket_fd(b->router), .events = POLLIN },
+                { .fd = mailbox_fd(&b->queue), .events = POLLIN },
+                { .fd = socket_fd(b->zap), .events = POLLIN },
+                { .fd = socket_fd(b->events), .events = POLLIN },
+        };
+        bool router_look = true, zap_look = true, events_look = true; /* look at each socket first */
 
         while (!atomic_load(&b->stop)) {
-                zmq_pollitem_t items[4] = {
-                        { .socket = b->router, .events = ZMQ_POLLIN },
-                        { .fd = mailbox_fd(&b->queue), .events = ZMQ_POLLIN },
-                        { .socket = b->zap, .events = ZMQ_POLLIN },
-                        { .socket = b->events, .events = ZMQ_POLLIN },
-                };
                 uint64_t now = now_usec(CLOCK_MONOTONIC), next = b->next_heartbeat;
                 Registry *fresh = atomic_exchange(&b->pending, NULL);
-                long timeout;
+                int timeout;
 
-                if (fresh)
+                if (fresh) {
                         registry_apply(b, fresh, now);
+                        router_look = true; /* it may have sent */
+                }
                 if (b->heap_size > 0 && b->heap[0]->deadline < next)
                         next = b->heap[0]->deadline;
-                timeout = next > now ? (long)((next - now + 999) / 1000) : 0;
-                if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR)
+                timeout = router_look || zap_look || events_look ? 0
+                          : next > now ? (int)MIN((next - now + 999) / 1000, (uint64_t)INT_MAX)
+                                       : 0;
+                if (poll(fds, ELEMENTSOF(fds), timeout) < 0 && errno != EINTR)
                         break;
                 now = now_usec(CLOCK_MONOTONIC);
-                if (items[2].revents & ZMQ_POLLIN)
+                if ((zap_look || fds[2].revents) && (zap_look = socket_readable(b->zap))) {
                         handle_zap(b, now);
-                if (items[3].revents & ZMQ_POLLIN)
+                        zap_look = true; /* used: look again */
+                }
+                if ((events_look || fds[3].revents) && (events_look = socket_readable(b->events))) {
                         handle_events(b, now);
-                if (items[0].revents & ZMQ_POLLIN)
-                        handle_router(b, now);
-                if (items[1].revents & ZMQ_POLLIN) {
+                        events_look = true;
+                }
+                /* read until a receive finds nothing (it looks as ZMQ_EVENTS would), or the budget ends */
+                router_look = (router_look || fds[0].revents) && handle_router(b, now);
+                if (fds[1].revents) {
                         MailboxItem *it = mailbox_drain(&b->queue);
+                        router_look = router_look || it; /* sent on: look again */
                         while (it) {
                                 MailboxItem *next_item = it->next;
                                 dispatch(b, (BusRequest *)it, now);
                                 it = next_item;
                         }
                 }
-                handle_timers(b, now);
+                /* sleep only once the ROUTER has nothing: after the sends of this round (timers
+                 * included), a message may be waiting whose signal they took in */
+                if (handle_timers(b, now) || router_look)
+                        router_look = socket_readable(b->router);
         }
 
         /* Stopping: nothing submitted stays unanswered. */
