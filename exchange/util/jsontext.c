@@ -237,6 +237,15 @@ static int read_string(Reader *r, const char **ret, size_t *ret_len)
         return 0;
 }
 
+/* The member `key` (`n` bytes) of the members read so far: lengths first, most keys differ in length. */
+static const JsonTextMember *member_find(const JsonTextFlat *f, const char *key, size_t n)
+{
+        for (size_t i = 0; i < f->n_members; i++)
+                if (f->members[i].key_length == n && memcmp(f->members[i].key, key, n) == 0)
+                        return &f->members[i];
+        return NULL;
+}
+
 /* -?(0|[1-9][0-9]{0,17}), not followed by a fraction or an exponent. */
 static int read_integer(Reader *r, int64_t *ret)
 {
@@ -296,7 +305,6 @@ int jsontext_flat_parse(const void *data, size_t size, JsonTextFlat *ret)
 {
         JsonTextFlat f = {};
         Reader r = { .p = data, .end = (const char *)data + size };
-        size_t len;
 
         /* every decoded string is at most as long as its JSON text, which has room for its NUL (a quote) */
         f.text = malloc(size + 1);
@@ -308,8 +316,8 @@ int jsontext_flat_parse(const void *data, size_t size, JsonTextFlat *ret)
         if (!take(&r, '}')) {
                 do {
                         JsonTextMember *m = &f.members[f.n_members];
-                        if (f.n_members >= JSONTEXT_MAX_MEMBERS || read_string(&r, &m->key, &len) < 0 ||
-                            jsontext_flat_get(&f, m->key) || !take(&r, ':') || read_value(&r, m) < 0)
+                        if (f.n_members >= JSONTEXT_MAX_MEMBERS || read_string(&r, &m->key, &m->key_length) < 0 ||
+                            member_find(&f, m->key, m->key_length) || !take(&r, ':') || read_value(&r, m) < 0)
                                 goto declined;
                         f.n_members++;
                 } while (take(&r, ','));
@@ -334,10 +342,7 @@ void jsontext_flat_done(JsonTextFlat *f)
 
 const JsonTextMember *jsontext_flat_get(const JsonTextFlat *f, const char *key)
 {
-        for (size_t i = 0; i < f->n_members; i++)
-                if (streq(f->members[i].key, key))
-                        return &f->members[i];
-        return NULL;
+        return member_find(f, key, strlen(key));
 }
 
 const char *jsontext_pair_next(const char *s)

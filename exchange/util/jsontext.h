@@ -62,6 +62,7 @@ typedef enum JsonTextType {
 
 typedef struct JsonTextMember {
         const char *key;
+        size_t key_length;
         JsonTextType type;
         const char *string;
         size_t length;
