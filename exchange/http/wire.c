@@ -15,6 +15,7 @@
 #include "crypto/uuid.h"
 #include "http/http-internal.h"
 #include "http/xroad.h"
+#include "util/utf8.h"
 
 static int ssl_facts_index = -1;
 
@@ -220,18 +221,13 @@ const char *wire_header_once(struct evkeyvalq *h, const char *name, bool *dup)
 bool wire_valid_text(const char *s, size_t max)
 {
         size_t n = strlen(s);
-        json_t *j;
 
         if (n == 0 || n > max)
                 return false;
         for (size_t i = 0; i < n; i++)
                 if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
                         return false;
-        j = json_stringn(s, n); /* validates UTF-8 */
-        if (!j)
-                return false;
-        json_decref(j);
-        return true;
+        return utf8_valid(s, n); /* RFC 3629, as jansson checks it: no JSON string made to find out */
 }
 
 /* `id` written back part by part as X-Road writes identifiers (xroad_id_encode()). */

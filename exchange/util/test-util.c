@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "util/bytes.h"
 #include "util/error.h"
 #include "util/lmdb-util.h"
@@ -71,6 +73,23 @@ static void test_utf8(void)
         assert(utf8_decode("\xe2\x82\xac", 3, &cp) == 3 && cp == 0x20ac);
         assert(utf8_decode("\xe2\x82\xac", 2, &cp) == 0 && utf8_decode("", 0, &cp) == 0);
         assert(utf8_valid("Vi\xe1\xbb\x87t Nam", 10) && utf8_valid("a\0b", 3));
+
+        /* the same verdict as jansson's, which the front door's header check used before (wire_valid_text) */
+        unsigned seed = 3629;
+        for (int round = 0; round < 200000; round++) {
+                static const unsigned char lead[] = { 0x41, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0,
+                                                      0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff };
+                char text[8];
+                size_t n = 1 + (size_t)(rand_r(&seed) % sizeof(text));
+                json_t *j;
+
+                for (size_t k = 0; k < n; k++)
+                        text[k] = (char)(rand_r(&seed) % 2 ? lead[rand_r(&seed) % sizeof(lead)]
+                                                           : 0x80 + rand_r(&seed) % 0x40);
+                j = json_stringn(text, n);
+                assert(!j == !utf8_valid(text, n) || memchr(text, 0, n));
+                json_decref(j);
+        }
 }
 
 static void test_parse(void)
