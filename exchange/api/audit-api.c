@@ -61,7 +61,8 @@ static int seq_at_time(ExlogReader *r, uint64_t size, uint64_t when, uint64_t *r
 }
 
 typedef struct Query {
-        const char *client, *service, *decision;
+        const char *client, *service, *decision, *xroad_id;
+        const char *outcome; /* "ok" (no error) or a problem type's name */
         bool has_status;
         uint64_t status;
         bool raw; /* entries as JSON strings holding the stored bytes */
@@ -69,12 +70,26 @@ typedef struct Query {
 
 static bool query_filters(const Query *q)
 {
-        return q->client || q->service || q->decision || q->has_status;
+        return q->client || q->service || q->decision || q->has_status || q->xroad_id || q->outcome;
+}
+
+/* Whether member `key` of `e` is the string `want`. */
+static bool entry_string_is(const json_t *e, const char *key, const char *want)
+{
+        const json_t *v = json_object_get(e, key);
+
+        return json_is_string(v) && streq(json_string_value(v), want);
 }
 
 static bool entry_matches(const json_t *e, const Query *q)
 {
         const json_t *v;
+
+        if (q->xroad_id && !entry_string_is(e, "xroad_id", q->xroad_id))
+                return false;
+        if (q->outcome && (streq(q->outcome, "ok") ? json_is_string(json_object_get(e, "error")) /* missing: null */
+                                                   : !entry_string_is(e, "error", q->outcome)))
+                return false;
 
         if (q->client &&
             (!(v = json_object_get(e, "client")) || !json_is_string(v) || !streq(json_string_value(v), q->client)))
@@ -171,12 +186,86 @@ static int param(const EndpointRequest *req, const char *name, char **ret, Endpo
         return 0;
 }
 
+/*
+ * A page by subject: the index yields the subject's entries newest first, so
+ * walk down from `hi` to `start`, keeping the lowest ones in a ring, then
+ * answer them in ascending order. `out` is closed (finished or not) on return.
+ */
+static int page_by_subject(const EndpointRequest *req, ExlogReader *r, const Query *q, char *subject, uint64_t start,
+                           uint64_t hi, uint64_t limit, FILE *out, char **buf, size_t *buf_size, EndpointResponse *resp)
+{
+        _cleanup_free_ uint64_t *ring = NULL;
+        uint8_t pseud[32];
+        char hex[PSEUDONYM_HEX_LEN + 1];
+        uint64_t chunk[1024], before = hi, walked = 0, cap = AUDIT_API_SCAN_BUDGET, count = 0, last = 0;
+        size_t got, n = 0;
+        bool overflow = false;
+        int k;
+
+        if (!api(req)->pseudonyms) {
+                fclose(out);
+                return endpoint_problem(resp, PROBLEM_INTERNAL_ERROR, "subject search is not configured");
+        }
+        k = pseudonym_compute(api(req)->pseudonyms, subject, strlen(subject), hex);
+        if (k < 0 || hex_decode(hex, pseud, sizeof(pseud)) < 0) {
+                fclose(out);
+                return k < 0 ? k : -EINVAL;
+        }
+        explicit_bzero(subject, strlen(subject));
+        ring = malloc(cap * sizeof(*ring));
+        if (!ring) {
+                fclose(out);
+                return -ENOMEM;
+        }
+        while (before > start) {
+                k = exlog_reader_subject(r, pseud, before, chunk, ELEMENTSOF(chunk), &got);
+                if (k < 0)
+                        goto fail;
+                for (size_t i = 0; i < got && chunk[i] >= start; i++) {
+                        if (count == cap)
+                                overflow = true;
+                        ring[count % cap] = chunk[i];
+                        count++;
+                }
+                walked += got;
+                if (got < ELEMENTSOF(chunk) || chunk[got - 1] <= start)
+                        break;
+                before = chunk[got - 1];
+                if (walked > AUDIT_API_SUBJECT_WALK_MAX) {
+                        fclose(out);
+                        return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                                "this subject has too many entries in the range to page "
+                                                "through; narrow it with from and to");
+                }
+        }
+        /* the ring holds the lowest min(count, cap) seqs, newest first, ending at index count-1 */
+        {
+                uint64_t held = MIN(count, cap);
+                uint64_t i;
+                for (i = 0; i < held && n < limit; i++) {
+                        uint64_t s = ring[(count - 1 - i) % cap];
+                        last = s;
+                        k = page_add(r, s, q, out, &n);
+                        if (k < 0)
+                                goto fail;
+                }
+                if (i < held || overflow)
+                        return finish_page(resp, out, buf, buf_size, true,
+                                           i < held ? last + 1 : ring[(count - held) % cap] + 1);
+                return finish_page(resp, out, buf, buf_size, false, 0);
+        }
+fail:
+        fclose(out);
+        return k;
+}
+
 static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResponse *resp)
 {
         _cleanup_free_ char *from = NULL, *to = NULL, *client = NULL, *service = NULL, *status = NULL, *decision = NULL,
-                            *subject = NULL, *cursor = NULL, *limit_s = NULL, *raw = NULL, *buf = NULL;
-        _cleanup_free_ uint64_t *ring = NULL;
+                            *subject = NULL, *cursor = NULL, *limit_s = NULL, *raw = NULL, *buf = NULL,
+                            *xroad_id = NULL, *outcome = NULL;
         Query q = {};
+        ProblemType outcome_type;
         uint64_t size, lo = 0, hi, start = 0, limit = AUDIT_API_LIMIT_DEFAULT, seq;
         size_t buf_size = 0, n = 0;
         bool bad = false;
@@ -187,10 +276,12 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                 const char *name;
                 char **value;
         } params[] = {
-                { "from", &from },       { "to", &to },         { "client", &client },
-                { "service", &service }, { "status", &status }, { "decision", &decision },
-                { "subject", &subject }, { "cursor", &cursor }, { "limit", &limit_s },
-                { "raw", &raw },
+                { "from", &from },         { "to", &to },
+                { "client", &client },     { "service", &service },
+                { "status", &status },     { "decision", &decision },
+                { "subject", &subject },   { "cursor", &cursor },
+                { "limit", &limit_s },     { "raw", &raw },
+                { "xroad_id", &xroad_id }, { "outcome", &outcome },
         };
         for (size_t i = 0; i < ELEMENTSOF(params); i++) {
                 param(req, params[i].name, params[i].value, resp, &bad);
@@ -203,6 +294,10 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
         if (decision && !streq(decision, "allow") && !streq(decision, "deny"))
                 return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "decision must be \"allow\" or \"deny\"");
         q.decision = decision;
+        if (outcome && !streq(outcome, "ok") && problem_from_name(outcome, &outcome_type) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "outcome must be \"ok\" or a problem type");
+        q.outcome = outcome;
+        q.xroad_id = xroad_id;
         if (raw && !streq(raw, "1") && !streq(raw, "0"))
                 return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "raw must be 0 or 1");
         q.raw = raw && streq(raw, "1");
@@ -245,80 +340,14 @@ static int handle_query(const EndpointRequest *req, ExlogReader *r, EndpointResp
                 uint64_t scanned = 0;
                 for (seq = start; seq < hi && scanned < AUDIT_API_SCAN_BUDGET && n < limit; seq++, scanned++) {
                         k = page_add(r, seq, &q, out, &n);
-                        if (k < 0)
-                                goto fail;
+                        if (k < 0) {
+                                fclose(out);
+                                return k;
+                        }
                 }
                 return finish_page(resp, out, &buf, &buf_size, seq < hi, seq);
         }
-
-        /*
-         * By subject: the index yields the subject's entries newest first, so
-         * walk down from `hi` to `start`, keeping the lowest ones in a ring,
-         * then answer them in ascending order.
-         */
-        {
-                uint8_t pseud[32];
-                char hex[PSEUDONYM_HEX_LEN + 1];
-                uint64_t chunk[1024], before = hi, walked = 0, cap = AUDIT_API_SCAN_BUDGET, count = 0, last = 0;
-                size_t got;
-                bool overflow = false;
-
-                if (!api(req)->pseudonyms) {
-                        fclose(out);
-                        return endpoint_problem(resp, PROBLEM_INTERNAL_ERROR, "subject search is not configured");
-                }
-                k = pseudonym_compute(api(req)->pseudonyms, subject, strlen(subject), hex);
-                if (k < 0 || hex_decode(hex, pseud, sizeof(pseud)) < 0) {
-                        fclose(out);
-                        return k < 0 ? k : -EINVAL;
-                }
-                explicit_bzero(subject, strlen(subject));
-                ring = malloc(cap * sizeof(*ring));
-                if (!ring) {
-                        fclose(out);
-                        return -ENOMEM;
-                }
-                while (before > start) {
-                        k = exlog_reader_subject(r, pseud, before, chunk, ELEMENTSOF(chunk), &got);
-                        if (k < 0)
-                                goto fail;
-                        for (size_t i = 0; i < got && chunk[i] >= start; i++) {
-                                if (count == cap)
-                                        overflow = true;
-                                ring[count % cap] = chunk[i];
-                                count++;
-                        }
-                        walked += got;
-                        if (got < ELEMENTSOF(chunk) || chunk[got - 1] <= start)
-                                break;
-                        before = chunk[got - 1];
-                        if (walked > AUDIT_API_SUBJECT_WALK_MAX) {
-                                fclose(out);
-                                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
-                                                        "this subject has too many entries in the range to page "
-                                                        "through; narrow it with from and to");
-                        }
-                }
-                /* the ring holds the lowest min(count, cap) seqs, newest first, ending at index count-1 */
-                {
-                        uint64_t held = MIN(count, cap);
-                        uint64_t i;
-                        for (i = 0; i < held && n < limit; i++) {
-                                uint64_t s = ring[(count - 1 - i) % cap];
-                                last = s;
-                                k = page_add(r, s, &q, out, &n);
-                                if (k < 0)
-                                        goto fail;
-                        }
-                        if (i < held || overflow)
-                                return finish_page(resp, out, &buf, &buf_size, true,
-                                                   i < held ? last + 1 : ring[(count - held) % cap] + 1);
-                        return finish_page(resp, out, &buf, &buf_size, false, 0);
-                }
-        }
-fail:
-        fclose(out);
-        return k;
+        return page_by_subject(req, r, &q, subject, start, hi, limit, out, &buf, &buf_size, resp);
 }
 
 static int respond_json(EndpointResponse *resp, json_t *j)
@@ -449,18 +478,14 @@ static int handle_key(const EndpointRequest *req, EndpointResponse *resp)
         return 0;
 }
 
-int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
+int audit_api_serve(const EndpointRequest *req, EndpointResponse *resp)
 {
         _cleanup_(exlog_reader_closep) ExlogReader *r = NULL;
         const char *p;
         int k;
 
-        if (!req->client)
-                return endpoint_problem(resp, PROBLEM_CLIENT_UNKNOWN,
-                                        "the auditor API needs a client certificate of a registered auditor");
-        if (!(req->client->roles & REGISTRY_ROLE_AUDITOR))
-                return endpoint_problem(resp, PROBLEM_ACCESS_DENIED, "\"%s\" is not registered as an auditor",
-                                        req->client->id);
+        if (!strneq(req->path, AUDIT_API_PREFIX, strlen(AUDIT_API_PREFIX)))
+                return -EINVAL;
         if (!streq(req->method, "GET"))
                 return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "the auditor API is read-only: use GET");
         if (!api(req)->log)
@@ -483,4 +508,15 @@ int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
         return endpoint_problem(resp, PROBLEM_NOT_FOUND,
                                 "no such resource; the auditor API has /audit/entries, /audit/entries/SEQ, "
                                 "/audit/consistency, /audit/checkpoint and /audit/key");
+}
+
+int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp)
+{
+        if (!req->client)
+                return endpoint_problem(resp, PROBLEM_CLIENT_UNKNOWN,
+                                        "the auditor API needs a client certificate of a registered auditor");
+        if (!(req->client->roles & REGISTRY_ROLE_AUDITOR))
+                return endpoint_problem(resp, PROBLEM_ACCESS_DENIED, "\"%s\" is not registered as an auditor",
+                                        req->client->id);
+        return audit_api_serve(req, resp);
 }

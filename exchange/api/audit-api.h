@@ -4,13 +4,15 @@
  * registry subsystem with the auditor role (REGISTRY_ROLE_AUDITOR):
  * otherwise client_unknown (no identity) or access_denied. Only GET.
  *
- *   GET /audit/entries?from=&to=&client=&service=&status=&decision=&subject=&cursor=&limit=
+ *   GET /audit/entries?from=&to=&client=&service=&status=&decision=&outcome=&xroad_id=&subject=&cursor=&limit=
  *       {"entries":[<entry objects, the stored bytes unchanged>],"next_cursor":N|null}
  *       In sequence order. from/to are RFC 3339 times (from inclusive, to
  *       exclusive), found by binary search since entry times never decrease.
  *       subject is the data subject's personal id: the bus computes its
  *       pseudonym and walks the by_subject index; the id itself never
- *       appears in an answer or a log. The other filters are applied while
+ *       appears in an answer or a log. outcome is "ok" (no error) or a
+ *       problem type (the entry's "error"), xroad_id the entry's X-Road-Id.
+ *       The other filters are applied while
  *       scanning, at most AUDIT_API_SCAN_BUDGET entries per page, so a page
  *       may be empty while next_cursor still advances; null means done.
  *       With raw=1 each entry is a JSON string holding the stored bytes
@@ -53,3 +55,11 @@ typedef struct AuditApi {
 /* audit_api_handle(): the EndpointHandler for "/audit/"; req->userdata is an AuditApi.
  * Return: 0 (resp filled) or -errno. */
 int audit_api_handle(const EndpointRequest *req, EndpointResponse *resp);
+/*
+ * audit_api_serve(): the same answers without the client certificate check,
+ * for a caller that has established by other means that the requester is an
+ * auditor (the web console's auditor session, api/console.h); req->path
+ * starts with AUDIT_API_PREFIX, req->userdata is an AuditApi.
+ * Return: 0 (resp filled) or -errno (-EINVAL for another path).
+ */
+int audit_api_serve(const EndpointRequest *req, EndpointResponse *resp);

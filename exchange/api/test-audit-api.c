@@ -254,6 +254,21 @@ static void test_queries(uint64_t size)
         for (size_t i = 0; i < n; i++)
                 CHECK(seqs[i] % 5 == 4 && seqs[i] % 3 == 0);
         answer_done(&a);
+        a = get("/audit/entries", "xroad_id=x-7");
+        n = page_seqs(&a, seqs, ELEMENTSOF(seqs), &next);
+        CHECK(n == 1 && seqs[0] == 7);
+        answer_done(&a);
+        a = get("/audit/entries", "outcome=ok&limit=1000"); /* no entry holds an error */
+        n = page_seqs(&a, seqs, ELEMENTSOF(seqs), &next);
+        CHECK(n == MIN(size, 1000u));
+        answer_done(&a);
+        a = get("/audit/entries", "outcome=access_denied&limit=1000");
+        n = page_seqs(&a, seqs, ELEMENTSOF(seqs), &next);
+        CHECK(n == 0);
+        answer_done(&a);
+        a = get("/audit/entries", "outcome=no_such_type");
+        CHECK(a.problem && streq(a.problem, "bad_request"));
+        answer_done(&a);
         a = get("/audit/entries", "client=VN/GOV/nobody");
         n = page_seqs(&a, seqs, ELEMENTSOF(seqs), &next);
         CHECK(n == 0 && next == -1);

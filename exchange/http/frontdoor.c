@@ -424,6 +424,7 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
                         .body_size = evbuffer_get_length(in),
                         .content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type"),
                         .accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept"),
+                        .headers = evhttp_request_get_input_headers(req),
                 };
                 er.method = wire_method(evhttp_request_get_command(req));
                 if (!er.method)
@@ -436,6 +437,8 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
                 wire_api_problem(req, PROBLEM_INTERNAL_ERROR, "the request could not be completed");
                 return;
         }
+        for (size_t i = 0; i < resp.n_headers; i++) /* the endpoint's own: cookies, security policies */
+                evhttp_add_header(h, resp.headers[i].name, resp.headers[i].value);
         if (resp.problem) {
                 free(resp.body);
                 wire_api_problem(req, resp.problem, resp.detail);

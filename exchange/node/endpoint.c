@@ -57,3 +57,27 @@ char *endpoint_query_param(const char *query, const char *name)
         evhttp_clear_headers(&params);
         return r;
 }
+
+const char *endpoint_header(const EndpointRequest *req, const char *name)
+{
+        return req->headers ? evhttp_find_header(req->headers, name) : NULL;
+}
+
+int endpoint_header_add(EndpointResponse *resp, const char *name, const char *fmt, ...)
+{
+        EndpointHeader *h;
+        va_list ap;
+        int n;
+
+        if (resp->n_headers >= ENDPOINT_HEADERS_MAX || strlen(name) >= ENDPOINT_HEADER_NAME_MAX)
+                return -E2BIG;
+        h = &resp->headers[resp->n_headers];
+        va_start(ap, fmt);
+        n = vsnprintf(h->value, sizeof(h->value), fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= sizeof(h->value))
+                return -E2BIG;
+        snprintf(h->name, sizeof(h->name), "%s", name);
+        resp->n_headers++;
+        return 0;
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "policy/problem.h"
@@ -31,9 +32,20 @@ typedef struct EndpointRequest {
         const char *query;               /* raw query string ("" when none) */
         const uint8_t *body;
         size_t body_size;
-        const char *content_type; /* or NULL */
-        const char *accept;       /* the Accept header, or NULL */
+        const char *content_type;  /* or NULL */
+        const char *accept;        /* the Accept header, or NULL */
+        struct evkeyvalq *headers; /* every request header (endpoint_header()), or NULL */
 } EndpointRequest;
+
+/* Response headers an endpoint adds (cookies, security policies): at most this many, each bounded. */
+#define ENDPOINT_HEADERS_MAX 10
+#define ENDPOINT_HEADER_NAME_MAX 40
+#define ENDPOINT_HEADER_VALUE_MAX 448
+
+typedef struct EndpointHeader {
+        char name[ENDPOINT_HEADER_NAME_MAX];
+        char value[ENDPOINT_HEADER_VALUE_MAX];
+} EndpointHeader;
 
 typedef struct EndpointResponse {
         int status;            /* for a body */
@@ -42,6 +54,8 @@ typedef struct EndpointResponse {
         size_t body_size;
         ProblemType problem; /* set instead of a body: the refusal */
         char detail[320];
+        EndpointHeader headers[ENDPOINT_HEADERS_MAX]; /* sent with the body or the problem */
+        size_t n_headers;
 } EndpointResponse;
 
 /* Return: 0 (resp filled), or -errno (answered internal_error). */
@@ -59,3 +73,8 @@ int endpoint_problem(EndpointResponse *resp, ProblemType type, const char *fmt, 
 int endpoint_json(EndpointResponse *resp, int status, json_t *j);
 /* endpoint_query_param(): the decoded value of `name` in `query` (malloc'd) or NULL. */
 char *endpoint_query_param(const char *query, const char *name);
+/* endpoint_header(): the request header `name` (case-insensitive; the first if repeated), or NULL.
+ * Return: a pointer into the request, valid during the call. */
+const char *endpoint_header(const EndpointRequest *req, const char *name);
+/* endpoint_header_add(): add a response header. Return: 0, or -E2BIG (too many, or too long: not added). */
+int endpoint_header_add(EndpointResponse *resp, const char *name, const char *fmt, ...) _printf_(3, 4);
