@@ -120,22 +120,29 @@ static void offline_args_done(OfflineArgs *a)
 
 /* --- key ------------------------------------------------------------------------- */
 
+int cli_audit_vkey(const char *state, const char *name, char **ret, char **ret_err)
+{
+        _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
+        int r;
+
+        r = verifier_for(NULL, state, name, &v, ret_err);
+        if (r < 0)
+                return r;
+        return checkpoint_verifier_vkey(v, ret);
+}
+
 static int cmd_key(const CliCommand *c, int argc, char **argv)
 {
         _cleanup_(offline_args_done) OfflineArgs a = { .state = CLI_NODE_DEFAULT_STATE };
-        _cleanup_(checkpoint_verifier_freep) CheckpointVerifier *v = NULL;
         _cleanup_free_ char *err = NULL, *vk = NULL;
         int r;
 
         r = cli_command_parse(c, &argc, &argv, offline_option, &a);
         if (r != CLI_CONTINUE)
                 return r;
-        r = verifier_for(NULL, a.state, a.name, &v, &err);
+        r = cli_audit_vkey(a.state, a.name, &vk, &err);
         if (r < 0)
                 return cli_command_failure(c, "%s", err ? err : strerror(-r));
-        r = checkpoint_verifier_vkey(v, &vk);
-        if (r < 0)
-                return cli_command_failure(c, "%s", strerror(-r));
         printf("%s\n", vk);
         return EXIT_SUCCESS;
 }

@@ -29,3 +29,10 @@
  * xbus (run it with cli_command_run()); its help lists the subcommands.
  */
 extern const CliCommand cli_audit_command;
+
+/*
+ * cli_audit_vkey(): the node's checkpoint verifier key (what `xbus audit
+ * key` prints) from STATE/pki/log.pub, named `name` or the log's origin.
+ * Return: 0 with *ret (malloc'd), or -errno with *ret_err (malloc'd, may be NULL).
+ */
+int cli_audit_vkey(const char *state, const char *name, char **ret, char **ret_err);

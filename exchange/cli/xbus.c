@@ -18,6 +18,7 @@
 
 #include "cli/cli-consent.h"
 #include "cli/cli-audit.h"
+#include "cli/cli-console.h"
 #include "cli/cli-command.h"
 #include "cli/cli-common.h"
 #include "cli/cli-demo.h"
@@ -900,6 +901,7 @@ static const CliCommand adapter_command = {
 static const CliCommand *const commands[] = {
         &call_command,    &log_command,     &up_command,      &down_command,    &demo_command,
         &consent_command, &subject_command, &adapter_command, &cli_pki_command, &cli_audit_command,
+        &cli_console_command,
 };
 
 static void help(void)

@@ -96,6 +96,12 @@ static const IniItem metrics_items[] = {
         { "max-series", ini_item_size, OFF(metrics_max_series), 0, "a number of series (1..1000000)" },
 };
 
+static const IniItem console_items[] = {
+        { "key", ini_item_string, OFF(console_key), 0, "a key file (64 hex digits)" },
+        { "idle-timeout", ini_item_duration, OFF(console_idle_timeout_ms), 0, "a duration such as 15min" },
+        { "session-timeout", ini_item_duration, OFF(console_session_timeout_ms), 0, "a duration such as 8h" },
+};
+
 static const struct {
         const char *name;
         const IniItem *items;
@@ -108,6 +114,7 @@ static const struct {
         { "log", log_items, ELEMENTSOF(log_items) },
         { "keys", keys_items, ELEMENTSOF(keys_items) },
         { "metrics", metrics_items, ELEMENTSOF(metrics_items) },
+        { "console", console_items, ELEMENTSOF(console_items) },
 };
 
 typedef struct Parse {
@@ -261,6 +268,10 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 c->log_checkpoint_interval_ms = 10000;
         if (!c->metrics_max_series)
                 c->metrics_max_series = 2000;
+        if (!c->console_idle_timeout_ms)
+                c->console_idle_timeout_ms = 15 * 60 * 1000;
+        if (!c->console_session_timeout_ms)
+                c->console_session_timeout_ms = 8 * 60 * 60 * 1000;
         if (access_list_empty(&c->metrics_allow))
                 c->metrics_allow = access_list_loopback;
         if (access_list_empty(&c->health_allow))
@@ -280,6 +291,7 @@ int config_load(Config **ret, const char *path, char **ret_errors)
         r = r ?: resolve(&c->pseudonym_key, base);
         r = r ?: resolve(&c->log_key, base);
         r = r ?: resolve(&c->log_public_key, base);
+        r = r ?: resolve(&c->console_key, base);
         r = r ?: resolve(&c->curve_key, base);
         free(base);
         if (r < 0) {
@@ -311,6 +323,7 @@ Config *config_free(Config *c)
         free(c->pseudonym_key);
         free(c->log_key);
         free(c->log_public_key);
+        free(c->console_key);
         free(c->path);
         free(c);
         return NULL;

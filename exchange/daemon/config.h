@@ -58,6 +58,10 @@ typedef struct Config {
         AccessList metrics_allow;  /* who may read /metrics; default loopback */
         AccessList health_allow;   /* who may read /health; default loopback */
         size_t metrics_max_series; /* series of xbus_exchanges_total before overflow; default 2000 */
+        /* [console] (docs/console.md) */
+        char *console_key;                   /* the key that signs sign-in links; default <state-dir>/console.key */
+        uint64_t console_idle_timeout_ms;    /* a session ends this long after its last call; default 15 min */
+        uint64_t console_session_timeout_ms; /* and this long after sign-in in any case; default 8 h */
 
         char *path;    /* the file this came from, or NULL */
         bool demo_pki; /* some key or certificate comes from the demo PKI */

@@ -12,10 +12,12 @@
 
 #include "api/audit-api.h"
 #include "api/consent-api.h"
+#include "api/console.h"
 #include "crypto/keyfile.h"
 #include "crypto/pki.h"
 #include "daemon/daemon.h"
 #include "http/frontdoor.h"
+#include "http/status.h"
 #include "log/checkpoint.h"
 #include "soap/soap-dsig.h"
 #include "soap/soap.h"
@@ -52,7 +54,9 @@ struct Daemon {
         char curve_public[KEYFILE_CURVE_LEN + 1]; /* the adapter endpoint's, for the log */
         ConsentApi consent_api;
         AuditApi audit_api;
-        Endpoint endpoints[2];
+        ConsoleApi console_api;
+        StatusSource status;
+        Endpoint endpoints[3];
         FrontDoor *frontdoor;
         uint64_t started_usec; /* CLOCK_MONOTONIC, once the node serves (0 before) */
         time_t next_cert_check;
@@ -311,7 +315,37 @@ static unsigned rlimit_fit(const Config *c)
         return max;
 }
 
-/* The HTTPS front door, with the consent authority's and the auditors' APIs as its endpoints. */
+/* The web console (docs/console.md): its link key (made at first start when it is the default one), its sessions. */
+static int console_open(Daemon *d)
+{
+        const Config *c = d->config;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (c->console_key)
+                path = strdup(c->console_key);
+        else if (asprintf(&path, "%s/console.key", c->state_dir) < 0)
+                path = NULL;
+        if (!path)
+                return log_error_errno(ENOMEM, "Out of memory.");
+        r = console_key_load(path, !c->console_key, &d->console_api.key);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the console key \"%s\": %m", path);
+        r = console_sessions_new(&d->console_api.sessions, now_usec(CLOCK_REALTIME), c->console_idle_timeout_ms * 1000,
+                                 c->console_session_timeout_ms * 1000);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the console: %m");
+        d->console_api.audit = &d->audit_api;
+        d->console_api.consent = &d->consent_api;
+        d->status = (StatusSource){
+                .node = &d->node, .tls_cert = d->paths.cert, .client_ca = d->paths.ca, .console = &d->console_api
+        };
+        d->console_api.status = status_json;
+        d->console_api.status_userdata = &d->status;
+        return 0;
+}
+
+/* The HTTPS front door, with the consent authority's and the auditors' APIs and the console as its endpoints. */
 static int frontdoor_open(Daemon *d)
 {
         const Config *c = d->config;
@@ -321,8 +355,12 @@ static int frontdoor_open(Daemon *d)
 
         d->consent_api = (ConsentApi){ .consents = n->consents, .pseudonyms = n->pseudonyms, .log = n->log };
         d->audit_api = (AuditApi){ .log = n->log, .pseudonyms = n->pseudonyms, .log_vkey = n->log_vkey };
+        r = console_open(d);
+        if (r < 0)
+                return r;
         d->endpoints[0] = (Endpoint){ AUDIT_API_PREFIX, audit_api_handle, &d->audit_api };
         d->endpoints[1] = (Endpoint){ CONSENT_API_PREFIX, consent_api_handle, &d->consent_api };
+        d->endpoints[2] = (Endpoint){ CONSOLE_PREFIX, console_handle, &d->console_api };
         r = frontdoor_new(&d->frontdoor,
                           &(FrontDoorOptions){ .listen = c->http_listen,
                                                .threads = (unsigned)c->http_threads,
@@ -342,6 +380,7 @@ static int frontdoor_open(Daemon *d)
                                                .endpoints = d->endpoints,
                                                .n_endpoints = ELEMENTSOF(d->endpoints),
                                                .metrics_access = &c->metrics_allow,
+                                               .console = &d->console_api,
                                                .health_access = &c->health_allow },
                           n, &error);
         if (r < 0)
@@ -559,6 +598,7 @@ Daemon *daemon_stop(Daemon *d)
         n->consents = consent_store_free(n->consents); /* after the writer, which counts consent uses */
         n->registry = registry_unref(n->registry);
         n->exchanges = series_table_free(n->exchanges);
+        d->console_api.sessions = console_sessions_free(d->console_api.sessions);
         if (d->node_lock)
                 pthread_mutex_destroy(&n->registry_lock);
         signer_free(d->signer);

@@ -655,7 +655,8 @@ static int worker_setup(FrontDoor *fd, Worker *w, unsigned index)
                        .index = index,
                        .mailbox = MAILBOX_NULL,
                        .metrics_access = o->metrics_access ?: &access_list_loopback,
-                       .health_access = o->health_access ?: &access_list_loopback };
+                       .health_access = o->health_access ?: &access_list_loopback,
+                       .console = o->console };
         TAILQ_INIT(&w->anonymous);
         r = mailbox_init(&w->mailbox, 0);
         if (r < 0)

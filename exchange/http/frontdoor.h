@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/console.h"
 #include "http/access.h"
 #include "http/frontdoor-tls.h" /* FrontDoorCert */
 #include "node/endpoint.h"
@@ -43,6 +44,7 @@ typedef struct FrontDoorOptions {
         unsigned request_timeout_ms;         /* one request, header and body, from its first byte */
         /* who may read /metrics and /health (borrowed); NULL: loopback only */
         const AccessList *metrics_access, *health_access;
+        const ConsoleApi *console; /* the web console, whose counters /metrics shows, or NULL */
 } FrontDoorOptions;
 
 typedef struct FrontDoor FrontDoor;

@@ -77,6 +77,7 @@ typedef struct Worker {
         bool stopping;
         unsigned in_flight;                               /* exchanges accepted and not yet answered */
         const AccessList *metrics_access, *health_access; /* who may read /metrics, /health */
+        const struct ConsoleApi *console;                 /* the web console, for /metrics, or NULL */
 } Worker;
 
 /* One exchange in flight: the request it answers, around the node's Exchange. */

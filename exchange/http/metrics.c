@@ -367,6 +367,29 @@ static void render_certificates(Worker *w, struct evbuffer *buf)
         }
 }
 
+/* The web console's sign-ins and calls (api/console.h). */
+static void render_console(const ConsoleApi *c, struct evbuffer *buf)
+{
+        static const char *const roles[] = { "auditor", "operator", "citizen" };
+
+        if (!c)
+                return;
+        evbuffer_add_printf(buf, "# HELP xbus_console_signins_total Web console sign-ins, by role and result.\n"
+                                 "# TYPE xbus_console_signins_total counter\n");
+        for (int i = 0; i < _CONSOLE_ROLE_MAX; i++)
+                evbuffer_add_printf(buf, "xbus_console_signins_total{role=\"%s\",result=\"ok\"} %" PRIu64 "\n",
+                                    roles[i], (uint64_t)atomic_load(&c->counters.signins[i]));
+        evbuffer_add_printf(buf, "xbus_console_signins_total{role=\"unknown\",result=\"refused\"} %" PRIu64 "\n",
+                            (uint64_t)atomic_load(&c->counters.refused));
+        evbuffer_add_printf(buf, "# HELP xbus_console_calls_total Web console calls, by role (refused: no session, "
+                                 "wrong role or CSRF token).\n# TYPE xbus_console_calls_total counter\n");
+        for (int i = 0; i < _CONSOLE_ROLE_MAX; i++)
+                evbuffer_add_printf(buf, "xbus_console_calls_total{role=\"%s\"} %" PRIu64 "\n", roles[i],
+                                    (uint64_t)atomic_load(&c->counters.calls[i]));
+        evbuffer_add_printf(buf, "xbus_console_calls_total{role=\"refused\"} %" PRIu64 "\n",
+                            (uint64_t)atomic_load(&c->counters.denied));
+}
+
 void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
 {
         struct evbuffer *buf;
@@ -383,6 +406,7 @@ void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
         render_stages(w->node, buf);
         render_registry(w->node, buf);
         render_certificates(w, buf);
+        render_console(w->console, buf);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
         wire_reply(req, 200, "OK", buf);

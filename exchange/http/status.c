@@ -1,0 +1,167 @@
+/* status.c: the node's status for the operator's console page (the facts of /health and /metrics) */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "http/http-internal.h"
+#include "http/status.h"
+#include "log/exlog.h"
+#include "util/macro.h"
+#include "util/strv.h"
+#include "util/time-util.h"
+#include "xbus-config.h"
+
+/* {"file","not_after","expires_in_days"} of the first certificate in `path`, or {"file","error"}. */
+static json_t *certificate(const char *what, const char *path)
+{
+        FILE *f = path ? fopen(path, "re") : NULL;
+        X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+        struct tm tm;
+        char when[32];
+        json_t *j;
+
+        if (f)
+                fclose(f);
+        if (!x || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1) {
+                X509_free(x);
+                return json_pack("{s:s,s:s?,s:s}", "what", what, "file", path, "error", "cannot be read");
+        }
+        X509_free(x);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        j = json_pack("{s:s,s:s,s:s,s:I}", "what", what, "file", path, "not_after", when, "expires_in_days",
+                      (json_int_t)(((int64_t)timegm(&tm) - (int64_t)time(NULL)) / 86400));
+        return j;
+}
+
+/* The registry in force, and each of its services with its live adapters. */
+static int registry_facts(Node *node, json_t *out)
+{
+        _cleanup_(registry_unrefp) Registry *reg = node_registry(node);
+        const RegistryService *const *services;
+        uint64_t loaded = atomic_load(&node->registry_loaded_usec), now = now_usec(CLOCK_REALTIME);
+        size_t n = reg ? registry_services(reg, &services) : 0;
+        char version[17];
+        json_t *arr = json_array();
+
+        if (!arr || json_object_set_new(out, "services", arr) < 0)
+                return -ENOMEM;
+        if (!reg)
+                return json_object_set_new(out, "registry", json_null());
+        snprintf(version, sizeof(version), "%016" PRIx64, registry_version(reg));
+        if (json_object_set_new(out, "registry",
+                                json_pack("{s:s,s:s,s:I,s:I}", "instance", registry_instance(reg), "version", version,
+                                          "loaded", (json_int_t)(loaded / 1000000), "age_seconds",
+                                          (json_int_t)((now > loaded ? now - loaded : 0) / 1000000))) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (json_array_append_new(arr, json_pack("{s:s,s:i}", "id", services[i]->id, "adapters",
+                                                         (int)broker_service_adapters(node->broker, services[i]->id))) <
+                    0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Refusals since start by problem type, summed over xbus_exchanges_total's series (outcome != ok). */
+static int refusal_facts(Node *node, json_t *out)
+{
+        json_t *by = json_object();
+
+        if (!by || json_object_set_new(out, "refusals", by) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; node->exchanges && i < series_table_slots(node->exchanges); i++) {
+                const char *v[4];
+                uint64_t count;
+
+                if (!series_table_get(node->exchanges, i, v, &count) || streq(v[2], "ok"))
+                        continue;
+                count += (uint64_t)json_integer_value(json_object_get(by, v[2]));
+                if (json_object_set_new(by, v[2], json_integer((json_int_t)count)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The log's size and its last checkpoint (size, time line). */
+static int log_facts(Node *node, json_t *out)
+{
+        _cleanup_(exlog_reader_closep) ExlogReader *r = NULL;
+        _cleanup_free_ char *note = NULL;
+        uint64_t size = 0;
+        json_t *cp = json_null();
+        const char *t;
+
+        if (exlog_reader_new(&r, node->log) == 0 && exlog_reader_checkpoint(r, 0, &note, &size) == 0) {
+                t = strstr(note, "\ntime ");
+                cp = json_pack("{s:I,s:s%}", "size", (json_int_t)size, "time", t ? t + 6 : "",
+                               t ? strcspn(t + 6, "\n") : 0);
+        }
+        return json_object_set_new(out, "log",
+                                   json_pack("{s:I,s:o,s:I}", "entries", (json_int_t)exlog_size(node->log),
+                                             "last_checkpoint", cp, "last_commit_result",
+                                             (json_int_t)exlog_last_result(node->log)));
+}
+
+/* The health verdict as /health gives it. */
+static int health_facts(Node *node, json_t *out)
+{
+        _cleanup_(registry_unrefp) Registry *reg = node_registry(node);
+        _cleanup_(strv_freep) char **unserved = NULL;
+        _cleanup_free_ char *body = NULL;
+        BrokerStats bs;
+        int r;
+
+        broker_stats(node->broker, &bs);
+        r = broker_unserved(node->broker, &unserved);
+        if (r < 0)
+                return r;
+        r = metrics_health_render(&(HealthFacts){ .log_result = exlog_last_result(node->log),
+                                                  .registry = reg,
+                                                  .unserved = unserved,
+                                                  .adapters = bs.adapters,
+                                                  .log_entries = exlog_size(node->log) },
+                                  &body);
+        if (r < 0)
+                return r;
+        return json_object_set_new(out, "health", json_loads(body, 0, NULL));
+}
+
+int status_json(void *userdata, json_t **ret)
+{
+        const StatusSource *src = userdata;
+        Node *node = src->node;
+        const ConsoleCounters *cc = src->console ? &src->console->counters : NULL;
+        _cleanup_(json_decrefp) json_t *out = NULL;
+        json_t *signins;
+        int r;
+
+        out = json_pack("{s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I},s:[oo]}", "version", XBUS_VERSION, "node",
+                        strempty(node->name), "now", (json_int_t)(now_usec(CLOCK_REALTIME) / 1000000), "requests",
+                        "total", (json_int_t)atomic_load(&node->counters.requests), "allowed",
+                        (json_int_t)atomic_load(&node->counters.allowed), "refused",
+                        (json_int_t)atomic_load(&node->counters.refused), "log_failures",
+                        (json_int_t)atomic_load(&node->counters.log_failures), "certificates",
+                        certificate("tls", src->tls_cert), certificate("client-ca", src->client_ca));
+        if (!out)
+                return -ENOMEM;
+        r = registry_facts(node, out);
+        r = r ?: refusal_facts(node, out);
+        r = r ?: log_facts(node, out);
+        r = r ?: health_facts(node, out);
+        if (r < 0)
+                return r;
+        if (cc) {
+                signins = json_pack("{s:I,s:I,s:I,s:I}", "auditor", (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_AUDITOR]),
+                                    "operator", (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_OPERATOR]), "citizen",
+                                    (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_CITIZEN]), "refused",
+                                    (json_int_t)atomic_load(&cc->refused));
+                if (json_object_set_new(out, "console_signins", signins) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
