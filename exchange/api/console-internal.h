@@ -13,4 +13,3 @@ int console_citizen(const EndpointRequest *req, EndpointResponse *resp, const Co
 
 /* console_audit_export(): GET /ui/api/audit/export: the log up to its latest checkpoint as an export file. */
 int console_audit_export(const EndpointRequest *req, EndpointResponse *resp);
-

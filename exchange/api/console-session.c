@@ -127,7 +127,8 @@ static Slot *slot_new(ConsoleSessions *s, uint64_t now_usec)
 }
 
 /* Spend the link's nonce (under the lock). Return: 0, or a CONSOLE_E_* code. */
-static int link_spend(ConsoleSessions *s, const ConsoleLink *l, uint64_t now_usec, char pseudonym[PSEUDONYM_HEX_LEN + 1])
+static int link_spend(ConsoleSessions *s, const ConsoleLink *l, uint64_t now_usec,
+                      char pseudonym[PSEUDONYM_HEX_LEN + 1])
 {
         int i, c = -1;
 

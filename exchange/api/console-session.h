@@ -37,10 +37,10 @@ typedef struct ConsoleSessions ConsoleSessions;
 /* A session as callers see it (a copy). */
 typedef struct ConsoleSession {
         ConsoleRole role;
-        char actor[CONSOLE_ACTOR_MAX + 1];         /* staff: who, for the operational log; "" otherwise */
-        char pseudonym[PSEUDONYM_HEX_LEN + 1];     /* citizen: the subject's pseudonym; "" otherwise */
-        char csrf[CONSOLE_ID_HEX + 1];             /* the token every call must carry */
-        char handle[17];                           /* a short name of the session for logs (not the id) */
+        char actor[CONSOLE_ACTOR_MAX + 1];          /* staff: who, for the operational log; "" otherwise */
+        char pseudonym[PSEUDONYM_HEX_LEN + 1];      /* citizen: the subject's pseudonym; "" otherwise */
+        char csrf[CONSOLE_ID_HEX + 1];              /* the token every call must carry */
+        char handle[17];                            /* a short name of the session for logs (not the id) */
         uint64_t idle_deadline_usec, deadline_usec; /* as of this call */
 } ConsoleSession;
 

@@ -19,17 +19,15 @@
 #define SUBJECT_MAX 64
 
 /* Only the node's own files and connections; no inline script or style, no frames, no forms elsewhere. */
-#define CSP                                                                                                     \
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "         \
+#define CSP                                                                                             \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " \
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 static const struct {
         const char *ending, *type;
 } static_types[] = {
-        { ".html", "text/html; charset=utf-8" },
-        { ".js", "text/javascript; charset=utf-8" },
-        { ".css", "text/css; charset=utf-8" },
-        { ".svg", "image/svg+xml" },
+        { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+        { ".css", "text/css; charset=utf-8" },   { ".svg", "image/svg+xml" },
         { ".json", "application/json" },
 };
 
@@ -119,10 +117,14 @@ static int deny(const EndpointRequest *req, EndpointResponse *resp, ProblemType 
 
 /*
  * The session of the call, if it has one of the roles in `roles` (a mask of
- * 1 << ConsoleRole) and carries the session's CSRF token. Return: 1 (*ret
+ * 1 << ConsoleRole) and carries the session's CSRF token (with `any_csrf`,
+ * the header in any form: GET /ui/api/session, which hands the token to a
+ * reloaded page; a page of another site can neither send the header without
+ * a preflight the node never grants nor read the answer). Return: 1 (*ret
  * filled), 0 (answered: refused).
  */
-static int session_of(const EndpointRequest *req, EndpointResponse *resp, unsigned roles, ConsoleSession *ret)
+static int session_of(const EndpointRequest *req, EndpointResponse *resp, unsigned roles, bool any_csrf,
+                      ConsoleSession *ret)
 {
         ConsoleApi *c = console_api(req);
         char id[CONSOLE_ID_HEX + 1];
@@ -133,7 +135,8 @@ static int session_of(const EndpointRequest *req, EndpointResponse *resp, unsign
         cookie_value(req, id);
         if (!id[0] || console_sessions_get(c->sessions, id, now_usec(CLOCK_REALTIME), ret) < 0)
                 return deny(req, resp, PROBLEM_CLIENT_UNKNOWN, "no session, or it has expired: sign in again"), 0;
-        if (!csrf || strlen(csrf) != CONSOLE_ID_HEX || CRYPTO_memcmp(csrf, ret->csrf, CONSOLE_ID_HEX) != 0)
+        if (!csrf ||
+            (!any_csrf && (strlen(csrf) != CONSOLE_ID_HEX || CRYPTO_memcmp(csrf, ret->csrf, CONSOLE_ID_HEX) != 0)))
                 return deny(req, resp, PROBLEM_ACCESS_DENIED, "the call lacks the session's CSRF token"), 0;
         if (!(roles & (1u << ret->role)))
                 return deny(req, resp, PROBLEM_ACCESS_DENIED, "this session's role may not make this call"), 0;
@@ -194,9 +197,8 @@ static int handle_login(const EndpointRequest *req, EndpointResponse *resp)
         atomic_fetch_add(&c->counters.signins[s.role], 1);
         log_info("Console sign-in: session %s (%s%s%s)", s.handle, console_role_name(s.role), s.actor[0] ? " " : "",
                  s.actor);
-        (void)endpoint_header_add(resp, "Set-Cookie", CONSOLE_COOKIE "=%s; Path=" CONSOLE_PREFIX
-                                                                     "; Secure; HttpOnly; SameSite=Strict",
-                                  id);
+        (void)endpoint_header_add(resp, "Set-Cookie",
+                                  CONSOLE_COOKIE "=%s; Path=" CONSOLE_PREFIX "; Secure; HttpOnly; SameSite=Strict", id);
         OPENSSL_cleanse(id, sizeof(id));
         return session_json(resp, &s);
 }
@@ -211,7 +213,8 @@ static int handle_logout(const EndpointRequest *req, EndpointResponse *resp, con
         (void)console_sessions_close(console_api(req)->sessions, id);
         log_info("Console sign-out: session %s", s->handle);
         (void)endpoint_header_add(resp, "Set-Cookie",
-                                  CONSOLE_COOKIE "=; Path=" CONSOLE_PREFIX "; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+                                  CONSOLE_COOKIE "=; Path=" CONSOLE_PREFIX
+                                                 "; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
         return endpoint_json(resp, 200, json_pack("{s:b}", "signed_out", 1));
 }
 
@@ -276,8 +279,9 @@ static int handle_citizen_link(const EndpointRequest *req, EndpointResponse *res
         int r;
 
         if (!req->client)
-                return endpoint_problem(resp, PROBLEM_CLIENT_UNKNOWN, "citizen links need a registered client "
-                                                                      "certificate");
+                return endpoint_problem(resp, PROBLEM_CLIENT_UNKNOWN,
+                                        "citizen links need a registered client "
+                                        "certificate");
         if (!(req->client->roles & REGISTRY_ROLE_CONSENT_AUTHORITY))
                 return endpoint_problem(resp, PROBLEM_ACCESS_DENIED, "'%.200s' is not a consent authority",
                                         req->client->id);
@@ -286,7 +290,8 @@ static int handle_citizen_link(const EndpointRequest *req, EndpointResponse *res
         body = json_loadb((const char *)req->body, req->body_size, 0, NULL);
         subject = json_string_value(json_object_get(body, "subject"));
         if (!subject_valid(subject))
-                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "subject must be a personal id ([0-9A-Za-z-], 1..64)");
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                        "subject must be a personal id ([0-9A-Za-z-], 1..64)");
         lifetime = json_object_get(body, "lifetime");
         if (lifetime) {
                 if (!json_is_integer(lifetime) || json_integer_value(lifetime) < 1 ||
@@ -311,8 +316,9 @@ static int handle_citizen_link(const EndpointRequest *req, EndpointResponse *res
         if (r != 0)
                 return r < 0 ? r : -EINVAL;
         log_info("Console citizen link issued for the consent authority %s", req->client->id);
-        return endpoint_json(resp, 201, json_pack("{s:s,s:s+,s:I}", "token", token, "path", CONSOLE_PREFIX "#login=",
-                                                  token, "expires_in", (json_int_t)(life / 1000000)));
+        return endpoint_json(resp, 201,
+                             json_pack("{s:s,s:s+,s:I}", "token", token, "path", CONSOLE_PREFIX "#login=", token,
+                                       "expires_in", (json_int_t)(life / 1000000)));
 }
 
 /* The calls under /ui/api/. */
@@ -340,7 +346,7 @@ static int handle_api(const EndpointRequest *req, EndpointResponse *resp, const 
                         continue;
                 if (areas[i].prefix[n - 1] != '/' && sub[n])
                         break;
-                if (!session_of(req, resp, areas[i].roles, &s))
+                if (!session_of(req, resp, areas[i].roles, i == 0 && streq(req->method, "GET"), &s))
                         return 0;
                 if (i == 0)
                         return session_json(resp, &s);

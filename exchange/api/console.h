@@ -49,10 +49,10 @@ typedef struct ConsoleCounters {
 
 /* What the console works on: the endpoint's userdata (borrowed pointers must outlive the endpoint). */
 typedef struct ConsoleApi {
-        ConsoleKey key;             /* signs and checks links */
-        ConsoleSessions *sessions;  /* owned by whoever set up the console */
-        AuditApi *audit;            /* the auditor pages read through it */
-        ConsentApi *consent;        /* the citizen pages */
+        ConsoleKey key;                              /* signs and checks links */
+        ConsoleSessions *sessions;                   /* owned by whoever set up the console */
+        AuditApi *audit;                             /* the auditor pages read through it */
+        ConsentApi *consent;                         /* the citizen pages */
         int (*status)(void *userdata, json_t **ret); /* the operator page's facts (a new object) */
         void *status_userdata;
         ConsoleCounters counters;

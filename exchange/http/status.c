@@ -155,8 +155,9 @@ int status_json(void *userdata, json_t **ret)
         if (r < 0)
                 return r;
         if (cc) {
-                signins = json_pack("{s:I,s:I,s:I,s:I}", "auditor", (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_AUDITOR]),
-                                    "operator", (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_OPERATOR]), "citizen",
+                signins = json_pack("{s:I,s:I,s:I,s:I}", "auditor",
+                                    (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_AUDITOR]), "operator",
+                                    (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_OPERATOR]), "citizen",
                                     (json_int_t)atomic_load(&cc->signins[CONSOLE_ROLE_CITIZEN]), "refused",
                                     (json_int_t)atomic_load(&cc->refused));
                 if (json_object_set_new(out, "console_signins", signins) < 0)
