@@ -107,18 +107,19 @@
     box.replaceChildren();
     if (!result) {
       delete box.dataset.verdict;
-      box.className = 'verdict working';
+      box.className = 'verdict working' + (box.classList.contains('small') ? ' small' : '');
       box.append(el('strong', { text: t('verifying') }));
       return;
     }
-    box.className = 'verdict ' + (result.ok ? 'verified' : 'not-verified');
+    box.className = 'verdict ' + (result.ok ? 'verified' : 'not-verified') + (box.classList.contains('small') ? ' small' : '');
     box.dataset.verdict = result.ok ? 'verified' : 'not-verified';
     box.append(el('strong', { class: 'mark', text: (result.ok ? '\u2714 ' : '\u2718 ') + t(result.ok ? 'verified' : 'not_verified') }));
-    if (result.ok) box.append(el('p', { text: t('verified_help') }));
+    const small = box.classList.contains('small');
+    if (result.ok && !small) box.append(el('p', { text: t('verified_help') }));
     const ul = el('ul', { class: 'steps' });
     for (const s of result.steps)
       ul.append(el('li', { class: s.ok ? 'ok' : 'fail' }, (s.ok ? '\u2714 ' : '\u2718 ') + t('step_' + s.name) + (s.ok ? '' : ': ' + s.why)));
-    box.append(ul);
+    box.append(small ? el('details', {}, el('summary', { text: t('proof') }), ul) : ul);
   }
 
   async function verifyInto(box, answer) {
