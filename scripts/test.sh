@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh: install what is missing, build, and run the whole test suite
-# (unit, integration, conformance, fuzz-replay).
+# (unit, integration, conformance, fuzz-replay, browser).
 # usage: scripts/test.sh [BUILD_DIR] [extra meson setup options...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,18 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "test: installing nodejs npm (for the OpenAPI validator of the X-Road suite)"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+# The browser suite (tests/browser) drives Debian's headless Chromium with its WebDriver from the
+# system's python3 (python3-selenium): installed only when missing.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
+    ! /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "test: installing chromium chromium-driver python3-selenium (for the browser suite)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        chromium chromium-driver python3-selenium >/dev/null
 fi
 
 # promtool, which the metrics test runs on a scraped /metrics (`promtool check metrics`), comes from
