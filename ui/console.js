@@ -16,6 +16,7 @@
   let nextCursor = null;
   let citizenCursor = null;
   let rerender = () => {};
+  let shownEntry = null; // the bytes of the entry the entry page shows
 
   const t = (k) => (XbusText[lang] && XbusText[lang][k]) || XbusText.en[k] || k;
 
@@ -187,6 +188,9 @@
   async function openEntry(seq, back = 'view-auditor') {
     message('');
     renderVerdict($('entry-verdict'), null); // never a verdict of the entry shown before
+    $('receipt-verdict').hidden = true;
+    $('receipt-input').value = '';
+    shownEntry = null;
     let answer;
     try {
       answer = await api('audit/entries/' + encodeURIComponent(seq));
@@ -197,6 +201,7 @@
     show('view-entry');
     $('entry-back').onclick = () => show(back);
     $('entry-seq').textContent = '#' + answer.seq;
+    shownEntry = answer.entry;
     let entry = {};
     try {
       entry = JSON.parse(answer.entry);
@@ -437,6 +442,7 @@
     }
     const token = frag.login;
     const vkey = frag.vkey;
+    const jwk = frag.jwk;
     if (location.hash) history.replaceState(null, '', location.pathname); // the token leaves the address bar and history
     if (token) {
       message(t('signin_working'));
@@ -444,6 +450,15 @@
         session = await api('login', { method: 'POST', body: { token } });
         message('');
         pinFromLink(vkey);
+        if (jwk && !localStorage.getItem('xbus.jwk')) {
+          try {
+            const text = new TextDecoder().decode(Uint8Array.from(atob(jwk.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
+            JSON.parse(text);
+            localStorage.setItem('xbus.jwk', text);
+          } catch (e) {
+            /* not a key: none pinned */
+          }
+        }
         $('pin-show').textContent = pinned() || t('pin_none');
         return start();
       } catch (e) {
@@ -498,6 +513,11 @@
       compare();
     });
     $('export').addEventListener('click', download);
+    $('receipt-check').addEventListener('click', async () => {
+      const box = $('receipt-verdict');
+      renderVerdict(box, null);
+      renderVerdict(box, await XbusVerify.verifyReceipt($('receipt-input').value, shownEntry || 'null', localStorage.getItem('xbus.jwk')));
+    });
     $('op-refresh').addEventListener('click', operatorStart);
     $('accesses-more').addEventListener('click', () => citizenAccesses(true));
     $('pin-save').addEventListener('click', async () => {

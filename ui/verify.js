@@ -241,5 +241,48 @@ const XbusVerify = (() => {
     ]);
   }
 
-  return { verifyEntry, verifyConsistencyProof, parseVkey, parseCheckpoint, rootFromInclusion, verifyConsistency, leafHash, ed25519Available, hex, b64decode };
+  function b64urlDecode(s) {
+    if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new Error('not base64url');
+    const t = s.replace(/-/g, '+').replace(/_/g, '/');
+    return b64decode(t + '='.repeat((4 - (t.length % 4)) % 4));
+  }
+
+  // The receipt's fields that must be the entry's (receipt.h; absent ones are null in the entry).
+  const receiptFields = ['seq', 'time', 'xroad_id', 'client', 'service', 'request_hash', 'response_hash', 'subject', 'purpose', 'basis', 'xroad_request_hash', 'request_id'];
+
+  // A receipt (compact JWS, ES256, typ xbus-receipt+jws) against the pinned receipt key (a JWK, JSON) and
+  // the entry's bytes: signed by that key, and every field it commits to is the entry's.
+  async function verifyReceipt(jws, entryText, jwkText) {
+    let parts, header, payload, key;
+    return runChecks([
+      ['receipt_key', async () => {
+        const jwk = JSON.parse(jwkText || 'null');
+        if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256') return { ok: false, why: 'no P-256 key pinned' };
+        key = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+        return true;
+      }],
+      ['receipt_form', () => {
+        parts = String(jws || '').trim().split('.');
+        if (parts.length !== 3) return { ok: false, why: 'not a compact JWS' };
+        header = JSON.parse(new TextDecoder().decode(b64urlDecode(parts[0])));
+        payload = JSON.parse(new TextDecoder().decode(b64urlDecode(parts[1])));
+        return header.alg === 'ES256' && header.typ === 'xbus-receipt+jws' ? true : { ok: false, why: 'not an ES256 xbus receipt' };
+      }],
+      ['receipt_signature', async () => {
+        const ok = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, b64urlDecode(parts[2]), enc.encode(parts[0] + '.' + parts[1]));
+        return ok ? true : { ok: false, why: 'the signature does not verify with the pinned receipt key' };
+      }],
+      ['receipt_entry', () => {
+        const e = JSON.parse(entryText);
+        for (const k of receiptFields) {
+          const want = e[k] === undefined ? null : e[k];
+          const got = payload[k] === undefined ? null : payload[k];
+          if (want !== got) return { ok: false, why: k + ' differs' };
+        }
+        return true;
+      }],
+    ]);
+  }
+
+  return { verifyReceipt, verifyEntry, verifyConsistencyProof, parseVkey, parseCheckpoint, rootFromInclusion, verifyConsistency, leafHash, ed25519Available, hex, b64decode };
 })();

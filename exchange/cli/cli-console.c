@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <unistd.h>
+
 #include "api/console-token.h"
+#include "crypto/hash.h"
 #include "cli/cli-audit.h"
 #include "cli/cli-console.h"
 #include "cli/cli-node.h"
@@ -13,7 +17,7 @@
 #include "util/time-util.h"
 
 typedef struct LoginArgs {
-        const char *state, *key, *role, *actor, *url, *vkey, *valid;
+        const char *state, *key, *role, *actor, *url, *vkey, *valid, *jwk;
         bool no_vkey;
 } LoginArgs;
 
@@ -29,10 +33,43 @@ static int login_key(const LoginArgs *a, ConsoleKey *ret, char **ret_path)
         return console_key_load(*ret_path, false, ret);
 }
 
+/*
+ * The receipt key for the link: the public half of --jwk, else of
+ * STATE/pki/signing.jwk when it exists, as base64url of {kty,crv,x,y}.
+ * Return: 0 with *ret (malloc'd, or NULL: none), -errno.
+ */
+static int login_jwk(const LoginArgs *a, char **ret)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_(json_decrefp) json_t *j = NULL, *pub = NULL;
+
+        *ret = NULL;
+        if (a->jwk)
+                path = strdup(a->jwk);
+        else if (asprintf(&path, "%s/pki/signing.jwk", a->state) < 0)
+                path = NULL;
+        if (!path)
+                return -ENOMEM;
+        if (!a->jwk && access(path, F_OK) < 0)
+                return 0;
+        j = json_load_file(path, 0, NULL);
+        pub = j ? json_pack("{s:O,s:O,s:O,s:O}", "kty", json_object_get(j, "kty"), "crv", json_object_get(j, "crv"),
+                            "x", json_object_get(j, "x"), "y", json_object_get(j, "y"))
+                : NULL;
+        text = pub ? json_dumps(pub, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (!text)
+                return -EINVAL;
+        *ret = malloc(b64url_encoded_len(strlen(text)) + 1);
+        if (!*ret)
+                return -ENOMEM;
+        b64url_encode(text, strlen(text), *ret);
+        return 0;
+}
+
 static int cmd_login(const CliCommand *c, int argc, char **argv)
 {
         LoginArgs a = { .state = CLI_NODE_DEFAULT_STATE, .url = CLI_NODE_DEFAULT_URL };
-        _cleanup_free_ char *path = NULL, *vkey = NULL, *err = NULL;
+        _cleanup_free_ char *path = NULL, *vkey = NULL, *err = NULL, *jwk = NULL;
         char token[CONSOLE_TOKEN_MAX];
         uint64_t valid_ms = CLI_CONSOLE_DEFAULT_VALID_MS, now = now_usec(CLOCK_REALTIME);
         ConsoleLink l = {};
@@ -62,6 +99,11 @@ static int cmd_login(const CliCommand *c, int argc, char **argv)
                 if (r < 0)
                         return cli_command_failure(c, "%s (give --vkey, or --no-vkey)", err ? err : strerror(-r));
         }
+        if (!a.no_vkey) {
+                r = login_jwk(&a, &jwk);
+                if (r < 0)
+                        return cli_command_failure(c, "cannot read the receipt key (--jwk): %s", strerror(-r));
+        }
         l.issued_usec = now;
         l.expires_usec = now + valid_ms * 1000;
         r = console_token_mint(&key, &l, true, token);
@@ -71,6 +113,8 @@ static int cmd_login(const CliCommand *c, int argc, char **argv)
         printf("%s/ui/#login=%s", a.url, token);
         if (a.vkey || vkey)
                 printf("&vkey=%s", a.vkey ? a.vkey : vkey);
+        if (jwk)
+                printf("&jwk=%s", jwk);
         printf("\n");
         return EXIT_SUCCESS;
 }
@@ -87,7 +131,9 @@ static const CliOption login_options[] = {
                    LoginArgs, url),
         CLI_STRING(0, "vkey", "VKEY", "the checkpoint verifier key the page pins (default: `xbus audit key`'s)",
                    LoginArgs, vkey),
-        CLI_FLAG(0, "no-vkey", "put no verifier key in the link", LoginArgs, no_vkey),
+        CLI_STRING(0, "jwk", "FILE", "the receipt key the page pins (default STATE/pki/signing.jwk, if any)", LoginArgs,
+                   jwk),
+        CLI_FLAG(0, "no-vkey", "put no keys in the link", LoginArgs, no_vkey),
         {},
 };
 

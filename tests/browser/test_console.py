@@ -113,10 +113,13 @@ r = node.request(PORTAL, "POST", "/consent/consents", headers={"Content-Type": "
                                                  datetime.timedelta(hours=1))}))
 t.eq(r.status, 201, "a consent of subject 0 for the one-stop shop")
 consent_id = r.json().get("id")
+receipts = {}  # seq -> the receipt the client got
 for i in range(30):
     client = [BYT, BYT, VCB][i % 3]
     purpose = "loan-application" if client == VCB else "health-insurance-enrolment"
-    node.call(client, CITIZEN, subject=subjects[i % 3], purpose=purpose)
+    r = node.call(client, CITIZEN, subject=subjects[i % 3], purpose=purpose)
+    if r.header("x-bus-receipt"):
+        receipts[int(r.header("x-bus-log-seq"))] = r.header("x-bus-receipt")
 r = node.call(HN, LAND, subject=subjects[0], purpose="public-service-delivery", extra={"X-Bus-Consent": consent_id})
 t.eq(r.status, 200, "an exchange under the consent")
 node.call(HN, LAND, subject=subjects[1], purpose="public-service-delivery")  # refused: no consent
@@ -126,7 +129,8 @@ vkey = xbus("audit", "key", "--state", node.state)[1]
 # --- the auditor --------------------------------------------------------------------------------------
 b = new_browser()
 link = login_link("auditor")
-t.ok("#login=" in link and "&vkey=" + vkey in link, "xbus console login prints a link with the token and the vkey")
+t.ok("#login=" in link and "&vkey=" + vkey in link and "&jwk=" in link,
+     "xbus console login prints a link with the token, the vkey and the receipt key")
 b.get(link)
 b.wait_visible("#view-auditor")
 b.wait(lambda: len(rows(b, "results")) > 0, what="the first page of results")
@@ -189,6 +193,26 @@ t.eq(b.verdict("#entry-verdict"), "verified", "entry 3: the page says verified")
 fields = b.find("#entry-fields").text
 t.ok("xroad_id" in fields and "request_hash" in fields and "decision" in fields, "every field of the entry is shown")
 t.ok("response_hash" in b.find("#entry-receipt").text, "the receipt's values are shown")
+t.ok(3 in receipts and 4 in receipts, "the clients got receipts for entries 3 and 4")
+b.find("#receipt-input").send_keys(receipts[3])
+b.find("#receipt-check").click()
+t.eq(b.verdict("#receipt-verdict"), "verified", "the client's receipt of entry 3: verified in the browser")
+b.find("#receipt-input").clear()
+b.find("#receipt-input").send_keys(receipts[4])
+b.find("#receipt-check").click()
+t.eq(b.verdict("#receipt-verdict"), "not-verified", "the receipt of entry 4 shown with entry 3: not verified")
+forged = receipts[3].split(".")
+forged[2] = forged[2][:10] + ("A" if forged[2][10] != "A" else "B") + forged[2][11:]
+b.find("#receipt-input").clear()
+b.find("#receipt-input").send_keys(".".join(forged))
+b.find("#receipt-check").click()
+t.eq(b.verdict("#receipt-verdict"), "not-verified", "a receipt with a changed signature: not verified")
+b.find("#receipt-input").clear()
+b.find("#receipt-input").send_keys(receipts[3])
+b.find("#receipt-check").click()
+t.eq(b.verdict("#receipt-verdict"), "verified", "... and the right one again: verified")
+b.driver.execute_script("document.getElementById('entry-receipt').scrollIntoView()")
+b.screenshot("auditor-entry-receipt")
 b.screenshot("auditor-entry")
 b.find("#entry-back").click()
 
@@ -409,5 +433,5 @@ t.ok(ended is not None and ended >= 6, "a busy session still ends at its absolut
 for x in browsers:
     x.quit()
 proxy.close()
-node.stop()
+t.eq(node.stop(), 0, "xbusd stops cleanly (under the sanitizers: no leak, no error)")
 t.finish()
