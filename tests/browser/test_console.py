@@ -407,29 +407,29 @@ browsers.clear()
 # --- sessions end: idle and absolute timeouts ------------------------------------------------------------------------
 node.stop()
 with open(node.config, "a") as f:
-    f.write("[console]\nidle-timeout = 3s\nsession-timeout = 8s\n")
+    f.write("[console]\nidle-timeout = 4s\nsession-timeout = 10s\n")
 node.start()
 bs = new_browser()
 bs.get(login_link("auditor"))
 bs.wait(lambda: len(rows(bs, "results")) > 0, what="results")
-time.sleep(4.5)
+time.sleep(5.5)
 bs.find("#q-go").click()
 bs.wait(lambda: bs.visible("#view-signin") and "expired" in bs.find("#message").get_attribute("class"),
         what="the idle session expired")
-t.ok(True, "an idle session expires (3 s) and the page says so")
+t.ok(True, "an idle session expires (4 s) and the page says so")
 bs.screenshot("session-expired")
 bs.get(login_link("auditor"))
 bs.wait(lambda: bs.visible("#view-auditor") and not bs.visible("#message"), what="signed in again")
 start = time.time()
 ended = None
-while time.time() - start < 12:
+while time.time() - start < 15:
     time.sleep(1.5)
     bs.find("#q-go").click()
     time.sleep(0.3)
     if bs.visible("#view-signin"):
         ended = time.time() - start
         break
-t.ok(ended is not None and ended >= 6, "a busy session still ends at its absolute timeout (8 s)", "ended %r" % ended)
+t.ok(ended is not None and ended >= 8, "a busy session still ends at its absolute timeout (10 s)", "ended %r" % ended)
 for x in browsers:
     x.quit()
 proxy.close()
