@@ -336,7 +336,7 @@
     cards.append(card(t('refusals'), refusals.length ? refusals.map(([k, v]) => [k, v]) : [['-', '0']]));
     const cp = s.log.last_checkpoint;
     cards.append(card(t('log'), [[t('entries'), s.log.entries], [t('last_checkpoint'), cp ? cp.size + ' @ ' + cp.time : '-']]));
-    cards.append(card(t('certificates'), s.certificates.map((c) => [c.what, c.error ? c.error : c.not_after + ' (' + c.expires_in_days + ' ' + t('days_left') + ')'])));
+    cards.append(card(t('certificates'), s.certificates.map((c) => [c.what + ': ' + c.subject, c.not_after + ' (' + c.expires_in_days + ' ' + t('days_left') + ')'])));
     if (s.console_signins)
       cards.append(card(t('signins'), Object.entries(s.console_signins).map(([k, v]) => [k, v])));
   }

@@ -337,9 +337,7 @@ static int console_open(Daemon *d)
                 return log_error_errno(r, "Cannot set up the console: %m");
         d->console_api.audit = &d->audit_api;
         d->console_api.consent = &d->consent_api;
-        d->status = (StatusSource){
-                .node = &d->node, .tls_cert = d->paths.cert, .client_ca = d->paths.ca, .console = &d->console_api
-        };
+        d->status = (StatusSource){ .node = &d->node, .console = &d->console_api }; /* .frontdoor once it is open */
         d->console_api.status = status_json;
         d->console_api.status_userdata = &d->status;
         return 0;
@@ -385,6 +383,7 @@ static int frontdoor_open(Daemon *d)
                           n, &error);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the front door: %s", error ? error : strerror(-r));
+        atomic_store(&d->status.frontdoor, d->frontdoor);
         return 0;
 }
 

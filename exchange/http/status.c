@@ -5,9 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include "http/http-internal.h"
 #include "http/status.h"
 #include "log/exlog.h"
@@ -16,26 +13,28 @@
 #include "util/time-util.h"
 #include "xbus-config.h"
 
-/* {"file","not_after","expires_in_days"} of the first certificate in `path`, or {"file","error"}. */
-static json_t *certificate(const char *what, const char *path)
+/* [{"what","subject","not_after","expires_in_days"}]: the node's certificate, its client CAs and CRLs (their next
+ * update), from the front door's current TLS context: what xbus_certificate_expiry_seconds shows. */
+static json_t *certificates(FrontDoor *fd)
 {
-        FILE *f = path ? fopen(path, "re") : NULL;
-        X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-        struct tm tm;
-        char when[32];
-        json_t *j;
+        FrontDoorCert certs[FRONTDOOR_CERTS_MAX];
+        size_t n = fd ? frontdoor_certificates(fd, certs, ELEMENTSOF(certs)) : 0;
+        int64_t now = (int64_t)time(NULL);
+        json_t *arr = json_array();
 
-        if (f)
-                fclose(f);
-        if (!x || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1) {
-                X509_free(x);
-                return json_pack("{s:s,s:s?,s:s}", "what", what, "file", path, "error", "cannot be read");
+        for (size_t i = 0; arr && i < n; i++) {
+                time_t t = (time_t)certs[i].not_after;
+                struct tm tm;
+                char when[32] = "";
+
+                if (gmtime_r(&t, &tm))
+                        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                if (json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I}", "what", certs[i].role, "subject",
+                                                         certs[i].subject, "not_after", when, "expires_in_days",
+                                                         (json_int_t)((certs[i].not_after - now) / 86400))) < 0)
+                        arr = (json_decref(arr), NULL);
         }
-        X509_free(x);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        j = json_pack("{s:s,s:s,s:s,s:I}", "what", what, "file", path, "not_after", when, "expires_in_days",
-                      (json_int_t)(((int64_t)timegm(&tm) - (int64_t)time(NULL)) / 86400));
-        return j;
+        return arr;
 }
 
 /* The registry in force, and each of its services with its live adapters. */
@@ -132,20 +131,20 @@ static int health_facts(Node *node, json_t *out)
 
 int status_json(void *userdata, json_t **ret)
 {
-        const StatusSource *src = userdata;
+        StatusSource *src = userdata;
         Node *node = src->node;
         const ConsoleCounters *cc = src->console ? &src->console->counters : NULL;
         _cleanup_(json_decrefp) json_t *out = NULL;
         json_t *signins;
         int r;
 
-        out = json_pack("{s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I},s:[oo]}", "version", XBUS_VERSION, "node",
-                        strempty(node->name), "now", (json_int_t)(now_usec(CLOCK_REALTIME) / 1000000), "requests",
-                        "total", (json_int_t)atomic_load(&node->counters.requests), "allowed",
+        out = json_pack("{s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I},s:o}", "version", XBUS_VERSION, "node", strempty(node->name),
+                        "now", (json_int_t)(now_usec(CLOCK_REALTIME) / 1000000), "requests", "total",
+                        (json_int_t)atomic_load(&node->counters.requests), "allowed",
                         (json_int_t)atomic_load(&node->counters.allowed), "refused",
                         (json_int_t)atomic_load(&node->counters.refused), "log_failures",
                         (json_int_t)atomic_load(&node->counters.log_failures), "certificates",
-                        certificate("tls", src->tls_cert), certificate("client-ca", src->client_ca));
+                        certificates(atomic_load(&src->frontdoor)));
         if (!out)
                 return -ENOMEM;
         r = registry_facts(node, out);

@@ -12,14 +12,14 @@
 #include <jansson.h>
 
 #include "api/console.h"
+#include "http/frontdoor.h"
 #include "node/node.h"
 
 /* What the status reads: the daemon's (borrowed). */
 typedef struct StatusSource {
         Node *node;
-        const char *tls_cert; /* PEM files whose first certificate's expiry is shown, or NULL */
-        const char *client_ca;
-        const ConsoleApi *console; /* for its counters, or NULL */
+        _Atomic(FrontDoor *) frontdoor; /* its TLS context's certificates (as /metrics shows them), or NULL */
+        const ConsoleApi *console;      /* for its counters, or NULL */
 } StatusSource;
 
 /* status_json(): the status of the node in `userdata` (a StatusSource) into *ret (a new object).

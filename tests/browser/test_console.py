@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -357,7 +358,10 @@ t.ok(str(health["log_entries"]) in cards or str(health["log_entries"] + 0) in ca
 metrics = node.metrics()
 t.ok(any(k.startswith("xbus_service_adapters") and CITIZEN in k and v >= 1 for k, v in metrics.items()) and
      CITIZEN in cards, "services with their live adapters")
-t.ok("consent_required" in cards and "tls" in cards, "refusals by type and certificate expiries")
+certs = [k for k in metrics if k.startswith("xbus_certificate_expiry_seconds{")]
+t.ok("consent_required" in cards and certs and all(
+    "%s: %s" % (re.search(r'certificate="([^"]*)"', k).group(1), re.search(r'subject="([^"]*)"', k).group(1)) in cards
+    for k in certs), "refusals by type, and the certificates /metrics lists with their expiry", cards)
 bo.screenshot("operator")
 st, _ = bo.fetch("/ui/api/audit/entries", csrf=json.loads(bo.fetch("/ui/api/session", csrf="x")[1])["csrf"])
 t.eq(st, 403, "the operator cannot use the auditor's calls")
