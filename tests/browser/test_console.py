@@ -381,14 +381,20 @@ t.ok(metrics.get('xbus_console_calls_total{role="auditor"}', 0) > 10, "calls are
 # --- an entry tampered with on disk --------------------------------------------------------------------------------
 for x in browsers:
     x.collect()
+# flip the low bit of the first digit of its response_size: the entry still reads as JSON, with another value
+stored = audit_get("/audit/entries/3")["entry"].encode()
+offset = stored.index(b'"response_size":') + len(b'"response_size":')
 node.stop()
-subprocess.run([TAMPER, os.path.join(node.state, "log"), "flip", "3"], check=True, capture_output=True)
+subprocess.run([TAMPER, os.path.join(node.state, "log"), "flip", "3", str(offset)], check=True, capture_output=True)
 node.start()
 bt = new_browser()
 bt.get(login_link("auditor"))
 bt.wait(lambda: len(rows(bt, "results")) > 0, what="results after the restart")
 bt.find("#results tbody tr[data-seq='3'] button.open").click()
 t.eq(bt.verdict("#entry-verdict"), "not-verified", "entry 3 changed on disk: not verified")
+steps = [(li.get_attribute("class"), li.text) for li in bt.finds("#entry-verdict li")]
+t.ok(steps and all(c == "ok" for c, _ in steps[:-1]) and steps[-1][0] == "fail" and "gốc cây" in steps[-1][1] and
+     "not reached" not in steps[-1][1], "... at the last step: its hash no longer leads to the signed root", steps)
 bt.screenshot("auditor-entry-tampered")
 bt.find("#entry-back").click()
 bt.find("#results tbody tr[data-seq='4'] button.open").click()
