@@ -384,7 +384,7 @@ for x in browsers:
 # flip the low bit of the first digit of its response_size: the entry still reads as JSON, with another value
 stored = audit_get("/audit/entries/3")["entry"].encode()
 offset = stored.index(b'"response_size":') + len(b'"response_size":')
-node.stop()
+t.eq(node.stop(), 0, "xbusd stops cleanly before the tampering")
 subprocess.run([TAMPER, os.path.join(node.state, "log"), "flip", "3", str(offset)], check=True, capture_output=True)
 node.start()
 bt = new_browser()
@@ -415,7 +415,7 @@ for x in browsers:
 browsers.clear()
 
 # --- sessions end: idle and absolute timeouts ------------------------------------------------------------------------
-node.stop()
+t.eq(node.stop(), 0, "xbusd stops cleanly after the tampered log was served")
 with open(node.config, "a") as f:
     f.write("[console]\nidle-timeout = 4s\nsession-timeout = 10s\n")
 node.start()
