@@ -333,7 +333,10 @@
         [t('registry_age'), s.registry.age_seconds + ' ' + t('seconds')]]));
     cards.append(card(t('services'), s.services.map((v) => [v.id, t('adapters') + ': ' + v.adapters])));
     const refusals = Object.entries(s.refusals || {});
-    cards.append(card(t('refusals'), refusals.length ? refusals.map(([k, v]) => [k, v]) : [['-', '0']]));
+    const recent = s.recent_refusals || { entries: 0, by_type: {} };
+    cards.append(card(t('refusals'), (refusals.length ? refusals.map(([k, v]) => [k, v]) : [['-', '0']])
+      .concat([[t('recent_refusals').replace('%d', recent.entries), '']])
+      .concat(Object.entries(recent.by_type).map(([k, v]) => ['\u2003' + k, v]))));
     const cp = s.log.last_checkpoint;
     cards.append(card(t('log'), [[t('entries'), s.log.entries], [t('last_checkpoint'), cp ? cp.size + ' @ ' + cp.time : '-']]));
     cards.append(card(t('certificates'), s.certificates.map((c) => [c.what + ': ' + c.subject, c.not_after + ' (' + c.expires_in_days + ' ' + t('days_left') + ')'])));

@@ -82,6 +82,8 @@ static int citizen_revoke(const EndpointRequest *req, EndpointResponse *resp, co
                 return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "revoke with POST");
         if (!consent_valid_id(id))
                 return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such consent");
+        if (!c->consent || !c->consent->consents)
+                return -ENOTCONN;
         r = consent_get(c->consent->consents, id, &rec);
         if (r < 0)
                 return r;

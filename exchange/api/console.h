@@ -37,8 +37,8 @@
 #define CONSOLE_CSRF_HEADER "X-Xbus-Csrf"
 /* a citizen link's lifetime when the consent authority asks for none, and the most it may ask */
 #define CONSOLE_CITIZEN_LINK_DEFAULT_USEC (10ULL * 60 * 1000000)
-/* the most entries an export from the console holds (beyond: `xbus audit export`) */
-#define CONSOLE_EXPORT_MAX 200000
+/* the most entries an export from the console holds, built in memory on a worker (beyond: `xbus audit export`) */
+#define CONSOLE_EXPORT_MAX 50000
 
 typedef struct ConsoleCounters {
         _Atomic uint64_t signins[_CONSOLE_ROLE_MAX]; /* sessions opened, by role */

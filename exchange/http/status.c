@@ -13,6 +13,9 @@
 #include "util/time-util.h"
 #include "xbus-config.h"
 
+/* the entries at the log's end that "recent refusals" looks at */
+#define STATUS_RECENT 1000
+
 /* [{"what","subject","not_after","expires_in_days"}]: the node's certificate, its client CAs and CRLs (their next
  * update), from the front door's current TLS context: what xbus_certificate_expiry_seconds shows. */
 static json_t *certificates(FrontDoor *fd)
@@ -85,6 +88,32 @@ static int refusal_facts(Node *node, json_t *out)
         return 0;
 }
 
+/* Refusals among the last STATUS_RECENT entries of the log, by problem type: what went wrong lately. */
+static int recent_refusals(ExlogReader *r, uint64_t size, json_t *out)
+{
+        json_t *by = json_object();
+        uint64_t from = size > STATUS_RECENT ? size - STATUS_RECENT : 0;
+
+        if (!by || json_object_set_new(out, "recent_refusals",
+                                       json_pack("{s:I,s:o}", "entries", (json_int_t)(size - from), "by_type", by)) < 0)
+                return -ENOMEM;
+        for (uint64_t seq = from; seq < size; seq++) {
+                _cleanup_free_ char *text = NULL;
+                _cleanup_(json_decrefp) json_t *e = NULL;
+                const char *type;
+                size_t len;
+
+                if (exlog_reader_get(r, seq, &text, &len) < 0)
+                        continue;
+                e = json_loadb(text, len, 0, NULL);
+                type = json_string_value(json_object_get(e, "error"));
+                if (type &&
+                    json_object_set_new(by, type, json_integer(json_integer_value(json_object_get(by, type)) + 1)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 /* The log's size and its last checkpoint (size, time line). */
 static int log_facts(Node *node, json_t *out)
 {
@@ -94,10 +123,16 @@ static int log_facts(Node *node, json_t *out)
         json_t *cp = json_null();
         const char *t;
 
-        if (exlog_reader_new(&r, node->log) == 0 && exlog_reader_checkpoint(r, 0, &note, &size) == 0) {
+        if (exlog_reader_new(&r, node->log) < 0)
+                return -ENOMEM;
+        if (exlog_reader_checkpoint(r, 0, &note, &size) == 0) {
                 t = strstr(note, "\ntime ");
                 cp = json_pack("{s:I,s:s%}", "size", (json_int_t)size, "time", t ? t + 6 : "",
                                t ? strcspn(t + 6, "\n") : 0);
+        }
+        if (exlog_reader_size(r, &size) == 0 && recent_refusals(r, size, out) < 0) {
+                json_decref(cp);
+                return -ENOMEM;
         }
         return json_object_set_new(out, "log",
                                    json_pack("{s:I,s:o,s:I}", "entries", (json_int_t)exlog_size(node->log),

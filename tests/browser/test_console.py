@@ -129,6 +129,11 @@ vkey = xbus("audit", "key", "--state", node.state)[1]
 
 # --- the auditor --------------------------------------------------------------------------------------
 b = new_browser()
+b.get(node.url + "/ui/")
+b.wait_visible("#view-signin")
+t.ok(not b.visible("#view-auditor") and len(b.finds("#view-signin input")) == 0,
+     "without a link, the sign-in page: no form, no subject to type")
+b.screenshot("signin")
 link = login_link("auditor")
 t.ok("#login=" in link and "&vkey=" + vkey in link and "&jwk=" in link,
      "xbus console login prints a link with the token, the vkey and the receipt key")
@@ -362,6 +367,11 @@ certs = [k for k in metrics if k.startswith("xbus_certificate_expiry_seconds{")]
 t.ok("consent_required" in cards and certs and all(
     "%s: %s" % (re.search(r'certificate="([^"]*)"', k).group(1), re.search(r'subject="([^"]*)"', k).group(1)) in cards
     for k in certs), "refusals by type, and the certificates /metrics lists with their expiry", cards)
+st, body = bo.fetch("/ui/api/operator/status", csrf=json.loads(bo.fetch("/ui/api/session", csrf="x")[1])["csrf"])
+recent = json.loads(body).get("recent_refusals", {})
+denied = [e for e in audit_get("/audit/entries?decision=deny&limit=1000")["entries"]]
+t.ok(recent.get("by_type", {}).get("consent_required") == sum(1 for e in denied if e["error"] == "consent_required"),
+     "recent refusals by type, as the log holds them", recent)
 bo.screenshot("operator")
 st, _ = bo.fetch("/ui/api/audit/entries", csrf=json.loads(bo.fetch("/ui/api/session", csrf="x")[1])["csrf"])
 t.eq(st, 403, "the operator cannot use the auditor's calls")
