@@ -76,7 +76,7 @@ const XbusVerify = (() => {
   async function verifyConsistency(size1, size2, root1, root2, path) {
     let s1 = BigInt(size1);
     const s2 = BigInt(size2);
-    if (s1 < 1n || s1 > s2) return false;
+    if (s1 < 1n || s1 > s2) return false; // from the empty tree nothing is proven (as transparency-dev's vectors say)
     if (s1 === s2) return path.length === 0 && equal(root1, root2);
     path = path.slice();
     if ((s1 & (s1 - 1n)) === 0n) path.unshift(root1); // a power of two: the first tree is a subtree
