@@ -121,7 +121,9 @@ for i in range(30):
     r = node.call(client, CITIZEN, subject=subjects[i % 3], purpose=purpose)
     if r.header("x-bus-receipt"):
         receipts[int(r.header("x-bus-log-seq"))] = r.header("x-bus-receipt")
+time.sleep(1.2)  # the next entries start a second of their own (the time filter's resolution in the page)
 r = node.call(HN, LAND, subject=subjects[0], purpose="public-service-delivery", extra={"X-Bus-Consent": consent_id})
+land_seq = int(r.header("x-bus-log-seq"))
 t.eq(r.status, 200, "an exchange under the consent")
 node.call(HN, LAND, subject=subjects[1], purpose="public-service-delivery")  # refused: no consent
 size1 = wait_checkpoint(int(node.wait_health()["log_entries"]))
@@ -189,6 +191,17 @@ b.find("#q-go").click()
 b.wait(lambda: rows(b, "results") == [5], what="the X-Road-Id's entry")
 t.eq(rows(b, "results"), [5], "X-Road-Id filter")
 b.find("#q-xroad-id").clear()
+# a time range: from the second of the first LAND exchange, to an hour later (datetime-local, the browser's zone)
+land_time = json.loads(audit_get("/audit/entries/%d" % land_seq)["entry"])["time"]
+b.script("const loc = (ms) => { const d = new Date(ms); return new Date(d - d.getTimezoneOffset() * 60000)"
+         ".toISOString().slice(0, 19); };"
+         "const t = Math.floor(Date.parse(arguments[0]) / 1000) * 1000;"
+         "document.getElementById('q-from').value = loc(t); document.getElementById('q-to').value = loc(t + 3600000);",
+         land_time)
+b.find("#q-go").click()
+b.wait(lambda: rows(b, "results") and rows(b, "results")[0] == land_seq, what="the time range's entries")
+t.eq(rows(b, "results"), list(range(land_seq, land_seq + 2)), "a time range finds the entries of that time only")
+b.script("document.getElementById('q-from').value = ''; document.getElementById('q-to').value = '';")
 b.find("#q-go").click()
 b.wait(lambda: rows(b, "results") == first, what="all entries again")
 
