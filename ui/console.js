@@ -103,7 +103,7 @@
 
   // --- verdicts -------------------------------------------------------------
 
-  function renderVerdict(box, result) {
+  function renderVerdict(box, result, help = 'verified_help') {
     box.hidden = false;
     box.replaceChildren();
     if (!result) {
@@ -116,7 +116,7 @@
     box.dataset.verdict = result.ok ? 'verified' : 'not-verified';
     box.append(el('strong', { class: 'mark', text: (result.ok ? '\u2714 ' : '\u2718 ') + t(result.ok ? 'verified' : 'not_verified') }));
     const small = box.classList.contains('small');
-    if (result.ok && !small) box.append(el('p', { text: t('verified_help') }));
+    if (result.ok && !small) box.append(el('p', { text: t(help) }));
     const ul = el('ul', { class: 'steps' });
     for (const s of result.steps)
       ul.append(el('li', { class: s.ok ? 'ok' : 'fail' }, (s.ok ? '\u2714 ' : '\u2718 ') + t('step_' + s.name) + (s.ok ? '' : ': ' + s.why)));
@@ -259,7 +259,7 @@
       const [n1, n2, proof] = await Promise.all([checkpointNote(a), checkpointNote(b),
         api('audit/consistency?from=' + encodeURIComponent(a) + '&to=' + encodeURIComponent(b))]);
       const result = await XbusVerify.verifyConsistencyProof(n1, n2, proof.proof, pinned());
-      renderVerdict(box, result);
+      renderVerdict(box, result, 'consistent_help');
       if (result.ok) {
         keepCheckpoint(n1);
         keepCheckpoint(n2);
@@ -519,7 +519,7 @@
     $('receipt-check').addEventListener('click', async () => {
       const box = $('receipt-verdict');
       renderVerdict(box, null);
-      renderVerdict(box, await XbusVerify.verifyReceipt($('receipt-input').value, shownEntry || 'null', localStorage.getItem('xbus.jwk')));
+      renderVerdict(box, await XbusVerify.verifyReceipt($('receipt-input').value, shownEntry || 'null', localStorage.getItem('xbus.jwk')), 'receipt_ok_help');
     });
     $('op-refresh').addEventListener('click', operatorStart);
     $('accesses-more').addEventListener('click', () => citizenAccesses(true));
