@@ -95,6 +95,12 @@ static int citizen_revoke(const EndpointRequest *req, EndpointResponse *resp, co
                 return r;
         if (r > 0)
                 return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such consent");
+        /* answered once durable, as the consent API answers its revokes (log/exlog.h, exlog_sync()) */
+        if (c->consent->log) {
+                r = exlog_sync(c->consent->log);
+                if (r < 0)
+                        return r;
+        }
         log_info("Console: session %s revoked a consent of its citizen", s->handle);
         {
                 json_t *j = consent_record_to_json(&out, now);
