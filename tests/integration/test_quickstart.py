@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 
 from harness import Check, binary, free_port, registry_copy, xbus_cli
 
@@ -24,16 +25,22 @@ CITIZEN = "VN/GOV/BCA/population/citizen"
 
 
 def hold(port):
-    """Another program on the port: a listening socket (if it is free; else someone holds it already)."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: a TIME_WAIT does not stop it
-    try:
-        s.bind(("127.0.0.1", port))
-        s.listen()
-        return s
-    except OSError:
-        s.close()
-        return None
+    """Another program on the port: a listening socket. When something else holds it (another test's
+    node, briefly), try again for a while: that holder may let go before xbus up looks, which would
+    leave the port free. Past the wait, whoever holds it keeps it taken all the same."""
+    deadline = time.monotonic() + 15
+    while True:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: a TIME_WAIT does not stop it
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen()
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.2)
 
 
 held = [hold(8443), hold(5560)]
