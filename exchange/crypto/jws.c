@@ -1,6 +1,7 @@
 /* jws.c: locked-down ES256 compact JWS verification of consent artefacts */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jose/jose.h>
@@ -22,6 +23,7 @@ struct JwsVerifier {
         /* Read-only after jws_verifier_new(): shared by threads without locks. */
         json_t *jwk;    /* {"kty","crv","x","y","alg":"ES256"}: what libjose gets */
         EVP_PKEY *pkey; /* the same key imported once, for jws_es256_verify_raw() */
+        char kid[JWS_KID_LEN + 1];
 };
 
 /* Not jose_cfg_auto_t: jose_cfg_decref() does not take NULL. */
@@ -79,6 +81,22 @@ JwsVerifier *jws_verifier_free(JwsVerifier *v)
 const json_t *jws_verifier_jwk(const JwsVerifier *v)
 {
         return v ? v->jwk : NULL;
+}
+
+const char *jws_verifier_kid(const JwsVerifier *v)
+{
+        return v ? v->kid : NULL;
+}
+
+void jws_p256_thumbprint(const char *x, const char *y, char ret[JWS_KID_LEN + 1])
+{
+        char input[2 * JWS_KID_LEN + 64];
+        uint8_t thumb[HASH_SHA256_LEN];
+
+        /* RFC 7638: the required members only, in lexicographic order, no white space. */
+        snprintf(input, sizeof(input), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
+        hash_sha256(input, strlen(input), thumb);
+        b64url_encode(thumb, sizeof(thumb), ret);
 }
 
 /* A JWK coordinate: a string that strictly decodes to exactly 32 bytes. */
@@ -160,6 +178,7 @@ int jws_verifier_new(JwsVerifier **ret, const json_t *jwk)
                            json_string_value(y), "alg", ES256_ALG);
         if (!v->jwk)
                 return -ENOMEM;
+        jws_p256_thumbprint(json_string_value(x), json_string_value(y), v->kid);
 
         /*
          * libjose's importer sets the affine coordinates through OpenSSL,
@@ -188,6 +207,25 @@ int jws_verifier_new(JwsVerifier **ret, const json_t *jwk)
 
         *ret = TAKE_PTR(v);
         return 0;
+}
+
+int jws_verifier_from_pkey(JwsVerifier **ret, EVP_PKEY *pkey)
+{
+        _cleanup_(jose_cfg_decrefp) jose_cfg_t *cfg = NULL;
+        json_auto_t *jwk = NULL;
+
+        if (!ret || !pkey)
+                return -EINVAL;
+        cfg = jose_cfg_quiet();
+        if (!cfg)
+                return -ENOMEM;
+        jwk = jose_openssl_jwk_from_EVP_PKEY(cfg, pkey);
+        if (!jwk) {
+                ERR_clear_error();
+                return JWS_E_KEY;
+        }
+        json_object_del(jwk, "d"); /* only the public part enters */
+        return jws_verifier_new(ret, jwk);
 }
 
 /* 1 <= value <= n-1 for a 32-byte big-endian value. */
@@ -306,6 +344,12 @@ static int part_decode(const char *p, size_t n, uint8_t **ret, size_t *ret_size)
 int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header,
                              uint8_t **ret_payload, size_t *ret_payload_size)
 {
+        return jws_verify_compact_limit(v, compact, len, JWS_COMPACT_MAX, ret_header, ret_payload, ret_payload_size);
+}
+
+int jws_verify_compact_limit(const JwsVerifier *v, const char *compact, size_t len, size_t max, json_t **ret_header,
+                             uint8_t **ret_payload, size_t *ret_payload_size)
+{
         _cleanup_free_ uint8_t *hdr_raw = NULL, *payload = NULL, *sig = NULL;
         json_auto_t *hdr = NULL, *jose = NULL;
         _cleanup_(jose_cfg_decrefp) jose_cfg_t *cfg = NULL;
@@ -315,7 +359,7 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
 
         if (!v || (!compact && len > 0))
                 return -EINVAL;
-        if (len > JWS_COMPACT_MAX)
+        if (len > max)
                 return JWS_E_TOO_LARGE;
         if (len == 0)
                 return JWS_E_MALFORMED;

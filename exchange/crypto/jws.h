@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/types.h>
 
 #include "util/macro.h"
 
@@ -49,6 +50,8 @@
 #define JWS_COMPACT_MAX (16U * 1024U)
 /* ES256 signature: r||s, 32 bytes each. */
 #define JWS_ES256_SIG_LEN 64
+/* A key id: the RFC 7638 thumbprint of the key, base64url of SHA-256 (43 characters). */
+#define JWS_KID_LEN 43
 
 /* Refusals: positive codes, stable; jws_strerror() gives a short reason. */
 enum {
@@ -76,6 +79,12 @@ typedef struct JwsVerifier JwsVerifier;
  * that is refused, -EINVAL for NULL arguments, -ENOMEM.
  */
 int jws_verifier_new(JwsVerifier **ret, const json_t *jwk);
+/*
+ * jws_verifier_from_pkey(): the same from an OpenSSL key (a P-256 public
+ * key, as read from a PEM SubjectPublicKeyInfo; a private key's public part
+ * is taken). `pkey` is not retained. Return: as jws_verifier_new().
+ */
+int jws_verifier_from_pkey(JwsVerifier **ret, EVP_PKEY *pkey);
 JwsVerifier *jws_verifier_free(JwsVerifier *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(JwsVerifier *, jws_verifier_free);
 
@@ -85,6 +94,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(JwsVerifier *, jws_verifier_free);
  * Borrowed: valid as long as `v`; do not modify.
  */
 const json_t *jws_verifier_jwk(const JwsVerifier *v);
+
+/* jws_verifier_kid(): the key's id, its RFC 7638 thumbprint (JWS_KID_LEN characters). Owned by `v`. */
+const char *jws_verifier_kid(const JwsVerifier *v);
+
+/*
+ * jws_p256_thumbprint(): the RFC 7638 thumbprint of the P-256 key whose
+ * coordinates are `x` and `y` (base64url, as in its JWK), base64url-encoded
+ * into `ret` (JWS_KID_LEN characters and a NUL). What signer_kid() and
+ * jws_verifier_kid() say, so a "kid" names the same key on both sides.
+ */
+void jws_p256_thumbprint(const char *x, const char *y, char ret[JWS_KID_LEN + 1]);
 
 /*
  * jws_verify_compact(): verify a compact JWS (`len` bytes at `compact`, no
@@ -108,6 +128,15 @@ int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len, js
  * Return: as jws_verify_compact().
  */
 int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header,
+                             uint8_t **ret_payload, size_t *ret_payload_size);
+
+/*
+ * jws_verify_compact_limit(): as jws_verify_compact_bytes(), with `max`
+ * bytes instead of JWS_COMPACT_MAX as the limit on the whole JWS (signed
+ * registry snapshots carry megabytes, registry/registry-snapshot.h).
+ * Return: as jws_verify_compact_bytes().
+ */
+int jws_verify_compact_limit(const JwsVerifier *v, const char *compact, size_t len, size_t max, json_t **ret_header,
                              uint8_t **ret_payload, size_t *ret_payload_size);
 
 /*

@@ -11,6 +11,7 @@
 
 #include "crypto/openssl-util.h"
 #include "crypto/hash.h"
+#include "crypto/jws.h"
 #include "crypto/keyfile.h"
 #include "crypto/signer.h"
 #include "util/macro.h"
@@ -18,8 +19,8 @@
 #define SIGNER_TYP_MAX 64
 #define ES256_COORD_LEN 32
 #define ES256_SIG_LEN (2 * ES256_COORD_LEN)
-/* base64url of a SHA-256 thumbprint: 43 chars */
-#define SIGNER_KID_LEN 43
+/* base64url of a SHA-256 thumbprint, and of a 32-byte coordinate: 43 chars */
+#define SIGNER_KID_LEN JWS_KID_LEN
 
 struct Signer {
         /* Read-only after creation: OpenSSL 3 keys may be used by many threads at once. */
@@ -60,8 +61,6 @@ int signer_new(Signer **ret, EVP_PKEY *pkey)
 {
         _cleanup_(signer_freep) Signer *s = NULL;
         char group[64];
-        char thumb_input[160];
-        uint8_t thumb[HASH_SHA256_LEN];
         BIGNUM *priv = NULL;
         int r;
 
@@ -101,11 +100,7 @@ int signer_new(Signer **ret, EVP_PKEY *pkey)
                 return r;
         }
 
-        /* RFC 7638: the required members only, in lexicographic order, no white space. */
-        snprintf(thumb_input, sizeof(thumb_input), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", s->x,
-                 s->y);
-        hash_sha256(thumb_input, strlen(thumb_input), thumb);
-        b64url_encode(thumb, sizeof(thumb), s->kid);
+        jws_p256_thumbprint(s->x, s->y, s->kid);
 
         *ret = TAKE_PTR(s);
         return 0;

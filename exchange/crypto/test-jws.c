@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/openssl-util.h"
+#include "crypto/signer.h"
 #include "crypto/hash.h"
 #include "crypto/jws.h"
 #include "util/macro.h"
@@ -585,6 +586,47 @@ static void test_size(EVP_PKEY *k, const JwsVerifier *v)
         }
 }
 
+/* Snapshots carry megabytes: the same checks under a limit the caller gives. */
+static void test_size_limit(EVP_PKEY *k, const JwsVerifier *v)
+{
+        size_t n = 3 * JWS_COMPACT_MAX;
+        _cleanup_free_ char *fill = malloc(n + 1), *payload = NULL, *jws = NULL;
+        uint8_t *out = NULL;
+        size_t out_size = 0;
+
+        assert(fill);
+        memset(fill, 'x', n);
+        fill[n] = 0;
+        assert(asprintf(&payload, "{\"f\":\"%s\"}", fill) > 0);
+        jws = make_jws(k, HDR, payload, SIG_ES256);
+        assert(jws_verify_compact_bytes(v, jws, strlen(jws), NULL, &out, &out_size) == JWS_E_TOO_LARGE);
+        assert(jws_verify_compact_limit(v, jws, strlen(jws), strlen(jws) - 1, NULL, &out, &out_size) ==
+               JWS_E_TOO_LARGE);
+        assert(jws_verify_compact_limit(v, jws, strlen(jws), strlen(jws), NULL, &out, &out_size) == 0);
+        assert(out_size == strlen(payload) && memcmp(out, payload, out_size) == 0);
+        free(out);
+        jws[strlen(jws) - 2] ^= 1; /* and it still checks the signature */
+        assert(jws_verify_compact_limit(v, jws, strlen(jws), 4 * n, NULL, NULL, NULL) != 0);
+}
+
+/* A key id is the RFC 7638 thumbprint, the same whichever way the key came in. */
+static void test_kid(EVP_PKEY *k, const JwsVerifier *v)
+{
+        _cleanup_(jws_verifier_freep) JwsVerifier *from_pkey = NULL;
+        _cleanup_(signer_freep) Signer *s = NULL;
+        char kid[JWS_KID_LEN + 1];
+
+        assert(signer_new(&s, k) == 0);
+        assert(strlen(jws_verifier_kid(v)) == JWS_KID_LEN && streq(jws_verifier_kid(v), signer_kid(s)));
+        assert(jws_verifier_from_pkey(&from_pkey, k) == 0); /* a private key: its public part */
+        assert(!json_object_get(jws_verifier_jwk(from_pkey), "d"));
+        assert(streq(jws_verifier_kid(from_pkey), signer_kid(s)));
+        /* the key of RFC 7515 appendix A.3; the value computed by `jose jwk thp -a S256` */
+        jws_p256_thumbprint("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                            "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", kid);
+        assert(strlen(kid) == JWS_KID_LEN && streq(kid, "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U"));
+}
+
 static void test_key_import(EVP_PKEY *k)
 {
         _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
@@ -763,6 +805,8 @@ int main(void)
         test_raw(k, v);
         test_payload(k, v);
         test_size(k, v);
+        test_size_limit(k, v);
+        test_kid(k, v);
         test_key_import(k);
         test_strerror();
         test_threads(k, v);

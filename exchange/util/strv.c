@@ -1,4 +1,5 @@
 /* strv.c: NULL-terminated string vectors */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,4 +52,23 @@ bool strv_contains(char *const *l, const char *s)
                         if (strcmp(*l, s) == 0)
                                 return true;
         return false;
+}
+
+int strv_extend(char ***l, const char *s)
+{
+        size_t n = strv_length(*l);
+        char *copy = strdup(s);
+        char **a;
+
+        if (!copy)
+                return -ENOMEM;
+        a = reallocarray(*l, n + 2, sizeof(char *));
+        if (!a) {
+                free(copy);
+                return -ENOMEM;
+        }
+        a[n] = copy;
+        a[n + 1] = NULL;
+        *l = a;
+        return 0;
 }

@@ -22,3 +22,6 @@ size_t strv_length(char *const *l);
 
 /* strv_contains(): whether `s` is one of the strings (false for NULL). */
 bool strv_contains(char *const *l, const char *s);
+
+/* strv_extend(): append a copy of `s` to *l (NULL: a new vector). Return: 0, or -ENOMEM (*l unchanged). */
+int strv_extend(char ***l, const char *s);

@@ -141,6 +141,11 @@ static void test_strv(void)
         n[1] = strdup("y");
         strv_free_n(n, 2); /* not NULL-terminated: ASan would see a leak or overrun */
         strv_free_n(NULL, 0);
+
+        char **x = NULL;
+        assert(strv_extend(&x, "a") == 0 && strv_extend(&x, "b") == 0);
+        assert(strv_length(x) == 2 && streq(x[0], "a") && streq(x[1], "b") && !x[2]);
+        strv_free(x);
 }
 
 static void test_error(void)
