@@ -478,7 +478,7 @@ int registry_check(Loader *l, const char *first_file)
             (k = check_identities(l)) < 0 || (k = check_services(l, instance)) < 0)
                 return k;
         check_purposes(l);
-        if ((k = check_groups(l)) < 0 || (k = check_rights(l)) < 0)
+        if ((k = check_groups(l)) < 0 || (k = check_rights(l)) < 0 || (k = registry_check_nodes(l)) < 0)
                 return k;
         return 0;
 }
@@ -495,6 +495,7 @@ static int right_by_service_compare(const void *a, const void *b)
 int registry_finish(Registry *r)
 {
         DefVec *v;
+        int k;
 
         r->members = calloc(MAX(r->defs[T_MEMBER].n, 1U), sizeof(RegistryMember *));
         r->subsystems = calloc(MAX(r->defs[T_SUBSYSTEM].n, 1U), sizeof(RegistrySubsystem *));
@@ -521,5 +522,8 @@ int registry_finish(Registry *r)
         for (size_t i = 0; i < v->n; i++)
                 r->rights[i] = r->rights_by_service[i] = &((RightDef *)v->items[i])->pub;
         qsort(r->rights_by_service, v->n, sizeof(RegistryRight *), right_by_service_compare);
-        return registry_metaservices_build(r);
+        k = registry_metaservices_build(r);
+        if (k < 0)
+                return k;
+        return registry_finish_nodes(r);
 }

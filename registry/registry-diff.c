@@ -18,7 +18,7 @@ const char *registry_kind_name(RegistryKind k)
                 [REGISTRY_KIND_INSTANCE] = "instance",    [REGISTRY_KIND_MEMBER] = "members",
                 [REGISTRY_KIND_SUBSYSTEM] = "subsystems", [REGISTRY_KIND_SERVICE] = "services",
                 [REGISTRY_KIND_GROUP] = "groups",         [REGISTRY_KIND_PURPOSE] = "purposes",
-                [REGISTRY_KIND_RIGHT] = "rights",
+                [REGISTRY_KIND_RIGHT] = "rights",         [REGISTRY_KIND_NODE] = "nodes",
         };
 
         return k >= 0 && k < _REGISTRY_KIND_MAX ? names[k] : NULL;

@@ -103,6 +103,22 @@ typedef struct RightDef {
         char *default_purpose;
 } RightDef;
 
+typedef struct NodeDef {
+        RegistryNode pub;
+        IniSection sec;
+        size_t seq;
+        char *member; /* as given */
+        FingerprintList fps;
+        char *tls_ca_path; /* as given: relative to the registry folder */
+        RefList subsystems;
+} NodeDef;
+
+/* A subsystem and the node that hosts it (Registry.hosted, sorted by subsystem id). */
+typedef struct HostedEntry {
+        const char *subsystem;
+        const RegistryNode *node;
+} HostedEntry;
+
 typedef struct FingerprintEntry {
         uint8_t fp[32];
         const SubsystemDef *subsystem;
@@ -116,6 +132,7 @@ enum {
         T_GROUP,
         T_PURPOSE,
         T_RIGHT,
+        T_NODE,
         _T_MAX,
 };
 
@@ -143,6 +160,10 @@ struct Registry {
         const RegistrySubsystem **by_cn; /* subsystems with a tls-cn, sorted by it */
         size_t n_by_cn;
         RegistryService *metaservices; /* REGISTRY_METASERVICES per subsystem, in the order of `subsystems` */
+        const RegistryNode **nodes;
+        HostedEntry *hosted; /* which node hosts which subsystem */
+        size_t n_hosted;
+        struct RegistrySnapshot *snapshot; /* the signed snapshot it was loaded from, or NULL (registry-snapshot.h) */
 };
 
 /* ---- Section items: indexes into IniSection.lines, for checks that point at a key ----------- */
@@ -198,6 +219,17 @@ enum {
         RIGHT_FIELDS,
         RIGHT_DEFAULT_PURPOSE,
 };
+enum {
+        NODE_MEMBER,
+        NODE_ADDRESS,
+        NODE_TLS_FINGERPRINT,
+        NODE_TLS_CA,
+        NODE_TLS_NAME,
+        NODE_RECEIPT_KEY,
+        NODE_CHECKPOINT_KEY,
+        NODE_SUBSYSTEMS,
+        _NODE_ITEM_MAX,
+};
 
 /* How a type of section becomes a definition, and how that definition is freed. */
 typedef struct SectionType {
@@ -232,13 +264,50 @@ static inline const char *def_id(size_t type, const void *def)
 typedef struct Loader {
         Registry *r;
         IniErrors errors;
-        const char *dir;       /* the registry folder (schemas are found from it), or NULL */
-        bool embedded;         /* `dir` names embedded files */
-        const char *state_dir; /* adapter key references are read under it; NULL: checked for form only */
+        const char *dir;           /* the registry folder (schemas are found from it), or NULL */
+        bool embedded;             /* `dir` names embedded files, or files of `files` */
+        const RegistryFile *files; /* a snapshot's files, sorted by name: read instead of the embedded ones */
+        size_t n_files;
+        const char *schema_root; /* where the schemas are, instead of [instance] schemas (a snapshot's), or NULL */
+        const char *state_dir;   /* adapter key references are read under it; NULL: checked for form only */
         size_t cur_type;
         void *cur; /* the definition keys go to, or NULL to skip them */
         size_t seq;
 } Loader;
+
+/* ---- registry-load.c: shared item parsers, and the loader ------------------------------------ */
+
+/*
+ * registry_loader_run(): parse and check `files` with the loader `l` (its
+ * source set: dir, embedded, files, schema_root, state_dir); errors found
+ * before may already be in l->errors; `where` is blamed for errors about
+ * the whole set. Return: as registry_load_files(). The caller releases
+ * l->errors.
+ */
+int registry_loader_run(Loader *l, const RegistryFile *files, size_t n_files, const char *where, Registry **ret,
+                        char **ret_errors);
+
+/* The IniItem parser of tls-fingerprint: appends to the FingerprintList at `dst`. */
+int registry_item_fingerprints(const char *value, unsigned line, void *dst);
+/* The IniItem parser of a non-empty list of ids: appends them, with their line, to the RefList at `dst`. */
+int registry_item_refs(const char *value, unsigned line, void *dst);
+
+/* ---- registry-node.c: [node] sections ------------------------------------------------------- */
+
+extern const IniItem registry_node_items[_NODE_ITEM_MAX];
+void registry_node_free(void *def);
+/*
+ * Check the nodes against the members and subsystems (a subsystem is hosted
+ * by one node at most) and read each node's tls-ca. Errors go to l->errors.
+ * Return: 0 or -ENOMEM.
+ */
+int registry_check_nodes(Loader *l);
+/* Build the node views (registry_nodes(), registry_node_hosting()) of a registry that checked out. */
+int registry_finish_nodes(Registry *r);
+
+/* ---- registry-snapshot.c: what a registry keeps of the snapshot it was loaded from ----------- */
+
+struct RegistrySnapshot *registry_snapshot_free(struct RegistrySnapshot *s);
 
 /* ---- registry.c: the object, and the grammar of identifiers and paths ---------------------- */
 
@@ -281,6 +350,8 @@ typedef struct SchemaSource {
         const char *root;     /* normalised folder (embedded: a path prefix) */
         const char *fallback; /* the instance's folder, searched second when `root` is a provider's; or NULL */
         bool embedded;
+        const RegistryFile *files; /* embedded: a snapshot's files instead of the compiled-in ones */
+        size_t n_files;
         const char *base_uri;
 } SchemaSource;
 
@@ -328,3 +399,19 @@ int registry_describe_compile(Loader *l, const SchemaSource *src, const JsonSche
  * Return: 0 or -ENOMEM.
  */
 int registry_openapi_load(Loader *l, const SchemaSource *src, ServiceDef *d);
+/*
+ * registry_loader_read(): the bytes of the file `rel` (a relative path
+ * without "..") of the registry folder, from where the loader reads: the
+ * folder, the embedded files or a snapshot's files. *ret_data points into
+ * the embedded or snapshot copy, or into *ret_text (read; the caller frees
+ * it). Return: 0, or -errno with *ret_why (a message; the caller frees it);
+ * -ENOENT with no message when the loader has no folder (registry_load_files()).
+ */
+int registry_loader_read(const Loader *l, const char *rel, size_t max, const char **ret_data, size_t *ret_size,
+                         char **ret_text, char **ret_why);
+
+/* registry_schema_root(): the schema folder of `r` loaded from the folder `dir` ([instance] schemas), malloc'd. */
+char *registry_schema_root(const Registry *r, const char *dir);
+
+/* registry_file_find(): the file named `name` in `files` (sorted by name, as a snapshot's), or NULL. */
+const RegistryFile *registry_file_find(const RegistryFile *files, size_t n_files, const char *name);

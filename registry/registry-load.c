@@ -148,7 +148,7 @@ static int fingerprint_parse(const char *s, uint8_t ret[32])
         return 0;
 }
 
-static int item_fingerprints(const char *value, unsigned line, void *dst)
+int registry_item_fingerprints(const char *value, unsigned line, void *dst)
 {
         _cleanup_(strv_freep) char **l = NULL;
         FingerprintList *f = dst;
@@ -348,7 +348,7 @@ static int refs_append(const char *value, unsigned line, RefList *refs, bool (*v
         return 0;
 }
 
-static int item_refs(const char *value, unsigned line, void *dst)
+int registry_item_refs(const char *value, unsigned line, void *dst)
 {
         return refs_append(value, line, dst, NULL);
 }
@@ -391,8 +391,8 @@ static const IniItem subsystem_items[] = {
                         "roles among client, provider, consent-authority, auditor, monitor" },
         [SUB_TLS_CN] = { "tls-cn", item_cn, offsetof(SubsystemDef, pub.tls_cn), 0,
                          "a certificate common name of at most 64 bytes" },
-        [SUB_FINGERPRINT] = { "tls-fingerprint", item_fingerprints, offsetof(SubsystemDef, fps), INI_ITEM_MULTI,
-                              "sha256: followed by 64 hex digits (pairs may be separated by ':')" },
+        [SUB_FINGERPRINT] = { "tls-fingerprint", registry_item_fingerprints, offsetof(SubsystemDef, fps),
+                              INI_ITEM_MULTI, "sha256: followed by 64 hex digits (pairs may be separated by ':')" },
         [SUB_ADAPTER_KEY] = { "adapter-key", item_adapter_keys, offsetof(SubsystemDef, keys), INI_ITEM_MULTI,
                               "a CURVE public key in Z85 (40 characters) or " REGISTRY_KEY_REF "PATH, in a list" },
         [SUB_CONSENT_JWK] = { "consent-jwk", item_jwk, offsetof(SubsystemDef, pub.consent_jwk), 0,
@@ -447,8 +447,8 @@ static const IniItem service_items[] = {
 
 static const IniItem group_items[] = {
         [GROUP_TITLE] = { "title", ini_item_string, offsetof(GroupDef, pub.title), INI_ITEM_REQUIRED, EXPECT_TEXT },
-        [GROUP_MEMBERS] = { "members", item_refs, offsetof(GroupDef, members), INI_ITEM_REQUIRED | INI_ITEM_MULTI,
-                            "a list of subsystem identifiers" },
+        [GROUP_MEMBERS] = { "members", registry_item_refs, offsetof(GroupDef, members),
+                            INI_ITEM_REQUIRED | INI_ITEM_MULTI, "a list of subsystem identifiers" },
 };
 
 static const IniItem purpose_items[] = {
@@ -468,7 +468,7 @@ static const IniItem right_items[] = {
         [RIGHT_BASIS] = { "basis", item_basis, offsetof(RightDef, pub.basis), INI_ITEM_REQUIRED, "statute or consent" },
         [RIGHT_LEGAL_REFERENCE] = { "legal-reference", ini_item_string, offsetof(RightDef, pub.legal_reference), 0,
                                     EXPECT_TEXT },
-        [RIGHT_PURPOSES] = { "purposes", item_refs, offsetof(RightDef, purposes), INI_ITEM_MULTI,
+        [RIGHT_PURPOSES] = { "purposes", registry_item_refs, offsetof(RightDef, purposes), INI_ITEM_MULTI,
                              "a list of purpose codes" },
         [RIGHT_FIELDS] = { "fields", item_json_pointers, offsetof(RightDef, pub.fields), INI_ITEM_MULTI,
                            "JSON pointers such as /full_name (RFC 6901)" },
@@ -591,6 +591,7 @@ const SectionType registry_section_types[_T_MAX] = {
         [T_GROUP] = SECTION_TYPE("group", GroupDef, group_items, pub.id, group_free),
         [T_PURPOSE] = SECTION_TYPE("purpose", PurposeDef, purpose_items, pub.code, purpose_free),
         [T_RIGHT] = SECTION_TYPE("right", RightDef, right_items, pub.id, right_free),
+        [T_NODE] = SECTION_TYPE("node", NodeDef, registry_node_items, pub.id, registry_node_free),
 };
 
 /* ---- Loading: parse ------------------------------------------------------------------------- */
@@ -671,12 +672,8 @@ static int loader_handler(const char *file, unsigned line, const char *section, 
 
 /* ---- Loading: entry points ------------------------------------------------------------------ */
 
-/*
- * Parse and check `files`; errors found before (unreadable files, ...) may
- * already be in l->errors.
- */
-static int load(Loader *l, const RegistryFile *files, size_t n_files, const char *where, Registry **ret,
-                char **ret_errors)
+int registry_loader_run(Loader *l, const RegistryFile *files, size_t n_files, const char *where, Registry **ret,
+                        char **ret_errors)
 {
         _cleanup_(registry_freep) Registry *r = NULL;
         size_t total = 0;
@@ -759,7 +756,7 @@ int registry_load_files(Registry **ret, const RegistryFile *files, size_t n_file
 
         if (!ret || (!files && n_files > 0))
                 return -EINVAL;
-        r = load(&l, files, n_files, "(registry)", ret, ret_errors);
+        r = registry_loader_run(&l, files, n_files, "(registry)", ret, ret_errors);
         ini_errors_done(&l.errors);
         return r;
 }
@@ -859,7 +856,7 @@ static int load_dir(Registry **ret, const char *dir, const char *state_dir, char
 
         l.dir = dir;
         l.state_dir = state_dir;
-        r = load(&l, files, n_files, dir, ret, ret_errors);
+        r = registry_loader_run(&l, files, n_files, dir, ret, ret_errors);
 
 finish:
         for (size_t i = 0; i < n_files; i++)
@@ -896,7 +893,7 @@ static int load_embedded(Registry **ret, const char *state_dir, char **ret_error
         }
         {
                 Loader l = { .dir = "conf/registry", .embedded = true, .state_dir = state_dir };
-                int r = load(&l, files, k, "(embedded registry)", ret, ret_errors);
+                int r = registry_loader_run(&l, files, k, "(embedded registry)", ret, ret_errors);
                 ini_errors_done(&l.errors);
                 return r;
         }

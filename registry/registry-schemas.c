@@ -63,7 +63,8 @@ static char *path_join_normalize(const char *a, const char *b)
 static int schema_text(const SchemaSource *src, const char *path, const char **ret_data, size_t *ret_size,
                        char **ret_text, char **ret_why)
 {
-        const EmbeddedFile *f;
+        const EmbeddedFile *f = NULL;
+        const RegistryFile *g = NULL;
         int k;
 
         if (!src->embedded) {
@@ -73,11 +74,14 @@ static int schema_text(const SchemaSource *src, const char *path, const char **r
                 *ret_data = *ret_text;
                 return 0;
         }
-        f = embedded_find(path);
-        if (!f)
+        if (src->files)
+                g = registry_file_find(src->files, src->n_files, path);
+        else
+                f = embedded_find(path);
+        if (!f && !g)
                 return error_set(ret_why, -ENOENT, "no schema file '%s'", path);
-        *ret_data = f->data;
-        *ret_size = f->size;
+        *ret_data = g ? g->text : f->data;
+        *ret_size = g ? g->size : f->size;
         return 0;
 }
 
@@ -105,6 +109,47 @@ static int schema_find(const SchemaSource *src, const char *rel, const char **re
         free(*ret_why);
         *ret_path = TAKE_PTR(second);
         *ret_why = TAKE_PTR(why);
+        return k;
+}
+
+const RegistryFile *registry_file_find(const RegistryFile *files, size_t n_files, const char *name)
+{
+        size_t lo = 0, hi = n_files;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(name, files[mid].name);
+
+                if (c == 0)
+                        return &files[mid];
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return NULL;
+}
+
+int registry_loader_read(const Loader *l, const char *rel, size_t max, const char **ret_data, size_t *ret_size,
+                         char **ret_text, char **ret_why)
+{
+        SchemaSource src = { .embedded = l->embedded, .files = l->files, .n_files = l->n_files };
+        _cleanup_free_ char *path = NULL;
+        int k;
+
+        *ret_why = NULL;
+        if (!l->dir)
+                return -ENOENT;
+        if (!registry_schema_path_valid(rel))
+                return error_set(ret_why, -EINVAL, "'%s' is not a path inside the registry folder", rel);
+        path = path_join_normalize(l->dir, rel);
+        if (!path)
+                return -ENOMEM;
+        k = schema_text(&src, path, ret_data, ret_size, ret_text, ret_why);
+        if (k == 0 && *ret_size > max) {
+                *ret_text = mfree(*ret_text);
+                return error_set(ret_why, -EFBIG, "'%s' is larger than %zu bytes", rel, max);
+        }
         return k;
 }
 
@@ -256,6 +301,16 @@ static int provider_roots_check(Loader *l)
         return 0;
 }
 
+char *registry_schema_root(const Registry *r, const char *dir)
+{
+        InstanceDef *inst = r->defs[T_INSTANCE].n ? r->defs[T_INSTANCE].items[0] : NULL;
+        const char *schemas = inst && inst->schemas ? inst->schemas : "schemas";
+
+        if (schemas[0] == '/')
+                return path_join_normalize("/", schemas);
+        return path_join_normalize(dir, schemas);
+}
+
 /*
  * Compile every request and response schema the services name. A schema
  * that does not load, or uses a keyword the validator does not implement,
@@ -287,13 +342,12 @@ int registry_schemas_compile(Loader *l)
                                        "format '%s' cannot be asserted", *f);
                 opts.format_assert_mask |= bit;
         }
-        if (inst->schemas && inst->schemas[0] == '/')
-                root = path_join_normalize("/", inst->schemas);
-        else
-                root = path_join_normalize(l->dir, inst->schemas ? inst->schemas : "schemas");
+        root = l->schema_root ? strdup(l->schema_root) : registry_schema_root(l->r, l->dir);
         if (!root)
                 return -ENOMEM;
         src.embedded = l->embedded;
+        src.files = l->files;
+        src.n_files = l->n_files;
         opts.resolver = schema_resolve;
         if (!l->embedded && (k = provider_roots_check(l)) < 0)
                 return k;

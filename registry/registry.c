@@ -315,6 +315,9 @@ Registry *registry_free(Registry *r)
         free(r->rights_by_service);
         free(r->fingerprints);
         free(r->by_cn);
+        free(r->nodes);
+        free(r->hosted);
+        registry_snapshot_free(r->snapshot);
         free(r);
         return NULL;
 }

@@ -181,6 +181,27 @@ typedef struct RegistryRight {
         char **fields;                          /* response fields (JSON pointers) the client may receive; NULL = all */
 } RegistryRight;
 
+/*
+ * A node of a federation (docs/registry.md "[node]", docs/federation.md):
+ * the xbusd of one organisation, which hosts some subsystems (its clients
+ * call it; the adapters of its providers connect to it). What another node
+ * needs to reach it and to check what it signs. A registry without any
+ * node is a single node's, the default.
+ */
+typedef struct RegistryNode {
+        char *id;                        /* "bca": a local id, as in [node bca] */
+        const RegistryMember *owner;     /* the member that runs it */
+        char *address;                   /* its front door, "https://HOST[:PORT]" (no trailing '/') */
+        uint8_t (*tls_fingerprints)[32]; /* SHA-256 of its TLS server certificate (DER), pinned */
+        size_t n_tls_fingerprints;
+        char *tls_ca;                         /* with tls_name: PEM text of the CA that issues its TLS certificate */
+        char *tls_name;                       /* the DNS name (or IP address) its certificate must carry, or NULL */
+        char *receipt_jwk;                    /* its receipt key: public JWK (EC P-256, JSON text) */
+        char *checkpoint_vkey;                /* its log's checkpoint key: a C2SP vkey (name+hash+key) */
+        const RegistrySubsystem **subsystems; /* the subsystems it hosts, sorted by id */
+        size_t n_subsystems;
+} RegistryNode;
+
 typedef struct Registry Registry;
 
 /* A source file for registry_load_files(): `name` is used in messages ("file:line: ..."). */
@@ -343,6 +364,14 @@ enum {
 ssize_t registry_service_list(const Registry *r, const char *provider, const RegistrySubsystem *client, unsigned flags,
                               const RegistryService ***ret);
 
+/*
+ * registry_node_lookup(): the node [node ID]. registry_node_hosting(): the
+ * node that hosts the subsystem `subsystem_id` (a subsystem has at most one),
+ * NULL when none does (a single node's registry names no node).
+ */
+const RegistryNode *registry_node_lookup(const Registry *r, const char *id);
+const RegistryNode *registry_node_hosting(const Registry *r, const char *subsystem_id);
+
 /* Iteration, for the CLI and the demo: arrays sorted by id, valid while referenced. */
 size_t registry_members(const Registry *r, const RegistryMember *const **ret);
 size_t registry_subsystems(const Registry *r, const RegistrySubsystem *const **ret);
@@ -367,6 +396,7 @@ typedef enum RegistryKind {
         REGISTRY_KIND_GROUP,
         REGISTRY_KIND_PURPOSE,
         REGISTRY_KIND_RIGHT,
+        REGISTRY_KIND_NODE,
         _REGISTRY_KIND_MAX,
 } RegistryKind;
 
@@ -382,7 +412,7 @@ typedef struct RegistryDiff {
 /* registry_diff(): what changed from `old` to `new` into *ret (release with registry_diff_done()). Return: 0, -ENOMEM. */
 int registry_diff(const Registry *old, const Registry *new, RegistryDiff *ret);
 void registry_diff_done(RegistryDiff *d);
-/* registry_kind_name(): "instance", "members", "subsystems", "services", "groups", "purposes", "rights" (static). */
+/* registry_kind_name(): "instance", "members", "subsystems", "services", "groups", "purposes", "rights", "nodes" (static). */
 const char *registry_kind_name(RegistryKind k);
 
 /*
@@ -392,3 +422,4 @@ const char *registry_kind_name(RegistryKind k);
  * otherwise. Shown as 16 hex digits in the log and the metrics.
  */
 uint64_t registry_version(const Registry *r);
+size_t registry_nodes(const Registry *r, const RegistryNode *const **ret);

@@ -28,6 +28,7 @@
 #include "cli/cli-node-state.h"
 #include "cli/cli-node.h"
 #include "cli/cli-pki.h"
+#include "cli/cli-registry.h"
 #include "cli/cli-table.h"
 #include "crypto/keyfile.h"
 #include "crypto/pki.h"
@@ -899,9 +900,9 @@ static const CliCommand adapter_command = {
 /* --- main ---------------------------------------------------------------- */
 
 static const CliCommand *const commands[] = {
-        &call_command,    &log_command,       &up_command,          &down_command,
-        &demo_command,    &consent_command,   &subject_command,     &adapter_command,
-        &cli_pki_command, &cli_audit_command, &cli_console_command,
+        &call_command,    &log_command,          &up_command,        &down_command,
+        &demo_command,    &consent_command,      &subject_command,   &adapter_command,
+        &cli_pki_command, &cli_registry_command, &cli_audit_command, &cli_console_command,
 };
 
 static void help(void)
