@@ -9,6 +9,7 @@
 #include "util/fileio.h"
 #include "util/ini.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 #define OFF(f) offsetof(Config, f)
 
@@ -95,6 +96,16 @@ static const IniItem metrics_items[] = {
         { "health-allow", item_access, OFF(health_allow), 0, EXPECT_ACCESS },
         { "max-series", ini_item_size, OFF(metrics_max_series), 0, "a number of series (1..1000000)" },
 };
+static const IniItem snapshot_items[] = {
+        { "url", ini_item_strv, OFF(snapshot_urls), INI_ITEM_MULTI, "https:// URLs of the registry snapshot" },
+        { "anchor", ini_item_strv, OFF(snapshot_anchors), INI_ITEM_MULTI,
+          "files of the registry authority's public keys (PEM or JWK)" },
+        { "interval", ini_item_duration, OFF(snapshot_interval_ms), 0, "a duration such as 1min" },
+        { "grace", ini_item_duration, OFF(snapshot_grace_ms), 0, "a duration such as 10min, or 0" },
+        { "timeout", ini_item_duration, OFF(snapshot_timeout_ms), 0, "a duration such as 30s" },
+        { "ca", ini_item_string, OFF(snapshot_ca), 0, "a PEM file of CA certificates" },
+};
+enum { SNAPSHOT_URL, SNAPSHOT_ANCHOR, SNAPSHOT_INTERVAL };
 
 static const IniItem console_items[] = {
         { "key", ini_item_string, OFF(console_key), 0, "a key file (64 hex digits)" },
@@ -115,7 +126,10 @@ static const struct {
         { "keys", keys_items, ELEMENTSOF(keys_items) },
         { "metrics", metrics_items, ELEMENTSOF(metrics_items) },
         { "console", console_items, ELEMENTSOF(console_items) },
+        { "snapshot", snapshot_items, ELEMENTSOF(snapshot_items) },
 };
+#define SECTION_METRICS 6
+#define SECTION_SNAPSHOT 8
 
 typedef struct Parse {
         Config *c;
@@ -160,6 +174,23 @@ static int set_default(char **field, const char *value)
         return *field ? 0 : -ENOMEM;
 }
 
+/* [snapshot]: checks across keys. A node takes its registry from a folder or from snapshots, not both. */
+static void check_snapshot(Config *c, const char *path, const IniSection *sec, IniErrors *errors)
+{
+        for (char **u = c->snapshot_urls; u && *u; u++)
+                if (!strneq(*u, "https://", 8) || !(*u)[8])
+                        ini_errors_add(errors, path, sec->lines[SNAPSHOT_URL], "url \"%s\" is not an https:// URL", *u);
+        if (c->snapshot_urls && !c->snapshot_anchors)
+                ini_errors_add(errors, path, sec->line, "[snapshot] url needs at least one anchor");
+        if (c->snapshot_anchors && !c->snapshot_urls)
+                ini_errors_add(errors, path, sec->lines[SNAPSHOT_ANCHOR], "[snapshot] anchor needs a url");
+        if (c->snapshot_urls && c->registry)
+                ini_errors_add(errors, path, sec->lines[SNAPSHOT_URL],
+                               "[snapshot] url and [node] registry exclude each other: the registry comes from one");
+        if (c->snapshot_interval_ms < 1000)
+                ini_errors_add(errors, path, sec->lines[SNAPSHOT_INTERVAL], "interval must be at least 1s");
+}
+
 /* Make a relative path absolute against `base` (the config file's folder). */
 static int resolve(char **field, const char *base)
 {
@@ -171,6 +202,14 @@ static int resolve(char **field, const char *base)
                 return -ENOMEM;
         free(*field);
         *field = p;
+        return 0;
+}
+
+static int resolve_all(char **l, const char *base)
+{
+        for (; l && *l; l++)
+                if (resolve(l, base) < 0)
+                        return -ENOMEM;
         return 0;
 }
 
@@ -188,6 +227,10 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                 return -ENOMEM;
         p.c = c;
         p.errors = &errors;
+        /* defaults that 0 cannot stand for ([snapshot] grace = 0 means: refuse at expiry) */
+        c->snapshot_interval_ms = 60000;
+        c->snapshot_grace_ms = 600000;
+        c->snapshot_timeout_ms = 30000;
         if (path) {
                 char *copy;
                 r = read_full_file(path, MIB(1), &text, &size);
@@ -224,7 +267,9 @@ int config_load(Config **ret, const char *path, char **ret_errors)
                                "security-server must be INSTANCE/CLASS/MEMBER/CODE (letters, digits, '.', '_', ':', "
                                "'-')");
         if (c->metrics_max_series > 1000000)
-                ini_errors_add(&errors, path, p.state[6].lines[2], "max-series must be between 1 and 1000000");
+                ini_errors_add(&errors, path, p.state[SECTION_METRICS].lines[2],
+                               "max-series must be between 1 and 1000000");
+        check_snapshot(c, path, &p.state[SECTION_SNAPSHOT], &errors);
         if (c->registry && streq(c->registry, "embedded"))
                 c->registry = mfree(c->registry);
 
@@ -293,6 +338,8 @@ int config_load(Config **ret, const char *path, char **ret_errors)
         r = r ?: resolve(&c->log_public_key, base);
         r = r ?: resolve(&c->console_key, base);
         r = r ?: resolve(&c->curve_key, base);
+        r = r ?: resolve(&c->snapshot_ca, base);
+        r = r ?: resolve_all(c->snapshot_anchors, base);
         free(base);
         if (r < 0) {
                 config_free(c);
@@ -324,6 +371,9 @@ Config *config_free(Config *c)
         free(c->log_key);
         free(c->log_public_key);
         free(c->console_key);
+        strv_free(c->snapshot_urls);
+        strv_free(c->snapshot_anchors);
+        free(c->snapshot_ca);
         free(c->path);
         free(c);
         return NULL;

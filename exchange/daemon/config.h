@@ -62,6 +62,13 @@ typedef struct Config {
         char *console_key;                   /* the key that signs sign-in links; default <state-dir>/console.key */
         uint64_t console_idle_timeout_ms;    /* a session ends this long after its last call; default 15 min */
         uint64_t console_session_timeout_ms; /* and this long after sign-in in any case; default 8 h */
+        /* [snapshot]: with urls, the registry comes from signed snapshots (docs/federation.md) */
+        char **snapshot_urls;          /* https:// URLs tried in order, or NULL */
+        char **snapshot_anchors;       /* files of the authority keys trusted */
+        char *snapshot_ca;             /* CA certificates for the HTTPS fetch, or NULL: the system's */
+        uint64_t snapshot_interval_ms; /* default 1 min */
+        uint64_t snapshot_grace_ms;    /* how long an expired snapshot keeps serving; default 10 min */
+        uint64_t snapshot_timeout_ms;  /* one download; default 30 s */
 
         char *path;    /* the file this came from, or NULL */
         bool demo_pki; /* some key or certificate comes from the demo PKI */

@@ -13,9 +13,11 @@
 #include "api/audit-api.h"
 #include "api/consent-api.h"
 #include "api/console.h"
+#include "api/registry-api.h"
 #include "crypto/keyfile.h"
 #include "crypto/pki.h"
 #include "daemon/daemon.h"
+#include "daemon/fetcher.h"
 #include "http/frontdoor.h"
 #include "http/status.h"
 #include "log/checkpoint.h"
@@ -56,10 +58,11 @@ struct Daemon {
         AuditApi audit_api;
         ConsoleApi console_api;
         StatusSource status;
-        Endpoint endpoints[3];
+        Endpoint endpoints[4];
         FrontDoor *frontdoor;
         uint64_t started_usec; /* CLOCK_MONOTONIC, once the node serves (0 before) */
         time_t next_cert_check;
+        Fetcher *fetcher; /* [snapshot] url: the registry comes from signed snapshots */
 };
 
 int daemon_load_registry(const Config *c, const char *state_dir, Registry **ret)
@@ -99,7 +102,18 @@ int daemon_test_config(const Config *c)
         size_t ns, nv, nr;
         int r = 0;
 
-        if (daemon_load_registry(c, state, &reg) < 0)
+        if (c->snapshot_urls) {
+                _cleanup_(fetcher_freep) Fetcher *f = NULL;
+
+                if (fetcher_open(&f, c, false, &reg) < 0)
+                        return -EINVAL;
+                if (!reg) {
+                        printf("configuration %s OK: the registry comes from signed snapshots (%zu URLs); none is "
+                               "kept in the state folder yet: the node fetches one at start\n",
+                               strempty(c->path), strv_length(c->snapshot_urls));
+                        return 0;
+                }
+        } else if (daemon_load_registry(c, state, &reg) < 0)
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(files); i++)
                 if (files[i] && access(files[i], R_OK) < 0) {
@@ -113,7 +127,9 @@ int daemon_test_config(const Config *c)
         nr = registry_rights(reg, &rr);
         printf("configuration %s OK: instance %s, %zu subsystems, %zu services, %zu access rights (registry: %s)%s\n",
                c->path ? c->path : "(embedded default)", registry_instance(reg), ns, nv, nr,
-               c->registry ? c->registry : "embedded",
+               c->snapshot_urls ? "signed snapshot"
+               : c->registry    ? c->registry
+                                : "embedded",
                state ? "" : "; adapter key references not read: the demo PKI is made at first start");
         return 0;
 }
@@ -359,6 +375,7 @@ static int frontdoor_open(Daemon *d)
         d->endpoints[0] = (Endpoint){ AUDIT_API_PREFIX, audit_api_handle, &d->audit_api };
         d->endpoints[1] = (Endpoint){ CONSENT_API_PREFIX, consent_api_handle, &d->consent_api };
         d->endpoints[2] = (Endpoint){ CONSOLE_PREFIX, console_handle, &d->console_api };
+        d->endpoints[3] = (Endpoint){ REGISTRY_API_PREFIX, registry_api_handle, NULL };
         r = frontdoor_new(&d->frontdoor,
                           &(FrontDoorOptions){ .listen = c->http_listen,
                                                .threads = (unsigned)c->http_threads,
@@ -432,6 +449,7 @@ void daemon_tick(Daemon *d)
 int daemon_start(Daemon **ret, const Config *c)
 {
         _cleanup_(registry_unrefp) Registry *reg = NULL;
+        _cleanup_(fetcher_freep) Fetcher *fetcher = NULL;
         Daemon *d;
         int r;
 
@@ -439,7 +457,8 @@ int daemon_start(Daemon **ret, const Config *c)
                 return log_error_errno(errno, "Cannot create state folder \"%s\": %m", c->state_dir);
         r = c->demo_pki ? ensure_demo_curve(c) : 0;
         if (r == 0)
-                r = daemon_load_registry(c, c->state_dir, &reg);
+                r = c->snapshot_urls ? fetcher_open(&fetcher, c, true, &reg)
+                                     : daemon_load_registry(c, c->state_dir, &reg);
         if (r < 0)
                 return r;
         if (c->demo_pki) {
@@ -451,6 +470,8 @@ int daemon_start(Daemon **ret, const Config *c)
         if (!d)
                 return log_error_errno(ENOMEM, "Out of memory.");
         d->config = c;
+        d->fetcher = TAKE_PTR(fetcher);
+        d->node.snapshot_grace_usec = c->snapshot_grace_ms * USEC_PER_MSEC;
         r = paths_resolve(c, &d->paths);
         if (r == 0)
                 r = keys_load(d);
@@ -478,14 +499,19 @@ int daemon_start(Daemon **ret, const Config *c)
         r = node_open(d);
         if (r == 0)
                 r = frontdoor_open(d);
+        if (r == 0 && d->fetcher)
+                r = fetcher_start(d->fetcher, &d->node);
         if (r < 0)
                 goto fail;
         d->started_usec = now_usec(CLOCK_MONOTONIC);
         log_info("xbusd %s started: https://%s (port %d), adapters on %s (CURVE key %s), registry %s (instance %s, "
                  "version %016" PRIx64 "), state in \"%s\", %llu log entries.",
                  XBUS_VERSION, c->http_listen, frontdoor_port(d->frontdoor), c->adapters_listen, d->curve_public,
-                 c->registry ? c->registry : "embedded", registry_instance(d->node.registry),
-                 registry_version(d->node.registry), c->state_dir, (unsigned long long)exlog_size(d->node.log));
+                 c->snapshot_urls ? "from signed snapshots"
+                 : c->registry    ? c->registry
+                                  : "embedded",
+                 registry_instance(d->node.registry), registry_version(d->node.registry), c->state_dir,
+                 (unsigned long long)exlog_size(d->node.log));
         if (d->paths.crl && access(d->paths.crl, F_OK) == 0)
                 log_info("Client certificates are checked against the CRLs in \"%s\".", d->paths.crl);
         certificates_check(d);
@@ -547,12 +573,32 @@ static void reload_log(const Registry *old, const Registry *fresh)
         registry_diff_done(&diff);
 }
 
+/* The certificate, key, client CAs and CRLs, read again: a revoked client is refused from now on. */
+static void reload_tls(Daemon *d)
+{
+        _cleanup_free_ char *error = NULL;
+        int r = frontdoor_reload_tls(d->frontdoor, &error);
+
+        if (r < 0)
+                log_warning("TLS not reloaded, the previous certificate, client CAs and CRLs stay in use: %s",
+                            error ? error : strerror(-r));
+        else
+                log_info("TLS reloaded (certificate, client CAs%s).",
+                         d->paths.crl && access(d->paths.crl, F_OK) == 0 ? ", CRLs" : "");
+        certificates_check(d);
+}
+
 int daemon_reload(Daemon *d)
 {
         _cleanup_(registry_unrefp) Registry *old = node_registry(&d->node);
-        _cleanup_free_ char *error = NULL;
         Registry *fresh = NULL;
-        int r;
+
+        if (d->fetcher) { /* the registry comes from snapshots: fetch one now (the fetcher swaps and counts) */
+                log_info("Fetching the registry snapshot now.");
+                fetcher_wake(d->fetcher);
+                reload_tls(d);
+                return 0;
+        }
 
         if (daemon_load_registry(d->config, d->config->state_dir, &fresh) < 0) {
                 atomic_fetch_add(&d->node.counters.reload_failures, 1);
@@ -565,16 +611,7 @@ int daemon_reload(Daemon *d)
         broker_set_registry(d->node.broker, fresh); /* whose adapter keys may serve what */
         node_registry_swap(&d->node, fresh);
         reload_log(old, fresh);
-
-        /* the certificate, key, client CAs and CRLs, read again: a revoked client is refused from now on */
-        r = frontdoor_reload_tls(d->frontdoor, &error);
-        if (r < 0)
-                log_warning("TLS not reloaded, the previous certificate, client CAs and CRLs stay in use: %s",
-                            error ? error : strerror(-r));
-        else
-                log_info("TLS reloaded (certificate, client CAs%s).",
-                         d->paths.crl && access(d->paths.crl, F_OK) == 0 ? ", CRLs" : "");
-        certificates_check(d);
+        reload_tls(d);
         /* counted last: whoever waits for the count sees the whole reload, the TLS files included */
         atomic_fetch_add(&d->node.counters.reloads, 1);
         return 0;
@@ -587,6 +624,7 @@ Daemon *daemon_stop(Daemon *d)
         if (!d)
                 return NULL;
         n = &d->node;
+        d->fetcher = fetcher_free(d->fetcher); /* no swap from now on */
         d->frontdoor = frontdoor_free(d->frontdoor);
         n->broker = broker_free(n->broker);
         if (d->started_usec) /* the requests in flight are answered: the last line of a node that served */

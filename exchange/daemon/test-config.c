@@ -124,6 +124,33 @@ int main(void)
         refused("[http x]\n", "takes no argument");
         refused("listen = 1\n", "xbusd.conf:1:");
 
+        /* [snapshot]: off by default; its keys, lists over repeated keys, paths resolved */
+        assert(config_load(&c, NULL, &errors) == 0);
+        assert(!c->snapshot_urls && !c->snapshot_anchors && !c->snapshot_ca);
+        assert(c->snapshot_interval_ms == 60000 && c->snapshot_grace_ms == 600000 && c->snapshot_timeout_ms == 30000);
+        config_free(c);
+        assert(load_text("[snapshot]\nurl = https://a.example/s.jws, https://b.example/s.jws\n"
+                         "url = https://c.example/s.jws\nanchor = old.pem\nanchor = /etc/xbus/new.pem\n"
+                         "interval = 30s\ngrace = 0\ntimeout = 5s\nca = ca.pem\n",
+                         &c, &errors) == 0);
+        assert(c->snapshot_urls && streq(c->snapshot_urls[0], "https://a.example/s.jws") &&
+               streq(c->snapshot_urls[2], "https://c.example/s.jws") && !c->snapshot_urls[3]);
+        snprintf(expect, sizeof(expect), "%s/old.pem", dir);
+        assert(streq(c->snapshot_anchors[0], expect) && streq(c->snapshot_anchors[1], "/etc/xbus/new.pem"));
+        snprintf(expect, sizeof(expect), "%s/ca.pem", dir);
+        assert(streq(c->snapshot_ca, expect));
+        assert(c->snapshot_interval_ms == 30000 && c->snapshot_grace_ms == 0 && c->snapshot_timeout_ms == 5000);
+        config_free(c);
+        refused("[snapshot]\nurl = http://a.example/s.jws\nanchor = a.pem\n",
+                "xbusd.conf:2: url \"http://a.example/s.jws\" is not an https:// URL");
+        refused("[snapshot]\nurl = https://a.example/s.jws\n",
+                "xbusd.conf:1: [snapshot] url needs at least one anchor");
+        refused("[snapshot]\nanchor = a.pem\n", "xbusd.conf:2: [snapshot] anchor needs a url");
+        refused("[node]\nregistry = reg\n[snapshot]\nurl = https://a.example/s.jws\nanchor = a.pem\n",
+                "xbusd.conf:4: [snapshot] url and [node] registry exclude each other");
+        refused("[snapshot]\nurl = https://a.example/s.jws\nanchor = a.pem\ninterval = 10ms\n",
+                "xbusd.conf:4: interval must be at least 1s");
+
         assert(config_load(&c, "/nonexistent/xbusd.conf", &errors) == -ENOENT);
 
         {

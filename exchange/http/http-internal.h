@@ -116,6 +116,9 @@ typedef struct HealthFacts {
         char *const *unserved;    /* broker_unserved(), NULL-terminated */
         unsigned adapters;
         uint64_t log_entries;
+        uint64_t now_usec;              /* CLOCK_REALTIME: for a registry snapshot's age and expiry */
+        uint64_t grace_usec;            /* [snapshot] grace */
+        uint64_t snapshot_checked_usec; /* Node.snapshot_checked_usec */
 } HealthFacts;
 
 /* metrics_health_render(): the /health answer for `f` into *ret_body (malloc'd JSON).

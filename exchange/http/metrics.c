@@ -108,10 +108,36 @@ static int health_reason(json_t *reasons, const char *check, const char *service
         return json_array_append_new(reasons, o) < 0 ? -ENOMEM : 0;
 }
 
+static const char *const snapshot_states[] = {
+        [NODE_SNAPSHOT_VALID] = "valid",
+        [NODE_SNAPSHOT_EXPIRED] = "expired",
+        [NODE_SNAPSHOT_OUTDATED] = "outdated",
+};
+
+/* The registry snapshot in force: version, times, age, source and state (null when the registry has none). */
+static json_t *health_snapshot(const HealthFacts *f, NodeSnapshotState state)
+{
+        const RegistrySnapshot *s = registry_snapshot(f->registry);
+        char created[RFC3339_MAX], expires[RFC3339_MAX], checked[RFC3339_MAX];
+
+        if (!s)
+                return json_null();
+        format_rfc3339(f->snapshot_checked_usec, checked);
+        return json_pack("{s:I,s:s,s:s,s:s,s:I,s:s?,s:s,s:s?,s:I}", "version", (json_int_t)s->version, "state",
+                         snapshot_states[state], "created", format_rfc3339(s->created_usec, created), "expires",
+                         format_rfc3339(s->expires_usec, expires), "age_seconds",
+                         (json_int_t)(f->now_usec > s->created_usec ? (f->now_usec - s->created_usec) / USEC_PER_SEC
+                                                                    : 0),
+                         "source", s->source, "key", s->kid, "checked", f->snapshot_checked_usec ? checked : NULL,
+                         "grace_seconds", (json_int_t)(f->grace_usec / USEC_PER_SEC));
+}
+
 int metrics_health_render(const HealthFacts *f, char **ret_body)
 {
         _cleanup_(json_decrefp) json_t *reasons = json_array(), *body = NULL;
         const RegistryService *const *services;
+        NodeSnapshotState state;
+        json_t *snapshot;
         char detail[256];
         int r = 0;
 
@@ -130,6 +156,17 @@ int metrics_health_render(const HealthFacts *f, char **ret_body)
                                   "restarts (exchanges stay durable in the segments)");
         if (r == 0 && (!f->registry || registry_services(f->registry, &services) == 0))
                 r = health_reason(reasons, "registry", NULL, "no registry with services is loaded");
+        state = node_snapshot_state(f->registry, f->grace_usec, f->now_usec);
+        if (r == 0 && state == NODE_SNAPSHOT_OUTDATED) {
+                char expires[RFC3339_MAX];
+
+                snprintf(detail, sizeof(detail),
+                         "the registry snapshot (version %" PRIu64 ") expired at %s and the grace period is over: "
+                         "new exchanges are refused",
+                         registry_snapshot(f->registry)->version,
+                         format_rfc3339(registry_snapshot(f->registry)->expires_usec, expires));
+                r = health_reason(reasons, "registry", NULL, detail);
+        }
         for (size_t i = 0; r == 0 && f->registry && f->unserved && f->unserved[i]; i++)
                 if (registry_service_lookup(f->registry, f->unserved[i]))
                         r = health_reason(reasons, "adapters", f->unserved[i], "every adapter of the service is gone");
@@ -141,7 +178,10 @@ int metrics_health_render(const HealthFacts *f, char **ret_body)
         else
                 body = json_pack("{s:s,s:O,s:I,s:I}", "status", "unavailable", "reasons", reasons, "adapters",
                                  (json_int_t)f->adapters, "log_entries", (json_int_t)f->log_entries);
-        *ret_body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        snapshot = body && state != NODE_SNAPSHOT_NONE ? health_snapshot(f, state) : NULL;
+        if (snapshot && json_object_set_new(body, "snapshot", snapshot) < 0)
+                body = (json_decref(body), NULL);
+        *ret_body = body && (state == NODE_SNAPSHOT_NONE || snapshot) ? json_dumps(body, JSON_COMPACT) : NULL;
         if (!*ret_body)
                 return -ENOMEM;
         return json_array_size(reasons) ? 503 : 200;
@@ -167,7 +207,11 @@ void metrics_handle_health(Worker *w, struct evhttp_request *req)
                                                                .registry = reg,
                                                                .unserved = unserved,
                                                                .adapters = bs.adapters,
-                                                               .log_entries = exlog_size(node->log) },
+                                                               .log_entries = exlog_size(node->log),
+                                                               .now_usec = now_usec(CLOCK_REALTIME),
+                                                               .grace_usec = node->snapshot_grace_usec,
+                                                               .snapshot_checked_usec =
+                                                                       atomic_load(&node->snapshot_checked_usec) },
                                                &body);
         if (status < 0) {
                 wire_problem(req, PROBLEM_INTERNAL_ERROR, "out of memory", NULL);
@@ -175,6 +219,55 @@ void metrics_handle_health(Worker *w, struct evhttp_request *req)
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
         wire_send(req, status, "application/json", body, strlen(body));
+}
+
+/* The registry snapshot in force and what the fetcher made of its downloads ([snapshot]; docs/operations.md). */
+static void metrics_snapshot(Node *node, struct evbuffer *buf)
+{
+        static const char *const results[_NODE_FETCH_MAX] = {
+                [NODE_FETCH_ACCEPTED] = "accepted",
+                [NODE_FETCH_UNCHANGED] = "unchanged",
+                [NODE_FETCH_REFUSED] = "refused",
+                [NODE_FETCH_FAILED] = "failed",
+        };
+        _cleanup_(registry_unrefp) Registry *reg = node_registry(node);
+        const RegistrySnapshot *s = registry_snapshot(reg);
+        uint64_t now = now_usec(CLOCK_REALTIME), checked = atomic_load(&node->snapshot_checked_usec);
+
+        if (!s)
+                return;
+        evbuffer_add_printf(buf,
+                            "# HELP xbus_registry_snapshot_version Version of the registry snapshot in force.\n"
+                            "# TYPE xbus_registry_snapshot_version gauge\nxbus_registry_snapshot_version %" PRIu64 "\n"
+                            "# HELP xbus_registry_snapshot_age_seconds Time since the snapshot in force was created.\n"
+                            "# TYPE xbus_registry_snapshot_age_seconds gauge\n"
+                            "xbus_registry_snapshot_age_seconds %" PRIu64 "\n"
+                            "# HELP xbus_registry_snapshot_expiry_timestamp_seconds When the snapshot in force "
+                            "expires.\n"
+                            "# TYPE xbus_registry_snapshot_expiry_timestamp_seconds gauge\n"
+                            "xbus_registry_snapshot_expiry_timestamp_seconds %" PRIu64 "\n"
+                            "# HELP xbus_registry_snapshot_outdated Whether its grace period is over (exchanges "
+                            "refused).\n"
+                            "# TYPE xbus_registry_snapshot_outdated gauge\nxbus_registry_snapshot_outdated %d\n"
+                            "# HELP xbus_registry_snapshot_checked_timestamp_seconds When a source last served it "
+                            "(0: never).\n"
+                            "# TYPE xbus_registry_snapshot_checked_timestamp_seconds gauge\n"
+                            "xbus_registry_snapshot_checked_timestamp_seconds %" PRIu64 "\n"
+                            "# HELP xbus_registry_snapshot_info Where the snapshot in force came from, and its "
+                            "signing key.\n"
+                            "# TYPE xbus_registry_snapshot_info gauge\n",
+                            s->version, (uint64_t)(now > s->created_usec ? (now - s->created_usec) / USEC_PER_SEC : 0),
+                            (uint64_t)(s->expires_usec / USEC_PER_SEC),
+                            node_snapshot_state(reg, node->snapshot_grace_usec, now) == NODE_SNAPSHOT_OUTDATED,
+                            (uint64_t)(checked / USEC_PER_SEC));
+        /* the source is a configured URL or a state file: no quote, backslash or newline to escape */
+        evbuffer_add_printf(buf, "xbus_registry_snapshot_info{source=\"%s\",key=\"%s\"} 1\n",
+                            s->source ? s->source : "", s->kid);
+        evbuffer_add_printf(buf, "# HELP xbus_registry_snapshot_fetches_total Snapshot downloads, by result.\n"
+                                 "# TYPE xbus_registry_snapshot_fetches_total counter\n");
+        for (int i = 0; i < _NODE_FETCH_MAX; i++)
+                evbuffer_add_printf(buf, "xbus_registry_snapshot_fetches_total{result=\"%s\"} %" PRIu64 "\n",
+                                    results[i], (uint64_t)atomic_load(&node->counters.snapshot_fetches[i]));
 }
 
 /* --- /metrics ---------------------------------------------------------------- */
@@ -407,6 +500,7 @@ void metrics_handle_metrics(Worker *w, struct evhttp_request *req)
         render_registry(w->node, buf);
         render_certificates(w, buf);
         render_console(w->console, buf);
+        metrics_snapshot(w->node, buf);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
         evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
         wire_reply(req, 200, "OK", buf);

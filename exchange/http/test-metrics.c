@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http/http-internal.h"
+#include "tests/support/test-snapshot.h"
 #include "util/macro.h"
 
 static Registry *reg;
@@ -99,6 +100,50 @@ static void test_several(void)
         json_decref(j);
 }
 
+/* A registry from a snapshot: its version, age and source, and the grace period that ends in a 503. */
+static void test_snapshot(void)
+{
+        const uint64_t hour = 3600 * USEC_PER_SEC, now = now_usec(CLOCK_REALTIME) / USEC_PER_SEC * USEC_PER_SEC;
+        Registry *snap = test_snapshot_registry(12, now - 2 * hour, hour); /* expired an hour ago */
+        json_t *j, *s, *r;
+
+        /* a registry from a folder shows no snapshot */
+        j = render(&(HealthFacts){ .registry = reg, .now_usec = now }, 200);
+        assert(!json_object_get(j, "snapshot"));
+        json_decref(j);
+
+        /* within the grace period: serving, and saying so */
+        j = render(&(HealthFacts){ .registry = snap,
+                                   .now_usec = now,
+                                   .grace_usec = 2 * hour,
+                                   .snapshot_checked_usec = now - 5 * USEC_PER_SEC },
+                   200);
+        s = json_object_get(j, "snapshot");
+        assert(json_integer_value(json_object_get(s, "version")) == 12);
+        assert(streq(json_string_value(json_object_get(s, "state")), "expired"));
+        assert(json_integer_value(json_object_get(s, "age_seconds")) == 7200);
+        assert(streq(json_string_value(json_object_get(s, "source")), "https://authority.test/snapshot.jws"));
+        assert(json_integer_value(json_object_get(s, "grace_seconds")) == 7200);
+        assert(json_is_string(json_object_get(s, "checked")) && json_is_string(json_object_get(s, "key")));
+        json_decref(j);
+
+        /* past it: 503, exchanges refused */
+        j = render(&(HealthFacts){ .registry = snap, .now_usec = now, .grace_usec = hour }, 503);
+        r = only_reason(j);
+        assert(streq(json_string_value(json_object_get(r, "check")), "registry"));
+        assert(strstr(json_string_value(json_object_get(r, "detail")), "version 12"));
+        s = json_object_get(j, "snapshot");
+        assert(streq(json_string_value(json_object_get(s, "state")), "outdated"));
+        assert(json_is_null(json_object_get(s, "checked")));
+        json_decref(j);
+
+        /* before its expiry */
+        j = render(&(HealthFacts){ .registry = snap, .now_usec = now - 90 * 60 * USEC_PER_SEC }, 200);
+        assert(streq(json_string_value(json_object_get(json_object_get(j, "snapshot"), "state")), "valid"));
+        json_decref(j);
+        registry_unref(snap);
+}
+
 int main(void)
 {
         char *errors = NULL;
@@ -109,6 +154,7 @@ int main(void)
         test_registry();
         test_adapters();
         test_several();
+        test_snapshot();
         registry_unref(reg);
         return 0;
 }

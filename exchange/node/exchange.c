@@ -1,5 +1,6 @@
 /* exchange.c: the stages of one exchange (decide, route, answer, log), whatever its transport */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,6 +147,21 @@ static void check_payload(Exchange *ex)
                                   : "the body does not match the service's request schema (see errors)");
 }
 
+/* A node whose registry snapshot expired more than [snapshot] grace ago decides nothing on it any more. */
+static void check_snapshot(Exchange *ex)
+{
+        const RegistrySnapshot *s = registry_snapshot(ex->registry);
+        char expired[RFC3339_MAX];
+
+        if (node_snapshot_state(ex->registry, ex->node->snapshot_grace_usec, now_usec(CLOCK_REALTIME)) !=
+            NODE_SNAPSHOT_OUTDATED)
+                return;
+        problem_set(&ex->out.problem, PROBLEM_REGISTRY_OUTDATED,
+                    "the registry snapshot in force (version %" PRIu64 ") expired at %s and no fresh one came "
+                    "within the grace period",
+                    s->version, format_rfc3339(s->expires_usec, expired));
+}
+
 int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form)
 {
         Problem *p = &ex->out.problem;
@@ -165,6 +181,8 @@ int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form)
             pseudonym_compute(node->pseudonyms, subject, strlen(subject), ex->subject) < 0)
                 ex->subject[0] = 0;
 
+        if (p->type == PROBLEM_NONE)
+                check_snapshot(ex);
         if (p->type == PROBLEM_NONE && ex->decision.needs_consent)
                 check_consent(ex);
         if (p->type == PROBLEM_NONE)

@@ -18,6 +18,7 @@
 #include "crypto/signer.h"
 #include "log/exlog.h"
 #include "soap/soap-dsig.h"
+#include "registry-snapshot.h"
 #include "registry.h"
 #include "util/series.h"
 #include "util/time-util.h"
@@ -34,6 +35,15 @@ typedef enum NodeStage {
 /* The overflow series of Node.exchanges: every outcome (the problem types and "ok") by every class. */
 #define NODE_OVERFLOW_SERIES ((size_t)_PROBLEM_TYPE_MAX * 6)
 
+/* What the registry fetcher made of a download ([snapshot] url; counted for /metrics). */
+typedef enum NodeFetchResult {
+        NODE_FETCH_ACCEPTED,  /* a newer snapshot, swapped in */
+        NODE_FETCH_UNCHANGED, /* the snapshot in force again (or 304 Not Modified) */
+        NODE_FETCH_REFUSED,   /* downloaded and refused (registry-snapshot.h says why) */
+        NODE_FETCH_FAILED,    /* no answer, an HTTP error, over the size limit */
+        _NODE_FETCH_MAX,
+} NodeFetchResult;
+
 typedef struct NodeCounters {
         atomic_uint_fast64_t requests;  /* /r1 requests decided */
         atomic_uint_fast64_t allowed;   /* passed every check and routed */
@@ -43,6 +53,7 @@ typedef struct NodeCounters {
         atomic_uint_fast64_t reloads, reload_failures;
         atomic_uint_fast64_t by_status[6]; /* 1xx..5xx, index status/100 */
         SeriesHistogram stages[_NODE_STAGE_MAX];
+        atomic_uint_fast64_t snapshot_fetches[_NODE_FETCH_MAX]; /* by NodeFetchResult */
 } NodeCounters;
 
 typedef struct Node {
@@ -64,7 +75,30 @@ typedef struct Node {
         SeriesTable *exchanges;                    /* by service, client member, outcome, class; or NULL */
         size_t exchange_series_max;                /* its cap ([metrics] max-series) */
         atomic_uint_fast64_t registry_loaded_usec; /* CLOCK_REALTIME: when the registry in force was loaded */
+        uint64_t snapshot_grace_usec;               /* [snapshot] grace: how long an expired snapshot serves */
+        atomic_uint_fast64_t snapshot_checked_usec; /* CLOCK_REALTIME: when a source last served the snapshot in
+                                                     * force (or a newer one); 0 never */
 } Node;
+
+/* Where the registry a node serves under stands against its snapshot's expiry. */
+typedef enum NodeSnapshotState {
+        NODE_SNAPSHOT_NONE,     /* not from a snapshot (a folder, the embedded sample) */
+        NODE_SNAPSHOT_VALID,    /* before its expiry */
+        NODE_SNAPSHOT_EXPIRED,  /* past its expiry, within the grace period: still serving */
+        NODE_SNAPSHOT_OUTDATED, /* past the grace period: new exchanges are refused (registry_outdated) */
+} NodeSnapshotState;
+
+/* node_snapshot_state(): the state of registry `r` at `now_usec` (CLOCK_REALTIME), with `grace_usec` of grace. */
+static inline NodeSnapshotState node_snapshot_state(const Registry *r, uint64_t grace_usec, uint64_t now_usec)
+{
+        const RegistrySnapshot *s = registry_snapshot(r);
+
+        if (!s)
+                return NODE_SNAPSHOT_NONE;
+        if (now_usec < s->expires_usec)
+                return NODE_SNAPSHOT_VALID;
+        return now_usec - s->expires_usec < grace_usec ? NODE_SNAPSHOT_EXPIRED : NODE_SNAPSHOT_OUTDATED;
+}
 
 /* node_registry(): a new reference to the current registry. */
 static inline Registry *node_registry(Node *n)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "node/exchange.h"
+#include "tests/support/test-snapshot.h"
 #include "tests/support/test-util.h"
 #include "util/time-util.h"
 
@@ -88,6 +89,40 @@ static void test_decide(void)
         assert(exchange_decide(&ex, &pin, &form) == 1);
         assert(ex.out.problem.type == PROBLEM_CLIENT_UNKNOWN && ex.out.status == 401);
         exchange_done(&ex);
+}
+
+/* A registry snapshot that expired decides exchanges for the grace period, then none (registry_outdated). */
+static void test_outdated(void)
+{
+        const uint64_t hour = 3600 * USEC_PER_SEC;
+        Registry *folder = node.registry, *snap = test_snapshot_registry(3, now_usec(CLOCK_REALTIME) - 3 * hour, hour);
+        Exchange ex;
+        PolicyInput pin;
+
+        node.registry = snap;
+        node.snapshot_grace_usec = 3 * hour; /* expired two hours ago: within the grace period */
+        start(&ex, "health-insurance-enrolment");
+        pin = input(BYT, CITIZEN, "health-insurance-enrolment");
+        assert(exchange_decide(&ex, &pin, NULL) == 0 && ex.allowed);
+        exchange_done(&ex);
+
+        node.snapshot_grace_usec = hour; /* past it */
+        start(&ex, "health-insurance-enrolment");
+        assert(exchange_decide(&ex, &pin, NULL) == 1 && !ex.allowed);
+        assert(ex.out.problem.type == PROBLEM_REGISTRY_OUTDATED && ex.out.status == 503);
+        assert(strstr(ex.out.problem.detail, "version 3") && strstr(ex.out.problem.detail, "grace period"));
+        assert(streq(problem_info(PROBLEM_REGISTRY_OUTDATED)->xroad, "Server.ClientProxy.OutdatedGlobalConf"));
+        exchange_done(&ex);
+
+        /* an unidentified client is still told that first */
+        start(&ex, "health-insurance-enrolment");
+        pin.cert_present = false;
+        assert(exchange_decide(&ex, &pin, NULL) == 1 && ex.out.problem.type == PROBLEM_CLIENT_UNKNOWN);
+        exchange_done(&ex);
+
+        node.registry = folder;
+        node.snapshot_grace_usec = 0;
+        registry_unref(snap);
 }
 
 static void answer(Exchange *ex, int status, const char *body)
@@ -315,6 +350,7 @@ int main(void)
         assert(registry_load_embedded(&node.registry, &errors) == 0);
         pthread_mutex_init(&node.registry_lock, NULL);
         test_decide();
+        test_outdated();
         test_answer();
         test_entry_write_failures();
         test_entry_escaping();

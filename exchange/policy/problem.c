@@ -61,6 +61,10 @@ static const ProblemInfo table[_PROBLEM_TYPE_MAX] = {
                                       "Server.ClientProxy.LoggingFailed" },
         [PROBLEM_PROVIDER_TIMEOUT] = { "provider_timeout", 504, "The provider did not answer in time",
                                        "Server.ServerProxy.IOError" },
+        [PROBLEM_REGISTRY_OUTDATED] = { "registry_outdated", 503,
+                                        "The node's registry snapshot expired: it refuses exchanges until it gets a "
+                                        "fresh one",
+                                        "Server.ClientProxy.OutdatedGlobalConf" },
         [PROBLEM_INTERNAL_ERROR] = { "internal_error", 500, "Internal error", "Server.ClientProxy.InternalError" },
 };
 

@@ -46,6 +46,7 @@ typedef enum ProblemType {
         PROBLEM_BUS_BUSY,
         PROBLEM_LOG_UNAVAILABLE,
         PROBLEM_PROVIDER_TIMEOUT,
+        PROBLEM_REGISTRY_OUTDATED,
         PROBLEM_INTERNAL_ERROR,
         _PROBLEM_TYPE_MAX,
 } ProblemType;
