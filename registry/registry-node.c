@@ -16,10 +16,10 @@
 
 #define report(l, sec, line, ...) ini_errors_add(&(l)->errors, (sec)->file, (line), __VA_ARGS__)
 
-#define NODE_HOST_MAX 253U         /* a DNS name */
-#define NODE_VKEY_NAME_MAX 255U    /* a C2SP note key name */
+#define NODE_HOST_MAX 253U          /* a DNS name */
+#define NODE_VKEY_NAME_MAX 255U     /* a C2SP note key name */
 #define NODE_TLS_CA_MAX (64U << 10) /* a CA certificate (PEM) */
-#define VKEY_ED25519 0x01          /* the signed-note algorithm byte of Ed25519 */
+#define VKEY_ED25519 0x01           /* the signed-note algorithm byte of Ed25519 */
 
 /* ---- Item parsers --------------------------------------------------------------------------- */
 
@@ -154,7 +154,8 @@ const IniItem registry_node_items[_NODE_ITEM_MAX] = {
         [NODE_ADDRESS] = { "address", item_address, offsetof(NodeDef, pub.address), INI_ITEM_REQUIRED,
                            "https://HOST or https://HOST:PORT (a DNS name, an IPv4 address or [an IPv6 address])" },
         [NODE_TLS_FINGERPRINT] = { "tls-fingerprint", registry_item_fingerprints, offsetof(NodeDef, fps),
-                                   INI_ITEM_MULTI, "sha256: followed by 64 hex digits (pairs may be separated by ':')" },
+                                   INI_ITEM_MULTI,
+                                   "sha256: followed by 64 hex digits (pairs may be separated by ':')" },
         [NODE_TLS_CA] = { "tls-ca", item_relative_path, offsetof(NodeDef, tls_ca_path), 0,
                           "a PEM file of CA certificates, relative to the registry folder (such as ca/national.pem)" },
         [NODE_TLS_NAME] = { "tls-name", item_tls_name, offsetof(NodeDef, pub.tls_name), 0,

@@ -36,7 +36,8 @@ const char *registry_snapshot_strerror(int code)
                 [REGISTRY_SNAPSHOT_E_TOO_LARGE] = "the snapshot is over a size limit",
                 [REGISTRY_SNAPSHOT_E_UNKNOWN_KEY] = "signed by a key that is not an anchor",
                 [REGISTRY_SNAPSHOT_E_SIGNATURE] = "the signature does not verify",
-                [REGISTRY_SNAPSHOT_E_RETIRED] = "signed by a retired anchor, or forgets a retirement",
+                [REGISTRY_SNAPSHOT_E_RETIRED] = "signed by a retired anchor",
+                [REGISTRY_SNAPSHOT_E_UNRETIRED] = "it no longer lists an anchor retired before",
                 [REGISTRY_SNAPSHOT_E_INSTANCE] = "a snapshot of another instance",
                 [REGISTRY_SNAPSHOT_E_OLDER] = "older than the snapshot in force",
                 [REGISTRY_SNAPSHOT_E_CONFLICT] = "the version in force, with other content",
@@ -245,7 +246,8 @@ static int parse_files(RegistrySnapshot *s, const json_t *a)
                 f->text = t;
                 f->size = json_string_length(text);
                 s->n_files++;
-                if (strneq(p, "registry/", 9) && !strchr(p + 9, '/') && strlen(p) > 14 && streq(p + strlen(p) - 5, ".conf"))
+                if (strneq(p, "registry/", 9) && !strchr(p + 9, '/') && strlen(p) > 14 &&
+                    streq(p + strlen(p) - 5, ".conf"))
                         confs++;
         }
         return confs > 0 ? 0 : REGISTRY_SNAPSHOT_E_MALFORMED;
@@ -385,8 +387,11 @@ int registry_snapshot_accept(const RegistrySnapshot *current, const RegistrySnap
         if (strv_contains(candidate->retired, candidate->kid))
                 return REGISTRY_SNAPSHOT_E_RETIRED;
         for (char **k = current ? current->retired : NULL; k && *k; k++)
-                if (streq(*k, candidate->kid) || !strv_contains(candidate->retired, *k))
+                if (streq(*k, candidate->kid))
                         return REGISTRY_SNAPSHOT_E_RETIRED;
+        for (char **k = current ? current->retired : NULL; k && *k; k++)
+                if (!strv_contains(candidate->retired, *k))
+                        return REGISTRY_SNAPSHOT_E_UNRETIRED;
         if (current && candidate->version < current->version)
                 return REGISTRY_SNAPSHOT_E_OLDER;
         if (current && candidate->version == current->version)
@@ -439,8 +444,9 @@ int registry_snapshot_load(Registry **ret, RegistrySnapshot **s, const char *sta
         if (k < 0)
                 return k;
         if (!streq(registry_instance(r), snap->instance)) {
-                if (ret_errors && asprintf(ret_errors, "(snapshot): the snapshot says instance '%s', its registry '%s'\n",
-                                           snap->instance, registry_instance(r)) < 0)
+                if (ret_errors &&
+                    asprintf(ret_errors, "(snapshot): the snapshot says instance '%s', its registry '%s'\n",
+                             snap->instance, registry_instance(r)) < 0)
                         *ret_errors = NULL;
                 return REGISTRY_SNAPSHOT_E_CONTENT;
         }
@@ -542,8 +548,7 @@ static int gather_dir(Gather *g, const char *dir, const char *prefix, unsigned d
                 } else if (S_ISDIR(st.st_mode)) {
                         char real[PATH_MAX];
 
-                        if (streq(de->d_name, "examples") ||
-                            (g->skip && realpath(path, real) && streq(real, g->skip)))
+                        if (streq(de->d_name, "examples") || (g->skip && realpath(path, real) && streq(real, g->skip)))
                                 continue;
                         r = gather_dir(g, path, name, depth + 1);
                 } else if (S_ISREG(st.st_mode))

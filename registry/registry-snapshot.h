@@ -28,8 +28,8 @@
  * payload, one signed by a key that is not among its anchors (the "kid"
  * picks the anchor), a bad signature; and, against the snapshot in force
  * (registry_snapshot_accept()): a snapshot of another instance, one signed
- * by a key the snapshot in force retires, one that forgets a retirement
- * (retirement is permanent), an older version, the same version with other
+ * by a key the snapshot in force retires, one that no longer lists a
+ * retired key (retirement is permanent), an older version, the same version with other
  * content, one created more than REGISTRY_SNAPSHOT_SKEW_USEC in the future,
  * an expired one; then one whose registry does not load.
  *
@@ -49,9 +49,9 @@
 #include "util/macro.h"
 
 #define REGISTRY_SNAPSHOT_TYP "xbus-registry-snapshot+jws"
-#define REGISTRY_SNAPSHOT_MAX MIB(64)          /* bytes of a whole snapshot (the JWS) */
-#define REGISTRY_SNAPSHOT_FILES_MAX 8192U      /* files in one snapshot */
-#define REGISTRY_SNAPSHOT_RETIRED_MAX 64U      /* retired anchors listed */
+#define REGISTRY_SNAPSHOT_MAX MIB(64)     /* bytes of a whole snapshot (the JWS) */
+#define REGISTRY_SNAPSHOT_FILES_MAX 8192U /* files in one snapshot */
+#define REGISTRY_SNAPSHOT_RETIRED_MAX 64U /* retired anchors listed */
 #define REGISTRY_SNAPSHOT_VERSION_MAX ((UINT64_C(1) << 53) - 1)
 #define REGISTRY_SNAPSHOT_SKEW_USEC (600ULL * 1000000ULL) /* a creation time this far ahead of the clock is refused */
 
@@ -61,7 +61,8 @@ enum {
         REGISTRY_SNAPSHOT_E_TOO_LARGE,     /* over REGISTRY_SNAPSHOT_MAX, or a limit of the payload */
         REGISTRY_SNAPSHOT_E_UNKNOWN_KEY,   /* its "kid" names no anchor */
         REGISTRY_SNAPSHOT_E_SIGNATURE,     /* the signature does not verify with that anchor */
-        REGISTRY_SNAPSHOT_E_RETIRED,       /* signed by a retired key, or it forgets a retirement */
+        REGISTRY_SNAPSHOT_E_RETIRED,       /* signed by a key the snapshot in force (or itself) retires */
+        REGISTRY_SNAPSHOT_E_UNRETIRED,     /* it no longer lists a key the snapshot in force retires */
         REGISTRY_SNAPSHOT_E_INSTANCE,      /* another instance than the snapshot in force */
         REGISTRY_SNAPSHOT_E_OLDER,         /* an older version than the snapshot in force */
         REGISTRY_SNAPSHOT_E_CONFLICT,      /* the version in force, with other content */
@@ -140,8 +141,8 @@ int registry_snapshot_parse(RegistrySnapshot **ret, const void *payload, size_t 
  * registry_snapshot_accept(): what a node does with `candidate` (verified)
  * while `current` (NULL: none yet) is in force, at `now_usec`
  * (CLOCK_REALTIME): take it (0), ignore it (REGISTRY_SNAPSHOT_UNCHANGED),
- * or refuse it (REGISTRY_SNAPSHOT_E_INSTANCE, _RETIRED, _OLDER, _CONFLICT,
- * _NOT_YET, _EXPIRED, checked in that order). Pure: no I/O.
+ * or refuse it (REGISTRY_SNAPSHOT_E_INSTANCE, _RETIRED, _UNRETIRED, _OLDER,
+ * _CONFLICT, _NOT_YET, _EXPIRED, checked in that order). Pure: no I/O.
  */
 int registry_snapshot_accept(const RegistrySnapshot *current, const RegistrySnapshot *candidate, uint64_t now_usec);
 

@@ -75,12 +75,15 @@ static void refused(const char *id, const char *extra, const char *expect)
         assert(!r && errors && strstr(errors, expect));
 }
 
-#define FP "sha256:" "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define FP        \
+        "sha256:" \
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define HOSTS "subsystems = VN/GOV/BCA/population\n"
 
 static void test_node(void)
 {
-        _cleanup_free_ char *text = node("bca", "address = https://xbus.bca.example:8443/\ntls-fingerprint = " FP "\n" HOSTS),
+        _cleanup_free_ char *text = node("bca",
+                                         "address = https://xbus.bca.example:8443/\ntls-fingerprint = " FP "\n" HOSTS),
                             *errors = NULL;
         Registry *r = load(text, &errors);
         const RegistryNode *const *all, *n;
@@ -106,9 +109,12 @@ static void test_node(void)
 static void test_refused(void)
 {
         static const char *const bad_addresses[] = {
-                "http://xbus.example",   "https://",           "https://-x.example", "https://x..example",
-                "https://x.example:0",   "https://x:65536",    "https://x:8443/path", "https://x.example:",
-                "https://[::1",          "https://x y.example", "xbus.example:8443",
+                "http://xbus.example", "https://",
+                "https://-x.example",  "https://x..example",
+                "https://x.example:0", "https://x:65536",
+                "https://x:8443/path", "https://x.example:",
+                "https://[::1",        "https://x y.example",
+                "xbus.example:8443",
         };
         const char *ok = "address = https://x.example\ntls-fingerprint = " FP "\n" HOSTS;
 
@@ -126,13 +132,14 @@ static void test_refused(void)
                 "cannot read");
         refused("bca", "address = https://x.example\ntls-ca = ../ca.pem\ntls-name = x.example\n" HOSTS,
                 "for 'tls-ca': expected");
-        refused("bca", "address = https://x.example\ntls-ca = pki/node.crt\ntls-name = x.example\n" HOSTS,
-                "not a CA");
+        refused("bca", "address = https://x.example\ntls-ca = pki/node.crt\ntls-name = x.example\n" HOSTS, "not a CA");
         refused("bca", "address = https://x.example\ntls-ca = 00.conf\ntls-name = x.example\n" HOSTS,
                 "holds no PEM certificate");
         refused("bca", "address = https://x.example\ntls-fingerprint = " FP "\nsubsystems = VN/GOV/BCA/nope\n",
                 "subsystem 'VN/GOV/BCA/nope' is not defined");
-        refused("bca", "address = https://x.example\ntls-fingerprint = " FP "\nsubsystems = VN/GOV/BCA/population, VN/GOV/BCA/population\n",
+        refused("bca",
+                "address = https://x.example\ntls-fingerprint = " FP
+                "\nsubsystems = VN/GOV/BCA/population, VN/GOV/BCA/population\n",
                 "listed twice");
         {
                 _cleanup_free_ char *two = NULL, *b = node("bca", ok), *h = node("hn", ok), *errors = NULL;

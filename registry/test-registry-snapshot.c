@@ -75,8 +75,8 @@ static void test_build_open_load(void)
         assert(registry_load_dir(&folder, XBUS_SOURCE_ROOT "/conf/registry", NULL) == 0);
         assert(registry_services(reg, &v1) == registry_services(folder, &v2) && registry_services(reg, &v1) > 0);
         for (size_t i = 0; i < registry_services(reg, &v1); i++)
-                assert(streq(v1[i]->id, v2[i]->id) && (v1[i]->response_validator != NULL) ==
-                                                              (v2[i]->response_validator != NULL));
+                assert(streq(v1[i]->id, v2[i]->id) &&
+                       (v1[i]->response_validator != NULL) == (v2[i]->response_validator != NULL));
         assert(registry_snapshot(reg)->version == 7 && registry_snapshot(reg)->n_files == 0);
         assert(registry_snapshot(folder) == NULL);
         registry_unref(reg);
@@ -146,15 +146,15 @@ static void test_refused_envelopes(void)
 static void test_refused_payloads(void)
 {
         static const char *const bad_files[] = {
-                "[]",                                                                       /* no registry */
-                "[{\"path\":\"schemas/a.json\",\"text\":\"{}\"}]",                          /* no *.conf */
-                "[{\"path\":\"registry/sub/a.conf\",\"text\":\"\"}]",                      /* not at the top */
-                "[{\"path\":\"registry/../a.conf\",\"text\":\"\"}]",                       /* climbs out */
-                "[{\"path\":\"other/a.conf\",\"text\":\"\"}]",                             /* unknown folder */
-                "[{\"path\":\"registry/a b.conf\",\"text\":\"\"}]",                        /* a space */
-                "[{\"path\":\"registry/a.conf\",\"text\":\"x\\u0000y\"}]",                 /* a NUL */
-                "[{\"path\":\"registry/a.conf\",\"text\":\"\",\"mode\":1}]",               /* another member */
-                "[{\"path\":\"registry/a.conf\",\"text\":1}]",                             /* not text */
+                "[]",                                                        /* no registry */
+                "[{\"path\":\"schemas/a.json\",\"text\":\"{}\"}]",           /* no *.conf */
+                "[{\"path\":\"registry/sub/a.conf\",\"text\":\"\"}]",        /* not at the top */
+                "[{\"path\":\"registry/../a.conf\",\"text\":\"\"}]",         /* climbs out */
+                "[{\"path\":\"other/a.conf\",\"text\":\"\"}]",               /* unknown folder */
+                "[{\"path\":\"registry/a b.conf\",\"text\":\"\"}]",          /* a space */
+                "[{\"path\":\"registry/a.conf\",\"text\":\"x\\u0000y\"}]",   /* a NUL */
+                "[{\"path\":\"registry/a.conf\",\"text\":\"\",\"mode\":1}]", /* another member */
+                "[{\"path\":\"registry/a.conf\",\"text\":1}]",               /* not text */
                 "[{\"path\":\"registry/b.conf\",\"text\":\"\"},{\"path\":\"registry/a.conf\",\"text\":\"\"}]",
                 "[{\"path\":\"registry/a.conf\",\"text\":\"\"},{\"path\":\"registry/a.conf\",\"text\":\"\"}]",
         };
@@ -255,7 +255,7 @@ static void test_accept(void)
         c = snap("VN", 7, "d7", a, none, now, now + DAY);
         assert(registry_snapshot_accept(&cur, &c, now) == REGISTRY_SNAPSHOT_E_RETIRED);
         c = snap("VN", 7, "d7", b, none, now, now + DAY); /* forgets A's retirement */
-        assert(registry_snapshot_accept(&cur, &c, now) == REGISTRY_SNAPSHOT_E_RETIRED);
+        assert(registry_snapshot_accept(&cur, &c, now) == REGISTRY_SNAPSHOT_E_UNRETIRED);
         c = snap("VN", 7, "d7", b, retire_a, now, now + DAY);
         assert(registry_snapshot_accept(&cur, &c, now) == 0);
         c = snap("VN", 7, "d7", b, retire_b, now, now + DAY); /* retires its own key */
@@ -295,7 +295,8 @@ static void test_content(void)
         char *errors = NULL, *p, *jws;
 
         /* signed and well-formed, but its registry does not load */
-        p = payload("VN", 3, "[]", "[{\"path\":\"registry/00-broken.conf\",\"text\":\"[instance]\\nid = VN\\n[nonsense x]\\n\"}]");
+        p = payload("VN", 3, "[]",
+                    "[{\"path\":\"registry/00-broken.conf\",\"text\":\"[instance]\\nid = VN\\n[nonsense x]\\n\"}]");
         jws = test_snapshot_sign(key_a, REGISTRY_SNAPSHOT_TYP, p);
         assert(open_text(anchors_a, jws, &s) == 0);
         assert(registry_snapshot_load(&reg, &s, NULL, &errors) == REGISTRY_SNAPSHOT_E_CONTENT && s && !reg);
@@ -328,25 +329,35 @@ static void test_build_refusals(void)
 
         test_write_file(conf, text, strlen(text), 0644);
         /* a registry of one file: it builds (no schema folder is fine when no service names one) */
-        assert(registry_snapshot_build(dir, key_a, &(RegistrySnapshotParams){ .version = 1, .created_usec = now, .lifetime_usec = DAY },
+        assert(registry_snapshot_build(dir, key_a,
+                                       &(RegistrySnapshotParams){
+                                               .version = 1, .created_usec = now, .lifetime_usec = DAY },
                                        &out, &size, &errors) == 0);
         out = mfree(out);
         /* a file that is not text */
         test_write_file(bin, "\xff\xfe", 2, 0644);
-        assert(registry_snapshot_build(dir, key_a, &(RegistrySnapshotParams){ .version = 1, .created_usec = now, .lifetime_usec = DAY },
+        assert(registry_snapshot_build(dir, key_a,
+                                       &(RegistrySnapshotParams){
+                                               .version = 1, .created_usec = now, .lifetime_usec = DAY },
                                        &out, &size, &errors) == REGISTRY_SNAPSHOT_E_CONTENT);
         assert(errors && strstr(errors, "blob.txt: not UTF-8 text"));
         errors = mfree(errors);
         unlink(bin);
         /* a registry with errors */
         test_write_file(conf, "[instance]\nid = VN\n", 19, 0644);
-        assert(registry_snapshot_build(dir, key_a, &(RegistrySnapshotParams){ .version = 1, .created_usec = now, .lifetime_usec = DAY },
+        assert(registry_snapshot_build(dir, key_a,
+                                       &(RegistrySnapshotParams){
+                                               .version = 1, .created_usec = now, .lifetime_usec = DAY },
                                        &out, &size, &errors) == REGISTRY_SNAPSHOT_E_CONTENT);
         assert(errors && strstr(errors, "00.conf"));
         /* bad parameters */
-        assert(registry_snapshot_build(dir, key_a, &(RegistrySnapshotParams){ .version = 0, .created_usec = now, .lifetime_usec = DAY },
+        assert(registry_snapshot_build(dir, key_a,
+                                       &(RegistrySnapshotParams){
+                                               .version = 0, .created_usec = now, .lifetime_usec = DAY },
                                        &out, &size, NULL) == -EINVAL);
-        assert(registry_snapshot_build(dir, key_a, &(RegistrySnapshotParams){ .version = 1, .created_usec = now, .lifetime_usec = 0 },
+        assert(registry_snapshot_build(dir, key_a,
+                                       &(RegistrySnapshotParams){
+                                               .version = 1, .created_usec = now, .lifetime_usec = 0 },
                                        &out, &size, NULL) == -EINVAL);
         test_rm_rf(dir);
 }

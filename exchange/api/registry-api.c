@@ -12,8 +12,7 @@ int registry_api_handle(const EndpointRequest *req, EndpointResponse *resp)
         const RegistrySnapshot *s = registry_snapshot(req->registry);
 
         if (!streq(req->path, REGISTRY_API_SNAPSHOT))
-                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "the registry API has only %s",
-                                        REGISTRY_API_SNAPSHOT);
+                return endpoint_problem(resp, PROBLEM_NOT_FOUND, "the registry API has only %s", REGISTRY_API_SNAPSHOT);
         if (!streq(req->method, "GET") && !streq(req->method, "HEAD"))
                 return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "%s takes GET", REGISTRY_API_SNAPSHOT);
         if (!s)

@@ -154,7 +154,7 @@ static int cmd_publish(const CliCommand *c, int argc, char **argv)
         r = signer_load(&signer, a.key);
         if (r < 0) {
                 r = cli_command_failure(c, "cannot load the authority's key \"%s\": %s", a.key,
-                                        r == -EPERM ? "group or others may read it (chmod 600)"
+                                        r == -EPERM    ? "group or others may read it (chmod 600)"
                                         : r == -EINVAL ? "not an EC P-256 private key"
                                                        : strerror(-r));
                 goto finish;
@@ -209,9 +209,11 @@ static const CliOption publish_options[] = {
                    "the snapshot published before: the version goes up by one and its\nretired keys stay retired",
                    PublishArgs, previous),
         { OPT_VERSION, "version", "N", "the version (default: one more than --previous, else the time in seconds)" },
-        { OPT_EXPIRES, "expires", "DURATION", "how long the snapshot is valid (default " CLI_REGISTRY_DEFAULT_LIFETIME ")" },
+        { OPT_EXPIRES, "expires", "DURATION",
+          "how long the snapshot is valid (default " CLI_REGISTRY_DEFAULT_LIFETIME ")" },
         { OPT_CREATED, "created", "TIME", "its creation time, RFC 3339 (default now)" },
-        { OPT_RETIRE, "retire", "KID|FILE", "an anchor no longer signed with (its key id, or its key file); repeatable" },
+        { OPT_RETIRE, "retire", "KID|FILE",
+          "an anchor no longer signed with (its key id, or its key file); repeatable" },
         {},
 };
 
@@ -250,10 +252,9 @@ static void describe(const RegistrySnapshot *s, uint64_t now)
 {
         char created[RFC3339_MAX], expires[RFC3339_MAX];
 
-        printf("instance %s, version %" PRIu64 ", created %s, expires %s%s\nsigned by key %s\nsha256 %s\n",
-               s->instance, s->version, format_rfc3339(s->created_usec, created),
-               format_rfc3339(s->expires_usec, expires), s->expires_usec <= now ? " (expired)" : "", s->kid,
-               s->digest);
+        printf("instance %s, version %" PRIu64 ", created %s, expires %s%s\nsigned by key %s\nsha256 %s\n", s->instance,
+               s->version, format_rfc3339(s->created_usec, created), format_rfc3339(s->expires_usec, expires),
+               s->expires_usec <= now ? " (expired)" : "", s->kid, s->digest);
         for (char **k = s->retired; k && *k; k++)
                 printf("retired key %s\n", *k);
 }

@@ -28,8 +28,8 @@ struct Fetcher {
         const Config *config;
         RegistryAnchors *anchors;
         char *state_file;
-        CURL *curl;        /* one handle, kept: its connections are reused from one interval to the next */
-        char **etags;      /* per URL: the ETag it gave with the snapshot in force, or NULL */
+        CURL *curl;   /* one handle, kept: its connections are reused from one interval to the next */
+        char **etags; /* per URL: the ETag it gave with the snapshot in force, or NULL */
         size_t n_urls;
         Registry *current; /* the registry in force (own reference); NULL before the first */
         Node *node;        /* once started */
@@ -156,9 +156,9 @@ static long download(Fetcher *f, size_t i, Download *d, char *why, size_t why_si
         }
         snprintf(why, why_size, "%s",
                  d->too_large || cc == CURLE_FILESIZE_EXCEEDED ? "larger than the snapshot size limit"
-                 : d->oom                                       ? "out of memory"
-                 : errbuf[0]                                    ? errbuf
-                                                                : curl_easy_strerror(cc));
+                 : d->oom                                      ? "out of memory"
+                 : errbuf[0]                                   ? errbuf
+                                                               : curl_easy_strerror(cc));
         return -EIO;
 }
 
@@ -259,8 +259,8 @@ static NodeFetchResult take(Fetcher *f, const char *url, Download *d, Registry *
         if (r == 0)
                 return NODE_FETCH_ACCEPTED;
         if (r > 0 && s)
-                log_warning("Registry snapshot from \"%s\" refused: version %" PRIu64 " (expires %s): %s; version %" PRIu64
-                            " keeps serving.",
+                log_warning("Registry snapshot from \"%s\" refused: version %" PRIu64
+                            " (expires %s): %s; version %" PRIu64 " keeps serving.",
                             url, s->version, format_rfc3339(s->expires_usec, expires), registry_snapshot_strerror(r),
                             cur ? cur->version : 0);
         else if (r > 0)

@@ -195,7 +195,8 @@ def check_default_config(destdir, xbusd):
         m = re.match(r"\[(\w+)\]\s*$", line)
         if m:
             section = m.group(1)
-        if section not in ("tls", "keys") and re.match(r"#[a-z-]+ = ", line):
+        # [tls] and [keys] show example paths; [snapshot] too, and its url would switch the registry source
+        if section not in ("tls", "keys", "snapshot") and re.match(r"#[a-z-]+ = ", line):
             line = line[1:]
         out.append(line)
     with open(uncommented, "w", encoding="utf-8") as f:

@@ -596,3 +596,63 @@ def write_fragment(regdir, name, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
+# --- registry snapshots (issue 13: test_snapshot.py) ---
+
+def authority_key(folder, name):
+    """A registry authority's EC P-256 key pair made with the openssl command: (folder/NAME.key, folder/NAME.pub)."""
+    key, pub = os.path.join(folder, name + ".key"), os.path.join(folder, name + ".pub")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+                   check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True, capture_output=True)
+    return key, pub
+
+
+def publish(registry, key, out, *args):
+    """`xbus registry publish` of `registry` with `key` into `out`; extra arguments as given. Returns its output."""
+    res = subprocess.run([binary("xbus"), "registry", "publish", "--registry", registry, "--key", key, "--out", out]
+                         + list(args), capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError("xbus registry publish failed: %s%s" % (res.stdout, res.stderr))
+    return res.stdout
+
+
+def self_signed(folder, name="server"):
+    """A self-signed TLS certificate for 127.0.0.1 (openssl): (cert, key); the certificate is its own CA."""
+    crt, key = os.path.join(folder, name + ".crt"), os.path.join(folder, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", crt, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-days", "2"], check=True, capture_output=True)
+    return crt, key
+
+
+class StaticHttps:
+    """A static web server over TLS (Python's http.server) serving `root`, in a thread of this process;
+    counts the GETs of each path."""
+
+    def __init__(self, root, cert, key):
+        import functools
+        import http.server
+        counts = self.counts = {}
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self):
+                counts[self.path] = counts.get(self.path, 0) + 1
+                return super().do_GET()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=root))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "https://127.0.0.1:%d/%s" % (self.port, path)
+
+    def stop(self):
+        self.server.shutdown()
