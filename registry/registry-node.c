@@ -178,6 +178,7 @@ void registry_node_free(void *p)
         free(d->pub.tls_ca);
         free(d->pub.tls_name);
         free(d->pub.receipt_jwk);
+        jws_verifier_free((JwsVerifier *)d->pub.receipt_verifier);
         free(d->pub.checkpoint_vkey);
         free(d->pub.subsystems);
         free(d->member);
@@ -253,6 +254,14 @@ static int check_node(Loader *l, NodeDef *d)
         else if (!ini_section_has(&d->sec, NODE_TLS_CA) && d->fps.n == 0)
                 report(l, &d->sec, d->sec.line,
                        "node '%s': its TLS certificate is not named: give tls-fingerprint, or tls-ca and tls-name", id);
+        if (d->pub.receipt_jwk) { /* item_receipt_key() checked it: made once here, used per exchange */
+                json_auto_t *j = json_loads(d->pub.receipt_jwk, JSON_REJECT_DUPLICATES, NULL);
+                JwsVerifier *v = NULL;
+
+                if (!j || jws_verifier_new(&v, j) != 0)
+                        return -ENOMEM;
+                d->pub.receipt_verifier = v;
+        }
         if (d->tls_ca_path)
                 return read_tls_ca(l, d);
         return 0;
@@ -381,6 +390,27 @@ const RegistryNode *registry_node_hosting(const Registry *r, const char *subsyst
                 else
                         lo = mid + 1;
         }
+        return NULL;
+}
+
+const RegistryNode *registry_node_by_fingerprint(const Registry *r, const uint8_t *fp)
+{
+        size_t n = r && r->nodes && fp ? r->defs[T_NODE].n : 0;
+
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < r->nodes[i]->n_tls_fingerprints; k++)
+                        if (memcmp(r->nodes[i]->tls_fingerprints[k], fp, 32) == 0)
+                                return r->nodes[i];
+        return NULL;
+}
+
+const RegistryNode *registry_node_by_kid(const Registry *r, const char *kid)
+{
+        size_t n = r && r->nodes && kid ? r->defs[T_NODE].n : 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (r->nodes[i]->receipt_verifier && streq(jws_verifier_kid(r->nodes[i]->receipt_verifier), kid))
+                        return r->nodes[i];
         return NULL;
 }
 

@@ -194,11 +194,12 @@ typedef struct RegistryNode {
         char *address;                   /* its front door, "https://HOST[:PORT]" (no trailing '/') */
         uint8_t (*tls_fingerprints)[32]; /* SHA-256 of its TLS server certificate (DER), pinned */
         size_t n_tls_fingerprints;
-        char *tls_ca;                         /* with tls_name: PEM text of the CA that issues its TLS certificate */
-        char *tls_name;                       /* the DNS name (or IP address) its certificate must carry, or NULL */
-        char *receipt_jwk;                    /* its receipt key: public JWK (EC P-256, JSON text) */
-        char *checkpoint_vkey;                /* its log's checkpoint key: a C2SP vkey (name+hash+key) */
-        const RegistrySubsystem **subsystems; /* the subsystems it hosts, sorted by id */
+        char *tls_ca;      /* with tls_name: PEM text of the CA that issues its TLS certificate */
+        char *tls_name;    /* the DNS name (or IP address) its certificate must carry, or NULL */
+        char *receipt_jwk; /* its receipt key: public JWK (EC P-256, JSON text) */
+        const struct JwsVerifier *receipt_verifier; /* the same key, made once at load (crypto/jws.h) */
+        char *checkpoint_vkey;                      /* its log's checkpoint key: a C2SP vkey (name+hash+key) */
+        const RegistrySubsystem **subsystems;       /* the subsystems it hosts, sorted by id */
         size_t n_subsystems;
 } RegistryNode;
 
@@ -371,6 +372,14 @@ ssize_t registry_service_list(const Registry *r, const char *provider, const Reg
  */
 const RegistryNode *registry_node_lookup(const Registry *r, const char *id);
 const RegistryNode *registry_node_hosting(const Registry *r, const char *subsystem_id);
+/*
+ * registry_node_by_fingerprint(): the node that pins the TLS certificate whose
+ * SHA-256 (DER) is `fp` (32 bytes) in its tls-fingerprint, or NULL.
+ * registry_node_by_kid(): the node whose receipt key has the RFC 7638
+ * thumbprint `kid` (jws_verifier_kid()), or NULL: how a node finds itself.
+ */
+const RegistryNode *registry_node_by_fingerprint(const Registry *r, const uint8_t *fp);
+const RegistryNode *registry_node_by_kid(const Registry *r, const char *kid);
 
 /* Iteration, for the CLI and the demo: arrays sorted by id, valid while referenced. */
 size_t registry_members(const Registry *r, const RegistryMember *const **ret);

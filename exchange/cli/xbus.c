@@ -22,6 +22,7 @@
 #include "cli/cli-command.h"
 #include "cli/cli-common.h"
 #include "cli/cli-demo.h"
+#include "cli/cli-enrol.h"
 #include "cli/cli-exchange.h"
 #include "cli/cli-http.h"
 #include "cli/cli-log.h"
@@ -900,9 +901,9 @@ static const CliCommand adapter_command = {
 /* --- main ---------------------------------------------------------------- */
 
 static const CliCommand *const commands[] = {
-        &call_command,    &log_command,          &up_command,        &down_command,
-        &demo_command,    &consent_command,      &subject_command,   &adapter_command,
-        &cli_pki_command, &cli_registry_command, &cli_audit_command, &cli_console_command,
+        &call_command,      &log_command,         &up_command,       &down_command,    &demo_command,
+        &consent_command,   &subject_command,     &adapter_command,  &cli_pki_command, &cli_registry_command,
+        &cli_audit_command, &cli_console_command, &cli_node_command,
 };
 
 static void help(void)

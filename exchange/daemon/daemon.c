@@ -359,6 +359,24 @@ static int console_open(Daemon *d)
         return 0;
 }
 
+/* A node of a federation (signed snapshots, or a registry with [node] sections) forwards exchanges whose
+ * provider another node hosts (node/exchange-internal.h), with its TLS certificate as its client certificate. */
+static int forwarder_open(Daemon *d)
+{
+        const RegistryNode *const *nodes;
+        int r;
+
+        if (!d->config->snapshot_urls && registry_nodes(d->node.registry, &nodes) == 0)
+                return 0;
+        r = forwarder_new(&d->node.forwarder, &(ForwarderOptions){ .lanes = (unsigned)d->config->http_threads,
+                                                                   .cert_file = d->paths.cert,
+                                                                   .key_file = d->paths.key });
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the forwarder to other nodes with \"%s\" and \"%s\": %m",
+                                       d->paths.cert, d->paths.key);
+        return 0;
+}
+
 /* The HTTPS front door, with the consent authority's and the auditors' APIs and the console as its endpoints. */
 static int frontdoor_open(Daemon *d)
 {
@@ -498,6 +516,8 @@ int daemon_start(Daemon **ret, const Config *c)
         }
         r = node_open(d);
         if (r == 0)
+                r = forwarder_open(d);
+        if (r == 0)
                 r = frontdoor_open(d);
         if (r == 0 && d->fetcher)
                 r = fetcher_start(d->fetcher, &d->node);
@@ -626,6 +646,7 @@ Daemon *daemon_stop(Daemon *d)
         n = &d->node;
         d->fetcher = fetcher_free(d->fetcher); /* no swap from now on */
         d->frontdoor = frontdoor_free(d->frontdoor);
+        n->forwarder = forwarder_free(n->forwarder); /* after the front door: nothing is forwarded any more */
         n->broker = broker_free(n->broker);
         if (d->started_usec) /* the requests in flight are answered: the last line of a node that served */
                 log_info("xbusd %s stopped after %" PRIu64 " s: %" PRIu64 " requests, %llu log entries.", XBUS_VERSION,

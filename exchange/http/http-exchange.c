@@ -60,6 +60,23 @@ static void http_exchange_done(HttpExchange *hx, int status)
         http_exchange_abandon(hx);
 }
 
+/* A forwarded exchange (node/exchange-internal.h): the provider node's evidence beside this node's. */
+static void respond_forwarded(const Exchange *ex, struct evkeyvalq *h)
+{
+        const ForwardRequest *f = ex->fwd;
+        char seq[32];
+
+        if (!f)
+                return;
+        evhttp_add_header(h, "X-Bus-Provider-Node", f->target->id);
+        if (f->receipt && ex->out.status >= 200 && ex->out.status < 300) {
+                snprintf(seq, sizeof(seq), "%" PRIu64, f->provider_seq);
+                evhttp_add_header(h, "X-Bus-Provider-Receipt", f->receipt);
+                evhttp_add_header(h, "X-Bus-Provider-Log-Seq", seq);
+        } else if (f->xroad_error)
+                evhttp_add_header(h, "X-Road-Error", f->xroad_error); /* the provider node's refusal */
+}
+
 /*
  * The provider's answer, whatever its status (PR-REST §4.6 category 1), with its headers but the
  * deny-list and its content type (none when it sent none), the node's X-Road headers and, when
@@ -88,6 +105,7 @@ static int respond_answered(HttpExchange *hx, const char *log_time)
         else
                 evhttp_add_header(h, "Cache-Control", "no-store"); /* the node's own envelope */
         wire_exchange_headers(hx, h, true);
+        respond_forwarded(ex, h);
         evhttp_add_header(h, "X-Bus-Log-Time", log_time);
         /* X-Road's SOAP answers, a provider's relayed Fault included, travel with HTTP 200 */
         wire_send(hx->req, ex->req.soap ? 200 : ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : NULL,

@@ -8,8 +8,10 @@
 #include <event2/keyvalq_struct.h>
 
 #include "http/http-internal.h"
+#include "federation/envelope.h"
 #include "http/xroad.h"
 #include "util/macro.h"
+#include "util/time-util.h"
 
 /* A header the exchange keeps when it is well-formed; a malformed one refuses the request. */
 typedef struct RestHeader {
@@ -213,6 +215,42 @@ static void hash_request(Exchange *ex, struct evhttp_request *req, Problem *form
         }
 }
 
+/*
+ * A request another node of the federation forwarded (X-Bus-Forward): its envelope checked against the
+ * registry snapshot (federation/envelope.h). Accepted, the client is the one that node vouches for;
+ * refused, *refused says why and the policy refuses the exchange with it.
+ */
+static void read_forward(Exchange *ex, struct evhttp_request *req, PolicyInput *pin, Problem *refused)
+{
+        bool dup = false;
+        const char *env = wire_header_once(evhttp_request_get_input_headers(req), FORWARD_HEADER, &dup);
+        const RegistrySubsystem *client = NULL;
+        const RegistryNode *from = NULL;
+        int r;
+
+        if (!env)
+                return;
+        r = dup ? 1
+                : forward_envelope_check(ex->registry, ex->node->signer ? signer_kid(ex->node->signer) : NULL,
+                                         pin->cert_fingerprint, env,
+                                         &(ForwardClaims){ .client = pin->client_header,
+                                                           .method = ex->req.method,
+                                                           .target = evhttp_request_get_uri(req),
+                                                           .xroad_id = ex->req.xroad_id,
+                                                           .request_hash = ex->req.request_hash },
+                                         now_usec(CLOCK_REALTIME), &client, &from, refused);
+        if (r == 0) {
+                pin->forwarded_client = client;
+                ex->req.forwarded_by = from->id;
+                return;
+        }
+        if (dup)
+                problem_set(refused, PROBLEM_NODE_REFUSED, "X-Bus-Forward is repeated");
+        else if (r < 0)
+                problem_set(refused, PROBLEM_BUS_BUSY, "the node is out of memory; retry later");
+        pin->forward_refused = refused;
+}
+
 void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path)
 {
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -221,7 +259,7 @@ void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path)
         const char *query;
         PolicyInput pin = {};
         WireIdentity id;
-        Problem form = {};
+        Problem form = {}, forward = {};
         HttpExchange *hx;
         Exchange *ex;
         size_t size;
@@ -244,11 +282,13 @@ void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path)
         size = evbuffer_get_length(body);
         exchange_take_body(ex, size ? evbuffer_pullup(body, -1) : NULL, size);
         hash_request(ex, req, &form);
+        read_forward(ex, req, &pin, &forward);
 
         /* the path as sent: policy_decide() decodes each identifier segment on its own */
         pin.method = ex->req.method;
         pin.r1_path = raw_path + strlen("/r1/");
         ex->req.raw_path = raw_service_path(pin.r1_path);
+        ex->req.r1_path = pin.r1_path;
         pin.subject = ex->req.subject;
         pin.purpose = ex->req.purpose;
         pin.consent = ex->req.consent;

@@ -98,6 +98,16 @@ int exlog_entry_write(const ExlogEntry *e, FILE *f)
         fputs(e->purpose_default ? "true" : "false", f);
         put_key(f, "error_id", false);
         put_string(f, e->error_id);
+        if (e->peer_node) { /* a federation's node-to-node exchange: only then, so single nodes' entries stay */
+                put_key(f, "peer_node", false);
+                put_string(f, e->peer_node);
+                put_key(f, "peer_role", false);
+                put_string(f, e->peer_role);
+                if (e->has_peer_seq) {
+                        put_key(f, "peer_seq", false);
+                        fprintf(f, "%" PRIu64, e->peer_seq);
+                }
+        }
         fputc('}', f);
         return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 }

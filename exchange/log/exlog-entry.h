@@ -42,6 +42,13 @@ typedef struct ExlogEntry {
         const char *represented_party;  /* X-Road-Represented-Party as sent */
         bool purpose_default;           /* `purpose` is the right's default: the request named none */
         const char *error_id;           /* a refusal's id, the X-Road error body's "detail" */
+        /* federation (issue 13), written only when set: the other node of a node-to-node exchange,
+         * "provider" (this node forwarded it there; peer_seq: that node's entry) or "client" (it
+         * forwarded it here) */
+        const char *peer_node;
+        const char *peer_role;
+        bool has_peer_seq;
+        uint64_t peer_seq;
         /* > 0: the consent was refused at commit with this reason (consent.h CONSENT_E_*): the
          * entry records a refusal (deny, 403, consent_invalid, the reason, no response) */
         int consent_refusal;

@@ -8,6 +8,7 @@
 #include "crypto/receipt.h"
 #include "crypto/uuid.h"
 #include "node/exchange.h"
+#include "node/exchange-internal.h"
 #include "node/metaservice.h"
 #include "policy/params.h"
 #include "policy/minimise.h"
@@ -44,6 +45,7 @@ void exchange_done(Exchange *ex)
         free(ex->bus.response);
         json_decref(ex->bus.headers);
         free(ex->log_body);
+        forward_request_free(ex->fwd);
         *ex = (Exchange){};
 }
 
@@ -287,6 +289,9 @@ int exchange_route(Exchange *ex, Mailbox *reply_to, int kind)
 
         if (svc->meta)
                 return route_metaservice(ex);
+        r = exchange_forward(ex, reply_to, kind);
+        if (r != 0) /* another node hosts the provider */
+                return r == 2 ? 0 : 1;
 
         ex->meta = render_meta(ex);
         ex->bus = (BusRequest){
@@ -437,7 +442,9 @@ void exchange_take_answer(Exchange *ex)
                 problem_set(&ex->out.problem, ex->bus.error, "%s", ex->bus.detail);
                 ex->out.status = problem_status(ex->bus.error);
                 answer_withhold(ex);
-        } else if (ex->req.soap)
+        } else if (ex->fwd)
+                exchange_forward_answer(ex);
+        else if (ex->req.soap)
                 answer_soap(ex);
         else
                 answer_json(ex);
@@ -509,6 +516,12 @@ static void entry_fill(Exchange *ex)
                 .represented_party = q->represented_party,
                 .purpose_default = d->purpose_default,
                 .error_id = ex->error_id[0] ? ex->error_id : NULL,
+                .peer_node = ex->fwd ? ex->fwd->target->id : q->forwarded_by,
+                .peer_role = ex->fwd           ? "provider"
+                             : q->forwarded_by ? "client"
+                                               : NULL,
+                .has_peer_seq = ex->fwd && ex->fwd->receipt && exchange_delivered(ex),
+                .peer_seq = ex->fwd ? ex->fwd->provider_seq : 0,
         };
 }
 

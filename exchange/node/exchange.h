@@ -41,6 +41,7 @@
 #include "crypto/hash.h"
 #include "crypto/uuid.h"
 #include "crypto/pseudonym.h"
+#include "federation/forwarder.h"
 #include "log/exlog-entry.h"
 #include "log/exlog.h"
 #include "node/node.h"
@@ -66,9 +67,11 @@ typedef struct ExchangeRequest {
         char *soap_action;      /* SOAP: the SOAPAction header to pass on, or NULL */
         char content_type[129]; /* of the request body, for the adapter */
         char query[EXCHANGE_QUERY_MAX + 1];
-        const char *raw_path; /* REST: the service path as sent (escapes kept), borrowed like body; or NULL */
-        json_t *headers;      /* REST: the client's headers for the provider, [[name, value], ...] (owned), or NULL */
-        const uint8_t *body;  /* borrowed from the transport, alive until the answer is sent */
+        const char *raw_path;     /* REST: the service path as sent (escapes kept), borrowed like body; or NULL */
+        const char *r1_path;      /* REST: the whole path after "/r1/" as sent, borrowed like body; or NULL */
+        const char *forwarded_by; /* the node that forwarded it (its envelope checked; in the registry), or NULL */
+        json_t *headers;     /* REST: the client's headers for the provider, [[name, value], ...] (owned), or NULL */
+        const uint8_t *body; /* borrowed from the transport, alive until the answer is sent */
         size_t body_size;
         char request_hash[HASH_SHA256_HEX_LEN + 1]; /* hex SHA-256 of the body */
         char xroad_hash[HASH_SHA512_B64_LEN + 1];   /* X-Road-Request-Hash over what the client sent, or "" */
@@ -112,6 +115,7 @@ typedef struct Exchange {
         ExlogRecord log;
         ExchangeOutcome out;
         ExchangeTimes t;
+        ForwardRequest *fwd; /* forwarded to the provider's node (exchange-forward.c), or NULL */
 } Exchange;
 
 /* exchange_init(): a fresh exchange of `node`, under its current registry, started now. */

@@ -16,6 +16,7 @@
 #include "crypto/pseudonym.h"
 #include "consent/consent.h"
 #include "crypto/signer.h"
+#include "federation/forwarder.h"
 #include "log/exlog.h"
 #include "soap/soap-dsig.h"
 #include "registry-snapshot.h"
@@ -67,14 +68,15 @@ typedef struct Node {
         const SoapSigner *soap_signer; /* signs SOAP answers (node key and certificate), or NULL */
         const SoapTrust *soap_trust;   /* CAs trusted for signed SOAP requests, or NULL */
         const char *log_vkey;          /* the checkpoints' verifier key (C2SP vkey), or NULL */
+        Forwarder *forwarder;          /* to other nodes of a federation (federation/forwarder.h), or NULL */
         const char *name;              /* the node's name ([node] name) */
         const char *security_server;   /* its X-Road security server id ([node] security-server), or NULL:
                                         * <registry instance>/GOV/XBUS/<name> */
         NodeCounters counters;
         atomic_uint connections;
-        SeriesTable *exchanges;                    /* by service, client member, outcome, class; or NULL */
-        size_t exchange_series_max;                /* its cap ([metrics] max-series) */
-        atomic_uint_fast64_t registry_loaded_usec; /* CLOCK_REALTIME: when the registry in force was loaded */
+        SeriesTable *exchanges;                     /* by service, client member, outcome, class; or NULL */
+        size_t exchange_series_max;                 /* its cap ([metrics] max-series) */
+        atomic_uint_fast64_t registry_loaded_usec;  /* CLOCK_REALTIME: when the registry in force was loaded */
         uint64_t snapshot_grace_usec;               /* [snapshot] grace: how long an expired snapshot serves */
         atomic_uint_fast64_t snapshot_checked_usec; /* CLOCK_REALTIME: when a source last served the snapshot in
                                                      * force (or a newer one); 0 never */

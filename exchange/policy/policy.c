@@ -99,7 +99,8 @@ static int decide_purpose(const Registry *reg, const PolicyInput *in, PolicyDeci
         return 0;
 }
 
-int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
+/* The client by its TLS certificate: present, trusted, registered. */
+static int policy_identify_cert(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
 {
         if (!in->cert_present) {
                 problem_set(p, PROBLEM_CLIENT_UNKNOWN, "a client certificate is required on /r1");
@@ -113,6 +114,18 @@ int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *
         if (!d->client)
                 return problem_set(p, PROBLEM_CLIENT_UNKNOWN,
                                    "the client certificate does not belong to a registered subsystem");
+        return 0;
+}
+
+int policy_identify(const Registry *reg, const PolicyInput *in, PolicyDecision *d, Problem *p)
+{
+        if (in->forward_refused) {
+                *p = *in->forward_refused;
+                return 1;
+        }
+        d->client = in->forwarded_client;
+        if (!d->client && policy_identify_cert(reg, in, d, p) != 0)
+                return 1;
         if (!in->client_header) {
                 problem_set(p, PROBLEM_BAD_REQUEST, "the X-Road-Client header is required");
                 return problem_refine(p, XROAD_INVALID_CLIENT_IDENTIFIER);

@@ -33,6 +33,10 @@ typedef struct PolicyInput {
         const void *body;    /* the REST body, where a service may carry the subject (NULL for SOAP) */
         size_t body_size;
         unsigned metaservices; /* RegistryMetaservice bits the transport answers for this request, 0: none */
+        /* Forwarded by another node of the federation (federation/envelope.h): the client that node vouches
+         * for, identified instead of by a certificate; or the refusal of its envelope. NULL otherwise. */
+        const RegistrySubsystem *forwarded_client;
+        const Problem *forward_refused;
 } PolicyInput;
 
 /* The facts the decision established, as far as it got; the refusal itself is a Problem. */

@@ -65,6 +65,20 @@ static const ProblemInfo table[_PROBLEM_TYPE_MAX] = {
                                         "The node's registry snapshot expired: it refuses exchanges until it gets a "
                                         "fresh one",
                                         "Server.ClientProxy.OutdatedGlobalConf" },
+        [PROBLEM_NODE_UNKNOWN] = { "node_unknown", 503, "No node of the federation hosts the provider",
+                                   "Server.ClientProxy.UnknownMember" },
+        [PROBLEM_NODE_UNREACHABLE] = { "node_unreachable", 503, "The provider's node cannot be reached",
+                                       "Server.ClientProxy.NetworkError" },
+        [PROBLEM_NODE_UNTRUSTED] = { "node_untrusted", 502,
+                                     "The provider's node presented a certificate the registry snapshot does not name",
+                                     "Server.ClientProxy.SslAuthenticationFailed" },
+        [PROBLEM_NODE_TIMEOUT] = { "node_timeout", 504, "The provider's node did not answer in time",
+                                   "Server.ClientProxy.NetworkError" },
+        [PROBLEM_NODE_INCONSISTENT] = { "node_inconsistent", 502,
+                                        "The provider's node answered without a receipt that verifies and matches",
+                                        "Server.ClientProxy.InconsistentResponse" },
+        [PROBLEM_NODE_REFUSED] = { "node_refused", 403, "The forwarding node's request is refused",
+                                   "Server.ServerProxy.SslAuthenticationFailed" },
         [PROBLEM_INTERNAL_ERROR] = { "internal_error", 500, "Internal error", "Server.ClientProxy.InternalError" },
 };
 

@@ -47,6 +47,12 @@ typedef enum ProblemType {
         PROBLEM_LOG_UNAVAILABLE,
         PROBLEM_PROVIDER_TIMEOUT,
         PROBLEM_REGISTRY_OUTDATED,
+        PROBLEM_NODE_UNKNOWN,      /* federation: no node of the snapshot hosts the provider */
+        PROBLEM_NODE_UNREACHABLE,  /* federation: the provider's node cannot be reached */
+        PROBLEM_NODE_UNTRUSTED,    /* federation: its TLS certificate is not the snapshot's */
+        PROBLEM_NODE_TIMEOUT,      /* federation: no answer from the provider's node in time */
+        PROBLEM_NODE_INCONSISTENT, /* federation: its answer lacks a receipt that verifies and matches */
+        PROBLEM_NODE_REFUSED,      /* federation, provider side: the forwarding node's request is refused */
         PROBLEM_INTERNAL_ERROR,
         _PROBLEM_TYPE_MAX,
 } ProblemType;

@@ -1,0 +1,153 @@
+/* envelope.c: the forward envelope a client node signs, its check by the provider node, the receipt's check */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "crypto/jws.h"
+#include "federation/envelope.h"
+#include "util/macro.h"
+
+#define RECEIPT_TYP "xbus-receipt+jws"
+
+int forward_envelope_sign(const Signer *s, const ForwardClaims *c, char **ret)
+{
+        _cleanup_free_ char *text = NULL;
+        json_t *o;
+
+        if (!s || !c->node || !c->to || !c->client || !c->service || !c->method || !c->target || !c->xroad_id ||
+            !c->request_hash)
+                return -EINVAL;
+        o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "v", 1, "node", c->node, "to", c->to, "client",
+                      c->client, "service", c->service, "method", c->method, "target", c->target, "xroad_id",
+                      c->xroad_id, "request_hash", c->request_hash, "iat",
+                      (json_int_t)(c->time_usec / 1000000ULL));
+        if (!o)
+                return -ENOMEM; /* or a string that is not UTF-8: the caller checked them */
+        text = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!text)
+                return -ENOMEM;
+        return signer_sign_compact(s, FORWARD_TYP, text, strlen(text), ret);
+}
+
+static int refuse(Problem *p, const char *fmt, const char *a, const char *b)
+{
+        problem_set(p, PROBLEM_NODE_REFUSED, fmt, a, b);
+        return 1;
+}
+
+/* The string member `name` of `o`, or "" (never NULL: compared with streq). */
+static const char *member(const json_t *o, const char *name)
+{
+        const char *v = json_string_value(json_object_get(o, name));
+
+        return v ? v : "";
+}
+
+/* Whether `kid` is the receipt key of `n`. */
+static bool node_has_kid(const RegistryNode *n, const char *kid)
+{
+        return n && n->receipt_verifier && kid && streq(jws_verifier_kid(n->receipt_verifier), kid);
+}
+
+/* The envelope's members against the request that carried it. Return: 0, or 1 with *p. */
+static int check_claims(const Registry *reg, const RegistryNode *from, const char *self_kid, const json_t *c,
+                        const ForwardClaims *expect, uint64_t now_usec, const RegistrySubsystem **ret_client,
+                        Problem *p)
+{
+        const RegistrySubsystem *client;
+        json_int_t iat = json_integer_value(json_object_get(c, "iat"));
+        uint64_t t = iat > 0 ? (uint64_t)iat * 1000000ULL : 0;
+
+        if (json_integer_value(json_object_get(c, "v")) != 1 || !streq(member(c, "node"), from->id))
+                return refuse(p, "the envelope of node '%s' is not a version 1 envelope of that node%s", from->id, "");
+        if (!node_has_kid(registry_node_lookup(reg, member(c, "to")), self_kid))
+                return refuse(p, "node '%s' forwarded a request meant for node '%.64s', not this one", from->id,
+                              member(c, "to"));
+        if (!expect->client || !streq(member(c, "client"), expect->client))
+                return refuse(p, "node '%s' vouches for client '%.255s', not the one X-Road-Client names", from->id,
+                              member(c, "client"));
+        client = registry_subsystem_lookup(reg, expect->client);
+        if (!client || registry_node_hosting(reg, client->id) != from)
+                return refuse(p, "node '%s' forwarded for client '%.255s', which it does not host", from->id,
+                              expect->client);
+        if (!streq(member(c, "method"), expect->method) || !streq(member(c, "target"), expect->target) ||
+            !streq(member(c, "xroad_id"), expect->xroad_id) || !streq(member(c, "request_hash"), expect->request_hash))
+                return refuse(p, "the envelope of node '%s' does not match the request (method, target, X-Road-Id "
+                                 "or body)%s",
+                              from->id, "");
+        if (t == 0 || (t > now_usec ? t - now_usec : now_usec - t) > FORWARD_SKEW_USEC)
+                return refuse(p, "the envelope of node '%s' is not from now (clock skew over 300 s)%s", from->id, "");
+        *ret_client = client;
+        return 0;
+}
+
+int forward_envelope_check(const Registry *reg, const char *self_kid, const uint8_t *peer_fp, const char *jws,
+                           const ForwardClaims *expect, uint64_t now_usec, const RegistrySubsystem **ret_client,
+                           const RegistryNode **ret_node, Problem *p)
+{
+        json_t *header = NULL, *claims = NULL;
+        const RegistryNode *from = registry_node_by_fingerprint(reg, peer_fp);
+        int r;
+
+        if (!from)
+                return refuse(p, "the forwarding node's TLS certificate is not any node's in the registry snapshot%s%s",
+                              "", "");
+        r = jws_verify_compact(from->receipt_verifier, jws, strlen(jws), &header, &claims);
+        if (r == -ENOMEM)
+                return r;
+        if (r != 0 || !streq(member(header, "typ"), FORWARD_TYP))
+                r = refuse(p, "the envelope does not verify with node '%s''s key: %s", from->id,
+                           r > 0 ? jws_strerror(r) : "not a forward envelope");
+        else
+                r = check_claims(reg, from, self_kid, claims, expect, now_usec, ret_client, p);
+        json_decref(header);
+        json_decref(claims);
+        if (r == 0)
+                *ret_node = from;
+        return r;
+}
+
+int forward_receipt_check(const RegistryNode *node, const char *jws, const ReceiptExpect *e, uint64_t *ret_seq,
+                          char *why, size_t why_size)
+{
+        json_t *header = NULL, *claims = NULL;
+        json_int_t seq;
+        int r;
+
+        if (!jws) {
+                snprintf(why, why_size, "node '%s' answered without a receipt", node->id);
+                return 1;
+        }
+        r = jws_verify_compact(node->receipt_verifier, jws, strlen(jws), &header, &claims);
+        if (r == -ENOMEM)
+                return r;
+        if (r != 0 || !streq(member(header, "typ"), RECEIPT_TYP)) {
+                snprintf(why, why_size, "the receipt does not verify with node '%s''s key (%s)", node->id,
+                         r > 0 ? jws_strerror(r) : "not a receipt");
+                r = 1;
+                goto out;
+        }
+        seq = json_integer_value(json_object_get(claims, "seq"));
+        if (!streq(member(claims, "xroad_id"), e->xroad_id) || !streq(member(claims, "client"), e->client) ||
+            !streq(member(claims, "service"), e->service) ||
+            !streq(member(claims, "request_hash"), e->request_hash) ||
+            !streq(member(claims, "response_hash"), e->response_hash) ||
+            !json_is_integer(json_object_get(claims, "seq")) || seq < 0) {
+                snprintf(why, why_size,
+                         "the receipt of node '%s' is for another exchange (X-Road-Id, client, service, request or "
+                         "response differ)",
+                         node->id);
+                r = 1;
+                goto out;
+        }
+        *ret_seq = (uint64_t)seq;
+        r = 0;
+out:
+        json_decref(header);
+        json_decref(claims);
+        return r;
+}

@@ -1,0 +1,232 @@
+/* test-federation.c: forward envelopes between two nodes of a registry, and the provider node's receipt */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "crypto/hash.h"
+#include "crypto/jws.h"
+#include "crypto/receipt.h"
+#include "crypto/signer.h"
+#include "federation/envelope.h"
+#include "tests/support/test-util.h"
+#include "util/time-util.h"
+
+#define FP_A "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define FP_B "sha256:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+#define HN "VN/GOV/HN/one-stop-shop"
+#define HCM "VN/GOV/HCM/one-stop-shop"
+#define CITIZEN "VN/GOV/BCA/population/citizen"
+#define TARGET "/r1/VN/GOV/BCA/population/citizen/001"
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static const char base[] =
+        "[instance]\nid = VN\nname = Viet Nam\n"
+        "[member VN/GOV/BCA]\nname = Ministry of Public Security\n[member VN/GOV/HN]\nname = Ha Noi\n"
+        "[member VN/GOV/HCM]\nname = Ho Chi Minh City\n"
+        "[subsystem VN/GOV/BCA/population]\nname = Population\nroles = provider\n"
+        "[subsystem " HN "]\nname = One-stop-shop\nroles = client\n"
+        "[subsystem " HCM "]\nname = One-stop-shop\nroles = client\n";
+
+/* A C2SP vkey for a fresh Ed25519 key (what the registry checks of checkpoint-key). */
+static char *make_vkey(const char *name)
+{
+        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        uint8_t raw[33] = { 0x01 }, buf[300], md[32];
+        size_t n = 32, len = strlen(name);
+        char b64[64], *out = NULL;
+
+        assert(k && EVP_PKEY_get_raw_public_key(k, raw + 1, &n) == 1 && n == 32);
+        memcpy(buf, name, len);
+        buf[len] = '\n';
+        memcpy(buf + len + 1, raw, sizeof(raw));
+        hash_sha256(buf, len + 1 + sizeof(raw), md);
+        b64_encode(raw, sizeof(raw), b64);
+        assert(asprintf(&out, "%s+%02x%02x%02x%02x+%s", name, md[0], md[1], md[2], md[3], b64) > 0);
+        EVP_PKEY_free(k);
+        return out;
+}
+
+static Signer *make_signer(void)
+{
+        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        Signer *s = NULL;
+
+        assert(k && signer_new(&s, k) == 0);
+        EVP_PKEY_free(k);
+        return s;
+}
+
+static char *section(const char *id, const char *member, const Signer *s, const char *fp, const char *hosts)
+{
+        json_t *jwk = signer_public_jwk(s);
+        char *text = NULL, *key, *vkey = make_vkey(id);
+
+        json_object_del(jwk, "kid");
+        key = json_dumps(jwk, JSON_COMPACT);
+        assert(asprintf(&text,
+                        "[node %s]\nmember = %s\naddress = https://127.0.0.1:8443\ntls-fingerprint = %s\n"
+                        "receipt-key = %s\ncheckpoint-key = %s\nsubsystems = %s\n",
+                        id, member, fp, key, vkey, hosts) > 0);
+        json_decref(jwk);
+        free(key);
+        free(vkey);
+        return text;
+}
+
+static uint8_t fp_a[32], fp_b[32], fp_x[32];
+static Signer *sa, *sb;
+static Registry *reg;
+
+/* Node "hn" (signer sa, FP_A) forwards to node "bca" (signer sb); `claims` as signed; checked at bca. */
+static int check(const ForwardClaims *signed_claims, const Signer *by, const uint8_t *fp, const ForwardClaims *expect,
+                 uint64_t now, Problem *p)
+{
+        const RegistrySubsystem *client = NULL;
+        const RegistryNode *from = NULL;
+        char *jws = NULL;
+        int r;
+
+        assert(forward_envelope_sign(by, signed_claims, &jws) == 0);
+        *p = (Problem){};
+        r = forward_envelope_check(reg, signer_kid(sb), fp, jws, expect, now, &client, &from, p);
+        assert(r >= 0);
+        assert(r == 0 ? client && streq(client->id, expect->client) && streq(from->id, "hn") : p->type ==
+                                                                                                 PROBLEM_NODE_REFUSED);
+        if (r)
+                printf("refused: %s\n", p->detail);
+        free(jws);
+        return r;
+}
+
+static void test_envelope(void)
+{
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        ForwardClaims c = { .node = "hn",
+                            .to = "bca",
+                            .client = HN,
+                            .service = CITIZEN,
+                            .method = "GET",
+                            .target = TARGET,
+                            .xroad_id = "x-1",
+                            .request_hash = EMPTY_SHA256,
+                            .time_usec = now };
+        ForwardClaims want = c, other;
+        Problem p;
+
+        assert(check(&c, sa, fp_a, &want, now, &p) == 0);
+        /* the TLS certificate is no node's, or another node's */
+        assert(check(&c, sa, fp_x, &want, now, &p) == 1 && strstr(p.detail, "not any node's"));
+        assert(check(&c, sa, NULL, &want, now, &p) == 1);
+        assert(check(&c, sa, fp_b, &want, now, &p) == 1 && strstr(p.detail, "does not verify"));
+        /* signed by another key than the node's of that certificate */
+        assert(check(&c, sb, fp_a, &want, now, &p) == 1 && strstr(p.detail, "does not verify"));
+        /* for a client the node does not host (HCM is hosted by no node; the provider is bca's) */
+        other = c;
+        other.client = HCM;
+        want.client = HCM;
+        assert(check(&other, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "does not host"));
+        other.client = "VN/GOV/BCA/population";
+        want.client = "VN/GOV/BCA/population";
+        assert(check(&other, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "does not host"));
+        /* a client other than X-Road-Client names */
+        want.client = HCM;
+        assert(check(&c, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "vouches for client"));
+        want.client = HN;
+        /* not for this node; another node's id in "node" */
+        other = c;
+        other.to = "hn";
+        assert(check(&other, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "meant for node"));
+        other = c;
+        other.node = "bca";
+        assert(check(&other, sa, fp_a, &want, now, &p) == 1);
+        /* the request differs from the one signed: target, method, X-Road-Id, body */
+        want.target = TARGET "2";
+        assert(check(&c, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "does not match the request"));
+        want.target = TARGET;
+        want.method = "POST";
+        assert(check(&c, sa, fp_a, &want, now, &p) == 1);
+        want.method = "GET";
+        want.xroad_id = "x-2";
+        assert(check(&c, sa, fp_a, &want, now, &p) == 1);
+        want.xroad_id = "x-1";
+        want.request_hash = FP_A + 7;
+        assert(check(&c, sa, fp_a, &want, now, &p) == 1);
+        want.request_hash = EMPTY_SHA256;
+        /* the clock: 5 minutes either way */
+        assert(check(&c, sa, fp_a, &want, now + 200 * USEC_PER_SEC, &p) == 0);
+        assert(check(&c, sa, fp_a, &want, now + 301 * USEC_PER_SEC, &p) == 1 && strstr(p.detail, "clock"));
+        assert(check(&c, sa, fp_a, &want, now - 301 * USEC_PER_SEC, &p) == 1);
+        /* not an envelope at all */
+        {
+                const RegistrySubsystem *client = NULL;
+                const RegistryNode *from = NULL;
+                assert(forward_envelope_check(reg, signer_kid(sb), fp_a, "a.b.c", &want, now, &client, &from, &p) ==
+                       1);
+        }
+}
+
+static void test_receipt(void)
+{
+        const RegistryNode *bca = registry_node_lookup(reg, "bca"), *hn = registry_node_lookup(reg, "hn");
+        char resp[HASH_SHA256_HEX_LEN + 1], why[200], *jws = NULL;
+        ReceiptExpect e = { .xroad_id = "x-1", .client = HN, .service = CITIZEN, .request_hash = EMPTY_SHA256 };
+        uint64_t seq = 0;
+
+        hash_sha256_hex("{}", 2, resp);
+        e.response_hash = resp;
+        assert(receipt_sign(sb,
+                            &(Receipt){ .seq = 7,
+                                        .time = "2026-12-06T08:00:00.000000Z",
+                                        .xroad_id = "x-1",
+                                        .client = HN,
+                                        .service = CITIZEN,
+                                        .request_hash = EMPTY_SHA256,
+                                        .response_hash = resp },
+                            &jws) == 0);
+        assert(forward_receipt_check(bca, jws, &e, &seq, why, sizeof(why)) == 0 && seq == 7);
+        /* the wrong node's key */
+        assert(forward_receipt_check(hn, jws, &e, &seq, why, sizeof(why)) == 1 && strstr(why, "does not verify"));
+        /* another exchange, another body */
+        e.xroad_id = "x-2";
+        assert(forward_receipt_check(bca, jws, &e, &seq, why, sizeof(why)) == 1 && strstr(why, "another exchange"));
+        e.xroad_id = "x-1";
+        e.response_hash = EMPTY_SHA256;
+        assert(forward_receipt_check(bca, jws, &e, &seq, why, sizeof(why)) == 1);
+        /* none */
+        assert(forward_receipt_check(bca, NULL, &e, &seq, why, sizeof(why)) == 1 && strstr(why, "without a receipt"));
+        free(jws);
+}
+
+int main(void)
+{
+        _cleanup_free_ char *dir = test_tmpdir("federation"), *a = NULL, *b = NULL, *text = NULL, *path = NULL,
+                            *errors = NULL;
+
+        sa = make_signer();
+        sb = make_signer();
+        assert(hex_decode(FP_A + 7, fp_a, 32) == 0 && hex_decode(FP_B + 7, fp_b, 32) == 0);
+        memset(fp_x, 0x5a, sizeof(fp_x));
+        a = section("hn", "VN/GOV/HN", sa, FP_A, HN);
+        b = section("bca", "VN/GOV/BCA", sb, FP_B, "VN/GOV/BCA/population");
+        assert(asprintf(&text, "%s%s%s", base, a, b) > 0);
+        path = test_path(dir, "00.conf");
+        test_write_file(path, text, strlen(text), 0644);
+        assert(registry_load_dir(&reg, dir, &errors) == 0);
+        assert(registry_node_by_fingerprint(reg, fp_a) == registry_node_lookup(reg, "hn"));
+        assert(registry_node_by_kid(reg, signer_kid(sb)) == registry_node_lookup(reg, "bca"));
+        assert(!registry_node_by_fingerprint(reg, fp_x) && !registry_node_by_kid(reg, "nope"));
+
+        test_envelope();
+        test_receipt();
+
+        registry_unref(reg);
+        signer_free(sa);
+        signer_free(sb);
+        test_rm_rf(dir);
+        printf("federation: ok\n");
+        return 0;
+}

@@ -1,0 +1,28 @@
+/* exchange-internal.h: what the pieces of node/exchange share: forwarding to another node (exchange-forward.c)
+ *
+ * An exchange whose provider another node of the federation hosts is
+ * forwarded, and its answer taken: the hooks of node/exchange.c into
+ * exchange/federation (docs/federation.md "Exchanges between nodes"). In a registry with [node] sections, the node
+ * that hosts the service's provider subsystem answers it: this node when its
+ * receipt key is that node's, another node otherwise. The client node has
+ * already checked the client's identity, its right, legal basis, consent and
+ * payload (exchange_decide()); it then signs a forward envelope and sends
+ * the request to the provider's node (federation/forwarder.h), which checks
+ * it all again under its own snapshot and answers with its receipt.
+ */
+#pragma once
+
+#include "node/exchange.h"
+
+/*
+ * exchange_forward(): route an allowed exchange to the node that hosts its
+ * provider, when that is another node. ex->bus comes back on `reply_to` as
+ * a MailboxItem of `kind`, as from the broker.
+ * Return: 0 the provider is hosted here (route it to the adapter), 1 answered
+ * at once (ex->bus holds the error: no node hosts it, the node cannot
+ * forward, the queue is full), 2 forwarded.
+ */
+int exchange_forward(Exchange *ex, Mailbox *reply_to, int kind);
+
+/* exchange_forward_answer(): the provider node's answer (ex->bus, no error) becomes the outcome. */
+void exchange_forward_answer(Exchange *ex);

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""test_federation.py: node-to-node exchanges between real xbusd processes (issue 13, steps 2 and 6).
+
+Three nodes on loopback, each with its own state, keys and adapters, enrolled with `xbus node keygen`,
+on one registry authority's signed snapshot served by a static HTTPS server:
+  bca  hosts the provider VN/GOV/BCA/population (the sample adapter runs there only),
+  byt  hosts the client VN/GOV/BYT/health-services,
+  hn   hosts the client VN/GOV/HN-UBND/one-stop-shop.
+A client of byt reads a citizen from bca through its own node: both nodes log the exchange under
+one X-Road-Id and request hash, and the client gets both nodes' evidence. Then the refusals, each
+at the node whose check it is: a node forwarding for a client it does not host, a provider node
+whose certificate is not the snapshot's, a receipt signed by the wrong node, a provider node down,
+a node dropped from the snapshot. Last, a fourth node joins by a new snapshot, without a restart."""
+import base64
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from harness import (Check, Node, StaticHttps, authority_key, b64url_decode, binary, publish, receipt_payload,
+                     registry_copy, self_signed, verify_receipt_openssl)
+
+t = Check("federation")
+BYT = "VN/GOV/BYT/health-services"
+HN = "VN/GOV/HN-UBND/one-stop-shop"
+CITIZEN = "VN/GOV/BCA/population/citizen"
+PURPOSE = "public-service-delivery"
+PROBLEM = {"Accept": "application/problem+json"}
+tmp = tempfile.mkdtemp(prefix="xbus-fed-")
+keys, www = os.path.join(tmp, "keys"), os.path.join(tmp, "www")
+os.makedirs(keys)
+os.makedirs(www)
+reg = registry_copy(os.path.join(tmp, "registry"))
+key_a, pub_a = authority_key(keys, "authority")
+cert, cert_key = self_signed(tmp)
+server = StaticHttps(www, cert, cert_key)
+served = os.path.join(www, "snapshot.jws")
+version = [0]
+SNAPSHOT_CONF = "[snapshot]\nurl = %s\nanchor = %s\nca = %s\ninterval = 1s\n" % (server.url("snapshot.jws"), pub_a,
+                                                                                 cert)
+
+
+def make_node(nid, member, subsystems):
+    """A node's folder, configuration and keys (`xbus node keygen`); returns (Node, its [node] section)."""
+    os.makedirs(os.path.join(tmp, nid))
+    n = Node(top_extra=SNAPSHOT_CONF, tmp=os.path.join(tmp, nid))
+    text = open(n.config).read().replace("[node]\n", "[node]\nname = %s\n" % nid, 1)
+    open(n.config, "w").write(text)
+    res = subprocess.run([binary("xbus"), "node", "keygen", "--state", n.state, "--id", nid, "--member", member,
+                          "--address", n.url, "--subsystems", subsystems], capture_output=True, text=True)
+    t.ok(res.returncode == 0 and ("[node %s]" % nid) in res.stdout, "xbus node keygen for %s" % nid,
+         res.stdout + res.stderr)
+    section = "\n".join(l for l in res.stdout.splitlines() if not l.startswith("#")) + "\n"
+    n.id = nid
+    return n, section
+
+
+def publish_nodes(sections, edit=None):
+    """The authority adds the [node] sections and publishes the next version; returns it."""
+    text = "".join(sections.values())
+    if edit:
+        text = edit(text)
+    open(os.path.join(reg, "70-nodes.conf"), "w").write("# the nodes of the federation\n" + text)
+    version[0] += 1
+    out = os.path.join(keys, "v%d.jws" % version[0])
+    publish(reg, key_a, out, "--version", str(version[0]))
+    shutil.copy(out, served + ".tmp")
+    os.replace(served + ".tmp", served)
+    return version[0]
+
+
+def snap_version(n):
+    try:
+        return (n.request(None, "GET", "/health").json().get("snapshot") or {}).get("version")
+    except Exception:
+        return None
+
+
+def wait_version(nodes, v, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(snap_version(n) == v for n in nodes):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def call(n, client, subject, extra=None):
+    h = dict(PROBLEM)
+    h.update(extra or {})
+    return n.call(client, CITIZEN, subject=subject, purpose=PURPOSE, extra=h)
+
+
+def entry(n, xid):
+    hits = [e for e in n.log_entries().values() if e.get("xroad_id") == xid]
+    return hits[-1] if hits else None
+
+
+# --- enrolment: three nodes, one snapshot ----------------------------------------------------------
+bca, sec_bca = make_node("bca", "VN/GOV/BCA", "VN/GOV/BCA/population")
+byt, sec_byt = make_node("byt", "VN/GOV/BYT", BYT)
+hn, sec_hn = make_node("hn", "VN/GOV/HN-UBND", HN)
+sections = {"bca": sec_bca, "byt": sec_byt, "hn": sec_hn}
+v1 = publish_nodes(sections)
+for n in (bca, byt, hn):
+    n.start()
+bca.start_sample(people=50)
+subject = bca.sample_ids(1, people=50)[0]
+t.ok(wait_version((bca, byt, hn), v1), "the three nodes run on snapshot version %d" % v1)
+
+# --- a cross-node exchange -------------------------------------------------------------------------
+xid = "fed-ok-1"
+r = call(byt, BYT, subject, {"X-Road-Id": xid})
+t.eq(r.status, 200, "a client of byt reads a citizen hosted at bca through its own node")
+t.ok(r.json().get("id") == subject or subject in r.body.decode(), "the answer is the citizen's", r.body[:200])
+t.eq(r.header("x-bus-provider-node"), "bca", "the answer names the provider's node")
+own, theirs = r.header("x-bus-receipt"), r.header("x-bus-provider-receipt")
+t.ok(own and theirs, "both nodes' receipts come back", r.headers)
+t.ok(own and verify_receipt_openssl(own, byt.pki), "byt's receipt verifies with byt's key (openssl)")
+t.ok(theirs and verify_receipt_openssl(theirs, bca.pki), "bca's receipt verifies with bca's key (openssl)")
+p_own, p_theirs = receipt_payload(own), receipt_payload(theirs)
+body_hash = hashlib.sha256(r.body).hexdigest()
+t.ok(p_own["xroad_id"] == p_theirs["xroad_id"] == xid, "both receipts are for the X-Road-Id")
+t.ok(p_own["request_hash"] == p_theirs["request_hash"], "both receipts name the same request hash")
+t.ok(p_own["response_hash"] == p_theirs["response_hash"] == body_hash, "and the body delivered")
+t.eq(str(p_own["seq"]), r.header("x-bus-log-seq"), "X-Bus-Log-Seq is byt's entry")
+t.eq(str(p_theirs["seq"]), r.header("x-bus-provider-log-seq"), "X-Bus-Provider-Log-Seq is bca's entry")
+e_byt, e_bca = entry(byt, xid), entry(bca, xid)
+t.ok(e_byt and e_bca, "both nodes logged the exchange", (e_byt, e_bca))
+if e_byt and e_bca:
+    t.ok(e_byt["request_hash"] == e_bca["request_hash"] == p_own["request_hash"], "under the same request hash")
+    t.eq((e_byt.get("peer_node"), e_byt.get("peer_role"), e_byt.get("peer_seq")), ("bca", "provider", p_theirs["seq"]),
+         "byt's entry names bca and bca's entry")
+    t.eq((e_bca.get("peer_node"), e_bca.get("peer_role"), e_bca.get("client")), ("byt", "client", BYT),
+         "bca's entry names byt and the client")
+    t.eq(e_byt.get("xroad_request_hash"), r.header("x-road-request-hash"),
+         "byt logs the X-Road request hash over what the client sent")
+    t.eq((e_byt["decision"], e_bca["decision"]), ("allow", "allow"), "both allowed")
+# keep-alive: more exchanges reuse the connection (no new TLS handshake needed for each)
+oks = sum(call(byt, BYT, subject).status == 200 for _ in range(20))
+t.eq(oks, 20, "20 more cross-node exchanges")
+
+# --- a client node forwarding for a client it does not host -----------------------------------------
+# hn's demo PKI issued a certificate for every subsystem, BYT's too: hn forwards for it; bca refuses
+r = call(hn, BYT, subject, {"X-Road-Id": "fed-not-hosted"})
+t.problem(r, 403, "node_refused", "bca refuses what hn forwards for a client hn does not host")
+t.ok("does not host" in r.body.decode(), "and says why", r.body)
+e = entry(bca, "fed-not-hosted")
+t.ok(e and e["decision"] == "deny" and e["error"] == "node_refused" and e.get("peer_node") is None,
+     "bca logged the refusal", e)
+r = call(hn, HN, subject, {"X-Road-Id": "fed-hn-own"})
+t.eq(r.status, 200, "control: hn forwards for its own client, and bca serves it")
+
+# --- a provider node whose certificate is not the snapshot's ---------------------------------------
+wrong = "tls-fingerprint = sha256:" + "ab" * 32
+
+
+repinned = dict(sections)
+repinned["bca"] = "\n".join(wrong if l.startswith("tls-fingerprint") else l for l in sec_bca.split("\n"))
+v2 = publish_nodes(repinned)
+t.ok(wait_version((bca, byt, hn), v2), "version %d pins another certificate for bca" % v2)
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-pin"})
+t.problem(r, 502, "node_untrusted", "byt refuses bca's certificate, which the snapshot no longer names")
+e = entry(byt, "fed-pin")
+t.ok(e and e["error"] == "node_untrusted" and e.get("peer_node") == "bca", "byt logged it", e)
+r = byt.call(BYT, CITIZEN, subject=subject, purpose=PURPOSE, extra={"Accept": None})
+t.eq((r.status, r.header("x-road-error")), (500, "Server.ClientProxy.SslAuthenticationFailed"),
+     "in the X-Road format: Server.ClientProxy.SslAuthenticationFailed")
+v3 = publish_nodes(sections)
+t.ok(wait_version((bca, byt, hn), v3), "version %d pins bca's certificate again" % v3)
+t.eq(call(byt, BYT, subject).status, 200, "exchanges go through again")
+
+# --- a provider node down ---------------------------------------------------------------------------
+bca.stop()
+t0 = time.time()
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-down"})
+took = time.time() - t0
+t.problem(r, 503, "node_unreachable", "bca is down: byt answers node_unreachable")
+t.ok(took < 3, "fast (%.2f s)" % took)
+r = byt.call(BYT, CITIZEN, subject=subject, purpose=PURPOSE, extra={"Accept": None})
+t.eq((r.status, r.header("x-road-error")), (500, "Server.ClientProxy.NetworkError"),
+     "in the X-Road format: Server.ClientProxy.NetworkError")
+e = entry(byt, "fed-down")
+t.ok(e and e["error"] == "node_unreachable", "byt logged it", e)
+
+# --- a receipt signed by the wrong node: an impostor with bca's certificate, signing with hn's key ----
+
+
+def es256_sign(key_file, signing_input):
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_file], input=signing_input,
+                         capture_output=True, check=True).stdout
+    # DER SEQUENCE of two INTEGERs -> r||s
+    i = 2 if sig[1] < 0x80 else 3
+    out = b""
+    for _ in range(2):
+        n = sig[i + 1]
+        v = int.from_bytes(sig[i + 2:i + 2 + n], "big")
+        out += v.to_bytes(32, "big")
+        i += 2 + n
+    return base64.urlsafe_b64encode(out).rstrip(b"=").decode()
+
+
+def b64(d):
+    return base64.urlsafe_b64encode(json.dumps(d, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+
+class Impostor(http.server.BaseHTTPRequestHandler):
+    signer = os.path.join(hn.pki, "signing.key")
+
+    def do_GET(self):
+        body = json.dumps({"id": subject, "impostor": True}).encode()
+        claims = {"seq": 1, "time": "2026-12-06T00:00:00Z", "xroad_id": self.headers.get("X-Road-Id", ""),
+                  "client": self.headers.get("X-Road-Client"), "service": CITIZEN,
+                  "request_hash": hashlib.sha256(b"").hexdigest(), "response_hash": hashlib.sha256(body).hexdigest()}
+        head = b64({"alg": "ES256", "typ": "xbus-receipt+jws"})
+        payload = b64(claims)
+        jws = head + "." + payload + "." + es256_sign(self.signer, (head + "." + payload).encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Bus-Receipt", jws)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+imp = http.server.ThreadingHTTPServer(("127.0.0.1", bca.port), Impostor)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(os.path.join(bca.pki, "node.crt"), os.path.join(bca.pki, "node.key"))
+imp.socket = ctx.wrap_socket(imp.socket, server_side=True)
+threading.Thread(target=imp.serve_forever, daemon=True).start()
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-wrong-receipt"})
+t.problem(r, 502, "node_inconsistent", "a receipt signed by hn's key, not bca's, is refused")
+t.ok(b"impostor" not in r.body, "the impostor's answer is withheld")
+e = entry(byt, "fed-wrong-receipt")
+t.ok(e and e["error"] == "node_inconsistent" and e.get("response_hash") is None, "byt logged it", e)
+Impostor.signer = os.path.join(bca.pki, "signing.key")
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-right-key"})
+t.eq(r.status, 200, "control: the same answer with a receipt signed by bca's key passes")
+imp.shutdown()
+imp.server_close()
+bca.start()
+bca.wait_health(adapters=1)
+
+# --- a node dropped from the snapshot ----------------------------------------------------------------
+dropped = dict(sections)
+del dropped["bca"]
+v4 = publish_nodes(dropped)
+t.ok(wait_version((bca, byt, hn), v4), "version %d drops bca" % v4)
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-dropped"})
+t.problem(r, 503, "node_unknown", "byt: no node hosts the provider any more")
+r = byt.call(BYT, CITIZEN, subject=subject, purpose=PURPOSE, extra={"Accept": None})
+t.eq((r.status, r.header("x-road-error")), (500, "Server.ClientProxy.UnknownMember"),
+     "in the X-Road format: Server.ClientProxy.UnknownMember")
+
+# --- enrolment of a fourth node, without a restart --------------------------------------------------
+hcm, sec_hcm = make_node("hcm", "VN/GOV/HCM-UBND", "VN/GOV/HCM-UBND/one-stop-shop")
+pids = [n.proc.pid for n in (bca, byt, hn)]
+sections["hcm"] = sec_hcm
+t0 = time.time()
+v5 = publish_nodes(sections)
+hcm.start()
+t.ok(wait_version((bca, byt, hn, hcm), v5, timeout=5), "every node takes version %d (hcm joins) within one fetch "
+     "interval or so (%.1f s)" % (v5, time.time() - t0))
+t.eq([n.proc.pid for n in (bca, byt, hn)], pids, "no restart")
+r = call(hcm, "VN/GOV/HCM-UBND/one-stop-shop", subject, {"X-Road-Id": "fed-hcm"})
+t.eq(r.status, 200, "a one-stop-shop of the new node reads from bca")
+e = entry(bca, "fed-hcm")
+t.ok(e and e.get("peer_node") == "hcm", "bca logged it from hcm", e)
+t.eq(call(byt, BYT, subject).status, 200, "byt reads from bca again")
+
+for n in (bca, byt, hn, hcm):
+    t.eq(n.stop(), 0, "%s stops cleanly" % n.id)
+server.stop()
+shutil.rmtree(tmp, ignore_errors=True)
+t.finish()
