@@ -22,8 +22,7 @@ int forward_envelope_sign(const Signer *s, const ForwardClaims *c, char **ret)
                 return -EINVAL;
         o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "v", 1, "node", c->node, "to", c->to, "client",
                       c->client, "service", c->service, "method", c->method, "target", c->target, "xroad_id",
-                      c->xroad_id, "request_hash", c->request_hash, "iat",
-                      (json_int_t)(c->time_usec / 1000000ULL));
+                      c->xroad_id, "request_hash", c->request_hash, "iat", (json_int_t)(c->time_usec / 1000000ULL));
         if (!o)
                 return -ENOMEM; /* or a string that is not UTF-8: the caller checked them */
         text = json_dumps(o, JSON_COMPACT);
@@ -76,8 +75,9 @@ static int check_claims(const Registry *reg, const RegistryNode *from, const cha
                               expect->client);
         if (!streq(member(c, "method"), expect->method) || !streq(member(c, "target"), expect->target) ||
             !streq(member(c, "xroad_id"), expect->xroad_id) || !streq(member(c, "request_hash"), expect->request_hash))
-                return refuse(p, "the envelope of node '%s' does not match the request (method, target, X-Road-Id "
-                                 "or body)%s",
+                return refuse(p,
+                              "the envelope of node '%s' does not match the request (method, target, X-Road-Id "
+                              "or body)%s",
                               from->id, "");
         if (t == 0 || (t > now_usec ? t - now_usec : now_usec - t) > FORWARD_SKEW_USEC)
                 return refuse(p, "the envelope of node '%s' is not from now (clock skew over 300 s)%s", from->id, "");
@@ -133,8 +133,7 @@ int forward_receipt_check(const RegistryNode *node, const char *jws, const Recei
         }
         seq = json_integer_value(json_object_get(claims, "seq"));
         if (!streq(member(claims, "xroad_id"), e->xroad_id) || !streq(member(claims, "client"), e->client) ||
-            !streq(member(claims, "service"), e->service) ||
-            !streq(member(claims, "request_hash"), e->request_hash) ||
+            !streq(member(claims, "service"), e->service) || !streq(member(claims, "request_hash"), e->request_hash) ||
             !streq(member(claims, "response_hash"), e->response_hash) ||
             !json_is_integer(json_object_get(claims, "seq")) || seq < 0) {
                 snprintf(why, why_size,

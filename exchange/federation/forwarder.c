@@ -295,8 +295,8 @@ static void lane_easy_release(Lane *l, CURL *e)
 static void set_method(CURL *e, const ForwardRequest *r)
 {
         const BusRequest *b = r->bus;
-        bool body = b->body_size > 0 || streq(r->method, "POST") || streq(r->method, "PUT") ||
-                    streq(r->method, "PATCH");
+        bool body =
+                b->body_size > 0 || streq(r->method, "POST") || streq(r->method, "PUT") || streq(r->method, "PATCH");
 
         curl_easy_setopt(e, CURLOPT_NOBODY, streq(r->method, "HEAD") ? 1L : 0L);
         if (body) {

@@ -94,8 +94,8 @@ static int check(const ForwardClaims *signed_claims, const Signer *by, const uin
         *p = (Problem){};
         r = forward_envelope_check(reg, signer_kid(sb), fp, jws, expect, now, &client, &from, p);
         assert(r >= 0);
-        assert(r == 0 ? client && streq(client->id, expect->client) && streq(from->id, "hn") : p->type ==
-                                                                                                 PROBLEM_NODE_REFUSED);
+        assert(r == 0 ? client && streq(client->id, expect->client) && streq(from->id, "hn")
+                      : p->type == PROBLEM_NODE_REFUSED);
         if (r)
                 printf("refused: %s\n", p->detail);
         free(jws);
@@ -164,8 +164,7 @@ static void test_envelope(void)
         {
                 const RegistrySubsystem *client = NULL;
                 const RegistryNode *from = NULL;
-                assert(forward_envelope_check(reg, signer_kid(sb), fp_a, "a.b.c", &want, now, &client, &from, &p) ==
-                       1);
+                assert(forward_envelope_check(reg, signer_kid(sb), fp_a, "a.b.c", &want, now, &client, &from, &p) == 1);
         }
 }
 
