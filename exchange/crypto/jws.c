@@ -347,8 +347,9 @@ int jws_verify_compact_bytes(const JwsVerifier *v, const char *compact, size_t l
         return jws_verify_compact_limit(v, compact, len, JWS_COMPACT_MAX, ret_header, ret_payload, ret_payload_size);
 }
 
-int jws_verify_compact_limit(const JwsVerifier *v, const char *compact, size_t len, size_t max, json_t **ret_header,
-                             uint8_t **ret_payload, size_t *ret_payload_size)
+/* The compact path; `twice`: libjose verifies too (both must accept), else the raw check alone. */
+static int verify_compact(const JwsVerifier *v, const char *compact, size_t len, size_t max, bool twice,
+                          json_t **ret_header, uint8_t **ret_payload, size_t *ret_payload_size)
 {
         _cleanup_free_ uint8_t *hdr_raw = NULL, *payload = NULL, *sig = NULL;
         json_auto_t *hdr = NULL, *jose = NULL;
@@ -413,16 +414,18 @@ int jws_verify_compact_limit(const JwsVerifier *v, const char *compact, size_t l
          * no (an allocation failure looks like a bad signature): both are a
          * refusal here, which fails closed.
          */
-        jose = json_pack("{s:s%, s:s%, s:s%}", "protected", p_hdr, n_hdr, "payload", p_pay, n_pay, "signature", p_sig,
-                         n_sig);
-        if (!jose)
-                return -ENOMEM;
-        cfg = jose_cfg_quiet();
-        if (!cfg)
-                return -ENOMEM;
-        if (!jose_jws_ver(cfg, jose, jose, v->jwk, false)) {
-                ERR_clear_error();
-                return JWS_E_SIGNATURE;
+        if (twice) {
+                jose = json_pack("{s:s%, s:s%, s:s%}", "protected", p_hdr, n_hdr, "payload", p_pay, n_pay, "signature",
+                                 p_sig, n_sig);
+                if (!jose)
+                        return -ENOMEM;
+                cfg = jose_cfg_quiet();
+                if (!cfg)
+                        return -ENOMEM;
+                if (!jose_jws_ver(cfg, jose, jose, v->jwk, false)) {
+                        ERR_clear_error();
+                        return JWS_E_SIGNATURE;
+                }
         }
 
         /* The same signing input (header "." payload) through the raw check: both must accept. */
@@ -439,14 +442,22 @@ int jws_verify_compact_limit(const JwsVerifier *v, const char *compact, size_t l
         return 0;
 }
 
-int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header, json_t **ret_payload)
+int jws_verify_compact_limit(const JwsVerifier *v, const char *compact, size_t len, size_t max, json_t **ret_header,
+                             uint8_t **ret_payload, size_t *ret_payload_size)
+{
+        return verify_compact(v, compact, len, max, true, ret_header, ret_payload, ret_payload_size);
+}
+
+/* The JSON payload of a compact JWS verified twice (jws_verify_compact()) or once (jws_verify_compact_once()). */
+static int verify_compact_json(const JwsVerifier *v, const char *compact, size_t len, bool twice, json_t **ret_header,
+                               json_t **ret_payload)
 {
         _cleanup_free_ uint8_t *payload = NULL;
         json_auto_t *hdr = NULL, *obj = NULL;
         size_t payload_size;
         int r;
 
-        r = jws_verify_compact_bytes(v, compact, len, &hdr, &payload, &payload_size);
+        r = verify_compact(v, compact, len, JWS_COMPACT_MAX, twice, &hdr, &payload, &payload_size);
         if (r != 0)
                 return r;
 
@@ -459,6 +470,17 @@ int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len, js
         if (ret_payload)
                 *ret_payload = TAKE_PTR(obj);
         return 0;
+}
+
+int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header, json_t **ret_payload)
+{
+        return verify_compact_json(v, compact, len, true, ret_header, ret_payload);
+}
+
+int jws_verify_compact_once(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header,
+                            json_t **ret_payload)
+{
+        return verify_compact_json(v, compact, len, false, ret_header, ret_payload);
 }
 
 const char *jws_strerror(int code)

@@ -120,6 +120,18 @@ int jws_verify_compact(const JwsVerifier *v, const char *compact, size_t len, js
                        json_t **ret_payload);
 
 /*
+ * jws_verify_compact_once(): as jws_verify_compact(), with the same checks
+ * of the syntax and the header, but the signature verified once, by
+ * jws_es256_verify_raw() (the check the Wycheproof vectors bound) and not
+ * by libjose too, which imports the JWK again on every call. For what nodes
+ * of a federation sign for each other on every exchange (forward envelopes,
+ * receipts: exchange/federation), where libjose's second opinion would
+ * double the cost of an exchange.
+ * Return: as jws_verify_compact().
+ */
+int jws_verify_compact_once(const JwsVerifier *v, const char *compact, size_t len, json_t **ret_header,
+                            json_t **ret_payload);
+/*
  * jws_verify_compact_bytes(): as jws_verify_compact(), but the payload is
  * returned as raw bytes (any content, JWS_E_PAYLOAD never returned), for
  * callers whose payload is not JSON (and the Wycheproof runner).

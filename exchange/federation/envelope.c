@@ -96,7 +96,7 @@ int forward_envelope_check(const Registry *reg, const char *self_kid, const uint
         if (!from)
                 return refuse(p, "the forwarding node's TLS certificate is not any node's in the registry snapshot%s%s",
                               "", "");
-        r = jws_verify_compact(from->receipt_verifier, jws, strlen(jws), &header, &claims);
+        r = jws_verify_compact_once(from->receipt_verifier, jws, strlen(jws), &header, &claims);
         if (r == -ENOMEM)
                 return r;
         if (r != 0 || !streq(member(header, "typ"), FORWARD_TYP))
@@ -122,7 +122,7 @@ int forward_receipt_check(const RegistryNode *node, const char *jws, const Recei
                 snprintf(why, why_size, "node '%s' answered without a receipt", node->id);
                 return 1;
         }
-        r = jws_verify_compact(node->receipt_verifier, jws, strlen(jws), &header, &claims);
+        r = jws_verify_compact_once(node->receipt_verifier, jws, strlen(jws), &header, &claims);
         if (r == -ENOMEM)
                 return r;
         if (r != 0 || !streq(member(header, "typ"), RECEIPT_TYP)) {
