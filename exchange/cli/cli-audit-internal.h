@@ -13,6 +13,8 @@
 extern const CliCommand cli_audit_query, cli_audit_show, cli_audit_checkpoint, cli_audit_export;
 /* cli-audit-offline.c: from files only */
 extern const CliCommand cli_audit_verify, cli_audit_verify_export, cli_audit_verify_proof, cli_audit_key;
+/* cli-audit-cross.c: both sides of one exchange between nodes of a federation */
+extern const CliCommand cli_audit_verify_cross;
 
 /*
  * cli_audit_report(): "OK: WHAT: N entries and M checkpoints verified

@@ -9,8 +9,9 @@
 
 /* in the order of `xbus audit --help` */
 static const CliCommand *const audit_commands[] = {
-        &cli_audit_query,  &cli_audit_show,          &cli_audit_checkpoint,   &cli_audit_export,
-        &cli_audit_verify, &cli_audit_verify_export, &cli_audit_verify_proof, &cli_audit_key,
+        &cli_audit_query,        &cli_audit_show,         &cli_audit_checkpoint,
+        &cli_audit_export,       &cli_audit_verify,       &cli_audit_verify_export,
+        &cli_audit_verify_proof, &cli_audit_verify_cross, &cli_audit_key,
 };
 
 int cli_audit_report(const char *what, int r, AuditReport *rep, double seconds)

@@ -103,6 +103,17 @@ static int forward_build(Exchange *ex, const RegistryNode *self, const RegistryN
         return forward_headers(ex, envelope, &f->headers);
 }
 
+bool exchange_hosted_elsewhere(const Exchange *ex)
+{
+        const RegistryNode *const *nodes;
+        const RegistryNode *host;
+
+        if (!ex->decision.service || registry_nodes(ex->registry, &nodes) == 0)
+                return false;
+        host = registry_node_hosting(ex->registry, ex->decision.service->owner->id);
+        return host && !node_is_self(ex, host);
+}
+
 int exchange_forward(Exchange *ex, Mailbox *reply_to, int kind)
 {
         const RegistryService *svc = ex->decision.service;

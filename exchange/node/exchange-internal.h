@@ -24,5 +24,13 @@
  */
 int exchange_forward(Exchange *ex, Mailbox *reply_to, int kind);
 
+/*
+ * exchange_hosted_elsewhere(): whether another node of the federation hosts
+ * the provider of the decided service. Consent is then decided by that node
+ * (its consent store holds the records; an artefact verifies anywhere), so
+ * this node does not check it (docs/federation.md "Consent across nodes").
+ */
+bool exchange_hosted_elsewhere(const Exchange *ex);
+
 /* exchange_forward_answer(): the provider node's answer (ex->bus, no error) becomes the outcome. */
 void exchange_forward_answer(Exchange *ex);

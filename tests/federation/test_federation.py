@@ -43,8 +43,8 @@ cert, cert_key = self_signed(tmp)
 server = StaticHttps(www, cert, cert_key)
 served = os.path.join(www, "snapshot.jws")
 version = [0]
-SNAPSHOT_CONF = "[snapshot]\nurl = %s\nanchor = %s\nca = %s\ninterval = 1s\n" % (server.url("snapshot.jws"), pub_a,
-                                                                                 cert)
+SNAPSHOT_CONF = ("[snapshot]\nurl = %s\nanchor = %s\nca = %s\ninterval = 1s\n[log]\ncheckpoint-interval = 300ms\n"
+                 % (server.url("snapshot.jws"), pub_a, cert))
 
 
 def make_node(nid, member, subsystems):
@@ -104,7 +104,7 @@ def entry(n, xid):
 
 
 # --- enrolment: three nodes, one snapshot ----------------------------------------------------------
-bca, sec_bca = make_node("bca", "VN/GOV/BCA", "VN/GOV/BCA/population")
+bca, sec_bca = make_node("bca", "VN/GOV/BCA", "VN/GOV/BCA/population, VN/GOV/BTNMT/land")
 byt, sec_byt = make_node("byt", "VN/GOV/BYT", BYT)
 hn, sec_hn = make_node("hn", "VN/GOV/HN-UBND", HN)
 sections = {"bca": sec_bca, "byt": sec_byt, "hn": sec_hn}
@@ -143,9 +143,62 @@ if e_byt and e_bca:
     t.eq(e_byt.get("xroad_request_hash"), r.header("x-road-request-hash"),
          "byt logs the X-Road request hash over what the client sent")
     t.eq((e_byt["decision"], e_bca["decision"]), ("allow", "allow"), "both allowed")
+# --- audit across nodes: both sides of the exchange, offline, with the keys the snapshot names -----
+
+
+def bundle(n, seq, receipt, name):
+    out = os.path.join(tmp, name)
+    for _ in range(50):  # until a checkpoint covers the entry (every 300 ms here)
+        res = subprocess.run([binary("xbus"), "audit", "show", "--state", n.state, "--url", n.url, "--receipt",
+                              receipt, "--bundle", out, str(seq)], capture_output=True, text=True)
+        if res.returncode == 0 or "no checkpoint covers" not in res.stderr:
+            break
+        time.sleep(0.2)
+    t.ok(res.returncode == 0 and os.path.exists(out), "xbus audit show --bundle on %s" % n.id, res.stdout + res.stderr)
+    return out
+
+
+def cross(xid, *bundles):
+    return subprocess.run([binary("xbus"), "audit", "verify-cross", "--snapshot", os.path.join(keys, "v1.jws"),
+                           "--anchor", pub_a, "--id", xid] + list(bundles), capture_output=True, text=True)
+
+
+b_byt = bundle(byt, r.header("x-bus-log-seq"), own, "byt.json")
+b_bca = bundle(bca, r.header("x-bus-provider-log-seq"), theirs, "bca.json")
+res = cross(xid, b_bca, b_byt)
+t.ok(res.returncode == 0 and res.stdout.startswith("OK: X-Road-Id " + xid), "xbus audit verify-cross: both sides of "
+     "the exchange verify offline, in either order", res.stdout + res.stderr)
+t.ok(cross("fed-other", b_byt, b_bca).returncode == 1, "verify-cross refuses another X-Road-Id")
+t.ok(cross(xid, b_byt, b_byt).returncode == 1, "verify-cross refuses one node's side twice")
+forged = json.load(open(b_bca))
+forged["entry"] = forged["entry"].replace(e_bca["request_hash"], "0" * 64)
+json.dump(forged, open(os.path.join(tmp, "forged.json"), "w"))
+res = cross(xid, b_byt, os.path.join(tmp, "forged.json"))
+t.ok(res.returncode == 1 and "FAILED" in res.stdout, "verify-cross refuses a provider entry whose request hash was "
+     "changed (its proof no longer holds)", res.stdout + res.stderr)
+
 # keep-alive: more exchanges reuse the connection (no new TLS handshake needed for each)
 oks = sum(call(byt, BYT, subject).status == 200 for _ in range(20))
 t.eq(oks, 20, "20 more cross-node exchanges")
+
+# --- consent across nodes: decided by the provider's node, where the record is ----------------------
+PORTAL = "VN/GOV/VPCP/national-portal"
+LAND = "VN/GOV/BTNMT/land/land-parcels"
+exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+r = bca.request(PORTAL, "POST", "/consent/consents", headers={"Content-Type": "application/json"},
+                body=json.dumps({"subject": subject, "grantee": HN, "services": [LAND], "purpose": PURPOSE,
+                                 "expires": exp}))
+t.eq(r.status, 201, "the portal grants a consent at bca, the node that hosts the land registry")
+cid = r.json().get("id") if r.status == 201 else "none"
+r = hn.call(HN, LAND, subject=subject, purpose=PURPOSE, extra={"X-Bus-Consent": cid, "X-Road-Id": "fed-consent"})
+t.eq(r.status, 200, "a consent-based read across nodes: hn forwards, bca checks the consent it holds")
+e_bca, e_hn = entry(bca, "fed-consent"), entry(hn, "fed-consent")
+t.ok(e_bca and e_bca.get("basis") == "consent" and e_bca.get("consent") == cid, "bca logged the consent used", e_bca)
+t.ok(e_hn and e_hn.get("consent") == cid and e_hn.get("peer_node") == "bca", "hn logged it too", e_hn)
+r = bca.request(PORTAL, "POST", "/consent/consents/%s/revoke" % cid)
+t.eq(r.status, 200, "the portal revokes it at bca")
+r = hn.call(HN, LAND, subject=subject, purpose=PURPOSE, extra=dict(PROBLEM, **{"X-Bus-Consent": cid}))
+t.problem(r, 403, "consent_invalid", "the next read through hn is refused by bca: revoked")
 
 # --- a client node forwarding for a client it does not host -----------------------------------------
 # hn's demo PKI issued a certificate for every subsystem, BYT's too: hn forwards for it; bca refuses
