@@ -14,6 +14,8 @@
 #include "util/parse.h"
 
 #define MAX_DELAYS 64
+#define MAX_PROVIDERS 64
+#define MAX_SERVED 256
 #define MAX_DELAY_MS 600000
 
 typedef struct Delay {
@@ -29,6 +31,9 @@ typedef struct Config {
         bool print;
         Delay delays[MAX_DELAYS];
         size_t n_delays;
+        const char *providers[MAX_PROVIDERS]; /* --provider: serve only their services; none: all */
+        size_t n_providers;
+        const char *served[MAX_SERVED + 1]; /* the services announced, NULL-terminated */
 } Config;
 
 typedef struct Shared {
@@ -46,7 +51,9 @@ static void help(void)
                "  --workers N               worker connections (default 2, at most %d)\n"
                "  --name NAME               instance name announced to the bus (default sample)\n"
                "  --print-ids K             print the first K person ids and exit\n"
-               "  --delay SERVICE=MS        sleep before answering SERVICE (test aid; repeatable)\n" ADAPTER_CLI_HELP_TAIL,
+               "  --delay SERVICE=MS        sleep before answering SERVICE (test aid; repeatable)\n"
+               "  --provider SUBSYSTEM      serve only this provider's databases (repeatable; default all):\n"
+               "                            those its node hosts in a federation\n" ADAPTER_CLI_HELP_TAIL,
                (unsigned long long)DATASET_MAX_PEOPLE, (unsigned long long)DATASET_DEFAULT_SEED, ADAPTER_MAX_WORKERS);
 }
 
@@ -58,12 +65,16 @@ static bool known_service(const char *id)
         return false;
 }
 
-enum { ARG_DATA = ADAPTER_CLI_ARG_PROGRAM, ARG_PEOPLE, ARG_SEED, ARG_PRINT_IDS, ARG_DELAY };
+enum { ARG_DATA = ADAPTER_CLI_ARG_PROGRAM, ARG_PEOPLE, ARG_SEED, ARG_PRINT_IDS, ARG_DELAY, ARG_PROVIDER };
 
 static const struct option options[] = {
-        { "data", required_argument, NULL, ARG_DATA },   { "people", required_argument, NULL, ARG_PEOPLE },
-        { "seed", required_argument, NULL, ARG_SEED },   { "print-ids", required_argument, NULL, ARG_PRINT_IDS },
-        { "delay", required_argument, NULL, ARG_DELAY }, {},
+        { "data", required_argument, NULL, ARG_DATA },
+        { "people", required_argument, NULL, ARG_PEOPLE },
+        { "seed", required_argument, NULL, ARG_SEED },
+        { "print-ids", required_argument, NULL, ARG_PRINT_IDS },
+        { "delay", required_argument, NULL, ARG_DELAY },
+        { "provider", required_argument, NULL, ARG_PROVIDER },
+        {},
 };
 
 static int option(void *userdata, int opt, char *arg)
@@ -104,9 +115,33 @@ static int option(void *userdata, int opt, char *arg)
                 c->delays[c->n_delays++] = (Delay){ arg, (unsigned)v };
                 return 0;
         }
+        case ARG_PROVIDER:
+                if (c->n_providers >= MAX_PROVIDERS)
+                        return log_error_errno(E2BIG, "--provider: at most %d", MAX_PROVIDERS);
+                c->providers[c->n_providers++] = arg;
+                return 0;
         default:
                 return -EINVAL;
         }
+}
+
+/* The services to announce: all, or those of the --provider subsystems (SUBSYSTEM/code). Return: how many. */
+static size_t select_services(Config *c)
+{
+        size_t n = 0;
+
+        for (const char *const *s = sample_service_ids(); *s && n < MAX_SERVED; s++) {
+                bool keep = c->n_providers == 0;
+
+                for (size_t i = 0; i < c->n_providers && !keep; i++) {
+                        size_t len = strlen(c->providers[i]);
+                        keep = strncmp(*s, c->providers[i], len) == 0 && (*s)[len] == '/';
+                }
+                if (keep)
+                        c->served[n++] = *s;
+        }
+        c->served[n] = NULL;
+        return n;
 }
 
 static int worker_init(void *userdata, void **ret_state)
@@ -248,17 +283,20 @@ int main(int argc, char **argv)
         }
 
         sh = (Shared){ .cfg = &cfg, .dataset = dataset };
+        n_services = select_services(&cfg);
+        if (n_services == 0) {
+                log_error("--provider: no sample service belongs to the providers given");
+                return 2;
+        }
         o = (AdapterOptions){
                 .kind = "sample",
-                .services = sample_service_ids(),
+                .services = cfg.served,
                 .capacity = 0,                    /* the protocol default */
                 .max_body = SAMPLE_MAX_BODY * 16, /* larger bodies get 413, up to this a 400 */
                 /* lookups in a local LMDB never wait: answer on the I/O thread, unless a test
                  * delay makes a handler sleep (heartbeats must go on meanwhile) */
                 .inline_handler = cfg.n_delays == 0,
         };
-        for (const char *const *s = sample_service_ids(); *s; s++)
-                n_services++;
         log_info("serving %zu services on '%s' with %u workers", n_services, cfg.cli.bus, cfg.cli.workers);
         return adapter_cli_run(&cfg.cli, &o, &handler, &sh);
 }
