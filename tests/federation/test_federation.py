@@ -17,6 +17,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -229,6 +230,25 @@ t.eq((r.status, r.header("x-road-error")), (500, "Server.ClientProxy.SslAuthenti
 v3 = publish_nodes(sections)
 t.ok(wait_version((bca, byt, hn), v3), "version %d pins bca's certificate again" % v3)
 t.eq(call(byt, BYT, subject).status, 200, "exchanges go through again")
+
+# --- a provider node that does not answer: stopped (SIGSTOP), so connections hang ------------------
+bca.proc.send_signal(signal.SIGSTOP)
+t0 = time.time()
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-timeout"})
+took = time.time() - t0
+bca.proc.send_signal(signal.SIGCONT)
+t.problem(r, 504, "node_timeout", "bca hangs: byt answers node_timeout after the service's timeout")
+t.ok(4 < took < 8, "after the service's timeout of 5 s (%.2f s)" % took)
+e = entry(byt, "fed-timeout")
+t.ok(e and e["error"] == "node_timeout", "byt logged it", e)
+bca.wait_health(adapters=1)  # its adapter missed heartbeats meanwhile: it comes back by itself
+deadline = time.time() + 10
+while True:  # the adapter that missed its heartbeats comes back by itself
+    r = call(byt, BYT, subject)
+    if r.status == 200 or time.time() > deadline:
+        break
+    time.sleep(0.2)
+t.eq(r.status, 200, "bca answers again once it runs") or print(r)
 
 # --- a provider node down ---------------------------------------------------------------------------
 bca.stop()

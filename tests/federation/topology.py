@@ -49,6 +49,22 @@ MINISTRY_CLIENTS = {"BYT": [BYT], "BLDTBXH": ["VN/GOV/BLDTBXH/employment-service
 NATIONAL = [PORTAL, "VN/GOV/TTCP/inspection", "VN/COM/VCB/kyc"]
 
 results = []
+_next_port = [int(os.environ.get("XBUS_TOPOLOGY_PORT_BASE", "21000"))]
+
+
+def fixed_port():
+    """A free port below the ephemeral range: with hundreds of nodes, a port picked from the ephemeral
+    range early may be some connection's by the time its node starts."""
+    import socket
+    while True:
+        p = _next_port[0]
+        _next_port[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+                return p
+            except OSError:
+                continue
 
 
 def step(ok, what, detail=""):
@@ -70,7 +86,9 @@ def rss_anon_mib(pid):
 
 class Topology:
     def __init__(self, a):
+        import harness
         from harness import StaticHttps, authority_key, registry_copy, self_signed
+        harness.free_port = fixed_port
         self.a = a
         self.tmp = tempfile.mkdtemp(prefix="xbus-topology-")
         self.keys, self.www = os.path.join(self.tmp, "keys"), os.path.join(self.tmp, "www")
@@ -80,6 +98,9 @@ class Topology:
         self.key, self.pub = authority_key(self.keys, "authority")
         cert, cert_key = self_signed(self.tmp)
         self.server = StaticHttps(self.www, cert, cert_key)
+        # HTTP/1.1: every node's fetcher keeps its connection, so hundreds of nodes fetching every second
+        # cost no TLS handshakes (Python's default, HTTP/1.0, closes each connection)
+        self.server.server.RequestHandlerClass.func.protocol_version = "HTTP/1.1"
         self.snapshot_conf = ("[snapshot]\nurl = %s\nanchor = %s\nca = %s\ninterval = %s\n"
                               % (self.server.url("snapshot.jws"), self.pub, cert, a.interval))
         self.nodes, self.sections, self.version = {}, {}, 0
@@ -134,7 +155,8 @@ class Topology:
                 cont = line.rstrip().endswith("\\")
                 continue
             out.append(line)
-        out.insert(0, "members = " + ", ".join(oss))
+        for i in range(0, len(oss), 20):  # the key is repeatable; a line holds at most 4096 bytes
+            out.insert(0, "members = " + ", ".join(oss[i:i + 20]))
         open(path, "w").write(head + sep + "\n".join(out) + nl + tail)
 
     def publish(self):
@@ -166,10 +188,11 @@ class Topology:
 
     def start(self, nodes):
         from harness import _processes, binary, curve_args
-        for n in nodes:
-            n.start(wait=False)
-        for n in nodes:
-            n.wait_health(timeout=120)
+        for i in range(0, len(nodes), 25):  # in batches: 200 first fetches at once swamp one static server
+            for n in nodes[i:i + 25]:
+                n.start(wait=False)
+            for n in nodes[i:i + 25]:
+                n.wait_health(timeout=120)
         for n in nodes:
             if n.providers:
                 args = [binary("xbus-adapter-sample"), "--bus", "tcp://127.0.0.1:%d" % n.aport, "--workers", "1",
