@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
 
 #include "policy/problem.h"
 
@@ -56,10 +56,12 @@ typedef struct ExlogEntry {
 
 /*
  * exlog_entry_write(): the entry's "{...}" fields (the writer adds v, seq and
- * time) to `f`. Return: 0, or -EIO when a write failed (what `f` holds then is
- * not an entry).
+ * time) into `buf` of `size` bytes, NUL-terminated; *ret_len is the entry's
+ * length either way (without the NUL). Nothing is allocated.
+ * Return: 0, or -ENOBUFS when the entry needs more than size - 1 bytes (`buf`
+ * then holds an empty string, never a part of the entry).
  */
-int exlog_entry_write(const ExlogEntry *e, FILE *f);
+int exlog_entry_write(const ExlogEntry *e, char *buf, size_t size, size_t *ret_len);
 
 /* exlog_entry_render(): the same as a malloc'd string: the whole entry, or NULL (out of memory). */
 char *exlog_entry_render(const ExlogEntry *e);
