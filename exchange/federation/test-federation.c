@@ -12,6 +12,7 @@
 #include "crypto/receipt.h"
 #include "crypto/signer.h"
 #include "federation/envelope.h"
+#include "log/checkpoint.h"
 #include "tests/support/test-util.h"
 #include "util/time-util.h"
 
@@ -35,17 +36,14 @@ static const char base[] =
 static char *make_vkey(const char *name)
 {
         EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-        uint8_t raw[33] = { 0x01 }, buf[300], md[32];
-        size_t n = 32, len = strlen(name);
-        char b64[64], *out = NULL;
+        CheckpointSigner *s = NULL;
+        CheckpointVerifier *v = NULL;
+        char *out = NULL;
 
-        assert(k && EVP_PKEY_get_raw_public_key(k, raw + 1, &n) == 1 && n == 32);
-        memcpy(buf, name, len);
-        buf[len] = '\n';
-        memcpy(buf + len + 1, raw, sizeof(raw));
-        hash_sha256(buf, len + 1 + sizeof(raw), md);
-        b64_encode(raw, sizeof(raw), b64);
-        assert(asprintf(&out, "%s+%02x%02x%02x%02x+%s", name, md[0], md[1], md[2], md[3], b64) > 0);
+        assert(k && checkpoint_signer_new(&s, name, k) == 0);
+        assert(checkpoint_signer_verifier(s, &v) == 0 && checkpoint_verifier_vkey(v, &out) == 0);
+        checkpoint_verifier_free(v);
+        checkpoint_signer_free(s);
         EVP_PKEY_free(k);
         return out;
 }
