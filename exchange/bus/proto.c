@@ -47,6 +47,10 @@ int proto_ready_parse(const void *data, size_t size, ProtoReady *ret)
                 }
                 r.n_services++;
         }
+        if (r.n_services == 0) {
+                proto_ready_done(&r);
+                return -EBADMSG; /* nothing it offers is a service name: not a READY the broker can use */
+        }
         qsort(r.services, r.n_services, sizeof(char *), strcmp_ptr);
         snprintf(r.kind, sizeof(r.kind), "%s", strempty(json_string_value(json_object_get(j, "adapter"))));
         snprintf(r.name, sizeof(r.name), "%s", strempty(json_string_value(json_object_get(j, "name"))));

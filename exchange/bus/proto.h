@@ -107,7 +107,8 @@ typedef struct ProtoReady {
 /*
  * proto_ready_parse(): READY's JSON (at most PROTO_MAX_READY bytes, an object
  * without repeated keys, a "services" array of 1..PROTO_MAX_SERVICES
- * entries; entries that are not strings of 1..255 bytes are skipped).
+ * entries; entries that are not strings of 1..255 bytes are skipped, and
+ * a READY left with none is malformed).
  * Return: 0 with *ret filled (free with proto_ready_done()), -EBADMSG, or
  * -ENOMEM.
  */

@@ -36,6 +36,7 @@ static void test_ready(void)
 
         /* refused whole */
         assert(ready("{\"services\":[]}", &r) == -EBADMSG);
+        assert(ready("{\"services\":[1,\"\",null]}", &r) == -EBADMSG); /* no valid entry left */
         assert(ready("{\"services\":\"a\"}", &r) == -EBADMSG);
         assert(ready("{\"services\":[\"a\"],\"services\":[\"b\"]}", &r) == -EBADMSG); /* a repeated key */
         assert(ready("[\"a\"]", &r) == -EBADMSG);
