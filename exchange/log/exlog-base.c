@@ -5,7 +5,8 @@
  * names pages never written, so the log keeps a base, a state of LMDB it
  * knows is on the disk, and recovery (exlog-recover.c) puts LMDB back to it
  * before it replays the segment records that follow. A base is made about
- * every base_interval_ms, and when exlog_sync() asks:
+ * every base_interval_ms while LMDB is written (none when idle: base_unchanged()),
+ * and when exlog_sync() asks:
  *
  *   1. capture (writer thread, between commits, holding LMDB's write lock):
  *      a read transaction on the current state (the pin: LMDB reuses no page
@@ -287,6 +288,24 @@ int exlog_base_make(ExchangeLog *log, bool clean)
         return 0;
 }
 
+/*
+ * An idle node makes no timed base: LMDB's last transaction is the one the
+ * durable base captured (the writer's thread owns both; a consent's or a
+ * checkpoint's write is a transaction too), so another base would sync
+ * data.mdb for nothing and add a record to the segment.
+ */
+static bool base_unchanged(ExchangeLog *log)
+{
+        ExlogBase *b = &log->base;
+        MDB_envinfo info;
+        bool durable;
+
+        pthread_mutex_lock(&b->lock);
+        durable = b->state == BASE_IDLE && b->durable > 0 && b->durable == b->captured;
+        pthread_mutex_unlock(&b->lock);
+        return durable && mdb_env_info(log->env, &info) == MDB_SUCCESS && (uint64_t)info.me_last_txnid == b->next.txnid;
+}
+
 void exlog_base_step(ExchangeLog *log)
 {
         ExlogBase *b = &log->base;
@@ -294,9 +313,14 @@ void exlog_base_step(ExchangeLog *log)
         bool capture = false, record = false, wanted;
         int r;
 
+        if (now >= b->due && base_unchanged(log)) {
+                /* nothing was written since the last durable base: it still describes LMDB */
+                b->due = now + (uint64_t)log->opts.base_interval_ms * USEC_PER_MSEC;
+                now = 0; /* a timed base is not due; one exlog_sync() wants is still made */
+        }
         pthread_mutex_lock(&b->lock);
         wanted = b->wanted;
-        if (b->state == BASE_IDLE && !b->failed && !log->broken && (wanted || now >= b->due)) {
+        if (b->state == BASE_IDLE && !b->failed && !log->broken && (wanted || (now && now >= b->due))) {
                 /* numbered before the capture: exlog_sync() callers from now on wait for the next one */
                 capture = true;
                 b->captured++;

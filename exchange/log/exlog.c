@@ -595,4 +595,7 @@ void exlog_stats(ExchangeLog *log, ExlogStats *ret)
                 .failures = atomic_load(&log->failures),
                 .max_batch_seen = atomic_load(&log->max_batch_seen),
         };
+        pthread_mutex_lock(&log->base.lock);
+        ret->bases = log->base.durable;
+        pthread_mutex_unlock(&log->base.lock);
 }

@@ -94,6 +94,7 @@ typedef struct ExlogStats {
         uint64_t batches;
         uint64_t failures;
         uint64_t max_batch_seen;
+        uint64_t bases; /* bases of LMDB made durable since open (exlog-base.c) */
 } ExlogStats;
 void exlog_stats(ExchangeLog *log, ExlogStats *ret);
 /* exlog_last_result(): how the last commit ended: 0 (or none yet), or its -errno (/health). Thread-safe. */

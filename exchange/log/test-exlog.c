@@ -160,6 +160,57 @@ static void test_crash_copy(void)
         assert(system(cmd) == 0);
 }
 
+/*
+ * An idle log makes no timed base (it would sync data.mdb and add a segment
+ * record for nothing); an entry, or a consent's write, makes the next one due.
+ */
+static void test_idle_no_base(void)
+{
+        static const ExlogOptions opts = { .base_interval_ms = 20 };
+        char dir[] = "/tmp/test-exlog-idle-XXXXXX", cmd[96], body[32];
+        ExchangeLog *log;
+        ExlogStats st;
+        ExlogRecord rec;
+        uint64_t bases;
+        ConsentStore *store = NULL;
+        ConsentRecord consent = {};
+
+        assert(mkdtemp(dir));
+        assert(exlog_open(&log, dir, &opts) == 0);
+        rec = (ExlogRecord){ .body = "{\"i\":0}", .body_size = 7 };
+        assert(append_one(log, &rec) == 0);
+        assert(exlog_sync(log) == 0);
+        usleep(100 * 1000); /* five intervals: whatever base was due is made */
+        exlog_stats(log, &st);
+        bases = st.bases;
+        assert(bases >= 1);
+        usleep(300 * 1000); /* fifteen idle intervals */
+        exlog_stats(log, &st);
+        assert(st.bases == bases);
+
+        for (unsigned i = 1; i <= 5; i++) {
+                int n = snprintf(body, sizeof(body), "{\"i\":%u}", i);
+                rec = (ExlogRecord){ .body = body, .body_size = (size_t)n };
+                assert(append_one(log, &rec) == 0);
+                usleep(50 * 1000);
+        }
+        exlog_stats(log, &st);
+        assert(st.bases > bases); /* entries: timed bases again */
+        usleep(100 * 1000);
+        exlog_stats(log, &st);
+        bases = st.bases;
+
+        single_use_consent(log, &store, &consent); /* a write of LMDB that is not an entry */
+        usleep(200 * 1000);
+        exlog_stats(log, &st);
+        assert(st.bases > bases);
+        consent_store_free(store);
+        consent_record_done(&consent);
+        exlog_close(log);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert(system(cmd) == 0);
+}
+
 int main(void)
 {
         char dir[] = "/tmp/test-exlog-XXXXXX";
@@ -405,6 +456,7 @@ int main(void)
                 (void)r;
         }
         test_crash_copy();
+        test_idle_no_base();
         printf("exlog: ok\n");
         return 0;
 }
