@@ -316,6 +316,19 @@ t.problem(r, 401, "client_unknown", "a node's certificate without an envelope is
 
 # a node that does not answer is named; the others are still shown
 hn.proc.send_signal(signal.SIGSTOP)  # connections hang: the per-node deadline
+
+
+def all_stopped(pid):
+    """Whether every thread of `pid` is stopped (a stop is asynchronous)."""
+    tasks = "/proc/%d/task" % pid
+    return all(open(os.path.join(tasks, k, "stat")).read().rsplit(")", 1)[1].split()[0] == "T"
+               for k in os.listdir(tasks))
+
+
+for _ in range(200):
+    if all_stopped(hn.proc.pid):
+        break
+    time.sleep(0.01)
 t0 = time.time()
 r, v = view()
 took = time.time() - t0
