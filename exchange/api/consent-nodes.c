@@ -13,6 +13,7 @@
 #include "util/macro.h"
 #include "util/strv.h"
 #include "util/time-util.h"
+#include "util/utf8.h"
 
 /* ---- The bodies: pure parsers of outside input (fuzz-consent-nodes.c) ----------------------- */
 
@@ -238,13 +239,17 @@ static const char *call_outcome(const FanCall *c)
         }
 }
 
-/* The "detail" of another node's problem+json answer, or "". */
+/* The "detail" of another node's problem+json answer (at most size - 1 bytes, cut between characters), or "". */
 static const char *answer_detail(const FanCall *c, char *buf, size_t size)
 {
         json_t *o = json_loadb(c->bus.response ? c->bus.response : "", c->bus.response_size, 0, NULL);
+        size_t n;
 
-        snprintf(buf, size, "%.200s", strempty(json_string_value(json_object_get(o, "detail"))));
+        snprintf(buf, size, "%s", strempty(json_string_value(json_object_get(o, "detail"))));
         json_decref(o);
+        n = strlen(buf);
+        while (n > 0 && !utf8_valid(buf, n)) /* cut inside a character: drop its first bytes */
+                buf[--n] = 0;
         return buf;
 }
 
@@ -263,7 +268,7 @@ static int fan_finish_accesses(Fan *f)
                 const char *id = c->fr.target->id;
                 json_t *items = NULL, *st;
                 uint64_t next = 0;
-                char detail[256];
+                char detail[201];
 
                 if (c->bus.error != PROBLEM_NONE)
                         st = json_pack("{s:s,s:s,s:s}", "node", id, "status", call_outcome(c), "detail", c->bus.detail);
