@@ -40,6 +40,7 @@ typedef struct Lane {
         bool started;
         atomic_bool stop;
         Mailbox inbox;
+        Mailbox logged; /* request entries back from the log (unbounded, as replies are): sent when durable */
         CURLM *multi;
         CURL *pool[LANE_HANDLES_KEPT];
         size_t n_pool;
@@ -402,22 +403,45 @@ static void lane_finish(Lane *l, CURL *e, CURLcode rc)
         lane_post_back(r);
 }
 
+/* Requests whose entry came back from the log: sent when it is durable, refused when it failed (or when
+ * `stopping`). */
+static void lane_take_logged(Lane *l, bool stopping)
+{
+        for (MailboxItem *it = mailbox_drain(&l->logged); it;) {
+                MailboxItem *next = it->next;
+                ForwardRequest *r = container_of(it, ForwardRequest, before.item);
+
+                if (stopping)
+                        answer_error(r, PROBLEM_NODE_UNREACHABLE, "this node is stopping");
+                else if (r->before.result < 0)
+                        answer_error(r, PROBLEM_LOG_UNAVAILABLE,
+                                     "the request could not be recorded before it was forwarded; retry later");
+                if (stopping || r->before.result < 0)
+                        lane_post_back(r);
+                else
+                        lane_start(l, r);
+                it = next;
+        }
+}
+
 static void *lane_run(void *userdata)
 {
         Lane *l = userdata;
         int running = 0;
 
         while (!atomic_load(&l->stop)) {
-                struct curl_waitfd w = { .fd = mailbox_fd(&l->inbox), .events = CURL_WAIT_POLLIN };
+                struct curl_waitfd w[2] = { { .fd = mailbox_fd(&l->inbox), .events = CURL_WAIT_POLLIN },
+                                            { .fd = mailbox_fd(&l->logged), .events = CURL_WAIT_POLLIN } };
                 CURLMsg *m;
                 int q;
 
-                curl_multi_poll(l->multi, &w, 1, 1000, NULL);
+                curl_multi_poll(l->multi, w, 2, 1000, NULL);
                 for (MailboxItem *it = mailbox_drain(&l->inbox); it;) {
                         MailboxItem *next = it->next;
                         lane_start(l, container_of(it, ForwardRequest, item));
                         it = next;
                 }
+                lane_take_logged(l, false);
                 curl_multi_perform(l->multi, &running);
                 while ((m = curl_multi_info_read(l->multi, &q)))
                         if (m->msg == CURLMSG_DONE)
@@ -429,6 +453,7 @@ static void *lane_run(void *userdata)
                 r->oom = false;
                 lane_finish(l, r->easy, CURLE_COULDNT_CONNECT);
         }
+        lane_take_logged(l, true);
         for (MailboxItem *it = mailbox_drain(&l->inbox); it;) {
                 MailboxItem *next = it->next;
                 ForwardRequest *r = container_of(it, ForwardRequest, item);
@@ -483,12 +508,15 @@ int forwarder_new(Forwarder **ret, const ForwarderOptions *o)
                 goto fail;
         }
         for (unsigned i = 0; i < f->n_lanes; i++)
-                f->lanes[i].inbox = MAILBOX_NULL;
+                f->lanes[i].inbox = f->lanes[i].logged = MAILBOX_NULL;
         for (unsigned i = 0; i < f->n_lanes; i++) {
                 Lane *l = &f->lanes[i];
 
                 l->f = f;
                 r = mailbox_init(&l->inbox, LANE_QUEUE);
+                if (r < 0)
+                        goto fail;
+                r = mailbox_init(&l->logged, 0);
                 if (r < 0)
                         goto fail;
                 l->multi = curl_multi_init();
@@ -527,6 +555,7 @@ Forwarder *forwarder_free(Forwarder *f)
                         curl_multi_cleanup(l->multi);
                 free(l->flying);
                 mailbox_deinit(&l->inbox);
+                mailbox_deinit(&l->logged);
         }
         free(f->lanes);
         X509_free(f->cert);
@@ -542,6 +571,13 @@ int forwarder_submit(Forwarder *f, ForwardRequest *r, unsigned lane)
         return mailbox_post(&f->lanes[lane % f->n_lanes].inbox, &r->item);
 }
 
+int forwarder_submit_logged(Forwarder *f, ForwardRequest *r, unsigned lane, ExchangeLog *log)
+{
+        r->before.item.kind = 0;
+        r->before.reply_to = &f->lanes[lane % f->n_lanes].logged;
+        return exlog_append(log, &r->before);
+}
+
 ForwardRequest *forward_request_free(ForwardRequest *r)
 {
         if (!r)
@@ -550,6 +586,7 @@ ForwardRequest *forward_request_free(ForwardRequest *r)
         strv_free(r->headers);
         free(r->receipt);
         free(r->xroad_error);
+        free((char *)r->before.body);
         free(r);
         return NULL;
 }

@@ -33,6 +33,7 @@
 
 #include "bus/broker.h"
 #include "federation/envelope.h"
+#include "log/exlog.h"
 #include "registry.h"
 #include "util/mailbox.h"
 
@@ -63,6 +64,10 @@ typedef struct ForwardRequest {
         bool node_call;
         void (*done)(struct ForwardRequest *r);
         void *userdata; /* the submitter's, for done() */
+        /* in (forwarder_submit_logged()): the client node's request entry, appended to the log and made
+         * durable before the request is sent (before.body is malloc'd, and freed with the request); out: its
+         * result and seq */
+        ExlogRecord before;
         /* the lane's */
         void *easy;
         bool untrusted, too_large, oom;
@@ -76,6 +81,14 @@ Forwarder *forwarder_free(Forwarder *f);
 
 /* forwarder_submit(): hand `r` to lane `lane` (modulo the lanes). Thread-safe. Return: 0, -EAGAIN (queue full). */
 int forwarder_submit(Forwarder *f, ForwardRequest *r, unsigned lane);
+
+/*
+ * forwarder_submit_logged(): append r->before (its body and fields set by the caller; reply_to and kind
+ * are the forwarder's) to `log`, and send `r` on lane `lane` once it is durable. A record that fails is
+ * not sent: `r` comes back with log_unavailable. Thread-safe.
+ * Return: 0, -EAGAIN (the log's queue is full: nothing was appended), -EINVAL.
+ */
+int forwarder_submit_logged(Forwarder *f, ForwardRequest *r, unsigned lane, ExchangeLog *log);
 
 /* forward_request_free(): free what `r` owns, and `r`. NULL in, NULL out. */
 ForwardRequest *forward_request_free(ForwardRequest *r);

@@ -160,6 +160,14 @@ static void put_fields(Out *o, const ExlogEntry *e)
                         put_key(o, "peer_seq", false);
                         put_u64(o, e->peer_seq);
                 }
+                if (e->stage) {
+                        put_key(o, "stage", false);
+                        put_string(o, e->stage);
+                }
+                if (e->has_request_seq) {
+                        put_key(o, "request_seq", false);
+                        put_u64(o, e->request_seq);
+                }
         }
         PUT_LITERAL(o, "}");
 }

@@ -49,6 +49,12 @@ typedef struct ExlogEntry {
         const char *peer_role;
         bool has_peer_seq;
         uint64_t peer_seq;
+        /* the client node of a forwarded exchange logs the request before it forwards it: that entry has
+         * stage "request" (no answer yet: status 0); the answer's entry names it (request_seq). Written only
+         * with peer_node. */
+        const char *stage;
+        bool has_request_seq;
+        uint64_t request_seq;
         /* > 0: the consent was refused at commit with this reason (consent.h CONSENT_E_*): the
          * entry records a refusal (deny, 403, consent_invalid, the reason, no response) */
         int consent_refusal;

@@ -315,9 +315,45 @@ static void test_too_small(void)
         free(full);
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+        size_t n = strlen(s), k = strlen(tail);
+
+        return n >= k && streq(s + n - k, tail);
+}
+
+/* The client node's request entry and its answer's link to it (issue 13): after the peer fields, only with them. */
+static void test_forward_stage(void)
+{
+        ExlogEntry e = {
+                .xroad_id = "x-1", .allow = true, .peer_node = "bca", .peer_role = "provider", .stage = "request"
+        };
+        char *text = exlog_entry_render(&e);
+
+        assert(text && ends_with(text, ",\"peer_node\":\"bca\",\"peer_role\":\"provider\",\"stage\":\"request\"}"));
+        free(text);
+        e = (ExlogEntry){ .xroad_id = "x-1",
+                          .allow = true,
+                          .status = 200,
+                          .peer_node = "bca",
+                          .peer_role = "provider",
+                          .has_peer_seq = true,
+                          .peer_seq = 42,
+                          .has_request_seq = true,
+                          .request_seq = 17 };
+        text = exlog_entry_render(&e);
+        assert(text && ends_with(text, ",\"peer_role\":\"provider\",\"peer_seq\":42,\"request_seq\":17}"));
+        free(text);
+        e.peer_node = NULL; /* a single node's entry stays as it was */
+        text = exlog_entry_render(&e);
+        assert(text && !strstr(text, "stage") && !strstr(text, "request_seq") && ends_with(text, "\"error_id\":null}"));
+        free(text);
+}
+
 int main(void)
 {
         test_same_bytes();
         test_too_small();
+        test_forward_stage();
         return 0;
 }

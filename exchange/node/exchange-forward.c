@@ -103,6 +103,28 @@ static int forward_build(Exchange *ex, const RegistryNode *self, const RegistryN
         return forward_headers(ex, envelope, &f->headers);
 }
 
+/*
+ * The client node's request entry, rendered into ex->fwd->before: the exchange as decided and about to
+ * be forwarded (stage "request", no status, no answer), so that a crash of this node after the provider
+ * node served it still leaves it in this node's log. Not indexed under the subject: the answer's entry
+ * is (docs/federation.md "Exchanges between nodes"). Return: 0, -ENOMEM.
+ */
+static int forward_log_request(Exchange *ex)
+{
+        ExlogRecord *rec = &ex->fwd->before;
+        char *body;
+
+        if (ex->req.query[0] && !ex->query_hash[0])
+                hash_sha256_hex(ex->req.query, strlen(ex->req.query), ex->query_hash);
+        exchange_entry_fill(ex);
+        ex->entry.stage = "request";
+        body = exlog_entry_render(&ex->entry);
+        if (!body)
+                return -ENOMEM;
+        *rec = (ExlogRecord){ .body = body, .body_size = strlen(body) };
+        return 0;
+}
+
 bool exchange_hosted_elsewhere(const Exchange *ex)
 {
         const RegistryNode *const *nodes;
@@ -151,8 +173,16 @@ int exchange_forward(Exchange *ex, Mailbox *reply_to, int kind)
         r = forward_build(ex, self, host, ex->fwd);
         if (r < 0)
                 return refuse(ex, PROBLEM_BUS_BUSY, "the node is out of memory; retry later");
-        if (forwarder_submit(ex->node->forwarder, ex->fwd, (unsigned)((uintptr_t)reply_to / 64)) < 0)
-                return refuse(ex, PROBLEM_BUS_BUSY, "the forwarder is saturated; retry later");
+        r = forward_log_request(ex);
+        if (r == 0)
+                r = forwarder_submit_logged(ex->node->forwarder, ex->fwd, (unsigned)((uintptr_t)reply_to / 64),
+                                            ex->node->log);
+        if (r < 0) {
+                ex->fwd->before.body = mfree((char *)ex->fwd->before.body); /* not appended */
+                return refuse(ex, PROBLEM_BUS_BUSY, "%s",
+                              r == -EAGAIN ? "the exchange log is saturated; retry later"
+                                           : "the node is out of memory; retry later");
+        }
         return 2;
 }
 

@@ -34,3 +34,6 @@ bool exchange_hosted_elsewhere(const Exchange *ex);
 
 /* exchange_forward_answer(): the provider node's answer (ex->bus, no error) becomes the outcome. */
 void exchange_forward_answer(Exchange *ex);
+
+/* exchange_entry_fill(): ex->entry from the exchange as it stands (its strings borrowed from `ex`). */
+void exchange_entry_fill(Exchange *ex);

@@ -478,7 +478,7 @@ static const char *logged_path(const PolicyDecision *d, char *buf, size_t size)
         return replaced ? buf : d->path;
 }
 
-static void entry_fill(Exchange *ex)
+void exchange_entry_fill(Exchange *ex)
 {
         const PolicyDecision *d = &ex->decision;
         const ExchangeRequest *q = &ex->req;
@@ -522,6 +522,9 @@ static void entry_fill(Exchange *ex)
                                                : NULL,
                 .has_peer_seq = ex->fwd && ex->fwd->receipt && exchange_delivered(ex),
                 .peer_seq = ex->fwd ? ex->fwd->provider_seq : 0,
+                /* the request entry written before the forward (exchange-forward.c), when it is durable */
+                .has_request_seq = ex->fwd && ex->fwd->before.body && ex->fwd->before.result == 0,
+                .request_seq = ex->fwd ? ex->fwd->before.seq : 0,
         };
 }
 
@@ -534,7 +537,7 @@ int exchange_log(Exchange *ex, Mailbox *reply_to, int kind)
                 hash_sha256_hex(ex->req.query, strlen(ex->req.query), ex->query_hash);
         if (ex->out.problem.type != PROBLEM_NONE && !ex->error_id[0])
                 uuid_random(ex->error_id); /* the refusal's id: the X-Road error's detail, and in the entry */
-        entry_fill(ex);
+        exchange_entry_fill(ex);
         ex->log_body = exlog_entry_render(&ex->entry);
         if (ex->log_body) {
                 ex->log = (ExlogRecord){

@@ -15,6 +15,7 @@ accesses served at bca and at hn in one view; consents granted and revoked throu
 Last, a fourth node joins by a new snapshot, without a restart."""
 import base64
 import hashlib
+import http.client
 import http.server
 import json
 import os
@@ -172,6 +173,11 @@ if e_byt and e_bca:
     t.eq(e_byt.get("xroad_request_hash"), r.header("x-road-request-hash"),
          "byt logs the X-Road request hash over what the client sent")
     t.eq((e_byt["decision"], e_bca["decision"]), ("allow", "allow"), "both allowed")
+    reqs = [e for e in byt.log_entries().values() if e.get("xroad_id") == xid and e.get("stage") == "request"]
+    t.ok(len(reqs) == 1 and reqs[0]["seq"] < e_byt["seq"] and reqs[0]["request_hash"] == e_byt["request_hash"]
+         and (reqs[0]["decision"], reqs[0]["status"], reqs[0]["response_hash"], reqs[0].get("peer_node"))
+         == ("allow", 0, None, "bca"), "byt logged the request before it forwarded it (stage request)", reqs)
+    t.eq(e_byt.get("request_seq"), reqs[0]["seq"] if reqs else None, "byt's answer entry names its request entry")
 # --- audit across nodes: both sides of the exchange, offline, with the keys the snapshot names -----
 
 
@@ -209,6 +215,40 @@ t.ok(res.returncode == 1 and "FAILED" in res.stdout, "verify-cross refuses a pro
 # keep-alive: more exchanges reuse the connection (no new TLS handshake needed for each)
 oks = sum(call(byt, BYT, subject).status == 200 for _ in range(20))
 t.eq(oks, 20, "20 more cross-node exchanges")
+
+# --- the client node killed (SIGKILL) while the provider is slow: its request entry survives ----------
+bca.adapters[0].terminate()
+bca.adapters[0].wait()
+slow = bca.start_sample(people=50, delays=[(CITIZEN, 2000)])
+
+
+def call_dying():
+    try:
+        call(byt, BYT, subject, {"X-Road-Id": "fed-crash"})
+    except (OSError, http.client.HTTPException):
+        pass  # byt dies under it
+
+
+caller = threading.Thread(target=call_dying, daemon=True)
+caller.start()
+time.sleep(0.7)  # forwarded; bca's adapter is still sleeping on it
+byt.kill9()
+caller.join(10)
+deadline = time.time() + 10
+while entry(bca, "fed-crash") is None and time.time() < deadline:
+    time.sleep(0.2)
+e_bca = entry(bca, "fed-crash")
+t.ok(e_bca and e_bca["status"] == 200 and e_bca.get("peer_node") == "byt",
+     "bca served the exchange after byt was killed", e_bca)
+byt.start()
+hits = [e for e in byt.log_entries().values() if e.get("xroad_id") == "fed-crash"]
+t.ok(len(hits) == 1 and hits[0].get("stage") == "request" and hits[0].get("peer_node") == "bca"
+     and e_bca and hits[0]["request_hash"] == e_bca["request_hash"] and hits[0]["client"] == BYT,
+     "after a restart, byt's log holds the request it forwarded before it was killed", hits)
+slow.terminate()
+slow.wait()
+bca.start_sample(people=50)
+t.eq(call(byt, BYT, subject).status, 200, "byt serves again after its restart")
 
 # --- consent across nodes: decided by the provider's node, where the record is ----------------------
 LAND = "VN/GOV/BTNMT/land/land-parcels"
