@@ -136,6 +136,25 @@ bool exchange_hosted_elsewhere(const Exchange *ex)
         return host && !node_is_self(ex, host);
 }
 
+bool exchange_check_client_hosted(Exchange *ex)
+{
+        const RegistryNode *self, *host;
+
+        if (ex->req.forwarded_by || !ex->decision.client || !exchange_hosted_elsewhere(ex))
+                return false;
+        self = registry_node_by_kid(ex->registry, ex->node->signer ? signer_kid(ex->node->signer) : NULL);
+        if (!self)
+                return false; /* this node is no node of the snapshot: exchange_forward() says so */
+        host = registry_node_hosting(ex->registry, ex->decision.client->id);
+        if (host == self)
+                return false;
+        problem_set(&ex->out.problem, PROBLEM_CLIENT_NOT_HOSTED,
+                    "client '%s' is not hosted by this node ('%s') but by %s%s%s: it must call its own node",
+                    ex->decision.client->id, self->id, host ? "node '" : "no node", host ? host->id : "",
+                    host ? "'" : "");
+        return true;
+}
+
 int exchange_forward(Exchange *ex, Mailbox *reply_to, int kind)
 {
         const RegistryService *svc = ex->decision.service;

@@ -32,6 +32,14 @@ int exchange_forward(Exchange *ex, Mailbox *reply_to, int kind);
  */
 bool exchange_hosted_elsewhere(const Exchange *ex);
 
+/*
+ * exchange_check_client_hosted(): an exchange this node would forward (another node hosts its provider)
+ * for a client that this node does not host (registry [node] subsystems) is refused here, with
+ * client_not_hosted in ex->out.problem: the client must call its own node. The provider's node checks
+ * it again (node_refused). Return: whether it is refused.
+ */
+bool exchange_check_client_hosted(Exchange *ex);
+
 /* exchange_forward_answer(): the provider node's answer (ex->bus, no error) becomes the outcome. */
 void exchange_forward_answer(Exchange *ex);
 

@@ -185,6 +185,8 @@ int exchange_decide(Exchange *ex, const PolicyInput *pin, const Problem *form)
 
         if (p->type == PROBLEM_NONE)
                 check_snapshot(ex);
+        if (p->type == PROBLEM_NONE)
+                exchange_check_client_hosted(ex); /* a federation's client node forwards for its own clients */
         if (p->type == PROBLEM_NONE && ex->decision.needs_consent && !exchange_hosted_elsewhere(ex))
                 check_consent(ex); /* else the provider's node decides it */
         if (p->type == PROBLEM_NONE)

@@ -79,6 +79,8 @@ static const ProblemInfo table[_PROBLEM_TYPE_MAX] = {
                                         "Server.ClientProxy.InconsistentResponse" },
         [PROBLEM_NODE_REFUSED] = { "node_refused", 403, "The forwarding node's request is refused",
                                    "Server.ServerProxy.SslAuthenticationFailed" },
+        [PROBLEM_CLIENT_NOT_HOSTED] = { "client_not_hosted", 403, "This node does not host the client",
+                                        "Server.ClientProxy.UnknownMember" },
         [PROBLEM_INTERNAL_ERROR] = { "internal_error", 500, "Internal error", "Server.ClientProxy.InternalError" },
 };
 

@@ -53,6 +53,7 @@ typedef enum ProblemType {
         PROBLEM_NODE_TIMEOUT,      /* federation: no answer from the provider's node in time */
         PROBLEM_NODE_INCONSISTENT, /* federation: its answer lacks a receipt that verifies and matches */
         PROBLEM_NODE_REFUSED,      /* federation, provider side: the forwarding node's request is refused */
+        PROBLEM_CLIENT_NOT_HOSTED, /* federation, client side: this node would forward for a client it does not host */
         PROBLEM_INTERNAL_ERROR,
         _PROBLEM_TYPE_MAX,
 } ProblemType;

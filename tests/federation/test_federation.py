@@ -8,7 +8,8 @@ on one registry authority's signed snapshot served by a static HTTPS server:
   hn   hosts the client VN/GOV/HN-UBND/one-stop-shop and the provider VN/GOV/BHXH/health-insurance.
 A client of byt reads a citizen from bca through its own node: both nodes log the exchange under
 one X-Road-Id and request hash, and the client gets both nodes' evidence. Then the refusals, each
-at the node whose check it is: a node forwarding for a client it does not host, a provider node
+at the node whose check it is: a node forwarding for a client it does not host (refused by that node;
+and by the provider's node when the test forges the forward as that node), a provider node
 whose certificate is not the snapshot's, a receipt signed by the wrong node, a provider node down,
 a node dropped from the snapshot. Consent and the citizen's view across nodes: the portal, at byt, sees the
 accesses served at bca and at hn in one view; consents granted and revoked through byt land at bca.
@@ -417,12 +418,49 @@ for n in (bca, byt, hn):
     text = open(os.path.join(n.tmp, "xbusd.log"), errors="replace").read()
     t.ok(subject not in text, "the subject is nowhere in %s's output (%d bytes)" % (n.id, len(text)))
 
-# --- a client node forwarding for a client it does not host -----------------------------------------
-# hn's demo PKI issued a certificate for every subsystem, BYT's too: hn forwards for it; bca refuses
+# --- a client node forwarding for a client it does not host: refused by both nodes ---------------------
+# hn's demo PKI issued a certificate for every subsystem, BYT's too: hn refuses to forward for it
 r = call(hn, BYT, subject, {"X-Road-Id": "fed-not-hosted"})
-t.problem(r, 403, "node_refused", "bca refuses what hn forwards for a client hn does not host")
-t.ok("does not host" in r.body.decode(), "and says why", r.body)
-e = entry(bca, "fed-not-hosted")
+t.problem(r, 403, "client_not_hosted", "hn refuses to forward for a client it does not host")
+t.ok("not hosted by this node" in r.body.decode(), "and says why", r.body)
+r = hn.call(BYT, CITIZEN, subject=subject, purpose=PURPOSE, extra={"Accept": None})
+t.eq((r.status, r.header("x-road-error")), (500, "Server.ClientProxy.UnknownMember"),
+     "in the X-Road format: Server.ClientProxy.UnknownMember")
+e = entry(hn, "fed-not-hosted")
+t.ok(e and e["decision"] == "deny" and e["error"] == "client_not_hosted" and e.get("peer_node") is None,
+     "hn logged the refusal", e)
+t.ok(entry(bca, "fed-not-hosted") is None, "and forwarded nothing: bca never saw it")
+
+
+def forged_forward(client, xid):
+    """What a node would forward, made here as hn (its TLS certificate, an envelope signed with its receipt key)
+    but without hn's own check: the provider node's check must stand alone."""
+    target = "/r1/" + CITIZEN
+    claims = {"v": 1, "node": "hn", "to": "bca", "client": client, "service": CITIZEN, "method": "GET",
+              "target": target, "xroad_id": xid, "request_hash": hashlib.sha256(b"").hexdigest(),
+              "iat": int(time.time())}
+    head, payload = b64({"alg": "ES256", "typ": "xbus-forward+jws"}), b64(claims)
+    jws = head + "." + payload + "." + es256_sign(os.path.join(hn.pki, "signing.key"), (head + "." + payload).encode())
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(os.path.join(hn.pki, "node.crt"), os.path.join(hn.pki, "node.key"))
+    conn = http.client.HTTPSConnection("127.0.0.1", bca.port, context=ctx, timeout=15)
+    conn.request("GET", target, headers={"X-Road-Client": client, "X-Road-Id": xid, "X-Bus-Purpose": PURPOSE,
+                                         "X-Bus-Subject": subject, "X-Bus-Forward": jws,
+                                         "Accept": "application/problem+json"})
+    a = conn.getresponse()
+    out = (a.status, a.read())
+    conn.close()
+    return out
+
+
+status, body = forged_forward(HN, "fed-forged-own")
+t.eq(status, 200, "control: a forward made by the test as hn, for hn's own client, is served by bca")
+status, body = forged_forward(BYT, "fed-forged-not-hosted")
+t.ok(status == 403 and b"node_refused" in body and b"which it does not host" in body,
+     "bca refuses a forward from hn for a client hn does not host (hn's own check bypassed)", (status, body))
+e = entry(bca, "fed-forged-not-hosted")
 t.ok(e and e["decision"] == "deny" and e["error"] == "node_refused" and e.get("peer_node") is None,
      "bca logged the refusal", e)
 r = call(hn, HN, subject, {"X-Road-Id": "fed-hn-own"})
