@@ -20,9 +20,10 @@ typedef struct CrossArgs {
         bool oom;
 } CrossArgs;
 
-/* One side: the node whose checkpoint key signed the bundle's checkpoint, and the entry it proves. */
+/* One side: the node whose checkpoint key signed the bundle's (or export's) checkpoint, and the entry it proves. */
 typedef struct Side {
         const char *file;
+        const char *id; /* the X-Road-Id, to find the entry in an export */
         const RegistryNode *node;
         json_t *entry; /* the stored entry, parsed */
         uint64_t seq;
@@ -64,8 +65,8 @@ static int open_snapshot(const CliCommand *c, const CrossArgs *a, Registry **ret
         return 0;
 }
 
-/* The node whose checkpoint key is named `origin` (a C2SP vkey is "NAME+HASH+KEY"). */
-static const RegistryNode *node_by_origin(const Registry *reg, const char *origin, size_t len)
+/* a C2SP vkey is "NAME+HASH+KEY" */
+const RegistryNode *cli_audit_node_by_origin(const Registry *reg, const char *origin, size_t len)
 {
         const RegistryNode *const *nodes;
         size_t n = registry_nodes(reg, &nodes);
@@ -87,6 +88,8 @@ static int verify_side(const CliCommand *c, const Registry *reg, Side *side)
         size_t size = 0;
         int r;
 
+        if (cli_audit_cross_is_export(side->file))
+                return cli_audit_cross_export_side(c, reg, side->id, side->file, &side->node, &side->entry, &side->seq);
         r = read_full_file(side->file, AUDIT_BUNDLE_MAX, &text, &size);
         if (r < 0)
                 return cli_command_failure(c, "cannot read \"%s\": %s", side->file, strerror(-r));
@@ -95,7 +98,7 @@ static int verify_side(const CliCommand *c, const Registry *reg, Side *side)
         entry = json_string_value(json_object_get(bundle, "entry"));
         if (!note || !entry)
                 return cli_command_failure(c, "\"%s\" is not a proof bundle", side->file);
-        side->node = node_by_origin(reg, note, strcspn(note, "\n"));
+        side->node = cli_audit_node_by_origin(reg, note, strcspn(note, "\n"));
         if (!side->node)
                 return cli_command_failure(c, "\"%s\": its checkpoint's origin \"%.*s\" is no node's in the snapshot",
                                            side->file, (int)MIN(strcspn(note, "\n"), 255U), note);
@@ -170,19 +173,23 @@ static int cmd_verify_cross(const CliCommand *c, int argc, char **argv)
                 goto finish;
         }
         if (argc != 2 || !a.snapshot || !a.anchors || !a.id) {
-                r = cli_command_usage_error(c, "--snapshot, --anchor, --id and two BUNDLE files");
+                r = cli_command_usage_error(c, "--snapshot, --anchor, --id and two files (proof bundles or exports)");
                 goto finish;
         }
         r = open_snapshot(c, &a, &reg);
         for (int i = 0; r == 0 && i < 2; i++) {
                 sides[i].file = argv[i];
+                sides[i].id = a.id;
                 r = verify_side(c, reg, &sides[i]);
         }
         if (r == 0) {
                 bool first_is_client = streq(field(&sides[0], "peer_role"), "provider");
                 Side *cl = &sides[first_is_client ? 0 : 1], *pr = &sides[first_is_client ? 1 : 0];
 
-                if (!streq(field(cl, "peer_role"), "provider") || !streq(field(pr, "peer_role"), "client")) {
+                if (sides[0].node == sides[1].node) {
+                        printf("FAILED: both files are node '%s''s side\n", sides[0].node->id);
+                        r = EXIT_FAILURE;
+                } else if (!streq(field(cl, "peer_role"), "provider") || !streq(field(pr, "peer_role"), "client")) {
                         printf("FAILED: one entry must be the client node's (peer_role provider), the other the "
                                "provider node's (peer_role client)\n");
                         r = EXIT_FAILURE;
@@ -206,21 +213,27 @@ static const CliOption verify_cross_options[] = {
 const CliCommand cli_audit_verify_cross = {
         .name = "xbus audit verify-cross",
         .summary = "verify both nodes' sides of one exchange between nodes, offline",
-        .usage = "--snapshot FILE --anchor KEY --id XROAD-ID BUNDLE BUNDLE",
+        .usage = "--snapshot FILE --anchor KEY --id XROAD-ID FILE FILE",
         .description = "Verify an exchange between two nodes of a federation offline (docs/federation.md "
                        "\"Auditing\n"
-                       "across nodes\"): the snapshot against the authority's key; each proof bundle (from `xbus "
-                       "audit\n"
-                       "show --bundle` on each node, with that node's receipt) against the checkpoint and receipt "
-                       "keys\n"
-                       "the snapshot names for the node its checkpoint comes from; and that the two entries are "
-                       "one\n"
-                       "exchange: the X-Road-Id, the same request hash, each naming the other node and the client\n"
-                       "node naming the provider node's entry.\n",
+                       "across nodes\"). Each FILE is one node's side: a proof bundle (`xbus audit show --bundle`, "
+                       "with\n"
+                       "that node's receipt) or an export (`xbus audit export`), in either order. The snapshot is\n"
+                       "verified against the authority's key; each file against the checkpoint key (and a "
+                       "bundle's\n"
+                       "receipt against the receipt key) the snapshot names for the node its checkpoint comes "
+                       "from;\n"
+                       "in an export, the node's entry of the exchange is found by its X-Road-Id. Then the two "
+                       "entries\n"
+                       "must be one exchange: the X-Road-Id, the same request hash, client and service, each "
+                       "naming\n"
+                       "the other node and the client node naming the provider node's entry.\n",
         .options = verify_cross_options,
-        .epilogue = "Example:\n"
+        .epilogue = "Examples:\n"
                     "  xbus audit verify-cross --snapshot snapshot.jws --anchor authority.pem --id 4f1c... \\\n"
-                    "      byt-17.json bca-42.json\n",
+                    "      byt-17.json bca-42.json\n"
+                    "  xbus audit verify-cross --snapshot snapshot.jws --anchor authority.pem --id 4f1c... \\\n"
+                    "      byt-2026-12.jsonl bca-2026-12.jsonl\n",
         .operands = true,
         .run = cmd_verify_cross,
 };

@@ -213,6 +213,44 @@ res = cross(xid, b_byt, os.path.join(tmp, "forged.json"))
 t.ok(res.returncode == 1 and "FAILED" in res.stdout, "verify-cross refuses a provider entry whose request hash was "
      "changed (its proof no longer holds)", res.stdout + res.stderr)
 
+
+
+def export(n, name):
+    """The node's whole log as an export (through its auditor API), once a checkpoint covers xid's entries."""
+    out = os.path.join(tmp, name)
+    for _ in range(50):
+        res = subprocess.run([binary("xbus"), "audit", "export", "--state", n.state, "--url", n.url, "--out", out],
+                             capture_output=True, text=True)
+        if res.returncode == 0 and xid in open(out).read():
+            break
+        time.sleep(0.2)
+    t.ok(res.returncode == 0 and os.path.exists(out), "xbus audit export on %s" % n.id, res.stdout + res.stderr)
+    return out
+
+
+x_byt, x_bca = export(byt, "byt.jsonl"), export(bca, "bca.jsonl")
+res = cross(xid, x_byt, x_bca)
+t.ok(res.returncode == 0 and res.stdout.startswith("OK: X-Road-Id " + xid) and
+     ("entry %s" % r.header("x-bus-log-seq")) in res.stdout,
+     "verify-cross on the two nodes' exports: each verified against its checkpoint, the exchange's entries found "
+     "and matched", res.stdout + res.stderr)
+res = cross(xid, x_bca, b_byt)
+t.ok(res.returncode == 0 and res.stdout.startswith("OK:"), "an export and a proof bundle together",
+     res.stdout + res.stderr)
+res = cross("fed-other", x_byt, x_bca)
+t.ok(res.returncode == 1 and "no entry" in res.stdout, "verify-cross on exports refuses another X-Road-Id",
+     res.stdout + res.stderr)
+res = cross(xid, x_byt, x_byt)
+t.ok(res.returncode == 1 and "both files are node 'byt'" in res.stdout,
+     "verify-cross refuses one node's export twice", res.stdout + res.stderr)
+lines = open(x_bca).read().splitlines(True)
+tampered = [l.replace(e_bca["request_hash"], "0" * 64) if xid in l else l for l in lines]
+t.ok(tampered != lines, "the test tampers with bca's entry in its export")
+open(os.path.join(tmp, "tampered.jsonl"), "w").write("".join(tampered))
+res = cross(xid, x_byt, os.path.join(tmp, "tampered.jsonl"))
+t.ok(res.returncode == 1 and res.stdout.startswith("FAILED") and "tampered.jsonl" in res.stdout,
+     "verify-cross refuses a tampered export (its entry no longer matches its checkpoint)", res.stdout + res.stderr)
+
 # keep-alive: more exchanges reuse the connection (no new TLS handshake needed for each)
 oks = sum(call(byt, BYT, subject).status == 200 for _ in range(20))
 t.eq(oks, 20, "20 more cross-node exchanges")
