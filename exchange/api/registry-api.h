@@ -3,6 +3,8 @@
  *   GET /registry/snapshot   the signed snapshot the node's registry was loaded from, as it
  *                            came (application/jose: a compact JWS, docs/registry.md
  *                            "Snapshots"); not_found when the registry comes from a folder
+ *                            ETag: "<version>-<16 hex of its SHA-256>"; a request whose
+ *                            If-None-Match names it gets 304 and no body
  *
  * Open to any client, with or without a certificate: the snapshot is signed
  * by the registry authority, so a node (or a mirror) may fetch it from any

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "daemon/fetcher.h"
@@ -19,7 +20,9 @@
 
 #define FETCH_ETAG_MAX 256
 #define FETCH_CONNECT_TIMEOUT_MS 10000
-#define FETCH_ERRORS_LOGGED 5 /* lines of a registry's errors in a refusal's log */
+#define FETCH_ERRORS_LOGGED 5                             /* lines of a registry's errors in a refusal's log */
+#define FETCH_JITTER_PERCENT 10                           /* each wait: the interval +- up to 10 % of it ... */
+#define FETCH_JITTER_MAX_USEC (30ULL * 60 * USEC_PER_SEC) /* ... and at most 30 minutes */
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all);
@@ -282,9 +285,11 @@ static NodeFetchResult fetch_one(Fetcher *f, size_t i, Registry **ret)
         long status;
 
         status = download(f, i, &d, why, sizeof(why));
-        if (status == 304)
+        if (status == 304) {
                 res = NODE_FETCH_UNCHANGED;
-        else if (status == 200)
+                if (f->node)
+                        atomic_fetch_add(&f->node->counters.snapshot_not_modified, 1);
+        } else if (status == 200)
                 res = take(f, url, &d, ret);
         else {
                 if (status > 0)
@@ -345,6 +350,24 @@ static void note_expiry(Fetcher *f)
         f->state_logged = st;
 }
 
+/*
+ * The wait until the next round: the interval, give or take up to FETCH_JITTER_PERCENT of it (at most
+ * FETCH_JITTER_MAX_USEC), drawn anew each time, so that many nodes started together do not fetch in
+ * lockstep. The mean is the interval.
+ */
+static uint64_t fetch_wait_usec(uint64_t interval_ms)
+{
+        uint64_t interval = interval_ms * USEC_PER_MSEC;
+        uint64_t spread = MIN(interval * FETCH_JITTER_PERCENT / 100, (uint64_t)FETCH_JITTER_MAX_USEC);
+        uint32_t rnd;
+
+        if (spread == 0)
+                return interval;
+        if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+                rnd = (uint32_t)now_usec(CLOCK_MONOTONIC) ^ (uint32_t)getpid();
+        return interval - spread + rnd % (2 * spread + 1);
+}
+
 static void *fetcher_thread(void *userdata)
 {
         Fetcher *f = userdata;
@@ -355,7 +378,7 @@ static void *fetcher_thread(void *userdata)
 
                 fetch_round(f);
                 note_expiry(f);
-                until = now_usec(CLOCK_MONOTONIC) + f->config->snapshot_interval_ms * USEC_PER_MSEC;
+                until = now_usec(CLOCK_MONOTONIC) + fetch_wait_usec(f->config->snapshot_interval_ms);
                 deadline = (struct timespec){ .tv_sec = (time_t)(until / USEC_PER_SEC),
                                               .tv_nsec = (long)(until % USEC_PER_SEC * NSEC_PER_USEC) };
                 pthread_mutex_lock(&f->lock);

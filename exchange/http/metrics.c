@@ -268,6 +268,12 @@ static void metrics_snapshot(Node *node, struct evbuffer *buf)
         for (int i = 0; i < _NODE_FETCH_MAX; i++)
                 evbuffer_add_printf(buf, "xbus_registry_snapshot_fetches_total{result=\"%s\"} %" PRIu64 "\n",
                                     results[i], (uint64_t)atomic_load(&node->counters.snapshot_fetches[i]));
+        evbuffer_add_printf(buf,
+                            "# HELP xbus_registry_snapshot_not_modified_total Unchanged downloads answered 304 Not "
+                            "Modified (no transfer, no verification).\n"
+                            "# TYPE xbus_registry_snapshot_not_modified_total counter\n"
+                            "xbus_registry_snapshot_not_modified_total %" PRIu64 "\n",
+                            (uint64_t)atomic_load(&node->counters.snapshot_not_modified));
 }
 
 /* --- /metrics ---------------------------------------------------------------- */

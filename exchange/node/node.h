@@ -55,6 +55,7 @@ typedef struct NodeCounters {
         atomic_uint_fast64_t by_status[6]; /* 1xx..5xx, index status/100 */
         SeriesHistogram stages[_NODE_STAGE_MAX];
         atomic_uint_fast64_t snapshot_fetches[_NODE_FETCH_MAX]; /* by NodeFetchResult */
+        atomic_uint_fast64_t snapshot_not_modified;             /* of the unchanged ones: answered 304 */
 } NodeCounters;
 
 typedef struct Node {

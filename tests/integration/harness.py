@@ -656,3 +656,45 @@ class StaticHttps:
 
     def stop(self):
         self.server.shutdown()
+
+
+# --- ETag and 304 for a StaticHttps (issue 13: snapshot propagation) ------------------------------------
+def static_etags(server):
+    """Make the StaticHttps `server` answer as a web server in front of the authority's snapshots does: a
+    strong ETag (of the file's SHA-256) on each file, and 304 Not Modified, without the body, to an
+    If-None-Match that names it. Counts the 304s in server.not_modified."""
+    import hashlib
+    handler = server.server.RequestHandlerClass.func
+    plain_get = handler.do_GET
+    tags = {}
+    server.not_modified = 0
+
+    def do_GET(self):
+        path = self.translate_path(self.path)
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                key = (path, st.st_ino, st.st_mtime_ns, st.st_size)
+                data = f.read()
+        except OSError:
+            return plain_get(self)
+        if key not in tags:
+            tags[key] = '"%s"' % hashlib.sha256(data).hexdigest()[:32]
+        etag = tags[key]
+        server.counts[self.path] = server.counts.get(self.path, 0) + 1
+        listed = [x.strip() for x in self.headers.get("If-None-Match", "").split(",")]
+        if "*" in listed or etag in [x[2:] if x.startswith("W/") else x for x in listed]:
+            server.not_modified += 1
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(data)
+
+    handler.do_GET = do_GET
+    return server

@@ -209,6 +209,19 @@ node2 = Node(tmp=os.path.join(tmp, "n2"),
              % (node.url, pub_b, os.path.join(node.pki, "ca.crt")))
 node2.start()
 t.eq(snap(node2).get("version"), 3, "a node fetches the snapshot from another xbusd's /registry/snapshot")
+# ETag and 304: the next fetches of an unchanged snapshot transfer and verify nothing
+r = node.request(None, "GET", "/registry/snapshot")
+etag = r.header("etag")
+t.ok(r.status == 200 and etag and etag.startswith('"3-'), "the xbusd serves the snapshot with an ETag", r.headers)
+r = node.request(None, "GET", "/registry/snapshot", headers={"If-None-Match": etag})
+t.ok(r.status == 304 and r.body == b"" and r.header("etag") == etag, "If-None-Match with it: 304, no body", r)
+r = node.request(None, "GET", "/registry/snapshot", headers={"If-None-Match": '"2-0000000000000000", W/' + etag})
+t.eq(r.status, 304, "a list that names it (weakly): 304")
+r = node.request(None, "GET", "/registry/snapshot", headers={"If-None-Match": '"2-0000000000000000"'})
+t.ok(r.status == 200 and r.body.decode() == open(kept["v3"]).read().strip(), "another ETag: 200, the snapshot")
+t.ok(wait("a 304", lambda: node2.metrics().get("xbus_registry_snapshot_not_modified_total", 0) >= 1, timeout=10),
+     "node2's second fetch is answered 304 (xbus_registry_snapshot_not_modified_total)")
+t.ok(fetches(node2, "unchanged") >= 1 and fetches(node2, "accepted") == 0, "and counted unchanged")
 node2.stop()
 
 # --- expiry: served for the grace period, then exchanges are refused --------------------------
