@@ -13,7 +13,9 @@ Then a scenario (each step printed as ok/FAIL; exit 1 when one fails):
   a ministry reads from another ministry; a consent-based read across nodes; a node killed and its
   clients' errors; a province added by publishing a new snapshot, seen by every node without a restart.
 And figures: the time to start, the anonymous RSS of every process, the time for a snapshot to reach
-every node, and (--load S) exchanges/s and p50/p99 of cross-node against single-node exchanges.
+every node, how many snapshot requests the static server answered 304 (it sends ETags; --no-etag: not),
+(--idle S) the CPU the idle nodes use, and (--load S) exchanges/s and p50/p99 of cross-node against
+single-node exchanges.
 
     meson setup build && ninja -C build
     tests/federation/topology.py --build build                 # 52 nodes
@@ -99,7 +101,10 @@ class Topology:
         cert, cert_key = self_signed(self.tmp)
         # with an ETag and 304 to If-None-Match, as a web server serves files: an unchanged fetch costs
         # a node no download and no verification
-        self.server = static_etags(StaticHttps(self.www, cert, cert_key))
+        self.server = StaticHttps(self.www, cert, cert_key)
+        if not a.no_etag:
+            static_etags(self.server)
+        self.server.not_modified = getattr(self.server, "not_modified", 0)
         # HTTP/1.1: every node's fetcher keeps its connection, so hundreds of nodes fetching every second
         # cost no TLS handshakes (Python's default, HTTP/1.0, closes each connection)
         self.server.server.RequestHandlerClass.func.protocol_version = "HTTP/1.1"
@@ -255,6 +260,24 @@ class Topology:
                     total += rss_anon_mib(p.pid)
         return total
 
+    def cpu_seconds(self):
+        """utime + stime of every node and adapter so far (the static server, in this process, apart)."""
+        hz, total = os.sysconf("SC_CLK_TCK"), 0
+        for n in self.nodes.values():
+            for p in ([n.proc] if n.proc else []) + n.adapters:
+                try:
+                    f = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
+                    total += int(f[11]) + int(f[12])
+                except OSError:
+                    pass
+        return total / hz
+
+    def idle_cpu(self, seconds):
+        """Percent of one core that the nodes use with nothing to do but fetch the unchanged snapshot."""
+        c0, t0 = self.cpu_seconds(), time.time()
+        time.sleep(seconds)
+        return 100.0 * (self.cpu_seconds() - c0) / (time.time() - t0)
+
     def stop(self):
         for n in self.nodes.values():
             try:
@@ -353,6 +376,9 @@ def main():
     ap.add_argument("--interval", default="1s", help="[snapshot] interval of every node")
     ap.add_argument("--load", type=int, default=0, help="seconds of load per measurement (0: none)")
     ap.add_argument("--keep", action="store_true", help="keep the folder")
+    ap.add_argument("--no-etag", action="store_true", help="the static server sends no ETag, so never 304 (to "
+                    "measure what 304 saves)")
+    ap.add_argument("--idle", type=int, default=0, help="seconds of idle CPU measured after the start (0: none)")
     a = ap.parse_args()
     if a.nodes < 4:
         ap.error("--nodes: at least 4")
@@ -372,6 +398,10 @@ def main():
         took = time.time() - t0
         print("figure: %d nodes (%d with adapters) started and healthy in %.1f s; anonymous RSS of all processes "
               "%.0f MiB" % (len(t.nodes), sum(1 for n in t.nodes.values() if n.providers), took, t.rss()), flush=True)
+        if a.idle:
+            print("figure: idle, all nodes together use %.0f %% of one core (each fetching the unchanged snapshot "
+                  "every %s; static server %s)" % (t.idle_cpu(a.idle), a.interval,
+                                                   "without ETags" if a.no_etag else "answering 304"), flush=True)
         scenario(t, a)
         print("figure: anonymous RSS of all processes at the end %.0f MiB" % t.rss(), flush=True)
     finally:
