@@ -45,6 +45,7 @@ void exchange_done(Exchange *ex)
         free(ex->bus.response);
         json_decref(ex->bus.headers);
         free(ex->log_body);
+        free(ex->log.batch_receipt); /* NULL unless the log signs receipts per batch (ExlogOptions.receipt_signer) */
         forward_request_free(ex->fwd);
         *ex = (Exchange){};
 }
