@@ -123,6 +123,8 @@ def verify(receipt, pub_pem, origin=None, pub_pem_path=None):
         raise ValueError("path not of whole hashes")
     path = [path_bytes[i:i + 32] for i in range(0, len(path_bytes), 32)]
     seq, size = entry["seq"], head["size"]
+    if not all(type(v) is int and v >= 0 for v in (seq, size)):
+        raise ValueError("seq or size not a whole number")
     got = path_root(hashlib.sha256(b"\x00" + entry_bytes).digest(), seq, size, path)
     if got != root:
         raise ValueError("entry %d not under the root of %d entries" % (seq, size))
