@@ -182,13 +182,37 @@ int batch_receipt_parse(const char *receipt, size_t len, BatchReceipt **ret)
         return 0;
 }
 
-int batch_receipt_verify(const JwsVerifier *v, const BatchReceipt *r, const char *origin, BatchHead *ret_head,
-                         json_t **ret_entry)
+int batch_receipt_verify_entry(const BatchReceipt *r, const BatchHead *h, json_t **ret_entry)
 {
         _cleanup_(json_decrefp) json_t *entry = NULL;
         uint8_t leaf[MERKLE_HASH_LEN];
         json_error_t err;
         json_t *seq;
+        int k;
+
+        entry = json_loadb((const char *)r->entry, r->entry_len, JSON_REJECT_DUPLICATES, &err);
+        seq = json_object_get(entry, "seq");
+        if (!json_is_object(entry) || !json_is_integer(seq) || json_integer_value(seq) < 0 ||
+            (uint64_t)json_integer_value(seq) >= h->size)
+                return BATCH_RECEIPT_E_ENTRY;
+
+        k = merkle_leaf_hash(r->entry, r->entry_len, leaf);
+        if (k < 0)
+                return k;
+        k = merkle_verify_inclusion(leaf, (uint64_t)json_integer_value(seq), h->size,
+                                    (const uint8_t(*)[MERKLE_HASH_LEN])r->path, r->path_len, h->root);
+        if (k < 0)
+                return k;
+        if (k > 0)
+                return BATCH_RECEIPT_E_INCLUSION;
+        if (ret_entry)
+                *ret_entry = TAKE_PTR(entry);
+        return 0;
+}
+
+int batch_receipt_verify(const JwsVerifier *v, const BatchReceipt *r, const char *origin, BatchHead *ret_head,
+                         json_t **ret_entry)
+{
         BatchHead h;
         int k;
 
@@ -197,26 +221,10 @@ int batch_receipt_verify(const JwsVerifier *v, const BatchReceipt *r, const char
                 return k;
         if (origin && !streq(origin, h.origin))
                 return BATCH_RECEIPT_E_ORIGIN;
-
-        entry = json_loadb((const char *)r->entry, r->entry_len, JSON_REJECT_DUPLICATES, &err);
-        seq = json_object_get(entry, "seq");
-        if (!json_is_object(entry) || !json_is_integer(seq) || json_integer_value(seq) < 0 ||
-            (uint64_t)json_integer_value(seq) >= h.size)
-                return BATCH_RECEIPT_E_ENTRY;
-
-        k = merkle_leaf_hash(r->entry, r->entry_len, leaf);
-        if (k < 0)
+        k = batch_receipt_verify_entry(r, &h, ret_entry);
+        if (k != 0)
                 return k;
-        k = merkle_verify_inclusion(leaf, (uint64_t)json_integer_value(seq), h.size,
-                                    (const uint8_t(*)[MERKLE_HASH_LEN])r->path, r->path_len, h.root);
-        if (k < 0)
-                return k;
-        if (k > 0)
-                return BATCH_RECEIPT_E_INCLUSION;
-
         if (ret_head)
                 *ret_head = h;
-        if (ret_entry)
-                *ret_entry = TAKE_PTR(entry);
         return 0;
 }

@@ -126,3 +126,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BatchReceipt *, batch_receipt_free);
  */
 int batch_receipt_verify(const JwsVerifier *v, const BatchReceipt *r, const char *origin, BatchHead *ret_head,
                          json_t **ret_entry);
+
+/*
+ * batch_receipt_verify_entry(): the second half of batch_receipt_verify(),
+ * for a head `h` already verified (batch_receipt_head_verify() of r->head,
+ * or a cache of the heads verified before, keyed by the head's bytes and
+ * the key): the entry's seq below h's size, and its leaf hash under h's root
+ * by the path. *ret_entry as in batch_receipt_verify().
+ * Return: 0, BATCH_RECEIPT_E_ENTRY, BATCH_RECEIPT_E_INCLUSION, -ENOMEM.
+ */
+int batch_receipt_verify_entry(const BatchReceipt *r, const BatchHead *h, json_t **ret_entry);
