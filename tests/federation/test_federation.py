@@ -25,6 +25,8 @@ import tempfile
 import threading
 import time
 
+import batch_receipt as batch_receipt_mod
+
 from harness import (Check, Node, StaticHttps, authority_key, b64url_decode, binary, publish, receipt_payload,
                      registry_copy, self_signed, verify_receipt_openssl)
 
@@ -284,21 +286,51 @@ def b64(d):
     return base64.urlsafe_b64encode(json.dumps(d, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
 
+def bca_origin():
+    """The origin of bca's log: the name of its checkpoint key in the snapshot (a vkey NAME+HASH+KEY)."""
+    line = [l for l in sec_bca.split("\n") if l.startswith("checkpoint-key")][0]
+    return line.split("=", 1)[1].strip().split("+")[0]
+
+
+def batch_receipt(signer, entry, tamper=None):
+    """A receipt of the group-commit form for `entry` at seq 1 of a tree of two (head~entry~path)."""
+    other = json.dumps({"v": 1, "seq": 0, "xroad_id": "fed-other-entry"}, separators=(",", ":")).encode()
+    raw = json.dumps(entry, separators=(",", ":")).encode()
+    leaf0, leaf1 = (hashlib.sha256(b"\x00" + x).digest() for x in (other, raw))
+    root = hashlib.sha256(b"\x01" + leaf0 + leaf1).digest()
+    head = b64({"alg": "ES256", "typ": "xbus-tree-head+jws"})
+    payload = b64({"origin": bca_origin(), "size": 2, "root": base64.b64encode(root).decode(),
+                   "time": "2026-12-06T00:00:00Z"})
+    path = bytearray(leaf0)
+    if tamper == "path":
+        path[0] ^= 1
+    enc = lambda b: base64.urlsafe_b64encode(bytes(b)).rstrip(b"=").decode()  # noqa: E731
+    jws = head + "." + payload + "." + es256_sign(signer, (head + "." + payload).encode())
+    return jws + "~" + enc(raw) + "~" + enc(path)
+
+
 class Impostor(http.server.BaseHTTPRequestHandler):
     signer = os.path.join(hn.pki, "signing.key")
+    form = "jws"  # or "batch", "batch-other" (the entry of another exchange), "batch-path" (a tampered path)
 
     def do_GET(self):
         body = json.dumps({"id": subject, "impostor": True}).encode()
         claims = {"seq": 1, "time": "2026-12-06T00:00:00Z", "xroad_id": self.headers.get("X-Road-Id", ""),
                   "client": self.headers.get("X-Road-Client"), "service": CITIZEN,
                   "request_hash": hashlib.sha256(b"").hexdigest(), "response_hash": hashlib.sha256(body).hexdigest()}
-        head = b64({"alg": "ES256", "typ": "xbus-receipt+jws"})
-        payload = b64(claims)
-        jws = head + "." + payload + "." + es256_sign(self.signer, (head + "." + payload).encode())
+        if self.form == "jws":
+            head = b64({"alg": "ES256", "typ": "xbus-receipt+jws"})
+            payload = b64(claims)
+            receipt = head + "." + payload + "." + es256_sign(self.signer, (head + "." + payload).encode())
+        else:
+            entry = dict(claims, v=1, decision="allow")
+            if self.form == "batch-other":
+                entry["xroad_id"] = "fed-someone-else"
+            receipt = batch_receipt(self.signer, entry, "path" if self.form == "batch-path" else None)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Bus-Receipt", jws)
+        self.send_header("X-Bus-Receipt", receipt)
         self.end_headers()
         self.wfile.write(body)
 
@@ -316,7 +348,28 @@ t.problem(r, 502, "node_inconsistent", "a receipt signed by hn's key, not bca's,
 t.ok(b"impostor" not in r.body, "the impostor's answer is withheld")
 e = entry(byt, "fed-wrong-receipt")
 t.ok(e and e["error"] == "node_inconsistent" and e.get("response_hash") is None, "byt logged it", e)
+# the same refusals with receipts of the group-commit form (one tree head per batch, the entry and its path)
+Impostor.form = "batch"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-wrong-head"})
+t.problem(r, 502, "node_inconsistent", "a batch receipt whose tree head hn signed, not bca, is refused")
+t.ok(b"impostor" not in r.body and "does not verify" in r.body.decode(), "the answer is withheld, and why", r.body)
 Impostor.signer = os.path.join(bca.pki, "signing.key")
+Impostor.form = "batch-other"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-other-entry"})
+t.problem(r, 502, "node_inconsistent", "a batch receipt (bca's head) whose entry is another exchange is refused")
+t.ok(b"impostor" not in r.body and "another exchange" in r.body.decode(), "the answer is withheld, and why", r.body)
+Impostor.form = "batch-path"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-tampered-path"})
+t.problem(r, 502, "node_inconsistent", "a batch receipt whose inclusion path was tampered with is refused")
+t.ok(b"impostor" not in r.body and "does not prove" in r.body.decode(), "the answer is withheld, and why", r.body)
+e = entry(byt, "fed-tampered-path")
+t.ok(e and e["error"] == "node_inconsistent" and e.get("response_hash") is None, "byt logged it", e)
+Impostor.form = "batch"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-right-head"})
+t.eq(r.status, 200, "control: a batch receipt under bca's head, for this exchange, passes")
+t.ok(batch_receipt_mod.is_batch_receipt(r.header("x-bus-provider-receipt") or ""),
+     "and comes back in X-Bus-Provider-Receipt as it was")
+Impostor.form = "jws"
 r = call(byt, BYT, subject, {"X-Road-Id": "fed-right-key"})
 t.eq(r.status, 200, "control: the same answer with a receipt signed by bca's key passes")
 imp.shutdown()
