@@ -126,6 +126,8 @@ t.ok(r.json().get("id") == subject or subject in r.body.decode(), "the answer is
 t.eq(r.header("x-bus-provider-node"), "bca", "the answer names the provider's node")
 own, theirs = r.header("x-bus-receipt"), r.header("x-bus-provider-receipt")
 t.ok(own and theirs, "both nodes' receipts come back", r.headers)
+t.ok(batch_receipt_mod.is_batch_receipt(own or "") and batch_receipt_mod.is_batch_receipt(theirs or ""),
+     "both of the group-commit form (receipts = per-batch, the default): head~entry~path")
 t.ok(own and verify_receipt_openssl(own, byt.pki), "byt's receipt verifies with byt's key (openssl)")
 t.ok(theirs and verify_receipt_openssl(theirs, bca.pki), "bca's receipt verifies with bca's key (openssl)")
 p_own, p_theirs = receipt_payload(own), receipt_payload(theirs)
@@ -181,8 +183,14 @@ t.ok(res.returncode == 1 and "FAILED" in res.stdout, "verify-cross refuses a pro
      "changed (its proof no longer holds)", res.stdout + res.stderr)
 
 # keep-alive: more exchanges reuse the connection (no new TLS handshake needed for each)
-oks = sum(call(byt, BYT, subject).status == 200 for _ in range(20))
-t.eq(oks, 20, "20 more cross-node exchanges")
+more = [call(byt, BYT, subject) for _ in range(20)]
+t.eq(sum(x.status == 200 for x in more), 20, "20 more cross-node exchanges")
+swapped = json.load(open(b_bca))
+swapped["receipt"] = more[-1].header("x-bus-provider-receipt")
+json.dump(swapped, open(os.path.join(tmp, "swapped.json"), "w"))
+res = cross(xid, b_byt, os.path.join(tmp, "swapped.json"))
+t.ok(res.returncode == 1 and "FAILED" in res.stdout and "receipt" in res.stdout, "verify-cross refuses bca's bundle "
+     "holding the batch receipt of another exchange", res.stdout + res.stderr)
 
 # --- consent across nodes: decided by the provider's node, where the record is ----------------------
 PORTAL = "VN/GOV/VPCP/national-portal"
@@ -374,8 +382,21 @@ r = call(byt, BYT, subject, {"X-Road-Id": "fed-right-key"})
 t.eq(r.status, 200, "control: the same answer with a receipt signed by bca's key passes")
 imp.shutdown()
 imp.server_close()
+# bca comes back with receipts of the older form (one JWS per exchange): byt checks those as before
+text = open(bca.config).read()
+open(bca.config, "w").write(text.replace("[log]\n", "[log]\nreceipts = per-exchange\n", 1))
 bca.start()
 bca.wait_health(adapters=1)
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-per-exchange"})
+t.eq(r.status, 200, "bca with receipts = per-exchange: byt takes its answer")
+theirs = r.header("x-bus-provider-receipt") or ""
+t.ok(theirs.count(".") == 2 and not batch_receipt_mod.is_batch_receipt(theirs) and
+     verify_receipt_openssl(theirs, bca.pki), "bca's receipt is one JWS, and verifies with bca's key (openssl)")
+t.eq(receipt_payload(theirs).get("xroad_id"), "fed-per-exchange", "for this exchange")
+res = cross("fed-per-exchange", bundle(byt, r.header("x-bus-log-seq"), r.header("x-bus-receipt"), "byt-pe.json"),
+            bundle(bca, r.header("x-bus-provider-log-seq"), theirs, "bca-pe.json"))
+t.ok(res.returncode == 0 and res.stdout.startswith("OK: X-Road-Id fed-per-exchange"), "verify-cross: a bca bundle "
+     "with a per-exchange receipt and a byt bundle with a batch receipt", res.stdout + res.stderr)
 
 # --- a node dropped from the snapshot ----------------------------------------------------------------
 dropped = dict(sections)
