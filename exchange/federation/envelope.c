@@ -141,8 +141,14 @@ static int receipt_check_batch(const RegistryNode *node, const char *receipt, co
         int r;
 
         r = batch_receipt_parse(receipt, strlen(receipt), &br);
-        if (r == 0)
-                r = head_cache_verify(heads, node->receipt_verifier, br->head, br->head_len, &h);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                snprintf(why, why_size, "the receipt of node '%s' cannot be read (%s)", node->id,
+                         batch_receipt_strerror(r));
+                return 1;
+        }
+        r = head_cache_verify(heads, node->receipt_verifier, br->head, br->head_len, &h);
         if (r < 0)
                 return r;
         if (r > 0) {

@@ -284,6 +284,9 @@ static void test_batch_receipt(void)
                strstr(why, "another log"));
         /* not three parts */
         assert(forward_receipt_check(bca, "a.b.c~x", &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "cannot be read"));
+        /* three parts, but a head that is not bca's tree head */
+        assert(forward_receipt_check(bca, "a.b.c~eyJzZXEiOjF9~", &e, &heads, &seq, why, sizeof(why)) == 1 &&
                strstr(why, "does not verify"));
         /* the cache is bounded: more heads than slots, each verified once */
         for (unsigned i = 0; i < HEAD_CACHE_SLOTS + 3; i++) {
