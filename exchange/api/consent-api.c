@@ -18,6 +18,15 @@
 #define CONSENTS "/consent/consents"
 #define SUBJECTS "/consent/subjects/"
 
+/* Whether calls go across nodes: a registry with [node] sections, and a call of the consent authority itself
+ * (`from`, the node that sent a node call, is NULL: a node call is answered from this node alone). */
+static bool federated(const EndpointRequest *req, const RegistryNode *from)
+{
+        const RegistryNode *const *nodes;
+
+        return !from && registry_nodes(req->registry, &nodes) > 0;
+}
+
 static const ConsentApi *api(const EndpointRequest *req)
 {
         return req->userdata;
@@ -103,7 +112,39 @@ static int api_durable(const EndpointRequest *req)
         return api(req)->log ? exlog_sync(api(req)->log) : 0;
 }
 
-static int api_create(const EndpointRequest *req, EndpointResponse *resp)
+/*
+ * The node that decides on a consent whose scope is `services` and `categories`: the one node hosting every
+ * provider in scope. Return: 0 with *ret (NULL: no node hosts them), or 1 (they span nodes: resp filled).
+ */
+static int scope_node(const EndpointRequest *req, EndpointResponse *resp, char **services, char **categories,
+                      const RegistryNode **ret)
+{
+        const RegistryService *const *svcs;
+        size_t n = registry_services(req->registry, &svcs);
+        const RegistryNode *host = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                const RegistryNode *h;
+                bool in = strv_contains(services, svcs[i]->id);
+
+                for (char **c = categories; !in && *c; c++)
+                        in = strv_contains(svcs[i]->categories, *c);
+                if (!in || !(h = registry_node_hosting(req->registry, svcs[i]->owner->id)) || h == host)
+                        continue;
+                if (host) {
+                        endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                         "the consent's scope spans nodes '%s' and '%s' (the node hosting each "
+                                         "provider decides): grant one consent per node",
+                                         host->id, h->id);
+                        return 1;
+                }
+                host = h;
+        }
+        *ret = host;
+        return 0;
+}
+
+static int api_create(const EndpointRequest *req, EndpointResponse *resp, const RegistryNode *from)
 {
         static const char *const known[] = { "subject", "grantee",    "services", "categories",
                                              "purpose", "valid_from", "expires",  "max_uses" };
@@ -174,6 +215,14 @@ static int api_create(const EndpointRequest *req, EndpointResponse *resp)
                                                 "\"max_uses\" must be an integer from 1 to %u", CONSENT_MAX_USES);
                 max_uses = (uint64_t)json_integer_value(v);
         }
+        if (federated(req, from)) {
+                const RegistryNode *host;
+
+                if (scope_node(req, resp, services, categories, &host) != 0)
+                        return 0;
+                if (host && host != consent_nodes_self(&api(req)->nodes, req->registry))
+                        return consent_nodes_forward(&api(req)->nodes, req, resp, "consent-create", host, NULL);
+        }
         r = subject_pseudonym(req, subject, pseudonym);
         if (r < 0)
                 return r;
@@ -218,12 +267,14 @@ static int api_get(const EndpointRequest *req, EndpointResponse *resp, const cha
         return r;
 }
 
-static int api_revoke(const EndpointRequest *req, EndpointResponse *resp, const char *id)
+static int api_revoke(const EndpointRequest *req, EndpointResponse *resp, const char *id, const RegistryNode *from)
 {
         ConsentRecord rec = {};
         int r;
 
         r = consent_revoke(api(req)->consents, id, req->client->id, now_usec(CLOCK_REALTIME), &rec);
+        if (r == CONSENT_E_UNKNOWN && federated(req, from)) /* held by another node: the one that decides */
+                return consent_nodes_forward(&api(req)->nodes, req, resp, "consent-revoke", NULL, id);
         if (r == CONSENT_E_UNKNOWN || r == -EINVAL)
                 return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no consent \"%.160s\" issued by this authority", id);
         if (r == 0 && (r = api_durable(req)) < 0)
@@ -287,12 +338,14 @@ static json_t *entry_field(json_t *e, const char *key)
         return v ? json_incref(v) : json_null();
 }
 
-int consent_api_accesses(ExlogReader *r, const char *pseudonym, uint64_t before, size_t limit, json_t **ret)
+/* The page of consent_api_accesses(); `peers` adds what the merge across nodes needs (X-Road-Id, peer node). */
+static int accesses_page(ExlogReader *r, const char *pseudonym, uint64_t before, size_t limit, bool peers, json_t **ret)
 {
-        static const char *const fields[] = {
-                "seq",     "time",     "client", "service", "purpose", "basis", "legal_reference",
-                "consent", "decision", "status", "error"
-        };
+        static const char *const fields[] = { "seq",       "time",     "client",          "service",
+                                              "purpose",   "basis",    "legal_reference", "consent",
+                                              "decision",  "status",   "error",           "xroad_id",
+                                              "peer_node", "peer_role" };
+        const size_t n_fields = peers ? ELEMENTSOF(fields) : ELEMENTSOF(fields) - 3;
         _cleanup_free_ uint64_t *seqs = NULL;
         _cleanup_(json_decrefp) json_t *out = NULL;
         uint8_t key[32];
@@ -330,7 +383,7 @@ int consent_api_accesses(ExlogReader *r, const char *pseudonym, uint64_t before,
                 item = json_object();
                 if (!item || json_array_append_new(arr, item) < 0)
                         return -ENOMEM;
-                for (size_t f = 0; f < ELEMENTSOF(fields); f++)
+                for (size_t f = 0; f < n_fields; f++)
                         if (json_object_set_new(item, fields[f], entry_field(entry, fields[f])) < 0)
                                 return -ENOMEM;
                 /* listed because the answer named this person (response-subject), not the request */
@@ -347,37 +400,154 @@ int consent_api_accesses(ExlogReader *r, const char *pseudonym, uint64_t before,
         return 0;
 }
 
-static int api_accesses(const EndpointRequest *req, EndpointResponse *resp, const char *subject)
+int consent_api_accesses(ExlogReader *r, const char *pseudonym, uint64_t before, size_t limit, json_t **ret)
 {
-        _cleanup_free_ char *cursor = endpoint_query_param(req->query, "cursor"),
-                            *limit_s = endpoint_query_param(req->query, "limit");
+        return accesses_page(r, pseudonym, before, limit, false, ret);
+}
+
+/*
+ * The access history of q->subject: this node's page (a single node, or a node call from another node:
+ * `from`), or every node's, merged (consent-nodes.h).
+ */
+static int accesses_answer(const EndpointRequest *req, EndpointResponse *resp, const ConsentNodesQuery *q,
+                           const RegistryNode *from)
+{
         _cleanup_(exlog_reader_closep) ExlogReader *reader = NULL;
         char pseudonym[PSEUDONYM_HEX_LEN + 1];
-        uint64_t limit = CONSENT_API_ACCESSES_DEFAULT, before = UINT64_MAX;
+        bool across = federated(req, from);
+        uint64_t before = q->before;
         json_t *out = NULL;
         int r;
 
-        if (limit_s && parse_u64(limit_s, 1, CONSENT_API_ACCESSES_MAX, &limit) < 0)
-                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "limit must be from 1 to %d",
-                                        CONSENT_API_ACCESSES_MAX);
-        if (cursor && parse_u64(cursor, 0, INT64_MAX, &before) < 0)
-                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "cursor must be a log sequence number");
         if (!api(req)->log)
                 return -ENOTCONN;
-        r = subject_pseudonym(req, subject, pseudonym);
+        if (across && q->cursors) { /* the portal's next page: this node only if it has more */
+                const RegistryNode *self = consent_nodes_self(&api(req)->nodes, req->registry);
+                json_t *c = self ? json_object_get(q->cursors, self->id) : NULL;
+
+                before = c ? (uint64_t)json_integer_value(c) : 0;
+        }
+        r = subject_pseudonym(req, q->subject, pseudonym);
         if (r < 0)
                 return r;
         r = exlog_reader_new(&reader, api(req)->log);
         if (r < 0)
                 return r;
-        r = consent_api_accesses(reader, pseudonym, before, limit, &out);
-        if (r < 0)
-                return r;
-        json_object_set_new(out, "subject_pseudonym", json_string(pseudonym));
+        if (before == 0)
+                out = json_pack("{s:[],s:n}", "accesses", "next_cursor");
+        else
+                r = accesses_page(reader, pseudonym, before, q->limit, across || from, &out);
+        if (r < 0 || !out)
+                return r < 0 ? r : -ENOMEM;
+        if (across)
+                return consent_nodes_accesses(&api(req)->nodes, req, resp, q, out);
+        if (!from) /* another node has no use for this node's pseudonym */
+                json_object_set_new(out, "subject_pseudonym", json_string(pseudonym));
         return endpoint_json(resp, 200, out);
 }
 
+/* GET /consent/subjects/{id}/accesses: the personal id in the path (the single node's form). */
+static int api_accesses(const EndpointRequest *req, EndpointResponse *resp, const char *subject)
+{
+        _cleanup_free_ char *cursor = endpoint_query_param(req->query, "cursor"),
+                            *limit_s = endpoint_query_param(req->query, "limit");
+        ConsentNodesQuery q = { .limit = CONSENT_API_ACCESSES_DEFAULT, .before = UINT64_MAX };
+
+        if (limit_s && parse_u64(limit_s, 1, CONSENT_API_ACCESSES_MAX, &q.limit) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "limit must be from 1 to %d",
+                                        CONSENT_API_ACCESSES_MAX);
+        if (cursor && parse_u64(cursor, 0, INT64_MAX, &q.before) < 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "cursor must be a log sequence number");
+        if (cursor && federated(req, NULL))
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST,
+                                        "across nodes, page with POST %s and \"cursors\" (one per node)",
+                                        CONSENT_NODES_PATH_ACCESSES);
+        memcpy(q.subject, subject, strlen(subject) + 1);
+        return accesses_answer(req, resp, &q, NULL);
+}
+
+/* POST /consent/accesses: the personal id in the body, never in a URL (the portal's form, and nodes' calls). */
+static int api_accesses_post(const EndpointRequest *req, EndpointResponse *resp, const RegistryNode *from)
+{
+        ConsentNodesQuery q;
+        char why[160];
+        int r;
+
+        r = consent_nodes_query_parse(req->body, req->body_size, !from, &q, why, sizeof(why));
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return endpoint_problem(resp, PROBLEM_BAD_REQUEST, "%s", why);
+        r = accesses_answer(req, resp, &q, from);
+        json_decref(q.cursors);
+        return r;
+}
+
+/* The node-call kind of a request to `path` (federation/envelope.h "Node calls"), or NULL. */
+static const char *node_call_kind(const char *method, const char *path)
+{
+        size_t n = strlen(path);
+
+        if (!streq(method, "POST"))
+                return NULL;
+        if (streq(path, CONSENT_NODES_PATH_ACCESSES))
+                return "accesses";
+        if (streq(path, CONSENTS))
+                return "consent-create";
+        if (strneq(path, CONSENTS "/", strlen(CONSENTS "/")) && n > strlen(CONSENTS "/") + 7 &&
+            streq(path + n - 7, "/revoke"))
+                return "consent-revoke";
+        return NULL;
+}
+
+/*
+ * A call of another node (X-Bus-Node-Call), for a consent authority it hosts: its TLS certificate pinned by
+ * the snapshot, its envelope checked. Return: 0 with *ret_client and *ret_from, or 1 (refused: resp filled),
+ * or -ENOMEM.
+ */
+static int node_call_accept(const EndpointRequest *req, EndpointResponse *resp, const char *jws,
+                            const RegistrySubsystem **ret_client, const RegistryNode **ret_from)
+{
+        const ConsentApi *a = api(req);
+        const char *kind = node_call_kind(req->method, req->path);
+        char hash[HASH_SHA256_HEX_LEN + 1];
+        Problem p = {};
+        int r;
+
+        if (!kind)
+                return endpoint_problem(resp, PROBLEM_NODE_REFUSED, "%s is no node call", req->path), 1;
+        hash_sha256_hex(req->body, req->body_size, hash);
+        r = node_call_check(req->registry, a->nodes.signer ? signer_kid(a->nodes.signer) : NULL, req->cert_fingerprint,
+                            jws,
+                            &(NodeCallClaims){
+                                    .kind = kind, .method = req->method, .target = req->path, .body_hash = hash },
+                            now_usec(CLOCK_REALTIME), ret_client, ret_from, &p);
+        if (r > 0)
+                endpoint_problem(resp, p.type, "%s", p.detail);
+        return r;
+}
+
+static int consent_api_dispatch(const EndpointRequest *req, EndpointResponse *resp, const RegistryNode *from);
+
 int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
+{
+        const char *call = endpoint_header(req, NODE_CALL_HEADER);
+        const RegistrySubsystem *client = NULL;
+        const RegistryNode *from = NULL;
+        EndpointRequest as;
+        int r;
+
+        if (!call)
+                return consent_api_dispatch(req, resp, NULL);
+        r = node_call_accept(req, resp, call, &client, &from);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        as = *req;
+        as.client = client; /* the consent authority the calling node hosts and acts for */
+        return consent_api_dispatch(&as, resp, from);
+}
+
+static int consent_api_dispatch(const EndpointRequest *req, EndpointResponse *resp, const RegistryNode *from)
 {
         const char *path = req->path, *rest;
         bool get = streq(req->method, "GET"), post = streq(req->method, "POST"), del = streq(req->method, "DELETE");
@@ -395,7 +565,7 @@ int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
                 if (!post)
                         return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "%s: use POST to create a consent",
                                                 CONSENTS);
-                return api_create(req, resp);
+                return api_create(req, resp, from);
         }
         if (strneq(path, CONSENTS "/", strlen(CONSENTS "/"))) {
                 char id[CONSENT_ID_MAX];
@@ -410,16 +580,24 @@ int consent_api_handle(const EndpointRequest *req, EndpointResponse *resp)
                                 return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such consent");
                         memcpy(id, rest, n - 7);
                         id[n - 7] = 0;
-                        return api_revoke(req, resp, id);
+                        return api_revoke(req, resp, id, from);
                 }
                 if (n >= sizeof(id))
                         return endpoint_problem(resp, PROBLEM_NOT_FOUND, "no such consent");
                 if (get)
                         return api_get(req, resp, rest);
                 if (del)
-                        return api_revoke(req, resp, rest);
+                        return api_revoke(req, resp, rest, from);
                 return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "use GET, DELETE or POST .../revoke");
         }
+        if (streq(path, CONSENT_NODES_PATH_ACCESSES)) {
+                if (!post)
+                        return endpoint_problem(resp, PROBLEM_METHOD_NOT_ALLOWED, "%s: use POST",
+                                                CONSENT_NODES_PATH_ACCESSES);
+                return api_accesses_post(req, resp, from);
+        }
+        if (from) /* a node call is one of the three above */
+                return endpoint_problem(resp, PROBLEM_NODE_REFUSED, "%s is no node call", path);
         if (strneq(path, SUBJECTS, strlen(SUBJECTS))) {
                 char subject[SUBJECT_MAX + 1];
                 const char *slash;

@@ -12,6 +12,13 @@
  *   GET    /consent/subjects/{personal id}/accesses  the subject's access history, newest first
  *                                                    (?cursor=SEQ&limit=N), from the log's
  *                                                    by_subject index
+ *   POST   /consent/accesses                         the same, the subject in the body (never in a
+ *                                                    URL): {"subject","limit","cursor"|"cursors"}
+ *
+ * In a federation (a registry with [node] sections) the access history
+ * gathers every node's, a consent is created at the node that hosts its
+ * scope's providers and revoked where it is held (consent-nodes.h); calls
+ * from other nodes (X-Bus-Node-Call) are answered from this node alone.
  *
  * Writes (create, revoke) run on the HTTP worker in their own LMDB write
  * transaction; they serialize with the log writer's group commits, and are
@@ -20,6 +27,7 @@
 #pragma once
 
 #include "consent/consent.h"
+#include "api/consent-nodes.h"
 #include "crypto/pseudonym.h"
 #include "log/exlog.h"
 #include "node/endpoint.h"
@@ -27,8 +35,8 @@
 #define CONSENT_API_PREFIX "/consent/"
 
 #define CONSENT_API_BODY_MAX (64U * 1024U)
-#define CONSENT_API_ACCESSES_DEFAULT 50
-#define CONSENT_API_ACCESSES_MAX 500
+#define CONSENT_API_ACCESSES_DEFAULT CONSENT_NODES_LIMIT_DEFAULT
+#define CONSENT_API_ACCESSES_MAX CONSENT_NODES_LIMIT_MAX
 #define CONSENT_API_CONSENTS_DEFAULT 100
 
 /* What the API works on: the endpoint's userdata (borrowed; must outlive the endpoint). */
@@ -36,6 +44,7 @@ typedef struct ConsentApi {
         ConsentStore *consents;
         const PseudonymKey *pseudonyms; /* personal ids in paths and bodies become pseudonyms */
         ExchangeLog *log;               /* the access history reads its subject index */
+        ConsentNodes nodes;             /* calls to the other nodes of a federation (consent-nodes.h) */
 } ConsentApi;
 
 /* consent_api_handle(): the EndpointHandler; req->userdata is a ConsentApi. Return: 0 (resp filled) or -errno. */

@@ -388,7 +388,10 @@ static int frontdoor_open(Daemon *d)
         _cleanup_free_ char *error = NULL;
         int r;
 
-        d->consent_api = (ConsentApi){ .consents = n->consents, .pseudonyms = n->pseudonyms, .log = n->log };
+        d->consent_api = (ConsentApi){ .consents = n->consents,
+                                       .pseudonyms = n->pseudonyms,
+                                       .log = n->log,
+                                       .nodes = { .forwarder = n->forwarder, .signer = n->signer } };
         d->audit_api = (AuditApi){ .log = n->log, .pseudonyms = n->pseudonyms, .log_vkey = n->log_vkey };
         r = console_open(d);
         if (r < 0)

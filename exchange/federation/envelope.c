@@ -210,3 +210,82 @@ int forward_receipt_check(const RegistryNode *node, const char *receipt, const R
         *ret_seq = (uint64_t)json_integer_value(json_object_get(claims, "seq"));
         return 0;
 }
+
+int node_call_sign(const Signer *s, const NodeCallClaims *c, char **ret)
+{
+        _cleanup_free_ char *text = NULL;
+        json_t *o;
+
+        if (!s || !c->node || !c->to || !c->kind || !c->client || !c->method || !c->target || !c->body_hash)
+                return -EINVAL;
+        o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "v", 1, "node", c->node, "to", c->to, "kind", c->kind,
+                      "client", c->client, "method", c->method, "target", c->target, "body_hash", c->body_hash, "iat",
+                      (json_int_t)(c->time_usec / 1000000ULL));
+        if (!o)
+                return -ENOMEM;
+        text = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!text)
+                return -ENOMEM;
+        return signer_sign_compact(s, NODE_CALL_TYP, text, strlen(text), ret);
+}
+
+/* The node-call envelope's members against the call that carried it. Return: 0, or 1 with *p. */
+static int check_call_claims(const Registry *reg, const RegistryNode *from, const char *self_kid, const json_t *c,
+                             const NodeCallClaims *expect, uint64_t now_usec, const RegistrySubsystem **ret_client,
+                             Problem *p)
+{
+        const RegistrySubsystem *client;
+        json_int_t iat = json_integer_value(json_object_get(c, "iat"));
+        uint64_t t = iat > 0 ? (uint64_t)iat * 1000000ULL : 0;
+
+        if (json_integer_value(json_object_get(c, "v")) != 1 || !streq(member(c, "node"), from->id))
+                return refuse(p, "the call of node '%s' is not a version 1 node call of that node%s", from->id, "");
+        if (!node_has_kid(registry_node_lookup(reg, member(c, "to")), self_kid))
+                return refuse(p, "node '%s' sent a call meant for node '%.64s', not this one", from->id,
+                              member(c, "to"));
+        if (!streq(member(c, "kind"), strempty(expect->kind)) ||
+            !streq(member(c, "method"), strempty(expect->method)) ||
+            !streq(member(c, "target"), strempty(expect->target)) ||
+            !streq(member(c, "body_hash"), strempty(expect->body_hash)))
+                return refuse(p, "the call of node '%s' does not match the request (kind, method, path or body)%s",
+                              from->id, "");
+        client = registry_subsystem_lookup(reg, member(c, "client"));
+        if (!client || registry_node_hosting(reg, client->id) != from)
+                return refuse(p, "node '%s' calls for '%.255s', which it does not host", from->id, member(c, "client"));
+        if (!(client->roles & REGISTRY_ROLE_CONSENT_AUTHORITY))
+                return refuse(p, "node '%s' calls for '%.255s', which is not a consent authority", from->id,
+                              client->id);
+        if (t == 0 || (t > now_usec ? t - now_usec : now_usec - t) > FORWARD_SKEW_USEC)
+                return refuse(p, "the call of node '%s' is not from now (clock skew over 300 s)%s", from->id, "");
+        *ret_client = client;
+        return 0;
+}
+
+int node_call_check(const Registry *reg, const char *self_kid, const uint8_t *peer_fp, const char *jws,
+                    const NodeCallClaims *expect, uint64_t now_usec, const RegistrySubsystem **ret_client,
+                    const RegistryNode **ret_node, Problem *p)
+{
+        json_t *header = NULL, *claims = NULL;
+        const RegistryNode *from = peer_fp ? registry_node_by_fingerprint(reg, peer_fp) : NULL;
+        int r;
+
+        if (!from)
+                return refuse(p, "the calling node's TLS certificate is not any node's in the registry snapshot%s%s",
+                              "", "");
+        if (!jws)
+                return refuse(p, "node '%s' sent no " NODE_CALL_HEADER " envelope%s", from->id, "");
+        r = jws_verify_compact_once(from->receipt_verifier, jws, strlen(jws), &header, &claims);
+        if (r == -ENOMEM)
+                return r;
+        if (r != 0 || !streq(member(header, "typ"), NODE_CALL_TYP))
+                r = refuse(p, "the call does not verify with node '%s''s key: %s", from->id,
+                           r > 0 ? jws_strerror(r) : "not a node-call envelope");
+        else
+                r = check_call_claims(reg, from, self_kid, claims, expect, now_usec, ret_client, p);
+        json_decref(header);
+        json_decref(claims);
+        if (r == 0)
+                *ret_node = from;
+        return r;
+}

@@ -87,3 +87,51 @@ typedef struct ReceiptExpect {
  */
 int forward_receipt_check(const RegistryNode *node, const char *receipt, const ReceiptExpect *e, HeadCache *heads,
                           uint64_t *ret_seq, char *why, size_t why_size);
+
+/*
+ * Node calls: one node asking another for something other than an exchange,
+ * on behalf of a consent authority it hosts (docs/federation.md "Consent
+ * across nodes"): the citizen's access history ("accesses"), a consent
+ * record created or revoked at the node that decides ("consent-create",
+ * "consent-revoke"). The calling node signs a node-call envelope, a compact
+ * JWS (ES256, typ "xbus-node-call+jws") with its receipt key, carried in
+ * X-Bus-Node-Call over the same mutual TLS as a forward. The body (JSON)
+ * carries the subject: never the URL.
+ */
+#define NODE_CALL_TYP "xbus-node-call+jws"
+#define NODE_CALL_HEADER "X-Bus-Node-Call"
+#define NODE_CALL_KIND_MAX 32
+
+/* What a node-call envelope says (the payload's members; strings borrowed). */
+typedef struct NodeCallClaims {
+        const char *node;      /* the calling node's id */
+        const char *to;        /* the called node's id */
+        const char *kind;      /* "accesses", "consent-create", "consent-revoke" */
+        const char *client;    /* the consent authority the calling node acts for (a subsystem it hosts) */
+        const char *method;    /* "POST" */
+        const char *target;    /* the path as sent ("/consent/accesses") */
+        const char *body_hash; /* hex SHA-256 of the body as sent */
+        uint64_t time_usec;    /* CLOCK_REALTIME when it was signed */
+} NodeCallClaims;
+
+/*
+ * node_call_sign(): the compact JWS of `c` signed by `s` (the node's receipt
+ * key). Return: 0 with *ret (malloc'd), -EINVAL, -ENOMEM, -EIO.
+ */
+int node_call_sign(const Signer *s, const NodeCallClaims *c, char **ret);
+
+/*
+ * node_call_check(): the called node's check of the envelope `jws` that came
+ * over a TLS connection whose client certificate has the SHA-256 `peer_fp`
+ * (NULL: none), for the call `expect` describes (kind, method, target,
+ * body_hash; its node, to, client and time_usec are ignored). The
+ * certificate must be pinned by a [node] of `reg`, the envelope signed by
+ * that node's receipt key, addressed to this node (`self_kid`), of this kind
+ * and call, within FORWARD_SKEW_USEC of `now_usec`, and name a client that
+ * node hosts and that is a consent authority. On success *ret_client is that
+ * client, *ret_node the calling node (both borrowed from `reg`).
+ * Return: 0, or 1 with *p set (node_refused, saying why), or -ENOMEM.
+ */
+int node_call_check(const Registry *reg, const char *self_kid, const uint8_t *peer_fp, const char *jws,
+                    const NodeCallClaims *expect, uint64_t now_usec, const RegistrySubsystem **ret_client,
+                    const RegistryNode **ret_node, Problem *p);

@@ -222,8 +222,8 @@ static void answer_take(ForwardRequest *r, long status, HeadCache *heads)
 
         b->status = (int)status;
         hash_sha256_hex(b->response ? b->response : "", b->response_size, r->response_hash);
-        if (status < 200 || status >= 300)
-                return; /* a refusal by the provider's node, or the provider's own error: passed on */
+        if (status < 200 || status >= 300 || r->node_call)
+                return; /* a node call's answer is the caller's to read; a refusal by the provider's node, or the provider's own error: passed on */
         r->expect.response_hash = r->response_hash;
         k = forward_receipt_check(r->target, r->receipt, &r->expect, heads, &r->provider_seq, why, sizeof(why));
         if (k < 0)
@@ -314,7 +314,10 @@ static void lane_post_back(ForwardRequest *r)
 {
         BusRequest *b = r->bus;
 
-        (void)mailbox_post(b->reply_to, &b->item); /* replies are unbounded */
+        if (r->done)
+                r->done(r);
+        else
+                (void)mailbox_post(b->reply_to, &b->item); /* replies are unbounded */
 }
 
 /* Room for one more transfer in l->flying. Return: 0 or -ENOMEM. */

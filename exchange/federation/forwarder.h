@@ -20,6 +20,10 @@
  * item is posted to its reply_to mailbox, exactly like an adapter's answer
  * through the broker. A 2xx answer carries the provider node's receipt,
  * checked here (envelope.h) before the answer is handed back.
+ *
+ * A node call (ForwardRequest.node_call: the citizen's view, consent records
+ * at the node that decides) takes the same lanes and the same TLS checks; its
+ * answer, any status, is handed back as it came, to its done() callback.
  */
 #pragma once
 
@@ -54,6 +58,11 @@ typedef struct ForwardRequest {
         char *receipt;         /* the provider node's receipt (X-Bus-Receipt) of a 2xx answer, owned, or NULL */
         uint64_t provider_seq; /* its log sequence number (from the receipt) */
         char *xroad_error;     /* X-Road-Error of a refusal by the provider's node, owned, or NULL */
+        /* a node call (envelope.h "Node calls") rather than an exchange: no receipt is expected, and the
+         * answer is handed to done(r) on the lane's thread instead of being posted to bus->reply_to */
+        bool node_call;
+        void (*done)(struct ForwardRequest *r);
+        void *userdata; /* the submitter's, for done() */
         /* the lane's */
         void *easy;
         bool untrusted, too_large, oom;

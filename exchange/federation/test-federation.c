@@ -1,5 +1,6 @@
 /* test-federation.c: forward envelopes between two nodes of a registry, and the provider node's receipt */
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #define FP_B "sha256:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 #define HN "VN/GOV/HN/one-stop-shop"
 #define HCM "VN/GOV/HCM/one-stop-shop"
+#define PORTAL "VN/GOV/VPCP/national-portal"
 #define CITIZEN "VN/GOV/BCA/population/citizen"
 #define TARGET "/r1/VN/GOV/BCA/population/citizen/001"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -31,7 +33,8 @@
 static const char base[] =
         "[instance]\nid = VN\nname = Viet Nam\n"
         "[member VN/GOV/BCA]\nname = Ministry of Public Security\n[member VN/GOV/HN]\nname = Ha Noi\n"
-        "[member VN/GOV/HCM]\nname = Ho Chi Minh City\n"
+        "[member VN/GOV/HCM]\nname = Ho Chi Minh City\n[member VN/GOV/VPCP]\nname = Government Office\n"
+        "[subsystem " PORTAL "]\nname = National portal\nroles = consent-authority\n"
         "[subsystem VN/GOV/BCA/population]\nname = Population\nroles = provider\n"
         "[subsystem " HN "]\nname = One-stop-shop\nroles = client\n"
         "[subsystem " HCM "]\nname = One-stop-shop\nroles = client\n";
@@ -305,6 +308,101 @@ static void test_batch_receipt(void)
         }
 }
 
+/* A node call from "hn" (signer `by`, over `fp`) checked at bca against `expect`. Return: as node_call_check(). */
+static int call_check(const NodeCallClaims *c, const Signer *by, const uint8_t *fp, const NodeCallClaims *expect,
+                      uint64_t now, Problem *p)
+{
+        const RegistrySubsystem *client = NULL;
+        const RegistryNode *from = NULL;
+        char *jws = NULL;
+        int r;
+
+        assert(node_call_sign(by, c, &jws) == 0);
+        *p = (Problem){};
+        r = node_call_check(reg, signer_kid(sb), fp, jws, expect, now, &client, &from, p);
+        assert(r >= 0);
+        assert(r == 0 ? client && streq(client->id, PORTAL) && streq(from->id, "hn") : p->type == PROBLEM_NODE_REFUSED);
+        if (r)
+                printf("refused: %s\n", p->detail);
+        free(jws);
+        return r;
+}
+
+static void test_node_call(void)
+{
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        NodeCallClaims c = { .node = "hn",
+                             .to = "bca",
+                             .kind = "accesses",
+                             .client = PORTAL,
+                             .method = "POST",
+                             .target = "/consent/accesses",
+                             .body_hash = EMPTY_SHA256,
+                             .time_usec = now },
+                       want = { .kind = "accesses",
+                                .method = "POST",
+                                .target = "/consent/accesses",
+                                .body_hash = EMPTY_SHA256 },
+                       other;
+        const RegistrySubsystem *client = NULL;
+        const RegistryNode *from = NULL;
+        ForwardClaims fc = { .node = "hn",
+                             .to = "bca",
+                             .client = PORTAL,
+                             .service = CITIZEN,
+                             .method = "POST",
+                             .target = "/consent/accesses",
+                             .xroad_id = "x",
+                             .request_hash = EMPTY_SHA256,
+                             .time_usec = now };
+        char *jws = NULL;
+        Problem p;
+
+        assert(call_check(&c, sa, fp_a, &want, now, &p) == 0);
+        /* a certificate no node pins; none */
+        assert(call_check(&c, sa, fp_x, &want, now, &p) == 1 && strstr(p.detail, "not any node's"));
+        assert(call_check(&c, sa, NULL, &want, now, &p) == 1);
+        /* another node's key over hn's certificate */
+        assert(call_check(&c, sb, fp_a, &want, now, &p) == 1 && strstr(p.detail, "does not verify"));
+        /* another kind, path, body; meant for another node; out of time */
+        other = want, other.kind = "consent-create";
+        assert(call_check(&c, sa, fp_a, &other, now, &p) == 1 && strstr(p.detail, "does not match"));
+        other = want, other.target = "/consent/consents";
+        assert(call_check(&c, sa, fp_a, &other, now, &p) == 1);
+        other = want, other.body_hash = FP_A + 7;
+        assert(call_check(&c, sa, fp_a, &other, now, &p) == 1);
+        other = c, other.to = "hn";
+        assert(call_check(&other, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "not this one"));
+        assert(call_check(&c, sa, fp_a, &want, now + 301 * USEC_PER_SEC, &p) == 1 && strstr(p.detail, "clock"));
+        /* for a client hn hosts that is no consent authority; for one it does not host */
+        other = c, other.client = HN;
+        assert(call_check(&other, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "not a consent authority"));
+        other = c, other.client = HCM;
+        assert(call_check(&other, sa, fp_a, &want, now, &p) == 1 && strstr(p.detail, "does not host"));
+        /* the node names itself falsely */
+        other = c, other.node = "bca";
+        assert(call_check(&other, sa, fp_a, &want, now, &p) == 1);
+        /* a forward envelope is no node call, and the other way round */
+        assert(forward_envelope_sign(sa, &fc, &jws) == 0);
+        assert(node_call_check(reg, signer_kid(sb), fp_a, jws, &want, now, &client, &from, &p) == 1 &&
+               strstr(p.detail, "not a node-call envelope"));
+        free(jws);
+        assert(node_call_sign(sa, &c, &jws) == 0);
+        assert(forward_envelope_check(reg, signer_kid(sb), fp_a, jws,
+                                      &(ForwardClaims){ .client = PORTAL,
+                                                        .method = "POST",
+                                                        .target = "/consent/accesses",
+                                                        .xroad_id = "x",
+                                                        .request_hash = EMPTY_SHA256 },
+                                      now, &client, &from, &p) == 1);
+        jws = mfree(jws);
+        /* none, garbage, a missing member */
+        assert(node_call_check(reg, signer_kid(sb), fp_a, NULL, &want, now, &client, &from, &p) == 1);
+        assert(node_call_check(reg, signer_kid(sb), fp_a, "a.b.c", &want, now, &client, &from, &p) == 1);
+        other = c, other.kind = NULL;
+        assert(node_call_sign(sa, &other, &jws) == -EINVAL && !jws);
+}
+
 int main(void)
 {
         _cleanup_free_ char *dir = test_tmpdir("federation"), *a = NULL, *b = NULL, *text = NULL, *path = NULL,
@@ -314,7 +412,7 @@ int main(void)
         sb = make_signer();
         assert(hex_decode(FP_A + 7, fp_a, 32) == 0 && hex_decode(FP_B + 7, fp_b, 32) == 0);
         memset(fp_x, 0x5a, sizeof(fp_x));
-        a = section("hn", "VN/GOV/HN", sa, FP_A, HN);
+        a = section("hn", "VN/GOV/HN", sa, FP_A, HN ", " PORTAL);
         b = section("bca", "VN/GOV/BCA", sb, FP_B, "VN/GOV/BCA/population");
         assert(asprintf(&text, "%s%s%s", base, a, b) > 0);
         path = test_path(dir, "00.conf");
@@ -327,6 +425,7 @@ int main(void)
         test_envelope();
         test_receipt();
         test_batch_receipt();
+        test_node_call();
 
         registry_unref(reg);
         signer_free(sa);

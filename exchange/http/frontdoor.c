@@ -386,13 +386,30 @@ static struct bufferevent *worker_bevcb(struct event_base *base, void *userdata)
 
 #define ENDPOINT_MAX_BODY MIB(1)
 
+/* Send an endpoint's answer `resp` (its body is freed). */
+static void endpoint_reply(struct evhttp_request *req, EndpointResponse *resp)
+{
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+        for (size_t i = 0; i < resp->n_headers; i++) /* the endpoint's own: cookies, security policies */
+                evhttp_add_header(h, resp->headers[i].name, resp->headers[i].value);
+        if (resp->problem) {
+                resp->body = mfree(resp->body);
+                wire_api_problem(req, resp->problem, resp->detail);
+                return;
+        }
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        wire_send(req, resp->status ? resp->status : 200,
+                  resp->content_type[0] ? resp->content_type : "application/json", resp->body, resp->body_size);
+        resp->body = mfree(resp->body);
+}
+
 /* A request for one of the node's other APIs: identified, bounded, handed to its plug-in. */
 static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoint *ep, const char *raw_path)
 {
         Node *node = w->node;
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         _cleanup_(registry_unrefp) Registry *reg = node_registry(node);
         _cleanup_free_ char *path = NULL;
         EndpointResponse resp = { .status = 200 };
@@ -429,6 +446,9 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
                 er.method = wire_method(evhttp_request_get_command(req));
                 if (!er.method)
                         er.method = "HEAD";
+                er.cert_fingerprint = pin.cert_present ? pin.cert_fingerprint : NULL;
+                er.reply_to = &w->mailbox;
+                er.reply_kind = ITEM_ENDPOINT;
                 r = ep->handler(&er, &resp);
         }
         if (r < 0) {
@@ -437,17 +457,21 @@ static void handle_endpoint(Worker *w, struct evhttp_request *req, const Endpoin
                 wire_api_problem(req, PROBLEM_INTERNAL_ERROR, "the request could not be completed");
                 return;
         }
-        for (size_t i = 0; i < resp.n_headers; i++) /* the endpoint's own: cookies, security policies */
-                evhttp_add_header(h, resp.headers[i].name, resp.headers[i].value);
-        if (resp.problem) {
-                free(resp.body);
-                wire_api_problem(req, resp.problem, resp.detail);
+        if (resp.pending) { /* answered later, through the mailbox (frontdoor_endpoint_done()) */
+                resp.pending->request = req;
+                w->in_flight++;
                 return;
         }
-        evhttp_add_header(h, "Cache-Control", "no-store");
-        wire_send(req, resp.status ? resp.status : 200, resp.content_type[0] ? resp.content_type : "application/json",
-                  resp.body, resp.body_size);
-        free(resp.body);
+        endpoint_reply(req, &resp);
+}
+
+void frontdoor_endpoint_done(Worker *w, EndpointPending *p)
+{
+        endpoint_reply(p->request, &p->resp);
+        p->free(p);
+        w->in_flight--;
+        if (w->stopping && w->in_flight == 0)
+                event_base_loopbreak(w->base);
 }
 
 /* --- the route table --------------------------------------------------- */

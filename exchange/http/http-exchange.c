@@ -174,7 +174,8 @@ void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata)
                         hx->ex.t.logged = now_usec(CLOCK_MONOTONIC);
                         exchange_logged(&hx->ex);
                         http_exchange_respond(hx);
-                }
+                } else if (it->kind == ITEM_ENDPOINT)
+                        frontdoor_endpoint_done(w, container_of(it, EndpointPending, item));
                 it = next;
         }
 }

@@ -32,8 +32,9 @@
 
 /* The kinds of the items that come back to a worker's mailbox. */
 enum {
-        ITEM_BUS = 1, /* an Exchange's BusRequest: the provider's answer */
-        ITEM_LOG = 2, /* an Exchange's ExlogRecord: the entry is durable (or not) */
+        ITEM_BUS = 1,      /* an Exchange's BusRequest: the provider's answer */
+        ITEM_LOG = 2,      /* an Exchange's ExlogRecord: the entry is durable (or not) */
+        ITEM_ENDPOINT = 3, /* an EndpointPending: an endpoint's answer given later */
 };
 
 typedef struct FrontDoor FrontDoor; /* frontdoor.h */
@@ -97,6 +98,11 @@ void http_exchange_run(HttpExchange *hx, const PolicyInput *pin, const Problem *
 void http_exchange_abandon(HttpExchange *hx);
 /* http_exchange_on_mailbox(): the worker's mailbox callback (bus answers and log records). */
 void http_exchange_on_mailbox(evutil_socket_t fd, short what, void *userdata);
+
+/* --- frontdoor.c --- */
+
+/* frontdoor_endpoint_done(): send the answer of `p` (node/endpoint.h EndpointPending) and free it. */
+void frontdoor_endpoint_done(Worker *w, EndpointPending *p);
 
 /* --- rest.c, soap-front.c --- */
 

@@ -8,7 +8,12 @@
  *
  * A handler is synchronous and must be bounded: it may read LMDB (read-only
  * transactions), and may briefly write (rare administrative operations such
- * as recording a consent); it must never wait on the network. Each handler
+ * as recording a consent); it must never wait on the network. A handler that
+ * needs the network (a call to other nodes of a federation) answers later:
+ * it sets resp->pending, hands the work to a thread that does not block the
+ * worker (the forwarder's lanes), and that thread fills pending->resp and
+ * posts pending->item to req->reply_to (kind req->reply_kind); the front
+ * door then sends the answer on the worker and calls pending->free(). Each handler
  * checks the role it requires (registry.h REGISTRY_ROLE_*) and answers either
  * a body or a problem type (policy/problem.h).
  */
@@ -22,6 +27,7 @@
 
 #include "policy/problem.h"
 #include "registry.h"
+#include "util/mailbox.h"
 
 typedef struct EndpointRequest {
         void *userdata;                  /* the endpoint's own (Endpoint.userdata) */
@@ -32,9 +38,13 @@ typedef struct EndpointRequest {
         const char *query;               /* raw query string ("" when none) */
         const uint8_t *body;
         size_t body_size;
-        const char *content_type;  /* or NULL */
-        const char *accept;        /* the Accept header, or NULL */
-        struct evkeyvalq *headers; /* every request header (endpoint_header()), or NULL */
+        const char *content_type;        /* or NULL */
+        const char *accept;              /* the Accept header, or NULL */
+        struct evkeyvalq *headers;       /* every request header (endpoint_header()), or NULL */
+        const uint8_t *cert_fingerprint; /* SHA-256 of the TLS client certificate (32 bytes; trusted by a CA
+                                          * or not: a node's is pinned by the registry), or NULL */
+        Mailbox *reply_to;               /* where an answer given later is posted (EndpointPending) */
+        int reply_kind;                  /* the kind its item must have */
 } EndpointRequest;
 
 /* Response headers an endpoint adds (cookies, security policies): at most this many, each bounded. */
@@ -56,7 +66,16 @@ typedef struct EndpointResponse {
         char detail[320];
         EndpointHeader headers[ENDPOINT_HEADERS_MAX]; /* sent with the body or the problem */
         size_t n_headers;
+        struct EndpointPending *pending; /* set instead of an answer: it comes later (see the top) */
 } EndpointResponse;
+
+/* An answer given later: the handler's, which embeds it; resp is filled before item is posted. */
+typedef struct EndpointPending {
+        MailboxItem item; /* posted to EndpointRequest.reply_to with kind EndpointRequest.reply_kind */
+        EndpointResponse resp;
+        void *request;                           /* the front door's (the HTTP request it answers) */
+        void (*free)(struct EndpointPending *p); /* called on the worker once the answer is sent */
+} EndpointPending;
 
 /* Return: 0 (resp filled), or -errno (answered internal_error). */
 typedef int (*EndpointHandler)(const EndpointRequest *req, EndpointResponse *resp);

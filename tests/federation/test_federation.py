@@ -4,13 +4,15 @@
 Three nodes on loopback, each with its own state, keys and adapters, enrolled with `xbus node keygen`,
 on one registry authority's signed snapshot served by a static HTTPS server:
   bca  hosts the provider VN/GOV/BCA/population (the sample adapter runs there only),
-  byt  hosts the client VN/GOV/BYT/health-services,
-  hn   hosts the client VN/GOV/HN-UBND/one-stop-shop.
+  byt  hosts the client VN/GOV/BYT/health-services and the national portal (the consent authority),
+  hn   hosts the client VN/GOV/HN-UBND/one-stop-shop and the provider VN/GOV/BHXH/health-insurance.
 A client of byt reads a citizen from bca through its own node: both nodes log the exchange under
 one X-Road-Id and request hash, and the client gets both nodes' evidence. Then the refusals, each
 at the node whose check it is: a node forwarding for a client it does not host, a provider node
 whose certificate is not the snapshot's, a receipt signed by the wrong node, a provider node down,
-a node dropped from the snapshot. Last, a fourth node joins by a new snapshot, without a restart."""
+a node dropped from the snapshot. Consent and the citizen's view across nodes: the portal, at byt, sees the
+accesses served at bca and at hn in one view; consents granted and revoked through byt land at bca.
+Last, a fourth node joins by a new snapshot, without a restart."""
 import base64
 import hashlib
 import http.server
@@ -27,13 +29,15 @@ import time
 
 import batch_receipt as batch_receipt_mod
 
-from harness import (Check, Node, StaticHttps, authority_key, b64url_decode, binary, publish, receipt_payload,
-                     registry_copy, self_signed, verify_receipt_openssl)
+from harness import (Check, Node, StaticHttps, _processes, authority_key, b64url_decode, binary, curve_args, publish,
+                     receipt_payload, registry_copy, self_signed, verify_receipt_openssl)
 
 t = Check("federation")
 BYT = "VN/GOV/BYT/health-services"
 HN = "VN/GOV/HN-UBND/one-stop-shop"
 CITIZEN = "VN/GOV/BCA/population/citizen"
+CARD = "VN/GOV/BHXH/health-insurance/card"
+PORTAL = "VN/GOV/VPCP/national-portal"
 PURPOSE = "public-service-delivery"
 PROBLEM = {"Accept": "application/problem+json"}
 tmp = tempfile.mkdtemp(prefix="xbus-fed-")
@@ -101,6 +105,24 @@ def call(n, client, subject, extra=None):
     return n.call(client, CITIZEN, subject=subject, purpose=PURPOSE, extra=h)
 
 
+def es256_sign(key_file, signing_input):
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_file], input=signing_input,
+                         capture_output=True, check=True).stdout
+    # DER SEQUENCE of two INTEGERs -> r||s
+    i = 2 if sig[1] < 0x80 else 3
+    out = b""
+    for _ in range(2):
+        n = sig[i + 1]
+        v = int.from_bytes(sig[i + 2:i + 2 + n], "big")
+        out += v.to_bytes(32, "big")
+        i += 2 + n
+    return base64.urlsafe_b64encode(out).rstrip(b"=").decode()
+
+
+def b64(d):
+    return base64.urlsafe_b64encode(json.dumps(d, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+
 def entry(n, xid):
     hits = [e for e in n.log_entries().values() if e.get("xroad_id") == xid]
     return hits[-1] if hits else None
@@ -108,14 +130,20 @@ def entry(n, xid):
 
 # --- enrolment: three nodes, one snapshot ----------------------------------------------------------
 bca, sec_bca = make_node("bca", "VN/GOV/BCA", "VN/GOV/BCA/population, VN/GOV/BTNMT/land")
-byt, sec_byt = make_node("byt", "VN/GOV/BYT", BYT)
-hn, sec_hn = make_node("hn", "VN/GOV/HN-UBND", HN)
+byt, sec_byt = make_node("byt", "VN/GOV/BYT", BYT + ", " + PORTAL)
+hn, sec_hn = make_node("hn", "VN/GOV/HN-UBND", HN + ", VN/GOV/BHXH/health-insurance")
 sections = {"bca": sec_bca, "byt": sec_byt, "hn": sec_hn}
 v1 = publish_nodes(sections)
 for n in (bca, byt, hn):
     n.start()
 bca.start_sample(people=50)
 subject = bca.sample_ids(1, people=50)[0]
+# hn's adapter serves only the database hn hosts
+hn_sample = subprocess.Popen([binary("xbus-adapter-sample"), "--bus", "tcp://127.0.0.1:%d" % hn.aport, "--workers", "1",
+                              "--provider", "VN/GOV/BHXH/health-insurance"] + hn.sample_args(50) + curve_args(hn),
+                             stdout=open(os.path.join(hn.tmp, "adapter-hn.log"), "ab"), stderr=subprocess.STDOUT)
+_processes.append(hn_sample)
+hn.wait_health(adapters=1)
 t.ok(wait_version((bca, byt, hn), v1), "the three nodes run on snapshot version %d" % v1)
 
 # --- a cross-node exchange -------------------------------------------------------------------------
@@ -193,7 +221,6 @@ t.ok(res.returncode == 1 and "FAILED" in res.stdout and "receipt" in res.stdout,
      "holding the batch receipt of another exchange", res.stdout + res.stderr)
 
 # --- consent across nodes: decided by the provider's node, where the record is ----------------------
-PORTAL = "VN/GOV/VPCP/national-portal"
 LAND = "VN/GOV/BTNMT/land/land-parcels"
 exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
 r = bca.request(PORTAL, "POST", "/consent/consents", headers={"Content-Type": "application/json"},
@@ -210,6 +237,155 @@ r = bca.request(PORTAL, "POST", "/consent/consents/%s/revoke" % cid)
 t.eq(r.status, 200, "the portal revokes it at bca")
 r = hn.call(HN, LAND, subject=subject, purpose=PURPOSE, extra=dict(PROBLEM, **{"X-Bus-Consent": cid}))
 t.problem(r, 403, "consent_invalid", "the next read through hn is refused by bca: revoked")
+
+# --- the citizen's view across nodes: the portal at byt, the accesses served at bca and at hn ----------
+JSON = {"Content-Type": "application/json"}
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-view-bca"})
+t.eq(r.status, 200, "an access served at bca (byt's client)")
+r = byt.call(BYT, CARD, subject=subject, purpose="health-insurance-enrolment",
+             extra=dict(PROBLEM, **{"X-Road-Id": "fed-view-hn"}))
+t.ok(r.status == 200, "an access served at hn (byt's client reads a health insurance card)", r.body[:300])
+
+
+def view(n=byt, body=None, cert=None):
+    r = n.request(None if cert else PORTAL, "POST", "/consent/accesses", headers=JSON, cert=cert,
+                  body=json.dumps(body if body is not None else {"subject": subject}))
+    return r, (r.json() if r.status == 200 else {})
+
+
+def lines(v, xid):
+    return [(a.get("node"), a.get("peer_role")) for a in v.get("accesses", []) if a.get("xroad_id") == xid]
+
+
+r, v = view()
+t.ok(r.status == 200, "the portal asks byt for the citizen's view (POST, the subject in the body)", r.body[:300])
+t.ok(sorted((s["node"], s["status"]) for s in v.get("nodes", [])) == [("bca", "ok"), ("byt", "ok"), ("hn", "ok")],
+     "every node of the snapshot answered", v.get("nodes"))
+t.eq(lines(v, "fed-view-bca"), [("bca", "client")], "the access served at bca, named bca (byt's own line of it "
+     "is left out: bca's is the one shown)")
+t.eq(lines(v, "fed-view-hn"), [("hn", "client")], "the access served at hn, named hn")
+t.ok(lines(v, "fed-consent") == [("bca", "client")], "the consent-based read through hn, served at bca",
+     lines(v, "fed-consent"))
+times = [a["time"] for a in v.get("accesses", [])]
+t.ok(times and times == sorted(times, reverse=True), "newest first")
+t.ok(all(a["client"] in (BYT, HN) for a in v.get("accesses", [])), "each names its client")
+r = byt.request(PORTAL, "GET", "/consent/subjects/%s/accesses" % subject)
+t.ok(r.status == 200 and len(r.json().get("nodes", [])) == 3 and lines(r.json(), "fed-view-hn") == [("hn", "client")],
+     "the GET form gives the same view (the id in its path reaches no log: see below)", r.body[:300])
+r = byt.request(PORTAL, "GET", "/consent/subjects/%s/accesses?cursor=5" % subject)
+t.problem(r, 400, "bad_request", "across nodes, GET with a cursor points to POST and \"cursors\"")
+r, v2 = view(body={"subject": subject, "limit": 1})
+t.ok(r.status == 200 and all(s.get("next_cursor") for s in v2.get("nodes", [])), "limit 1 per node: each node "
+     "gives its next cursor", v2.get("nodes"))
+cursors = {s["node"]: s["next_cursor"] for s in v2.get("nodes", []) if s.get("next_cursor")}
+r, v3 = view(body={"subject": subject, "limit": 1, "cursors": {"hn": cursors.get("hn", 0)}})
+t.ok(r.status == 200 and [s["node"] for s in v3.get("nodes", [])] == ["byt", "hn"] and
+     all(a["node"] == "hn" for a in v3.get("accesses", [])), "the next page of hn alone (\"cursors\")", v3)
+r, _ = view(body={"subject": subject, "subjects": []})
+t.problem(r, 400, "bad_request", "an unknown member in the body is refused")
+
+# node calls, made by hand: only a node whose certificate the snapshot pins, for a consent authority it hosts
+body = json.dumps({"subject": subject, "limit": 5, "cursor": None})
+
+
+def node_call(signer, nid, to="bca", client=PORTAL, kind="accesses", target="/consent/accesses", data=body):
+    head = b64({"alg": "ES256", "typ": "xbus-node-call+jws"})
+    payload = b64({"v": 1, "node": nid, "to": to, "kind": kind, "client": client, "method": "POST", "target": target,
+                   "body_hash": hashlib.sha256(data.encode()).hexdigest(), "iat": int(time.time())})
+    return head + "." + payload + "." + es256_sign(os.path.join(signer.pki, "signing.key"),
+                                                    (head + "." + payload).encode())
+
+
+def node_cert(n):
+    return (os.path.join(n.pki, "node.crt"), os.path.join(n.pki, "node.key"))
+
+
+def call_bca(jws, cert, data=body):
+    return bca.request(None, "POST", "/consent/accesses", cert=cert, body=data,
+                       headers=dict(JSON, **{"X-Bus-Node-Call": jws}))
+
+
+r = call_bca(node_call(byt, "byt"), node_cert(byt))
+t.ok(r.status == 200 and lines(r.json(), "fed-view-bca") == [(None, "client")] and
+     "subject_pseudonym" not in r.json(), "control: byt's certificate and envelope, for the portal it hosts: bca "
+     "answers from its own index", r.body[:300])
+r = call_bca(node_call(byt, "byt"), byt.client_files(PORTAL))
+t.problem(r, 403, "node_refused", "the same envelope over a certificate no node pins (the portal's own) is refused")
+t.ok("not any node's" in r.body.decode(), "and says why", r.body)
+r = call_bca(node_call(hn, "hn"), node_cert(hn))
+t.problem(r, 403, "node_refused", "hn calls for the portal, which hn does not host: refused")
+t.ok("does not host" in r.body.decode(), "and says why", r.body)
+r = call_bca(node_call(byt, "hn"), node_cert(hn))
+t.problem(r, 403, "node_refused", "hn's certificate with an envelope signed by byt's key: refused")
+r = call_bca(node_call(byt, "byt"), node_cert(byt), data=body.replace("5", "6"))
+t.problem(r, 403, "node_refused", "an envelope for another body: refused")
+r = call_bca(node_call(byt, "byt", to="hn"), node_cert(byt))
+t.problem(r, 403, "node_refused", "an envelope meant for another node: refused")
+r = bca.request(None, "POST", "/consent/accesses", cert=node_cert(byt), body=body, headers=JSON)
+t.problem(r, 401, "client_unknown", "a node's certificate without an envelope is no consent authority")
+
+# a node that does not answer is named; the others are still shown
+hn.proc.send_signal(signal.SIGSTOP)  # connections hang: the per-node deadline
+
+
+def all_stopped(pid):
+    """Whether every thread of `pid` is stopped (a stop is asynchronous)."""
+    tasks = "/proc/%d/task" % pid
+    return all(open(os.path.join(tasks, k, "stat")).read().rsplit(")", 1)[1].split()[0] == "T"
+               for k in os.listdir(tasks))
+
+
+for _ in range(200):
+    if all_stopped(hn.proc.pid):
+        break
+    time.sleep(0.01)
+t0 = time.time()
+r, v = view()
+took = time.time() - t0
+hn.proc.send_signal(signal.SIGCONT)
+t.ok(r.status == 200 and ("hn", "timeout") in [(s["node"], s["status"]) for s in v.get("nodes", [])] and
+     lines(v, "fed-view-bca") == [("bca", "client")], "hn hangs: the view names it (timeout) and shows the rest",
+     v.get("nodes"))
+t.ok(2.5 < took < 6, "after the per-node deadline of 3 s (%.2f s)" % took)
+hn.stop()
+t0 = time.time()
+r, v = view()
+t.ok(r.status == 200 and ("hn", "unreachable") in [(s["node"], s["status"]) for s in v.get("nodes", [])],
+     "hn is down: the view names it unreachable (%.2f s)" % (time.time() - t0), v.get("nodes"))
+t.eq(lines(v, "fed-view-bca"), [("bca", "client")], "and still shows bca's accesses")
+t.eq(lines(v, "fed-view-hn"), [("byt", "provider")], "and byt's own line of the access served at hn")
+hn.start()
+hn.wait_health(adapters=1)
+
+# --- consent records through the bus: granted and revoked at byt, the portal's node; held at bca -------
+grant = {"subject": subject, "grantee": HN, "services": [LAND], "purpose": PURPOSE, "expires": exp}
+r = byt.request(PORTAL, "POST", "/consent/consents", headers=JSON, body=json.dumps(grant))
+t.ok((r.status, r.header("x-bus-node")) == (201, "bca"), "the portal grants at byt; byt forwards it to bca, which "
+     "hosts the land registry, and answers with bca's answer", r.body[:300])
+cid2 = r.json().get("id") if r.status == 201 else "none"
+t.eq(bca.request(PORTAL, "GET", "/consent/consents/%s" % cid2).status, 200, "the record is at bca")
+t.eq(byt.request(PORTAL, "GET", "/consent/consents/%s" % cid2).status, 404, "and not at byt")
+r = hn.call(HN, LAND, subject=subject, purpose=PURPOSE, extra={"X-Bus-Consent": cid2, "X-Road-Id": "fed-consent-2"})
+t.eq(r.status, 200, "hn reads land parcels at bca with it")
+r = byt.request(PORTAL, "POST", "/consent/consents/%s/revoke" % cid2)
+t.ok((r.status, r.header("x-bus-node"), r.json().get("status") if r.status == 200 else None) ==
+     (200, "bca", "revoked"), "the portal revokes it at byt; it is revoked at bca", r.body[:300])
+r = hn.call(HN, LAND, subject=subject, purpose=PURPOSE, extra=dict(PROBLEM, **{"X-Bus-Consent": cid2}))
+t.problem(r, 403, "consent_invalid", "the next read through hn is refused by bca: revoked")
+r = byt.request(PORTAL, "POST", "/consent/consents/%s/revoke" % ("0" * 40))
+t.problem(r, 404, "not_found", "revoking an unknown consent through byt: no node holds it")
+r = byt.request(PORTAL, "POST", "/consent/consents", headers=JSON, body=json.dumps(dict(grant, services=[LAND, CARD])))
+t.problem(r, 400, "bad_request", "a consent whose scope spans bca and hn is refused: one consent per node")
+t.ok("spans nodes" in r.body.decode(), "and says why", r.body)
+jws = node_call(hn, "hn", kind="consent-create", target="/consent/consents", data=json.dumps(grant))
+r = bca.request(None, "POST", "/consent/consents", cert=node_cert(hn), body=json.dumps(grant),
+                headers=dict(JSON, **{"X-Bus-Node-Call": jws}))
+t.problem(r, 403, "node_refused", "bca refuses a consent from hn, which does not host the portal")
+
+# the subject never reaches a node's log (the GET form put it in a URL above)
+for n in (bca, byt, hn):
+    text = open(os.path.join(n.tmp, "xbusd.log"), errors="replace").read()
+    t.ok(subject not in text, "the subject is nowhere in %s's output (%d bytes)" % (n.id, len(text)))
 
 # --- a client node forwarding for a client it does not host -----------------------------------------
 # hn's demo PKI issued a certificate for every subsystem, BYT's too: hn forwards for it; bca refuses
@@ -274,24 +450,6 @@ e = entry(byt, "fed-down")
 t.ok(e and e["error"] == "node_unreachable", "byt logged it", e)
 
 # --- a receipt signed by the wrong node: an impostor with bca's certificate, signing with hn's key ----
-
-
-def es256_sign(key_file, signing_input):
-    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_file], input=signing_input,
-                         capture_output=True, check=True).stdout
-    # DER SEQUENCE of two INTEGERs -> r||s
-    i = 2 if sig[1] < 0x80 else 3
-    out = b""
-    for _ in range(2):
-        n = sig[i + 1]
-        v = int.from_bytes(sig[i + 2:i + 2 + n], "big")
-        out += v.to_bytes(32, "big")
-        i += 2 + n
-    return base64.urlsafe_b64encode(out).rstrip(b"=").decode()
-
-
-def b64(d):
-    return base64.urlsafe_b64encode(json.dumps(d, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
 
 def bca_origin():
