@@ -119,7 +119,7 @@
     if (result.ok && !small) box.append(el('p', { text: t(help) }));
     const ul = el('ul', { class: 'steps' });
     for (const s of result.steps)
-      ul.append(el('li', { class: s.ok ? 'ok' : 'fail' }, (s.ok ? '\u2714 ' : '\u2718 ') + t('step_' + s.name) + (s.ok ? '' : ': ' + s.why)));
+      ul.append(el('li', { class: s.ok ? 'ok' : 'fail', 'data-step': s.name }, (s.ok ? '\u2714 ' : '\u2718 ') + t('step_' + s.name) + (s.ok ? '' : ': ' + s.why)));
     box.append(small ? el('details', {}, el('summary', { text: t('proof') }), ul) : ul);
   }
 
@@ -519,7 +519,14 @@
     $('receipt-check').addEventListener('click', async () => {
       const box = $('receipt-verdict');
       renderVerdict(box, null);
-      renderVerdict(box, await XbusVerify.verifyReceipt($('receipt-input').value, shownEntry || 'null', localStorage.getItem('xbus.jwk')), 'receipt_ok_help');
+      const result = await XbusVerify.verifyReceipt($('receipt-input').value, shownEntry || 'null', localStorage.getItem('xbus.jwk'));
+      renderVerdict(box, result, 'receipt_ok_help');
+      if (result.fields) {
+        // a receipt of the group-commit form: its tree head and the entry it carries
+        const table = el('table', { class: 'fields receipt-fields' }, el('tbody'));
+        fieldRows(table.tBodies[0], result.fields);
+        box.append(el('details', { open: '' }, el('summary', { text: t('receipt_fields') }), table));
+      }
     });
     $('op-refresh').addEventListener('click', operatorStart);
     $('accesses-more').addEventListener('click', () => citizenAccesses(true));

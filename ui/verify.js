@@ -250,33 +250,48 @@ const XbusVerify = (() => {
   // The receipt's fields that must be the entry's (receipt.h; absent ones are null in the entry).
   const receiptFields = ['seq', 'time', 'xroad_id', 'client', 'service', 'request_hash', 'response_hash', 'subject', 'purpose', 'basis', 'xroad_request_hash', 'request_id'];
 
+  // The pinned receipt key (a JWK, JSON) as a WebCrypto ECDSA P-256 key, or a failed step.
+  async function importReceiptKey(jwkText) {
+    const jwk = JSON.parse(jwkText || 'null');
+    if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256') return { ok: false, why: 'no P-256 key pinned' };
+    return { ok: true, key: await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']) };
+  }
+
+  // A compact JWS's parts, its header and payload decoded (throws on anything else).
+  function splitJws(jws) {
+    const parts = String(jws || '').trim().split('.');
+    if (parts.length !== 3) throw new Error('not a compact JWS');
+    const dec = (p) => JSON.parse(new TextDecoder().decode(b64urlDecode(p)));
+    return { parts, header: dec(parts[0]), payload: dec(parts[1]) };
+  }
+
+  // ES256 over the JWS's signing input with `key`.
+  function verifyEs256(key, parts) {
+    return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, b64urlDecode(parts[2]), enc.encode(parts[0] + '.' + parts[1]));
+  }
+
   // A receipt (compact JWS, ES256, typ xbus-receipt+jws) against the pinned receipt key (a JWK, JSON) and
-  // the entry's bytes: signed by that key, and every field it commits to is the entry's.
+  // the entry's bytes: signed by that key, and every field it commits to is the entry's. A receipt of the
+  // group-commit form (it holds a '~') goes to verifyBatchReceipt().
   async function verifyReceipt(jws, entryText, jwkText) {
-    let parts, header, payload, key;
+    if (String(jws || '').includes('~')) return verifyBatchReceipt(jws, entryText, jwkText);
+    let key, r;
     return runChecks([
       ['receipt_key', async () => {
-        const jwk = JSON.parse(jwkText || 'null');
-        if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256') return { ok: false, why: 'no P-256 key pinned' };
-        key = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-        return true;
+        const k = await importReceiptKey(jwkText);
+        key = k.key;
+        return k;
       }],
       ['receipt_form', () => {
-        parts = String(jws || '').trim().split('.');
-        if (parts.length !== 3) return { ok: false, why: 'not a compact JWS' };
-        header = JSON.parse(new TextDecoder().decode(b64urlDecode(parts[0])));
-        payload = JSON.parse(new TextDecoder().decode(b64urlDecode(parts[1])));
-        return header.alg === 'ES256' && header.typ === 'xbus-receipt+jws' ? true : { ok: false, why: 'not an ES256 xbus receipt' };
+        r = splitJws(jws);
+        return r.header.alg === 'ES256' && r.header.typ === 'xbus-receipt+jws' ? true : { ok: false, why: 'not an ES256 xbus receipt' };
       }],
-      ['receipt_signature', async () => {
-        const ok = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, b64urlDecode(parts[2]), enc.encode(parts[0] + '.' + parts[1]));
-        return ok ? true : { ok: false, why: 'the signature does not verify with the pinned receipt key' };
-      }],
+      ['receipt_signature', async () => ((await verifyEs256(key, r.parts)) ? true : { ok: false, why: 'the signature does not verify with the pinned receipt key' })],
       ['receipt_entry', () => {
         const e = JSON.parse(entryText);
         for (const k of receiptFields) {
           const want = e[k] === undefined ? null : e[k];
-          const got = payload[k] === undefined ? null : payload[k];
+          const got = r.payload[k] === undefined ? null : r.payload[k];
           if (want !== got) return { ok: false, why: k + ' differs' };
         }
         return true;
@@ -284,5 +299,50 @@ const XbusVerify = (() => {
     ]);
   }
 
-  return { verifyReceipt, verifyEntry, verifyConsistencyProof, parseVkey, parseCheckpoint, rootFromInclusion, verifyConsistency, leafHash, ed25519Available, hex, b64decode };
+  // A receipt of the group-commit form (docs/console.md; exchange/log/batch-receipt.h):
+  //   <tree head JWS>~<base64url(entry bytes)>~<base64url(inclusion path, 32 bytes a hash)>
+  // The head (ES256, typ xbus-tree-head+jws, payload {origin, size, root, time}) is signed by the pinned
+  // receipt key, once for a whole group commit; the entry's leaf hash SHA-256(0x00 || entry) is walked up
+  // the path per RFC 9162 2.1.3.2 (index: the entry's seq, size: the head's) and must make the head's root;
+  // the entry must be the one shown, byte for byte. The result carries `fields`: the head's and the entry's.
+  async function verifyBatchReceipt(text, entryText, jwkText) {
+    let key, head, entryBytes, entry, path, leaf;
+    const result = await runChecks([
+      ['receipt_key', async () => {
+        const k = await importReceiptKey(jwkText);
+        key = k.key;
+        return k;
+      }],
+      ['receipt_form', () => {
+        const parts = String(text).trim().split('~');
+        if (parts.length !== 3) return { ok: false, why: 'not three parts joined by ~' };
+        head = splitJws(parts[0]);
+        if (head.header.alg !== 'ES256' || head.header.typ !== 'xbus-tree-head+jws') return { ok: false, why: 'the head is not an ES256 xbus tree head' };
+        const p = head.payload;
+        if (!Number.isSafeInteger(p.size) || p.size < 1 || typeof p.root !== 'string' || b64decode(p.root).length !== 32) return { ok: false, why: 'the head has no size or root' };
+        entryBytes = b64urlDecode(parts[1]);
+        entry = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(entryBytes));
+        if (!entry || !Number.isSafeInteger(entry.seq) || entry.seq < 0) return { ok: false, why: 'the entry has no sequence number' };
+        const raw = b64urlDecode(parts[2]);
+        if (raw.length % 32 !== 0) return { ok: false, why: 'the path is not of whole hashes' };
+        path = [];
+        for (let i = 0; i < raw.length; i += 32) path.push(raw.slice(i, i + 32));
+        return true;
+      }],
+      ['receipt_signature', async () => ((await verifyEs256(key, head.parts)) ? true : { ok: false, why: "the tree head's signature does not verify with the pinned receipt key" })],
+      ['receipt_leaf', async () => {
+        leaf = await leafHash(entryBytes);
+        return entry.seq < head.payload.size ? true : { ok: false, why: 'the entry lies outside the tree head (seq ' + entry.seq + ', size ' + head.payload.size + ')' };
+      }],
+      ['receipt_inclusion', async () => {
+        const root = await rootFromInclusion(entry.seq, head.payload.size, leaf, path);
+        return root && equal(root, b64decode(head.payload.root)) ? true : { ok: false, why: "the entry's hash and the path do not make the tree head's root" };
+      }],
+      ['receipt_entry', () => (equal(entryBytes, enc.encode(String(entryText))) ? true : { ok: false, why: 'the receipt is for another entry than the one shown' })],
+    ]);
+    if (head && entry) result.fields = Object.assign({ head_origin: head.payload.origin, head_size: head.payload.size, head_time: head.payload.time, leaf_hash: leaf ? hex(leaf) : null }, entry);
+    return result;
+  }
+
+  return { verifyReceipt, verifyBatchReceipt, verifyEntry, verifyConsistencyProof, parseVkey, parseCheckpoint, rootFromInclusion, verifyConsistency, leafHash, ed25519Available, hex, b64decode };
 })();

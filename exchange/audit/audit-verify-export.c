@@ -7,6 +7,7 @@
 
 #include "audit/audit-verify-internal.h"
 #include "crypto/jws.h"
+#include "log/batch-receipt.h"
 #include "util/macro.h"
 
 #define RECEIPT_TYP "xbus-receipt+jws"
@@ -459,8 +460,33 @@ static const char *field_str(const json_t *o, const char *key)
         return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* A receipt of a group commit (log/batch-receipt.h): its head signed by the node's key for the checkpoint's log, and
+ * its entry, under the head's root by its path, the bundle's entry byte for byte. */
+static int bundle_check_batch_receipt(const JwsVerifier *v, const char *receipt, const char *entry, size_t entry_size,
+                                      const char *origin, uint64_t seq, AuditReport *rep)
+{
+        _cleanup_(batch_receipt_freep) BatchReceipt *b = NULL;
+        int r;
+
+        r = batch_receipt_parse(receipt, strlen(receipt), &b);
+        if (r == 0)
+                r = batch_receipt_verify(v, b, origin, NULL, NULL);
+        if (r < 0)
+                return r;
+        if (r == BATCH_RECEIPT_E_SIGNATURE)
+                return audit_report_set(rep, AUDIT_E_RECEIPT, seq,
+                                        "the receipt's tree head is not signed by the node's key");
+        if (r > 0)
+                return audit_report_set(rep, AUDIT_E_RECEIPT, seq, "the receipt is not valid (%s)",
+                                        batch_receipt_strerror(r));
+        if (b->entry_len != entry_size || memcmp(b->entry, entry, entry_size) != 0)
+                return audit_report_set(rep, AUDIT_E_RECEIPT, seq,
+                                        "the receipt's entry is not the bundle's entry %" PRIu64, seq);
+        return 0;
+}
+
 static int bundle_check_receipt(const char *jws, const json_t *entry, uint64_t seq, const AuditBundleOptions *o,
-                                AuditReport *rep)
+                                AuditReport *rep, const char *entry_bytes, size_t entry_size, const char *origin)
 {
         static const char *const fields[] = { "time",         "xroad_id",           "client",    "service",
                                               "request_hash", "response_hash",      "subject",   "purpose",
@@ -477,6 +503,8 @@ static int bundle_check_receipt(const char *jws, const json_t *entry, uint64_t s
         if (r > 0)
                 return audit_report_set(rep, AUDIT_E_UNCHECKED, seq, "the node's receipt key is not usable (%s)",
                                         jws_strerror(r));
+        if (batch_receipt_is(jws, strlen(jws)))
+                return bundle_check_batch_receipt(v, jws, entry_bytes, entry_size, origin, seq, rep);
         r = jws_verify_compact(v, jws, strlen(jws), &header, &payload);
         if (r < 0)
                 return r;
@@ -585,5 +613,5 @@ int audit_verify_bundle(const char *json, size_t size, const AuditBundleOptions 
         entry_j = json_loadb(entry, entry_size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(entry_j))
                 return audit_report_set(rep, AUDIT_E_ENTRY, seq, "entry %" PRIu64 ": not a JSON object", seq);
-        return bundle_check_receipt(receipt, entry_j, seq, o, rep);
+        return bundle_check_receipt(receipt, entry_j, seq, o, rep, entry, entry_size, cp->origin);
 }

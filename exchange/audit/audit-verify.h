@@ -14,14 +14,17 @@
  *     optionally, against an earlier export or earlier checkpoints.
  *   - a proof bundle (one JSON object): an entry, its inclusion proof, the
  *     checkpoint it is proven against and optionally the X-Bus-Receipt of
- *     the exchange, which must be signed by the node and describe the entry.
+ *     the exchange, which must be signed by the node and describe the entry
+ *     (a one-JWS receipt: its fields equal the entry's; a receipt of a group
+ *     commit, log/batch-receipt.h: its head signed for the checkpoint's
+ *     origin, its entry the bundle's byte for byte and under the head's root).
  *
  * Formats (documented for auditors in docs/auditing.md):
  *
  *   export header  {"xbus_export":1,"origin":O,"start":A,"end":B,"checkpoint":NOTE[,"consistency":[H...]]}
  *   export line    {"seq":N,"entry":"<stored bytes>"[,"inclusion_proof":[H...]]}     N = A .. B-1
  *   bundle         {"xbus_proof":1,"seq":N,"entry":"<stored bytes>","tree_size":M,
- *                   "inclusion_proof":[H...],"checkpoint":NOTE[,"receipt":"<JWS>"]}
+ *                   "inclusion_proof":[H...],"checkpoint":NOTE[,"receipt":"<receipt>"]}
  *
  * H is a 32-byte hash in standard padded base64 (as in checkpoints). An
  * export starting at 0 that ends before its checkpoint's size carries the

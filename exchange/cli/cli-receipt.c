@@ -10,6 +10,7 @@
 #include "cli/cli-receipt.h"
 #include "crypto/hash.h"
 #include "crypto/jws.h"
+#include "log/batch-receipt.h"
 #include "util/macro.h"
 
 #define RECEIPT_TYP "xbus-receipt+jws"
@@ -56,24 +57,12 @@ static int match(const json_t *p, const char *key, const char *want, const char 
         return 0;
 }
 
-int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpect *e, json_t **ret_payload,
-                       char **ret_reason)
+/* The one-JWS receipt (typ RECEIPT_TYP): its signature by `v`, its typ and kid. *ret_payload: the signed payload. */
+static int verify_jws(const JwsVerifier *v, const json_t *jwk, const char *jws, json_t **ret_payload, char **ret_reason)
 {
-        _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
         _cleanup_(json_decrefp) json_t *header = NULL, *payload = NULL;
-        char body_hash[HASH_SHA256_HEX_LEN + 1];
         const char *typ, *kid, *want_kid;
-        json_t *seq;
         int r;
-
-        if (!jwk || !jws || !e)
-                return -EINVAL;
-
-        r = jws_verifier_new(&v, jwk);
-        if (r == -ENOMEM)
-                return r;
-        if (r != 0)
-                return error_set(ret_reason, CLI_RECEIPT_E_KEY, "the node's key is not usable: %s", jws_strerror(r));
 
         r = jws_verify_compact(v, jws, strlen(jws), &header, &payload);
         if (r == -ENOMEM)
@@ -91,6 +80,55 @@ int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpec
         if (kid && want_kid && !streq(kid, want_kid))
                 return error_set(ret_reason, CLI_RECEIPT_E_SIGNATURE, "the receipt names key \"%.60s\", not \"%.60s\"",
                                  kid, want_kid);
+        *ret_payload = TAKE_PTR(payload);
+        return 0;
+}
+
+/* The receipt of a group commit (log/batch-receipt.h): the head's signature by `v`, the entry under its root by
+ * the path. *ret_entry: the log entry, whose fields carry the same names as a one-JWS receipt's payload. */
+static int verify_batch(const JwsVerifier *v, const char *receipt, json_t **ret_entry, char **ret_reason)
+{
+        _cleanup_(batch_receipt_freep) BatchReceipt *b = NULL;
+        int r;
+
+        r = batch_receipt_parse(receipt, strlen(receipt), &b);
+        if (r == 0)
+                r = batch_receipt_verify(v, b, NULL, NULL, ret_entry);
+        if (r == -ENOMEM)
+                return r;
+        if (r == BATCH_RECEIPT_E_SIGNATURE)
+                return error_set(ret_reason, CLI_RECEIPT_E_SIGNATURE,
+                                 "the receipt's tree head is not signed by the node's key");
+        if (r != 0)
+                return error_set(ret_reason, CLI_RECEIPT_E_SIGNATURE, "not a valid receipt: %s",
+                                 batch_receipt_strerror(r));
+        return 0;
+}
+
+int cli_receipt_verify(const json_t *jwk, const char *jws, const CliReceiptExpect *e, json_t **ret_payload,
+                       char **ret_reason)
+{
+        _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
+        _cleanup_(json_decrefp) json_t *payload = NULL;
+        char body_hash[HASH_SHA256_HEX_LEN + 1];
+        json_t *seq;
+        int r;
+
+        if (!jwk || !jws || !e)
+                return -EINVAL;
+
+        r = jws_verifier_new(&v, jwk);
+        if (r == -ENOMEM)
+                return r;
+        if (r != 0)
+                return error_set(ret_reason, CLI_RECEIPT_E_KEY, "the node's key is not usable: %s", jws_strerror(r));
+
+        if (batch_receipt_is(jws, strlen(jws)))
+                r = verify_batch(v, jws, &payload, ret_reason);
+        else
+                r = verify_jws(v, jwk, jws, &payload, ret_reason);
+        if (r != 0)
+                return r;
 
         hash_sha256_hex(e->body ? e->body : "", e->body ? e->body_size : 0, body_hash);
         if ((r = match(payload, "response_hash", body_hash, "the SHA-256 of the body received", ret_reason)) ||

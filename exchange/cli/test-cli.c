@@ -24,7 +24,9 @@
 #include "crypto/hash.h"
 #include "crypto/receipt.h"
 #include "crypto/signer.h"
+#include "log/batch-receipt.h"
 #include "log/exlog.h"
+#include "log/merkle.h"
 #include "util/macro.h"
 
 static unsigned n_checks;
@@ -339,6 +341,79 @@ static char *reason_of(int want, const json_t *jwk, const char *jws, const CliRe
         CHECK(payload == NULL);
         CHECK(reason && *reason);
         return reason;
+}
+
+/* Receipts of a group commit ("<head>~<entry>~<path>", log/batch-receipt.h): a tree of two entries, each with a
+ * receipt under one signed head; the verifier walks the path and matches the entry as it does a payload. */
+static void test_batch_receipt(void)
+{
+        _cleanup_(signer_freep) Signer *s = new_signer(), *other = new_signer();
+        _cleanup_(json_decrefp) json_t *jwk = signer_public_jwk(s), *payload = NULL;
+        _cleanup_free_ char *head = NULL, *other_head = NULL, *rc0 = NULL, *rc1 = NULL, *bad = NULL;
+        const char *body = "{\"id\":\"001090000001\"}";
+        char req_hash[65], resp_hash[65], entry[2][1024];
+        uint8_t leaf[2][MERKLE_HASH_LEN];
+        BatchHead h = { .origin = "xbus.local", .size = 2, .time = "2026-12-06T09:00:00.000001Z" };
+        CliReceiptExpect e;
+        char *reason = NULL;
+
+        sha_hex("", req_hash);
+        sha_hex(body, resp_hash);
+        for (int i = 0; i < 2; i++) {
+                snprintf(entry[i], sizeof(entry[i]),
+                         "{\"v\":1,\"seq\":%d,\"time\":\"2026-12-06T09:00:00.00000%dZ\",\"xroad_id\":\"x-%d\","
+                         "\"client\":\"VN/GOV/BYT/health-services\",\"service\":\"VN/GOV/BCA/population/citizen\","
+                         "\"subject\":null,\"status\":200,\"request_hash\":\"%s\",\"response_hash\":\"%s\"}",
+                         i, i, i, req_hash, resp_hash);
+                assert(merkle_leaf_hash(entry[i], strlen(entry[i]), leaf[i]) == 0);
+        }
+        assert(merkle_node_hash(leaf[0], leaf[1], h.root) == 0);
+        assert(batch_receipt_head_sign(s, &h, &head) == 0);
+        assert(batch_receipt_head_sign(other, &h, &other_head) == 0);
+        assert(batch_receipt_format(head, entry[0], strlen(entry[0]), (const uint8_t(*)[MERKLE_HASH_LEN])leaf[1], 1,
+                                    &rc0) == 0);
+        assert(batch_receipt_format(head, entry[1], strlen(entry[1]), (const uint8_t(*)[MERKLE_HASH_LEN])leaf[0], 1,
+                                    &rc1) == 0);
+        e = (CliReceiptExpect){ .xroad_id = "x-1",
+                                .client = "VN/GOV/BYT/health-services",
+                                .service = "VN/GOV/BCA/population/citizen",
+                                .request_hash = req_hash,
+                                .body = body,
+                                .body_size = strlen(body),
+                                .has_seq = true,
+                                .seq = 1 };
+
+        CHECK(cli_receipt_verify(jwk, rc1, &e, &payload, &reason) == 0);
+        CHECK(!reason && json_integer_value(json_object_get(payload, "seq")) == 1);
+        /* the receipt of another exchange (valid by itself) */
+        free(reason_of(CLI_RECEIPT_E_CONTENT, jwk, rc0, &e));
+        /* a tampered entry: its leaf is no longer under the root */
+        {
+                _cleanup_free_ char *e1 = strdup(entry[1]);
+                memcpy(strstr(e1, "\"status\":200"), "\"status\":201", 12);
+                assert(batch_receipt_format(head, e1, strlen(e1), (const uint8_t(*)[MERKLE_HASH_LEN])leaf[0], 1,
+                                            &bad) == 0);
+                free(reason_of(CLI_RECEIPT_E_SIGNATURE, jwk, bad, &e));
+                bad = mfree(bad);
+        }
+        /* a tampered path */
+        {
+                uint8_t p[MERKLE_HASH_LEN];
+                memcpy(p, leaf[0], sizeof(p));
+                p[7] ^= 1;
+                assert(batch_receipt_format(head, entry[1], strlen(entry[1]), (const uint8_t(*)[MERKLE_HASH_LEN])p, 1,
+                                            &bad) == 0);
+                free(reason_of(CLI_RECEIPT_E_SIGNATURE, jwk, bad, &e));
+                bad = mfree(bad);
+        }
+        /* the head signed by another key */
+        assert(batch_receipt_format(other_head, entry[1], strlen(entry[1]), (const uint8_t(*)[MERKLE_HASH_LEN])leaf[0],
+                                    1, &bad) == 0);
+        reason = reason_of(CLI_RECEIPT_E_SIGNATURE, jwk, bad, &e);
+        CHECK(strstr(reason, "not signed by the node's key"));
+        free(reason);
+        /* not three parts */
+        free(reason_of(CLI_RECEIPT_E_SIGNATURE, jwk, "a.b.c~x", &e));
 }
 
 static void test_receipt(const char *dir)
@@ -952,6 +1027,7 @@ int main(void)
         test_shell_quote();
         test_numbers_and_addresses();
         test_receipt(dir);
+        test_batch_receipt();
         test_exchange_refusals(dir);
         test_log(dir);
         test_command_table();

@@ -42,6 +42,18 @@ static int item_log_format(const char *value, unsigned line, void *dst)
         return 0;
 }
 
+/* [log] receipts: per-batch (the default) or per-exchange. */
+static int item_receipts(const char *value, unsigned line, void *dst)
+{
+        if (streq(value, "per-batch"))
+                *(bool *)dst = false;
+        else if (streq(value, "per-exchange"))
+                *(bool *)dst = true;
+        else
+                return -EINVAL;
+        return 0;
+}
+
 static int item_access(const char *value, unsigned line, void *dst)
 {
         return access_list_parse(dst, value);
@@ -81,6 +93,7 @@ static const IniItem log_items[] = {
         { "max-batch", ini_item_size, OFF(log_max_batch), 0, "a number of entries" },
         { "queue", ini_item_size, OFF(log_queue), 0, "a number of entries" },
         { "checkpoint-interval", ini_item_duration, OFF(log_checkpoint_interval_ms), 0, "a duration such as 10s" },
+        { "receipts", item_receipts, OFF(log_receipts_per_exchange), 0, "per-batch or per-exchange" },
 };
 static const IniItem keys_items[] = {
         { "signing-key", ini_item_string, OFF(signing_key), 0, "a PEM file (EC P-256)" },

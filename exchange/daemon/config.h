@@ -48,6 +48,8 @@ typedef struct Config {
         size_t log_max_batch;                /* default 1024 */
         size_t log_queue;                    /* default 65536 */
         uint64_t log_checkpoint_interval_ms; /* default 10 s */
+        bool log_receipts_per_exchange;      /* receipts = per-exchange (one ES256 signature per exchange);
+                                              * default per-batch (one per group commit, log/batch-receipt.h) */
         /* [keys] (NULL: the demo PKI) */
         char *signing_key;
         char *pseudonym_key;

@@ -286,7 +286,10 @@ static int node_open(Daemon *d)
                                         .max_batch = (unsigned)c->log_max_batch,
                                         .queue_capacity = c->log_queue,
                                         .checkpoints = d->checkpoints,
-                                        .checkpoint_interval_ms = (unsigned)c->log_checkpoint_interval_ms });
+                                        .checkpoint_interval_ms = (unsigned)c->log_checkpoint_interval_ms,
+                                        /* [log] receipts = per-batch: the writer signs them (origin: the
+                                         * checkpoints' name, the node's) */
+                                        .receipt_signer = n->receipts_per_batch ? d->signer : NULL });
         if (r < 0)
                 return log_error_errno(r, "Cannot open the exchange log in \"%s\": %m", d->paths.log_dir);
         r = consent_store_open(&n->consents, exlog_env(n->log));
@@ -502,6 +505,7 @@ int daemon_start(Daemon **ret, const Config *c)
                 goto fail;
         d->node.registry = TAKE_PTR(reg);
         d->node.signer = d->signer;
+        d->node.receipts_per_batch = !c->log_receipts_per_exchange;
         d->node.pseudonyms = d->pseudonyms;
         d->node.soap_signer = d->soap_signer;
         d->node.soap_trust = d->soap_trust;

@@ -83,6 +83,17 @@ int main(void)
         assert(!c->demo_pki);
         config_free(c);
 
+        /* [log] receipts: per-batch (the default) or per-exchange */
+        assert(load_text("[log]\nreceipts = per-exchange\n", &c, &errors) == 0 && c->log_receipts_per_exchange);
+        config_free(c);
+        assert(load_text("[log]\nreceipts = per-batch\n", &c, &errors) == 0 && !c->log_receipts_per_exchange);
+        config_free(c);
+        assert(load_text("[log]\n", &c, &errors) == 0 && !c->log_receipts_per_exchange);
+        config_free(c);
+        assert(load_text("[log]\nreceipts = sometimes\n", &c, &errors) == CONFIG_E_INVALID &&
+               strstr(errors, "receipts") && strstr(errors, "per-batch or per-exchange"));
+        errors = mfree(errors);
+
         /* the X-Road security server id: four parts, or the default (NULL) */
         assert(load_text("[node]\nsecurity-server = EE/GOV/XBUS/node-1\n", &c, &errors) == 0);
         assert(streq(c->security_server, "EE/GOV/XBUS/node-1"));

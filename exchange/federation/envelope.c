@@ -111,44 +111,104 @@ int forward_envelope_check(const Registry *reg, const char *self_kid, const uint
         return r;
 }
 
-int forward_receipt_check(const RegistryNode *node, const char *jws, const ReceiptExpect *e, uint64_t *ret_seq,
-                          char *why, size_t why_size)
+/* The receipt's members name the exchange `e` describes, and a sequence number. */
+static bool receipt_names(const json_t *claims, const ReceiptExpect *e)
 {
-        json_t *header = NULL, *claims = NULL;
-        json_int_t seq;
+        json_t *seq = json_object_get(claims, "seq");
+
+        return streq(member(claims, "xroad_id"), e->xroad_id) && streq(member(claims, "client"), e->client) &&
+               streq(member(claims, "service"), e->service) && streq(member(claims, "request_hash"), e->request_hash) &&
+               streq(member(claims, "response_hash"), e->response_hash) && json_is_integer(seq) &&
+               json_integer_value(seq) >= 0;
+}
+
+/* The origin named in `node`'s checkpoint key (a C2SP vkey "NAME+HASH+KEY"), compared with `origin`. */
+static bool node_has_origin(const RegistryNode *node, const char *origin)
+{
+        size_t len = strlen(origin);
+
+        return !node->checkpoint_vkey ||
+               (strneq(node->checkpoint_vkey, origin, len) && node->checkpoint_vkey[len] == '+');
+}
+
+/* A receipt of the group-commit form: the head (once per batch, through `heads`), the entry under it, the entry. */
+static int receipt_check_batch(const RegistryNode *node, const char *receipt, const ReceiptExpect *e, HeadCache *heads,
+                               uint64_t *ret_seq, char *why, size_t why_size)
+{
+        _cleanup_(batch_receipt_freep) BatchReceipt *br = NULL;
+        _cleanup_(json_decrefp) json_t *entry = NULL;
+        BatchHead h;
         int r;
 
-        if (!jws) {
+        r = batch_receipt_parse(receipt, strlen(receipt), &br);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                snprintf(why, why_size, "the receipt of node '%s' cannot be read (%s)", node->id,
+                         batch_receipt_strerror(r));
+                return 1;
+        }
+        r = head_cache_verify(heads, node->receipt_verifier, br->head, br->head_len, &h);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                snprintf(why, why_size, "the receipt does not verify with node '%s''s key (%s)", node->id,
+                         batch_receipt_strerror(r));
+                return 1;
+        }
+        if (!node_has_origin(node, h.origin)) {
+                snprintf(why, why_size, "the receipt of node '%s' is under a tree head of another log ('%.100s')",
+                         node->id, h.origin);
+                return 1;
+        }
+        r = batch_receipt_verify_entry(br, &h, &entry);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                snprintf(why, why_size, "the receipt of node '%s' does not prove its entry (%s)", node->id,
+                         batch_receipt_strerror(r));
+                return 1;
+        }
+        if (!receipt_names(entry, e)) {
+                snprintf(why, why_size,
+                         "the receipt of node '%s' is for another exchange (X-Road-Id, client, service, request or "
+                         "response differ)",
+                         node->id);
+                return 1;
+        }
+        *ret_seq = (uint64_t)json_integer_value(json_object_get(entry, "seq"));
+        return 0;
+}
+
+int forward_receipt_check(const RegistryNode *node, const char *receipt, const ReceiptExpect *e, HeadCache *heads,
+                          uint64_t *ret_seq, char *why, size_t why_size)
+{
+        _cleanup_(json_decrefp) json_t *header = NULL, *claims = NULL;
+        int r;
+
+        if (!receipt) {
                 snprintf(why, why_size, "node '%s' answered without a receipt", node->id);
                 return 1;
         }
-        r = jws_verify_compact_once(node->receipt_verifier, jws, strlen(jws), &header, &claims);
+        if (batch_receipt_is(receipt, strlen(receipt)))
+                return receipt_check_batch(node, receipt, e, heads, ret_seq, why, why_size);
+        r = jws_verify_compact_once(node->receipt_verifier, receipt, strlen(receipt), &header, &claims);
         if (r == -ENOMEM)
                 return r;
         if (r != 0 || !streq(member(header, "typ"), RECEIPT_TYP)) {
                 snprintf(why, why_size, "the receipt does not verify with node '%s''s key (%s)", node->id,
                          r > 0 ? jws_strerror(r) : "not a receipt");
-                r = 1;
-                goto out;
+                return 1;
         }
-        seq = json_integer_value(json_object_get(claims, "seq"));
-        if (!streq(member(claims, "xroad_id"), e->xroad_id) || !streq(member(claims, "client"), e->client) ||
-            !streq(member(claims, "service"), e->service) || !streq(member(claims, "request_hash"), e->request_hash) ||
-            !streq(member(claims, "response_hash"), e->response_hash) ||
-            !json_is_integer(json_object_get(claims, "seq")) || seq < 0) {
+        if (!receipt_names(claims, e)) {
                 snprintf(why, why_size,
                          "the receipt of node '%s' is for another exchange (X-Road-Id, client, service, request or "
                          "response differ)",
                          node->id);
-                r = 1;
-                goto out;
+                return 1;
         }
-        *ret_seq = (uint64_t)seq;
-        r = 0;
-out:
-        json_decref(header);
-        json_decref(claims);
-        return r;
+        *ret_seq = (uint64_t)json_integer_value(json_object_get(claims, "seq"));
+        return 0;
 }
 
 int node_call_sign(const Signer *s, const NodeCallClaims *c, char **ret)

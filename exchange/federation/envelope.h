@@ -11,8 +11,9 @@
  *
  * The answer comes back with the provider node's receipt (X-Bus-Receipt),
  * which the client node checks against the same snapshot: signed by the
- * provider node's key, for this X-Road-Id, client, service, request and
- * response. docs/federation.md "The wire between nodes" is the protocol.
+ * provider node's key (one signature per exchange, or one tree head per
+ * group commit with the entry's inclusion path under it), for this
+ * X-Road-Id, client, service, request and response. docs/federation.md "The wire between nodes" is the protocol.
  *
  * Everything here is a pure function of its arguments: no I/O, thread-safe.
  */
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "crypto/signer.h"
+#include "federation/head-cache.h"
 #include "policy/problem.h"
 #include "registry.h"
 
@@ -72,13 +74,19 @@ typedef struct ReceiptExpect {
 } ReceiptExpect;
 
 /*
- * forward_receipt_check(): check the receipt `jws` (X-Bus-Receipt of the
- * provider node's answer) against `node`'s receipt key and `e`. *ret_seq:
- * the provider node's log sequence number of the exchange.
+ * forward_receipt_check(): check the receipt (X-Bus-Receipt of the provider
+ * node's answer) against `node`'s receipt key and `e`. Both forms: one JWS
+ * per exchange (crypto/receipt.h), or the group commit's tree head, entry
+ * and inclusion path (log/batch-receipt.h: the head signed by the node's
+ * key, of the log its checkpoint key names, the entry under the head's root
+ * by the path, the entry's fields as `e` says). `heads` (NULL: none) keeps
+ * the heads verified before, so a batch's head is verified once, not once
+ * per exchange. *ret_seq: the provider node's log sequence number of the
+ * exchange.
  * Return: 0, or 1 with `why` (a sentence) filled, or -ENOMEM.
  */
-int forward_receipt_check(const RegistryNode *node, const char *jws, const ReceiptExpect *e, uint64_t *ret_seq,
-                          char *why, size_t why_size);
+int forward_receipt_check(const RegistryNode *node, const char *receipt, const ReceiptExpect *e, HeadCache *heads,
+                          uint64_t *ret_seq, char *why, size_t why_size);
 
 /*
  * Node calls: one node asking another for something other than an exchange,

@@ -46,6 +46,7 @@ typedef struct Lane {
         size_t n_pool;
         InFlight **flying; /* what the multi handle carries now, to answer at stop */
         size_t n_flying, cap_flying;
+        HeadCache heads; /* the provider nodes' tree heads this lane verified (receipts of group commits) */
 } Lane;
 
 struct Forwarder {
@@ -214,7 +215,7 @@ static void answer_error(ForwardRequest *r, ProblemType type, const char *fmt, .
 }
 
 /* A complete answer: its status; a 2xx one only with the provider node's receipt for it. */
-static void answer_take(ForwardRequest *r, long status)
+static void answer_take(ForwardRequest *r, long status, HeadCache *heads)
 {
         BusRequest *b = r->bus;
         char why[200];
@@ -225,19 +226,19 @@ static void answer_take(ForwardRequest *r, long status)
         if (status < 200 || status >= 300 || r->node_call)
                 return; /* a node call's answer is the caller's to read; a refusal by the provider's node, or the provider's own error: passed on */
         r->expect.response_hash = r->response_hash;
-        k = forward_receipt_check(r->target, r->receipt, &r->expect, &r->provider_seq, why, sizeof(why));
+        k = forward_receipt_check(r->target, r->receipt, &r->expect, heads, &r->provider_seq, why, sizeof(why));
         if (k < 0)
                 answer_error(r, PROBLEM_BUS_BUSY, "the node is out of memory; retry later");
         else if (k > 0)
                 answer_error(r, PROBLEM_NODE_INCONSISTENT, "%s", why);
 }
 
-static void answer(ForwardRequest *r, CURLcode rc, long status)
+static void answer(ForwardRequest *r, CURLcode rc, long status, HeadCache *heads)
 {
         const RegistryNode *n = r->target;
 
         if (rc == CURLE_OK && !r->oom)
-                answer_take(r, status);
+                answer_take(r, status, heads);
         else if (r->untrusted)
                 answer_error(r, PROBLEM_NODE_UNTRUSTED,
                              "node '%s' (%s) presented a certificate (%.71s) that the registry snapshot does not name",
@@ -395,7 +396,7 @@ static void lane_finish(Lane *l, CURL *e, CURLcode rc)
                         l->flying[i] = l->flying[--l->n_flying];
                         break;
                 }
-        answer(r, rc, status);
+        answer(r, rc, status, &l->heads);
         r->easy = NULL;
         curl_slist_free_all(in->headers);
         free(in);

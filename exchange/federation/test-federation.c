@@ -1,6 +1,7 @@
 /* test-federation.c: forward envelopes between two nodes of a registry, and the provider node's receipt */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,10 @@
 #include "crypto/receipt.h"
 #include "crypto/signer.h"
 #include "federation/envelope.h"
+#include "federation/head-cache.h"
+#include "log/batch-receipt.h"
 #include "log/checkpoint.h"
+#include "log/merkle.h"
 #include "tests/support/test-util.h"
 #include "util/time-util.h"
 
@@ -187,18 +191,121 @@ static void test_receipt(void)
                                         .request_hash = EMPTY_SHA256,
                                         .response_hash = resp },
                             &jws) == 0);
-        assert(forward_receipt_check(bca, jws, &e, &seq, why, sizeof(why)) == 0 && seq == 7);
+        assert(forward_receipt_check(bca, jws, &e, NULL, &seq, why, sizeof(why)) == 0 && seq == 7);
         /* the wrong node's key */
-        assert(forward_receipt_check(hn, jws, &e, &seq, why, sizeof(why)) == 1 && strstr(why, "does not verify"));
+        assert(forward_receipt_check(hn, jws, &e, NULL, &seq, why, sizeof(why)) == 1 && strstr(why, "does not verify"));
         /* another exchange, another body */
         e.xroad_id = "x-2";
-        assert(forward_receipt_check(bca, jws, &e, &seq, why, sizeof(why)) == 1 && strstr(why, "another exchange"));
+        assert(forward_receipt_check(bca, jws, &e, NULL, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "another exchange"));
         e.xroad_id = "x-1";
         e.response_hash = EMPTY_SHA256;
-        assert(forward_receipt_check(bca, jws, &e, &seq, why, sizeof(why)) == 1);
+        assert(forward_receipt_check(bca, jws, &e, NULL, &seq, why, sizeof(why)) == 1);
         /* none */
-        assert(forward_receipt_check(bca, NULL, &e, &seq, why, sizeof(why)) == 1 && strstr(why, "without a receipt"));
+        assert(forward_receipt_check(bca, NULL, &e, NULL, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "without a receipt"));
         free(jws);
+}
+
+/* The entry of exchange `xid` at `seq`, as a log stores it (the fields a receipt check reads, and more). */
+static char *batch_entry(uint64_t seq, const char *xid, const char *resp)
+{
+        char *e = NULL;
+
+        assert(asprintf(&e,
+                        "{\"v\":1,\"seq\":%" PRIu64 ",\"time\":\"2026-12-06T08:00:00.000000Z\",\"xroad_id\":\"%s\","
+                        "\"client\":\"" HN "\",\"service\":\"" CITIZEN
+                        "\",\"decision\":\"allow\",\"request_hash\":\"" EMPTY_SHA256 "\",\"response_hash\":\"%s\"}",
+                        seq, xid, resp) > 0);
+        return e;
+}
+
+/* Receipts of the group-commit form for both entries of a tree of two, under one head signed by `s` for `origin`. */
+static void batch_receipts(const Signer *s, const char *origin, char *const entries[2], char *ret[2])
+{
+        uint8_t leaf[2][MERKLE_HASH_LEN];
+        BatchHead h = { .size = 2, .time = "2026-12-06T08:00:00Z" };
+        _cleanup_free_ char *head = NULL;
+
+        snprintf(h.origin, sizeof(h.origin), "%s", origin);
+        for (int i = 0; i < 2; i++)
+                assert(merkle_leaf_hash(entries[i], strlen(entries[i]), leaf[i]) == 0);
+        assert(merkle_node_hash(leaf[0], leaf[1], h.root) == 0);
+        assert(batch_receipt_head_sign(s, &h, &head) == 0);
+        for (int i = 0; i < 2; i++)
+                assert(batch_receipt_format(head, entries[i], strlen(entries[i]),
+                                            (const uint8_t(*)[MERKLE_HASH_LEN])leaf[1 - i], 1, &ret[i]) == 0);
+}
+
+/* The same checks on receipts of the group-commit form, and the head verified once per batch. */
+static void test_batch_receipt(void)
+{
+        const RegistryNode *bca = registry_node_lookup(reg, "bca"), *hn = registry_node_lookup(reg, "hn");
+        char resp[HASH_SHA256_HEX_LEN + 1], why[200], *entries[2], *rc[2], *other[2];
+        ReceiptExpect e = { .xroad_id = "x-1", .client = HN, .service = CITIZEN, .request_hash = EMPTY_SHA256 };
+        _cleanup_free_ char *head = NULL;
+        HeadCache heads = {};
+        uint64_t seq = 0;
+        size_t n;
+        char c;
+
+        hash_sha256_hex("{}", 2, resp);
+        e.response_hash = resp;
+        entries[0] = batch_entry(0, "x-0", resp);
+        entries[1] = batch_entry(1, "x-1", resp);
+        batch_receipts(sb, "bca", entries, rc);
+        assert(forward_receipt_check(bca, rc[1], &e, &heads, &seq, why, sizeof(why)) == 0 && seq == 1);
+        assert(heads.misses == 1 && heads.hits == 0);
+        /* the batch's other exchange: the head comes from the cache */
+        e.xroad_id = "x-0";
+        assert(forward_receipt_check(bca, rc[0], &e, &heads, &seq, why, sizeof(why)) == 0 && seq == 0);
+        assert(heads.misses == 1 && heads.hits == 1);
+        /* the entry of another exchange of the same batch */
+        assert(forward_receipt_check(bca, rc[1], &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "another exchange"));
+        e.xroad_id = "x-1";
+        /* the wrong node's key, even with bca's head in the cache */
+        assert(forward_receipt_check(hn, rc[1], &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "does not verify"));
+        assert(forward_receipt_check(hn, rc[1], &e, NULL, &seq, why, sizeof(why)) == 1);
+        /* a tampered path, then a tampered entry: not under the head's root */
+        n = strlen(rc[1]);
+        c = rc[1][n - 2];
+        rc[1][n - 2] = c == 'A' ? 'B' : 'A';
+        assert(forward_receipt_check(bca, rc[1], &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "does not prove"));
+        rc[1][n - 2] = c;
+        assert(forward_receipt_check(bca, rc[1], &e, &heads, &seq, why, sizeof(why)) == 0);
+        free(rc[1]);
+        head = strndup(rc[0], strcspn(rc[0], "~"));
+        assert(head && batch_receipt_format(head, entries[0], strlen(entries[0]), NULL, 0, &rc[1]) == 0);
+        assert(forward_receipt_check(bca, rc[1], &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "does not prove"));
+        /* a head of another log than the one bca's checkpoint key names */
+        batch_receipts(sb, "elsewhere", entries, other);
+        assert(forward_receipt_check(bca, other[1], &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "another log"));
+        /* not three parts */
+        assert(forward_receipt_check(bca, "a.b.c~x", &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "cannot be read"));
+        /* three parts, but a head that is not bca's tree head */
+        assert(forward_receipt_check(bca, "a.b.c~eyJzZXEiOjF9~", &e, &heads, &seq, why, sizeof(why)) == 1 &&
+               strstr(why, "does not verify"));
+        /* the cache is bounded: more heads than slots, each verified once */
+        for (unsigned i = 0; i < HEAD_CACHE_SLOTS + 3; i++) {
+                char *more[2];
+                batch_receipts(sb, "bca", entries, more);
+                assert(forward_receipt_check(bca, more[1], &e, &heads, &seq, why, sizeof(why)) == 0);
+                assert(forward_receipt_check(bca, more[1], &e, &heads, &seq, why, sizeof(why)) == 0);
+                free(more[0]);
+                free(more[1]);
+        }
+        assert(heads.n_slots == HEAD_CACHE_SLOTS && heads.misses == 2 + HEAD_CACHE_SLOTS + 3);
+        for (int i = 0; i < 2; i++) {
+                free(entries[i]);
+                free(rc[i]);
+                free(other[i]);
+        }
 }
 
 /* A node call from "hn" (signer `by`, over `fp`) checked at bca against `expect`. Return: as node_call_check(). */
@@ -317,6 +424,7 @@ int main(void)
 
         test_envelope();
         test_receipt();
+        test_batch_receipt();
         test_node_call();
 
         registry_unref(reg);

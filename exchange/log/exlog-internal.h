@@ -80,6 +80,11 @@ typedef struct ExlogBase {
         uint64_t due;            /* writer: CLOCK_MONOTONIC usec of the next base */
 } ExlogBase;
 
+/* Where an entry of the batch being written lies in ExchangeLog.buf. */
+typedef struct BatchSpan {
+        size_t offset, len;
+} BatchSpan;
+
 struct ExchangeLog {
         MDB_env *env;
         MDB_dbi entries;
@@ -106,6 +111,10 @@ struct ExchangeLog {
         atomic_uint_fast64_t batches, failures, max_batch_seen;
         atomic_int last_result; /* of the last commit: 0 or -errno */
         ExlogBase base;
+        /* writer thread only, with opts.receipt_signer: the batch's leaf hashes and where its entries are in buf */
+        char *receipt_origin;
+        uint8_t (*batch_leaves)[MERKLE_HASH_LEN]; /* max_batch of them */
+        BatchSpan *batch_spans;                   /* max_batch of them */
 };
 
 /* exlog.c */
@@ -115,8 +124,9 @@ typedef struct TreeRead {
         MDB_txn *txn;
         MDB_dbi dbi;
 } TreeRead;
-/* Store entry `e` (entries, tree nodes from `merkle`, by_subject) in `txn`. Return: 0 or -errno. */
-int exlog_store_entry(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const EntryRecord *e);
+/* Store entry `e` (entries, tree nodes from `merkle`, by_subject) in `txn`; its leaf hash into ret_leaf
+ * unless NULL. Return: 0 or -errno. */
+int exlog_store_entry(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const EntryRecord *e, uint8_t *ret_leaf);
 int exlog_env_open(MDB_env **ret, const char *dir, size_t map_size, unsigned flags);
 
 /* exlog.c: make log->buf durable in the segment (one write, one fdatasync). Return: 0 or -errno. */
@@ -130,6 +140,15 @@ void exlog_base_deinit(ExchangeLog *log);          /* at close: release the pins
 void exlog_base_step(ExchangeLog *log);            /* writer thread, between commits */
 int exlog_base_make(ExchangeLog *log, bool clean); /* a durable base now, in this thread (open, close) */
 int exlog_base_parse(const uint8_t *p, size_t n, BaseRecord *ret); /* a BASE payload. Return: 0 or -EBADMSG */
+
+/*
+ * exlog-receipt.c (writer thread, after a batch's durable sync): sign the
+ * tree head of the batch of `n` records from `first` appended to the tree
+ * `before`, and set each record's batch_receipt (log->batch_leaves and
+ * batch_spans describe the batch). A record whose receipt cannot be made
+ * gets NULL. Return: 0, or the -errno of a batch that got none.
+ */
+int exlog_receipts_make(ExchangeLog *log, const MerkleAppender *before, MailboxItem *first, unsigned n);
 
 /* exlog-recover.c: at open: the segments, LMDB back to the last base, the records after it replayed. */
 int exlog_recover(ExchangeLog *log, const char *dir);

@@ -109,7 +109,7 @@ static int replay_entry(Replay *rp, const uint8_t *payload, size_t n)
                 log_error("exchange log: the segments skip from entry %" PRIu64 " to %" PRIu64, log->next_seq, e.seq);
                 return -EBADMSG;
         }
-        r = exlog_store_entry(log, rp->txn, &log->merkle, &e);
+        r = exlog_store_entry(log, rp->txn, &log->merkle, &e, NULL);
         if (r == 0 && e.consent_id) {
                 _cleanup_free_ char *id = strndup(e.consent_id, e.consent_id_len);
                 r = id ? consent_use_replay(rp->txn, id, e.consent_uses, e.consent_record, e.consent_record_len)

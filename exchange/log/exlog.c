@@ -75,7 +75,8 @@ int exlog_tree_get(void *userdata, unsigned level, uint64_t index, uint8_t out[M
 }
 
 /* Store the Merkle nodes that leaf `entry` completes, in the entry's transaction. */
-static int tree_append(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const void *entry, size_t size)
+static int tree_append(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const void *entry, size_t size,
+                       uint8_t *ret_leaf)
 {
         MerkleNode nodes[MERKLE_MAX_LEVELS];
         uint8_t leaf[MERKLE_HASH_LEN], key[9];
@@ -96,10 +97,12 @@ static int tree_append(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, c
                 if (r)
                         return lmdb_to_errno(r);
         }
+        if (ret_leaf)
+                memcpy(ret_leaf, leaf, MERKLE_HASH_LEN);
         return 0;
 }
 
-int exlog_store_entry(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const EntryRecord *e)
+int exlog_store_entry(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, const EntryRecord *e, uint8_t *ret_leaf)
 {
         uint8_t key[8], skey[32 + 8];
         MDB_val k, v;
@@ -111,7 +114,7 @@ int exlog_store_entry(ExchangeLog *log, MDB_txn *txn, MerkleAppender *merkle, co
         r = mdb_put(txn, log->entries, &k, &v, MDB_APPEND);
         if (r)
                 return lmdb_to_errno(r);
-        r = tree_append(log, txn, merkle, e->entry, e->entry_len);
+        r = tree_append(log, txn, merkle, e->entry, e->entry_len, ret_leaf);
         if (r < 0)
                 return r;
         /* index: pseudonym(32) || seq(8) -> empty, for "who read my data": the request's
@@ -366,7 +369,12 @@ static int writer_record(ExchangeLog *log, MDB_txn *txn, ExlogRecord *rec, uint6
         free(use.record);
         if (r < 0)
                 return r;
-        return exlog_store_entry(log, txn, &log->merkle, &e);
+        if (!log->batch_spans)
+                return exlog_store_entry(log, txn, &log->merkle, &e, NULL);
+        /* for the batch's receipts: the leaf hash, and where the entry lies in the buffer */
+        log->batch_spans[seq - log->next_seq] =
+                (BatchSpan){ .offset = (size_t)(e.entry - log->buf.data), .len = e.entry_len };
+        return exlog_store_entry(log, txn, &log->merkle, &e, log->batch_leaves[seq - log->next_seq]);
 }
 
 /* Write one batch (list of up to max_batch records): one LMDB transaction, one segment sync. */
@@ -410,6 +418,8 @@ static void writer_commit(ExchangeLog *log, MailboxItem *first, unsigned n)
 finish:
         if (txn)
                 mdb_txn_abort(txn);
+        if (r == 0 && log->batch_spans)
+                (void)exlog_receipts_make(log, &merkle0, first, n); /* a record without one: batch_receipt NULL */
         if (r == 0) {
                 log->next_seq += n;
                 atomic_store(&log->size, log->next_seq);
@@ -500,6 +510,23 @@ int exlog_open(ExchangeLog **ret, const char *dir, const ExlogOptions *opts)
                 free(log);
                 return r;
         }
+        if (opts && opts->receipt_signer) {
+                const char *origin = opts->receipt_origin ? opts->receipt_origin
+                                     : opts->checkpoints  ? checkpoint_signer_name(opts->checkpoints)
+                                                          : NULL;
+
+                r = -EINVAL;
+                if (!origin || !checkpoint_name_valid(origin))
+                        goto fail;
+                r = -ENOMEM;
+                log->receipt_origin = strdup(origin);
+                log->batch_leaves = calloc(log->opts.max_batch, MERKLE_HASH_LEN);
+                log->batch_spans = calloc(log->opts.max_batch, sizeof(BatchSpan));
+                if (!log->receipt_origin || !log->batch_leaves || !log->batch_spans)
+                        goto fail;
+                log->opts.receipt_signer = opts->receipt_signer;
+                log->opts.receipt_origin = log->receipt_origin;
+        }
         r = exlog_base_init(log);
         if (r < 0)
                 goto fail;
@@ -552,6 +579,9 @@ ExchangeLog *exlog_close(ExchangeLog *log)
         if (log->seg_dir_fd >= 0)
                 close(log->seg_dir_fd);
         free(log->seg_dir);
+        free(log->receipt_origin);
+        free(log->batch_leaves);
+        free(log->batch_spans);
         mailbox_deinit(&log->queue);
         free(log);
         return NULL;
@@ -564,6 +594,7 @@ int exlog_append(ExchangeLog *log, ExlogRecord *rec)
         if (atomic_load(&log->stop))
                 return -ESHUTDOWN;
         rec->result = 0;
+        rec->batch_receipt = NULL;
         return mailbox_post(&log->queue, &rec->item);
 }
 

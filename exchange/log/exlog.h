@@ -26,6 +26,7 @@
 
 #include "consent/consent.h"
 #include "crypto/pseudonym.h"
+#include "crypto/signer.h"
 #include "log/exlog-entry.h"
 #include "util/macro.h"
 #include "util/mailbox.h"
@@ -44,6 +45,16 @@ typedef struct ExlogOptions {
         size_t queue_capacity;               /* records waiting for the writer; default 65536 */
         size_t segment_size;                 /* a segment file is full at this size; default 64 MiB */
         unsigned base_interval_ms;           /* how often LMDB is made durable behind the segments; default 1 s */
+        /*
+         * Receipts of one signature per group commit (issue 14, lever 3;
+         * log/batch-receipt.h), not on by default: when set, the writer signs
+         * one tree head per batch after its sync and gives each record a
+         * receipt "<head>~<entry>~<path>" (ExlogRecord.batch_receipt). The
+         * head's origin is receipt_origin, or the checkpoint signer's name;
+         * one of them must be set.
+         */
+        const Signer *receipt_signer;
+        const char *receipt_origin; /* copied at exlog_open() */
 } ExlogOptions;
 
 typedef struct ExlogRecord {
@@ -68,6 +79,14 @@ typedef struct ExlogRecord {
         int consent_result; /* 0, or the reason the consent's use was refused (CONSENT_E_*) */
         uint64_t seq;
         uint64_t time_usec; /* CLOCK_REALTIME of the entry */
+        /*
+         * With ExlogOptions.receipt_signer, on success: the record's receipt
+         * under its batch's signed tree head (malloc'd; the caller owns and
+         * frees it). NULL otherwise, and when it could not be made (out of
+         * memory, a failed signature, an entry over BATCH_RECEIPT_ENTRY_MAX):
+         * the entry is durable all the same. exlog_append() sets it to NULL.
+         */
+        char *batch_receipt;
 } ExlogRecord;
 
 /*

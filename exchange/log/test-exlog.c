@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "crypto/hash.h"
+#include "log/batch-receipt.h"
 #include "log/exlog.h"
 #include "log/checkpoint.h"
 #include "log/merkle.h"
@@ -207,6 +208,84 @@ static void test_idle_no_base(void)
         consent_store_free(store);
         consent_record_done(&consent);
         exlog_close(log);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert(system(cmd) == 0);
+}
+
+/*
+ * Receipts of one signature per batch (ExlogOptions.receipt_signer): every
+ * record gets one, it verifies, its entry is the stored entry, and its head's
+ * root is the stored tree's root at the head's size. Off by default.
+ */
+static void test_batch_receipts(void)
+{
+        enum { N = 300 };
+        char dir[] = "/tmp/test-exlog-receipts-XXXXXX", cmd[128];
+        EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        _cleanup_(signer_freep) Signer *signer = NULL;
+        _cleanup_(jws_verifier_freep) JwsVerifier *v = NULL;
+        static ExlogRecord recs[N];
+        static char bodies[N][48];
+        ExchangeLog *log;
+        ExlogReader *rd;
+        Mailbox mb;
+        unsigned done = 0, heads = 0;
+        uint64_t last_size = 0;
+
+        assert(pkey && signer_new(&signer, pkey) == 0 && jws_verifier_from_pkey(&v, pkey) == 0);
+        EVP_PKEY_free(pkey);
+        assert(mkdtemp(dir));
+        /* a head needs an origin: the option's or the checkpoint signer's name */
+        assert(exlog_open(&log, dir, &(ExlogOptions){ .receipt_signer = signer }) == -EINVAL);
+        assert(exlog_open(&log, dir,
+                          &(ExlogOptions){ .receipt_signer = signer,
+                                           .receipt_origin = "test.xbus.local/receipts",
+                                           .max_batch = 16 }) == 0);
+        assert(mailbox_init(&mb, 0) == 0);
+        for (unsigned i = 0; i < N; i++) {
+                int n = snprintf(bodies[i], sizeof(bodies[i]), "{\"i\":%u}", i);
+
+                recs[i] = (ExlogRecord){ .reply_to = &mb, .body = bodies[i], .body_size = (size_t)n };
+                if (i % 5 == 0)
+                        strcpy(recs[i].subject, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+                assert(exlog_append(log, &recs[i]) == 0);
+        }
+        while (done < N) {
+                mailbox_wait(&mb, 1000);
+                for (MailboxItem *it = mailbox_drain(&mb); it; it = it->next, done++)
+                        assert(((ExlogRecord *)it)->result == 0);
+        }
+        mailbox_deinit(&mb);
+        exlog_close(log);
+
+        assert(exlog_reader_open(&rd, dir) == 0);
+        for (unsigned i = 0; i < N; i++) {
+                _cleanup_(batch_receipt_freep) BatchReceipt *br = NULL;
+                BatchHead h;
+                json_t *e = NULL;
+                char *stored;
+                size_t n;
+                uint8_t root[32];
+
+                assert(recs[i].batch_receipt && batch_receipt_is(recs[i].batch_receipt, strlen(recs[i].batch_receipt)));
+                assert(batch_receipt_parse(recs[i].batch_receipt, strlen(recs[i].batch_receipt), &br) == 0);
+                assert(batch_receipt_verify(v, br, "test.xbus.local/receipts", &h, &e) == 0);
+                assert(json_integer_value(json_object_get(e, "seq")) == (json_int_t)recs[i].seq);
+                assert(json_integer_value(json_object_get(e, "i")) == (json_int_t)i);
+                json_decref(e);
+                assert(exlog_reader_get(rd, recs[i].seq, &stored, &n) == 0);
+                assert(n == br->entry_len && memcmp(stored, br->entry, n) == 0);
+                free(stored);
+                assert(h.size > recs[i].seq && h.size <= N);
+                assert(exlog_reader_root(rd, h.size, root) == 0 && memcmp(root, h.root, 32) == 0);
+                if (h.size != last_size)
+                        heads++;
+                last_size = h.size;
+                free(recs[i].batch_receipt);
+        }
+        printf("batch receipts: %u entries under %u signed heads\n", N, heads);
+        assert(heads >= N / 16 && heads <= N);
+        exlog_reader_close(rd);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         assert(system(cmd) == 0);
 }
@@ -442,6 +521,7 @@ int main(void)
                         mailbox_wait(&mb, 1000);
                 assert(rec.result == 0);
                 assert(rec.seq == N_THREADS * N_PER_THREAD + 5);
+                assert(rec.batch_receipt == NULL); /* receipts per batch are off by default */
                 mailbox_deinit(&mb);
         }
         exlog_close(log);
@@ -457,6 +537,7 @@ int main(void)
         }
         test_crash_copy();
         test_idle_no_base();
+        test_batch_receipts();
         printf("exlog: ok\n");
         return 0;
 }

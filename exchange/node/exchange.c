@@ -45,6 +45,7 @@ void exchange_done(Exchange *ex)
         free(ex->bus.response);
         json_decref(ex->bus.headers);
         free(ex->log_body);
+        free(ex->log.batch_receipt); /* NULL unless the log signs receipts per batch (ExlogOptions.receipt_signer) */
         forward_request_free(ex->fwd);
         *ex = (Exchange){};
 }
@@ -600,8 +601,17 @@ bool exchange_delivered(const Exchange *ex)
         return ex->out.problem.type == PROBLEM_NONE && ex->out.status >= 200 && ex->out.status < 300;
 }
 
-int exchange_receipt(const Exchange *ex, const char *time, char **ret_jws)
+int exchange_receipt(Exchange *ex, const char *time, char **ret_jws)
 {
+        if (ex->node->receipts_per_batch) {
+                /* made by the log writer under its batch's signed head; NULL: the head's signature (or
+                 * the receipt) failed, which fails the answer as a failed signature does here */
+                if (!ex->log.batch_receipt)
+                        return -EIO;
+                *ret_jws = TAKE_PTR(ex->log.batch_receipt);
+                return 0;
+        }
+
         Receipt rc = {
                 .seq = ex->log.seq,
                 .time = time,

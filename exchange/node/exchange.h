@@ -175,5 +175,12 @@ void exchange_logged(Exchange *ex);
 /* exchange_delivered(): the final outcome is a delivered answer (2xx from the provider, nothing refused). */
 bool exchange_delivered(const Exchange *ex);
 
-/* exchange_receipt(): the signed receipt of a delivered answer (`time`: the log time, RFC 3339). Return: 0, -errno. */
-int exchange_receipt(const Exchange *ex, const char *time, char **ret_jws);
+/*
+ * exchange_receipt(): the receipt of a delivered answer (malloc'd, into
+ * *ret_jws), in the node's form ([log] receipts): per-batch, the one the log
+ * writer made under its batch's signed tree head (ex->log.batch_receipt,
+ * handed over: the field is NULL after); per-exchange, a JWS signed here
+ * (`time`: the log time, RFC 3339).
+ * Return: 0, -EIO (per-batch: the writer could not make it), -errno.
+ */
+int exchange_receipt(Exchange *ex, const char *time, char **ret_jws);

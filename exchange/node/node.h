@@ -64,6 +64,8 @@ typedef struct Node {
         Broker *broker;
         ExchangeLog *log;
         const Signer *signer;
+        bool receipts_per_batch; /* [log] receipts = per-batch: the log writer makes each receipt
+                                  * (ExlogRecord.batch_receipt); else the worker signs one per exchange */
         const PseudonymKey *pseudonyms;
         ConsentStore *consents;        /* consent records (exchange/consent), or NULL */
         const SoapSigner *soap_signer; /* signs SOAP answers (node key and certificate), or NULL */

@@ -25,6 +25,7 @@ SERVER_THREADS=$(nproc 2>/dev/null || echo 2)
 ADAPTER_WORKERS=2
 SCENARIOS=backend,nginx,xbus,nginx-1,xbus-1
 WRK=auto
+RECEIPTS=
 KEEP=0
 
 usage() {
@@ -51,6 +52,7 @@ scenarios, to compare the load generators.
   --people N             size of the sample dataset (default $PEOPLE, 1..1000000)
   --scenarios LIST       comma-separated subset of $SCENARIOS (default: all)
   --wrk MODE             auto (when wrk is installed), yes, no (default $WRK)
+  --receipts MODE        xbusd's [log] receipts: per-batch or per-exchange (default: the node's, per-batch)
   --keep                 keep the temporary folder (configs, logs, raw results)
   -h, --help             this text
 
@@ -85,6 +87,7 @@ while (($#)); do
         --people) [[ $# -ge 2 ]] || die_usage "$1 needs a value"; want_uint "$1" "$2" 1 1000000; PEOPLE=$((10#$2)); shift 2 ;;
         --scenarios) [[ $# -ge 2 ]] || die_usage "$1 needs a value"; SCENARIOS=$2; shift 2 ;;
         --wrk) [[ $# -ge 2 && $2 =~ ^(auto|yes|no)$ ]] || die_usage "$1 wants auto, yes or no"; WRK=$2; shift 2 ;;
+        --receipts) [[ $# -ge 2 && $2 =~ ^(per-batch|per-exchange)$ ]] || die_usage "$1 wants per-batch or per-exchange"; RECEIPTS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
         -h|--help) usage; exit 0 ;;
         -*) die_usage "unknown option '$1'" ;;
@@ -487,6 +490,7 @@ threads = $SERVER_THREADS
 [adapters]
 listen = tcp://127.0.0.1:$PORT_BUS
 EOF
+        [[ -z $RECEIPTS ]] || printf '[log]\nreceipts = %s\n' "$RECEIPTS" >>"$TMP/xbus/xbusd.conf"
         start xbusd "$TMP/xbusd.log" "$XBUSD_BIN" --config "$TMP/xbus/xbusd.conf"
         XBUSD_PID=$LAST_PID
         if wait_status xbusd "$XBUSD_PID" 60 200 -k "https://127.0.0.1:$PORT_HTTP/health"; then

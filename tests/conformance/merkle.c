@@ -12,7 +12,10 @@
  *
  * The valid proofs come from the RFC 6962 reference tree of 8 leaves; where
  * a case's tree is that tree (its roots match), the proof is also generated
- * with merkle.c from an in-memory store and compared byte for byte.
+ * with merkle.c from an in-memory store and compared byte for byte. An
+ * inclusion proof is also made by merkle-batch.c as the log writer makes it,
+ * from the frontier of the first s entries and the batch of the others, for
+ * every s up to the leaf's index, and compared the same way.
  *
  * Hash values that are not 32 bytes (the error cases use "" and short
  * strings): merkle.c only takes 32-byte hashes. A leaf hash of another size
@@ -33,6 +36,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "log/merkle-batch.h"
 #include "log/merkle.h"
 #include "util/macro.h"
 #include "xbus-config.h"
@@ -45,6 +49,7 @@ typedef struct Tally {
         const char *kind;
         unsigned passed, failed;
         unsigned gen_matched, gen_differed;
+        unsigned batch_matched, batch_differed; /* inclusion: paths from a batch over a frontier */
 } Tally;
 
 static Tally tallies[] = {
@@ -268,6 +273,37 @@ static void compare_generated(Tally *t, const char *path, int r, const uint8_t (
         }
 }
 
+/* The inclusion proof of leaf idx in the RFC tree of `size` leaves, from every batch that holds the leaf. */
+static void compare_batches(Tally *t, const char *path, uint64_t idx, uint64_t size, const uint8_t (*want)[H],
+                            size_t want_len)
+{
+        for (uint64_t s = 0; s <= idx; s++) {
+                _cleanup_(merkle_batch_freep) MerkleBatch *b = NULL;
+                MerkleAppender a;
+                uint8_t got[MERKLE_PROOF_MAX][H];
+                size_t got_len = 0;
+                int r;
+
+                merkle_appender_init(&a);
+                for (uint64_t i = 0; i < s; i++) {
+                        MerkleNode nodes[MERKLE_MAX_LEVELS];
+                        size_t k;
+
+                        if (merkle_appender_append(&a, rfc_leaf[i], nodes, &k) < 0)
+                                abort();
+                }
+                r = merkle_batch_new(&b, &a, (const uint8_t(*)[H])rfc_leaf + s, size - s);
+                if (r == 0)
+                        r = merkle_batch_path(b, idx, got, &got_len);
+                if (r == 0 && got_len == want_len && (want_len == 0 || memcmp(got, want, want_len * H) == 0))
+                        t->batch_matched++;
+                else {
+                        t->batch_differed++;
+                        fail(path, "%s", "the proof made from a batch over the frontier differs from the given one");
+                }
+        }
+}
+
 static int run_case(Tally *t, const char *path)
 {
         _cleanup_free_ uint8_t(*proof)[H] = NULL;
@@ -310,6 +346,7 @@ static int run_case(Tally *t, const char *path)
                         gen_r = merkle_inclusion_proof(merkle_mem_store_get, s, idx, a, gen, &gen_len);
                         compare_generated(t, path, gen_r, (const uint8_t(*)[H])gen, gen_len, (const uint8_t(*)[H])proof,
                                           (size_t)n);
+                        compare_batches(t, path, idx, a, (const uint8_t(*)[H])proof, (size_t)n);
                 }
         } else if (streq(t->kind, "consistency")) {
                 uint8_t root1[H], root2[H];
@@ -467,7 +504,15 @@ int main(void)
                 printf("merkle %s: %u passed, %u failed\n", t->kind, t->passed, t->failed);
                 printf("merkle %s (proofs generated from the RFC 6962 tree): %u passed, %u failed\n", t->kind,
                        t->gen_matched, t->gen_differed);
-                failed += t->failed + t->gen_differed;
+                if (streq(t->kind, "inclusion")) {
+                        printf("merkle inclusion (proofs made from a batch over the frontier): %u passed, %u failed\n",
+                               t->batch_matched, t->batch_differed);
+                        if (t->batch_matched == 0)
+                                printf("FAIL merkle inclusion: no proof made from a batch\n");
+                }
+                failed += t->failed + t->gen_differed + t->batch_differed;
+                if (streq(t->kind, "inclusion") && t->batch_matched == 0)
+                        failed++;
                 if (t->passed + t->failed == 0) {
                         printf("FAIL merkle %s: no cases found\n", t->kind);
                         failed++;

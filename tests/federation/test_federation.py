@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 
+import batch_receipt as batch_receipt_mod
+
 from harness import (Check, Node, StaticHttps, _processes, authority_key, b64url_decode, binary, curve_args, publish,
                      receipt_payload, registry_copy, self_signed, verify_receipt_openssl)
 
@@ -154,6 +156,8 @@ t.ok(r.json().get("id") == subject or subject in r.body.decode(), "the answer is
 t.eq(r.header("x-bus-provider-node"), "bca", "the answer names the provider's node")
 own, theirs = r.header("x-bus-receipt"), r.header("x-bus-provider-receipt")
 t.ok(own and theirs, "both nodes' receipts come back", r.headers)
+t.ok(batch_receipt_mod.is_batch_receipt(own or "") and batch_receipt_mod.is_batch_receipt(theirs or ""),
+     "both of the group-commit form (receipts = per-batch, the default): head~entry~path")
 t.ok(own and verify_receipt_openssl(own, byt.pki), "byt's receipt verifies with byt's key (openssl)")
 t.ok(theirs and verify_receipt_openssl(theirs, bca.pki), "bca's receipt verifies with bca's key (openssl)")
 p_own, p_theirs = receipt_payload(own), receipt_payload(theirs)
@@ -252,8 +256,14 @@ t.ok(res.returncode == 1 and res.stdout.startswith("FAILED") and "tampered.jsonl
      "verify-cross refuses a tampered export (its entry no longer matches its checkpoint)", res.stdout + res.stderr)
 
 # keep-alive: more exchanges reuse the connection (no new TLS handshake needed for each)
-oks = sum(call(byt, BYT, subject).status == 200 for _ in range(20))
-t.eq(oks, 20, "20 more cross-node exchanges")
+more = [call(byt, BYT, subject) for _ in range(20)]
+t.eq(sum(x.status == 200 for x in more), 20, "20 more cross-node exchanges")
+swapped = json.load(open(b_bca))
+swapped["receipt"] = more[-1].header("x-bus-provider-receipt")
+json.dump(swapped, open(os.path.join(tmp, "swapped.json"), "w"))
+res = cross(xid, b_byt, os.path.join(tmp, "swapped.json"))
+t.ok(res.returncode == 1 and "FAILED" in res.stdout and "receipt" in res.stdout, "verify-cross refuses bca's bundle "
+     "holding the batch receipt of another exchange", res.stdout + res.stderr)
 
 # --- the client node killed (SIGKILL) while the provider is slow: its request entry survives ----------
 bca.adapters[0].terminate()
@@ -558,21 +568,51 @@ t.ok(e and e["error"] == "node_unreachable", "byt logged it", e)
 # --- a receipt signed by the wrong node: an impostor with bca's certificate, signing with hn's key ----
 
 
+def bca_origin():
+    """The origin of bca's log: the name of its checkpoint key in the snapshot (a vkey NAME+HASH+KEY)."""
+    line = [l for l in sec_bca.split("\n") if l.startswith("checkpoint-key")][0]
+    return line.split("=", 1)[1].strip().split("+")[0]
+
+
+def batch_receipt(signer, entry, tamper=None):
+    """A receipt of the group-commit form for `entry` at seq 1 of a tree of two (head~entry~path)."""
+    other = json.dumps({"v": 1, "seq": 0, "xroad_id": "fed-other-entry"}, separators=(",", ":")).encode()
+    raw = json.dumps(entry, separators=(",", ":")).encode()
+    leaf0, leaf1 = (hashlib.sha256(b"\x00" + x).digest() for x in (other, raw))
+    root = hashlib.sha256(b"\x01" + leaf0 + leaf1).digest()
+    head = b64({"alg": "ES256", "typ": "xbus-tree-head+jws"})
+    payload = b64({"origin": bca_origin(), "size": 2, "root": base64.b64encode(root).decode(),
+                   "time": "2026-12-06T00:00:00Z"})
+    path = bytearray(leaf0)
+    if tamper == "path":
+        path[0] ^= 1
+    enc = lambda b: base64.urlsafe_b64encode(bytes(b)).rstrip(b"=").decode()  # noqa: E731
+    jws = head + "." + payload + "." + es256_sign(signer, (head + "." + payload).encode())
+    return jws + "~" + enc(raw) + "~" + enc(path)
+
+
 class Impostor(http.server.BaseHTTPRequestHandler):
     signer = os.path.join(hn.pki, "signing.key")
+    form = "jws"  # or "batch", "batch-other" (the entry of another exchange), "batch-path" (a tampered path)
 
     def do_GET(self):
         body = json.dumps({"id": subject, "impostor": True}).encode()
         claims = {"seq": 1, "time": "2026-12-06T00:00:00Z", "xroad_id": self.headers.get("X-Road-Id", ""),
                   "client": self.headers.get("X-Road-Client"), "service": CITIZEN,
                   "request_hash": hashlib.sha256(b"").hexdigest(), "response_hash": hashlib.sha256(body).hexdigest()}
-        head = b64({"alg": "ES256", "typ": "xbus-receipt+jws"})
-        payload = b64(claims)
-        jws = head + "." + payload + "." + es256_sign(self.signer, (head + "." + payload).encode())
+        if self.form == "jws":
+            head = b64({"alg": "ES256", "typ": "xbus-receipt+jws"})
+            payload = b64(claims)
+            receipt = head + "." + payload + "." + es256_sign(self.signer, (head + "." + payload).encode())
+        else:
+            entry = dict(claims, v=1, decision="allow")
+            if self.form == "batch-other":
+                entry["xroad_id"] = "fed-someone-else"
+            receipt = batch_receipt(self.signer, entry, "path" if self.form == "batch-path" else None)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Bus-Receipt", jws)
+        self.send_header("X-Bus-Receipt", receipt)
         self.end_headers()
         self.wfile.write(body)
 
@@ -590,13 +630,47 @@ t.problem(r, 502, "node_inconsistent", "a receipt signed by hn's key, not bca's,
 t.ok(b"impostor" not in r.body, "the impostor's answer is withheld")
 e = entry(byt, "fed-wrong-receipt")
 t.ok(e and e["error"] == "node_inconsistent" and e.get("response_hash") is None, "byt logged it", e)
+# the same refusals with receipts of the group-commit form (one tree head per batch, the entry and its path)
+Impostor.form = "batch"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-wrong-head"})
+t.problem(r, 502, "node_inconsistent", "a batch receipt whose tree head hn signed, not bca, is refused")
+t.ok(b"impostor" not in r.body and "does not verify" in r.body.decode(), "the answer is withheld, and why", r.body)
 Impostor.signer = os.path.join(bca.pki, "signing.key")
+Impostor.form = "batch-other"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-other-entry"})
+t.problem(r, 502, "node_inconsistent", "a batch receipt (bca's head) whose entry is another exchange is refused")
+t.ok(b"impostor" not in r.body and "another exchange" in r.body.decode(), "the answer is withheld, and why", r.body)
+Impostor.form = "batch-path"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-tampered-path"})
+t.problem(r, 502, "node_inconsistent", "a batch receipt whose inclusion path was tampered with is refused")
+t.ok(b"impostor" not in r.body and "does not prove" in r.body.decode(), "the answer is withheld, and why", r.body)
+e = entry(byt, "fed-tampered-path")
+t.ok(e and e["error"] == "node_inconsistent" and e.get("response_hash") is None, "byt logged it", e)
+Impostor.form = "batch"
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-right-head"})
+t.eq(r.status, 200, "control: a batch receipt under bca's head, for this exchange, passes")
+t.ok(batch_receipt_mod.is_batch_receipt(r.header("x-bus-provider-receipt") or ""),
+     "and comes back in X-Bus-Provider-Receipt as it was")
+Impostor.form = "jws"
 r = call(byt, BYT, subject, {"X-Road-Id": "fed-right-key"})
 t.eq(r.status, 200, "control: the same answer with a receipt signed by bca's key passes")
 imp.shutdown()
 imp.server_close()
+# bca comes back with receipts of the older form (one JWS per exchange): byt checks those as before
+text = open(bca.config).read()
+open(bca.config, "w").write(text.replace("[log]\n", "[log]\nreceipts = per-exchange\n", 1))
 bca.start()
 bca.wait_health(adapters=1)
+r = call(byt, BYT, subject, {"X-Road-Id": "fed-per-exchange"})
+t.eq(r.status, 200, "bca with receipts = per-exchange: byt takes its answer")
+theirs = r.header("x-bus-provider-receipt") or ""
+t.ok(theirs.count(".") == 2 and not batch_receipt_mod.is_batch_receipt(theirs) and
+     verify_receipt_openssl(theirs, bca.pki), "bca's receipt is one JWS, and verifies with bca's key (openssl)")
+t.eq(receipt_payload(theirs).get("xroad_id"), "fed-per-exchange", "for this exchange")
+res = cross("fed-per-exchange", bundle(byt, r.header("x-bus-log-seq"), r.header("x-bus-receipt"), "byt-pe.json"),
+            bundle(bca, r.header("x-bus-provider-log-seq"), theirs, "bca-pe.json"))
+t.ok(res.returncode == 0 and res.stdout.startswith("OK: X-Road-Id fed-per-exchange"), "verify-cross: a bca bundle "
+     "with a per-exchange receipt and a byt bundle with a batch receipt", res.stdout + res.stderr)
 
 # --- a node dropped from the snapshot ----------------------------------------------------------------
 dropped = dict(sections)

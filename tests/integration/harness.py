@@ -316,8 +316,14 @@ def b64url_decode(s):
 
 
 def verify_receipt_openssl(jws, pki):
-    """Verify an ES256 compact JWS with the openssl command (not the project's code)."""
-    h, p, s = jws.split(".")
+    """Verify a receipt with the openssl command (not the project's code): an ES256 compact JWS, or a
+    receipt of a group commit, whose head openssl verifies and whose path Python walks (RFC 9162)."""
+    if "~" in jws:
+        return batch_receipt_check(jws, pki, lambda head: verify_receipt_openssl(head, pki))
+    parts = jws.split(".")
+    if len(parts) != 3:
+        return False
+    h, p, s = parts
     sig = b64url_decode(s)
     if len(sig) != 64:
         return False
@@ -346,12 +352,18 @@ def verify_receipt_jose(jws, pki):
     """Verify with the jose command (libjose's CLI) against the node's public JWK."""
     if not shutil.which("jose"):
         return None
+    if "~" in jws:
+        return batch_receipt_check(jws, pki, lambda head: verify_receipt_jose(head, pki))
     res = subprocess.run(["jose", "jws", "ver", "-i", "-", "-k", os.path.join(pki, "signing.jwk")],
                          input=jws.encode(), capture_output=True)
     return res.returncode == 0
 
 
 def receipt_payload(jws):
+    """What a receipt says about its exchange: the one-JWS receipt's payload, or a group commit's
+    receipt's entry (the log's own, which carries the same fields under the same names)."""
+    if "~" in jws:
+        return json.loads(b64url_decode(jws.split("~")[1]))
     return json.loads(b64url_decode(jws.split(".")[1]))
 
 
@@ -698,3 +710,40 @@ def static_etags(server):
 
     handler.do_GET = do_GET
     return server
+
+
+# --- receipts of a group commit (issue 14, lever 3; docs/protocol.md "The receipt") -----------------------------
+def batch_receipt_check(receipt, pki, verify_head, origin=None):
+    """A receipt "<head JWS>~<b64url entry>~<b64url path>" checked without the project's code: the
+    head's typ, its signature by verify_head(head JWS) (the openssl or jose command), then the
+    entry's leaf hash walked up the path per RFC 9162 2.1.3.2 (batch_receipt.path_root, Python)
+    to the head's root. `origin`, when given, must be the head's."""
+    import base64
+    from batch_receipt import path_root
+    parts = receipt.split("~")
+    if len(parts) != 3 or parts[0].count(".") != 2:
+        return False
+    try:
+        header = json.loads(b64url_decode(parts[0].split(".")[0]))
+        head = json.loads(b64url_decode(parts[0].split(".")[1]))
+        entry_bytes, path_bytes = b64url_decode(parts[1]), b64url_decode(parts[2])
+        entry = json.loads(entry_bytes)
+        root = base64.b64decode(head["root"], validate=True)
+        seq, size = entry["seq"], head["size"]
+    except (ValueError, KeyError, TypeError, IndexError):
+        return False
+    if header.get("alg") != "ES256" or header.get("typ") != "xbus-tree-head+jws":
+        return False
+    if origin is not None and head.get("origin") != origin:
+        return False
+    if not all(type(v) is int and v >= 0 for v in (seq, size)) or len(path_bytes) % 32:
+        return False
+    if not verify_head(parts[0]):
+        return False
+    path = [path_bytes[i:i + 32] for i in range(0, len(path_bytes), 32)]
+    return path_root(hashlib.sha256(b"\x00" + entry_bytes).digest(), seq, size, path) == root
+
+
+def receipt_head(receipt):
+    """The signed tree head of a group commit's receipt, as a dict ({"origin","size","root","time"})."""
+    return json.loads(b64url_decode(receipt.split("~")[0].split(".")[1]))

@@ -36,7 +36,9 @@ VCB = "VN/COM/VCB/kyc"
 CITIZEN = "VN/GOV/BCA/population/citizen"
 NOSUCH = "VN/GOV/BCA/population/no-such-service"
 
-node = Node(top_extra="[log]\ncheckpoint-interval = 200ms\n").start()
+# The bundles here hold the one-JWS receipt of `receipts = per-exchange`; test_receipts.py checks bundles with the
+# default form (one signature per group commit).
+node = Node(top_extra="[log]\ncheckpoint-interval = 200ms\nreceipts = per-exchange\n").start()
 node.start_sample(people=300)
 subjects = node.sample_ids(3)
 work = os.path.join(node.tmp, "audit")

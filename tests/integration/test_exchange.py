@@ -19,7 +19,9 @@ for tool in ("openssl", "jose"):
     t.ok(shutil.which(tool), "the %s command is on PATH" % tool, "(missing: run scripts/setup.sh)")
 if t.failed:
     t.finish()
-node = Node().start()
+# This test holds the one-JWS receipt of `[log] receipts = per-exchange`; the default form (one signature per
+# group commit) is test_receipts.py's.
+node = Node(top_extra="[log]\nreceipts = per-exchange\n").start()
 node.start_sample(people=300)
 subject = node.sample_ids(2)[0]
 
