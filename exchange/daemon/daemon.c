@@ -1,6 +1,7 @@
 /* daemon.c: node start and stop, in dependency order, and registry reloads */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,10 +465,31 @@ static void certificates_check(Daemon *d)
         }
 }
 
+/*
+ * After a flood of connections has gone (thousands of TLS states, buffers),
+ * give the freed heap back to the system: glibc keeps freed memory in its
+ * arenas, so the node's anonymous memory would stay at the flood's height
+ * (issue 14: RssAnon <= 64 MiB after the connection floods). Only when the
+ * connections held fell by DAEMON_TRIM_DROP since the last look: a trim
+ * takes each arena's lock briefly, and the pages it returns are faulted in
+ * again by the next flood.
+ */
+#define DAEMON_TRIM_DROP 256u
+
+static void memory_trim(Daemon *d)
+{
+        unsigned now = atomic_load(&d->node.connections);
+        unsigned peak = atomic_exchange(&d->node.connections_peak, now);
+
+        if (peak >= now + DAEMON_TRIM_DROP)
+                (void)malloc_trim(0);
+}
+
 void daemon_tick(Daemon *d)
 {
         if (time(NULL) >= d->next_cert_check)
                 certificates_check(d);
+        memory_trim(d);
 }
 
 int daemon_start(Daemon **ret, const Config *c)

@@ -37,7 +37,8 @@ int daemon_start(Daemon **ret, const Config *c);
 int daemon_reload(Daemon *d);
 
 /* daemon_tick(): call now and then (xbusd's main loop, every 10 s): once a day, warn about the
- * certificates the node uses or trusts that expire within 30 days (and about CRLs due). */
+ * certificates the node uses or trusts that expire within 30 days (and about CRLs due); after a
+ * flood of connections has gone, give the freed heap back (malloc_trim()). */
 void daemon_tick(Daemon *d);
 
 /* daemon_stop(): finish the requests in flight, stop every thread, close. NULL in, NULL out. */

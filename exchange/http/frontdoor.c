@@ -180,6 +180,8 @@ static void conn_admit(Conn *c)
         c->slot = slot;
         c->counted = true; /* counted here, not at accept: a batch of accepts is decided one by one */
         n = atomic_fetch_add(&w->node->connections, 1) + 1;
+        if (n > atomic_load_explicit(&w->node->connections_peak, memory_order_relaxed))
+                atomic_store_explicit(&w->node->connections_peak, n, memory_order_relaxed); /* racy: a hint */
         if (n > o->max_connections && !TAILQ_EMPTY(&w->anonymous))
                 conn_cut(TAILQ_FIRST(&w->anonymous), CONN_CUT_EVICTED);
         else if (n > 2 * o->max_connections) {

@@ -77,8 +77,9 @@ typedef struct Node {
                                         * <registry instance>/GOV/XBUS/<name> */
         NodeCounters counters;
         atomic_uint connections;
-        SeriesTable *exchanges;                     /* by service, client member, outcome, class; or NULL */
-        size_t exchange_series_max;                 /* its cap ([metrics] max-series) */
+        atomic_uint connections_peak; /* the most connections held since the daemon last looked (daemon_tick()) */
+        SeriesTable *exchanges;       /* by service, client member, outcome, class; or NULL */
+        size_t exchange_series_max;   /* its cap ([metrics] max-series) */
         atomic_uint_fast64_t registry_loaded_usec;  /* CLOCK_REALTIME: when the registry in force was loaded */
         uint64_t snapshot_grace_usec;               /* [snapshot] grace: how long an expired snapshot serves */
         atomic_uint_fast64_t snapshot_checked_usec; /* CLOCK_REALTIME: when a source last served the snapshot in

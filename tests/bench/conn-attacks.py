@@ -73,6 +73,17 @@ def exchange(node, subject, timeout=10):
         return type(e).__name__, time.time() - start, None
 
 
+def rss_anon(node, what):
+    """Print xbusd's anonymous resident memory (issue 14: <= 64 MiB after the connection floods)."""
+    kib = -1
+    with open("/proc/%d/status" % node.proc.pid) as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                kib = int(line.split()[1])
+    print("  xbusd RssAnon after the %s: %.1f MiB (target <= 64 MiB: %s)" %
+          (what, kib / 1024, "met" if 0 <= kib <= 64 * 1024 else "NOT met"))
+
+
 def wait_connected(socks, wait):
     """Wait until the non-blocking connects are done (a full backlog drops SYNs; the kernel retries
     them for a few seconds). Return: how many connected."""
@@ -112,7 +123,12 @@ def idle_flood(h, n):
     print("  with the flood open: %s; answers %s" % (spread(times), sorted(set(map(str, outcomes)))))
     print("  target (served within 1 s): %s" % ("met" if all(o == 200 for o in outcomes) and max(times) < 1 else
                                                 "NOT met"))
+    rss_anon(node, "idle flood (connections still open)")
     h.close_all(socks)
+    time.sleep(1)
+    rss_anon(node, "idle flood (connections closed 1 s ago)")
+    time.sleep(10)  # xbusd looks every 10 s: the flood has gone, the freed heap goes back (daemon_tick())
+    rss_anon(node, "idle flood (connections closed 11 s ago)")
     node.stop()
 
 
@@ -147,6 +163,7 @@ def slowloris(h, n):
     print("  target (all cut at the deadline): %s" % ("met" if len(cut) == n and max(cut.values()) < 12 else
                                                       "NOT met"))
     h.close_all(slow)
+    rss_anon(node, "slowloris")
     node.stop()
 
 
@@ -190,7 +207,7 @@ def overload(h, limit, clients, seconds):
                         kind = "ok"
                         stop.wait(0.05)
                         continue
-                    if r.status == 503 and r.getheader("X-Road-Error") == "bus_busy" and kind is None:
+                    if r.status == 503 and r.getheader("X-Road-Error") == "Server.ClientProxy.Busy" and kind is None:
                         record("busy", time.time() - start)
                         stop.wait(float(r.getheader("Retry-After") or 1) * random.uniform(1, 1.5))
                     break
@@ -232,6 +249,7 @@ def overload(h, limit, clients, seconds):
     print("  target (503s within 100 ms, recovery at once): %s" %
           ("met" if steady and steady[int(len(steady) * 0.99)] < 0.1 and not res["timeout"] and tries == 1 else
            "NOT met (see the figures)"))
+    rss_anon(node, "overload")
     node.stop()
 
 
