@@ -37,8 +37,8 @@ typedef struct ForwardClaims {
         const char *to;           /* the provider node's id */
         const char *client;       /* the client subsystem's id */
         const char *service;      /* the service's id */
-        const char *method;       /* "GET", ... */
-        const char *target;       /* the request target as forwarded: "/r1/...[?query]" */
+        const char *method;       /* "GET", ... (the HTTP method: "POST" for SOAP) */
+        const char *target;       /* the request target as forwarded: "/r1/...[?query]", or "/" (SOAP) */
         const char *xroad_id;     /* X-Road-Id */
         const char *request_hash; /* hex SHA-256 of the body as forwarded */
         uint64_t time_usec;       /* CLOCK_REALTIME when it was signed */

@@ -86,6 +86,7 @@ static int respond_answered(HttpExchange *hx, const char *log_time)
 {
         Exchange *ex = &hx->ex;
         struct evkeyvalq *h = evhttp_request_get_output_headers(hx->req);
+        int status;
 
         if (ex->out.status >= 200 && ex->out.status < 300) {
                 char *jws = NULL;
@@ -107,10 +108,12 @@ static int respond_answered(HttpExchange *hx, const char *log_time)
         wire_exchange_headers(hx, h, true);
         respond_forwarded(ex, h);
         evhttp_add_header(h, "X-Bus-Log-Time", log_time);
-        /* X-Road's SOAP answers, a provider's relayed Fault included, travel with HTTP 200 */
-        wire_send(hx->req, ex->req.soap ? 200 : ex->out.status, ex->bus.content_type[0] ? ex->bus.content_type : NULL,
-                  ex->bus.response, ex->bus.response_size);
-        return ex->req.soap ? 200 : ex->out.status;
+        /* X-Road's SOAP answers, a provider's relayed Fault included, travel with HTTP 200; to the client's
+         * node that forwarded it, with the exchange's status (a 2xx is the one with a receipt) */
+        status = ex->req.soap && !ex->req.from_node ? 200 : ex->out.status;
+        wire_send(hx->req, status, ex->bus.content_type[0] ? ex->bus.content_type : NULL, ex->bus.response,
+                  ex->bus.response_size);
+        return status;
 }
 
 /* The final outcome goes out: a problem, or the provider's answer. */

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "federation/envelope.h"
 #include "http/access.h"
 #include "node/endpoint.h"
 #include "node/exchange.h"
@@ -110,6 +111,15 @@ void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path);
 /* rest_handle_unknown(): the answer to a path that is no exchange (Client.InvalidProtocolVersion for /rN/). */
 void rest_handle_unknown(Worker *w, struct evhttp_request *req, const char *path);
 void soap_front_handle(Worker *w, struct evhttp_request *req);
+/*
+ * rest_read_forward(): a request another node of the federation forwarded (X-Bus-Forward), REST or
+ * SOAP: its envelope checked against the registry snapshot (federation/envelope.h) for the request
+ * `expect` describes (client, method, target, X-Road-Id, body hash). Accepted, pin->forwarded_client is
+ * the client that node vouches for and ex->req.forwarded_by that node; refused, *refused says why and
+ * pin->forward_refused points to it (the policy refuses the exchange with it). No header: nothing.
+ */
+void rest_read_forward(Exchange *ex, struct evhttp_request *req, PolicyInput *pin, const ForwardClaims *expect,
+                       Problem *refused);
 
 /* --- metrics.c --- */
 

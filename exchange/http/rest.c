@@ -215,12 +215,8 @@ static void hash_request(Exchange *ex, struct evhttp_request *req, Problem *form
         }
 }
 
-/*
- * A request another node of the federation forwarded (X-Bus-Forward): its envelope checked against the
- * registry snapshot (federation/envelope.h). Accepted, the client is the one that node vouches for;
- * refused, *refused says why and the policy refuses the exchange with it.
- */
-static void read_forward(Exchange *ex, struct evhttp_request *req, PolicyInput *pin, Problem *refused)
+void rest_read_forward(Exchange *ex, struct evhttp_request *req, PolicyInput *pin, const ForwardClaims *expect,
+                       Problem *refused)
 {
         bool dup = false;
         const char *env = wire_header_once(evhttp_request_get_input_headers(req), FORWARD_HEADER, &dup);
@@ -232,13 +228,8 @@ static void read_forward(Exchange *ex, struct evhttp_request *req, PolicyInput *
                 return;
         r = dup ? 1
                 : forward_envelope_check(ex->registry, ex->node->signer ? signer_kid(ex->node->signer) : NULL,
-                                         pin->cert_fingerprint, env,
-                                         &(ForwardClaims){ .client = pin->client_header,
-                                                           .method = ex->req.method,
-                                                           .target = evhttp_request_get_uri(req),
-                                                           .xroad_id = ex->req.xroad_id,
-                                                           .request_hash = ex->req.request_hash },
-                                         now_usec(CLOCK_REALTIME), &client, &from, refused);
+                                         pin->cert_fingerprint, env, expect, now_usec(CLOCK_REALTIME), &client, &from,
+                                         refused);
         if (r == 0) {
                 pin->forwarded_client = client;
                 ex->req.forwarded_by = from->id;
@@ -282,7 +273,13 @@ void rest_handle(Worker *w, struct evhttp_request *req, const char *raw_path)
         size = evbuffer_get_length(body);
         exchange_take_body(ex, size ? evbuffer_pullup(body, -1) : NULL, size);
         hash_request(ex, req, &form);
-        read_forward(ex, req, &pin, &forward);
+        rest_read_forward(ex, req, &pin,
+                          &(ForwardClaims){ .client = pin.client_header,
+                                            .method = ex->req.method,
+                                            .target = evhttp_request_get_uri(req),
+                                            .xroad_id = ex->req.xroad_id,
+                                            .request_hash = ex->req.request_hash },
+                          &forward);
 
         /* the path as sent: policy_decide() decodes each identifier segment on its own */
         pin.method = ex->req.method;

@@ -73,6 +73,7 @@ static int check_http(struct evhttp_request *req, Exchange *ex, Problem *form)
         if (action && !soap_action_valid(action))
                 return soap_refuse_code(form, PROBLEM_BAD_REQUEST, XROAD_INVALID_SOAP_ACTION,
                                         "SOAPAction must be empty or a quoted URI");
+        ex->req.wire_content_type = ct;
         if (action && exchange_set_text(&ex->req.soap_action, action) < 0)
                 return problem_set(form, PROBLEM_BUS_BUSY, "the node is out of memory; retry later");
         return 0;
@@ -130,7 +131,7 @@ static void read_header(Exchange *ex, PolicyInput *pin, Problem *form)
                         problem_set(form, PROBLEM_BUS_BUSY, "the node is out of memory; retry later");
         if (ex->req.purpose && !policy_valid_token(ex->req.purpose, POLICY_MAX_PURPOSE))
                 problem_set(form, PROBLEM_BAD_REQUEST, "xbus:purpose is malformed");
-        if (!form->type)
+        if (!form->type && !ex->req.forwarded_by) /* forwarded: the client's node checked it names that node */
                 check_security_server(ex->node, ex->registry, s, form);
 
         pin->client_header = s->client;
@@ -147,7 +148,8 @@ static void check_signature(Exchange *ex, const PolicyInput *pin, Problem *form)
 {
         const SoapRequest *s = ex->req.soap_req;
         const RegistrySubsystem *client =
-                pin->cert_present && pin->cert_trusted
+                pin->forwarded_client ? pin->forwarded_client
+                : pin->cert_present && pin->cert_trusted
                         ? registry_subsystem_by_cert(ex->registry, pin->cert_fingerprint, pin->cert_cn)
                         : NULL;
 
@@ -249,7 +251,7 @@ void soap_front_handle(Worker *w, struct evhttp_request *req)
         static const SoapLimits limits = {};
         SoapRequest *parsed = NULL, *partial = NULL;
         PolicyInput pin = {};
-        Problem why = {}, form = {};
+        Problem why = {}, form = {}, forward = {};
         WireIdentity id;
         HttpExchange *hx;
         Exchange *ex;
@@ -271,6 +273,7 @@ void soap_front_handle(Worker *w, struct evhttp_request *req)
         ex->req.soap = true;
         ex->req.method = "POST";
         snprintf(ex->req.content_type, sizeof(ex->req.content_type), "text/xml");
+        ex->req.from_node = evhttp_find_header(evhttp_request_get_input_headers(req), FORWARD_HEADER) != NULL;
         wire_identify(req, &pin, &id);
         size = evbuffer_get_length(in);
         exchange_take_body(ex, size ? evbuffer_pullup(in, -1) : NULL, size);
@@ -295,6 +298,14 @@ void soap_front_handle(Worker *w, struct evhttp_request *req)
                 return;
         }
         ex->req.soap_req = parsed;
+        /* forwarded by the client's node: the envelope signs the message as it came, POSTed to / */
+        rest_read_forward(ex, req, &pin,
+                          &(ForwardClaims){ .client = parsed->client,
+                                            .method = "POST",
+                                            .target = evhttp_request_get_uri(req),
+                                            .xroad_id = parsed->id,
+                                            .request_hash = ex->req.request_hash },
+                          &forward);
         read_header(ex, &pin, &form);
         if (!form.type)
                 check_signature(ex, &pin, &form);

@@ -314,6 +314,7 @@ int wire_fault(struct evhttp_request *req, const Problem *p, const HttpExchange 
         char uuid[UUID_STRING_LEN + 1];
         char *body = NULL;
         size_t size = 0;
+        int status;
 
         /* X-Road's fault (PR-MESS §2.5): the code, the message, the refusal's id (a fresh UUID) as the
          * detail; HTTP 200 */
@@ -328,9 +329,11 @@ int wire_fault(struct evhttp_request *req, const Problem *p, const HttpExchange 
         evhttp_add_header(h, "SOAPAction", "");
         if (soap_fault_build(code, p->detail[0] ? p->detail : problem_info(p->type)->title, uuid, &body, &size) < 0)
                 size = 0;
-        wire_send(req, SOAP_FAULT_HTTP_STATUS, "text/xml;charset=utf-8", body, size);
+        /* to the client's node that forwarded it, the refusal's own status: a 2xx would need a receipt */
+        status = hx && hx->ex.req.from_node ? problem_status(p->type) : SOAP_FAULT_HTTP_STATUS;
+        wire_send(req, status, "text/xml;charset=utf-8", body, size);
         free(body);
-        return SOAP_FAULT_HTTP_STATUS;
+        return status;
 }
 
 /* The error format `req` asks for (its Accept headers), else its client's registry setting. */

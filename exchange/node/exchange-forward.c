@@ -44,7 +44,8 @@ static int push(char ***l, const char *name, const char *value)
         return strv_extend(l, line);
 }
 
-/* The request as the provider's node gets it: the client's headers meant for a provider, and the node's. */
+/* The request as the provider's node gets it: the client's headers meant for a provider, and the node's.
+ * SOAP: the message's own headers (its X-Road header carries the rest), and the envelope. */
 static int forward_headers(const Exchange *ex, const char *envelope, char ***ret)
 {
         const ExchangeRequest *q = &ex->req;
@@ -52,6 +53,16 @@ static int forward_headers(const Exchange *ex, const char *envelope, char ***ret
         const json_t *pair;
         size_t i;
         int r = 0;
+
+        if (q->soap) {
+                r = push(&l, "Content-Type", q->wire_content_type ?: "text/xml");
+                r = r ?: push(&l, "SOAPAction", q->soap_action);
+                r = r ?: push(&l, FORWARD_HEADER, envelope);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(l);
+                return 0;
+        }
 
         json_array_foreach(q->headers, i, pair) {
                 const char *n = json_string_value(json_array_get(pair, 0));
@@ -78,8 +89,11 @@ static int forward_build(Exchange *ex, const RegistryNode *self, const RegistryN
         _cleanup_free_ char *target = NULL, *envelope = NULL;
         int r;
 
+        /* SOAP: the message as the client sent it, POSTed to / (the HTTP method, not the one it is decided as) */
+        f->method = q->soap ? "POST" : q->method;
         f->target = host;
-        if (asprintf(&target, "/r1/%s%s%s", q->r1_path, q->query[0] ? "?" : "", q->query) < 0 ||
+        if ((q->soap ? asprintf(&target, "/")
+                     : asprintf(&target, "/r1/%s%s%s", q->r1_path, q->query[0] ? "?" : "", q->query)) < 0 ||
             asprintf(&f->url, "%s%s", host->address, target) < 0)
                 return -ENOMEM;
         r = forward_envelope_sign(ex->node->signer,
@@ -87,7 +101,7 @@ static int forward_build(Exchange *ex, const RegistryNode *self, const RegistryN
                                                     .to = host->id,
                                                     .client = ex->decision.client->id,
                                                     .service = ex->decision.service->id,
-                                                    .method = q->method,
+                                                    .method = f->method,
                                                     .target = target,
                                                     .xroad_id = q->xroad_id,
                                                     .request_hash = q->request_hash,
@@ -95,7 +109,6 @@ static int forward_build(Exchange *ex, const RegistryNode *self, const RegistryN
                                   &envelope);
         if (r < 0)
                 return r;
-        f->method = q->method;
         f->expect = (ReceiptExpect){ .xroad_id = q->xroad_id,
                                      .client = ex->decision.client->id,
                                      .service = ex->decision.service->id,
@@ -182,8 +195,8 @@ int exchange_forward(Exchange *ex, Mailbox *reply_to, int kind)
         if (!self || !ex->node->forwarder)
                 return refuse(ex, PROBLEM_NODE_UNKNOWN,
                               "this node is not a node of the registry snapshot (no [node] names its receipt key)");
-        if (ex->req.soap || !ex->req.r1_path)
-                return refuse(ex, PROBLEM_NODE_UNKNOWN, "SOAP exchanges are not forwarded between nodes (yet)");
+        if (!ex->req.soap && !ex->req.r1_path)
+                return refuse(ex, PROBLEM_NODE_UNKNOWN, "only X-Road exchanges are forwarded between nodes");
 
         ex->fwd = calloc(1, sizeof(*ex->fwd));
         if (!ex->fwd)

@@ -70,6 +70,9 @@ typedef struct ExchangeRequest {
         const char *raw_path;     /* REST: the service path as sent (escapes kept), borrowed like body; or NULL */
         const char *r1_path;      /* REST: the whole path after "/r1/" as sent, borrowed like body; or NULL */
         const char *forwarded_by; /* the node that forwarded it (its envelope checked; in the registry), or NULL */
+        bool from_node; /* SOAP: it came with X-Bus-Forward (checked or not): answered with the exchange's HTTP
+                         * status rather than X-Road's 200 (docs/federation.md "The wire between nodes") */
+        const char *wire_content_type; /* SOAP: Content-Type as sent, borrowed like body (forwarded as is) */
         json_t *headers;     /* REST: the client's headers for the provider, [[name, value], ...] (owned), or NULL */
         const uint8_t *body; /* borrowed from the transport, alive until the answer is sent */
         size_t body_size;

@@ -20,6 +20,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -31,7 +32,7 @@ import time
 
 import batch_receipt as batch_receipt_mod
 
-from harness import (Check, Node, StaticHttps, _processes, authority_key, b64url_decode, binary, curve_args, publish,
+from harness import (ROOT, Check, Node, StaticHttps, _processes, authority_key, b64url_decode, binary, curve_args, publish,
                      receipt_payload, registry_copy, self_signed, verify_receipt_openssl)
 
 t = Check("federation")
@@ -46,7 +47,13 @@ tmp = tempfile.mkdtemp(prefix="xbus-fed-")
 keys, www = os.path.join(tmp, "keys"), os.path.join(tmp, "www")
 os.makedirs(keys)
 os.makedirs(www)
-reg = registry_copy(os.path.join(tmp, "registry"))
+# a consent-based right for the portal (hosted at byt, a client too here) on the population database (at bca):
+# its consent is decided at bca
+reg = registry_copy(os.path.join(tmp, "registry"),
+                    [("[subsystem VN/GOV/VPCP/national-portal]", "roles", "consent-authority, client")])
+open(os.path.join(reg, "65-fed-soap.conf"), "w").write(
+    "[right fed-portal-citizen]\nclient = VN/GOV/VPCP/national-portal\nservice = VN/GOV/BCA/population/citizen\n"
+    "methods = GET\nbasis = consent\npurposes = public-service-delivery\n")
 key_a, pub_a = authority_key(keys, "authority")
 cert, cert_key = self_signed(tmp)
 server = StaticHttps(www, cert, cert_key)
@@ -105,6 +112,32 @@ def call(n, client, subject, extra=None):
     h = dict(PROBLEM)
     h.update(extra or {})
     return n.call(client, CITIZEN, subject=subject, purpose=PURPOSE, extra=h)
+
+
+SOAP_TEMPLATE = open(os.path.join(ROOT, "tests", "soap", "requests", "citizen.xml")).read()
+
+
+def soap_message(client, xid, subject, consent=None):
+    """An X-Road SOAP request for the citizen service (tests/soap/requests/citizen.xml) from `client`."""
+    member, sub = client.split("/")[2:]
+    xml = SOAP_TEMPLATE.replace("<id:memberCode>BYT</id:memberCode>", "<id:memberCode>%s</id:memberCode>" % member, 1)
+    xml = xml.replace("<id:subsystemCode>health-services</id:subsystemCode>",
+                      "<id:subsystemCode>%s</id:subsystemCode>" % sub, 1)
+    xml = re.sub(r"<xroad:id>[^<]*</xroad:id>", "<xroad:id>%s</xroad:id>" % xid, xml)
+    xml = re.sub(r"<xbus:subject>[^<]*</xbus:subject>", "<xbus:subject>%s</xbus:subject>" % subject, xml)
+    xml = re.sub(r"<xbus:purpose>[^<]*</xbus:purpose>", "<xbus:purpose>%s</xbus:purpose>%s" % (
+        PURPOSE, "<xbus:consent>%s</xbus:consent>" % consent if consent else ""), xml)
+    return xml.encode()
+
+
+def soap_call(n, client, message):
+    return n.request(client, "POST", "/", headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""',
+                                                   "Accept": None}, body=message)
+
+
+def soap_fault(r):
+    m = re.search(rb"<faultcode>([A-Za-z_.]+)</faultcode>", r.body)
+    return m.group(1).decode() if m else None
 
 
 def es256_sign(key_file, signing_input):
@@ -254,6 +287,41 @@ open(os.path.join(tmp, "tampered.jsonl"), "w").write("".join(tampered))
 res = cross(xid, x_byt, os.path.join(tmp, "tampered.jsonl"))
 t.ok(res.returncode == 1 and res.stdout.startswith("FAILED") and "tampered.jsonl" in res.stdout,
      "verify-cross refuses a tampered export (its entry no longer matches its checkpoint)", res.stdout + res.stderr)
+
+# --- a SOAP exchange across nodes: the message as the client sent it, forwarded to bca -------------------
+msg = soap_message(BYT, "fed-soap-1", subject)
+r = soap_call(byt, BYT, msg)
+t.ok(r.status == 200 and b"<pop:citizenResponse" in r.body and b"Fault" not in r.body and subject.encode() in r.body,
+     "a SOAP client of byt reads a citizen hosted at bca through its own node", (r.status, r.body[:300]))
+t.eq(r.header("x-bus-provider-node"), "bca", "the SOAP answer names the provider's node")
+own, theirs = r.header("x-bus-receipt"), r.header("x-bus-provider-receipt")
+t.ok(own and verify_receipt_openssl(own, byt.pki) and theirs and verify_receipt_openssl(theirs, bca.pki),
+     "both nodes' receipts come back and verify (openssl)", r.headers)
+sha512 = base64.b64encode(hashlib.sha512(msg).digest()).decode()
+t.ok(("<xroad:requestHash algorithmId=\"http://www.w3.org/2001/04/xmlenc#sha512\">%s</xroad:requestHash>" % sha512)
+     .encode() in r.body, "the answer's xroad:requestHash is over the message byt's client sent", r.body[:600])
+if own and theirs:
+    p_own, p_theirs = receipt_payload(own), receipt_payload(theirs)
+    t.ok(p_own["xroad_id"] == p_theirs["xroad_id"] == "fed-soap-1" and
+         p_own["request_hash"] == p_theirs["request_hash"] == hashlib.sha256(msg).hexdigest() and
+         p_own["response_hash"] == p_theirs["response_hash"] == hashlib.sha256(r.body).hexdigest(),
+         "both receipts: the X-Road-Id, the message as sent, the envelope delivered", (p_own, p_theirs))
+e_byt, e_bca = entry(byt, "fed-soap-1"), entry(bca, "fed-soap-1")
+t.ok(e_byt and e_bca and e_byt.get("xroad_request_hash") == e_bca.get("xroad_request_hash") == sha512 and
+     e_byt["request_hash"] == e_bca["request_hash"] and (e_byt["decision"], e_bca["decision"]) == ("allow", "allow")
+     and (e_byt.get("peer_node"), e_byt.get("peer_role"), e_bca.get("peer_node"), e_bca.get("peer_role")) ==
+     ("bca", "provider", "byt", "client"), "both nodes logged it under the X-Road-Id and the X-Road request hash",
+     (e_byt, e_bca))
+# refused by bca, whose check it is (the consent): an X-Road SOAP Fault through byt
+other = bca.sample_ids(2, people=50)[1]  # not the subject of the citizen's view below, which lists BYT and HN only
+r = soap_call(byt, PORTAL, soap_message(PORTAL, "fed-soap-consent", other, consent="0" * 40))
+t.ok((r.status, soap_fault(r), r.header("x-road-error")) ==
+     (200, "Server.ServerProxy.AccessDenied", "Server.ServerProxy.AccessDenied") and
+     r.header("x-bus-provider-receipt") is None, "a SOAP refusal by bca (an unknown consent) comes back through byt "
+     "as a SOAP Fault with the X-Road code", (r.status, r.headers, r.body[:400]))
+e_bca = entry(bca, "fed-soap-consent")
+t.ok(e_bca and e_bca["error"] == "consent_invalid" and e_bca.get("peer_node") == "byt", "bca logged the refusal",
+     e_bca)
 
 # keep-alive: more exchanges reuse the connection (no new TLS handshake needed for each)
 more = [call(byt, BYT, subject) for _ in range(20)]
@@ -564,6 +632,11 @@ t.eq((r.status, r.header("x-road-error")), (500, "Server.ClientProxy.NetworkErro
      "in the X-Road format: Server.ClientProxy.NetworkError")
 e = entry(byt, "fed-down")
 t.ok(e and e["error"] == "node_unreachable", "byt logged it", e)
+r = soap_call(byt, BYT, soap_message(BYT, "fed-soap-down", subject))
+t.eq((r.status, soap_fault(r), r.header("x-road-error")), (200, "Server.ClientProxy.NetworkError",
+     "Server.ClientProxy.NetworkError"), "a SOAP exchange while bca is down: a Server.ClientProxy.NetworkError Fault")
+e = entry(byt, "fed-soap-down")
+t.ok(e and e["error"] == "node_unreachable" and e.get("peer_node") == "bca", "byt logged it", e)
 
 # --- a receipt signed by the wrong node: an impostor with bca's certificate, signing with hn's key ----
 
