@@ -588,6 +588,7 @@ ForwardRequest *forward_request_free(ForwardRequest *r)
         free(r->receipt);
         free(r->xroad_error);
         free((char *)r->before.body);
+        free(r->before.batch_receipt); /* the request entry's, when the log signs receipts per batch: unused */
         free(r);
         return NULL;
 }
