@@ -21,8 +21,9 @@
 
 struct JwsVerifier {
         /* Read-only after jws_verifier_new(): shared by threads without locks. */
-        json_t *jwk;    /* {"kty","crv","x","y","alg":"ES256"}: what libjose gets */
-        EVP_PKEY *pkey; /* the same key imported once, for jws_es256_verify_raw() */
+        json_t *jwk;          /* {"kty","crv","x","y","alg":"ES256"}: what libjose gets */
+        EVP_PKEY *pkey;       /* the same key imported once, for jws_es256_verify_raw() */
+        EVP_MD_CTX *template; /* SHA-256 and pkey set up once, copied by each jws_es256_verify_raw() */
         char kid[JWS_KID_LEN + 1];
 };
 
@@ -73,6 +74,7 @@ JwsVerifier *jws_verifier_free(JwsVerifier *v)
         if (!v)
                 return NULL;
         json_decref(v->jwk);
+        EVP_MD_CTX_free(v->template);
         EVP_PKEY_free(v->pkey);
         free(v);
         return NULL;
@@ -204,6 +206,11 @@ int jws_verifier_new(JwsVerifier **ret, const json_t *jwk)
                 ERR_clear_error();
                 return JWS_E_KEY;
         }
+        v->template = EVP_MD_CTX_new();
+        if (!v->template || EVP_DigestVerifyInit_ex(v->template, NULL, "SHA256", NULL, NULL, v->pkey, NULL) != 1) {
+                ERR_clear_error();
+                return -ENOMEM;
+        }
 
         *ret = TAKE_PTR(v);
         return 0;
@@ -266,10 +273,11 @@ int jws_es256_verify_raw(const JwsVerifier *v, const uint8_t *msg, size_t msg_si
         if (der_len <= 0)
                 return -ENOMEM;
 
+        /* a copy of the verifier's template: no algorithm fetch and key set-up per signature */
         md = EVP_MD_CTX_new();
         if (!md)
                 return -ENOMEM;
-        if (EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, v->pkey, NULL) != 1) {
+        if (EVP_MD_CTX_copy_ex(md, v->template) != 1) {
                 ERR_clear_error();
                 return -ENOMEM;
         }
