@@ -114,9 +114,21 @@ static int b64_digit(char c, char c62, char c63)
         return -EINVAL;
 }
 
+/* Each base64url digit's value plus one, by byte; 0 for any other byte ('=', '+', '/', space, NUL, ...). */
+static const uint8_t b64url_values[256] = {
+        ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+        ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+        ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+        ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+        ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+        ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+        ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+        ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64
+};
+
 static int b64url_value(char c)
 {
-        return b64_digit(c, '-', '_'); /* refuses '=', '+', '/', white space, NUL, anything else */
+        return (int)b64url_values[(unsigned char)c] - 1; /* -1: refused, as b64_digit(c, '-', '_') refuses it */
 }
 
 long b64url_decode(const char *in, size_t len, uint8_t *out)
