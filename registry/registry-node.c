@@ -13,6 +13,7 @@
 #include "crypto/hash.h"
 #include "crypto/jws.h"
 #include "crypto/openssl-util.h"
+#include "util/parse.h"
 
 #define report(l, sec, line, ...) ini_errors_add(&(l)->errors, (sec)->file, (line), __VA_ARGS__)
 
@@ -26,8 +27,6 @@
 /* A DNS name (labels of letters, digits and '-'), an IPv4 address, or, with `brackets`, "[IPv6]". */
 static bool host_valid(const char *s, size_t n, bool brackets)
 {
-        size_t label = 0;
-
         if (n == 0 || n > NODE_HOST_MAX)
                 return false;
         if (s[0] == '[') {
@@ -38,19 +37,7 @@ static bool host_valid(const char *s, size_t n, bool brackets)
                                 return false;
                 return true;
         }
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-
-                if (c == '.') {
-                        if (label == 0 || s[i - 1] == '-')
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                if (!(ascii_isalpha(c) || ascii_isdigit(c) || (c == '-' && label > 0)) || ++label > 63)
-                        return false;
-        }
-        return label > 0 && s[n - 1] != '-';
+        return dns_name_valid(s, n);
 }
 
 /* "https://HOST[:PORT][/]": the node's front door. Kept without the trailing '/'. */

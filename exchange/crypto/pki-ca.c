@@ -25,6 +25,7 @@
 #include "crypto/pki.h"
 #include "util/fileio.h"
 #include "util/macro.h"
+#include "util/parse.h"
 
 #define INDEX_NAME "issued.txt"
 #define INDEX_MAX MIB(64)
@@ -108,30 +109,10 @@ static PkiKind kind_of(CertKind k)
         return k == CERT_NODE ? PKI_KIND_NODE : k == CERT_ADAPTER ? PKI_KIND_ADAPTER : PKI_KIND_CLIENT;
 }
 
-/* A host name: 1..253 characters of letters, digits, '-' and '.', labels not starting or ending with '-'. */
+/* A host name (util/parse.h dns_name_valid()). */
 static bool host_valid(const char *s)
 {
-        size_t n = s ? strlen(s) : 0, label = 0;
-
-        if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-
-                if (c == '.') {
-                        if (label == 0 || s[i - 1] == '-')
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                if (!ascii_isalpha(c) && !ascii_isdigit(c) && c != '-')
-                        return false;
-                if (c == '-' && label == 0)
-                        return false;
-                if (++label > 63)
-                        return false;
-        }
-        return s[n - 1] != '-';
+        return s && dns_name_valid(s, strlen(s));
 }
 
 /* The name a certificate of `kind` may carry as its commonName. */

@@ -1,4 +1,4 @@
-/* parse.h: the one decimal number parser (configuration, command lines, headers)
+/* parse.h: the one decimal number parser (configuration, command lines, headers), and DNS names
  *
  * One meaning everywhere: the canonical decimal form, so that a number has
  * one spelling (as in the strict base64 of crypto/hash.h): ASCII digits only,
@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -24,3 +26,11 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
  * Return: the number of digits read (0: none, *ret = 0), or -ERANGE on overflow.
  */
 int parse_digits(const char **s, uint64_t *ret);
+
+/*
+ * dns_name_valid(): the `n` bytes at `s` are a DNS host name: 1..253
+ * characters, labels of 1..63 letters, digits and '-' (not first or last in
+ * a label) separated by single dots, no dot first or last. An IPv4 address
+ * passes too (its labels are digits).
+ */
+bool dns_name_valid(const char *s, size_t n);

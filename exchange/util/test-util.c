@@ -92,6 +92,29 @@ static void test_utf8(void)
         }
 }
 
+static void test_dns_name(void)
+{
+        static const char *good[] = { "a", "node-1.example.vn", "127.0.0.1", "xn--vit-nam-9za.vn", "a-b.c-d" };
+        static const char *bad[] = { "", ".a", "a.", "a..b", "-a", "a-", "a-.b", "a.-b", "a_b", "a b", "[::1]" };
+        char label[70], name[300];
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert(dns_name_valid(good[i], strlen(good[i])));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert(!dns_name_valid(bad[i], strlen(bad[i])));
+        assert(!dns_name_valid(NULL, 0));
+        assert(dns_name_valid("ab", 1)); /* only the n bytes count */
+        memset(label, 'a', 63);
+        assert(dns_name_valid(label, 63));
+        memset(label, 'a', 64);
+        assert(!dns_name_valid(label, 64)); /* a label of 64 */
+        for (size_t i = 0; i < sizeof(name); i++)
+                name[i] = i % 2 ? '.' : 'a';
+        assert(dns_name_valid(name, 253));
+        assert(!dns_name_valid(name, 255)); /* over 253 */
+        printf("dns names: ok\n");
+}
+
 static void test_parse(void)
 {
         uint64_t v = 7;
@@ -195,6 +218,7 @@ int main(void)
         test_be64();
         test_hex();
         test_parse();
+        test_dns_name();
         test_utf8();
         test_strv();
         test_error();
