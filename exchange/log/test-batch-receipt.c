@@ -14,21 +14,12 @@
 #include "log/batch-receipt.h"
 #include "log/merkle-batch.h"
 #include "util/macro.h"
+#include "log/test-check.h"
 
 #define H MERKLE_HASH_LEN
 #define BEFORE 21
 #define BATCH 13
 #define ORIGIN "xbus.test.example/log"
-
-static unsigned checks;
-#define check(expr)                                                                              \
-        do {                                                                                     \
-                checks++;                                                                        \
-                if (!(expr)) {                                                                   \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                                 \
-                }                                                                                \
-        } while (0)
 
 static char entries[BEFORE + BATCH][160];
 static uint8_t leaves[BEFORE + BATCH][H];

@@ -13,16 +13,7 @@
 
 #include "log/checkpoint.h"
 #include "util/macro.h"
-
-static unsigned checks;
-#define check(expr)                                                                              \
-        do {                                                                                     \
-                checks++;                                                                        \
-                if (!(expr)) {                                                                   \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                                 \
-                }                                                                                \
-        } while (0)
+#include "log/test-check.h"
 
 #define NAME "xbus.test/log"
 

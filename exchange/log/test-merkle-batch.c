@@ -8,19 +8,10 @@
 
 #include "log/merkle-batch.h"
 #include "util/macro.h"
+#include "log/test-check.h"
 
 #define H MERKLE_HASH_LEN
 #define MAXN 160
-
-static unsigned checks;
-#define check(expr)                                                                              \
-        do {                                                                                     \
-                checks++;                                                                        \
-                if (!(expr)) {                                                                   \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                                 \
-                }                                                                                \
-        } while (0)
 
 static uint8_t leaf[MAXN][H];
 

@@ -10,19 +10,10 @@
 
 #include "log/merkle.h"
 #include "util/macro.h"
+#include "log/test-check.h"
 
 #define H MERKLE_HASH_LEN
 #define MAXN 300
-
-static unsigned checks;
-#define check(expr)                                                                              \
-        do {                                                                                     \
-                checks++;                                                                        \
-                if (!(expr)) {                                                                   \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                                 \
-                }                                                                                \
-        } while (0)
 
 /* ------------------------------------------------------------------------ */
 /* The naive model: RFC 9162 2.1 definitions, recursive, over leaf hashes,
