@@ -9,14 +9,7 @@
 #include "crypto/hash.h"
 #include "log/batch-receipt.h"
 #include "util/macro.h"
-
-#define fuzz_assert(expr)                                                          \
-        do {                                                                       \
-                if (!(expr)) {                                                     \
-                        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                   \
-                }                                                                  \
-        } while (0)
+#include "fuzz-assert.h"
 
 /* A key made once per process: the input's head is re-signed with it, so that a valid
  * signature lets the head's payload, the entry and the path reach the code behind it. */

@@ -9,6 +9,7 @@
 
 #include "log/checkpoint.h"
 #include "util/macro.h"
+#include "fuzz-assert.h"
 
 /*
  * The seeds under tests/fuzz/corpus/checkpoint are signed with this key
@@ -16,14 +17,6 @@
  * signatures reach the verification code too.
  */
 #define FUZZ_NAME "fuzz.xbus.test/log"
-
-#define fuzz_assert(expr)                                                          \
-        do {                                                                       \
-                if (!(expr)) {                                                     \
-                        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                   \
-                }                                                                  \
-        } while (0)
 
 static CheckpointVerifier *fuzz_verifier(void)
 {

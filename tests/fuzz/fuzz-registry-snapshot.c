@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "registry-snapshot.h"
+#include "fuzz-assert.h"
 
 /*
  * The authority key the seeds under tests/fuzz/corpus/registry-snapshot
@@ -17,14 +18,6 @@ static const char fuzz_jwk[] = "{\"kty\":\"EC\",\"crv\":\"P-256\","
                                "\"x\":\"YSTKEk3JVLuWwJD9VRCQWAlVLLdhSdxBDacLJ-xcN-0\","
                                "\"y\":\"uYPEbuKK2CNIShxikTZUyCSOt01g8RiUJv5H7GqKTL8\"}";
 #define FUZZ_NOW (UINT64_C(1767225600) * 1000000) /* 2026-01-01T00:00:00Z: the seeds are valid then */
-
-#define fuzz_assert(expr)                                                          \
-        do {                                                                       \
-                if (!(expr)) {                                                     \
-                        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                   \
-                }                                                                  \
-        } while (0)
 
 static RegistryAnchors *anchors(void)
 {
