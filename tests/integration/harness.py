@@ -162,8 +162,31 @@ class Node:
         self.proc = subprocess.Popen([binary("xbusd"), "--config", self.config], stdout=self.log, stderr=self.log)
         _processes.append(self.proc)
         if wait:
-            self.wait_health()
+            try:
+                self.wait_health()
+            except RuntimeError:
+                # free_port() only found a port free a moment ago: another test's node, or an outgoing
+                # connection's ephemeral port, may have taken it since. On a first start, take others.
+                if getattr(self, "served", False) or "Address already in use" not in self.read_log() or \
+                        getattr(self, "port_retries", 0) >= 3:
+                    raise
+                self.port_retries = getattr(self, "port_retries", 0) + 1
+                self._new_ports()
+                return self.start(wait)
+            self.served = True
         return self
+
+    def _new_ports(self):
+        """Move a node that never started to two other free ports (its configuration rewritten)."""
+        old = (self.port, self.aport)
+        self.port, self.aport = free_port(), free_port()
+        with open(self.config) as f:
+            text = f.read()
+        text = text.replace("listen = 127.0.0.1:%d\n" % old[0], "listen = 127.0.0.1:%d\n" % self.port)
+        text = text.replace("tcp://127.0.0.1:%d\n" % old[1], "tcp://127.0.0.1:%d\n" % self.aport)
+        with open(self.config, "w") as f:
+            f.write(text)
+        self.url = "https://127.0.0.1:%d" % self.port
 
     def wait_health(self, adapters=0, timeout=20):
         deadline = time.time() + timeout
